@@ -1,0 +1,402 @@
+#include "commandline.h"
+
+#include "textescape.h"
+
+#include <QCoreApplication>
+#include <QLocale>
+
+#include <cstdlib>
+#include <limits>
+
+namespace Echoscope {
+
+namespace {
+
+constexpr qint64 kKibi = 1024;
+constexpr qint64 kMebi = 1024 * 1024;
+constexpr qint64 kMaxPort = 65535;
+constexpr qint64 kMaxInt = std::numeric_limits<int>::max();
+
+// Escapes what could move a terminal's cursor or change its colours, and nothing else:
+// quotes and backslashes in our own sentences stay as they are.
+QString terminalSafe(QStringView text)
+{
+    QString safe;
+    safe.reserve(text.size());
+    for (qsizetype i = 0; i < text.size();) {
+        const qsizetype length =
+            text.at(i).isHighSurrogate() && i + 1 < text.size() && text.at(i + 1).isLowSurrogate()
+                ? 2
+                : 1;
+        const QStringView piece = text.mid(i, length);
+        if (piece == u"\"" || piece == u"\\")
+            safe += piece;
+        else
+            safe += TextEscape::escapeText(piece);
+        i += length;
+    }
+    return safe;
+}
+
+// The engine's sentences ("Unknown framing mode ...") as a clause after a colon.
+QString asClause(const QString &sentence)
+{
+    QString clause = sentence.trimmed();
+    if (clause.endsWith(QLatin1Char('.')))
+        clause.chop(1);
+    if (clause.size() > 1 && clause.at(0).isUpper() && clause.at(1).isLower())
+        clause[0] = clause.at(0).toLower();
+    return clause;
+}
+
+bool isAsciiDigit(QChar c)
+{
+    return c >= QLatin1Char('0') && c <= QLatin1Char('9');
+}
+
+// Only ASCII digits: no sign, no spaces, no "0x" (QString::toLongLong() takes some).
+bool parseWholeNumber(QStringView text, qint64 maximum, qint64 *number)
+{
+    if (text.isEmpty() || text.size() > 18)
+        return false;
+    for (const QChar c : text) {
+        if (!isAsciiDigit(c))
+            return false;
+    }
+    const qint64 value = text.toLongLong();
+    if (value > maximum)
+        return false;
+    *number = value;
+    return true;
+}
+
+// "5120", "5120B", "5K", "5KiB", "2M", "2MiB" (1024-based, any letter case).
+bool parseByteSize(QStringView text, qint64 *bytes)
+{
+    qsizetype digits = 0;
+    while (digits < text.size() && isAsciiDigit(text.at(digits)))
+        ++digits;
+    const QStringView suffix = text.mid(digits);
+    const auto is = [suffix](QStringView unit) {
+        return suffix.compare(unit, Qt::CaseInsensitive) == 0;
+    };
+    qint64 unit = 1;
+    if (suffix.isEmpty() || is(u"B"))
+        unit = 1;
+    else if (is(u"K") || is(u"KiB"))
+        unit = kKibi;
+    else if (is(u"M") || is(u"MiB"))
+        unit = kMebi;
+    else
+        return false;
+    qint64 count = 0;
+    if (!parseWholeNumber(text.left(digits), std::numeric_limits<qint64>::max() / unit, &count))
+        return false;
+    *bytes = count * unit;
+    return true;
+}
+
+// "2", "0.5", "1.25": seconds, no sign, no exponent. Rounds to whole milliseconds.
+bool parseSeconds(QStringView text, qint64 *milliseconds)
+{
+    if (text.isEmpty() || text.size() > 20)
+        return false;
+    int dots = 0;
+    int digits = 0;
+    for (const QChar c : text) {
+        if (c == QLatin1Char('.'))
+            ++dots;
+        else if (isAsciiDigit(c))
+            ++digits;
+        else
+            return false;
+    }
+    if (dots > 1 || digits == 0)
+        return false;
+    bool ok = false;
+    const double seconds = QLocale::c().toDouble(text, &ok);
+    if (!ok || seconds * 1000.0 > double(kMaxInt))
+        return false;
+    *milliseconds = qRound64(seconds * 1000.0);
+    return true;
+}
+
+QString defaultSizeText(qint64 bytes)
+{
+    if (bytes % kMebi == 0)
+        return QStringLiteral("%1M").arg(bytes / kMebi);
+    if (bytes % kKibi == 0)
+        return QStringLiteral("%1K").arg(bytes / kKibi);
+    return QString::number(bytes);
+}
+
+} // namespace
+
+CommandLine::CommandLine()
+    : m_helpOption(m_parser.addHelpOption())
+    , m_versionOption(m_parser.addVersionOption())
+    , m_headlessOption(QStringLiteral("headless"),
+                       QStringLiteral("Run without the dashboard: serve and write one line per "
+                                      "event until SIGINT or SIGTERM."))
+    , m_bindOption(QStringLiteral("bind"),
+                   QStringLiteral("Address to listen on: 127.0.0.1, ::1, any, any4, any6 or a "
+                                  "literal IP address (default %1).")
+                       .arg(ServerConfig().bindAddress),
+                   QStringLiteral("address"))
+    , m_portOption(QStringLiteral("port"),
+                   QStringLiteral("TCP port; 0 picks a free one (default %1).")
+                       .arg(ServerConfig::kDefaultPort),
+                   QStringLiteral("port"))
+    , m_framingOption(QStringLiteral("framing"),
+                      QStringLiteral("Where a message ends: stream (echo bytes as they come), eof "
+                                     "(the client's half-close), line, length (a big-endian "
+                                     "length header) or fixed:N (blocks of N bytes) "
+                                     "(default %1).")
+                          .arg(FramingConfig().modeString()),
+                      QStringLiteral("mode"))
+    , m_delimiterOption(QStringLiteral("delimiter"),
+                        QStringLiteral("Line delimiter for --framing line, with the escapes \\n "
+                                       "\\r \\t \\0 \\\\ \\xHH, e.g. \\r\\n (default %1).")
+                            .arg(FramingConfig::delimiterToString(FramingConfig().delimiter)),
+                        QStringLiteral("string"))
+    , m_lengthBytesOption(QStringLiteral("length-bytes"),
+                          QStringLiteral("Size of the length header for --framing length: 2 or "
+                                         "4 (default %1).")
+                              .arg(FramingConfig().lengthBytes),
+                          QStringLiteral("2|4"))
+    , m_maxMessageSizeOption(QStringLiteral("max-message-size"),
+                             QStringLiteral("Largest message in the framed modes, in bytes or "
+                                            "with K, KiB, M, MiB (1024-based), e.g. 5120 or 5K; "
+                                            "a larger one closes the connection (default %1).")
+                                 .arg(defaultSizeText(ServerConfig::kDefaultMaxMessageBytes)),
+                             QStringLiteral("bytes"))
+    , m_maxClientsOption(QStringLiteral("max-clients"),
+                         QStringLiteral("Clients served at once; more are refused (default %1).")
+                             .arg(ServerConfig::kDefaultMaxClients),
+                         QStringLiteral("n"))
+    , m_idleTimeoutOption(QStringLiteral("idle-timeout"),
+                          QStringLiteral("Close a client after this many seconds without "
+                                         "traffic, fractions allowed (0.5); 0 turns it off "
+                                         "(default 0)."),
+                          QStringLiteral("seconds"))
+    , m_threadsOption(QStringLiteral("threads"),
+                      QStringLiteral("Worker threads; 0 is one per core (default 0)."),
+                      QStringLiteral("n"))
+    , m_logFormatOption(QStringLiteral("log-format"),
+                        QStringLiteral("Event lines as text or json, one object per line "
+                                       "(default text)."),
+                        QStringLiteral("text|json"))
+    , m_logFileOption(QStringLiteral("log-file"),
+                      QStringLiteral("Append the events to this file instead of standard output; "
+                                     "the listening line goes to standard output too."),
+                      QStringLiteral("path"))
+    , m_verboseOption(QStringLiteral("verbose"),
+                      QStringLiteral("Also show each message (the first %1 per second per client, "
+                                     "then a summary per second) and the open-file limit.")
+                          .arg(HeadlessOptions::kVerboseMessageEventsPerSecond))
+{
+    m_parser.setApplicationDescription(
+        QStringLiteral("Echoscope, an echo server you can watch.\n"
+                       "This build runs headless only: with --headless it listens, prints "
+                       "\"listening on ADDRESS:PORT\" when ready, then one line per event.\n"
+                       "Exit status: 0 after SIGINT or SIGTERM, 2 for bad arguments or an "
+                       "unusable log file, 3 when it cannot listen."));
+    m_parser.addOptions({m_headlessOption, m_bindOption, m_portOption, m_framingOption,
+                         m_delimiterOption, m_lengthBytesOption, m_maxMessageSizeOption,
+                         m_maxClientsOption, m_idleTimeoutOption, m_threadsOption,
+                         m_logFormatOption, m_logFileOption, m_verboseOption});
+}
+
+CommandLine::Action CommandLine::parse(const QStringList &arguments)
+{
+    m_arguments = arguments;
+    m_headless = false;
+    m_options = HeadlessOptions();
+    m_errorText.clear();
+    m_warnings.clear();
+
+    if (!m_parser.parse(arguments)) {
+        m_errorText = terminalSafe(m_parser.errorText());
+        return Action::Fail;
+    }
+    if (m_parser.isSet(m_helpOption))
+        return Action::ShowHelp;
+    if (m_parser.isSet(QStringLiteral("help-all")))
+        return Action::ShowHelpAll;
+    if (m_parser.isSet(m_versionOption))
+        return Action::ShowVersion;
+    const QStringList positional = m_parser.positionalArguments();
+    if (!positional.isEmpty()) {
+        m_errorText = QStringLiteral("unexpected argument \"%1\": echoscope takes options only")
+                          .arg(terminalSafe(positional.constFirst()));
+        return Action::Fail;
+    }
+    return applyOptions() ? Action::Run : Action::Fail;
+}
+
+QString CommandLine::versionText() const
+{
+    return QCoreApplication::applicationName() + QLatin1Char(' ') +
+           QCoreApplication::applicationVersion();
+}
+
+void CommandLine::showHelpAll()
+{
+    m_parser.process(m_arguments); // shows the help with Qt's options and exits with 0
+    std::exit(EXIT_SUCCESS);
+}
+
+bool CommandLine::fail(const QCommandLineOption &option, const QString &value,
+                       const QString &reason)
+{
+    m_errorText =
+        QStringLiteral("--%1 \"%2\": %3")
+            .arg(option.names().constLast(), terminalSafe(value), terminalSafe(asClause(reason)));
+    return false;
+}
+
+// Options are applied in an order where each one is checked against the ones before it
+// (the size limit before the framing that must fit in it), so the first setting the
+// engine rejects is the option to name.
+bool CommandLine::checkConfig(const QCommandLineOption &option, const QString &value)
+{
+    const QString invalid = m_options.config.validate();
+    return invalid.isEmpty() || fail(option, value, invalid);
+}
+
+bool CommandLine::applyOptions()
+{
+    ServerConfig &config = m_options.config;
+    QString error;
+
+    m_headless = m_parser.isSet(m_headlessOption);
+    m_options.verbose = m_parser.isSet(m_verboseOption);
+    config.messageEventsPerSecond =
+        m_options.verbose ? HeadlessOptions::kVerboseMessageEventsPerSecond : 0;
+
+    if (m_parser.isSet(m_bindOption)) {
+        const QString value = m_parser.value(m_bindOption);
+        config.bindAddress = value;
+        if (!checkConfig(m_bindOption, value))
+            return false;
+    }
+
+    if (m_parser.isSet(m_portOption)) {
+        const QString value = m_parser.value(m_portOption);
+        qint64 port = 0;
+        if (!parseWholeNumber(value, kMaxPort, &port))
+            return fail(m_portOption, value,
+                        QStringLiteral("expected a port number from 0 (any free port) to %1")
+                            .arg(kMaxPort));
+        config.port = quint16(port);
+    }
+
+    if (m_parser.isSet(m_maxMessageSizeOption)) {
+        const QString value = m_parser.value(m_maxMessageSizeOption);
+        if (!parseByteSize(value, &config.maxMessageBytes))
+            return fail(m_maxMessageSizeOption, value,
+                        QStringLiteral("expected a size in bytes, optionally with K, KiB, M or "
+                                       "MiB (1024-based), e.g. 5120 or 5K"));
+        if (!checkConfig(m_maxMessageSizeOption, value))
+            return false;
+    }
+
+    if (m_parser.isSet(m_framingOption)) {
+        const QString value = m_parser.value(m_framingOption);
+        if (!FramingConfig::parseMode(value, &config.framing, &error))
+            return fail(m_framingOption, value, error);
+        if (!checkConfig(m_framingOption, value))
+            return false;
+    }
+
+    if (m_parser.isSet(m_delimiterOption)) {
+        const QString value = m_parser.value(m_delimiterOption);
+        if (!FramingConfig::parseDelimiter(value, &config.framing.delimiter, &error))
+            return fail(m_delimiterOption, value, error);
+        FramingConfig asLine = config.framing; // checked as if line mode, whatever the mode
+        asLine.mode = FramingMode::Line;
+        const QString invalid = asLine.validate(config.maxMessageBytes);
+        if (!invalid.isEmpty())
+            return fail(m_delimiterOption, value, invalid);
+        if (config.framing.mode != FramingMode::Line)
+            m_warnings.append(QStringLiteral("--delimiter has no effect with --framing %1")
+                                  .arg(config.framing.modeString()));
+    }
+
+    if (m_parser.isSet(m_lengthBytesOption)) {
+        const QString value = m_parser.value(m_lengthBytesOption);
+        if (value != QLatin1String("2") && value != QLatin1String("4"))
+            return fail(m_lengthBytesOption, value,
+                        QStringLiteral("expected 2 or 4 (bytes in the length header)"));
+        config.framing.lengthBytes = value.toInt();
+        if (config.framing.mode != FramingMode::Length)
+            m_warnings.append(QStringLiteral("--length-bytes has no effect with --framing %1")
+                                  .arg(config.framing.modeString()));
+    }
+
+    if (m_parser.isSet(m_maxClientsOption)) {
+        const QString value = m_parser.value(m_maxClientsOption);
+        qint64 clients = 0;
+        if (!parseWholeNumber(value, kMaxInt, &clients))
+            return fail(m_maxClientsOption, value,
+                        QStringLiteral("expected a whole number of clients, at least 1"));
+        config.maxClients = int(clients);
+        if (!checkConfig(m_maxClientsOption, value))
+            return false;
+    }
+
+    if (m_parser.isSet(m_idleTimeoutOption)) {
+        const QString value = m_parser.value(m_idleTimeoutOption);
+        qint64 milliseconds = 0;
+        if (!parseSeconds(value, &milliseconds))
+            return fail(m_idleTimeoutOption, value,
+                        QStringLiteral("expected seconds, fractions allowed (e.g. 0.5), at most "
+                                       "%1; 0 turns the timeout off")
+                            .arg(kMaxInt / 1000));
+        if (milliseconds == 0 && QLocale::c().toDouble(value) > 0)
+            return fail(m_idleTimeoutOption, value,
+                        QStringLiteral("the shortest idle timeout is 0.001 seconds; 0 turns it "
+                                       "off"));
+        config.idleTimeoutMs = int(milliseconds);
+        if (!checkConfig(m_idleTimeoutOption, value))
+            return false;
+    }
+
+    if (m_parser.isSet(m_threadsOption)) {
+        const QString value = m_parser.value(m_threadsOption);
+        qint64 threads = 0;
+        if (!parseWholeNumber(value, kMaxInt, &threads))
+            return fail(m_threadsOption, value,
+                        QStringLiteral("expected a whole number of threads, 0 for one per core"));
+        config.threads = int(threads);
+        if (!checkConfig(m_threadsOption, value))
+            return false;
+    }
+
+    if (m_parser.isSet(m_logFormatOption)) {
+        const QString value = m_parser.value(m_logFormatOption);
+        if (value.compare(QLatin1String("text"), Qt::CaseInsensitive) == 0)
+            m_options.logFormat = HeadlessOptions::LogFormat::Text;
+        else if (value.compare(QLatin1String("json"), Qt::CaseInsensitive) == 0)
+            m_options.logFormat = HeadlessOptions::LogFormat::Json;
+        else
+            return fail(m_logFormatOption, value, QStringLiteral("expected text or json"));
+    }
+
+    if (m_parser.isSet(m_logFileOption)) {
+        const QString value = m_parser.value(m_logFileOption);
+        if (value.isEmpty())
+            return fail(m_logFileOption, value, QStringLiteral("expected the path of a file"));
+        m_options.logFilePath = value;
+    }
+
+    // Each option was checked as it was applied; this catches what none of them owns.
+    const QString invalid = config.validate();
+    if (!invalid.isEmpty()) {
+        m_errorText = terminalSafe(asClause(invalid));
+        return false;
+    }
+    return true;
+}
+
+} // namespace Echoscope

@@ -1,0 +1,166 @@
+#include "headlessrunner.h"
+
+#include "echoserver.h"
+#include "nativesocket.h"
+#include "textescape.h"
+#include "trafficevent.h"
+
+#include <QDateTime>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <cstdio>
+#include <limits>
+
+namespace Echoscope {
+
+namespace {
+
+QString timestampText(qint64 msecsSinceEpoch)
+{
+    return QDateTime::fromMSecsSinceEpoch(msecsSinceEpoch).toString(QStringLiteral("hh:mm:ss.zzz"));
+}
+
+QString jsonLine(const QJsonObject &object)
+{
+    return QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact));
+}
+
+} // namespace
+
+HeadlessRunner::HeadlessRunner(const HeadlessOptions &options, QObject *parent)
+    : QObject(parent), m_options(options), m_server(new EchoServer(this))
+{
+    // QIODevice::Text: "\r\n" line ends where the platform wants them.
+    m_stdoutFile.open(stdout, QIODevice::WriteOnly | QIODevice::Text);
+    m_stderrFile.open(stderr, QIODevice::WriteOnly | QIODevice::Text);
+    m_stdout.setDevice(&m_stdoutFile);
+    m_stderr.setDevice(&m_stderrFile);
+    m_events = &m_stdout;
+    connect(m_server, &EchoServer::eventOccurred, this, &HeadlessRunner::writeEvent);
+}
+
+HeadlessRunner::~HeadlessRunner()
+{
+    stop(); // the summary is written even when nobody called stop()
+}
+
+bool HeadlessRunner::start()
+{
+    if (!m_options.logFilePath.isEmpty()) {
+        m_logFile.setFileName(m_options.logFilePath);
+        if (!m_logFile.open(QIODevice::WriteOnly | QIODevice::Append | QIODevice::Text)) {
+            m_error = Error::LogFileFailed;
+            m_errorString = QStringLiteral("cannot open log file \"%1\": %2")
+                                .arg(TextEscape::escapeText(m_options.logFilePath),
+                                     TextEscape::escapeText(m_logFile.errorString()));
+            return false;
+        }
+        m_logStream.setDevice(&m_logFile);
+        m_events = &m_logStream;
+    }
+
+    // Every client is a descriptor: take all the hard limit allows before listening.
+    m_openFileLimitBefore = NativeSocket::openFileLimit();
+    m_openFileLimit = NativeSocket::raiseOpenFileLimit();
+
+    // The listening line is written from inside start(), through writeEvent().
+    if (!m_server->start(m_options.config)) {
+        m_error = m_server->error() == EchoServer::Error::ListenFailed ? Error::ListenFailed
+                                                                       : Error::InvalidConfig;
+        m_errorString = TextEscape::escapeText(m_server->errorString());
+        return false;
+    }
+    m_error = Error::NoError;
+    m_errorString.clear();
+    return true;
+}
+
+void HeadlessRunner::stop()
+{
+    m_server->stop(); // writes each client's disconnect, then the summary
+}
+
+void HeadlessRunner::writeLine(QTextStream &stream, const QString &line)
+{
+    stream << line << '\n';
+    stream.flush();
+}
+
+QString HeadlessRunner::formatText(const TrafficEvent &event) const
+{
+    // The listening line is exactly "listening on ADDRESS:PORT", for scripts to match.
+    if (event.kind == TrafficEvent::Kind::Listening)
+        return event.toText();
+    return timestampText(event.timestampMs) + QLatin1Char(' ') + event.toText();
+}
+
+QString HeadlessRunner::formatJson(const TrafficEvent &event) const
+{
+    return jsonLine(event.toJson());
+}
+
+void HeadlessRunner::writeEvent(const TrafficEvent &event)
+{
+    const bool json = m_options.logFormat == HeadlessOptions::LogFormat::Json;
+    const QString line = json ? formatJson(event) : formatText(event);
+    if (event.kind != TrafficEvent::Kind::Listening) {
+        writeLine(*m_events, line);
+        return;
+    }
+    // Scripts wait for this line on standard output, wherever the events go.
+    writeLine(m_stdout, line);
+    if (m_events != &m_stdout)
+        writeLine(*m_events, line);
+    if (m_options.verbose)
+        writeOpenFileLimit();
+    if (!json && !ServerConfig::isLoopback(event.address))
+        writeExposureWarning(event); // JSON has it in the listening object's "text"
+}
+
+void HeadlessRunner::writeOpenFileLimit()
+{
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const bool unlimited = m_openFileLimit == std::numeric_limits<qint64>::max();
+    QString text;
+    if (m_openFileLimit < 0)
+        text = QStringLiteral("open-file limit: none to raise on this system");
+    else if (unlimited)
+        text = QStringLiteral("open-file limit: unlimited");
+    else if (m_openFileLimit > m_openFileLimitBefore && m_openFileLimitBefore >= 0)
+        text = QStringLiteral("open-file limit raised to %1 (was %2)")
+                   .arg(m_openFileLimit)
+                   .arg(m_openFileLimitBefore);
+    else
+        text =
+            QStringLiteral("open-file limit is %1 (already the hard limit)").arg(m_openFileLimit);
+
+    if (m_options.logFormat == HeadlessOptions::LogFormat::Json) {
+        QJsonObject object;
+        object.insert(QStringLiteral("event"), QStringLiteral("open_file_limit"));
+        object.insert(QStringLiteral("time"),
+                      QDateTime::fromMSecsSinceEpoch(now, Qt::UTC).toString(Qt::ISODateWithMs));
+        if (m_openFileLimit >= 0 && !unlimited)
+            object.insert(QStringLiteral("limit"), m_openFileLimit);
+        if (m_openFileLimitBefore >= 0 && m_openFileLimitBefore != m_openFileLimit)
+            object.insert(QStringLiteral("previous_limit"), m_openFileLimitBefore);
+        object.insert(QStringLiteral("text"), text);
+        writeLine(*m_events, jsonLine(object));
+    } else {
+        writeLine(*m_events, timestampText(now) + QLatin1Char(' ') + text);
+    }
+}
+
+void HeadlessRunner::writeExposureWarning(const TrafficEvent &listening)
+{
+    TrafficEvent warning;
+    warning.kind = TrafficEvent::Kind::Warning;
+    warning.timestampMs = listening.timestampMs;
+    warning.text = QStringLiteral("%1 is not a loopback address: other machines can connect")
+                       .arg(TrafficEvent::endpoint(listening.address, listening.port));
+    writeLine(*m_events, formatText(warning));
+    if (m_events != &m_stdout) // the log file may not be read for a while: tell the user now
+        writeLine(m_stderr, QStringLiteral("echoscope: ") + warning.toText());
+}
+
+} // namespace Echoscope

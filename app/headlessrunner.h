@@ -1,0 +1,66 @@
+#pragma once
+
+#include "headlessoptions.h"
+
+#include <QFile>
+#include <QObject>
+#include <QString>
+#include <QTextStream>
+
+namespace Echoscope {
+
+class EchoServer;
+struct TrafficEvent;
+
+// `echoscope --headless`: owns the EchoServer and writes one line per event, as text or
+// JSON, to standard output or a log file, flushed line by line so that a script reading
+// the output sees each event as it happens.
+class HeadlessRunner : public QObject
+{
+    Q_OBJECT
+
+public:
+    enum class Error {
+        NoError,
+        LogFileFailed, // the log file cannot be opened
+        InvalidConfig, // the engine refused the configuration
+        ListenFailed,  // the address or port cannot be listened on
+    };
+
+    explicit HeadlessRunner(const HeadlessOptions &options, QObject *parent = nullptr);
+    ~HeadlessRunner() override;
+
+    // Opens the log file, raises the open-file limit and starts the server; the listening
+    // line is written before this returns. On failure returns false and sets error() and
+    // errorString() (a sentence for the user, safe to print).
+    bool start();
+    // Stops the server: every client's disconnect, then the summary line, is written.
+    void stop();
+
+    Error error() const { return m_error; }
+    QString errorString() const { return m_errorString; }
+
+private:
+    void writeEvent(const TrafficEvent &event);
+    void writeOpenFileLimit();
+    void writeExposureWarning(const TrafficEvent &listening);
+    QString formatText(const TrafficEvent &event) const;
+    QString formatJson(const TrafficEvent &event) const;
+    static void writeLine(QTextStream &stream, const QString &line);
+
+    HeadlessOptions m_options;
+    EchoServer *m_server = nullptr;
+    QFile m_stdoutFile;
+    QFile m_stderrFile;
+    QFile m_logFile;
+    QTextStream m_stdout;
+    QTextStream m_stderr;
+    QTextStream *m_events = nullptr; // m_stdout, or a stream on m_logFile
+    QTextStream m_logStream;
+    qint64 m_openFileLimitBefore = -1;
+    qint64 m_openFileLimit = -1;
+    Error m_error = Error::NoError;
+    QString m_errorString;
+};
+
+} // namespace Echoscope

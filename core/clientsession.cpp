@@ -1,0 +1,398 @@
+#include "clientsession.h"
+
+#include "nativesocket.h"
+
+#include <QDateTime>
+#include <QLoggingCategory>
+#include <QSocketNotifier>
+#include <QTimer>
+
+Q_LOGGING_CATEGORY(lcSession, "echoscope.session", QtWarningMsg)
+
+namespace Echoscope {
+
+namespace {
+// How many reads one readiness notification may do before other sessions get a turn.
+constexpr int kMaxReadsPerWakeup = 4;
+// Release the echo queue's memory once it has drained, if it grew past this.
+constexpr qsizetype kKeepPendingCapacity = 64 * 1024;
+
+qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+} // namespace
+
+ClientSession::ClientSession(qintptr descriptor, std::shared_ptr<ClientStats> stats,
+                             const ServerConfig &config, QByteArray *readBuffer,
+                             QObject *parent)
+    : QObject(parent)
+    , m_descriptor(descriptor)
+    , m_stats(std::move(stats))
+    , m_config(config)
+    , m_readBuffer(readBuffer)
+    , m_framer(Framer::create(config.framing, config.maxMessageBytes))
+    , m_lastActivity(Clock::now())
+{
+    Q_ASSERT(m_framer); // the server validated the config before starting
+}
+
+ClientSession::~ClientSession()
+{
+    if (!m_finished) {
+        // Destroyed without close(): release the descriptor all the same.
+        delete m_readNotifier;
+        delete m_writeNotifier;
+        NativeSocket::close(m_descriptor);
+    }
+}
+
+void ClientSession::start()
+{
+    NativeSocket::prepare(m_descriptor);
+    m_readNotifier = new QSocketNotifier(m_descriptor, QSocketNotifier::Read, this);
+    connect(m_readNotifier, &QSocketNotifier::activated, this, &ClientSession::readReady);
+    m_writeNotifier = new QSocketNotifier(m_descriptor, QSocketNotifier::Write, this);
+    m_writeNotifier->setEnabled(false);
+    connect(m_writeNotifier, &QSocketNotifier::activated, this, &ClientSession::writeReady);
+    if (m_config.idleTimeoutMs > 0) {
+        m_idleTimer = new QTimer(this);
+        m_idleTimer->setSingleShot(true);
+        m_idleTimer->setTimerType(Qt::CoarseTimer);
+        connect(m_idleTimer, &QTimer::timeout, this, &ClientSession::idleTimerFired);
+        m_idleTimer->start(m_config.idleTimeoutMs);
+    }
+    if (m_config.messageEventsPerSecond > 0) {
+        m_summaryTimer = new QTimer(this);
+        m_summaryTimer->setSingleShot(true);
+        connect(m_summaryTimer, &QTimer::timeout, this, &ClientSession::flushMessageSummary);
+    }
+}
+
+void ClientSession::close(DisconnectReason reason, const QString &detail)
+{
+    finish(reason, detail);
+}
+
+void ClientSession::touch()
+{
+    if (m_idleTimer)
+        m_lastActivity = Clock::now();
+}
+
+void ClientSession::readReady()
+{
+    if (m_finished || m_paused)
+        return;
+    char *buffer = m_readBuffer->data();
+    const qint64 capacity = m_readBuffer->size();
+    for (int round = 0; round < kMaxReadsPerWakeup; ++round) {
+        qint64 received = 0;
+        const auto result = NativeSocket::read(m_descriptor, buffer, capacity, &received);
+        if (result == NativeSocket::Result::Done) {
+            m_stats->addBytesIn(received, nowMs());
+            touch();
+            emit bytesReceived(id(), received);
+            if (m_framer->feed(QByteArrayView(buffer, received), *this)
+                == Framer::Status::MessageTooLarge) {
+                finish(DisconnectReason::MessageTooLarge,
+                       QStringLiteral("a message of %1 bytes or more exceeds the limit of %2 "
+                                      "bytes")
+                           .arg(m_framer->oversizeBytes())
+                           .arg(m_config.maxMessageBytes));
+                return;
+            }
+            if (m_finished || m_paused)
+                return; // the echo failed, or backpressure: stop reading
+            if (received < capacity)
+                return; // most likely drained; the notifier fires again if not
+            continue;
+        }
+        if (result == NativeSocket::Result::EndOfFile)
+            peerHalfClosed();
+        else if (result != NativeSocket::Result::WouldBlock)
+            handleIoResult(int(result), "read");
+        return;
+    }
+}
+
+void ClientSession::messageFramed(QByteArrayView wire, qint64 payloadBytes)
+{
+    if (m_finished)
+        return;
+    m_stats->addMessageIn(payloadBytes);
+    if (m_summaryTimer)
+        sampleMessage(wire, payloadBytes);
+
+    m_echoCommitted += wire.size();
+    qsizetype written = 0;
+    if (unsentBytes() == 0) {
+        // The common case: nothing queued, so echo straight from the read buffer.
+        if (!wire.isEmpty()) {
+            qint64 n = 0;
+            const auto result = NativeSocket::write(m_descriptor, wire.data(), wire.size(), &n);
+            if (result == NativeSocket::Result::Done) {
+                written = qsizetype(n);
+                echoWritten(n);
+            } else if (result != NativeSocket::Result::WouldBlock) {
+                handleIoResult(int(result), "write");
+                return;
+            }
+        }
+        if (written == wire.size()) {
+            m_stats->addMessageOut();
+            emit messageEchoed(id(), payloadBytes);
+            return;
+        }
+    }
+    m_pending.append(wire.data() + written, wire.size() - written);
+    m_queuedMessages.push_back({m_echoCommitted, payloadBytes});
+    m_stats->setUnsentBytes(unsentBytes());
+    m_writeNotifier->setEnabled(true);
+    updateReading();
+}
+
+void ClientSession::echoWritten(qint64 bytes)
+{
+    if (bytes <= 0)
+        return;
+    m_echoWritten += bytes;
+    m_stats->addBytesOut(bytes, nowMs());
+    touch();
+    emit bytesEchoed(id(), bytes);
+}
+
+bool ClientSession::flushPending()
+{
+    while (unsentBytes() > 0) {
+        qint64 n = 0;
+        const qint64 size = unsentBytes();
+        const auto result =
+            NativeSocket::write(m_descriptor, m_pending.constData() + m_pendingStart, size, &n);
+        if (result == NativeSocket::Result::WouldBlock)
+            break;
+        if (result != NativeSocket::Result::Done) {
+            handleIoResult(int(result), "write");
+            return false;
+        }
+        m_pendingStart += qsizetype(n);
+        echoWritten(n);
+        while (!m_queuedMessages.empty() && m_queuedMessages.front().endOffset <= m_echoWritten) {
+            const qint64 payloadBytes = m_queuedMessages.front().payloadBytes;
+            m_queuedMessages.pop_front();
+            m_stats->addMessageOut();
+            emit messageEchoed(id(), payloadBytes);
+            if (m_finished)
+                return false;
+        }
+        if (n < size)
+            break; // the kernel's buffer is full
+    }
+    if (unsentBytes() == 0) {
+        if (m_pending.capacity() > kKeepPendingCapacity)
+            m_pending = QByteArray();
+        else
+            m_pending.clear();
+        m_pendingStart = 0;
+    } else if (m_pendingStart > m_pending.size() / 2) {
+        m_pending.remove(0, m_pendingStart);
+        m_pendingStart = 0;
+    }
+    m_stats->setUnsentBytes(unsentBytes());
+    return true;
+}
+
+void ClientSession::writeReady()
+{
+    if (m_finished)
+        return;
+    if (!flushPending())
+        return;
+    if (unsentBytes() == 0) {
+        m_writeNotifier->setEnabled(false);
+        if (m_peerClosed) {
+            const qint64 incomplete = m_framer->bufferedBytes();
+            finish(DisconnectReason::ClosedByPeer,
+                   incomplete > 0 ? QStringLiteral("an incomplete message of %1 bytes was not "
+                                                   "echoed")
+                                        .arg(incomplete)
+                                  : QString());
+            return;
+        }
+    }
+    updateReading();
+}
+
+void ClientSession::updateReading()
+{
+    if (m_finished || m_peerClosed)
+        return;
+    const qint64 unsent = unsentBytes();
+    if (!m_paused && unsent > m_config.highWaterBytes) {
+        m_paused = true;
+        m_readNotifier->setEnabled(false);
+        m_stats->setState(ClientState::Paused);
+        qCDebug(lcSession) << "client" << id() << "paused with" << unsent << "bytes unsent";
+    } else if (m_paused && unsent < m_config.lowWaterBytes) {
+        m_paused = false;
+        m_readNotifier->setEnabled(true);
+        m_stats->setState(ClientState::Connected);
+        qCDebug(lcSession) << "client" << id() << "resumed";
+    }
+}
+
+void ClientSession::peerHalfClosed()
+{
+    m_peerClosed = true;
+    m_readNotifier->setEnabled(false);
+    m_stats->setState(ClientState::Draining);
+    if (m_framer->finish(*this) == Framer::Status::MessageTooLarge) {
+        finish(DisconnectReason::MessageTooLarge,
+               QStringLiteral("a message of %1 bytes exceeds the limit of %2 bytes")
+                   .arg(m_framer->oversizeBytes())
+                   .arg(m_config.maxMessageBytes));
+        return;
+    }
+    if (m_finished)
+        return;
+    if (unsentBytes() == 0)
+        writeReady(); // nothing left to echo: close now
+}
+
+void ClientSession::idleTimerFired()
+{
+    if (m_finished)
+        return;
+    const auto idleFor =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - m_lastActivity);
+    const qint64 remainingMs = m_config.idleTimeoutMs - idleFor.count();
+    if (remainingMs > 0) {
+        m_idleTimer->start(int(remainingMs));
+        return;
+    }
+    finish(DisconnectReason::IdleTimeout,
+           QStringLiteral("nothing sent or received for %1 s")
+               .arg(double(m_config.idleTimeoutMs) / 1000.0, 0, 'g', 4));
+}
+
+bool ClientSession::handleIoResult(int result, const char *operation)
+{
+    switch (NativeSocket::Result(result)) {
+    case NativeSocket::Result::Done:
+    case NativeSocket::Result::WouldBlock:
+        return true;
+    case NativeSocket::Result::EndOfFile:
+    case NativeSocket::Result::Reset:
+        finish(DisconnectReason::ResetByPeer, QString());
+        return false;
+    case NativeSocket::Result::Error:
+        break;
+    }
+    finish(DisconnectReason::SocketError,
+           QStringLiteral("%1 failed: %2").arg(QLatin1String(operation), NativeSocket::errorString()));
+    return false;
+}
+
+TrafficEvent ClientSession::clientEvent(TrafficEvent::Kind kind) const
+{
+    TrafficEvent event;
+    event.kind = kind;
+    event.timestampMs = nowMs();
+    event.clientId = id();
+    event.address = m_stats->peerAddress();
+    event.port = m_stats->peerPort();
+    return event;
+}
+
+void ClientSession::sampleMessage(QByteArrayView wire, qint64 payloadBytes)
+{
+    const qint64 now = nowMs();
+    if (now - m_sampleWindowStartMs >= 1000) {
+        flushMessageSummary();
+        m_sampleWindowStartMs = now;
+        m_sampledInWindow = 0;
+    }
+    if (m_sampledInWindow < m_config.messageEventsPerSecond) {
+        ++m_sampledInWindow;
+        TrafficEvent event = clientEvent(TrafficEvent::Kind::MessageEchoed);
+        event.bytes = payloadBytes;
+        const qsizetype headerBytes =
+            m_config.framing.mode == FramingMode::Length ? m_config.framing.lengthBytes : 0;
+        const qint64 previewBytes = qMin<qint64>(
+            qMin<qint64>(payloadBytes, TrafficEvent::kPayloadPreviewBytes),
+            wire.size() - headerBytes);
+        event.payload = QByteArray(wire.data() + headerBytes, qsizetype(previewBytes));
+        emit eventOccurred(event);
+        return;
+    }
+    ++m_suppressedMessages;
+    m_suppressedBytes += payloadBytes;
+    if (!m_summaryTimer->isActive())
+        m_summaryTimer->start(int(qMax<qint64>(1, 1000 - (now - m_sampleWindowStartMs))));
+}
+
+void ClientSession::flushMessageSummary()
+{
+    if (m_summaryTimer)
+        m_summaryTimer->stop();
+    if (m_suppressedMessages == 0)
+        return;
+    TrafficEvent event = clientEvent(TrafficEvent::Kind::MessagesSummarised);
+    event.count = m_suppressedMessages;
+    event.bytes = m_suppressedBytes;
+    m_suppressedMessages = 0;
+    m_suppressedBytes = 0;
+    emit eventOccurred(event);
+}
+
+void ClientSession::finish(DisconnectReason reason, const QString &detail)
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    if (m_summaryTimer)
+        flushMessageSummary();
+
+    // Best effort: hand the kernel whatever echo is still queued before closing,
+    // unless the peer is gone.
+    if (reason != DisconnectReason::ResetByPeer && reason != DisconnectReason::SocketError
+        && unsentBytes() > 0) {
+        qint64 n = 0;
+        if (NativeSocket::write(m_descriptor, m_pending.constData() + m_pendingStart,
+                                unsentBytes(), &n)
+            == NativeSocket::Result::Done) {
+            m_pendingStart += qsizetype(n);
+            echoWritten(n);
+        }
+    }
+
+    // Notifiers go before the descriptor does, so no dispatcher ever polls a closed one.
+    delete m_readNotifier;
+    m_readNotifier = nullptr;
+    delete m_writeNotifier;
+    m_writeNotifier = nullptr;
+    delete m_idleTimer;
+    m_idleTimer = nullptr;
+    if (reason == DisconnectReason::ClosedByPeer)
+        NativeSocket::shutdownWrite(m_descriptor);
+    NativeSocket::close(m_descriptor);
+
+    DisconnectInfo info;
+    info.reason = reason;
+    info.detail = detail;
+    info.bytesIn = m_stats->bytesIn();
+    info.bytesOut = m_stats->bytesOut();
+    info.messagesIn = m_stats->messagesIn();
+    info.messagesOut = m_stats->messagesOut();
+    info.durationMs = qMax<qint64>(0, nowMs() - m_stats->connectedAtMs());
+    info.oversizeBytes = reason == DisconnectReason::MessageTooLarge ? m_framer->oversizeBytes() : 0;
+    info.incompleteBytes = reason == DisconnectReason::MessageTooLarge ? 0 : m_framer->bufferedBytes();
+    m_stats->setUnsentBytes(unsentBytes());
+    m_stats->setState(ClientState::Closed);
+    m_pending = QByteArray();
+    m_pendingStart = 0;
+    m_queuedMessages.clear();
+    emit finished(id(), info);
+}
+
+} // namespace Echoscope

@@ -1,0 +1,112 @@
+#pragma once
+
+#include "clientstats.h"
+#include "disconnectinfo.h"
+#include "framer.h"
+#include "serverconfig.h"
+#include "trafficevent.h"
+
+#include <QByteArray>
+#include <QObject>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+
+QT_BEGIN_NAMESPACE
+class QSocketNotifier;
+class QTimer;
+QT_END_NAMESPACE
+
+namespace Echoscope {
+
+// One connection for its whole life, in one thread: reads what the client sends,
+// frames it, echoes each message, keeps the unsent echo bounded (it stops reading
+// above the high-water mark and resumes below the low-water mark), and ends with
+// exactly one finished() that says why.
+//
+// Event-driven only: a read notifier and, while echo is queued, a write notifier.
+class ClientSession : public QObject, private MessageSink
+{
+    Q_OBJECT
+
+public:
+    // readBuffer is scratch space shared by the sessions of one thread.
+    ClientSession(qintptr descriptor, std::shared_ptr<ClientStats> stats,
+                  const ServerConfig &config, QByteArray *readBuffer,
+                  QObject *parent = nullptr);
+    ~ClientSession() override;
+
+    quint64 id() const { return m_stats->id(); }
+    const std::shared_ptr<ClientStats> &stats() const { return m_stats; }
+    bool isFinished() const { return m_finished; }
+    qint64 unsentBytes() const { return m_pending.size() - m_pendingStart; }
+
+    // Starts reading. Call once, in the thread the session lives in.
+    void start();
+    // Ends the connection now (kicked, server stopped); emits finished().
+    void close(DisconnectReason reason, const QString &detail = QString());
+
+signals:
+    // Emitted in the session's thread, for every read and every write.
+    void bytesReceived(quint64 clientId, qint64 bytes);
+    void bytesEchoed(quint64 clientId, qint64 bytes);
+    void messageEchoed(quint64 clientId, qint64 payloadBytes);
+    // Sampled messages and per-second summaries, only if messageEventsPerSecond > 0.
+    void eventOccurred(const Echoscope::TrafficEvent &event);
+    // Exactly once; the descriptor is closed when it is emitted.
+    void finished(quint64 clientId, const Echoscope::DisconnectInfo &info);
+
+private:
+    using Clock = std::chrono::steady_clock;
+    struct QueuedMessage
+    {
+        qint64 endOffset; // position in the echo stream just after this message
+        qint64 payloadBytes;
+    };
+
+    void readReady();
+    void writeReady();
+    void idleTimerFired();
+    void messageFramed(QByteArrayView wire, qint64 payloadBytes) override;
+    void peerHalfClosed();
+    bool flushPending();
+    void echoWritten(qint64 bytes);
+    void updateReading();
+    void sampleMessage(QByteArrayView wire, qint64 payloadBytes);
+    void flushMessageSummary();
+    void touch();
+    void finish(DisconnectReason reason, const QString &detail);
+    bool handleIoResult(int result, const char *operation);
+    TrafficEvent clientEvent(TrafficEvent::Kind kind) const;
+
+    qintptr m_descriptor;
+    std::shared_ptr<ClientStats> m_stats;
+    const ServerConfig m_config;
+    QByteArray *m_readBuffer;
+    std::unique_ptr<Framer> m_framer;
+    QSocketNotifier *m_readNotifier = nullptr;
+    QSocketNotifier *m_writeNotifier = nullptr;
+    QTimer *m_idleTimer = nullptr;
+    QTimer *m_summaryTimer = nullptr;
+
+    // The echo not yet taken by the kernel: bytes [m_pendingStart, size) of m_pending.
+    QByteArray m_pending;
+    qsizetype m_pendingStart = 0;
+    std::deque<QueuedMessage> m_queuedMessages;
+    qint64 m_echoCommitted = 0; // bytes handed to the echo stream so far
+    qint64 m_echoWritten = 0;   // bytes of it the kernel has taken
+
+    bool m_paused = false;
+    bool m_peerClosed = false;
+    bool m_finished = false;
+    Clock::time_point m_lastActivity;
+
+    // Message sampling for the event log.
+    qint64 m_sampleWindowStartMs = 0;
+    int m_sampledInWindow = 0;
+    qint64 m_suppressedMessages = 0;
+    qint64 m_suppressedBytes = 0;
+};
+
+} // namespace Echoscope

@@ -1,0 +1,128 @@
+#pragma once
+
+#include "disconnectinfo.h"
+
+#include <QHostAddress>
+#include <QMetaType>
+#include <QtGlobal>
+
+#include <array>
+#include <atomic>
+
+namespace Echoscope {
+
+// Message sizes in power-of-two buckets: bucket 0 holds empty messages, bucket
+// k >= 1 holds sizes in [2^(k-1), 2^k), the last bucket everything larger.
+struct SizeHistogram
+{
+    static constexpr int kBuckets = 32;
+    std::array<qint64, kBuckets> counts{};
+
+    static int bucketFor(qint64 bytes);
+    static qint64 bucketLow(int bucket);  // smallest size in the bucket
+    static qint64 bucketHigh(int bucket); // largest size in the bucket (inclusive)
+    static QString bucketLabel(int bucket); // "0", "1", "2-3", "4-7", ... "1G+"
+    qint64 total() const;
+    void add(const SizeHistogram &other);
+};
+
+enum class ClientState {
+    Connected, // reading and echoing
+    Paused,    // not reading: its unsent echo passed the high-water mark
+    Draining,  // the client half-closed; finishing the echo before closing
+    Closed,
+};
+
+// A copy of one client's counters at one moment: what the UI and logs read.
+struct ClientSnapshot
+{
+    quint64 id = 0;
+    QHostAddress peerAddress;
+    quint16 peerPort = 0;
+    qint64 connectedAtMs = 0;    // ms since the epoch
+    qint64 lastActivityMs = 0;   // ms since the epoch: last byte in or out
+    qint64 bytesIn = 0;
+    qint64 bytesOut = 0;
+    qint64 messagesIn = 0;
+    qint64 messagesOut = 0;
+    qint64 lastMessageBytes = -1; // -1: no message yet
+    qint64 minMessageBytes = -1;
+    qint64 maxMessageBytes = -1;
+    qint64 unsentBytes = 0;       // echo queued in user space, not yet taken by the kernel
+    qint64 peakUnsentBytes = 0;   // the most it has ever been
+    ClientState state = ClientState::Connected;
+    SizeHistogram histogram;
+};
+
+// The live counters of one connection. The session's thread is the only writer
+// and updates them with relaxed atomic stores: no lock and no allocation on the
+// echo path. Any thread may read them at any time through snapshot().
+class ClientStats
+{
+public:
+    ClientStats(quint64 id, const QHostAddress &peerAddress, quint16 peerPort,
+                qint64 connectedAtMs);
+    ClientStats(const ClientStats &) = delete;
+    ClientStats &operator=(const ClientStats &) = delete;
+
+    quint64 id() const { return m_id; }
+    QHostAddress peerAddress() const { return m_peerAddress; }
+    quint16 peerPort() const { return m_peerPort; }
+    qint64 connectedAtMs() const { return m_connectedAtMs; }
+
+    // Writer side: only the thread that owns the session.
+    void addBytesIn(qint64 bytes, qint64 nowMs);
+    void addBytesOut(qint64 bytes, qint64 nowMs);
+    void addMessageIn(qint64 payloadBytes);
+    void addMessageOut();
+    void setUnsentBytes(qint64 bytes)
+    {
+        store(m_unsentBytes, bytes);
+        if (bytes > m_peakUnsentBytes.load(std::memory_order_relaxed))
+            store(m_peakUnsentBytes, bytes);
+    }
+    void setState(ClientState state) { m_state.store(int(state), std::memory_order_release); }
+
+    // Reader side: any thread.
+    ClientSnapshot snapshot() const;
+    ClientState state() const { return ClientState(m_state.load(std::memory_order_acquire)); }
+    qint64 bytesIn() const { return m_bytesIn.load(std::memory_order_relaxed); }
+    qint64 bytesOut() const { return m_bytesOut.load(std::memory_order_relaxed); }
+    qint64 messagesIn() const { return m_messagesIn.load(std::memory_order_relaxed); }
+    qint64 messagesOut() const { return m_messagesOut.load(std::memory_order_relaxed); }
+
+private:
+    using Counter = std::atomic<qint64>;
+    static void store(Counter &counter, qint64 value)
+    {
+        counter.store(value, std::memory_order_relaxed);
+    }
+    static void add(Counter &counter, qint64 delta)
+    {
+        // Single writer: a load and a store, no read-modify-write bus lock.
+        counter.store(counter.load(std::memory_order_relaxed) + delta,
+                      std::memory_order_relaxed);
+    }
+
+    const quint64 m_id;
+    const QHostAddress m_peerAddress;
+    const quint16 m_peerPort;
+    const qint64 m_connectedAtMs;
+
+    Counter m_lastActivityMs;
+    Counter m_bytesIn{0};
+    Counter m_bytesOut{0};
+    Counter m_messagesIn{0};
+    Counter m_messagesOut{0};
+    Counter m_lastMessageBytes{-1};
+    Counter m_minMessageBytes{-1};
+    Counter m_maxMessageBytes{-1};
+    Counter m_unsentBytes{0};
+    Counter m_peakUnsentBytes{0};
+    std::atomic<int> m_state{int(ClientState::Connected)};
+    std::array<Counter, SizeHistogram::kBuckets> m_histogram{};
+};
+
+} // namespace Echoscope
+
+Q_DECLARE_METATYPE(Echoscope::ClientSnapshot)

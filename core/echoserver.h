@@ -1,0 +1,148 @@
+#pragma once
+
+#include "clientstats.h"
+#include "disconnectinfo.h"
+#include "serverconfig.h"
+#include "trafficevent.h"
+
+#include <QHash>
+#include <QHostAddress>
+#include <QList>
+#include <QMutex>
+#include <QObject>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+QT_BEGIN_NAMESPACE
+class QThread;
+class QTimer;
+QT_END_NAMESPACE
+
+namespace Echoscope {
+
+class EchoWorker;
+class Acceptor;
+
+// Totals over the server's life (since start), as of the moment they are read.
+struct ServerTotals
+{
+    int clientsNow = 0;
+    int clientsPeak = 0;
+    qint64 clientsTotal = 0;
+    qint64 clientsRefused = 0;
+    qint64 bytesIn = 0;
+    qint64 bytesOut = 0;
+    qint64 messagesIn = 0;
+    qint64 messagesOut = 0;
+    SizeHistogram histogram;
+};
+
+// The echo engine: listens, accepts, hands each connection to one worker thread for
+// its whole life, and reports what happens.
+//
+// Threads: the object lives in the thread that created it (normally the main
+// thread). Every signal but the three per-transfer ones is emitted in that thread.
+// bytesReceived, bytesEchoed and messageEchoed are emitted in the worker thread that
+// owns the client, as they happen; with threads == 1 that is this thread too.
+class EchoServer : public QObject
+{
+    Q_OBJECT
+
+public:
+    enum class State { Stopped, Listening };
+    enum class Error { NoError, InvalidConfig, ListenFailed };
+    Q_ENUM(State)
+    Q_ENUM(Error)
+
+    explicit EchoServer(QObject *parent = nullptr);
+    ~EchoServer() override;
+
+    // Starts listening. On failure returns false, leaves the server stopped, and
+    // sets error() and errorString() (which names the address, port and OS reason);
+    // failed() is emitted too.
+    bool start(const ServerConfig &config);
+    // Stops accepting, closes every client with reason ServerStopped (each gets its
+    // clientDisconnected()), joins the workers, then emits stopped().
+    void stop();
+
+    State state() const { return m_state; }
+    bool isListening() const { return m_state == State::Listening; }
+    Error error() const { return m_error; }
+    QString errorString() const { return m_errorString; }
+    ServerConfig config() const { return m_config; }
+    QHostAddress serverAddress() const { return m_address; }
+    quint16 serverPort() const { return m_port; }
+    int workerCount() const { return int(m_workers.size()); }
+
+    // Ends one client's connection with reason Kicked. Returns false if it is not
+    // connected.
+    bool disconnectClient(quint64 clientId);
+    // The live counters of a connected client (nullptr once it has disconnected and
+    // its clientDisconnected() was emitted).
+    std::shared_ptr<const ClientStats> clientStats(quint64 clientId) const;
+    QList<quint64> clientIds() const;
+    int clientCount() const { return m_liveClients.load(std::memory_order_relaxed); }
+    ServerTotals totals() const;
+
+signals:
+    void started(const QHostAddress &address, quint16 port);
+    void stopped();
+    void failed(Echoscope::EchoServer::Error error, const QString &errorString);
+
+    void clientConnected(quint64 clientId, const QHostAddress &peer, quint16 peerPort);
+    void clientRefused(const QHostAddress &peer, quint16 peerPort, const QString &reason);
+    void clientDisconnected(quint64 clientId, const Echoscope::DisconnectInfo &info);
+    // Every discrete event (listening, connect, refuse, disconnect, sampled message,
+    // summary, error, stop) as one value, in order; what logs and the UI record.
+    void eventOccurred(const Echoscope::TrafficEvent &event);
+
+    // Per transfer, in the owning worker's thread.
+    void bytesReceived(quint64 clientId, qint64 bytes);
+    void bytesEchoed(quint64 clientId, qint64 bytes);
+    void messageEchoed(quint64 clientId, qint64 payloadBytes);
+
+private:
+    friend class Acceptor;
+    struct ClientEntry
+    {
+        std::shared_ptr<ClientStats> stats;
+        EchoWorker *worker = nullptr;
+    };
+
+    void incomingConnection(qintptr descriptor);
+    void acceptFailed();
+    void postEvent(TrafficEvent event); // any thread
+    void drainEvents();                 // this thread
+    void handleEvent(const TrafficEvent &event);
+    void fail(Error error, const QString &message);
+    EchoWorker *pickWorker() const;
+
+    ServerConfig m_config;
+    State m_state = State::Stopped;
+    Error m_error = Error::NoError;
+    QString m_errorString;
+    QHostAddress m_address;
+    quint16 m_port = 0;
+
+    Acceptor *m_acceptor = nullptr;
+    QTimer *m_acceptRetryTimer = nullptr;
+    bool m_acceptErrorReported = false;
+    std::vector<EchoWorker *> m_workers;
+    std::vector<QThread *> m_threads;
+    mutable size_t m_nextWorker = 0;
+
+    quint64 m_nextClientId = 0; // never reset: ids are unique for the object's life
+    std::atomic<int> m_liveClients{0};
+    QHash<quint64, ClientEntry> m_clients;
+    ServerTotals m_retired; // counters of clients gone since start
+    qint64 m_startedAtMs = 0;
+
+    QMutex m_eventMutex;
+    QList<TrafficEvent> m_eventQueue;
+    bool m_drainScheduled = false;
+    qint64 m_droppedEvents = 0;
+};
+
+} // namespace Echoscope

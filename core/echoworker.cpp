@@ -1,0 +1,82 @@
+#include "echoworker.h"
+
+#include "clientsession.h"
+
+#include <QDateTime>
+
+namespace Echoscope {
+
+namespace {
+// One read buffer per thread, shared by its sessions: no allocation per read.
+constexpr qsizetype kReadBufferBytes = 64 * 1024;
+} // namespace
+
+EchoWorker::EchoWorker(const ServerConfig &config, EventCallback postEvent,
+                       std::atomic<int> *liveClients, QObject *parent)
+    : QObject(parent)
+    , m_config(config)
+    , m_postEvent(std::move(postEvent))
+    , m_liveClients(liveClients)
+    , m_readBuffer(kReadBufferBytes, Qt::Uninitialized)
+{
+}
+
+EchoWorker::~EchoWorker()
+{
+    // closeAll() normally ran in the worker's thread; this is the safety net.
+    qDeleteAll(m_sessions);
+}
+
+void EchoWorker::addConnection(qintptr descriptor, const std::shared_ptr<ClientStats> &stats)
+{
+    auto *session = new ClientSession(descriptor, stats, m_config, &m_readBuffer, this);
+    m_sessions.insert(session->id(), session);
+    connect(session, &ClientSession::bytesReceived, this, &EchoWorker::bytesReceived);
+    connect(session, &ClientSession::bytesEchoed, this, &EchoWorker::bytesEchoed);
+    connect(session, &ClientSession::messageEchoed, this, &EchoWorker::messageEchoed);
+    connect(session, &ClientSession::eventOccurred, this,
+            [this](const TrafficEvent &event) { m_postEvent(event); });
+    connect(session, &ClientSession::finished, this,
+            [this, session](quint64, const DisconnectInfo &info) {
+                sessionFinished(session, info);
+            });
+    session->start();
+}
+
+void EchoWorker::disconnectClient(quint64 clientId)
+{
+    if (ClientSession *session = m_sessions.value(clientId))
+        session->close(DisconnectReason::Kicked);
+}
+
+void EchoWorker::closeAll(DisconnectReason reason)
+{
+    m_closingAll = true;
+    const QList<ClientSession *> sessions = m_sessions.values();
+    for (ClientSession *session : sessions)
+        session->close(reason);
+    // Not inside any session's own call stack here, so they can go at once.
+    qDeleteAll(sessions);
+    m_sessions.clear();
+    m_closingAll = false;
+}
+
+void EchoWorker::sessionFinished(ClientSession *session, const DisconnectInfo &info)
+{
+    if (!m_closingAll) {
+        m_sessions.remove(session->id());
+        session->deleteLater(); // we may be inside the session's own call stack
+    }
+    m_liveClients->fetch_sub(1, std::memory_order_relaxed);
+    const auto &stats = session->stats();
+    TrafficEvent event;
+    event.kind = TrafficEvent::Kind::Disconnected;
+    event.timestampMs = QDateTime::currentMSecsSinceEpoch();
+    event.clientId = stats->id();
+    event.address = stats->peerAddress();
+    event.port = stats->peerPort();
+    event.disconnect = info;
+    m_postEvent(event);
+}
+
+} // namespace Echoscope

@@ -1,0 +1,57 @@
+#pragma once
+
+#include "clientstats.h"
+#include "disconnectinfo.h"
+#include "serverconfig.h"
+#include "trafficevent.h"
+
+#include <QByteArray>
+#include <QHash>
+#include <QObject>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+
+namespace Echoscope {
+
+class ClientSession;
+
+// The sessions of one thread. EchoServer hands it accepted descriptors; it runs
+// them, forwards their per-transfer signals (in this thread) and reports what
+// ends through the event callback, which is safe to call from any thread.
+class EchoWorker : public QObject
+{
+    Q_OBJECT
+
+public:
+    using EventCallback = std::function<void(TrafficEvent)>;
+
+    EchoWorker(const ServerConfig &config, EventCallback postEvent,
+               std::atomic<int> *liveClients, QObject *parent = nullptr);
+    ~EchoWorker() override;
+
+    // All of these run in the worker's thread.
+    void addConnection(qintptr descriptor, const std::shared_ptr<ClientStats> &stats);
+    void disconnectClient(quint64 clientId);
+    // Ends every session now with `reason` and deletes them.
+    void closeAll(DisconnectReason reason);
+    int sessionCount() const { return int(m_sessions.size()); }
+
+signals:
+    void bytesReceived(quint64 clientId, qint64 bytes);
+    void bytesEchoed(quint64 clientId, qint64 bytes);
+    void messageEchoed(quint64 clientId, qint64 payloadBytes);
+
+private:
+    void sessionFinished(ClientSession *session, const DisconnectInfo &info);
+
+    const ServerConfig m_config;
+    EventCallback m_postEvent;
+    std::atomic<int> *m_liveClients;
+    QByteArray m_readBuffer;
+    QHash<quint64, ClientSession *> m_sessions;
+    bool m_closingAll = false;
+};
+
+} // namespace Echoscope

@@ -1,0 +1,251 @@
+#include "nativesocket.h"
+
+#include <cstring>
+#include <limits>
+
+#ifdef Q_OS_WIN
+#  include <winsock2.h>
+#  include <ws2tcpip.h>
+#else
+#  include <cerrno>
+#  include <cstring>
+#  include <fcntl.h>
+#  include <netinet/in.h>
+#  include <netinet/tcp.h>
+#  include <sys/resource.h>
+#  include <sys/socket.h>
+#  include <unistd.h>
+#endif
+
+namespace Echoscope {
+
+namespace {
+#ifdef Q_OS_WIN
+using SocketLength = int;
+#else
+using SocketLength = socklen_t;
+#endif
+
+#if defined(MSG_NOSIGNAL)
+constexpr int kSendFlags = MSG_NOSIGNAL;
+#else
+constexpr int kSendFlags = 0;
+#endif
+
+constexpr qint64 kMaxChunk = 1 << 30;
+} // namespace
+
+bool NativeSocket::prepare(Descriptor fd)
+{
+    int one = 1;
+#ifdef Q_OS_WIN
+    u_long nonBlocking = 1;
+    if (::ioctlsocket(SOCKET(fd), FIONBIO, &nonBlocking) != 0)
+        return false;
+    ::setsockopt(SOCKET(fd), IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char *>(&one),
+                 sizeof one);
+#else
+    const int flags = ::fcntl(int(fd), F_GETFL);
+    if (flags < 0 || ::fcntl(int(fd), F_SETFL, flags | O_NONBLOCK) < 0)
+        return false;
+    ::setsockopt(int(fd), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+#  if defined(SO_NOSIGPIPE)
+    ::setsockopt(int(fd), SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#  endif
+#endif
+    return true;
+}
+
+NativeSocket::Result NativeSocket::read(Descriptor fd, char *data, qint64 maxBytes,
+                                        qint64 *bytes)
+{
+    *bytes = 0;
+#ifdef Q_OS_WIN
+    const int n = ::recv(SOCKET(fd), data, int(qMin(maxBytes, kMaxChunk)), 0);
+    if (n > 0) {
+        *bytes = n;
+        return Result::Done;
+    }
+    if (n == 0)
+        return Result::EndOfFile;
+    switch (::WSAGetLastError()) {
+    case WSAEWOULDBLOCK:
+    case WSAEINTR:
+        return Result::WouldBlock;
+    case WSAECONNRESET:
+    case WSAECONNABORTED:
+        return Result::Reset;
+    default:
+        return Result::Error;
+    }
+#else
+    ssize_t n;
+    do {
+        n = ::recv(int(fd), data, size_t(qMin(maxBytes, kMaxChunk)), 0);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        *bytes = n;
+        return Result::Done;
+    }
+    if (n == 0)
+        return Result::EndOfFile;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return Result::WouldBlock;
+    if (errno == ECONNRESET || errno == ECONNABORTED)
+        return Result::Reset;
+    return Result::Error;
+#endif
+}
+
+NativeSocket::Result NativeSocket::write(Descriptor fd, const char *data, qint64 size,
+                                         qint64 *bytes)
+{
+    *bytes = 0;
+#ifdef Q_OS_WIN
+    const int n = ::send(SOCKET(fd), data, int(qMin(size, kMaxChunk)), 0);
+    if (n >= 0) {
+        *bytes = n;
+        return Result::Done;
+    }
+    switch (::WSAGetLastError()) {
+    case WSAEWOULDBLOCK:
+    case WSAEINTR:
+        return Result::WouldBlock;
+    case WSAECONNRESET:
+    case WSAECONNABORTED:
+    case WSAESHUTDOWN:
+        return Result::Reset;
+    default:
+        return Result::Error;
+    }
+#else
+    ssize_t n;
+    do {
+        n = ::send(int(fd), data, size_t(qMin(size, kMaxChunk)), kSendFlags);
+    } while (n < 0 && errno == EINTR);
+    if (n >= 0) {
+        *bytes = n;
+        return Result::Done;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return Result::WouldBlock;
+    if (errno == ECONNRESET || errno == EPIPE || errno == ECONNABORTED)
+        return Result::Reset;
+    return Result::Error;
+#endif
+}
+
+void NativeSocket::shutdownWrite(Descriptor fd)
+{
+#ifdef Q_OS_WIN
+    ::shutdown(SOCKET(fd), SD_SEND);
+#else
+    ::shutdown(int(fd), SHUT_WR);
+#endif
+}
+
+void NativeSocket::close(Descriptor fd)
+{
+#ifdef Q_OS_WIN
+    ::closesocket(SOCKET(fd));
+#else
+    ::close(int(fd));
+#endif
+}
+
+void NativeSocket::abort(Descriptor fd)
+{
+    struct linger lingerOption;
+    lingerOption.l_onoff = 1;
+    lingerOption.l_linger = 0;
+#ifdef Q_OS_WIN
+    ::setsockopt(SOCKET(fd), SOL_SOCKET, SO_LINGER, reinterpret_cast<const char *>(&lingerOption),
+                 sizeof lingerOption);
+#else
+    ::setsockopt(int(fd), SOL_SOCKET, SO_LINGER, &lingerOption, sizeof lingerOption);
+#endif
+    close(fd);
+}
+
+bool NativeSocket::peerAddress(Descriptor fd, QHostAddress *address, quint16 *port)
+{
+    sockaddr_storage storage;
+    SocketLength length = sizeof storage;
+    std::memset(&storage, 0, sizeof storage);
+#ifdef Q_OS_WIN
+    if (::getpeername(SOCKET(fd), reinterpret_cast<sockaddr *>(&storage), &length) != 0)
+        return false;
+#else
+    if (::getpeername(int(fd), reinterpret_cast<sockaddr *>(&storage), &length) != 0)
+        return false;
+#endif
+    const auto *generic = reinterpret_cast<const sockaddr *>(&storage);
+    address->setAddress(generic);
+    if (storage.ss_family == AF_INET)
+        *port = ntohs(reinterpret_cast<const sockaddr_in *>(&storage)->sin_port);
+    else if (storage.ss_family == AF_INET6)
+        *port = ntohs(reinterpret_cast<const sockaddr_in6 *>(&storage)->sin6_port);
+    else
+        *port = 0;
+    // Show IPv4 clients of a dual-stack socket as plain IPv4.
+    bool isV4 = false;
+    const quint32 v4 = address->toIPv4Address(&isV4);
+    if (isV4 && address->protocol() == QAbstractSocket::IPv6Protocol)
+        address->setAddress(v4);
+    return true;
+}
+
+int NativeSocket::lastError()
+{
+#ifdef Q_OS_WIN
+    return ::WSAGetLastError();
+#else
+    return errno;
+#endif
+}
+
+QString NativeSocket::errorString()
+{
+#ifdef Q_OS_WIN
+    return qt_error_string(::WSAGetLastError());
+#else
+    return qt_error_string(errno);
+#endif
+}
+
+qint64 NativeSocket::raiseOpenFileLimit()
+{
+#ifdef Q_OS_WIN
+    return -1;
+#else
+    rlimit limit;
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return -1;
+    if (limit.rlim_cur < limit.rlim_max) {
+        rlimit raised = limit;
+        raised.rlim_cur = limit.rlim_max;
+#  ifdef Q_OS_MACOS
+        raised.rlim_cur = qMin<rlim_t>(limit.rlim_max, OPEN_MAX);
+#  endif
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            limit = raised;
+    }
+    return limit.rlim_cur == RLIM_INFINITY ? std::numeric_limits<qint64>::max()
+                                           : qint64(limit.rlim_cur);
+#endif
+}
+
+qint64 NativeSocket::openFileLimit()
+{
+#ifdef Q_OS_WIN
+    return -1;
+#else
+    rlimit limit;
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return -1;
+    return limit.rlim_cur == RLIM_INFINITY ? std::numeric_limits<qint64>::max()
+                                           : qint64(limit.rlim_cur);
+#endif
+}
+
+} // namespace Echoscope

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <QHostAddress>
+#include <QString>
+#include <QtGlobal>
+
+namespace Echoscope {
+
+// The few non-blocking socket calls the echo path needs, on a descriptor that
+// QTcpServer accepted. QTcpSocket is not used for sessions because it cannot do
+// what an echo server must: it closes the whole socket when the peer half-closes
+// (so nothing can be echoed after a client's shutdown(SHUT_WR)), and it reports
+// an orderly close and a reset as the same error.
+//
+// Platform calls live only in nativesocket.cpp, in guarded blocks.
+class NativeSocket
+{
+public:
+    using Descriptor = qintptr;
+
+    enum class Result {
+        Done,       // some bytes moved (count in *bytes)
+        WouldBlock, // nothing to do now; wait for the notifier
+        EndOfFile,  // read: the peer half-closed (or closed) its sending side
+        Reset,      // the peer reset the connection (ECONNRESET, EPIPE)
+        Error,      // anything else; see errorString()
+    };
+
+    static bool prepare(Descriptor fd); // non-blocking, TCP_NODELAY, no SIGPIPE
+    static Result read(Descriptor fd, char *data, qint64 maxBytes, qint64 *bytes);
+    static Result write(Descriptor fd, const char *data, qint64 size, qint64 *bytes);
+    static void shutdownWrite(Descriptor fd);
+    static void close(Descriptor fd);
+    // Closes with SO_LINGER 0, so the peer sees a reset rather than an orderly close.
+    static void abort(Descriptor fd);
+    static bool peerAddress(Descriptor fd, QHostAddress *address, quint16 *port);
+    // The OS's text for the last failed call on this thread.
+    static QString errorString();
+    static int lastError();
+
+    // Raises the soft limit on open descriptors to the hard limit (Unix).
+    // Returns the new soft limit, or -1 where there is no such limit.
+    static qint64 raiseOpenFileLimit();
+    static qint64 openFileLimit();
+};
+
+} // namespace Echoscope

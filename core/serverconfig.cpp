@@ -1,0 +1,71 @@
+#include "serverconfig.h"
+
+#include <QThread>
+
+namespace Echoscope {
+
+QString ServerConfig::validate() const
+{
+    QHostAddress address;
+    QString error;
+    if (!resolveBindAddress(bindAddress, &address, &error))
+        return error;
+    if (maxMessageBytes < 1)
+        return QStringLiteral("max message size must be at least 1 byte (got %1)")
+            .arg(maxMessageBytes);
+    if (maxClients < 1)
+        return QStringLiteral("max clients must be at least 1 (got %1)").arg(maxClients);
+    if (idleTimeoutMs < 0)
+        return QStringLiteral("idle timeout must not be negative (got %1 ms)").arg(idleTimeoutMs);
+    if (threads < 0 || threads > 256)
+        return QStringLiteral("threads must be between 0 (one per core) and 256 (got %1)")
+            .arg(threads);
+    if (lowWaterBytes < 0 || highWaterBytes < 1 || lowWaterBytes >= highWaterBytes)
+        return QStringLiteral("the low-water mark (%1 bytes) must be below the high-water mark "
+                              "(%2 bytes)")
+            .arg(lowWaterBytes)
+            .arg(highWaterBytes);
+    if (messageEventsPerSecond < 0)
+        return QStringLiteral("message events per second must not be negative (got %1)")
+            .arg(messageEventsPerSecond);
+    return framing.validate(maxMessageBytes);
+}
+
+int ServerConfig::effectiveThreads() const
+{
+    return threads > 0 ? threads : qMax(1, QThread::idealThreadCount());
+}
+
+bool ServerConfig::resolveBindAddress(const QString &text, QHostAddress *address, QString *error)
+{
+    const QString name = text.trimmed().toLower();
+    if (name == QLatin1String("localhost") || name == QLatin1String("127.0.0.1")) {
+        *address = QHostAddress(QHostAddress::LocalHost);
+    } else if (name == QLatin1String("localhost6") || name == QLatin1String("::1")) {
+        *address = QHostAddress(QHostAddress::LocalHostIPv6);
+    } else if (name == QLatin1String("any") || name == QLatin1String("*")) {
+        *address = QHostAddress(QHostAddress::Any);
+    } else if (name == QLatin1String("any4") || name == QLatin1String("0.0.0.0")) {
+        *address = QHostAddress(QHostAddress::AnyIPv4);
+    } else if (name == QLatin1String("any6") || name == QLatin1String("::")) {
+        *address = QHostAddress(QHostAddress::AnyIPv6);
+    } else {
+        QHostAddress parsed;
+        if (name.isEmpty() || !parsed.setAddress(name)) {
+            if (error)
+                *error = QStringLiteral("bind address \"%1\" is not an IP address; use "
+                                        "127.0.0.1, ::1, any, any4, any6 or a literal address")
+                             .arg(text);
+            return false;
+        }
+        *address = parsed;
+    }
+    return true;
+}
+
+bool ServerConfig::isLoopback(const QHostAddress &address)
+{
+    return address.isLoopback();
+}
+
+} // namespace Echoscope

@@ -1,0 +1,47 @@
+#pragma once
+
+#include "framingconfig.h"
+
+#include <QHostAddress>
+#include <QMetaType>
+#include <QString>
+#include <QtGlobal>
+
+namespace Echoscope {
+
+// Everything EchoServer::start() needs. Plain value; defaults are the safe ones
+// documented in the README.
+struct ServerConfig
+{
+    static constexpr quint16 kDefaultPort = 50000;
+    static constexpr qint64 kDefaultMaxMessageBytes = 1024 * 1024;
+    static constexpr int kDefaultMaxClients = 1000;
+    static constexpr qint64 kDefaultHighWaterBytes = 256 * 1024;
+    static constexpr qint64 kDefaultLowWaterBytes = 64 * 1024;
+
+    QString bindAddress = QStringLiteral("127.0.0.1"); // see resolveBindAddress()
+    quint16 port = kDefaultPort;                       // 0: pick a free port
+    FramingConfig framing;
+    qint64 maxMessageBytes = kDefaultMaxMessageBytes; // framed modes
+    int maxClients = kDefaultMaxClients;
+    int idleTimeoutMs = 0;                            // 0: off
+    int threads = 0;                                  // 0: one per core; 1: all in main thread
+    qint64 highWaterBytes = kDefaultHighWaterBytes;   // stop reading above this unsent echo
+    qint64 lowWaterBytes = kDefaultLowWaterBytes;     // resume reading below it
+    int messageEventsPerSecond = 0; // per client; 0: no per-message events; past it, summaries
+
+    // Empty when valid, else a sentence naming the bad setting and its value.
+    QString validate() const;
+    // The number of worker threads start() will run.
+    int effectiveThreads() const;
+
+    // "127.0.0.1" / "localhost" -> IPv4 loopback; "::1" / "localhost6" -> IPv6
+    // loopback; "any" / "*" -> every interface, IPv4 and IPv6; "any4", "any6";
+    // otherwise a literal IPv4 or IPv6 address.
+    static bool resolveBindAddress(const QString &text, QHostAddress *address, QString *error);
+    static bool isLoopback(const QHostAddress &address);
+};
+
+} // namespace Echoscope
+
+Q_DECLARE_METATYPE(Echoscope::ServerConfig)

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <QByteArrayView>
+#include <QString>
+#include <QStringView>
+
+namespace Echoscope {
+
+// Client bytes never reach a terminal, a log or a widget raw: these turn them into
+// text that shows every byte and cannot move a cursor, change colours or reorder text.
+class TextEscape
+{
+public:
+    // Printable ASCII and printable UTF-8 as they are; \n \r \t \0 \\ and \" as C
+    // escapes; other control and format characters as \u{XXXX}; bytes that are not
+    // valid UTF-8 as \xHH. At most maxBytes input bytes are shown, then "…".
+    static QString escapeBytes(QByteArrayView bytes, qsizetype maxBytes = -1);
+    // The same for text that came from outside (peer names, file names).
+    static QString escapeText(QStringView text);
+    // The Wireshark layout: "0000  68 65 6c 6c 6f 0a 00 ff  ...  hello..", one line
+    // per 16 bytes, offsets counted from firstOffset, lines joined with '\n'.
+    static QString hexDump(QByteArrayView bytes, qint64 firstOffset = 0);
+};
+
+} // namespace Echoscope

@@ -1,0 +1,144 @@
+#include "trafficevent.h"
+
+#include "textescape.h"
+
+#include <QDateTime>
+#include <QLocale>
+
+namespace Echoscope {
+
+QString TrafficEvent::kindName(Kind kind)
+{
+    switch (kind) {
+    case Kind::Listening:
+        return QStringLiteral("listening");
+    case Kind::Stopped:
+        return QStringLiteral("stopped");
+    case Kind::Connected:
+        return QStringLiteral("connected");
+    case Kind::Refused:
+        return QStringLiteral("refused");
+    case Kind::Disconnected:
+        return QStringLiteral("disconnected");
+    case Kind::MessageEchoed:
+        return QStringLiteral("message");
+    case Kind::MessagesSummarised:
+        return QStringLiteral("messages_summary");
+    case Kind::Error:
+        return QStringLiteral("error");
+    case Kind::Warning:
+        return QStringLiteral("warning");
+    }
+    return QStringLiteral("unknown");
+}
+
+QString TrafficEvent::endpoint(const QHostAddress &address, quint16 port)
+{
+    QString host = address.toString();
+    if (address.protocol() == QAbstractSocket::IPv6Protocol)
+        host = QLatin1Char('[') + host + QLatin1Char(']');
+    else if (address == QHostAddress(QHostAddress::Any))
+        host = QStringLiteral("[::]");
+    return host + QLatin1Char(':') + QString::number(port);
+}
+
+static QString bytesText(qint64 bytes)
+{
+    return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
+}
+
+QString TrafficEvent::toText() const
+{
+    const QString who = QStringLiteral("client %1 (%2)").arg(clientId).arg(endpoint(address, port));
+    switch (kind) {
+    case Kind::Listening:
+        return QStringLiteral("listening on ") + endpoint(address, port);
+    case Kind::Stopped:
+        return QStringLiteral("stopped: ") + TextEscape::escapeText(text);
+    case Kind::Connected:
+        return who + QStringLiteral(" connected");
+    case Kind::Refused:
+        return QStringLiteral("refused %1: %2")
+            .arg(endpoint(address, port), TextEscape::escapeText(text));
+    case Kind::Disconnected: {
+        QString line = who + QStringLiteral(" disconnected: ")
+                       + TextEscape::escapeText(disconnect.describe());
+        line += QStringLiteral("; in %1 B, out %2 B, %3 messages in, %4 out, %5 s")
+                    .arg(disconnect.bytesIn)
+                    .arg(disconnect.bytesOut)
+                    .arg(disconnect.messagesIn)
+                    .arg(disconnect.messagesOut)
+                    .arg(double(disconnect.durationMs) / 1000.0, 0, 'f', 3);
+        if (disconnect.unechoedBytes() > 0)
+            line += QStringLiteral("; %1 B not echoed").arg(disconnect.unechoedBytes());
+        return line;
+    }
+    case Kind::MessageEchoed:
+        return who
+               + QStringLiteral(" message %1 B: \"%2\"")
+                     .arg(bytes)
+                     .arg(TextEscape::escapeBytes(payload)
+                          + (bytes > payload.size() ? QString(QChar(0x2026)) : QString()));
+    case Kind::MessagesSummarised:
+        return who
+               + QStringLiteral(" +%1 messages (%2) in the last second, not shown one by one")
+                     .arg(count)
+                     .arg(bytesText(bytes));
+    case Kind::Error:
+        return QStringLiteral("error: ") + TextEscape::escapeText(text);
+    case Kind::Warning:
+        return QStringLiteral("warning: ") + TextEscape::escapeText(text);
+    }
+    return TextEscape::escapeText(text);
+}
+
+QJsonObject TrafficEvent::toJson() const
+{
+    QJsonObject object;
+    object.insert(QStringLiteral("event"), kindName(kind));
+    object.insert(QStringLiteral("time"),
+                  QDateTime::fromMSecsSinceEpoch(timestampMs, Qt::UTC)
+                      .toString(Qt::ISODateWithMs));
+    if (kind == Kind::Listening) {
+        object.insert(QStringLiteral("address"), address.toString());
+        object.insert(QStringLiteral("port"), port);
+    } else if (!address.isNull()) {
+        object.insert(QStringLiteral("peer"), address.toString());
+        object.insert(QStringLiteral("peer_port"), port);
+    }
+    if (clientId != 0)
+        object.insert(QStringLiteral("client"), qint64(clientId));
+    switch (kind) {
+    case Kind::Disconnected:
+        object.insert(QStringLiteral("reason"), DisconnectInfo::reasonString(disconnect.reason));
+        if (!disconnect.detail.isEmpty())
+            object.insert(QStringLiteral("detail"), disconnect.detail);
+        object.insert(QStringLiteral("bytes_in"), disconnect.bytesIn);
+        object.insert(QStringLiteral("bytes_out"), disconnect.bytesOut);
+        object.insert(QStringLiteral("messages_in"), disconnect.messagesIn);
+        object.insert(QStringLiteral("messages_out"), disconnect.messagesOut);
+        object.insert(QStringLiteral("duration_ms"), disconnect.durationMs);
+        object.insert(QStringLiteral("unechoed_bytes"), disconnect.unechoedBytes());
+        if (disconnect.oversizeBytes > 0)
+            object.insert(QStringLiteral("oversize_bytes"), disconnect.oversizeBytes);
+        if (disconnect.incompleteBytes > 0)
+            object.insert(QStringLiteral("incomplete_bytes"), disconnect.incompleteBytes);
+        break;
+    case Kind::MessageEchoed:
+        object.insert(QStringLiteral("bytes"), bytes);
+        object.insert(QStringLiteral("payload_base64"), QString::fromLatin1(payload.toBase64()));
+        object.insert(QStringLiteral("payload_truncated"), bytes > payload.size());
+        break;
+    case Kind::MessagesSummarised:
+        object.insert(QStringLiteral("messages"), count);
+        object.insert(QStringLiteral("bytes"), bytes);
+        break;
+    default:
+        break;
+    }
+    if (!text.isEmpty())
+        object.insert(QStringLiteral("text"), text);
+    return object;
+}
+
+} // namespace Echoscope

@@ -1,0 +1,54 @@
+#pragma once
+
+#include "disconnectinfo.h"
+
+#include <QByteArray>
+#include <QHostAddress>
+#include <QJsonObject>
+#include <QMetaType>
+#include <QString>
+#include <QtGlobal>
+
+namespace Echoscope {
+
+// One discrete thing that happened, as the event log, the headless output and the
+// dashboard show it. Per-byte activity is not an event; sampled messages and
+// per-second summaries of the rest are.
+struct TrafficEvent
+{
+    enum class Kind {
+        Listening,          // address, port
+        Stopped,            // text: summary
+        Connected,          // client, peer
+        Refused,            // peer, text: why
+        Disconnected,       // client, peer, disconnect
+        MessageEchoed,      // client, bytes (payload size), payload: the first bytes
+        MessagesSummarised, // client, count messages of bytes in total, not shown one by one
+        Error,              // text
+        Warning,            // text
+    };
+    static constexpr int kPayloadPreviewBytes = 48;
+
+    Kind kind = Kind::Warning;
+    qint64 timestampMs = 0; // ms since the epoch
+    quint64 clientId = 0;   // 0: not about one client
+    QHostAddress address;   // Listening: bound address; else the peer
+    quint16 port = 0;
+    qint64 bytes = 0;
+    qint64 count = 0;
+    QByteArray payload; // MessageEchoed: up to kPayloadPreviewBytes of the message
+    DisconnectInfo disconnect;
+    QString text;
+
+    static QString kindName(Kind kind); // "listening", "connected", ...
+    // One line for a terminal or a log file; client bytes are escaped.
+    QString toText() const;
+    // One JSON object with "event", "time" (ISO 8601) and the fields that apply.
+    QJsonObject toJson() const;
+    // "127.0.0.1:5000" or "[::1]:5000".
+    static QString endpoint(const QHostAddress &address, quint16 port);
+};
+
+} // namespace Echoscope
+
+Q_DECLARE_METATYPE(Echoscope::TrafficEvent)

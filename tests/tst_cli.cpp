@@ -1,0 +1,633 @@
+// Drives the built echoscope binary: arguments, the listening line, echo in every
+// framing mode, JSON lines, escaping, signals, exit codes and the log file.
+
+#include <QByteArrayList>
+#include <QFile>
+#include <QHostAddress>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <memory>
+#include <vector>
+
+#ifdef Q_OS_UNIX
+#include <csignal>
+#include <sys/socket.h>
+#endif
+
+namespace {
+
+constexpr int kTimeoutMs = 10000;
+
+// One echoscope process, its output gathered as it comes. The destructor kills it if
+// it is still running.
+class ServerProcess
+{
+public:
+    explicit ServerProcess(const QStringList &arguments)
+    {
+        QObject::connect(&m_process, &QProcess::readyReadStandardOutput, &m_process,
+                         [this] { m_output += m_process.readAllStandardOutput(); });
+        QObject::connect(&m_process, &QProcess::readyReadStandardError, &m_process,
+                         [this] { m_errorOutput += m_process.readAllStandardError(); });
+        m_process.start(QStringLiteral(ECHOSCOPE_BINARY), arguments);
+    }
+
+    ~ServerProcess()
+    {
+        if (m_process.state() != QProcess::NotRunning) {
+            m_process.kill();
+            m_process.waitForFinished(kTimeoutMs);
+        }
+    }
+
+    // Waits for the first line and returns it without its line end (empty on timeout).
+    QByteArray waitForFirstLine()
+    {
+        const bool ended =
+            QTest::qWaitFor([this] { return m_output.contains('\n') || !isRunning(); }, kTimeoutMs);
+        Q_UNUSED(ended); // no line: the caller sees an empty one
+        const qsizetype end = m_output.indexOf('\n');
+        return end < 0 ? QByteArray() : m_output.left(end);
+    }
+
+    // Waits for "listening on ADDRESS:PORT" and returns PORT (0 if it did not come).
+    quint16 waitForListening(const QString &address = QStringLiteral("127.0.0.1"))
+    {
+        const QByteArray line = waitForFirstLine();
+        static const QRegularExpression pattern(QStringLiteral("^listening on (.+):(\\d+)$"));
+        const QRegularExpressionMatch match = pattern.match(QString::fromUtf8(line));
+        if (!match.hasMatch() || match.captured(1) != address)
+            return 0;
+        return quint16(match.captured(2).toUInt());
+    }
+
+    bool waitForOutput(const QByteArray &text)
+    {
+        return QTest::qWaitFor([&] { return m_output.contains(text); }, kTimeoutMs);
+    }
+
+    bool waitForExit()
+    {
+        const bool exited = QTest::qWaitFor([this] { return !isRunning(); }, kTimeoutMs);
+        m_output += m_process.readAllStandardOutput();
+        m_errorOutput += m_process.readAllStandardError();
+        return exited;
+    }
+
+    bool sendSignal(int signalNumber)
+    {
+#ifdef Q_OS_UNIX
+        return m_process.processId() > 0 && ::kill(pid_t(m_process.processId()), signalNumber) == 0;
+#else
+        Q_UNUSED(signalNumber);
+        return false;
+#endif
+    }
+
+    bool isRunning() const
+    {
+        return m_process.state() != QProcess::NotRunning;
+    }
+    QByteArray output() const
+    {
+        return m_output;
+    }
+    QByteArray errorOutput() const
+    {
+        return m_errorOutput;
+    }
+    QByteArrayList lines() const
+    {
+        QByteArrayList lines = m_output.split('\n');
+        if (!lines.isEmpty() && lines.constLast().isEmpty())
+            lines.removeLast();
+        return lines;
+    }
+    int exitCode() const
+    {
+        return m_process.exitCode();
+    }
+    QProcess::ExitStatus exitStatus() const
+    {
+        return m_process.exitStatus();
+    }
+
+private:
+    QProcess m_process;
+    QByteArray m_output;
+    QByteArray m_errorOutput;
+};
+
+struct Finished
+{
+    int exitCode = -1;
+    QProcess::ExitStatus exitStatus = QProcess::CrashExit;
+    QByteArray output;
+    QByteArray errorOutput;
+};
+
+// Runs echoscope to its end, for invocations that exit by themselves.
+Finished runToEnd(const QStringList &arguments)
+{
+    QProcess process;
+    process.start(QStringLiteral(ECHOSCOPE_BINARY), arguments);
+    Finished result;
+    if (!process.waitForFinished(kTimeoutMs)) {
+        process.kill();
+        process.waitForFinished(kTimeoutMs);
+        return result;
+    }
+    result.exitCode = process.exitCode();
+    result.exitStatus = process.exitStatus();
+    result.output = process.readAllStandardOutput();
+    result.errorOutput = process.readAllStandardError();
+    return result;
+}
+
+QStringList headless(const QStringList &extra = {})
+{
+    return QStringList{QStringLiteral("--headless"), QStringLiteral("--port"), QStringLiteral("0"),
+                       QStringLiteral("--threads"), QStringLiteral("1")} +
+           extra;
+}
+
+bool connectClient(QTcpSocket &socket, quint16 port)
+{
+    socket.connectToHost(QHostAddress(QHostAddress::LocalHost), port);
+    return socket.waitForConnected(kTimeoutMs);
+}
+
+// Reads until `size` bytes have come (or the time is up); returns what came.
+QByteArray readEcho(QTcpSocket &socket, qint64 size)
+{
+    QByteArray received;
+    const bool complete = QTest::qWaitFor(
+        [&] {
+            received += socket.readAll();
+            return received.size() >= size;
+        },
+        kTimeoutMs);
+    Q_UNUSED(complete); // the caller compares what came
+    return received;
+}
+
+bool waitForDisconnect(QTcpSocket &socket)
+{
+    return QTest::qWaitFor([&] { return socket.state() == QAbstractSocket::UnconnectedState; },
+                           kTimeoutMs);
+}
+
+QByteArray bytes(const char *data, int size)
+{
+    return QByteArray(data, size);
+}
+
+} // namespace
+
+class tst_Cli : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void cleanup();
+
+    void help();
+    void version();
+    void withoutHeadlessThereIsNoDashboard();
+    void badArguments_data();
+    void badArguments();
+    void listeningLineIsExact();
+    void echoes_data();
+    void echoes();
+    void echoesAtEndOfFile();
+    void messageTooLargeWithSizeSuffix();
+    void fractionalIdleTimeout();
+    void jsonLines();
+    void verboseEscapesPayload();
+    void stopsOnSignal_data();
+    void stopsOnSignal();
+    void portInUse();
+    void logFile();
+    void logFileCannotBeOpened();
+    void warnsWhenNotLoopback();
+
+private:
+    ServerProcess *startServer(const QStringList &arguments);
+
+    std::vector<std::unique_ptr<ServerProcess>> m_servers;
+};
+
+ServerProcess *tst_Cli::startServer(const QStringList &arguments)
+{
+    m_servers.push_back(std::make_unique<ServerProcess>(arguments));
+    return m_servers.back().get();
+}
+
+void tst_Cli::cleanup()
+{
+    m_servers.clear(); // kills whatever a failed test left running
+}
+
+void tst_Cli::help()
+{
+    const Finished run = runToEnd({QStringLiteral("--help")});
+    QCOMPARE(run.exitStatus, QProcess::NormalExit);
+    QCOMPARE(run.exitCode, 0);
+    QVERIFY(run.output.contains("Usage:"));
+    for (const char *option :
+         {"--headless", "--bind", "--port", "--framing", "--delimiter", "--length-bytes",
+          "--max-message-size", "--max-clients", "--idle-timeout", "--threads", "--log-format",
+          "--log-file", "--verbose", "--version"})
+        QVERIFY2(run.output.contains(option), option);
+}
+
+void tst_Cli::version()
+{
+    const Finished run = runToEnd({QStringLiteral("--version")});
+    QCOMPARE(run.exitCode, 0);
+    static const QRegularExpression pattern(QStringLiteral("^echoscope \\d+\\.\\d+\\.\\d+\\n$"));
+    QVERIFY2(pattern.match(QString::fromUtf8(run.output)).hasMatch(), run.output.constData());
+}
+
+void tst_Cli::withoutHeadlessThereIsNoDashboard()
+{
+    const Finished run = runToEnd({QStringLiteral("--port"), QStringLiteral("0")});
+    QCOMPARE(run.exitStatus, QProcess::NormalExit);
+    QCOMPARE(run.exitCode, 2);
+    QVERIFY(run.output.isEmpty());
+    QVERIFY2(run.errorOutput.contains("dashboard"), run.errorOutput.constData());
+    QVERIFY2(run.errorOutput.contains("--headless"), run.errorOutput.constData());
+    QCOMPARE(run.errorOutput.count('\n'), 1);
+}
+
+void tst_Cli::badArguments_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QByteArrayList>("named"); // what stderr must name
+
+    const auto row = [](const char *name, const QStringList &arguments,
+                        const QByteArrayList &named) { QTest::newRow(name) << arguments << named; };
+    row("port too large", {"--port", "70000"}, {"--port", "70000"});
+    row("port not a number", {"--port", "http"}, {"--port", "http"});
+    row("port negative", {"--port", "-1"}, {"--port", "-1"});
+    row("port missing", {"--port"}, {"port"});
+    row("framing unknown", {"--framing", "bogus"}, {"--framing", "bogus"});
+    row("framing fixed without size", {"--framing", "fixed:"}, {"--framing", "fixed:"});
+    row("fixed larger than the limit", {"--framing", "fixed:100", "--max-message-size", "10"},
+        {"--framing", "fixed:100"});
+    row("length bytes 3", {"--framing", "length", "--length-bytes", "3"}, {"--length-bytes", "3"});
+    row("delimiter bad escape", {"--framing", "line", "--delimiter", "\\q"},
+        {"--delimiter", "\\q"});
+    row("max message size unit", {"--max-message-size", "5X"}, {"--max-message-size", "5X"});
+    row("max message size zero", {"--max-message-size", "0"}, {"--max-message-size", "0"});
+    row("max clients zero", {"--max-clients", "0"}, {"--max-clients", "0"});
+    row("max clients negative", {"--max-clients", "-5"}, {"--max-clients", "-5"});
+    row("idle timeout negative", {"--idle-timeout", "-1"}, {"--idle-timeout", "-1"});
+    row("idle timeout not a number", {"--idle-timeout", "soon"}, {"--idle-timeout", "soon"});
+    row("threads too many", {"--threads", "300"}, {"--threads", "300"});
+    row("bind not an address", {"--bind", "example"}, {"--bind", "example"});
+    row("log format", {"--log-format", "xml"}, {"--log-format", "xml"});
+    row("unknown option", {"--bogus-option"}, {"bogus-option"});
+    row("positional argument", {"extra"}, {"extra"});
+}
+
+void tst_Cli::badArguments()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(QByteArrayList, named);
+
+    const Finished run = runToEnd(QStringList{QStringLiteral("--headless")} + arguments);
+    QCOMPARE(run.exitStatus, QProcess::NormalExit);
+    QCOMPARE(run.exitCode, 2);
+    QVERIFY(run.output.isEmpty());
+    QVERIFY2(run.errorOutput.startsWith("echoscope: "), run.errorOutput.constData());
+    const QByteArray firstLine = run.errorOutput.left(run.errorOutput.indexOf('\n'));
+    for (const QByteArray &text : named)
+        QVERIFY2(firstLine.contains(text), firstLine.constData());
+    QVERIFY2(run.errorOutput.contains("Usage:"), run.errorOutput.constData());
+}
+
+void tst_Cli::listeningLineIsExact()
+{
+    ServerProcess *server = startServer(headless());
+    const QByteArray line = server->waitForFirstLine();
+    static const QRegularExpression pattern(QStringLiteral("^listening on 127\\.0\\.0\\.1:\\d+$"));
+    QVERIFY2(pattern.match(QString::fromUtf8(line)).hasMatch(), line.constData());
+    QVERIFY(server->waitForListening() != 0);
+    QVERIFY(server->isRunning());
+}
+
+void tst_Cli::echoes_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QByteArray>("sent"); // in one write
+    QTest::addColumn<QByteArray>("echoed");
+
+    const QByteArray binary = bytes("hi\0\xff\r\n\x1b!", 8);
+    QTest::newRow("stream") << QStringList{} << binary << binary;
+    QTest::newRow("line, two lines")
+        << QStringList{"--framing", "line"} << QByteArray("one\ntwo\n") << QByteArray("one\ntwo\n");
+    QTest::newRow("line, CRLF") << QStringList{"--framing", "line", "--delimiter", "\\r\\n"}
+                                << QByteArray("one\r\ntwo\r\n") << QByteArray("one\r\ntwo\r\n");
+    QTest::newRow("length, 4-byte header")
+        << QStringList{"--framing", "length"} << bytes("\0\0\0\5hello", 9)
+        << bytes("\0\0\0\5hello", 9);
+    QTest::newRow("length, 2-byte header")
+        << QStringList{"--framing", "length", "--length-bytes", "2"} << bytes("\0\3abc\0\0", 7)
+        << bytes("\0\3abc\0\0", 7);
+    QTest::newRow("fixed:4") << QStringList{"--framing", "fixed:4"} << QByteArray("abcdefghij")
+                             << QByteArray("abcdefgh");
+}
+
+void tst_Cli::echoes()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(QByteArray, sent);
+    QFETCH(QByteArray, echoed);
+
+    ServerProcess *server = startServer(headless(arguments));
+    const quint16 port = server->waitForListening();
+    QVERIFY2(port != 0, server->output().constData());
+
+    QTcpSocket client;
+    QVERIFY(connectClient(client, port));
+    QVERIFY(server->waitForOutput(" connected"));
+    client.write(sent);
+    QCOMPARE(readEcho(client, echoed.size()), echoed);
+
+    client.disconnectFromHost();
+    QVERIFY(server->waitForOutput(" disconnected: "));
+    QVERIFY2(server->output().contains(" disconnected: closed by peer"),
+             server->output().constData());
+    const QByteArray counts =
+        QStringLiteral("; in %1 B, out %2 B, ").arg(sent.size()).arg(echoed.size()).toUtf8();
+    QVERIFY2(server->output().contains(counts), server->output().constData());
+    static const QRegularExpression messageLine(QStringLiteral(" message \\d+ B: "));
+    QVERIFY(!messageLine.match(QString::fromUtf8(server->output())).hasMatch()); // --verbose only
+    QVERIFY(server->errorOutput().isEmpty());
+}
+
+void tst_Cli::echoesAtEndOfFile()
+{
+#ifdef Q_OS_UNIX
+    ServerProcess *server =
+        startServer(headless({QStringLiteral("--framing"), QStringLiteral("eof")}));
+    const quint16 port = server->waitForListening();
+    QVERIFY(port != 0);
+
+    QTcpSocket client;
+    QVERIFY(connectClient(client, port));
+    const QByteArray message("one message, ended by the half-close\n\n");
+    client.write(message);
+    QVERIFY(client.waitForBytesWritten(kTimeoutMs));
+    QCOMPARE(::shutdown(int(client.socketDescriptor()), SHUT_WR), 0);
+
+    QByteArray received;
+    QObject::connect(&client, &QTcpSocket::readyRead, &client,
+                     [&] { received += client.readAll(); });
+    QVERIFY(waitForDisconnect(client)); // the server closes once the echo is out
+    received += client.readAll();
+    QCOMPARE(received, message);
+    QVERIFY(server->waitForOutput(" disconnected: closed by peer"));
+#else
+    QSKIP("needs shutdown(SHUT_WR) on the client's socket");
+#endif
+}
+
+void tst_Cli::messageTooLargeWithSizeSuffix()
+{
+    ServerProcess *server =
+        startServer(headless({QStringLiteral("--framing"), QStringLiteral("length"),
+                              QStringLiteral("--max-message-size"), QStringLiteral("1K")}));
+    const quint16 port = server->waitForListening();
+    QVERIFY(port != 0);
+
+    QTcpSocket client;
+    QVERIFY(connectClient(client, port));
+    const QByteArray fits = bytes("\0\0\x04\0", 4) + QByteArray(1024, 'a');
+    client.write(fits);
+    QCOMPARE(readEcho(client, fits.size()), fits);
+    client.write(bytes("\0\0\x04\x01", 4)); // 1025 bytes announced
+    QVERIFY(waitForDisconnect(client));
+    QVERIFY(server->waitForOutput(" disconnected: message too large"));
+}
+
+void tst_Cli::fractionalIdleTimeout()
+{
+    ServerProcess *server =
+        startServer(headless({QStringLiteral("--idle-timeout"), QStringLiteral("0.2")}));
+    const quint16 port = server->waitForListening();
+    QVERIFY(port != 0);
+
+    QTcpSocket client;
+    QVERIFY(connectClient(client, port));
+    QVERIFY(waitForDisconnect(client));
+    QVERIFY(server->waitForOutput(" disconnected: idle timeout"));
+}
+
+void tst_Cli::jsonLines()
+{
+    ServerProcess *server =
+        startServer(headless({QStringLiteral("--log-format"), QStringLiteral("json")}));
+    QVERIFY(server->waitForOutput("\n"));
+    const QJsonObject listening = QJsonDocument::fromJson(server->waitForFirstLine()).object();
+    QCOMPARE(listening.value(QStringLiteral("event")).toString(), QStringLiteral("listening"));
+    QCOMPARE(listening.value(QStringLiteral("address")).toString(), QStringLiteral("127.0.0.1"));
+    const int port = listening.value(QStringLiteral("port")).toInt();
+    QVERIFY(port > 0 && port <= 65535);
+
+    QTcpSocket client;
+    QVERIFY(connectClient(client, quint16(port)));
+    client.write("ping");
+    QCOMPARE(readEcho(client, 4), QByteArray("ping"));
+    client.disconnectFromHost();
+    QVERIFY(server->waitForOutput("\"disconnected\""));
+#ifdef Q_OS_UNIX
+    QVERIFY(server->sendSignal(SIGTERM));
+    QVERIFY(server->waitForExit());
+    QCOMPARE(server->exitCode(), 0);
+#endif
+
+    QStringList events;
+    for (const QByteArray &line : server->lines()) {
+        QJsonParseError error;
+        const QJsonDocument document = QJsonDocument::fromJson(line, &error);
+        QVERIFY2(error.error == QJsonParseError::NoError && document.isObject(), line.constData());
+        const QJsonObject object = document.object();
+        events.append(object.value(QStringLiteral("event")).toString());
+        QVERIFY2(object.contains(QStringLiteral("time")), line.constData());
+        if (events.constLast() == QLatin1String("disconnected")) {
+            QCOMPARE(object.value(QStringLiteral("reason")).toString(),
+                     QStringLiteral("closed by peer"));
+            QCOMPARE(object.value(QStringLiteral("bytes_in")).toInt(), 4);
+            QCOMPARE(object.value(QStringLiteral("bytes_out")).toInt(), 4);
+        }
+    }
+    QStringList expected{QStringLiteral("listening"), QStringLiteral("connected"),
+                         QStringLiteral("disconnected")};
+#ifdef Q_OS_UNIX
+    expected.append(QStringLiteral("stopped"));
+#endif
+    QCOMPARE(events, expected);
+}
+
+void tst_Cli::verboseEscapesPayload()
+{
+    ServerProcess *server = startServer(headless({QStringLiteral("--verbose")}));
+    const quint16 port = server->waitForListening();
+    QVERIFY(port != 0);
+    QVERIFY(server->waitForOutput("open-file limit"));
+
+    QTcpSocket client;
+    QVERIFY(connectClient(client, port));
+    const QByteArray hostile = bytes("\x1b[2Jhi\0", 7);
+    client.write(hostile);
+    QCOMPARE(readEcho(client, hostile.size()), hostile);
+    QVERIFY2(server->waitForOutput(" message 7 B: "), server->output().constData());
+    QVERIFY2(server->output().contains("\"\\u{1b}[2Jhi\\0\""), server->output().constData());
+    QVERIFY(!server->output().contains('\x1b'));
+    QVERIFY(!server->output().contains('\0'));
+}
+
+void tst_Cli::stopsOnSignal_data()
+{
+#ifdef Q_OS_UNIX
+    QTest::addColumn<int>("signalNumber");
+    QTest::addColumn<QString>("threads");
+    QTest::newRow("SIGTERM") << int(SIGTERM) << QStringLiteral("1");
+    QTest::newRow("SIGINT") << int(SIGINT) << QStringLiteral("1");
+    QTest::newRow("SIGTERM, 3 worker threads") << int(SIGTERM) << QStringLiteral("3");
+#endif
+}
+
+void tst_Cli::stopsOnSignal()
+{
+#ifdef Q_OS_UNIX
+    QFETCH(int, signalNumber);
+    QFETCH(QString, threads);
+
+    ServerProcess *server =
+        startServer({QStringLiteral("--headless"), QStringLiteral("--port"), QStringLiteral("0"),
+                     QStringLiteral("--threads"), threads});
+    const quint16 port = server->waitForListening();
+    QVERIFY(port != 0);
+    QTcpSocket client;
+    QVERIFY(connectClient(client, port));
+    client.write("abc");
+    QCOMPARE(readEcho(client, 3), QByteArray("abc"));
+    QVERIFY(server->waitForOutput(" connected"));
+
+    QVERIFY(server->sendSignal(signalNumber));
+    QVERIFY(server->waitForExit());
+    QCOMPARE(server->exitStatus(), QProcess::NormalExit);
+    QCOMPARE(server->exitCode(), 0);
+    const QByteArray output = server->output();
+    const qsizetype disconnected = output.indexOf(" disconnected: server stopped; in 3 B, out 3 B");
+    const qsizetype stopped = output.indexOf(" stopped: served 1 clients");
+    QVERIFY2(disconnected > 0, output.constData());
+    QVERIFY2(stopped > disconnected, output.constData());
+    QVERIFY(output.endsWith('\n'));
+    QCOMPARE(output.count(" stopped: "), 1);
+    QVERIFY(waitForDisconnect(client));
+#else
+    QSKIP("POSIX signals");
+#endif
+}
+
+void tst_Cli::portInUse()
+{
+    QTcpServer occupant;
+    QVERIFY(occupant.listen(QHostAddress(QHostAddress::LocalHost), 0));
+    const QString port = QString::number(occupant.serverPort());
+
+    const Finished run = runToEnd({QStringLiteral("--headless"), QStringLiteral("--port"), port,
+                                   QStringLiteral("--threads"), QStringLiteral("1")});
+    QCOMPARE(run.exitStatus, QProcess::NormalExit);
+    QCOMPARE(run.exitCode, 3);
+    QVERIFY(!run.output.contains("listening on"));
+    QVERIFY2(run.errorOutput.startsWith("echoscope: "), run.errorOutput.constData());
+    QVERIFY2(run.errorOutput.contains(port.toUtf8()), run.errorOutput.constData());
+    QVERIFY2(run.errorOutput.contains("127.0.0.1"), run.errorOutput.constData());
+}
+
+void tst_Cli::logFile()
+{
+    QTemporaryDir directory;
+    QVERIFY(directory.isValid());
+    const QString path = directory.filePath(QStringLiteral("events.log"));
+    {
+        QFile earlier(path);
+        QVERIFY(earlier.open(QIODevice::WriteOnly));
+        earlier.write("an earlier run\n");
+    }
+
+    ServerProcess *server =
+        startServer(headless({QStringLiteral("--log-file"), path, QStringLiteral("--verbose")}));
+    const quint16 port = server->waitForListening();
+    QVERIFY(port != 0);
+
+    QTcpSocket client;
+    QVERIFY(connectClient(client, port));
+    client.write("logged");
+    QCOMPARE(readEcho(client, 6), QByteArray("logged"));
+    client.disconnectFromHost();
+
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QByteArray logged;
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            logged += file.readAll();
+            return logged.contains(" disconnected: closed by peer");
+        },
+        kTimeoutMs));
+#ifdef Q_OS_UNIX
+    QVERIFY(server->sendSignal(SIGTERM));
+    QVERIFY(server->waitForExit());
+    QCOMPARE(server->exitCode(), 0);
+    logged += file.readAll();
+    QVERIFY2(logged.contains(" stopped: served 1 clients"), logged.constData());
+#endif
+
+    const QByteArray listening = "listening on 127.0.0.1:" + QByteArray::number(port) + '\n';
+    QVERIFY2(logged.startsWith("an earlier run\n" + listening), logged.constData());
+    QVERIFY(logged.contains(" connected\n"));
+    QVERIFY(logged.contains(" message 6 B: \"logged\""));
+    QVERIFY(logged.contains("open-file limit"));
+    QCOMPARE(server->output(), listening); // only the listening line on standard output
+}
+
+void tst_Cli::logFileCannotBeOpened()
+{
+    QTemporaryDir directory;
+    QVERIFY(directory.isValid());
+    const QString path = directory.filePath(QStringLiteral("no/such/directory/events.log"));
+
+    const Finished run = runToEnd(headless({QStringLiteral("--log-file"), path}));
+    QCOMPARE(run.exitStatus, QProcess::NormalExit);
+    QCOMPARE(run.exitCode, 2);
+    QVERIFY(!run.output.contains("listening on"));
+    QVERIFY2(run.errorOutput.contains(path.toUtf8()), run.errorOutput.constData());
+    QVERIFY2(run.errorOutput.contains("No such file or directory"), run.errorOutput.constData());
+}
+
+void tst_Cli::warnsWhenNotLoopback()
+{
+    // Listens on every IPv4 interface for as long as the test takes, on a random port.
+    ServerProcess *server =
+        startServer(headless({QStringLiteral("--bind"), QStringLiteral("any4")}));
+    const quint16 port = server->waitForListening(QStringLiteral("0.0.0.0"));
+    QVERIFY2(port != 0, server->output().constData());
+    QVERIFY(server->waitForOutput("other machines can connect"));
+    QVERIFY(server->lines().value(1).contains(" warning: "));
+}
+
+QTEST_GUILESS_MAIN(tst_Cli)
+#include "tst_cli.moc"

@@ -1,0 +1,939 @@
+// Engine integration tests: a real EchoServer on loopback, port 0, driven by real
+// QTcpSocket clients. With threads == 1 the server shares this thread, so clients
+// never block: every wait is QTRY_* or QSignalSpy::wait(), bounded.
+
+#include "echoserver.h"
+#include "serverconfig.h"
+
+#include <QAbstractEventDispatcher>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QRandomGenerator>
+#include <QSet>
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTest>
+#include <QTimer>
+
+#include <memory>
+#include <vector>
+
+#ifdef Q_OS_UNIX
+#  include <sys/resource.h>
+#  include <sys/socket.h>
+#endif
+
+using namespace Echoscope;
+
+namespace {
+
+constexpr int kTimeoutMs = 20000;
+
+// Binary test data: every byte value, NUL, 0xFF and invalid UTF-8 sequences,
+// never containing `avoid` (so a line payload holds no delimiter).
+QByteArray payload(qsizetype size, quint32 seed, char avoid = '\0', bool useAvoid = false)
+{
+    QRandomGenerator random(seed);
+    QByteArray data(size, Qt::Uninitialized);
+    static const char kSpecial[] = {'\0', char(0xff), char(0xc3), char(0x28), char(0xed),
+                                    char(0xa0), char(0x80), '\x1b'};
+    for (qsizetype i = 0; i < size; ++i) {
+        char c = (i % 7 == 0) ? kSpecial[(i / 7) % sizeof kSpecial] : char(random.bounded(256));
+        if (useAvoid && c == avoid)
+            c = char(avoid + 1);
+        data[i] = c;
+    }
+    return data;
+}
+
+QByteArray lengthHeader(quint64 length, int bytes)
+{
+    QByteArray header(bytes, '\0');
+    for (int i = 0; i < bytes; ++i)
+        header[bytes - 1 - i] = char((length >> (8 * i)) & 0xff);
+    return header;
+}
+
+// A client that collects everything it receives.
+class TestClient : public QObject
+{
+public:
+    explicit TestClient(QObject *parent = nullptr) : QObject(parent)
+    {
+        connect(&socket, &QTcpSocket::readyRead, this, [this] { received += socket.readAll(); });
+        // readyRead delivers everything before disconnected; the socket is closed then.
+        connect(&socket, &QTcpSocket::disconnected, this, [this] { closed = true; });
+    }
+    bool connectTo(const QHostAddress &address, quint16 port)
+    {
+        socket.connectToHost(address, port);
+        // Completes in the kernel's backlog: no need for the server's event loop.
+        return socket.waitForConnected(kTimeoutMs);
+    }
+    void halfClose()
+    {
+        socket.flush();
+#ifdef Q_OS_UNIX
+        ::shutdown(int(socket.socketDescriptor()), SHUT_WR);
+#endif
+    }
+    void reset()
+    {
+#ifdef Q_OS_UNIX
+        struct linger option = {1, 0};
+        ::setsockopt(int(socket.socketDescriptor()), SOL_SOCKET, SO_LINGER, &option,
+                     sizeof option);
+#endif
+        socket.abort();
+    }
+
+    QTcpSocket socket;
+    QByteArray received;
+    bool closed = false;
+};
+
+ServerConfig testConfig(int threads)
+{
+    ServerConfig config;
+    config.port = 0;
+    config.threads = threads;
+    return config;
+}
+
+qint64 processCpuMicroseconds()
+{
+#ifdef Q_OS_UNIX
+    rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return qint64(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000
+           + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
+#else
+    return 0;
+#endif
+}
+
+} // namespace
+
+class tst_EchoServer : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+
+    void startsOnPortZeroAndReportsIt();
+    void invalidConfigIsRefused_data();
+    void invalidConfigIsRefused();
+    void portInUseFails();
+    void bindsIpv6AndAny();
+
+    void echoesPayload_data();
+    void echoesPayload();
+    void signalsForOneClient();
+    void clientIdsUniqueAcrossRestarts();
+
+    void halfCloseInEveryMode_data();
+    void halfCloseInEveryMode();
+    void resetMidMessage_data();
+    void resetMidMessage();
+    void messageTooLarge_data();
+    void messageTooLarge();
+
+    void manyConcurrentClients_data();
+    void manyConcurrentClients();
+    void maxClientsRefusesAtOnce();
+    void idleTimeoutDisconnects();
+    void kickDisconnectsOneClient();
+    void nonReaderIsBoundedAndOthersServed_data();
+    void nonReaderIsBoundedAndOthersServed();
+    void stopClosesEveryClient_data();
+    void stopClosesEveryClient();
+    void messageEventsAreSampledAndSummarised();
+    void idleServerDoesNotWakeUp();
+
+private:
+    struct Running
+    {
+        std::unique_ptr<EchoServer> server;
+        quint16 port = 0;
+    };
+    static Running startServer(const ServerConfig &config);
+};
+
+void tst_EchoServer::initTestCase()
+{
+    qRegisterMetaType<QHostAddress>();
+}
+
+tst_EchoServer::Running tst_EchoServer::startServer(const ServerConfig &config)
+{
+    Running running;
+    running.server = std::make_unique<EchoServer>();
+    if (running.server->start(config))
+        running.port = running.server->serverPort();
+    else
+        qWarning() << "start failed:" << running.server->errorString();
+    return running;
+}
+
+void tst_EchoServer::startsOnPortZeroAndReportsIt()
+{
+    EchoServer server;
+    QSignalSpy started(&server, &EchoServer::started);
+    QSignalSpy events(&server, &EchoServer::eventOccurred);
+    QVERIFY(server.start(testConfig(1)));
+    QVERIFY(server.isListening());
+    QVERIFY(server.serverPort() != 0);
+    QCOMPARE(server.serverAddress(), QHostAddress(QHostAddress::LocalHost));
+    QCOMPARE(started.count(), 1);
+    QCOMPARE(started.at(0).at(0).value<QHostAddress>(), QHostAddress(QHostAddress::LocalHost));
+    QCOMPARE(started.at(0).at(1).value<quint16>(), server.serverPort());
+    QCOMPARE(events.count(), 1);
+    const auto event = events.at(0).at(0).value<TrafficEvent>();
+    QCOMPARE(event.kind, TrafficEvent::Kind::Listening);
+    QCOMPARE(event.toText(), QStringLiteral("listening on 127.0.0.1:%1").arg(server.serverPort()));
+
+    // A second start while listening is an error value, not a crash.
+    QVERIFY(!server.start(testConfig(1)));
+    QVERIFY(server.errorString().contains(QStringLiteral("already listening")));
+    QVERIFY(server.isListening());
+
+    QSignalSpy stopped(&server, &EchoServer::stopped);
+    server.stop();
+    QCOMPARE(stopped.count(), 1);
+    QVERIFY(!server.isListening());
+    server.stop(); // idempotent
+    QCOMPARE(stopped.count(), 1);
+}
+
+void tst_EchoServer::invalidConfigIsRefused_data()
+{
+    QTest::addColumn<ServerConfig>("config");
+    QTest::addColumn<QString>("mentions");
+
+    ServerConfig config = testConfig(1);
+    config.bindAddress = QStringLiteral("not-an-address");
+    QTest::newRow("bind address") << config << QStringLiteral("not-an-address");
+    config = testConfig(1);
+    config.maxClients = 0;
+    QTest::newRow("max clients") << config << QStringLiteral("max clients");
+    config = testConfig(1);
+    config.maxMessageBytes = 0;
+    QTest::newRow("max message") << config << QStringLiteral("max message size");
+    config = testConfig(1);
+    config.framing.mode = FramingMode::Length;
+    config.framing.lengthBytes = 3;
+    QTest::newRow("length bytes") << config << QStringLiteral("3");
+    config = testConfig(1);
+    config.framing.mode = FramingMode::Fixed;
+    config.framing.fixedBytes = 2 * config.maxMessageBytes;
+    QTest::newRow("fixed over limit") << config << QString::number(2 * config.maxMessageBytes);
+    config = testConfig(1);
+    config.lowWaterBytes = config.highWaterBytes;
+    QTest::newRow("water marks") << config << QStringLiteral("low-water");
+}
+
+void tst_EchoServer::invalidConfigIsRefused()
+{
+    QFETCH(ServerConfig, config);
+    QFETCH(QString, mentions);
+    EchoServer server;
+    QSignalSpy failed(&server, &EchoServer::failed);
+    QVERIFY(!server.start(config));
+    QCOMPARE(server.error(), EchoServer::Error::InvalidConfig);
+    QVERIFY2(server.errorString().contains(mentions), qPrintable(server.errorString()));
+    QCOMPARE(failed.count(), 1);
+    QVERIFY(!server.isListening());
+}
+
+void tst_EchoServer::portInUseFails()
+{
+    QTcpServer occupier;
+    QVERIFY(occupier.listen(QHostAddress::LocalHost, 0));
+    ServerConfig config = testConfig(1);
+    config.port = occupier.serverPort();
+
+    EchoServer server;
+    QSignalSpy failed(&server, &EchoServer::failed);
+    QSignalSpy started(&server, &EchoServer::started);
+    QVERIFY(!server.start(config));
+    QCOMPARE(server.error(), EchoServer::Error::ListenFailed);
+    const QString message = server.errorString();
+    QVERIFY2(message.contains(QStringLiteral("127.0.0.1")), qPrintable(message));
+    QVERIFY2(message.contains(QString::number(config.port)), qPrintable(message));
+    QVERIFY2(message.contains(QStringLiteral("in use")), qPrintable(message)); // the OS reason
+    QCOMPARE(failed.count(), 1);
+    QCOMPARE(failed.at(0).at(1).toString(), message);
+    QCOMPARE(started.count(), 0);
+    QVERIFY(!server.isListening());
+
+    // The same object starts fine afterwards.
+    config.port = 0;
+    QVERIFY(server.start(config));
+}
+
+void tst_EchoServer::bindsIpv6AndAny()
+{
+    {
+        ServerConfig config = testConfig(1);
+        config.bindAddress = QStringLiteral("::1");
+        EchoServer server;
+        if (!server.start(config))
+            QSKIP(qPrintable(QStringLiteral("no IPv6 loopback here: ") + server.errorString()));
+        TestClient client;
+        QVERIFY(client.connectTo(QHostAddress::LocalHostIPv6, server.serverPort()));
+        client.socket.write("six\n");
+        QTRY_COMPARE_WITH_TIMEOUT(client.received, QByteArray("six\n"), kTimeoutMs);
+    }
+    ServerConfig config = testConfig(1);
+    config.bindAddress = QStringLiteral("any");
+    EchoServer server;
+    QVERIFY2(server.start(config), qPrintable(server.errorString()));
+    TestClient v4;
+    QVERIFY(v4.connectTo(QHostAddress::LocalHost, server.serverPort()));
+    v4.socket.write("four");
+    QTRY_COMPARE_WITH_TIMEOUT(v4.received, QByteArray("four"), kTimeoutMs);
+    TestClient v6;
+    if (v6.connectTo(QHostAddress::LocalHostIPv6, server.serverPort())) {
+        v6.socket.write("six");
+        QTRY_COMPARE_WITH_TIMEOUT(v6.received, QByteArray("six"), kTimeoutMs);
+    }
+}
+
+void tst_EchoServer::echoesPayload_data()
+{
+    QTest::addColumn<int>("threads");
+    QTest::addColumn<FramingConfig>("framing");
+    QTest::addColumn<QByteArray>("wire"); // what the client sends (and expects back)
+    QTest::addColumn<int>("messages");
+    QTest::addColumn<bool>("halfClose");
+
+    const QList<qsizetype> sizes = {1, 100, 65536 + 7, 1024 * 1024};
+    for (int threads : {1, 2}) {
+        for (qsizetype size : sizes) {
+            const QByteArray data = payload(size, quint32(size));
+            const QString suffix = QStringLiteral(" %1B t%2").arg(size).arg(threads);
+            FramingConfig framing;
+
+            framing.mode = FramingMode::Stream;
+            QTest::newRow(qPrintable(QStringLiteral("stream") + suffix))
+                << threads << framing << data << -1 << false;
+
+            framing.mode = FramingMode::Eof;
+            QTest::newRow(qPrintable(QStringLiteral("eof") + suffix))
+                << threads << framing << data << 1 << true;
+
+            framing.mode = FramingMode::Line;
+            framing.delimiter = "\r\n";
+            QByteArray lines = payload(size, quint32(size) + 1, '\n', true);
+            lines += "\r\n";
+            lines += payload(size / 2, quint32(size) + 2, '\n', true) + "\r\n";
+            QTest::newRow(qPrintable(QStringLiteral("line crlf") + suffix))
+                << threads << framing << lines << 2 << false;
+            framing.delimiter = "\n";
+
+            framing.mode = FramingMode::Length;
+            framing.lengthBytes = 4;
+            QByteArray framed = lengthHeader(quint64(data.size()), 4) + data;
+            framed += lengthHeader(0, 4); // an empty message too
+            QTest::newRow(qPrintable(QStringLiteral("length4") + suffix))
+                << threads << framing << framed << 2 << false;
+            if (size <= 0xffff) {
+                framing.lengthBytes = 2;
+                QTest::newRow(qPrintable(QStringLiteral("length2") + suffix))
+                    << threads << framing << (lengthHeader(quint64(data.size()), 2) + data) << 1
+                    << false;
+                framing.lengthBytes = 4;
+            }
+
+            framing.mode = FramingMode::Fixed;
+            framing.fixedBytes = size;
+            QTest::newRow(qPrintable(QStringLiteral("fixed") + suffix))
+                << threads << framing << (data + data) << 2 << false;
+        }
+    }
+}
+
+void tst_EchoServer::echoesPayload()
+{
+    QFETCH(int, threads);
+    QFETCH(FramingConfig, framing);
+    QFETCH(QByteArray, wire);
+    QFETCH(int, messages);
+    QFETCH(bool, halfClose);
+
+    ServerConfig config = testConfig(threads);
+    config.framing = framing;
+    auto running = startServer(config);
+    QVERIFY(running.port != 0);
+    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
+
+    TestClient client;
+    QVERIFY(client.connectTo(QHostAddress::LocalHost, running.port));
+    client.socket.write(wire);
+    if (halfClose)
+        client.halfClose();
+    QTRY_VERIFY_WITH_TIMEOUT(client.received.size() >= wire.size(), kTimeoutMs);
+    QCOMPARE(client.received.size(), wire.size());
+    QVERIFY(client.received == wire); // byte for byte
+
+    const QList<quint64> ids = running.server->clientIds();
+    if (!halfClose) {
+        QCOMPARE(ids.size(), 1);
+        const ClientSnapshot s = running.server->clientStats(ids.first())->snapshot();
+        QTRY_COMPARE_WITH_TIMEOUT(running.server->clientStats(ids.first())->bytesOut(),
+                                  qint64(wire.size()), kTimeoutMs);
+        QCOMPARE(s.bytesIn, qint64(wire.size()));
+        if (messages >= 0)
+            QCOMPARE(running.server->clientStats(ids.first())->messagesIn(), qint64(messages));
+        client.socket.disconnectFromHost();
+    }
+    QVERIFY(disconnected.count() == 1 || disconnected.wait(kTimeoutMs));
+    const auto info = disconnected.at(0).at(1).value<DisconnectInfo>();
+    QCOMPARE(info.reason, DisconnectReason::ClosedByPeer);
+    QCOMPARE(info.bytesIn, qint64(wire.size()));
+    QCOMPARE(info.bytesOut, qint64(wire.size()));
+    QCOMPARE(info.unechoedBytes(), qint64(0));
+    if (messages >= 0) {
+        QCOMPARE(info.messagesIn, qint64(messages));
+        QCOMPARE(info.messagesOut, qint64(messages));
+    }
+}
+
+void tst_EchoServer::signalsForOneClient()
+{
+    ServerConfig config = testConfig(1);
+    config.framing.mode = FramingMode::Line;
+    auto running = startServer(config);
+    EchoServer *server = running.server.get();
+    QSignalSpy connected(server, &EchoServer::clientConnected);
+    QSignalSpy received(server, &EchoServer::bytesReceived);
+    QSignalSpy echoed(server, &EchoServer::bytesEchoed);
+    QSignalSpy messages(server, &EchoServer::messageEchoed);
+    QSignalSpy disconnected(server, &EchoServer::clientDisconnected);
+    QSignalSpy events(server, &EchoServer::eventOccurred);
+
+    TestClient client;
+    QVERIFY(client.connectTo(QHostAddress::LocalHost, running.port));
+    QVERIFY(connected.wait(kTimeoutMs));
+    const quint64 id = connected.at(0).at(0).value<quint64>();
+    QVERIFY(id > 0);
+    QCOMPARE(connected.at(0).at(1).value<QHostAddress>(), QHostAddress(QHostAddress::LocalHost));
+    QCOMPARE(connected.at(0).at(2).value<quint16>(), client.socket.localPort());
+    QVERIFY(server->clientStats(id));
+
+    const QByteArray wire = "hello\nworld!!\n\n";
+    client.socket.write(wire);
+    QTRY_COMPARE_WITH_TIMEOUT(client.received, wire, kTimeoutMs);
+
+    auto sum = [id](const QSignalSpy &spy) {
+        qint64 total = 0;
+        for (const auto &args : spy) {
+            if (args.at(0).value<quint64>() == id)
+                total += args.at(1).value<qint64>();
+        }
+        return total;
+    };
+    QCOMPARE(sum(received), qint64(wire.size()));
+    QCOMPARE(sum(echoed), qint64(wire.size()));
+    QCOMPARE(messages.count(), 3);
+    QCOMPARE(messages.at(0).at(1).value<qint64>(), qint64(5)); // payload sizes, no delimiter
+    QCOMPARE(messages.at(1).at(1).value<qint64>(), qint64(7));
+    QCOMPARE(messages.at(2).at(1).value<qint64>(), qint64(0));
+    const ClientSnapshot s = server->clientStats(id)->snapshot();
+    QCOMPARE(s.histogram.counts[0], qint64(1));                          // the empty line
+    QCOMPARE(SizeHistogram::bucketFor(5), SizeHistogram::bucketFor(7)); // both in 4-7
+    QCOMPARE(s.histogram.counts[size_t(SizeHistogram::bucketFor(5))], qint64(2));
+    QCOMPARE(s.histogram.total(), qint64(3));
+    QCOMPARE(s.minMessageBytes, qint64(0));
+    QCOMPARE(s.maxMessageBytes, qint64(7));
+
+    client.socket.disconnectFromHost();
+    QVERIFY(disconnected.wait(kTimeoutMs));
+    QCOMPARE(disconnected.at(0).at(0).value<quint64>(), id);
+    QCOMPARE(disconnected.at(0).at(1).value<DisconnectInfo>().reason,
+             DisconnectReason::ClosedByPeer);
+    QVERIFY(!server->clientStats(id)); // gone once its disconnect was reported
+
+    QList<TrafficEvent::Kind> kinds;
+    for (const auto &args : events)
+        kinds << args.at(0).value<TrafficEvent>().kind;
+    QCOMPARE(kinds, (QList<TrafficEvent::Kind>{TrafficEvent::Kind::Connected,
+                                                TrafficEvent::Kind::Disconnected}));
+
+    const ServerTotals totals = server->totals();
+    QCOMPARE(totals.clientsTotal, qint64(1));
+    QCOMPARE(totals.clientsNow, 0);
+    QCOMPARE(totals.bytesIn, qint64(wire.size()));
+    QCOMPARE(totals.messagesOut, qint64(3));
+    QCOMPARE(totals.histogram.total(), qint64(3));
+}
+
+void tst_EchoServer::clientIdsUniqueAcrossRestarts()
+{
+    EchoServer server;
+    QSignalSpy connected(&server, &EchoServer::clientConnected);
+    QSet<quint64> ids;
+    for (int round = 0; round < 3; ++round) {
+        QVERIFY(server.start(testConfig(round % 2 + 1)));
+        for (int i = 0; i < 3; ++i) {
+            TestClient client;
+            const int before = connected.count();
+            QVERIFY(client.connectTo(QHostAddress::LocalHost, server.serverPort()));
+            QTRY_COMPARE_WITH_TIMEOUT(connected.count(), before + 1, kTimeoutMs);
+            ids.insert(connected.last().at(0).value<quint64>());
+        }
+        server.stop();
+    }
+    QCOMPARE(ids.size(), 9);
+}
+
+void tst_EchoServer::halfCloseInEveryMode_data()
+{
+    QTest::addColumn<FramingConfig>("framing");
+    QTest::addColumn<QByteArray>("sent");
+    QTest::addColumn<QByteArray>("expected");
+    QTest::addColumn<qint64>("incomplete");
+
+    FramingConfig framing;
+    QTest::newRow("stream") << framing << QByteArray("abc\0def", 7) << QByteArray("abc\0def", 7)
+                            << qint64(0);
+    framing.mode = FramingMode::Eof;
+    QTest::newRow("eof") << framing << QByteArray("whole message") << QByteArray("whole message")
+                         << qint64(0);
+    QTest::newRow("eof empty") << framing << QByteArray() << QByteArray() << qint64(0);
+    framing.mode = FramingMode::Line;
+    QTest::newRow("line, partial tail") << framing << QByteArray("one\ntwo\nthr")
+                                        << QByteArray("one\ntwo\n") << qint64(3);
+    framing.mode = FramingMode::Length;
+    QTest::newRow("length, mid-header")
+        << framing << (lengthHeader(2, 4) + "hi" + QByteArray(2, '\0')) << (lengthHeader(2, 4) + "hi")
+        << qint64(2);
+    QTest::newRow("length, mid-payload")
+        << framing << (lengthHeader(10, 4) + "12345") << QByteArray() << qint64(9);
+    framing.mode = FramingMode::Fixed;
+    framing.fixedBytes = 4;
+    QTest::newRow("fixed") << framing << QByteArray("abcdefghij") << QByteArray("abcdefgh")
+                           << qint64(2);
+}
+
+void tst_EchoServer::halfCloseInEveryMode()
+{
+#ifndef Q_OS_UNIX
+    QSKIP("half-close from the test client uses POSIX shutdown()");
+#endif
+    QFETCH(FramingConfig, framing);
+    QFETCH(QByteArray, sent);
+    QFETCH(QByteArray, expected);
+    QFETCH(qint64, incomplete);
+
+    ServerConfig config = testConfig(1);
+    config.framing = framing;
+    auto running = startServer(config);
+    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
+    TestClient client;
+    QVERIFY(client.connectTo(QHostAddress::LocalHost, running.port));
+    client.socket.write(sent);
+    client.halfClose();
+    // The server echoes what it can, then closes its side: the client sees EOF.
+    QTRY_VERIFY_WITH_TIMEOUT(client.closed, kTimeoutMs);
+    QCOMPARE(client.received, expected);
+    QVERIFY(disconnected.count() == 1 || disconnected.wait(kTimeoutMs));
+    const auto info = disconnected.at(0).at(1).value<DisconnectInfo>();
+    QCOMPARE(info.reason, DisconnectReason::ClosedByPeer);
+    QCOMPARE(info.incompleteBytes, incomplete);
+    QCOMPARE(info.bytesIn, qint64(sent.size()));
+    QCOMPARE(info.bytesOut, qint64(expected.size()));
+    QCOMPARE(info.unechoedBytes(), incomplete); // every byte echoed or accounted for
+    if (incomplete > 0)
+        QVERIFY(info.detail.contains(QString::number(incomplete)));
+}
+
+void tst_EchoServer::resetMidMessage_data()
+{
+    QTest::addColumn<int>("threads");
+    QTest::newRow("1 thread") << 1;
+    QTest::newRow("2 threads") << 2;
+}
+
+void tst_EchoServer::resetMidMessage()
+{
+#ifndef Q_OS_UNIX
+    QSKIP("SO_LINGER 0 reset from the test client uses POSIX setsockopt()");
+#endif
+    QFETCH(int, threads);
+    ServerConfig config = testConfig(threads);
+    config.framing.mode = FramingMode::Length;
+    auto running = startServer(config);
+    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
+
+    TestClient client;
+    QVERIFY(client.connectTo(QHostAddress::LocalHost, running.port));
+    client.socket.write(lengthHeader(1000, 4) + QByteArray(500, 'x')); // half a message
+    client.socket.flush();
+    QTRY_COMPARE_WITH_TIMEOUT(running.server->clientIds().size(), 1, kTimeoutMs);
+    const QList<quint64> ids = running.server->clientIds();
+    QTRY_COMPARE_WITH_TIMEOUT(running.server->clientStats(ids.first())->bytesIn(), qint64(504),
+                              kTimeoutMs);
+    client.reset();
+    QVERIFY(disconnected.wait(kTimeoutMs));
+    const auto info = disconnected.at(0).at(1).value<DisconnectInfo>();
+    QCOMPARE(info.reason, DisconnectReason::ResetByPeer);
+    QCOMPARE(info.incompleteBytes, qint64(504));
+
+    // The server carries on.
+    TestClient next;
+    QVERIFY(next.connectTo(QHostAddress::LocalHost, running.port));
+    next.socket.write(lengthHeader(2, 4) + "ok");
+    QTRY_COMPARE_WITH_TIMEOUT(next.received, lengthHeader(2, 4) + "ok", kTimeoutMs);
+}
+
+void tst_EchoServer::messageTooLarge_data()
+{
+    QTest::addColumn<FramingConfig>("framing");
+    QTest::addColumn<QByteArray>("sent");
+    QTest::addColumn<QByteArray>("echoedFirst");
+    QTest::addColumn<qint64>("oversize");
+
+    // Limit 16 bytes in every row.
+    FramingConfig framing;
+    framing.mode = FramingMode::Line;
+    QTest::newRow("line") << framing << (QByteArray(16, 'a') + "\n" + QByteArray(17, 'b'))
+                          << (QByteArray(16, 'a') + "\n") << qint64(17);
+    framing.mode = FramingMode::Length;
+    QTest::newRow("length 0xFFFFFFFF") << framing << lengthHeader(0xffffffffULL, 4) << QByteArray()
+                                       << qint64(0xffffffffLL);
+    QTest::newRow("length 17") << framing << (lengthHeader(16, 4) + QByteArray(16, 'c')
+                                              + lengthHeader(17, 4))
+                               << (lengthHeader(16, 4) + QByteArray(16, 'c')) << qint64(17);
+    framing.lengthBytes = 2;
+    QTest::newRow("length2 0xFFFF") << framing << lengthHeader(0xffff, 2) << QByteArray()
+                                    << qint64(0xffff);
+    framing.mode = FramingMode::Eof;
+    QTest::newRow("eof") << framing << QByteArray(17, 'e') << QByteArray() << qint64(17);
+}
+
+void tst_EchoServer::messageTooLarge()
+{
+    QFETCH(FramingConfig, framing);
+    QFETCH(QByteArray, sent);
+    QFETCH(QByteArray, echoedFirst);
+    QFETCH(qint64, oversize);
+
+    ServerConfig config = testConfig(1);
+    config.framing = framing;
+    config.maxMessageBytes = 16;
+    auto running = startServer(config);
+    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
+    TestClient client;
+    QVERIFY(client.connectTo(QHostAddress::LocalHost, running.port));
+    client.socket.write(sent);
+    QVERIFY(disconnected.wait(kTimeoutMs));
+    const auto info = disconnected.at(0).at(1).value<DisconnectInfo>();
+    QCOMPARE(info.reason, DisconnectReason::MessageTooLarge);
+    QCOMPARE(info.oversizeBytes, oversize);
+    QVERIFY2(info.detail.contains(QString::number(oversize)), qPrintable(info.detail));
+    QVERIFY2(info.detail.contains(QStringLiteral("16")), qPrintable(info.detail));
+    QTRY_VERIFY_WITH_TIMEOUT(client.closed, kTimeoutMs);
+    QCOMPARE(client.received, echoedFirst); // messages before the big one were echoed
+}
+
+void tst_EchoServer::manyConcurrentClients_data()
+{
+    QTest::addColumn<int>("threads");
+    QTest::newRow("1 thread") << 1;
+    QTest::newRow("2 threads") << 2;
+}
+
+void tst_EchoServer::manyConcurrentClients()
+{
+    QFETCH(int, threads);
+    constexpr int kClients = 200;
+    ServerConfig config = testConfig(threads);
+    config.framing.mode = FramingMode::Line;
+    auto running = startServer(config);
+    QSignalSpy connected(running.server.get(), &EchoServer::clientConnected);
+    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
+
+    std::vector<std::unique_ptr<TestClient>> clients;
+    std::vector<QByteArray> sent;
+    for (int i = 0; i < kClients; ++i) {
+        clients.push_back(std::make_unique<TestClient>());
+        QVERIFY(clients.back()->connectTo(QHostAddress::LocalHost, running.port));
+    }
+    for (int i = 0; i < kClients; ++i) {
+        QByteArray data = payload(1000 + i * 37, quint32(i), '\n', true) + "\n";
+        data += payload(i, quint32(i) + 1000, '\n', true) + "\n";
+        clients[size_t(i)]->socket.write(data);
+        sent.push_back(data);
+    }
+    for (int i = 0; i < kClients; ++i)
+        QTRY_VERIFY_WITH_TIMEOUT(clients[size_t(i)]->received.size() >= sent[size_t(i)].size(),
+                                 kTimeoutMs);
+    for (int i = 0; i < kClients; ++i)
+        QVERIFY2(clients[size_t(i)]->received == sent[size_t(i)], qPrintable(QString::number(i)));
+    QCOMPARE(connected.count(), kClients);
+    QCOMPARE(running.server->clientCount(), kClients);
+    const ServerTotals totals = running.server->totals();
+    QCOMPARE(totals.clientsPeak, kClients);
+    QCOMPARE(totals.messagesIn, qint64(2 * kClients));
+
+    clients.clear(); // closes them all
+    QTRY_COMPARE_WITH_TIMEOUT(disconnected.count(), kClients, kTimeoutMs);
+    QCOMPARE(running.server->clientCount(), 0);
+}
+
+void tst_EchoServer::maxClientsRefusesAtOnce()
+{
+    ServerConfig config = testConfig(1);
+    config.maxClients = 2;
+    auto running = startServer(config);
+    QSignalSpy connected(running.server.get(), &EchoServer::clientConnected);
+    QSignalSpy refused(running.server.get(), &EchoServer::clientRefused);
+
+    TestClient first, second, third;
+    QVERIFY(first.connectTo(QHostAddress::LocalHost, running.port));
+    QVERIFY(second.connectTo(QHostAddress::LocalHost, running.port));
+    QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 2, kTimeoutMs);
+    QVERIFY(third.connectTo(QHostAddress::LocalHost, running.port));
+    const quint16 thirdPort = third.socket.localPort();
+    QTRY_VERIFY_WITH_TIMEOUT(third.closed, kTimeoutMs); // closed at once, not left waiting
+    QCOMPARE(refused.count(), 1);
+    QCOMPARE(refused.at(0).at(1).value<quint16>(), thirdPort);
+    QVERIFY(refused.at(0).at(2).toString().contains(QStringLiteral("max clients")));
+    QCOMPARE(running.server->totals().clientsRefused, qint64(1));
+
+    // The two admitted clients are still served; once one leaves, a new one gets in.
+    first.socket.write("still here");
+    QTRY_COMPARE_WITH_TIMEOUT(first.received, QByteArray("still here"), kTimeoutMs);
+    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
+    second.socket.disconnectFromHost();
+    QVERIFY(disconnected.wait(kTimeoutMs));
+    TestClient fourth;
+    QVERIFY(fourth.connectTo(QHostAddress::LocalHost, running.port));
+    QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 3, kTimeoutMs);
+    fourth.socket.write("in");
+    QTRY_COMPARE_WITH_TIMEOUT(fourth.received, QByteArray("in"), kTimeoutMs);
+}
+
+void tst_EchoServer::idleTimeoutDisconnects()
+{
+    ServerConfig config = testConfig(1);
+    config.idleTimeoutMs = 300;
+    auto running = startServer(config);
+    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
+
+    TestClient idle, busy;
+    QVERIFY(idle.connectTo(QHostAddress::LocalHost, running.port));
+    QVERIFY(busy.connectTo(QHostAddress::LocalHost, running.port));
+    QElapsedTimer clock;
+    clock.start();
+    // Keep `busy` active past the timeout with round trips (each waits for its echo).
+    int round = 0;
+    while (disconnected.count() == 0 && clock.elapsed() < kTimeoutMs) {
+        const QByteArray ping = "ping" + QByteArray::number(round++);
+        busy.received.clear();
+        busy.socket.write(ping);
+        QTRY_COMPARE_WITH_TIMEOUT(busy.received, ping, kTimeoutMs);
+    }
+    QCOMPARE(disconnected.count(), 1);
+    QVERIFY(clock.elapsed() >= 250); // not before its time (coarse timers may be 5% early)
+    const auto info = disconnected.at(0).at(1).value<DisconnectInfo>();
+    QCOMPARE(info.reason, DisconnectReason::IdleTimeout);
+    QTRY_VERIFY_WITH_TIMEOUT(idle.closed, kTimeoutMs);
+    QVERIFY(!busy.closed);
+    QCOMPARE(running.server->clientCount(), 1);
+}
+
+void tst_EchoServer::kickDisconnectsOneClient()
+{
+    auto running = startServer(testConfig(2));
+    QSignalSpy connected(running.server.get(), &EchoServer::clientConnected);
+    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
+    TestClient victim, bystander;
+    QVERIFY(victim.connectTo(QHostAddress::LocalHost, running.port));
+    QVERIFY(bystander.connectTo(QHostAddress::LocalHost, running.port));
+    QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 2, kTimeoutMs);
+    const quint64 victimId = connected.at(0).at(0).value<quint64>();
+
+    QVERIFY(running.server->disconnectClient(victimId));
+    QVERIFY(disconnected.wait(kTimeoutMs));
+    QCOMPARE(disconnected.at(0).at(0).value<quint64>(), victimId);
+    QCOMPARE(disconnected.at(0).at(1).value<DisconnectInfo>().reason, DisconnectReason::Kicked);
+    QTRY_VERIFY_WITH_TIMEOUT(victim.closed, kTimeoutMs);
+    QVERIFY(!running.server->disconnectClient(victimId)); // already gone
+    QVERIFY(!running.server->disconnectClient(999999));
+
+    bystander.socket.write("unaffected");
+    QTRY_COMPARE_WITH_TIMEOUT(bystander.received, QByteArray("unaffected"), kTimeoutMs);
+}
+
+void tst_EchoServer::nonReaderIsBoundedAndOthersServed_data()
+{
+    QTest::addColumn<int>("threads");
+    QTest::newRow("1 thread") << 1;
+    QTest::newRow("2 threads") << 2;
+}
+
+void tst_EchoServer::nonReaderIsBoundedAndOthersServed()
+{
+    QFETCH(int, threads);
+    ServerConfig config = testConfig(threads);
+    auto running = startServer(config);
+    QSignalSpy connected(running.server.get(), &EchoServer::clientConnected);
+
+    TestClient hog;
+    hog.socket.setReadBufferSize(1024); // stop reading once 1 KiB is buffered
+    QVERIFY(hog.connectTo(QHostAddress::LocalHost, running.port));
+    QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 1, kTimeoutMs);
+    const auto stats = running.server->clientStats(connected.at(0).at(0).value<quint64>());
+    QVERIFY(stats);
+
+    // Offer far more than any kernel buffers hold; the server must push back.
+    constexpr qint64 kOffered = 64 * 1024 * 1024;
+    const QByteArray chunk = payload(1024 * 1024, 7);
+    for (qint64 i = 0; i < kOffered / chunk.size(); ++i)
+        hog.socket.write(chunk);
+    QTRY_COMPARE_WITH_TIMEOUT(stats->state(), ClientState::Paused, kTimeoutMs);
+
+    // Another client's round trips stay fast while the hog is held back.
+    TestClient other;
+    QVERIFY(other.connectTo(QHostAddress::LocalHost, running.port));
+    for (int i = 0; i < 20; ++i) {
+        const QByteArray ping = "ping " + QByteArray::number(i);
+        other.received.clear();
+        other.socket.write(ping);
+        QTRY_COMPARE_WITH_TIMEOUT(other.received, ping, 5000);
+    }
+
+    const ClientSnapshot s = stats->snapshot();
+    // Unsent echo never passed the high-water mark by more than one read chunk.
+    QVERIFY2(s.peakUnsentBytes <= config.highWaterBytes + 64 * 1024,
+             qPrintable(QString::number(s.peakUnsentBytes)));
+    QVERIFY(s.peakUnsentBytes > config.highWaterBytes); // it really was pushed that far
+    // What it read is bounded by kernel buffers, not by what was offered.
+    QVERIFY2(s.bytesIn < kOffered / 2, qPrintable(QString::number(s.bytesIn)));
+    QCOMPARE(s.bytesIn - s.bytesOut, s.unsentBytes);
+}
+
+void tst_EchoServer::stopClosesEveryClient_data()
+{
+    QTest::addColumn<int>("threads");
+    QTest::newRow("1 thread") << 1;
+    QTest::newRow("2 threads") << 2;
+}
+
+void tst_EchoServer::stopClosesEveryClient()
+{
+    QFETCH(int, threads);
+    QStringList order; // declared first: it outlives the server that reports into it
+    auto running = startServer(testConfig(threads));
+    EchoServer *server = running.server.get();
+    connect(server, &EchoServer::clientDisconnected, this,
+            [&order](quint64, const DisconnectInfo &info) {
+                order << DisconnectInfo::reasonString(info.reason);
+            });
+    connect(server, &EchoServer::stopped, this, [&order] { order << QStringLiteral("stopped"); });
+    QSignalSpy connected(server, &EchoServer::clientConnected);
+
+    std::vector<std::unique_ptr<TestClient>> clients;
+    for (int i = 0; i < 5; ++i) {
+        clients.push_back(std::make_unique<TestClient>());
+        QVERIFY(clients.back()->connectTo(QHostAddress::LocalHost, running.port));
+        clients.back()->socket.write("x");
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 5, kTimeoutMs);
+    for (auto &client : clients)
+        QTRY_COMPARE_WITH_TIMEOUT(client->received, QByteArray("x"), kTimeoutMs);
+
+    server->stop();
+    QCOMPARE(order.size(), 6);
+    for (int i = 0; i < 5; ++i)
+        QCOMPARE(order.at(i), QStringLiteral("server stopped"));
+    QCOMPARE(order.last(), QStringLiteral("stopped"));
+    QCOMPARE(server->clientCount(), 0);
+    for (auto &client : clients)
+        QTRY_VERIFY_WITH_TIMEOUT(client->closed, kTimeoutMs);
+
+    // And it starts again, with clients served.
+    QVERIFY(server->start(testConfig(threads)));
+    TestClient again;
+    QVERIFY(again.connectTo(QHostAddress::LocalHost, server->serverPort()));
+    again.socket.write("again");
+    QTRY_COMPARE_WITH_TIMEOUT(again.received, QByteArray("again"), kTimeoutMs);
+}
+
+void tst_EchoServer::messageEventsAreSampledAndSummarised()
+{
+    ServerConfig config = testConfig(1);
+    config.framing.mode = FramingMode::Line;
+    config.messageEventsPerSecond = 5;
+    auto running = startServer(config);
+    QSignalSpy events(running.server.get(), &EchoServer::eventOccurred);
+
+    TestClient client;
+    QVERIFY(client.connectTo(QHostAddress::LocalHost, running.port));
+    QByteArray lines;
+    for (int i = 0; i < 100; ++i)
+        lines += "m\x1b[2J" + QByteArray::number(i) + "\n";
+    client.socket.write(lines);
+    QTRY_COMPARE_WITH_TIMEOUT(client.received, lines, kTimeoutMs);
+
+    auto countOf = [&events](TrafficEvent::Kind kind, qint64 *sum = nullptr) {
+        int n = 0;
+        for (const auto &args : events) {
+            const auto event = args.at(0).value<TrafficEvent>();
+            if (event.kind == kind) {
+                ++n;
+                if (sum)
+                    *sum += event.count;
+            }
+        }
+        return n;
+    };
+    // The summary for the rest arrives within about a second.
+    qint64 summarised = 0;
+    QTRY_VERIFY_WITH_TIMEOUT(countOf(TrafficEvent::Kind::MessagesSummarised) >= 1, kTimeoutMs);
+    const int sampled = countOf(TrafficEvent::Kind::MessageEchoed);
+    countOf(TrafficEvent::Kind::MessagesSummarised, &summarised);
+    QVERIFY2(sampled >= 5 && sampled <= 10, qPrintable(QString::number(sampled)));
+    QCOMPARE(sampled + summarised, qint64(100)); // every message shown or counted
+    for (const auto &args : events) {
+        const auto event = args.at(0).value<TrafficEvent>();
+        if (event.kind == TrafficEvent::Kind::MessageEchoed) {
+            QVERIFY(event.payload.startsWith("m\x1b[2J"));
+            QVERIFY(!event.toText().contains(QChar(0x1b))); // never raw in text
+        }
+    }
+}
+
+void tst_EchoServer::idleServerDoesNotWakeUp()
+{
+    // 100 idle clients: the event loop must sleep, not poll.
+    auto running = startServer(testConfig(1));
+    QSignalSpy connected(running.server.get(), &EchoServer::clientConnected);
+    std::vector<std::unique_ptr<TestClient>> clients;
+    for (int i = 0; i < 100; ++i) {
+        clients.push_back(std::make_unique<TestClient>());
+        QVERIFY(clients.back()->connectTo(QHostAddress::LocalHost, running.port));
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 100, kTimeoutMs);
+
+    int wakeups = 0;
+    auto *dispatcher = QAbstractEventDispatcher::instance();
+    const auto connection =
+        connect(dispatcher, &QAbstractEventDispatcher::awake, this, [&wakeups] { ++wakeups; });
+    const qint64 cpuBefore = processCpuMicroseconds();
+    QEventLoop loop;
+    QTimer::singleShot(1000, &loop, &QEventLoop::quit); // measuring a period, not syncing
+    loop.exec();
+    const qint64 cpuUsed = processCpuMicroseconds() - cpuBefore;
+    disconnect(connection);
+    qInfo("1 s idle with 100 clients: %d event-loop wakeups, %lld us CPU", wakeups,
+          static_cast<long long>(cpuUsed));
+    QVERIFY2(wakeups <= 10, qPrintable(QString::number(wakeups)));
+}
+
+QTEST_GUILESS_MAIN(tst_EchoServer)
+#include "tst_echoserver.moc"
