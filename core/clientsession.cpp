@@ -24,8 +24,7 @@ qint64 nowMs()
 } // namespace
 
 ClientSession::ClientSession(qintptr descriptor, std::shared_ptr<ClientStats> stats,
-                             const ServerConfig &config, QByteArray *readBuffer,
-                             QObject *parent)
+                             const ServerConfig &config, QByteArray *readBuffer, QObject *parent)
     : QObject(parent)
     , m_descriptor(descriptor)
     , m_stats(std::move(stats))
@@ -93,8 +92,8 @@ void ClientSession::readReady()
             m_stats->addBytesIn(received, nowMs());
             touch();
             emit bytesReceived(id(), received);
-            if (m_framer->feed(QByteArrayView(buffer, received), *this)
-                == Framer::Status::MessageTooLarge) {
+            if (m_framer->feed(QByteArrayView(buffer, received), *this) ==
+                Framer::Status::MessageTooLarge) {
                 finish(DisconnectReason::MessageTooLarge,
                        QStringLiteral("a message of %1 bytes or more exceeds the limit of %2 "
                                       "bytes")
@@ -288,8 +287,9 @@ bool ClientSession::handleIoResult(int result, const char *operation)
     case NativeSocket::Result::Error:
         break;
     }
-    finish(DisconnectReason::SocketError,
-           QStringLiteral("%1 failed: %2").arg(QLatin1String(operation), NativeSocket::errorString()));
+    finish(
+        DisconnectReason::SocketError,
+        QStringLiteral("%1 failed: %2").arg(QLatin1String(operation), NativeSocket::errorString()));
     return false;
 }
 
@@ -318,9 +318,9 @@ void ClientSession::sampleMessage(QByteArrayView wire, qint64 payloadBytes)
         event.bytes = payloadBytes;
         const qsizetype headerBytes =
             m_config.framing.mode == FramingMode::Length ? m_config.framing.lengthBytes : 0;
-        const qint64 previewBytes = qMin<qint64>(
-            qMin<qint64>(payloadBytes, TrafficEvent::kPayloadPreviewBytes),
-            wire.size() - headerBytes);
+        const qint64 previewBytes =
+            qMin<qint64>(qMin<qint64>(payloadBytes, TrafficEvent::kPayloadPreviewBytes),
+                         wire.size() - headerBytes);
         event.payload = QByteArray(wire.data() + headerBytes, qsizetype(previewBytes));
         emit eventOccurred(event);
         return;
@@ -355,12 +355,11 @@ void ClientSession::finish(DisconnectReason reason, const QString &detail)
 
     // Best effort: hand the kernel whatever echo is still queued before closing,
     // unless the peer is gone.
-    if (reason != DisconnectReason::ResetByPeer && reason != DisconnectReason::SocketError
-        && unsentBytes() > 0) {
+    if (reason != DisconnectReason::ResetByPeer && reason != DisconnectReason::SocketError &&
+        unsentBytes() > 0) {
         qint64 n = 0;
-        if (NativeSocket::write(m_descriptor, m_pending.constData() + m_pendingStart,
-                                unsentBytes(), &n)
-            == NativeSocket::Result::Done) {
+        if (NativeSocket::write(m_descriptor, m_pending.constData() + m_pendingStart, unsentBytes(),
+                                &n) == NativeSocket::Result::Done) {
             m_pendingStart += qsizetype(n);
             echoWritten(n);
         }
@@ -385,8 +384,10 @@ void ClientSession::finish(DisconnectReason reason, const QString &detail)
     info.messagesIn = m_stats->messagesIn();
     info.messagesOut = m_stats->messagesOut();
     info.durationMs = qMax<qint64>(0, nowMs() - m_stats->connectedAtMs());
-    info.oversizeBytes = reason == DisconnectReason::MessageTooLarge ? m_framer->oversizeBytes() : 0;
-    info.incompleteBytes = reason == DisconnectReason::MessageTooLarge ? 0 : m_framer->bufferedBytes();
+    info.oversizeBytes =
+        reason == DisconnectReason::MessageTooLarge ? m_framer->oversizeBytes() : 0;
+    info.incompleteBytes =
+        reason == DisconnectReason::MessageTooLarge ? 0 : m_framer->bufferedBytes();
     m_stats->setUnsentBytes(unsentBytes());
     m_stats->setState(ClientState::Closed);
     m_pending = QByteArray();

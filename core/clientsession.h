@@ -33,8 +33,7 @@ class ClientSession : public QObject, private MessageSink
 public:
     // readBuffer is scratch space shared by the sessions of one thread.
     ClientSession(qintptr descriptor, std::shared_ptr<ClientStats> stats,
-                  const ServerConfig &config, QByteArray *readBuffer,
-                  QObject *parent = nullptr);
+                  const ServerConfig &config, QByteArray *readBuffer, QObject *parent = nullptr);
     ~ClientSession() override;
 
     quint64 id() const { return m_stats->id(); }

@@ -19,8 +19,8 @@ struct SizeHistogram
     std::array<qint64, kBuckets> counts{};
 
     static int bucketFor(qint64 bytes);
-    static qint64 bucketLow(int bucket);  // smallest size in the bucket
-    static qint64 bucketHigh(int bucket); // largest size in the bucket (inclusive)
+    static qint64 bucketLow(int bucket);    // smallest size in the bucket
+    static qint64 bucketHigh(int bucket);   // largest size in the bucket (inclusive)
     static QString bucketLabel(int bucket); // "0", "1", "2-3", "4-7", ... "1G+"
     qint64 total() const;
     void add(const SizeHistogram &other);
@@ -39,8 +39,8 @@ struct ClientSnapshot
     quint64 id = 0;
     QHostAddress peerAddress;
     quint16 peerPort = 0;
-    qint64 connectedAtMs = 0;    // ms since the epoch
-    qint64 lastActivityMs = 0;   // ms since the epoch: last byte in or out
+    qint64 connectedAtMs = 0;  // ms since the epoch
+    qint64 lastActivityMs = 0; // ms since the epoch: last byte in or out
     qint64 bytesIn = 0;
     qint64 bytesOut = 0;
     qint64 messagesIn = 0;
@@ -48,8 +48,8 @@ struct ClientSnapshot
     qint64 lastMessageBytes = -1; // -1: no message yet
     qint64 minMessageBytes = -1;
     qint64 maxMessageBytes = -1;
-    qint64 unsentBytes = 0;       // echo queued in user space, not yet taken by the kernel
-    qint64 peakUnsentBytes = 0;   // the most it has ever been
+    qint64 unsentBytes = 0;     // echo queued in user space, not yet taken by the kernel
+    qint64 peakUnsentBytes = 0; // the most it has ever been
     ClientState state = ClientState::Connected;
     SizeHistogram histogram;
 };
@@ -100,8 +100,7 @@ private:
     static void add(Counter &counter, qint64 delta)
     {
         // Single writer: a load and a store, no read-modify-write bus lock.
-        counter.store(counter.load(std::memory_order_relaxed) + delta,
-                      std::memory_order_relaxed);
+        counter.store(counter.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
     }
 
     const quint64 m_id;

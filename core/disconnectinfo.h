@@ -21,13 +21,13 @@ enum class DisconnectReason {
 struct DisconnectInfo
 {
     DisconnectReason reason = DisconnectReason::ClosedByPeer;
-    QString detail;            // a sentence adding to the reason, may be empty
-    qint64 bytesIn = 0;        // bytes read from the client
-    qint64 bytesOut = 0;       // bytes echoed (accepted by the kernel)
-    qint64 messagesIn = 0;     // messages framed
-    qint64 messagesOut = 0;    // messages whose echo was written whole
-    qint64 durationMs = 0;     // from accept to close
-    qint64 oversizeBytes = 0;  // MessageTooLarge: the size seen
+    QString detail;             // a sentence adding to the reason, may be empty
+    qint64 bytesIn = 0;         // bytes read from the client
+    qint64 bytesOut = 0;        // bytes echoed (accepted by the kernel)
+    qint64 messagesIn = 0;      // messages framed
+    qint64 messagesOut = 0;     // messages whose echo was written whole
+    qint64 durationMs = 0;      // from accept to close
+    qint64 oversizeBytes = 0;   // MessageTooLarge: the size seen
     qint64 incompleteBytes = 0; // an unfinished message dropped at close
 
     qint64 unechoedBytes() const { return bytesIn - bytesOut; }

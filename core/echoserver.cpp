@@ -296,8 +296,9 @@ bool EchoServer::disconnectClient(quint64 clientId)
     if (worker->thread() == thread())
         worker->disconnectClient(clientId);
     else
-        QMetaObject::invokeMethod(worker, [worker, clientId] { worker->disconnectClient(clientId); },
-                                  Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            worker, [worker, clientId] { worker->disconnectClient(clientId); },
+            Qt::QueuedConnection);
     return true;
 }
 
@@ -331,9 +332,9 @@ ServerTotals EchoServer::totals() const
 void EchoServer::postEvent(TrafficEvent event)
 {
     QMutexLocker locker(&m_eventMutex);
-    if (m_eventQueue.size() >= kMaxQueuedEvents
-        && (event.kind == TrafficEvent::Kind::MessageEchoed
-            || event.kind == TrafficEvent::Kind::MessagesSummarised)) {
+    if (m_eventQueue.size() >= kMaxQueuedEvents &&
+        (event.kind == TrafficEvent::Kind::MessageEchoed ||
+         event.kind == TrafficEvent::Kind::MessagesSummarised)) {
         ++m_droppedEvents;
         return;
     }

@@ -18,8 +18,7 @@ EchoWorker::EchoWorker(const ServerConfig &config, EventCallback postEvent,
     , m_postEvent(std::move(postEvent))
     , m_liveClients(liveClients)
     , m_readBuffer(kReadBufferBytes, Qt::Uninitialized)
-{
-}
+{}
 
 EchoWorker::~EchoWorker()
 {
@@ -36,10 +35,9 @@ void EchoWorker::addConnection(qintptr descriptor, const std::shared_ptr<ClientS
     connect(session, &ClientSession::messageEchoed, this, &EchoWorker::messageEchoed);
     connect(session, &ClientSession::eventOccurred, this,
             [this](const TrafficEvent &event) { m_postEvent(event); });
-    connect(session, &ClientSession::finished, this,
-            [this, session](quint64, const DisconnectInfo &info) {
-                sessionFinished(session, info);
-            });
+    connect(
+        session, &ClientSession::finished, this,
+        [this, session](quint64, const DisconnectInfo &info) { sessionFinished(session, info); });
     session->start();
 }
 

@@ -27,8 +27,8 @@ class EchoWorker : public QObject
 public:
     using EventCallback = std::function<void(TrafficEvent)>;
 
-    EchoWorker(const ServerConfig &config, EventCallback postEvent,
-               std::atomic<int> *liveClients, QObject *parent = nullptr);
+    EchoWorker(const ServerConfig &config, EventCallback postEvent, std::atomic<int> *liveClients,
+               QObject *parent = nullptr);
     ~EchoWorker() override;
 
     // All of these run in the worker's thread.

@@ -42,7 +42,10 @@ struct FramingConfig
 };
 
 bool operator==(const FramingConfig &a, const FramingConfig &b);
-inline bool operator!=(const FramingConfig &a, const FramingConfig &b) { return !(a == b); }
+inline bool operator!=(const FramingConfig &a, const FramingConfig &b)
+{
+    return !(a == b);
+}
 
 } // namespace Echoscope
 

@@ -4,17 +4,17 @@
 #include <limits>
 
 #ifdef Q_OS_WIN
-#  include <winsock2.h>
-#  include <ws2tcpip.h>
+#include <winsock2.h>
+#include <ws2tcpip.h>
 #else
-#  include <cerrno>
-#  include <cstring>
-#  include <fcntl.h>
-#  include <netinet/in.h>
-#  include <netinet/tcp.h>
-#  include <sys/resource.h>
-#  include <sys/socket.h>
-#  include <unistd.h>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #endif
 
 namespace Echoscope {
@@ -49,15 +49,14 @@ bool NativeSocket::prepare(Descriptor fd)
     if (flags < 0 || ::fcntl(int(fd), F_SETFL, flags | O_NONBLOCK) < 0)
         return false;
     ::setsockopt(int(fd), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-#  if defined(SO_NOSIGPIPE)
+#if defined(SO_NOSIGPIPE)
     ::setsockopt(int(fd), SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#  endif
+#endif
 #endif
     return true;
 }
 
-NativeSocket::Result NativeSocket::read(Descriptor fd, char *data, qint64 maxBytes,
-                                        qint64 *bytes)
+NativeSocket::Result NativeSocket::read(Descriptor fd, char *data, qint64 maxBytes, qint64 *bytes)
 {
     *bytes = 0;
 #ifdef Q_OS_WIN
@@ -224,9 +223,9 @@ qint64 NativeSocket::raiseOpenFileLimit()
     if (limit.rlim_cur < limit.rlim_max) {
         rlimit raised = limit;
         raised.rlim_cur = limit.rlim_max;
-#  ifdef Q_OS_MACOS
+#ifdef Q_OS_MACOS
         raised.rlim_cur = qMin<rlim_t>(limit.rlim_max, OPEN_MAX);
-#  endif
+#endif
         if (::setrlimit(RLIMIT_NOFILE, &raised) == 0)
             limit = raised;
     }

@@ -24,10 +24,10 @@ struct ServerConfig
     FramingConfig framing;
     qint64 maxMessageBytes = kDefaultMaxMessageBytes; // framed modes
     int maxClients = kDefaultMaxClients;
-    int idleTimeoutMs = 0;                            // 0: off
-    int threads = 0;                                  // 0: one per core; 1: all in main thread
-    qint64 highWaterBytes = kDefaultHighWaterBytes;   // stop reading above this unsent echo
-    qint64 lowWaterBytes = kDefaultLowWaterBytes;     // resume reading below it
+    int idleTimeoutMs = 0;                          // 0: off
+    int threads = 0;                                // 0: one per core; 1: all in main thread
+    qint64 highWaterBytes = kDefaultHighWaterBytes; // stop reading above this unsent echo
+    qint64 lowWaterBytes = kDefaultLowWaterBytes;   // resume reading below it
     int messageEventsPerSecond = 0; // per client; 0: no per-message events; past it, summaries
 
     // Empty when valid, else a sentence naming the bad setting and its value.

@@ -144,8 +144,8 @@ QString TextEscape::escapeText(QStringView text)
     out.reserve(text.size());
     for (qsizetype i = 0; i < text.size(); ++i) {
         char32_t codePoint = text.at(i).unicode();
-        if (QChar::isHighSurrogate(codePoint) && i + 1 < text.size()
-            && text.at(i + 1).isLowSurrogate()) {
+        if (QChar::isHighSurrogate(codePoint) && i + 1 < text.size() &&
+            text.at(i + 1).isLowSurrogate()) {
             codePoint = QChar::surrogateToUcs4(text.at(i), text.at(i + 1));
             ++i;
         }

@@ -61,8 +61,8 @@ QString TrafficEvent::toText() const
         return QStringLiteral("refused %1: %2")
             .arg(endpoint(address, port), TextEscape::escapeText(text));
     case Kind::Disconnected: {
-        QString line = who + QStringLiteral(" disconnected: ")
-                       + TextEscape::escapeText(disconnect.describe());
+        QString line =
+            who + QStringLiteral(" disconnected: ") + TextEscape::escapeText(disconnect.describe());
         line += QStringLiteral("; in %1 B, out %2 B, %3 messages in, %4 out, %5 s")
                     .arg(disconnect.bytesIn)
                     .arg(disconnect.bytesOut)
@@ -74,16 +74,14 @@ QString TrafficEvent::toText() const
         return line;
     }
     case Kind::MessageEchoed:
-        return who
-               + QStringLiteral(" message %1 B: \"%2\"")
-                     .arg(bytes)
-                     .arg(TextEscape::escapeBytes(payload)
-                          + (bytes > payload.size() ? QString(QChar(0x2026)) : QString()));
+        return who + QStringLiteral(" message %1 B: \"%2\"")
+                         .arg(bytes)
+                         .arg(TextEscape::escapeBytes(payload) +
+                              (bytes > payload.size() ? QString(QChar(0x2026)) : QString()));
     case Kind::MessagesSummarised:
-        return who
-               + QStringLiteral(" +%1 messages (%2) in the last second, not shown one by one")
-                     .arg(count)
-                     .arg(bytesText(bytes));
+        return who + QStringLiteral(" +%1 messages (%2) in the last second, not shown one by one")
+                         .arg(count)
+                         .arg(bytesText(bytes));
     case Kind::Error:
         return QStringLiteral("error: ") + TextEscape::escapeText(text);
     case Kind::Warning:
@@ -97,8 +95,7 @@ QJsonObject TrafficEvent::toJson() const
     QJsonObject object;
     object.insert(QStringLiteral("event"), kindName(kind));
     object.insert(QStringLiteral("time"),
-                  QDateTime::fromMSecsSinceEpoch(timestampMs, Qt::UTC)
-                      .toString(Qt::ISODateWithMs));
+                  QDateTime::fromMSecsSinceEpoch(timestampMs, Qt::UTC).toString(Qt::ISODateWithMs));
     if (kind == Kind::Listening) {
         object.insert(QStringLiteral("address"), address.toString());
         object.insert(QStringLiteral("port"), port);

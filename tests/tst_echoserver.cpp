@@ -20,8 +20,8 @@
 #include <vector>
 
 #ifdef Q_OS_UNIX
-#  include <sys/resource.h>
-#  include <sys/socket.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #endif
 
 using namespace Echoscope;
@@ -36,8 +36,8 @@ QByteArray payload(qsizetype size, quint32 seed, char avoid = '\0', bool useAvoi
 {
     QRandomGenerator random(seed);
     QByteArray data(size, Qt::Uninitialized);
-    static const char kSpecial[] = {'\0', char(0xff), char(0xc3), char(0x28), char(0xed),
-                                    char(0xa0), char(0x80), '\x1b'};
+    static const char kSpecial[] = {'\0',       char(0xff), char(0xc3), char(0x28),
+                                    char(0xed), char(0xa0), char(0x80), '\x1b'};
     for (qsizetype i = 0; i < size; ++i) {
         char c = (i % 7 == 0) ? kSpecial[(i / 7) % sizeof kSpecial] : char(random.bounded(256));
         if (useAvoid && c == avoid)
@@ -82,8 +82,7 @@ public:
     {
 #ifdef Q_OS_UNIX
         struct linger option = {1, 0};
-        ::setsockopt(int(socket.socketDescriptor()), SOL_SOCKET, SO_LINGER, &option,
-                     sizeof option);
+        ::setsockopt(int(socket.socketDescriptor()), SOL_SOCKET, SO_LINGER, &option, sizeof option);
 #endif
         socket.abort();
     }
@@ -106,8 +105,8 @@ qint64 processCpuMicroseconds()
 #ifdef Q_OS_UNIX
     rusage usage;
     getrusage(RUSAGE_SELF, &usage);
-    return qint64(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000
-           + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
+    return qint64(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000 +
+           usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
 #else
     return 0;
 #endif
@@ -442,7 +441,7 @@ void tst_EchoServer::signalsForOneClient()
     QCOMPARE(messages.at(1).at(1).value<qint64>(), qint64(7));
     QCOMPARE(messages.at(2).at(1).value<qint64>(), qint64(0));
     const ClientSnapshot s = server->clientStats(id)->snapshot();
-    QCOMPARE(s.histogram.counts[0], qint64(1));                          // the empty line
+    QCOMPARE(s.histogram.counts[0], qint64(1));                         // the empty line
     QCOMPARE(SizeHistogram::bucketFor(5), SizeHistogram::bucketFor(7)); // both in 4-7
     QCOMPARE(s.histogram.counts[size_t(SizeHistogram::bucketFor(5))], qint64(2));
     QCOMPARE(s.histogram.total(), qint64(3));
@@ -460,7 +459,7 @@ void tst_EchoServer::signalsForOneClient()
     for (const auto &args : events)
         kinds << args.at(0).value<TrafficEvent>().kind;
     QCOMPARE(kinds, (QList<TrafficEvent::Kind>{TrafficEvent::Kind::Connected,
-                                                TrafficEvent::Kind::Disconnected}));
+                                               TrafficEvent::Kind::Disconnected}));
 
     const ServerTotals totals = server->totals();
     QCOMPARE(totals.clientsTotal, qint64(1));
@@ -504,12 +503,12 @@ void tst_EchoServer::halfCloseInEveryMode_data()
                          << qint64(0);
     QTest::newRow("eof empty") << framing << QByteArray() << QByteArray() << qint64(0);
     framing.mode = FramingMode::Line;
-    QTest::newRow("line, partial tail") << framing << QByteArray("one\ntwo\nthr")
-                                        << QByteArray("one\ntwo\n") << qint64(3);
+    QTest::newRow("line, partial tail")
+        << framing << QByteArray("one\ntwo\nthr") << QByteArray("one\ntwo\n") << qint64(3);
     framing.mode = FramingMode::Length;
     QTest::newRow("length, mid-header")
-        << framing << (lengthHeader(2, 4) + "hi" + QByteArray(2, '\0')) << (lengthHeader(2, 4) + "hi")
-        << qint64(2);
+        << framing << (lengthHeader(2, 4) + "hi" + QByteArray(2, '\0'))
+        << (lengthHeader(2, 4) + "hi") << qint64(2);
     QTest::newRow("length, mid-payload")
         << framing << (lengthHeader(10, 4) + "12345") << QByteArray() << qint64(9);
     framing.mode = FramingMode::Fixed;
@@ -602,14 +601,14 @@ void tst_EchoServer::messageTooLarge_data()
     QTest::newRow("line") << framing << (QByteArray(16, 'a') + "\n" + QByteArray(17, 'b'))
                           << (QByteArray(16, 'a') + "\n") << qint64(17);
     framing.mode = FramingMode::Length;
-    QTest::newRow("length 0xFFFFFFFF") << framing << lengthHeader(0xffffffffULL, 4) << QByteArray()
-                                       << qint64(0xffffffffLL);
-    QTest::newRow("length 17") << framing << (lengthHeader(16, 4) + QByteArray(16, 'c')
-                                              + lengthHeader(17, 4))
+    QTest::newRow("length 0xFFFFFFFF")
+        << framing << lengthHeader(0xffffffffULL, 4) << QByteArray() << qint64(0xffffffffLL);
+    QTest::newRow("length 17") << framing
+                               << (lengthHeader(16, 4) + QByteArray(16, 'c') + lengthHeader(17, 4))
                                << (lengthHeader(16, 4) + QByteArray(16, 'c')) << qint64(17);
     framing.lengthBytes = 2;
-    QTest::newRow("length2 0xFFFF") << framing << lengthHeader(0xffff, 2) << QByteArray()
-                                    << qint64(0xffff);
+    QTest::newRow("length2 0xFFFF")
+        << framing << lengthHeader(0xffff, 2) << QByteArray() << qint64(0xffff);
     framing.mode = FramingMode::Eof;
     QTest::newRow("eof") << framing << QByteArray(17, 'e') << QByteArray() << qint64(17);
 }
