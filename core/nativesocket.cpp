@@ -214,24 +214,18 @@ QString NativeSocket::errorString()
 
 qint64 NativeSocket::raiseOpenFileLimit()
 {
-#ifdef Q_OS_WIN
-    return -1;
-#else
+#ifndef Q_OS_WIN
     rlimit limit;
-    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)
-        return -1;
-    if (limit.rlim_cur < limit.rlim_max) {
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
         rlimit raised = limit;
         raised.rlim_cur = limit.rlim_max;
 #ifdef Q_OS_MACOS
         raised.rlim_cur = qMin<rlim_t>(limit.rlim_max, OPEN_MAX);
 #endif
-        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0)
-            limit = raised;
+        ::setrlimit(RLIMIT_NOFILE, &raised);
     }
-    return limit.rlim_cur == RLIM_INFINITY ? std::numeric_limits<qint64>::max()
-                                           : qint64(limit.rlim_cur);
 #endif
+    return openFileLimit();
 }
 
 qint64 NativeSocket::openFileLimit()

@@ -92,6 +92,14 @@ public:
     bool closed = false;
 };
 
+// Rows for tests that run with everything on the main thread and with two workers.
+void addThreadRows()
+{
+    QTest::addColumn<int>("threads");
+    QTest::newRow("1 thread") << 1;
+    QTest::newRow("2 threads") << 2;
+}
+
 ServerConfig testConfig(int threads)
 {
     ServerConfig config;
@@ -551,9 +559,7 @@ void tst_EchoServer::halfCloseInEveryMode()
 
 void tst_EchoServer::resetMidMessage_data()
 {
-    QTest::addColumn<int>("threads");
-    QTest::newRow("1 thread") << 1;
-    QTest::newRow("2 threads") << 2;
+    addThreadRows();
 }
 
 void tst_EchoServer::resetMidMessage()
@@ -640,9 +646,7 @@ void tst_EchoServer::messageTooLarge()
 
 void tst_EchoServer::manyConcurrentClients_data()
 {
-    QTest::addColumn<int>("threads");
-    QTest::newRow("1 thread") << 1;
-    QTest::newRow("2 threads") << 2;
+    addThreadRows();
 }
 
 void tst_EchoServer::manyConcurrentClients()
@@ -770,9 +774,7 @@ void tst_EchoServer::kickDisconnectsOneClient()
 
 void tst_EchoServer::nonReaderIsBoundedAndOthersServed_data()
 {
-    QTest::addColumn<int>("threads");
-    QTest::newRow("1 thread") << 1;
-    QTest::newRow("2 threads") << 2;
+    addThreadRows();
 }
 
 void tst_EchoServer::nonReaderIsBoundedAndOthersServed()
@@ -818,9 +820,7 @@ void tst_EchoServer::nonReaderIsBoundedAndOthersServed()
 
 void tst_EchoServer::stopClosesEveryClient_data()
 {
-    QTest::addColumn<int>("threads");
-    QTest::newRow("1 thread") << 1;
-    QTest::newRow("2 threads") << 2;
+    addThreadRows();
 }
 
 void tst_EchoServer::stopClosesEveryClient()
