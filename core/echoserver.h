@@ -75,6 +75,8 @@ public:
     QHostAddress serverAddress() const { return m_address; }
     quint16 serverPort() const { return m_port; }
     int workerCount() const { return int(m_workers.size()); }
+    // When the current (or last) start() succeeded, in ms since the epoch.
+    qint64 startedAtMs() const { return m_startedAtMs; }
 
     // Ends one client's connection with reason Kicked. Returns false if it is not
     // connected.

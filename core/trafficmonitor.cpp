@@ -68,7 +68,6 @@ TrafficMonitor::TrafficMonitor(EchoServer *server, QObject *parent)
     connect(server, &EchoServer::eventOccurred, this, &TrafficMonitor::eventOccurred);
 
     if (server->isListening()) {
-        // Started before we were made: uptime counts from now.
         const QList<quint64> ids = server->clientIds();
         for (quint64 id : ids)
             track(id);
@@ -111,7 +110,6 @@ bool TrafficMonitor::isTicking() const
 
 void TrafficMonitor::serverStarted()
 {
-    m_startedAtMono = m_clock.elapsed();
     m_totalRates.reset(); // the server's totals start again from zero
     updateTicking();
 }
@@ -185,7 +183,7 @@ void TrafficMonitor::tick()
     if (listening) {
         snapshot.address = m_server->serverAddress();
         snapshot.port = m_server->serverPort();
-        snapshot.uptimeMs = nowMono - m_startedAtMono;
+        snapshot.uptimeMs = qMax<qint64>(0, snapshot.timestampMs - m_server->startedAtMs());
         const ServerTotals &t = snapshot.totals;
         const RateWindow::Rates rates =
             m_totalRates.update(nowMono, {t.bytesIn, t.bytesOut, t.messagesIn, t.messagesOut});

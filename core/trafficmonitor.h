@@ -165,7 +165,6 @@ private:
     QPointer<EchoServer> m_server;
     QTimer *m_timer = nullptr;
     QElapsedTimer m_clock; // monotonic: rates and retention
-    qint64 m_startedAtMono = 0;
     int m_retainDisconnectedMs = kDefaultRetainDisconnectedMs;
 
     std::map<quint64, TrackedClient> m_clients; // sorted by id
