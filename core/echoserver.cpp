@@ -249,13 +249,10 @@ void EchoServer::incomingConnection(qintptr descriptor)
     ++m_retired.clientsTotal;
     m_retired.clientsPeak = qMax(m_retired.clientsPeak, live);
 
-    if (worker->thread() == thread()) {
-        worker->addConnection(descriptor, stats);
-    } else {
-        QMetaObject::invokeMethod(
-            worker, [worker, descriptor, stats] { worker->addConnection(descriptor, stats); },
-            Qt::QueuedConnection);
-    }
+    // Direct when the worker shares this thread, queued to its thread otherwise.
+    QMetaObject::invokeMethod(
+        worker, [worker, descriptor, stats] { worker->addConnection(descriptor, stats); },
+        Qt::AutoConnection);
 
     TrafficEvent event;
     event.kind = TrafficEvent::Kind::Connected;
@@ -293,12 +290,8 @@ bool EchoServer::disconnectClient(quint64 clientId)
     if (it == m_clients.constEnd() || it->stats->state() == ClientState::Closed)
         return false;
     EchoWorker *worker = it->worker;
-    if (worker->thread() == thread())
-        worker->disconnectClient(clientId);
-    else
-        QMetaObject::invokeMethod(
-            worker, [worker, clientId] { worker->disconnectClient(clientId); },
-            Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        worker, [worker, clientId] { worker->disconnectClient(clientId); }, Qt::AutoConnection);
     return true;
 }
 
