@@ -43,11 +43,6 @@ case "$command" in
 run)
     install_missing
     build -DBUILD_TESTING=OFF
-    if [ $# -eq 0 ]; then
-        # The dashboard is the next milestone; until it lands, run headless.
-        echo "echoscope.sh: this build has no dashboard yet; starting headless on 127.0.0.1:50000 (Ctrl+C stops)"
-        set -- --headless
-    fi
     exec "$build_dir/app/echoscope" "$@"
     ;;
 test)

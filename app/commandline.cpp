@@ -194,17 +194,33 @@ CommandLine::CommandLine()
                       QStringLiteral("Also show each message (the first %1 per second per client, "
                                      "then a summary per second) and the open-file limit.")
                           .arg(HeadlessOptions::kVerboseMessageEventsPerSecond))
+    , m_startOption(QStringLiteral("start"),
+                    QStringLiteral("Open the dashboard already listening (a failure to listen is "
+                                   "shown in the window)."))
+    , m_screenshotOption(QStringLiteral("screenshot"),
+                         QStringLiteral("Render the dashboard to this PNG file once it has "
+                                        "started, then exit (status 0, or 4 if the file cannot "
+                                        "be written)."),
+                         QStringLiteral("file"))
+    , m_screenshotDelayOption(QStringLiteral("screenshot-delay"),
+                              QStringLiteral("Milliseconds to wait before --screenshot renders "
+                                             "(default %1).")
+                                  .arg(HeadlessOptions::kDefaultScreenshotDelayMs),
+                              QStringLiteral("ms"))
 {
     m_parser.setApplicationDescription(
         QStringLiteral("Echoscope, an echo server you can watch.\n"
-                       "This build runs headless only: with --headless it listens, prints "
+                       "Without --headless it opens the dashboard; the engine options below "
+                       "override the settings it remembers. With --headless it listens, prints "
                        "\"listening on ADDRESS:PORT\" when ready, then one line per event.\n"
-                       "Exit status: 0 after SIGINT or SIGTERM, 2 for bad arguments or an "
-                       "unusable log file, 3 when it cannot listen."));
+                       "Exit status: 0 after SIGINT or SIGTERM or when the window closes, 2 for "
+                       "bad arguments or an unusable log file, 3 when it cannot listen "
+                       "(headless), 4 when --screenshot cannot write its file."));
     m_parser.addOptions({m_headlessOption, m_bindOption, m_portOption, m_framingOption,
                          m_delimiterOption, m_lengthBytesOption, m_maxMessageSizeOption,
                          m_maxClientsOption, m_idleTimeoutOption, m_threadsOption,
-                         m_logFormatOption, m_logFileOption, m_verboseOption});
+                         m_logFormatOption, m_logFileOption, m_verboseOption, m_startOption,
+                         m_screenshotOption, m_screenshotDelayOption});
 }
 
 CommandLine::Action CommandLine::parse(const QStringList &arguments)
@@ -390,6 +406,42 @@ bool CommandLine::applyOptions()
         m_options.logFilePath = value;
     }
 
+    m_options.start = m_parser.isSet(m_startOption);
+    if (m_parser.isSet(m_screenshotOption)) {
+        const QString value = m_parser.value(m_screenshotOption);
+        if (value.isEmpty())
+            return fail(m_screenshotOption, value,
+                        QStringLiteral("expected the path of a PNG file"));
+        m_options.screenshotPath = value;
+    }
+    if (m_parser.isSet(m_screenshotDelayOption)) {
+        const QString value = m_parser.value(m_screenshotDelayOption);
+        qint64 delayMs = 0;
+        if (!parseWholeNumber(value, 600000, &delayMs))
+            return fail(m_screenshotDelayOption, value,
+                        QStringLiteral("expected milliseconds from 0 to 600000"));
+        m_options.screenshotDelayMs = int(delayMs);
+        if (!m_parser.isSet(m_screenshotOption))
+            m_warnings.append(
+                QStringLiteral("--screenshot-delay has no effect without --screenshot"));
+    }
+    if (m_headless) {
+        for (const QCommandLineOption *option :
+             {&m_startOption, &m_screenshotOption, &m_screenshotDelayOption}) {
+            if (m_parser.isSet(*option))
+                m_warnings.append(QStringLiteral("--%1 has no effect with --headless")
+                                      .arg(option->names().constLast()));
+        }
+    } else {
+        for (const QCommandLineOption *option :
+             {&m_logFormatOption, &m_logFileOption, &m_verboseOption}) {
+            if (m_parser.isSet(*option))
+                m_warnings.append(QStringLiteral("--%1 has no effect without --headless "
+                                                 "(the dashboard shows the events)")
+                                      .arg(option->names().constLast()));
+        }
+    }
+
     // Each option was checked as it was applied; this catches what none of them owns.
     const QString invalid = config.validate();
     if (!invalid.isEmpty()) {
@@ -397,6 +449,31 @@ bool CommandLine::applyOptions()
         return false;
     }
     return true;
+}
+
+void CommandLine::overrideConfig(ServerConfig *config) const
+{
+    const ServerConfig &given = m_options.config;
+    if (m_parser.isSet(m_bindOption))
+        config->bindAddress = given.bindAddress;
+    if (m_parser.isSet(m_portOption))
+        config->port = given.port;
+    if (m_parser.isSet(m_framingOption)) {
+        config->framing.mode = given.framing.mode;
+        config->framing.fixedBytes = given.framing.fixedBytes;
+    }
+    if (m_parser.isSet(m_delimiterOption))
+        config->framing.delimiter = given.framing.delimiter;
+    if (m_parser.isSet(m_lengthBytesOption))
+        config->framing.lengthBytes = given.framing.lengthBytes;
+    if (m_parser.isSet(m_maxMessageSizeOption))
+        config->maxMessageBytes = given.maxMessageBytes;
+    if (m_parser.isSet(m_maxClientsOption))
+        config->maxClients = given.maxClients;
+    if (m_parser.isSet(m_idleTimeoutOption))
+        config->idleTimeoutMs = given.idleTimeoutMs;
+    if (m_parser.isSet(m_threadsOption))
+        config->threads = given.threads;
 }
 
 } // namespace Echoscope

@@ -30,6 +30,9 @@ public:
 
     bool isHeadless() const { return m_headless; }
     HeadlessOptions options() const { return m_options; }
+    // Copies into config only the engine settings given on the command line, so they
+    // override what the dashboard remembered and leave the rest as it was.
+    void overrideConfig(ServerConfig *config) const;
     // Why parse() returned Fail: one sentence naming the argument and its value.
     QString errorText() const { return m_errorText; }
     // Options that were accepted but have no effect with the rest (e.g. --delimiter
@@ -62,6 +65,9 @@ private:
     QCommandLineOption m_logFormatOption;
     QCommandLineOption m_logFileOption;
     QCommandLineOption m_verboseOption;
+    QCommandLineOption m_startOption;
+    QCommandLineOption m_screenshotOption;
+    QCommandLineOption m_screenshotDelayOption;
 
     QStringList m_arguments;
     bool m_headless = false;

@@ -6,7 +6,8 @@
 
 namespace Echoscope {
 
-// What `echoscope --headless` runs: the engine's configuration plus how events are written.
+// What `echoscope` runs: the engine's configuration plus how events are written (headless)
+// or how the dashboard opens.
 struct HeadlessOptions
 {
     enum class LogFormat { Text, Json };
@@ -17,6 +18,12 @@ struct HeadlessOptions
     LogFormat logFormat = LogFormat::Text;
     QString logFilePath; // empty: events go to standard output
     bool verbose = false;
+
+    // The dashboard: start listening at once; render the window to a PNG and exit.
+    static constexpr int kDefaultScreenshotDelayMs = 1500;
+    bool start = false;
+    QString screenshotPath;
+    int screenshotDelayMs = kDefaultScreenshotDelayMs;
 };
 
 } // namespace Echoscope

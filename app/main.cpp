@@ -1,11 +1,19 @@
 #include "commandline.h"
+#include "echoserver.h"
 #include "headlessrunner.h"
+#include "mainwindow.h"
 #include "signalwatcher.h"
 
+#include <QApplication>
 #include <QCoreApplication>
+#include <QPixmap>
+#include <QSettings>
 #include <QString>
+#include <QTimer>
 
 #include <cstdio>
+#include <cstring>
+#include <memory>
 
 using namespace Echoscope;
 
@@ -13,8 +21,9 @@ namespace {
 
 // Exit status, as --help documents it.
 constexpr int kExitOk = 0;
-constexpr int kExitUsage = 2; // bad arguments, unusable log file, no dashboard
+constexpr int kExitUsage = 2; // bad arguments, unusable log file, no display
 constexpr int kExitCannotListen = 3;
+constexpr int kExitScreenshotFailed = 4;
 
 void print(FILE *file, const QString &text)
 {
@@ -41,18 +50,39 @@ int runHeadless(const HeadlessOptions &options)
     return status;
 }
 
-} // namespace
-
-int main(int argc, char *argv[])
+bool hasArgument(int argc, char *argv[], std::initializer_list<const char *> names)
 {
-    // The dashboard (not in this build) will need a QApplication, created when argv has
-    // no --headless, as in QCommandLineParser's documentation; headless mode keeps this
-    // QCoreApplication. --help, --version and argument errors work with either.
-    QCoreApplication app(argc, argv);
-    QCoreApplication::setApplicationName(QStringLiteral("echoscope"));
-    QCoreApplication::setApplicationVersion(QStringLiteral(ECHOSCOPE_VERSION));
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--") == 0)
+            return false;
+        for (const char *name : names) {
+            if (std::strcmp(argv[i], name) == 0)
+                return true;
+        }
+    }
+    return false;
+}
 
-    CommandLine commandLine;
+// True when a QApplication could not open a window: on X11/Wayland systems with
+// neither display set and no platform plugin chosen (QT_QPA_PLATFORM, -platform).
+bool lacksDisplay(int argc, char *argv[])
+{
+#if defined(Q_OS_UNIX) && !defined(Q_OS_MACOS)
+    return qEnvironmentVariableIsEmpty("DISPLAY") &&
+           qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") &&
+           qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") &&
+           !hasArgument(argc, argv, {"-platform"});
+#else
+    Q_UNUSED(argc);
+    Q_UNUSED(argv);
+    return false;
+#endif
+}
+
+// Parses the command line and handles what ends the program at once (help, version,
+// bad arguments). Returns -1 to go on, else the exit status.
+int parse(CommandLine &commandLine)
+{
     switch (commandLine.parse(QCoreApplication::arguments())) {
     case CommandLine::Action::ShowHelp:
         print(stdout, commandLine.helpText());
@@ -71,11 +101,79 @@ int main(int argc, char *argv[])
     }
     for (const QString &warning : commandLine.warnings())
         print(stderr, QStringLiteral("echoscope: warning: %1\n").arg(warning));
+    return -1;
+}
 
-    if (!commandLine.isHeadless()) {
-        print(stderr, QStringLiteral("echoscope: this build has no dashboard yet; run "
-                                     "\"echoscope --headless\" (see --help)\n"));
-        return kExitUsage;
+int runDashboard(const CommandLine &commandLine)
+{
+    const HeadlessOptions options = commandLine.options();
+    SignalWatcher signalWatcher; // SIGINT/SIGTERM close the window like the Quit action
+    QSettings settings;
+    EchoServer server;
+    MainWindow window(&server, &settings);
+    QObject::connect(&signalWatcher, &SignalWatcher::stopRequested, &window, &QWidget::close);
+
+    if (!options.screenshotPath.isEmpty())
+        window.setSavesSettings(false); // a screenshot run leaves the user's settings alone
+    DashboardSettings dashboard = window.dashboardSettings();
+    commandLine.overrideConfig(&dashboard.config);
+    window.setDashboardSettings(dashboard);
+    window.show();
+    if (options.start && !window.startServer())
+        print(stderr, QStringLiteral("echoscope: %1\n").arg(window.errorText()));
+
+    int screenshotStatus = kExitOk;
+    if (!options.screenshotPath.isEmpty()) {
+        QTimer::singleShot(options.screenshotDelayMs, &window, [&] {
+            if (!window.grab().save(options.screenshotPath, "PNG")) {
+                print(stderr, QStringLiteral("echoscope: cannot write the screenshot to \"%1\"\n")
+                                  .arg(options.screenshotPath));
+                screenshotStatus = kExitScreenshotFailed;
+            }
+            window.close();
+        });
     }
-    return runHeadless(commandLine.options());
+    const int status = QApplication::exec();
+    return status != kExitOk ? status : screenshotStatus;
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication::setApplicationName(QStringLiteral("echoscope"));
+    QCoreApplication::setOrganizationName(QStringLiteral("Echoscope"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(ECHOSCOPE_VERSION));
+
+    // The dashboard needs a QApplication, made before parsing so that it takes its own
+    // options (-platform, -style) out of argv. Headless mode, help and version need
+    // none, and must work where there is no display.
+    const bool headless = hasArgument(argc, argv, {"--headless"});
+    const bool informational =
+        hasArgument(argc, argv, {"-h", "--help", "-?", "--help-all", "-v", "--version"});
+    if (headless || informational || lacksDisplay(argc, argv)) {
+        QCoreApplication app(argc, argv);
+        CommandLine commandLine;
+        const int status = parse(commandLine);
+        if (status >= 0)
+            return status;
+        if (!commandLine.isHeadless()) {
+            print(stderr, QStringLiteral("echoscope: no display to open the dashboard on "
+                                         "(DISPLAY and WAYLAND_DISPLAY are not set); run "
+                                         "\"echoscope --headless\", or set QT_QPA_PLATFORM\n"));
+            return kExitUsage;
+        }
+        return runHeadless(commandLine.options());
+    }
+
+    QApplication app(argc, argv);
+    QApplication::setApplicationDisplayName(QStringLiteral("Echoscope"));
+    QApplication::setDesktopFileName(QStringLiteral("echoscope"));
+    CommandLine commandLine;
+    const int status = parse(commandLine);
+    if (status >= 0)
+        return status;
+    if (commandLine.isHeadless()) // "--headless" written as a value elsewhere, e.g. after --
+        return runHeadless(commandLine.options());
+    return runDashboard(commandLine);
 }

@@ -89,7 +89,9 @@ void ClientSession::readReady()
         qint64 received = 0;
         const auto result = NativeSocket::read(m_descriptor, buffer, capacity, &received);
         if (result == NativeSocket::Result::Done) {
-            m_stats->addBytesIn(received, nowMs());
+            const qint64 now = nowMs();
+            m_stats->addBytesIn(received, now);
+            m_stats->capture()->append(CaptureChunk::Direction::Received, buffer, received, now);
             touch();
             emit bytesReceived(id(), received);
             if (m_framer->feed(QByteArrayView(buffer, received), *this) ==
@@ -132,7 +134,7 @@ void ClientSession::messageFramed(QByteArrayView wire, qint64 payloadBytes)
             const auto result = NativeSocket::write(m_descriptor, wire.data(), wire.size(), &n);
             if (result == NativeSocket::Result::Done) {
                 written = qsizetype(n);
-                echoWritten(n);
+                echoWritten(wire.data(), n);
             } else if (result != NativeSocket::Result::WouldBlock) {
                 handleIoResult(int(result), "write");
                 return;
@@ -151,12 +153,14 @@ void ClientSession::messageFramed(QByteArrayView wire, qint64 payloadBytes)
     updateReading();
 }
 
-void ClientSession::echoWritten(qint64 bytes)
+void ClientSession::echoWritten(const char *data, qint64 bytes)
 {
     if (bytes <= 0)
         return;
     m_echoWritten += bytes;
-    m_stats->addBytesOut(bytes, nowMs());
+    const qint64 now = nowMs();
+    m_stats->addBytesOut(bytes, now);
+    m_stats->capture()->append(CaptureChunk::Direction::Echoed, data, bytes, now);
     touch();
     emit bytesEchoed(id(), bytes);
 }
@@ -174,8 +178,8 @@ bool ClientSession::flushPending()
             handleIoResult(int(result), "write");
             return false;
         }
+        echoWritten(m_pending.constData() + m_pendingStart, n);
         m_pendingStart += qsizetype(n);
-        echoWritten(n);
         while (!m_queuedMessages.empty() && m_queuedMessages.front().endOffset <= m_echoWritten) {
             const qint64 payloadBytes = m_queuedMessages.front().payloadBytes;
             m_queuedMessages.pop_front();
@@ -360,8 +364,8 @@ void ClientSession::finish(DisconnectReason reason, const QString &detail)
         qint64 n = 0;
         if (NativeSocket::write(m_descriptor, m_pending.constData() + m_pendingStart, unsentBytes(),
                                 &n) == NativeSocket::Result::Done) {
+            echoWritten(m_pending.constData() + m_pendingStart, n);
             m_pendingStart += qsizetype(n);
-            echoWritten(n);
         }
     }
 

@@ -70,7 +70,7 @@ private:
     void messageFramed(QByteArrayView wire, qint64 payloadBytes) override;
     void peerHalfClosed();
     bool flushPending();
-    void echoWritten(qint64 bytes);
+    void echoWritten(const char *data, qint64 bytes);
     void updateReading();
     void sampleMessage(QByteArrayView wire, qint64 payloadBytes);
     void flushMessageSummary();

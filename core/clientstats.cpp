@@ -67,11 +67,12 @@ void SizeHistogram::add(const SizeHistogram &other)
 }
 
 ClientStats::ClientStats(quint64 id, const QHostAddress &peerAddress, quint16 peerPort,
-                         qint64 connectedAtMs)
+                         qint64 connectedAtMs, qint64 captureBytes)
     : m_id(id)
     , m_peerAddress(peerAddress)
     , m_peerPort(peerPort)
     , m_connectedAtMs(connectedAtMs)
+    , m_capture(std::make_unique<CaptureBuffer>(captureBytes))
     , m_lastActivityMs(connectedAtMs)
 {
     for (Counter &bucket : m_histogram)
@@ -93,6 +94,7 @@ void ClientStats::addBytesOut(qint64 bytes, qint64 nowMs)
 void ClientStats::addMessageIn(qint64 payloadBytes)
 {
     add(m_messagesIn, 1);
+    add(m_messageBytesIn, payloadBytes);
     store(m_lastMessageBytes, payloadBytes);
     const qint64 minimum = m_minMessageBytes.load(std::memory_order_relaxed);
     if (minimum < 0 || payloadBytes < minimum)
@@ -120,6 +122,7 @@ ClientSnapshot ClientStats::snapshot() const
     s.bytesOut = bytesOut();
     s.messagesIn = messagesIn();
     s.messagesOut = messagesOut();
+    s.messageBytesIn = m_messageBytesIn.load(std::memory_order_relaxed);
     s.lastMessageBytes = m_lastMessageBytes.load(std::memory_order_relaxed);
     s.minMessageBytes = m_minMessageBytes.load(std::memory_order_relaxed);
     s.maxMessageBytes = m_maxMessageBytes.load(std::memory_order_relaxed);

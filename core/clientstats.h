@@ -1,5 +1,6 @@
 #pragma once
 
+#include "capturebuffer.h"
 #include "disconnectinfo.h"
 
 #include <QHostAddress>
@@ -8,6 +9,7 @@
 
 #include <array>
 #include <atomic>
+#include <memory>
 
 namespace Echoscope {
 
@@ -45,6 +47,7 @@ struct ClientSnapshot
     qint64 bytesOut = 0;
     qint64 messagesIn = 0;
     qint64 messagesOut = 0;
+    qint64 messageBytesIn = 0;    // payload bytes of the messages framed
     qint64 lastMessageBytes = -1; // -1: no message yet
     qint64 minMessageBytes = -1;
     qint64 maxMessageBytes = -1;
@@ -60,8 +63,8 @@ struct ClientSnapshot
 class ClientStats
 {
 public:
-    ClientStats(quint64 id, const QHostAddress &peerAddress, quint16 peerPort,
-                qint64 connectedAtMs);
+    ClientStats(quint64 id, const QHostAddress &peerAddress, quint16 peerPort, qint64 connectedAtMs,
+                qint64 captureBytes = 0);
     ClientStats(const ClientStats &) = delete;
     ClientStats &operator=(const ClientStats &) = delete;
 
@@ -69,6 +72,9 @@ public:
     QHostAddress peerAddress() const { return m_peerAddress; }
     quint16 peerPort() const { return m_peerPort; }
     qint64 connectedAtMs() const { return m_connectedAtMs; }
+    // The newest bytes in and out, for an inspector. Thread-safe on its own; its
+    // capacity may be changed from any thread (for example while a client is watched).
+    CaptureBuffer *capture() const { return m_capture.get(); }
 
     // Writer side: only the thread that owns the session.
     void addBytesIn(qint64 bytes, qint64 nowMs);
@@ -107,12 +113,14 @@ private:
     const QHostAddress m_peerAddress;
     const quint16 m_peerPort;
     const qint64 m_connectedAtMs;
+    const std::unique_ptr<CaptureBuffer> m_capture;
 
     Counter m_lastActivityMs;
     Counter m_bytesIn{0};
     Counter m_bytesOut{0};
     Counter m_messagesIn{0};
     Counter m_messagesOut{0};
+    Counter m_messageBytesIn{0};
     Counter m_lastMessageBytes{-1};
     Counter m_minMessageBytes{-1};
     Counter m_maxMessageBytes{-1};

@@ -242,7 +242,8 @@ void EchoServer::incomingConnection(qintptr descriptor)
 
     const quint64 id = ++m_nextClientId;
     const qint64 now = nowMs();
-    auto stats = std::make_shared<ClientStats>(id, peer, peerPort, now);
+    auto stats =
+        std::make_shared<ClientStats>(id, peer, peerPort, now, m_config.captureBytesPerClient);
     EchoWorker *worker = pickWorker();
     m_clients.insert(id, ClientEntry{stats, worker});
     const int live = m_liveClients.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -307,18 +308,26 @@ QList<quint64> EchoServer::clientIds() const
     return ids;
 }
 
+void ServerTotals::addClient(const ClientSnapshot &client)
+{
+    bytesIn += client.bytesIn;
+    bytesOut += client.bytesOut;
+    messagesIn += client.messagesIn;
+    messagesOut += client.messagesOut;
+    messageBytesIn += client.messageBytesIn;
+    if (client.minMessageBytes >= 0 &&
+        (minMessageBytes < 0 || client.minMessageBytes < minMessageBytes))
+        minMessageBytes = client.minMessageBytes;
+    maxMessageBytes = qMax(maxMessageBytes, client.maxMessageBytes);
+    histogram.add(client.histogram);
+}
+
 ServerTotals EchoServer::totals() const
 {
     ServerTotals totals = m_retired;
     totals.clientsNow = int(m_clients.size());
-    for (const ClientEntry &entry : m_clients) {
-        const ClientSnapshot s = entry.stats->snapshot();
-        totals.bytesIn += s.bytesIn;
-        totals.bytesOut += s.bytesOut;
-        totals.messagesIn += s.messagesIn;
-        totals.messagesOut += s.messagesOut;
-        totals.histogram.add(s.histogram);
-    }
+    for (const ClientEntry &entry : m_clients)
+        totals.addClient(entry.stats->snapshot());
     return totals;
 }
 
@@ -371,12 +380,7 @@ void EchoServer::handleEvent(const TrafficEvent &event)
     }
     const auto it = m_clients.find(event.clientId);
     if (it != m_clients.end()) {
-        const ClientSnapshot s = it->stats->snapshot();
-        m_retired.bytesIn += s.bytesIn;
-        m_retired.bytesOut += s.bytesOut;
-        m_retired.messagesIn += s.messagesIn;
-        m_retired.messagesOut += s.messagesOut;
-        m_retired.histogram.add(s.histogram);
+        m_retired.addClient(it->stats->snapshot());
     }
     emit clientDisconnected(event.clientId, event.disconnect);
     emit eventOccurred(event);

@@ -36,7 +36,13 @@ struct ServerTotals
     qint64 bytesOut = 0;
     qint64 messagesIn = 0;
     qint64 messagesOut = 0;
+    qint64 messageBytesIn = 0;   // payload bytes of the messages framed
+    qint64 minMessageBytes = -1; // -1: no message yet
+    qint64 maxMessageBytes = -1;
     SizeHistogram histogram;
+
+    // Adds one client's counters (bytes, messages, sizes; not the client counts).
+    void addClient(const ClientSnapshot &client);
 };
 
 // The echo engine: listens, accepts, hands each connection to one worker thread for

@@ -25,6 +25,10 @@ QString ServerConfig::validate() const
                               "(%2 bytes)")
             .arg(lowWaterBytes)
             .arg(highWaterBytes);
+    if (captureBytesPerClient < 0 || captureBytesPerClient > kMaxCaptureBytesPerClient)
+        return QStringLiteral("capture size %1 is out of range (0 to %2 bytes per client)")
+            .arg(captureBytesPerClient)
+            .arg(kMaxCaptureBytesPerClient);
     if (messageEventsPerSecond < 0)
         return QStringLiteral("message events per second must not be negative (got %1)")
             .arg(messageEventsPerSecond);

@@ -18,6 +18,7 @@ struct ServerConfig
     static constexpr int kDefaultMaxClients = 1000;
     static constexpr qint64 kDefaultHighWaterBytes = 256 * 1024;
     static constexpr qint64 kDefaultLowWaterBytes = 64 * 1024;
+    static constexpr qint64 kMaxCaptureBytesPerClient = 64 * 1024 * 1024;
 
     QString bindAddress = QStringLiteral("127.0.0.1"); // see resolveBindAddress()
     quint16 port = kDefaultPort;                       // 0: pick a free port
@@ -29,6 +30,9 @@ struct ServerConfig
     qint64 highWaterBytes = kDefaultHighWaterBytes; // stop reading above this unsent echo
     qint64 lowWaterBytes = kDefaultLowWaterBytes;   // resume reading below it
     int messageEventsPerSecond = 0; // per client; 0: no per-message events; past it, summaries
+    // The newest bytes in and out kept per client for an inspector (ClientStats::capture());
+    // 0: none. A dashboard sets it; headless mode has no use for it.
+    qint64 captureBytesPerClient = 0;
 
     // Empty when valid, else a sentence naming the bad setting and its value.
     QString validate() const;

@@ -103,6 +103,12 @@ SizeHistogram TrafficMonitor::clientHistogram(quint64 clientId) const
     return it == m_clients.end() ? SizeHistogram() : it->second.view.counters.histogram;
 }
 
+std::shared_ptr<const ClientStats> TrafficMonitor::clientStats(quint64 clientId) const
+{
+    const auto it = m_clients.find(clientId);
+    return it == m_clients.end() ? nullptr : it->second.stats;
+}
+
 bool TrafficMonitor::isTicking() const
 {
     return m_timer->isActive();

@@ -103,6 +103,9 @@ public:
     SizeHistogram histogram() const { return m_snapshot.totals.histogram; }
     // One client's message sizes as of the last snapshot; empty if it is not there.
     SizeHistogram clientHistogram(quint64 clientId) const;
+    // The counters and capture of a client in the snapshot, connected or retained after
+    // it disconnected; nullptr if it is not there. Its capture() stays readable.
+    std::shared_ptr<const ClientStats> clientStats(quint64 clientId) const;
     bool isTicking() const;
 
 public slots:

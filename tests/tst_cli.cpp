@@ -134,9 +134,11 @@ struct Finished
 };
 
 // Runs echoscope to its end, for invocations that exit by themselves.
-Finished runToEnd(const QStringList &arguments)
+Finished runToEnd(const QStringList &arguments,
+                  const QProcessEnvironment &environment = QProcessEnvironment::systemEnvironment())
 {
     QProcess process;
+    process.setProcessEnvironment(environment);
     process.start(QStringLiteral(ECHOSCOPE_BINARY), arguments);
     Finished result;
     if (!process.waitForFinished(kTimeoutMs)) {
@@ -200,7 +202,9 @@ private slots:
 
     void help();
     void version();
-    void withoutHeadlessThereIsNoDashboard();
+    void withoutDisplayTheDashboardExplains();
+    void dashboardScreenshot();
+    void dashboardScreenshotUnwritable();
     void badArguments_data();
     void badArguments();
     void listeningLineIsExact();
@@ -256,15 +260,77 @@ void tst_Cli::version()
     QVERIFY2(pattern.match(QString::fromUtf8(run.output)).hasMatch(), run.output.constData());
 }
 
-void tst_Cli::withoutHeadlessThereIsNoDashboard()
+// The dashboard's environment: no display but the offscreen platform, and settings in a
+// throwaway directory so a test never touches the user's.
+QProcessEnvironment dashboardEnvironment(const QTemporaryDir &home)
 {
-    const Finished run = runToEnd({QStringLiteral("--port"), QStringLiteral("0")});
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.remove(QStringLiteral("DISPLAY"));
+    environment.remove(QStringLiteral("WAYLAND_DISPLAY"));
+    environment.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    environment.insert(QStringLiteral("XDG_CONFIG_HOME"), home.filePath(QStringLiteral("config")));
+    environment.insert(QStringLiteral("HOME"), home.path());
+    return environment;
+}
+
+void tst_Cli::withoutDisplayTheDashboardExplains()
+{
+    QTemporaryDir home;
+    QVERIFY(home.isValid());
+    QProcessEnvironment environment = dashboardEnvironment(home);
+    environment.remove(QStringLiteral("QT_QPA_PLATFORM"));
+    const Finished run = runToEnd({QStringLiteral("--port"), QStringLiteral("0")}, environment);
     QCOMPARE(run.exitStatus, QProcess::NormalExit);
     QCOMPARE(run.exitCode, 2);
     QVERIFY(run.output.isEmpty());
-    QVERIFY2(run.errorOutput.contains("dashboard"), run.errorOutput.constData());
+    QVERIFY2(run.errorOutput.contains("no display"), run.errorOutput.constData());
     QVERIFY2(run.errorOutput.contains("--headless"), run.errorOutput.constData());
     QCOMPARE(run.errorOutput.count('\n'), 1);
+
+    // A bad argument is still reported as such, display or not.
+    const Finished bad = runToEnd({QStringLiteral("--port"), QStringLiteral("x")}, environment);
+    QCOMPARE(bad.exitCode, 2);
+    QVERIFY2(bad.errorOutput.startsWith("echoscope: --port \"x\""), bad.errorOutput.constData());
+}
+
+void tst_Cli::dashboardScreenshot()
+{
+    QTemporaryDir home;
+    QVERIFY(home.isValid());
+    const QString path = home.filePath(QStringLiteral("dashboard.png"));
+    const Finished run = runToEnd({QStringLiteral("--port"), QStringLiteral("0"),
+                                   QStringLiteral("--start"), QStringLiteral("--screenshot"), path,
+                                   QStringLiteral("--screenshot-delay"), QStringLiteral("200")},
+                                  dashboardEnvironment(home));
+    QCOMPARE(run.exitStatus, QProcess::NormalExit);
+    QVERIFY2(run.exitCode == 0, run.errorOutput.constData());
+    QFile png(path);
+    QVERIFY(png.open(QIODevice::ReadOnly));
+    const QByteArray header = png.read(24);
+    QVERIFY(header.startsWith("\x89PNG\r\n\x1a\n"));
+    // IHDR: width and height, big-endian, at bytes 16 and 20.
+    const auto be32 = [&header](int at) {
+        return quint32(quint8(header[at])) << 24 | quint32(quint8(header[at + 1])) << 16 |
+               quint32(quint8(header[at + 2])) << 8 | quint32(quint8(header[at + 3]));
+    };
+    QVERIFY2(be32(16) >= 800 && be32(20) >= 500,
+             qPrintable(QStringLiteral("%1x%2").arg(be32(16)).arg(be32(20))));
+    // A screenshot run does not write the user's settings.
+    QVERIFY(!QFile::exists(home.filePath(QStringLiteral("config/Echoscope/echoscope.conf"))));
+}
+
+void tst_Cli::dashboardScreenshotUnwritable()
+{
+    QTemporaryDir home;
+    QVERIFY(home.isValid());
+    const QString path = home.filePath(QStringLiteral("no-such-dir/dashboard.png"));
+    const Finished run =
+        runToEnd({QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--screenshot"),
+                  path, QStringLiteral("--screenshot-delay"), QStringLiteral("0")},
+                 dashboardEnvironment(home));
+    QCOMPARE(run.exitStatus, QProcess::NormalExit);
+    QCOMPARE(run.exitCode, 4);
+    QVERIFY2(run.errorOutput.contains(path.toUtf8()), run.errorOutput.constData());
 }
 
 void tst_Cli::badArguments_data()

@@ -152,6 +152,8 @@ private slots:
     void maxClientsRefusesAtOnce();
     void idleTimeoutDisconnects();
     void kickDisconnectsOneClient();
+    void captureKeepsNewestBytesBothWays_data();
+    void captureKeepsNewestBytesBothWays();
     void nonReaderIsBoundedAndOthersServed_data();
     void nonReaderIsBoundedAndOthersServed();
     void stopClosesEveryClient_data();
@@ -770,6 +772,52 @@ void tst_EchoServer::kickDisconnectsOneClient()
 
     bystander.socket.write("unaffected");
     QTRY_COMPARE_WITH_TIMEOUT(bystander.received, QByteArray("unaffected"), kTimeoutMs);
+}
+
+void tst_EchoServer::captureKeepsNewestBytesBothWays_data()
+{
+    addThreadRows();
+}
+
+void tst_EchoServer::captureKeepsNewestBytesBothWays()
+{
+    QFETCH(int, threads);
+    ServerConfig config = testConfig(threads);
+    config.captureBytesPerClient = 4096;
+    auto running = startServer(config);
+    QSignalSpy connected(running.server.get(), &EchoServer::clientConnected);
+    TestClient client;
+    QVERIFY(client.connectTo(QHostAddress::LocalHost, running.port));
+    QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 1, kTimeoutMs);
+    const auto stats = running.server->clientStats(connected.at(0).at(0).value<quint64>());
+    QVERIFY(stats);
+
+    // More than the capacity, in several writes: the newest 4096 bytes are kept, as
+    // received and echoed chunks whose offsets continue the stream.
+    const QByteArray sent = payload(10000, 7);
+    for (int offset = 0; offset < sent.size(); offset += 2500) {
+        client.socket.write(sent.mid(offset, 2500));
+        QTRY_COMPARE_WITH_TIMEOUT(client.received.size(),
+                                  qMin<qsizetype>(offset + 2500, sent.size()), kTimeoutMs);
+    }
+    QCOMPARE(client.received, sent);
+    QTRY_COMPARE_WITH_TIMEOUT(stats->bytesOut(), qint64(sent.size()), kTimeoutMs);
+
+    const CaptureSnapshot capture = stats->capture()->snapshot();
+    QCOMPARE(capture.capacityBytes, 4096);
+    QVERIFY(capture.heldBytes <= 4096);
+    QCOMPARE(capture.heldBytes + capture.droppedBytes, qint64(2 * sent.size()));
+    qint64 held = 0;
+    for (const CaptureChunk &chunk : capture.chunks) {
+        QVERIFY(chunk.timestampMs >= stats->connectedAtMs());
+        QCOMPARE(chunk.bytes, sent.mid(chunk.streamOffset, chunk.bytes.size()));
+        held += chunk.bytes.size();
+    }
+    QCOMPARE(held, capture.heldBytes);
+    // The newest byte of all is the last echoed one.
+    const CaptureChunk &last = capture.chunks.constLast();
+    QCOMPARE(last.direction, CaptureChunk::Direction::Echoed);
+    QCOMPARE(last.streamOffset + last.bytes.size(), qint64(sent.size()));
 }
 
 void tst_EchoServer::nonReaderIsBoundedAndOthersServed_data()

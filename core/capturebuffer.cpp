@@ -1,0 +1,122 @@
+#include "capturebuffer.h"
+
+#include <QMutexLocker>
+
+#include <algorithm>
+
+namespace Echoscope {
+
+namespace {
+// A read merges into the previous chunk when it goes the same way within this
+// time: a stream of small reads shows as one run, not one header per read.
+constexpr qint64 kMergeWindowMs = 1;
+} // namespace
+
+CaptureBuffer::CaptureBuffer(qint64 capacityBytes) : m_capacity(std::max<qint64>(0, capacityBytes))
+{}
+
+void CaptureBuffer::append(CaptureChunk::Direction direction, const char *data, qint64 size,
+                           qint64 nowMs)
+{
+    if (size <= 0)
+        return;
+    std::atomic<qint64> &offset =
+        m_streamOffset[direction == CaptureChunk::Direction::Received ? 0 : 1];
+    const qint64 streamOffset = offset.load(std::memory_order_relaxed);
+    offset.store(streamOffset + size, std::memory_order_relaxed);
+    if (m_capacity.load(std::memory_order_relaxed) == 0)
+        return;
+    QMutexLocker locker(&m_mutex);
+    ++m_generation;
+    const qint64 capacity = m_capacity.load(std::memory_order_relaxed);
+    if (capacity == 0) {
+        m_dropped += size;
+        return;
+    }
+
+    // Only the newest capacity bytes of a large write can be kept.
+    qint64 skip = 0;
+    if (size > capacity) {
+        skip = size - capacity;
+        m_dropped += skip;
+    }
+    const qint64 keep = size - skip;
+    if (m_held + keep > capacity)
+        dropOldest(m_held + keep - capacity);
+
+    if (!m_chunks.empty()) {
+        CaptureChunk &last = m_chunks.back();
+        if (last.direction == direction && nowMs - last.timestampMs < kMergeWindowMs &&
+            last.streamOffset + last.bytes.size() == streamOffset + skip) {
+            last.bytes.append(data + skip, keep);
+            m_held += keep;
+            return;
+        }
+    }
+    CaptureChunk chunk;
+    chunk.direction = direction;
+    chunk.timestampMs = nowMs;
+    chunk.streamOffset = streamOffset + skip;
+    chunk.bytes = QByteArray(data + skip, keep);
+    m_chunks.push_back(std::move(chunk));
+    m_held += keep;
+}
+
+void CaptureBuffer::dropOldest(qint64 bytes)
+{
+    while (bytes > 0 && !m_chunks.empty()) {
+        CaptureChunk &first = m_chunks.front();
+        if (first.bytes.size() <= bytes) {
+            bytes -= first.bytes.size();
+            m_held -= first.bytes.size();
+            m_dropped += first.bytes.size();
+            m_chunks.pop_front();
+        } else {
+            first.bytes.remove(0, bytes);
+            first.streamOffset += bytes;
+            m_held -= bytes;
+            m_dropped += bytes;
+            bytes = 0;
+        }
+    }
+}
+
+void CaptureBuffer::setCapacity(qint64 capacityBytes)
+{
+    QMutexLocker locker(&m_mutex);
+    const qint64 capacity = std::max<qint64>(0, capacityBytes);
+    m_capacity.store(capacity, std::memory_order_relaxed);
+    if (m_held > capacity) {
+        dropOldest(m_held - capacity);
+        ++m_generation;
+    }
+    if (capacity == 0)
+        m_chunks = {}; // give the memory back
+}
+
+qint64 CaptureBuffer::capacity() const
+{
+    return m_capacity.load(std::memory_order_relaxed);
+}
+
+quint64 CaptureBuffer::generation() const
+{
+    QMutexLocker locker(&m_mutex);
+    return m_generation;
+}
+
+CaptureSnapshot CaptureBuffer::snapshot() const
+{
+    QMutexLocker locker(&m_mutex);
+    CaptureSnapshot result;
+    result.chunks.reserve(qsizetype(m_chunks.size()));
+    for (const CaptureChunk &chunk : m_chunks)
+        result.chunks.append(chunk); // implicitly shared: no byte copy under the lock
+    result.capacityBytes = m_capacity.load(std::memory_order_relaxed);
+    result.heldBytes = m_held;
+    result.droppedBytes = m_dropped;
+    result.generation = m_generation;
+    return result;
+}
+
+} // namespace Echoscope

@@ -1,0 +1,485 @@
+// The dashboard driven as a user drives it: real widgets (offscreen), a real engine,
+// real sockets on 127.0.0.1 with port 0.
+#include "clientfilterproxy.h"
+#include "clientinspector.h"
+#include "clienttablemodel.h"
+#include "controlbar.h"
+#include "echoserver.h"
+#include "eventfilterproxy.h"
+#include "eventlogmodel.h"
+#include "eventlogpanel.h"
+#include "hexview.h"
+#include "histogramwidget.h"
+#include "mainwindow.h"
+#include "statuspanel.h"
+#include "throughputchart.h"
+#include "trafficmonitor.h"
+
+#include <QAbstractItemModelTester>
+#include <QComboBox>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTableView>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QToolButton>
+
+#include <memory>
+
+using namespace Echoscope;
+
+namespace {
+
+constexpr int kTimeoutMs = 10000;
+
+// A window over its own engine and a throwaway settings file, with every model under
+// QAbstractItemModelTester for the whole test.
+struct Dashboard
+{
+    explicit Dashboard(const QString &settingsPath)
+        : settings(settingsPath, QSettings::IniFormat), window(&server, &settings)
+    {
+        using Tester = QAbstractItemModelTester;
+        const auto mode = Tester::FailureReportingMode::QtTest;
+        testers.emplace_back(std::make_unique<Tester>(window.clientModel(), mode));
+        testers.emplace_back(std::make_unique<Tester>(window.clientProxy(), mode));
+        testers.emplace_back(std::make_unique<Tester>(window.eventLog()->model(), mode));
+        testers.emplace_back(std::make_unique<Tester>(window.eventLog()->proxy(), mode));
+        window.resize(1280, 820);
+        window.show();
+    }
+
+    // Sets port 0 (any free) in the control bar and clicks Start.
+    bool clickStart()
+    {
+        window.controlBar()->portSpin()->setValue(0);
+        QTest::mouseClick(window.controlBar()->startStopButton(), Qt::LeftButton);
+        return server.isListening();
+    }
+
+    // Connects a client and waits until the table shows it; returns its id (0: failed).
+    quint64 connectClient(QTcpSocket &client)
+    {
+        client.connectToHost(QHostAddress::LocalHost, server.serverPort());
+        if (!client.waitForConnected(kTimeoutMs))
+            return 0;
+        quint64 id = 0;
+        const bool shown = QTest::qWaitFor(
+            [&] {
+                const QList<quint64> ids = server.clientIds();
+                id = ids.isEmpty() ? 0 : ids.constLast();
+                return id != 0 && rowOf(id) >= 0;
+            },
+            kTimeoutMs);
+        return shown ? id : 0;
+    }
+
+    // The proxy row showing this client, -1 if none.
+    int rowOf(quint64 clientId) const
+    {
+        const int source = window.clientModel()->rowOfClient(clientId);
+        if (source < 0)
+            return -1;
+        return window.clientProxy()->mapFromSource(window.clientModel()->index(source, 0)).row();
+    }
+    QString cell(quint64 clientId, int column) const
+    {
+        const int row = window.clientModel()->rowOfClient(clientId);
+        return row < 0 ? QString() : window.clientModel()->index(row, column).data().toString();
+    }
+    void select(quint64 clientId)
+    {
+        QTableView *table = window.clientTable();
+        const QModelIndex index = table->model()->index(rowOf(clientId), 1);
+        QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, table->visualRect(index).center());
+    }
+
+    QSettings settings;
+    EchoServer server;
+    MainWindow window;
+    std::vector<std::unique_ptr<QAbstractItemModelTester>> testers;
+};
+
+quint64 onlyClient(const EchoServer &server)
+{
+    const QList<quint64> ids = server.clientIds();
+    return ids.size() == 1 ? ids.constFirst() : 0;
+}
+
+} // namespace
+
+class tst_Dashboard : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+
+    void startShowsListening();
+    void clientRowAppearsAndCounts();
+    void inspectorShowsHexOfSelectedClient();
+    void disconnectButtonKicksClient();
+    void stopClosesEveryClient();
+    void portInUseIsShownAndNothingChanges();
+    void invalidSettingsAreRefusedInTheWidget();
+    void exposureWarningBeyondLoopback();
+    void settingsAreRemembered();
+    void logIsBoundedAndAggregatesFlood();
+    void logExportWritesShownRows();
+    void shortcutTogglesServer();
+
+private:
+    QString settingsPath() const { return m_dir->filePath(QStringLiteral("echoscope.ini")); }
+    std::unique_ptr<QTemporaryDir> m_dir;
+};
+
+void tst_Dashboard::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+}
+
+void tst_Dashboard::startShowsListening()
+{
+    Dashboard d(settingsPath());
+    QCOMPARE(d.window.statusPanel()->fieldText(StatusPanel::ServerField),
+             QStringLiteral("Stopped"));
+    QCOMPARE(d.window.controlBar()->startStopButton()->text(), QStringLiteral("Start"));
+    QVERIFY(d.clickStart());
+    const QString endpoint = QStringLiteral("127.0.0.1:%1").arg(d.server.serverPort());
+    QCOMPARE(d.window.controlBar()->startStopButton()->text(), QStringLiteral("Stop"));
+    QVERIFY(!d.window.controlBar()->portSpin()->isEnabled()); // locked while listening
+    QTRY_COMPARE_WITH_TIMEOUT(d.window.statusPanel()->fieldText(StatusPanel::ServerField),
+                              QStringLiteral("Listening on ") + endpoint, kTimeoutMs);
+    QVERIFY(d.window.windowTitle().contains(endpoint));
+    QVERIFY(d.window.errorText().isEmpty());
+    // The listening event reaches the log.
+    QTRY_VERIFY_WITH_TIMEOUT(d.window.eventLog()->model()->rowCount() >= 1, kTimeoutMs);
+    QCOMPARE(d.window.eventLog()->model()->index(0, EventLogModel::EventColumn).data().toString(),
+             TrafficEvent::kindName(TrafficEvent::Kind::Listening));
+}
+
+void tst_Dashboard::clientRowAppearsAndCounts()
+{
+    Dashboard d(settingsPath());
+    QVERIFY(d.clickStart());
+    QTcpSocket client;
+    const quint64 id = d.connectClient(client);
+    QVERIFY(id != 0);
+    QCOMPARE(d.cell(id, ClientTableModel::PeerColumn),
+             QStringLiteral("127.0.0.1:%1").arg(client.localPort()));
+    QCOMPARE(d.cell(id, ClientTableModel::StateColumn), QStringLiteral("connected"));
+
+    const QByteArray message(1500, 'm');
+    client.write(message);
+    QByteArray echoed;
+    QTRY_VERIFY_WITH_TIMEOUT((echoed += client.readAll()).size() == message.size(), kTimeoutMs);
+    QCOMPARE(echoed, message);
+    const int row = d.window.clientModel()->rowOfClient(id);
+    QTRY_COMPARE_WITH_TIMEOUT(d.window.clientModel()
+                                  ->index(row, ClientTableModel::BytesInColumn)
+                                  .data(ClientTableModel::SortRole)
+                                  .toLongLong(),
+                              qint64(message.size()), kTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(d.window.clientModel()
+                                  ->index(row, ClientTableModel::BytesOutColumn)
+                                  .data(ClientTableModel::SortRole)
+                                  .toLongLong(),
+                              qint64(message.size()), kTimeoutMs);
+    // Stream mode: each read is a message; the server histogram counts them by size.
+    QTRY_VERIFY_WITH_TIMEOUT(d.window.serverHistogram()->histogram().total() >= 1, kTimeoutMs);
+    QVERIFY(d.window.statusPanel()->fieldText(StatusPanel::ClientsField).startsWith(u"1 / 1 / 1"));
+    QVERIFY(d.window.throughputChart()->sampleCount() > 0);
+}
+
+void tst_Dashboard::inspectorShowsHexOfSelectedClient()
+{
+    Dashboard d(settingsPath());
+    QVERIFY(d.clickStart());
+    QTcpSocket client;
+    const quint64 id = d.connectClient(client);
+    QVERIFY(id != 0);
+    // Sent before the client is inspected: the small ring every client has keeps it.
+    client.write(QByteArray("hello\n\x00\xff", 8));
+    QTRY_COMPARE_WITH_TIMEOUT(client.bytesAvailable(), qint64(8), kTimeoutMs);
+
+    d.select(id);
+    QCOMPARE(d.window.inspector()->clientId(), id);
+    QVERIFY(d.window.inspector()->detailsText().contains(
+        QStringLiteral("127.0.0.1:%1").arg(client.localPort())));
+    HexView *hex = d.window.inspector()->hexView();
+    const auto dump = [hex] {
+        QStringList lines;
+        for (int i = 0; i < hex->lineCount(); ++i)
+            lines.append(hex->lineText(i));
+        return lines.join(QLatin1Char('\n'));
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(dump().contains(u"received 8 bytes"), kTimeoutMs);
+    QVERIFY2(dump().contains(u"68 65 6c 6c 6f 0a 00 ff"), qPrintable(dump()));
+    QVERIFY(dump().contains(u"echoed 8 bytes"));
+    QVERIFY(d.window.inspector()->captureText().contains(u"16 B held"));
+
+    // Live: what it sends while inspected appears without reselecting.
+    client.write("more");
+    QTRY_VERIFY_WITH_TIMEOUT(dump().contains(u"6d 6f 72 65"), kTimeoutMs);
+    // The text view shows the bytes as escaped text.
+    hex->setMode(HexView::Mode::Text);
+    QTRY_VERIFY_WITH_TIMEOUT(dump().contains(u"\\0\\xff"), kTimeoutMs);
+}
+
+void tst_Dashboard::disconnectButtonKicksClient()
+{
+    Dashboard d(settingsPath());
+    QVERIFY(d.clickStart());
+    QSignalSpy disconnected(&d.server, &EchoServer::clientDisconnected);
+    QTcpSocket client;
+    const quint64 id = d.connectClient(client);
+    QVERIFY(id != 0);
+    d.select(id);
+    QPushButton *disconnect = d.window.inspector()->disconnectButton();
+    QVERIFY(disconnect->isEnabled());
+
+    QTest::mouseClick(disconnect, Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(disconnected.count(), 1, kTimeoutMs);
+    QCOMPARE(disconnected.at(0).at(1).value<DisconnectInfo>().reason, DisconnectReason::Kicked);
+    QTRY_COMPARE_WITH_TIMEOUT(client.state(), QAbstractSocket::UnconnectedState, kTimeoutMs);
+    // The row stays, greyed, with the reason; the button is off for a gone client.
+    QTRY_COMPARE_WITH_TIMEOUT(d.cell(id, ClientTableModel::StateColumn),
+                              QStringLiteral("closed: kicked"), kTimeoutMs);
+    const QModelIndex stateIndex = d.window.clientModel()->index(
+        d.window.clientModel()->rowOfClient(id), ClientTableModel::StateColumn);
+    QVERIFY(!stateIndex.data(ClientTableModel::ConnectedRole).toBool());
+    QVERIFY(stateIndex.data(Qt::ForegroundRole).isValid());
+    QTRY_VERIFY_WITH_TIMEOUT(!disconnect->isEnabled(), kTimeoutMs);
+}
+
+void tst_Dashboard::stopClosesEveryClient()
+{
+    Dashboard d(settingsPath());
+    QVERIFY(d.clickStart());
+    QSignalSpy disconnected(&d.server, &EchoServer::clientDisconnected);
+    std::vector<std::unique_ptr<QTcpSocket>> clients;
+    for (int i = 0; i < 3; ++i) {
+        clients.push_back(std::make_unique<QTcpSocket>());
+        clients.back()->connectToHost(QHostAddress::LocalHost, d.server.serverPort());
+        QVERIFY(clients.back()->waitForConnected(kTimeoutMs));
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(d.window.clientModel()->rowCount(), 3, kTimeoutMs);
+
+    QTest::mouseClick(d.window.controlBar()->startStopButton(), Qt::LeftButton);
+    QVERIFY(!d.server.isListening());
+    QCOMPARE(disconnected.count(), 3);
+    for (const QList<QVariant> &arguments : std::as_const(disconnected))
+        QCOMPARE(arguments.at(1).value<DisconnectInfo>().reason, DisconnectReason::ServerStopped);
+    for (const auto &client : clients)
+        QTRY_COMPARE_WITH_TIMEOUT(client->state(), QAbstractSocket::UnconnectedState, kTimeoutMs);
+    for (quint64 id : d.server.clientIds())
+        QFAIL(qPrintable(QStringLiteral("client %1 still listed").arg(id)));
+    QTRY_VERIFY_WITH_TIMEOUT(
+        d.window.clientModel()->rowCount() == 3 &&
+            d.cell(d.window.clientModel()->clientId(0), ClientTableModel::StateColumn) ==
+                QStringLiteral("closed: server stopped"),
+        kTimeoutMs);
+    QCOMPARE(d.window.statusPanel()->fieldText(StatusPanel::ServerField),
+             QStringLiteral("Stopped"));
+    QVERIFY(d.window.controlBar()->portSpin()->isEnabled());
+}
+
+void tst_Dashboard::portInUseIsShownAndNothingChanges()
+{
+    QTcpServer occupier;
+    QVERIFY(occupier.listen(QHostAddress::LocalHost, 0));
+    Dashboard d(settingsPath());
+    d.window.controlBar()->portSpin()->setValue(occupier.serverPort());
+    d.window.controlBar()->bindAddressCombo()->setCurrentText(QStringLiteral("127.0.0.1"));
+    QTest::mouseClick(d.window.controlBar()->startStopButton(), Qt::LeftButton);
+
+    QVERIFY(!d.server.isListening());
+    const QString error = d.window.errorText();
+    QVERIFY2(error.contains(QString::number(occupier.serverPort())), qPrintable(error));
+    QVERIFY2(error.contains(u"127.0.0.1"), qPrintable(error));
+    QVERIFY2(error.contains(u"in use", Qt::CaseInsensitive), qPrintable(error));
+    // The controls are as they were, still editable, and the button still says Start.
+    QCOMPARE(d.window.controlBar()->portSpin()->value(), int(occupier.serverPort()));
+    QVERIFY(d.window.controlBar()->portSpin()->isEnabled());
+    QCOMPARE(d.window.controlBar()->startStopButton()->text(), QStringLiteral("Start"));
+    // And a retry elsewhere works and clears the error.
+    QVERIFY(d.clickStart());
+    QVERIFY(d.window.errorText().isEmpty());
+}
+
+void tst_Dashboard::invalidSettingsAreRefusedInTheWidget()
+{
+    Dashboard d(settingsPath());
+    ControlBar *bar = d.window.controlBar();
+    // A port past 65535 cannot be typed: the spin box keeps the last valid value.
+    QSpinBox *port = bar->portSpin();
+    port->setValue(4000);
+    port->selectAll();
+    QTest::keyClicks(port, QStringLiteral("70000"));
+    QTest::keyClick(port, Qt::Key_Enter);
+    QVERIFY(port->value() <= 65535);
+    QVERIFY(port->value() != 70000);
+
+    // An address that is not one: the reason is shown and Start refuses.
+    bar->bindAddressCombo()->setCurrentText(QStringLiteral("300.1.2.3"));
+    QVERIFY(!bar->validationError().isEmpty());
+    QVERIFY2(bar->validationError().contains(u"300.1.2.3"), qPrintable(bar->validationError()));
+    QVERIFY(!bar->startStopButton()->isEnabled());
+    QVERIFY(!d.window.startServer());
+    QVERIFY(!d.server.isListening());
+    QVERIFY(d.window.errorText().contains(u"300.1.2.3"));
+
+    // A bad delimiter in line mode, likewise.
+    bar->bindAddressCombo()->setCurrentText(QStringLiteral("127.0.0.1"));
+    bar->framingCombo()->setCurrentIndex(bar->framingCombo()->findData(int(FramingMode::Line)));
+    bar->delimiterEdit()->setText(QStringLiteral("\\xZZ"));
+    QVERIFY2(bar->validationError().startsWith(u"Delimiter"), qPrintable(bar->validationError()));
+    QVERIFY(!bar->startStopButton()->isEnabled());
+    bar->delimiterEdit()->setText(QStringLiteral("\\r\\n"));
+    QVERIFY(bar->validationError().isEmpty());
+    QCOMPARE(bar->config().framing.delimiter, QByteArray("\r\n"));
+    QVERIFY(bar->startStopButton()->isEnabled());
+}
+
+void tst_Dashboard::exposureWarningBeyondLoopback()
+{
+    Dashboard d(settingsPath());
+    QVERIFY(!d.window.isExposureWarningShown());
+    d.window.controlBar()->bindAddressCombo()->setCurrentText(QStringLiteral("any"));
+    QVERIFY(d.window.isExposureWarningShown());
+    d.window.controlBar()->bindAddressCombo()->setCurrentText(QStringLiteral("::1"));
+    QVERIFY(!d.window.isExposureWarningShown());
+    d.window.controlBar()->bindAddressCombo()->setCurrentText(QStringLiteral("127.0.0.1"));
+    QVERIFY(!d.window.isExposureWarningShown());
+}
+
+void tst_Dashboard::settingsAreRemembered()
+{
+    {
+        Dashboard d(settingsPath());
+        ControlBar *bar = d.window.controlBar();
+        bar->portSpin()->setValue(43210);
+        bar->framingCombo()->setCurrentIndex(bar->framingCombo()->findData(int(FramingMode::Line)));
+        bar->delimiterEdit()->setText(QStringLiteral("\\r\\n"));
+        d.window.close();
+    }
+    Dashboard again(settingsPath());
+    const ServerConfig config = again.window.controlBar()->config();
+    QCOMPARE(config.port, quint16(43210));
+    QCOMPARE(config.framing.mode, FramingMode::Line);
+    QCOMPARE(config.framing.delimiter, QByteArray("\r\n"));
+}
+
+void tst_Dashboard::logIsBoundedAndAggregatesFlood()
+{
+    Dashboard d(settingsPath());
+    DashboardSettings settings = d.window.dashboardSettings();
+    settings.eventLogRows = 100; // the smallest log, so the flood overflows it
+    settings.messageEventsPerSecond = 1000;
+    settings.config.framing.mode = FramingMode::Line;
+    d.window.setDashboardSettings(settings);
+    QVERIFY(d.clickStart());
+    EventLogModel *log = d.window.eventLog()->model();
+    QCOMPARE(log->capacity(), 100);
+
+    QTcpSocket client;
+    client.connectToHost(QHostAddress::LocalHost, d.server.serverPort());
+    QVERIFY(client.waitForConnected(kTimeoutMs));
+    const int messages = 5000;
+    QByteArray flood;
+    for (int i = 0; i < messages; ++i)
+        flood += "message " + QByteArray::number(i) + '\n';
+    client.write(flood);
+    qint64 echoed = 0;
+    QTRY_VERIFY_WITH_TIMEOUT((echoed += client.readAll().size()) == flood.size(), kTimeoutMs);
+    const quint64 id = onlyClient(d.server);
+    QTRY_COMPARE_WITH_TIMEOUT(d.server.clientStats(id)->messagesOut(), qint64(messages),
+                              kTimeoutMs);
+
+    // Everything the engine reported reaches the view, folded: the model stays within
+    // its bound, and the folded counts plus the rows shown account for every message.
+    qint64 folded = 0;
+    int messageRows = 0;
+    const auto count = [&] {
+        folded = 0;
+        messageRows = 0;
+        for (int row = 0; row < log->rowCount(); ++row) {
+            const int kind = log->rowKind(row);
+            if (kind == EventLogModel::AggregatedMessagesKind)
+                folded += log->aggregatedCount(row);
+            else if (kind == int(TrafficEvent::Kind::MessageEchoed))
+                ++messageRows;
+        }
+        return folded > 0;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(count(), kTimeoutMs);
+    QVERIFY(log->rowCount() <= log->capacity());
+    QVERIFY2(messageRows < messages / 10, qPrintable(QString::number(messageRows)));
+    // An aggregate row says how many, from whom.
+    bool said = false;
+    for (int row = 0; row < log->rowCount() && !said; ++row) {
+        if (log->rowKind(row) == EventLogModel::AggregatedMessagesKind)
+            said = log->index(row, EventLogModel::DetailsColumn)
+                       .data()
+                       .toString()
+                       .contains(QStringLiteral("127.0.0.1:%1").arg(client.localPort())) ||
+                   log->index(row, EventLogModel::ClientColumn)
+                       .data()
+                       .toString()
+                       .contains(QStringLiteral("127.0.0.1:%1").arg(client.localPort()));
+    }
+    QVERIFY(said);
+}
+
+void tst_Dashboard::logExportWritesShownRows()
+{
+    Dashboard d(settingsPath());
+    QVERIFY(d.clickStart());
+    QTcpSocket client;
+    client.connectToHost(QHostAddress::LocalHost, d.server.serverPort());
+    QVERIFY(client.waitForConnected(kTimeoutMs));
+    QTRY_VERIFY_WITH_TIMEOUT(d.window.eventLog()->model()->rowCount() >= 2, kTimeoutMs);
+
+    // Only connections: the listening row is filtered out of the export.
+    d.window.eventLog()->proxy()->setVisibleGroups(EventFilterProxy::Connections);
+    const QString path = m_dir->filePath(QStringLiteral("log.jsonl"));
+    QString error;
+    QVERIFY2(d.window.eventLog()->exportTo(path, EventLogPanel::ExportFormat::JsonLines, &error),
+             qPrintable(error));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = file.readAll().trimmed().split('\n');
+    QCOMPARE(lines.size(), d.window.eventLog()->proxy()->rowCount());
+    const QJsonObject first = QJsonDocument::fromJson(lines.constFirst()).object();
+    QCOMPARE(first.value(u"event").toString(),
+             TrafficEvent::kindName(TrafficEvent::Kind::Connected));
+
+    // A file that cannot be written: a clear error naming it.
+    const QString bad = m_dir->filePath(QStringLiteral("missing-dir/log.csv"));
+    QVERIFY(!d.window.eventLog()->exportTo(bad, EventLogPanel::ExportFormat::Csv, &error));
+    QVERIFY2(error.contains(bad), qPrintable(error));
+}
+
+void tst_Dashboard::shortcutTogglesServer()
+{
+    Dashboard d(settingsPath());
+    d.window.controlBar()->portSpin()->setValue(0);
+    d.window.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&d.window));
+    QTest::keyClick(&d.window, Qt::Key_F5);
+    QVERIFY(d.server.isListening());
+    QTest::keyClick(&d.window, Qt::Key_F5);
+    QVERIFY(!d.server.isListening());
+}
+
+QTEST_MAIN(tst_Dashboard)
+#include "tst_dashboard.moc"

@@ -1,0 +1,770 @@
+#include "hexview.h"
+#include "palettes.h"
+#include "histogramwidget.h"
+#include "throughputchart.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QDateTime>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QHelpEvent>
+#include <QImage>
+#include <QPalette>
+#include <QScrollBar>
+#include <QSet>
+#include <QSignalSpy>
+#include <QTest>
+#include <QToolTip>
+
+#include <cmath>
+
+using namespace Echoscope;
+
+namespace {
+
+using Direction = CaptureChunk::Direction;
+
+// 2024-05-06 13:14:15.678 local time: headers show local time.
+qint64 sampleTimeMs()
+{
+    return QDateTime(QDate(2024, 5, 6), QTime(13, 14, 15, 678)).toMSecsSinceEpoch();
+}
+
+CaptureChunk chunk(Direction direction, qint64 streamOffset, const QByteArray &bytes,
+                   qint64 timestampMs = sampleTimeMs())
+{
+    CaptureChunk result;
+    result.direction = direction;
+    result.timestampMs = timestampMs;
+    result.streamOffset = streamOffset;
+    result.bytes = bytes;
+    return result;
+}
+
+CaptureSnapshot snapshotOf(const QList<CaptureChunk> &chunks)
+{
+    CaptureSnapshot snapshot;
+    snapshot.chunks = chunks;
+    for (const CaptureChunk &c : chunks)
+        snapshot.heldBytes += c.bytes.size();
+    snapshot.capacityBytes = std::max<qint64>(snapshot.heldBytes, 16 * 1024);
+    snapshot.generation = quint64(chunks.size());
+    return snapshot;
+}
+
+// The received "hello\n\0\xff" + "abcdefghijkl" (20 bytes at offset 1024), then an echo
+// of its first 8 bytes.
+CaptureSnapshot smallCapture()
+{
+    const QByteArray received = QByteArray("hello\n\0\xff", 8) + QByteArray("abcdefghijkl");
+    return snapshotOf({chunk(Direction::Received, 1024, received),
+                       chunk(Direction::Echoed, 1016, received.left(8), sampleTimeMs() + 1)});
+}
+
+// count chunks of chunkBytes, alternating received and echoed, bytes i % 256.
+CaptureSnapshot largeCapture(int count, int chunkBytes)
+{
+    QByteArray pattern(chunkBytes, Qt::Uninitialized);
+    for (int i = 0; i < chunkBytes; ++i)
+        pattern[i] = char(i % 256);
+    QList<CaptureChunk> chunks;
+    qint64 offsets[2] = {0, 0};
+    for (int i = 0; i < count; ++i) {
+        const int way = i % 2;
+        chunks.append(chunk(way == 0 ? Direction::Received : Direction::Echoed, offsets[way],
+                            pattern, sampleTimeMs() + i));
+        offsets[way] += chunkBytes;
+    }
+    return snapshotOf(chunks);
+}
+
+QPalette darkPalette()
+{
+    return Palettes::dark();
+}
+
+int countPixels(const QImage &image, const QColor &color)
+{
+    const QRgb wanted = color.rgb();
+    int count = 0;
+    for (int y = 0; y < image.height(); ++y) {
+        const auto *line = reinterpret_cast<const QRgb *>(image.constScanLine(y));
+        for (int x = 0; x < image.width(); ++x)
+            count += (line[x] & 0xffffff) == (wanted & 0xffffff) ? 1 : 0;
+    }
+    return count;
+}
+
+// Pixels within a small distance of color: text is antialiased.
+int countNearPixels(const QImage &image, const QColor &color, int tolerance = 24)
+{
+    int count = 0;
+    for (int y = 0; y < image.height(); ++y) {
+        for (int x = 0; x < image.width(); ++x) {
+            const QColor pixel = image.pixelColor(x, y);
+            if (std::abs(pixel.red() - color.red()) <= tolerance &&
+                std::abs(pixel.green() - color.green()) <= tolerance &&
+                std::abs(pixel.blue() - color.blue()) <= tolerance)
+                ++count;
+        }
+    }
+    return count;
+}
+
+int distinctColors(const QImage &image)
+{
+    QSet<QRgb> colors;
+    for (int y = 0; y < image.height(); ++y) {
+        const auto *line = reinterpret_cast<const QRgb *>(image.constScanLine(y));
+        for (int x = 0; x < image.width(); ++x)
+            colors.insert(line[x]);
+    }
+    return int(colors.size());
+}
+
+QImage render(QWidget *widget)
+{
+    return widget->grab().toImage().convertToFormat(QImage::Format_RGB32);
+}
+
+// Screenshots for a person to look at, only when ECHOSCOPE_SCREENSHOT_DIR is set.
+void saveScreenshot(QWidget *widget, const QString &name)
+{
+    const QString dir = qEnvironmentVariable("ECHOSCOPE_SCREENSHOT_DIR");
+    if (dir.isEmpty())
+        return;
+    QVERIFY(widget->grab().save(QDir(dir).filePath(name + QStringLiteral(".png"))));
+}
+
+double contrast(const QColor &a, const QColor &b)
+{
+    return std::abs(a.lightnessF() - b.lightnessF());
+}
+
+} // namespace
+
+class tst_UiWidgets : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+
+    void hexViewHexLayout();
+    void hexViewTextMode();
+    void hexViewTextWrapsWithoutCuttingEscapes();
+    void hexViewLargeCapture();
+    void hexViewColoursInBothPalettes();
+    void hexViewFollowsTail();
+    void hexViewKeepsPositionWhenOldDataDrops();
+    void hexViewEmpty();
+    void hexViewKeyboardAndCopy();
+
+    void histogramRange_data();
+    void histogramRange();
+    void histogramSummaryAndToolTip();
+    void histogramEmpty();
+    void histogramRenders();
+
+    void chartRingBounded();
+    void chartKeepsEverySampleAt20Hz();
+    void chartNiceAxis_data();
+    void chartNiceAxis();
+    void chartClearAndEmpty();
+    void chartRenders();
+
+    void screenshots();
+};
+
+void tst_UiWidgets::initTestCase()
+{
+    // "4,812" and "12.5" regardless of the machine's locale.
+    QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates));
+}
+
+void tst_UiWidgets::hexViewHexLayout()
+{
+    HexView view;
+    view.setCapture(smallCapture());
+    QCOMPARE(view.mode(), HexView::Mode::Hex);
+    QCOMPARE(view.lineCount(), 5);
+    QCOMPARE(view.lineText(0), QStringLiteral("13:14:15.678  received 20 bytes (offset 0x400)"));
+    QCOMPARE(view.lineText(1), QStringLiteral("00000400  68 65 6c 6c 6f 0a 00 ff  "
+                                              "61 62 63 64 65 66 67 68  hello...abcdefgh"));
+    // 4 bytes: the space after the last one, 12 missing bytes of 3 columns, the space
+    // between the groups and the one before the ASCII column.
+    QCOMPARE(view.lineText(2), QStringLiteral("00000410  69 6a 6b 6c") +
+                                   QString(1 + 36 + 1 + 1, u' ') + QStringLiteral("ijkl"));
+    QCOMPARE(view.lineText(2).indexOf(QStringLiteral("ijkl")),
+             view.lineText(1).indexOf(QStringLiteral("hello")));
+    QCOMPARE(view.lineText(3), QStringLiteral("13:14:15.679  echoed 8 bytes (offset 0x3f8)"));
+    QCOMPARE(view.lineText(4), QStringLiteral("000003f8  68 65 6c 6c 6f 0a 00 ff") +
+                                   QString(1 + 24 + 1 + 1, u' ') + QStringLiteral("hello..."));
+    QCOMPARE(view.lineText(5), QString());
+    QCOMPARE(view.lineText(-1), QString());
+
+    QStringList lines;
+    for (int i = 0; i < view.lineCount(); ++i)
+        lines.append(view.lineText(i));
+    QCOMPARE(view.toPlainText(), lines.join(QLatin1Char('\n')));
+
+    view.setCapture(snapshotOf({chunk(Direction::Echoed, 0, "x")}));
+    QCOMPARE(view.lineCount(), 2);
+    QCOMPARE(view.lineText(0), QStringLiteral("13:14:15.678  echoed 1 byte (offset 0x0)"));
+    QCOMPARE(view.lineText(1),
+             QStringLiteral("00000000  78") + QString(1 + 45 + 1 + 1, u' ') + QStringLiteral("x"));
+}
+
+void tst_UiWidgets::hexViewTextMode()
+{
+    HexView view;
+    QSignalSpy modeChanged(&view, &HexView::modeChanged);
+    view.setCapture(smallCapture());
+    view.setMode(HexView::Mode::Text);
+    QCOMPARE(modeChanged.count(), 1);
+    QCOMPARE(view.mode(), HexView::Mode::Text);
+    const QStringList expected = {
+        QStringLiteral("13:14:15.678  received 20 bytes (offset 0x400)"),
+        QStringLiteral("hello\\n"),
+        QStringLiteral("\\0\\xffabcdefghijkl"),
+        QStringLiteral("13:14:15.679  echoed 8 bytes (offset 0x3f8)"),
+        QStringLiteral("hello\\n"),
+        QStringLiteral("\\0\\xff"),
+    };
+    QCOMPARE(view.lineCount(), expected.size());
+    for (int i = 0; i < expected.size(); ++i)
+        QCOMPARE(view.lineText(i), expected.at(i));
+    QCOMPARE(view.toPlainText(), expected.join(QLatin1Char('\n')));
+
+    view.setMode(HexView::Mode::Text);
+    QCOMPARE(modeChanged.count(), 1); // no change, no signal
+    view.setMode(HexView::Mode::Hex);
+    QCOMPARE(view.lineCount(), 5);
+}
+
+void tst_UiWidgets::hexViewTextWrapsWithoutCuttingEscapes()
+{
+    HexView view;
+    view.setMode(HexView::Mode::Text);
+    const int width = HexView::kTextColumns;
+    // A line 2.5 widths long, then one whose escape would straddle the wrap column.
+    const QByteArray longLine = QByteArray(width * 2 + width / 2, 'a') + '\n';
+    const QByteArray straddling = QByteArray(width - 2, 'b') + "\xff" + "cd";
+    view.setCapture(snapshotOf({chunk(Direction::Received, 0, longLine + straddling)}));
+    QCOMPARE(view.lineCount(), 1 + 3 + 2);
+    QCOMPARE(view.lineText(1), QString(width, u'a'));
+    QCOMPARE(view.lineText(2), QString(width, u'a'));
+    QCOMPARE(view.lineText(3), QString(width / 2, u'a') + QStringLiteral("\\n"));
+    QCOMPARE(view.lineText(4), QString(width - 2, u'b'));
+    QCOMPARE(view.lineText(5), QStringLiteral("\\xffcd"));
+}
+
+void tst_UiWidgets::hexViewLargeCapture()
+{
+    // 1 MiB: 256 chunks of 4 KiB, each a header and 256 rows.
+    const CaptureSnapshot capture = largeCapture(256, 4096);
+    HexView view;
+    view.resize(600, 400);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+
+    QElapsedTimer timer;
+    timer.start();
+    view.setCapture(capture);
+    QVERIFY2(timer.elapsed() < 1000, qPrintable(QString::number(timer.elapsed())));
+    QCOMPARE(view.lineCount(), 256 * 257);
+    // The last chunk is the 128th echoed one: stream offset 127 * 4096.
+    QCOMPARE(view.lineText(view.lineCount() - 1),
+             QStringLiteral("0007fff0  f0 f1 f2 f3 f4 f5 f6 f7  f8 f9 fa fb fc fd fe ff  "
+                            "................"));
+    QCOMPARE(view.lineText(257 + 1 + 2),
+             QStringLiteral("00000020  20 21 22 23 24 25 26 27  28 29 2a 2b 2c 2d 2e 2f  "
+                            " !\"#$%&'()*+,-./"));
+
+    // Painting touches only the visible lines: grabs anywhere in 65k lines stay quick.
+    timer.restart();
+    QScrollBar *bar = view.verticalScrollBar();
+    for (int i = 0; i <= 20; ++i) {
+        bar->setValue(bar->maximum() / 20 * i);
+        QVERIFY(!render(&view).isNull());
+    }
+    QVERIFY2(timer.elapsed() < 5000, qPrintable(QString::number(timer.elapsed())));
+
+    // The text layout of 1 MiB is bounded too, and switching back is exact.
+    timer.restart();
+    view.setMode(HexView::Mode::Text);
+    QVERIFY2(timer.elapsed() < 3000, qPrintable(QString::number(timer.elapsed())));
+    QVERIFY(view.lineCount() > 256 * 2);
+    view.setMode(HexView::Mode::Hex);
+    QCOMPARE(view.lineCount(), 256 * 257);
+}
+
+void tst_UiWidgets::hexViewColoursInBothPalettes()
+{
+    HexView view;
+    view.resize(600, 400);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.setCapture(largeCapture(4, 4096));
+    // Show the end of the first (received) chunk and the start of the echoed one.
+    view.verticalScrollBar()->setValue(257 - 8);
+
+    for (const QPalette &palette : {QApplication::palette(), darkPalette()}) {
+        view.setPalette(palette);
+        const QColor base = palette.color(QPalette::Base);
+        const QColor receivedBackground = view.directionBackground(Direction::Received);
+        const QColor echoedBackground = view.directionBackground(Direction::Echoed);
+        QVERIFY(receivedBackground != echoedBackground);
+        QVERIFY(receivedBackground != base && echoedBackground != base);
+        for (const Direction direction : {Direction::Received, Direction::Echoed}) {
+            QVERIFY2(contrast(view.directionColor(direction), view.directionBackground(direction)) >
+                         0.4,
+                     "bytes must stay readable on their rows");
+        }
+
+        const QImage image = render(&view);
+        QVERIFY(countPixels(image, receivedBackground) > 2000);
+        QVERIFY(countPixels(image, echoedBackground) > 2000);
+        // Glyphs in the two colours, not only backgrounds.
+        QVERIFY(countNearPixels(image, view.directionColor(Direction::Received)) > 50);
+        QVERIFY(countNearPixels(image, view.directionColor(Direction::Echoed)) > 50);
+    }
+}
+
+void tst_UiWidgets::hexViewFollowsTail()
+{
+    HexView view;
+    view.resize(600, 400);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QScrollBar *bar = view.verticalScrollBar();
+
+    view.setCapture(largeCapture(4, 1024));
+    QVERIFY(bar->maximum() > 0);
+    QCOMPARE(bar->value(), bar->maximum()); // a new view shows the newest bytes
+    const int oldMaximum = bar->maximum();
+    view.setCapture(largeCapture(6, 1024));
+    QVERIFY(bar->maximum() > oldMaximum);
+    QCOMPARE(bar->value(), bar->maximum());
+
+    bar->setValue(0);
+    view.setCapture(largeCapture(8, 1024));
+    QCOMPARE(bar->value(), 0);
+
+    bar->setValue(100);
+    const QString top = view.lineText(100);
+    view.setCapture(largeCapture(10, 1024));
+    QCOMPARE(bar->value(), 100);
+    QCOMPARE(view.lineText(bar->value()), top);
+
+    // Back at the bottom, it follows again.
+    bar->setValue(bar->maximum());
+    view.setCapture(largeCapture(12, 1024));
+    QCOMPARE(bar->value(), bar->maximum());
+}
+
+void tst_UiWidgets::hexViewKeepsPositionWhenOldDataDrops()
+{
+    HexView view;
+    view.resize(600, 400);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QScrollBar *bar = view.verticalScrollBar();
+
+    CaptureSnapshot capture = largeCapture(8, 1024);
+    view.setCapture(capture);
+    const int chunkLines = 1 + 1024 / 16;
+    bar->setValue(3 * chunkLines + 5); // a row in the fourth chunk
+    const QString top = view.lineText(bar->value());
+
+    // The ring dropped the first chunk and half the second; a new chunk came.
+    capture.chunks.removeFirst();
+    capture.chunks[0].bytes.remove(0, 512);
+    capture.chunks[0].streamOffset += 512;
+    capture.chunks.append(chunk(Direction::Received, 4 * 1024, QByteArray(1024, 'z')));
+    view.setCapture(capture);
+    QCOMPARE(view.lineText(bar->value()), top);
+    QCOMPARE(bar->value(), 3 * chunkLines + 5 - chunkLines - 512 / 16);
+
+    // A mode switch keeps the same bytes at the top: the row's client line in text.
+    view.setMode(HexView::Mode::Text);
+    const int textTop = bar->value();
+    QVERIFY(textTop > 0);
+    view.setMode(HexView::Mode::Hex);
+    QVERIFY(bar->value() <= 3 * chunkLines + 5 - chunkLines - 512 / 16);
+    QVERIFY(bar->value() > 3 * chunkLines + 5 - chunkLines - 512 / 16 - 256 / 16);
+}
+
+void tst_UiWidgets::hexViewEmpty()
+{
+    HexView view;
+    view.resize(400, 200);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QCOMPARE(view.lineCount(), 0);
+    QCOMPARE(view.toPlainText(), QString());
+    QCOMPARE(view.placeholderText(), QStringLiteral("No bytes captured yet"));
+
+    // The placeholder is written on the base colour; without it the view is blank.
+    const QColor base = view.palette().color(QPalette::Base);
+    const int viewportPixels = view.viewport()->width() * view.viewport()->height();
+    const QImage withPlaceholder =
+        view.viewport()->grab().toImage().convertToFormat(QImage::Format_RGB32);
+    QVERIFY(countPixels(withPlaceholder, base) < viewportPixels - 50);
+    view.setPlaceholderText(QString());
+    const QImage blank = view.viewport()->grab().toImage().convertToFormat(QImage::Format_RGB32);
+    QCOMPARE(countPixels(blank, base), viewportPixels);
+
+    view.setCapture(smallCapture());
+    QCOMPARE(view.lineCount(), 5);
+    view.clear();
+    QCOMPARE(view.lineCount(), 0);
+    QCOMPARE(view.lineText(0), QString());
+    QCOMPARE(view.verticalScrollBar()->maximum(), 0);
+    view.setCapture(CaptureSnapshot{});
+    QCOMPARE(view.lineCount(), 0);
+}
+
+void tst_UiWidgets::hexViewKeyboardAndCopy()
+{
+    HexView view;
+    view.resize(600, 400);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.setCapture(largeCapture(4, 1024));
+    QScrollBar *bar = view.verticalScrollBar();
+
+    QTest::keyClick(&view, Qt::Key_Home);
+    QCOMPARE(bar->value(), 0);
+    QTest::keyClick(&view, Qt::Key_PageDown);
+    QCOMPARE(bar->value(), bar->pageStep());
+    QTest::keyClick(&view, Qt::Key_PageUp);
+    QCOMPARE(bar->value(), 0);
+    QTest::keyClick(&view, Qt::Key_End);
+    QCOMPARE(bar->value(), bar->maximum());
+    QTest::keyClick(&view, Qt::Key_Home);
+
+    // Nothing selected: Ctrl+C copies everything.
+    QGuiApplication::clipboard()->clear();
+    QTest::keyClick(&view, Qt::Key_C, Qt::ControlModifier);
+    QCOMPARE(QGuiApplication::clipboard()->text(), view.toPlainText());
+
+    // Click a line, shift-click another: those lines are copied.
+    const int lineHeight = view.fontMetrics().lineSpacing();
+    QTest::mouseClick(view.viewport(), Qt::LeftButton, {}, QPoint(20, lineHeight + 2));
+    QCOMPARE(view.selectedText(), view.lineText(1));
+    QTest::mouseClick(view.viewport(), Qt::LeftButton, Qt::ShiftModifier,
+                      QPoint(20, 3 * lineHeight + 2));
+    const QString expected = view.lineText(1) + QLatin1Char('\n') + view.lineText(2) +
+                             QLatin1Char('\n') + view.lineText(3);
+    QCOMPARE(view.selectedText(), expected);
+    QTest::keyClick(&view, Qt::Key_C, Qt::ControlModifier);
+    QCOMPARE(QGuiApplication::clipboard()->text(), expected);
+
+    // Selected lines are painted in the highlight colour.
+    QVERIFY(countPixels(render(&view), view.palette().color(QPalette::Highlight)) > 1000);
+
+    QTest::keyClick(&view, Qt::Key_Escape);
+    QCOMPARE(view.selectedText(), QString());
+    QTest::keyClick(&view, Qt::Key_A, Qt::ControlModifier);
+    QCOMPARE(view.selectedText(), view.toPlainText());
+}
+
+void tst_UiWidgets::histogramRange_data()
+{
+    QTest::addColumn<QList<int>>("buckets");
+    QTest::addColumn<int>("first");
+    QTest::addColumn<int>("last");
+    QTest::newRow("empty") << QList<int>{} << -1 << -1;
+    QTest::newRow("one bucket, centred") << QList<int>{11} << 9 << 13;
+    QTest::newRow("narrow, widened") << QList<int>{4, 6} << 3 << 7;
+    QTest::newRow("empty messages only") << QList<int>{0} << 0 << 4;
+    QTest::newRow("largest bucket only")
+        << QList<int>{SizeHistogram::kBuckets - 1} << SizeHistogram::kBuckets - 5
+        << SizeHistogram::kBuckets - 1;
+    QTest::newRow("wide") << QList<int>{2, 9, 20} << 2 << 20;
+}
+
+void tst_UiWidgets::histogramRange()
+{
+    QFETCH(QList<int>, buckets);
+    QFETCH(int, first);
+    QFETCH(int, last);
+    SizeHistogram histogram;
+    for (int bucket : buckets)
+        histogram.counts[size_t(bucket)] = 7;
+    HistogramWidget widget;
+    widget.setHistogram(histogram, buckets.isEmpty() ? -1 : 1, 1, buckets.isEmpty() ? -1 : 1);
+    QCOMPARE(widget.visibleFirstBucket(), first);
+    QCOMPARE(widget.visibleLastBucket(), last);
+}
+
+void tst_UiWidgets::histogramSummaryAndToolTip()
+{
+    HistogramWidget widget;
+    SizeHistogram histogram;
+    histogram.counts[4] = 4812 - 310 - 1;
+    histogram.counts[11] = 310;
+    histogram.counts[17] = 1;
+    widget.setHistogram(histogram, 12, 1228.8, 64 * 1024);
+    QCOMPARE(
+        widget.summaryText(),
+        QStringLiteral("min 12 B \u00b7 mean 1.2 KiB \u00b7 max 64 KiB \u00b7 4,812 messages"));
+
+    histogram.counts[4] = 2480 - 310;
+    histogram.counts[17] = 0;
+    widget.setHistogram(histogram, 8, 12.5, 2047);
+    QCOMPARE(widget.summaryText(),
+             QStringLiteral("min 8 B \u00b7 mean 12.5 B \u00b7 max 2 KiB \u00b7 2,480 messages"));
+    QCOMPARE(widget.toolTipForBucket(11),
+             QStringLiteral("1,024\u20132,047 bytes: 310 messages (12.5%)"));
+    QCOMPARE(widget.toolTipForBucket(4), QStringLiteral("8\u201315 bytes: 2,170 messages (87.5%)"));
+    QCOMPARE(widget.toolTipForBucket(5), QStringLiteral("16\u201331 bytes: 0 messages (0.0%)"));
+    QCOMPARE(widget.toolTipForBucket(-1), QString());
+
+    histogram = SizeHistogram{};
+    histogram.counts[0] = 3;
+    histogram.counts[1] = 1;
+    histogram.counts[SizeHistogram::kBuckets - 1] = 4;
+    widget.setHistogram(histogram, 0, 1, qint64(1) << 31);
+    QCOMPARE(widget.toolTipForBucket(0), QStringLiteral("0 bytes: 3 messages (37.5%)"));
+    QCOMPARE(widget.toolTipForBucket(1), QStringLiteral("1 byte: 1 message (12.5%)"));
+    QCOMPARE(widget.toolTipForBucket(SizeHistogram::kBuckets - 1),
+             QStringLiteral("1,073,741,824 bytes or more: 4 messages (50.0%)"));
+
+    // The tooltip event finds the bar under the mouse.
+    widget.resize(360, 160);
+    widget.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&widget));
+    histogram = SizeHistogram{};
+    histogram.counts[11] = 310;
+    widget.setHistogram(histogram, 1024, 1500, 2047);
+    const QPoint middle(widget.width() / 2, widget.height() / 2);
+    QCOMPARE(widget.bucketAt(middle), 11); // range 9..13: the middle bar
+    QCOMPARE(widget.bucketAt(QPoint(1, 1)), -1);
+    if (QGuiApplication::platformName() == QLatin1String("offscreen"))
+        QTest::ignoreMessage(QtWarningMsg, "This plugin does not support raise()");
+    QHelpEvent help(QEvent::ToolTip, middle, widget.mapToGlobal(middle));
+    QVERIFY(QApplication::sendEvent(&widget, &help));
+    QTRY_COMPARE(QToolTip::text(), QStringLiteral("1,024\u20132,047 bytes: 310 messages (100.0%)"));
+    QToolTip::hideText();
+}
+
+void tst_UiWidgets::histogramEmpty()
+{
+    HistogramWidget widget;
+    widget.resize(360, 160);
+    QCOMPARE(widget.summaryText(), QStringLiteral("No messages yet"));
+    QCOMPARE(widget.visibleFirstBucket(), -1);
+    QCOMPARE(widget.bucketAt(QPoint(180, 80)), -1);
+    QVERIFY(distinctColors(render(&widget)) > 1); // the empty state is written
+
+    SizeHistogram histogram;
+    histogram.counts[3] = 1;
+    widget.setHistogram(histogram, 5, 5, 5);
+    QCOMPARE(widget.summaryText(),
+             QStringLiteral("min 5 B \u00b7 mean 5 B \u00b7 max 5 B \u00b7 1 message"));
+    widget.clear();
+    QCOMPARE(widget.summaryText(), QStringLiteral("No messages yet"));
+    QCOMPARE(widget.visibleLastBucket(), -1);
+}
+
+void tst_UiWidgets::histogramRenders()
+{
+    HistogramWidget widget;
+    widget.setTitle(QStringLiteral("Message sizes"));
+    widget.resize(widget.sizeHint());
+    QVERIFY(widget.minimumSizeHint().width() <= widget.sizeHint().width());
+    QVERIFY(widget.minimumSizeHint().height() <= widget.sizeHint().height());
+    SizeHistogram histogram;
+    histogram.counts[5] = 40;
+    histogram.counts[7] = 300;
+    histogram.counts[8] = 120;
+    widget.setHistogram(histogram, 20, 140, 250);
+    for (const QPalette &palette : {QApplication::palette(), darkPalette()}) {
+        widget.setPalette(palette);
+        const QImage image = render(&widget);
+        QVERIFY(distinctColors(image) > 2);
+        // The bars, in the highlight colour: the tallest fills a good part of the height.
+        QVERIFY(countPixels(image, palette.color(QPalette::Highlight)) > 1500);
+    }
+}
+
+void tst_UiWidgets::chartRingBounded()
+{
+    ThroughputChart chart;
+    // 100,000 samples 10 ms apart: 1,000 s at 100 per second.
+    for (int i = 0; i < 100000; ++i)
+        chart.addSample(1'000'000 + qint64(i) * 10, i, 2 * i, i % 50);
+    QVERIFY(chart.sampleCount() <= ThroughputChart::kMaxSamples);
+    QVERIFY(chart.sampleCount() > 100); // merged, not thrown away
+    QVERIFY2(chart.spanMs() >= chart.windowMs() && chart.spanMs() <= chart.windowMs() + 100,
+             qPrintable(QString::number(chart.spanMs())));
+    // The newest sample wins: the legend shows it.
+    QCOMPARE(chart.legendText(),
+             QStringLiteral("in 97.7 KiB/s \u00b7 out 195 KiB/s \u00b7 49 clients"));
+
+    chart.setWindowMs(10000);
+    QVERIFY(chart.spanMs() >= 10000 && chart.spanMs() <= 10100);
+
+    // A clock that goes back starts over.
+    chart.addSample(0, 1, 1, 1);
+    QCOMPARE(chart.sampleCount(), 1);
+}
+
+void tst_UiWidgets::chartKeepsEverySampleAt20Hz()
+{
+    ThroughputChart chart;
+    for (int i = 0; i < 2000; ++i)
+        chart.addSample(qint64(i) * 50, 1000, 1000, 1);
+    // 60 s of samples 50 ms apart, and the one at the window's left edge.
+    QCOMPARE(chart.sampleCount(), 60000 / 50 + 1);
+    QCOMPARE(chart.spanMs(), 60000);
+}
+
+void tst_UiWidgets::chartNiceAxis_data()
+{
+    QTest::addColumn<double>("highest");
+    QTest::addColumn<double>("top");
+    QTest::newRow("idle") << 0.0 << 1024.0;
+    QTest::newRow("1 B/s") << 1.0 << 1.0;
+    QTest::newRow("7 B/s") << 7.0 << 8.0;
+    QTest::newRow("999 B/s") << 999.0 << 1000.0;
+    QTest::newRow("1000 B/s") << 1000.0 << 1024.0;
+    QTest::newRow("12.3 MiB/s") << 12.3 * 1024 * 1024 << 15.0 * 1024 * 1024;
+    QTest::newRow("123,456 B/s") << 123456.0 << 150.0 * 1024;
+    QTest::newRow("5 GB/s") << 5e9 << 6.0 * 1024 * 1024 * 1024;
+    QTest::newRow("0.4 B/s") << 0.4 << 1.0;
+}
+
+void tst_UiWidgets::chartNiceAxis()
+{
+    QFETCH(double, highest);
+    QFETCH(double, top);
+    ThroughputChart chart;
+    chart.addSample(1000, highest / 2, highest / 3, 3);
+    chart.addSample(2000, highest / 4, highest, 7);
+    chart.addSample(3000, 0, highest / 5, 2);
+    QCOMPARE(chart.maxBytesPerSecondShown(), top);
+    QVERIFY(chart.maxBytesPerSecondShown() >= highest);
+    if (highest >= 1)
+        QVERIFY(chart.maxBytesPerSecondShown() < 2.5 * highest);
+    QVERIFY(chart.maxClientsShown() >= 7);
+    QVERIFY(chart.maxClientsShown() < 2.5 * 7);
+}
+
+void tst_UiWidgets::chartClearAndEmpty()
+{
+    ThroughputChart chart;
+    chart.resize(chart.sizeHint());
+    QCOMPARE(chart.sampleCount(), 0);
+    QCOMPARE(chart.windowMs(), ThroughputChart::kDefaultWindowMs);
+    QCOMPARE(chart.legendText(), QStringLiteral("in 0 B/s \u00b7 out 0 B/s \u00b7 0 clients"));
+    const int emptyColors = distinctColors(render(&chart));
+    QVERIFY(emptyColors > 1); // "No traffic yet"
+
+    chart.addSample(1000, 12.3 * 1024 * 1024, 12.3 * 1024 * 1024, 104);
+    chart.addSample(1050, 12.3 * 1024 * 1024, 12.3 * 1024 * 1024, 104);
+    QCOMPARE(chart.sampleCount(), 2);
+    QCOMPARE(chart.legendText(),
+             QStringLiteral("in 12.3 MiB/s \u00b7 out 12.3 MiB/s \u00b7 104 clients"));
+    QVERIFY(distinctColors(render(&chart)) > emptyColors);
+    chart.clear();
+    QCOMPARE(chart.sampleCount(), 0);
+    QCOMPARE(chart.spanMs(), 0);
+    QCOMPARE(chart.maxBytesPerSecondShown(), 1024.0);
+}
+
+void tst_UiWidgets::chartRenders()
+{
+    ThroughputChart chart;
+    chart.resize(chart.sizeHint());
+    for (int i = 0; i <= 1200; ++i) {
+        const double wave = 1 + std::sin(i / 60.0);
+        chart.addSample(qint64(i) * 50, wave * 3e6, wave * 3e6 * 0.98, 20 + (i / 100) % 5);
+    }
+    for (const QPalette &palette : {QApplication::palette(), darkPalette()}) {
+        chart.setPalette(palette);
+        const QImage image = render(&chart);
+        QVERIFY(distinctColors(image) > 20); // lines, area, grid and antialiased text
+        // The plot is on the base colour, the widget on the window colour.
+        QVERIFY(countPixels(image, palette.color(QPalette::Base)) > 1000);
+    }
+}
+
+void tst_UiWidgets::screenshots()
+{
+    if (qEnvironmentVariableIsEmpty("ECHOSCOPE_SCREENSHOT_DIR"))
+        QSKIP("set ECHOSCOPE_SCREENSHOT_DIR to write PNGs of the widgets");
+    HexView hexView;
+    hexView.resize(640, 360);
+    hexView.setCapture(smallCapture());
+    HexView textView;
+    textView.resize(640, 360);
+    textView.setMode(HexView::Mode::Text);
+    CaptureSnapshot text = smallCapture();
+    text.chunks.append(
+        chunk(Direction::Received, 1044,
+              "GET / HTTP/1.1\r\nHost: example\r\n\r\n\x01\x02 caf\xc3\xa9 \xe2\x80\x8b" +
+                  QByteArray(150, 'w'),
+              sampleTimeMs() + 20));
+    textView.setCapture(text);
+    HexView largeView;
+    largeView.resize(640, 360);
+    largeView.setCapture(largeCapture(256, 4096));
+    largeView.verticalScrollBar()->setValue(257 - 8);
+    largeView.selectAll();
+    QTest::keyClick(&largeView, Qt::Key_Escape);
+    QTest::mouseClick(largeView.viewport(), Qt::LeftButton, {}, QPoint(20, 30));
+    HexView emptyView;
+    emptyView.resize(400, 160);
+    HistogramWidget histogram;
+    histogram.setTitle(QStringLiteral("Message sizes"));
+    histogram.resize(histogram.sizeHint());
+    SizeHistogram counts;
+    counts.counts[1] = 3;
+    counts.counts[5] = 40;
+    counts.counts[7] = 4300;
+    counts.counts[8] = 120;
+    counts.counts[11] = 310;
+    histogram.setHistogram(counts, 1, 210.4, 1500);
+    HistogramWidget wideHistogram;
+    wideHistogram.resize(300, 140);
+    SizeHistogram wide;
+    for (int bucket = 0; bucket < SizeHistogram::kBuckets; ++bucket)
+        wide.counts[size_t(bucket)] = (bucket * 7919) % 1000;
+    wideHistogram.setHistogram(wide, 0, 123456789, qint64(1) << 33);
+    HistogramWidget emptyHistogram;
+    emptyHistogram.setTitle(QStringLiteral("Message sizes"));
+    emptyHistogram.resize(emptyHistogram.sizeHint());
+    ThroughputChart chart;
+    chart.resize(chart.sizeHint());
+    for (int i = 0; i <= 1200; ++i) {
+        const double wave = 1 + std::sin(i / 60.0);
+        chart.addSample(qint64(i) * 50, wave * 6e6, wave * 6e6, 80 + (i / 100) % 30);
+    }
+    ThroughputChart emptyChart;
+    emptyChart.resize(emptyChart.sizeHint());
+
+    const QList<QPair<QWidget *, QString>> widgets = {
+        {&hexView, QStringLiteral("hexview")},
+        {&textView, QStringLiteral("textview")},
+        {&largeView, QStringLiteral("largeview")},
+        {&emptyView, QStringLiteral("emptyview")},
+        {&histogram, QStringLiteral("histogram")},
+        {&emptyHistogram, QStringLiteral("emptyhistogram")},
+        {&wideHistogram, QStringLiteral("widehistogram")},
+        {&chart, QStringLiteral("chart")},
+        {&emptyChart, QStringLiteral("emptychart")},
+    };
+    for (const auto &[widget, name] : widgets) {
+        widget->setPalette(QApplication::palette());
+        saveScreenshot(widget, QStringLiteral("views-%1-light").arg(name));
+        widget->setPalette(darkPalette());
+        saveScreenshot(widget, QStringLiteral("views-%1-dark").arg(name));
+    }
+}
+
+QTEST_MAIN(tst_UiWidgets)
+#include "tst_uiwidgets.moc"

@@ -1,0 +1,243 @@
+#include "clientinspector.h"
+
+#include "clientstats.h"
+#include "hexview.h"
+#include "trafficevent.h"
+#include "trafficmonitor.h"
+#include "units.h"
+
+#include <QApplication>
+#include <QButtonGroup>
+#include <QClipboard>
+#include <QDateTime>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QVBoxLayout>
+
+namespace Echoscope {
+
+namespace {
+enum Detail { Peer, Connected, State, BytesInOut, MessagesInOut, Sizes, Unsent, Rate, DetailCount };
+
+QString stateText(const ClientView &view)
+{
+    if (!view.connected)
+        return QObject::tr("disconnected: %1").arg(view.disconnect.describe());
+    switch (view.counters.state) {
+    case ClientState::Connected:
+        return QObject::tr("connected");
+    case ClientState::Paused:
+        return QObject::tr("paused: its echo is not being read (backpressure)");
+    case ClientState::Draining:
+        return QObject::tr("half-closed by the client; finishing the echo");
+    case ClientState::Closed:
+        return QObject::tr("closed");
+    }
+    return QString();
+}
+} // namespace
+
+ClientInspector::ClientInspector(QWidget *parent) : QWidget(parent)
+{
+    m_title = new QLabel(this);
+    QFont titleFont = m_title->font();
+    titleFont.setBold(true);
+    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.15);
+    m_title->setFont(titleFont);
+    m_title->setTextFormat(Qt::PlainText);
+
+    m_disconnect = new QPushButton(tr("&Disconnect"), this);
+    m_disconnect->setToolTip(tr("Close this client's connection (reason: kicked)"));
+    connect(m_disconnect, &QPushButton::clicked, this, [this] {
+        if (m_clientId != 0)
+            emit disconnectRequested(m_clientId);
+    });
+
+    auto *header = new QHBoxLayout;
+    header->addWidget(m_title, 1);
+    header->addWidget(m_disconnect);
+
+    const QString names[DetailCount] = {
+        tr("Peer"),           tr("Connected"),         tr("State"),
+        tr("Bytes in / out"), tr("Messages in / out"), tr("Message sizes"),
+        tr("Unsent echo"),    tr("Rate in / out")};
+    auto *form = new QFormLayout;
+    form->setContentsMargins(0, 0, 0, 0);
+    form->setVerticalSpacing(2);
+    for (const QString &name : names) {
+        auto *value = new QLabel(this);
+        value->setTextFormat(Qt::PlainText);
+        value->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        value->setWordWrap(true);
+        form->addRow(name + QLatin1Char(':'), value);
+        m_detailValues.append(value);
+    }
+
+    m_hexView = new HexView(this);
+    m_hexView->setPlaceholderText(tr("No bytes captured yet"));
+
+    auto *hex = new QPushButton(tr("He&x"), this);
+    auto *text = new QPushButton(tr("&Text"), this);
+    hex->setToolTip(tr("Hex dump in the Wireshark layout: offset, 16 bytes, ASCII"));
+    text->setToolTip(tr("The bytes as UTF-8 text, control bytes escaped"));
+    m_mode = new QButtonGroup(this);
+    for (QPushButton *button : {hex, text}) {
+        button->setCheckable(true);
+        button->setFlat(false);
+    }
+    m_mode->addButton(hex, int(HexView::Mode::Hex));
+    m_mode->addButton(text, int(HexView::Mode::Text));
+    hex->setChecked(true);
+    connect(m_mode, &QButtonGroup::idClicked, this,
+            [this](int id) { m_hexView->setMode(HexView::Mode(id)); });
+    // The view's own context menu switches modes too; the buttons follow it.
+    connect(m_hexView, &HexView::modeChanged, this,
+            [this](HexView::Mode mode) { m_mode->button(int(mode))->setChecked(true); });
+    m_copy = new QPushButton(tr("&Copy"), this);
+    m_copy->setToolTip(tr("Copy the whole capture as shown"));
+    connect(m_copy, &QPushButton::clicked, this,
+            [this] { QApplication::clipboard()->setText(m_hexView->toPlainText()); });
+
+    m_captureInfo = new QLabel(this);
+    m_captureInfo->setTextFormat(Qt::PlainText);
+    m_captureInfo->setForegroundRole(QPalette::PlaceholderText);
+
+    auto *captureBar = new QHBoxLayout;
+    captureBar->addWidget(hex);
+    captureBar->addWidget(text);
+    captureBar->addWidget(m_copy);
+    captureBar->addSpacing(8);
+    captureBar->addWidget(m_captureInfo, 1);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 6, 6, 6);
+    layout->addLayout(header);
+    layout->addLayout(form);
+    layout->addLayout(captureBar);
+    layout->addWidget(m_hexView, 1);
+    showNone();
+}
+
+ClientInspector::~ClientInspector()
+{
+    setClient(0, nullptr); // give the watched client its small ring back
+}
+
+void ClientInspector::setCaptureBytes(qint64 perClientBytes, qint64 inspectedBytes)
+{
+    m_perClientCaptureBytes = perClientBytes;
+    m_inspectedCaptureBytes = inspectedBytes;
+    if (m_stats && m_connected)
+        m_stats->capture()->setCapacity(qMax(perClientBytes, inspectedBytes));
+}
+
+void ClientInspector::setClient(quint64 clientId, std::shared_ptr<const ClientStats> stats)
+{
+    if (clientId == m_clientId && stats == m_stats)
+        return;
+    if (m_stats && m_connected)
+        m_stats->capture()->setCapacity(m_perClientCaptureBytes);
+    m_clientId = stats ? clientId : 0;
+    m_stats = std::move(stats);
+    m_captureGeneration = 0;
+    m_hexView->clear();
+    if (!m_stats) {
+        showNone();
+        return;
+    }
+    m_connected = m_stats->state() != ClientState::Closed;
+    // A closed client's ring is what it is: growing it would capture nothing more.
+    if (m_connected)
+        m_stats->capture()->setCapacity(qMax(m_perClientCaptureBytes, m_inspectedCaptureBytes));
+    m_title->setText(tr("Client %1 — %2")
+                         .arg(m_clientId)
+                         .arg(TrafficEvent::endpoint(m_stats->peerAddress(), m_stats->peerPort())));
+    m_disconnect->setEnabled(m_connected);
+    refreshCapture(true);
+}
+
+void ClientInspector::showNone()
+{
+    m_connected = false;
+    m_title->setText(tr("No client selected"));
+    for (QLabel *value : std::as_const(m_detailValues))
+        value->setText(QStringLiteral("—"));
+    m_captureInfo->setText(tr("Select a client in the table to see its traffic"));
+    m_disconnect->setEnabled(false);
+    m_copy->setEnabled(false);
+}
+
+void ClientInspector::updateClient(const ClientView *view)
+{
+    if (!m_stats)
+        return;
+    if (view) {
+        const ClientSnapshot &c = view->counters;
+        const qint64 endMs = view->connected ? QDateTime::currentMSecsSinceEpoch()
+                                             : c.connectedAtMs + view->disconnect.durationMs;
+        m_detailValues[Peer]->setText(TrafficEvent::endpoint(c.peerAddress, c.peerPort));
+        m_detailValues[Connected]->setText(
+            tr("%1, for %2")
+                .arg(Units::timeOfDay(c.connectedAtMs), Units::duration(endMs - c.connectedAtMs)));
+        m_detailValues[State]->setText(stateText(*view));
+        m_detailValues[BytesInOut]->setText(
+            tr("%1 / %2 (%3 / %4 bytes)")
+                .arg(Units::bytes(c.bytesIn), Units::bytes(c.bytesOut), Units::count(c.bytesIn),
+                     Units::count(c.bytesOut)));
+        m_detailValues[MessagesInOut]->setText(
+            QStringLiteral("%1 / %2").arg(Units::count(c.messagesIn), Units::count(c.messagesOut)));
+        m_detailValues[Sizes]->setText(c.messagesIn == 0
+                                           ? tr("no messages yet")
+                                           : tr("last %1 · min %2 · mean %3 · max %4")
+                                                 .arg(Units::bytes(c.lastMessageBytes),
+                                                      Units::bytes(c.minMessageBytes),
+                                                      Units::bytes(c.messageBytesIn / c.messagesIn),
+                                                      Units::bytes(c.maxMessageBytes)));
+        m_detailValues[Unsent]->setText(
+            tr("%1 now, %2 at most")
+                .arg(Units::bytes(c.unsentBytes), Units::bytes(c.peakUnsentBytes)));
+        m_detailValues[Rate]->setText(
+            QStringLiteral("%1 / %2").arg(Units::bytesPerSecond(view->bytesInPerSecond),
+                                          Units::bytesPerSecond(view->bytesOutPerSecond)));
+        if (m_connected && !view->connected) {
+            m_connected = false;
+            m_disconnect->setEnabled(false);
+        }
+    }
+    refreshCapture(false);
+}
+
+void ClientInspector::refreshCapture(bool force)
+{
+    const CaptureBuffer *capture = m_stats->capture();
+    if (!force && capture->generation() == m_captureGeneration)
+        return;
+    const CaptureSnapshot snapshot = capture->snapshot();
+    m_captureGeneration = snapshot.generation;
+    m_hexView->setCapture(snapshot);
+    m_copy->setEnabled(snapshot.heldBytes > 0);
+    QString info = tr("Capture: %1 held of a %2 ring")
+                       .arg(Units::bytes(snapshot.heldBytes), Units::bytes(snapshot.capacityBytes));
+    if (snapshot.droppedBytes > 0)
+        info += tr(", %1 older bytes dropped").arg(Units::bytes(snapshot.droppedBytes));
+    if (snapshot.capacityBytes == 0)
+        info = tr("Capture is off (Preferences: capture per client)");
+    m_captureInfo->setText(info);
+}
+
+QString ClientInspector::detailsText() const
+{
+    QStringList lines{m_title->text()};
+    for (QLabel *value : m_detailValues)
+        lines.append(value->text());
+    return lines.join(QLatin1Char('\n'));
+}
+
+QString ClientInspector::captureText() const
+{
+    return m_captureInfo->text();
+}
+
+} // namespace Echoscope

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <QWidget>
+
+#include <memory>
+
+QT_BEGIN_NAMESPACE
+class QButtonGroup;
+class QLabel;
+class QPushButton;
+QT_END_NAMESPACE
+
+namespace Echoscope {
+
+class ClientStats;
+class HexView;
+struct ClientView;
+
+// One client up close: who it is, what it moved, and its live traffic as a hex dump
+// (or escaped text), received and echoed bytes in two colours with timestamps.
+//
+// While a client is inspected its capture ring is grown to inspectedCaptureBytes, so
+// the view keeps more history than the small ring every client has; it goes back to
+// the small ring when another client is chosen.
+class ClientInspector : public QWidget
+{
+    Q_OBJECT
+
+public:
+    static constexpr qint64 kDefaultInspectedCaptureBytes = 1024 * 1024;
+
+    explicit ClientInspector(QWidget *parent = nullptr);
+    ~ClientInspector() override;
+
+    // The client to show (0 and nullptr: none). stats outlive the connection, so a
+    // disconnected client stays inspectable.
+    void setClient(quint64 clientId, std::shared_ptr<const ClientStats> stats);
+    quint64 clientId() const { return m_clientId; }
+    // Called on every snapshot with the client's row (nullptr once it left the
+    // snapshot); refreshes the details and, when new bytes were captured, the dump.
+    void updateClient(const ClientView *view);
+
+    void setCaptureBytes(qint64 perClientBytes, qint64 inspectedBytes);
+
+    HexView *hexView() const { return m_hexView; }
+    QPushButton *disconnectButton() const { return m_disconnect; }
+    // The details as shown, "Peer: 127.0.0.1:4000\n..." (for tests).
+    QString detailsText() const;
+    QString captureText() const;
+
+signals:
+    void disconnectRequested(quint64 clientId);
+
+private:
+    void showNone();
+    void refreshCapture(bool force);
+
+    quint64 m_clientId = 0;
+    std::shared_ptr<const ClientStats> m_stats;
+    quint64 m_captureGeneration = 0;
+    qint64 m_perClientCaptureBytes = 0;
+    qint64 m_inspectedCaptureBytes = kDefaultInspectedCaptureBytes;
+    bool m_connected = false;
+
+    QLabel *m_title;
+    QList<QLabel *> m_detailValues;
+    QLabel *m_captureInfo;
+    QButtonGroup *m_mode;
+    QPushButton *m_copy;
+    QPushButton *m_disconnect;
+    HexView *m_hexView;
+};
+
+} // namespace Echoscope

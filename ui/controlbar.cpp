@@ -1,0 +1,309 @@
+#include "controlbar.h"
+
+#include <QComboBox>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QHostAddress>
+#include <QLabel>
+#include <QLineEdit>
+#include <QNetworkInterface>
+#include <QSpinBox>
+#include <QStackedWidget>
+#include <QStyle>
+#include <QThread>
+#include <QToolButton>
+
+namespace Echoscope {
+
+namespace {
+
+constexpr int kFramingParameterNone = 0;
+constexpr int kFramingParameterDelimiter = 1;
+constexpr int kFramingParameterLength = 2;
+constexpr int kFramingParameterFixed = 3;
+
+QLabel *caption(const QString &text, QWidget *buddy)
+{
+    auto *label = new QLabel(text);
+    label->setBuddy(buddy);
+    return label;
+}
+
+} // namespace
+
+ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
+{
+    m_startStop = new QToolButton(this);
+    m_startStop->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_startStop->setMinimumWidth(96);
+    m_startStop->setAutoRaise(false);
+    connect(m_startStop, &QToolButton::clicked, this, &ControlBar::toggle);
+
+    m_bindAddress = new QComboBox(this);
+    m_bindAddress->setEditable(true);
+    m_bindAddress->setInsertPolicy(QComboBox::NoInsert);
+    m_bindAddress->setMinimumContentsLength(18);
+    m_bindAddress->setToolTip(tr("The address to listen on. Loopback (127.0.0.1, ::1) is reachable "
+                                 "from this machine only; \"any\" and interface addresses let "
+                                 "other machines connect. Any IPv4 or IPv6 literal may be typed."));
+    fillBindAddresses();
+
+    m_port = new QSpinBox(this);
+    m_port->setRange(0, 65535);
+    m_port->setSpecialValueText(tr("any free"));
+    m_port->setToolTip(tr("TCP port to listen on (0: let the system pick a free port)"));
+    m_port->setAccelerated(true);
+
+    m_framing = new QComboBox(this);
+    m_framing->addItem(tr("stream (raw echo)"), int(FramingMode::Stream));
+    m_framing->addItem(tr("until half-close"), int(FramingMode::Eof));
+    m_framing->addItem(tr("line / delimiter"), int(FramingMode::Line));
+    m_framing->addItem(tr("length header"), int(FramingMode::Length));
+    m_framing->addItem(tr("fixed size"), int(FramingMode::Fixed));
+    m_framing->setToolTip(
+        tr("Where one message ends: stream echoes bytes as they arrive (RFC 862); "
+           "half-close echoes one message per connection when the client shuts down its "
+           "sending side; line ends each message with a delimiter; length reads a big-endian "
+           "header; fixed takes blocks of one size"));
+
+    m_framingParameter = new QStackedWidget(this);
+    m_framingParameter->addWidget(new QWidget);
+    m_delimiter = new QLineEdit(this);
+    m_delimiter->setToolTip(tr("Message delimiter, with C escapes: \\n \\r \\t \\0 \\\\ \\xHH"));
+    m_delimiter->setPlaceholderText(QStringLiteral("\\n"));
+    m_framingParameter->addWidget(m_delimiter);
+    m_lengthBytes = new QComboBox(this);
+    m_lengthBytes->addItem(tr("2-byte header"), 2);
+    m_lengthBytes->addItem(tr("4-byte header"), 4);
+    m_lengthBytes->setToolTip(tr("Size of the big-endian length header before each payload"));
+    m_framingParameter->addWidget(m_lengthBytes);
+    m_fixedBytes = new QSpinBox(this);
+    m_fixedBytes->setRange(1, 64 * 1024 * 1024);
+    m_fixedBytes->setSuffix(tr(" B"));
+    m_fixedBytes->setToolTip(tr("Bytes per message"));
+    m_framingParameter->addWidget(m_fixedBytes);
+    m_framingParameter->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
+
+    m_maxMessageKiB = new QSpinBox(this);
+    m_maxMessageKiB->setRange(1, 1024 * 1024);
+    m_maxMessageKiB->setSuffix(tr(" KiB"));
+    m_maxMessageKiB->setAccelerated(true);
+    m_maxMessageKiB->setToolTip(tr("Largest message accepted in the framed modes; a client "
+                                   "sending a larger one is disconnected with the reason"));
+    m_maxClients = new QSpinBox(this);
+    m_maxClients->setRange(1, 1000000);
+    m_maxClients->setAccelerated(true);
+    m_maxClients->setToolTip(tr("Connections beyond this are refused at once, with a log entry"));
+    m_idleTimeoutSeconds = new QSpinBox(this);
+    m_idleTimeoutSeconds->setRange(0, 24 * 3600);
+    m_idleTimeoutSeconds->setSpecialValueText(tr("off"));
+    m_idleTimeoutSeconds->setSuffix(tr(" s"));
+    m_idleTimeoutSeconds->setToolTip(tr("Disconnect a client after this long without traffic"));
+    m_threads = new QSpinBox(this);
+    m_threads->setRange(0, 256);
+    m_threads->setSpecialValueText(tr("auto (%1)").arg(qMax(1, QThread::idealThreadCount())));
+    m_threads->setToolTip(tr("Worker threads: auto is one per core; 1 runs everything in the "
+                             "main thread"));
+
+    m_validation = new QLabel(this);
+    m_validation->setWordWrap(true);
+    m_validation->setTextFormat(Qt::PlainText);
+    m_validation->setVisible(false);
+    QPalette warning = m_validation->palette();
+    warning.setColor(QPalette::WindowText, QColor(0xd0, 0x30, 0x30));
+    m_validation->setPalette(warning);
+
+    auto *grid = new QGridLayout(this);
+    grid->setContentsMargins(6, 6, 6, 2);
+    grid->setHorizontalSpacing(6);
+    grid->setVerticalSpacing(4);
+    grid->addWidget(m_startStop, 0, 0, 2, 1);
+    int column = 1;
+    const auto addPair = [&](int row, const QString &text, QWidget *field, int span = 1) {
+        grid->addWidget(caption(text, field), row, column, Qt::AlignRight);
+        grid->addWidget(field, row, column + 1, 1, span);
+        column += 1 + span;
+    };
+    addPair(0, tr("&Address"), m_bindAddress);
+    addPair(0, tr("&Port"), m_port);
+    addPair(0, tr("&Framing"), m_framing);
+    grid->addWidget(m_framingParameter, 0, column++);
+    column = 1;
+    addPair(1, tr("Max &message"), m_maxMessageKiB);
+    addPair(1, tr("Max &clients"), m_maxClients);
+    addPair(1, tr("&Idle timeout"), m_idleTimeoutSeconds);
+    addPair(1, tr("&Threads"), m_threads);
+    grid->setColumnStretch(column, 1);
+    grid->addWidget(m_validation, 2, 1, 1, column);
+
+    m_fields = {m_bindAddress, m_port,          m_framing,    m_delimiter,          m_lengthBytes,
+                m_fixedBytes,  m_maxMessageKiB, m_maxClients, m_idleTimeoutSeconds, m_threads};
+
+    const auto changed = [this] {
+        updateValidation();
+        emit settingsChanged();
+    };
+    connect(m_bindAddress, &QComboBox::currentTextChanged, this, changed);
+    connect(m_framing, &QComboBox::currentIndexChanged, this, [this, changed] {
+        updateFramingParameter();
+        changed();
+    });
+    connect(m_delimiter, &QLineEdit::textChanged, this, changed);
+    connect(m_lengthBytes, &QComboBox::currentIndexChanged, this, changed);
+    for (QSpinBox *spin :
+         {m_port, m_fixedBytes, m_maxMessageKiB, m_maxClients, m_idleTimeoutSeconds, m_threads})
+        connect(spin, &QSpinBox::valueChanged, this, changed);
+
+    setConfig(ServerConfig());
+    setListening(false);
+}
+
+void ControlBar::fillBindAddresses()
+{
+    m_bindAddress->addItem(QStringLiteral("127.0.0.1"));
+    m_bindAddress->setItemData(0, tr("Localhost, IPv4: this machine only"), Qt::ToolTipRole);
+    m_bindAddress->addItem(QStringLiteral("::1"));
+    m_bindAddress->setItemData(1, tr("Localhost, IPv6: this machine only"), Qt::ToolTipRole);
+    m_bindAddress->addItem(QStringLiteral("any"));
+    m_bindAddress->setItemData(2, tr("Every interface, IPv4 and IPv6: other machines can connect"),
+                               Qt::ToolTipRole);
+    for (const QNetworkInterface &interface : QNetworkInterface::allInterfaces()) {
+        if (!(interface.flags() & QNetworkInterface::IsUp) ||
+            (interface.flags() & QNetworkInterface::IsLoopBack))
+            continue;
+        for (const QNetworkAddressEntry &entry : interface.addressEntries()) {
+            QHostAddress address = entry.ip();
+            if (address.isLinkLocal())
+                continue; // would need a scope id to bind
+            address.setScopeId(QString());
+            const int index = m_bindAddress->count();
+            m_bindAddress->addItem(address.toString());
+            m_bindAddress->setItemData(
+                index,
+                tr("Interface %1: other machines can connect").arg(interface.humanReadableName()),
+                Qt::ToolTipRole);
+        }
+    }
+}
+
+ServerConfig ControlBar::config() const
+{
+    ServerConfig config = m_base;
+    config.bindAddress = m_bindAddress->currentText().trimmed();
+    config.port = quint16(m_port->value());
+    config.framing.mode = FramingMode(m_framing->currentData().toInt());
+    QByteArray delimiter;
+    QString ignored;
+    if (FramingConfig::parseDelimiter(m_delimiter->text(), &delimiter, &ignored))
+        config.framing.delimiter = delimiter;
+    config.framing.lengthBytes = m_lengthBytes->currentData().toInt();
+    config.framing.fixedBytes = m_fixedBytes->value();
+    // A limit that is not whole KiB (from the command line) is kept exact until edited.
+    if (m_maxMessageKiB->value() != (m_base.maxMessageBytes + 1023) / 1024)
+        config.maxMessageBytes = qint64(m_maxMessageKiB->value()) * 1024;
+    config.maxClients = m_maxClients->value();
+    config.idleTimeoutMs = m_idleTimeoutSeconds->value() * 1000;
+    config.threads = m_threads->value();
+    return config;
+}
+
+void ControlBar::setConfig(const ServerConfig &config)
+{
+    m_base = config;
+    const QSignalBlocker blockAddress(m_bindAddress);
+    m_bindAddress->setCurrentText(config.bindAddress);
+    m_port->setValue(config.port);
+    m_framing->setCurrentIndex(qMax(0, m_framing->findData(int(config.framing.mode))));
+    m_delimiter->setText(FramingConfig::delimiterToString(config.framing.delimiter));
+    m_lengthBytes->setCurrentIndex(qMax(0, m_lengthBytes->findData(config.framing.lengthBytes)));
+    const qint64 fixedBytes = config.framing.fixedBytes > 0 ? config.framing.fixedBytes : 64;
+    m_fixedBytes->setValue(int(qMin<qint64>(fixedBytes, m_fixedBytes->maximum())));
+    m_maxMessageKiB->setValue(
+        int(qMin<qint64>((config.maxMessageBytes + 1023) / 1024, m_maxMessageKiB->maximum())));
+    m_maxClients->setValue(config.maxClients);
+    m_idleTimeoutSeconds->setValue((config.idleTimeoutMs + 999) / 1000);
+    m_threads->setValue(config.threads);
+    updateFramingParameter();
+    updateValidation();
+}
+
+QString ControlBar::validationError() const
+{
+    QHostAddress address;
+    QString error;
+    if (!ServerConfig::resolveBindAddress(m_bindAddress->currentText().trimmed(), &address, &error))
+        return tr("Address: %1").arg(error);
+    const FramingMode mode = FramingMode(m_framing->currentData().toInt());
+    if (mode == FramingMode::Line) {
+        QByteArray delimiter;
+        if (!FramingConfig::parseDelimiter(m_delimiter->text(), &delimiter, &error))
+            return tr("Delimiter: %1").arg(error);
+    }
+    const QString configError = config().validate();
+    return configError.isEmpty() ? QString() : configError;
+}
+
+bool ControlBar::bindsBeyondLoopback() const
+{
+    QHostAddress address;
+    QString error;
+    if (!ServerConfig::resolveBindAddress(m_bindAddress->currentText().trimmed(), &address, &error))
+        return false;
+    return !ServerConfig::isLoopback(address);
+}
+
+void ControlBar::setListening(bool listening)
+{
+    m_listening = listening;
+    m_startStop->setText(listening ? tr("Stop") : tr("Start"));
+    m_startStop->setIcon(
+        style()->standardIcon(listening ? QStyle::SP_MediaStop : QStyle::SP_MediaPlay));
+    m_startStop->setToolTip(listening ? tr("Stop listening and close every client (F5)")
+                                      : tr("Start listening with these settings (F5)"));
+    for (QWidget *field : std::as_const(m_fields)) {
+        field->setEnabled(!listening);
+        if (listening)
+            field->setStatusTip(tr("Stop the server to change its settings"));
+    }
+    updateValidation();
+}
+
+void ControlBar::toggle()
+{
+    if (m_listening) {
+        emit stopRequested();
+        return;
+    }
+    updateValidation();
+    if (validationError().isEmpty())
+        emit startRequested();
+}
+
+void ControlBar::updateFramingParameter()
+{
+    switch (FramingMode(m_framing->currentData().toInt())) {
+    case FramingMode::Line:
+        m_framingParameter->setCurrentIndex(kFramingParameterDelimiter);
+        break;
+    case FramingMode::Length:
+        m_framingParameter->setCurrentIndex(kFramingParameterLength);
+        break;
+    case FramingMode::Fixed:
+        m_framingParameter->setCurrentIndex(kFramingParameterFixed);
+        break;
+    case FramingMode::Stream:
+    case FramingMode::Eof:
+        m_framingParameter->setCurrentIndex(kFramingParameterNone);
+        break;
+    }
+}
+
+void ControlBar::updateValidation()
+{
+    const QString error = m_listening ? QString() : validationError();
+    m_validation->setText(error.isEmpty() ? QString() : tr("Cannot start: %1").arg(error));
+    m_validation->setVisible(!error.isEmpty());
+    m_startStop->setEnabled(m_listening || error.isEmpty());
+}
+
+} // namespace Echoscope

@@ -1,0 +1,81 @@
+#pragma once
+
+#include "serverconfig.h"
+
+#include <QWidget>
+
+QT_BEGIN_NAMESPACE
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+class QStackedWidget;
+class QToolButton;
+QT_END_NAMESPACE
+
+namespace Echoscope {
+
+// The row of server settings above the dashboard: bind address, port, framing with
+// its parameter, limits and threads, and the one Start/Stop toggle. Invalid values are
+// refused here, with the reason next to the field, before the engine sees them.
+class ControlBar : public QWidget
+{
+    Q_OBJECT
+
+public:
+    explicit ControlBar(QWidget *parent = nullptr);
+
+    // The engine settings as typed; valid only if validationError() is empty.
+    ServerConfig config() const;
+    // Shows these settings (fields the bar does not have are kept for config()).
+    void setConfig(const ServerConfig &config);
+    // Empty when every field is valid, else a sentence naming the field.
+    QString validationError() const;
+
+    // While listening the toggle reads Stop and the fields are locked (the engine
+    // takes its settings at start).
+    void setListening(bool listening);
+    bool isListening() const { return m_listening; }
+    // True when the chosen address is not a loopback one: other machines can connect.
+    bool bindsBeyondLoopback() const;
+
+    // For tests and the window's keyboard shortcut.
+    QToolButton *startStopButton() const { return m_startStop; }
+    QComboBox *bindAddressCombo() const { return m_bindAddress; }
+    QSpinBox *portSpin() const { return m_port; }
+    QComboBox *framingCombo() const { return m_framing; }
+    QLineEdit *delimiterEdit() const { return m_delimiter; }
+
+signals:
+    // The user asked to start (the fields are valid) or to stop.
+    void startRequested();
+    void stopRequested();
+    // Any field changed (for the exposure warning and for saving settings).
+    void settingsChanged();
+
+private:
+    void toggle();
+    void updateFramingParameter();
+    void updateValidation();
+    void fillBindAddresses();
+
+    ServerConfig m_base; // what setConfig() gave, for the fields not shown here
+    bool m_listening = false;
+
+    QToolButton *m_startStop;
+    QComboBox *m_bindAddress;
+    QSpinBox *m_port;
+    QComboBox *m_framing;
+    QStackedWidget *m_framingParameter;
+    QLineEdit *m_delimiter;
+    QComboBox *m_lengthBytes;
+    QSpinBox *m_fixedBytes;
+    QSpinBox *m_maxMessageKiB;
+    QSpinBox *m_maxClients;
+    QSpinBox *m_idleTimeoutSeconds;
+    QSpinBox *m_threads;
+    QLabel *m_validation;
+    QList<QWidget *> m_fields;
+};
+
+} // namespace Echoscope

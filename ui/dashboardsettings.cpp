@@ -1,0 +1,103 @@
+#include "dashboardsettings.h"
+
+#include <QSettings>
+
+namespace Echoscope {
+
+namespace {
+
+// Reads a whole number within [low, high]; anything else keeps the current value.
+template<typename T>
+void readNumber(const QSettings &settings, const QString &key, T low, T high, T *value)
+{
+    bool ok = false;
+    const qint64 number = settings.value(key).toLongLong(&ok);
+    if (ok && number >= qint64(low) && number <= qint64(high))
+        *value = T(number);
+}
+
+} // namespace
+
+DashboardSettings::DashboardSettings()
+{
+    config.captureBytesPerClient = kDefaultCaptureBytesPerClient;
+    config.messageEventsPerSecond = kDefaultMessageEventsPerSecond;
+}
+
+ServerConfig DashboardSettings::engineConfig(const ServerConfig &fields) const
+{
+    ServerConfig result = fields;
+    result.captureBytesPerClient = captureBytesPerClient;
+    result.messageEventsPerSecond = messageEventsPerSecond;
+    return result;
+}
+
+void DashboardSettings::load(QSettings &settings)
+{
+    settings.beginGroup(QStringLiteral("server"));
+    ServerConfig loaded = config;
+    const QString bind = settings.value(QStringLiteral("bind"), loaded.bindAddress).toString();
+    QHostAddress address;
+    QString error;
+    if (ServerConfig::resolveBindAddress(bind, &address, &error))
+        loaded.bindAddress = bind;
+    readNumber<quint16>(settings, QStringLiteral("port"), 0, 65535, &loaded.port);
+    FramingConfig framing = loaded.framing;
+    if (FramingConfig::parseMode(
+            settings.value(QStringLiteral("framing"), framing.modeString()).toString(), &framing,
+            &error)) {
+        QByteArray delimiter;
+        if (FramingConfig::parseDelimiter(settings.value(QStringLiteral("delimiter")).toString(),
+                                          &delimiter, &error))
+            framing.delimiter = delimiter;
+        readNumber(settings, QStringLiteral("lengthBytes"), 2, 4, &framing.lengthBytes);
+        loaded.framing = framing;
+    }
+    readNumber<qint64>(settings, QStringLiteral("maxMessageBytes"), 1, qint64(1) << 32,
+                       &loaded.maxMessageBytes);
+    readNumber(settings, QStringLiteral("maxClients"), 1, 1000000, &loaded.maxClients);
+    readNumber(settings, QStringLiteral("idleTimeoutMs"), 0, 24 * 3600 * 1000,
+               &loaded.idleTimeoutMs);
+    readNumber(settings, QStringLiteral("threads"), 0, 256, &loaded.threads);
+    settings.endGroup();
+    if (loaded.validate().isEmpty())
+        config = loaded;
+
+    settings.beginGroup(QStringLiteral("preferences"));
+    readNumber(settings, QStringLiteral("retainDisconnectedSeconds"), 0, 24 * 3600,
+               &retainDisconnectedSeconds);
+    readNumber(settings, QStringLiteral("eventLogRows"), 100, 1000000, &eventLogRows);
+    readNumber(settings, QStringLiteral("messageEventsPerSecond"), 0, 1000,
+               &messageEventsPerSecond);
+    readNumber<qint64>(settings, QStringLiteral("captureBytesPerClient"), 0,
+                       ServerConfig::kMaxCaptureBytesPerClient, &captureBytesPerClient);
+    readNumber<qint64>(settings, QStringLiteral("inspectedCaptureBytes"), 0,
+                       ServerConfig::kMaxCaptureBytesPerClient, &inspectedCaptureBytes);
+    settings.endGroup();
+}
+
+void DashboardSettings::save(QSettings &settings) const
+{
+    settings.beginGroup(QStringLiteral("server"));
+    settings.setValue(QStringLiteral("bind"), config.bindAddress);
+    settings.setValue(QStringLiteral("port"), config.port);
+    settings.setValue(QStringLiteral("framing"), config.framing.modeString());
+    settings.setValue(QStringLiteral("delimiter"),
+                      FramingConfig::delimiterToString(config.framing.delimiter));
+    settings.setValue(QStringLiteral("lengthBytes"), config.framing.lengthBytes);
+    settings.setValue(QStringLiteral("maxMessageBytes"), config.maxMessageBytes);
+    settings.setValue(QStringLiteral("maxClients"), config.maxClients);
+    settings.setValue(QStringLiteral("idleTimeoutMs"), config.idleTimeoutMs);
+    settings.setValue(QStringLiteral("threads"), config.threads);
+    settings.endGroup();
+
+    settings.beginGroup(QStringLiteral("preferences"));
+    settings.setValue(QStringLiteral("retainDisconnectedSeconds"), retainDisconnectedSeconds);
+    settings.setValue(QStringLiteral("eventLogRows"), eventLogRows);
+    settings.setValue(QStringLiteral("messageEventsPerSecond"), messageEventsPerSecond);
+    settings.setValue(QStringLiteral("captureBytesPerClient"), captureBytesPerClient);
+    settings.setValue(QStringLiteral("inspectedCaptureBytes"), inspectedCaptureBytes);
+    settings.endGroup();
+}
+
+} // namespace Echoscope

@@ -1,0 +1,41 @@
+#pragma once
+
+#include "serverconfig.h"
+
+#include <QtGlobal>
+
+QT_BEGIN_NAMESPACE
+class QSettings;
+QT_END_NAMESPACE
+
+namespace Echoscope {
+
+// Everything the dashboard remembers between runs besides the window's geometry: the
+// engine settings of the control bar and the preferences. Plain value; load() takes
+// only valid values from the file and keeps the defaults for the rest.
+struct DashboardSettings
+{
+    static constexpr int kDefaultMessageEventsPerSecond = 20;
+    static constexpr qint64 kDefaultCaptureBytesPerClient = 16 * 1024;
+    static constexpr qint64 kDefaultInspectedCaptureBytes = 1024 * 1024;
+    static constexpr int kDefaultRetainDisconnectedSeconds = 30;
+    static constexpr int kDefaultEventLogRows = 10000;
+
+    DashboardSettings();
+
+    ServerConfig config; // what Start uses (capture and message events set from below)
+    int retainDisconnectedSeconds = kDefaultRetainDisconnectedSeconds;
+    int eventLogRows = kDefaultEventLogRows;
+    // Message events per client per second the engine reports before it summarises.
+    int messageEventsPerSecond = kDefaultMessageEventsPerSecond;
+    qint64 captureBytesPerClient = kDefaultCaptureBytesPerClient;
+    qint64 inspectedCaptureBytes = kDefaultInspectedCaptureBytes;
+
+    // The config Start hands the engine: the control bar's fields plus the preferences.
+    ServerConfig engineConfig(const ServerConfig &fields) const;
+
+    void load(QSettings &settings);
+    void save(QSettings &settings) const;
+};
+
+} // namespace Echoscope

@@ -1,0 +1,89 @@
+#pragma once
+
+#include "trafficevent.h"
+
+#include <QWidget>
+
+QT_BEGIN_NAMESPACE
+class QAction;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QTableView;
+QT_END_NAMESPACE
+
+namespace Echoscope {
+
+class EventFilterProxy;
+class EventLogModel;
+
+// The echo log: timestamped events, filters by kind and client, text search,
+// pause and auto-scroll, clear, and export of the rows shown to CSV or JSON lines.
+// The model behind it is bounded and folds message floods into summary rows.
+class EventLogPanel : public QWidget
+{
+    Q_OBJECT
+
+public:
+    enum class ExportFormat { Csv, JsonLines };
+
+    explicit EventLogPanel(QWidget *parent = nullptr);
+
+    EventLogModel *model() const { return m_model; }
+    EventFilterProxy *proxy() const { return m_proxy; }
+    QTableView *view() const { return m_view; }
+
+    // New events from the engine (missed: how many it could not keep for us; the first
+    // event's sequence number in the monitor's log).
+    void appendEvents(const QList<TrafficEvent> &events, qint64 missed, quint64 firstSequence);
+    void setCapacity(int rows);
+    void clear();
+
+    // While paused the window stops handing events over; they wait in the monitor's
+    // log (whose overflow is reported as missed on resume).
+    bool isPaused() const;
+    void setPaused(bool paused);
+    void setWaitingEvents(qint64 count);
+    // Events still to hand over after this tick (a flood larger than one tick's share).
+    void setBacklog(qint64 count) { m_backlog = count; }
+    bool hasBacklog() const { return m_backlog > 0; }
+
+    // The client chosen in the table; the "Selected client" filter follows it.
+    void setSelectedClient(quint64 clientId);
+
+    // Writes the rows the filters let through. On failure returns false with a reason
+    // naming the file.
+    bool exportTo(const QString &path, ExportFormat format, QString *error) const;
+
+    QAction *pauseAction() const { return m_pauseAction; }
+    QAction *autoScrollAction() const { return m_autoScrollAction; }
+    QAction *clearAction() const { return m_clearAction; }
+    QAction *exportCsvAction() const { return m_exportCsvAction; }
+    QAction *exportJsonLinesAction() const { return m_exportJsonLinesAction; }
+    QString statusText() const;
+
+signals:
+    void pausedChanged(bool paused);
+
+private:
+    void exportInteractively(ExportFormat format);
+    void updateClientFilter();
+    void updateStatus();
+
+    EventLogModel *m_model;
+    EventFilterProxy *m_proxy;
+    QTableView *m_view;
+    QComboBox *m_clientFilter;
+    QLineEdit *m_search;
+    QLabel *m_status;
+    QAction *m_pauseAction;
+    QAction *m_autoScrollAction;
+    QAction *m_clearAction;
+    QAction *m_exportCsvAction;
+    QAction *m_exportJsonLinesAction;
+    quint64 m_selectedClient = 0;
+    qint64 m_waiting = 0;
+    qint64 m_backlog = 0;
+};
+
+} // namespace Echoscope

@@ -1,0 +1,123 @@
+#pragma once
+
+#include "capturebuffer.h"
+
+#include <QAbstractScrollArea>
+#include <QColor>
+#include <QList>
+#include <QString>
+
+#include <vector>
+
+namespace Echoscope {
+
+// One client's captured traffic, like Wireshark's "Follow TCP stream": a header line
+// per chunk, then its bytes as hex (offset, 16 bytes in two groups of 8, ASCII) or as
+// escaped text, received and echoed bytes in two colours. Only the visible lines are
+// laid out and painted, so a capture of megabytes scrolls as fast as one of bytes.
+class HexView : public QAbstractScrollArea
+{
+    Q_OBJECT
+
+public:
+    enum class Mode { Hex, Text };
+    Q_ENUM(Mode)
+
+    // Text mode wraps lines longer than this many characters.
+    static constexpr int kTextColumns = 96;
+
+    explicit HexView(QWidget *parent = nullptr);
+
+    // Replaces what is shown. A view scrolled to the bottom stays at the bottom;
+    // otherwise the line at the top stays at the top while it is still captured.
+    void setCapture(const CaptureSnapshot &capture);
+    void clear();
+
+    Mode mode() const { return m_mode; }
+    void setMode(Mode mode);
+
+    QString placeholderText() const { return m_placeholderText; }
+    void setPlaceholderText(const QString &text);
+
+    int lineCount() const { return m_lineCount; }
+    QString lineText(int line) const;
+    QString toPlainText() const;
+    // The selected lines (made with the mouse or Ctrl+A) joined with '\n'; empty if none.
+    QString selectedText() const;
+    void selectAll();
+    void copy() const;    // the selection, or everything when nothing is selected
+    void copyAll() const; // toPlainText() to the clipboard
+
+    QColor directionColor(CaptureChunk::Direction direction) const;      // bytes
+    QColor directionBackground(CaptureChunk::Direction direction) const; // their rows
+
+signals:
+    void modeChanged(Echoscope::HexView::Mode mode);
+
+protected:
+    void paintEvent(QPaintEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
+    void keyPressEvent(QKeyEvent *event) override;
+    void mousePressEvent(QMouseEvent *event) override;
+    void mouseMoveEvent(QMouseEvent *event) override;
+    void mouseReleaseEvent(QMouseEvent *event) override;
+    void contextMenuEvent(QContextMenuEvent *event) override;
+    void changeEvent(QEvent *event) override;
+
+private:
+    // Where a line comes from, independent of the layout: survives new data, dropped
+    // old data and a change of mode.
+    struct Anchor
+    {
+        bool valid = false;
+        CaptureChunk::Direction direction = CaptureChunk::Direction::Received;
+        qint64 streamOffset = 0; // of the line's first byte (of the chunk for a header)
+        bool header = false;
+    };
+    // A line of text mode: a run of one chunk's escaped text.
+    struct TextLine
+    {
+        qsizetype textStart = 0;
+        qsizetype textLength = 0;
+        qsizetype byteStart = 0; // in the chunk: the first byte of the client's line
+    };
+    struct ViewState
+    {
+        bool follow = true; // scrolled to the bottom
+        Anchor top;
+        Anchor selectionAnchor;
+        Anchor selectionCurrent;
+    };
+    struct ChunkLayout
+    {
+        int firstLine = 0; // its header line
+        QString text;      // text mode: the escaped bytes
+        std::vector<TextLine> textLines;
+    };
+
+    ViewState saveState() const;
+    void restoreState(const ViewState &state);
+    void relayout();
+    void layoutText(const CaptureChunk &chunk, ChunkLayout *layout) const;
+    int chunkForLine(int line) const;
+    int linesOf(int chunk) const;
+    QString headerText(const CaptureChunk &chunk) const;
+    QString hexLine(const CaptureChunk &chunk, int row) const;
+    Anchor anchorForLine(int line) const;
+    int lineForAnchor(const Anchor &anchor) const;
+    int lineAt(int y) const;
+    int lineHeight() const;
+    void updateScrollBars();
+    void setSelection(int anchorLine, int currentLine);
+
+    QList<CaptureChunk> m_chunks;
+    std::vector<ChunkLayout> m_layout;
+    int m_lineCount = 0;
+    int m_maxColumns = 0;
+    Mode m_mode = Mode::Hex;
+    QString m_placeholderText;
+    int m_selectionAnchor = -1; // -1: nothing selected
+    int m_selectionCurrent = -1;
+};
+
+} // namespace Echoscope

@@ -1,0 +1,651 @@
+#include "mainwindow.h"
+
+#include "palettes.h"
+#include "clientfilterproxy.h"
+#include "clientinspector.h"
+#include "clienttablemodel.h"
+#include "controlbar.h"
+#include "echoserver.h"
+#include "eventlogpanel.h"
+#include "histogramwidget.h"
+#include "preferencesdialog.h"
+#include "statuspanel.h"
+#include "throughputchart.h"
+#include "trafficevent.h"
+#include "trafficmonitor.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCheckBox>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QIcon>
+#include <QItemSelectionModel>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTableView>
+#include <QToolBar>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace Echoscope {
+
+namespace {
+
+// Events moved from the monitor's log into the view per tick: bounded, so a flood
+// costs the UI thread a fixed amount of work per frame; the rest waits for the next
+// tick (or is counted as missed if the monitor's log overwrote it meanwhile).
+constexpr int kMaxEventsPerTick = 2000;
+
+QLabel *banner(const QColor &background, const QColor &foreground)
+{
+    auto *label = new QLabel;
+    label->setWordWrap(true);
+    label->setTextFormat(Qt::PlainText);
+    label->setMargin(6);
+    label->setAutoFillBackground(true);
+    QPalette palette = label->palette();
+    palette.setColor(QPalette::Window, background);
+    palette.setColor(QPalette::WindowText, foreground);
+    label->setPalette(palette);
+    return label;
+}
+
+} // namespace
+
+MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
+    : QMainWindow(parent), m_server(server), m_settings(settings)
+{
+    setWindowTitle(tr("Echoscope"));
+    QIcon icon;
+    for (int size : {16, 32, 48, 64, 128, 256})
+        icon.addFile(QStringLiteral(":/icons/echoscope-%1.png").arg(size), QSize(size, size));
+    setWindowIcon(icon);
+
+    m_monitor = new TrafficMonitor(server, this);
+    m_nextEventSequence = m_monitor->eventLog().nextSequence();
+
+    // The control bar is the window's toolbar.
+    m_controlBar = new ControlBar(this);
+    auto *toolBar = new QToolBar(tr("Server settings"), this);
+    toolBar->setObjectName(QStringLiteral("controlBar"));
+    toolBar->setMovable(false);
+    toolBar->addWidget(m_controlBar);
+    addToolBar(Qt::TopToolBarArea, toolBar);
+
+    m_exposureWarning = banner(QColor(0xff, 0xe0, 0x82), QColor(0x3a, 0x2a, 0x00));
+    m_exposureWarning->setVisible(false);
+
+    m_errorBanner = new QWidget(this);
+    m_errorBanner->setAutoFillBackground(true);
+    QPalette errorPalette = m_errorBanner->palette();
+    errorPalette.setColor(QPalette::Window, QColor(0xf8, 0xd7, 0xda));
+    errorPalette.setColor(QPalette::WindowText, QColor(0x72, 0x1c, 0x24));
+    errorPalette.setColor(QPalette::ButtonText, QColor(0x72, 0x1c, 0x24));
+    m_errorBanner->setPalette(errorPalette);
+    m_errorLabel = new QLabel(m_errorBanner);
+    m_errorLabel->setWordWrap(true);
+    m_errorLabel->setTextFormat(Qt::PlainText);
+    m_errorLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto *dismiss = new QToolButton(m_errorBanner);
+    dismiss->setText(QStringLiteral("✕"));
+    dismiss->setAutoRaise(true);
+    dismiss->setToolTip(tr("Dismiss"));
+    connect(dismiss, &QToolButton::clicked, m_errorBanner, &QWidget::hide);
+    auto *errorLayout = new QHBoxLayout(m_errorBanner);
+    errorLayout->setContentsMargins(6, 4, 4, 4);
+    errorLayout->addWidget(m_errorLabel, 1);
+    errorLayout->addWidget(dismiss, 0, Qt::AlignTop);
+    m_errorBanner->setVisible(false);
+
+    m_statusPanel = new StatusPanel(this);
+
+    // Clients: a filter row above the table.
+    m_clientModel = new ClientTableModel(this);
+    m_clientProxy = new ClientFilterProxy(this);
+    m_clientProxy->setSourceModel(m_clientModel);
+    m_clientFilter = new QLineEdit(this);
+    m_clientFilter->setPlaceholderText(tr("Filter clients (address, port, id, state)"));
+    m_clientFilter->setClearButtonEnabled(true);
+    connect(m_clientFilter, &QLineEdit::textChanged, m_clientProxy,
+            &ClientFilterProxy::setFilterText);
+    m_showDisconnected = new QCheckBox(tr("Show &disconnected"), this);
+    m_showDisconnected->setChecked(true);
+    m_showDisconnected->setToolTip(tr("Keep clients that left in the table, greyed, with the "
+                                      "reason (for the time set in Preferences)"));
+    connect(m_showDisconnected, &QCheckBox::toggled, m_clientProxy,
+            &ClientFilterProxy::setShowDisconnected);
+    m_clientCount = new QLabel(this);
+    m_clientCount->setForegroundRole(QPalette::PlaceholderText);
+
+    m_clientTable = new QTableView(this);
+    m_clientTable->setModel(m_clientProxy);
+    m_clientTable->setSortingEnabled(true);
+    m_clientTable->sortByColumn(ClientTableModel::IdColumn, Qt::AscendingOrder);
+    m_clientTable->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_clientTable->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_clientTable->setAlternatingRowColors(true);
+    m_clientTable->setWordWrap(false);
+    m_clientTable->verticalHeader()->setVisible(false);
+    m_clientTable->verticalHeader()->setDefaultSectionSize(m_clientTable->fontMetrics().height() +
+                                                           6);
+    m_clientTable->horizontalHeader()->setStretchLastSection(true);
+    m_clientTable->horizontalHeader()->setSectionsMovable(true);
+    m_clientTable->setContextMenuPolicy(Qt::CustomContextMenu);
+    m_clientTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    const QFontMetrics metrics = m_clientTable->fontMetrics();
+    const int widths[ClientTableModel::ColumnCount] = {
+        metrics.horizontalAdvance(QStringLiteral("00000")),
+        metrics.horizontalAdvance(QStringLiteral("[::ffff:255.255.255.255]:65535")),
+        metrics.horizontalAdvance(QStringLiteral("00:00:00__")),
+        metrics.horizontalAdvance(QStringLiteral("00 min 00 s_")),
+        metrics.horizontalAdvance(QStringLiteral("000.00 MiB_")),
+        metrics.horizontalAdvance(QStringLiteral("000.00 MiB_")),
+        metrics.horizontalAdvance(QStringLiteral("0,000,000_")),
+        metrics.horizontalAdvance(QStringLiteral("0,000,000_")),
+        metrics.horizontalAdvance(QStringLiteral("000.0 KiB_")),
+        metrics.horizontalAdvance(QStringLiteral("000.0 KiB/s_")),
+        metrics.horizontalAdvance(QStringLiteral("connected______"))};
+    for (int column = 0; column < ClientTableModel::ColumnCount; ++column)
+        m_clientTable->setColumnWidth(column, widths[column] + 12);
+    connect(m_clientTable, &QTableView::customContextMenuRequested, this,
+            &MainWindow::showClientMenu);
+    connect(m_clientTable->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            &MainWindow::inspectCurrentClient);
+    connect(m_clientTable->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            [this] { m_disconnectAction->setEnabled(!selectedClientIds().isEmpty()); });
+
+    auto *clientsBox = new QWidget(this);
+    auto *filterRow = new QHBoxLayout;
+    filterRow->addWidget(m_clientFilter, 1);
+    filterRow->addWidget(m_showDisconnected);
+    filterRow->addWidget(m_clientCount);
+    auto *clientsLayout = new QVBoxLayout(clientsBox);
+    clientsLayout->setContentsMargins(0, 0, 0, 0);
+    clientsLayout->setSpacing(4);
+    clientsLayout->addLayout(filterRow);
+    clientsLayout->addWidget(m_clientTable, 1);
+
+    m_inspector = new ClientInspector(this);
+    connect(m_inspector, &ClientInspector::disconnectRequested, this,
+            [this](quint64 clientId) { m_server->disconnectClient(clientId); });
+
+    auto *splitter = new QSplitter(Qt::Horizontal, this);
+    splitter->setObjectName(QStringLiteral("clientSplitter"));
+    splitter->addWidget(clientsBox);
+    splitter->addWidget(m_inspector);
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 2);
+    splitter->setChildrenCollapsible(false);
+    splitter->setSizes({560, 700});
+
+    auto *central = new QWidget(this);
+    auto *layout = new QVBoxLayout(central);
+    layout->setContentsMargins(6, 4, 6, 0);
+    layout->setSpacing(4);
+    layout->addWidget(m_exposureWarning);
+    layout->addWidget(m_errorBanner);
+    layout->addWidget(m_statusPanel);
+    layout->addWidget(splitter, 1);
+    setCentralWidget(central);
+
+    createDocks();
+    createActions();
+    createMenus();
+    statusBar()->showMessage(tr("Ready"), 3000);
+
+    connect(m_controlBar, &ControlBar::startRequested, this, &MainWindow::startServer);
+    connect(m_controlBar, &ControlBar::stopRequested, this, &MainWindow::stopServer);
+    connect(m_controlBar, &ControlBar::settingsChanged, this, &MainWindow::updateExposureWarning);
+    connect(m_server, &EchoServer::started, this, &MainWindow::updateServerState);
+    connect(m_server, &EchoServer::stopped, this, &MainWindow::updateServerState);
+    connect(m_monitor, &TrafficMonitor::snapshotReady, this, &MainWindow::applySnapshot);
+    connect(m_monitor, &TrafficMonitor::eventsAppended, this, &MainWindow::pullEvents);
+
+    DashboardSettings loaded;
+    loaded.load(*m_settings);
+    setDashboardSettings(loaded);
+    resize(1280, 820);
+    restoreGeometry(m_settings->value(QStringLiteral("window/geometry")).toByteArray());
+    if (!restoreState(m_settings->value(QStringLiteral("window/state")).toByteArray())) {
+        auto *logDock = findChild<QDockWidget *>(QStringLiteral("echoLogDock"));
+        auto *chartDock = findChild<QDockWidget *>(QStringLiteral("throughputDock"));
+        resizeDocks({logDock, chartDock}, {720, 540}, Qt::Horizontal);
+        resizeDocks({logDock}, {300}, Qt::Vertical);
+    }
+    splitter->restoreState(
+        m_settings->value(QStringLiteral("window/clientSplitter")).toByteArray());
+    m_showDisconnected->setChecked(
+        m_settings->value(QStringLiteral("view/showDisconnected"), true).toBool());
+    m_darkAction->setChecked(m_settings->value(QStringLiteral("view/darkPalette"), false).toBool());
+    updateServerState();
+    applySnapshot(m_monitor->snapshot());
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createDocks()
+{
+    m_eventLog = new EventLogPanel(this);
+    auto *logDock = new QDockWidget(tr("Echo log"), this);
+    logDock->setObjectName(QStringLiteral("echoLogDock"));
+    logDock->setWidget(m_eventLog);
+    addDockWidget(Qt::BottomDockWidgetArea, logDock);
+    connect(m_eventLog, &EventLogPanel::pausedChanged, this, [this](bool paused) {
+        if (!paused)
+            pullEvents();
+    });
+
+    m_chart = new ThroughputChart(this);
+    auto *chartDock = new QDockWidget(tr("Throughput"), this);
+    chartDock->setObjectName(QStringLiteral("throughputDock"));
+    chartDock->setWidget(m_chart);
+    addDockWidget(Qt::BottomDockWidgetArea, chartDock);
+
+    m_serverHistogram = new HistogramWidget(this);
+    m_serverHistogram->setTitle(tr("All clients"));
+    m_clientHistogram = new HistogramWidget(this);
+    m_clientHistogram->setTitle(tr("Selected client"));
+    auto *sizes = new QWidget(this);
+    auto *sizesLayout = new QHBoxLayout(sizes);
+    sizesLayout->setContentsMargins(4, 4, 4, 4);
+    sizesLayout->addWidget(m_serverHistogram);
+    sizesLayout->addWidget(m_clientHistogram);
+    auto *sizesDock = new QDockWidget(tr("Message sizes"), this);
+    sizesDock->setObjectName(QStringLiteral("messageSizesDock"));
+    sizesDock->setWidget(sizes);
+    addDockWidget(Qt::BottomDockWidgetArea, sizesDock);
+
+    splitDockWidget(logDock, chartDock, Qt::Horizontal);
+    tabifyDockWidget(chartDock, sizesDock);
+    chartDock->raise();
+}
+
+void MainWindow::createActions()
+{
+    m_startStopAction = new QAction(this);
+    m_startStopAction->setShortcut(Qt::Key_F5);
+    m_startStopAction->setShortcutContext(Qt::ApplicationShortcut);
+    connect(m_startStopAction, &QAction::triggered, this, [this] {
+        if (m_server->isListening())
+            stopServer();
+        else
+            startServer();
+    });
+    addAction(m_startStopAction);
+
+    m_disconnectAction = new QAction(tr("&Disconnect"), this);
+    m_disconnectAction->setShortcut(QKeySequence::Delete);
+    m_disconnectAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_disconnectAction->setToolTip(tr("Close the selected clients' connections (reason: kicked)"));
+    m_disconnectAction->setEnabled(false);
+    connect(m_disconnectAction, &QAction::triggered, this, &MainWindow::disconnectSelectedClients);
+    m_clientTable->addAction(m_disconnectAction);
+
+    m_copyAddressAction = new QAction(tr("&Copy address"), this);
+    m_copyAddressAction->setShortcut(QKeySequence::Copy);
+    m_copyAddressAction->setShortcutContext(Qt::WidgetShortcut);
+    connect(m_copyAddressAction, &QAction::triggered, this, &MainWindow::copySelectedAddresses);
+    m_clientTable->addAction(m_copyAddressAction);
+
+    m_preferencesAction = new QAction(tr("&Preferences…"), this);
+    m_preferencesAction->setShortcut(QKeySequence::Preferences);
+    if (m_preferencesAction->shortcut().isEmpty())
+        m_preferencesAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Comma));
+    connect(m_preferencesAction, &QAction::triggered, this, &MainWindow::editPreferences);
+
+    m_quitAction = new QAction(tr("&Quit"), this);
+    m_quitAction->setShortcut(QKeySequence::Quit);
+    m_quitAction->setMenuRole(QAction::QuitRole);
+    connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
+}
+
+void MainWindow::createMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(m_eventLog->exportCsvAction());
+    file->addAction(m_eventLog->exportJsonLinesAction());
+    file->addSeparator();
+    file->addAction(m_quitAction);
+
+    QMenu *server = menuBar()->addMenu(tr("&Server"));
+    server->addAction(m_startStopAction);
+    server->addAction(m_disconnectAction);
+    server->addSeparator();
+    server->addAction(m_preferencesAction);
+
+    m_viewMenu = menuBar()->addMenu(tr("&View"));
+    for (QDockWidget *dock : findChildren<QDockWidget *>())
+        m_viewMenu->addAction(dock->toggleViewAction());
+    m_viewMenu->addSeparator();
+    QAction *showDisconnected = m_viewMenu->addAction(tr("Show &disconnected clients"));
+    showDisconnected->setCheckable(true);
+    showDisconnected->setChecked(m_showDisconnected->isChecked());
+    connect(showDisconnected, &QAction::toggled, m_showDisconnected, &QCheckBox::setChecked);
+    connect(m_showDisconnected, &QCheckBox::toggled, showDisconnected, &QAction::setChecked);
+    QAction *filter = m_viewMenu->addAction(tr("&Filter clients"));
+    filter->setShortcut(QKeySequence::Find);
+    connect(filter, &QAction::triggered, this, [this] {
+        m_clientFilter->setFocus(Qt::ShortcutFocusReason);
+        m_clientFilter->selectAll();
+    });
+    m_viewMenu->addSeparator();
+    m_darkAction = m_viewMenu->addAction(tr("D&ark palette"));
+    m_darkAction->setCheckable(true);
+    m_darkAction->setToolTip(tr("Light text on dark backgrounds (Fusion style)"));
+    connect(m_darkAction, &QAction::toggled, this, &MainWindow::setDarkPalette);
+    m_viewMenu->addSeparator();
+    m_viewMenu->addAction(m_eventLog->pauseAction());
+    m_viewMenu->addAction(m_eventLog->autoScrollAction());
+    m_viewMenu->addAction(m_eventLog->clearAction());
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    QAction *about = help->addAction(tr("&About Echoscope"));
+    about->setMenuRole(QAction::AboutRole);
+    connect(about, &QAction::triggered, this, &MainWindow::showAbout);
+    QAction *aboutQt = help->addAction(tr("About &Qt"));
+    aboutQt->setMenuRole(QAction::AboutQtRole);
+    connect(aboutQt, &QAction::triggered, qApp, &QApplication::aboutQt);
+}
+
+DashboardSettings MainWindow::dashboardSettings() const
+{
+    DashboardSettings settings = m_dashboardSettings;
+    settings.config = m_controlBar->config();
+    return settings;
+}
+
+void MainWindow::setDashboardSettings(const DashboardSettings &settings)
+{
+    m_dashboardSettings = settings;
+    if (!m_server->isListening())
+        m_controlBar->setConfig(settings.config);
+    applyPreferences();
+    updateExposureWarning();
+}
+
+void MainWindow::applyPreferences()
+{
+    m_monitor->setRetainDisconnectedMs(m_dashboardSettings.retainDisconnectedSeconds * 1000);
+    m_monitor->setEventLogCapacity(qMax(m_dashboardSettings.eventLogRows, 1000));
+    m_eventLog->setCapacity(m_dashboardSettings.eventLogRows);
+    m_inspector->setCaptureBytes(m_dashboardSettings.captureBytesPerClient,
+                                 m_dashboardSettings.inspectedCaptureBytes);
+}
+
+bool MainWindow::startServer()
+{
+    if (m_server->isListening())
+        return true;
+    const QString invalid = m_controlBar->validationError();
+    if (!invalid.isEmpty()) {
+        showError(tr("Cannot start: %1").arg(invalid));
+        return false;
+    }
+    const ServerConfig config = m_dashboardSettings.engineConfig(m_controlBar->config());
+    if (!m_server->start(config)) {
+        // The engine's message names the address, the port and the OS reason.
+        showError(tr("Could not start the server: %1").arg(m_server->errorString()));
+        updateServerState();
+        return false;
+    }
+    m_errorBanner->hide();
+    m_chart->clear();
+    saveSettings();
+    updateServerState();
+    return true;
+}
+
+void MainWindow::stopServer()
+{
+    if (m_server->isListening())
+        m_server->stop();
+    updateServerState();
+}
+
+void MainWindow::showError(const QString &text)
+{
+    m_errorLabel->setText(text);
+    m_errorBanner->show();
+    statusBar()->showMessage(text, 10000);
+}
+
+QString MainWindow::errorText() const
+{
+    return m_errorBanner->isHidden() ? QString() : m_errorLabel->text();
+}
+
+bool MainWindow::isExposureWarningShown() const
+{
+    return !m_exposureWarning->isHidden();
+}
+
+void MainWindow::updateServerState()
+{
+    const bool listening = m_server->isListening();
+    m_controlBar->setListening(listening);
+    m_startStopAction->setText(listening ? tr("S&top") : tr("S&tart"));
+    m_startStopAction->setIcon(
+        style()->standardIcon(listening ? QStyle::SP_MediaStop : QStyle::SP_MediaPlay));
+    if (listening) {
+        setWindowTitle(
+            tr("Echoscope — %1")
+                .arg(TrafficEvent::endpoint(m_server->serverAddress(), m_server->serverPort())));
+    } else {
+        setWindowTitle(tr("Echoscope — stopped"));
+    }
+    updateExposureWarning();
+}
+
+void MainWindow::updateExposureWarning()
+{
+    QString text;
+    if (m_server->isListening()) {
+        if (!ServerConfig::isLoopback(m_server->serverAddress()))
+            text =
+                tr("⚠ Listening on %1: other machines that can reach this one can connect "
+                   "and have their bytes echoed.")
+                    .arg(TrafficEvent::endpoint(m_server->serverAddress(), m_server->serverPort()));
+    } else if (m_controlBar->bindsBeyondLoopback()) {
+        text = tr("⚠ Address %1 is not loopback: once started, other machines that can reach "
+                  "this one can connect.")
+                   .arg(m_controlBar->config().bindAddress);
+    }
+    m_exposureWarning->setText(text);
+    m_exposureWarning->setVisible(!text.isEmpty());
+}
+
+void MainWindow::applySnapshot(const TrafficSnapshot &snapshot)
+{
+    m_clientModel->applySnapshot(snapshot);
+    m_statusPanel->setSnapshot(snapshot);
+    if (snapshot.listening)
+        m_chart->addSample(snapshot.timestampMs, snapshot.bytesInPerSecond,
+                           snapshot.bytesOutPerSecond, snapshot.totals.clientsNow);
+
+    const ServerTotals &totals = snapshot.totals;
+    m_serverHistogram->setHistogram(
+        totals.histogram, totals.minMessageBytes,
+        totals.messagesIn > 0 ? double(totals.messageBytesIn) / double(totals.messagesIn) : 0,
+        totals.maxMessageBytes);
+
+    const quint64 inspected = m_inspector->clientId();
+    const int row = inspected != 0 ? m_clientModel->rowOfClient(inspected) : -1;
+    const ClientView *view = row >= 0 ? m_clientModel->clientAt(row) : nullptr;
+    m_inspector->updateClient(view);
+    if (view) {
+        const ClientSnapshot &c = view->counters;
+        m_clientHistogram->setHistogram(
+            c.histogram, c.minMessageBytes,
+            c.messagesIn > 0 ? double(c.messageBytesIn) / double(c.messagesIn) : 0,
+            c.maxMessageBytes);
+    } else if (inspected == 0) {
+        m_clientHistogram->clear();
+    }
+    m_clientCount->setText(tr("%n shown", nullptr, m_clientProxy->rowCount()));
+
+    if (m_eventLog->hasBacklog() || snapshot.listening)
+        pullEvents();
+}
+
+void MainWindow::pullEvents()
+{
+    if (m_eventLog->isPaused()) {
+        m_eventLog->setWaitingEvents(qint64(m_monitor->eventLog().nextSequence()) -
+                                     qint64(m_nextEventSequence));
+        return;
+    }
+    qint64 missed = 0;
+    const QList<TrafficEvent> events =
+        m_monitor->eventLog().eventsSince(m_nextEventSequence, kMaxEventsPerTick, &missed);
+    if (events.isEmpty() && missed == 0)
+        return;
+    const quint64 firstSequence = m_nextEventSequence + quint64(missed);
+    m_nextEventSequence = firstSequence + quint64(events.size());
+    m_eventLog->appendEvents(events, missed, firstSequence);
+    m_eventLog->setBacklog(qint64(m_monitor->eventLog().nextSequence()) -
+                           qint64(m_nextEventSequence));
+}
+
+QList<quint64> MainWindow::selectedClientIds() const
+{
+    QList<quint64> ids;
+    const QModelIndexList rows = m_clientTable->selectionModel()->selectedRows();
+    for (const QModelIndex &index : rows) {
+        const quint64 id = index.data(ClientTableModel::ClientIdRole).value<quint64>();
+        if (id != 0)
+            ids.append(id);
+    }
+    return ids;
+}
+
+void MainWindow::inspectCurrentClient()
+{
+    const QModelIndex current = m_clientTable->selectionModel()->currentIndex();
+    const quint64 id =
+        current.isValid() ? current.data(ClientTableModel::ClientIdRole).value<quint64>() : 0;
+    if (id == m_inspector->clientId())
+        return;
+    m_inspector->setClient(id, id != 0 ? m_monitor->clientStats(id) : nullptr);
+    m_clientHistogram->setTitle(id != 0 ? tr("Client %1").arg(id) : tr("Selected client"));
+    m_clientHistogram->clear();
+    m_eventLog->setSelectedClient(id);
+    const int row = id != 0 ? m_clientModel->rowOfClient(id) : -1;
+    if (row >= 0) {
+        const ClientView *view = m_clientModel->clientAt(row);
+        m_inspector->updateClient(view);
+        const ClientSnapshot &c = view->counters;
+        m_clientHistogram->setHistogram(
+            c.histogram, c.minMessageBytes,
+            c.messagesIn > 0 ? double(c.messageBytesIn) / double(c.messagesIn) : 0,
+            c.maxMessageBytes);
+    }
+}
+
+void MainWindow::disconnectSelectedClients()
+{
+    int kicked = 0;
+    for (quint64 id : selectedClientIds()) {
+        if (m_server->disconnectClient(id))
+            ++kicked;
+    }
+    if (kicked > 0)
+        statusBar()->showMessage(tr("Disconnected %n client(s)", nullptr, kicked), 5000);
+}
+
+void MainWindow::copySelectedAddresses()
+{
+    QStringList addresses;
+    const QModelIndexList rows = m_clientTable->selectionModel()->selectedRows();
+    for (const QModelIndex &index : rows) {
+        const int row =
+            m_clientModel->rowOfClient(index.data(ClientTableModel::ClientIdRole).value<quint64>());
+        if (const ClientView *view = row >= 0 ? m_clientModel->clientAt(row) : nullptr)
+            addresses.append(
+                TrafficEvent::endpoint(view->counters.peerAddress, view->counters.peerPort));
+    }
+    if (!addresses.isEmpty())
+        QApplication::clipboard()->setText(addresses.join(QLatin1Char('\n')));
+}
+
+void MainWindow::showClientMenu(const QPoint &position)
+{
+    const QList<quint64> ids = selectedClientIds();
+    if (ids.isEmpty())
+        return;
+    QMenu menu(this);
+    m_disconnectAction->setEnabled(true);
+    menu.addAction(m_disconnectAction);
+    menu.addAction(m_copyAddressAction);
+    menu.exec(m_clientTable->viewport()->mapToGlobal(position));
+}
+
+void MainWindow::editPreferences()
+{
+    PreferencesDialog dialog(dashboardSettings(), this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    m_dashboardSettings = dialog.settings();
+    applyPreferences();
+    saveSettings();
+}
+
+void MainWindow::showAbout()
+{
+    QMessageBox::about(
+        this, tr("About Echoscope"),
+        tr("<h3>Echoscope %1</h3>"
+           "<p>An echo server you can watch: every client, every message, live.</p>"
+           "<p>It echoes TCP clients with the framing you choose (stream, half-close, "
+           "delimiter, length header, fixed size) and shows what each one does on the "
+           "wire.</p><p>Built with Qt %2.</p>")
+            .arg(QApplication::applicationVersion(), QLatin1String(qVersion())));
+}
+
+void MainWindow::saveSettings()
+{
+    if (!m_savesSettings)
+        return;
+    dashboardSettings().save(*m_settings);
+    m_settings->setValue(QStringLiteral("window/geometry"), saveGeometry());
+    m_settings->setValue(QStringLiteral("window/state"), saveState());
+    if (auto *splitter = findChild<QSplitter *>(QStringLiteral("clientSplitter")))
+        m_settings->setValue(QStringLiteral("window/clientSplitter"), splitter->saveState());
+    m_settings->setValue(QStringLiteral("view/showDisconnected"), m_showDisconnected->isChecked());
+    m_settings->setValue(QStringLiteral("view/darkPalette"), m_darkAction->isChecked());
+}
+
+void MainWindow::setDarkPalette(bool dark)
+{
+    // The light look is the platform's own; the dark one is Fusion with a dark palette,
+    // which every platform renders the same way.
+    static const QPalette platformPalette = QApplication::palette();
+    static const QString platformStyle = QApplication::style()->name();
+    if (!dark) {
+        QApplication::setStyle(platformStyle);
+        QApplication::setPalette(platformPalette);
+        return;
+    }
+    QApplication::setStyle(QStringLiteral("Fusion"));
+    QApplication::setPalette(Palettes::dark());
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    saveSettings();
+    m_inspector->setClient(0, nullptr);
+    if (m_server->isListening())
+        m_server->stop();
+    event->accept();
+}
+
+} // namespace Echoscope

@@ -1,0 +1,131 @@
+#pragma once
+
+#include "dashboardsettings.h"
+
+#include <QMainWindow>
+
+QT_BEGIN_NAMESPACE
+class QAction;
+class QCheckBox;
+class QLabel;
+class QLineEdit;
+class QSettings;
+class QTableView;
+QT_END_NAMESPACE
+
+namespace Echoscope {
+
+class ClientFilterProxy;
+class ClientInspector;
+class ClientTableModel;
+class ControlBar;
+class EchoServer;
+class EventLogPanel;
+class HistogramWidget;
+class StatusPanel;
+class ThroughputChart;
+class TrafficMonitor;
+struct TrafficSnapshot;
+
+// The dashboard: the control bar, the server's status, the client table with the
+// inspector of the selected client, the echo log, the throughput chart and the message
+// size histograms. It reads the engine through a TrafficMonitor (coalesced snapshots
+// about 20 times a second and a bounded number of events per tick), so it does no
+// per-byte work however busy the server is.
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+
+public:
+    // The server must live in this thread and outlive the window. Settings and the
+    // window's geometry are read from and written to `settings` (which must outlive
+    // the window too).
+    MainWindow(EchoServer *server, QSettings *settings, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    DashboardSettings dashboardSettings() const;
+    // Shows these settings in the control bar and applies the preferences.
+    void setDashboardSettings(const DashboardSettings &settings);
+
+    // Starts with the control bar's settings. On failure the reason is shown in the
+    // window (errorText()) and the settings stay as they were.
+    bool startServer();
+    void stopServer();
+    // Whether closing the window and starting write the settings back (default true).
+    void setSavesSettings(bool saves) { m_savesSettings = saves; }
+    // Disconnects the clients selected in the table (reason: kicked).
+    void disconnectSelectedClients();
+
+    // What tests and the screenshot option look at.
+    ControlBar *controlBar() const { return m_controlBar; }
+    StatusPanel *statusPanel() const { return m_statusPanel; }
+    QTableView *clientTable() const { return m_clientTable; }
+    ClientTableModel *clientModel() const { return m_clientModel; }
+    ClientFilterProxy *clientProxy() const { return m_clientProxy; }
+    ClientInspector *inspector() const { return m_inspector; }
+    EventLogPanel *eventLog() const { return m_eventLog; }
+    HistogramWidget *serverHistogram() const { return m_serverHistogram; }
+    HistogramWidget *clientHistogram() const { return m_clientHistogram; }
+    ThroughputChart *throughputChart() const { return m_chart; }
+    TrafficMonitor *monitor() const { return m_monitor; }
+    // The start failure shown in the window, empty when there is none.
+    QString errorText() const;
+    // True when the window warns that other machines can reach the server.
+    bool isExposureWarningShown() const;
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void createActions();
+    void createMenus();
+    void createDocks();
+    void applySnapshot(const TrafficSnapshot &snapshot);
+    void pullEvents();
+    void inspectCurrentClient();
+    void showClientMenu(const QPoint &position);
+    void copySelectedAddresses();
+    QList<quint64> selectedClientIds() const;
+    void showError(const QString &text);
+    void updateServerState();
+    void updateExposureWarning();
+    void editPreferences();
+    void applyPreferences();
+    void showAbout();
+    void setDarkPalette(bool dark);
+    void saveSettings();
+
+    EchoServer *m_server;
+    QSettings *m_settings;
+    TrafficMonitor *m_monitor;
+    DashboardSettings m_dashboardSettings;
+    quint64 m_nextEventSequence = 1;
+    bool m_savesSettings = true;
+
+    ControlBar *m_controlBar;
+    QLabel *m_exposureWarning;
+    QWidget *m_errorBanner;
+    QLabel *m_errorLabel;
+    StatusPanel *m_statusPanel;
+    QLineEdit *m_clientFilter;
+    QCheckBox *m_showDisconnected;
+    QLabel *m_clientCount;
+    QTableView *m_clientTable;
+    ClientTableModel *m_clientModel;
+    ClientFilterProxy *m_clientProxy;
+    ClientInspector *m_inspector;
+    EventLogPanel *m_eventLog;
+    HistogramWidget *m_serverHistogram;
+    HistogramWidget *m_clientHistogram;
+    ThroughputChart *m_chart;
+
+    QAction *m_startStopAction = nullptr;
+    QAction *m_disconnectAction = nullptr;
+    QAction *m_copyAddressAction = nullptr;
+    QAction *m_preferencesAction = nullptr;
+    QAction *m_quitAction = nullptr;
+    QMenu *m_viewMenu = nullptr;
+    QAction *m_darkAction = nullptr;
+};
+
+} // namespace Echoscope

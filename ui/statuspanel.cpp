@@ -1,0 +1,92 @@
+#include "statuspanel.h"
+
+#include "trafficevent.h"
+#include "trafficmonitor.h"
+#include "units.h"
+
+#include <QFrame>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QVBoxLayout>
+
+namespace Echoscope {
+
+StatusPanel::StatusPanel(QWidget *parent) : QWidget(parent)
+{
+    const QString captions[FieldCount] = {tr("Server"),
+                                          tr("Uptime"),
+                                          tr("Clients now / peak / total"),
+                                          tr("Bytes in / out"),
+                                          tr("Messages in / out"),
+                                          tr("Throughput in / out")};
+    const QString toolTips[FieldCount] = {
+        tr("Where the server listens"),
+        tr("Time since the server started listening"),
+        tr("Connected now, the most at once, and every client since the start (refused ones "
+           "are counted in the log)"),
+        tr("Bytes received from and echoed to every client since the start"),
+        tr("Messages framed and echoed per second, over the last second"),
+        tr("Bytes received and echoed per second, over the last second")};
+    auto *layout = new QHBoxLayout(this);
+    layout->setContentsMargins(6, 2, 6, 2);
+    layout->setSpacing(6);
+    for (int field = 0; field < FieldCount; ++field) {
+        auto *tile = new QFrame(this);
+        tile->setFrameShape(QFrame::StyledPanel);
+        tile->setToolTip(toolTips[field]);
+        auto *tileLayout = new QVBoxLayout(tile);
+        tileLayout->setContentsMargins(8, 3, 8, 3);
+        tileLayout->setSpacing(0);
+        auto *caption = new QLabel(captions[field], tile);
+        QFont small = caption->font();
+        small.setPointSizeF(small.pointSizeF() * 0.85);
+        caption->setFont(small);
+        caption->setForegroundRole(QPalette::PlaceholderText);
+        m_values[field] = new QLabel(tile);
+        m_values[field]->setTextFormat(Qt::PlainText);
+        m_values[field]->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        QFont big = m_values[field]->font();
+        big.setBold(true);
+        m_values[field]->setFont(big);
+        tileLayout->addWidget(caption);
+        tileLayout->addWidget(m_values[field]);
+        layout->addWidget(tile, field == ServerField ? 2 : 1);
+    }
+    setSnapshot(TrafficSnapshot());
+}
+
+void StatusPanel::setSnapshot(const TrafficSnapshot &snapshot)
+{
+    const ServerTotals &totals = snapshot.totals;
+    m_values[ServerField]->setText(
+        snapshot.listening
+            ? tr("Listening on %1").arg(TrafficEvent::endpoint(snapshot.address, snapshot.port))
+            : tr("Stopped"));
+    m_values[UptimeField]->setText(snapshot.listening ? Units::clock(snapshot.uptimeMs)
+                                                      : QStringLiteral("—"));
+    m_values[ClientsField]->setText(QStringLiteral("%1 / %2 / %3")
+                                        .arg(Units::count(totals.clientsNow),
+                                             Units::count(totals.clientsPeak),
+                                             Units::count(totals.clientsTotal)));
+    m_values[BytesField]->setText(
+        QStringLiteral("%1 / %2").arg(Units::bytes(totals.bytesIn), Units::bytes(totals.bytesOut)));
+    m_values[BytesField]->setToolTip(
+        tr("%1 bytes in, %2 bytes out")
+            .arg(Units::count(totals.bytesIn), Units::count(totals.bytesOut)));
+    m_values[MessagesField]->setText(
+        QStringLiteral("%1 / %2").arg(Units::perSecond(snapshot.messagesInPerSecond),
+                                      Units::perSecond(snapshot.messagesOutPerSecond)));
+    m_values[MessagesField]->setToolTip(
+        tr("%1 messages in, %2 out since the start")
+            .arg(Units::count(totals.messagesIn), Units::count(totals.messagesOut)));
+    m_values[RateField]->setText(
+        QStringLiteral("%1 / %2").arg(Units::bytesPerSecond(snapshot.bytesInPerSecond),
+                                      Units::bytesPerSecond(snapshot.bytesOutPerSecond)));
+}
+
+QString StatusPanel::fieldText(Field field) const
+{
+    return m_values[field]->text();
+}
+
+} // namespace Echoscope

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <QLocale>
+#include <QString>
+#include <QtGlobal>
+
+namespace Echoscope {
+
+// How the dashboard writes numbers for people: binary units (KiB, MiB), thousands
+// separators, short durations. The exact value is for tooltips.
+namespace Units {
+
+// The user's locale, with thousands separators even where it would leave them out.
+QLocale locale();
+QString bytes(qint64 bytes);          // "512 B", "1.5 KiB", "12.0 MiB"
+QString exactBytes(qint64 bytes);     // "1 byte", "1,234,567 bytes"
+QString bytesPerSecond(double bytes); // "0 B/s", "12.3 KiB/s"
+QString count(qint64 value);          // "4,812"
+QString perSecond(double value);      // "12.5/s", "4,812/s"
+QString duration(qint64 ms);          // "12 s", "3 min 04 s", "1 h 02 min", "2 d 03 h"
+QString clock(qint64 ms);             // "00:12:34", "1 d 02:03:04"
+QString timeOfDay(qint64 epochMs);    // local "hh:mm:ss.zzz"
+
+} // namespace Units
+} // namespace Echoscope
