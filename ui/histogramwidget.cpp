@@ -196,9 +196,16 @@ void HistogramWidget::paintEvent(QPaintEvent *)
         bold.setBold(true);
         painter.setFont(bold);
         painter.setPen(text);
-        painter.drawText(
-            parts.title, Qt::AlignLeft | Qt::AlignVCenter,
-            QFontMetrics(bold).elidedText(m_title, Qt::ElideRight, parts.title.width()));
+        const QString summary = summaryText();
+        const bool countOnTitleLine = metrics.horizontalAdvance(summary) > parts.summary.width();
+        const int countWidth = countOnTitleLine
+                                   ? metrics.horizontalAdvance(
+                                         summary.mid(summary.lastIndexOf(QChar(0x00b7)) + 1))
+                                       + kGapPx
+                                   : 0;
+        painter.drawText(parts.title, Qt::AlignLeft | Qt::AlignVCenter,
+                         QFontMetrics(bold).elidedText(m_title, Qt::ElideRight,
+                                                       parts.title.width() - countWidth));
         painter.setFont(font());
     }
     const QString summary = summaryText();
@@ -210,8 +217,18 @@ void HistogramWidget::paintEvent(QPaintEvent *)
                          metrics.elidedText(summary, Qt::ElideRight, area.width()));
         return;
     }
-    painter.drawText(parts.summary, Qt::AlignLeft | Qt::AlignVCenter,
-                     metrics.elidedText(summary, Qt::ElideRight, parts.summary.width()));
+    if (metrics.horizontalAdvance(summary) <= parts.summary.width() || parts.title.isEmpty()) {
+        painter.drawText(parts.summary, Qt::AlignLeft | Qt::AlignVCenter,
+                         metrics.elidedText(summary, Qt::ElideRight, parts.summary.width()));
+    } else {
+        // Too narrow for one line: the message count goes to the right of the title.
+        const qsizetype split = summary.lastIndexOf(QStringLiteral(" \u00b7 "));
+        const QString count = summary.mid(split + 3);
+        painter.drawText(parts.title, Qt::AlignRight | Qt::AlignVCenter, count);
+        painter.drawText(parts.summary, Qt::AlignLeft | Qt::AlignVCenter,
+                         metrics.elidedText(summary.left(split), Qt::ElideRight,
+                                            parts.summary.width()));
+    }
 
     qint64 highest = 1;
     for (int bucket = m_firstBucket; bucket <= m_lastBucket; ++bucket)
