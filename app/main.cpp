@@ -1,3 +1,4 @@
+#include "benchcommand.h"
 #include "commandline.h"
 #include "echoserver.h"
 #include "headlessrunner.h"
@@ -144,6 +145,12 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationName(QStringLiteral("echoscope"));
     QCoreApplication::setOrganizationName(QStringLiteral("Echoscope"));
     QCoreApplication::setApplicationVersion(QStringLiteral(ECHOSCOPE_VERSION));
+
+    // `echoscope bench ...`: the load generator, no server, no window.
+    if (argc > 1 && std::strcmp(argv[1], "bench") == 0) {
+        QCoreApplication app(argc, argv);
+        return BenchCommand::run(QCoreApplication::arguments());
+    }
 
     // The dashboard needs a QApplication, made before parsing so that it takes its own
     // options (-platform, -style) out of argv. Headless mode, help and version need
