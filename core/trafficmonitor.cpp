@@ -87,6 +87,11 @@ void TrafficMonitor::setSnapshotIntervalMs(int intervalMs)
     m_timer->setInterval(qMax(1, intervalMs));
 }
 
+void TrafficMonitor::setMaxRetainedDisconnected(int count)
+{
+    m_maxRetainedDisconnected = qMax(0, count);
+}
+
 void TrafficMonitor::setRetainDisconnectedMs(int retainMs)
 {
     m_retainDisconnectedMs = qMax(0, retainMs);
@@ -156,6 +161,7 @@ void TrafficMonitor::clientDisconnected(quint64 clientId, const DisconnectInfo &
     view.disconnect = info;
     client.disconnectedAtMono = m_clock.elapsed();
     ++m_retainedCount;
+    m_retainedOrder.push_back(clientId);
     updateTicking();
 }
 
@@ -201,6 +207,19 @@ void TrafficMonitor::tick()
         m_totalRates.reset();
     }
 
+    // Past the count limit the oldest gone clients leave first, whatever their age.
+    while (m_retainedCount > m_maxRetainedDisconnected && !m_retainedOrder.empty()) {
+        const auto it = m_clients.find(m_retainedOrder.front());
+        m_retainedOrder.pop_front();
+        if (it != m_clients.end() && !it->second.view.connected &&
+            it->second.disconnectedAtMono != kExpired) {
+            it->second.disconnectedAtMono = kExpired;
+            --m_retainedCount; // counted down here; the loop below only erases it
+        }
+    }
+    while (!m_retainedOrder.empty() && m_clients.find(m_retainedOrder.front()) == m_clients.end())
+        m_retainedOrder.pop_front();
+
     snapshot.clients.reserve(qsizetype(m_clients.size()));
     for (auto it = m_clients.begin(); it != m_clients.end();) {
         const quint64 id = it->first;
@@ -214,12 +233,14 @@ void TrafficMonitor::tick()
             view.bytesInPerSecond = rates[RateWindow::BytesIn];
             view.bytesOutPerSecond = rates[RateWindow::BytesOut];
             view.messagesInPerSecond = rates[RateWindow::MessagesIn];
-        } else if (nowMono - client.disconnectedAtMono >= m_retainDisconnectedMs) {
+        } else if (client.disconnectedAtMono == kExpired ||
+                   nowMono - client.disconnectedAtMono >= m_retainDisconnectedMs) {
             if (client.published)
                 snapshot.removedIds.append(id);
             else
                 m_pendingAdded.removeOne(id); // came and went unseen: neither added nor removed
-            --m_retainedCount;
+            if (client.disconnectedAtMono != kExpired)
+                --m_retainedCount;
             it = m_clients.erase(it);
             continue;
         }

@@ -14,6 +14,8 @@
 #include <QPointer>
 
 #include <array>
+#include <deque>
+#include <limits>
 #include <map>
 #include <memory>
 
@@ -79,6 +81,7 @@ public:
     static constexpr int kDefaultSnapshotIntervalMs = 50;
     static constexpr int kDefaultRetainDisconnectedMs = 30000;
     static constexpr int kRateWindowMs = 1000;
+    static constexpr int kDefaultMaxRetainedDisconnected = 1000;
 
     // The server must be in this thread. If it is listening already, its clients are
     // picked up (uptime then counts from now: the server does not say when it started).
@@ -90,6 +93,10 @@ public:
     int retainDisconnectedMs() const { return m_retainDisconnectedMs; }
     // How long a disconnected client stays in snapshots; 0: gone at the next one.
     void setRetainDisconnectedMs(int retainMs);
+    // At most this many disconnected clients are retained (the most recent ones), so a
+    // connection storm cannot grow the snapshot without bound within the retention time.
+    int maxRetainedDisconnected() const { return m_maxRetainedDisconnected; }
+    void setMaxRetainedDisconnected(int count);
     int eventLogCapacity() const { return m_eventLog.capacity(); }
     void setEventLogCapacity(int capacity);
 
@@ -169,9 +176,12 @@ private:
     QTimer *m_timer = nullptr;
     QElapsedTimer m_clock; // monotonic: rates and retention
     int m_retainDisconnectedMs = kDefaultRetainDisconnectedMs;
+    int m_maxRetainedDisconnected = kDefaultMaxRetainedDisconnected;
+    static constexpr qint64 kExpired = std::numeric_limits<qint64>::min();
 
     std::map<quint64, TrackedClient> m_clients; // sorted by id
-    int m_retainedCount = 0;                    // disconnected ones in m_clients
+    int m_retainedCount = 0;                    // disconnected ones in m_clients, not expired
+    std::deque<quint64> m_retainedOrder;        // disconnected ids, oldest first
     QList<quint64> m_pendingAdded;              // since the last snapshot
     QList<quint64> m_pendingRemoved;
     RateWindow m_totalRates;

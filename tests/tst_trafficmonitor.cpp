@@ -11,6 +11,7 @@
 #include <QTest>
 #include <QTimer>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -186,6 +187,7 @@ private slots:
     void disconnectedClientIsRetained_data() { threadRows(); }
     void disconnectedClientIsRetained();
     void retainZeroDropsAtOnce();
+    void retainedCountIsCapped();
     void clientBetweenTwoSnapshots_data();
     void clientBetweenTwoSnapshots();
     void eventsLoggedInOrder_data() { threadRows(); }
@@ -581,6 +583,53 @@ void tst_TrafficMonitor::disconnectedClientIsRetained()
     QCOMPARE(recorder.timesRemoved(id), 1);
     QCOMPARE(recorder.timesAdded(id), 1);
     QVERIFY2(recorder.error().isEmpty(), qPrintable(recorder.error()));
+}
+
+void tst_TrafficMonitor::retainedCountIsCapped()
+{
+    EchoServer server;
+    TrafficMonitor monitor(&server);
+    monitor.setMaxRetainedDisconnected(3);
+    QCOMPARE(monitor.maxRetainedDisconnected(), 3);
+    SnapshotRecorder recorder(&monitor);
+    QVERIFY2(server.start(testConfig(1)), qPrintable(server.errorString()));
+
+    QSignalSpy connected(&server, &EchoServer::clientConnected);
+    QSignalSpy disconnected(&server, &EchoServer::clientDisconnected);
+    std::vector<std::unique_ptr<QTcpSocket>> sockets;
+    for (int i = 0; i < 6; ++i) {
+        sockets.push_back(std::make_unique<QTcpSocket>());
+        sockets.back()->connectToHost(QHostAddress::LocalHost, server.serverPort());
+    }
+    QTRY_COMPARE(connected.count(), 6);
+    for (const auto &socket : sockets)
+        QTRY_COMPARE(socket->state(), QAbstractSocket::ConnectedState);
+    // Each socket's id, by its port as the server sees it.
+    QList<quint64> ids;
+    for (const auto &socket : sockets) {
+        for (const QList<QVariant> &arguments : std::as_const(connected)) {
+            if (arguments.at(2).value<quint16>() == socket->localPort())
+                ids.append(arguments.at(0).value<quint64>());
+        }
+    }
+    QCOMPARE(ids.size(), 6);
+    monitor.refresh();
+    // They leave one at a time, in socket order.
+    for (int i = 0; i < 6; ++i) {
+        sockets[size_t(i)]->disconnectFromHost();
+        QTRY_COMPARE(disconnected.count(), i + 1);
+    }
+    monitor.refresh();
+    QList<quint64> retained;
+    for (const ClientView &view : monitor.snapshot().clients) {
+        QVERIFY(!view.connected);
+        retained.append(view.counters.id);
+    }
+    std::sort(retained.begin(), retained.end());
+    QList<quint64> newest = ids.mid(3);
+    std::sort(newest.begin(), newest.end());
+    QCOMPARE(retained, newest);
+    QCOMPARE(recorder.timesRemoved(ids.at(0)), 1);
 }
 
 void tst_TrafficMonitor::retainZeroDropsAtOnce()

@@ -47,6 +47,7 @@ ClientInspector::ClientInspector(QWidget *parent) : QWidget(parent)
     titleFont.setPointSizeF(titleFont.pointSizeF() * 1.15);
     m_title->setFont(titleFont);
     m_title->setTextFormat(Qt::PlainText);
+    m_title->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
 
     m_disconnect = new QPushButton(tr("&Disconnect"), this);
     m_disconnect->setToolTip(tr("Close this client's connection (reason: kicked)"));
@@ -70,7 +71,9 @@ ClientInspector::ClientInspector(QWidget *parent) : QWidget(parent)
         auto *value = new QLabel(this);
         value->setTextFormat(Qt::PlainText);
         value->setTextInteractionFlags(Qt::TextSelectableByMouse);
-        value->setWordWrap(true);
+        // Values change on every snapshot: a fixed-height, width-ignoring label keeps
+        // that from re-laying out the window 20 times a second.
+        value->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
         form->addRow(name + QLatin1Char(':'), value);
         m_detailValues.append(value);
     }
@@ -103,6 +106,7 @@ ClientInspector::ClientInspector(QWidget *parent) : QWidget(parent)
     m_captureInfo = new QLabel(this);
     m_captureInfo->setTextFormat(Qt::PlainText);
     m_captureInfo->setForegroundRole(QPalette::PlaceholderText);
+    m_captureInfo->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
 
     auto *captureBar = new QHBoxLayout;
     captureBar->addWidget(hex);

@@ -146,6 +146,7 @@ EventLogPanel::EventLogPanel(QWidget *parent) : QWidget(parent)
 
     m_status = new QLabel(this);
     m_status->setForegroundRole(QPalette::PlaceholderText);
+    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
 
     auto *bar = new QHBoxLayout;
     bar->setSpacing(6);

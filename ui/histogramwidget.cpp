@@ -198,11 +198,11 @@ void HistogramWidget::paintEvent(QPaintEvent *)
         painter.setPen(text);
         const QString summary = summaryText();
         const bool countOnTitleLine = metrics.horizontalAdvance(summary) > parts.summary.width();
-        const int countWidth = countOnTitleLine
-                                   ? metrics.horizontalAdvance(
-                                         summary.mid(summary.lastIndexOf(QChar(0x00b7)) + 1))
-                                       + kGapPx
-                                   : 0;
+        const int countWidth =
+            countOnTitleLine
+                ? metrics.horizontalAdvance(summary.mid(summary.lastIndexOf(QChar(0x00b7)) + 1)) +
+                      kGapPx
+                : 0;
         painter.drawText(parts.title, Qt::AlignLeft | Qt::AlignVCenter,
                          QFontMetrics(bold).elidedText(m_title, Qt::ElideRight,
                                                        parts.title.width() - countWidth));
@@ -225,9 +225,9 @@ void HistogramWidget::paintEvent(QPaintEvent *)
         const qsizetype split = summary.lastIndexOf(QStringLiteral(" \u00b7 "));
         const QString count = summary.mid(split + 3);
         painter.drawText(parts.title, Qt::AlignRight | Qt::AlignVCenter, count);
-        painter.drawText(parts.summary, Qt::AlignLeft | Qt::AlignVCenter,
-                         metrics.elidedText(summary.left(split), Qt::ElideRight,
-                                            parts.summary.width()));
+        painter.drawText(
+            parts.summary, Qt::AlignLeft | Qt::AlignVCenter,
+            metrics.elidedText(summary.left(split), Qt::ElideRight, parts.summary.width()));
     }
 
     qint64 highest = 1;

@@ -126,6 +126,8 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
             &ClientFilterProxy::setShowDisconnected);
     m_clientCount = new QLabel(this);
     m_clientCount->setForegroundRole(QPalette::PlaceholderText);
+    m_clientCount->setMinimumWidth(
+        m_clientCount->fontMetrics().horizontalAdvance(tr("%n shown", nullptr, 88888)));
 
     m_clientTable = new QTableView(this);
     m_clientTable->setModel(m_clientProxy);

@@ -45,9 +45,12 @@ StatusPanel::StatusPanel(QWidget *parent) : QWidget(parent)
         m_values[field] = new QLabel(tile);
         m_values[field]->setTextFormat(Qt::PlainText);
         m_values[field]->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        // Updated 20 times a second: its width must not move the layout.
+        m_values[field]->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
         QFont big = m_values[field]->font();
         big.setBold(true);
         m_values[field]->setFont(big);
+        caption->setMinimumWidth(caption->sizeHint().width());
         tileLayout->addWidget(caption);
         tileLayout->addWidget(m_values[field]);
         layout->addWidget(tile, field == ServerField ? 2 : 1);

@@ -8,6 +8,7 @@
 #include <QPolygonF>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <limits>
 
@@ -284,11 +285,48 @@ void ThroughputChart::paintEvent(QPaintEvent *)
         return plot.bottom() + 1 - value * plot.height() / top;
     };
 
+    // A minute at 20 Hz is 1,200 samples, more than the plot has pixels: each line keeps
+    // the lowest and highest point per pixel column (in the order they came), and the
+    // clients' steps only where the count changes, so a repaint strokes a few hundred
+    // points whatever the sample rate.
+    struct Column
+    {
+        int x = INT_MIN;
+        QPointF first, low, high, last;
+    };
+    const auto flush = [](const Column &column, QPolygonF *line) {
+        if (column.x == INT_MIN)
+            return;
+        line->append(column.first);
+        const bool lowFirst = column.low.x() <= column.high.x();
+        for (const QPointF &point : {lowFirst ? column.low : column.high,
+                                     lowFirst ? column.high : column.low, column.last}) {
+            if (point != line->constLast())
+                line->append(point);
+        }
+    };
+    const auto add = [&flush](Column *column, QPolygonF *line, const QPointF &point) {
+        const int x = int(std::floor(point.x()));
+        if (x != column->x) {
+            flush(*column, line);
+            *column = Column{x, point, point, point, point};
+            return;
+        }
+        if (point.y() < column->high.y()) // screen y grows downwards
+            column->high = point;
+        if (point.y() > column->low.y())
+            column->low = point;
+        column->last = point;
+    };
+
     QPainterPath clientArea;
     QPainterPath clientLine;
     QPolygonF inLine;
     QPolygonF outLine;
+    Column inColumn;
+    Column outColumn;
     qreal previousY = 0;
+    int previousClients = -1;
     for (size_t i = 0; i < m_samples.size(); ++i) {
         const Sample &sample = m_samples[i];
         const qreal sampleX = xFor(sample.timestampMs);
@@ -297,15 +335,22 @@ void ThroughputChart::paintEvent(QPaintEvent *)
             clientArea.moveTo(sampleX, plot.bottom() + 1);
             clientArea.lineTo(sampleX, clientY);
             clientLine.moveTo(sampleX, clientY);
-        } else {
+        } else if (sample.clients != previousClients) {
             clientArea.lineTo(sampleX, previousY);
             clientArea.lineTo(sampleX, clientY);
             clientLine.lineTo(sampleX, previousY);
             clientLine.lineTo(sampleX, clientY);
         }
         previousY = clientY;
-        inLine.append(QPointF(sampleX, yFor(sample.bytesIn, topBytes)));
-        outLine.append(QPointF(sampleX, yFor(sample.bytesOut, topBytes)));
+        previousClients = sample.clients;
+        add(&inColumn, &inLine, QPointF(sampleX, yFor(sample.bytesIn, topBytes)));
+        add(&outColumn, &outLine, QPointF(sampleX, yFor(sample.bytesOut, topBytes)));
+    }
+    flush(inColumn, &inLine);
+    flush(outColumn, &outLine);
+    if (!m_samples.empty()) {
+        clientArea.lineTo(xFor(newest), previousY);
+        clientLine.lineTo(xFor(newest), previousY);
     }
     clientArea.lineTo(xFor(newest), plot.bottom() + 1);
     clientArea.closeSubpath();
