@@ -1,5 +1,6 @@
 #include "commandline.h"
 
+#include "networkfilter.h"
 #include "textescape.h"
 
 #include <QCoreApplication>
@@ -182,6 +183,15 @@ CommandLine::CommandLine()
     , m_threadsOption(QStringLiteral("threads"),
                       QStringLiteral("Worker threads; 0 is one per core (default 0)."),
                       QStringLiteral("n"))
+    , m_allowOption(QStringLiteral("allow"),
+                    QStringLiteral("Serve only clients in these networks, e.g. 10.0.0.0/8,::1/128 "
+                                   "(repeatable); others are refused at once and logged "
+                                   "(default: every client)."),
+                    QStringLiteral("cidr[,cidr...]"))
+    , m_denyOption(QStringLiteral("deny"),
+                   QStringLiteral("Refuse clients in these networks (repeatable); wins over "
+                                  "--allow."),
+                   QStringLiteral("cidr[,cidr...]"))
     , m_logFormatOption(QStringLiteral("log-format"),
                         QStringLiteral("Event lines as text or json, one object per line "
                                        "(default text)."),
@@ -218,9 +228,9 @@ CommandLine::CommandLine()
                        "(headless), 4 when --screenshot cannot write its file."));
     m_parser.addOptions({m_headlessOption, m_bindOption, m_portOption, m_framingOption,
                          m_delimiterOption, m_lengthBytesOption, m_maxMessageSizeOption,
-                         m_maxClientsOption, m_idleTimeoutOption, m_threadsOption,
-                         m_logFormatOption, m_logFileOption, m_verboseOption, m_startOption,
-                         m_screenshotOption, m_screenshotDelayOption});
+                         m_maxClientsOption, m_idleTimeoutOption, m_threadsOption, m_allowOption,
+                         m_denyOption, m_logFormatOption, m_logFileOption, m_verboseOption,
+                         m_startOption, m_screenshotOption, m_screenshotDelayOption});
 }
 
 CommandLine::Action CommandLine::parse(const QStringList &arguments)
@@ -278,6 +288,20 @@ bool CommandLine::checkConfig(const QCommandLineOption &option, const QString &v
 {
     const QString invalid = m_options.config.validate();
     return invalid.isEmpty() || fail(option, value, invalid);
+}
+
+// Every value of a repeatable --allow/--deny, each a comma-separated list of networks.
+bool CommandLine::applyNetworks(const QCommandLineOption &option,
+                                QList<QPair<QHostAddress, int>> *networks)
+{
+    networks->clear();
+    const QStringList values = m_parser.values(option);
+    for (const QString &value : values) {
+        QString error;
+        if (!NetworkFilter::parseList(value, networks, &error))
+            return fail(option, value, error);
+    }
+    return checkConfig(option, values.join(QLatin1Char(',')));
 }
 
 bool CommandLine::applyOptions()
@@ -389,6 +413,22 @@ bool CommandLine::applyOptions()
             return false;
     }
 
+    if (m_parser.isSet(m_allowOption) && !applyNetworks(m_allowOption, &config.allowNetworks))
+        return false;
+    if (m_parser.isSet(m_denyOption) && !applyNetworks(m_denyOption, &config.denyNetworks))
+        return false;
+    const NetworkFilter filter(config.allowNetworks, config.denyNetworks);
+    QHostAddress bound;
+    if (!filter.isEmpty() &&
+        ServerConfig::resolveBindAddress(config.bindAddress, &bound, nullptr) &&
+        bound.isLoopback()) {
+        // Listening on loopback while refusing loopback clients serves nobody: say so.
+        const QString refusal = filter.refusalReason(bound);
+        if (!refusal.isEmpty())
+            m_warnings.append(QStringLiteral("--allow/--deny refuse every client of --bind %1: %2")
+                                  .arg(terminalSafe(config.bindAddress), refusal));
+    }
+
     if (m_parser.isSet(m_logFormatOption)) {
         const QString value = m_parser.value(m_logFormatOption);
         if (value.compare(QLatin1String("text"), Qt::CaseInsensitive) == 0)
@@ -474,6 +514,10 @@ void CommandLine::overrideConfig(ServerConfig *config) const
         config->idleTimeoutMs = given.idleTimeoutMs;
     if (m_parser.isSet(m_threadsOption))
         config->threads = given.threads;
+    if (m_parser.isSet(m_allowOption))
+        config->allowNetworks = given.allowNetworks;
+    if (m_parser.isSet(m_denyOption))
+        config->denyNetworks = given.denyNetworks;
 }
 
 } // namespace Echoscope

@@ -48,6 +48,7 @@ private:
     bool fail(const QCommandLineOption &option, const QString &value, const QString &reason);
     bool applyOptions();
     bool checkConfig(const QCommandLineOption &option, const QString &value);
+    bool applyNetworks(const QCommandLineOption &option, QList<QPair<QHostAddress, int>> *networks);
 
     QCommandLineParser m_parser;
     QCommandLineOption m_helpOption;
@@ -62,6 +63,8 @@ private:
     QCommandLineOption m_maxClientsOption;
     QCommandLineOption m_idleTimeoutOption;
     QCommandLineOption m_threadsOption;
+    QCommandLineOption m_allowOption;
+    QCommandLineOption m_denyOption;
     QCommandLineOption m_logFormatOption;
     QCommandLineOption m_logFileOption;
     QCommandLineOption m_verboseOption;

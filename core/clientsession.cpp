@@ -96,11 +96,7 @@ void ClientSession::readReady()
             emit bytesReceived(id(), received);
             if (m_framer->feed(QByteArrayView(buffer, received), *this) ==
                 Framer::Status::MessageTooLarge) {
-                finish(DisconnectReason::MessageTooLarge,
-                       QStringLiteral("a message of %1 bytes or more exceeds the limit of %2 "
-                                      "bytes")
-                           .arg(m_framer->oversizeBytes())
-                           .arg(m_config.maxMessageBytes));
+                finish(DisconnectReason::MessageTooLarge, tooLargeDetail());
                 return;
             }
             if (m_finished || m_paused)
@@ -250,16 +246,27 @@ void ClientSession::peerHalfClosed()
     m_readNotifier->setEnabled(false);
     m_stats->setState(ClientState::Draining);
     if (m_framer->finish(*this) == Framer::Status::MessageTooLarge) {
-        finish(DisconnectReason::MessageTooLarge,
-               QStringLiteral("a message of %1 bytes exceeds the limit of %2 bytes")
-                   .arg(m_framer->oversizeBytes())
-                   .arg(m_config.maxMessageBytes));
+        finish(DisconnectReason::MessageTooLarge, tooLargeDetail());
         return;
     }
     if (m_finished)
         return;
     if (unsentBytes() == 0)
         writeReady(); // nothing left to echo: close now
+}
+
+QString ClientSession::tooLargeDetail() const
+{
+    // Length mode knows the size from the header, before any payload arrives; the
+    // other modes only know how much had arrived when the limit was crossed.
+    if (m_config.framing.mode == FramingMode::Length)
+        return QStringLiteral("its length header declares %1 bytes, over the limit of %2 bytes; "
+                              "closed without reading the payload")
+            .arg(m_framer->oversizeBytes())
+            .arg(m_config.maxMessageBytes);
+    return QStringLiteral("a message of %1 bytes or more exceeds the limit of %2 bytes")
+        .arg(m_framer->oversizeBytes())
+        .arg(m_config.maxMessageBytes);
 }
 
 void ClientSession::idleTimerFired()

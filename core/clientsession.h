@@ -77,6 +77,7 @@ private:
     void touch();
     void finish(DisconnectReason reason, const QString &detail);
     bool handleIoResult(int result, const char *operation);
+    QString tooLargeDetail() const;
     TrafficEvent clientEvent(TrafficEvent::Kind kind) const;
 
     qintptr m_descriptor;

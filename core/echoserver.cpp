@@ -6,9 +6,12 @@
 #include <QDateTime>
 #include <QLoggingCategory>
 #include <QMutexLocker>
+#include <QSocketNotifier>
 #include <QTcpServer>
 #include <QThread>
 #include <QTimer>
+
+#include <utility>
 
 Q_LOGGING_CATEGORY(lcEngine, "echoscope.engine", QtWarningMsg)
 
@@ -16,8 +19,12 @@ namespace Echoscope {
 
 namespace {
 constexpr int kListenBacklog = 1024;
-// After an accept error (out of descriptors), try again this often; one event per episode.
+// After an accept error the spare descriptor cannot get past, try again this often,
+// with accepting paused in between; one event per episode.
 constexpr int kAcceptRetryMs = 250;
+// Connections accepted (or refused) per wake-up before the event loop gets a turn.
+constexpr int kMaxAcceptsPerWakeup = 64;
+constexpr qint64 kRefusalWindowMs = 1000;
 // Past this many undelivered events, sampled-message events are dropped (and counted);
 // connects and disconnects never are.
 constexpr qsizetype kMaxQueuedEvents = 50000;
@@ -35,22 +42,6 @@ QString describeAddress(const QHostAddress &address)
 }
 } // namespace
 
-// QTcpServer only accepts; the descriptor goes straight to a worker's session.
-class Acceptor : public QTcpServer
-{
-public:
-    explicit Acceptor(EchoServer *server) : QTcpServer(server), m_server(server) {}
-
-protected:
-    void incomingConnection(qintptr descriptor) override
-    {
-        m_server->incomingConnection(descriptor);
-    }
-
-private:
-    EchoServer *m_server;
-};
-
 EchoServer::EchoServer(QObject *parent) : QObject(parent)
 {
     qRegisterMetaType<Echoscope::DisconnectInfo>();
@@ -60,9 +51,12 @@ EchoServer::EchoServer(QObject *parent) : QObject(parent)
     m_acceptRetryTimer->setSingleShot(true);
     m_acceptRetryTimer->setInterval(kAcceptRetryMs);
     connect(m_acceptRetryTimer, &QTimer::timeout, this, [this] {
-        if (m_acceptor)
-            m_acceptor->resumeAccepting();
+        if (m_acceptNotifier)
+            m_acceptNotifier->setEnabled(true);
     });
+    m_refusalSummaryTimer = new QTimer(this);
+    m_refusalSummaryTimer->setSingleShot(true);
+    connect(m_refusalSummaryTimer, &QTimer::timeout, this, &EchoServer::flushRefusalSummary);
 }
 
 EchoServer::~EchoServer()
@@ -94,26 +88,37 @@ bool EchoServer::start(const ServerConfig &config)
     QHostAddress address;
     ServerConfig::resolveBindAddress(config.bindAddress, &address, nullptr);
 
-    auto *acceptor = new Acceptor(this);
-    acceptor->setListenBacklogSize(kListenBacklog);
-    if (!acceptor->listen(address, config.port)) {
-        const QString reason = acceptor->errorString();
-        delete acceptor;
+    auto *listener = new QTcpServer(this);
+    listener->setListenBacklogSize(kListenBacklog);
+    if (!listener->listen(address, config.port)) {
+        const QString reason = listener->errorString();
+        delete listener;
         fail(Error::ListenFailed, QStringLiteral("cannot listen on %1 port %2: %3")
                                       .arg(describeAddress(address))
                                       .arg(config.port)
                                       .arg(reason));
         return false;
     }
-    connect(acceptor, &QTcpServer::acceptError, this, &EchoServer::acceptFailed);
+    // QTcpServer's own accept loop cannot be trusted with errors: once its engine has
+    // seen EAGAIN it reports EMFILE as a temporary error too, without pausing, and
+    // spins on the still-readable socket. So it only listens; accepting is ours.
+    listener->pauseAccepting();
+    m_acceptNotifier =
+        new QSocketNotifier(listener->socketDescriptor(), QSocketNotifier::Read, this);
+    connect(m_acceptNotifier, &QSocketNotifier::activated, this, &EchoServer::acceptPending);
 
     m_config = config;
-    m_acceptor = acceptor;
-    m_address = acceptor->serverAddress();
-    m_port = acceptor->serverPort();
+    m_filter = NetworkFilter(config.allowNetworks, config.denyNetworks);
+    m_spareDescriptor = NativeSocket::openSpareDescriptor();
+    m_listener = listener;
+    m_address = listener->serverAddress();
+    m_port = listener->serverPort();
     m_error = Error::NoError;
     m_errorString.clear();
     m_acceptErrorReported = false;
+    m_refusalsInWindow = 0;
+    m_refusalWindowStartMs = 0;
+    m_suppressedRefusals.clear();
     m_retired = ServerTotals();
     m_startedAtMs = nowMs();
 
@@ -156,9 +161,14 @@ void EchoServer::stop()
 {
     if (m_state != State::Listening)
         return;
-    delete m_acceptor; // stop accepting first
-    m_acceptor = nullptr;
+    delete m_acceptNotifier; // stop accepting first; the notifier goes before its descriptor
+    m_acceptNotifier = nullptr;
+    delete m_listener;
+    m_listener = nullptr;
     m_acceptRetryTimer->stop();
+    NativeSocket::closeSpareDescriptor(m_spareDescriptor);
+    m_spareDescriptor = -1;
+    m_acceptErrorReported = false;
 
     for (EchoWorker *worker : m_workers) {
         if (worker->thread() == thread()) {
@@ -182,6 +192,7 @@ void EchoServer::stop()
     m_threads.clear();
 
     drainEvents(); // every clientDisconnected() before stopped()
+    flushRefusalSummary();
     m_clients.clear();
     m_state = State::Stopped;
 
@@ -220,23 +231,24 @@ void EchoServer::incomingConnection(qintptr descriptor)
         TrafficEvent event;
         event.kind = TrafficEvent::Kind::Warning;
         event.timestampMs = nowMs();
-        event.text = QStringLiteral("accepting connections again");
+        event.count = m_refusedSinceAcceptError;
+        event.text = QStringLiteral("accepting connections again after %1 s (%2 refused meanwhile)")
+                         .arg(double(event.timestampMs - m_acceptErrorSinceMs) / 1000.0, 0, 'f', 1)
+                         .arg(m_refusedSinceAcceptError);
         handleEvent(event);
     }
 
+    if (!m_filter.isEmpty()) {
+        const QString reason = m_filter.refusalReason(peer);
+        if (!reason.isEmpty()) {
+            refuse(descriptor, peer, peerPort, reason, m_filter.refusalCategory(peer));
+            return;
+        }
+    }
     if (m_liveClients.load(std::memory_order_relaxed) >= m_config.maxClients) {
-        NativeSocket::close(descriptor);
-        ++m_retired.clientsRefused;
         const QString reason =
             QStringLiteral("max clients reached (%1 connected)").arg(m_config.maxClients);
-        TrafficEvent event;
-        event.kind = TrafficEvent::Kind::Refused;
-        event.timestampMs = nowMs();
-        event.address = peer;
-        event.port = peerPort;
-        event.text = reason;
-        emit clientRefused(peer, peerPort, reason);
-        handleEvent(event);
+        refuse(descriptor, peer, peerPort, reason, reason);
         return;
     }
 
@@ -265,24 +277,147 @@ void EchoServer::incomingConnection(qintptr descriptor)
     emit eventOccurred(event);
 }
 
-void EchoServer::acceptFailed()
+void EchoServer::refuse(qintptr descriptor, const QHostAddress &peer, quint16 peerPort,
+                        const QString &reason, const QString &category)
 {
-    if (!m_acceptor)
-        return;
-    // QTcpServer paused accepting; try again shortly, and say so once per episode.
-    if (!m_acceptErrorReported) {
-        m_acceptErrorReported = true;
+    NativeSocket::close(descriptor);
+    ++m_retired.clientsRefused;
+    emit clientRefused(peer, peerPort, reason);
+
+    // A connect storm must not become a log flood: the first few per second one by
+    // one, then one line per reason for the rest of that second.
+    const qint64 now = nowMs();
+    if (now - m_refusalWindowStartMs >= kRefusalWindowMs) {
+        flushRefusalSummary();
+        m_refusalWindowStartMs = now;
+        m_refusalsInWindow = 0;
+    }
+    if (m_refusalsInWindow < kRefusedEventsPerSecond) {
+        ++m_refusalsInWindow;
         TrafficEvent event;
-        event.kind = TrafficEvent::Kind::Error;
+        event.kind = TrafficEvent::Kind::Refused;
+        event.timestampMs = now;
+        event.address = peer;
+        event.port = peerPort;
+        event.text = reason;
+        handleEvent(event);
+        return;
+    }
+    ++m_suppressedRefusals[category];
+    if (!m_refusalSummaryTimer->isActive())
+        m_refusalSummaryTimer->start(
+            int(qMax<qint64>(1, kRefusalWindowMs - (now - m_refusalWindowStartMs))));
+}
+
+void EchoServer::flushRefusalSummary()
+{
+    m_refusalSummaryTimer->stop();
+    if (m_suppressedRefusals.isEmpty())
+        return;
+    const QMap<QString, qint64> suppressed = std::exchange(m_suppressedRefusals, {});
+    for (auto it = suppressed.cbegin(); it != suppressed.cend(); ++it) {
+        TrafficEvent event;
+        event.kind = TrafficEvent::Kind::Refused;
         event.timestampMs = nowMs();
-        event.text = QStringLiteral("cannot accept connections: %1 (open-file limit %2); "
-                                    "retrying every %3 ms")
-                         .arg(m_acceptor->errorString())
-                         .arg(NativeSocket::openFileLimit())
-                         .arg(kAcceptRetryMs);
+        event.count = it.value();
+        event.text =
+            QStringLiteral("+%1 %2 refused in the last second: %3")
+                .arg(it.value())
+                .arg(it.value() == 1 ? QStringLiteral("connection") : QStringLiteral("connections"))
+                .arg(it.key());
         handleEvent(event);
     }
-    m_acceptRetryTimer->start();
+}
+
+// Accepts what is pending, a bounded number per wake-up so the sessions sharing this
+// thread get their turn. When accept() fails it says so once per episode; out of
+// descriptors, it refuses the pending connections at once through the spare
+// descriptor, so the listen queue never sits full of clients nobody will serve; any
+// other failure pauses accepting for kAcceptRetryMs. Nothing spins.
+void EchoServer::acceptPending()
+{
+    if (!m_acceptNotifier)
+        return;
+    const qintptr listener = m_listener->socketDescriptor();
+    for (int round = 0; round < kMaxAcceptsPerWakeup; ++round) {
+        qintptr descriptor = -1;
+        const NativeSocket::Result result = NativeSocket::accept(listener, &descriptor);
+        if (result == NativeSocket::Result::Done) {
+            incomingConnection(descriptor);
+            if (!m_acceptNotifier)
+                return; // stopped by a receiver
+            continue;
+        }
+        if (result == NativeSocket::Result::WouldBlock)
+            return;
+        if (result == NativeSocket::Result::Reset)
+            continue; // gone before it was accepted: only that one
+        const int error = NativeSocket::lastError();
+        reportAcceptError(error, NativeSocket::errorString());
+        if (!NativeSocket::isDescriptorLimit(error) || !shedOneConnection(listener)) {
+            m_acceptNotifier->setEnabled(false);
+            m_acceptRetryTimer->start();
+            return;
+        }
+        if (!m_acceptNotifier)
+            return;
+    }
+    // More may be pending: the notifier fires again on the next pass of the event loop.
+}
+
+// Out of descriptors: gives up the spare so that the oldest pending connection can be
+// accepted, and closes that at once as refused, then takes the spare back. Returns
+// false if that cannot be done (no spare, or it cannot be taken back).
+bool EchoServer::shedOneConnection(qintptr listener)
+{
+    if (m_spareDescriptor < 0) {
+        m_spareDescriptor = NativeSocket::openSpareDescriptor();
+        if (m_spareDescriptor < 0)
+            return false;
+    }
+    NativeSocket::closeSpareDescriptor(m_spareDescriptor);
+    qintptr descriptor = -1;
+    const NativeSocket::Result result = NativeSocket::accept(listener, &descriptor);
+    m_spareDescriptor = NativeSocket::openSpareDescriptor();
+    if (result != NativeSocket::Result::Done)
+        return result != NativeSocket::Result::Error && m_spareDescriptor >= 0;
+    if (m_spareDescriptor >= 0) {
+        incomingConnection(descriptor); // room for both: descriptors were freed meanwhile
+        return true;
+    }
+    QHostAddress peer;
+    quint16 peerPort = 0;
+    NativeSocket::peerAddress(descriptor, &peer, &peerPort);
+    const qint64 limit = NativeSocket::openFileLimit();
+    const QString reason =
+        limit > 0 ? QStringLiteral("out of file descriptors (open-file limit %1)").arg(limit)
+                  : QStringLiteral("out of file descriptors");
+    ++m_refusedSinceAcceptError;
+    refuse(descriptor, peer, peerPort, reason, reason); // frees the spare's slot again
+    m_spareDescriptor = NativeSocket::openSpareDescriptor();
+    return m_spareDescriptor >= 0;
+}
+
+void EchoServer::reportAcceptError(int error, const QString &errorText)
+{
+    if (m_acceptErrorReported)
+        return;
+    m_acceptErrorReported = true;
+    m_acceptErrorSinceMs = nowMs();
+    m_refusedSinceAcceptError = 0;
+    const bool shedding = NativeSocket::isDescriptorLimit(error) && m_spareDescriptor >= 0;
+    TrafficEvent event;
+    event.kind = TrafficEvent::Kind::Error;
+    event.timestampMs = m_acceptErrorSinceMs;
+    event.text = QStringLiteral("cannot accept connections: %1 (open-file limit %2, %3 clients "
+                                "connected); %4")
+                     .arg(errorText)
+                     .arg(NativeSocket::openFileLimit())
+                     .arg(m_liveClients.load(std::memory_order_relaxed))
+                     .arg(shedding ? QStringLiteral("new connections are refused at once until "
+                                                    "descriptors are free")
+                                   : QStringLiteral("retrying every %1 ms").arg(kAcceptRetryMs));
+    handleEvent(event);
 }
 
 bool EchoServer::disconnectClient(quint64 clientId)

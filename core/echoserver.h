@@ -2,12 +2,14 @@
 
 #include "clientstats.h"
 #include "disconnectinfo.h"
+#include "networkfilter.h"
 #include "serverconfig.h"
 #include "trafficevent.h"
 
 #include <QHash>
 #include <QHostAddress>
 #include <QList>
+#include <QMap>
 #include <QMutex>
 #include <QObject>
 
@@ -16,6 +18,8 @@
 #include <vector>
 
 QT_BEGIN_NAMESPACE
+class QSocketNotifier;
+class QTcpServer;
 class QThread;
 class QTimer;
 QT_END_NAMESPACE
@@ -23,7 +27,6 @@ QT_END_NAMESPACE
 namespace Echoscope {
 
 class EchoWorker;
-class Acceptor;
 
 // Totals over the server's life (since start), as of the moment they are read.
 struct ServerTotals
@@ -48,6 +51,13 @@ struct ServerTotals
 // The echo engine: listens, accepts, hands each connection to one worker thread for
 // its whole life, and reports what happens.
 //
+// Under abuse it keeps serving the others and stays bounded: a refused connection
+// (max clients, --allow/--deny, out of descriptors) is closed at once and reported, at
+// most kRefusedEventsPerSecond of them one by one and the rest as one summary per
+// reason per second; when accept() runs out of descriptors it says so once per
+// episode, refuses what is queued through a spare descriptor instead of letting it
+// wait, and serves again as soon as descriptors are free.
+//
 // Threads: the object lives in the thread that created it (normally the main
 // thread). Every signal but the three per-transfer ones is emitted in that thread.
 // bytesReceived, bytesEchoed and messageEchoed are emitted in the worker thread that
@@ -57,6 +67,9 @@ class EchoServer : public QObject
     Q_OBJECT
 
 public:
+    // Refusals reported one by one per second; the rest are summarised.
+    static constexpr int kRefusedEventsPerSecond = 10;
+
     enum class State { Stopped, Listening };
     enum class Error { NoError, InvalidConfig, ListenFailed };
     Q_ENUM(State)
@@ -112,15 +125,19 @@ signals:
     void messageEchoed(quint64 clientId, qint64 payloadBytes);
 
 private:
-    friend class Acceptor;
     struct ClientEntry
     {
         std::shared_ptr<ClientStats> stats;
         EchoWorker *worker = nullptr;
     };
 
+    void acceptPending();
     void incomingConnection(qintptr descriptor);
-    void acceptFailed();
+    bool shedOneConnection(qintptr listener);
+    void reportAcceptError(int error, const QString &errorText);
+    void refuse(qintptr descriptor, const QHostAddress &peer, quint16 peerPort,
+                const QString &reason, const QString &category);
+    void flushRefusalSummary();
     void postEvent(TrafficEvent event); // any thread
     void drainEvents();                 // this thread
     void handleEvent(const TrafficEvent &event);
@@ -134,9 +151,21 @@ private:
     QHostAddress m_address;
     quint16 m_port = 0;
 
-    Acceptor *m_acceptor = nullptr;
+    // QTcpServer binds and listens (and words its errors); the accepting is ours.
+    QTcpServer *m_listener = nullptr;
+    QSocketNotifier *m_acceptNotifier = nullptr;
     QTimer *m_acceptRetryTimer = nullptr;
+    NetworkFilter m_filter;
+    // Out-of-descriptor handling: the spare, and the episode being reported.
+    qintptr m_spareDescriptor = -1;
     bool m_acceptErrorReported = false;
+    qint64 m_acceptErrorSinceMs = 0;
+    qint64 m_refusedSinceAcceptError = 0;
+    // Refusal events: the current one-second window, and what it summarised per reason.
+    QTimer *m_refusalSummaryTimer = nullptr;
+    qint64 m_refusalWindowStartMs = 0;
+    int m_refusalsInWindow = 0;
+    QMap<QString, qint64> m_suppressedRefusals;
     std::vector<EchoWorker *> m_workers;
     std::vector<QThread *> m_threads;
     mutable size_t m_nextWorker = 0;

@@ -56,6 +56,84 @@ bool NativeSocket::prepare(Descriptor fd)
     return true;
 }
 
+NativeSocket::Result NativeSocket::accept(Descriptor listener, Descriptor *accepted)
+{
+    *accepted = -1;
+#ifdef Q_OS_WIN
+    const SOCKET fd = ::accept(SOCKET(listener), nullptr, nullptr);
+    if (fd != INVALID_SOCKET) {
+        *accepted = Descriptor(fd);
+        return Result::Done;
+    }
+    switch (::WSAGetLastError()) {
+    case WSAEWOULDBLOCK:
+    case WSAEINTR:
+        return Result::WouldBlock;
+    case WSAECONNRESET:
+    case WSAECONNABORTED:
+        return Result::Reset;
+    default:
+        return Result::Error;
+    }
+#else
+    int fd;
+    do {
+#if defined(Q_OS_LINUX)
+        fd = ::accept4(int(listener), nullptr, nullptr, SOCK_CLOEXEC);
+#else
+        fd = ::accept(int(listener), nullptr, nullptr);
+        if (fd >= 0)
+            ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
+    } while (fd < 0 && errno == EINTR);
+    if (fd >= 0) {
+        *accepted = fd;
+        return Result::Done;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return Result::WouldBlock;
+    // Linux reports some network errors of the pending connection here; like a
+    // connection reset before it was accepted, they concern that one connection only.
+    if (errno == ECONNABORTED || errno == ECONNRESET || errno == EPROTO || errno == ENETDOWN ||
+        errno == ENOPROTOOPT || errno == EHOSTDOWN || errno == EHOSTUNREACH ||
+        errno == ENETUNREACH || errno == EOPNOTSUPP)
+        return Result::Reset;
+    return Result::Error;
+#endif
+}
+
+bool NativeSocket::isDescriptorLimit(int error)
+{
+#ifdef Q_OS_WIN
+    return error == WSAEMFILE;
+#else
+    return error == EMFILE || error == ENFILE;
+#endif
+}
+
+NativeSocket::Descriptor NativeSocket::openSpareDescriptor()
+{
+#ifdef Q_OS_WIN
+    return -1; // sockets are handles there, limited by memory rather than a table
+#else
+    int fd;
+    do {
+        fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    return fd;
+#endif
+}
+
+void NativeSocket::closeSpareDescriptor(Descriptor fd)
+{
+#ifndef Q_OS_WIN
+    if (fd >= 0)
+        ::close(int(fd));
+#else
+    Q_UNUSED(fd);
+#endif
+}
+
 NativeSocket::Result NativeSocket::read(Descriptor fd, char *data, qint64 maxBytes, qint64 *bytes)
 {
     *bytes = 0;

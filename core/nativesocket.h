@@ -27,6 +27,19 @@ public:
     };
 
     static bool prepare(Descriptor fd); // non-blocking, TCP_NODELAY, no SIGPIPE
+    // Accepts one pending connection on a non-blocking listening socket (close-on-exec).
+    // Done: *accepted is the new descriptor. WouldBlock: none pending. Reset: one was
+    // pending but the peer reset it first (try the next). Error: see lastError(), e.g.
+    // out of descriptors (isDescriptorLimit()).
+    static Result accept(Descriptor listener, Descriptor *accepted);
+    // True for the errors that mean "no descriptor free" (EMFILE, ENFILE).
+    static bool isDescriptorLimit(int error);
+    // A descriptor held in reserve (/dev/null), so that when the process runs out of
+    // descriptors it can close this one, accept a pending connection and close that at
+    // once instead of leaving it queued. -1 if none can be opened or the platform has
+    // no use for one (Windows).
+    static Descriptor openSpareDescriptor();
+    static void closeSpareDescriptor(Descriptor fd);
     static Result read(Descriptor fd, char *data, qint64 maxBytes, qint64 *bytes);
     static Result write(Descriptor fd, const char *data, qint64 size, qint64 *bytes);
     static void shutdownWrite(Descriptor fd);

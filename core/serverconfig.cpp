@@ -1,5 +1,7 @@
 #include "serverconfig.h"
 
+#include "networkfilter.h"
+
 #include <QThread>
 
 namespace Echoscope {
@@ -32,6 +34,16 @@ QString ServerConfig::validate() const
     if (messageEventsPerSecond < 0)
         return QStringLiteral("message events per second must not be negative (got %1)")
             .arg(messageEventsPerSecond);
+    for (const auto &subnet : allowNetworks) {
+        if (!NetworkFilter::isValid(subnet))
+            return QStringLiteral("allowed network %1 is not a valid network")
+                .arg(NetworkFilter::toString(subnet));
+    }
+    for (const auto &subnet : denyNetworks) {
+        if (!NetworkFilter::isValid(subnet))
+            return QStringLiteral("denied network %1 is not a valid network")
+                .arg(NetworkFilter::toString(subnet));
+    }
     return framing.validate(maxMessageBytes);
 }
 

@@ -3,7 +3,9 @@
 #include "framingconfig.h"
 
 #include <QHostAddress>
+#include <QList>
 #include <QMetaType>
+#include <QPair>
 #include <QString>
 #include <QtGlobal>
 
@@ -33,6 +35,12 @@ struct ServerConfig
     // The newest bytes in and out kept per client for an inspector (ClientStats::capture());
     // 0: none. A dashboard sets it; headless mode has no use for it.
     qint64 captureBytesPerClient = 0;
+    // Client networks (address, prefix length), checked at accept: a peer in a deny
+    // network, or in none of the allow networks when there are some, is closed at once
+    // and reported as refused. Both empty (the default): every client is let in. See
+    // NetworkFilter.
+    QList<QPair<QHostAddress, int>> allowNetworks;
+    QList<QPair<QHostAddress, int>> denyNetworks;
 
     // Empty when valid, else a sentence naming the bad setting and its value.
     QString validate() const;

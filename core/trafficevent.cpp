@@ -34,6 +34,8 @@ QString TrafficEvent::kindName(Kind kind)
 
 QString TrafficEvent::endpoint(const QHostAddress &address, quint16 port)
 {
+    if (address.isNull() && port == 0)
+        return QStringLiteral("unknown address"); // e.g. reset before it could be asked
     QString host = address.toString();
     if (address.protocol() == QAbstractSocket::IPv6Protocol)
         host = QLatin1Char('[') + host + QLatin1Char(']');
@@ -58,6 +60,8 @@ QString TrafficEvent::toText() const
     case Kind::Connected:
         return who + QStringLiteral(" connected");
     case Kind::Refused:
+        if (count > 0) // a summary of refusals not shown one by one
+            return TextEscape::escapeText(text);
         return QStringLiteral("refused %1: %2")
             .arg(endpoint(address, port), TextEscape::escapeText(text));
     case Kind::Disconnected: {
@@ -129,6 +133,10 @@ QJsonObject TrafficEvent::toJson() const
     case Kind::MessagesSummarised:
         object.insert(QStringLiteral("messages"), count);
         object.insert(QStringLiteral("bytes"), bytes);
+        break;
+    case Kind::Refused:
+        if (count > 0)
+            object.insert(QStringLiteral("count"), count);
         break;
     default:
         break;

@@ -20,7 +20,7 @@ struct TrafficEvent
         Listening,          // address, port
         Stopped,            // text: summary
         Connected,          // client, peer
-        Refused,            // peer, text: why
+        Refused,            // peer, text: why; or count > 0: a summary of that many, in text
         Disconnected,       // client, peer, disconnect
         MessageEchoed,      // client, bytes (payload size), payload: the first bytes
         MessagesSummarised, // client, count messages of bytes in total, not shown one by one
@@ -45,7 +45,7 @@ struct TrafficEvent
     QString toText() const;
     // One JSON object with "event", "time" (ISO 8601) and the fields that apply.
     QJsonObject toJson() const;
-    // "127.0.0.1:5000" or "[::1]:5000".
+    // "127.0.0.1:5000" or "[::1]:5000"; "unknown address" for a null address and port 0.
     static QString endpoint(const QHostAddress &address, quint16 port);
 };
 
