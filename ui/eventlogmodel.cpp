@@ -301,7 +301,8 @@ void EventLogModel::appendEvents(const QList<TrafficEvent> &events, qint64 misse
             auto it = m_refusalWindows.find(event.text);
             if (it == m_refusalWindows.end() || event.timestampMs - it->startMs >= kWindowMs)
                 it = m_refusalWindows.insert(event.text, Window{event.timestampMs, 0, -1});
-            fold(*it, event, sequence, AggregatedRefusalsKind, 1, 0);
+            // An engine summary of refusals carries how many it stands for.
+            fold(*it, event, sequence, AggregatedRefusalsKind, qMax<qint64>(1, event.count), 0);
             break;
         }
         default:
