@@ -114,8 +114,8 @@ void HeadlessRunner::writeEvent(const TrafficEvent &event)
         writeLine(*m_events, line);
     if (m_options.verbose)
         writeOpenFileLimit();
-    if (!json && !ServerConfig::isLoopback(event.address))
-        writeExposureWarning(event); // JSON has it in the listening object's "text"
+    if (!ServerConfig::isLoopback(event.address))
+        writeExposureWarning(event);
 }
 
 void HeadlessRunner::writeOpenFileLimit()
@@ -158,7 +158,8 @@ void HeadlessRunner::writeExposureWarning(const TrafficEvent &listening)
     warning.timestampMs = listening.timestampMs;
     warning.text = QStringLiteral("%1 is not a loopback address: other machines can connect")
                        .arg(TrafficEvent::endpoint(listening.address, listening.port));
-    writeLine(*m_events, formatText(warning));
+    const bool json = m_options.logFormat == HeadlessOptions::LogFormat::Json;
+    writeLine(*m_events, json ? formatJson(warning) : formatText(warning));
     if (m_events != &m_stdout) // the log file may not be read for a while: tell the user now
         writeLine(m_stderr, QStringLiteral("echoscope: ") + warning.toText());
 }

@@ -693,6 +693,15 @@ void tst_Cli::warnsWhenNotLoopback()
     QVERIFY2(port != 0, server->output().constData());
     QVERIFY(server->waitForOutput("other machines can connect"));
     QVERIFY(server->lines().value(1).contains(" warning: "));
+
+    // JSON lines carry it as its own event, after the listening one.
+    ServerProcess *json =
+        startServer(headless({QStringLiteral("--bind"), QStringLiteral("any4"),
+                              QStringLiteral("--log-format"), QStringLiteral("json")}));
+    QVERIFY(json->waitForOutput("other machines can connect"));
+    const QJsonObject warning = QJsonDocument::fromJson(json->lines().value(1)).object();
+    QCOMPARE(warning.value(u"event").toString(), QStringLiteral("warning"));
+    QVERIFY(warning.value(u"text").toString().contains(u"not a loopback address"));
 }
 
 QTEST_GUILESS_MAIN(tst_Cli)
