@@ -6,6 +6,7 @@
 #include "trafficevent.h"
 
 #include <QDateTime>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -49,7 +50,13 @@ bool HeadlessRunner::start()
 {
     if (!m_options.logFilePath.isEmpty()) {
         m_logFile.setFileName(m_options.logFilePath);
-        if (!m_logFile.open(QIODevice::WriteOnly | QIODevice::Append | QIODevice::Text)) {
+        // Append to a file; a device or a pipe (/dev/null, a FIFO) cannot seek to its end.
+        const QFileInfo target(m_options.logFilePath);
+        const QIODevice::OpenMode mode =
+            target.exists() && !target.isFile()
+                ? QIODevice::WriteOnly | QIODevice::Text
+                : QIODevice::WriteOnly | QIODevice::Append | QIODevice::Text;
+        if (!m_logFile.open(mode)) {
             m_error = Error::LogFileFailed;
             m_errorString = QStringLiteral("cannot open log file \"%1\": %2")
                                 .arg(TextEscape::escapeText(m_options.logFilePath),
