@@ -2,6 +2,9 @@
 # Echoscope's two everyday commands (see README.md):
 #   ./echoscope.sh run [ECHOSCOPE ARGS...]  install what is missing, build, start Echoscope
 #   ./echoscope.sh test [CTEST ARGS...]     install what is missing, build, run every test
+#   ./echoscope.sh asan [CTEST ARGS...]     every test built with ASan+UBSan (in build-asan)
+#   ./echoscope.sh tsan [CTEST ARGS...]     the engine tests built with TSan (in build-tsan)
+#   ./echoscope.sh fuzz [SECONDS]           each fuzz target over its seed corpus, SECONDS in all
 # Environment: BUILD_DIR (default: build), BUILD_TYPE (default: RelWithDebInfo),
 #              JOBS (default: number of cores), ECHOSCOPE_NO_INSTALL=1 to skip apt-get.
 set -euo pipefail
@@ -51,8 +54,75 @@ test)
     cd "$build_dir"
     exec ctest --output-on-failure --parallel "$jobs" "$@"
     ;;
+asan)
+    # AddressSanitizer + UndefinedBehaviorSanitizer (and LeakSanitizer) on every test.
+    install_missing
+    build_dir=${BUILD_DIR:-$here/build-asan}
+    build -DBUILD_TESTING=ON -DECHOSCOPE_SANITIZE=address
+    asan_options=detect_leaks=1:detect_stack_use_after_return=1
+    asan_options+=:check_initialization_order=1:strict_init_order=1
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-$asan_options}
+    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+    cd "$build_dir"
+    exec ctest --output-on-failure --parallel "$jobs" "$@"
+    ;;
+tsan)
+    # ThreadSanitizer on the engine tests; only they (and what they run) are built.
+    install_missing
+    build_dir=${BUILD_DIR:-$here/build-tsan}
+    labels=${TSAN_LABELS:-unit|integration}
+    cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" -DBUILD_TESTING=ON \
+        -DECHOSCOPE_SANITIZE=thread
+    mapfile -t targets < <(cd "$build_dir" && ctest -N -L "$labels" |
+        sed -n 's/^ *Test *#[0-9]*: //p')
+    [ ${#targets[@]} -gt 0 ] || { echo "echoscope.sh: no tests labelled $labels" >&2; exit 1; }
+    cmake --build "$build_dir" --parallel "$jobs" --target "${targets[@]}"
+    tsan_options=suppressions=$here/tests/tsan.supp:second_deadlock_stack=1:history_size=4
+    export TSAN_OPTIONS=${TSAN_OPTIONS:-$tsan_options}
+    cd "$build_dir"
+    exec ctest --output-on-failure --parallel "$jobs" -L "$labels" "$@"
+    ;;
+fuzz)
+    # libFuzzer (clang) with ASan+UBSan: each target in turn over a copy of its committed
+    # seed corpus (tests/fuzz/corpus/<target>), SECONDS (default 60) split between them.
+    seconds=${1:-60}
+    case "$seconds" in
+    '' | *[!0-9]*)
+        echo "echoscope.sh: fuzz takes a number of seconds, not \"$seconds\"" >&2
+        exit 2
+        ;;
+    esac
+    packages+=(clang libclang-rt-dev) # libclang-rt-dev: libFuzzer and the sanitizer runtimes
+    install_missing
+    build_dir=${BUILD_DIR:-$here/build-fuzz}
+    cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" \
+        -DCMAKE_CXX_COMPILER=clang++ -DBUILD_TESTING=OFF -DECHOSCOPE_SANITIZE=address \
+        -DECHOSCOPE_FUZZ=ON
+    cmake --build "$build_dir" --parallel "$jobs" --target fuzzers
+    targets=()
+    for corpus in "$here"/tests/fuzz/corpus/*/; do targets+=("$(basename "$corpus")"); done
+    each=$(( seconds / ${#targets[@]} ))
+    [ "$each" -ge 1 ] || each=1
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    mkdir -p "$build_dir/fuzz-artifacts"
+    failed=()
+    for target in "${targets[@]}"; do
+        echo "== $target: ${each} s over tests/fuzz/corpus/$target"
+        cp -r "$here/tests/fuzz/corpus/$target" "$work/$target"
+        "$build_dir/tests/fuzz/$target" -max_total_time="$each" -timeout=10 -rss_limit_mb=2048 \
+            -artifact_prefix="$build_dir/fuzz-artifacts/$target-" "$work/$target" 2>&1 |
+            grep -v -E '^#[0-9]+\s+(NEW|REDUCE|pulse)' || failed+=("$target")
+    done
+    if [ ${#failed[@]} -gt 0 ]; then
+        echo "echoscope.sh: fuzz targets failed: ${failed[*]};" \
+            "the inputs are in $build_dir/fuzz-artifacts/" >&2
+        exit 1
+    fi
+    echo "echoscope.sh: every fuzz target ran ${each} s without a finding"
+    ;;
 *)
-    sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
