@@ -386,6 +386,35 @@ int listeningPort(qint64 pid)
     return 0;
 }
 
+// The processes whose parent is pid, and theirs (forking peers: socat, ncat and their cat).
+std::vector<qint64> descendants(qint64 pid)
+{
+    std::vector<std::pair<qint64, qint64>> parents; // (pid, ppid)
+    DIR *proc = ::opendir("/proc");
+    if (!proc)
+        return {};
+    while (const dirent *entry = ::readdir(proc)) {
+        const qint64 child = QByteArray(entry->d_name).toLongLong();
+        if (child <= 0)
+            continue;
+        QFile stat(QStringLiteral("/proc/%1/stat").arg(child));
+        if (!stat.open(QIODevice::ReadOnly))
+            continue;
+        const QByteArray text = stat.readAll();
+        const QList<QByteArray> fields = text.mid(text.lastIndexOf(')') + 2).split(' ');
+        if (fields.size() > 1)
+            parents.emplace_back(child, fields[1].toLongLong());
+    }
+    ::closedir(proc);
+    std::vector<qint64> found{pid};
+    for (size_t i = 0; i < found.size(); ++i)
+        for (const auto &[child, parent] : parents)
+            if (parent == found[i])
+                found.push_back(child);
+    found.erase(found.begin());
+    return found;
+}
+
 // A server under test, as a child process.
 class ServerProcess
 {
@@ -447,6 +476,11 @@ public:
     {
         if (m_process.state() == QProcess::NotRunning)
             return;
+        // A forking server's children outlive it unless they are stopped too.
+        const std::vector<qint64> children =
+            m_spec.forks ? descendants(m_process.processId()) : std::vector<qint64>();
+        for (qint64 child : children)
+            ::kill(pid_t(child), SIGKILL);
         m_process.terminate();
         if (!m_process.waitForFinished(kServerStopTimeoutMs)) {
             m_process.kill();
@@ -761,15 +795,15 @@ public:
     }
 
     // Server CPU per unit of work (µs per request or connection, or per MB streamed),
-    // median over the repeats; 0 if none. Less sensitive than throughput to what else
+    // median over the runs without errors; 0 if none. Less sensitive than throughput to what else
     // the machine runs.
     double cpuPerUnit(const QString &server, const QString &workload) const
     {
         std::vector<double> costs;
         for (const Run &run : m_runs) {
             const double seconds = run.bench.value(QStringLiteral("seconds")).toDouble();
-            if (run.server == server && run.workload == workload && run.completed &&
-                run.value > 0 && seconds > 0)
+            if (run.server == server && run.workload == workload && run.ok() && run.value > 0 &&
+                seconds > 0)
                 costs.push_back(run.cpuSeconds * 1e6 / (run.value * seconds));
         }
         return median(costs);
