@@ -142,6 +142,13 @@ int runDashboard(const CommandLine &commandLine)
 
 int main(int argc, char *argv[])
 {
+#if defined(Q_OS_LINUX)
+    // With TZ unset glibc re-reads /etc/localtime for every local time it formats (one per
+    // event line: 6 % of the server's CPU under connection churn, measured). Naming the
+    // same file once lets it cache the zone.
+    if (qEnvironmentVariableIsEmpty("TZ"))
+        qputenv("TZ", ":/etc/localtime");
+#endif
     QCoreApplication::setApplicationName(QStringLiteral("echoscope"));
     QCoreApplication::setOrganizationName(QStringLiteral("Echoscope"));
     QCoreApplication::setApplicationVersion(QStringLiteral(ECHOSCOPE_VERSION));
