@@ -35,7 +35,10 @@ void print(FILE *file, const QString &text)
 int runHeadless(const HeadlessOptions &options)
 {
     SignalWatcher signalWatcher; // before listening: a signal from then on is an orderly stop
-    QObject::connect(&signalWatcher, &SignalWatcher::stopRequested, qApp, &QCoreApplication::quit);
+    // Not qApp: in a file that includes <QApplication> it casts to QApplication, and headless
+    // mode has a QCoreApplication (UBSan reports the downcast).
+    QObject::connect(&signalWatcher, &SignalWatcher::stopRequested, QCoreApplication::instance(),
+                     &QCoreApplication::quit);
     if (!signalWatcher.isActive())
         print(stderr, QStringLiteral("echoscope: warning: cannot watch for SIGINT and SIGTERM; "
                                      "they will end echoscope without the summary\n"));

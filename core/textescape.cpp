@@ -161,7 +161,9 @@ QString TextEscape::hexDump(QByteArrayView bytes, qint64 firstOffset)
     const qsizetype lines = (bytes.size() + 15) / 16;
     // One offset width for the whole dump, so the columns line up across 0xffff.
     const qint64 lastOffset = firstOffset + qMax<qsizetype>(0, lines - 1) * 16;
-    const int offsetWidth = lastOffset > 0xffff ? 8 : 4;
+    // Wider still past 4 GiB, so a dump that crosses it keeps its columns.
+    const int offsetWidth =
+        qMax(lastOffset > 0xffff ? 8 : 4, int(QString::number(lastOffset, 16).size()));
     out.reserve(lines * 76);
     for (qsizetype line = 0; line < lines; ++line) {
         const qsizetype start = line * 16;

@@ -361,6 +361,8 @@ void tst_TextEscape::hexDumpColumnsLineUp_data()
     QTest::newRow("100 bytes across 0xffff") << 100 << qint64(0xffc0);
     QTest::newRow("1 byte") << 1 << qint64(0);
     QTest::newRow("large offset") << 40 << qint64(0x123456789);
+    QTest::newRow("across 4 GiB") << 64 << qint64(0xffffffe0);
+    QTest::newRow("across 1 TiB") << 64 << qint64(0xffffffffe0);
 }
 
 void tst_TextEscape::hexDumpColumnsLineUp()
