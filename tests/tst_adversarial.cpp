@@ -742,8 +742,14 @@ void tst_Adversarial::descriptorFlood()
         clients.push_back(std::make_unique<RawClient>());
         QVERIFY(clients.back()->connectTo(port));
     }
-    QTRY_VERIFY_WITH_TIMEOUT(count(QStringLiteral("connected")) + refusedTotal() == kClients,
-                             kTimeoutMs);
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        count(QStringLiteral("connected")) + refusedTotal() == kClients,
+        qPrintable(QStringLiteral("%1 connected + %2 refused != %3 clients; output:\n%4")
+                       .arg(count(QStringLiteral("connected")))
+                       .arg(refusedTotal())
+                       .arg(kClients)
+                       .arg(QString::fromUtf8(process.output().right(3000)))),
+        kTimeoutMs);
     const int served = count(QStringLiteral("connected"));
     QVERIFY2(served > 0 && served < kLimit, qPrintable(QString::number(served)));
     QCOMPARE(count(QStringLiteral("error")), 1); // once per episode, not once per attempt
@@ -808,8 +814,7 @@ void tst_Adversarial::descriptorFlood()
     QVERIFY(sendAll(fresh, "served again"));
     QCOMPARE(readExactly(fresh, 12), QByteArray("served again"));
     // The event line comes from the main thread; the echo may beat it (2 threads).
-    QTRY_VERIFY_WITH_TIMEOUT(process.output().contains("accepting connections again"),
-                             kTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(process.output().contains("accepting connections again"), kTimeoutMs);
 
     // A second episode is reported again, once.
     RawClients second;
