@@ -3,14 +3,18 @@
 // What the engine's socket tests share: binary payloads, length headers, a client that
 // collects its echo, and the thread-count rows. Header-only, for tests.
 
+#include "echoserver.h"
 #include "serverconfig.h"
 
 #include <QByteArray>
+#include <QDebug>
 #include <QHostAddress>
 #include <QObject>
 #include <QRandomGenerator>
 #include <QTcpSocket>
 #include <QTest>
+
+#include <memory>
 
 #ifdef Q_OS_UNIX
 #include <sys/socket.h>
@@ -96,6 +100,24 @@ inline Echoscope::ServerConfig testConfig(int threads)
     config.port = 0;
     config.threads = threads;
     return config;
+}
+
+// A server started on its own, and the port it got (0 if it did not start).
+struct Running
+{
+    std::unique_ptr<Echoscope::EchoServer> server;
+    quint16 port = 0;
+};
+
+inline Running startServer(const Echoscope::ServerConfig &config)
+{
+    Running running;
+    running.server = std::make_unique<Echoscope::EchoServer>();
+    if (running.server->start(config))
+        running.port = running.server->serverPort();
+    else
+        qWarning() << "start failed:" << running.server->errorString();
+    return running;
 }
 
 } // namespace EchoTest

@@ -358,12 +358,6 @@ private slots:
     void refusalsAreRateLimited();
 
 private:
-    struct Running
-    {
-        std::unique_ptr<EchoServer> server;
-        quint16 port = 0;
-    };
-    static Running startServer(const ServerConfig &config);
     qint64 m_openFileLimit = -1;
 };
 
@@ -373,17 +367,6 @@ void tst_Adversarial::initTestCase()
     // Hundreds of clients and their server ends live in this one process.
     m_openFileLimit = NativeSocket::raiseOpenFileLimit();
     qInfo("open-file limit: %lld", static_cast<long long>(m_openFileLimit));
-}
-
-tst_Adversarial::Running tst_Adversarial::startServer(const ServerConfig &config)
-{
-    Running running;
-    running.server = std::make_unique<EchoServer>();
-    if (running.server->start(config))
-        running.port = running.server->serverPort();
-    else
-        qWarning() << "start failed:" << running.server->errorString();
-    return running;
 }
 
 // ---------------------------------------------------------------------------------

@@ -84,28 +84,11 @@ private slots:
     void idleServerDoesNotWakeUp();
 
 private:
-    struct Running
-    {
-        std::unique_ptr<EchoServer> server;
-        quint16 port = 0;
-    };
-    static Running startServer(const ServerConfig &config);
 };
 
 void tst_EchoServer::initTestCase()
 {
     qRegisterMetaType<QHostAddress>();
-}
-
-tst_EchoServer::Running tst_EchoServer::startServer(const ServerConfig &config)
-{
-    Running running;
-    running.server = std::make_unique<EchoServer>();
-    if (running.server->start(config))
-        running.port = running.server->serverPort();
-    else
-        qWarning() << "start failed:" << running.server->errorString();
-    return running;
 }
 
 void tst_EchoServer::startsOnPortZeroAndReportsIt()
