@@ -1286,6 +1286,10 @@ int main(int argc, char **argv)
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") && qEnvironmentVariableIsEmpty("DISPLAY") &&
         qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY"))
         qputenv("QT_QPA_PLATFORM", "offscreen");
+    // As the echoscope binary does: the worker threads use Qt's own dispatcher, the GUI
+    // thread GLib's (app/main.cpp, preferPlainEventDispatcher()).
+    if (!qEnvironmentVariableIsSet("QT_NO_THREADED_GLIB"))
+        qputenv("QT_NO_THREADED_GLIB", "1");
     Echoscope::TimedApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("bench_dashboard"));
 

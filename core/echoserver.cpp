@@ -221,11 +221,8 @@ EchoWorker *EchoServer::pickWorker() const
     return worker;
 }
 
-void EchoServer::incomingConnection(qintptr descriptor)
+void EchoServer::incomingConnection(qintptr descriptor, const QHostAddress &peer, quint16 peerPort)
 {
-    QHostAddress peer;
-    quint16 peerPort = 0;
-    NativeSocket::peerAddress(descriptor, &peer, &peerPort);
     if (m_acceptErrorReported) {
         m_acceptErrorReported = false;
         TrafficEvent event;
@@ -341,9 +338,12 @@ void EchoServer::acceptPending()
     const qintptr listener = m_listener->socketDescriptor();
     for (int round = 0; round < kMaxAcceptsPerWakeup; ++round) {
         qintptr descriptor = -1;
-        const NativeSocket::Result result = NativeSocket::accept(listener, &descriptor);
+        QHostAddress peer;
+        quint16 peerPort = 0;
+        const NativeSocket::Result result =
+            NativeSocket::accept(listener, &descriptor, &peer, &peerPort);
         if (result == NativeSocket::Result::Done) {
-            incomingConnection(descriptor);
+            incomingConnection(descriptor, peer, peerPort);
             if (!m_acceptNotifier)
                 return; // stopped by a receiver
             continue;
@@ -377,17 +377,17 @@ bool EchoServer::shedOneConnection(qintptr listener)
     }
     NativeSocket::closeSpareDescriptor(m_spareDescriptor);
     qintptr descriptor = -1;
-    const NativeSocket::Result result = NativeSocket::accept(listener, &descriptor);
+    QHostAddress peer;
+    quint16 peerPort = 0;
+    const NativeSocket::Result result =
+        NativeSocket::accept(listener, &descriptor, &peer, &peerPort);
     m_spareDescriptor = NativeSocket::openSpareDescriptor();
     if (result != NativeSocket::Result::Done)
         return result != NativeSocket::Result::Error && m_spareDescriptor >= 0;
     if (m_spareDescriptor >= 0) {
-        incomingConnection(descriptor); // room for both: descriptors were freed meanwhile
+        incomingConnection(descriptor, peer, peerPort); // room for both: descriptors were freed
         return true;
     }
-    QHostAddress peer;
-    quint16 peerPort = 0;
-    NativeSocket::peerAddress(descriptor, &peer, &peerPort);
     const qint64 limit = NativeSocket::openFileLimit();
     const QString reason =
         limit > 0 ? QStringLiteral("out of file descriptors (open-file limit %1)").arg(limit)

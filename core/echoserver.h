@@ -132,7 +132,7 @@ private:
     };
 
     void acceptPending();
-    void incomingConnection(qintptr descriptor);
+    void incomingConnection(qintptr descriptor, const QHostAddress &peer, quint16 peerPort);
     bool shedOneConnection(qintptr listener);
     void reportAcceptError(int error, const QString &errorText);
     void refuse(qintptr descriptor, const QHostAddress &peer, quint16 peerPort,

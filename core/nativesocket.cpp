@@ -33,36 +33,54 @@ constexpr int kSendFlags = 0;
 #endif
 
 constexpr qint64 kMaxChunk = 1 << 30;
+
+void toHostAddress(const sockaddr_storage &storage, QHostAddress *address, quint16 *port)
+{
+    address->setAddress(reinterpret_cast<const sockaddr *>(&storage));
+    if (storage.ss_family == AF_INET)
+        *port = ntohs(reinterpret_cast<const sockaddr_in *>(&storage)->sin_port);
+    else if (storage.ss_family == AF_INET6)
+        *port = ntohs(reinterpret_cast<const sockaddr_in6 *>(&storage)->sin6_port);
+    else
+        *port = 0;
+    // Show IPv4 clients of a dual-stack socket as plain IPv4.
+    bool isV4 = false;
+    const quint32 v4 = address->toIPv4Address(&isV4);
+    if (isV4 && address->protocol() == QAbstractSocket::IPv6Protocol)
+        address->setAddress(v4);
+}
 } // namespace
 
 bool NativeSocket::prepare(Descriptor fd)
 {
     int one = 1;
 #ifdef Q_OS_WIN
-    u_long nonBlocking = 1;
-    if (::ioctlsocket(SOCKET(fd), FIONBIO, &nonBlocking) != 0)
-        return false;
-    ::setsockopt(SOCKET(fd), IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char *>(&one),
-                 sizeof one);
+    return ::setsockopt(SOCKET(fd), IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char *>(&one),
+                        sizeof one) == 0;
 #else
-    const int flags = ::fcntl(int(fd), F_GETFL);
-    if (flags < 0 || ::fcntl(int(fd), F_SETFL, flags | O_NONBLOCK) < 0)
-        return false;
-    ::setsockopt(int(fd), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 #if defined(SO_NOSIGPIPE)
     ::setsockopt(int(fd), SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
+    return ::setsockopt(int(fd), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0;
 #endif
-    return true;
 }
 
-NativeSocket::Result NativeSocket::accept(Descriptor listener, Descriptor *accepted)
+NativeSocket::Result NativeSocket::accept(Descriptor listener, Descriptor *accepted,
+                                          QHostAddress *peer, quint16 *peerPort)
 {
     *accepted = -1;
+    sockaddr_storage storage;
+    SocketLength length = sizeof storage;
+    std::memset(&storage, 0, sizeof storage);
+    auto *address = reinterpret_cast<sockaddr *>(&storage);
 #ifdef Q_OS_WIN
-    const SOCKET fd = ::accept(SOCKET(listener), nullptr, nullptr);
+    const SOCKET fd = ::accept(SOCKET(listener), address, &length);
     if (fd != INVALID_SOCKET) {
+        u_long nonBlocking = 1;
+        ::ioctlsocket(fd, FIONBIO, &nonBlocking);
         *accepted = Descriptor(fd);
+        if (peer && peerPort)
+            toHostAddress(storage, peer, peerPort);
         return Result::Done;
     }
     switch (::WSAGetLastError()) {
@@ -79,15 +97,19 @@ NativeSocket::Result NativeSocket::accept(Descriptor listener, Descriptor *accep
     int fd;
     do {
 #if defined(Q_OS_LINUX)
-        fd = ::accept4(int(listener), nullptr, nullptr, SOCK_CLOEXEC);
+        fd = ::accept4(int(listener), address, &length, SOCK_CLOEXEC | SOCK_NONBLOCK);
 #else
-        fd = ::accept(int(listener), nullptr, nullptr);
-        if (fd >= 0)
+        fd = ::accept(int(listener), address, &length);
+        if (fd >= 0) {
             ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+            ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+        }
 #endif
     } while (fd < 0 && errno == EINTR);
     if (fd >= 0) {
         *accepted = fd;
+        if (peer && peerPort)
+            toHostAddress(storage, peer, peerPort);
         return Result::Done;
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -256,19 +278,7 @@ bool NativeSocket::peerAddress(Descriptor fd, QHostAddress *address, quint16 *po
     if (::getpeername(int(fd), reinterpret_cast<sockaddr *>(&storage), &length) != 0)
         return false;
 #endif
-    const auto *generic = reinterpret_cast<const sockaddr *>(&storage);
-    address->setAddress(generic);
-    if (storage.ss_family == AF_INET)
-        *port = ntohs(reinterpret_cast<const sockaddr_in *>(&storage)->sin_port);
-    else if (storage.ss_family == AF_INET6)
-        *port = ntohs(reinterpret_cast<const sockaddr_in6 *>(&storage)->sin6_port);
-    else
-        *port = 0;
-    // Show IPv4 clients of a dual-stack socket as plain IPv4.
-    bool isV4 = false;
-    const quint32 v4 = address->toIPv4Address(&isV4);
-    if (isV4 && address->protocol() == QAbstractSocket::IPv6Protocol)
-        address->setAddress(v4);
+    toHostAddress(storage, address, port);
     return true;
 }
 

@@ -26,12 +26,14 @@ public:
         Error,      // anything else; see errorString()
     };
 
-    static bool prepare(Descriptor fd); // non-blocking, TCP_NODELAY, no SIGPIPE
-    // Accepts one pending connection on a non-blocking listening socket (close-on-exec).
-    // Done: *accepted is the new descriptor. WouldBlock: none pending. Reset: one was
-    // pending but the peer reset it first (try the next). Error: see lastError(), e.g.
-    // out of descriptors (isDescriptorLimit()).
-    static Result accept(Descriptor listener, Descriptor *accepted);
+    static bool prepare(Descriptor fd); // TCP_NODELAY, no SIGPIPE (accept() made it non-blocking)
+    // Accepts one pending connection on a non-blocking listening socket. Done: *accepted
+    // is the new descriptor, non-blocking and close-on-exec, and *peer / *peerPort (when
+    // given) its peer as peerAddress() words it; on Linux all in the one accept4() call.
+    // WouldBlock: none pending. Reset: one was pending but the peer reset it first (try
+    // the next). Error: see lastError(), e.g. out of descriptors (isDescriptorLimit()).
+    static Result accept(Descriptor listener, Descriptor *accepted, QHostAddress *peer = nullptr,
+                         quint16 *peerPort = nullptr);
     // True for the errors that mean "no descriptor free" (EMFILE, ENFILE).
     static bool isDescriptorLimit(int error);
     // A descriptor held in reserve (/dev/null), so that when the process runs out of
