@@ -216,6 +216,7 @@ private slots:
     // ClientTableModel
     void tableInsertsAndRemovesInRuns();
     void tableDataChangedCoversRowsThatMayChange();
+    void tableRefreshesLiveCountersAtItsInterval();
     void tableSurvivesInconsistentSnapshots();
     void formatsBytes_data();
     void formatsBytes();
@@ -346,6 +347,56 @@ void tst_UiModels::tableDataChangedCoversRowsThatMayChange()
     changed.clear();
     model.applySnapshot(builder.next(clients, kT0 + 5100));
     QCOMPARE(changed.count(), 0);
+}
+
+void tst_UiModels::tableRefreshesLiveCountersAtItsInterval()
+{
+    ClientTableModel model;
+    attachTester(&model);
+    model.setValueRefreshMs(250);
+    SnapshotBuilder builder;
+    QList<ClientView> clients = {makeClient(1, 100), makeClient(2, 100)};
+    model.applySnapshot(builder.next(clients, kT0));
+    const auto bytesIn = [&model](int row) {
+        return model.index(row, ClientTableModel::BytesInColumn).data(ClientTableModel::SortRole);
+    };
+    QCOMPARE(bytesIn(0), QVariant(qint64(100)));
+
+    // Within the interval the live counters stay as they were: no repaint for them.
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+    clients[0] = makeClient(1, 200);
+    clients[1] = makeClient(2, 200);
+    model.applySnapshot(builder.next(clients, kT0 + 50));
+    model.applySnapshot(builder.next(clients, kT0 + 200));
+    QCOMPARE(changed.count(), 0);
+    QCOMPARE(bytesIn(0), QVariant(qint64(100)));
+
+    // A client that disconnects shows it at once, with its final counters.
+    clients[1] = makeClient(2, 300, false);
+    model.applySnapshot(builder.next(clients, kT0 + 225));
+    QCOMPARE(changed.count(), 1);
+    QCOMPARE(changed.at(0).at(0).toModelIndex().row(), 1);
+    QCOMPARE(changed.at(0).at(1).toModelIndex().row(), 1);
+    QCOMPARE(model.index(1, 0).data(ClientTableModel::ConnectedRole), QVariant(false));
+    QCOMPARE(bytesIn(1), QVariant(qint64(300)));
+    QCOMPARE(bytesIn(0), QVariant(qint64(100)));
+
+    // A new client comes in with its current counters.
+    clients.append(makeClient(3, 700));
+    model.applySnapshot(builder.next(clients, kT0 + 240));
+    QCOMPARE(model.rowCount(), 3);
+    QCOMPARE(bytesIn(2), QVariant(qint64(700)));
+
+    // The interval is over: the live rows catch up.
+    changed.clear();
+    model.applySnapshot(builder.next(clients, kT0 + 250));
+    QCOMPARE(changed.count(), 1);
+    QCOMPARE(bytesIn(0), QVariant(qint64(200)));
+
+    // A clock that went back (a snapshot from an earlier time) refreshes rather than stalls.
+    clients[0] = makeClient(1, 250);
+    model.applySnapshot(builder.next(clients, kT0 + 100));
+    QCOMPARE(bytesIn(0), QVariant(qint64(250)));
 }
 
 void tst_UiModels::tableSurvivesInconsistentSnapshots()

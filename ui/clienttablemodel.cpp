@@ -274,8 +274,13 @@ void ClientTableModel::applySnapshot(const TrafficSnapshot &snapshot)
         return;
     }
 
-    // Values: a connected row changes with every tick (its duration at least); a
-    // disconnected one only on the tick it went.
+    // Values: a connected row changes with every tick (its duration at least), but is
+    // refreshed only every m_valueRefreshMs; a row that disconnects, or whose values
+    // change after it did, at once.
+    const qint64 sinceRefresh = snapshot.timestampMs - m_valuesRefreshedAtMs;
+    const bool refreshLive = sinceRefresh >= m_valueRefreshMs || sinceRefresh < 0;
+    if (refreshLive)
+        m_valuesRefreshedAtMs = snapshot.timestampMs;
     int first = INT_MAX;
     int last = -1;
     for (size_t i = 0; i < m_rows.size(); ++i) {
@@ -283,10 +288,12 @@ void ClientTableModel::applySnapshot(const TrafficSnapshot &snapshot)
             continue;
         ClientView &row = *m_rows[i];
         const ClientView &client = clients.at(qsizetype(i));
-        if (row.connected || client.connected || !sameValues(row, client)) {
-            first = qMin(first, int(i));
-            last = int(i);
-        }
+        const bool changed = row.connected != client.connected ||
+                             (client.connected ? refreshLive : !sameValues(row, client));
+        if (!changed)
+            continue;
+        first = qMin(first, int(i));
+        last = int(i);
         row = client;
     }
     if (last >= 0) {

@@ -59,7 +59,15 @@ public:
     // by id (both sorted), so a snapshot whose addedIds/removedIds do not match the
     // rows held (a skipped snapshot, a model attached late) still ends up right,
     // with batched inserts and removals rather than a reset.
+    // Rows come and go, and change state, with every snapshot; the counters of connected
+    // clients are refreshed at most every valueRefreshMs() (0, the default: every
+    // snapshot).
     void applySnapshot(const TrafficSnapshot &snapshot);
+    // Counters that change 20 times a second cannot be read, and repainting every cell
+    // of the table that often is most of what the UI thread does under load (see
+    // benchmarks/README.md); a dashboard refreshes them a few times a second instead.
+    int valueRefreshMs() const { return m_valueRefreshMs; }
+    void setValueRefreshMs(int intervalMs) { m_valueRefreshMs = qMax(0, intervalMs); }
     // Removes every row (one reset).
     void clear();
 
@@ -83,6 +91,8 @@ private:
     // Pointers, so that removing a run of rows moves pointers, not whole views.
     std::vector<std::unique_ptr<ClientView>> m_rows;
     qint64 m_nowMs = 0;
+    int m_valueRefreshMs = 0;
+    qint64 m_valuesRefreshedAtMs = 0; // snapshot time of the last refresh of live counters
 };
 
 } // namespace Echoscope

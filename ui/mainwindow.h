@@ -2,6 +2,7 @@
 
 #include "dashboardsettings.h"
 
+#include <QElapsedTimer>
 #include <QMainWindow>
 
 QT_BEGIN_NAMESPACE
@@ -11,6 +12,7 @@ class QLabel;
 class QLineEdit;
 class QSettings;
 class QTableView;
+class QTimer;
 QT_END_NAMESPACE
 
 namespace Echoscope {
@@ -81,7 +83,9 @@ private:
     void createMenus();
     void createDocks();
     void applySnapshot(const TrafficSnapshot &snapshot);
-    void pullEvents();
+    // Moves new events into the log view; at most every kEventLogRefreshMs unless forced
+    // (a later pull is scheduled instead).
+    void pullEvents(bool force = false);
     void inspectCurrentClient();
     void showClientMenu(const QPoint &position);
     void copySelectedAddresses();
@@ -100,6 +104,8 @@ private:
     TrafficMonitor *m_monitor;
     DashboardSettings m_dashboardSettings;
     quint64 m_nextEventSequence = 1;
+    QElapsedTimer m_lastEventPull;
+    QTimer *m_eventPullTimer;
     bool m_savesSettings = true;
 
     ControlBar *m_controlBar;
