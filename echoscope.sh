@@ -8,8 +8,9 @@
 #   ./echoscope.sh package                  the Debian package, build-package/echoscope_*.deb
 #   ./echoscope.sh package-test             build it, install it with apt-get, try the installed
 #                                           program (echo, dashboard, desktop files), remove it
-# Environment: BUILD_DIR (default: build), BUILD_TYPE (default: RelWithDebInfo),
-#              JOBS (default: number of cores), ECHOSCOPE_NO_INSTALL=1 to skip apt-get.
+# Environment: BUILD_DIR (default: build; package: build-package), BUILD_TYPE (default:
+#              RelWithDebInfo; package: Release), JOBS (default: number of cores),
+#              ECHOSCOPE_NO_INSTALL=1 to skip apt-get, PACKAGE_TEST_DISPLAY=:N for Xvfb.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
