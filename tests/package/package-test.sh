@@ -119,7 +119,9 @@ ok "desktop-file-validate and appstreamcli validate pass"
 # Headless: a real client's payload comes back byte for byte.
 export XDG_CONFIG_HOME=$work/config XDG_RUNTIME_DIR=$work/runtime
 mkdir -p "$XDG_CONFIG_HOME" && mkdir -m 700 "$XDG_RUNTIME_DIR"
-coproc server { exec timeout 60 "$binary" --headless --bind 127.0.0.1 --port 0 2>&1; }
+# --foreground: timeout passes our SIGTERM on once; without it, it also signals its process
+# group, and a second SIGTERM ends echoscope at once (by design) instead of in order.
+coproc server { exec timeout --foreground 60 "$binary" --headless --bind 127.0.0.1 --port 0 2>&1; }
 # shellcheck disable=SC2154 # server_PID is set by coproc
 server_pid=$server_PID
 exec {server_out}<&"${server[0]}"
