@@ -32,6 +32,11 @@ apt_get() {
 installed() {
     dpkg-query -W -f='${Status}' echoscope 2>/dev/null | grep -q "install ok installed"
 }
+present() { # installed, or left half-installed by a failed installation
+    local state
+    state=$(dpkg-query -W -f='${db:Status-Status}' echoscope 2>/dev/null) &&
+        [ "$state" != not-installed ] && [ "$state" != config-files ]
+}
 
 work=$(mktemp -d)
 server_pid=
@@ -41,9 +46,10 @@ cleanup() {
     local status=$?
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
     [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null
-    if [ "$we_installed" = 1 ] && installed; then
+    if [ "$we_installed" = 1 ] && present; then
         echo "package-test: removing echoscope after the failure"
-        apt_get remove -y echoscope >/dev/null || echo "package-test: could not remove echoscope" >&2
+        apt_get remove -y echoscope >/dev/null || as_root dpkg --remove echoscope >/dev/null ||
+            echo "package-test: could not remove echoscope" >&2
     fi
     rm -rf "$work"
     exit "$status"
