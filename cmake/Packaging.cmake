@@ -64,8 +64,9 @@ why each connection ended. It frames messages as a stream, by half-close, by a
 delimiter, by a length header or in fixed-size blocks, keeps memory bounded,
 and runs either as a Qt dashboard or headless with text or JSON event lines.
 It also contains a load generator (echoscope bench).")
-    # dpkg-shlibdeps finds the Qt libraries the binary links; the platform plugins it loads
-    # at run time (xcb, wayland, offscreen) it cannot see, so they are named here.
+    # dpkg-shlibdeps finds the Qt libraries the binary links, not the platform plugins Qt
+    # loads at run time. On Debian 12 xcb and offscreen come with libqt6gui6, which only
+    # recommends qt6-qpa-plugins (the others, e.g. vnc), and wayland is in qt6-wayland.
     set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
     set(CPACK_DEBIAN_PACKAGE_DEPENDS "qt6-qpa-plugins")
     set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "qt6-wayland")
