@@ -5,8 +5,12 @@
 #   ./echoscope.sh asan [CTEST ARGS...]     every test built with ASan+UBSan (in build-asan)
 #   ./echoscope.sh tsan [CTEST ARGS...]     the engine tests built with TSan (in build-tsan)
 #   ./echoscope.sh fuzz [SECONDS]           each fuzz target over its seed corpus, SECONDS in all
-# Environment: BUILD_DIR (default: build), BUILD_TYPE (default: RelWithDebInfo),
-#              JOBS (default: number of cores), ECHOSCOPE_NO_INSTALL=1 to skip apt-get.
+#   ./echoscope.sh package                  the Debian package, build-package/echoscope_*.deb
+#   ./echoscope.sh package-test             build it, install it with apt-get, try the installed
+#                                           program (echo, dashboard, desktop files), remove it
+# Environment: BUILD_DIR (default: build; package: build-package), BUILD_TYPE (default:
+#              RelWithDebInfo; package: Release), JOBS (default: number of cores),
+#              ECHOSCOPE_NO_INSTALL=1 to skip apt-get, PACKAGE_TEST_DISPLAY=:N for Xvfb.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,15 +33,29 @@ install_missing() {
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     echo "echoscope.sh: installing ${missing[*]}"
-    local sudo=()
-    [ "$(id -u)" -ne 0 ] && sudo=(sudo)
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
 build() {
     cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" "$@"
     cmake --build "$build_dir" --parallel "$jobs"
+}
+
+# The .deb: a Release build for /usr, without the tests, packed by CPack; sets $deb.
+build_package() {
+    build_dir=${BUILD_DIR:-$here/build-package}
+    build_type=${BUILD_TYPE:-Release}
+    rm -f "$build_dir"/echoscope_*.deb
+    build -DBUILD_TESTING=OFF -DCMAKE_INSTALL_PREFIX=/usr
+    (cd "$build_dir" && cpack -G DEB)
+    deb=$(echo "$build_dir"/echoscope_*.deb)
+    [ -f "$deb" ] || { echo "echoscope.sh: cpack wrote no echoscope_*.deb in $build_dir" >&2; exit 1; }
+    echo "echoscope.sh: built $deb"
 }
 
 command=${1:-}
@@ -121,8 +139,19 @@ fuzz)
     fi
     echo "echoscope.sh: every fuzz target ran ${each} s without a finding"
     ;;
+package)
+    packages+=(dpkg-dev file) # dpkg-shlibdeps (and file) work out the package's Depends
+    install_missing
+    build_package
+    ;;
+package-test)
+    packages+=(dpkg-dev file desktop-file-utils appstream python3 xvfb)
+    install_missing
+    build_package
+    exec "$here/tests/package/package-test.sh" "$deb"
+    ;;
 *)
-    sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
