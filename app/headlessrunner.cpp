@@ -91,8 +91,6 @@ bool HeadlessRunner::start()
             m_metrics->stop();
         return false;
     }
-    if (m_metrics)
-        writeMetricsLine();
     m_error = Error::NoError;
     m_errorString.clear();
     return true;
@@ -134,6 +132,8 @@ void HeadlessRunner::writeEvent(const TrafficEvent &event)
     writeLine(m_stdout, line);
     if (m_events != &m_stdout)
         writeLine(*m_events, line);
+    if (m_metrics && m_metrics->isListening())
+        writeMetricsLine(); // the next line, whatever follows
     if (m_options.verbose)
         writeOpenFileLimit();
     if (!ServerConfig::isLoopback(event.address))

@@ -32,8 +32,8 @@ public:
     ~HeadlessRunner() override;
 
     // Opens the log file, raises the open-file limit, opens the metrics endpoint (if one
-    // was asked for) and starts the server; the listening line, then the metrics line, is
-    // written before this returns. On failure returns false and sets error() and
+    // was asked for) and starts the server; the listening line, and right after it the
+    // metrics line, are written before this returns. On failure returns false and sets error() and
     // errorString() (a sentence for the user, safe to print).
     bool start();
     // Stops the server: every client's disconnect, then the summary line, is written.
