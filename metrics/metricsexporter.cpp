@@ -16,6 +16,8 @@
 #include <QTcpSocket>
 #include <QTimer>
 
+#include <memory>
+
 namespace Echoscope {
 
 namespace {
@@ -64,8 +66,7 @@ protected:
         idle->start();
 
         // Connected before QHttpServer's own slot, so this sees each read before it does.
-        auto *requestBytes = new qint64(0);
-        connect(socket, &QObject::destroyed, socket, [requestBytes] { delete requestBytes; });
+        const auto requestBytes = std::make_shared<qint64>(0); // freed with the connections
         connect(socket, &QTcpSocket::readyRead, socket, [socket, idle, requestBytes] {
             idle->start();
             *requestBytes += socket->bytesAvailable();

@@ -254,7 +254,7 @@ void tst_Cli::help()
     for (const char *option :
          {"--headless", "--bind", "--port", "--framing", "--delimiter", "--length-bytes",
           "--max-message-size", "--max-clients", "--idle-timeout", "--threads", "--log-format",
-          "--log-file", "--verbose", "--version"})
+          "--log-file", "--verbose", "--metrics-port", "--metrics-address", "--version"})
         QVERIFY2(run.output.contains(option), option);
 }
 
