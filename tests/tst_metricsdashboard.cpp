@@ -199,6 +199,10 @@ void tst_MetricsDashboard::portInUseIsShownInTheBanner()
              qPrintable(error));
     QVERIFY2(error.contains(u"in use"), qPrintable(error));
     QCOMPARE(d.window.metricsLabel()->text(), QStringLiteral("Metrics: not serving"));
+    // Starting the echo server does not hide it: the endpoint is still not serving.
+    d.window.controlBar()->portSpin()->setValue(0);
+    QVERIFY(d.window.startServer());
+    QCOMPARE(d.window.errorText(), error);
 
     // A free port clears the error.
     QVERIFY(d.window.setMetricsOverride(QStringLiteral("127.0.0.1"), 0));

@@ -479,7 +479,8 @@ bool MainWindow::startServer()
         updateServerState();
         return false;
     }
-    m_errorBanner->hide();
+    if (!m_metricsErrorShown) // that one stays until the endpoint starts or is turned off
+        m_errorBanner->hide();
     m_chart->clear();
     saveSettings();
     updateServerState();
