@@ -20,6 +20,9 @@ jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # Debian/Ubuntu packages the build and the tests need.
 packages=(cmake g++ make qt6-base-dev libgl-dev)
+# The Prometheus metrics endpoint; Debian 12's qt6-httpserver-dev misses its dependency
+# on qt6-websockets-dev, which its CMake package needs.
+packages+=(qt6-httpserver-dev qt6-websockets-dev)
 
 install_missing() {
     [ "${ECHOSCOPE_NO_INSTALL:-0}" = 1 ] && return 0

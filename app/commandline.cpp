@@ -204,6 +204,15 @@ CommandLine::CommandLine()
                       QStringLiteral("Also show each message (the first %1 per second per client, "
                                      "then a summary per second) and the open-file limit.")
                           .arg(HeadlessOptions::kVerboseMessageEventsPerSecond))
+    , m_metricsPortOption(QStringLiteral("metrics-port"),
+                          QStringLiteral("Serve Prometheus metrics at http://ADDRESS:PORT/metrics; "
+                                         "0 picks a free port (default: no metrics endpoint, "
+                                         "or what the dashboard's preferences say)."),
+                          QStringLiteral("port"))
+    , m_metricsAddressOption(QStringLiteral("metrics-address"),
+                             QStringLiteral("Address of the metrics endpoint, in the words of "
+                                            "--bind (default 127.0.0.1)."),
+                             QStringLiteral("address"))
     , m_startOption(QStringLiteral("start"),
                     QStringLiteral("Open the dashboard already listening (a failure to listen is "
                                    "shown in the window)."))
@@ -226,11 +235,13 @@ CommandLine::CommandLine()
                        "Exit status: 0 after SIGINT or SIGTERM or when the window closes, 2 for "
                        "bad arguments or an unusable log file, 3 when it cannot listen "
                        "(headless), 4 when --screenshot cannot write its file."));
-    m_parser.addOptions({m_headlessOption, m_bindOption, m_portOption, m_framingOption,
-                         m_delimiterOption, m_lengthBytesOption, m_maxMessageSizeOption,
-                         m_maxClientsOption, m_idleTimeoutOption, m_threadsOption, m_allowOption,
-                         m_denyOption, m_logFormatOption, m_logFileOption, m_verboseOption,
-                         m_startOption, m_screenshotOption, m_screenshotDelayOption});
+    m_parser.addOptions({m_headlessOption,       m_bindOption,           m_portOption,
+                         m_framingOption,        m_delimiterOption,      m_lengthBytesOption,
+                         m_maxMessageSizeOption, m_maxClientsOption,     m_idleTimeoutOption,
+                         m_threadsOption,        m_allowOption,          m_denyOption,
+                         m_logFormatOption,      m_logFileOption,        m_verboseOption,
+                         m_metricsPortOption,    m_metricsAddressOption, m_startOption,
+                         m_screenshotOption,     m_screenshotDelayOption});
 }
 
 CommandLine::Action CommandLine::parse(const QStringList &arguments)
@@ -446,6 +457,9 @@ bool CommandLine::applyOptions()
         m_options.logFilePath = value;
     }
 
+    if (!applyMetricsOptions())
+        return false;
+
     m_options.start = m_parser.isSet(m_startOption);
     if (m_parser.isSet(m_screenshotOption)) {
         const QString value = m_parser.value(m_screenshotOption);
@@ -487,6 +501,31 @@ bool CommandLine::applyOptions()
     if (!invalid.isEmpty()) {
         m_errorText = terminalSafe(asClause(invalid));
         return false;
+    }
+    return true;
+}
+
+bool CommandLine::applyMetricsOptions()
+{
+    if (m_parser.isSet(m_metricsPortOption)) {
+        const QString value = m_parser.value(m_metricsPortOption);
+        qint64 port = 0;
+        if (!parseWholeNumber(value, kMaxPort, &port))
+            return fail(m_metricsPortOption, value,
+                        QStringLiteral("expected a port number from 0 (any free port) to %1")
+                            .arg(kMaxPort));
+        m_options.metricsPort = int(port);
+    }
+    if (m_parser.isSet(m_metricsAddressOption)) {
+        const QString value = m_parser.value(m_metricsAddressOption);
+        QHostAddress address;
+        QString error;
+        if (!ServerConfig::resolveBindAddress(value, &address, &error))
+            return fail(m_metricsAddressOption, value, error);
+        m_options.metricsAddress = value.trimmed();
+        if (!m_parser.isSet(m_metricsPortOption))
+            m_warnings.append(
+                QStringLiteral("--metrics-address has no effect without --metrics-port"));
     }
     return true;
 }

@@ -48,6 +48,7 @@ private:
     bool fail(const QCommandLineOption &option, const QString &value, const QString &reason);
     bool applyOptions();
     bool checkConfig(const QCommandLineOption &option, const QString &value);
+    bool applyMetricsOptions();
     bool applyNetworks(const QCommandLineOption &option, QList<QPair<QHostAddress, int>> *networks);
 
     QCommandLineParser m_parser;
@@ -68,6 +69,8 @@ private:
     QCommandLineOption m_logFormatOption;
     QCommandLineOption m_logFileOption;
     QCommandLineOption m_verboseOption;
+    QCommandLineOption m_metricsPortOption;
+    QCommandLineOption m_metricsAddressOption;
     QCommandLineOption m_startOption;
     QCommandLineOption m_screenshotOption;
     QCommandLineOption m_screenshotDelayOption;

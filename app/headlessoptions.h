@@ -19,6 +19,11 @@ struct HeadlessOptions
     QString logFilePath; // empty: events go to standard output
     bool verbose = false;
 
+    // The Prometheus endpoint (--metrics-port, --metrics-address); off when the port is
+    // negative, 0 picks a free port.
+    int metricsPort = -1;
+    QString metricsAddress = QStringLiteral("127.0.0.1");
+
     // The dashboard: start listening at once; render the window to a PNG and exit.
     static constexpr int kDefaultScreenshotDelayMs = 1500;
     bool start = false;

@@ -1,6 +1,7 @@
 #include "headlessrunner.h"
 
 #include "echoserver.h"
+#include "metricsexporter.h"
 #include "nativesocket.h"
 #include "textescape.h"
 #include "trafficevent.h"
@@ -39,6 +40,8 @@ HeadlessRunner::HeadlessRunner(const HeadlessOptions &options, QObject *parent)
     m_stderr.setDevice(&m_stderrFile);
     m_events = &m_stdout;
     connect(m_server, &EchoServer::eventOccurred, this, &HeadlessRunner::writeEvent);
+    if (m_options.metricsPort >= 0)
+        m_metrics = new MetricsExporter(m_server, this); // counts from now on
 }
 
 HeadlessRunner::~HeadlessRunner()
@@ -71,11 +74,21 @@ bool HeadlessRunner::start()
     m_openFileLimitBefore = NativeSocket::openFileLimit();
     m_openFileLimit = NativeSocket::raiseOpenFileLimit();
 
+    // The endpoint first, so that a port it cannot have stops the run before the
+    // listening line tells a script that the server is ready.
+    if (m_metrics && !m_metrics->start(m_options.metricsAddress, quint16(m_options.metricsPort))) {
+        m_error = Error::ListenFailed;
+        m_errorString = TextEscape::escapeText(m_metrics->errorString());
+        return false;
+    }
+
     // The listening line is written from inside start(), through writeEvent().
     if (!m_server->start(m_options.config)) {
         m_error = m_server->error() == EchoServer::Error::ListenFailed ? Error::ListenFailed
                                                                        : Error::InvalidConfig;
         m_errorString = TextEscape::escapeText(m_server->errorString());
+        if (m_metrics)
+            m_metrics->stop();
         return false;
     }
     m_error = Error::NoError;
@@ -119,6 +132,8 @@ void HeadlessRunner::writeEvent(const TrafficEvent &event)
     writeLine(m_stdout, line);
     if (m_events != &m_stdout)
         writeLine(*m_events, line);
+    if (m_metrics && m_metrics->isListening())
+        writeMetricsLine(); // the next line, whatever follows
     if (m_options.verbose)
         writeOpenFileLimit();
     if (!ServerConfig::isLoopback(event.address))
@@ -160,11 +175,47 @@ void HeadlessRunner::writeOpenFileLimit()
 
 void HeadlessRunner::writeExposureWarning(const TrafficEvent &listening)
 {
+    writeWarning(QStringLiteral("%1 is not a loopback address: other machines can connect")
+                     .arg(TrafficEvent::endpoint(listening.address, listening.port)),
+                 listening.timestampMs);
+}
+
+// "metrics at http://127.0.0.1:PORT/metrics", on standard output (where scripts look for
+// it) and with the events, like the listening line.
+void HeadlessRunner::writeMetricsLine()
+{
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const QString url = m_metrics->url().toString();
+    QString line;
+    if (m_options.logFormat == HeadlessOptions::LogFormat::Json) {
+        QJsonObject object;
+        object.insert(QStringLiteral("event"), QStringLiteral("metrics"));
+        object.insert(QStringLiteral("time"),
+                      QDateTime::fromMSecsSinceEpoch(now, Qt::UTC).toString(Qt::ISODateWithMs));
+        object.insert(QStringLiteral("address"), m_metrics->serverAddress().toString());
+        object.insert(QStringLiteral("port"), m_metrics->serverPort());
+        object.insert(QStringLiteral("url"), url);
+        line = jsonLine(object);
+    } else {
+        line = QStringLiteral("metrics at %1").arg(url);
+    }
+    writeLine(m_stdout, line);
+    if (m_events != &m_stdout)
+        writeLine(*m_events, line);
+    if (!ServerConfig::isLoopback(m_metrics->serverAddress()))
+        writeWarning(
+            QStringLiteral("metrics endpoint %1 is not a loopback address: other "
+                           "machines can read the metrics")
+                .arg(TrafficEvent::endpoint(m_metrics->serverAddress(), m_metrics->serverPort())),
+            now);
+}
+
+void HeadlessRunner::writeWarning(const QString &text, qint64 timestampMs)
+{
     TrafficEvent warning;
     warning.kind = TrafficEvent::Kind::Warning;
-    warning.timestampMs = listening.timestampMs;
-    warning.text = QStringLiteral("%1 is not a loopback address: other machines can connect")
-                       .arg(TrafficEvent::endpoint(listening.address, listening.port));
+    warning.timestampMs = timestampMs;
+    warning.text = text;
     const bool json = m_options.logFormat == HeadlessOptions::LogFormat::Json;
     writeLine(*m_events, json ? formatJson(warning) : formatText(warning));
     if (m_events != &m_stdout) // the log file may not be read for a while: tell the user now

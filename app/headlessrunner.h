@@ -10,6 +10,7 @@
 namespace Echoscope {
 
 class EchoServer;
+class MetricsExporter;
 struct TrafficEvent;
 
 // `echoscope --headless`: owns the EchoServer and writes one line per event, as text or
@@ -24,32 +25,38 @@ public:
         NoError,
         LogFileFailed, // the log file cannot be opened
         InvalidConfig, // the engine refused the configuration
-        ListenFailed,  // the address or port cannot be listened on
+        ListenFailed,  // the address or port (of the server or the metrics) cannot be listened on
     };
 
     explicit HeadlessRunner(const HeadlessOptions &options, QObject *parent = nullptr);
     ~HeadlessRunner() override;
 
-    // Opens the log file, raises the open-file limit and starts the server; the listening
-    // line is written before this returns. On failure returns false and sets error() and
+    // Opens the log file, raises the open-file limit, opens the metrics endpoint (if one
+    // was asked for) and starts the server; the listening line, and right after it the
+    // metrics line, are written before this returns. On failure returns false and sets error() and
     // errorString() (a sentence for the user, safe to print).
     bool start();
     // Stops the server: every client's disconnect, then the summary line, is written.
     void stop();
 
     Error error() const { return m_error; }
+    // The metrics endpoint, or nullptr without --metrics-port.
+    MetricsExporter *metricsExporter() const { return m_metrics; }
     QString errorString() const { return m_errorString; }
 
 private:
     void writeEvent(const TrafficEvent &event);
     void writeOpenFileLimit();
     void writeExposureWarning(const TrafficEvent &listening);
+    void writeMetricsLine();
+    void writeWarning(const QString &text, qint64 timestampMs);
     QString formatText(const TrafficEvent &event) const;
     QString formatJson(const TrafficEvent &event) const;
     static void writeLine(QTextStream &stream, const QString &line);
 
     HeadlessOptions m_options;
     EchoServer *m_server = nullptr;
+    MetricsExporter *m_metrics = nullptr;
     QFile m_stdoutFile;
     QFile m_stderrFile;
     QFile m_logFile;

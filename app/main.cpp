@@ -122,6 +122,9 @@ int runDashboard(const CommandLine &commandLine)
     DashboardSettings dashboard = window.dashboardSettings();
     commandLine.overrideConfig(&dashboard.config);
     window.setDashboardSettings(dashboard);
+    if (options.metricsPort >= 0 &&
+        !window.setMetricsOverride(options.metricsAddress, quint16(options.metricsPort)))
+        print(stderr, QStringLiteral("echoscope: %1\n").arg(window.errorText()));
     window.show();
     if (options.start && !window.startServer())
         print(stderr, QStringLiteral("echoscope: %1\n").arg(window.errorText()));

@@ -6,8 +6,12 @@
 #include <QHostAddress>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QSignalSpy>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -221,6 +225,8 @@ private slots:
     void logFile();
     void logFileCannotBeOpened();
     void warnsWhenNotLoopback();
+    void metricsEndpoint();
+    void metricsPortInUse();
 
 private:
     ServerProcess *startServer(const QStringList &arguments);
@@ -248,7 +254,7 @@ void tst_Cli::help()
     for (const char *option :
          {"--headless", "--bind", "--port", "--framing", "--delimiter", "--length-bytes",
           "--max-message-size", "--max-clients", "--idle-timeout", "--threads", "--log-format",
-          "--log-file", "--verbose", "--version"})
+          "--log-file", "--verbose", "--metrics-port", "--metrics-address", "--version"})
         QVERIFY2(run.output.contains(option), option);
 }
 
@@ -360,6 +366,9 @@ void tst_Cli::badArguments_data()
     row("threads too many", {"--threads", "300"}, {"--threads", "300"});
     row("bind not an address", {"--bind", "example"}, {"--bind", "example"});
     row("log format", {"--log-format", "xml"}, {"--log-format", "xml"});
+    row("metrics port too large", {"--metrics-port", "65536"}, {"--metrics-port", "65536"});
+    row("metrics address", {"--metrics-port", "0", "--metrics-address", "nowhere"},
+        {"--metrics-address", "nowhere"});
     row("unknown option", {"--bogus-option"}, {"bogus-option"});
     row("positional argument", {"extra"}, {"extra"});
 }
@@ -702,6 +711,79 @@ void tst_Cli::warnsWhenNotLoopback()
     const QJsonObject warning = QJsonDocument::fromJson(json->lines().value(1)).object();
     QCOMPARE(warning.value(u"event").toString(), QStringLiteral("warning"));
     QVERIFY(warning.value(u"text").toString().contains(u"not a loopback address"));
+}
+
+// Scrapes echoscope's metrics endpoint with QNetworkAccessManager.
+QByteArray scrape(const QUrl &url, QByteArray *contentType = nullptr)
+{
+    QNetworkAccessManager manager;
+    std::unique_ptr<QNetworkReply> reply(manager.get(QNetworkRequest(url)));
+    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+    if (!reply->isFinished() && !finished.wait(kTimeoutMs))
+        return QByteArray();
+    if (contentType)
+        *contentType = reply->rawHeader("Content-Type");
+    return reply->error() == QNetworkReply::NoError ? reply->readAll() : QByteArray();
+}
+
+void tst_Cli::metricsEndpoint()
+{
+    ServerProcess *server =
+        startServer(headless({QStringLiteral("--metrics-port"), QStringLiteral("0")}));
+    const quint16 port = server->waitForListening();
+    QVERIFY2(port != 0, server->output().constData());
+    QVERIFY(server->waitForOutput("/metrics\n"));
+    // The line after the listening line, exactly, for scripts to match.
+    static const QRegularExpression pattern(
+        QStringLiteral("^metrics at (http://127\\.0\\.0\\.1:(\\d+)/metrics)$"));
+    const QRegularExpressionMatch match =
+        pattern.match(QString::fromUtf8(server->lines().value(1)));
+    QVERIFY2(match.hasMatch(), server->output().constData());
+    QVERIFY(match.captured(2).toUInt() != port);
+
+    QTcpSocket client;
+    QVERIFY(connectClient(client, port));
+    client.write("ping");
+    QCOMPARE(readEcho(client, 4), QByteArray("ping"));
+
+    QByteArray contentType;
+    const QByteArray body = scrape(QUrl(match.captured(1)), &contentType);
+    QCOMPARE(contentType, QByteArray("text/plain; version=0.0.4; charset=utf-8"));
+    for (const char *sample :
+         {"\nechoscope_bytes_received_total 4\n", "\nechoscope_bytes_echoed_total 4\n",
+          "\nechoscope_connections_accepted_total 1\n", "\nechoscope_clients 1\n",
+          "\nechoscope_listening 1\n"})
+        QVERIFY2(body.contains(sample), body.constData());
+
+    // JSON lines: the endpoint is its own event, after the listening one.
+    ServerProcess *json =
+        startServer(headless({QStringLiteral("--metrics-port"), QStringLiteral("0"),
+                              QStringLiteral("--log-format"), QStringLiteral("json")}));
+    QVERIFY(json->waitForOutput("\"event\":\"metrics\""));
+    const QJsonObject event = QJsonDocument::fromJson(json->lines().value(1)).object();
+    QCOMPARE(event.value(u"event").toString(), QStringLiteral("metrics"));
+    QCOMPARE(event.value(u"address").toString(), QStringLiteral("127.0.0.1"));
+    const int metricsPort = event.value(u"port").toInt();
+    QVERIFY(metricsPort > 0);
+    QCOMPARE(event.value(u"url").toString(),
+             QStringLiteral("http://127.0.0.1:%1/metrics").arg(metricsPort));
+    QVERIFY(scrape(QUrl(event.value(u"url").toString())).contains("echoscope_build_info{"));
+}
+
+void tst_Cli::metricsPortInUse()
+{
+    QTcpServer occupant;
+    QVERIFY(occupant.listen(QHostAddress(QHostAddress::LocalHost), 0));
+    const QString port = QString::number(occupant.serverPort());
+
+    const Finished run = runToEnd(headless({QStringLiteral("--metrics-port"), port}));
+    QCOMPARE(run.exitStatus, QProcess::NormalExit);
+    QCOMPARE(run.exitCode, 3);
+    QVERIFY2(!run.output.contains("listening on"), run.output.constData());
+    QVERIFY2(run.errorOutput.startsWith("echoscope: cannot listen for metrics on 127.0.0.1 port " +
+                                        port.toUtf8() + ": "),
+             run.errorOutput.constData());
+    QVERIFY2(run.errorOutput.contains("in use"), run.errorOutput.constData());
 }
 
 QTEST_GUILESS_MAIN(tst_Cli)

@@ -74,6 +74,15 @@ void DashboardSettings::load(QSettings &settings)
     readNumber<qint64>(settings, QStringLiteral("inspectedCaptureBytes"), 0,
                        ServerConfig::kMaxCaptureBytesPerClient, &inspectedCaptureBytes);
     settings.endGroup();
+
+    settings.beginGroup(QStringLiteral("metrics"));
+    metricsEnabled = settings.value(QStringLiteral("enabled"), metricsEnabled).toBool();
+    readNumber<quint16>(settings, QStringLiteral("port"), 0, 65535, &metricsPort);
+    const QString metricsBind =
+        settings.value(QStringLiteral("address"), metricsAddress).toString();
+    if (ServerConfig::resolveBindAddress(metricsBind, &address, &error))
+        metricsAddress = metricsBind;
+    settings.endGroup();
 }
 
 void DashboardSettings::save(QSettings &settings) const
@@ -97,6 +106,12 @@ void DashboardSettings::save(QSettings &settings) const
     settings.setValue(QStringLiteral("messageEventsPerSecond"), messageEventsPerSecond);
     settings.setValue(QStringLiteral("captureBytesPerClient"), captureBytesPerClient);
     settings.setValue(QStringLiteral("inspectedCaptureBytes"), inspectedCaptureBytes);
+    settings.endGroup();
+
+    settings.beginGroup(QStringLiteral("metrics"));
+    settings.setValue(QStringLiteral("enabled"), metricsEnabled);
+    settings.setValue(QStringLiteral("port"), metricsPort);
+    settings.setValue(QStringLiteral("address"), metricsAddress);
     settings.endGroup();
 }
 

@@ -20,6 +20,7 @@ struct DashboardSettings
     static constexpr qint64 kDefaultInspectedCaptureBytes = 1024 * 1024;
     static constexpr int kDefaultRetainDisconnectedSeconds = 30;
     static constexpr int kDefaultEventLogRows = 10000;
+    static constexpr quint16 kDefaultMetricsPort = 50001;
 
     DashboardSettings();
 
@@ -30,6 +31,11 @@ struct DashboardSettings
     int messageEventsPerSecond = kDefaultMessageEventsPerSecond;
     qint64 captureBytesPerClient = kDefaultCaptureBytesPerClient;
     qint64 inspectedCaptureBytes = kDefaultInspectedCaptureBytes;
+
+    // The Prometheus endpoint (MetricsExporter): off unless turned on in Preferences.
+    bool metricsEnabled = false;
+    quint16 metricsPort = kDefaultMetricsPort;            // 0: a free port each time it starts
+    QString metricsAddress = QStringLiteral("127.0.0.1"); // the words of --bind
 
     // The config Start hands the engine: the control bar's fields plus the preferences.
     ServerConfig engineConfig(const ServerConfig &fields) const;

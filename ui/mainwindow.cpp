@@ -8,6 +8,7 @@
 #include "echoserver.h"
 #include "eventlogpanel.h"
 #include "histogramwidget.h"
+#include "metricsexporter.h"
 #include "preferencesdialog.h"
 #include "statuspanel.h"
 #include "throughputchart.h"
@@ -19,6 +20,7 @@
 #include <QCheckBox>
 #include <QClipboard>
 #include <QCloseEvent>
+#include <QDesktopServices>
 #include <QDockWidget>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -82,6 +84,26 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
 
     m_monitor = new TrafficMonitor(server, this);
     m_nextEventSequence = m_monitor->eventLog().nextSequence();
+    // Counts from now on; serves only when Preferences (or --metrics-port) turn it on.
+    m_metrics = new MetricsExporter(server, this);
+    m_metricsLabel = new QLabel(this);
+    m_metricsLabel->setTextFormat(Qt::RichText);
+    m_metricsLabel->setTextInteractionFlags(Qt::TextBrowserInteraction);
+    m_metricsLabel->setOpenExternalLinks(true);
+    m_metricsLabel->setContextMenuPolicy(Qt::ActionsContextMenu);
+    m_metricsLabel->setVisible(false);
+    auto *copyMetricsUrl = new QAction(tr("&Copy metrics URL"), m_metricsLabel);
+    connect(copyMetricsUrl, &QAction::triggered, this, [this] {
+        if (m_metrics->isListening())
+            QApplication::clipboard()->setText(m_metrics->url().toString());
+    });
+    auto *openMetricsUrl = new QAction(tr("&Open in browser"), m_metricsLabel);
+    connect(openMetricsUrl, &QAction::triggered, this, [this] {
+        if (m_metrics->isListening())
+            QDesktopServices::openUrl(m_metrics->url());
+    });
+    m_metricsLabel->addActions({copyMetricsUrl, openMetricsUrl});
+    statusBar()->addPermanentWidget(m_metricsLabel);
 
     // The control bar is the window's toolbar.
     m_controlBar = new ControlBar(this);
@@ -395,6 +417,63 @@ void MainWindow::applyPreferences()
     m_eventLog->setCapacity(m_dashboardSettings.eventLogRows);
     m_inspector->setCaptureBytes(m_dashboardSettings.captureBytesPerClient,
                                  m_dashboardSettings.inspectedCaptureBytes);
+    applyMetrics();
+}
+
+bool MainWindow::setMetricsOverride(const QString &address, quint16 port)
+{
+    m_metricsOverridden = true;
+    m_metricsOverrideAddress = address;
+    m_metricsOverridePort = port;
+    return applyMetrics();
+}
+
+// Starts, restarts or stops the endpoint to match the settings (or the override); one
+// that already serves at the same address and port is left alone, so a port picked by
+// 0 stays as it is.
+bool MainWindow::applyMetrics()
+{
+    const bool enabled = m_metricsOverridden || m_dashboardSettings.metricsEnabled;
+    const QString address =
+        m_metricsOverridden ? m_metricsOverrideAddress : m_dashboardSettings.metricsAddress;
+    const int port = m_metricsOverridden ? m_metricsOverridePort : m_dashboardSettings.metricsPort;
+    bool ok = true;
+    if (!enabled) {
+        m_metrics->stop();
+        m_metricsAppliedPort = -1;
+    } else if (!m_metrics->isListening() || address != m_metricsAppliedAddress ||
+               port != m_metricsAppliedPort) {
+        m_metricsAppliedAddress = address;
+        m_metricsAppliedPort = port;
+        ok = m_metrics->start(address, quint16(port));
+    }
+    if (!ok) {
+        showError(tr("Could not start the metrics endpoint: %1").arg(m_metrics->errorString()));
+        m_metricsErrorShown = true;
+    } else if (m_metricsErrorShown) {
+        m_errorBanner->hide();
+        m_metricsErrorShown = false;
+    }
+    updateMetricsLabel();
+    updateExposureWarning();
+    return ok;
+}
+
+void MainWindow::updateMetricsLabel()
+{
+    if (m_metrics->isListening()) {
+        const QString url = m_metrics->url().toString().toHtmlEscaped();
+        m_metricsLabel->setText(tr("Metrics: <a href=\"%1\">%1</a>").arg(url));
+        m_metricsLabel->setToolTip(tr("Prometheus metrics are served here; right-click to copy "
+                                      "the address"));
+        m_metricsLabel->setVisible(true);
+    } else if (m_metricsOverridden || m_dashboardSettings.metricsEnabled) {
+        m_metricsLabel->setText(tr("Metrics: not serving"));
+        m_metricsLabel->setToolTip(m_metrics->errorString());
+        m_metricsLabel->setVisible(true);
+    } else {
+        m_metricsLabel->setVisible(false);
+    }
 }
 
 bool MainWindow::startServer()
@@ -413,7 +492,8 @@ bool MainWindow::startServer()
         updateServerState();
         return false;
     }
-    m_errorBanner->hide();
+    if (!m_metricsErrorShown) // that one stays until the endpoint starts or is turned off
+        m_errorBanner->hide();
     m_chart->clear();
     saveSettings();
     updateServerState();
@@ -429,6 +509,7 @@ void MainWindow::stopServer()
 
 void MainWindow::showError(const QString &text)
 {
+    m_metricsErrorShown = false;
     m_errorLabel->setText(text);
     m_errorBanner->show();
     statusBar()->showMessage(text, 10000);
@@ -474,6 +555,12 @@ void MainWindow::updateExposureWarning()
         text = tr("⚠ Address %1 is not loopback: once started, other machines that can reach "
                   "this one can connect.")
                    .arg(m_controlBar->config().bindAddress);
+    }
+    if (m_metrics->isListening() && !ServerConfig::isLoopback(m_metrics->serverAddress())) {
+        const QString metrics =
+            tr("⚠ Metrics on %1: other machines that can reach this one can read them.")
+                .arg(TrafficEvent::endpoint(m_metrics->serverAddress(), m_metrics->serverPort()));
+        text = text.isEmpty() ? metrics : text + QLatin1Char('\n') + metrics;
     }
     m_exposureWarning->setText(text);
     m_exposureWarning->setVisible(!text.isEmpty());
@@ -613,9 +700,16 @@ void MainWindow::showClientMenu(const QPoint &position)
 
 void MainWindow::editPreferences()
 {
-    PreferencesDialog dialog(dashboardSettings(), this);
+    DashboardSettings shown = dashboardSettings();
+    if (m_metricsOverridden) { // what serves now, from --metrics-port
+        shown.metricsEnabled = true;
+        shown.metricsAddress = m_metricsOverrideAddress;
+        shown.metricsPort = m_metricsOverridePort;
+    }
+    PreferencesDialog dialog(shown, this);
     if (dialog.exec() != QDialog::Accepted)
         return;
+    m_metricsOverridden = false; // the dialog's choice from now on, and remembered
     m_dashboardSettings = dialog.settings();
     applyPreferences();
     saveSettings();

@@ -24,6 +24,7 @@ class ControlBar;
 class EchoServer;
 class EventLogPanel;
 class HistogramWidget;
+class MetricsExporter;
 class StatusPanel;
 class ThroughputChart;
 class TrafficMonitor;
@@ -55,6 +56,10 @@ public:
     void stopServer();
     // Whether closing the window and starting write the settings back (default true).
     void setSavesSettings(bool saves) { m_savesSettings = saves; }
+    // Serves the metrics at this address and port for this run, whatever Preferences say
+    // (--metrics-port); not saved unless Preferences are accepted. On failure the reason is
+    // shown in the window (errorText()) and false returned.
+    bool setMetricsOverride(const QString &address, quint16 port);
     // Disconnects the clients selected in the table (reason: kicked).
     void disconnectSelectedClients();
 
@@ -70,6 +75,10 @@ public:
     HistogramWidget *clientHistogram() const { return m_clientHistogram; }
     ThroughputChart *throughputChart() const { return m_chart; }
     TrafficMonitor *monitor() const { return m_monitor; }
+    MetricsExporter *metricsExporter() const { return m_metrics; }
+    QLabel *metricsLabel() const { return m_metricsLabel; }
+    // Opens the Preferences dialog (modal) and applies what it accepts.
+    void editPreferences();
     // The start failure shown in the window, empty when there is none.
     QString errorText() const;
     // True when the window warns that other machines can reach the server.
@@ -93,8 +102,9 @@ private:
     void showError(const QString &text);
     void updateServerState();
     void updateExposureWarning();
-    void editPreferences();
     void applyPreferences();
+    bool applyMetrics();
+    void updateMetricsLabel();
     void showAbout();
     void setDarkPalette(bool dark);
     void saveSettings();
@@ -102,6 +112,7 @@ private:
     EchoServer *m_server;
     QSettings *m_settings;
     TrafficMonitor *m_monitor;
+    MetricsExporter *m_metrics;
     DashboardSettings m_dashboardSettings;
     quint64 m_nextEventSequence = 1;
     QElapsedTimer m_lastEventPull;
@@ -124,6 +135,14 @@ private:
     HistogramWidget *m_serverHistogram;
     HistogramWidget *m_clientHistogram;
     ThroughputChart *m_chart;
+    QLabel *m_metricsLabel;
+    // The endpoint as last applied, to restart it only when its address or port changes.
+    bool m_metricsOverridden = false; // --metrics-port: this address and port, not saved
+    QString m_metricsOverrideAddress;
+    quint16 m_metricsOverridePort = 0;
+    QString m_metricsAppliedAddress;
+    int m_metricsAppliedPort = -1;
+    bool m_metricsErrorShown = false;
 
     QAction *m_startStopAction = nullptr;
     QAction *m_disconnectAction = nullptr;

@@ -1,7 +1,10 @@
 #include "preferencesdialog.h"
 
+#include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFormLayout>
+#include <QGroupBox>
+#include <QHostAddress>
 #include <QLabel>
 #include <QPushButton>
 #include <QSpinBox>
@@ -56,8 +59,37 @@ PreferencesDialog::PreferencesDialog(const DashboardSettings &settings, QWidget 
     note->setWordWrap(true);
     note->setForegroundRole(QPalette::PlaceholderText);
 
+    // The Prometheus endpoint: GET /metrics on its own port.
+    m_metricsBox = new QGroupBox(tr("Prometheus &metrics endpoint"));
+    m_metricsBox->setCheckable(true);
+    m_metricsBox->setToolTip(tr("Serve the server's counters at http://ADDRESS:PORT/metrics for "
+                                "Prometheus (the README has a scrape configuration)"));
+    m_metricsPort = spinBox(0, 65535, QString(), tr("The metrics port; 0 picks a free one"));
+    m_metricsPort->setSpecialValueText(tr("any free port"));
+    m_metricsPort->setAccelerated(false);
+    m_metricsAddress = new QComboBox;
+    m_metricsAddress->setEditable(true);
+    m_metricsAddress->setInsertPolicy(QComboBox::NoInsert);
+    m_metricsAddress->addItems({QStringLiteral("127.0.0.1"), QStringLiteral("::1"),
+                                QStringLiteral("any"), QStringLiteral("any4"),
+                                QStringLiteral("any6")});
+    m_metricsAddress->setToolTip(tr("The address to serve the metrics on, in the words of the "
+                                    "server's address: loopback (127.0.0.1, ::1) keeps them on "
+                                    "this machine"));
+    m_metricsNote = new QLabel;
+    m_metricsNote->setWordWrap(true);
+    m_metricsNote->setTextFormat(Qt::PlainText);
+    auto *metricsForm = new QFormLayout(m_metricsBox);
+    metricsForm->addRow(tr("P&ort:"), m_metricsPort);
+    metricsForm->addRow(tr("A&ddress:"), m_metricsAddress);
+    metricsForm->addRow(m_metricsNote);
+    connect(m_metricsAddress, &QComboBox::currentTextChanged, this,
+            &PreferencesDialog::checkMetricsAddress);
+    connect(m_metricsBox, &QGroupBox::toggled, this, &PreferencesDialog::checkMetricsAddress);
+
     auto *buttons = new QDialogButtonBox(
         QDialogButtonBox::Ok | QDialogButtonBox::Cancel | QDialogButtonBox::RestoreDefaults, this);
+    m_okButton = buttons->button(QDialogButtonBox::Ok);
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     connect(buttons->button(QDialogButtonBox::RestoreDefaults), &QPushButton::clicked, this,
@@ -70,6 +102,7 @@ PreferencesDialog::PreferencesDialog(const DashboardSettings &settings, QWidget 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(form);
     layout->addWidget(note);
+    layout->addWidget(m_metricsBox);
     layout->addWidget(buttons);
     showSettings(settings);
 }
@@ -81,6 +114,32 @@ void PreferencesDialog::showSettings(const DashboardSettings &settings)
     m_messageEvents->setValue(settings.messageEventsPerSecond);
     m_captureKiB->setValue(int(settings.captureBytesPerClient / 1024));
     m_inspectedCaptureKiB->setValue(int(settings.inspectedCaptureBytes / 1024));
+    m_metricsBox->setChecked(settings.metricsEnabled);
+    m_metricsPort->setValue(settings.metricsPort);
+    m_metricsAddress->setCurrentText(settings.metricsAddress);
+    checkMetricsAddress();
+}
+
+// An address the endpoint cannot use keeps OK disabled and says why; one beyond
+// loopback is allowed, with a warning.
+void PreferencesDialog::checkMetricsAddress()
+{
+    QHostAddress address;
+    QString error;
+    const bool valid =
+        ServerConfig::resolveBindAddress(m_metricsAddress->currentText(), &address, &error);
+    QString note;
+    if (!valid)
+        note = error;
+    else if (!ServerConfig::isLoopback(address))
+        note = tr("⚠ Not loopback: other machines that can reach this one can read the metrics "
+                  "(counters and the server's address, no client data).");
+    m_metricsNote->setText(note);
+    m_metricsNote->setVisible(!note.isEmpty());
+    m_metricsNote->setStyleSheet(valid ? QString() : QStringLiteral("color: #b02020;"));
+    m_okButton->setEnabled(valid || !m_metricsBox->isChecked());
+    m_okButton->setToolTip(
+        valid || !m_metricsBox->isChecked() ? QString() : tr("The metrics address is not valid"));
 }
 
 DashboardSettings PreferencesDialog::settings() const
@@ -91,6 +150,13 @@ DashboardSettings PreferencesDialog::settings() const
     result.messageEventsPerSecond = m_messageEvents->value();
     result.captureBytesPerClient = qint64(m_captureKiB->value()) * 1024;
     result.inspectedCaptureBytes = qint64(m_inspectedCaptureKiB->value()) * 1024;
+    result.metricsEnabled = m_metricsBox->isChecked();
+    result.metricsPort = quint16(m_metricsPort->value());
+    QHostAddress address;
+    QString error;
+    const QString metricsAddress = m_metricsAddress->currentText().trimmed();
+    if (ServerConfig::resolveBindAddress(metricsAddress, &address, &error))
+        result.metricsAddress = metricsAddress;
     return result;
 }
 

@@ -1,0 +1,123 @@
+#include "metricscollector.h"
+
+#include <QCoreApplication>
+#include <QDateTime>
+
+namespace Echoscope {
+
+namespace {
+
+// Adds one run's totals to what earlier runs carried over.
+void carry(ServerTotals *into, const ServerTotals &run)
+{
+    into->clientsPeak = qMax(into->clientsPeak, run.clientsPeak);
+    into->clientsTotal += run.clientsTotal;
+    into->clientsRefused += run.clientsRefused;
+    into->bytesIn += run.bytesIn;
+    into->bytesOut += run.bytesOut;
+    into->messagesIn += run.messagesIn;
+    into->messagesOut += run.messagesOut;
+    into->messageBytesIn += run.messageBytesIn;
+    if (run.minMessageBytes >= 0 &&
+        (into->minMessageBytes < 0 || run.minMessageBytes < into->minMessageBytes))
+        into->minMessageBytes = run.minMessageBytes;
+    into->maxMessageBytes = qMax(into->maxMessageBytes, run.maxMessageBytes);
+    into->histogram.add(run.histogram);
+}
+
+} // namespace
+
+MetricsCollector::MetricsCollector(EchoServer *server, qint64 processStartMs, QObject *parent)
+    : QObject(parent), m_server(server), m_processStartMs(processStartMs)
+{
+    for (int reason = 0; reason <= int(DisconnectReason::SocketError); ++reason)
+        m_disconnects.insert(disconnectLabel(DisconnectReason(reason)), 0);
+    for (const QString &label : refusalLabels())
+        m_refusals.insert(label, 0);
+
+    connect(server, &EchoServer::started, this, &MetricsCollector::serverStarted);
+    connect(server, &EchoServer::stopped, this, &MetricsCollector::serverStopped);
+    connect(server, &EchoServer::clientDisconnected, this,
+            [this](quint64, const DisconnectInfo &info) {
+                ++m_disconnects[disconnectLabel(info.reason)];
+            });
+    connect(server, &EchoServer::clientRefused, this,
+            [this](const QHostAddress &, quint16, const QString &reason) {
+                ++m_refusals[refusalLabel(reason)];
+            });
+    if (server->isListening())
+        serverStarted(); // counted from now on; what it did before is not known here
+}
+
+void MetricsCollector::serverStarted()
+{
+    m_running = true;
+    ++m_serverStarts;
+}
+
+void MetricsCollector::serverStopped()
+{
+    // stop() has retired every client by now: totals() is the run's final count, and
+    // the next start() begins it from zero.
+    if (m_running && m_server)
+        carry(&m_carried, m_server->totals());
+    m_running = false;
+}
+
+MetricsSnapshot MetricsCollector::snapshot() const
+{
+    MetricsSnapshot snapshot;
+    snapshot.totals = m_carried;
+    snapshot.totals.clientsNow = 0;
+    if (m_running && m_server) {
+        const ServerTotals run = m_server->totals();
+        carry(&snapshot.totals, run);
+        snapshot.totals.clientsNow = run.clientsNow;
+        snapshot.listening = m_server->isListening();
+        snapshot.address = m_server->serverAddress();
+        snapshot.port = m_server->serverPort();
+        snapshot.framing = m_server->config().framing.modeString();
+    }
+    snapshot.serverStarts = m_serverStarts;
+    snapshot.disconnects = m_disconnects;
+    snapshot.refusals = m_refusals;
+    snapshot.processStartMs = m_processStartMs;
+    snapshot.nowMs = QDateTime::currentMSecsSinceEpoch();
+    snapshot.version = QCoreApplication::applicationVersion();
+    return snapshot;
+}
+
+QString MetricsCollector::disconnectLabel(DisconnectReason reason)
+{
+    QString label = DisconnectInfo::reasonString(reason);
+    for (QChar &c : label) {
+        if (!c.isLetterOrNumber())
+            c = QLatin1Char('_');
+    }
+    return label;
+}
+
+QString MetricsCollector::refusalLabel(const QString &reason)
+{
+    // The sentences come from EchoServer and NetworkFilter; tst_metrics checks that each
+    // of them gets its label.
+    if (reason.startsWith(QLatin1String("max clients")))
+        return QStringLiteral("max_clients");
+    if (reason.contains(QLatin1String("denied by --deny")))
+        return QStringLiteral("denied");
+    if (reason.contains(QLatin1String("not allowed")))
+        return QStringLiteral("not_allowed");
+    if (reason.contains(QLatin1String("address is unknown")))
+        return QStringLiteral("unknown_peer");
+    if (reason.startsWith(QLatin1String("out of file descriptors")))
+        return QStringLiteral("out_of_descriptors");
+    return QStringLiteral("other");
+}
+
+QStringList MetricsCollector::refusalLabels()
+{
+    return {QStringLiteral("max_clients"), QStringLiteral("denied"), QStringLiteral("not_allowed"),
+            QStringLiteral("unknown_peer"), QStringLiteral("out_of_descriptors")};
+}
+
+} // namespace Echoscope

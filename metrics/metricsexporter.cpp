@@ -1,0 +1,196 @@
+#include "metricsexporter.h"
+
+#include "echoserver.h"
+#include "metricscollector.h"
+#include "nativesocket.h"
+#include "prometheustext.h"
+#include "serverconfig.h"
+
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QHttpServer>
+#include <QHttpServerRequest>
+#include <QHttpServerResponder>
+#include <QHttpServerResponse>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTimer>
+
+#include <memory>
+
+namespace Echoscope {
+
+namespace {
+
+constexpr char kPlainText[] = "text/plain; charset=utf-8";
+
+QString describeAddress(const QHostAddress &address)
+{
+    if (address == QHostAddress(QHostAddress::Any))
+        return QStringLiteral("any address (IPv4 and IPv6)");
+    return address.toString();
+}
+
+} // namespace
+
+// Hands QHttpServer its connections, within bounds: at most kMaxConnections at once,
+// each closed when idle for kIdleTimeoutMs or when more than kMaxRequestBytes arrive
+// before a response goes out. QHttpServer (6.4) has no such limits of its own.
+class MetricsListener : public QTcpServer
+{
+public:
+    explicit MetricsListener(QObject *parent) : QTcpServer(parent) {}
+
+protected:
+    void incomingConnection(qintptr descriptor) override
+    {
+        if (m_open >= MetricsExporter::kMaxConnections) {
+            NativeSocket::close(descriptor);
+            return;
+        }
+        auto *socket = new QTcpSocket(this);
+        if (!socket->setSocketDescriptor(descriptor)) {
+            delete socket;
+            NativeSocket::close(descriptor);
+            return;
+        }
+        ++m_open;
+        connect(socket, &QObject::destroyed, this, [this] { --m_open; });
+        // Each read then takes at most this much, so the count below stays near the limit.
+        socket->setReadBufferSize(MetricsExporter::kMaxRequestBytes);
+
+        auto *idle = new QTimer(socket);
+        idle->setSingleShot(true);
+        idle->setInterval(MetricsExporter::kIdleTimeoutMs);
+        connect(idle, &QTimer::timeout, socket, &QTcpSocket::abort);
+        idle->start();
+
+        // Connected before QHttpServer's own slot, so this sees each read before it does.
+        const auto requestBytes = std::make_shared<qint64>(0); // freed with the connections
+        connect(socket, &QTcpSocket::readyRead, socket, [socket, idle, requestBytes] {
+            idle->start();
+            *requestBytes += socket->bytesAvailable();
+            if (*requestBytes >= MetricsExporter::kMaxRequestBytes) {
+                // Not from inside readyRead: QHttpServer's slot still runs after this one.
+                QMetaObject::invokeMethod(socket, &QTcpSocket::abort, Qt::QueuedConnection);
+            }
+        });
+        connect(socket, &QTcpSocket::bytesWritten, socket, [idle, requestBytes] {
+            idle->start();
+            *requestBytes = 0;
+        });
+        addPendingConnection(socket);
+    }
+
+private:
+    int m_open = 0;
+};
+
+MetricsExporter::MetricsExporter(EchoServer *server, QObject *parent)
+    : QObject(parent)
+    , m_collector(new MetricsCollector(server, QDateTime::currentMSecsSinceEpoch(), this))
+{}
+
+MetricsExporter::~MetricsExporter()
+{
+    stop();
+}
+
+bool MetricsExporter::start(const QString &address, quint16 port)
+{
+    stop();
+    QHostAddress bindAddress;
+    QString error;
+    if (!ServerConfig::resolveBindAddress(address, &bindAddress, &error)) {
+        m_errorString = QStringLiteral("metrics %1").arg(error);
+        return false;
+    }
+    auto *http = new QHttpServer(this);
+    auto *listener = new MetricsListener(http);
+    if (!listener->listen(bindAddress, port)) {
+        m_errorString = QStringLiteral("cannot listen for metrics on %1 port %2: %3")
+                            .arg(describeAddress(bindAddress))
+                            .arg(port)
+                            .arg(listener->errorString());
+        delete http;
+        return false;
+    }
+    m_http = http;
+    m_listener = listener;
+    addRoutes();
+    m_http->bind(listener);
+    m_address = listener->serverAddress();
+    m_port = listener->serverPort();
+    m_errorString.clear();
+    emit started(url());
+    return true;
+}
+
+void MetricsExporter::stop()
+{
+    if (!m_http)
+        return;
+    delete m_http; // with the listener and every open connection
+    m_http = nullptr;
+    m_listener = nullptr;
+    m_address.clear();
+    m_port = 0;
+    emit stopped();
+}
+
+QUrl MetricsExporter::url() const
+{
+    if (!isListening())
+        return {};
+    QHostAddress host = m_address;
+    if (host == QHostAddress(QHostAddress::Any) || host == QHostAddress(QHostAddress::AnyIPv4))
+        host = QHostAddress(QHostAddress::LocalHost);
+    else if (host == QHostAddress(QHostAddress::AnyIPv6))
+        host = QHostAddress(QHostAddress::LocalHostIPv6);
+    QUrl url;
+    url.setScheme(QStringLiteral("http"));
+    url.setHost(host.toString());
+    url.setPort(m_port);
+    url.setPath(QStringLiteral("/metrics"));
+    return url;
+}
+
+QByteArray MetricsExporter::metricsText() const
+{
+    return PrometheusText::render(m_collector->snapshot());
+}
+
+void MetricsExporter::addRoutes()
+{
+    m_http->route(QStringLiteral("/metrics"),
+                  [this](const QHttpServerRequest &request) -> QHttpServerResponse {
+                      if (request.method() != QHttpServerRequest::Method::Get) {
+                          QHttpServerResponse response(
+                              kPlainText, QByteArray("405 method not allowed: use GET\n"),
+                              QHttpServerResponse::StatusCode::MethodNotAllowed);
+                          response.setHeader("Allow", "GET");
+                          return response;
+                      }
+                      ++m_scrapes;
+                      return QHttpServerResponse(PrometheusText::kContentType, metricsText());
+                  });
+    m_http->route(QStringLiteral("/"), [](const QHttpServerRequest &request) {
+        if (request.method() != QHttpServerRequest::Method::Get) {
+            QHttpServerResponse response(kPlainText,
+                                         QByteArray("405 method not allowed: use GET\n"),
+                                         QHttpServerResponse::StatusCode::MethodNotAllowed);
+            response.setHeader("Allow", "GET");
+            return response;
+        }
+        return QHttpServerResponse(
+            kPlainText, QStringLiteral("Echoscope %1\nPrometheus metrics: GET /metrics\n")
+                            .arg(QCoreApplication::applicationVersion())
+                            .toUtf8());
+    });
+    m_http->setMissingHandler([](const QHttpServerRequest &, QHttpServerResponder &&responder) {
+        responder.write(QByteArray("404 not found: the metrics are at /metrics\n"), kPlainText,
+                        QHttpServerResponder::StatusCode::NotFound);
+    });
+}
+
+} // namespace Echoscope

@@ -1,0 +1,607 @@
+// The Prometheus endpoint: the text format parsed back, then real scrapes over HTTP
+// (QNetworkAccessManager) of a real server with real clients, compared value by value.
+
+#include "echotestsupport.h"
+#include "metricscollector.h"
+#include "metricsexporter.h"
+#include "networkfilter.h"
+#include "prometheustext.h"
+
+#include <QHash>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QRegularExpression>
+#include <QSet>
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTest>
+
+#include <memory>
+#include <vector>
+
+using namespace Echoscope;
+using namespace EchoTest;
+
+namespace {
+
+// A scrape parsed back, as strictly as Prometheus would: every sample line is
+// `name{labels} value`, each family has one HELP and one TYPE line before its samples,
+// and a family's samples are together.
+struct Scrape
+{
+    QHash<QString, QString> types;  // family -> counter, gauge, histogram
+    QHash<QString, double> samples; // `name{labels}` as written -> value
+    QList<QPair<QString, double>> inOrder;
+    QString error; // empty when it parsed
+
+    bool has(const QString &key) const { return samples.contains(key); }
+    double value(const QString &key) const { return samples.value(key, -1); }
+    qint64 count(const QString &key) const { return qint64(samples.value(key, -1)); }
+};
+
+QString familyOf(const QString &name, const QHash<QString, QString> &types)
+{
+    if (types.contains(name))
+        return name;
+    for (const char *suffix : {"_bucket", "_sum", "_count"}) {
+        const QLatin1String s(suffix);
+        if (name.endsWith(s)) {
+            const QString base = name.left(name.size() - s.size());
+            if (types.value(base) == QLatin1String("histogram"))
+                return base;
+        }
+    }
+    return QString();
+}
+
+Scrape parse(const QByteArray &body)
+{
+    static const QRegularExpression help(
+        QStringLiteral(R"(^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) \S.*$)"));
+    static const QRegularExpression type(
+        QStringLiteral(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram)$)"));
+    static const QRegularExpression sample(
+        QStringLiteral(R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")"
+                       R"((?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*\})? (\S+)$)"));
+    Scrape scrape;
+    QSet<QString> helped;
+    QSet<QString> finished; // families whose samples are over
+    QString current;
+    if (!body.endsWith('\n'))
+        scrape.error = QStringLiteral("the text does not end with a line end");
+    const QList<QByteArray> lines = body.split('\n');
+    for (qsizetype i = 0; i < lines.size() && scrape.error.isEmpty(); ++i) {
+        const QString line = QString::fromUtf8(lines.at(i));
+        if (line.isEmpty()) {
+            if (i != lines.size() - 1)
+                scrape.error = QStringLiteral("empty line %1").arg(i + 1);
+            continue;
+        }
+        QRegularExpressionMatch match;
+        if ((match = help.match(line)).hasMatch()) {
+            const QString family = match.captured(1);
+            if (helped.contains(family))
+                scrape.error = QStringLiteral("a second HELP for %1").arg(family);
+            helped.insert(family);
+        } else if ((match = type.match(line)).hasMatch()) {
+            const QString family = match.captured(1);
+            if (scrape.types.contains(family))
+                scrape.error = QStringLiteral("a second TYPE for %1").arg(family);
+            else if (!helped.contains(family))
+                scrape.error = QStringLiteral("TYPE before HELP for %1").arg(family);
+            else if (match.captured(2) == QLatin1String("counter") &&
+                     !family.endsWith(QLatin1String("_total")))
+                scrape.error = QStringLiteral("counter %1 does not end in _total").arg(family);
+            scrape.types.insert(family, match.captured(2));
+            if (!current.isEmpty())
+                finished.insert(current);
+            current = family;
+        } else if ((match = sample.match(line)).hasMatch()) {
+            const QString family = familyOf(match.captured(1), scrape.types);
+            bool ok = true;
+            const QString text = match.captured(3);
+            const double value = text == QLatin1String("+Inf") ? qInf() : text.toDouble(&ok);
+            const QString key = match.captured(1) + match.captured(2);
+            if (family.isEmpty())
+                scrape.error = QStringLiteral("sample %1 has no TYPE").arg(key);
+            else if (family != current || finished.contains(family))
+                scrape.error = QStringLiteral("sample %1 is away from its family").arg(key);
+            else if (!ok)
+                scrape.error = QStringLiteral("sample %1 has value \"%2\"").arg(key, text);
+            else if (scrape.samples.contains(key))
+                scrape.error = QStringLiteral("sample %1 appears twice").arg(key);
+            scrape.samples.insert(key, value);
+            scrape.inOrder.append({key, value});
+        } else {
+            scrape.error = QStringLiteral("line %1 is not a sample: %2").arg(i + 1).arg(line);
+        }
+    }
+    return scrape;
+}
+
+// The histogram's `le` buckets in order, checked: ascending bounds, cumulative counts,
+// +Inf last and equal to _count.
+QString checkHistogram(const Scrape &scrape, const QString &name)
+{
+    static const QRegularExpression bucket(QStringLiteral(R"re(_bucket\{le="([^"]+)"\}$)re"));
+    double previousBound = -1;
+double previousCount = 0;
+bool sawInf = false;
+int buckets = 0;
+for (const auto &[key, value] : scrape.inOrder) {
+    if (!key.startsWith(name + QLatin1String("_bucket")))
+        continue;
+    const QRegularExpressionMatch match = bucket.match(key);
+    if (!match.hasMatch())
+        return QStringLiteral("bucket %1 has labels other than le").arg(key);
+    if (sawInf)
+        return QStringLiteral("bucket %1 comes after +Inf").arg(key);
+    ++buckets;
+    const double bound =
+        match.captured(1) == QLatin1String("+Inf") ? qInf() : match.captured(1).toDouble();
+    if (bound <= previousBound)
+        return QStringLiteral("bucket %1 is not above the one before").arg(key);
+    if (value < previousCount)
+        return QStringLiteral("bucket %1 is below the one before: not cumulative").arg(key);
+    sawInf = qIsInf(bound);
+    previousBound = bound;
+    previousCount = value;
+}
+if (!sawInf)
+    return QStringLiteral("no +Inf bucket");
+if (buckets != SizeHistogram::kBuckets)
+    return QStringLiteral("%1 buckets, expected %2").arg(buckets).arg(SizeHistogram::kBuckets);
+if (scrape.value(name + QLatin1String("_count")) != previousCount)
+    return QStringLiteral("_count %1 differs from the +Inf bucket %2")
+        .arg(scrape.value(name + QLatin1String("_count")))
+        .arg(previousCount);
+if (!scrape.has(name + QLatin1String("_sum")))
+    return QStringLiteral("no _sum");
+return QString();
+}
+
+QString bucketKey(qint64 le)
+{
+    return QStringLiteral("echoscope_message_size_bytes_bucket{le=\"%1\"}").arg(le);
+}
+
+struct Response
+{
+    int status = 0;
+    QByteArray contentType;
+    QByteArray allow;
+    QByteArray body;
+    QNetworkReply::NetworkError error = QNetworkReply::NoError;
+};
+
+Response request(const QUrl &url, const QByteArray &verb = "GET")
+{
+    QNetworkAccessManager manager;
+    QNetworkRequest networkRequest(url);
+    std::unique_ptr<QNetworkReply> reply(manager.sendCustomRequest(networkRequest, verb));
+    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+    Response response;
+    if (!reply->isFinished() && !finished.wait(kTimeoutMs)) {
+        response.error = QNetworkReply::TimeoutError;
+        return response;
+    }
+    response.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    response.contentType = reply->rawHeader("Content-Type");
+    response.allow = reply->rawHeader("Allow");
+    response.body = reply->readAll();
+    response.error = reply->error();
+    return response;
+}
+
+QUrl pathOf(const MetricsExporter &exporter, const QString &path)
+{
+    QUrl url = exporter.url();
+    url.setPath(path);
+    return url;
+}
+
+// A client of the length-header framing that waits for each echo.
+bool sendMessages(TestClient *client, const QList<int> &sizes, quint32 seed)
+{
+    QByteArray expected = client->received;
+    for (int size : sizes) {
+        const QByteArray frame = lengthHeader(quint64(size), 4) + payload(size, seed++);
+        expected += frame;
+        client->socket.write(frame);
+    }
+    return QTest::qWaitFor([&] { return client->received.size() >= expected.size(); },
+                           kTimeoutMs) &&
+           client->received == expected;
+}
+
+} // namespace
+
+class tst_Metrics : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void textParsesBack();
+    void escapesLabelValues();
+    void refusalLabels();
+    void scrapeMatchesTraffic_data();
+    void scrapeMatchesTraffic();
+    void countersSurviveStopAndStart();
+    void countsRefusals();
+    void onlyGetMetrics();
+    void listenFailureNamesPortAndReason();
+    void badAddressIsNamed();
+    void boundsScrapers();
+};
+
+void tst_Metrics::textParsesBack()
+{
+    MetricsSnapshot snapshot;
+    snapshot.totals.clientsNow = 3;
+    snapshot.totals.clientsPeak = 7;
+    snapshot.totals.clientsTotal = 12;
+    snapshot.totals.bytesIn = 1000;
+    snapshot.totals.bytesOut = 990;
+    snapshot.totals.messagesIn = 6;
+    snapshot.totals.messagesOut = 5;
+    snapshot.totals.messageBytesIn = 1 + 2 + 3 + 1024 + (qint64(1) << 31);
+    for (qint64 size : {qint64(1), qint64(2), qint64(3), qint64(1024), qint64(1) << 31})
+        ++snapshot.totals.histogram.counts[size_t(SizeHistogram::bucketFor(size))];
+    ++snapshot.totals.histogram.counts[0]; // an empty message
+    snapshot.serverStarts = 2;
+    snapshot.disconnects = {{QStringLiteral("kicked"), 4}, {QStringLiteral("closed_by_peer"), 5}};
+    snapshot.refusals = {{QStringLiteral("max_clients"), 2}};
+    snapshot.listening = true;
+    snapshot.address = QHostAddress(QHostAddress::LocalHostIPv6);
+    snapshot.port = 5000;
+    snapshot.framing = QStringLiteral("fixed:16");
+    snapshot.processStartMs = 1700000000123;
+    snapshot.nowMs = snapshot.processStartMs + 61500;
+    snapshot.version = QStringLiteral("1.2.3");
+
+    const Scrape scrape = parse(PrometheusText::render(snapshot));
+    QVERIFY2(scrape.error.isEmpty(), qPrintable(scrape.error));
+    const QString histogramError =
+        checkHistogram(scrape, QStringLiteral("echoscope_message_size_bytes"));
+    QVERIFY2(histogramError.isEmpty(), qPrintable(histogramError));
+
+    QCOMPARE(scrape.types.value(QStringLiteral("echoscope_bytes_echoed_total")),
+             QStringLiteral("counter"));
+    QCOMPARE(scrape.types.value(QStringLiteral("echoscope_clients")), QStringLiteral("gauge"));
+    QCOMPARE(scrape.types.value(QStringLiteral("echoscope_message_size_bytes")),
+             QStringLiteral("histogram"));
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_clients")), 3);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_clients_peak")), 7);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_connections_accepted_total")), 12);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_bytes_received_total")), 1000);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_bytes_echoed_total")), 990);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_messages_received_total")), 6);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_messages_echoed_total")), 5);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_server_starts_total")), 2);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_disconnects_total{reason=\"kicked\"}")), 4);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_disconnects_total{reason=\"closed_by_peer\"}")),
+             5);
+    QCOMPARE(
+        scrape.count(QStringLiteral("echoscope_connections_refused_total{reason=\"max_clients\"}")),
+        2);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_listening")), 1);
+    QVERIFY(scrape.has(QStringLiteral(
+        "echoscope_listener_info{address=\"::1\",port=\"5000\",framing=\"fixed:16\"}")));
+    QVERIFY(scrape.has(QStringLiteral("echoscope_build_info{version=\"1.2.3\",qt_version=\"%1\"}")
+                           .arg(QLatin1String(qVersion()))));
+    QCOMPARE(scrape.value(QStringLiteral("echoscope_uptime_seconds")), 61.5);
+    QCOMPARE(scrape.value(QStringLiteral("echoscope_start_time_seconds")), 1700000000.123);
+
+    // Buckets: 0 | 1 | 2-3 | ... | 1024-2047 | ... | 2^30 and up (in +Inf only).
+    QCOMPARE(scrape.count(bucketKey(0)), 1);
+    QCOMPARE(scrape.count(bucketKey(1)), 2);
+    QCOMPARE(scrape.count(bucketKey(3)), 4);
+    QCOMPARE(scrape.count(bucketKey(1023)), 4);
+    QCOMPARE(scrape.count(bucketKey(2047)), 5);
+    QCOMPARE(scrape.count(bucketKey((qint64(1) << 30) - 1)), 5);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_message_size_bytes_bucket{le=\"+Inf\"}")), 6);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_message_size_bytes_count")), 6);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_message_size_bytes_sum")),
+             snapshot.totals.messageBytesIn);
+
+    // Stopped: no listener info sample, but its family is still declared.
+    snapshot.listening = false;
+    const Scrape stopped = parse(PrometheusText::render(snapshot));
+    QVERIFY2(stopped.error.isEmpty(), qPrintable(stopped.error));
+    QCOMPARE(stopped.count(QStringLiteral("echoscope_listening")), 0);
+    QVERIFY(stopped.types.contains(QStringLiteral("echoscope_listener_info")));
+    for (auto it = stopped.samples.cbegin(); it != stopped.samples.cend(); ++it)
+        QVERIFY2(!it.key().startsWith(QLatin1String("echoscope_listener_info")),
+                 qPrintable(it.key()));
+}
+
+void tst_Metrics::escapesLabelValues()
+{
+    QCOMPARE(PrometheusText::escapeLabelValue(u"plain"), QStringLiteral("plain"));
+    QCOMPARE(PrometheusText::escapeLabelValue(u"a\"b\\c\nd"), QStringLiteral("a\\\"b\\\\c\\nd"));
+
+    MetricsSnapshot snapshot;
+    snapshot.version = QStringLiteral("1.0 \"beta\"\\\n2");
+    const Scrape scrape = parse(PrometheusText::render(snapshot));
+    QVERIFY2(scrape.error.isEmpty(), qPrintable(scrape.error));
+}
+
+void tst_Metrics::refusalLabels()
+{
+    const QHostAddress local(QHostAddress::LocalHost);
+    const NetworkFilter deny({}, {{local, 32}});
+    QCOMPARE(MetricsCollector::refusalLabel(deny.refusalReason(local)), QStringLiteral("denied"));
+    const NetworkFilter allow({{QHostAddress(QStringLiteral("10.0.0.0")), 8}}, {});
+    QCOMPARE(MetricsCollector::refusalLabel(allow.refusalReason(local)),
+             QStringLiteral("not_allowed"));
+    QCOMPARE(MetricsCollector::refusalLabel(allow.refusalReason(QHostAddress())),
+             QStringLiteral("unknown_peer"));
+    // EchoServer's own sentences (max clients is checked over a real socket below).
+    QCOMPARE(MetricsCollector::refusalLabel(
+                 QStringLiteral("out of file descriptors (open-file limit 1024)")),
+             QStringLiteral("out_of_descriptors"));
+    QCOMPARE(MetricsCollector::refusalLabel(QStringLiteral("something new")),
+             QStringLiteral("other"));
+    QCOMPARE(MetricsCollector::disconnectLabel(DisconnectReason::MessageTooLarge),
+             QStringLiteral("message_too_large"));
+}
+
+void tst_Metrics::scrapeMatchesTraffic_data()
+{
+    addThreadRows();
+}
+
+void tst_Metrics::scrapeMatchesTraffic()
+{
+    QFETCH(int, threads);
+    EchoServer server;
+    MetricsExporter exporter(&server);
+    QVERIFY2(exporter.start(QStringLiteral("127.0.0.1"), 0), qPrintable(exporter.errorString()));
+    QVERIFY(exporter.serverPort() != 0);
+    QCOMPARE(exporter.url().toString(),
+             QStringLiteral("http://127.0.0.1:%1/metrics").arg(exporter.serverPort()));
+
+    ServerConfig config = testConfig(threads);
+    config.framing.mode = FramingMode::Length;
+    QSignalSpy connected(&server, &EchoServer::clientConnected);
+    QSignalSpy disconnected(&server, &EchoServer::clientDisconnected);
+    QVERIFY2(server.start(config), qPrintable(server.errorString()));
+
+    TestClient stays;
+    TestClient kicked;
+    QVERIFY(stays.connectTo(QHostAddress::LocalHost, server.serverPort()));
+    QVERIFY(connected.wait(kTimeoutMs));
+    QVERIFY(kicked.connectTo(QHostAddress::LocalHost, server.serverPort()));
+    QTRY_COMPARE_WITH_TIMEOUT(connected.size(), 2, kTimeoutMs);
+    const quint64 kickedId = connected.at(1).at(0).value<quint64>();
+
+    const QList<int> staysSizes = {0, 1, 5};
+    const QList<int> kickedSizes = {100, 1000, 70000};
+    QVERIFY(sendMessages(&stays, staysSizes, 1));
+    QVERIFY(sendMessages(&kicked, kickedSizes, 2));
+    QVERIFY(server.disconnectClient(kickedId));
+    QVERIFY(disconnected.wait(kTimeoutMs));
+    QTRY_VERIFY_WITH_TIMEOUT(kicked.closed, kTimeoutMs);
+
+    const Response response = request(exporter.url());
+    QCOMPARE(response.error, QNetworkReply::NoError);
+    QCOMPARE(response.status, 200);
+    QCOMPARE(response.contentType, QByteArray(PrometheusText::kContentType));
+    const Scrape scrape = parse(response.body);
+    QVERIFY2(scrape.error.isEmpty(), qPrintable(scrape.error));
+    const QString histogramError =
+        checkHistogram(scrape, QStringLiteral("echoscope_message_size_bytes"));
+    QVERIFY2(histogramError.isEmpty(), qPrintable(histogramError));
+
+    qint64 sent = 0;
+    qint64 payloadBytes = 0;
+    for (int size : staysSizes + kickedSizes) {
+        sent += 4 + size;
+        payloadBytes += size;
+    }
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_bytes_received_total")), sent);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_bytes_echoed_total")),
+             qint64(stays.received.size() + kicked.received.size()));
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_bytes_echoed_total")), sent);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_messages_received_total")), 6);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_messages_echoed_total")), 6);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_connections_accepted_total")), 2);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_clients")), 1);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_clients_peak")), 2);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_disconnects_total{reason=\"kicked\"}")), 1);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_disconnects_total{reason=\"closed_by_peer\"}")),
+             0);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_listening")), 1);
+    QVERIFY(scrape.has(
+        QStringLiteral(
+            "echoscope_listener_info{address=\"127.0.0.1\",port=\"%1\",framing=\"length\"}")
+            .arg(server.serverPort())));
+    // 0 | 1 | 5 in 4-7 | 100 in 64-127 | 1000 in 512-1023 | 70000 in 65536-131071
+    QCOMPARE(scrape.count(bucketKey(0)), 1);
+    QCOMPARE(scrape.count(bucketKey(1)), 2);
+    QCOMPARE(scrape.count(bucketKey(3)), 2);
+    QCOMPARE(scrape.count(bucketKey(7)), 3);
+    QCOMPARE(scrape.count(bucketKey(63)), 3);
+    QCOMPARE(scrape.count(bucketKey(127)), 4);
+    QCOMPARE(scrape.count(bucketKey(1023)), 5);
+    QCOMPARE(scrape.count(bucketKey(65535)), 5);
+    QCOMPARE(scrape.count(bucketKey(131071)), 6);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_message_size_bytes_count")), 6);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_message_size_bytes_sum")), payloadBytes);
+    QCOMPARE(exporter.scrapeCount(), 1);
+}
+
+void tst_Metrics::countersSurviveStopAndStart()
+{
+    EchoServer server;
+    MetricsExporter exporter(&server);
+    QVERIFY2(exporter.start(QStringLiteral("localhost"), 0), qPrintable(exporter.errorString()));
+    ServerConfig config = testConfig(1);
+    config.framing.mode = FramingMode::Length;
+    QVERIFY2(server.start(config), qPrintable(server.errorString()));
+
+    TestClient first;
+    QVERIFY(first.connectTo(QHostAddress::LocalHost, server.serverPort()));
+    QVERIFY(sendMessages(&first, {10, 20}, 3));
+    server.stop(); // `first` ends with reason "server stopped"
+
+    const Scrape stopped = parse(request(exporter.url()).body);
+    QVERIFY2(stopped.error.isEmpty(), qPrintable(stopped.error));
+    QCOMPARE(stopped.count(QStringLiteral("echoscope_listening")), 0);
+    QCOMPARE(stopped.count(QStringLiteral("echoscope_clients")), 0);
+    QCOMPARE(stopped.count(QStringLiteral("echoscope_bytes_received_total")), 38);
+    QCOMPARE(stopped.count(QStringLiteral("echoscope_messages_received_total")), 2);
+    QCOMPARE(
+        stopped.count(QStringLiteral("echoscope_disconnects_total{reason=\"server_stopped\"}")), 1);
+
+    // A new run: EchoServer::totals() starts from zero, the metrics go on from 38 bytes.
+    QVERIFY2(server.start(config), qPrintable(server.errorString()));
+    QCOMPARE(server.totals().bytesIn, 0);
+    TestClient second;
+    QVERIFY(second.connectTo(QHostAddress::LocalHost, server.serverPort()));
+    QVERIFY(sendMessages(&second, {100}, 4));
+    const Scrape restarted = parse(request(exporter.url()).body);
+    QVERIFY2(restarted.error.isEmpty(), qPrintable(restarted.error));
+    QCOMPARE(restarted.count(QStringLiteral("echoscope_listening")), 1);
+    QCOMPARE(restarted.count(QStringLiteral("echoscope_server_starts_total")), 2);
+    QCOMPARE(restarted.count(QStringLiteral("echoscope_clients")), 1);
+    QCOMPARE(restarted.count(QStringLiteral("echoscope_connections_accepted_total")), 2);
+    QCOMPARE(restarted.count(QStringLiteral("echoscope_bytes_received_total")), 38 + 104);
+    QCOMPARE(restarted.count(QStringLiteral("echoscope_bytes_echoed_total")), 38 + 104);
+    QCOMPARE(restarted.count(QStringLiteral("echoscope_messages_received_total")), 3);
+    QCOMPARE(restarted.count(QStringLiteral("echoscope_message_size_bytes_count")), 3);
+    QCOMPARE(restarted.count(QStringLiteral("echoscope_message_size_bytes_sum")), 130);
+    // No counter of the first scrape went down.
+    for (auto it = stopped.samples.cbegin(); it != stopped.samples.cend(); ++it) {
+        const QString family = familyOf(it.key().section(QLatin1Char('{'), 0, 0), stopped.types);
+        if (stopped.types.value(family) == QLatin1String("gauge"))
+            continue;
+        QVERIFY2(restarted.value(it.key()) >= it.value(), qPrintable(it.key()));
+    }
+}
+
+void tst_Metrics::countsRefusals()
+{
+    EchoServer server;
+    MetricsExporter exporter(&server);
+    QVERIFY2(exporter.start(QStringLiteral("127.0.0.1"), 0), qPrintable(exporter.errorString()));
+    ServerConfig config = testConfig(1);
+    config.maxClients = 1;
+    QSignalSpy connected(&server, &EchoServer::clientConnected);
+    QSignalSpy refused(&server, &EchoServer::clientRefused);
+    QVERIFY2(server.start(config), qPrintable(server.errorString()));
+    TestClient served;
+    QVERIFY(served.connectTo(QHostAddress::LocalHost, server.serverPort()));
+    QVERIFY(connected.wait(kTimeoutMs));
+    TestClient turnedAway;
+    QVERIFY(turnedAway.connectTo(QHostAddress::LocalHost, server.serverPort()));
+    QVERIFY(refused.wait(kTimeoutMs));
+
+    const Scrape scrape = parse(request(exporter.url()).body);
+    QVERIFY2(scrape.error.isEmpty(), qPrintable(scrape.error));
+    QCOMPARE(
+        scrape.count(QStringLiteral("echoscope_connections_refused_total{reason=\"max_clients\"}")),
+        1);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_connections_refused_total{reason=\"denied\"}")),
+             0);
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_connections_accepted_total")), 1);
+}
+
+void tst_Metrics::onlyGetMetrics()
+{
+    EchoServer server;
+    MetricsExporter exporter(&server);
+    QVERIFY2(exporter.start(QStringLiteral("::1"), 0), qPrintable(exporter.errorString()));
+    QCOMPARE(exporter.url().toString(),
+             QStringLiteral("http://[::1]:%1/metrics").arg(exporter.serverPort()));
+
+    const Response metrics = request(exporter.url());
+    QCOMPARE(metrics.status, 200);
+    const Scrape scrape = parse(metrics.body);
+    QVERIFY2(scrape.error.isEmpty(), qPrintable(scrape.error));
+    QCOMPARE(scrape.count(QStringLiteral("echoscope_listening")), 0);
+
+    const Response missing = request(pathOf(exporter, QStringLiteral("/nothing")));
+    QCOMPARE(missing.status, 404);
+    QVERIFY2(missing.body.contains("/metrics"), missing.body.constData());
+    QCOMPARE(request(pathOf(exporter, QStringLiteral("/metrics/extra"))).status, 404);
+    QCOMPARE(request(pathOf(exporter, QStringLiteral("/metricsx"))).status, 404);
+
+    const Response post = request(exporter.url(), "POST");
+    QCOMPARE(post.status, 405);
+    QCOMPARE(post.allow, QByteArray("GET"));
+    QCOMPARE(request(exporter.url(), "DELETE").status, 405);
+
+    const Response index = request(pathOf(exporter, QStringLiteral("/")));
+    QCOMPARE(index.status, 200);
+    QVERIFY2(index.body.contains("/metrics"), index.body.constData());
+    QCOMPARE(exporter.scrapeCount(), 1); // only the one GET /metrics
+}
+
+void tst_Metrics::listenFailureNamesPortAndReason()
+{
+    QTcpServer taken;
+    QVERIFY(taken.listen(QHostAddress::LocalHost, 0));
+    EchoServer server;
+    MetricsExporter exporter(&server);
+    QSignalSpy started(&exporter, &MetricsExporter::started);
+    QVERIFY(!exporter.start(QStringLiteral("127.0.0.1"), taken.serverPort()));
+    QVERIFY(!exporter.isListening());
+    QCOMPARE(started.size(), 0);
+    const QString error = exporter.errorString();
+    QVERIFY2(error.contains(QStringLiteral("127.0.0.1 port %1").arg(taken.serverPort())),
+             qPrintable(error));
+    QVERIFY2(error.contains(QLatin1String("in use")), qPrintable(error));
+    QVERIFY2(error.startsWith(QLatin1String("cannot listen for metrics")), qPrintable(error));
+
+    // It can start on another port afterwards.
+    QVERIFY2(exporter.start(QStringLiteral("127.0.0.1"), 0), qPrintable(exporter.errorString()));
+    QCOMPARE(started.size(), 1);
+    QVERIFY(exporter.errorString().isEmpty());
+}
+
+void tst_Metrics::badAddressIsNamed()
+{
+    EchoServer server;
+    MetricsExporter exporter(&server);
+    QVERIFY(!exporter.start(QStringLiteral("nowhere.example"), 0));
+    QVERIFY2(exporter.errorString().contains(QLatin1String("\"nowhere.example\"")),
+             qPrintable(exporter.errorString()));
+}
+
+void tst_Metrics::boundsScrapers()
+{
+    EchoServer server;
+    MetricsExporter exporter(&server);
+    QVERIFY2(exporter.start(QStringLiteral("127.0.0.1"), 0), qPrintable(exporter.errorString()));
+
+    // A request that never ends is cut at kMaxRequestBytes.
+    QTcpSocket endless;
+    endless.connectToHost(QHostAddress::LocalHost, exporter.serverPort());
+    QVERIFY(endless.waitForConnected(kTimeoutMs));
+    endless.write("GET /metrics HTTP/1.1\r\nX-Padding: ");
+    endless.write(QByteArray(MetricsExporter::kMaxRequestBytes * 2, 'a'));
+    QTRY_COMPARE_WITH_TIMEOUT(endless.state(), QAbstractSocket::UnconnectedState, kTimeoutMs);
+
+    // kMaxConnections idle connections are kept; one more is closed at once.
+    std::vector<std::unique_ptr<QTcpSocket>> idle;
+    for (int i = 0; i < MetricsExporter::kMaxConnections; ++i) {
+        idle.push_back(std::make_unique<QTcpSocket>());
+        idle.back()->connectToHost(QHostAddress::LocalHost, exporter.serverPort());
+        QVERIFY(idle.back()->waitForConnected(kTimeoutMs));
+    }
+    QTcpSocket extra;
+    extra.connectToHost(QHostAddress::LocalHost, exporter.serverPort());
+    QTRY_COMPARE_WITH_TIMEOUT(extra.state(), QAbstractSocket::UnconnectedState, kTimeoutMs);
+    for (const auto &socket : idle)
+        QCOMPARE(socket->state(), QAbstractSocket::ConnectedState);
+
+    // Once they go, scrapes are served again.
+    idle.clear();
+    QTRY_COMPARE_WITH_TIMEOUT(request(exporter.url()).status, 200, kTimeoutMs);
+}
+
+QTEST_GUILESS_MAIN(tst_Metrics)
+#include "tst_metrics.moc"
