@@ -15,8 +15,14 @@ set_property(CACHE ECHOSCOPE_SANITIZE PROPERTY STRINGS "" address thread)
 option(ECHOSCOPE_FUZZ "Build the libFuzzer targets in tests/fuzz (needs clang)" OFF)
 
 if(ECHOSCOPE_SANITIZE STREQUAL "address")
+    # Without UBSan's vptr check: the first time it meets a dynamic type it probes the
+    # object's memory through a pipe, and in a process out of descriptors (which
+    # tst_adversarial's flood makes on purpose) that probe fails and a live object is
+    # reported as invalid ("object has invalid vptr, memory cannot be printed"). ASan still
+    # catches a use of a freed object.
     set(ECHOSCOPE_SANITIZER_FLAGS
-        -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+        -fsanitize=address,undefined -fno-sanitize=vptr -fno-omit-frame-pointer
+        -fno-sanitize-recover=undefined)
 elseif(ECHOSCOPE_SANITIZE STREQUAL "thread")
     set(ECHOSCOPE_SANITIZER_FLAGS -fsanitize=thread -fno-omit-frame-pointer)
 elseif(NOT ECHOSCOPE_SANITIZE STREQUAL "")
