@@ -48,6 +48,7 @@ private:
     bool fail(const QCommandLineOption &option, const QString &value, const QString &reason);
     bool applyOptions();
     bool checkConfig(const QCommandLineOption &option, const QString &value);
+    bool applyFaults();
     bool applyNetworks(const QCommandLineOption &option, QList<QPair<QHostAddress, int>> *networks);
 
     QCommandLineParser m_parser;
@@ -71,6 +72,7 @@ private:
     QCommandLineOption m_startOption;
     QCommandLineOption m_screenshotOption;
     QCommandLineOption m_screenshotDelayOption;
+    QList<QCommandLineOption> m_faultOptions;
 
     QStringList m_arguments;
     bool m_headless = false;

@@ -122,6 +122,7 @@ int runDashboard(const CommandLine &commandLine)
     DashboardSettings dashboard = window.dashboardSettings();
     commandLine.overrideConfig(&dashboard.config);
     window.setDashboardSettings(dashboard);
+    server.setDefaultFaults(options.faults); // --fault-*: the dashboard can change them
     window.show();
     if (options.start && !window.startServer())
         print(stderr, QStringLiteral("echoscope: %1\n").arg(window.errorText()));

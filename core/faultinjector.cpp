@@ -249,27 +249,29 @@ void FaultInjector::scheduleWake(qint64 echoWritten, qint64 unsent)
 
 QString FaultInjector::trigger(Trigger trigger)
 {
+    QString detail;
     QString text;
     switch (trigger) {
     case Trigger::None:
         return QString();
     case Trigger::CloseAfter:
-        text =
-            QStringLiteral("closed after %1 echoed bytes").arg(countText(m_config.closeAfterBytes));
+        detail = QStringLiteral("after %1 echoed bytes").arg(countText(m_config.closeAfterBytes));
+        text = QStringLiteral("closed ") + detail;
         break;
     case Trigger::ResetAfter:
-        text =
-            QStringLiteral("reset after %1 echoed bytes").arg(countText(m_config.resetAfterBytes));
+        detail = QStringLiteral("after %1 echoed bytes").arg(countText(m_config.resetAfterBytes));
+        text = QStringLiteral("reset ") + detail;
         break;
     case Trigger::ResetDrawn:
-        text = QStringLiteral("reset at message %1 (probability %2)")
-                   .arg(countText(m_messages))
-                   .arg(QLocale::c().toString(m_config.resetProbability, 'g', 4));
+        detail = QStringLiteral("at message %1 (probability %2)")
+                     .arg(countText(m_messages))
+                     .arg(QLocale::c().toString(m_config.resetProbability, 'g', 4));
+        text = QStringLiteral("reset ") + detail;
         break;
     }
     flushSummary();
     emit eventOccurred(event(text));
-    return QStringLiteral("fault: ") + text;
+    return detail;
 }
 
 void FaultInjector::stop()

@@ -66,8 +66,8 @@ public:
     Trigger limitReached(qint64 echoWritten) const;
     // With echo held back (writableBytes() == 0): arms the timer for when some is due.
     void scheduleWake(qint64 echoWritten, qint64 unsent);
-    // Logs the trigger and returns the disconnect detail, e.g. "fault: reset after
-    // 1,024 echoed bytes".
+    // Logs the trigger ("reset after 1,024 echoed bytes") and returns the disconnect
+    // detail ("after 1,024 echoed bytes", for the reason "reset by fault").
     QString trigger(Trigger trigger);
     // Sends the pending summary now.
     void flushSummary();
