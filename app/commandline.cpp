@@ -235,6 +235,43 @@ CommandLine::CommandLine()
                        "Exit status: 0 after SIGINT or SIGTERM or when the window closes, 2 for "
                        "bad arguments or an unusable log file, 3 when it cannot listen "
                        "(headless), 4 when --screenshot cannot write its file."));
+    // Fault injection: the faults for all clients (see FaultConfig), headless or not.
+    m_faultOptions = {
+        QCommandLineOption(QStringLiteral("fault-delay"),
+                           QStringLiteral("Fault: hold each echo this many milliseconds, "
+                                          "optionally plus or minus a jitter, e.g. 200:50 "
+                                          "(at most %1).")
+                               .arg(FaultConfig::kMaxDelayMs),
+                           QStringLiteral("ms[:jitter]")),
+        QCommandLineOption(QStringLiteral("fault-bandwidth"),
+                           QStringLiteral("Fault: echo at most this many bytes per second per "
+                                          "client, with K, M, G (1024-based), e.g. 10K."),
+                           QStringLiteral("bytes")),
+        QCommandLineOption(QStringLiteral("fault-slice"),
+                           QStringLiteral("Fault: write the echo in pieces of at most this many "
+                                          "bytes, optionally this many ms apart, e.g. 16:5."),
+                           QStringLiteral("bytes[:gap]")),
+        QCommandLineOption(QStringLiteral("fault-close-after"),
+                           QStringLiteral("Fault: close the connection (FIN) once this many "
+                                          "bytes were echoed; 0 closes at once."),
+                           QStringLiteral("bytes")),
+        QCommandLineOption(QStringLiteral("fault-reset-after"),
+                           QStringLiteral("Fault: reset the connection (RST) once this many "
+                                          "bytes were echoed; 0 resets at once."),
+                           QStringLiteral("bytes")),
+        QCommandLineOption(QStringLiteral("fault-reset-probability"),
+                           QStringLiteral("Fault: reset the connection instead of echoing a "
+                                          "message with this probability, 0 to 1 or 0% to "
+                                          "100%."),
+                           QStringLiteral("p")),
+        QCommandLineOption(QStringLiteral("fault-stop-reading"),
+                           QStringLiteral("Fault: read nothing from the clients (a stuck peer): "
+                                          "their writes block once the buffers are full.")),
+        QCommandLineOption(QStringLiteral("fault-seed"),
+                           QStringLiteral("Seed for the faults' random draws (jitter, reset "
+                                          "probability), to repeat a run (default: random)."),
+                           QStringLiteral("n")),
+    };
     m_parser.addOptions({m_headlessOption,       m_bindOption,           m_portOption,
                          m_framingOption,        m_delimiterOption,      m_lengthBytesOption,
                          m_maxMessageSizeOption, m_maxClientsOption,     m_idleTimeoutOption,
@@ -242,6 +279,7 @@ CommandLine::CommandLine()
                          m_logFormatOption,      m_logFileOption,        m_verboseOption,
                          m_metricsPortOption,    m_metricsAddressOption, m_startOption,
                          m_screenshotOption,     m_screenshotDelayOption});
+    m_parser.addOptions(m_faultOptions);
 }
 
 CommandLine::Action CommandLine::parse(const QStringList &arguments)
@@ -459,6 +497,8 @@ bool CommandLine::applyOptions()
 
     if (!applyMetricsOptions())
         return false;
+    if (!applyFaults())
+        return false;
 
     m_options.start = m_parser.isSet(m_startOption);
     if (m_parser.isSet(m_screenshotOption)) {
@@ -527,6 +567,40 @@ bool CommandLine::applyMetricsOptions()
             m_warnings.append(
                 QStringLiteral("--metrics-address has no effect without --metrics-port"));
     }
+// The --fault-* options, in the order of m_faultOptions; each refused value names its
+// option, and the whole is checked as the engine will check it.
+bool CommandLine::applyFaults()
+{
+    using Parse = bool (FaultConfig::*)(QStringView, QString *);
+    static const Parse kParsers[] = {
+        &FaultConfig::parseDelay,
+        &FaultConfig::parseBandwidth,
+        &FaultConfig::parseSlice,
+        &FaultConfig::parseCloseAfter,
+        &FaultConfig::parseResetAfter,
+        &FaultConfig::parseProbability,
+        nullptr, // --fault-stop-reading takes no value
+        &FaultConfig::parseSeed,
+    };
+    FaultConfig &faults = m_options.faults;
+    for (qsizetype i = 0; i < m_faultOptions.size(); ++i) {
+        const QCommandLineOption &option = m_faultOptions.at(i);
+        if (!m_parser.isSet(option))
+            continue;
+        if (!kParsers[i]) {
+            faults.stopReading = true;
+            continue;
+        }
+        const QString value = m_parser.value(option);
+        QString error;
+        if (!(faults.*kParsers[i])(value, &error))
+            return fail(option, value, error);
+        const QString invalid = faults.validate();
+        if (!invalid.isEmpty())
+            return fail(option, value, invalid);
+    }
+    if (faults.isEmpty() && faults.seed != 0)
+        m_warnings.append(QStringLiteral("--fault-seed has no effect without a --fault option"));
     return true;
 }
 

@@ -49,6 +49,7 @@ private:
     bool applyOptions();
     bool checkConfig(const QCommandLineOption &option, const QString &value);
     bool applyMetricsOptions();
+    bool applyFaults();
     bool applyNetworks(const QCommandLineOption &option, QList<QPair<QHostAddress, int>> *networks);
 
     QCommandLineParser m_parser;
@@ -74,6 +75,7 @@ private:
     QCommandLineOption m_startOption;
     QCommandLineOption m_screenshotOption;
     QCommandLineOption m_screenshotDelayOption;
+    QList<QCommandLineOption> m_faultOptions;
 
     QStringList m_arguments;
     bool m_headless = false;

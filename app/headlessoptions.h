@@ -1,5 +1,6 @@
 #pragma once
 
+#include "faultconfig.h"
 #include "serverconfig.h"
 
 #include <QString>
@@ -15,6 +16,8 @@ struct HeadlessOptions
     static constexpr int kVerboseMessageEventsPerSecond = 20;
 
     ServerConfig config;
+    // Faults for all clients (--fault-*), set once the server listens.
+    FaultConfig faults;
     LogFormat logFormat = LogFormat::Text;
     QString logFilePath; // empty: events go to standard output
     bool verbose = false;

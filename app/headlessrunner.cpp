@@ -91,6 +91,8 @@ bool HeadlessRunner::start()
             m_metrics->stop();
         return false;
     }
+    // After the listening line, so scripts still find it first; logged as an event.
+    m_server->setDefaultFaults(m_options.faults);
     m_error = Error::NoError;
     m_errorString.clear();
     return true;

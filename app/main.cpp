@@ -125,6 +125,7 @@ int runDashboard(const CommandLine &commandLine)
     if (options.metricsPort >= 0 &&
         !window.setMetricsOverride(options.metricsAddress, quint16(options.metricsPort)))
         print(stderr, QStringLiteral("echoscope: %1\n").arg(window.errorText()));
+    server.setDefaultFaults(options.faults); // --fault-*: the dashboard can change them
     window.show();
     if (options.start && !window.startServer())
         print(stderr, QStringLiteral("echoscope: %1\n").arg(window.errorText()));

@@ -81,7 +81,7 @@ void ClientSession::touch()
 
 void ClientSession::readReady()
 {
-    if (m_finished || m_paused)
+    if (m_finished || m_paused || (m_faults && m_faults->stopsReading()))
         return;
     char *buffer = m_readBuffer->data();
     const qint64 capacity = m_readBuffer->size();
@@ -122,8 +122,13 @@ void ClientSession::messageFramed(QByteArrayView wire, qint64 payloadBytes)
         sampleMessage(wire, payloadBytes);
 
     m_echoCommitted += wire.size();
+    const bool faulted = m_faults && m_faults->isActive();
+    if (faulted && m_faults->messageQueued(m_echoCommitted, wire.size())) {
+        finish(DisconnectReason::FaultReset, m_faults->trigger(FaultInjector::Trigger::ResetDrawn));
+        return;
+    }
     qsizetype written = 0;
-    if (unsentBytes() == 0) {
+    if (unsentBytes() == 0 && (!faulted || wire.isEmpty())) {
         // The common case: nothing queued, so echo straight from the read buffer.
         if (!wire.isEmpty()) {
             qint64 n = 0;
@@ -145,7 +150,7 @@ void ClientSession::messageFramed(QByteArrayView wire, qint64 payloadBytes)
     m_pending.append(wire.data() + written, wire.size() - written);
     m_queuedMessages.push_back({m_echoCommitted, payloadBytes});
     m_stats->setUnsentBytes(unsentBytes());
-    m_writeNotifier->setEnabled(true);
+    updateWriting();
     updateReading();
 }
 
@@ -165,7 +170,9 @@ bool ClientSession::flushPending()
 {
     while (unsentBytes() > 0) {
         qint64 n = 0;
-        const qint64 size = unsentBytes();
+        const qint64 size = writableBytes(); // less than unsent while a fault holds some back
+        if (size == 0)
+            break;
         const auto result =
             NativeSocket::write(m_descriptor, m_pending.constData() + m_pendingStart, size, &n);
         if (result == NativeSocket::Result::WouldBlock)
@@ -176,6 +183,8 @@ bool ClientSession::flushPending()
         }
         echoWritten(m_pending.constData() + m_pendingStart, n);
         m_pendingStart += qsizetype(n);
+        if (m_faults)
+            m_faults->bytesWritten(m_echoWritten, n);
         while (!m_queuedMessages.empty() && m_queuedMessages.front().endOffset <= m_echoWritten) {
             const qint64 payloadBytes = m_queuedMessages.front().payloadBytes;
             m_queuedMessages.pop_front();
@@ -184,6 +193,8 @@ bool ClientSession::flushPending()
             if (m_finished)
                 return false;
         }
+        if (!checkFaultLimit())
+            return false;
         if (n < size)
             break; // the kernel's buffer is full
     }
@@ -207,8 +218,8 @@ void ClientSession::writeReady()
         return;
     if (!flushPending())
         return;
+    updateWriting();
     if (unsentBytes() == 0) {
-        m_writeNotifier->setEnabled(false);
         if (m_peerClosed) {
             const qint64 incomplete = m_framer->bufferedBytes();
             finish(DisconnectReason::ClosedByPeer,
@@ -227,16 +238,91 @@ void ClientSession::updateReading()
     if (m_finished || m_peerClosed)
         return;
     const qint64 unsent = unsentBytes();
-    if (!m_paused && unsent > m_config.highWaterBytes) {
+    const bool faultQueueFull = m_faults && m_faults->isQueueFull();
+    if (!m_paused && (unsent > m_config.highWaterBytes || faultQueueFull)) {
         m_paused = true;
-        m_readNotifier->setEnabled(false);
         m_stats->setState(ClientState::Paused);
         qCDebug(lcSession) << "client" << id() << "paused with" << unsent << "bytes unsent";
-    } else if (m_paused && unsent < m_config.lowWaterBytes) {
+    } else if (m_paused && unsent < m_config.lowWaterBytes && !faultQueueFull) {
         m_paused = false;
-        m_readNotifier->setEnabled(true);
         m_stats->setState(ClientState::Connected);
         qCDebug(lcSession) << "client" << id() << "resumed";
+    }
+    m_readNotifier->setEnabled(!m_paused && !(m_faults && m_faults->stopsReading()));
+}
+
+// The write notifier is on only while there is echo the kernel may take now; echo a
+// fault holds back waits for the injector's timer instead (no busy notifier).
+void ClientSession::updateWriting()
+{
+    if (m_finished)
+        return;
+    const qint64 unsent = unsentBytes();
+    if (unsent == 0 || !m_faults) {
+        m_writeNotifier->setEnabled(unsent > 0);
+        return;
+    }
+    const bool writable = m_faults->writableBytes(m_echoWritten, unsent) > 0;
+    m_writeNotifier->setEnabled(writable);
+    if (!writable)
+        m_faults->scheduleWake(m_echoWritten, unsent);
+}
+
+qint64 ClientSession::writableBytes()
+{
+    const qint64 unsent = unsentBytes();
+    return m_faults ? m_faults->writableBytes(m_echoWritten, unsent) : unsent;
+}
+
+// Ends the connection if a fault's byte limit is reached; false if it did.
+bool ClientSession::checkFaultLimit()
+{
+    if (!m_faults)
+        return true;
+    const FaultInjector::Trigger trigger = m_faults->limitReached(m_echoWritten);
+    if (trigger == FaultInjector::Trigger::None)
+        return true;
+    finish(trigger == FaultInjector::Trigger::CloseAfter ? DisconnectReason::FaultClose
+                                                         : DisconnectReason::FaultReset,
+           m_faults->trigger(trigger));
+    return false;
+}
+
+void ClientSession::setFaults(const FaultConfig &faults, FaultScope scope)
+{
+    if (m_finished)
+        return;
+    if (!m_faults) {
+        if (faults.isEmpty() && scope == FaultScope::AllClients)
+            return; // none now, none before
+        m_faults = new FaultInjector(m_stats, this);
+        connect(m_faults, &FaultInjector::wake, this, &ClientSession::writeReady);
+        connect(m_faults, &FaultInjector::eventOccurred, this, &ClientSession::eventOccurred);
+    }
+    m_faults->setConfig(faults, scope, m_echoWritten);
+    if (!checkFaultLimit())
+        return;
+    // Held echo may go now, or must wait differently; reading may start or stop.
+    writeReady();
+}
+
+FaultScope ClientSession::faultScope() const
+{
+    return m_faults ? m_faults->scope() : FaultScope::AllClients;
+}
+
+// Before an orderly close on a fault: reads and drops what the client already sent, so
+// the kernel sends a FIN after the echo rather than a reset for unread data.
+void ClientSession::drainInput()
+{
+    char *buffer = m_readBuffer->data();
+    const qint64 capacity = m_readBuffer->size();
+    for (int round = 0; round < kMaxReadsPerWakeup; ++round) {
+        qint64 received = 0;
+        if (NativeSocket::read(m_descriptor, buffer, capacity, &received) !=
+            NativeSocket::Result::Done)
+            return;
+        m_stats->addBytesIn(received, nowMs());
     }
 }
 
@@ -276,6 +362,13 @@ void ClientSession::idleTimerFired()
     const auto idleFor =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - m_lastActivity);
     const qint64 remainingMs = m_config.idleTimeoutMs - idleFor.count();
+    if (m_faults && m_faults->isHolding()) {
+        // The stall is the server's own doing (a delay, a throttle, not reading): the
+        // client is not idle, the idle clock starts again when the fault lets go.
+        touch();
+        m_idleTimer->start(m_config.idleTimeoutMs);
+        return;
+    }
     if (remainingMs > 0) {
         m_idleTimer->start(int(remainingMs));
         return;
@@ -365,9 +458,13 @@ void ClientSession::finish(DisconnectReason reason, const QString &detail)
         flushMessageSummary();
 
     // Best effort: hand the kernel whatever echo is still queued before closing,
-    // unless the peer is gone.
+    // unless the peer is gone, or a fault ends it (its limit was exact).
+    if (m_faults)
+        m_faults->flushSummary();
+    const bool byFault =
+        reason == DisconnectReason::FaultClose || reason == DisconnectReason::FaultReset;
     if (reason != DisconnectReason::ResetByPeer && reason != DisconnectReason::SocketError &&
-        unsentBytes() > 0) {
+        !byFault && unsentBytes() > 0) {
         qint64 n = 0;
         if (NativeSocket::write(m_descriptor, m_pending.constData() + m_pendingStart, unsentBytes(),
                                 &n) == NativeSocket::Result::Done) {
@@ -383,9 +480,18 @@ void ClientSession::finish(DisconnectReason reason, const QString &detail)
     m_writeNotifier = nullptr;
     delete m_idleTimer;
     m_idleTimer = nullptr;
+    if (m_faults)
+        m_faults->stop(); // its timers must not wake a closed session
     if (reason == DisconnectReason::ClosedByPeer)
         NativeSocket::shutdownWrite(m_descriptor);
-    NativeSocket::close(m_descriptor);
+    if (reason == DisconnectReason::FaultClose) {
+        NativeSocket::shutdownWrite(m_descriptor);
+        drainInput();
+    }
+    if (reason == DisconnectReason::FaultReset)
+        NativeSocket::abort(m_descriptor); // SO_LINGER 0: the peer sees a reset
+    else
+        NativeSocket::close(m_descriptor);
 
     DisconnectInfo info;
     info.reason = reason;

@@ -2,6 +2,7 @@
 
 #include "clientstats.h"
 #include "disconnectinfo.h"
+#include "faultinjector.h"
 #include "framer.h"
 #include "serverconfig.h"
 #include "trafficevent.h"
@@ -45,6 +46,10 @@ public:
     void start();
     // Ends the connection now (kicked, server stopped); emits finished().
     void close(DisconnectReason reason, const QString &detail = QString());
+    // Injects these faults into the echo from now on (see FaultInjector); may end the
+    // connection at once (close or reset after 0 bytes).
+    void setFaults(const FaultConfig &faults, FaultScope scope);
+    FaultScope faultScope() const;
 
 signals:
     // Emitted in the session's thread, for every read and every write.
@@ -72,6 +77,10 @@ private:
     bool flushPending();
     void echoWritten(const char *data, qint64 bytes);
     void updateReading();
+    void updateWriting();
+    qint64 writableBytes();
+    bool checkFaultLimit();
+    void drainInput();
     void sampleMessage(QByteArrayView wire, qint64 payloadBytes);
     void flushMessageSummary();
     void touch();
@@ -89,6 +98,7 @@ private:
     QSocketNotifier *m_writeNotifier = nullptr;
     QTimer *m_idleTimer = nullptr;
     QTimer *m_summaryTimer = nullptr;
+    FaultInjector *m_faults = nullptr; // made when faults are first set
 
     // The echo not yet taken by the kernel: bytes [m_pendingStart, size) of m_pending.
     QByteArray m_pending;

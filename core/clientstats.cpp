@@ -130,7 +130,29 @@ ClientSnapshot ClientStats::snapshot() const
     s.peakUnsentBytes = m_peakUnsentBytes.load(std::memory_order_relaxed);
     for (int i = 0; i < SizeHistogram::kBuckets; ++i)
         s.histogram.counts[size_t(i)] = m_histogram[size_t(i)].load(std::memory_order_relaxed);
+    s.faults = faults(&s.faultsPerClient);
     return s;
+}
+
+void ClientStats::setFaults(const FaultConfig &faults, bool perClient)
+{
+    std::lock_guard<std::mutex> lock(m_faultsMutex);
+    m_faults = faults;
+    m_faultsPerClient = perClient;
+    m_hasFaults.store(!faults.isEmpty() || perClient, std::memory_order_release);
+}
+
+FaultConfig ClientStats::faults(bool *perClient) const
+{
+    if (!m_hasFaults.load(std::memory_order_acquire)) {
+        if (perClient)
+            *perClient = false;
+        return FaultConfig();
+    }
+    std::lock_guard<std::mutex> lock(m_faultsMutex);
+    if (perClient)
+        *perClient = m_faultsPerClient;
+    return m_faults;
 }
 
 } // namespace Echoscope

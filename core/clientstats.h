@@ -2,6 +2,7 @@
 
 #include "capturebuffer.h"
 #include "disconnectinfo.h"
+#include "faultconfig.h"
 
 #include <QHostAddress>
 #include <QMetaType>
@@ -10,6 +11,7 @@
 #include <array>
 #include <atomic>
 #include <memory>
+#include <mutex>
 
 namespace Echoscope {
 
@@ -55,6 +57,8 @@ struct ClientSnapshot
     qint64 peakUnsentBytes = 0; // the most it has ever been
     ClientState state = ClientState::Connected;
     SizeHistogram histogram;
+    FaultConfig faults;           // the faults injected into its echo (empty: none)
+    bool faultsPerClient = false; // set for this client rather than for all clients
 };
 
 // The live counters of one connection. The session's thread is the only writer
@@ -88,6 +92,8 @@ public:
             store(m_peakUnsentBytes, bytes);
     }
     void setState(ClientState state) { m_state.store(int(state), std::memory_order_release); }
+    // Not on the echo path: only when faults are set or cleared.
+    void setFaults(const FaultConfig &faults, bool perClient);
 
     // Reader side: any thread.
     ClientSnapshot snapshot() const;
@@ -96,6 +102,7 @@ public:
     qint64 bytesOut() const { return m_bytesOut.load(std::memory_order_relaxed); }
     qint64 messagesIn() const { return m_messagesIn.load(std::memory_order_relaxed); }
     qint64 messagesOut() const { return m_messagesOut.load(std::memory_order_relaxed); }
+    FaultConfig faults(bool *perClient = nullptr) const;
 
 private:
     using Counter = std::atomic<qint64>;
@@ -128,6 +135,11 @@ private:
     Counter m_peakUnsentBytes{0};
     std::atomic<int> m_state{int(ClientState::Connected)};
     std::array<Counter, SizeHistogram::kBuckets> m_histogram{};
+    // Faults: rarely written, so a lock; m_hasFaults spares readers it when there are none.
+    std::atomic<bool> m_hasFaults{false};
+    mutable std::mutex m_faultsMutex;
+    FaultConfig m_faults;
+    bool m_faultsPerClient = false;
 };
 
 } // namespace Echoscope

@@ -19,6 +19,10 @@ QString DisconnectInfo::reasonString(DisconnectReason reason)
         return QStringLiteral("server stopped");
     case DisconnectReason::SocketError:
         return QStringLiteral("socket error");
+    case DisconnectReason::FaultClose:
+        return QStringLiteral("closed by fault");
+    case DisconnectReason::FaultReset:
+        return QStringLiteral("reset by fault");
     }
     return QStringLiteral("unknown");
 }

@@ -14,6 +14,8 @@ enum class DisconnectReason {
     Kicked,          // disconnected on request (the dashboard, an API call)
     ServerStopped,   // the server stopped with the client connected
     SocketError,     // any other socket error; the text is in DisconnectInfo::detail
+    FaultClose,      // an injected fault closed it (orderly, FIN); see FaultConfig
+    FaultReset,      // an injected fault reset it (RST)
 };
 
 // What became of a connection: why it ended and what it moved. Every byte the

@@ -132,6 +132,7 @@ bool EchoServer::start(const ServerConfig &config)
                 Qt::DirectConnection);
         connect(worker, &EchoWorker::messageEchoed, this, &EchoServer::messageEchoed,
                 Qt::DirectConnection);
+        worker->setDefaultFaults(m_defaultFaults); // before it has a thread or a session
         if (threadCount > 1) {
             auto *thread = new QThread(this);
             thread->setObjectName(QStringLiteral("echoscope-worker-%1").arg(i));
@@ -431,6 +432,62 @@ bool EchoServer::disconnectClient(quint64 clientId)
     return true;
 }
 
+bool EchoServer::setDefaultFaults(const FaultConfig &faults, QString *error)
+{
+    const QString invalid = faults.validate();
+    if (!invalid.isEmpty()) {
+        if (error)
+            *error = invalid;
+        return false;
+    }
+    const bool changed = faults != m_defaultFaults;
+    m_defaultFaults = faults;
+    for (EchoWorker *worker : m_workers) {
+        QMetaObject::invokeMethod(
+            worker, [worker, faults] { worker->setDefaultFaults(faults); }, Qt::AutoConnection);
+    }
+    if (changed) {
+        TrafficEvent event;
+        event.kind = TrafficEvent::Kind::FaultInjected;
+        event.timestampMs = nowMs();
+        event.text = faults.isEmpty()
+                         ? QStringLiteral("faults for all clients cleared")
+                         : QStringLiteral("faults for all clients: ") + faults.describe();
+        handleEvent(event);
+    }
+    return true;
+}
+
+bool EchoServer::setClientFaults(quint64 clientId, const FaultConfig &faults, QString *error)
+{
+    const QString invalid = faults.validate();
+    const auto it = m_clients.constFind(clientId);
+    if (!invalid.isEmpty() || it == m_clients.constEnd() ||
+        it->stats->state() == ClientState::Closed) {
+        if (error)
+            *error = !invalid.isEmpty()
+                         ? invalid
+                         : QStringLiteral("client %1 is not connected").arg(clientId);
+        return false;
+    }
+    EchoWorker *worker = it->worker;
+    QMetaObject::invokeMethod(
+        worker, [worker, clientId, faults] { worker->setClientFaults(clientId, faults); },
+        Qt::AutoConnection);
+    return true;
+}
+
+bool EchoServer::followDefaultFaults(quint64 clientId)
+{
+    const auto it = m_clients.constFind(clientId);
+    if (it == m_clients.constEnd() || it->stats->state() == ClientState::Closed)
+        return false;
+    EchoWorker *worker = it->worker;
+    QMetaObject::invokeMethod(
+        worker, [worker, clientId] { worker->followDefaultFaults(clientId); }, Qt::AutoConnection);
+    return true;
+}
+
 std::shared_ptr<const ClientStats> EchoServer::clientStats(quint64 clientId) const
 {
     return m_clients.value(clientId).stats;
@@ -471,7 +528,8 @@ void EchoServer::postEvent(TrafficEvent event)
     QMutexLocker locker(&m_eventMutex);
     if (m_eventQueue.size() >= kMaxQueuedEvents &&
         (event.kind == TrafficEvent::Kind::MessageEchoed ||
-         event.kind == TrafficEvent::Kind::MessagesSummarised)) {
+         event.kind == TrafficEvent::Kind::MessagesSummarised ||
+         (event.kind == TrafficEvent::Kind::FaultInjected && event.count > 0))) {
         ++m_droppedEvents;
         return;
     }

@@ -2,6 +2,7 @@
 
 #include "clientstats.h"
 #include "disconnectinfo.h"
+#include "faultconfig.h"
 #include "networkfilter.h"
 #include "serverconfig.h"
 #include "trafficevent.h"
@@ -100,6 +101,16 @@ public:
     // Ends one client's connection with reason Kicked. Returns false if it is not
     // connected.
     bool disconnectClient(quint64 clientId);
+    // Fault injection (see FaultConfig). The faults for all clients apply to every
+    // client without faults of its own, current and future, and stay across stop() and
+    // start(). A client's own faults replace them for that client until
+    // followDefaultFaults(). Each returns false, with the reason in *error, for an
+    // invalid config or a client not connected. Every change is a FaultInjected event.
+    bool setDefaultFaults(const FaultConfig &faults, QString *error = nullptr);
+    FaultConfig defaultFaults() const { return m_defaultFaults; }
+    bool setClientFaults(quint64 clientId, const FaultConfig &faults, QString *error = nullptr);
+    bool followDefaultFaults(quint64 clientId);
+
     // The live counters of a connected client (nullptr once it has disconnected and
     // its clientDisconnected() was emitted).
     std::shared_ptr<const ClientStats> clientStats(quint64 clientId) const;
@@ -174,6 +185,7 @@ private:
     std::atomic<int> m_liveClients{0};
     QHash<quint64, ClientEntry> m_clients;
     ServerTotals m_retired; // counters of clients gone since start
+    FaultConfig m_defaultFaults;
     qint64 m_startedAtMs = 0;
 
     QMutex m_eventMutex;

@@ -39,6 +39,31 @@ void EchoWorker::addConnection(qintptr descriptor, const std::shared_ptr<ClientS
         session, &ClientSession::finished, this,
         [this, session](quint64, const DisconnectInfo &info) { sessionFinished(session, info); });
     session->start();
+    if (!m_defaultFaults.isEmpty())
+        session->setFaults(m_defaultFaults, FaultScope::AllClients);
+}
+
+void EchoWorker::setDefaultFaults(const FaultConfig &faults)
+{
+    m_defaultFaults = faults;
+    const QList<ClientSession *> sessions = m_sessions.values();
+    for (ClientSession *session : sessions) {
+        // A session may finish (and leave m_sessions) inside setFaults().
+        if (!session->isFinished() && session->faultScope() == FaultScope::AllClients)
+            session->setFaults(faults, FaultScope::AllClients);
+    }
+}
+
+void EchoWorker::setClientFaults(quint64 clientId, const FaultConfig &faults)
+{
+    if (ClientSession *session = m_sessions.value(clientId))
+        session->setFaults(faults, FaultScope::ThisClient);
+}
+
+void EchoWorker::followDefaultFaults(quint64 clientId)
+{
+    if (ClientSession *session = m_sessions.value(clientId))
+        session->setFaults(m_defaultFaults, FaultScope::AllClients);
 }
 
 void EchoWorker::disconnectClient(quint64 clientId)

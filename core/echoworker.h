@@ -2,6 +2,7 @@
 
 #include "clientstats.h"
 #include "disconnectinfo.h"
+#include "faultconfig.h"
 #include "serverconfig.h"
 #include "trafficevent.h"
 
@@ -34,6 +35,11 @@ public:
     // All of these run in the worker's thread.
     void addConnection(qintptr descriptor, const std::shared_ptr<ClientStats> &stats);
     void disconnectClient(quint64 clientId);
+    // Faults: for every session that has none of its own, current and new; for one
+    // session; or back to those for every session.
+    void setDefaultFaults(const FaultConfig &faults);
+    void setClientFaults(quint64 clientId, const FaultConfig &faults);
+    void followDefaultFaults(quint64 clientId);
     // Ends every session now with `reason` and deletes them.
     void closeAll(DisconnectReason reason);
     int sessionCount() const { return int(m_sessions.size()); }
@@ -51,6 +57,7 @@ private:
     std::atomic<int> *m_liveClients;
     QByteArray m_readBuffer;
     QHash<quint64, ClientSession *> m_sessions;
+    FaultConfig m_defaultFaults;
     bool m_closingAll = false;
 };
 

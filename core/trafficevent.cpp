@@ -28,6 +28,8 @@ QString TrafficEvent::kindName(Kind kind)
         return QStringLiteral("error");
     case Kind::Warning:
         return QStringLiteral("warning");
+    case Kind::FaultInjected:
+        return QStringLiteral("fault");
     }
     return QStringLiteral("unknown");
 }
@@ -90,6 +92,9 @@ QString TrafficEvent::toText() const
         return QStringLiteral("error: ") + TextEscape::escapeText(text);
     case Kind::Warning:
         return QStringLiteral("warning: ") + TextEscape::escapeText(text);
+    case Kind::FaultInjected:
+        return (clientId != 0 ? who + QStringLiteral(" fault: ") : QStringLiteral("fault: ")) +
+               TextEscape::escapeText(text);
     }
     return TextEscape::escapeText(text);
 }
@@ -135,6 +140,7 @@ QJsonObject TrafficEvent::toJson() const
         object.insert(QStringLiteral("bytes"), bytes);
         break;
     case Kind::Refused:
+    case Kind::FaultInjected:
         if (count > 0)
             object.insert(QStringLiteral("count"), count);
         break;

@@ -26,6 +26,9 @@ struct TrafficEvent
         MessagesSummarised, // client, count messages of bytes in total, not shown one by one
         Error,              // text
         Warning,            // text
+        // A fault injected (see FaultInjector): client, or 0 for all clients; text: what
+        // (set, cleared, a close or reset); count > 0: a per-second summary of that many.
+        FaultInjected,
     };
     static constexpr int kPayloadPreviewBytes = 48;
 

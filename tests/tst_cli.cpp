@@ -215,6 +215,7 @@ private slots:
     void echoes_data();
     void echoes();
     void echoesAtEndOfFile();
+    void faultsLoggedAndApplied();
     void messageTooLargeWithSizeSuffix();
     void fractionalIdleTimeout();
     void jsonLines();
@@ -369,6 +370,11 @@ void tst_Cli::badArguments_data()
     row("metrics port too large", {"--metrics-port", "65536"}, {"--metrics-port", "65536"});
     row("metrics address", {"--metrics-port", "0", "--metrics-address", "nowhere"},
         {"--metrics-address", "nowhere"});
+    row("fault jitter over delay", {"--fault-delay", "20:50"}, {"--fault-delay", "20:50"});
+    row("fault slice zero", {"--fault-slice", "0:5"}, {"--fault-slice", "0:5"});
+    row("fault probability over 1", {"--fault-reset-probability", "2"},
+        {"--fault-reset-probability", "2"});
+    row("fault bandwidth unit", {"--fault-bandwidth", "1Mbit"}, {"--fault-bandwidth", "1Mbit"});
     row("unknown option", {"--bogus-option"}, {"bogus-option"});
     row("positional argument", {"extra"}, {"extra"});
 }
@@ -474,6 +480,30 @@ void tst_Cli::echoesAtEndOfFile()
 #else
     QSKIP("needs shutdown(SHUT_WR) on the client's socket");
 #endif
+}
+
+// --fault-*: the faults are logged after the listening line and applied to each client.
+void tst_Cli::faultsLoggedAndApplied()
+{
+    ServerProcess *server =
+        startServer(headless({QStringLiteral("--fault-delay"), QStringLiteral("50"),
+                              QStringLiteral("--fault-close-after"), QStringLiteral("4")}));
+    const quint16 port = server->waitForListening();
+    QVERIFY2(port != 0, server->output().constData());
+    QVERIFY(server->waitForOutput("fault: faults for all clients: delay 50 ms \xc2\xb7 close "
+                                  "after 4 B"));
+
+    QTcpSocket client;
+    QVERIFY(connectClient(client, port));
+    client.write("abcdefgh");
+    QByteArray received;
+    QObject::connect(&client, &QTcpSocket::readyRead, &client,
+                     [&] { received += client.readAll(); });
+    QVERIFY(waitForDisconnect(client));
+    received += client.readAll();
+    QCOMPARE(received, QByteArray("abcd"));
+    QVERIFY(server->waitForOutput(" fault: closed after 4 echoed bytes"));
+    QVERIFY(server->waitForOutput(" disconnected: closed by fault: after 4 echoed bytes"));
 }
 
 void tst_Cli::messageTooLargeWithSizeSuffix()

@@ -8,6 +8,7 @@
 #include "eventfilterproxy.h"
 #include "eventlogmodel.h"
 #include "eventlogpanel.h"
+#include "faultsdialog.h"
 #include "hexview.h"
 #include "histogramwidget.h"
 #include "mainwindow.h"
@@ -127,6 +128,7 @@ private slots:
     void clientRowAppearsAndCounts();
     void inspectorShowsHexOfSelectedClient();
     void disconnectButtonKicksClient();
+    void faultsDialogAppliesLive();
     void stopClosesEveryClient();
     void portInUseIsShownAndNothingChanges();
     void invalidSettingsAreRefusedInTheWidget();
@@ -145,6 +147,64 @@ void tst_Dashboard::init()
 {
     m_dir = std::make_unique<QTemporaryDir>();
     QVERIFY(m_dir->isValid());
+}
+
+// Faults applied in the dialog reach the engine and show in the table and inspector.
+void tst_Dashboard::faultsDialogAppliesLive()
+{
+    Dashboard d(settingsPath());
+    QVERIFY(d.clickStart());
+    QTcpSocket client;
+    const quint64 id = d.connectClient(client);
+    QVERIFY(id != 0);
+    QCOMPARE(d.cell(id, ClientTableModel::FaultsColumn), QString());
+
+    FaultsDialog *dialog = d.window.editFaults(id);
+    QVERIFY(dialog->isVisible());
+    QCOMPARE(d.window.editFaults(id), dialog); // one per client
+    FaultConfig invalid;
+    invalid.sliceGapMs = 5; // a gap without a slice size
+    dialog->setFaults(invalid);
+    QVERIFY(!dialog->applyButton()->isEnabled());
+    QVERIFY2(dialog->errorText().contains(QLatin1String("slice gap")),
+             qPrintable(dialog->errorText()));
+
+    FaultConfig faults;
+    faults.delayMs = 250;
+    faults.closeAfterBytes = 100;
+    dialog->setFaults(faults);
+    QVERIFY(dialog->applyButton()->isEnabled());
+    QTest::mouseClick(dialog->applyButton(), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(d.cell(id, ClientTableModel::FaultsColumn),
+                              QStringLiteral("delay 250 ms \u00b7 close after 100 B*"), kTimeoutMs);
+    QCOMPARE(d.server.clientStats(id)->faults(), faults);
+
+    // The faults for all clients reach a new client; this one keeps its own.
+    FaultsDialog *all = d.window.editFaults(0);
+    QVERIFY(all != dialog);
+    FaultConfig forAll;
+    forAll.bandwidthBytesPerSecond = 10 * 1024;
+    all->setFaults(forAll);
+    QVERIFY(all->apply());
+    QTcpSocket second;
+    second.connectToHost(QHostAddress::LocalHost, d.server.serverPort());
+    QVERIFY(second.waitForConnected(kTimeoutMs));
+    QTRY_COMPARE_WITH_TIMEOUT(d.server.clientIds().size(), 2, kTimeoutMs);
+    const quint64 secondId = d.server.clientIds().constLast();
+    QTRY_COMPARE_WITH_TIMEOUT(d.cell(secondId, ClientTableModel::FaultsColumn),
+                              QStringLiteral("10 KiB/s"), kTimeoutMs);
+    QCOMPARE(d.cell(id, ClientTableModel::FaultsColumn),
+             QStringLiteral("delay 250 ms \u00b7 close after 100 B*"));
+
+    // The fault acts: 100 bytes echoed (after the delay), then the connection is closed.
+    client.write(QByteArray(300, 'f'));
+    QByteArray echoed;
+    QTRY_VERIFY_WITH_TIMEOUT(client.state() == QAbstractSocket::UnconnectedState, kTimeoutMs);
+    echoed += client.readAll();
+    QCOMPARE(echoed.size(), 100);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        d.cell(id, ClientTableModel::StateColumn).contains(QLatin1String("closed by fault")),
+        kTimeoutMs);
 }
 
 void tst_Dashboard::startShowsListening()

@@ -528,7 +528,7 @@ void tst_UiModels::tableShowsConnectedClient()
 
     const QStringList headers = {"ID",       "Peer",      "Connected", "Duration",
                                  "Bytes in", "Bytes out", "Msgs in",   "Msgs out",
-                                 "Last msg", "Rate in",   "State"};
+                                 "Last msg", "Rate in",   "Faults",    "State"};
     for (int column = 0; column < ClientTableModel::ColumnCount; ++column) {
         QCOMPARE(model.headerData(column, Qt::Horizontal).toString(), headers.at(column));
         QVERIFY(!model.headerData(column, Qt::Horizontal, Qt::ToolTipRole).toString().isEmpty());

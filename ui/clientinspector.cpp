@@ -19,7 +19,18 @@
 namespace Echoscope {
 
 namespace {
-enum Detail { Peer, Connected, State, BytesInOut, MessagesInOut, Sizes, Unsent, Rate, DetailCount };
+enum Detail {
+    Peer,
+    Connected,
+    State,
+    BytesInOut,
+    MessagesInOut,
+    Sizes,
+    Unsent,
+    Rate,
+    Faults,
+    DetailCount
+};
 
 QString stateText(const ClientView &view)
 {
@@ -56,14 +67,23 @@ ClientInspector::ClientInspector(QWidget *parent) : QWidget(parent)
             emit disconnectRequested(m_clientId);
     });
 
+    m_faults = new QPushButton(tr("&Faults…"), this);
+    m_faults->setToolTip(tr("Inject faults into this client's echo: delay, bandwidth, slices, "
+                            "close, reset, stop reading"));
+    connect(m_faults, &QPushButton::clicked, this, [this] {
+        if (m_clientId != 0)
+            emit faultsRequested(m_clientId);
+    });
+
     auto *header = new QHBoxLayout;
     header->addWidget(m_title, 1);
+    header->addWidget(m_faults);
     header->addWidget(m_disconnect);
 
     const QString names[DetailCount] = {
         tr("Peer"),           tr("Connected"),         tr("State"),
         tr("Bytes in / out"), tr("Messages in / out"), tr("Message sizes"),
-        tr("Unsent echo"),    tr("Rate in / out")};
+        tr("Unsent echo"),    tr("Rate in / out"),     tr("Faults")};
     auto *form = new QFormLayout;
     form->setContentsMargins(0, 0, 0, 0);
     form->setVerticalSpacing(2);
@@ -159,6 +179,7 @@ void ClientInspector::setClient(quint64 clientId, std::shared_ptr<const ClientSt
                          .arg(m_clientId)
                          .arg(TrafficEvent::endpoint(m_stats->peerAddress(), m_stats->peerPort())));
     m_disconnect->setEnabled(m_connected);
+    m_faults->setEnabled(m_connected);
     refreshCapture(true);
 }
 
@@ -170,6 +191,7 @@ void ClientInspector::showNone()
         value->setText(QStringLiteral("—"));
     m_captureInfo->setText(tr("Select a client in the table to see its traffic"));
     m_disconnect->setEnabled(false);
+    m_faults->setEnabled(false);
     m_copy->setEnabled(false);
 }
 
@@ -205,9 +227,16 @@ void ClientInspector::updateClient(const ClientView *view)
         m_detailValues[Rate]->setText(
             QStringLiteral("%1 / %2").arg(Units::bytesPerSecond(view->bytesInPerSecond),
                                           Units::bytesPerSecond(view->bytesOutPerSecond)));
+        m_detailValues[Faults]->setText(
+            c.faults.isEmpty()
+                ? (c.faultsPerClient ? tr("none (cleared for this client)") : tr("none"))
+                : tr("%1 (%2)").arg(c.faults.describe(), c.faultsPerClient
+                                                             ? tr("this client's own")
+                                                             : tr("those for all clients")));
         if (m_connected && !view->connected) {
             m_connected = false;
             m_disconnect->setEnabled(false);
+            m_faults->setEnabled(false);
         }
     }
     refreshCapture(false);

@@ -44,12 +44,14 @@ public:
 
     HexView *hexView() const { return m_hexView; }
     QPushButton *disconnectButton() const { return m_disconnect; }
+    QPushButton *faultsButton() const { return m_faults; }
     // The details as shown, "Peer: 127.0.0.1:4000\n..." (for tests).
     QString detailsText() const;
     QString captureText() const;
 
 signals:
     void disconnectRequested(quint64 clientId);
+    void faultsRequested(quint64 clientId);
 
 private:
     void showNone();
@@ -68,6 +70,7 @@ private:
     QButtonGroup *m_mode;
     QPushButton *m_copy;
     QPushButton *m_disconnect;
+    QPushButton *m_faults;
     HexView *m_hexView;
 };
 

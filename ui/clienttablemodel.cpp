@@ -169,6 +169,8 @@ QVariant ClientTableModel::headerData(int section, Qt::Orientation orientation, 
             return tr("Last msg");
         case RateColumn:
             return tr("Rate in");
+        case FaultsColumn:
+            return tr("Faults");
         case StateColumn:
             return tr("State");
         case ColumnCount:
@@ -198,6 +200,9 @@ QVariant ClientTableModel::headerData(int section, Qt::Orientation orientation, 
             return tr("The size of the client's most recent message");
         case RateColumn:
             return tr("Bytes received per second, over about the last second");
+        case FaultsColumn:
+            return tr("The faults injected into the client's echo (delay, bandwidth, slices, "
+                      "close, reset, not reading); * marks faults set for this client");
         case StateColumn:
             return tr("Connected, paused by backpressure (the client is not reading its "
                       "echo), draining after a half-close, or closed and why");
@@ -402,12 +407,22 @@ QVariant ClientTableModel::displayData(const ClientView &client, int column) con
                                              : Units::bytes(counters.lastMessageBytes);
     case RateColumn:
         return Units::bytesPerSecond(client.bytesInPerSecond);
+    case FaultsColumn:
+        return faultsText(counters);
     case StateColumn:
         return stateText(client);
     case ColumnCount:
         break;
     }
     return {};
+}
+
+QString ClientTableModel::faultsText(const ClientSnapshot &counters)
+{
+    if (counters.faults.isEmpty())
+        return counters.faultsPerClient ? tr("none*") : QString();
+    return counters.faults.describe() +
+           (counters.faultsPerClient ? QStringLiteral("*") : QString());
 }
 
 QVariant ClientTableModel::sortData(const ClientView &client, int column) const
@@ -434,6 +449,8 @@ QVariant ClientTableModel::sortData(const ClientView &client, int column) const
         return counters.lastMessageBytes;
     case RateColumn:
         return client.bytesInPerSecond;
+    case FaultsColumn:
+        return faultsText(counters);
     case StateColumn:
         return stateText(client);
     case ColumnCount:
@@ -464,6 +481,13 @@ QString ClientTableModel::toolTip(const ClientView &client, int column) const
                                 .arg(Units::bytesPerSecond(client.bytesInPerSecond),
                                      Units::bytesPerSecond(client.bytesOutPerSecond),
                                      locale.toString(client.messagesInPerSecond, 'f', 1)));
+    case FaultsColumn:
+        if (!counters.faults.isEmpty() || counters.faultsPerClient) {
+            return plainToolTip((counters.faultsPerClient ? tr("Faults set for this client: %1")
+                                                          : tr("The faults for all clients: %1"))
+                                    .arg(counters.faults.describe()));
+        }
+        break;
     default:
         break;
     }

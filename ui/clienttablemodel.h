@@ -32,6 +32,7 @@ public:
         MessagesOutColumn,
         LastMessageColumn,
         RateColumn,
+        FaultsColumn, // the faults injected into its echo, if any
         StateColumn,
         ColumnCount
     };
@@ -79,6 +80,7 @@ public:
     qint64 nowMs() const { return m_nowMs; }
 
     static QString stateText(const ClientView &client); // "connected", "closed: reset by peer"
+    static QString faultsText(const ClientSnapshot &counters); // "" or "delay 200 ms · ..."
     static QString peerSortKey(const QHostAddress &address, quint16 port);
 
 private:

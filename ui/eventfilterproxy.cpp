@@ -30,6 +30,7 @@ EventFilterProxy::Group EventFilterProxy::groupOf(int kind)
     case int(Kind::Connected):
     case int(Kind::Disconnected):
     case int(Kind::Refused):
+    case int(Kind::FaultInjected):
     case EventLogModel::AggregatedRefusalsKind:
         return Connections;
     case int(Kind::MessageEchoed):
@@ -54,7 +55,7 @@ QList<int> EventFilterProxy::kindsOf(Group group)
     switch (group) {
     case Connections:
         return {int(Kind::Connected), int(Kind::Disconnected), int(Kind::Refused),
-                EventLogModel::AggregatedRefusalsKind};
+                int(Kind::FaultInjected), EventLogModel::AggregatedRefusalsKind};
     case Messages:
         return {int(Kind::MessageEchoed), int(Kind::MessagesSummarised),
                 EventLogModel::AggregatedMessagesKind};

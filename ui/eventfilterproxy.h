@@ -17,7 +17,7 @@ class EventFilterProxy : public QSortFilterProxyModel
 public:
     enum Group {
         NoGroup = 0,
-        Connections = 0x1, // connected, disconnected, refused, refusals aggregated
+        Connections = 0x1, // connected, disconnected, refused, refusals aggregated, faults
         Messages = 0x2,    // message, messages summary, messages aggregated
         Errors = 0x4,      // error, warning, notice
         Server = 0x8,      // listening, stopped

@@ -138,6 +138,8 @@ QVariant EventLogModel::data(const QModelIndex &index, int role) const
             return QColor(0xb0, 0x10, 0x10);
         if (row.kind == int(TrafficEvent::Kind::Warning) || row.kind == NoticeKind)
             return QColor(0x9a, 0x5b, 0x00);
+        if (row.kind == int(TrafficEvent::Kind::FaultInjected))
+            return QColor(0x8a, 0x2b, 0xa8); // injected on purpose: apart from real errors
         return {};
     case Qt::FontRole:
         if (row.kind >= AggregatedMessagesKind) {
@@ -498,6 +500,7 @@ QString EventLogModel::detailsText(const Row &row) const
     case TrafficEvent::Kind::Refused:
     case TrafficEvent::Kind::Error:
     case TrafficEvent::Kind::Warning:
+    case TrafficEvent::Kind::FaultInjected:
         return TextEscape::escapeText(event.text);
     }
     return TextEscape::escapeText(event.text);

@@ -68,7 +68,8 @@ EventLogPanel::EventLogPanel(QWidget *parent) : QWidget(parent)
         EventFilterProxy::Group group;
         QString text;
     } groups[] = {
-        {EventFilterProxy::Connections, tr("&Connections: connected, disconnected, refused")},
+        {EventFilterProxy::Connections,
+         tr("&Connections: connected, disconnected, refused, faults")},
         {EventFilterProxy::Messages, tr("&Messages: echoed, summaries of floods")},
         {EventFilterProxy::Errors, tr("&Errors, warnings and notices")},
         {EventFilterProxy::Server, tr("&Server: listening, stopped")},

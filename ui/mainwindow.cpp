@@ -7,6 +7,7 @@
 #include "controlbar.h"
 #include "echoserver.h"
 #include "eventlogpanel.h"
+#include "faultsdialog.h"
 #include "histogramwidget.h"
 #include "metricsexporter.h"
 #include "preferencesdialog.h"
@@ -188,6 +189,7 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
         metrics.horizontalAdvance(QStringLiteral("0,000,000_")),
         metrics.horizontalAdvance(QStringLiteral("000.0 KiB_")),
         metrics.horizontalAdvance(QStringLiteral("000.0 KiB/s_")),
+        metrics.horizontalAdvance(QStringLiteral("delay 200\u00b150 ms_")),
         metrics.horizontalAdvance(QStringLiteral("connected______"))};
     for (int column = 0; column < ClientTableModel::ColumnCount; ++column)
         m_clientTable->setColumnWidth(column, widths[column] + 12);
@@ -212,6 +214,7 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     m_inspector = new ClientInspector(this);
     connect(m_inspector, &ClientInspector::disconnectRequested, this,
             [this](quint64 clientId) { m_server->disconnectClient(clientId); });
+    connect(m_inspector, &ClientInspector::faultsRequested, this, &MainWindow::editFaults);
 
     auto *splitter = new QSplitter(Qt::Horizontal, this);
     splitter->setObjectName(QStringLiteral("clientSplitter"));
@@ -339,6 +342,10 @@ void MainWindow::createActions()
     if (m_preferencesAction->shortcut().isEmpty())
         m_preferencesAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Comma));
     connect(m_preferencesAction, &QAction::triggered, this, &MainWindow::editPreferences);
+    m_faultsAction = new QAction(tr("&Faults for All Clients…"), this);
+    m_faultsAction->setToolTip(tr("Inject faults into every client's echo: delay, bandwidth, "
+                                  "slices, close, reset, stop reading"));
+    connect(m_faultsAction, &QAction::triggered, this, [this] { editFaults(0); });
 
     m_quitAction = new QAction(tr("&Quit"), this);
     m_quitAction->setShortcut(QKeySequence::Quit);
@@ -358,6 +365,7 @@ void MainWindow::createMenus()
     server->addAction(m_startStopAction);
     server->addAction(m_disconnectAction);
     server->addSeparator();
+    server->addAction(m_faultsAction);
     server->addAction(m_preferencesAction);
 
     m_viewMenu = menuBar()->addMenu(tr("&View"));
@@ -695,7 +703,28 @@ void MainWindow::showClientMenu(const QPoint &position)
     m_disconnectAction->setEnabled(true);
     menu.addAction(m_disconnectAction);
     menu.addAction(m_copyAddressAction);
+    if (ids.size() == 1) {
+        const quint64 id = ids.constFirst();
+        const auto stats = m_server->clientStats(id);
+        QAction *faults = menu.addAction(tr("&Faults…"), this, [this, id] { editFaults(id); });
+        faults->setEnabled(stats && stats->state() != ClientState::Closed);
+    }
     menu.exec(m_clientTable->viewport()->mapToGlobal(position));
+}
+
+FaultsDialog *MainWindow::editFaults(quint64 clientId)
+{
+    for (FaultsDialog *open : findChildren<FaultsDialog *>()) {
+        if (open->clientId() == clientId) {
+            open->raise();
+            open->activateWindow();
+            return open;
+        }
+    }
+    auto *dialog = new FaultsDialog(m_server, clientId, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
+    return dialog;
 }
 
 void MainWindow::editPreferences()

@@ -23,6 +23,7 @@ class ClientTableModel;
 class ControlBar;
 class EchoServer;
 class EventLogPanel;
+class FaultsDialog;
 class HistogramWidget;
 class MetricsExporter;
 class StatusPanel;
@@ -83,6 +84,9 @@ public:
     QString errorText() const;
     // True when the window warns that other machines can reach the server.
     bool isExposureWarningShown() const;
+    // Opens (or raises) the faults dialog of one client, or of all clients for 0; it is
+    // not modal, so the effect can be watched while it is open.
+    FaultsDialog *editFaults(quint64 clientId);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -148,6 +152,7 @@ private:
     QAction *m_disconnectAction = nullptr;
     QAction *m_copyAddressAction = nullptr;
     QAction *m_preferencesAction = nullptr;
+    QAction *m_faultsAction = nullptr;
     QAction *m_quitAction = nullptr;
     QMenu *m_viewMenu = nullptr;
     QAction *m_darkAction = nullptr;

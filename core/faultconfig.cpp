@@ -1,0 +1,298 @@
+#include "faultconfig.h"
+
+#include <QLocale>
+#include <QStringList>
+
+#include <limits>
+
+namespace Echoscope {
+
+namespace {
+
+constexpr qint64 kKibi = 1024;
+const QString kSeparator = QStringLiteral(" \u00b7 ");
+
+bool isAsciiDigit(QChar c)
+{
+    return c >= QLatin1Char('0') && c <= QLatin1Char('9');
+}
+
+// Only ASCII digits: no sign, no spaces, no "0x".
+bool parseWholeNumber(QStringView text, qint64 maximum, qint64 *number)
+{
+    if (text.isEmpty() || text.size() > 18)
+        return false;
+    for (const QChar c : text) {
+        if (!isAsciiDigit(c))
+            return false;
+    }
+    const qint64 value = text.toLongLong();
+    if (value > maximum)
+        return false;
+    *number = value;
+    return true;
+}
+
+// "200" or "200:50": two whole numbers, the second optional.
+bool parsePair(QStringView text, qint64 firstMax, qint64 secondMax, qint64 *first, qint64 *second,
+               bool sizeFirst)
+{
+    const qsizetype colon = text.indexOf(QLatin1Char(':'));
+    const QStringView head = colon < 0 ? text : text.left(colon);
+    qint64 a = 0;
+    const bool headOk = sizeFirst ? FaultConfig::parseByteSize(head, &a) && a <= firstMax
+                                  : parseWholeNumber(head, firstMax, &a);
+    if (!headOk)
+        return false;
+    qint64 b = 0;
+    if (colon >= 0 && !parseWholeNumber(text.mid(colon + 1), secondMax, &b))
+        return false;
+    *first = a;
+    *second = b;
+    return true;
+}
+
+// "1,500": C-locale digits with thousands separators.
+QString numberText(qint64 value)
+{
+    QLocale locale = QLocale::c();
+    locale.setNumberOptions(QLocale::DefaultNumberOptions);
+    return locale.toString(value);
+}
+
+QString msText(qint64 ms)
+{
+    return numberText(ms) + QStringLiteral(" ms");
+}
+
+} // namespace
+
+bool FaultConfig::isEmpty() const
+{
+    return delayMs == 0 && bandwidthBytesPerSecond == 0 && sliceBytes == 0 && closeAfterBytes < 0 &&
+           resetAfterBytes < 0 && resetProbability <= 0.0 && !stopReading;
+}
+
+QString FaultConfig::validate() const
+{
+    if (delayMs < 0 || delayMs > kMaxDelayMs)
+        return QStringLiteral("fault delay %1 ms is out of range (0 to %2 ms)")
+            .arg(delayMs)
+            .arg(kMaxDelayMs);
+    if (jitterMs < 0 || jitterMs > delayMs)
+        return QStringLiteral("fault jitter %1 ms is out of range (0 to the delay, %2 ms)")
+            .arg(jitterMs)
+            .arg(delayMs);
+    if (bandwidthBytesPerSecond < 0 || bandwidthBytesPerSecond > kMaxBandwidthBytesPerSecond)
+        return QStringLiteral("fault bandwidth %1 bytes/s is out of range (1 to %2 bytes/s, or 0 "
+                              "for unlimited)")
+            .arg(bandwidthBytesPerSecond)
+            .arg(kMaxBandwidthBytesPerSecond);
+    if (sliceBytes < 0 || sliceBytes > kMaxSliceBytes)
+        return QStringLiteral("fault slice size %1 bytes is out of range (1 to %2 bytes, or 0 for "
+                              "whole echoes)")
+            .arg(sliceBytes)
+            .arg(kMaxSliceBytes);
+    if (sliceGapMs < 0 || sliceGapMs > kMaxSliceGapMs)
+        return QStringLiteral("fault slice gap %1 ms is out of range (0 to %2 ms)")
+            .arg(sliceGapMs)
+            .arg(kMaxSliceGapMs);
+    if (sliceGapMs > 0 && sliceBytes == 0)
+        return QStringLiteral("fault slice gap %1 ms needs a slice size").arg(sliceGapMs);
+    if (closeAfterBytes < -1 || closeAfterBytes > kMaxByteLimit)
+        return QStringLiteral("fault close-after %1 bytes is out of range (0 to %2 bytes)")
+            .arg(closeAfterBytes)
+            .arg(kMaxByteLimit);
+    if (resetAfterBytes < -1 || resetAfterBytes > kMaxByteLimit)
+        return QStringLiteral("fault reset-after %1 bytes is out of range (0 to %2 bytes)")
+            .arg(resetAfterBytes)
+            .arg(kMaxByteLimit);
+    if (!(resetProbability >= 0.0 && resetProbability <= 1.0)) // NaN fails too
+        return QStringLiteral("fault reset probability %1 is out of range (0 to 1)")
+            .arg(resetProbability);
+    return QString();
+}
+
+QString FaultConfig::bytesText(qint64 bytes)
+{
+    const QLocale c = QLocale::c();
+    if (bytes < kKibi)
+        return numberText(bytes) + QStringLiteral(" B");
+    static const char *const kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+    double value = double(bytes) / double(kKibi);
+    int unit = 0;
+    while (value >= 1024.0 && unit < 4) {
+        value /= 1024.0;
+        ++unit;
+    }
+    const bool whole = value == double(qint64(value));
+    return c.toString(value, 'f', whole ? 0 : 1) + QLatin1Char(' ') + QLatin1String(kUnits[unit]);
+}
+
+QString FaultConfig::describe() const
+{
+    QStringList parts;
+    if (delayMs > 0) {
+        parts << (jitterMs > 0 ? QStringLiteral("delay %1\u00b1%2 ms")
+                                     .arg(numberText(delayMs), numberText(jitterMs))
+                               : QStringLiteral("delay ") + msText(delayMs));
+    }
+    if (bandwidthBytesPerSecond > 0)
+        parts << bytesText(bandwidthBytesPerSecond) + QStringLiteral("/s");
+    if (sliceBytes > 0) {
+        parts
+            << (sliceGapMs > 0
+                    ? QStringLiteral("slices %1/%2").arg(bytesText(sliceBytes), msText(sliceGapMs))
+                    : QStringLiteral("slices %1").arg(bytesText(sliceBytes)));
+    }
+    if (closeAfterBytes >= 0)
+        parts << QStringLiteral("close after ") + bytesText(closeAfterBytes);
+    if (resetAfterBytes >= 0)
+        parts << QStringLiteral("reset after ") + bytesText(resetAfterBytes);
+    if (resetProbability > 0.0)
+        parts << QStringLiteral("reset %1% per message")
+                     .arg(QLocale::c().toString(resetProbability * 100.0, 'g', 4));
+    if (stopReading)
+        parts << QStringLiteral("not reading");
+    if (parts.isEmpty())
+        return QStringLiteral("none");
+    if (seed != 0 && (jitterMs > 0 || resetProbability > 0.0))
+        parts << QStringLiteral("seed %1").arg(seed);
+    return parts.join(kSeparator);
+}
+
+bool FaultConfig::parseByteSize(QStringView text, qint64 *bytes)
+{
+    qsizetype digits = 0;
+    while (digits < text.size() && isAsciiDigit(text.at(digits)))
+        ++digits;
+    const QStringView suffix = text.mid(digits);
+    const auto is = [suffix](QStringView unit) {
+        return suffix.compare(unit, Qt::CaseInsensitive) == 0;
+    };
+    qint64 unit = 1;
+    if (suffix.isEmpty() || is(u"B"))
+        unit = 1;
+    else if (is(u"K") || is(u"KiB"))
+        unit = kKibi;
+    else if (is(u"M") || is(u"MiB"))
+        unit = kKibi * kKibi;
+    else if (is(u"G") || is(u"GiB"))
+        unit = kKibi * kKibi * kKibi;
+    else
+        return false;
+    qint64 count = 0;
+    if (!parseWholeNumber(text.left(digits), std::numeric_limits<qint64>::max() / unit, &count))
+        return false;
+    *bytes = count * unit;
+    return true;
+}
+
+bool FaultConfig::parseDelay(QStringView text, QString *error)
+{
+    qint64 delay = 0;
+    qint64 jitter = 0;
+    if (!parsePair(text, kMaxDelayMs, kMaxDelayMs, &delay, &jitter, false) || jitter > delay) {
+        *error = QStringLiteral("expected MS or MS:JITTER, whole milliseconds up to %1 with the "
+                                "jitter at most the delay, e.g. 200 or 200:50")
+                     .arg(kMaxDelayMs);
+        return false;
+    }
+    delayMs = int(delay);
+    jitterMs = int(jitter);
+    return true;
+}
+
+bool FaultConfig::parseBandwidth(QStringView text, QString *error)
+{
+    qint64 rate = 0;
+    if (!parseByteSize(text, &rate) || rate < 1 || rate > kMaxBandwidthBytesPerSecond) {
+        *error = QStringLiteral("expected bytes per second from 1 to 1G, optionally with K, M or "
+                                "G (1024-based), e.g. 10K");
+        return false;
+    }
+    bandwidthBytesPerSecond = rate;
+    return true;
+}
+
+bool FaultConfig::parseSlice(QStringView text, QString *error)
+{
+    qint64 size = 0;
+    qint64 gap = 0;
+    if (!parsePair(text, kMaxSliceBytes, kMaxSliceGapMs, &size, &gap, true) || size < 1) {
+        *error = QStringLiteral("expected BYTES or BYTES:GAP_MS, a slice of 1 byte to 1M and a "
+                                "gap of at most %1 ms, e.g. 16:5")
+                     .arg(kMaxSliceGapMs);
+        return false;
+    }
+    sliceBytes = size;
+    sliceGapMs = int(gap);
+    return true;
+}
+
+bool FaultConfig::parseCloseAfter(QStringView text, QString *error)
+{
+    qint64 bytes = 0;
+    if (!parseByteSize(text, &bytes) || bytes > kMaxByteLimit) {
+        *error = QStringLiteral("expected a number of echoed bytes, optionally with K, M or G "
+                                "(1024-based); 0 closes at once");
+        return false;
+    }
+    closeAfterBytes = bytes;
+    return true;
+}
+
+bool FaultConfig::parseResetAfter(QStringView text, QString *error)
+{
+    qint64 bytes = 0;
+    if (!parseByteSize(text, &bytes) || bytes > kMaxByteLimit) {
+        *error = QStringLiteral("expected a number of echoed bytes, optionally with K, M or G "
+                                "(1024-based); 0 resets at once");
+        return false;
+    }
+    resetAfterBytes = bytes;
+    return true;
+}
+
+bool FaultConfig::parseProbability(QStringView text, QString *error)
+{
+    QStringView number = text;
+    double scale = 1.0;
+    if (number.endsWith(QLatin1Char('%'))) {
+        number.chop(1);
+        scale = 100.0;
+    }
+    bool ok = !number.isEmpty();
+    for (const QChar c : number)
+        ok = ok && (isAsciiDigit(c) || c == QLatin1Char('.'));
+    const double value = ok ? QLocale::c().toDouble(number, &ok) / scale : -1.0;
+    if (!ok || !(value >= 0.0 && value <= 1.0)) {
+        *error = QStringLiteral("expected a probability from 0 to 1 (or 0% to 100%), e.g. 0.05");
+        return false;
+    }
+    resetProbability = value;
+    return true;
+}
+
+bool FaultConfig::parseSeed(QStringView text, QString *error)
+{
+    qint64 value = 0;
+    if (!parseWholeNumber(text, std::numeric_limits<quint32>::max(), &value) || value == 0) {
+        *error = QStringLiteral("expected a whole number from 1 to %1")
+                     .arg(std::numeric_limits<quint32>::max());
+        return false;
+    }
+    seed = quint32(value);
+    return true;
+}
+
+bool operator==(const FaultConfig &a, const FaultConfig &b)
+{
+    return a.delayMs == b.delayMs && a.jitterMs == b.jitterMs &&
+           a.bandwidthBytesPerSecond == b.bandwidthBytesPerSecond && a.sliceBytes == b.sliceBytes &&
+           a.sliceGapMs == b.sliceGapMs && a.closeAfterBytes == b.closeAfterBytes &&
+           a.resetAfterBytes == b.resetAfterBytes && a.resetProbability == b.resetProbability &&
+           a.stopReading == b.stopReading && a.seed == b.seed;
+}
+
+} // namespace Echoscope

@@ -1,0 +1,331 @@
+#include "faultinjector.h"
+
+#include "clientstats.h"
+
+#include <QDateTime>
+#include <QLocale>
+#include <QStringList>
+#include <QTimer>
+
+#include <chrono>
+#include <cmath>
+
+namespace Echoscope {
+
+namespace {
+constexpr int kSummaryIntervalMs = 1000;
+
+// "1,024": C-locale digits with thousands separators.
+QString countText(qint64 value)
+{
+    QLocale locale = QLocale::c();
+    locale.setNumberOptions(QLocale::DefaultNumberOptions);
+    return locale.toString(value);
+}
+} // namespace
+
+FaultInjector::FaultInjector(std::shared_ptr<ClientStats> stats, QObject *parent)
+    : QObject(parent), m_stats(std::move(stats))
+{
+    m_timer = new QTimer(this);
+    m_timer->setSingleShot(true);
+    m_timer->setTimerType(Qt::PreciseTimer); // a 5 ms gap should not become 20
+    connect(m_timer, &QTimer::timeout, this, &FaultInjector::wake);
+    m_summaryTimer = new QTimer(this);
+    m_summaryTimer->setSingleShot(true);
+    m_summaryTimer->setTimerType(Qt::CoarseTimer);
+    connect(m_summaryTimer, &QTimer::timeout, this, &FaultInjector::flushSummary);
+}
+
+FaultInjector::~FaultInjector() = default;
+
+qint64 FaultInjector::nowMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+bool FaultInjector::isHolding() const
+{
+    return m_active && (m_config.stopReading || !m_gates.empty() || m_timer->isActive());
+}
+
+void FaultInjector::setConfig(const FaultConfig &config, FaultScope scope, qint64 echoWritten)
+{
+    const FaultConfig old = m_config;
+    const FaultScope oldScope = m_scope;
+    const bool wasActive = m_active;
+    const qint64 now = nowMs();
+    m_config = config;
+    m_scope = scope;
+    m_active = !config.isEmpty();
+
+    if (!wasActive || config.seed != old.seed) {
+        // Each client its own sequence, repeatable for a given seed.
+        const quint32 seed = config.seed != 0 ? config.seed ^ quint32(m_stats->id() * 0x9e3779b9u)
+                                              : std::random_device()();
+        m_random.seed(seed);
+    }
+    if (config.delayMs == 0)
+        m_gates.clear(); // what was held goes out now
+    if (!wasActive || config.bandwidthBytesPerSecond != old.bandwidthBytesPerSecond) {
+        m_tokens = tokenCapacity();
+        m_tokensAtMs = now;
+    }
+    if (!wasActive || config.sliceBytes != old.sliceBytes || config.sliceGapMs != old.sliceGapMs) {
+        m_sliceLeft = 0;
+        m_nextSliceMs = 0;
+    }
+    if (!wasActive || config.closeAfterBytes != old.closeAfterBytes ||
+        config.resetAfterBytes != old.resetAfterBytes)
+        m_limitBase = echoWritten;
+    m_timer->stop(); // the session asks again
+    m_stats->setFaults(config, scope == FaultScope::ThisClient);
+
+    if (scope == FaultScope::ThisClient && (config != old || oldScope != scope || !wasActive)) {
+        emit eventOccurred(event(config.isEmpty()
+                                     ? QStringLiteral("faults cleared for this client")
+                                     : QStringLiteral("faults set: ") + config.describe()));
+    } else if (scope == FaultScope::AllClients && oldScope == FaultScope::ThisClient) {
+        emit eventOccurred(event(
+            QStringLiteral("faults: back to those for all clients (%1)").arg(config.describe())));
+    }
+    if (!m_active)
+        flushSummary();
+}
+
+bool FaultInjector::messageQueued(qint64 endOffset, qint64 bytes)
+{
+    if (!m_active)
+        return false;
+    ++m_messages;
+    if (m_config.resetProbability > 0.0) {
+        std::uniform_real_distribution<double> draw(0.0, 1.0);
+        if (m_config.resetProbability >= 1.0 || draw(m_random) < m_config.resetProbability)
+            return true;
+    }
+    if (m_config.delayMs > 0 && bytes > 0) {
+        const qint64 now = nowMs();
+        qint64 delay = m_config.delayMs;
+        if (m_config.jitterMs > 0) {
+            std::uniform_int_distribution<int> jitter(-m_config.jitterMs, m_config.jitterMs);
+            delay += jitter(m_random);
+        }
+        qint64 due = now + delay;
+        if (m_gates.empty()) {
+            m_gateStart = endOffset - bytes;
+            m_gates.push_back({endOffset, due});
+        } else if (m_gates.back().dueMs >= due) {
+            m_gates.back().endOffset = endOffset; // never overtakes the one before it
+            due = m_gates.back().dueMs;
+        } else {
+            m_gates.push_back({endOffset, due});
+        }
+        ++m_delayedMessages;
+        m_delayTotalMs += due - now;
+        countSummary(now);
+    }
+    return false;
+}
+
+void FaultInjector::releaseDueGates(qint64 now)
+{
+    while (!m_gates.empty() && m_gates.front().dueMs <= now) {
+        m_gateStart = m_gates.front().endOffset;
+        m_gates.pop_front();
+    }
+}
+
+double FaultInjector::tokenCapacity() const
+{
+    return qMax(1.0, double(m_config.bandwidthBytesPerSecond) / 10.0);
+}
+
+void FaultInjector::refillTokens(qint64 now)
+{
+    if (now <= m_tokensAtMs)
+        return;
+    m_tokens = qMin(tokenCapacity(), m_tokens + double(m_config.bandwidthBytesPerSecond) *
+                                                    double(now - m_tokensAtMs) / 1000.0);
+    m_tokensAtMs = now;
+}
+
+qint64 FaultInjector::writableBytes(qint64 echoWritten, qint64 unsent)
+{
+    if (!m_active || unsent <= 0)
+        return qMax<qint64>(0, unsent);
+    const qint64 now = nowMs();
+    qint64 allowed = unsent;
+    releaseDueGates(now);
+    if (!m_gates.empty())
+        allowed = qMin(allowed, qMax<qint64>(0, m_gateStart - echoWritten));
+    const qint64 echoed = echoWritten - m_limitBase;
+    for (const qint64 limit : {m_config.closeAfterBytes, m_config.resetAfterBytes}) {
+        if (limit >= 0)
+            allowed = qMin(allowed, qMax<qint64>(0, limit - echoed));
+    }
+    if (allowed > 0 && m_config.sliceBytes > 0) {
+        if (m_sliceLeft == 0) {
+            if (now < m_nextSliceMs)
+                return 0;
+            m_sliceLeft = m_config.sliceBytes;
+        }
+        allowed = qMin(allowed, m_sliceLeft);
+    }
+    if (allowed > 0 && m_config.bandwidthBytesPerSecond > 0) {
+        refillTokens(now);
+        allowed = qMin(allowed, qint64(m_tokens));
+    }
+    return allowed;
+}
+
+void FaultInjector::bytesWritten(qint64 echoWritten, qint64 bytes)
+{
+    Q_UNUSED(echoWritten);
+    if (!m_active || bytes <= 0)
+        return;
+    if (m_config.bandwidthBytesPerSecond > 0)
+        m_tokens = qMax(0.0, m_tokens - double(bytes));
+    if (m_config.sliceBytes > 0) {
+        m_sliceLeft = qMax<qint64>(0, m_sliceLeft - bytes);
+        if (m_sliceLeft == 0) {
+            const qint64 now = nowMs();
+            m_nextSliceMs = now + m_config.sliceGapMs;
+            ++m_slices;
+            countSummary(now);
+        }
+    }
+}
+
+FaultInjector::Trigger FaultInjector::limitReached(qint64 echoWritten) const
+{
+    if (!m_active)
+        return Trigger::None;
+    const qint64 echoed = echoWritten - m_limitBase;
+    const bool reset = m_config.resetAfterBytes >= 0 && echoed >= m_config.resetAfterBytes;
+    const bool close = m_config.closeAfterBytes >= 0 && echoed >= m_config.closeAfterBytes;
+    if (reset && close) // the smaller limit is the one reached
+        return m_config.resetAfterBytes <= m_config.closeAfterBytes ? Trigger::ResetAfter
+                                                                    : Trigger::CloseAfter;
+    return reset ? Trigger::ResetAfter : close ? Trigger::CloseAfter : Trigger::None;
+}
+
+void FaultInjector::scheduleWake(qint64 echoWritten, qint64 unsent)
+{
+    if (!m_active || unsent <= 0 || limitReached(echoWritten) != Trigger::None)
+        return;
+    const qint64 now = nowMs();
+    qint64 readyAt = now;
+    qint64 want = unsent;
+    if (!m_gates.empty()) {
+        if (m_gateStart <= echoWritten) {
+            readyAt = qMax(readyAt, m_gates.front().dueMs);
+            want = qMin(want, m_gates.front().endOffset - echoWritten);
+        } else {
+            want = qMin(want, m_gateStart - echoWritten);
+        }
+    }
+    if (m_config.sliceBytes > 0) {
+        if (m_sliceLeft == 0)
+            readyAt = qMax(readyAt, m_nextSliceMs);
+        want = qMin(want, m_sliceLeft > 0 ? m_sliceLeft : m_config.sliceBytes);
+    }
+    if (m_config.bandwidthBytesPerSecond > 0) {
+        // Wait until a whole piece can go, not byte by byte.
+        const double rate = double(m_config.bandwidthBytesPerSecond);
+        const double needed = qMin(tokenCapacity(), double(qMax<qint64>(1, want)));
+        const double tokensThen =
+            qMin(tokenCapacity(), m_tokens + rate * double(readyAt - m_tokensAtMs) / 1000.0);
+        if (tokensThen < needed) {
+            const qint64 waitMs = qint64(std::ceil((needed - tokensThen) * 1000.0 / rate));
+            readyAt += waitMs;
+            m_throttledMs += waitMs;
+            countSummary(now);
+        }
+    }
+    m_timer->start(int(qBound<qint64>(1, readyAt - now, qint64(FaultConfig::kMaxDelayMs) * 2)));
+}
+
+QString FaultInjector::trigger(Trigger trigger)
+{
+    QString detail;
+    QString text;
+    switch (trigger) {
+    case Trigger::None:
+        return QString();
+    case Trigger::CloseAfter:
+        detail = QStringLiteral("after %1 echoed bytes").arg(countText(m_config.closeAfterBytes));
+        text = QStringLiteral("closed ") + detail;
+        break;
+    case Trigger::ResetAfter:
+        detail = QStringLiteral("after %1 echoed bytes").arg(countText(m_config.resetAfterBytes));
+        text = QStringLiteral("reset ") + detail;
+        break;
+    case Trigger::ResetDrawn:
+        detail = QStringLiteral("at message %1 (probability %2)")
+                     .arg(countText(m_messages))
+                     .arg(QLocale::c().toString(m_config.resetProbability, 'g', 4));
+        text = QStringLiteral("reset ") + detail;
+        break;
+    }
+    flushSummary();
+    emit eventOccurred(event(text));
+    return detail;
+}
+
+void FaultInjector::stop()
+{
+    flushSummary();
+    m_timer->stop();
+    m_active = false;
+}
+
+void FaultInjector::countSummary(qint64 now)
+{
+    Q_UNUSED(now);
+    if (!m_summaryTimer->isActive())
+        m_summaryTimer->start(kSummaryIntervalMs);
+}
+
+void FaultInjector::flushSummary()
+{
+    m_summaryTimer->stop();
+    if (m_delayedMessages == 0 && m_slices == 0 && m_throttledMs == 0)
+        return;
+    QStringList parts;
+    if (m_delayedMessages > 0)
+        parts << QStringLiteral("%1 %2 delayed (%3 ms on average)")
+                     .arg(countText(m_delayedMessages), m_delayedMessages == 1
+                                                            ? QStringLiteral("message")
+                                                            : QStringLiteral("messages"))
+                     .arg(m_delayTotalMs / m_delayedMessages);
+    if (m_slices > 0)
+        parts << QStringLiteral("%1 %2 written")
+                     .arg(countText(m_slices),
+                          m_slices == 1 ? QStringLiteral("slice") : QStringLiteral("slices"));
+    if (m_throttledMs > 0)
+        parts << QStringLiteral("throttled for %1 ms").arg(countText(m_throttledMs));
+    TrafficEvent summary =
+        event(parts.join(QStringLiteral(", ")) + QStringLiteral(" in the last second"));
+    summary.count = m_delayedMessages + m_slices + (m_throttledMs > 0 ? 1 : 0);
+    m_delayedMessages = 0;
+    m_delayTotalMs = 0;
+    m_slices = 0;
+    m_throttledMs = 0;
+    emit eventOccurred(summary);
+}
+
+TrafficEvent FaultInjector::event(const QString &text) const
+{
+    TrafficEvent event;
+    event.kind = TrafficEvent::Kind::FaultInjected;
+    event.timestampMs = QDateTime::currentMSecsSinceEpoch();
+    event.clientId = m_stats->id();
+    event.address = m_stats->peerAddress();
+    event.port = m_stats->peerPort();
+    event.text = text;
+    return event;
+}
+
+} // namespace Echoscope

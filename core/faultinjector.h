@@ -1,0 +1,123 @@
+#pragma once
+
+#include "faultconfig.h"
+#include "trafficevent.h"
+
+#include <QObject>
+
+#include <deque>
+#include <memory>
+#include <random>
+
+QT_BEGIN_NAMESPACE
+class QTimer;
+QT_END_NAMESPACE
+
+namespace Echoscope {
+
+class ClientStats;
+
+// Which faults a client has: the server's, for all clients, or its own.
+enum class FaultScope { AllClients, ThisClient };
+
+// Decides, for one ClientSession, what of its queued echo may be written when, under a
+// FaultConfig. The session keeps the echo (one queue, bounded by its high-water mark);
+// this keeps only positions in that stream: where each delayed message's hold ends
+// and when it is due, the bandwidth tokens, the current slice, the byte limits.
+//
+// Event-driven: it arms one single-shot timer only while held echo is waiting for its
+// time, and wake() says when to try again. Each fault it injects is a TrafficEvent:
+// set/cleared and triggers (close, reset) one by one, the repetitive ones (messages
+// delayed, slices, throttled bytes) as one summary per second per client.
+class FaultInjector : public QObject
+{
+    Q_OBJECT
+
+public:
+    enum class Trigger { None, CloseAfter, ResetAfter, ResetDrawn };
+    // Delayed messages held at once; past it the session stops reading, as above its
+    // high-water mark (messages due in the same millisecond share one entry).
+    static constexpr int kMaxHeldMessages = 16384;
+
+    FaultInjector(std::shared_ptr<ClientStats> stats, QObject *parent = nullptr);
+    ~FaultInjector() override;
+
+    const FaultConfig &config() const { return m_config; }
+    FaultScope scope() const { return m_scope; }
+    bool isActive() const { return m_active; }
+    bool stopsReading() const { return m_active && m_config.stopReading; }
+    // Too many delayed messages held: stop reading until some are echoed.
+    bool isQueueFull() const { return m_gates.size() >= size_t(kMaxHeldMessages); }
+    // Holding echo back on purpose or not reading: the idle clock should not run.
+    bool isHolding() const;
+
+    // Applies `config` from now on; `echoWritten` is the stream position now, from
+    // which the byte limits count. Logs the change when it is about this client.
+    void setConfig(const FaultConfig &config, FaultScope scope, qint64 echoWritten);
+
+    // A message of `bytes` was framed; its echo ends at stream offset `endOffset`.
+    // Returns true when the reset probability strikes: reset instead of echoing it.
+    bool messageQueued(qint64 endOffset, qint64 bytes);
+    // How many of the `unsent` bytes from stream offset `echoWritten` may be written now.
+    qint64 writableBytes(qint64 echoWritten, qint64 unsent);
+    // `bytes` were written; the stream position is now `echoWritten`.
+    void bytesWritten(qint64 echoWritten, qint64 bytes);
+    // Whether a byte limit is reached at stream position `echoWritten`.
+    Trigger limitReached(qint64 echoWritten) const;
+    // With echo held back (writableBytes() == 0): arms the timer for when some is due.
+    void scheduleWake(qint64 echoWritten, qint64 unsent);
+    // Logs the trigger ("reset after 1,024 echoed bytes") and returns the disconnect
+    // detail ("after 1,024 echoed bytes", for the reason "reset by fault").
+    QString trigger(Trigger trigger);
+    // Sends the pending summary now.
+    void flushSummary();
+    // The session ended: sends the summary, then never wakes it again.
+    void stop();
+
+signals:
+    void wake();
+    void eventOccurred(const Echoscope::TrafficEvent &event);
+
+private:
+    struct Gate
+    {
+        qint64 endOffset; // the held bytes end here (exclusive)
+        qint64 dueMs;     // and may be written from then on
+    };
+
+    static qint64 nowMs(); // monotonic
+    void releaseDueGates(qint64 now);
+    void refillTokens(qint64 now);
+    double tokenCapacity() const;
+    void countSummary(qint64 now);
+    TrafficEvent event(const QString &text) const;
+
+    std::shared_ptr<ClientStats> m_stats;
+    FaultConfig m_config;
+    FaultScope m_scope = FaultScope::AllClients;
+    bool m_active = false;
+    std::mt19937 m_random;
+    QTimer *m_timer = nullptr;
+    QTimer *m_summaryTimer = nullptr;
+
+    // Delay: held stretches of the stream, in order, due times never decreasing.
+    std::deque<Gate> m_gates;
+    qint64 m_gateStart = 0; // where the first gate's bytes begin
+    // Bandwidth: a token bucket of bytes.
+    double m_tokens = 0;
+    qint64 m_tokensAtMs = 0;
+    // Slicing: bytes left in the current slice, and when the next may start.
+    qint64 m_sliceLeft = 0;
+    qint64 m_nextSliceMs = 0;
+    // Byte limits count from here.
+    qint64 m_limitBase = 0;
+    qint64 m_messages = 0; // messages framed under the current config
+
+    // The per-second summary of the repetitive faults.
+    qint64 m_delayedMessages = 0;
+    qint64 m_delayTotalMs = 0;
+    qint64 m_slices = 0;
+    qint64 m_throttledMs = 0;
+};
+
+} // namespace Echoscope
