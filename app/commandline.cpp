@@ -567,6 +567,9 @@ bool CommandLine::applyMetricsOptions()
             m_warnings.append(
                 QStringLiteral("--metrics-address has no effect without --metrics-port"));
     }
+    return true;
+}
+
 // The --fault-* options, in the order of m_faultOptions; each refused value names its
 // option, and the whole is checked as the engine will check it.
 bool CommandLine::applyFaults()
