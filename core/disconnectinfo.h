@@ -7,13 +7,14 @@
 namespace Echoscope {
 
 enum class DisconnectReason {
-    ClosedByPeer,    // the client closed (or half-closed and its echo was finished)
-    ResetByPeer,     // the client reset the connection (RST)
-    IdleTimeout,     // nothing moved for the configured idle time
-    MessageTooLarge, // a framed message exceeded the limit
-    Kicked,          // disconnected on request (the dashboard, an API call)
-    ServerStopped,   // the server stopped with the client connected
-    SocketError,     // any other socket error; the text is in DisconnectInfo::detail
+    ClosedByPeer,       // the client closed (or half-closed and its echo was finished)
+    ResetByPeer,        // the client reset the connection (RST)
+    IdleTimeout,        // nothing moved for the configured idle time
+    MessageTooLarge,    // a framed message exceeded the limit
+    Kicked,             // disconnected on request (the dashboard, an API call)
+    ServerStopped,      // the server stopped with the client connected
+    SocketError,        // any other socket error; the text is in DisconnectInfo::detail
+    TlsHandshakeFailed, // TLS listener: no handshake (an error, not TLS, or too slow); see detail
 };
 
 // What became of a connection: why it ended and what it moved. Every byte the

@@ -94,6 +94,10 @@ public:
     QHostAddress serverAddress() const { return m_address; }
     quint16 serverPort() const { return m_port; }
     int workerCount() const { return int(m_workers.size()); }
+    // TLS listener: "certificate "CN=localhost", self-signed, valid until ..., TLS 1.2 or
+    // later"; empty for plain TCP.
+    QString tlsSummary() const { return m_tlsSummary; }
+    bool isTls() const { return !m_tlsSummary.isEmpty(); }
     // When the current (or last) start() succeeded, in ms since the epoch.
     qint64 startedAtMs() const { return m_startedAtMs; }
 
@@ -175,6 +179,7 @@ private:
     QHash<quint64, ClientEntry> m_clients;
     ServerTotals m_retired; // counters of clients gone since start
     qint64 m_startedAtMs = 0;
+    QString m_tlsSummary;
 
     QMutex m_eventMutex;
     QList<TrafficEvent> m_eventQueue;

@@ -221,6 +221,22 @@ void NativeSocket::shutdownWrite(Descriptor fd)
 #endif
 }
 
+bool NativeSocket::socketPair(Descriptor *first, Descriptor *second)
+{
+#ifdef Q_OS_WIN
+    Q_UNUSED(first);
+    Q_UNUSED(second);
+    return false;
+#else
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+        return false;
+    *first = fds[0];
+    *second = fds[1];
+    return true;
+#endif
+}
+
 void NativeSocket::close(Descriptor fd)
 {
 #ifdef Q_OS_WIN

@@ -46,6 +46,9 @@ public:
     static void close(Descriptor fd);
     // Closes with SO_LINGER 0, so the peer sees a reset rather than an orderly close.
     static void abort(Descriptor fd);
+    // A connected pair of local stream sockets (close-on-exec), for checks that need a
+    // live connection without the network. False where the platform has none (Windows).
+    static bool socketPair(Descriptor *first, Descriptor *second);
     static bool peerAddress(Descriptor fd, QHostAddress *address, quint16 *port);
     // The OS's text for the last failed call on this thread.
     static QString errorString();

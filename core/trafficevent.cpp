@@ -28,6 +28,8 @@ QString TrafficEvent::kindName(Kind kind)
         return QStringLiteral("error");
     case Kind::Warning:
         return QStringLiteral("warning");
+    case Kind::TlsEstablished:
+        return QStringLiteral("tls_established");
     }
     return QStringLiteral("unknown");
 }
@@ -90,6 +92,8 @@ QString TrafficEvent::toText() const
         return QStringLiteral("error: ") + TextEscape::escapeText(text);
     case Kind::Warning:
         return QStringLiteral("warning: ") + TextEscape::escapeText(text);
+    case Kind::TlsEstablished:
+        return who + QStringLiteral(" TLS established: ") + TextEscape::escapeText(text);
     }
     return TextEscape::escapeText(text);
 }

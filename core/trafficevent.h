@@ -26,6 +26,7 @@ struct TrafficEvent
         MessagesSummarised, // client, count messages of bytes in total, not shown one by one
         Error,              // text
         Warning,            // text
+        TlsEstablished,     // client, text: "TLSv1.3, TLS_AES_256_GCM_SHA384 (256-bit)"
     };
     static constexpr int kPayloadPreviewBytes = 48;
 
