@@ -48,6 +48,7 @@ private:
     bool fail(const QCommandLineOption &option, const QString &value, const QString &reason);
     bool applyOptions();
     bool checkConfig(const QCommandLineOption &option, const QString &value);
+    bool applyTls();
     bool applyNetworks(const QCommandLineOption &option, QList<QPair<QHostAddress, int>> *networks);
 
     QCommandLineParser m_parser;
@@ -65,6 +66,10 @@ private:
     QCommandLineOption m_threadsOption;
     QCommandLineOption m_allowOption;
     QCommandLineOption m_denyOption;
+    QCommandLineOption m_tlsCertOption;
+    QCommandLineOption m_tlsKeyOption;
+    QCommandLineOption m_tlsMinVersionOption;
+    QCommandLineOption m_tlsHandshakeTimeoutOption;
     QCommandLineOption m_logFormatOption;
     QCommandLineOption m_logFileOption;
     QCommandLineOption m_verboseOption;

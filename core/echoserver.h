@@ -94,8 +94,8 @@ public:
     QHostAddress serverAddress() const { return m_address; }
     quint16 serverPort() const { return m_port; }
     int workerCount() const { return int(m_workers.size()); }
-    // TLS listener: "certificate "CN=localhost", self-signed, valid until ..., TLS 1.2 or
-    // later"; empty for plain TCP.
+    // TLS listener: "TLS 1.2 or later, certificate localhost (self-signed, valid until
+    // ...); handshake within 10 s"; empty for plain TCP.
     QString tlsSummary() const { return m_tlsSummary; }
     bool isTls() const { return !m_tlsSummary.isEmpty(); }
     // When the current (or last) start() succeeded, in ms since the epoch.

@@ -172,11 +172,11 @@ QString TlsCredentials::summary() const
     if (subject.isEmpty())
         subject = QStringLiteral("(no subject name)");
     const bool selfSigned = leaf.isSelfSigned();
-    QString text = QStringLiteral("certificate \"%1\"").arg(subject);
-    text += selfSigned ? QStringLiteral(", self-signed")
-                       : QStringLiteral(", issued by \"%1\"").arg(leaf.issuerDisplayName());
-    text += QStringLiteral(", valid until %1").arg(dateText(leaf.expiryDate()));
-    return text;
+    const QString issuer = selfSigned
+                               ? QStringLiteral("self-signed")
+                               : QStringLiteral("issued by %1").arg(leaf.issuerDisplayName());
+    return QStringLiteral("certificate %1 (%2, valid until %3)")
+        .arg(subject, issuer, dateText(leaf.expiryDate()));
 }
 
 QString TlsCredentials::validityProblem() const

@@ -28,7 +28,7 @@ public:
     QSslCertificate certificate() const { return m_chain.value(0); }
     // Server mode, no client certificates asked for, this minimum protocol version.
     QSslConfiguration serverConfiguration(ServerConfig::TlsVersion minimum) const;
-    // "CN=localhost, self-signed, valid until 2026-05-01 12:00 UTC"
+    // "certificate localhost (self-signed, valid until 2026-05-01 12:00 UTC)"
     QString summary() const;
     // Empty, or why clients will refuse it: "expired on ...", "not valid before ...".
     QString validityProblem() const;

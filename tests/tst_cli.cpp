@@ -8,6 +8,8 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QSslSocket>
+#include <QStandardPaths>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -221,6 +223,7 @@ private slots:
     void logFile();
     void logFileCannotBeOpened();
     void warnsWhenNotLoopback();
+    void tlsEchoHeadless();
 
 private:
     ServerProcess *startServer(const QStringList &arguments);
@@ -360,6 +363,15 @@ void tst_Cli::badArguments_data()
     row("threads too many", {"--threads", "300"}, {"--threads", "300"});
     row("bind not an address", {"--bind", "example"}, {"--bind", "example"});
     row("log format", {"--log-format", "xml"}, {"--log-format", "xml"});
+    row("tls cert without key", {"--tls-cert", "cert.pem"},
+        {"--tls-cert", "cert.pem", "--tls-key"});
+    row("tls key without cert", {"--tls-key", "key.pem"}, {"--tls-key", "key.pem", "--tls-cert"});
+    row("tls cert unreadable",
+        {"--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"},
+        {"--tls-cert", "/nonexistent/cert.pem", "No such file or directory"});
+    row("tls min version", {"--tls-min-version", "1.1"}, {"--tls-min-version", "1.1"});
+    row("tls handshake timeout zero", {"--tls-handshake-timeout", "0"},
+        {"--tls-handshake-timeout", "0"});
     row("unknown option", {"--bogus-option"}, {"bogus-option"});
     row("positional argument", {"extra"}, {"extra"});
 }
@@ -702,6 +714,48 @@ void tst_Cli::warnsWhenNotLoopback()
     const QJsonObject warning = QJsonDocument::fromJson(json->lines().value(1)).object();
     QCOMPARE(warning.value(u"event").toString(), QStringLiteral("warning"));
     QVERIFY(warning.value(u"text").toString().contains(u"not a loopback address"));
+}
+
+void tst_Cli::tlsEchoHeadless()
+{
+    if (QStandardPaths::findExecutable(QStringLiteral("openssl")).isEmpty())
+        QSKIP("the openssl command is not installed (apt-get install openssl)");
+    QTemporaryDir directory;
+    QVERIFY(directory.isValid());
+    QProcess openssl;
+    openssl.setWorkingDirectory(directory.path());
+    openssl.start(QStringLiteral("openssl"),
+                  {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                   "-keyout", "key.pem", "-out", "cert.pem", "-days", "2", "-subj",
+                   "/CN=echoscope-test"});
+    QVERIFY(openssl.waitForFinished(kTimeoutMs));
+    QCOMPARE(openssl.exitCode(), 0);
+
+    ServerProcess *server = startServer(
+        headless({QStringLiteral("--tls-cert"), directory.filePath(QStringLiteral("cert.pem")),
+                  QStringLiteral("--tls-key"), directory.filePath(QStringLiteral("key.pem")),
+                  QStringLiteral("--framing"), QStringLiteral("line")}));
+    const quint16 port = server->waitForListening();
+    QVERIFY2(port != 0, server->output().constData());
+    // The listening line stays exact; the next one says TLS and which certificate.
+    QVERIFY(server->waitForOutput("valid until"));
+    const QByteArray tlsLine = server->lines().value(1);
+    QVERIFY2(tlsLine.contains(" TLS: TLS 1.2 or later, certificate echoscope-test "
+                              "(self-signed, valid until "),
+             tlsLine.constData());
+
+    QSslSocket client;
+    client.setPeerVerifyMode(QSslSocket::VerifyNone); // self-signed, made a moment ago
+    client.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port);
+    QVERIFY2(client.waitForEncrypted(kTimeoutMs), qPrintable(client.errorString()));
+    client.write("secret line\n");
+    QByteArray echoed;
+    while (echoed.size() < 12 && client.waitForReadyRead(kTimeoutMs))
+        echoed += client.readAll();
+    QCOMPARE(echoed, QByteArray("secret line\n"));
+    QVERIFY(server->waitForOutput(" TLS established: TLSv1.3, "));
+    client.disconnectFromHost();
+    QVERIFY(server->waitForOutput(" disconnected: closed by peer; in 12 B, out 12 B"));
 }
 
 QTEST_GUILESS_MAIN(tst_Cli)

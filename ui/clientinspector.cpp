@@ -19,7 +19,18 @@
 namespace Echoscope {
 
 namespace {
-enum Detail { Peer, Connected, State, BytesInOut, MessagesInOut, Sizes, Unsent, Rate, DetailCount };
+enum Detail {
+    Peer,
+    Connected,
+    State,
+    BytesInOut,
+    MessagesInOut,
+    Sizes,
+    Unsent,
+    Rate,
+    Tls,
+    DetailCount
+};
 
 QString stateText(const ClientView &view)
 {
@@ -34,6 +45,8 @@ QString stateText(const ClientView &view)
         return QObject::tr("half-closed by the client; finishing the echo");
     case ClientState::Closed:
         return QObject::tr("closed");
+    case ClientState::Handshaking:
+        return QObject::tr("TLS handshake in progress");
     }
     return QString();
 }
@@ -63,7 +76,7 @@ ClientInspector::ClientInspector(QWidget *parent) : QWidget(parent)
     const QString names[DetailCount] = {
         tr("Peer"),           tr("Connected"),         tr("State"),
         tr("Bytes in / out"), tr("Messages in / out"), tr("Message sizes"),
-        tr("Unsent echo"),    tr("Rate in / out")};
+        tr("Unsent echo"),    tr("Rate in / out"),     tr("TLS")};
     auto *form = new QFormLayout;
     form->setContentsMargins(0, 0, 0, 0);
     form->setVerticalSpacing(2);
@@ -205,6 +218,17 @@ void ClientInspector::updateClient(const ClientView *view)
         m_detailValues[Rate]->setText(
             QStringLiteral("%1 / %2").arg(Units::bytesPerSecond(view->bytesInPerSecond),
                                           Units::bytesPerSecond(view->bytesOutPerSecond)));
+        if (!c.tlsProtocol.isEmpty())
+            m_detailValues[Tls]->setText(tr("%1, %2 (%3-bit); bytes and capture are plaintext")
+                                             .arg(c.tlsProtocol, c.tlsCipher)
+                                             .arg(c.tlsCipherBits));
+        else if (view->connected && c.state == ClientState::Handshaking)
+            m_detailValues[Tls]->setText(tr("handshake in progress"));
+        else if (view->disconnect.reason == DisconnectReason::TlsHandshakeFailed &&
+                 !view->connected)
+            m_detailValues[Tls]->setText(tr("no session: the handshake failed"));
+        else
+            m_detailValues[Tls]->setText(tr("none (plain TCP)"));
         if (m_connected && !view->connected) {
             m_connected = false;
             m_disconnect->setEnabled(false);

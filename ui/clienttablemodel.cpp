@@ -171,6 +171,8 @@ QVariant ClientTableModel::headerData(int section, Qt::Orientation orientation, 
             return tr("Rate in");
         case StateColumn:
             return tr("State");
+        case TlsColumn:
+            return tr("TLS");
         case ColumnCount:
             break;
         }
@@ -201,6 +203,9 @@ QVariant ClientTableModel::headerData(int section, Qt::Orientation orientation, 
         case StateColumn:
             return tr("Connected, paused by backpressure (the client is not reading its "
                       "echo), draining after a half-close, or closed and why");
+        case TlsColumn:
+            return tr("The TLS version and cipher suite the client negotiated (TLS listener "
+                      "only); byte counts are of the plaintext");
         case ColumnCount:
             break;
         }
@@ -348,8 +353,20 @@ QString ClientTableModel::stateText(const ClientView &client)
         return tr("draining");
     case ClientState::Closed:
         return tr("closing");
+    case ClientState::Handshaking:
+        return tr("TLS handshake");
     }
     return {};
+}
+
+QString ClientTableModel::tlsText(const ClientView &client)
+{
+    const ClientSnapshot &counters = client.counters;
+    if (!counters.tlsProtocol.isEmpty())
+        return QStringLiteral("%1, %2").arg(counters.tlsProtocol, counters.tlsCipher);
+    if (client.connected && counters.state == ClientState::Handshaking)
+        return tr("handshaking…");
+    return QString(QChar(0x2014));
 }
 
 QString ClientTableModel::peerSortKey(const QHostAddress &address, quint16 port)
@@ -397,6 +414,8 @@ QVariant ClientTableModel::displayData(const ClientView &client, int column) con
         return Units::bytesPerSecond(client.bytesInPerSecond);
     case StateColumn:
         return stateText(client);
+    case TlsColumn:
+        return tlsText(client);
     case ColumnCount:
         break;
     }
@@ -429,6 +448,8 @@ QVariant ClientTableModel::sortData(const ClientView &client, int column) const
         return client.bytesInPerSecond;
     case StateColumn:
         return stateText(client);
+    case TlsColumn:
+        return tlsText(client);
     case ColumnCount:
         break;
     }
@@ -457,6 +478,12 @@ QString ClientTableModel::toolTip(const ClientView &client, int column) const
                                 .arg(Units::bytesPerSecond(client.bytesInPerSecond),
                                      Units::bytesPerSecond(client.bytesOutPerSecond),
                                      locale.toString(client.messagesInPerSecond, 'f', 1)));
+    case TlsColumn:
+        if (!counters.tlsProtocol.isEmpty())
+            return plainToolTip(tr("%1, cipher suite %2 (%3-bit keys)")
+                                    .arg(counters.tlsProtocol, counters.tlsCipher)
+                                    .arg(counters.tlsCipherBits));
+        break;
     default:
         break;
     }

@@ -33,6 +33,7 @@ public:
         LastMessageColumn,
         RateColumn,
         StateColumn,
+        TlsColumn, // TLS listener only: protocol and cipher
         ColumnCount
     };
     Q_ENUM(Column)
@@ -71,6 +72,7 @@ public:
     qint64 nowMs() const { return m_nowMs; }
 
     static QString stateText(const ClientView &client); // "connected", "closed: reset by peer"
+    static QString tlsText(const ClientView &client);   // "TLSv1.3, TLS_AES_256_GCM_SHA384"
     static QString peerSortKey(const QHostAddress &address, quint16 port);
 
 private:

@@ -28,6 +28,7 @@ EventFilterProxy::Group EventFilterProxy::groupOf(int kind)
     using Kind = TrafficEvent::Kind;
     switch (kind) {
     case int(Kind::Connected):
+    case int(Kind::TlsEstablished):
     case int(Kind::Disconnected):
     case int(Kind::Refused):
     case EventLogModel::AggregatedRefusalsKind:
@@ -53,8 +54,8 @@ QList<int> EventFilterProxy::kindsOf(Group group)
     using Kind = TrafficEvent::Kind;
     switch (group) {
     case Connections:
-        return {int(Kind::Connected), int(Kind::Disconnected), int(Kind::Refused),
-                EventLogModel::AggregatedRefusalsKind};
+        return {int(Kind::Connected), int(Kind::TlsEstablished), int(Kind::Disconnected),
+                int(Kind::Refused), EventLogModel::AggregatedRefusalsKind};
     case Messages:
         return {int(Kind::MessageEchoed), int(Kind::MessagesSummarised),
                 EventLogModel::AggregatedMessagesKind};

@@ -156,9 +156,11 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
         metrics.horizontalAdvance(QStringLiteral("0,000,000_")),
         metrics.horizontalAdvance(QStringLiteral("000.0 KiB_")),
         metrics.horizontalAdvance(QStringLiteral("000.0 KiB/s_")),
-        metrics.horizontalAdvance(QStringLiteral("connected______"))};
+        metrics.horizontalAdvance(QStringLiteral("connected______")),
+        metrics.horizontalAdvance(QStringLiteral("TLSv1.3, TLS_AES_256_GCM_SHA384"))};
     for (int column = 0; column < ClientTableModel::ColumnCount; ++column)
         m_clientTable->setColumnWidth(column, widths[column] + 12);
+    m_clientTable->setColumnHidden(ClientTableModel::TlsColumn, true); // shown for TLS only
     connect(m_clientTable, &QTableView::customContextMenuRequested, this,
             &MainWindow::showClientMenu);
     connect(m_clientTable->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
@@ -401,6 +403,7 @@ bool MainWindow::startServer()
         return false;
     }
     m_errorBanner->hide();
+    m_clientTable->setColumnHidden(ClientTableModel::TlsColumn, !m_server->isTls());
     m_chart->clear();
     saveSettings();
     updateServerState();
