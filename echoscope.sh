@@ -15,7 +15,8 @@ build_type=${BUILD_TYPE:-RelWithDebInfo}
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # Debian/Ubuntu packages the build and the tests need.
-packages=(cmake g++ make qt6-base-dev libgl-dev)
+# libssl3: Qt's TLS backend loads it at run time; openssl: tst_tls makes its certificates.
+packages=(cmake g++ make qt6-base-dev libgl-dev libssl3 openssl)
 
 install_missing() {
     [ "${ECHOSCOPE_NO_INSTALL:-0}" = 1 ] && return 0
