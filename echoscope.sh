@@ -19,7 +19,8 @@ build_type=${BUILD_TYPE:-RelWithDebInfo}
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # Debian/Ubuntu packages the build and the tests need.
-packages=(cmake g++ make qt6-base-dev libgl-dev)
+# libssl3: Qt's TLS backend loads it at run time; openssl: tst_tls makes its certificates.
+packages=(cmake g++ make qt6-base-dev libgl-dev libssl3 openssl)
 # The Prometheus metrics endpoint; Debian 12's qt6-httpserver-dev misses its dependency
 # on qt6-websockets-dev, which its CMake package needs.
 packages+=(qt6-httpserver-dev qt6-websockets-dev)

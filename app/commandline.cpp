@@ -2,6 +2,7 @@
 
 #include "networkfilter.h"
 #include "textescape.h"
+#include "tlscredentials.h"
 
 #include <QCoreApplication>
 #include <QLocale>
@@ -192,6 +193,25 @@ CommandLine::CommandLine()
                    QStringLiteral("Refuse clients in these networks (repeatable); wins over "
                                   "--allow."),
                    QStringLiteral("cidr[,cidr...]"))
+    , m_tlsCertOption(QStringLiteral("tls-cert"),
+                      QStringLiteral("Speak TLS on the port (like ncat --ssl) with this "
+                                     "certificate, PEM or DER (a chain: the server's first); "
+                                     "needs --tls-key."),
+                      QStringLiteral("file"))
+    , m_tlsKeyOption(QStringLiteral("tls-key"),
+                     QStringLiteral("The private key of --tls-cert (RSA, EC or DSA, PEM or DER, "
+                                    "not encrypted)."),
+                     QStringLiteral("file"))
+    , m_tlsMinVersionOption(QStringLiteral("tls-min-version"),
+                            QStringLiteral("Oldest TLS version a client may use: 1.2 or 1.3 "
+                                           "(default 1.2)."),
+                            QStringLiteral("1.2|1.3"))
+    , m_tlsHandshakeTimeoutOption(
+          QStringLiteral("tls-handshake-timeout"),
+          QStringLiteral("Close a client that has not finished its TLS handshake after this "
+                         "many seconds, fractions allowed (default %1).")
+              .arg(ServerConfig::kDefaultTlsHandshakeTimeoutMs / 1000),
+          QStringLiteral("seconds"))
     , m_logFormatOption(QStringLiteral("log-format"),
                         QStringLiteral("Event lines as text or json, one object per line "
                                        "(default text)."),
@@ -272,12 +292,17 @@ CommandLine::CommandLine()
                                           "probability), to repeat a run (default: random)."),
                            QStringLiteral("n")),
     };
-    m_parser.addOptions({m_headlessOption,       m_bindOption,           m_portOption,
-                         m_framingOption,        m_delimiterOption,      m_lengthBytesOption,
-                         m_maxMessageSizeOption, m_maxClientsOption,     m_idleTimeoutOption,
-                         m_threadsOption,        m_allowOption,          m_denyOption,
-                         m_logFormatOption,      m_logFileOption,        m_verboseOption,
-                         m_metricsPortOption,    m_metricsAddressOption, m_startOption,
+    m_parser.addOptions({m_headlessOption,       m_bindOption,
+                         m_portOption,           m_framingOption,
+                         m_delimiterOption,      m_lengthBytesOption,
+                         m_maxMessageSizeOption, m_maxClientsOption,
+                         m_idleTimeoutOption,    m_threadsOption,
+                         m_allowOption,          m_denyOption,
+                         m_tlsCertOption,        m_tlsKeyOption,
+                         m_tlsMinVersionOption,  m_tlsHandshakeTimeoutOption,
+                         m_logFormatOption,      m_logFileOption,
+                         m_verboseOption,        m_metricsPortOption,
+                         m_metricsAddressOption, m_startOption,
                          m_screenshotOption,     m_screenshotDelayOption});
     m_parser.addOptions(m_faultOptions);
 }
@@ -466,6 +491,8 @@ bool CommandLine::applyOptions()
         return false;
     if (m_parser.isSet(m_denyOption) && !applyNetworks(m_denyOption, &config.denyNetworks))
         return false;
+    if (!applyTls())
+        return false;
     const NetworkFilter filter(config.allowNetworks, config.denyNetworks);
     QHostAddress bound;
     if (!filter.isEmpty() &&
@@ -607,6 +634,66 @@ bool CommandLine::applyFaults()
     return true;
 }
 
+// The TLS files are read and checked here, so that a bad one is refused as the option
+// that named it (exit status 2) rather than as a failure to listen.
+bool CommandLine::applyTls()
+{
+    ServerConfig &config = m_options.config;
+    const QCommandLineOption *options[] = {&m_tlsCertOption, &m_tlsKeyOption};
+    QString *files[] = {&config.tlsCertificateFile, &config.tlsKeyFile};
+    for (int i = 0; i < 2; ++i) {
+        if (!m_parser.isSet(*options[i]))
+            continue;
+        const QString value = m_parser.value(*options[i]);
+        if (value.isEmpty())
+            return fail(*options[i], value, QStringLiteral("expected the path of a file"));
+        *files[i] = value;
+    }
+    if (m_parser.isSet(m_tlsCertOption) && !m_parser.isSet(m_tlsKeyOption))
+        return fail(m_tlsCertOption, config.tlsCertificateFile,
+                    QStringLiteral("TLS needs the certificate's private key too: add --tls-key "
+                                   "FILE"));
+    if (m_parser.isSet(m_tlsKeyOption) && !m_parser.isSet(m_tlsCertOption))
+        return fail(m_tlsKeyOption, config.tlsKeyFile,
+                    QStringLiteral("TLS needs the certificate too: add --tls-cert FILE"));
+
+    if (m_parser.isSet(m_tlsMinVersionOption)) {
+        const QString value = m_parser.value(m_tlsMinVersionOption);
+        if (!ServerConfig::parseTlsVersion(value, &config.tlsMinimumVersion))
+            return fail(m_tlsMinVersionOption, value, QStringLiteral("expected 1.2 or 1.3"));
+    }
+    if (m_parser.isSet(m_tlsHandshakeTimeoutOption)) {
+        const QString value = m_parser.value(m_tlsHandshakeTimeoutOption);
+        qint64 milliseconds = 0;
+        if (!parseSeconds(value, &milliseconds) || milliseconds < 1)
+            return fail(
+                m_tlsHandshakeTimeoutOption, value,
+                QStringLiteral("expected seconds, at least 0.001, at most %1").arg(kMaxInt / 1000));
+        config.tlsHandshakeTimeoutMs = int(milliseconds);
+    }
+    if (!config.isTls()) {
+        for (const QCommandLineOption *option :
+             {&m_tlsMinVersionOption, &m_tlsHandshakeTimeoutOption}) {
+            if (m_parser.isSet(*option))
+                m_warnings.append(QStringLiteral("--%1 has no effect without --tls-cert")
+                                      .arg(option->names().constLast()));
+        }
+        return true;
+    }
+    if (!checkConfig(m_tlsCertOption, config.tlsCertificateFile))
+        return false;
+
+    TlsCredentials credentials;
+    TlsCredentials::Problem problem = TlsCredentials::Problem::None;
+    const QString error =
+        TlsCredentials::load(config.tlsCertificateFile, config.tlsKeyFile, &credentials, &problem);
+    if (error.isEmpty())
+        return true;
+    if (problem == TlsCredentials::Problem::Key || problem == TlsCredentials::Problem::Mismatch)
+        return fail(m_tlsKeyOption, config.tlsKeyFile, error);
+    return fail(m_tlsCertOption, config.tlsCertificateFile, error);
+}
+
 void CommandLine::overrideConfig(ServerConfig *config) const
 {
     const ServerConfig &given = m_options.config;
@@ -634,6 +721,14 @@ void CommandLine::overrideConfig(ServerConfig *config) const
         config->allowNetworks = given.allowNetworks;
     if (m_parser.isSet(m_denyOption))
         config->denyNetworks = given.denyNetworks;
+    if (m_parser.isSet(m_tlsCertOption) || m_parser.isSet(m_tlsKeyOption)) {
+        config->tlsCertificateFile = given.tlsCertificateFile;
+        config->tlsKeyFile = given.tlsKeyFile;
+    }
+    if (m_parser.isSet(m_tlsMinVersionOption))
+        config->tlsMinimumVersion = given.tlsMinimumVersion;
+    if (m_parser.isSet(m_tlsHandshakeTimeoutOption))
+        config->tlsHandshakeTimeoutMs = given.tlsHandshakeTimeoutMs;
 }
 
 } // namespace Echoscope

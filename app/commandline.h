@@ -50,6 +50,7 @@ private:
     bool checkConfig(const QCommandLineOption &option, const QString &value);
     bool applyMetricsOptions();
     bool applyFaults();
+    bool applyTls();
     bool applyNetworks(const QCommandLineOption &option, QList<QPair<QHostAddress, int>> *networks);
 
     QCommandLineParser m_parser;
@@ -67,6 +68,10 @@ private:
     QCommandLineOption m_threadsOption;
     QCommandLineOption m_allowOption;
     QCommandLineOption m_denyOption;
+    QCommandLineOption m_tlsCertOption;
+    QCommandLineOption m_tlsKeyOption;
+    QCommandLineOption m_tlsMinVersionOption;
+    QCommandLineOption m_tlsHandshakeTimeoutOption;
     QCommandLineOption m_logFormatOption;
     QCommandLineOption m_logFileOption;
     QCommandLineOption m_verboseOption;

@@ -136,6 +136,9 @@ void HeadlessRunner::writeEvent(const TrafficEvent &event)
         writeLine(*m_events, line);
     if (m_metrics && m_metrics->isListening())
         writeMetricsLine(); // the next line, whatever follows
+    if (m_server->isTls() && !json) // JSON: in the listening object's "text"
+        writeLine(*m_events, timestampText(event.timestampMs) + QStringLiteral(" TLS: ") +
+                                 TextEscape::escapeText(m_server->tlsSummary()));
     if (m_options.verbose)
         writeOpenFileLimit();
     if (!ServerConfig::isLoopback(event.address))

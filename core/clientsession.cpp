@@ -1,10 +1,9 @@
 #include "clientsession.h"
 
-#include "nativesocket.h"
+#include "tlstransport.h"
 
 #include <QDateTime>
 #include <QLoggingCategory>
-#include <QSocketNotifier>
 #include <QTimer>
 
 Q_LOGGING_CATEGORY(lcSession, "echoscope.session", QtWarningMsg)
@@ -23,10 +22,11 @@ qint64 nowMs()
 }
 } // namespace
 
-ClientSession::ClientSession(qintptr descriptor, std::shared_ptr<ClientStats> stats,
-                             const ServerConfig &config, QByteArray *readBuffer, QObject *parent)
+ClientSession::ClientSession(std::unique_ptr<Transport> transport,
+                             std::shared_ptr<ClientStats> stats, const ServerConfig &config,
+                             QByteArray *readBuffer, QObject *parent)
     : QObject(parent)
-    , m_descriptor(descriptor)
+    , m_transport(std::move(transport))
     , m_stats(std::move(stats))
     , m_config(config)
     , m_readBuffer(readBuffer)
@@ -36,24 +36,21 @@ ClientSession::ClientSession(qintptr descriptor, std::shared_ptr<ClientStats> st
     Q_ASSERT(m_framer); // the server validated the config before starting
 }
 
-ClientSession::~ClientSession()
-{
-    if (!m_finished) {
-        // Destroyed without close(): release the descriptor all the same.
-        delete m_readNotifier;
-        delete m_writeNotifier;
-        NativeSocket::close(m_descriptor);
-    }
-}
+// Destroyed without close(), the transport releases the descriptor all the same.
+ClientSession::~ClientSession() = default;
 
 void ClientSession::start()
 {
-    NativeSocket::prepare(m_descriptor);
-    m_readNotifier = new QSocketNotifier(m_descriptor, QSocketNotifier::Read, this);
-    connect(m_readNotifier, &QSocketNotifier::activated, this, &ClientSession::readReady);
-    m_writeNotifier = new QSocketNotifier(m_descriptor, QSocketNotifier::Write, this);
-    m_writeNotifier->setEnabled(false);
-    connect(m_writeNotifier, &QSocketNotifier::activated, this, &ClientSession::writeReady);
+    if (m_transport->isEncrypted()) {
+        m_stats->setState(ClientState::Handshaking);
+        m_handshakeTimer = new QTimer(this);
+        m_handshakeTimer->setSingleShot(true);
+        connect(m_handshakeTimer, &QTimer::timeout, this, &ClientSession::handshakeTimedOut);
+        m_handshakeTimer->start(m_config.tlsHandshakeTimeoutMs);
+    }
+    m_transport->start(this, this);
+    if (m_finished)
+        return; // the transport could not start
     if (m_config.idleTimeoutMs > 0) {
         m_idleTimer = new QTimer(this);
         m_idleTimer->setSingleShot(true);
@@ -87,8 +84,8 @@ void ClientSession::readReady()
     const qint64 capacity = m_readBuffer->size();
     for (int round = 0; round < kMaxReadsPerWakeup; ++round) {
         qint64 received = 0;
-        const auto result = NativeSocket::read(m_descriptor, buffer, capacity, &received);
-        if (result == NativeSocket::Result::Done) {
+        const auto result = m_transport->read(buffer, capacity, &received);
+        if (result == Transport::Result::Done) {
             const qint64 now = nowMs();
             m_stats->addBytesIn(received, now);
             m_stats->capture()->append(CaptureChunk::Direction::Received, buffer, received, now);
@@ -105,9 +102,9 @@ void ClientSession::readReady()
                 return; // most likely drained; the notifier fires again if not
             continue;
         }
-        if (result == NativeSocket::Result::EndOfFile)
+        if (result == Transport::Result::EndOfFile)
             peerHalfClosed();
-        else if (result != NativeSocket::Result::WouldBlock)
+        else if (result != Transport::Result::WouldBlock)
             handleIoResult(int(result), "read");
         return;
     }
@@ -132,11 +129,11 @@ void ClientSession::messageFramed(QByteArrayView wire, qint64 payloadBytes)
         // The common case: nothing queued, so echo straight from the read buffer.
         if (!wire.isEmpty()) {
             qint64 n = 0;
-            const auto result = NativeSocket::write(m_descriptor, wire.data(), wire.size(), &n);
-            if (result == NativeSocket::Result::Done) {
+            const auto result = m_transport->write(wire.data(), wire.size(), &n);
+            if (result == Transport::Result::Done) {
                 written = qsizetype(n);
                 echoWritten(wire.data(), n);
-            } else if (result != NativeSocket::Result::WouldBlock) {
+            } else if (result != Transport::Result::WouldBlock) {
                 handleIoResult(int(result), "write");
                 return;
             }
@@ -173,11 +170,10 @@ bool ClientSession::flushPending()
         const qint64 size = writableBytes(); // less than unsent while a fault holds some back
         if (size == 0)
             break;
-        const auto result =
-            NativeSocket::write(m_descriptor, m_pending.constData() + m_pendingStart, size, &n);
-        if (result == NativeSocket::Result::WouldBlock)
+        const auto result = m_transport->write(m_pending.constData() + m_pendingStart, size, &n);
+        if (result == Transport::Result::WouldBlock)
             break;
-        if (result != NativeSocket::Result::Done) {
+        if (result != Transport::Result::Done) {
             handleIoResult(int(result), "write");
             return false;
         }
@@ -248,7 +244,23 @@ void ClientSession::updateReading()
         m_stats->setState(ClientState::Connected);
         qCDebug(lcSession) << "client" << id() << "resumed";
     }
-    m_readNotifier->setEnabled(!m_paused && !(m_faults && m_faults->stopsReading()));
+    setReadWanted(!m_paused && !(m_faults && m_faults->stopsReading()));
+}
+
+void ClientSession::setReadWanted(bool wanted)
+{
+    if (m_readWanted == wanted)
+        return;
+    m_readWanted = wanted;
+    m_transport->setReadEnabled(wanted);
+}
+
+void ClientSession::setWriteWanted(bool wanted)
+{
+    if (m_writeWanted == wanted)
+        return;
+    m_writeWanted = wanted;
+    m_transport->setWriteNotificationEnabled(wanted);
 }
 
 // The write notifier is on only while there is echo the kernel may take now; echo a
@@ -259,11 +271,11 @@ void ClientSession::updateWriting()
         return;
     const qint64 unsent = unsentBytes();
     if (unsent == 0 || !m_faults) {
-        m_writeNotifier->setEnabled(unsent > 0);
+        setWriteWanted(unsent > 0);
         return;
     }
     const bool writable = m_faults->writableBytes(m_echoWritten, unsent) > 0;
-    m_writeNotifier->setEnabled(writable);
+    setWriteWanted(writable);
     if (!writable)
         m_faults->scheduleWake(m_echoWritten, unsent);
 }
@@ -319,8 +331,7 @@ void ClientSession::drainInput()
     const qint64 capacity = m_readBuffer->size();
     for (int round = 0; round < kMaxReadsPerWakeup; ++round) {
         qint64 received = 0;
-        if (NativeSocket::read(m_descriptor, buffer, capacity, &received) !=
-            NativeSocket::Result::Done)
+        if (m_transport->read(buffer, capacity, &received) != Transport::Result::Done)
             return;
         m_stats->addBytesIn(received, nowMs());
     }
@@ -329,7 +340,7 @@ void ClientSession::drainInput()
 void ClientSession::peerHalfClosed()
 {
     m_peerClosed = true;
-    m_readNotifier->setEnabled(false);
+    setReadWanted(false);
     m_stats->setState(ClientState::Draining);
     if (m_framer->finish(*this) == Framer::Status::MessageTooLarge) {
         finish(DisconnectReason::MessageTooLarge, tooLargeDetail());
@@ -337,6 +348,19 @@ void ClientSession::peerHalfClosed()
     }
     if (m_finished)
         return;
+    if (!m_transport->canWriteAfterPeerClose()) {
+        // TLS: the client's close ended the connection both ways.
+        const qint64 unsent = unsentBytes();
+        const qint64 incomplete = m_framer->bufferedBytes();
+        QStringList lost;
+        if (unsent > 0)
+            lost.append(QStringLiteral("%1 bytes of echo could not be sent").arg(unsent));
+        if (incomplete > 0)
+            lost.append(
+                QStringLiteral("an incomplete message of %1 bytes was not echoed").arg(incomplete));
+        finish(DisconnectReason::ClosedByPeer, lost.join(QStringLiteral("; ")));
+        return;
+    }
     if (unsentBytes() == 0)
         writeReady(); // nothing left to echo: close now
 }
@@ -353,6 +377,38 @@ QString ClientSession::tooLargeDetail() const
     return QStringLiteral("a message of %1 bytes or more exceeds the limit of %2 bytes")
         .arg(m_framer->oversizeBytes())
         .arg(m_config.maxMessageBytes);
+}
+
+void ClientSession::transportEstablished()
+{
+    if (m_finished)
+        return;
+    delete m_handshakeTimer;
+    m_handshakeTimer = nullptr;
+    auto *tls = static_cast<TlsTransport *>(m_transport.get()); // the only one that calls this
+    m_stats->setTlsSession(tls->protocolName(), tls->cipherName(), tls->cipherBits());
+    if (m_stats->state() == ClientState::Handshaking)
+        m_stats->setState(m_paused ? ClientState::Paused : ClientState::Connected);
+    touch();
+    TrafficEvent event = clientEvent(TrafficEvent::Kind::TlsEstablished);
+    event.text = QStringLiteral("%1, %2 (%3-bit)")
+                     .arg(tls->protocolName(), tls->cipherName())
+                     .arg(tls->cipherBits());
+    emit eventOccurred(event);
+}
+
+void ClientSession::transportFailed(DisconnectReason reason, const QString &detail)
+{
+    finish(reason, detail);
+}
+
+void ClientSession::handshakeTimedOut()
+{
+    if (m_finished)
+        return;
+    finish(DisconnectReason::TlsHandshakeFailed,
+           QStringLiteral("no TLS handshake within %1 s")
+               .arg(double(m_config.tlsHandshakeTimeoutMs) / 1000.0, 0, 'g', 4));
 }
 
 void ClientSession::idleTimerFired()
@@ -393,7 +449,7 @@ bool ClientSession::handleIoResult(int result, const char *operation)
     }
     finish(
         DisconnectReason::SocketError,
-        QStringLiteral("%1 failed: %2").arg(QLatin1String(operation), NativeSocket::errorString()));
+        QStringLiteral("%1 failed: %2").arg(QLatin1String(operation), m_transport->errorString()));
     return false;
 }
 
@@ -464,34 +520,24 @@ void ClientSession::finish(DisconnectReason reason, const QString &detail)
     const bool byFault =
         reason == DisconnectReason::FaultClose || reason == DisconnectReason::FaultReset;
     if (reason != DisconnectReason::ResetByPeer && reason != DisconnectReason::SocketError &&
-        !byFault && unsentBytes() > 0) {
+        !byFault && reason != DisconnectReason::TlsHandshakeFailed && unsentBytes() > 0) {
         qint64 n = 0;
-        if (NativeSocket::write(m_descriptor, m_pending.constData() + m_pendingStart, unsentBytes(),
-                                &n) == NativeSocket::Result::Done) {
+        if (m_transport->write(m_pending.constData() + m_pendingStart, unsentBytes(), &n) ==
+            Transport::Result::Done) {
             echoWritten(m_pending.constData() + m_pendingStart, n);
             m_pendingStart += qsizetype(n);
         }
     }
 
-    // Notifiers go before the descriptor does, so no dispatcher ever polls a closed one.
-    delete m_readNotifier;
-    m_readNotifier = nullptr;
-    delete m_writeNotifier;
-    m_writeNotifier = nullptr;
     delete m_idleTimer;
     m_idleTimer = nullptr;
     if (m_faults)
         m_faults->stop(); // its timers must not wake a closed session
-    if (reason == DisconnectReason::ClosedByPeer)
-        NativeSocket::shutdownWrite(m_descriptor);
-    if (reason == DisconnectReason::FaultClose) {
-        NativeSocket::shutdownWrite(m_descriptor);
-        drainInput();
-    }
-    if (reason == DisconnectReason::FaultReset)
-        NativeSocket::abort(m_descriptor); // SO_LINGER 0: the peer sees a reset
-    else
-        NativeSocket::close(m_descriptor);
+    delete m_handshakeTimer;
+    m_handshakeTimer = nullptr;
+    if (reason == DisconnectReason::FaultClose)
+        drainInput(); // unread input would turn the close into a reset
+    m_transport->close(reason);
 
     DisconnectInfo info;
     info.reason = reason;

@@ -6,6 +6,7 @@
 #include "framer.h"
 #include "serverconfig.h"
 #include "trafficevent.h"
+#include "transport.h"
 
 #include <QByteArray>
 #include <QObject>
@@ -15,7 +16,6 @@
 #include <memory>
 
 QT_BEGIN_NAMESPACE
-class QSocketNotifier;
 class QTimer;
 QT_END_NAMESPACE
 
@@ -26,14 +26,17 @@ namespace Echoscope {
 // above the high-water mark and resumes below the low-water mark), and ends with
 // exactly one finished() that says why.
 //
-// Event-driven only: a read notifier and, while echo is queued, a write notifier.
-class ClientSession : public QObject, private MessageSink
+// Event-driven only: the Transport under it (the raw descriptor, or TLS on it) says
+// when it can read and, while echo is queued, when it can write. On a TLS transport the
+// session waits for the handshake (state Handshaking, at most tlsHandshakeTimeoutMs);
+// every count and the capture are of the plaintext.
+class ClientSession : public QObject, private MessageSink, private TransportHandler
 {
     Q_OBJECT
 
 public:
     // readBuffer is scratch space shared by the sessions of one thread.
-    ClientSession(qintptr descriptor, std::shared_ptr<ClientStats> stats,
+    ClientSession(std::unique_ptr<Transport> transport, std::shared_ptr<ClientStats> stats,
                   const ServerConfig &config, QByteArray *readBuffer, QObject *parent = nullptr);
     ~ClientSession() override;
 
@@ -71,6 +74,11 @@ private:
 
     void readReady();
     void writeReady();
+    void transportReadable() override { readReady(); }
+    void transportWritable() override { writeReady(); }
+    void transportEstablished() override;
+    void transportFailed(DisconnectReason reason, const QString &detail) override;
+    void handshakeTimedOut();
     void idleTimerFired();
     void messageFramed(QByteArrayView wire, qint64 payloadBytes) override;
     void peerHalfClosed();
@@ -78,6 +86,9 @@ private:
     void echoWritten(const char *data, qint64 bytes);
     void updateReading();
     void updateWriting();
+    // Reading and write notification on or off, passed on to the transport once per change.
+    void setReadWanted(bool wanted);
+    void setWriteWanted(bool wanted);
     qint64 writableBytes();
     bool checkFaultLimit();
     void drainInput();
@@ -89,13 +100,12 @@ private:
     QString tooLargeDetail() const;
     TrafficEvent clientEvent(TrafficEvent::Kind kind) const;
 
-    qintptr m_descriptor;
+    std::unique_ptr<Transport> m_transport;
     std::shared_ptr<ClientStats> m_stats;
     const ServerConfig m_config;
     QByteArray *m_readBuffer;
     std::unique_ptr<Framer> m_framer;
-    QSocketNotifier *m_readNotifier = nullptr;
-    QSocketNotifier *m_writeNotifier = nullptr;
+    QTimer *m_handshakeTimer = nullptr;
     QTimer *m_idleTimer = nullptr;
     QTimer *m_summaryTimer = nullptr;
     FaultInjector *m_faults = nullptr; // made when faults are first set
@@ -108,6 +118,8 @@ private:
     qint64 m_echoWritten = 0;   // bytes of it the kernel has taken
 
     bool m_paused = false;
+    bool m_readWanted = true; // Transport::start() enables reading
+    bool m_writeWanted = false;
     bool m_peerClosed = false;
     bool m_finished = false;
     Clock::time_point m_lastActivity;

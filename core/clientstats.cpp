@@ -109,6 +109,16 @@ void ClientStats::addMessageOut()
     add(m_messagesOut, 1);
 }
 
+void ClientStats::setTlsSession(const QString &protocol, const QString &cipher, int cipherBits)
+{
+    if (m_tlsKnown.load(std::memory_order_relaxed))
+        return;
+    m_tlsProtocol = protocol;
+    m_tlsCipher = cipher;
+    m_tlsCipherBits = cipherBits;
+    m_tlsKnown.store(true, std::memory_order_release);
+}
+
 ClientSnapshot ClientStats::snapshot() const
 {
     ClientSnapshot s;
@@ -131,6 +141,11 @@ ClientSnapshot ClientStats::snapshot() const
     for (int i = 0; i < SizeHistogram::kBuckets; ++i)
         s.histogram.counts[size_t(i)] = m_histogram[size_t(i)].load(std::memory_order_relaxed);
     s.faults = faults(&s.faultsPerClient);
+    if (m_tlsKnown.load(std::memory_order_acquire)) {
+        s.tlsProtocol = m_tlsProtocol;
+        s.tlsCipher = m_tlsCipher;
+        s.tlsCipherBits = m_tlsCipherBits;
+    }
     return s;
 }
 

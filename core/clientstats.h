@@ -6,6 +6,7 @@
 
 #include <QHostAddress>
 #include <QMetaType>
+#include <QString>
 #include <QtGlobal>
 
 #include <array>
@@ -35,6 +36,7 @@ enum class ClientState {
     Paused,    // not reading: its unsent echo passed the high-water mark
     Draining,  // the client half-closed; finishing the echo before closing
     Closed,
+    Handshaking, // TLS listener: accepted, the TLS handshake not finished yet
 };
 
 // A copy of one client's counters at one moment: what the UI and logs read.
@@ -59,6 +61,11 @@ struct ClientSnapshot
     SizeHistogram histogram;
     FaultConfig faults;           // the faults injected into its echo (empty: none)
     bool faultsPerClient = false; // set for this client rather than for all clients
+    // TLS listener, once the handshake is done: "TLSv1.3", "TLS_AES_256_GCM_SHA384", 256.
+    // Empty (0) for a plain connection or before the handshake.
+    QString tlsProtocol;
+    QString tlsCipher;
+    int tlsCipherBits = 0;
 };
 
 // The live counters of one connection. The session's thread is the only writer
@@ -94,6 +101,8 @@ public:
     void setState(ClientState state) { m_state.store(int(state), std::memory_order_release); }
     // Not on the echo path: only when faults are set or cleared.
     void setFaults(const FaultConfig &faults, bool perClient);
+    // Once per connection, when its TLS handshake completes.
+    void setTlsSession(const QString &protocol, const QString &cipher, int cipherBits);
 
     // Reader side: any thread.
     ClientSnapshot snapshot() const;
@@ -134,6 +143,11 @@ private:
     Counter m_unsentBytes{0};
     Counter m_peakUnsentBytes{0};
     std::atomic<int> m_state{int(ClientState::Connected)};
+    // Written once, before m_tlsKnown is set (release); never changed after.
+    QString m_tlsProtocol;
+    QString m_tlsCipher;
+    int m_tlsCipherBits = 0;
+    std::atomic<bool> m_tlsKnown{false};
     std::array<Counter, SizeHistogram::kBuckets> m_histogram{};
     // Faults: rarely written, so a lock; m_hasFaults spares readers it when there are none.
     std::atomic<bool> m_hasFaults{false};

@@ -23,6 +23,8 @@ QString DisconnectInfo::reasonString(DisconnectReason reason)
         return QStringLiteral("closed by fault");
     case DisconnectReason::FaultReset:
         return QStringLiteral("reset by fault");
+    case DisconnectReason::TlsHandshakeFailed:
+        return QStringLiteral("TLS handshake failed");
     }
     return QStringLiteral("unknown");
 }

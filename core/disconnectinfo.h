@@ -16,6 +16,7 @@ enum class DisconnectReason {
     SocketError,     // any other socket error; the text is in DisconnectInfo::detail
     FaultClose,      // an injected fault closed it (orderly, FIN); see FaultConfig
     FaultReset,      // an injected fault reset it (RST)
+    TlsHandshakeFailed, // TLS listener: no handshake (an error, not TLS, or too slow); see detail
 };
 
 // What became of a connection: why it ended and what it moved. Every byte the

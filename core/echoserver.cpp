@@ -2,6 +2,7 @@
 
 #include "echoworker.h"
 #include "nativesocket.h"
+#include "tlscredentials.h"
 
 #include <QDateTime>
 #include <QLoggingCategory>
@@ -87,6 +88,16 @@ bool EchoServer::start(const ServerConfig &config)
     }
     QHostAddress address;
     ServerConfig::resolveBindAddress(config.bindAddress, &address, nullptr);
+    // TLS files are read and checked now, so a bad one fails start(), not each handshake.
+    TlsCredentials credentials;
+    if (config.isTls()) {
+        const QString error =
+            TlsCredentials::load(config.tlsCertificateFile, config.tlsKeyFile, &credentials);
+        if (!error.isEmpty()) {
+            fail(Error::InvalidConfig, error);
+            return false;
+        }
+    }
 
     auto *listener = new QTcpServer(this);
     listener->setListenBacklogSize(kListenBacklog);
@@ -121,11 +132,22 @@ bool EchoServer::start(const ServerConfig &config)
     m_suppressedRefusals.clear();
     m_retired = ServerTotals();
     m_startedAtMs = nowMs();
+    m_tlsSummary.clear();
+    QSslConfiguration tlsConfiguration;
+    if (config.isTls()) {
+        tlsConfiguration = credentials.serverConfiguration(config.tlsMinimumVersion);
+        m_tlsSummary = QStringLiteral("TLS %1 or later, %2; handshake within %3 s")
+                           .arg(ServerConfig::tlsVersionString(config.tlsMinimumVersion),
+                                credentials.summary())
+                           .arg(double(config.tlsHandshakeTimeoutMs) / 1000.0, 0, 'g', 4);
+    }
 
     const int threadCount = config.effectiveThreads();
     auto post = [this](TrafficEvent event) { postEvent(std::move(event)); };
     for (int i = 0; i < threadCount; ++i) {
         auto *worker = new EchoWorker(config, post, &m_liveClients);
+        if (config.isTls())
+            worker->setTlsConfiguration(tlsConfiguration);
         connect(worker, &EchoWorker::bytesReceived, this, &EchoServer::bytesReceived,
                 Qt::DirectConnection);
         connect(worker, &EchoWorker::bytesEchoed, this, &EchoServer::bytesEchoed,
@@ -151,10 +173,22 @@ bool EchoServer::start(const ServerConfig &config)
     event.timestampMs = m_startedAtMs;
     event.address = m_address;
     event.port = m_port;
+    QStringList notes;
+    if (!m_tlsSummary.isEmpty())
+        notes.append(m_tlsSummary);
     if (!ServerConfig::isLoopback(m_address))
-        event.text = QStringLiteral("not loopback: other machines can connect");
+        notes.append(QStringLiteral("not loopback: other machines can connect"));
+    event.text = notes.join(QStringLiteral("; "));
     emit started(m_address, m_port);
     handleEvent(event);
+    const QString validity = config.isTls() ? credentials.validityProblem() : QString();
+    if (!validity.isEmpty()) {
+        TrafficEvent warning;
+        warning.kind = TrafficEvent::Kind::Warning;
+        warning.timestampMs = m_startedAtMs;
+        warning.text = validity;
+        handleEvent(warning);
+    }
     return true;
 }
 

@@ -95,6 +95,10 @@ public:
     QHostAddress serverAddress() const { return m_address; }
     quint16 serverPort() const { return m_port; }
     int workerCount() const { return int(m_workers.size()); }
+    // TLS listener: "TLS 1.2 or later, certificate localhost (self-signed, valid until
+    // ...); handshake within 10 s"; empty for plain TCP.
+    QString tlsSummary() const { return m_tlsSummary; }
+    bool isTls() const { return !m_tlsSummary.isEmpty(); }
     // When the current (or last) start() succeeded, in ms since the epoch.
     qint64 startedAtMs() const { return m_startedAtMs; }
 
@@ -187,6 +191,7 @@ private:
     ServerTotals m_retired; // counters of clients gone since start
     FaultConfig m_defaultFaults;
     qint64 m_startedAtMs = 0;
+    QString m_tlsSummary;
 
     QMutex m_eventMutex;
     QList<TrafficEvent> m_eventQueue;

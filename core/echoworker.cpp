@@ -1,6 +1,8 @@
 #include "echoworker.h"
 
 #include "clientsession.h"
+#include "plaintransport.h"
+#include "tlstransport.h"
 
 #include <QDateTime>
 
@@ -26,9 +28,21 @@ EchoWorker::~EchoWorker()
     qDeleteAll(m_sessions);
 }
 
+void EchoWorker::setTlsConfiguration(const QSslConfiguration &configuration)
+{
+    m_tlsConfiguration = configuration;
+    m_tls = true;
+}
+
 void EchoWorker::addConnection(qintptr descriptor, const std::shared_ptr<ClientStats> &stats)
 {
-    auto *session = new ClientSession(descriptor, stats, m_config, &m_readBuffer, this);
+    std::unique_ptr<Transport> transport;
+    if (m_tls)
+        transport =
+            std::make_unique<TlsTransport>(descriptor, m_tlsConfiguration, m_readBuffer.size());
+    else
+        transport = std::make_unique<PlainTransport>(descriptor);
+    auto *session = new ClientSession(std::move(transport), stats, m_config, &m_readBuffer, this);
     m_sessions.insert(session->id(), session);
     connect(session, &ClientSession::bytesReceived, this, &EchoWorker::bytesReceived);
     connect(session, &ClientSession::bytesEchoed, this, &EchoWorker::bytesEchoed);

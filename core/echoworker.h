@@ -9,6 +9,7 @@
 #include <QByteArray>
 #include <QHash>
 #include <QObject>
+#include <QSslConfiguration>
 
 #include <atomic>
 #include <functional>
@@ -31,6 +32,10 @@ public:
     EchoWorker(const ServerConfig &config, EventCallback postEvent, std::atomic<int> *liveClients,
                QObject *parent = nullptr);
     ~EchoWorker() override;
+
+    // Makes every connection added from now on a TLS server one with this configuration.
+    // Call before the worker starts (before it moves to its thread).
+    void setTlsConfiguration(const QSslConfiguration &configuration);
 
     // All of these run in the worker's thread.
     void addConnection(qintptr descriptor, const std::shared_ptr<ClientStats> &stats);
@@ -56,6 +61,8 @@ private:
     EventCallback m_postEvent;
     std::atomic<int> *m_liveClients;
     QByteArray m_readBuffer;
+    QSslConfiguration m_tlsConfiguration;
+    bool m_tls = false;
     QHash<quint64, ClientSession *> m_sessions;
     FaultConfig m_defaultFaults;
     bool m_closingAll = false;

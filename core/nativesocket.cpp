@@ -243,6 +243,22 @@ void NativeSocket::shutdownWrite(Descriptor fd)
 #endif
 }
 
+bool NativeSocket::socketPair(Descriptor *first, Descriptor *second)
+{
+#ifdef Q_OS_WIN
+    Q_UNUSED(first);
+    Q_UNUSED(second);
+    return false;
+#else
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+        return false;
+    *first = fds[0];
+    *second = fds[1];
+    return true;
+#endif
+}
+
 void NativeSocket::close(Descriptor fd)
 {
 #ifdef Q_OS_WIN
@@ -252,7 +268,7 @@ void NativeSocket::close(Descriptor fd)
 #endif
 }
 
-void NativeSocket::abort(Descriptor fd)
+void NativeSocket::setResetOnClose(Descriptor fd)
 {
     struct linger lingerOption;
     lingerOption.l_onoff = 1;
@@ -263,6 +279,11 @@ void NativeSocket::abort(Descriptor fd)
 #else
     ::setsockopt(int(fd), SOL_SOCKET, SO_LINGER, &lingerOption, sizeof lingerOption);
 #endif
+}
+
+void NativeSocket::abort(Descriptor fd)
+{
+    setResetOnClose(fd);
     close(fd);
 }
 

@@ -46,8 +46,13 @@ public:
     static Result write(Descriptor fd, const char *data, qint64 size, qint64 *bytes);
     static void shutdownWrite(Descriptor fd);
     static void close(Descriptor fd);
+    // SO_LINGER 0: the descriptor's close() will send a reset (RST), not a FIN.
+    static void setResetOnClose(Descriptor fd);
     // Closes with SO_LINGER 0, so the peer sees a reset rather than an orderly close.
     static void abort(Descriptor fd);
+    // A connected pair of local stream sockets (close-on-exec), for checks that need a
+    // live connection without the network. False where the platform has none (Windows).
+    static bool socketPair(Descriptor *first, Descriptor *second);
     static bool peerAddress(Descriptor fd, QHostAddress *address, quint16 *port);
     // The OS's text for the last failed call on this thread.
     static QString errorString();

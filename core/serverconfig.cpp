@@ -44,7 +44,42 @@ QString ServerConfig::validate() const
             return QStringLiteral("denied network %1 is not a valid network")
                 .arg(NetworkFilter::toString(subnet));
     }
+    if (isTls()) {
+        if (tlsKeyFile.isEmpty())
+            return QStringLiteral("TLS needs a private key file as well as the certificate "
+                                  "\"%1\"")
+                .arg(tlsCertificateFile);
+        if (tlsCertificateFile.isEmpty())
+            return QStringLiteral("TLS needs a certificate file as well as the private key \"%1\"")
+                .arg(tlsKeyFile);
+        if (tlsHandshakeTimeoutMs < 1)
+            return QStringLiteral("the TLS handshake timeout must be at least 1 ms (got %1 ms)")
+                .arg(tlsHandshakeTimeoutMs);
+        if (framing.mode == FramingMode::Eof)
+            return QStringLiteral("eof framing cannot be used with TLS: a TLS client cannot "
+                                  "half-close, its close ends the connection before any echo; "
+                                  "use stream, line, length or fixed framing");
+    }
     return framing.validate(maxMessageBytes);
+}
+
+QString ServerConfig::tlsVersionString(TlsVersion version)
+{
+    return version == TlsVersion::Tls13 ? QStringLiteral("1.3") : QStringLiteral("1.2");
+}
+
+bool ServerConfig::parseTlsVersion(const QString &text, TlsVersion *version)
+{
+    const QString name = text.trimmed();
+    if (name == QLatin1String("1.2")) {
+        *version = TlsVersion::Tls12;
+        return true;
+    }
+    if (name == QLatin1String("1.3")) {
+        *version = TlsVersion::Tls13;
+        return true;
+    }
+    return false;
 }
 
 int ServerConfig::effectiveThreads() const

@@ -42,6 +42,19 @@ struct ServerConfig
     QList<QPair<QHostAddress, int>> allowNetworks;
     QList<QPair<QHostAddress, int>> denyNetworks;
 
+    // TLS echo: with both files set the TCP listener speaks TLS (as `ncat --ssl`). PEM or
+    // DER, the key unencrypted; start() reads and checks them (see TlsCredentials).
+    enum class TlsVersion { Tls12, Tls13 };
+    static constexpr int kDefaultTlsHandshakeTimeoutMs = 10000;
+    QString tlsCertificateFile;
+    QString tlsKeyFile;
+    TlsVersion tlsMinimumVersion = TlsVersion::Tls12;
+    // A client that has not finished its handshake by then is cut off.
+    int tlsHandshakeTimeoutMs = kDefaultTlsHandshakeTimeoutMs;
+    bool isTls() const { return !tlsCertificateFile.isEmpty() || !tlsKeyFile.isEmpty(); }
+    static QString tlsVersionString(TlsVersion version); // "1.2", "1.3"
+    static bool parseTlsVersion(const QString &text, TlsVersion *version);
+
     // Empty when valid, else a sentence naming the bad setting and its value.
     QString validate() const;
     // The number of worker threads start() will run.

@@ -30,6 +30,8 @@ QString TrafficEvent::kindName(Kind kind)
         return QStringLiteral("warning");
     case Kind::FaultInjected:
         return QStringLiteral("fault");
+    case Kind::TlsEstablished:
+        return QStringLiteral("tls_established");
     }
     return QStringLiteral("unknown");
 }
@@ -95,6 +97,8 @@ QString TrafficEvent::toText() const
     case Kind::FaultInjected:
         return (clientId != 0 ? who + QStringLiteral(" fault: ") : QStringLiteral("fault: ")) +
                TextEscape::escapeText(text);
+    case Kind::TlsEstablished:
+        return who + QStringLiteral(" TLS established: ") + TextEscape::escapeText(text);
     }
     return TextEscape::escapeText(text);
 }

@@ -194,6 +194,7 @@ void TrafficMonitor::tick()
     snapshot.totals = m_server ? m_server->totals() : m_snapshot.totals;
     if (listening) {
         snapshot.address = m_server->serverAddress();
+        snapshot.tls = m_server->isTls();
         snapshot.port = m_server->serverPort();
         snapshot.uptimeMs = qMax<qint64>(0, snapshot.timestampMs - m_server->startedAtMs());
         const ServerTotals &t = snapshot.totals;

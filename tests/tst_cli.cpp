@@ -12,6 +12,8 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSignalSpy>
+#include <QSslSocket>
+#include <QStandardPaths>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -228,6 +230,7 @@ private slots:
     void warnsWhenNotLoopback();
     void metricsEndpoint();
     void metricsPortInUse();
+    void tlsEchoHeadless();
 
 private:
     ServerProcess *startServer(const QStringList &arguments);
@@ -375,6 +378,15 @@ void tst_Cli::badArguments_data()
     row("fault probability over 1", {"--fault-reset-probability", "2"},
         {"--fault-reset-probability", "2"});
     row("fault bandwidth unit", {"--fault-bandwidth", "1Mbit"}, {"--fault-bandwidth", "1Mbit"});
+    row("tls cert without key", {"--tls-cert", "cert.pem"},
+        {"--tls-cert", "cert.pem", "--tls-key"});
+    row("tls key without cert", {"--tls-key", "key.pem"}, {"--tls-key", "key.pem", "--tls-cert"});
+    row("tls cert unreadable",
+        {"--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"},
+        {"--tls-cert", "/nonexistent/cert.pem", "No such file or directory"});
+    row("tls min version", {"--tls-min-version", "1.1"}, {"--tls-min-version", "1.1"});
+    row("tls handshake timeout zero", {"--tls-handshake-timeout", "0"},
+        {"--tls-handshake-timeout", "0"});
     row("unknown option", {"--bogus-option"}, {"bogus-option"});
     row("positional argument", {"extra"}, {"extra"});
 }
@@ -814,6 +826,48 @@ void tst_Cli::metricsPortInUse()
                                         port.toUtf8() + ": "),
              run.errorOutput.constData());
     QVERIFY2(run.errorOutput.contains("in use"), run.errorOutput.constData());
+}
+
+void tst_Cli::tlsEchoHeadless()
+{
+    if (QStandardPaths::findExecutable(QStringLiteral("openssl")).isEmpty())
+        QSKIP("the openssl command is not installed (apt-get install openssl)");
+    QTemporaryDir directory;
+    QVERIFY(directory.isValid());
+    QProcess openssl;
+    openssl.setWorkingDirectory(directory.path());
+    openssl.start(QStringLiteral("openssl"),
+                  {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                   "-keyout", "key.pem", "-out", "cert.pem", "-days", "2", "-subj",
+                   "/CN=echoscope-test"});
+    QVERIFY(openssl.waitForFinished(kTimeoutMs));
+    QCOMPARE(openssl.exitCode(), 0);
+
+    ServerProcess *server = startServer(
+        headless({QStringLiteral("--tls-cert"), directory.filePath(QStringLiteral("cert.pem")),
+                  QStringLiteral("--tls-key"), directory.filePath(QStringLiteral("key.pem")),
+                  QStringLiteral("--framing"), QStringLiteral("line")}));
+    const quint16 port = server->waitForListening();
+    QVERIFY2(port != 0, server->output().constData());
+    // The listening line stays exact; the next one says TLS and which certificate.
+    QVERIFY(server->waitForOutput("valid until"));
+    const QByteArray tlsLine = server->lines().value(1);
+    QVERIFY2(tlsLine.contains(" TLS: TLS 1.2 or later, certificate echoscope-test "
+                              "(self-signed, valid until "),
+             tlsLine.constData());
+
+    QSslSocket client;
+    client.setPeerVerifyMode(QSslSocket::VerifyNone); // self-signed, made a moment ago
+    client.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port);
+    QVERIFY2(client.waitForEncrypted(kTimeoutMs), qPrintable(client.errorString()));
+    client.write("secret line\n");
+    QByteArray echoed;
+    while (echoed.size() < 12 && client.waitForReadyRead(kTimeoutMs))
+        echoed += client.readAll();
+    QCOMPARE(echoed, QByteArray("secret line\n"));
+    QVERIFY(server->waitForOutput(" TLS established: TLSv1.3, "));
+    client.disconnectFromHost();
+    QVERIFY(server->waitForOutput(" disconnected: closed by peer; in 12 B, out 12 B"));
 }
 
 QTEST_GUILESS_MAIN(tst_Cli)

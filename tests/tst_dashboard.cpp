@@ -22,10 +22,14 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLineEdit>
+#include <QProcess>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QSslCipher>
+#include <QSslSocket>
+#include <QStandardPaths>
 #include <QTableView>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -122,6 +126,7 @@ class tst_Dashboard : public QObject
     Q_OBJECT
 
 private slots:
+    void tlsFieldsStartATlsListener();
     void init();
 
     void startShowsListening();
@@ -351,6 +356,74 @@ void tst_Dashboard::stopClosesEveryClient()
     QCOMPARE(d.window.statusPanel()->fieldText(StatusPanel::ServerField),
              QStringLiteral("Stopped"));
     QVERIFY(d.window.controlBar()->portSpin()->isEnabled());
+}
+
+void tst_Dashboard::tlsFieldsStartATlsListener()
+{
+    if (QStandardPaths::findExecutable(QStringLiteral("openssl")).isEmpty())
+        QSKIP("the openssl command is not installed (apt-get install openssl)");
+    const auto openssl = [this](const QStringList &arguments) {
+        QProcess process;
+        process.setWorkingDirectory(m_dir->path());
+        process.start(QStringLiteral("openssl"), arguments);
+        return process.waitForFinished(kTimeoutMs) && process.exitCode() == 0;
+    };
+    QVERIFY(openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                     "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "2", "-subj",
+                     "/CN=localhost"}));
+    QVERIFY(openssl({"genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
+                     "other.pem"}));
+    const QString certificate = m_dir->filePath(QStringLiteral("cert.pem"));
+
+    {
+        Dashboard d(settingsPath());
+        ControlBar *bar = d.window.controlBar();
+        QTableView *table = d.window.clientTable();
+        QVERIFY(table);
+        QVERIFY(table->isColumnHidden(ClientTableModel::TlsColumn)); // plain TCP: no column
+
+        // Half a TLS setting: Start is refused in the widget, naming what is missing.
+        bar->tlsCertificateEdit()->setText(certificate);
+        QVERIFY(!bar->startStopButton()->isEnabled());
+        QVERIFY2(bar->validationError().contains(u"private key"),
+                 qPrintable(bar->validationError()));
+        bar->tlsKeyEdit()->setText(m_dir->filePath(QStringLiteral("missing.pem")));
+        QVERIFY2(bar->validationError().contains(u"does not exist"),
+                 qPrintable(bar->validationError()));
+
+        // A key of another certificate: the engine refuses at start, the banner says why.
+        bar->tlsKeyEdit()->setText(m_dir->filePath(QStringLiteral("other.pem")));
+        QVERIFY(bar->validationError().isEmpty());
+        QVERIFY(!d.clickStart());
+        QVERIFY2(d.window.errorText().contains(u"cannot be used together"),
+                 qPrintable(d.window.errorText()));
+
+        bar->tlsKeyEdit()->setText(m_dir->filePath(QStringLiteral("key.pem")));
+        QVERIFY(d.clickStart());
+        QVERIFY(d.server.isTls());
+        QVERIFY(!bar->tlsCertificateEdit()->isEnabled()); // locked while listening
+        QVERIFY(!bar->tlsKeyEdit()->isEnabled());
+        QVERIFY(!table->isColumnHidden(ClientTableModel::TlsColumn));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            d.window.statusPanel()->fieldText(StatusPanel::ServerField).endsWith(u"(TLS)"),
+            kTimeoutMs);
+
+        QSslSocket client;
+        client.setPeerVerifyMode(QSslSocket::VerifyNone);
+        client.connectToHostEncrypted(QStringLiteral("127.0.0.1"), d.server.serverPort());
+        QTRY_VERIFY_WITH_TIMEOUT(client.isEncrypted(), kTimeoutMs);
+        QTRY_COMPARE_WITH_TIMEOUT(d.server.clientIds().size(), 1, kTimeoutMs);
+        const quint64 id = d.server.clientIds().constFirst();
+        const QString expected = client.sessionCipher().protocolString() + QStringLiteral(", ") +
+                                 client.sessionCipher().name();
+        QTRY_COMPARE_WITH_TIMEOUT(d.cell(id, ClientTableModel::TlsColumn), expected, kTimeoutMs);
+        d.window.stopServer();
+    }
+    // Remembered for the next run.
+    Dashboard again(settingsPath());
+    QCOMPARE(again.window.controlBar()->tlsCertificateEdit()->text(), certificate);
+    QCOMPARE(again.window.controlBar()->tlsKeyEdit()->text(),
+             m_dir->filePath(QStringLiteral("key.pem")));
 }
 
 void tst_Dashboard::portInUseIsShownAndNothingChanges()

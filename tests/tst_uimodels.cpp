@@ -224,6 +224,7 @@ private slots:
     void formatsDuration();
     void tableShowsConnectedClient();
     void tableGreysDisconnectedClient();
+    void tableShowsTlsSession();
     // ClientFilterProxy
     void proxySortsNumerically();
     void proxyFiltersText();
@@ -526,13 +527,41 @@ void tst_UiModels::tableShowsConnectedClient()
                  rowTip.contains(QStringLiteral("Peak unsent")),
              qPrintable(rowTip));
 
-    const QStringList headers = {"ID",       "Peer",      "Connected", "Duration",
-                                 "Bytes in", "Bytes out", "Msgs in",   "Msgs out",
-                                 "Last msg", "Rate in",   "Faults",    "State"};
+    const QStringList headers = {"ID",        "Peer",    "Connected", "Duration", "Bytes in",
+                                 "Bytes out", "Msgs in", "Msgs out",  "Last msg", "Rate in",
+                                 "Faults",    "State",   "TLS"};
     for (int column = 0; column < ClientTableModel::ColumnCount; ++column) {
         QCOMPARE(model.headerData(column, Qt::Horizontal).toString(), headers.at(column));
         QVERIFY(!model.headerData(column, Qt::Horizontal, Qt::ToolTipRole).toString().isEmpty());
     }
+}
+
+void tst_UiModels::tableShowsTlsSession()
+{
+    ClientTableModel model;
+    attachTester(&model);
+    ClientView secured = makeClient(1);
+    secured.counters.tlsProtocol = QStringLiteral("TLSv1.3");
+    secured.counters.tlsCipher = QStringLiteral("TLS_AES_256_GCM_SHA384");
+    secured.counters.tlsCipherBits = 256;
+    ClientView handshaking = makeClient(2);
+    handshaking.counters.state = ClientState::Handshaking;
+    ClientView failed = makeClient(3, 0, false);
+    failed.disconnect.reason = DisconnectReason::TlsHandshakeFailed;
+    failed.disconnect.detail = QStringLiteral("no TLS handshake within 10 s");
+    model.applySnapshot(SnapshotBuilder().next({secured, handshaking, failed}, kT0));
+
+    const auto cell = [&model](int row, int column, int role = Qt::DisplayRole) {
+        return model.index(row, column).data(role).toString();
+    };
+    QCOMPARE(cell(0, ClientTableModel::TlsColumn),
+             QStringLiteral("TLSv1.3, TLS_AES_256_GCM_SHA384"));
+    QVERIFY(cell(0, ClientTableModel::TlsColumn, Qt::ToolTipRole).contains(u"256-bit"));
+    QCOMPARE(cell(1, ClientTableModel::TlsColumn), QStringLiteral("handshaking…"));
+    QCOMPARE(cell(1, ClientTableModel::StateColumn), QStringLiteral("TLS handshake"));
+    QCOMPARE(cell(2, ClientTableModel::TlsColumn), QStringLiteral("—"));
+    QCOMPARE(cell(2, ClientTableModel::StateColumn),
+             QStringLiteral("closed: TLS handshake failed: no TLS handshake within 10 s"));
 }
 
 void tst_UiModels::tableGreysDisconnectedClient()

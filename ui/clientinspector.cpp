@@ -29,6 +29,7 @@ enum Detail {
     Unsent,
     Rate,
     Faults,
+    Tls,
     DetailCount
 };
 
@@ -45,6 +46,8 @@ QString stateText(const ClientView &view)
         return QObject::tr("half-closed by the client; finishing the echo");
     case ClientState::Closed:
         return QObject::tr("closed");
+    case ClientState::Handshaking:
+        return QObject::tr("TLS handshake in progress");
     }
     return QString();
 }
@@ -80,10 +83,16 @@ ClientInspector::ClientInspector(QWidget *parent) : QWidget(parent)
     header->addWidget(m_faults);
     header->addWidget(m_disconnect);
 
-    const QString names[DetailCount] = {
-        tr("Peer"),           tr("Connected"),         tr("State"),
-        tr("Bytes in / out"), tr("Messages in / out"), tr("Message sizes"),
-        tr("Unsent echo"),    tr("Rate in / out"),     tr("Faults")};
+    const QString names[DetailCount] = {tr("Peer"),
+                                        tr("Connected"),
+                                        tr("State"),
+                                        tr("Bytes in / out"),
+                                        tr("Messages in / out"),
+                                        tr("Message sizes"),
+                                        tr("Unsent echo"),
+                                        tr("Rate in / out"),
+                                        tr("Faults"),
+                                        tr("TLS")};
     auto *form = new QFormLayout;
     form->setContentsMargins(0, 0, 0, 0);
     form->setVerticalSpacing(2);
@@ -233,6 +242,17 @@ void ClientInspector::updateClient(const ClientView *view)
                 : tr("%1 (%2)").arg(c.faults.describe(), c.faultsPerClient
                                                              ? tr("this client's own")
                                                              : tr("those for all clients")));
+        if (!c.tlsProtocol.isEmpty())
+            m_detailValues[Tls]->setText(tr("%1, %2 (%3-bit); bytes and capture are plaintext")
+                                             .arg(c.tlsProtocol, c.tlsCipher)
+                                             .arg(c.tlsCipherBits));
+        else if (view->connected && c.state == ClientState::Handshaking)
+            m_detailValues[Tls]->setText(tr("handshake in progress"));
+        else if (view->disconnect.reason == DisconnectReason::TlsHandshakeFailed &&
+                 !view->connected)
+            m_detailValues[Tls]->setText(tr("no session: the handshake failed"));
+        else
+            m_detailValues[Tls]->setText(tr("none (plain TCP)"));
         if (m_connected && !view->connected) {
             m_connected = false;
             m_disconnect->setEnabled(false);

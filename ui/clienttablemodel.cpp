@@ -173,6 +173,8 @@ QVariant ClientTableModel::headerData(int section, Qt::Orientation orientation, 
             return tr("Faults");
         case StateColumn:
             return tr("State");
+        case TlsColumn:
+            return tr("TLS");
         case ColumnCount:
             break;
         }
@@ -206,6 +208,9 @@ QVariant ClientTableModel::headerData(int section, Qt::Orientation orientation, 
         case StateColumn:
             return tr("Connected, paused by backpressure (the client is not reading its "
                       "echo), draining after a half-close, or closed and why");
+        case TlsColumn:
+            return tr("The TLS version and cipher suite the client negotiated (TLS listener "
+                      "only); byte counts are of the plaintext");
         case ColumnCount:
             break;
         }
@@ -360,8 +365,20 @@ QString ClientTableModel::stateText(const ClientView &client)
         return tr("draining");
     case ClientState::Closed:
         return tr("closing");
+    case ClientState::Handshaking:
+        return tr("TLS handshake");
     }
     return {};
+}
+
+QString ClientTableModel::tlsText(const ClientView &client)
+{
+    const ClientSnapshot &counters = client.counters;
+    if (!counters.tlsProtocol.isEmpty())
+        return QStringLiteral("%1, %2").arg(counters.tlsProtocol, counters.tlsCipher);
+    if (client.connected && counters.state == ClientState::Handshaking)
+        return tr("handshaking…");
+    return QString(QChar(0x2014));
 }
 
 QString ClientTableModel::peerSortKey(const QHostAddress &address, quint16 port)
@@ -411,6 +428,8 @@ QVariant ClientTableModel::displayData(const ClientView &client, int column) con
         return faultsText(counters);
     case StateColumn:
         return stateText(client);
+    case TlsColumn:
+        return tlsText(client);
     case ColumnCount:
         break;
     }
@@ -453,6 +472,8 @@ QVariant ClientTableModel::sortData(const ClientView &client, int column) const
         return faultsText(counters);
     case StateColumn:
         return stateText(client);
+    case TlsColumn:
+        return tlsText(client);
     case ColumnCount:
         break;
     }
@@ -487,6 +508,12 @@ QString ClientTableModel::toolTip(const ClientView &client, int column) const
                                                           : tr("The faults for all clients: %1"))
                                     .arg(counters.faults.describe()));
         }
+        break;
+    case TlsColumn:
+        if (!counters.tlsProtocol.isEmpty())
+            return plainToolTip(tr("%1, cipher suite %2 (%3-bit keys)")
+                                    .arg(counters.tlsProtocol, counters.tlsCipher)
+                                    .arg(counters.tlsCipherBits));
         break;
     default:
         break;

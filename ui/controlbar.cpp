@@ -1,12 +1,15 @@
 #include "controlbar.h"
 
 #include <QComboBox>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHostAddress>
 #include <QLabel>
 #include <QLineEdit>
 #include <QNetworkInterface>
+#include <QPushButton>
 #include <QSpinBox>
 #include <QStackedWidget>
 #include <QStyle>
@@ -105,6 +108,37 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     m_threads->setToolTip(tr("Worker threads: auto is one per core; 1 runs everything in the "
                              "main thread"));
 
+    // TLS: both files set make the listener speak TLS; both empty, plain TCP.
+    m_tlsCertificate = new QLineEdit(this);
+    m_tlsCertificate->setPlaceholderText(tr("off: plain TCP"));
+    m_tlsCertificate->setClearButtonEnabled(true);
+    m_tlsCertificate->setMinimumWidth(180);
+    m_tlsCertificate->setToolTip(tr("Certificate file (PEM or DER) to speak TLS on the port, as "
+                                    "ncat --ssl does; needs its private key too. Empty: plain "
+                                    "TCP"));
+    m_tlsCertificateBrowse = new QPushButton(tr("…"), this);
+    m_tlsCertificateBrowse->setToolTip(tr("Choose the TLS certificate file"));
+    m_tlsKey = new QLineEdit(this);
+    m_tlsKey->setPlaceholderText(tr("private key file"));
+    m_tlsKey->setClearButtonEnabled(true);
+    m_tlsKey->setMinimumWidth(180);
+    m_tlsKey->setToolTip(tr("The certificate's private key (RSA, EC or DSA; PEM or DER; not "
+                            "encrypted)"));
+    m_tlsKeyBrowse = new QPushButton(tr("…"), this);
+    m_tlsKeyBrowse->setToolTip(tr("Choose the TLS private key file"));
+    for (QPushButton *browse : {m_tlsCertificateBrowse, m_tlsKeyBrowse})
+        browse->setMaximumWidth(browse->fontMetrics().horizontalAdvance(QStringLiteral("……")) + 16);
+    const QString pemFilter = tr("PEM or DER files (*.pem *.crt *.cer *.der *.key);;All files (*)");
+    connect(m_tlsCertificateBrowse, &QPushButton::clicked, this, [this, pemFilter] {
+        chooseTlsFile(m_tlsCertificate, tr("TLS certificate"), pemFilter);
+    });
+    connect(m_tlsKeyBrowse, &QPushButton::clicked, this,
+            [this, pemFilter] { chooseTlsFile(m_tlsKey, tr("TLS private key"), pemFilter); });
+    m_tlsVersion = new QComboBox(this);
+    m_tlsVersion->addItem(tr("TLS 1.2+"), int(ServerConfig::TlsVersion::Tls12));
+    m_tlsVersion->addItem(tr("TLS 1.3"), int(ServerConfig::TlsVersion::Tls13));
+    m_tlsVersion->setToolTip(tr("The oldest TLS version a client may use"));
+
     m_validation = new QLabel(this);
     m_validation->setWordWrap(true);
     m_validation->setTextFormat(Qt::PlainText);
@@ -134,10 +168,25 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     addPair(1, tr("&Idle timeout"), m_idleTimeoutSeconds);
     addPair(1, tr("&Threads"), m_threads);
     grid->setColumnStretch(column, 1);
-    grid->addWidget(m_validation, 2, 1, 1, column);
+    const int lastColumn = column;
+    auto *tls = new QHBoxLayout;
+    tls->setSpacing(4);
+    tls->addWidget(caption(tr("TL&S certificate"), m_tlsCertificate));
+    tls->addWidget(m_tlsCertificate, 1);
+    tls->addWidget(m_tlsCertificateBrowse);
+    tls->addSpacing(6);
+    tls->addWidget(caption(tr("&Key"), m_tlsKey));
+    tls->addWidget(m_tlsKey, 1);
+    tls->addWidget(m_tlsKeyBrowse);
+    tls->addWidget(m_tlsVersion);
+    grid->addLayout(tls, 2, 1, 1, lastColumn);
+    grid->addWidget(m_validation, 3, 1, 1, lastColumn);
 
-    m_fields = {m_bindAddress, m_port,          m_framing,    m_delimiter,          m_lengthBytes,
-                m_fixedBytes,  m_maxMessageKiB, m_maxClients, m_idleTimeoutSeconds, m_threads};
+    m_fields = {m_bindAddress,   m_port,           m_framing,
+                m_delimiter,     m_lengthBytes,    m_fixedBytes,
+                m_maxMessageKiB, m_maxClients,     m_idleTimeoutSeconds,
+                m_threads,       m_tlsCertificate, m_tlsCertificateBrowse,
+                m_tlsKey,        m_tlsKeyBrowse,   m_tlsVersion};
 
     const auto changed = [this] {
         updateValidation();
@@ -150,6 +199,9 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     });
     connect(m_delimiter, &QLineEdit::textChanged, this, changed);
     connect(m_lengthBytes, &QComboBox::currentIndexChanged, this, changed);
+    connect(m_tlsCertificate, &QLineEdit::textChanged, this, changed);
+    connect(m_tlsKey, &QLineEdit::textChanged, this, changed);
+    connect(m_tlsVersion, &QComboBox::currentIndexChanged, this, changed);
     for (QSpinBox *spin :
          {m_port, m_fixedBytes, m_maxMessageKiB, m_maxClients, m_idleTimeoutSeconds, m_threads})
         connect(spin, &QSpinBox::valueChanged, this, changed);
@@ -204,6 +256,9 @@ ServerConfig ControlBar::config() const
     config.maxClients = m_maxClients->value();
     config.idleTimeoutMs = m_idleTimeoutSeconds->value() * 1000;
     config.threads = m_threads->value();
+    config.tlsCertificateFile = m_tlsCertificate->text().trimmed();
+    config.tlsKeyFile = m_tlsKey->text().trimmed();
+    config.tlsMinimumVersion = ServerConfig::TlsVersion(m_tlsVersion->currentData().toInt());
     return config;
 }
 
@@ -223,6 +278,9 @@ void ControlBar::setConfig(const ServerConfig &config)
     m_maxClients->setValue(config.maxClients);
     m_idleTimeoutSeconds->setValue((config.idleTimeoutMs + 999) / 1000);
     m_threads->setValue(config.threads);
+    m_tlsCertificate->setText(config.tlsCertificateFile);
+    m_tlsKey->setText(config.tlsKeyFile);
+    m_tlsVersion->setCurrentIndex(qMax(0, m_tlsVersion->findData(int(config.tlsMinimumVersion))));
     updateFramingParameter();
     updateValidation();
 }
@@ -240,7 +298,30 @@ QString ControlBar::validationError() const
             return tr("Delimiter: %1").arg(error);
     }
     const QString configError = config().validate();
-    return configError.isEmpty() ? QString() : configError;
+    if (!configError.isEmpty())
+        return configError;
+    // What can be seen without reading them; start() checks their contents.
+    for (const QLineEdit *edit : {m_tlsCertificate, m_tlsKey}) {
+        const QString path = edit->text().trimmed();
+        const QFileInfo file(path);
+        if (path.isEmpty() || (file.isFile() && file.isReadable()))
+            continue;
+        const QString what = edit == m_tlsKey ? tr("TLS key") : tr("TLS certificate");
+        return !file.exists() ? tr("%1: \"%2\" does not exist").arg(what, path)
+               : file.isDir() ? tr("%1: \"%2\" is a folder, not a file").arg(what, path)
+                              : tr("%1: \"%2\" cannot be read").arg(what, path);
+    }
+    return QString();
+}
+
+void ControlBar::chooseTlsFile(QLineEdit *edit, const QString &title, const QString &filter)
+{
+    QString start = edit->text().trimmed();
+    if (start.isEmpty())
+        start = QFileInfo(m_tlsCertificate->text().trimmed()).path(); // the key is often beside
+    const QString path = QFileDialog::getOpenFileName(this, title, start, filter);
+    if (!path.isEmpty())
+        edit->setText(path);
 }
 
 bool ControlBar::bindsBeyondLoopback() const

@@ -8,6 +8,7 @@ QT_BEGIN_NAMESPACE
 class QComboBox;
 class QLabel;
 class QLineEdit;
+class QPushButton;
 class QSpinBox;
 class QStackedWidget;
 class QToolButton;
@@ -45,6 +46,9 @@ public:
     QSpinBox *portSpin() const { return m_port; }
     QComboBox *framingCombo() const { return m_framing; }
     QLineEdit *delimiterEdit() const { return m_delimiter; }
+    QLineEdit *tlsCertificateEdit() const { return m_tlsCertificate; }
+    QLineEdit *tlsKeyEdit() const { return m_tlsKey; }
+    QComboBox *tlsVersionCombo() const { return m_tlsVersion; }
 
 signals:
     // The user asked to start (the fields are valid) or to stop.
@@ -58,6 +62,7 @@ private:
     void updateFramingParameter();
     void updateValidation();
     void fillBindAddresses();
+    void chooseTlsFile(QLineEdit *edit, const QString &title, const QString &filter);
 
     ServerConfig m_base; // what setConfig() gave, for the fields not shown here
     bool m_listening = false;
@@ -74,6 +79,11 @@ private:
     QSpinBox *m_maxClients;
     QSpinBox *m_idleTimeoutSeconds;
     QSpinBox *m_threads;
+    QLineEdit *m_tlsCertificate;
+    QPushButton *m_tlsCertificateBrowse;
+    QLineEdit *m_tlsKey;
+    QPushButton *m_tlsKeyBrowse;
+    QComboBox *m_tlsVersion;
     QLabel *m_validation;
     QList<QWidget *> m_fields;
 };

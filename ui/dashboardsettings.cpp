@@ -59,7 +59,16 @@ void DashboardSettings::load(QSettings &settings)
     readNumber(settings, QStringLiteral("idleTimeoutMs"), 0, 24 * 3600 * 1000,
                &loaded.idleTimeoutMs);
     readNumber(settings, QStringLiteral("threads"), 0, 256, &loaded.threads);
+    loaded.tlsCertificateFile = settings.value(QStringLiteral("tlsCertificate")).toString();
+    loaded.tlsKeyFile = settings.value(QStringLiteral("tlsKey")).toString();
+    ServerConfig::parseTlsVersion(settings.value(QStringLiteral("tlsMinimumVersion")).toString(),
+                                  &loaded.tlsMinimumVersion);
     settings.endGroup();
+    if (!loaded.validate().isEmpty() && loaded.isTls()) {
+        // Half a TLS setting (or one that clashes): lose that, not the rest.
+        loaded.tlsCertificateFile.clear();
+        loaded.tlsKeyFile.clear();
+    }
     if (loaded.validate().isEmpty())
         config = loaded;
 
@@ -98,6 +107,10 @@ void DashboardSettings::save(QSettings &settings) const
     settings.setValue(QStringLiteral("maxClients"), config.maxClients);
     settings.setValue(QStringLiteral("idleTimeoutMs"), config.idleTimeoutMs);
     settings.setValue(QStringLiteral("threads"), config.threads);
+    settings.setValue(QStringLiteral("tlsCertificate"), config.tlsCertificateFile);
+    settings.setValue(QStringLiteral("tlsKey"), config.tlsKeyFile);
+    settings.setValue(QStringLiteral("tlsMinimumVersion"),
+                      ServerConfig::tlsVersionString(config.tlsMinimumVersion));
     settings.endGroup();
 
     settings.beginGroup(QStringLiteral("preferences"));

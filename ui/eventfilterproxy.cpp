@@ -28,6 +28,7 @@ EventFilterProxy::Group EventFilterProxy::groupOf(int kind)
     using Kind = TrafficEvent::Kind;
     switch (kind) {
     case int(Kind::Connected):
+    case int(Kind::TlsEstablished):
     case int(Kind::Disconnected):
     case int(Kind::Refused):
     case int(Kind::FaultInjected):
@@ -54,7 +55,8 @@ QList<int> EventFilterProxy::kindsOf(Group group)
     using Kind = TrafficEvent::Kind;
     switch (group) {
     case Connections:
-        return {int(Kind::Connected), int(Kind::Disconnected), int(Kind::Refused),
+        return {int(Kind::Connected),     int(Kind::TlsEstablished),
+                int(Kind::Disconnected),  int(Kind::Refused),
                 int(Kind::FaultInjected), EventLogModel::AggregatedRefusalsKind};
     case Messages:
         return {int(Kind::MessageEchoed), int(Kind::MessagesSummarised),

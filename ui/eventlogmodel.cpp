@@ -474,7 +474,13 @@ QString EventLogModel::detailsText(const Row &row) const
     }
     switch (event.kind) {
     case TrafficEvent::Kind::Listening:
+        if (!event.text.isEmpty()) // TLS, an exposed address
+            return tr("on %1; %2")
+                .arg(TrafficEvent::endpoint(event.address, event.port),
+                     TextEscape::escapeText(event.text));
         return tr("on %1").arg(TrafficEvent::endpoint(event.address, event.port));
+    case TrafficEvent::Kind::TlsEstablished:
+        return tr("TLS established: %1").arg(TextEscape::escapeText(event.text));
     case TrafficEvent::Kind::Connected:
         return tr("from %1").arg(TrafficEvent::endpoint(event.address, event.port));
     case TrafficEvent::Kind::Disconnected: {

@@ -190,9 +190,11 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
         metrics.horizontalAdvance(QStringLiteral("000.0 KiB_")),
         metrics.horizontalAdvance(QStringLiteral("000.0 KiB/s_")),
         metrics.horizontalAdvance(QStringLiteral("delay 200\u00b150 ms_")),
-        metrics.horizontalAdvance(QStringLiteral("connected______"))};
+        metrics.horizontalAdvance(QStringLiteral("connected______")),
+        metrics.horizontalAdvance(QStringLiteral("TLSv1.3, TLS_AES_256_GCM_SHA384"))};
     for (int column = 0; column < ClientTableModel::ColumnCount; ++column)
         m_clientTable->setColumnWidth(column, widths[column] + 12);
+    m_clientTable->setColumnHidden(ClientTableModel::TlsColumn, true); // shown for TLS only
     connect(m_clientTable, &QTableView::customContextMenuRequested, this,
             &MainWindow::showClientMenu);
     connect(m_clientTable->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
@@ -502,6 +504,7 @@ bool MainWindow::startServer()
     }
     if (!m_metricsErrorShown) // that one stays until the endpoint starts or is turned off
         m_errorBanner->hide();
+    m_clientTable->setColumnHidden(ClientTableModel::TlsColumn, !m_server->isTls());
     m_chart->clear();
     saveSettings();
     updateServerState();

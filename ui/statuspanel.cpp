@@ -61,10 +61,10 @@ StatusPanel::StatusPanel(QWidget *parent) : QWidget(parent)
 void StatusPanel::setSnapshot(const TrafficSnapshot &snapshot)
 {
     const ServerTotals &totals = snapshot.totals;
-    m_values[ServerField]->setText(
-        snapshot.listening
-            ? tr("Listening on %1").arg(TrafficEvent::endpoint(snapshot.address, snapshot.port))
-            : tr("Stopped"));
+    const QString endpoint = TrafficEvent::endpoint(snapshot.address, snapshot.port);
+    m_values[ServerField]->setText(!snapshot.listening ? tr("Stopped")
+                                   : snapshot.tls      ? tr("Listening on %1 (TLS)").arg(endpoint)
+                                                       : tr("Listening on %1").arg(endpoint));
     m_values[UptimeField]->setText(snapshot.listening ? Units::clock(snapshot.uptimeMs)
                                                       : QStringLiteral("—"));
     m_values[ClientsField]->setText(QStringLiteral("%1 / %2 / %3")

@@ -1,0 +1,252 @@
+#include "tlstransport.h"
+
+#include <QLoggingCategory>
+#include <QSslCipher>
+#include <QSslError>
+#include <QSslSocket>
+
+Q_LOGGING_CATEGORY(lcTls, "echoscope.tls", QtWarningMsg)
+
+namespace Echoscope {
+
+TlsTransport::TlsTransport(qintptr descriptor, const QSslConfiguration &configuration,
+                           qint64 readBufferBytes)
+    : m_descriptor(descriptor), m_configuration(configuration), m_readBufferBytes(readBufferBytes)
+{}
+
+TlsTransport::~TlsTransport()
+{
+    if (m_closed)
+        return;
+    if (m_socket) {
+        m_socket->disconnect();
+        m_socket->abort(); // closes the descriptor; the socket dies with its owner
+    } else {
+        NativeSocket::close(m_descriptor);
+    }
+}
+
+void TlsTransport::start(TransportHandler *handler, QObject *owner)
+{
+    m_handler = handler;
+    NativeSocket::prepare(m_descriptor); // TCP_NODELAY, no SIGPIPE; Qt keeps it non-blocking
+    m_socket = new QSslSocket(owner);
+    m_socket->setReadBufferSize(m_readBufferBytes);
+    if (!m_socket->setSocketDescriptor(m_descriptor)) {
+        const QString reason = m_socket->errorString();
+        NativeSocket::close(m_descriptor);
+        m_closed = true;
+        m_handler->transportFailed(
+            DisconnectReason::SocketError,
+            QStringLiteral("cannot use the connection for TLS: %1").arg(reason));
+        return;
+    }
+    m_socket->setSslConfiguration(m_configuration);
+    QObject::connect(m_socket, &QSslSocket::encrypted, owner, [this] {
+        m_established = true;
+        m_handler->transportEstablished();
+    });
+    QObject::connect(m_socket, &QSslSocket::readyRead, owner, [this] { readyRead(); });
+    QObject::connect(m_socket, &QSslSocket::encryptedBytesWritten, owner,
+                     [this] { bytesWritten(); });
+    QObject::connect(m_socket, &QSslSocket::bytesWritten, owner, [this] { bytesWritten(); });
+    QObject::connect(m_socket, &QSslSocket::errorOccurred, owner,
+                     [this](QAbstractSocket::SocketError error) { socketError(error); });
+    QObject::connect(m_socket, &QSslSocket::disconnected, owner, [this] { peerClosed(); });
+    QObject::connect(m_socket, &QSslSocket::sslErrors, owner,
+                     [this](const QList<QSslError> &errors) {
+                         QStringList texts;
+                         for (const QSslError &error : errors)
+                             texts.append(error.errorString());
+                         m_sslErrors = texts.join(QStringLiteral("; "));
+                     });
+    m_socket->startServerEncryption();
+}
+
+QString TlsTransport::protocolName() const
+{
+    return m_socket ? m_socket->sessionCipher().protocolString() : QString();
+}
+
+QString TlsTransport::cipherName() const
+{
+    return m_socket ? m_socket->sessionCipher().name() : QString();
+}
+
+int TlsTransport::cipherBits() const
+{
+    return m_socket ? m_socket->sessionCipher().usedBits() : 0;
+}
+
+Transport::Result TlsTransport::read(char *data, qint64 maxBytes, qint64 *bytes)
+{
+    *bytes = 0;
+    if (m_closed)
+        return Result::EndOfFile;
+    const qint64 n = m_socket->bytesAvailable() > 0 ? m_socket->read(data, maxBytes) : 0;
+    if (n > 0) {
+        *bytes = n;
+        return Result::Done;
+    }
+    if (n < 0) {
+        m_errorString = m_socket->errorString();
+        return Result::Error;
+    }
+    return m_peerClosed ? Result::EndOfFile : Result::WouldBlock;
+}
+
+qint64 TlsTransport::bufferedWriteBytes() const
+{
+    // Plaintext not yet encrypted, plus ciphertext the kernel has not taken.
+    return m_socket->bytesToWrite() + m_socket->encryptedBytesToWrite();
+}
+
+Transport::Result TlsTransport::write(const char *data, qint64 size, qint64 *bytes)
+{
+    *bytes = 0;
+    if (m_closed || m_peerClosed || m_socket->state() != QAbstractSocket::ConnectedState) {
+        m_errorString = QStringLiteral("the TLS connection is closed");
+        return Result::Reset;
+    }
+    const qint64 room = kMaxBufferedWriteBytes - bufferedWriteBytes();
+    if (room <= 0 || size <= 0)
+        return size <= 0 ? Result::Done : Result::WouldBlock;
+    const qint64 n = m_socket->write(data, qMin(size, room));
+    if (n < 0) {
+        m_errorString = m_socket->errorString();
+        return Result::Error;
+    }
+    *bytes = n;
+    return Result::Done;
+}
+
+void TlsTransport::setReadEnabled(bool enabled)
+{
+    m_readEnabled = enabled;
+    if (enabled && m_socket && m_socket->bytesAvailable() > 0)
+        postReadable();
+}
+
+void TlsTransport::setWriteNotificationEnabled(bool enabled)
+{
+    m_writeWanted = enabled;
+    // Room may have opened without a signal to say so (nothing was buffered at all).
+    if (enabled && m_socket && bufferedWriteBytes() < kMaxBufferedWriteBytes)
+        QMetaObject::invokeMethod(
+            m_socket,
+            [this] {
+                if (!m_closed && m_writeWanted)
+                    m_handler->transportWritable();
+            },
+            Qt::QueuedConnection);
+}
+
+void TlsTransport::readyRead()
+{
+    m_readPosted = false;
+    dispatchReadable();
+}
+
+void TlsTransport::dispatchReadable()
+{
+    if (m_closed || !m_readEnabled)
+        return;
+    m_handler->transportReadable();
+    if (!m_closed && m_readEnabled && m_socket->bytesAvailable() > 0)
+        postReadable();
+}
+
+void TlsTransport::postReadable()
+{
+    if (m_readPosted)
+        return;
+    m_readPosted = true;
+    QMetaObject::invokeMethod(
+        m_socket,
+        [this] {
+            m_readPosted = false;
+            dispatchReadable();
+        },
+        Qt::QueuedConnection);
+}
+
+void TlsTransport::bytesWritten()
+{
+    if (!m_closed && m_writeWanted && bufferedWriteBytes() < kMaxBufferedWriteBytes)
+        m_handler->transportWritable();
+}
+
+void TlsTransport::peerClosed()
+{
+    if (m_closed || m_peerClosed)
+        return;
+    m_peerClosed = true;
+    if (!m_established) {
+        m_handler->transportFailed(
+            DisconnectReason::TlsHandshakeFailed,
+            QStringLiteral("the client closed the connection during the TLS handshake"));
+        return;
+    }
+    // The end of the stream: the session reads what is left, then sees EndOfFile.
+    m_readEnabled = true;
+    dispatchReadable();
+}
+
+QString TlsTransport::handshakeFailure(QAbstractSocket::SocketError error) const
+{
+    if (error == QAbstractSocket::RemoteHostClosedError)
+        return QStringLiteral("the client closed the connection during the TLS handshake");
+    QString text = m_socket->errorString();
+    if (!m_sslErrors.isEmpty())
+        text += QStringLiteral(" (%1)").arg(m_sslErrors);
+    // OpenSSL's words for "this was not a TLS ClientHello".
+    if (text.contains(QLatin1String("wrong version number")) ||
+        text.contains(QLatin1String("http request")) ||
+        text.contains(QLatin1String("packet length too long")))
+        text += QStringLiteral("; the client does not seem to speak TLS");
+    return text;
+}
+
+void TlsTransport::socketError(QAbstractSocket::SocketError error)
+{
+    if (m_closed)
+        return;
+    qCDebug(lcTls) << "socket error" << error << m_socket->errorString();
+    if (!m_established) {
+        m_handler->transportFailed(DisconnectReason::TlsHandshakeFailed, handshakeFailure(error));
+        return;
+    }
+    switch (error) {
+    case QAbstractSocket::RemoteHostClosedError:
+        peerClosed(); // disconnected() may follow; peerClosed() runs once
+        return;
+    default:
+        m_handler->transportFailed(DisconnectReason::SocketError,
+                                   QStringLiteral("TLS: %1").arg(m_socket->errorString()));
+        return;
+    }
+}
+
+void TlsTransport::close(DisconnectReason reason)
+{
+    if (m_closed)
+        return;
+    m_closed = true;
+    if (!m_socket)
+        return;
+    m_socket->disconnect(); // no signal reaches the session any more
+    const bool broken =
+        reason == DisconnectReason::ResetByPeer || reason == DisconnectReason::SocketError ||
+        reason == DisconnectReason::TlsHandshakeFailed || reason == DisconnectReason::FaultReset;
+    if (reason == DisconnectReason::FaultReset)
+        NativeSocket::setResetOnClose(m_socket->socketDescriptor()); // the peer sees a reset
+    if (!broken && m_established && m_socket->state() == QAbstractSocket::ConnectedState) {
+        // Encrypt what is buffered, add close_notify, and hand the kernel what it takes now.
+        m_socket->flush();
+        m_socket->disconnectFromHost();
+        m_socket->flush();
+    }
+    m_socket->abort(); // closes the descriptor now
+}
+
+} // namespace Echoscope
