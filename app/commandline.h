@@ -49,6 +49,7 @@ private:
     bool applyOptions();
     bool checkConfig(const QCommandLineOption &option, const QString &value);
     bool applyNetworks(const QCommandLineOption &option, QList<QPair<QHostAddress, int>> *networks);
+    bool applyUdpOptions();
 
     QCommandLineParser m_parser;
     QCommandLineOption m_helpOption;
@@ -65,6 +66,9 @@ private:
     QCommandLineOption m_threadsOption;
     QCommandLineOption m_allowOption;
     QCommandLineOption m_denyOption;
+    QCommandLineOption m_udpPortOption;
+    QCommandLineOption m_udpIdleTimeoutOption;
+    QCommandLineOption m_maxUdpPeersOption;
     QCommandLineOption m_logFormatOption;
     QCommandLineOption m_logFileOption;
     QCommandLineOption m_verboseOption;

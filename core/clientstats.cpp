@@ -67,8 +67,9 @@ void SizeHistogram::add(const SizeHistogram &other)
 }
 
 ClientStats::ClientStats(quint64 id, const QHostAddress &peerAddress, quint16 peerPort,
-                         qint64 connectedAtMs, qint64 captureBytes)
+                         qint64 connectedAtMs, qint64 captureBytes, Transport transport)
     : m_id(id)
+    , m_transport(transport)
     , m_peerAddress(peerAddress)
     , m_peerPort(peerPort)
     , m_connectedAtMs(connectedAtMs)
@@ -113,6 +114,7 @@ ClientSnapshot ClientStats::snapshot() const
 {
     ClientSnapshot s;
     s.id = m_id;
+    s.transport = m_transport;
     s.peerAddress = m_peerAddress;
     s.peerPort = m_peerPort;
     s.connectedAtMs = m_connectedAtMs;

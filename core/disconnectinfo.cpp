@@ -19,6 +19,8 @@ QString DisconnectInfo::reasonString(DisconnectReason reason)
         return QStringLiteral("server stopped");
     case DisconnectReason::SocketError:
         return QStringLiteral("socket error");
+    case DisconnectReason::Unreachable:
+        return QStringLiteral("port unreachable");
     }
     return QStringLiteral("unknown");
 }

@@ -14,6 +14,7 @@ enum class DisconnectReason {
     Kicked,          // disconnected on request (the dashboard, an API call)
     ServerStopped,   // the server stopped with the client connected
     SocketError,     // any other socket error; the text is in DisconnectInfo::detail
+    Unreachable,     // UDP: an echo to the peer came back as ICMP port unreachable
 };
 
 // What became of a connection: why it ended and what it moved. Every byte the

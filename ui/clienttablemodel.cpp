@@ -171,6 +171,8 @@ QVariant ClientTableModel::headerData(int section, Qt::Orientation orientation, 
             return tr("Rate in");
         case StateColumn:
             return tr("State");
+        case TransportColumn:
+            return tr("Proto");
         case ColumnCount:
             break;
         }
@@ -201,6 +203,9 @@ QVariant ClientTableModel::headerData(int section, Qt::Orientation orientation, 
         case StateColumn:
             return tr("Connected, paused by backpressure (the client is not reading its "
                       "echo), draining after a half-close, or closed and why");
+        case TransportColumn:
+            return tr("TCP: a connection. UDP: the datagrams of one address and port, "
+                      "forgotten after the UDP idle timeout");
         case ColumnCount:
             break;
         }
@@ -340,7 +345,7 @@ QString ClientTableModel::stateText(const ClientView &client)
         return tr("closed: %1").arg(TextEscape::escapeText(client.disconnect.describe()));
     switch (client.counters.state) {
     case ClientState::Connected:
-        return tr("connected");
+        return client.counters.transport == Transport::Udp ? tr("active") : tr("connected");
     case ClientState::Paused:
         return tr("paused (backpressure: %1 unsent)")
             .arg(Units::bytes(client.counters.unsentBytes));
@@ -397,6 +402,8 @@ QVariant ClientTableModel::displayData(const ClientView &client, int column) con
         return Units::bytesPerSecond(client.bytesInPerSecond);
     case StateColumn:
         return stateText(client);
+    case TransportColumn:
+        return transportName(counters.transport);
     case ColumnCount:
         break;
     }
@@ -429,6 +436,8 @@ QVariant ClientTableModel::sortData(const ClientView &client, int column) const
         return client.bytesInPerSecond;
     case StateColumn:
         return stateText(client);
+    case TransportColumn:
+        return transportName(counters.transport);
     case ColumnCount:
         break;
     }
@@ -462,9 +471,10 @@ QString ClientTableModel::toolTip(const ClientView &client, int column) const
     }
 
     QStringList lines;
-    lines << tr("Client %1, %2")
+    lines << tr("Client %1, %2 %3")
                  .arg(counters.id)
-                 .arg(TrafficEvent::endpoint(counters.peerAddress, counters.peerPort));
+                 .arg(TrafficEvent::endpoint(counters.peerAddress, counters.peerPort),
+                      transportName(counters.transport));
     lines << tr("Connected %1, for %2")
                  .arg(localTime(counters.connectedAtMs, QStringLiteral("yyyy-MM-dd hh:mm:ss")),
                       Units::duration(durationMs(client)));

@@ -33,6 +33,7 @@ public:
         LastMessageColumn,
         RateColumn,
         StateColumn,
+        TransportColumn, // TCP or UDP
         ColumnCount
     };
     Q_ENUM(Column)

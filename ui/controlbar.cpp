@@ -1,5 +1,6 @@
 #include "controlbar.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QGridLayout>
 #include <QHBoxLayout>
@@ -53,6 +54,17 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     m_port->setSpecialValueText(tr("any free"));
     m_port->setToolTip(tr("TCP port to listen on (0: let the system pick a free port)"));
     m_port->setAccelerated(true);
+
+    m_udpEcho = new QCheckBox(tr("&UDP"), this);
+    m_udpEcho->setToolTip(tr("Also echo UDP datagrams (RFC 862) on the same address: each "
+                             "datagram goes back to its sender, and each sending address and "
+                             "port shows as a client until it is idle for the UDP idle timeout"));
+    m_udpPort = new QSpinBox(this);
+    m_udpPort->setRange(0, 65535);
+    m_udpPort->setSpecialValueText(tr("any free"));
+    m_udpPort->setToolTip(tr("UDP port for the datagram echo (0: let the system pick a free "
+                             "port); it may be the same number as the TCP port"));
+    m_udpPort->setAccelerated(true);
 
     m_framing = new QComboBox(this);
     m_framing->addItem(tr("stream (raw echo)"), int(FramingMode::Stream));
@@ -126,6 +138,8 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     };
     addPair(0, tr("&Address"), m_bindAddress);
     addPair(0, tr("&Port"), m_port);
+    grid->addWidget(m_udpEcho, 0, column++, Qt::AlignRight);
+    grid->addWidget(m_udpPort, 0, column++);
     addPair(0, tr("&Framing"), m_framing);
     grid->addWidget(m_framingParameter, 0, column++);
     column = 1;
@@ -136,8 +150,9 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     grid->setColumnStretch(column, 1);
     grid->addWidget(m_validation, 2, 1, 1, column);
 
-    m_fields = {m_bindAddress, m_port,          m_framing,    m_delimiter,          m_lengthBytes,
-                m_fixedBytes,  m_maxMessageKiB, m_maxClients, m_idleTimeoutSeconds, m_threads};
+    m_fields = {m_bindAddress,        m_port,       m_framing,       m_delimiter,
+                m_lengthBytes,        m_fixedBytes, m_maxMessageKiB, m_maxClients,
+                m_idleTimeoutSeconds, m_threads,    m_udpEcho,       m_udpPort};
 
     const auto changed = [this] {
         updateValidation();
@@ -150,9 +165,13 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     });
     connect(m_delimiter, &QLineEdit::textChanged, this, changed);
     connect(m_lengthBytes, &QComboBox::currentIndexChanged, this, changed);
-    for (QSpinBox *spin :
-         {m_port, m_fixedBytes, m_maxMessageKiB, m_maxClients, m_idleTimeoutSeconds, m_threads})
+    for (QSpinBox *spin : {m_port, m_fixedBytes, m_maxMessageKiB, m_maxClients,
+                           m_idleTimeoutSeconds, m_threads, m_udpPort})
         connect(spin, &QSpinBox::valueChanged, this, changed);
+    connect(m_udpEcho, &QCheckBox::toggled, this, [this, changed] {
+        updateUdpPortField();
+        changed();
+    });
 
     setConfig(ServerConfig());
     setListening(false);
@@ -204,6 +223,8 @@ ServerConfig ControlBar::config() const
     config.maxClients = m_maxClients->value();
     config.idleTimeoutMs = m_idleTimeoutSeconds->value() * 1000;
     config.threads = m_threads->value();
+    config.udpEcho = m_udpEcho->isChecked();
+    config.udpPort = quint16(m_udpPort->value());
     return config;
 }
 
@@ -223,6 +244,12 @@ void ControlBar::setConfig(const ServerConfig &config)
     m_maxClients->setValue(config.maxClients);
     m_idleTimeoutSeconds->setValue((config.idleTimeoutMs + 999) / 1000);
     m_threads->setValue(config.threads);
+    {
+        const QSignalBlocker blockUdp(m_udpEcho);
+        m_udpEcho->setChecked(config.udpEcho);
+    }
+    m_udpPort->setValue(config.udpPort);
+    updateUdpPortField();
     updateFramingParameter();
     updateValidation();
 }
@@ -265,6 +292,7 @@ void ControlBar::setListening(bool listening)
         if (listening)
             field->setStatusTip(tr("Stop the server to change its settings"));
     }
+    updateUdpPortField();
     updateValidation();
 }
 
@@ -296,6 +324,11 @@ void ControlBar::updateFramingParameter()
         m_framingParameter->setCurrentIndex(kFramingParameterNone);
         break;
     }
+}
+
+void ControlBar::updateUdpPortField()
+{
+    m_udpPort->setEnabled(!m_listening && m_udpEcho->isChecked());
 }
 
 void ControlBar::updateValidation()

@@ -5,6 +5,7 @@
 #include <QWidget>
 
 QT_BEGIN_NAMESPACE
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -15,9 +16,9 @@ QT_END_NAMESPACE
 
 namespace Echoscope {
 
-// The row of server settings above the dashboard: bind address, port, framing with
-// its parameter, limits and threads, and the one Start/Stop toggle. Invalid values are
-// refused here, with the reason next to the field, before the engine sees them.
+// The row of server settings above the dashboard: bind address, port, UDP echo and its
+// port, framing with its parameter, limits and threads, and the one Start/Stop toggle. Invalid
+// values are refused here, with the reason next to the field, before the engine sees them.
 class ControlBar : public QWidget
 {
     Q_OBJECT
@@ -45,6 +46,8 @@ public:
     QSpinBox *portSpin() const { return m_port; }
     QComboBox *framingCombo() const { return m_framing; }
     QLineEdit *delimiterEdit() const { return m_delimiter; }
+    QCheckBox *udpCheckBox() const { return m_udpEcho; }
+    QSpinBox *udpPortSpin() const { return m_udpPort; }
 
 signals:
     // The user asked to start (the fields are valid) or to stop.
@@ -58,6 +61,7 @@ private:
     void updateFramingParameter();
     void updateValidation();
     void fillBindAddresses();
+    void updateUdpPortField();
 
     ServerConfig m_base; // what setConfig() gave, for the fields not shown here
     bool m_listening = false;
@@ -74,6 +78,8 @@ private:
     QSpinBox *m_maxClients;
     QSpinBox *m_idleTimeoutSeconds;
     QSpinBox *m_threads;
+    QCheckBox *m_udpEcho;
+    QSpinBox *m_udpPort;
     QLabel *m_validation;
     QList<QWidget *> m_fields;
 };

@@ -59,6 +59,13 @@ void DashboardSettings::load(QSettings &settings)
     readNumber(settings, QStringLiteral("idleTimeoutMs"), 0, 24 * 3600 * 1000,
                &loaded.idleTimeoutMs);
     readNumber(settings, QStringLiteral("threads"), 0, 256, &loaded.threads);
+    const QVariant udpEcho = settings.value(QStringLiteral("udpEcho"));
+    if (udpEcho.isValid())
+        loaded.udpEcho = udpEcho.toBool();
+    readNumber<quint16>(settings, QStringLiteral("udpPort"), 0, 65535, &loaded.udpPort);
+    readNumber(settings, QStringLiteral("udpIdleTimeoutMs"), 1, ServerConfig::kMaxUdpIdleTimeoutMs,
+               &loaded.udpIdleTimeoutMs);
+    readNumber(settings, QStringLiteral("maxUdpPeers"), 1, 1000000, &loaded.maxUdpPeers);
     settings.endGroup();
     if (loaded.validate().isEmpty())
         config = loaded;
@@ -89,6 +96,10 @@ void DashboardSettings::save(QSettings &settings) const
     settings.setValue(QStringLiteral("maxClients"), config.maxClients);
     settings.setValue(QStringLiteral("idleTimeoutMs"), config.idleTimeoutMs);
     settings.setValue(QStringLiteral("threads"), config.threads);
+    settings.setValue(QStringLiteral("udpEcho"), config.udpEcho);
+    settings.setValue(QStringLiteral("udpPort"), config.udpPort);
+    settings.setValue(QStringLiteral("udpIdleTimeoutMs"), config.udpIdleTimeoutMs);
+    settings.setValue(QStringLiteral("maxUdpPeers"), config.maxUdpPeers);
     settings.endGroup();
 
     settings.beginGroup(QStringLiteral("preferences"));

@@ -156,9 +156,13 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
         metrics.horizontalAdvance(QStringLiteral("0,000,000_")),
         metrics.horizontalAdvance(QStringLiteral("000.0 KiB_")),
         metrics.horizontalAdvance(QStringLiteral("000.0 KiB/s_")),
-        metrics.horizontalAdvance(QStringLiteral("connected______"))};
+        metrics.horizontalAdvance(QStringLiteral("connected______")),
+        metrics.horizontalAdvance(QStringLiteral("Proto_"))};
     for (int column = 0; column < ClientTableModel::ColumnCount; ++column)
         m_clientTable->setColumnWidth(column, widths[column] + 12);
+    // TCP or UDP reads best beside the peer; State stays last, where it stretches.
+    m_clientTable->horizontalHeader()->moveSection(ClientTableModel::TransportColumn,
+                                                   ClientTableModel::PeerColumn + 1);
     connect(m_clientTable, &QTableView::customContextMenuRequested, this,
             &MainWindow::showClientMenu);
     connect(m_clientTable->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
