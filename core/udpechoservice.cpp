@@ -99,7 +99,6 @@ void UdpEchoService::readPending()
             NativeUdpSocket::receive(m_descriptor, buffer, capacity, &bytes, &truncated, &from);
         if (result == NativeUdpSocket::Result::Done) {
             handleDatagram(buffer, bytes, truncated, from);
-            forgetUnreachable();
             continue;
         }
         if (result == NativeUdpSocket::Result::WouldBlock) {
@@ -111,7 +110,6 @@ void UdpEchoService::readPending()
         }
         if (result == NativeUdpSocket::Result::PendingError) {
             drainErrors(); // an ICMP error took this call's place; the datagrams wait
-            forgetUnreachable();
             continue;
         }
         const QString reason = NativeUdpSocket::errorString();
@@ -121,6 +119,7 @@ void UdpEchoService::readPending()
              QStringLiteral("UDP receive failed: %1; still listening").arg(reason));
         return;
     }
+    forgetUnreachable();
 }
 
 void UdpEchoService::handleDatagram(const char *data, qint64 bytes, bool truncated,
@@ -252,8 +251,11 @@ void UdpEchoService::drainErrors()
         bump(m_icmpErrors);
         const NativeUdpSocket::Key key = NativeUdpSocket::Key::of(error.to);
         const auto found = m_byKey.constFind(key);
-        if (error.portUnreachable && found != m_byKey.constEnd() && !m_unreachable.contains(key))
+        if (error.portUnreachable && found != m_byKey.constEnd()) {
+            if (m_unreachable.contains(key))
+                continue; // said once per peer: the rest of its echoes bounce the same way
             m_unreachable.append(key);
+        }
         if (!admit(m_icmpReports, nowMs()))
             continue;
         TrafficEvent event;

@@ -155,8 +155,9 @@ private:
     QHash<NativeUdpSocket::Key, PeerList::iterator> m_byKey;
     QHash<quint64, PeerList::iterator> m_byId;
     std::atomic<int> m_livePeers{0};
-    // Peers whose echo came back as port unreachable, forgotten once no datagram of
-    // theirs is being handled.
+    // Peers whose echo came back as port unreachable, forgotten at the end of the read
+    // batch: datagrams of theirs still queued (sent before its socket closed) count on
+    // the same client rather than making a new one each.
     QList<NativeUdpSocket::Key> m_unreachable;
     QList<quint64> m_pendingPeerSummaries;
 
