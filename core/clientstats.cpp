@@ -78,6 +78,7 @@ ClientStats::ClientStats(quint64 id, const QHostAddress &peerAddress, quint16 pe
 {
     for (Counter &bucket : m_histogram)
         bucket.store(0, std::memory_order_relaxed);
+    m_capture->setKeepsBoundaries(transport == Transport::Udp); // one chunk per datagram
 }
 
 void ClientStats::addBytesIn(qint64 bytes, qint64 nowMs)

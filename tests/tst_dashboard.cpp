@@ -495,13 +495,22 @@ void tst_Dashboard::udpEchoFromTheControlBar()
         ControlBar *bar = d.window.controlBar();
         QVERIFY(!bar->udpCheckBox()->isChecked()); // off by default
         QVERIFY(!bar->udpPortSpin()->isEnabled());
+        QVERIFY(!bar->udpIdleTimeoutSpin()->isEnabled());
         QTest::mouseClick(bar->udpCheckBox(), Qt::LeftButton);
         QVERIFY(bar->udpCheckBox()->isChecked());
         QVERIFY(bar->udpPortSpin()->isEnabled());
+        QVERIFY(bar->udpIdleTimeoutSpin()->isEnabled());
+        QVERIFY(bar->maxUdpPeersSpin()->isEnabled());
+        QCOMPARE(bar->udpIdleTimeoutSpin()->value(), 30);
         bar->udpPortSpin()->setValue(0);
+        bar->udpIdleTimeoutSpin()->setValue(45);
+        bar->maxUdpPeersSpin()->setValue(7);
         QVERIFY(d.clickStart());
         const quint16 udpPort = d.server.udpPort();
         QVERIFY(udpPort != 0);
+        QCOMPARE(d.server.config().udpIdleTimeoutMs, 45000);
+        QCOMPARE(d.server.config().maxUdpPeers, 7);
+        QVERIFY(!bar->maxUdpPeersSpin()->isEnabled());
         QVERIFY(!bar->udpCheckBox()->isEnabled()); // locked while listening
         QVERIFY(!bar->udpPortSpin()->isEnabled());
         QTRY_COMPARE_WITH_TIMEOUT(d.window.statusPanel()->fieldText(StatusPanel::ServerField),
@@ -548,6 +557,8 @@ void tst_Dashboard::udpEchoFromTheControlBar()
     QVERIFY(again.window.controlBar()->udpCheckBox()->isChecked());
     QVERIFY(again.window.controlBar()->config().udpEcho);
     QCOMPARE(again.window.controlBar()->config().udpPort, quint16(0));
+    QCOMPARE(again.window.controlBar()->config().udpIdleTimeoutMs, 45000);
+    QCOMPARE(again.window.controlBar()->config().maxUdpPeers, 7);
 }
 
 QTEST_MAIN(tst_Dashboard)

@@ -314,6 +314,7 @@ void tst_UdpEcho::oversizedIsNotEchoed()
 {
     ServerConfig config = udpConfig(1);
     config.maxMessageBytes = 1024;
+    config.captureBytesPerClient = 8192;
     EchoServer server;
     QSignalSpy events(&server, &EchoServer::eventOccurred);
     QVERIFY(server.start(config));
@@ -337,6 +338,13 @@ void tst_UdpEcho::oversizedIsNotEchoed()
     QCOMPARE(stats->bytesIn(), qint64(1024 + 2000 + 5));
     QCOMPARE(stats->bytesOut(), qint64(1024 + 5));
     QCOMPARE(stats->messagesIn(), qint64(2));
+    // The capture keeps each datagram apart, even the two that came back to back.
+    QList<qsizetype> received;
+    for (const CaptureChunk &chunk : stats->capture()->snapshot().chunks) {
+        if (chunk.direction == CaptureChunk::Direction::Received)
+            received.append(chunk.bytes.size());
+    }
+    QCOMPARE(received, (QList<qsizetype>{1024, 2000, 5}));
 }
 
 void tst_UdpEcho::portUnreachableForgetsPeerAndSocketKeepsWorking_data()

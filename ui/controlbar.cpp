@@ -65,6 +65,16 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     m_udpPort->setToolTip(tr("UDP port for the datagram echo (0: let the system pick a free "
                              "port); it may be the same number as the TCP port"));
     m_udpPort->setAccelerated(true);
+    m_udpIdleSeconds = new QSpinBox(this);
+    m_udpIdleSeconds->setRange(1, ServerConfig::kMaxUdpIdleTimeoutMs / 1000);
+    m_udpIdleSeconds->setSuffix(tr(" s"));
+    m_udpIdleSeconds->setToolTip(tr("A UDP peer that sends nothing for this long is forgotten "
+                                    "(its row closes with reason idle timeout)"));
+    m_maxUdpPeers = new QSpinBox(this);
+    m_maxUdpPeers->setRange(1, 1000000);
+    m_maxUdpPeers->setAccelerated(true);
+    m_maxUdpPeers->setToolTip(tr("UDP peers tracked at once; datagrams from new ones beyond this "
+                                 "are dropped and logged as refused"));
 
     m_framing = new QComboBox(this);
     m_framing->addItem(tr("stream (raw echo)"), int(FramingMode::Stream));
@@ -147,12 +157,15 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     addPair(1, tr("Max &clients"), m_maxClients);
     addPair(1, tr("&Idle timeout"), m_idleTimeoutSeconds);
     addPair(1, tr("&Threads"), m_threads);
+    addPair(1, tr("UDP i&dle"), m_udpIdleSeconds);
+    addPair(1, tr("UDP pee&rs"), m_maxUdpPeers);
     grid->setColumnStretch(column, 1);
     grid->addWidget(m_validation, 2, 1, 1, column);
 
     m_fields = {m_bindAddress,        m_port,       m_framing,       m_delimiter,
                 m_lengthBytes,        m_fixedBytes, m_maxMessageKiB, m_maxClients,
-                m_idleTimeoutSeconds, m_threads,    m_udpEcho,       m_udpPort};
+                m_idleTimeoutSeconds, m_threads,    m_udpEcho,       m_udpPort,
+                m_udpIdleSeconds,     m_maxUdpPeers};
 
     const auto changed = [this] {
         updateValidation();
@@ -165,11 +178,12 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     });
     connect(m_delimiter, &QLineEdit::textChanged, this, changed);
     connect(m_lengthBytes, &QComboBox::currentIndexChanged, this, changed);
-    for (QSpinBox *spin : {m_port, m_fixedBytes, m_maxMessageKiB, m_maxClients,
-                           m_idleTimeoutSeconds, m_threads, m_udpPort})
+    for (QSpinBox *spin :
+         {m_port, m_fixedBytes, m_maxMessageKiB, m_maxClients, m_idleTimeoutSeconds, m_threads,
+          m_udpPort, m_udpIdleSeconds, m_maxUdpPeers})
         connect(spin, &QSpinBox::valueChanged, this, changed);
     connect(m_udpEcho, &QCheckBox::toggled, this, [this, changed] {
-        updateUdpPortField();
+        updateUdpFields();
         changed();
     });
 
@@ -225,6 +239,10 @@ ServerConfig ControlBar::config() const
     config.threads = m_threads->value();
     config.udpEcho = m_udpEcho->isChecked();
     config.udpPort = quint16(m_udpPort->value());
+    // A timeout that is not whole seconds (from the command line) is kept until edited.
+    if (m_udpIdleSeconds->value() != (m_base.udpIdleTimeoutMs + 999) / 1000)
+        config.udpIdleTimeoutMs = m_udpIdleSeconds->value() * 1000;
+    config.maxUdpPeers = m_maxUdpPeers->value();
     return config;
 }
 
@@ -249,7 +267,9 @@ void ControlBar::setConfig(const ServerConfig &config)
         m_udpEcho->setChecked(config.udpEcho);
     }
     m_udpPort->setValue(config.udpPort);
-    updateUdpPortField();
+    m_udpIdleSeconds->setValue((config.udpIdleTimeoutMs + 999) / 1000);
+    m_maxUdpPeers->setValue(qMin(config.maxUdpPeers, m_maxUdpPeers->maximum()));
+    updateUdpFields();
     updateFramingParameter();
     updateValidation();
 }
@@ -292,7 +312,7 @@ void ControlBar::setListening(bool listening)
         if (listening)
             field->setStatusTip(tr("Stop the server to change its settings"));
     }
-    updateUdpPortField();
+    updateUdpFields();
     updateValidation();
 }
 
@@ -326,9 +346,11 @@ void ControlBar::updateFramingParameter()
     }
 }
 
-void ControlBar::updateUdpPortField()
+void ControlBar::updateUdpFields()
 {
-    m_udpPort->setEnabled(!m_listening && m_udpEcho->isChecked());
+    const bool editable = !m_listening && m_udpEcho->isChecked();
+    for (QSpinBox *field : {m_udpPort, m_udpIdleSeconds, m_maxUdpPeers})
+        field->setEnabled(editable);
 }
 
 void ControlBar::updateValidation()

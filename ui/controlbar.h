@@ -16,8 +16,9 @@ QT_END_NAMESPACE
 
 namespace Echoscope {
 
-// The row of server settings above the dashboard: bind address, port, UDP echo and its
-// port, framing with its parameter, limits and threads, and the one Start/Stop toggle. Invalid
+// The row of server settings above the dashboard: bind address, port, UDP echo with its
+// port and limits, framing with its parameter, limits and threads, and the one
+// Start/Stop toggle. Invalid
 // values are refused here, with the reason next to the field, before the engine sees them.
 class ControlBar : public QWidget
 {
@@ -48,6 +49,8 @@ public:
     QLineEdit *delimiterEdit() const { return m_delimiter; }
     QCheckBox *udpCheckBox() const { return m_udpEcho; }
     QSpinBox *udpPortSpin() const { return m_udpPort; }
+    QSpinBox *udpIdleTimeoutSpin() const { return m_udpIdleSeconds; }
+    QSpinBox *maxUdpPeersSpin() const { return m_maxUdpPeers; }
 
 signals:
     // The user asked to start (the fields are valid) or to stop.
@@ -61,7 +64,7 @@ private:
     void updateFramingParameter();
     void updateValidation();
     void fillBindAddresses();
-    void updateUdpPortField();
+    void updateUdpFields();
 
     ServerConfig m_base; // what setConfig() gave, for the fields not shown here
     bool m_listening = false;
@@ -80,6 +83,8 @@ private:
     QSpinBox *m_threads;
     QCheckBox *m_udpEcho;
     QSpinBox *m_udpPort;
+    QSpinBox *m_udpIdleSeconds;
+    QSpinBox *m_maxUdpPeers;
     QLabel *m_validation;
     QList<QWidget *> m_fields;
 };
