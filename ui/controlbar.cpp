@@ -2,6 +2,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QFrame>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHostAddress>
@@ -148,8 +149,6 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     };
     addPair(0, tr("&Address"), m_bindAddress);
     addPair(0, tr("&Port"), m_port);
-    grid->addWidget(m_udpEcho, 0, column++, Qt::AlignRight);
-    grid->addWidget(m_udpPort, 0, column++);
     addPair(0, tr("&Framing"), m_framing);
     grid->addWidget(m_framingParameter, 0, column++);
     column = 1;
@@ -157,8 +156,21 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     addPair(1, tr("Max &clients"), m_maxClients);
     addPair(1, tr("&Idle timeout"), m_idleTimeoutSeconds);
     addPair(1, tr("&Threads"), m_threads);
-    addPair(1, tr("UDP i&dle"), m_udpIdleSeconds);
-    addPair(1, tr("UDP pee&rs"), m_maxUdpPeers);
+    // UDP echo: a block of its own after the TCP settings, over both rows.
+    auto *separator = new QFrame(this);
+    separator->setFrameShape(QFrame::VLine);
+    separator->setFrameShadow(QFrame::Sunken);
+    grid->addWidget(separator, 0, column++, 2, 1);
+    auto *udp = new QGridLayout;
+    udp->setHorizontalSpacing(6);
+    udp->setVerticalSpacing(4);
+    udp->addWidget(m_udpEcho, 0, 0, Qt::AlignRight);
+    udp->addWidget(m_udpPort, 0, 1);
+    udp->addWidget(caption(tr("Max pee&rs"), m_maxUdpPeers), 0, 2, Qt::AlignRight);
+    udp->addWidget(m_maxUdpPeers, 0, 3);
+    udp->addWidget(caption(tr("UDP i&dle"), m_udpIdleSeconds), 1, 0, Qt::AlignRight);
+    udp->addWidget(m_udpIdleSeconds, 1, 1);
+    grid->addLayout(udp, 0, column++, 2, 1);
     grid->setColumnStretch(column, 1);
     grid->addWidget(m_validation, 2, 1, 1, column);
 
