@@ -120,7 +120,7 @@ void HeadlessRunner::writeEvent(const TrafficEvent &event)
     writeLine(m_stdout, line);
     if (m_events != &m_stdout)
         writeLine(*m_events, line);
-    if (event.transport == Transport::Udp)
+    if (event.transport == IpProtocol::Udp)
         return; // "listening for UDP on ..." follows the TCP line, which said the rest
     if (m_options.verbose)
         writeOpenFileLimit();

@@ -67,7 +67,7 @@ void SizeHistogram::add(const SizeHistogram &other)
 }
 
 ClientStats::ClientStats(quint64 id, const QHostAddress &peerAddress, quint16 peerPort,
-                         qint64 connectedAtMs, qint64 captureBytes, Transport transport)
+                         qint64 connectedAtMs, qint64 captureBytes, IpProtocol transport)
     : m_id(id)
     , m_transport(transport)
     , m_peerAddress(peerAddress)
@@ -78,7 +78,7 @@ ClientStats::ClientStats(quint64 id, const QHostAddress &peerAddress, quint16 pe
 {
     for (Counter &bucket : m_histogram)
         bucket.store(0, std::memory_order_relaxed);
-    m_capture->setKeepsBoundaries(transport == Transport::Udp); // one chunk per datagram
+    m_capture->setKeepsBoundaries(transport == IpProtocol::Udp); // one chunk per datagram
 }
 
 void ClientStats::addBytesIn(qint64 bytes, qint64 nowMs)

@@ -2,7 +2,7 @@
 
 #include "capturebuffer.h"
 #include "disconnectinfo.h"
-#include "transport.h"
+#include "ipprotocol.h"
 
 #include <QHostAddress>
 #include <QMetaType>
@@ -40,7 +40,7 @@ enum class ClientState {
 struct ClientSnapshot
 {
     quint64 id = 0;
-    Transport transport = Transport::Tcp;
+    IpProtocol transport = IpProtocol::Tcp;
     QHostAddress peerAddress;
     quint16 peerPort = 0;
     qint64 connectedAtMs = 0;  // ms since the epoch
@@ -66,12 +66,12 @@ class ClientStats
 {
 public:
     ClientStats(quint64 id, const QHostAddress &peerAddress, quint16 peerPort, qint64 connectedAtMs,
-                qint64 captureBytes = 0, Transport transport = Transport::Tcp);
+                qint64 captureBytes = 0, IpProtocol transport = IpProtocol::Tcp);
     ClientStats(const ClientStats &) = delete;
     ClientStats &operator=(const ClientStats &) = delete;
 
     quint64 id() const { return m_id; }
-    Transport transport() const { return m_transport; }
+    IpProtocol transport() const { return m_transport; }
     QHostAddress peerAddress() const { return m_peerAddress; }
     quint16 peerPort() const { return m_peerPort; }
     qint64 connectedAtMs() const { return m_connectedAtMs; }
@@ -113,7 +113,7 @@ private:
     }
 
     const quint64 m_id;
-    const Transport m_transport;
+    const IpProtocol m_transport;
     const QHostAddress m_peerAddress;
     const quint16 m_peerPort;
     const qint64 m_connectedAtMs;

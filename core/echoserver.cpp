@@ -174,7 +174,7 @@ bool EchoServer::start(const ServerConfig &config)
     handleEvent(event);
     if (m_udp) {
         TrafficEvent udpEvent = event;
-        udpEvent.transport = Transport::Udp;
+        udpEvent.transport = IpProtocol::Udp;
         udpEvent.address = m_udpAddress;
         udpEvent.port = m_udpPort;
         if (!udpEvent.text.isEmpty())
@@ -563,7 +563,7 @@ void EchoServer::drainEvents()
 
 void EchoServer::handleEvent(const TrafficEvent &event)
 {
-    if (event.transport == Transport::Udp && handleUdpEvent(event))
+    if (event.transport == IpProtocol::Udp && handleUdpEvent(event))
         return;
     if (event.kind != TrafficEvent::Kind::Disconnected) {
         emit eventOccurred(event);

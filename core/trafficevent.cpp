@@ -51,7 +51,7 @@ static QString bytesText(qint64 bytes)
 
 QString TrafficEvent::toText() const
 {
-    const bool udp = transport == Transport::Udp;
+    const bool udp = transport == IpProtocol::Udp;
     const QString who = QStringLiteral("client %1 (%2%3)")
                             .arg(clientId)
                             .arg(endpoint(address, port), udp ? QStringLiteral(" UDP") : QString());
@@ -116,7 +116,7 @@ QJsonObject TrafficEvent::toJson() const
     }
     if (clientId != 0)
         object.insert(QStringLiteral("client"), qint64(clientId));
-    if (transport == Transport::Udp)
+    if (transport == IpProtocol::Udp)
         object.insert(QStringLiteral("transport"), QStringLiteral("udp"));
     switch (kind) {
     case Kind::Disconnected:

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "disconnectinfo.h"
-#include "transport.h"
+#include "ipprotocol.h"
 
 #include <QByteArray>
 #include <QHostAddress>
@@ -35,7 +35,7 @@ struct TrafficEvent
     quint64 clientId = 0;   // 0: not about one client
     // Udp: the UDP listener (Listening) or a UDP peer and its datagrams; JSON says
     // "transport": "udp", TCP events carry no such field.
-    Transport transport = Transport::Tcp;
+    IpProtocol transport = IpProtocol::Tcp;
     QHostAddress address; // Listening: bound address; else the peer
     quint16 port = 0;
     qint64 bytes = 0;

@@ -193,7 +193,7 @@ UdpEchoService::PeerList::iterator UdpEchoService::addPeer(const NativeUdpSocket
     peer.key = key;
     peer.lastActivityMono = monoMs();
     peer.stats = std::make_shared<ClientStats>(m_allocateId(), from.address(), from.port(), now,
-                                               m_config.captureBytesPerClient, Transport::Udp);
+                                               m_config.captureBytesPerClient, IpProtocol::Udp);
     const auto it = m_peers.insert(m_peers.end(), std::move(peer));
     m_byKey.insert(key, it);
     m_byId.insert(it->stats->id(), it);
@@ -264,7 +264,7 @@ void UdpEchoService::drainErrors()
         } else {
             event.kind = TrafficEvent::Kind::Warning;
             event.timestampMs = nowMs();
-            event.transport = Transport::Udp;
+            event.transport = IpProtocol::Udp;
             event.address = error.to.address();
             event.port = error.to.port();
         }
@@ -372,7 +372,7 @@ TrafficEvent UdpEchoService::peerEvent(const Peer &peer, TrafficEvent::Kind kind
     event.kind = kind;
     event.timestampMs = nowMs();
     event.clientId = peer.stats->id();
-    event.transport = Transport::Udp;
+    event.transport = IpProtocol::Udp;
     event.address = peer.stats->peerAddress();
     event.port = peer.stats->peerPort();
     return event;
@@ -422,7 +422,7 @@ void UdpEchoService::refuse(const NativeUdpSocket::Endpoint &from, qint64 bytes,
         TrafficEvent event;
         event.kind = TrafficEvent::Kind::Refused;
         event.timestampMs = nowMs();
-        event.transport = Transport::Udp;
+        event.transport = IpProtocol::Udp;
         event.address = from.address();
         event.port = from.port();
         event.bytes = bytes;
@@ -460,7 +460,7 @@ void UdpEchoService::warn(Throttle &throttle, const QString &text)
     TrafficEvent event;
     event.kind = TrafficEvent::Kind::Warning;
     event.timestampMs = nowMs();
-    event.transport = Transport::Udp;
+    event.transport = IpProtocol::Udp;
     event.text = text;
     m_postEvent(event);
 }
@@ -482,7 +482,7 @@ void UdpEchoService::flushSummaries()
             TrafficEvent event;
             event.kind = TrafficEvent::Kind::Refused;
             event.timestampMs = nowMs();
-            event.transport = Transport::Udp;
+            event.transport = IpProtocol::Udp;
             event.count = it.value();
             event.text =
                 QStringLiteral("+%1 UDP %2 refused in the last second: %3")
@@ -499,7 +499,7 @@ void UdpEchoService::flushSummaries()
         TrafficEvent event;
         event.kind = TrafficEvent::Kind::Warning;
         event.timestampMs = nowMs();
-        event.transport = Transport::Udp;
+        event.transport = IpProtocol::Udp;
         event.count = std::exchange(throttle->suppressed, 0);
         event.text = QStringLiteral("+%1 %2 in the last second, not shown one by one")
                          .arg(event.count)

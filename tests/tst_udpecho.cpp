@@ -254,12 +254,12 @@ void tst_UdpEcho::twoPeersAreTwoClients()
     for (quint64 id : ids) {
         const auto stats = server.clientStats(id);
         QVERIFY(stats);
-        QCOMPARE(stats->transport(), Transport::Udp);
+        QCOMPARE(stats->transport(), IpProtocol::Udp);
         QCOMPARE(stats->peerAddress(), local);
         ports.insert(stats->peerPort());
         QTRY_COMPARE_WITH_TIMEOUT(stats->messagesOut(), qint64(3), kTimeoutMs);
         const ClientSnapshot snapshot = stats->snapshot();
-        QCOMPARE(snapshot.transport, Transport::Udp);
+        QCOMPARE(snapshot.transport, IpProtocol::Udp);
         QCOMPARE(snapshot.messagesIn, qint64(3));
         QCOMPARE(snapshot.state, ClientState::Connected);
     }
@@ -272,7 +272,7 @@ void tst_UdpEcho::twoPeersAreTwoClients()
 
     const QList<TrafficEvent> seen = eventsOf(events, TrafficEvent::Kind::Connected);
     QCOMPARE(seen.size(), 2);
-    QCOMPARE(seen.at(0).transport, Transport::Udp);
+    QCOMPARE(seen.at(0).transport, IpProtocol::Udp);
     QVERIFY2(seen.at(0).toText().contains(QStringLiteral("UDP) seen")),
              qPrintable(seen.at(0).toText()));
 }
@@ -638,7 +638,7 @@ void tst_UdpEcho::messageEventsAreSampled()
     QCOMPARE(qint64(sampled.size()) + summarised, qint64(10));
     QVERIFY(sampled.size() >= 3);
     QCOMPARE(sampled.at(0).payload, QByteArray("m0"));
-    QCOMPARE(sampled.at(0).transport, Transport::Udp);
+    QCOMPARE(sampled.at(0).transport, IpProtocol::Udp);
 }
 
 void tst_UdpEcho::monitorShowsUdpPeers()
@@ -656,7 +656,7 @@ void tst_UdpEcho::monitorShowsUdpPeers()
     QCOMPARE(snapshot.udpPort, server.udpPort());
     int udp = 0;
     for (const ClientView &view : snapshot.clients)
-        udp += view.counters.transport == Transport::Udp ? 1 : 0;
+        udp += view.counters.transport == IpProtocol::Udp ? 1 : 0;
     QCOMPARE(udp, 1);
     // Ids may reach the monitor out of order (a UDP peer's is taken in its thread); the
     // snapshot's lists are sorted all the same.

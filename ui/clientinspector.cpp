@@ -27,7 +27,7 @@ QString stateText(const ClientView &view)
         return QObject::tr("disconnected: %1").arg(view.disconnect.describe());
     switch (view.counters.state) {
     case ClientState::Connected:
-        return view.counters.transport == Transport::Udp
+        return view.counters.transport == IpProtocol::Udp
                    ? QObject::tr("active: sending datagrams; forgotten after the UDP idle "
                                  "timeout")
                    : QObject::tr("connected");
@@ -161,8 +161,8 @@ void ClientInspector::setClient(quint64 clientId, std::shared_ptr<const ClientSt
     m_title->setText(tr("Client %1 — %2 %3")
                          .arg(m_clientId)
                          .arg(TrafficEvent::endpoint(m_stats->peerAddress(), m_stats->peerPort()),
-                              transportName(m_stats->transport())));
-    m_disconnect->setToolTip(m_stats->transport() == Transport::Udp
+                              ipProtocolName(m_stats->transport())));
+    m_disconnect->setToolTip(m_stats->transport() == IpProtocol::Udp
                                  ? tr("Forget this UDP peer (reason: kicked); its next datagram "
                                       "makes it a new client")
                                  : tr("Close this client's connection (reason: kicked)"));
@@ -190,7 +190,7 @@ void ClientInspector::updateClient(const ClientView *view)
         const qint64 endMs = view->connected ? QDateTime::currentMSecsSinceEpoch()
                                              : c.connectedAtMs + view->disconnect.durationMs;
         m_detailValues[Peer]->setText(TrafficEvent::endpoint(c.peerAddress, c.peerPort) +
-                                      QLatin1Char(' ') + transportName(c.transport));
+                                      QLatin1Char(' ') + ipProtocolName(c.transport));
         m_detailValues[Connected]->setText(
             tr("%1, for %2")
                 .arg(Units::timeOfDay(c.connectedAtMs), Units::duration(endMs - c.connectedAtMs)));
@@ -209,7 +209,7 @@ void ClientInspector::updateClient(const ClientView *view)
                                                       Units::bytes(c.messageBytesIn / c.messagesIn),
                                                       Units::bytes(c.maxMessageBytes)));
         m_detailValues[Unsent]->setText(
-            c.transport == Transport::Udp
+            c.transport == IpProtocol::Udp
                 ? tr("none: each echo is sent at once or dropped (%1 not echoed)")
                       .arg(Units::bytes(c.bytesIn - c.bytesOut))
                 : tr("%1 now, %2 at most")

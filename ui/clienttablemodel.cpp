@@ -345,7 +345,7 @@ QString ClientTableModel::stateText(const ClientView &client)
         return tr("closed: %1").arg(TextEscape::escapeText(client.disconnect.describe()));
     switch (client.counters.state) {
     case ClientState::Connected:
-        return client.counters.transport == Transport::Udp ? tr("active") : tr("connected");
+        return client.counters.transport == IpProtocol::Udp ? tr("active") : tr("connected");
     case ClientState::Paused:
         return tr("paused (backpressure: %1 unsent)")
             .arg(Units::bytes(client.counters.unsentBytes));
@@ -403,7 +403,7 @@ QVariant ClientTableModel::displayData(const ClientView &client, int column) con
     case StateColumn:
         return stateText(client);
     case TransportColumn:
-        return transportName(counters.transport);
+        return ipProtocolName(counters.transport);
     case ColumnCount:
         break;
     }
@@ -437,7 +437,7 @@ QVariant ClientTableModel::sortData(const ClientView &client, int column) const
     case StateColumn:
         return stateText(client);
     case TransportColumn:
-        return transportName(counters.transport);
+        return ipProtocolName(counters.transport);
     case ColumnCount:
         break;
     }
@@ -474,7 +474,7 @@ QString ClientTableModel::toolTip(const ClientView &client, int column) const
     lines << tr("Client %1, %2 %3")
                  .arg(counters.id)
                  .arg(TrafficEvent::endpoint(counters.peerAddress, counters.peerPort),
-                      transportName(counters.transport));
+                      ipProtocolName(counters.transport));
     lines << tr("Connected %1, for %2")
                  .arg(localTime(counters.connectedAtMs, QStringLiteral("yyyy-MM-dd hh:mm:ss")),
                       Units::duration(durationMs(client)));

@@ -472,16 +472,16 @@ QString EventLogModel::detailsText(const Row &row) const
     }
     switch (event.kind) {
     case TrafficEvent::Kind::Listening:
-        return (event.transport == Transport::Udp ? tr("UDP on %1") : tr("on %1"))
+        return (event.transport == IpProtocol::Udp ? tr("UDP on %1") : tr("on %1"))
             .arg(TrafficEvent::endpoint(event.address, event.port));
     case TrafficEvent::Kind::Connected:
-        return (event.transport == Transport::Udp ? tr("UDP peer %1: its first datagram")
-                                                  : tr("from %1"))
+        return (event.transport == IpProtocol::Udp ? tr("UDP peer %1: its first datagram")
+                                                   : tr("from %1"))
             .arg(TrafficEvent::endpoint(event.address, event.port));
     case TrafficEvent::Kind::Disconnected: {
         const DisconnectInfo &info = event.disconnect;
         QString text =
-            (event.transport == Transport::Udp ? tr("UDP peer forgotten: ") : QString()) +
+            (event.transport == IpProtocol::Udp ? tr("UDP peer forgotten: ") : QString()) +
             tr("%1; in %2, out %3, %4 messages in, %5 out, lasted %6")
                 .arg(TextEscape::escapeText(info.describe()), Units::bytes(info.bytesIn),
                      Units::bytes(info.bytesOut), locale.toString(info.messagesIn),
