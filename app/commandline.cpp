@@ -212,6 +212,22 @@ CommandLine::CommandLine()
                          "many seconds, fractions allowed (default %1).")
               .arg(ServerConfig::kDefaultTlsHandshakeTimeoutMs / 1000),
           QStringLiteral("seconds"))
+    , m_udpPortOption(QStringLiteral("udp-port"),
+                      QStringLiteral("Also echo UDP datagrams (RFC 862) on this port of the same "
+                                     "address; 0 picks a free one, off turns UDP echo off "
+                                     "(default off)."),
+                      QStringLiteral("port|off"))
+    , m_udpIdleTimeoutOption(QStringLiteral("udp-idle-timeout"),
+                             QStringLiteral("Forget a UDP peer after this many seconds without a "
+                                            "datagram, fractions allowed (default %1).")
+                                 .arg(ServerConfig::kDefaultUdpIdleTimeoutMs / 1000),
+                             QStringLiteral("seconds"))
+    , m_maxUdpPeersOption(QStringLiteral("max-udp-peers"),
+                          QStringLiteral("UDP peers tracked at once; datagrams from new ones "
+                                         "beyond it are dropped and logged as refused "
+                                         "(default %1).")
+                              .arg(ServerConfig::kDefaultMaxUdpPeers),
+                          QStringLiteral("n"))
     , m_logFormatOption(QStringLiteral("log-format"),
                         QStringLiteral("Event lines as text or json, one object per line "
                                        "(default text)."),
@@ -300,10 +316,12 @@ CommandLine::CommandLine()
                          m_allowOption,          m_denyOption,
                          m_tlsCertOption,        m_tlsKeyOption,
                          m_tlsMinVersionOption,  m_tlsHandshakeTimeoutOption,
-                         m_logFormatOption,      m_logFileOption,
-                         m_verboseOption,        m_metricsPortOption,
-                         m_metricsAddressOption, m_startOption,
-                         m_screenshotOption,     m_screenshotDelayOption});
+                         m_udpPortOption,        m_udpIdleTimeoutOption,
+                         m_maxUdpPeersOption,    m_logFormatOption,
+                         m_logFileOption,        m_verboseOption,
+                         m_metricsPortOption,    m_metricsAddressOption,
+                         m_startOption,          m_screenshotOption,
+                         m_screenshotDelayOption});
     m_parser.addOptions(m_faultOptions);
 }
 
@@ -492,6 +510,8 @@ bool CommandLine::applyOptions()
     if (m_parser.isSet(m_denyOption) && !applyNetworks(m_denyOption, &config.denyNetworks))
         return false;
     if (!applyTls())
+        return false;
+    if (!applyUdpOptions())
         return false;
     const NetworkFilter filter(config.allowNetworks, config.denyNetworks);
     QHostAddress bound;
@@ -694,6 +714,57 @@ bool CommandLine::applyTls()
     return fail(m_tlsCertOption, config.tlsCertificateFile, error);
 }
 
+bool CommandLine::applyUdpOptions()
+{
+    ServerConfig &config = m_options.config;
+    if (m_parser.isSet(m_udpPortOption)) {
+        const QString value = m_parser.value(m_udpPortOption);
+        qint64 port = 0;
+        if (value.compare(QLatin1String("off"), Qt::CaseInsensitive) == 0) {
+            config.udpEcho = false;
+        } else if (parseWholeNumber(value, kMaxPort, &port)) {
+            config.udpEcho = true;
+            config.udpPort = quint16(port);
+        } else {
+            return fail(m_udpPortOption, value,
+                        QStringLiteral("expected a port number from 0 (any free port) to %1, or "
+                                       "off")
+                            .arg(kMaxPort));
+        }
+    }
+    if (m_parser.isSet(m_udpIdleTimeoutOption)) {
+        const QString value = m_parser.value(m_udpIdleTimeoutOption);
+        qint64 milliseconds = 0;
+        if (!parseSeconds(value, &milliseconds) || milliseconds < 1 ||
+            milliseconds > ServerConfig::kMaxUdpIdleTimeoutMs)
+            return fail(m_udpIdleTimeoutOption, value,
+                        QStringLiteral("expected seconds from 0.001 to %1, fractions allowed "
+                                       "(e.g. 0.5)")
+                            .arg(ServerConfig::kMaxUdpIdleTimeoutMs / 1000));
+        config.udpIdleTimeoutMs = int(milliseconds);
+        if (!checkConfig(m_udpIdleTimeoutOption, value))
+            return false;
+    }
+    if (m_parser.isSet(m_maxUdpPeersOption)) {
+        const QString value = m_parser.value(m_maxUdpPeersOption);
+        qint64 peers = 0;
+        if (!parseWholeNumber(value, kMaxInt, &peers) || peers < 1)
+            return fail(m_maxUdpPeersOption, value,
+                        QStringLiteral("expected a whole number of UDP peers, at least 1"));
+        config.maxUdpPeers = int(peers);
+        if (!checkConfig(m_maxUdpPeersOption, value))
+            return false;
+    }
+    if (m_headless && !config.udpEcho) {
+        for (const QCommandLineOption *option : {&m_udpIdleTimeoutOption, &m_maxUdpPeersOption}) {
+            if (m_parser.isSet(*option))
+                m_warnings.append(QStringLiteral("--%1 has no effect without --udp-port")
+                                      .arg(option->names().constLast()));
+        }
+    }
+    return true;
+}
+
 void CommandLine::overrideConfig(ServerConfig *config) const
 {
     const ServerConfig &given = m_options.config;
@@ -729,6 +800,15 @@ void CommandLine::overrideConfig(ServerConfig *config) const
         config->tlsMinimumVersion = given.tlsMinimumVersion;
     if (m_parser.isSet(m_tlsHandshakeTimeoutOption))
         config->tlsHandshakeTimeoutMs = given.tlsHandshakeTimeoutMs;
+    if (m_parser.isSet(m_udpPortOption)) {
+        config->udpEcho = given.udpEcho;
+        if (given.udpEcho)
+            config->udpPort = given.udpPort;
+    }
+    if (m_parser.isSet(m_udpIdleTimeoutOption))
+        config->udpIdleTimeoutMs = given.udpIdleTimeoutMs;
+    if (m_parser.isSet(m_maxUdpPeersOption))
+        config->maxUdpPeers = given.maxUdpPeers;
 }
 
 } // namespace Echoscope

@@ -52,6 +52,7 @@ private:
     bool applyFaults();
     bool applyTls();
     bool applyNetworks(const QCommandLineOption &option, QList<QPair<QHostAddress, int>> *networks);
+    bool applyUdpOptions();
 
     QCommandLineParser m_parser;
     QCommandLineOption m_helpOption;
@@ -72,6 +73,9 @@ private:
     QCommandLineOption m_tlsKeyOption;
     QCommandLineOption m_tlsMinVersionOption;
     QCommandLineOption m_tlsHandshakeTimeoutOption;
+    QCommandLineOption m_udpPortOption;
+    QCommandLineOption m_udpIdleTimeoutOption;
+    QCommandLineOption m_maxUdpPeersOption;
     QCommandLineOption m_logFormatOption;
     QCommandLineOption m_logFileOption;
     QCommandLineOption m_verboseOption;

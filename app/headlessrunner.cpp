@@ -111,7 +111,8 @@ void HeadlessRunner::writeLine(QTextStream &stream, const QString &line)
 
 QString HeadlessRunner::formatText(const TrafficEvent &event) const
 {
-    // The listening line is exactly "listening on ADDRESS:PORT", for scripts to match.
+    // The listening line is exactly "listening on ADDRESS:PORT", for scripts to match;
+    // with UDP echo, "listening for UDP on ADDRESS:PORT" follows it.
     if (event.kind == TrafficEvent::Kind::Listening)
         return event.toText();
     return timestampText(event.timestampMs) + QLatin1Char(' ') + event.toText();
@@ -134,8 +135,10 @@ void HeadlessRunner::writeEvent(const TrafficEvent &event)
     writeLine(m_stdout, line);
     if (m_events != &m_stdout)
         writeLine(*m_events, line);
+    if (event.transport == IpProtocol::Udp)
+        return; // "listening for UDP on ..." follows the TCP line, which said the rest
     if (m_metrics && m_metrics->isListening())
-        writeMetricsLine(); // the next line, whatever follows
+        writeMetricsLine();         // the next line, whatever follows
     if (m_server->isTls() && !json) // JSON: in the listening object's "text"
         writeLine(*m_events, timestampText(event.timestampMs) + QStringLiteral(" TLS: ") +
                                  TextEscape::escapeText(m_server->tlsSummary()));

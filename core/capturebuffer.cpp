@@ -44,7 +44,7 @@ void CaptureBuffer::append(CaptureChunk::Direction direction, const char *data, 
     if (m_held + keep > capacity)
         dropOldest(m_held + keep - capacity);
 
-    if (!m_chunks.empty()) {
+    if (!m_chunks.empty() && !m_keepsBoundaries.load(std::memory_order_relaxed)) {
         CaptureChunk &last = m_chunks.back();
         if (last.direction == direction && nowMs - last.timestampMs < kMergeWindowMs &&
             last.streamOffset + last.bytes.size() == streamOffset + skip) {

@@ -53,6 +53,10 @@ public:
     // (and frees what was held).
     void setCapacity(qint64 capacityBytes);
 
+    // Datagram mode (UDP): each append() stays its own chunk, so that a view shows
+    // where one datagram ends. By default appends close in time join the last chunk.
+    void setKeepsBoundaries(bool keep) { m_keepsBoundaries.store(keep); }
+
     qint64 capacity() const;
     quint64 generation() const;
     CaptureSnapshot snapshot() const;
@@ -69,6 +73,7 @@ private:
     // changes them (append() is called by one thread at a time).
     std::atomic<qint64> m_streamOffset[2] = {0, 0};
     quint64 m_generation = 0;
+    std::atomic<bool> m_keepsBoundaries{false};
 };
 
 } // namespace Echoscope

@@ -67,8 +67,9 @@ void SizeHistogram::add(const SizeHistogram &other)
 }
 
 ClientStats::ClientStats(quint64 id, const QHostAddress &peerAddress, quint16 peerPort,
-                         qint64 connectedAtMs, qint64 captureBytes)
+                         qint64 connectedAtMs, qint64 captureBytes, IpProtocol transport)
     : m_id(id)
+    , m_transport(transport)
     , m_peerAddress(peerAddress)
     , m_peerPort(peerPort)
     , m_connectedAtMs(connectedAtMs)
@@ -77,6 +78,7 @@ ClientStats::ClientStats(quint64 id, const QHostAddress &peerAddress, quint16 pe
 {
     for (Counter &bucket : m_histogram)
         bucket.store(0, std::memory_order_relaxed);
+    m_capture->setKeepsBoundaries(transport == IpProtocol::Udp); // one chunk per datagram
 }
 
 void ClientStats::addBytesIn(qint64 bytes, qint64 nowMs)
@@ -123,6 +125,7 @@ ClientSnapshot ClientStats::snapshot() const
 {
     ClientSnapshot s;
     s.id = m_id;
+    s.transport = m_transport;
     s.peerAddress = m_peerAddress;
     s.peerPort = m_peerPort;
     s.connectedAtMs = m_connectedAtMs;

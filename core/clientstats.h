@@ -3,6 +3,7 @@
 #include "capturebuffer.h"
 #include "disconnectinfo.h"
 #include "faultconfig.h"
+#include "ipprotocol.h"
 
 #include <QHostAddress>
 #include <QMetaType>
@@ -43,6 +44,7 @@ enum class ClientState {
 struct ClientSnapshot
 {
     quint64 id = 0;
+    IpProtocol transport = IpProtocol::Tcp;
     QHostAddress peerAddress;
     quint16 peerPort = 0;
     qint64 connectedAtMs = 0;  // ms since the epoch
@@ -75,11 +77,12 @@ class ClientStats
 {
 public:
     ClientStats(quint64 id, const QHostAddress &peerAddress, quint16 peerPort, qint64 connectedAtMs,
-                qint64 captureBytes = 0);
+                qint64 captureBytes = 0, IpProtocol transport = IpProtocol::Tcp);
     ClientStats(const ClientStats &) = delete;
     ClientStats &operator=(const ClientStats &) = delete;
 
     quint64 id() const { return m_id; }
+    IpProtocol transport() const { return m_transport; }
     QHostAddress peerAddress() const { return m_peerAddress; }
     quint16 peerPort() const { return m_peerPort; }
     qint64 connectedAtMs() const { return m_connectedAtMs; }
@@ -126,6 +129,7 @@ private:
     }
 
     const quint64 m_id;
+    const IpProtocol m_transport;
     const QHostAddress m_peerAddress;
     const quint16 m_peerPort;
     const qint64 m_connectedAtMs;

@@ -25,6 +25,8 @@ QString DisconnectInfo::reasonString(DisconnectReason reason)
         return QStringLiteral("reset by fault");
     case DisconnectReason::TlsHandshakeFailed:
         return QStringLiteral("TLS handshake failed");
+    case DisconnectReason::Unreachable:
+        return QStringLiteral("port unreachable");
     }
     return QStringLiteral("unknown");
 }

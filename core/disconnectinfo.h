@@ -17,6 +17,7 @@ enum class DisconnectReason {
     FaultClose,      // an injected fault closed it (orderly, FIN); see FaultConfig
     FaultReset,      // an injected fault reset it (RST)
     TlsHandshakeFailed, // TLS listener: no handshake (an error, not TLS, or too slow); see detail
+    Unreachable,        // UDP: an echo to the peer came back as ICMP port unreachable
 };
 
 // What became of a connection: why it ended and what it moved. Every byte the

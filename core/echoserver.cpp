@@ -3,6 +3,7 @@
 #include "echoworker.h"
 #include "nativesocket.h"
 #include "tlscredentials.h"
+#include "nativeudpsocket.h"
 
 #include <QDateTime>
 #include <QLoggingCategory>
@@ -110,6 +111,21 @@ bool EchoServer::start(const ServerConfig &config)
                                       .arg(reason));
         return false;
     }
+    // UDP echo binds before anything is committed, so that its failure leaves nothing
+    // listening.
+    qintptr udpDescriptor = -1;
+    if (config.udpEcho) {
+        QString reason;
+        udpDescriptor = NativeUdpSocket::bind(address, config.udpPort, &reason);
+        if (udpDescriptor < 0) {
+            delete listener;
+            fail(Error::ListenFailed, QStringLiteral("cannot listen for UDP on %1 port %2: %3")
+                                          .arg(describeAddress(address))
+                                          .arg(config.udpPort)
+                                          .arg(reason));
+            return false;
+        }
+    }
     // QTcpServer's own accept loop cannot be trusted with errors: once its engine has
     // seen EAGAIN it reports EMFILE as a temporary error too, without pausing, and
     // spins on the still-readable socket. So it only listens; accepting is ours.
@@ -166,6 +182,8 @@ bool EchoServer::start(const ServerConfig &config)
         }
         m_workers.push_back(worker);
     }
+    if (udpDescriptor >= 0)
+        startUdp(udpDescriptor, config);
 
     m_state = State::Listening;
     TrafficEvent event;
@@ -181,6 +199,17 @@ bool EchoServer::start(const ServerConfig &config)
     event.text = notes.join(QStringLiteral("; "));
     emit started(m_address, m_port);
     handleEvent(event);
+    if (m_udp) {
+        TrafficEvent udpEvent = event;
+        udpEvent.transport = IpProtocol::Udp;
+        udpEvent.address = m_udpAddress;
+        udpEvent.port = m_udpPort;
+        udpEvent.text.clear(); // the TCP line's notes (TLS, exposure) are not the UDP port's
+        if (!ServerConfig::isLoopback(m_udpAddress))
+            udpEvent.text = QStringLiteral("not loopback: any host that can reach it gets its "
+                                           "datagrams echoed, spoofed senders too");
+        handleEvent(udpEvent);
+    }
     const QString validity = config.isTls() ? credentials.validityProblem() : QString();
     if (!validity.isEmpty()) {
         TrafficEvent warning;
@@ -205,6 +234,7 @@ void EchoServer::stop()
     m_spareDescriptor = -1;
     m_acceptErrorReported = false;
 
+    stopUdp();
     for (EchoWorker *worker : m_workers) {
         if (worker->thread() == thread()) {
             worker->closeAll(DisconnectReason::ServerStopped);
@@ -225,10 +255,17 @@ void EchoServer::stop()
     qDeleteAll(m_threads);
     m_workers.clear();
     m_threads.clear();
+    if (m_udp) {
+        m_udpTotals = m_udp->totals();
+        delete m_udp; // done: shutdown() ran in its thread, which has finished
+        m_udp = nullptr;
+    }
 
     drainEvents(); // every clientDisconnected() before stopped()
     flushRefusalSummary();
     m_clients.clear();
+    m_pendingUdpPeers.clear();
+    m_udpClientsNow = 0;
     m_state = State::Stopped;
 
     const ServerTotals summary = totals();
@@ -245,6 +282,16 @@ void EchoServer::stop()
                      .arg(summary.bytesOut)
                      .arg(summary.messagesIn)
                      .arg(summary.messagesOut);
+    if (m_udpPort != 0) {
+        event.text += QStringLiteral("; UDP: %1 datagrams in, %2 oversized, %3 echoes dropped, "
+                                     "%4 ICMP errors, %5 refused")
+                          .arg(m_udpTotals.datagramsIn)
+                          .arg(m_udpTotals.oversized)
+                          .arg(m_udpTotals.echoesDropped)
+                          .arg(m_udpTotals.icmpErrors)
+                          .arg(m_udpTotals.refused);
+    }
+    m_udpPort = 0;
     handleEvent(event);
     emit stopped();
 }
@@ -292,7 +339,7 @@ void EchoServer::incomingConnection(qintptr descriptor, const QHostAddress &peer
     m_clients.insert(id, ClientEntry{stats, worker});
     const int live = m_liveClients.fetch_add(1, std::memory_order_relaxed) + 1;
     ++m_retired.clientsTotal;
-    m_retired.clientsPeak = qMax(m_retired.clientsPeak, live);
+    m_retired.clientsPeak = qMax(m_retired.clientsPeak, live + m_udpClientsNow);
 
     // Direct when the worker shares this thread, queued to its thread otherwise.
     QMetaObject::invokeMethod(
@@ -460,6 +507,14 @@ bool EchoServer::disconnectClient(quint64 clientId)
     const auto it = m_clients.constFind(clientId);
     if (it == m_clients.constEnd() || it->stats->state() == ClientState::Closed)
         return false;
+    if (!it->worker) {
+        UdpEchoService *udp = m_udp;
+        if (!udp)
+            return false;
+        QMetaObject::invokeMethod(
+            udp, [udp, clientId] { udp->disconnectPeer(clientId); }, Qt::AutoConnection);
+        return true;
+    }
     EchoWorker *worker = it->worker;
     QMetaObject::invokeMethod(
         worker, [worker, clientId] { worker->disconnectClient(clientId); }, Qt::AutoConnection);
@@ -601,6 +656,8 @@ void EchoServer::drainEvents()
 
 void EchoServer::handleEvent(const TrafficEvent &event)
 {
+    if (event.transport == IpProtocol::Udp && handleUdpEvent(event))
+        return;
     if (event.kind != TrafficEvent::Kind::Disconnected) {
         emit eventOccurred(event);
         return;
@@ -612,6 +669,109 @@ void EchoServer::handleEvent(const TrafficEvent &event)
     emit clientDisconnected(event.clientId, event.disconnect);
     emit eventOccurred(event);
     m_clients.remove(event.clientId); // after the signals: receivers may still look it up
+}
+
+} // namespace Echoscope
+
+namespace Echoscope {
+
+// In the first worker's thread (this one with threads == 1), so that datagrams never
+// wait for the UI.
+void EchoServer::startUdp(qintptr descriptor, const ServerConfig &config)
+{
+    NativeUdpSocket::localAddress(descriptor, &m_udpAddress, &m_udpPort);
+    m_udpTotals = UdpTotals();
+    m_udpClientsNow = 0;
+    auto allocateId = [this] { return ++m_nextClientId; };
+    auto peerSeen = [this](std::shared_ptr<ClientStats> stats, TrafficEvent event) {
+        postUdpPeer(std::move(stats), std::move(event));
+    };
+    auto post = [this](TrafficEvent event) { postEvent(std::move(event)); };
+    auto *udp = new UdpEchoService(descriptor, config, allocateId, peerSeen, post);
+    connect(udp, &UdpEchoService::bytesReceived, this, &EchoServer::bytesReceived,
+            Qt::DirectConnection);
+    connect(udp, &UdpEchoService::bytesEchoed, this, &EchoServer::bytesEchoed,
+            Qt::DirectConnection);
+    connect(udp, &UdpEchoService::messageEchoed, this, &EchoServer::messageEchoed,
+            Qt::DirectConnection);
+    QThread *serviceThread = m_workers.front()->thread();
+    if (serviceThread != thread())
+        udp->moveToThread(serviceThread);
+    m_udp = udp;
+    // Direct when it shares this thread, queued to its thread otherwise.
+    QMetaObject::invokeMethod(
+        udp, [udp] { udp->start(); }, Qt::AutoConnection);
+}
+
+// Forgets every UDP peer (reason ServerStopped) and closes the socket, in the service's
+// thread; the events reach this thread with the workers' ones.
+void EchoServer::stopUdp()
+{
+    UdpEchoService *udp = m_udp;
+    if (!udp)
+        return;
+    if (udp->thread() == thread()) {
+        udp->shutdown(DisconnectReason::ServerStopped);
+    } else {
+        QMetaObject::invokeMethod(
+            udp, [udp] { udp->shutdown(DisconnectReason::ServerStopped); },
+            Qt::BlockingQueuedConnection);
+    }
+}
+
+UdpTotals EchoServer::udpTotals() const
+{
+    return m_udp ? m_udp->totals() : m_udpTotals;
+}
+
+// A new peer's counters travel with its Connected event, under the same lock, so the
+// event never arrives without them and never after the peer's later events.
+void EchoServer::postUdpPeer(std::shared_ptr<ClientStats> stats, TrafficEvent event)
+{
+    QMutexLocker locker(&m_eventMutex);
+    m_pendingUdpPeers.insert(stats->id(), std::move(stats));
+    m_eventQueue.append(std::move(event));
+    if (!m_drainScheduled) {
+        m_drainScheduled = true;
+        QMetaObject::invokeMethod(this, &EchoServer::drainEvents, Qt::QueuedConnection);
+    }
+}
+
+// What differs for UDP events; returns true if the event was handled whole.
+bool EchoServer::handleUdpEvent(const TrafficEvent &event)
+{
+    switch (event.kind) {
+    case TrafficEvent::Kind::Connected: {
+        std::shared_ptr<ClientStats> stats;
+        {
+            QMutexLocker locker(&m_eventMutex);
+            stats = m_pendingUdpPeers.take(event.clientId);
+        }
+        if (!stats)
+            return true;
+        m_clients.insert(event.clientId, ClientEntry{stats, nullptr});
+        ++m_udpClientsNow;
+        ++m_retired.clientsTotal;
+        m_retired.clientsPeak = qMax(
+            m_retired.clientsPeak, m_liveClients.load(std::memory_order_relaxed) + m_udpClientsNow);
+        emit clientConnected(event.clientId, event.address, event.port);
+        emit eventOccurred(event);
+        return true;
+    }
+    case TrafficEvent::Kind::Refused:
+        // The service rate-limits its refusals itself; a summary stands for `count`.
+        m_retired.clientsRefused += event.count > 0 ? event.count : 1;
+        if (event.count == 0)
+            emit clientRefused(event.address, event.port, event.text);
+        emit eventOccurred(event);
+        return true;
+    case TrafficEvent::Kind::Disconnected:
+        if (m_clients.contains(event.clientId))
+            --m_udpClientsNow;
+        return false; // the rest as for TCP
+    default:
+        return false;
+    }
 }
 
 } // namespace Echoscope

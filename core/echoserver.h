@@ -6,6 +6,7 @@
 #include "networkfilter.h"
 #include "serverconfig.h"
 #include "trafficevent.h"
+#include "udpechoservice.h"
 
 #include <QHash>
 #include <QHostAddress>
@@ -94,6 +95,10 @@ public:
     ServerConfig config() const { return m_config; }
     QHostAddress serverAddress() const { return m_address; }
     quint16 serverPort() const { return m_port; }
+    // The UDP echo port while listening with config().udpEcho; 0 otherwise.
+    quint16 udpPort() const { return m_udpPort; }
+    // The UDP echo's counters since the last start (zero without UDP echo).
+    UdpTotals udpTotals() const;
     int workerCount() const { return int(m_workers.size()); }
     // TLS listener: "TLS 1.2 or later, certificate localhost (self-signed, valid until
     // ...); handshake within 10 s"; empty for plain TCP.
@@ -102,8 +107,8 @@ public:
     // When the current (or last) start() succeeded, in ms since the epoch.
     qint64 startedAtMs() const { return m_startedAtMs; }
 
-    // Ends one client's connection with reason Kicked. Returns false if it is not
-    // connected.
+    // Ends one client's connection with reason Kicked (a UDP peer is forgotten; its next
+    // datagram makes it a new client). Returns false if it is not connected.
     bool disconnectClient(quint64 clientId);
     // Fault injection (see FaultConfig). The faults for all clients apply to every
     // client without faults of its own, current and future, and stay across stop() and
@@ -119,6 +124,7 @@ public:
     // its clientDisconnected() was emitted).
     std::shared_ptr<const ClientStats> clientStats(quint64 clientId) const;
     QList<quint64> clientIds() const;
+    // TCP connections open now (UDP peers are in totals().clientsNow).
     int clientCount() const { return m_liveClients.load(std::memory_order_relaxed); }
     ServerTotals totals() const;
 
@@ -143,7 +149,7 @@ private:
     struct ClientEntry
     {
         std::shared_ptr<ClientStats> stats;
-        EchoWorker *worker = nullptr;
+        EchoWorker *worker = nullptr; // nullptr: a UDP peer, served by m_udp
     };
 
     void acceptPending();
@@ -157,6 +163,10 @@ private:
     void drainEvents();                 // this thread
     void handleEvent(const TrafficEvent &event);
     void fail(Error error, const QString &message);
+    void startUdp(qintptr descriptor, const ServerConfig &config);
+    void stopUdp();
+    void postUdpPeer(std::shared_ptr<ClientStats> stats, TrafficEvent event); // any thread
+    bool handleUdpEvent(const TrafficEvent &event);
     EchoWorker *pickWorker() const;
 
     ServerConfig m_config;
@@ -185,7 +195,8 @@ private:
     std::vector<QThread *> m_threads;
     mutable size_t m_nextWorker = 0;
 
-    quint64 m_nextClientId = 0; // never reset: ids are unique for the object's life
+    // Never reset: ids are unique for the object's life. The UDP thread takes ids too.
+    std::atomic<quint64> m_nextClientId{0};
     std::atomic<int> m_liveClients{0};
     QHash<quint64, ClientEntry> m_clients;
     ServerTotals m_retired; // counters of clients gone since start
@@ -193,8 +204,17 @@ private:
     qint64 m_startedAtMs = 0;
     QString m_tlsSummary;
 
+    // UDP echo: the service (in the first worker's thread) and its peers in m_clients.
+    UdpEchoService *m_udp = nullptr;
+    QHostAddress m_udpAddress;
+    quint16 m_udpPort = 0;
+    int m_udpClientsNow = 0;
+    UdpTotals m_udpTotals; // as of the last stop()
+
     QMutex m_eventMutex;
     QList<TrafficEvent> m_eventQueue;
+    // New UDP peers' counters, by id, until their Connected event is handled.
+    QHash<quint64, std::shared_ptr<ClientStats>> m_pendingUdpPeers;
     bool m_drainScheduled = false;
     qint64 m_droppedEvents = 0;
 };

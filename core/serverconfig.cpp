@@ -34,6 +34,12 @@ QString ServerConfig::validate() const
     if (messageEventsPerSecond < 0)
         return QStringLiteral("message events per second must not be negative (got %1)")
             .arg(messageEventsPerSecond);
+    if (udpIdleTimeoutMs < 1 || udpIdleTimeoutMs > kMaxUdpIdleTimeoutMs)
+        return QStringLiteral("UDP idle timeout must be from 1 ms to %1 s (got %2 ms)")
+            .arg(kMaxUdpIdleTimeoutMs / 1000)
+            .arg(udpIdleTimeoutMs);
+    if (maxUdpPeers < 1)
+        return QStringLiteral("max UDP peers must be at least 1 (got %1)").arg(maxUdpPeers);
     for (const auto &subnet : allowNetworks) {
         if (!NetworkFilter::isValid(subnet))
             return QStringLiteral("allowed network %1 is not a valid network")

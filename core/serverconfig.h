@@ -21,6 +21,10 @@ struct ServerConfig
     static constexpr qint64 kDefaultHighWaterBytes = 256 * 1024;
     static constexpr qint64 kDefaultLowWaterBytes = 64 * 1024;
     static constexpr qint64 kMaxCaptureBytesPerClient = 64 * 1024 * 1024;
+    static constexpr quint16 kDefaultUdpPort = 50000;
+    static constexpr int kDefaultUdpIdleTimeoutMs = 30000;
+    static constexpr int kMaxUdpIdleTimeoutMs = 24 * 3600 * 1000;
+    static constexpr int kDefaultMaxUdpPeers = 1000;
 
     QString bindAddress = QStringLiteral("127.0.0.1"); // see resolveBindAddress()
     quint16 port = kDefaultPort;                       // 0: pick a free port
@@ -41,6 +45,14 @@ struct ServerConfig
     // NetworkFilter.
     QList<QPair<QHostAddress, int>> allowNetworks;
     QList<QPair<QHostAddress, int>> denyNetworks;
+    // UDP echo (RFC 862 datagram echo) beside the TCP one, on the same bind address; see
+    // UdpEchoService. Each datagram is echoed to its sender; each sending address and
+    // port is a client until it has sent nothing for udpIdleTimeoutMs. Datagrams from
+    // new peers beyond maxUdpPeers are dropped and reported as refused.
+    bool udpEcho = false;
+    quint16 udpPort = kDefaultUdpPort; // 0: pick a free port
+    int udpIdleTimeoutMs = kDefaultUdpIdleTimeoutMs;
+    int maxUdpPeers = kDefaultMaxUdpPeers;
 
     // TLS echo: with both files set the TCP listener speaks TLS (as `ncat --ssl`). PEM or
     // DER, the key unencrypted; start() reads and checks them (see TlsCredentials).

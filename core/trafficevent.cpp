@@ -55,22 +55,29 @@ static QString bytesText(qint64 bytes)
 
 QString TrafficEvent::toText() const
 {
-    const QString who = QStringLiteral("client %1 (%2)").arg(clientId).arg(endpoint(address, port));
+    const bool udp = transport == IpProtocol::Udp;
+    const QString who = QStringLiteral("client %1 (%2%3)")
+                            .arg(clientId)
+                            .arg(endpoint(address, port), udp ? QStringLiteral(" UDP") : QString());
     switch (kind) {
     case Kind::Listening:
-        return QStringLiteral("listening on ") + endpoint(address, port);
+        // TCP keeps the exact "listening on ADDRESS:PORT" that scripts wait for.
+        return (udp ? QStringLiteral("listening for UDP on ") : QStringLiteral("listening on ")) +
+               endpoint(address, port);
     case Kind::Stopped:
         return QStringLiteral("stopped: ") + TextEscape::escapeText(text);
     case Kind::Connected:
-        return who + QStringLiteral(" connected");
+        return who + (udp ? QStringLiteral(" seen: its first datagram arrived")
+                          : QStringLiteral(" connected"));
     case Kind::Refused:
         if (count > 0) // a summary of refusals not shown one by one
             return TextEscape::escapeText(text);
         return QStringLiteral("refused %1: %2")
             .arg(endpoint(address, port), TextEscape::escapeText(text));
     case Kind::Disconnected: {
-        QString line =
-            who + QStringLiteral(" disconnected: ") + TextEscape::escapeText(disconnect.describe());
+        QString line = who +
+                       (udp ? QStringLiteral(" forgotten: ") : QStringLiteral(" disconnected: ")) +
+                       TextEscape::escapeText(disconnect.describe());
         line += QStringLiteral("; in %1 B, out %2 B, %3 messages in, %4 out, %5 s")
                     .arg(disconnect.bytesIn)
                     .arg(disconnect.bytesOut)
@@ -118,6 +125,8 @@ QJsonObject TrafficEvent::toJson() const
     }
     if (clientId != 0)
         object.insert(QStringLiteral("client"), qint64(clientId));
+    if (transport == IpProtocol::Udp)
+        object.insert(QStringLiteral("transport"), QStringLiteral("udp"));
     switch (kind) {
     case Kind::Disconnected:
         object.insert(QStringLiteral("reason"), DisconnectInfo::reasonString(disconnect.reason));

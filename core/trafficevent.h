@@ -1,6 +1,7 @@
 #pragma once
 
 #include "disconnectinfo.h"
+#include "ipprotocol.h"
 
 #include <QByteArray>
 #include <QHostAddress>
@@ -36,7 +37,10 @@ struct TrafficEvent
     Kind kind = Kind::Warning;
     qint64 timestampMs = 0; // ms since the epoch
     quint64 clientId = 0;   // 0: not about one client
-    QHostAddress address;   // Listening: bound address; else the peer
+    // Udp: the UDP listener (Listening) or a UDP peer and its datagrams; JSON says
+    // "transport": "udp", TCP events carry no such field.
+    IpProtocol transport = IpProtocol::Tcp;
+    QHostAddress address; // Listening: bound address; else the peer
     quint16 port = 0;
     qint64 bytes = 0;
     qint64 count = 0;

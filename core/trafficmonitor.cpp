@@ -3,6 +3,7 @@
 #include <QDateTime>
 #include <QTimer>
 
+#include <algorithm>
 #include <limits>
 
 namespace Echoscope {
@@ -141,7 +142,9 @@ void TrafficMonitor::track(quint64 clientId)
     TrackedClient &client = it->second;
     client.stats = std::move(stats);
     client.view.counters = client.stats->snapshot();
-    m_pendingAdded.append(clientId); // ids only grow, so this stays sorted
+    // Ids grow, but a UDP peer's id is taken in its thread before it is reported here,
+    // so the list is sorted when published.
+    m_pendingAdded.append(clientId);
     updateTicking();
 }
 
@@ -196,6 +199,7 @@ void TrafficMonitor::tick()
         snapshot.address = m_server->serverAddress();
         snapshot.tls = m_server->isTls();
         snapshot.port = m_server->serverPort();
+        snapshot.udpPort = m_server->udpPort();
         snapshot.uptimeMs = qMax<qint64>(0, snapshot.timestampMs - m_server->startedAtMs());
         const ServerTotals &t = snapshot.totals;
         const RateWindow::Rates rates =
@@ -250,6 +254,7 @@ void TrafficMonitor::tick()
         view.messageEvents = 0;
         ++it;
     }
+    std::sort(m_pendingAdded.begin(), m_pendingAdded.end());
     snapshot.addedIds.swap(m_pendingAdded);
 
     m_snapshot = snapshot; // shared, not copied; receivers may call refresh() again

@@ -50,6 +50,7 @@ struct TrafficSnapshot
     QHostAddress address; // while listening
     quint16 port = 0;     // while listening
     bool tls = false;     // while listening: the listener speaks TLS
+    quint16 udpPort = 0;  // while listening with UDP echo on; 0 otherwise
     qint64 uptimeMs = 0;  // since the server started listening; 0 when stopped
     ServerTotals totals;  // since the last start, as EchoServer::totals()
     // Over about the last second; 0 when stopped.

@@ -9,6 +9,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
+#include <QNetworkDatagram>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSignalSpy>
@@ -18,6 +19,7 @@
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QUdpSocket>
 
 #include <memory>
 #include <vector>
@@ -231,6 +233,7 @@ private slots:
     void metricsEndpoint();
     void metricsPortInUse();
     void tlsEchoHeadless();
+    void udpEcho();
 
 private:
     ServerProcess *startServer(const QStringList &arguments);
@@ -387,6 +390,12 @@ void tst_Cli::badArguments_data()
     row("tls min version", {"--tls-min-version", "1.1"}, {"--tls-min-version", "1.1"});
     row("tls handshake timeout zero", {"--tls-handshake-timeout", "0"},
         {"--tls-handshake-timeout", "0"});
+    row("udp port too large", {"--udp-port", "70000"}, {"--udp-port", "70000"});
+    row("udp port a word", {"--udp-port", "on"}, {"--udp-port", "on", "off"});
+    row("udp idle timeout zero", {"--udp-port", "0", "--udp-idle-timeout", "0"},
+        {"--udp-idle-timeout", "0"});
+    row("max udp peers zero", {"--udp-port", "0", "--max-udp-peers", "0"},
+        {"--max-udp-peers", "0"});
     row("unknown option", {"--bogus-option"}, {"bogus-option"});
     row("positional argument", {"extra"}, {"extra"});
 }
@@ -868,6 +877,42 @@ void tst_Cli::tlsEchoHeadless()
     QVERIFY(server->waitForOutput(" TLS established: TLSv1.3, "));
     client.disconnectFromHost();
     QVERIFY(server->waitForOutput(" disconnected: closed by peer; in 12 B, out 12 B"));
+}
+
+// --udp-port: the UDP line follows the exact TCP one, a datagram is echoed and logged,
+// and SIGTERM forgets the peer before the summary.
+void tst_Cli::udpEcho()
+{
+    ServerProcess *server =
+        startServer(headless({QStringLiteral("--udp-port"), QStringLiteral("0")}));
+    QVERIFY(server->waitForListening() != 0); // the first line is unchanged
+    QVERIFY(server->waitForOutput("listening for UDP on "));
+    QVERIFY(QTest::qWaitFor([&] { return server->lines().size() >= 2; }, kTimeoutMs));
+    static const QRegularExpression pattern(
+        QStringLiteral("^listening for UDP on 127\\.0\\.0\\.1:(\\d+)$"));
+    const QRegularExpressionMatch match = pattern.match(QString::fromUtf8(server->lines().at(1)));
+    QVERIFY2(match.hasMatch(), server->output().constData());
+    const quint16 udpPort = quint16(match.captured(1).toUInt());
+
+    QUdpSocket peer;
+    QVERIFY(peer.bind(QHostAddress(QHostAddress::LocalHost), 0));
+    QCOMPARE(
+        peer.writeDatagram(bytes("udp\0\xff", 5), QHostAddress(QHostAddress::LocalHost), udpPort),
+        qint64(5));
+    QVERIFY(QTest::qWaitFor([&] { return peer.hasPendingDatagrams(); }, kTimeoutMs));
+    QCOMPARE(peer.receiveDatagram().data(), bytes("udp\0\xff", 5));
+    const QByteArray who = "client 1 (127.0.0.1:" + QByteArray::number(peer.localPort()) + " UDP)";
+    QVERIFY2(server->waitForOutput(who + " seen: its first datagram arrived"),
+             server->output().constData());
+#ifdef Q_OS_UNIX
+    QVERIFY(server->sendSignal(SIGTERM));
+    QVERIFY(server->waitForExit());
+    QCOMPARE(server->exitCode(), 0);
+    QVERIFY2(server->output().contains(who + " forgotten: server stopped; in 5 B, out 5 B"),
+             server->output().constData());
+    QVERIFY2(server->output().contains("UDP: 1 datagrams in, 0 oversized"),
+             server->output().constData());
+#endif
 }
 
 QTEST_GUILESS_MAIN(tst_Cli)

@@ -17,12 +17,15 @@
 #include "trafficmonitor.h"
 
 #include <QAbstractItemModelTester>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFile>
+#include <QHeaderView>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLineEdit>
 #include <QProcess>
+#include <QNetworkDatagram>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -36,6 +39,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QToolButton>
+#include <QUdpSocket>
 
 #include <memory>
 
@@ -142,6 +146,7 @@ private slots:
     void logIsBoundedAndAggregatesFlood();
     void logExportWritesShownRows();
     void shortcutTogglesServer();
+    void udpEchoFromTheControlBar();
 
 private:
     QString settingsPath() const { return m_dir->filePath(QStringLiteral("echoscope.ini")); }
@@ -612,6 +617,81 @@ void tst_Dashboard::shortcutTogglesServer()
     QVERIFY(d.server.isListening());
     QTest::keyClick(&d.window, Qt::Key_F5);
     QVERIFY(!d.server.isListening());
+}
+
+// UDP echo turned on in the control bar: a real QUdpSocket's datagram makes a UDP row,
+// inspectable and kickable like a TCP client; the setting is remembered.
+void tst_Dashboard::udpEchoFromTheControlBar()
+{
+    {
+        Dashboard d(settingsPath());
+        ControlBar *bar = d.window.controlBar();
+        QVERIFY(!bar->udpCheckBox()->isChecked()); // off by default
+        QVERIFY(!bar->udpPortSpin()->isEnabled());
+        QVERIFY(!bar->udpIdleTimeoutSpin()->isEnabled());
+        QTest::mouseClick(bar->udpCheckBox(), Qt::LeftButton);
+        QVERIFY(bar->udpCheckBox()->isChecked());
+        QVERIFY(bar->udpPortSpin()->isEnabled());
+        QVERIFY(bar->udpIdleTimeoutSpin()->isEnabled());
+        QVERIFY(bar->maxUdpPeersSpin()->isEnabled());
+        QCOMPARE(bar->udpIdleTimeoutSpin()->value(), 30);
+        bar->udpPortSpin()->setValue(0);
+        bar->udpIdleTimeoutSpin()->setValue(45);
+        bar->maxUdpPeersSpin()->setValue(7);
+        QVERIFY(d.clickStart());
+        const quint16 udpPort = d.server.udpPort();
+        QVERIFY(udpPort != 0);
+        QCOMPARE(d.server.config().udpIdleTimeoutMs, 45000);
+        QCOMPARE(d.server.config().maxUdpPeers, 7);
+        QVERIFY(!bar->maxUdpPeersSpin()->isEnabled());
+        QVERIFY(!bar->udpCheckBox()->isEnabled()); // locked while listening
+        QVERIFY(!bar->udpPortSpin()->isEnabled());
+        QTRY_COMPARE_WITH_TIMEOUT(d.window.statusPanel()->fieldText(StatusPanel::ServerField),
+                                  QStringLiteral("Listening on 127.0.0.1:%1, UDP %2")
+                                      .arg(d.server.serverPort())
+                                      .arg(udpPort),
+                                  kTimeoutMs);
+
+        QSignalSpy disconnected(&d.server, &EchoServer::clientDisconnected);
+        QUdpSocket peer;
+        QVERIFY(peer.bind(QHostAddress(QHostAddress::LocalHost), 0));
+        QCOMPARE(peer.writeDatagram("ping", QHostAddress(QHostAddress::LocalHost), udpPort),
+                 qint64(4));
+        QTRY_VERIFY_WITH_TIMEOUT(peer.hasPendingDatagrams(), kTimeoutMs);
+        QCOMPARE(peer.receiveDatagram().data(), QByteArray("ping"));
+        quint64 id = 0;
+        QTRY_VERIFY_WITH_TIMEOUT((id = onlyClient(d.server)) != 0 && d.rowOf(id) >= 0, kTimeoutMs);
+        QCOMPARE(d.cell(id, ClientTableModel::TransportColumn), QStringLiteral("UDP"));
+        QCOMPARE(d.cell(id, ClientTableModel::PeerColumn),
+                 QStringLiteral("127.0.0.1:%1").arg(peer.localPort()));
+        QCOMPARE(d.cell(id, ClientTableModel::StateColumn), QStringLiteral("active"));
+        // Shown beside the peer, whatever its place in the model.
+        QCOMPARE(d.window.clientTable()->horizontalHeader()->visualIndex(
+                     ClientTableModel::TransportColumn),
+                 ClientTableModel::PeerColumn + 1);
+
+        d.select(id);
+        QCOMPARE(d.window.inspector()->clientId(), id);
+        QVERIFY2(d.window.inspector()->detailsText().contains(
+                     QStringLiteral("127.0.0.1:%1 UDP").arg(peer.localPort())),
+                 qPrintable(d.window.inspector()->detailsText()));
+        HexView *hex = d.window.inspector()->hexView();
+        QTRY_VERIFY_WITH_TIMEOUT(hex->lineCount() > 0 && hex->lineText(0).contains(u"received"),
+                                 kTimeoutMs);
+
+        QTest::mouseClick(d.window.inspector()->disconnectButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(disconnected.count(), 1, kTimeoutMs);
+        QCOMPARE(disconnected.at(0).at(1).value<DisconnectInfo>().reason, DisconnectReason::Kicked);
+        QTRY_COMPARE_WITH_TIMEOUT(d.cell(id, ClientTableModel::StateColumn),
+                                  QStringLiteral("closed: kicked"), kTimeoutMs);
+        d.window.close();
+    }
+    Dashboard again(settingsPath());
+    QVERIFY(again.window.controlBar()->udpCheckBox()->isChecked());
+    QVERIFY(again.window.controlBar()->config().udpEcho);
+    QCOMPARE(again.window.controlBar()->config().udpPort, quint16(0));
+    QCOMPARE(again.window.controlBar()->config().udpIdleTimeoutMs, 45000);
+    QCOMPARE(again.window.controlBar()->config().maxUdpPeers, 7);
 }
 
 QTEST_MAIN(tst_Dashboard)

@@ -529,7 +529,10 @@ void tst_UiModels::tableShowsConnectedClient()
 
     const QStringList headers = {"ID",        "Peer",    "Connected", "Duration", "Bytes in",
                                  "Bytes out", "Msgs in", "Msgs out",  "Last msg", "Rate in",
-                                 "Faults",    "State",   "TLS"};
+                                 "Faults",    "State",   "TLS",       "Proto"};
+    QCOMPARE(headers.size(), int(ClientTableModel::ColumnCount));
+    QCOMPARE(cell(ClientTableModel::TransportColumn, Qt::DisplayRole),
+             QVariant(QStringLiteral("TCP")));
     for (int column = 0; column < ClientTableModel::ColumnCount; ++column) {
         QCOMPARE(model.headerData(column, Qt::Horizontal).toString(), headers.at(column));
         QVERIFY(!model.headerData(column, Qt::Horizontal, Qt::ToolTipRole).toString().isEmpty());

@@ -39,7 +39,7 @@ bool ClientFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex &sourc
     if (m_filterText.isEmpty())
         return true;
     for (int column : {ClientTableModel::IdColumn, ClientTableModel::PeerColumn,
-                       ClientTableModel::StateColumn}) {
+                       ClientTableModel::StateColumn, ClientTableModel::TransportColumn}) {
         const QString text = model->index(sourceRow, column, sourceParent).data().toString();
         if (text.contains(m_filterText, Qt::CaseInsensitive))
             return true;

@@ -39,7 +39,10 @@ QString stateText(const ClientView &view)
         return QObject::tr("disconnected: %1").arg(view.disconnect.describe());
     switch (view.counters.state) {
     case ClientState::Connected:
-        return QObject::tr("connected");
+        return view.counters.transport == IpProtocol::Udp
+                   ? QObject::tr("active: sending datagrams; forgotten after the UDP idle "
+                                 "timeout")
+                   : QObject::tr("connected");
     case ClientState::Paused:
         return QObject::tr("paused: its echo is not being read (backpressure)");
     case ClientState::Draining:
@@ -184,9 +187,14 @@ void ClientInspector::setClient(quint64 clientId, std::shared_ptr<const ClientSt
     // A closed client's ring is what it is: growing it would capture nothing more.
     if (m_connected)
         m_stats->capture()->setCapacity(qMax(m_perClientCaptureBytes, m_inspectedCaptureBytes));
-    m_title->setText(tr("Client %1 — %2")
+    m_title->setText(tr("Client %1 — %2 %3")
                          .arg(m_clientId)
-                         .arg(TrafficEvent::endpoint(m_stats->peerAddress(), m_stats->peerPort())));
+                         .arg(TrafficEvent::endpoint(m_stats->peerAddress(), m_stats->peerPort()),
+                              ipProtocolName(m_stats->transport())));
+    m_disconnect->setToolTip(m_stats->transport() == IpProtocol::Udp
+                                 ? tr("Forget this UDP peer (reason: kicked); its next datagram "
+                                      "makes it a new client")
+                                 : tr("Close this client's connection (reason: kicked)"));
     m_disconnect->setEnabled(m_connected);
     m_faults->setEnabled(m_connected);
     refreshCapture(true);
@@ -212,7 +220,8 @@ void ClientInspector::updateClient(const ClientView *view)
         const ClientSnapshot &c = view->counters;
         const qint64 endMs = view->connected ? QDateTime::currentMSecsSinceEpoch()
                                              : c.connectedAtMs + view->disconnect.durationMs;
-        m_detailValues[Peer]->setText(TrafficEvent::endpoint(c.peerAddress, c.peerPort));
+        m_detailValues[Peer]->setText(TrafficEvent::endpoint(c.peerAddress, c.peerPort) +
+                                      QLatin1Char(' ') + ipProtocolName(c.transport));
         m_detailValues[Connected]->setText(
             tr("%1, for %2")
                 .arg(Units::timeOfDay(c.connectedAtMs), Units::duration(endMs - c.connectedAtMs)));
@@ -231,8 +240,11 @@ void ClientInspector::updateClient(const ClientView *view)
                                                       Units::bytes(c.messageBytesIn / c.messagesIn),
                                                       Units::bytes(c.maxMessageBytes)));
         m_detailValues[Unsent]->setText(
-            tr("%1 now, %2 at most")
-                .arg(Units::bytes(c.unsentBytes), Units::bytes(c.peakUnsentBytes)));
+            c.transport == IpProtocol::Udp
+                ? tr("none: each echo is sent at once or dropped (%1 not echoed)")
+                      .arg(Units::bytes(c.bytesIn - c.bytesOut))
+                : tr("%1 now, %2 at most")
+                      .arg(Units::bytes(c.unsentBytes), Units::bytes(c.peakUnsentBytes)));
         m_detailValues[Rate]->setText(
             QStringLiteral("%1 / %2").arg(Units::bytesPerSecond(view->bytesInPerSecond),
                                           Units::bytesPerSecond(view->bytesOutPerSecond)));

@@ -175,6 +175,8 @@ QVariant ClientTableModel::headerData(int section, Qt::Orientation orientation, 
             return tr("State");
         case TlsColumn:
             return tr("TLS");
+        case TransportColumn:
+            return tr("Proto");
         case ColumnCount:
             break;
         }
@@ -211,6 +213,9 @@ QVariant ClientTableModel::headerData(int section, Qt::Orientation orientation, 
         case TlsColumn:
             return tr("The TLS version and cipher suite the client negotiated (TLS listener "
                       "only); byte counts are of the plaintext");
+        case TransportColumn:
+            return tr("TCP: a connection. UDP: the datagrams of one address and port, "
+                      "forgotten after the UDP idle timeout");
         case ColumnCount:
             break;
         }
@@ -357,7 +362,7 @@ QString ClientTableModel::stateText(const ClientView &client)
         return tr("closed: %1").arg(TextEscape::escapeText(client.disconnect.describe()));
     switch (client.counters.state) {
     case ClientState::Connected:
-        return tr("connected");
+        return client.counters.transport == IpProtocol::Udp ? tr("active") : tr("connected");
     case ClientState::Paused:
         return tr("paused (backpressure: %1 unsent)")
             .arg(Units::bytes(client.counters.unsentBytes));
@@ -430,6 +435,8 @@ QVariant ClientTableModel::displayData(const ClientView &client, int column) con
         return stateText(client);
     case TlsColumn:
         return tlsText(client);
+    case TransportColumn:
+        return ipProtocolName(counters.transport);
     case ColumnCount:
         break;
     }
@@ -474,6 +481,8 @@ QVariant ClientTableModel::sortData(const ClientView &client, int column) const
         return stateText(client);
     case TlsColumn:
         return tlsText(client);
+    case TransportColumn:
+        return ipProtocolName(counters.transport);
     case ColumnCount:
         break;
     }
@@ -520,9 +529,10 @@ QString ClientTableModel::toolTip(const ClientView &client, int column) const
     }
 
     QStringList lines;
-    lines << tr("Client %1, %2")
+    lines << tr("Client %1, %2 %3")
                  .arg(counters.id)
-                 .arg(TrafficEvent::endpoint(counters.peerAddress, counters.peerPort));
+                 .arg(TrafficEvent::endpoint(counters.peerAddress, counters.peerPort),
+                      ipProtocolName(counters.transport));
     lines << tr("Connected %1, for %2")
                  .arg(localTime(counters.connectedAtMs, QStringLiteral("yyyy-MM-dd hh:mm:ss")),
                       Units::duration(durationMs(client)));

@@ -35,6 +35,7 @@ public:
         FaultsColumn, // the faults injected into its echo, if any
         StateColumn,
         TlsColumn, // TLS listener only: protocol and cipher
+        TransportColumn, // TCP or UDP
         ColumnCount
     };
     Q_ENUM(Column)

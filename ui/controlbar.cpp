@@ -1,8 +1,10 @@
 #include "controlbar.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFrame>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHostAddress>
@@ -56,6 +58,27 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     m_port->setSpecialValueText(tr("any free"));
     m_port->setToolTip(tr("TCP port to listen on (0: let the system pick a free port)"));
     m_port->setAccelerated(true);
+
+    m_udpEcho = new QCheckBox(tr("&UDP"), this);
+    m_udpEcho->setToolTip(tr("Also echo UDP datagrams (RFC 862) on the same address: each "
+                             "datagram goes back to its sender, and each sending address and "
+                             "port shows as a client until it is idle for the UDP idle timeout"));
+    m_udpPort = new QSpinBox(this);
+    m_udpPort->setRange(0, 65535);
+    m_udpPort->setSpecialValueText(tr("any free"));
+    m_udpPort->setToolTip(tr("UDP port for the datagram echo (0: let the system pick a free "
+                             "port); it may be the same number as the TCP port"));
+    m_udpPort->setAccelerated(true);
+    m_udpIdleSeconds = new QSpinBox(this);
+    m_udpIdleSeconds->setRange(1, ServerConfig::kMaxUdpIdleTimeoutMs / 1000);
+    m_udpIdleSeconds->setSuffix(tr(" s"));
+    m_udpIdleSeconds->setToolTip(tr("A UDP peer that sends nothing for this long is forgotten "
+                                    "(its row closes with reason idle timeout)"));
+    m_maxUdpPeers = new QSpinBox(this);
+    m_maxUdpPeers->setRange(1, 1000000);
+    m_maxUdpPeers->setAccelerated(true);
+    m_maxUdpPeers->setToolTip(tr("UDP peers tracked at once; datagrams from new ones beyond this "
+                                 "are dropped and logged as refused"));
 
     m_framing = new QComboBox(this);
     m_framing->addItem(tr("stream (raw echo)"), int(FramingMode::Stream));
@@ -167,6 +190,21 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     addPair(1, tr("Max &clients"), m_maxClients);
     addPair(1, tr("&Idle timeout"), m_idleTimeoutSeconds);
     addPair(1, tr("&Threads"), m_threads);
+    // UDP echo: a block of its own after the TCP settings, over both rows.
+    auto *separator = new QFrame(this);
+    separator->setFrameShape(QFrame::VLine);
+    separator->setFrameShadow(QFrame::Sunken);
+    grid->addWidget(separator, 0, column++, 2, 1);
+    auto *udp = new QGridLayout;
+    udp->setHorizontalSpacing(6);
+    udp->setVerticalSpacing(4);
+    udp->addWidget(m_udpEcho, 0, 0, Qt::AlignRight);
+    udp->addWidget(m_udpPort, 0, 1);
+    udp->addWidget(caption(tr("Max pee&rs"), m_maxUdpPeers), 0, 2, Qt::AlignRight);
+    udp->addWidget(m_maxUdpPeers, 0, 3);
+    udp->addWidget(caption(tr("UDP i&dle"), m_udpIdleSeconds), 1, 0, Qt::AlignRight);
+    udp->addWidget(m_udpIdleSeconds, 1, 1);
+    grid->addLayout(udp, 0, column++, 2, 1);
     grid->setColumnStretch(column, 1);
     const int lastColumn = column;
     auto *tls = new QHBoxLayout;
@@ -182,11 +220,25 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     grid->addLayout(tls, 2, 1, 1, lastColumn);
     grid->addWidget(m_validation, 3, 1, 1, lastColumn);
 
-    m_fields = {m_bindAddress,   m_port,           m_framing,
-                m_delimiter,     m_lengthBytes,    m_fixedBytes,
-                m_maxMessageKiB, m_maxClients,     m_idleTimeoutSeconds,
-                m_threads,       m_tlsCertificate, m_tlsCertificateBrowse,
-                m_tlsKey,        m_tlsKeyBrowse,   m_tlsVersion};
+    m_fields = {m_bindAddress,
+                m_port,
+                m_framing,
+                m_delimiter,
+                m_lengthBytes,
+                m_fixedBytes,
+                m_maxMessageKiB,
+                m_maxClients,
+                m_idleTimeoutSeconds,
+                m_threads,
+                m_udpEcho,
+                m_udpPort,
+                m_udpIdleSeconds,
+                m_maxUdpPeers,
+                m_tlsCertificate,
+                m_tlsCertificateBrowse,
+                m_tlsKey,
+                m_tlsKeyBrowse,
+                m_tlsVersion};
 
     const auto changed = [this] {
         updateValidation();
@@ -203,8 +255,13 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     connect(m_tlsKey, &QLineEdit::textChanged, this, changed);
     connect(m_tlsVersion, &QComboBox::currentIndexChanged, this, changed);
     for (QSpinBox *spin :
-         {m_port, m_fixedBytes, m_maxMessageKiB, m_maxClients, m_idleTimeoutSeconds, m_threads})
+         {m_port, m_fixedBytes, m_maxMessageKiB, m_maxClients, m_idleTimeoutSeconds, m_threads,
+          m_udpPort, m_udpIdleSeconds, m_maxUdpPeers})
         connect(spin, &QSpinBox::valueChanged, this, changed);
+    connect(m_udpEcho, &QCheckBox::toggled, this, [this, changed] {
+        updateUdpFields();
+        changed();
+    });
 
     setConfig(ServerConfig());
     setListening(false);
@@ -259,6 +316,12 @@ ServerConfig ControlBar::config() const
     config.tlsCertificateFile = m_tlsCertificate->text().trimmed();
     config.tlsKeyFile = m_tlsKey->text().trimmed();
     config.tlsMinimumVersion = ServerConfig::TlsVersion(m_tlsVersion->currentData().toInt());
+    config.udpEcho = m_udpEcho->isChecked();
+    config.udpPort = quint16(m_udpPort->value());
+    // A timeout that is not whole seconds (from the command line) is kept until edited.
+    if (m_udpIdleSeconds->value() != (m_base.udpIdleTimeoutMs + 999) / 1000)
+        config.udpIdleTimeoutMs = m_udpIdleSeconds->value() * 1000;
+    config.maxUdpPeers = m_maxUdpPeers->value();
     return config;
 }
 
@@ -281,6 +344,14 @@ void ControlBar::setConfig(const ServerConfig &config)
     m_tlsCertificate->setText(config.tlsCertificateFile);
     m_tlsKey->setText(config.tlsKeyFile);
     m_tlsVersion->setCurrentIndex(qMax(0, m_tlsVersion->findData(int(config.tlsMinimumVersion))));
+    {
+        const QSignalBlocker blockUdp(m_udpEcho);
+        m_udpEcho->setChecked(config.udpEcho);
+    }
+    m_udpPort->setValue(config.udpPort);
+    m_udpIdleSeconds->setValue((config.udpIdleTimeoutMs + 999) / 1000);
+    m_maxUdpPeers->setValue(qMin(config.maxUdpPeers, m_maxUdpPeers->maximum()));
+    updateUdpFields();
     updateFramingParameter();
     updateValidation();
 }
@@ -346,6 +417,7 @@ void ControlBar::setListening(bool listening)
         if (listening)
             field->setStatusTip(tr("Stop the server to change its settings"));
     }
+    updateUdpFields();
     updateValidation();
 }
 
@@ -377,6 +449,13 @@ void ControlBar::updateFramingParameter()
         m_framingParameter->setCurrentIndex(kFramingParameterNone);
         break;
     }
+}
+
+void ControlBar::updateUdpFields()
+{
+    const bool editable = !m_listening && m_udpEcho->isChecked();
+    for (QSpinBox *field : {m_udpPort, m_udpIdleSeconds, m_maxUdpPeers})
+        field->setEnabled(editable);
 }
 
 void ControlBar::updateValidation()

@@ -5,6 +5,7 @@
 #include <QWidget>
 
 QT_BEGIN_NAMESPACE
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -16,9 +17,10 @@ QT_END_NAMESPACE
 
 namespace Echoscope {
 
-// The row of server settings above the dashboard: bind address, port, framing with
-// its parameter, limits and threads, and the one Start/Stop toggle. Invalid values are
-// refused here, with the reason next to the field, before the engine sees them.
+// The row of server settings above the dashboard: bind address, port, UDP echo with its
+// port and limits, framing with its parameter, limits and threads, and the one
+// Start/Stop toggle. Invalid
+// values are refused here, with the reason next to the field, before the engine sees them.
 class ControlBar : public QWidget
 {
     Q_OBJECT
@@ -49,6 +51,10 @@ public:
     QLineEdit *tlsCertificateEdit() const { return m_tlsCertificate; }
     QLineEdit *tlsKeyEdit() const { return m_tlsKey; }
     QComboBox *tlsVersionCombo() const { return m_tlsVersion; }
+    QCheckBox *udpCheckBox() const { return m_udpEcho; }
+    QSpinBox *udpPortSpin() const { return m_udpPort; }
+    QSpinBox *udpIdleTimeoutSpin() const { return m_udpIdleSeconds; }
+    QSpinBox *maxUdpPeersSpin() const { return m_maxUdpPeers; }
 
 signals:
     // The user asked to start (the fields are valid) or to stop.
@@ -63,6 +69,7 @@ private:
     void updateValidation();
     void fillBindAddresses();
     void chooseTlsFile(QLineEdit *edit, const QString &title, const QString &filter);
+    void updateUdpFields();
 
     ServerConfig m_base; // what setConfig() gave, for the fields not shown here
     bool m_listening = false;
@@ -84,6 +91,10 @@ private:
     QLineEdit *m_tlsKey;
     QPushButton *m_tlsKeyBrowse;
     QComboBox *m_tlsVersion;
+    QCheckBox *m_udpEcho;
+    QSpinBox *m_udpPort;
+    QSpinBox *m_udpIdleSeconds;
+    QSpinBox *m_maxUdpPeers;
     QLabel *m_validation;
     QList<QWidget *> m_fields;
 };

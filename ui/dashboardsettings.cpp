@@ -63,6 +63,13 @@ void DashboardSettings::load(QSettings &settings)
     loaded.tlsKeyFile = settings.value(QStringLiteral("tlsKey")).toString();
     ServerConfig::parseTlsVersion(settings.value(QStringLiteral("tlsMinimumVersion")).toString(),
                                   &loaded.tlsMinimumVersion);
+    const QVariant udpEcho = settings.value(QStringLiteral("udpEcho"));
+    if (udpEcho.isValid())
+        loaded.udpEcho = udpEcho.toBool();
+    readNumber<quint16>(settings, QStringLiteral("udpPort"), 0, 65535, &loaded.udpPort);
+    readNumber(settings, QStringLiteral("udpIdleTimeoutMs"), 1, ServerConfig::kMaxUdpIdleTimeoutMs,
+               &loaded.udpIdleTimeoutMs);
+    readNumber(settings, QStringLiteral("maxUdpPeers"), 1, 1000000, &loaded.maxUdpPeers);
     settings.endGroup();
     if (!loaded.validate().isEmpty() && loaded.isTls()) {
         // Half a TLS setting (or one that clashes): lose that, not the rest.
@@ -111,6 +118,10 @@ void DashboardSettings::save(QSettings &settings) const
     settings.setValue(QStringLiteral("tlsKey"), config.tlsKeyFile);
     settings.setValue(QStringLiteral("tlsMinimumVersion"),
                       ServerConfig::tlsVersionString(config.tlsMinimumVersion));
+    settings.setValue(QStringLiteral("udpEcho"), config.udpEcho);
+    settings.setValue(QStringLiteral("udpPort"), config.udpPort);
+    settings.setValue(QStringLiteral("udpIdleTimeoutMs"), config.udpIdleTimeoutMs);
+    settings.setValue(QStringLiteral("maxUdpPeers"), config.maxUdpPeers);
     settings.endGroup();
 
     settings.beginGroup(QStringLiteral("preferences"));

@@ -474,6 +474,10 @@ QString EventLogModel::detailsText(const Row &row) const
     }
     switch (event.kind) {
     case TrafficEvent::Kind::Listening:
+        if (event.transport == IpProtocol::Udp)
+            return tr("UDP on %1").arg(TrafficEvent::endpoint(event.address, event.port)) +
+                   (event.text.isEmpty() ? QString()
+                                         : tr("; %1").arg(TextEscape::escapeText(event.text)));
         if (!event.text.isEmpty()) // TLS, an exposed address
             return tr("on %1; %2")
                 .arg(TrafficEvent::endpoint(event.address, event.port),
@@ -482,10 +486,13 @@ QString EventLogModel::detailsText(const Row &row) const
     case TrafficEvent::Kind::TlsEstablished:
         return tr("TLS established: %1").arg(TextEscape::escapeText(event.text));
     case TrafficEvent::Kind::Connected:
-        return tr("from %1").arg(TrafficEvent::endpoint(event.address, event.port));
+        return (event.transport == IpProtocol::Udp ? tr("UDP peer %1: its first datagram")
+                                                   : tr("from %1"))
+            .arg(TrafficEvent::endpoint(event.address, event.port));
     case TrafficEvent::Kind::Disconnected: {
         const DisconnectInfo &info = event.disconnect;
         QString text =
+            (event.transport == IpProtocol::Udp ? tr("UDP peer forgotten: ") : QString()) +
             tr("%1; in %2, out %3, %4 messages in, %5 out, lasted %6")
                 .arg(TextEscape::escapeText(info.describe()), Units::bytes(info.bytesIn),
                      Units::bytes(info.bytesOut), locale.toString(info.messagesIn),

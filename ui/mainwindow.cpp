@@ -191,10 +191,14 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
         metrics.horizontalAdvance(QStringLiteral("000.0 KiB/s_")),
         metrics.horizontalAdvance(QStringLiteral("delay 200\u00b150 ms_")),
         metrics.horizontalAdvance(QStringLiteral("connected______")),
-        metrics.horizontalAdvance(QStringLiteral("TLSv1.3, TLS_AES_256_GCM_SHA384"))};
+        metrics.horizontalAdvance(QStringLiteral("TLSv1.3, TLS_AES_256_GCM_SHA384")),
+        metrics.horizontalAdvance(QStringLiteral("Proto_"))};
     for (int column = 0; column < ClientTableModel::ColumnCount; ++column)
         m_clientTable->setColumnWidth(column, widths[column] + 12);
     m_clientTable->setColumnHidden(ClientTableModel::TlsColumn, true); // shown for TLS only
+    // TCP or UDP reads best beside the peer; State stays last, where it stretches.
+    m_clientTable->horizontalHeader()->moveSection(ClientTableModel::TransportColumn,
+                                                   ClientTableModel::PeerColumn + 1);
     connect(m_clientTable, &QTableView::customContextMenuRequested, this,
             &MainWindow::showClientMenu);
     connect(m_clientTable->selectionModel(), &QItemSelectionModel::currentRowChanged, this,

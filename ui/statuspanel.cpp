@@ -20,7 +20,8 @@ StatusPanel::StatusPanel(QWidget *parent) : QWidget(parent)
                                           tr("Messages in / out"),
                                           tr("Throughput in / out")};
     const QString toolTips[FieldCount] = {
-        tr("Where the server listens"),
+        tr("Where the server listens: the TCP address and port, and the UDP echo port "
+           "when UDP echo is on"),
         tr("Time since the server started listening"),
         tr("Connected now, the most at once, and every client since the start (refused ones "
            "are counted in the log)"),
@@ -62,9 +63,12 @@ void StatusPanel::setSnapshot(const TrafficSnapshot &snapshot)
 {
     const ServerTotals &totals = snapshot.totals;
     const QString endpoint = TrafficEvent::endpoint(snapshot.address, snapshot.port);
-    m_values[ServerField]->setText(!snapshot.listening ? tr("Stopped")
-                                   : snapshot.tls      ? tr("Listening on %1 (TLS)").arg(endpoint)
-                                                       : tr("Listening on %1").arg(endpoint));
+    QString server = !snapshot.listening ? tr("Stopped")
+                     : snapshot.tls      ? tr("Listening on %1 (TLS)").arg(endpoint)
+                                         : tr("Listening on %1").arg(endpoint);
+    if (snapshot.listening && snapshot.udpPort != 0)
+        server += tr(", UDP %1").arg(snapshot.udpPort);
+    m_values[ServerField]->setText(server);
     m_values[UptimeField]->setText(snapshot.listening ? Units::clock(snapshot.uptimeMs)
                                                       : QStringLiteral("—"));
     m_values[ClientsField]->setText(QStringLiteral("%1 / %2 / %3")

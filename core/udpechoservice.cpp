@@ -1,0 +1,511 @@
+#include "udpechoservice.h"
+
+#include <QDateTime>
+#include <QLoggingCategory>
+#include <QSocketNotifier>
+#include <QTimer>
+
+#include <utility>
+
+Q_LOGGING_CATEGORY(lcUdp, "echoscope.udp", QtWarningMsg)
+
+namespace Echoscope {
+
+namespace {
+constexpr qint64 kWindowMs = 1000;
+
+qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
+QString secondsText(int milliseconds)
+{
+    return QString::number(double(milliseconds) / 1000.0, 'g', 4);
+}
+} // namespace
+
+UdpEchoService::UdpEchoService(qintptr descriptor, const ServerConfig &config,
+                               IdAllocator allocateId, PeerCallback peerSeen,
+                               EventCallback postEvent, QObject *parent)
+    : QObject(parent)
+    , m_descriptor(descriptor)
+    , m_config(config)
+    , m_filter(config.allowNetworks, config.denyNetworks)
+    , m_allocateId(std::move(allocateId))
+    , m_peerSeen(std::move(peerSeen))
+    , m_postEvent(std::move(postEvent))
+    // One byte more than the largest datagram, so that a larger one shows as truncated.
+    , m_buffer(NativeUdpSocket::kMaxDatagramBytes + 1, Qt::Uninitialized)
+{}
+
+UdpEchoService::~UdpEchoService()
+{
+    // shutdown() normally ran in the service's thread; this is the safety net.
+    delete m_readNotifier;
+    if (m_descriptor >= 0)
+        NativeUdpSocket::close(m_descriptor);
+}
+
+void UdpEchoService::start()
+{
+    m_readNotifier = new QSocketNotifier(m_descriptor, QSocketNotifier::Read, this);
+    connect(m_readNotifier, &QSocketNotifier::activated, this, &UdpEchoService::readPending);
+    m_expiryTimer = new QTimer(this);
+    m_expiryTimer->setSingleShot(true);
+    m_expiryTimer->setTimerType(Qt::CoarseTimer);
+    connect(m_expiryTimer, &QTimer::timeout, this, &UdpEchoService::expireIdle);
+    m_summaryTimer = new QTimer(this);
+    m_summaryTimer->setSingleShot(true);
+    connect(m_summaryTimer, &QTimer::timeout, this, &UdpEchoService::flushSummaries);
+    // Datagrams that came between the bind and now are pending: the notifier reports them.
+}
+
+UdpTotals UdpEchoService::totals() const
+{
+    UdpTotals totals;
+    totals.datagramsIn = m_datagramsIn.load(std::memory_order_relaxed);
+    totals.oversized = m_oversized.load(std::memory_order_relaxed);
+    totals.echoesDropped = m_echoesDropped.load(std::memory_order_relaxed);
+    totals.icmpErrors = m_icmpErrors.load(std::memory_order_relaxed);
+    totals.refused = m_refused.load(std::memory_order_relaxed);
+    return totals;
+}
+
+void UdpEchoService::bump(std::atomic<qint64> &counter)
+{
+    // Single writer: a load and a store, as ClientStats does.
+    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+qint64 UdpEchoService::monoMs() const
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - m_epoch).count();
+}
+
+// Reads what is pending, a bounded number per wake-up so that the TCP sessions of this
+// thread get their turn; the notifier fires again while more is pending.
+void UdpEchoService::readPending()
+{
+    if (m_descriptor < 0)
+        return;
+    char *buffer = m_buffer.data();
+    const qint64 capacity = NativeUdpSocket::kMaxDatagramBytes;
+    for (int round = 0; round < kMaxDatagramsPerWakeup; ++round) {
+        qint64 bytes = 0;
+        bool truncated = false;
+        NativeUdpSocket::Endpoint from;
+        const auto result =
+            NativeUdpSocket::receive(m_descriptor, buffer, capacity, &bytes, &truncated, &from);
+        if (result == NativeUdpSocket::Result::Done) {
+            handleDatagram(buffer, bytes, truncated, from);
+            continue;
+        }
+        if (result == NativeUdpSocket::Result::WouldBlock) {
+            // Woken with nothing to read: most likely an error in the queue (POLLERR).
+            if (round == 0)
+                drainErrors();
+            forgetUnreachable();
+            return;
+        }
+        if (result == NativeUdpSocket::Result::PendingError) {
+            drainErrors(); // an ICMP error took this call's place; the datagrams wait
+            continue;
+        }
+        const QString reason = NativeUdpSocket::errorString();
+        drainErrors();
+        forgetUnreachable();
+        warn(m_receiveErrorReports,
+             QStringLiteral("UDP receive failed: %1; still listening").arg(reason));
+        return;
+    }
+    forgetUnreachable();
+}
+
+void UdpEchoService::handleDatagram(const char *data, qint64 bytes, bool truncated,
+                                    const NativeUdpSocket::Endpoint &from)
+{
+    bump(m_datagramsIn);
+    const qint64 now = nowMs();
+    const NativeUdpSocket::Key key = NativeUdpSocket::Key::of(from);
+    auto found = m_byKey.constFind(key);
+    PeerList::iterator peer;
+    if (found != m_byKey.constEnd()) {
+        peer = *found;
+        peer->lastActivityMono = monoMs();
+        m_peers.splice(m_peers.end(), m_peers, peer); // now the newest; iterators stay valid
+    } else {
+        const QHostAddress address = from.address();
+        if (!m_filter.isEmpty()) {
+            const QString reason = m_filter.refusalReason(address);
+            if (!reason.isEmpty()) {
+                refuse(from, bytes, reason, m_filter.refusalCategory(address));
+                return;
+            }
+        }
+        if (int(m_peers.size()) >= m_config.maxUdpPeers) {
+            const QString reason =
+                QStringLiteral("max UDP peers reached (%1 tracked)").arg(m_config.maxUdpPeers);
+            refuse(from, bytes, reason, reason);
+            return;
+        }
+        peer = addPeer(from, key, now);
+    }
+
+    ClientStats &stats = *peer->stats;
+    const qint64 kept = qMin(bytes, NativeUdpSocket::kMaxDatagramBytes);
+    stats.addBytesIn(bytes, now);
+    stats.capture()->append(CaptureChunk::Direction::Received, data, kept, now);
+    emit bytesReceived(stats.id(), bytes);
+
+    if (truncated || bytes > m_config.maxMessageBytes) {
+        bump(m_oversized);
+        if (admit(m_oversizedReports, now)) {
+            TrafficEvent event = peerEvent(*peer, TrafficEvent::Kind::Warning);
+            event.bytes = bytes;
+            event.text =
+                truncated
+                    ? QStringLiteral("oversized datagram of more than %1 bytes from %2: not "
+                                     "echoed")
+                          .arg(NativeUdpSocket::kMaxDatagramBytes)
+                          .arg(TrafficEvent::endpoint(event.address, event.port))
+                    : QStringLiteral("oversized datagram of %1 bytes from %2: over the limit of "
+                                     "%3 bytes, not echoed")
+                          .arg(bytes)
+                          .arg(TrafficEvent::endpoint(event.address, event.port))
+                          .arg(m_config.maxMessageBytes);
+            m_postEvent(event);
+        }
+        return;
+    }
+    stats.addMessageIn(bytes);
+    if (m_config.messageEventsPerSecond > 0)
+        sampleMessage(*peer, data, bytes, now);
+    echo(peer, data, bytes);
+}
+
+UdpEchoService::PeerList::iterator UdpEchoService::addPeer(const NativeUdpSocket::Endpoint &from,
+                                                           const NativeUdpSocket::Key &key,
+                                                           qint64 now)
+{
+    Peer peer;
+    peer.endpoint = from;
+    peer.key = key;
+    peer.lastActivityMono = monoMs();
+    peer.stats = std::make_shared<ClientStats>(m_allocateId(), from.address(), from.port(), now,
+                                               m_config.captureBytesPerClient, IpProtocol::Udp);
+    const auto it = m_peers.insert(m_peers.end(), std::move(peer));
+    m_byKey.insert(key, it);
+    m_byId.insert(it->stats->id(), it);
+    m_livePeers.fetch_add(1, std::memory_order_relaxed);
+
+    TrafficEvent event = peerEvent(*it, TrafficEvent::Kind::Connected);
+    event.timestampMs = now;
+    m_peerSeen(it->stats, event);
+    if (!m_expiryTimer->isActive())
+        scheduleExpiry();
+    return it;
+}
+
+void UdpEchoService::echo(PeerList::iterator peer, const char *data, qint64 bytes)
+{
+    ClientStats &stats = *peer->stats;
+    auto result = NativeUdpSocket::send(m_descriptor, data, bytes, peer->endpoint);
+    if (result == NativeUdpSocket::Result::PendingError) {
+        // An earlier echo's ICMP error failed this send in its place: read it, try again.
+        drainErrors();
+        result = NativeUdpSocket::send(m_descriptor, data, bytes, peer->endpoint);
+    }
+    if (result == NativeUdpSocket::Result::Done) {
+        const qint64 now = nowMs();
+        stats.addBytesOut(bytes, now);
+        stats.capture()->append(CaptureChunk::Direction::Echoed, data, bytes, now);
+        stats.addMessageOut();
+        emit bytesEchoed(stats.id(), bytes);
+        emit messageEchoed(stats.id(), bytes);
+        return;
+    }
+    bump(m_echoesDropped);
+    const QString reason = result == NativeUdpSocket::Result::WouldBlock
+                               ? QStringLiteral("the socket's send buffer is full")
+                               : NativeUdpSocket::errorString();
+    if (admit(m_dropReports, nowMs())) {
+        TrafficEvent event = peerEvent(*peer, TrafficEvent::Kind::Warning);
+        event.bytes = bytes;
+        event.text = QStringLiteral("echo of %1 bytes to %2 dropped: %3")
+                         .arg(bytes)
+                         .arg(TrafficEvent::endpoint(event.address, event.port), reason);
+        m_postEvent(event);
+    }
+}
+
+// Reads the socket's error queue: each entry is an ICMP error about an echo, with the
+// address it was sent to. A port unreachable marks that peer as gone.
+void UdpEchoService::drainErrors()
+{
+    // Bounded like the reads: the queue is limited by the socket's receive buffer anyway.
+    for (int round = 0; round < kMaxDatagramsPerWakeup; ++round) {
+        NativeUdpSocket::QueuedError error;
+        if (!NativeUdpSocket::readError(m_descriptor, &error))
+            return;
+        bump(m_icmpErrors);
+        const NativeUdpSocket::Key key = NativeUdpSocket::Key::of(error.to);
+        const auto found = m_byKey.constFind(key);
+        if (error.portUnreachable && found != m_byKey.constEnd()) {
+            if (m_unreachable.contains(key))
+                continue; // said once per peer: the rest of its echoes bounce the same way
+            m_unreachable.append(key);
+        }
+        if (!admit(m_icmpReports, nowMs()))
+            continue;
+        TrafficEvent event;
+        if (found != m_byKey.constEnd()) {
+            event = peerEvent(**found, TrafficEvent::Kind::Warning);
+        } else {
+            event.kind = TrafficEvent::Kind::Warning;
+            event.timestampMs = nowMs();
+            event.transport = IpProtocol::Udp;
+            event.address = error.to.address();
+            event.port = error.to.port();
+        }
+        const QString what = error.portUnreachable
+                                 ? QStringLiteral("port unreachable")
+                                 : error.text.left(1).toLower() + error.text.mid(1);
+        QString text = QStringLiteral("echo to %1 bounced: %2")
+                           .arg(TrafficEvent::endpoint(event.address, event.port), what);
+        if (error.fromIcmp && !error.reportedBy.isNull())
+            text += QStringLiteral(" (ICMP from %1)").arg(error.reportedBy.toString());
+        else if (error.fromIcmp)
+            text += QStringLiteral(" (ICMP)");
+        event.text = text;
+        m_postEvent(event);
+    }
+}
+
+void UdpEchoService::forgetUnreachable()
+{
+    while (!m_unreachable.isEmpty()) {
+        const auto found = m_byKey.constFind(m_unreachable.takeFirst());
+        if (found != m_byKey.constEnd())
+            forget(*found, DisconnectReason::Unreachable,
+                   QStringLiteral("an echo came back as ICMP port unreachable: the peer's "
+                                  "socket is closed"));
+    }
+}
+
+void UdpEchoService::forget(PeerList::iterator peer, DisconnectReason reason, const QString &detail)
+{
+    flushPeerSummary(*peer);
+    ClientStats &stats = *peer->stats;
+    stats.setState(ClientState::Closed);
+    TrafficEvent event = peerEvent(*peer, TrafficEvent::Kind::Disconnected);
+    DisconnectInfo &info = event.disconnect;
+    info.reason = reason;
+    info.detail = detail;
+    info.bytesIn = stats.bytesIn();
+    info.bytesOut = stats.bytesOut();
+    info.messagesIn = stats.messagesIn();
+    info.messagesOut = stats.messagesOut();
+    info.durationMs = qMax<qint64>(0, event.timestampMs - stats.connectedAtMs());
+    m_byKey.remove(peer->key);
+    m_byId.remove(stats.id());
+    m_pendingPeerSummaries.removeOne(stats.id());
+    m_peers.erase(peer);
+    m_livePeers.fetch_sub(1, std::memory_order_relaxed);
+    m_postEvent(event);
+}
+
+void UdpEchoService::disconnectPeer(quint64 clientId)
+{
+    const auto found = m_byId.constFind(clientId);
+    if (found == m_byId.constEnd())
+        return;
+    forget(*found, DisconnectReason::Kicked, QString());
+    if (m_peers.empty() && m_expiryTimer)
+        m_expiryTimer->stop();
+}
+
+void UdpEchoService::expireIdle()
+{
+    const qint64 now = monoMs();
+    while (!m_peers.empty() &&
+           now - m_peers.front().lastActivityMono >= m_config.udpIdleTimeoutMs) {
+        forget(m_peers.begin(), DisconnectReason::IdleTimeout,
+               QStringLiteral("no datagram for %1 s").arg(secondsText(m_config.udpIdleTimeoutMs)));
+    }
+    scheduleExpiry();
+}
+
+void UdpEchoService::scheduleExpiry()
+{
+    if (m_peers.empty()) {
+        m_expiryTimer->stop();
+        return;
+    }
+    const qint64 due = m_peers.front().lastActivityMono + m_config.udpIdleTimeoutMs;
+    m_expiryTimer->start(int(qBound(qint64(0), due - monoMs(), qint64(m_config.udpIdleTimeoutMs))));
+}
+
+void UdpEchoService::shutdown(DisconnectReason reason)
+{
+    delete m_readNotifier; // the notifier goes before its descriptor
+    m_readNotifier = nullptr;
+    if (m_descriptor >= 0) {
+        drainErrors();
+        m_unreachable.clear(); // every peer ends with `reason` now
+    }
+    while (!m_peers.empty())
+        forget(m_peers.begin(), reason, QString());
+    flushSummaries();
+    delete m_expiryTimer;
+    m_expiryTimer = nullptr;
+    delete m_summaryTimer;
+    m_summaryTimer = nullptr;
+    if (m_descriptor >= 0)
+        NativeUdpSocket::close(m_descriptor);
+    m_descriptor = -1;
+}
+
+TrafficEvent UdpEchoService::peerEvent(const Peer &peer, TrafficEvent::Kind kind) const
+{
+    TrafficEvent event;
+    event.kind = kind;
+    event.timestampMs = nowMs();
+    event.clientId = peer.stats->id();
+    event.transport = IpProtocol::Udp;
+    event.address = peer.stats->peerAddress();
+    event.port = peer.stats->peerPort();
+    return event;
+}
+
+void UdpEchoService::sampleMessage(Peer &peer, const char *data, qint64 bytes, qint64 now)
+{
+    if (now - peer.sampleWindowStartMs >= kWindowMs) {
+        flushPeerSummary(peer);
+        peer.sampleWindowStartMs = now;
+        peer.sampledInWindow = 0;
+    }
+    if (peer.sampledInWindow < m_config.messageEventsPerSecond) {
+        ++peer.sampledInWindow;
+        TrafficEvent event = peerEvent(peer, TrafficEvent::Kind::MessageEchoed);
+        event.timestampMs = now;
+        event.bytes = bytes;
+        event.payload =
+            QByteArray(data, qsizetype(qMin<qint64>(bytes, TrafficEvent::kPayloadPreviewBytes)));
+        m_postEvent(event);
+        return;
+    }
+    if (peer.suppressedMessages == 0)
+        m_pendingPeerSummaries.append(peer.stats->id());
+    ++peer.suppressedMessages;
+    peer.suppressedBytes += bytes;
+    if (!m_summaryTimer->isActive())
+        m_summaryTimer->start(int(qMax<qint64>(1, kWindowMs - (now - peer.sampleWindowStartMs))));
+}
+
+void UdpEchoService::flushPeerSummary(Peer &peer)
+{
+    if (peer.suppressedMessages == 0)
+        return;
+    TrafficEvent event = peerEvent(peer, TrafficEvent::Kind::MessagesSummarised);
+    event.count = std::exchange(peer.suppressedMessages, 0);
+    event.bytes = std::exchange(peer.suppressedBytes, 0);
+    m_pendingPeerSummaries.removeOne(peer.stats->id());
+    m_postEvent(event);
+}
+
+void UdpEchoService::refuse(const NativeUdpSocket::Endpoint &from, qint64 bytes,
+                            const QString &reason, const QString &category)
+{
+    bump(m_refused);
+    if (admit(m_refusals, nowMs())) {
+        TrafficEvent event;
+        event.kind = TrafficEvent::Kind::Refused;
+        event.timestampMs = nowMs();
+        event.transport = IpProtocol::Udp;
+        event.address = from.address();
+        event.port = from.port();
+        event.bytes = bytes;
+        event.text = QStringLiteral("%1; UDP datagram of %2 bytes dropped").arg(reason).arg(bytes);
+        m_postEvent(event);
+        return;
+    }
+    ++m_suppressedRefusals[category];
+}
+
+// True if a report of this kind may be shown now; otherwise it is counted for the
+// summary, which the summary timer writes at the end of the window.
+bool UdpEchoService::admit(Throttle &throttle, qint64 now)
+{
+    if (now - throttle.windowStartMs >= kWindowMs) {
+        if (throttle.suppressed > 0)
+            flushSummaries();
+        throttle.windowStartMs = now;
+        throttle.shownInWindow = 0;
+    }
+    if (throttle.shownInWindow < throttle.perSecond) {
+        ++throttle.shownInWindow;
+        return true;
+    }
+    ++throttle.suppressed;
+    if (m_summaryTimer && !m_summaryTimer->isActive())
+        m_summaryTimer->start(int(qMax<qint64>(1, kWindowMs - (now - throttle.windowStartMs))));
+    return false;
+}
+
+void UdpEchoService::warn(Throttle &throttle, const QString &text)
+{
+    if (!admit(throttle, nowMs()))
+        return;
+    TrafficEvent event;
+    event.kind = TrafficEvent::Kind::Warning;
+    event.timestampMs = nowMs();
+    event.transport = IpProtocol::Udp;
+    event.text = text;
+    m_postEvent(event);
+}
+
+void UdpEchoService::flushSummaries()
+{
+    if (m_summaryTimer)
+        m_summaryTimer->stop();
+    const QList<quint64> peers = std::exchange(m_pendingPeerSummaries, {});
+    for (quint64 id : peers) {
+        const auto found = m_byId.constFind(id);
+        if (found != m_byId.constEnd())
+            flushPeerSummary(**found);
+    }
+    if (m_refusals.suppressed > 0) {
+        m_refusals.suppressed = 0;
+        const QMap<QString, qint64> suppressed = std::exchange(m_suppressedRefusals, {});
+        for (auto it = suppressed.cbegin(); it != suppressed.cend(); ++it) {
+            TrafficEvent event;
+            event.kind = TrafficEvent::Kind::Refused;
+            event.timestampMs = nowMs();
+            event.transport = IpProtocol::Udp;
+            event.count = it.value();
+            event.text =
+                QStringLiteral("+%1 UDP %2 refused in the last second: %3")
+                    .arg(it.value())
+                    .arg(it.value() == 1 ? QStringLiteral("datagram") : QStringLiteral("datagrams"))
+                    .arg(it.key());
+            m_postEvent(event);
+        }
+    }
+    for (Throttle *throttle :
+         {&m_oversizedReports, &m_dropReports, &m_icmpReports, &m_receiveErrorReports}) {
+        if (throttle->suppressed == 0)
+            continue;
+        TrafficEvent event;
+        event.kind = TrafficEvent::Kind::Warning;
+        event.timestampMs = nowMs();
+        event.transport = IpProtocol::Udp;
+        event.count = std::exchange(throttle->suppressed, 0);
+        event.text = QStringLiteral("+%1 %2 in the last second, not shown one by one")
+                         .arg(event.count)
+                         .arg(QLatin1String(throttle->summary));
+        m_postEvent(event);
+    }
+}
+
+} // namespace Echoscope

@@ -1,0 +1,178 @@
+#pragma once
+
+#include "clientstats.h"
+#include "disconnectinfo.h"
+#include "nativeudpsocket.h"
+#include "networkfilter.h"
+#include "serverconfig.h"
+#include "trafficevent.h"
+
+#include <QByteArray>
+#include <QHash>
+#include <QMap>
+#include <QObject>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <list>
+#include <memory>
+
+QT_BEGIN_NAMESPACE
+class QSocketNotifier;
+class QTimer;
+QT_END_NAMESPACE
+
+namespace Echoscope {
+
+// Counters of the UDP echo over one server run; any thread may read them.
+struct UdpTotals
+{
+    qint64 datagramsIn = 0;   // every datagram read, from tracked peers or not
+    qint64 oversized = 0;     // over the message size limit (or the datagram limit): not echoed
+    qint64 echoesDropped = 0; // the echo could not be sent (no buffer space, a send error)
+    qint64 icmpErrors = 0;    // ICMP errors read back (port unreachable and the others)
+    qint64 refused = 0;       // datagrams dropped: a denied network, or no room for a new peer
+};
+
+// RFC 862 datagram echo on one bound UDP socket, in one thread (EchoServer's first
+// worker thread): reads every pending datagram and sends each back to its sender.
+//
+// Each sending address and port is a client, as a TCP connection is: it gets an id and
+// a ClientStats (counters, sizes, capture) when its first datagram arrives, and is
+// forgotten - with a disconnect event and its final counters - when it has sent nothing
+// for udpIdleTimeoutMs, when an echo to it comes back as ICMP port unreachable (its
+// socket is closed), when it is kicked, or when the server stops. One timer serves all
+// the expiries (none while there are no peers).
+//
+// A datagram is one message. One larger than maxMessageBytes is counted and logged but
+// not echoed. Nothing is queued: an echo the kernel cannot take now (EAGAIN, ENOBUFS) is
+// dropped and counted, as UDP allows. Datagrams from a new peer in a denied network, or
+// beyond maxUdpPeers, are dropped and reported as refused. Every repeated report (refusals,
+// oversized datagrams, dropped echoes, ICMP errors) is rate-limited: the first few per
+// second one by one, then one summary per second.
+class UdpEchoService : public QObject
+{
+    Q_OBJECT
+
+public:
+    // Reports shown one by one per second, per kind; the rest are summarised.
+    static constexpr int kReportsPerSecond = 10;
+    // Datagrams handled per wake-up before the thread's other work gets a turn.
+    static constexpr int kMaxDatagramsPerWakeup = 256;
+
+    using IdAllocator = std::function<quint64()>;
+    // A new peer: its counters and its Connected event, in this order.
+    using PeerCallback = std::function<void(std::shared_ptr<ClientStats>, TrafficEvent)>;
+    using EventCallback = std::function<void(TrafficEvent)>;
+
+    // Takes over the bound descriptor (NativeUdpSocket::bind()). The callbacks are
+    // called in the service's thread and must be safe to call from it.
+    UdpEchoService(qintptr descriptor, const ServerConfig &config, IdAllocator allocateId,
+                   PeerCallback peerSeen, EventCallback postEvent, QObject *parent = nullptr);
+    ~UdpEchoService() override;
+
+    // These run in the service's thread.
+    void start();
+    // Forgets one peer with reason Kicked; nothing if it is not tracked.
+    void disconnectPeer(quint64 clientId);
+    // Forgets every peer with `reason` and closes the socket; the service is done.
+    void shutdown(DisconnectReason reason);
+    int peerCount() const { return m_livePeers.load(std::memory_order_relaxed); }
+
+    // Any thread.
+    UdpTotals totals() const;
+
+signals:
+    // Per datagram, in the service's thread, as EchoWorker's.
+    void bytesReceived(quint64 clientId, qint64 bytes);
+    void bytesEchoed(quint64 clientId, qint64 bytes);
+    void messageEchoed(quint64 clientId, qint64 payloadBytes);
+
+private:
+    using Clock = std::chrono::steady_clock;
+    struct Peer
+    {
+        std::shared_ptr<ClientStats> stats;
+        NativeUdpSocket::Endpoint endpoint;
+        NativeUdpSocket::Key key;
+        qint64 lastActivityMono = 0; // monoMs()
+        // Message sampling for the event log, as ClientSession does it.
+        qint64 sampleWindowStartMs = 0;
+        int sampledInWindow = 0;
+        qint64 suppressedMessages = 0;
+        qint64 suppressedBytes = 0;
+    };
+    // Oldest activity first: the front is the next to expire.
+    using PeerList = std::list<Peer>;
+
+    // One kind of report, rate-limited in one-second windows.
+    struct Throttle
+    {
+        Throttle(int perSecond, const char *summary) : perSecond(perSecond), summary(summary) {}
+        const int perSecond;
+        const char *const summary; // "+N <summary> in the last second"
+        qint64 windowStartMs = 0;
+        int shownInWindow = 0;
+        qint64 suppressed = 0;
+    };
+
+    void readPending();
+    void handleDatagram(const char *data, qint64 bytes, bool truncated,
+                        const NativeUdpSocket::Endpoint &from);
+    PeerList::iterator addPeer(const NativeUdpSocket::Endpoint &from,
+                               const NativeUdpSocket::Key &key, qint64 now);
+    void echo(PeerList::iterator peer, const char *data, qint64 bytes);
+    void drainErrors();
+    void forgetUnreachable();
+    void forget(PeerList::iterator peer, DisconnectReason reason, const QString &detail);
+    void expireIdle();
+    void scheduleExpiry();
+    void sampleMessage(Peer &peer, const char *data, qint64 bytes, qint64 now);
+    void flushPeerSummary(Peer &peer);
+    void refuse(const NativeUdpSocket::Endpoint &from, qint64 bytes, const QString &reason,
+                const QString &category);
+    void warn(Throttle &throttle, const QString &text);
+    bool admit(Throttle &throttle, qint64 now);
+    void flushSummaries();
+    TrafficEvent peerEvent(const Peer &peer, TrafficEvent::Kind kind) const;
+    qint64 monoMs() const;
+    static void bump(std::atomic<qint64> &counter);
+
+    qintptr m_descriptor;
+    const ServerConfig m_config;
+    const NetworkFilter m_filter;
+    IdAllocator m_allocateId;
+    PeerCallback m_peerSeen;
+    EventCallback m_postEvent;
+    QByteArray m_buffer;
+    QSocketNotifier *m_readNotifier = nullptr;
+    QTimer *m_expiryTimer = nullptr;
+    QTimer *m_summaryTimer = nullptr;
+    const Clock::time_point m_epoch = Clock::now();
+
+    PeerList m_peers;
+    QHash<NativeUdpSocket::Key, PeerList::iterator> m_byKey;
+    QHash<quint64, PeerList::iterator> m_byId;
+    std::atomic<int> m_livePeers{0};
+    // Peers whose echo came back as port unreachable, forgotten at the end of the read
+    // batch: datagrams of theirs still queued (sent before its socket closed) count on
+    // the same client rather than making a new one each.
+    QList<NativeUdpSocket::Key> m_unreachable;
+    QList<quint64> m_pendingPeerSummaries;
+
+    Throttle m_refusals{kReportsPerSecond, "UDP datagrams refused"};
+    QMap<QString, qint64> m_suppressedRefusals; // per reason, this window
+    Throttle m_oversizedReports{kReportsPerSecond, "oversized UDP datagrams not echoed"};
+    Throttle m_dropReports{1, "UDP echoes dropped"};
+    Throttle m_icmpReports{kReportsPerSecond, "ICMP errors about UDP echoes"};
+    Throttle m_receiveErrorReports{1, "UDP receive errors"};
+
+    std::atomic<qint64> m_datagramsIn{0};
+    std::atomic<qint64> m_oversized{0};
+    std::atomic<qint64> m_echoesDropped{0};
+    std::atomic<qint64> m_icmpErrors{0};
+    std::atomic<qint64> m_refused{0};
+};
+
+} // namespace Echoscope
