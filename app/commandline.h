@@ -68,6 +68,9 @@ private:
     QCommandLineOption m_logFormatOption;
     QCommandLineOption m_logFileOption;
     QCommandLineOption m_verboseOption;
+    QCommandLineOption m_recordOption;
+    QCommandLineOption m_recordLimitOption;
+    QCommandLineOption m_recordTotalOption;
     QCommandLineOption m_startOption;
     QCommandLineOption m_screenshotOption;
     QCommandLineOption m_screenshotDelayOption;

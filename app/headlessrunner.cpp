@@ -2,6 +2,7 @@
 
 #include "echoserver.h"
 #include "nativesocket.h"
+#include "sessionrecorder.h"
 #include "textescape.h"
 #include "trafficevent.h"
 
@@ -67,12 +68,28 @@ bool HeadlessRunner::start()
         m_events = &m_logStream;
     }
 
+    ServerConfig config = m_options.config;
+    if (!m_options.recordDirectory.isEmpty()) {
+        // Each client's capture keeps its first bytes, to be written when it disconnects.
+        config.captureBytesPerClient = m_options.recordLimitBytes;
+        config.captureKeepsFirst = true;
+        m_recorder = new SessionRecorder(m_server, m_options.recordDirectory,
+                                         m_options.recordTotalBytes, this);
+        connect(m_recorder, &SessionRecorder::warning, this, &HeadlessRunner::writeWarning);
+        QString error;
+        if (!m_recorder->prepare(&error)) {
+            m_error = Error::RecordFailed;
+            m_errorString = TextEscape::escapeText(error);
+            return false;
+        }
+    }
+
     // Every client is a descriptor: take all the hard limit allows before listening.
     m_openFileLimitBefore = NativeSocket::openFileLimit();
     m_openFileLimit = NativeSocket::raiseOpenFileLimit();
 
     // The listening line is written from inside start(), through writeEvent().
-    if (!m_server->start(m_options.config)) {
+    if (!m_server->start(config)) {
         m_error = m_server->error() == EchoServer::Error::ListenFailed ? Error::ListenFailed
                                                                        : Error::InvalidConfig;
         m_errorString = TextEscape::escapeText(m_server->errorString());
@@ -86,6 +103,15 @@ bool HeadlessRunner::start()
 void HeadlessRunner::stop()
 {
     m_server->stop(); // writes each client's disconnect, then the summary
+}
+
+void HeadlessRunner::writeWarning(const QString &text)
+{
+    TrafficEvent event;
+    event.kind = TrafficEvent::Kind::Warning;
+    event.timestampMs = QDateTime::currentMSecsSinceEpoch();
+    event.text = text;
+    writeEvent(event);
 }
 
 void HeadlessRunner::writeLine(QTextStream &stream, const QString &line)

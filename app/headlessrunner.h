@@ -10,6 +10,7 @@
 namespace Echoscope {
 
 class EchoServer;
+class SessionRecorder;
 struct TrafficEvent;
 
 // `echoscope --headless`: owns the EchoServer and writes one line per event, as text or
@@ -25,6 +26,7 @@ public:
         LogFileFailed, // the log file cannot be opened
         InvalidConfig, // the engine refused the configuration
         ListenFailed,  // the address or port cannot be listened on
+        RecordFailed,  // the --record directory cannot be made or written
     };
 
     explicit HeadlessRunner(const HeadlessOptions &options, QObject *parent = nullptr);
@@ -42,6 +44,7 @@ public:
 
 private:
     void writeEvent(const TrafficEvent &event);
+    void writeWarning(const QString &text);
     void writeOpenFileLimit();
     void writeExposureWarning(const TrafficEvent &listening);
     QString formatText(const TrafficEvent &event) const;
@@ -50,6 +53,7 @@ private:
 
     HeadlessOptions m_options;
     EchoServer *m_server = nullptr;
+    SessionRecorder *m_recorder = nullptr;
     QFile m_stdoutFile;
     QFile m_stderrFile;
     QFile m_logFile;

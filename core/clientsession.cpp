@@ -243,6 +243,7 @@ void ClientSession::updateReading()
 void ClientSession::peerHalfClosed()
 {
     m_peerClosed = true;
+    m_stats->capture()->markReceivedEnd(nowMs());
     m_readNotifier->setEnabled(false);
     m_stats->setState(ClientState::Draining);
     if (m_framer->finish(*this) == Framer::Status::MessageTooLarge) {

@@ -64,7 +64,8 @@ class ClientStats
 {
 public:
     ClientStats(quint64 id, const QHostAddress &peerAddress, quint16 peerPort, qint64 connectedAtMs,
-                qint64 captureBytes = 0);
+                qint64 captureBytes = 0,
+                CaptureBuffer::Policy capturePolicy = CaptureBuffer::Policy::DropOldest);
     ClientStats(const ClientStats &) = delete;
     ClientStats &operator=(const ClientStats &) = delete;
 

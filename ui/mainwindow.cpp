@@ -180,6 +180,7 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     m_inspector = new ClientInspector(this);
     connect(m_inspector, &ClientInspector::disconnectRequested, this,
             [this](quint64 clientId) { m_server->disconnectClient(clientId); });
+    m_inspector->setRecordingSources(m_server, m_monitor);
 
     auto *splitter = new QSplitter(Qt::Horizontal, this);
     splitter->setObjectName(QStringLiteral("clientSplitter"));
@@ -588,6 +589,11 @@ void MainWindow::showClientMenu(const QPoint &position)
     m_disconnectAction->setEnabled(true);
     menu.addAction(m_disconnectAction);
     menu.addAction(m_copyAddressAction);
+    if (ids.size() == 1 && ids.first() == m_inspector->clientId()) {
+        menu.addSeparator();
+        menu.addAction(tr("Export &recording…"), m_inspector,
+                       &ClientInspector::exportRecordingInteractively);
+    }
     menu.exec(m_clientTable->viewport()->mapToGlobal(position));
 }
 
