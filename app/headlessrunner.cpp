@@ -79,7 +79,7 @@ bool HeadlessRunner::start()
         QString error;
         if (!m_recorder->prepare(&error)) {
             m_error = Error::RecordFailed;
-            m_errorString = TextEscape::escapeText(error);
+            m_errorString = error;
             return false;
         }
     }

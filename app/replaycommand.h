@@ -12,7 +12,9 @@ public:
     static constexpr int kExitMatched = 0;
     static constexpr int kExitEchoDiffered = 1; // a byte differed, or the echo was short or long
     static constexpr int kExitUsage = 2;        // bad arguments, or the file is not a recording
-    static constexpr int kExitConnection = 3;   // cannot connect, reset, or a wait timed out
+    // Cannot connect, the connection failed, a write or the close after the half-close
+    // timed out (an echo that stops coming is a short echo: 1).
+    static constexpr int kExitConnection = 3;
 
     static int run(const QStringList &arguments);
 };

@@ -3,6 +3,7 @@
 #include "clientstats.h"
 #include "echoserver.h"
 #include "recording.h"
+#include "textescape.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -16,7 +17,7 @@ namespace {
 
 QString sizeText(qint64 bytes)
 {
-    return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
+    return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeIecFormat);
 }
 
 } // namespace
@@ -33,14 +34,16 @@ SessionRecorder::~SessionRecorder() = default;
 bool SessionRecorder::prepare(QString *error)
 {
     if (!QDir().mkpath(m_directory)) {
-        *error = QStringLiteral("cannot create the recording directory \"%1\"").arg(m_directory);
+        *error = QStringLiteral("cannot create the recording directory \"%1\"")
+                     .arg(TextEscape::escapeText(m_directory));
         return false;
     }
     // The one sure test of "can be written": write something.
     QTemporaryFile probe(QDir(m_directory).filePath(QStringLiteral(".echoscope-XXXXXX")));
     if (!probe.open()) {
         *error = QStringLiteral("cannot write in the recording directory \"%1\": %2")
-                     .arg(m_directory, probe.errorString());
+                     .arg(TextEscape::escapeText(m_directory),
+                          TextEscape::escapeText(probe.errorString()));
         return false;
     }
     return true;
@@ -110,14 +113,14 @@ void SessionRecorder::write(quint64 clientId, const Client &client)
     ++m_recordingsWritten;
     m_bytesWritten += QFileInfo(path).size();
     if (recording.limitReachedAtMs != 0)
-        emit warning(QStringLiteral("%1 passed the --record-limit of %2 at %3: \"%4\" lacks %5")
+        emit warning(QStringLiteral("%1 passed the --record-limit of %2 at %3: %4 lacks %5")
                          .arg(who, sizeText(recording.captureLimitBytes),
                               QDateTime::fromMSecsSinceEpoch(recording.limitReachedAtMs)
                                   .toString(QStringLiteral("hh:mm:ss.zzz")),
                               path, recording.missingParts().join(QStringLiteral("; "))));
     if (client.droppedEvents > 0)
-        emit warning(QStringLiteral("%1: \"%2\" holds the first %3 of its events; %4 more were "
-                                    "left out")
+        emit warning(QStringLiteral("%1: %2 holds the first %3 of its events; %4 more were left "
+                                    "out")
                          .arg(who, path)
                          .arg(kMaxEventsPerClient)
                          .arg(client.droppedEvents));

@@ -38,7 +38,7 @@ public:
     ~SessionRecorder() override;
 
     // Creates the directory if needed and checks it can be written. False and *error (a
-    // sentence naming the directory) if not.
+    // sentence naming the directory, safe to print) if not.
     bool prepare(QString *error);
 
     int recordingsWritten() const { return m_recordingsWritten; }

@@ -352,10 +352,14 @@ Recording Recording::fromClient(const ClientStats &stats, const QList<TrafficEve
         halfClosed.insert(QStringLiteral("time"), timeText(r.halfClosedAtMs));
         halfClosed.insert(QStringLiteral("client"), qint64(r.clientId));
         halfClosed.insert(QStringLiteral("offset"), capture.receivedBytes);
+        // Before the first later event, and before the disconnect (often the same ms).
         const auto later = std::find_if(r.events.begin(), r.events.end(), [&](const QJsonObject &e) {
-            return QDateTime::fromString(e.value(QStringLiteral("time")).toString(),
-                                         Qt::ISODateWithMs)
-                       .toMSecsSinceEpoch() > r.halfClosedAtMs;
+            qint64 ms = 0;
+            QString ignored;
+            Fields(e).time(QStringLiteral("time"), &ms, &ignored);
+            return ms > r.halfClosedAtMs ||
+                   e.value(QStringLiteral("event")).toString() ==
+                       TrafficEvent::kindName(TrafficEvent::Kind::Disconnected);
         });
         r.events.insert(later, halfClosed);
     }

@@ -109,6 +109,7 @@ Replayer::Replayer(const Recording &recording, const ReplayConfig &config, QObje
     , m_socket(new QTcpSocket(this))
     , m_sendTimer(new QTimer(this))
     , m_timeoutTimer(new QTimer(this))
+    , m_settleTimer(new QTimer(this))
 {
     using Direction = Recording::Direction;
     const Recording::Stream &in = recording.in;
@@ -186,6 +187,8 @@ Replayer::Replayer(const Recording &recording, const ReplayConfig &config, QObje
     m_sendTimer->setSingleShot(true);
     m_sendTimer->setTimerType(Qt::PreciseTimer);
     m_timeoutTimer->setSingleShot(true);
+    m_settleTimer->setSingleShot(true);
+    connect(m_settleTimer, &QTimer::timeout, this, [this] { finish(); });
     connect(m_sendTimer, &QTimer::timeout, this, &Replayer::sendDue);
     connect(m_timeoutTimer, &QTimer::timeout, this, &Replayer::timedOut);
     connect(m_socket, &QTcpSocket::connected, this, &Replayer::connected);
@@ -286,8 +289,15 @@ void Replayer::check()
                          (!m_halfClosePlanned || m_result.halfClosed);
     // After a half-close the server's close says the echo is over: wait for it, to see
     // any bytes past the expected echo.
-    if (allSent && m_result.bytesEchoed >= m_requiredBytes && !m_halfClosePlanned)
+    if (!allSent || m_result.bytesEchoed < m_requiredBytes || m_halfClosePlanned)
+        return;
+    if (m_result.bytesEchoed == m_expected.size()) {
         finish();
+        return;
+    }
+    // A recording cut short: the echo of its unrecorded part may come (and is checked)
+    // or not (a framed server holds an incomplete message); done when it stops.
+    m_settleTimer->start(std::min(ReplayConfig::kSettleMs, m_config.timeoutMs));
 }
 
 void Replayer::socketFailed()
@@ -345,6 +355,7 @@ void Replayer::finish(const QString &connectionError)
     m_finished = true;
     m_sendTimer->stop();
     m_timeoutTimer->stop();
+    m_settleTimer->stop();
     m_result.durationMs = m_connected ? elapsedMs() : 0;
     m_result.connectionError = connectionError;
 

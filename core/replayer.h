@@ -24,6 +24,8 @@ namespace Echoscope {
 struct ReplayConfig
 {
     static constexpr int kDefaultTimeoutMs = 10000;
+    // How long a recording cut short waits for the echo of its unrecorded part to stop.
+    static constexpr int kSettleMs = 250;
 
     QHostAddress host = QHostAddress(QHostAddress::LocalHost);
     quint16 port = 0;
@@ -53,7 +55,11 @@ struct ReplayResult
     QString connectionError; // a sentence: could not connect, reset, timed out; empty: none
     QStringList notes;       // about the recording, e.g. what is missing from it
 
-    bool echoDiffered() const { return mismatchedBytes > 0 || shortBytes > 0 || extraBytes > 0; }
+    // A byte differed, came too many, or did not come although the connection held.
+    bool echoDiffered() const
+    {
+        return mismatchedBytes > 0 || extraBytes > 0 || (shortBytes > 0 && connectionError.isEmpty());
+    }
     bool matched() const { return !echoDiffered() && connectionError.isEmpty(); }
     // One line: the verdict and the counts.
     QString summary() const;
@@ -106,6 +112,7 @@ private:
     QTcpSocket *m_socket;
     QTimer *m_sendTimer;
     QTimer *m_timeoutTimer;
+    QTimer *m_settleTimer;
     QElapsedTimer m_clock;
 
     std::vector<Send> m_sends;
@@ -118,7 +125,7 @@ private:
 
     qint64 m_firstOffset = 0;  // the stream offset of the first byte sent
     QByteArray m_expected;     // the echo that must come back, then what may come back
-    qint64 m_requiredBytes = 0; // of m_expected
+    qint64 m_requiredBytes = 0; // of m_expected; the rest may come
     QByteArray m_received;     // at most m_expected.size() + a little for the report
 };
 
