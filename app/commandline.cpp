@@ -247,7 +247,8 @@ CommandLine::CommandLine()
                          m_delimiterOption, m_lengthBytesOption, m_maxMessageSizeOption,
                          m_maxClientsOption, m_idleTimeoutOption, m_threadsOption, m_allowOption,
                          m_denyOption, m_logFormatOption, m_logFileOption, m_verboseOption,
-                         m_recordOption, m_recordLimitOption, m_recordTotalOption, m_startOption, m_screenshotOption, m_screenshotDelayOption});
+                         m_startOption, m_screenshotOption, m_screenshotDelayOption});
+    m_parser.addOptions({m_recordOption, m_recordLimitOption, m_recordTotalOption});
 }
 
 CommandLine::Action CommandLine::parse(const QStringList &arguments)

@@ -19,8 +19,8 @@ struct HeadlessOptions
     QString logFilePath; // empty: events go to standard output
     bool verbose = false;
     // --record: each client's recording goes to this directory (see SessionRecorder).
-    QString recordDirectory; // empty: no recording
-    qint64 recordLimitBytes = 1024 * 1024;            // per client, both ways together
+    QString recordDirectory;                              // empty: no recording
+    qint64 recordLimitBytes = 1024 * 1024;                // per client, both ways together
     qint64 recordTotalBytes = qint64(1024) * 1024 * 1024; // the files of one run together
 
     // The dashboard: start listening at once; render the window to a PNG and exit.

@@ -90,8 +90,7 @@ void SessionRecorder::write(quint64 clientId, const Client &client)
                                                 QDateTime::currentMSecsSinceEpoch());
     const QString who = QStringLiteral("client %1 (%2)")
                             .arg(clientId)
-                            .arg(TrafficEvent::endpoint(recording.peerAddress,
-                                                        recording.peerPort));
+                            .arg(TrafficEvent::endpoint(recording.peerAddress, recording.peerPort));
     // Base64 takes 4 bytes for 3, plus a line of about 100 bytes per chunk and event.
     const qint64 estimate = (recording.in.heldBytes() + recording.out.heldBytes()) * 4 / 3 +
                             (recording.chunks.size() + recording.events.size() + 1) * 100;

@@ -353,14 +353,15 @@ Recording Recording::fromClient(const ClientStats &stats, const QList<TrafficEve
         halfClosed.insert(QStringLiteral("client"), qint64(r.clientId));
         halfClosed.insert(QStringLiteral("offset"), capture.receivedBytes);
         // Before the first later event, and before the disconnect (often the same ms).
-        const auto later = std::find_if(r.events.begin(), r.events.end(), [&](const QJsonObject &e) {
-            qint64 ms = 0;
-            QString ignored;
-            Fields(e).time(QStringLiteral("time"), &ms, &ignored);
-            return ms > r.halfClosedAtMs ||
-                   e.value(QStringLiteral("event")).toString() ==
-                       TrafficEvent::kindName(TrafficEvent::Kind::Disconnected);
-        });
+        const auto later =
+            std::find_if(r.events.begin(), r.events.end(), [&](const QJsonObject &e) {
+                qint64 ms = 0;
+                QString ignored;
+                Fields(e).time(QStringLiteral("time"), &ms, &ignored);
+                return ms > r.halfClosedAtMs ||
+                       e.value(QStringLiteral("event")).toString() ==
+                           TrafficEvent::kindName(TrafficEvent::Kind::Disconnected);
+            });
         r.events.insert(later, halfClosed);
     }
     return r;
@@ -394,9 +395,8 @@ QStringList Recording::missingParts() const
                              .arg(name)
                              .arg(s.endOffset)
                              .arg(s.totalBytes - 1)
-                             .arg(limitReachedAtMs != 0
-                                      ? QStringLiteral("past the recording limit")
-                                      : QStringLiteral("not captured")));
+                             .arg(limitReachedAtMs != 0 ? QStringLiteral("past the recording limit")
+                                                        : QStringLiteral("not captured")));
     }
     return parts;
 }
@@ -405,8 +405,8 @@ QString Recording::suggestedFileName() const
 {
     QString peer = peerAddress.isNull() ? QStringLiteral("unknown") : peerAddress.toString();
     peer.replace(QLatin1Char(':'), QLatin1Char('_')); // IPv6, and a name Windows takes too
-    const QString time = QDateTime::fromMSecsSinceEpoch(connectedAtMs)
-                             .toString(QStringLiteral("yyyyMMdd-HHmmss"));
+    const QString time =
+        QDateTime::fromMSecsSinceEpoch(connectedAtMs).toString(QStringLiteral("yyyyMMdd-HHmmss"));
     return QStringLiteral("echoscope-client-%1-%2-%3-%4.jsonl")
         .arg(clientId)
         .arg(peer)
@@ -528,8 +528,7 @@ bool Recording::read(QIODevice *device, const QString &name, Recording *recordin
                                        "can be")
                             .arg(kMaxFileBytes >> 20));
         if (!line.endsWith('\n') && !device->atEnd())
-            return fail(QStringLiteral("the line is longer than %1 KiB")
-                            .arg(kMaxLineLength >> 10));
+            return fail(QStringLiteral("the line is longer than %1 KiB").arg(kMaxLineLength >> 10));
         while (line.endsWith('\n') || line.endsWith('\r'))
             line.chop(1);
         if (line.trimmed().isEmpty())

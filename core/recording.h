@@ -88,8 +88,7 @@ struct Recording
     bool save(const QString &path, QString *error) const;
     // Reads and checks a whole recording. On failure returns false and sets *error to
     // "NAME:LINE: what is wrong" (NAME is how the file is named to the user).
-    static bool read(QIODevice *device, const QString &name, Recording *recording,
-                     QString *error);
+    static bool read(QIODevice *device, const QString &name, Recording *recording, QString *error);
     static bool load(const QString &path, Recording *recording, QString *error);
 
     static QString timeText(qint64 ms); // ISO 8601 UTC with milliseconds, as events use

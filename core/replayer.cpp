@@ -53,8 +53,8 @@ QString ReplayResult::summary() const
                             .arg(plural(mismatchedBytes, "byte differs", "bytes differ"))
                             .arg(firstMismatchOffset));
     if (shortBytes > 0)
-        problems.append(QStringLiteral("short echo: %1 missing").arg(
-            plural(shortBytes, "byte", "bytes")));
+        problems.append(
+            QStringLiteral("short echo: %1 missing").arg(plural(shortBytes, "byte", "bytes")));
     if (extraBytes > 0)
         problems.append(
             QStringLiteral("%1 past the expected echo").arg(plural(extraBytes, "byte", "bytes")));
@@ -67,15 +67,17 @@ QStringList ReplayResult::mismatchContext() const
 {
     if (!echoDiffered())
         return {};
-    return {QStringLiteral("expected at offset %1: %2").arg(contextOffset).arg(
-                hexText(expectedContext)),
-            QStringLiteral("got      at offset %1: %2").arg(contextOffset).arg(hexText(gotContext))};
+    return {
+        QStringLiteral("expected at offset %1: %2")
+            .arg(contextOffset)
+            .arg(hexText(expectedContext)),
+        QStringLiteral("got      at offset %1: %2").arg(contextOffset).arg(hexText(gotContext))};
 }
 
 QJsonObject ReplayResult::toJson() const
 {
     QJsonObject object;
-    object.insert(QStringLiteral("result"), matched()             ? QStringLiteral("matched")
+    object.insert(QStringLiteral("result"), matched() ? QStringLiteral("matched")
                                             : !connectionError.isEmpty() && !echoDiffered()
                                                 ? QStringLiteral("connection_error")
                                                 : QStringLiteral("echo_differed"));
@@ -129,8 +131,8 @@ Replayer::Replayer(const Recording &recording, const ReplayConfig &config, QObje
     const auto dueAfter = [&](qint64 timestampMs) -> qint64 {
         if (m_config.asFastAsPossible)
             return 0;
-        return qint64(std::llround(double(std::max<qint64>(0, timestampMs - baseMs)) /
-                                   m_config.speed));
+        return qint64(
+            std::llround(double(std::max<qint64>(0, timestampMs - baseMs)) / m_config.speed));
     };
     qint64 due = 0;
     qint64 lastMs = baseMs;
@@ -269,7 +271,8 @@ void Replayer::updateTimeout()
         return;
     // Waiting on the server: to connect, to take what is written, to echo or close once
     // everything is sent. A recorded gap is not a wait on the server.
-    const bool allSent = m_nextSend == m_sends.size() && (!m_halfClosePlanned || m_result.halfClosed);
+    const bool allSent =
+        m_nextSend == m_sends.size() && (!m_halfClosePlanned || m_result.halfClosed);
     const bool waiting = !m_connected || m_socket->bytesToWrite() > 0 || allSent;
     if (waiting)
         m_timeoutTimer->start(m_config.timeoutMs);
@@ -332,8 +335,9 @@ void Replayer::timedOut()
     const double seconds = double(m_config.timeoutMs) / 1000.0;
     const QString endpoint = TrafficEvent::endpoint(m_config.host, m_config.port);
     if (!m_connected) {
-        finish(QStringLiteral("cannot connect to %1: no answer within %2 s").arg(endpoint).arg(
-            seconds));
+        finish(QStringLiteral("cannot connect to %1: no answer within %2 s")
+                   .arg(endpoint)
+                   .arg(seconds));
     } else if (m_socket->bytesToWrite() > 0) {
         finish(QStringLiteral("the server took none of %1 waiting to be sent for %2 s")
                    .arg(plural(m_socket->bytesToWrite(), "byte", "bytes"))

@@ -29,8 +29,8 @@ struct ReplayConfig
 
     QHostAddress host = QHostAddress(QHostAddress::LocalHost);
     quint16 port = 0;
-    bool asFastAsPossible = false; // back to back, no gaps
-    double speed = 1.0;            // original gaps divided by this (> 0)
+    bool asFastAsPossible = false;     // back to back, no gaps
+    double speed = 1.0;                // original gaps divided by this (> 0)
     int timeoutMs = kDefaultTimeoutMs; // the most any one wait may take
 };
 
@@ -50,15 +50,16 @@ struct ReplayResult
     qint64 contextOffset = 0; // stream offset of the first byte of the contexts
     QByteArray expectedContext;
     QByteArray gotContext;
-    qint64 shortBytes = 0; // expected bytes that never came
-    qint64 extraBytes = 0; // bytes past the expected echo
+    qint64 shortBytes = 0;   // expected bytes that never came
+    qint64 extraBytes = 0;   // bytes past the expected echo
     QString connectionError; // a sentence: could not connect, reset, timed out; empty: none
     QStringList notes;       // about the recording, e.g. what is missing from it
 
     // A byte differed, came too many, or did not come although the connection held.
     bool echoDiffered() const
     {
-        return mismatchedBytes > 0 || extraBytes > 0 || (shortBytes > 0 && connectionError.isEmpty());
+        return mismatchedBytes > 0 || extraBytes > 0 ||
+               (shortBytes > 0 && connectionError.isEmpty());
     }
     bool matched() const { return !echoDiffered() && connectionError.isEmpty(); }
     // One line: the verdict and the counts.
@@ -123,10 +124,10 @@ private:
     bool m_serverClosed = false;
     bool m_finished = false;
 
-    qint64 m_firstOffset = 0;  // the stream offset of the first byte sent
-    QByteArray m_expected;     // the echo that must come back, then what may come back
+    qint64 m_firstOffset = 0;   // the stream offset of the first byte sent
+    QByteArray m_expected;      // the echo that must come back, then what may come back
     qint64 m_requiredBytes = 0; // of m_expected; the rest may come
-    QByteArray m_received;     // at most m_expected.size() + a little for the report
+    QByteArray m_received;      // at most m_expected.size() + a little for the report
 };
 
 } // namespace Echoscope

@@ -720,7 +720,6 @@ void tst_Cli::warnsWhenNotLoopback()
     QVERIFY(warning.value(u"text").toString().contains(u"not a loopback address"));
 }
 
-
 namespace {
 
 // A recording of one client that sent "ping\n" and got it back.
@@ -790,8 +789,8 @@ void tst_Cli::replayMissingOrCorruptFile()
     QTemporaryDir directory;
     QVERIFY(directory.isValid());
     const QString missing = directory.filePath(QStringLiteral("missing.jsonl"));
-    Finished run = runToEnd({QStringLiteral("replay"), missing, QStringLiteral("--port"),
-                             QStringLiteral("5")});
+    Finished run = runToEnd(
+        {QStringLiteral("replay"), missing, QStringLiteral("--port"), QStringLiteral("5")});
     QCOMPARE(run.exitCode, 2);
     QVERIFY2(run.errorOutput.startsWith(
                  QStringLiteral("echoscope replay: cannot open \"%1\": ").arg(missing).toUtf8()),
@@ -837,9 +836,9 @@ void tst_Cli::recordsEachClient()
     QTemporaryDir directory;
     QVERIFY(directory.isValid());
     const QString recordings = directory.filePath(QStringLiteral("recordings"));
-    ServerProcess *server = startServer(headless({QStringLiteral("--record"), recordings,
-                                                  QStringLiteral("--record-limit"),
-                                                  QStringLiteral("1K")}));
+    ServerProcess *server =
+        startServer(headless({QStringLiteral("--record"), recordings,
+                              QStringLiteral("--record-limit"), QStringLiteral("1K")}));
     const quint16 port = server->waitForListening();
     QVERIFY(port != 0);
 
@@ -901,10 +900,9 @@ void tst_Cli::recordsEachClient()
     const quint16 targetPort = target->waitForListening();
     QVERIFY(targetPort != 0);
     for (const QString &file : files) {
-        const Finished run =
-            runToEnd({QStringLiteral("replay"), QDir(recordings).filePath(file),
-                      QStringLiteral("--port"), QString::number(targetPort),
-                      QStringLiteral("--as-fast-as-possible")});
+        const Finished run = runToEnd({QStringLiteral("replay"), QDir(recordings).filePath(file),
+                                       QStringLiteral("--port"), QString::number(targetPort),
+                                       QStringLiteral("--as-fast-as-possible")});
         QVERIFY2(run.exitCode == 0, (run.output + run.errorOutput).constData());
         QVERIFY2(run.output.startsWith("replay matched: "), run.output.constData());
     }

@@ -151,8 +151,7 @@ ProcessResult runEchoscope(const QStringList &arguments)
     QProcess process;
     process.start(QStringLiteral(ECHOSCOPE_BINARY), arguments);
     ProcessResult result;
-    if (!QTest::qWaitFor([&] { return process.state() == QProcess::NotRunning; },
-                         kTimeoutMs * 2)) {
+    if (!QTest::qWaitFor([&] { return process.state() == QProcess::NotRunning; }, kTimeoutMs * 2)) {
         process.kill();
         process.waitForFinished(kTimeoutMs);
         return result;
@@ -289,7 +288,7 @@ void tst_Recording::keepFirstCaptureStopsAtTheLimit()
     CaptureBuffer *capture = stats.capture();
     capture->append(Direction::Received, "01234", 5, kT0 + 1);
     capture->append(Direction::Echoed, "012", 3, kT0 + 2);
-    capture->append(Direction::Echoed, "34", 2, kT0 + 3); // 1 fits
+    capture->append(Direction::Echoed, "34", 2, kT0 + 3);   // 1 fits
     capture->append(Direction::Received, "56", 2, kT0 + 4); // nothing more, either way
     const CaptureSnapshot snapshot = capture->snapshot();
     QCOMPARE(snapshot.heldBytes, 9);
@@ -335,9 +334,8 @@ void tst_Recording::readerErrors_data()
     QTest::newRow("version not a number")
         << QByteArray(header()).replace("\"version\":1", "\"version\":\"1\"") + ok
         << "rec.jsonl:1: \"version\" must be a whole number from 0 to 9007199254740992, not \"1\"";
-    QTest::newRow("no in stream")
-        << QByteArray(header()).replace("\"in\":", "\"inn\":") + ok
-        << "rec.jsonl:1: \"in\" is missing";
+    QTest::newRow("no in stream") << QByteArray(header()).replace("\"in\":", "\"inn\":") + ok
+                                  << "rec.jsonl:1: \"in\" is missing";
     QTest::newRow("stream out of order")
         << header(R"({"start_offset":4,"end_offset":3,"total_bytes":3})")
         << "rec.jsonl:1: in \"in\": start_offset 4, end_offset 3 and total_bytes 3 must be in "
@@ -345,18 +343,16 @@ void tst_Recording::readerErrors_data()
     QTest::newRow("bad peer") << QByteArray(header()).replace("127.0.0.1", "example.org") + ok
                               << "rec.jsonl:1: \"peer\" \"example.org\" is not an IP address";
     QTest::newRow("bad time")
-        << header() +
-               QByteArray(ok).replace("2024-06-11T14:22:33.100Z", "yesterday")
+        << header() + QByteArray(ok).replace("2024-06-11T14:22:33.100Z", "yesterday")
         << "rec.jsonl:2: \"time\" must be an ISO 8601 time or milliseconds since 1970, not "
            "\"yesterday\"";
-    QTest::newRow("bad base64")
-        << header() + R"({"time":0,"dir":"in","offset":0,"data":"YW*j"})" + "\n"
-        << "rec.jsonl:2: \"data\" is not valid base64";
+    QTest::newRow("bad base64") << header() + R"({"time":0,"dir":"in","offset":0,"data":"YW*j"})" +
+                                       "\n"
+                                << "rec.jsonl:2: \"data\" is not valid base64";
     QTest::newRow("bad dir") << header() + QByteArray(ok).replace("\"in\"", "\"up\"")
                              << "rec.jsonl:2: \"dir\" must be \"in\" or \"out\", not \"up\"";
-    QTest::newRow("offset missing")
-        << header() + R"({"time":0,"dir":"in","data":"YWJj"})" + "\n"
-        << "rec.jsonl:2: \"offset\" is missing";
+    QTest::newRow("offset missing") << header() + R"({"time":0,"dir":"in","data":"YWJj"})" + "\n"
+                                    << "rec.jsonl:2: \"offset\" is missing";
     QTest::newRow("offsets backwards")
         << header(R"({"start_offset":0,"end_offset":5,"total_bytes":5})") + chunk("in", 0, "abc") +
                chunk("in", 2, "cde")
@@ -366,11 +362,11 @@ void tst_Recording::readerErrors_data()
                                 chunk("in", 0, "abc") + chunk("in", 4, "ef")
                          << "rec.jsonl:3: the in chunk at offset 4 leaves a gap: bytes 3 to 3 "
                             "are missing";
-    QTest::newRow("starts before header") << header(
-        R"({"start_offset":1,"end_offset":3,"total_bytes":3})") + chunk("in", 0, "abc")
-                                          << "rec.jsonl:2: offsets go backwards: the in chunk "
-                                             "at offset 0 overlaps the bytes before it, which "
-                                             "end at 1";
+    QTest::newRow("starts before header")
+        << header(R"({"start_offset":1,"end_offset":3,"total_bytes":3})") + chunk("in", 0, "abc")
+        << "rec.jsonl:2: offsets go backwards: the in chunk "
+           "at offset 0 overlaps the bytes before it, which "
+           "end at 1";
     QTest::newRow("past end") << header() + chunk("in", 0, "abcd")
                               << "rec.jsonl:2: the in chunk at offset 0 ends at 4, past the "
                                  "header's end_offset 3";
@@ -383,8 +379,8 @@ void tst_Recording::readerErrors_data()
                              << "rec.jsonl:2: neither a chunk (no \"dir\") nor an event (no "
                                 "\"event\")";
     QTest::newRow("empty line") << header() + "\n" + ok << "rec.jsonl:2: the line is empty";
-    QTest::newRow("event without time") << header() + "{\"event\":\"connected\"}\n" + ok
-                                        << "rec.jsonl:2: \"time\" is missing";
+    QTest::newRow("event without time")
+        << header() + "{\"event\":\"connected\"}\n" + ok << "rec.jsonl:2: \"time\" is missing";
     QTest::newRow("data after half-close")
         << header() + "{\"event\":\"half_closed\",\"time\":5}\n" + ok
         << "rec.jsonl:3: client data after its half_closed event";
@@ -478,10 +474,11 @@ void tst_Recording::replayMatchesEchoscope()
     QCOMPARE(recording.in.totalBytes, 70305);
     QVERIFY(recording.in.isComplete());
     QVERIFY(recording.out.isComplete());
-    QVERIFY(std::any_of(recording.events.cbegin(), recording.events.cend(), [](const QJsonObject &e) {
-        return e.value("event").toString() == QLatin1String("disconnected") &&
-               e.value("reason").toString() == QLatin1String("closed by peer");
-    }));
+    QVERIFY(
+        std::any_of(recording.events.cbegin(), recording.events.cend(), [](const QJsonObject &e) {
+            return e.value("event").toString() == QLatin1String("disconnected") &&
+                   e.value("reason").toString() == QLatin1String("closed by peer");
+        }));
     const QString path = m_dir.filePath(QStringLiteral("real.jsonl"));
     QString error;
     QVERIFY2(recording.save(path, &error), qPrintable(error));
@@ -525,8 +522,8 @@ void tst_Recording::replayHonoursTiming()
                             .arg(original.value("duration_ms").toInteger())
                             .arg(span)));
 
-    const ProcessResult fast = runEchoscope(common + QStringList{QStringLiteral("--speed"),
-                                                                 QStringLiteral("4")});
+    const ProcessResult fast =
+        runEchoscope(common + QStringList{QStringLiteral("--speed"), QStringLiteral("4")});
     QVERIFY2(fast.exitCode == 0, (fast.output + fast.errorOutput).constData());
     const qint64 fourTimes = jsonResult(fast).value("duration_ms").toInteger();
     QVERIFY2(fourTimes >= span / 4 - 20 && fourTimes < span,

@@ -292,10 +292,10 @@ void ClientInspector::exportRecordingInteractively()
     named.peerPort = m_stats->peerPort();
     named.connectedAtMs = m_stats->connectedAtMs();
     const QString directory = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
-    const QString path = QFileDialog::getSaveFileName(
-        this, tr("Export recording of client %1").arg(m_clientId),
-        QDir(directory).filePath(named.suggestedFileName()),
-        tr("Echoscope recordings (*.jsonl);;All files (*)"));
+    const QString path =
+        QFileDialog::getSaveFileName(this, tr("Export recording of client %1").arg(m_clientId),
+                                     QDir(directory).filePath(named.suggestedFileName()),
+                                     tr("Echoscope recordings (*.jsonl);;All files (*)"));
     if (path.isEmpty())
         return;
     QString error;
