@@ -28,6 +28,12 @@ void CaptureBuffer::append(CaptureChunk::Direction direction, const char *data, 
         offset.store(streamOffset + size, std::memory_order_relaxed);
         return;
     }
+    if (m_full.load(std::memory_order_acquire)) { // a full KeepFirst keeps nothing more
+        offset.store(streamOffset + size, std::memory_order_relaxed);
+        m_droppedWhenFull.store(m_droppedWhenFull.load(std::memory_order_relaxed) + size,
+                                std::memory_order_relaxed);
+        return;
+    }
     QMutexLocker locker(&m_mutex);
     offset.store(streamOffset + size, std::memory_order_relaxed);
     ++m_generation;
@@ -43,6 +49,7 @@ void CaptureBuffer::append(CaptureChunk::Direction direction, const char *data, 
             m_dropped += size - room;
             if (m_limitReachedAtMs == 0)
                 m_limitReachedAtMs = std::max<qint64>(1, nowMs);
+            m_full.store(true, std::memory_order_release);
             size = room;
             if (size == 0)
                 return;
@@ -138,7 +145,7 @@ CaptureSnapshot CaptureBuffer::snapshot() const
         result.chunks.append(chunk); // implicitly shared: no byte copy under the lock
     result.capacityBytes = m_capacity.load(std::memory_order_relaxed);
     result.heldBytes = m_held;
-    result.droppedBytes = m_dropped;
+    result.droppedBytes = m_dropped + m_droppedWhenFull.load(std::memory_order_relaxed);
     result.generation = m_generation;
     result.keepsFirst = m_policy == Policy::KeepFirst;
     result.receivedBytes = m_streamOffset[0].load(std::memory_order_relaxed);

@@ -46,7 +46,9 @@ struct CaptureSnapshot
 //
 // With Policy::KeepFirst (a recording, see Recording) it keeps the first bytes
 // instead: once full it keeps nothing more, in either direction, so what it holds is
-// each stream from its start up to one moment, which can be replayed.
+// each stream from its start up to one moment, which can be replayed. Once full it
+// stays so (growing it does not start capturing again), and append() only counts
+// offsets, without the lock.
 class CaptureBuffer
 {
 public:
@@ -79,6 +81,9 @@ private:
     std::atomic<qint64> m_capacity; // written under m_mutex; read without it to skip work
     const Policy m_policy;
     qint64 m_limitReachedAtMs = 0;
+    // KeepFirst once full: append() only counts, without the lock (one writer).
+    std::atomic<bool> m_full{false};
+    std::atomic<qint64> m_droppedWhenFull{0};
     std::atomic<qint64> m_receivedEndedAtMs{0};
     std::deque<CaptureChunk> m_chunks;
     qint64 m_held = 0;
