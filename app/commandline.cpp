@@ -249,6 +249,23 @@ CommandLine::CommandLine()
                              QStringLiteral("Address of the metrics endpoint, in the words of "
                                             "--bind (default 127.0.0.1)."),
                              QStringLiteral("address"))
+    , m_recordOption(QStringLiteral("record"),
+                     QStringLiteral("Write each client's traffic and events to a recording in "
+                                    "this directory (made if missing) when it disconnects, one "
+                                    "file per client, for \"echoscope replay\"."),
+                     QStringLiteral("dir"))
+    , m_recordLimitOption(QStringLiteral("record-limit"),
+                          QStringLiteral("Bytes recorded per client, both ways together, with K "
+                                         "or M; past it the rest is not recorded and the log "
+                                         "says so (default %1, at most %2).")
+                              .arg(defaultSizeText(HeadlessOptions().recordLimitBytes),
+                                   defaultSizeText(ServerConfig::kMaxCaptureBytesPerClient)),
+                          QStringLiteral("bytes"))
+    , m_recordTotalOption(QStringLiteral("record-total"),
+                          QStringLiteral("Stop writing recordings once those of this run reach "
+                                         "this size, with K or M (default %1).")
+                              .arg(defaultSizeText(HeadlessOptions().recordTotalBytes)),
+                          QStringLiteral("bytes"))
     , m_startOption(QStringLiteral("start"),
                     QStringLiteral("Open the dashboard already listening (a failure to listen is "
                                    "shown in the window)."))
@@ -323,6 +340,7 @@ CommandLine::CommandLine()
                          m_startOption,          m_screenshotOption,
                          m_screenshotDelayOption});
     m_parser.addOptions(m_faultOptions);
+    m_parser.addOptions({m_recordOption, m_recordLimitOption, m_recordTotalOption});
 }
 
 CommandLine::Action CommandLine::parse(const QStringList &arguments)
@@ -546,6 +564,36 @@ bool CommandLine::applyOptions()
         return false;
     if (!applyFaults())
         return false;
+    if (m_parser.isSet(m_recordOption)) {
+        const QString value = m_parser.value(m_recordOption);
+        if (value.isEmpty())
+            return fail(m_recordOption, value, QStringLiteral("expected the path of a directory"));
+        m_options.recordDirectory = value;
+    }
+    if (m_parser.isSet(m_recordLimitOption)) {
+        const QString value = m_parser.value(m_recordLimitOption);
+        qint64 bytes = 0;
+        if (!parseByteSize(value, &bytes) || bytes < 1 ||
+            bytes > ServerConfig::kMaxCaptureBytesPerClient)
+            return fail(m_recordLimitOption, value,
+                        QStringLiteral("expected a size from 1 byte to %1, with K or M, e.g. 256K")
+                            .arg(defaultSizeText(ServerConfig::kMaxCaptureBytesPerClient)));
+        m_options.recordLimitBytes = bytes;
+    }
+    if (m_parser.isSet(m_recordTotalOption)) {
+        const QString value = m_parser.value(m_recordTotalOption);
+        qint64 bytes = 0;
+        if (!parseByteSize(value, &bytes) || bytes < 1)
+            return fail(m_recordTotalOption, value,
+                        QStringLiteral("expected a size of at least 1 byte, with K or M, e.g. "
+                                       "100M"));
+        m_options.recordTotalBytes = bytes;
+    }
+    for (const QCommandLineOption *option : {&m_recordLimitOption, &m_recordTotalOption}) {
+        if (m_parser.isSet(*option) && !m_parser.isSet(m_recordOption))
+            m_warnings.append(QStringLiteral("--%1 has no effect without --record")
+                                  .arg(option->names().constLast()));
+    }
 
     m_options.start = m_parser.isSet(m_startOption);
     if (m_parser.isSet(m_screenshotOption)) {
@@ -582,6 +630,11 @@ bool CommandLine::applyOptions()
                                       .arg(option->names().constLast()));
         }
     }
+
+    if (!m_headless && m_parser.isSet(m_recordOption))
+        m_warnings.append(QStringLiteral("--record has no effect without --headless (in the "
+                                         "dashboard, Export recording in the client inspector "
+                                         "saves one client)"));
 
     // Each option was checked as it was applied; this catches what none of them owns.
     const QString invalid = config.validate();

@@ -81,6 +81,9 @@ private:
     QCommandLineOption m_verboseOption;
     QCommandLineOption m_metricsPortOption;
     QCommandLineOption m_metricsAddressOption;
+    QCommandLineOption m_recordOption;
+    QCommandLineOption m_recordLimitOption;
+    QCommandLineOption m_recordTotalOption;
     QCommandLineOption m_startOption;
     QCommandLineOption m_screenshotOption;
     QCommandLineOption m_screenshotDelayOption;

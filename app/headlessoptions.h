@@ -21,6 +21,10 @@ struct HeadlessOptions
     LogFormat logFormat = LogFormat::Text;
     QString logFilePath; // empty: events go to standard output
     bool verbose = false;
+    // --record: each client's recording goes to this directory (see SessionRecorder).
+    QString recordDirectory;                              // empty: no recording
+    qint64 recordLimitBytes = 1024 * 1024;                // per client, both ways together
+    qint64 recordTotalBytes = qint64(1024) * 1024 * 1024; // the files of one run together
 
     // The Prometheus endpoint (--metrics-port, --metrics-address); off when the port is
     // negative, 0 picks a free port.

@@ -3,6 +3,7 @@
 #include "echoserver.h"
 #include "metricsexporter.h"
 #include "nativesocket.h"
+#include "sessionrecorder.h"
 #include "textescape.h"
 #include "trafficevent.h"
 
@@ -70,6 +71,24 @@ bool HeadlessRunner::start()
         m_events = &m_logStream;
     }
 
+    ServerConfig config = m_options.config;
+    if (!m_options.recordDirectory.isEmpty()) {
+        // Each client's capture keeps its first bytes, to be written when it disconnects.
+        config.captureBytesPerClient = m_options.recordLimitBytes;
+        config.captureKeepsFirst = true;
+        m_recorder = new SessionRecorder(m_server, m_options.recordDirectory,
+                                         m_options.recordTotalBytes, this);
+        connect(m_recorder, &SessionRecorder::warning, this, [this](const QString &text) {
+            writeWarning(text, QDateTime::currentMSecsSinceEpoch());
+        });
+        QString error;
+        if (!m_recorder->prepare(&error)) {
+            m_error = Error::RecordFailed;
+            m_errorString = error;
+            return false;
+        }
+    }
+
     // Every client is a descriptor: take all the hard limit allows before listening.
     m_openFileLimitBefore = NativeSocket::openFileLimit();
     m_openFileLimit = NativeSocket::raiseOpenFileLimit();
@@ -83,7 +102,7 @@ bool HeadlessRunner::start()
     }
 
     // The listening line is written from inside start(), through writeEvent().
-    if (!m_server->start(m_options.config)) {
+    if (!m_server->start(config)) {
         m_error = m_server->error() == EchoServer::Error::ListenFailed ? Error::ListenFailed
                                                                        : Error::InvalidConfig;
         m_errorString = TextEscape::escapeText(m_server->errorString());

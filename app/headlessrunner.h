@@ -11,6 +11,7 @@ namespace Echoscope {
 
 class EchoServer;
 class MetricsExporter;
+class SessionRecorder;
 struct TrafficEvent;
 
 // `echoscope --headless`: owns the EchoServer and writes one line per event, as text or
@@ -26,6 +27,7 @@ public:
         LogFileFailed, // the log file cannot be opened
         InvalidConfig, // the engine refused the configuration
         ListenFailed,  // the address or port (of the server or the metrics) cannot be listened on
+        RecordFailed,  // the --record directory cannot be made or written
     };
 
     explicit HeadlessRunner(const HeadlessOptions &options, QObject *parent = nullptr);
@@ -57,6 +59,7 @@ private:
     HeadlessOptions m_options;
     EchoServer *m_server = nullptr;
     MetricsExporter *m_metrics = nullptr;
+    SessionRecorder *m_recorder = nullptr;
     QFile m_stdoutFile;
     QFile m_stderrFile;
     QFile m_logFile;

@@ -3,6 +3,7 @@
 #include "echoserver.h"
 #include "headlessrunner.h"
 #include "mainwindow.h"
+#include "replaycommand.h"
 #include "signalwatcher.h"
 
 #include <QApplication>
@@ -178,6 +179,11 @@ int main(int argc, char *argv[])
         preferPlainEventDispatcher(true);
         QCoreApplication app(argc, argv);
         return BenchCommand::run(QCoreApplication::arguments());
+    }
+    // `echoscope replay FILE ...`: a recorded client stream against an echo server.
+    if (argc > 1 && std::strcmp(argv[1], "replay") == 0) {
+        QCoreApplication app(argc, argv);
+        return ReplayCommand::run(QCoreApplication::arguments());
     }
 
     // The dashboard needs a QApplication, made before parsing so that it takes its own

@@ -12,7 +12,8 @@ namespace {
 constexpr qint64 kMergeWindowMs = 1;
 } // namespace
 
-CaptureBuffer::CaptureBuffer(qint64 capacityBytes) : m_capacity(std::max<qint64>(0, capacityBytes))
+CaptureBuffer::CaptureBuffer(qint64 capacityBytes, Policy policy)
+    : m_capacity(std::max<qint64>(0, capacityBytes)), m_policy(policy)
 {}
 
 void CaptureBuffer::append(CaptureChunk::Direction direction, const char *data, qint64 size,
@@ -23,15 +24,36 @@ void CaptureBuffer::append(CaptureChunk::Direction direction, const char *data, 
     std::atomic<qint64> &offset =
         m_streamOffset[direction == CaptureChunk::Direction::Received ? 0 : 1];
     const qint64 streamOffset = offset.load(std::memory_order_relaxed);
-    offset.store(streamOffset + size, std::memory_order_relaxed);
-    if (m_capacity.load(std::memory_order_relaxed) == 0)
+    if (m_capacity.load(std::memory_order_relaxed) == 0) {
+        offset.store(streamOffset + size, std::memory_order_relaxed);
         return;
+    }
+    if (m_full.load(std::memory_order_acquire)) { // a full KeepFirst keeps nothing more
+        offset.store(streamOffset + size, std::memory_order_relaxed);
+        m_droppedWhenFull.store(m_droppedWhenFull.load(std::memory_order_relaxed) + size,
+                                std::memory_order_relaxed);
+        return;
+    }
     QMutexLocker locker(&m_mutex);
+    offset.store(streamOffset + size, std::memory_order_relaxed);
     ++m_generation;
     const qint64 capacity = m_capacity.load(std::memory_order_relaxed);
     if (capacity == 0) {
         m_dropped += size;
         return;
+    }
+    if (m_policy == Policy::KeepFirst) {
+        const qint64 room = m_limitReachedAtMs != 0 ? 0 : std::max<qint64>(0, capacity - m_held);
+        if (size > room) {
+            // Full: keep what fits, then nothing more, so each stream held has no gap.
+            m_dropped += size - room;
+            if (m_limitReachedAtMs == 0)
+                m_limitReachedAtMs = std::max<qint64>(1, nowMs);
+            m_full.store(true, std::memory_order_release);
+            size = room;
+            if (size == 0)
+                return;
+        }
     }
 
     // Only the newest capacity bytes of a large write can be kept.
@@ -94,6 +116,15 @@ void CaptureBuffer::setCapacity(qint64 capacityBytes)
         m_chunks = {}; // give the memory back
 }
 
+void CaptureBuffer::markReceivedEnd(qint64 nowMs)
+{
+    qint64 none = 0;
+    m_receivedEndedAtMs.compare_exchange_strong(none, std::max<qint64>(1, nowMs),
+                                                std::memory_order_relaxed);
+    QMutexLocker locker(&m_mutex);
+    ++m_generation;
+}
+
 qint64 CaptureBuffer::capacity() const
 {
     return m_capacity.load(std::memory_order_relaxed);
@@ -114,8 +145,13 @@ CaptureSnapshot CaptureBuffer::snapshot() const
         result.chunks.append(chunk); // implicitly shared: no byte copy under the lock
     result.capacityBytes = m_capacity.load(std::memory_order_relaxed);
     result.heldBytes = m_held;
-    result.droppedBytes = m_dropped;
+    result.droppedBytes = m_dropped + m_droppedWhenFull.load(std::memory_order_relaxed);
     result.generation = m_generation;
+    result.keepsFirst = m_policy == Policy::KeepFirst;
+    result.receivedBytes = m_streamOffset[0].load(std::memory_order_relaxed);
+    result.echoedBytes = m_streamOffset[1].load(std::memory_order_relaxed);
+    result.receivedEndedAtMs = m_receivedEndedAtMs.load(std::memory_order_relaxed);
+    result.limitReachedAtMs = m_limitReachedAtMs;
     return result;
 }
 

@@ -29,26 +29,42 @@ struct CaptureSnapshot
     QList<CaptureChunk> chunks; // oldest first
     qint64 capacityBytes = 0;   // the most the ring holds (received + echoed)
     qint64 heldBytes = 0;       // bytes in chunks
-    qint64 droppedBytes = 0;    // captured once, overwritten since (oldest first)
+    qint64 droppedBytes = 0;    // not held: overwritten (DropOldest) or not kept (KeepFirst)
     quint64 generation = 0;     // grows with every change; equal: nothing new
+    bool keepsFirst = false;    // the ring's policy: CaptureBuffer::Policy::KeepFirst
+    // Bytes that went each way since connect, held or not: the end of each stream.
+    qint64 receivedBytes = 0;
+    qint64 echoedBytes = 0;
+    qint64 receivedEndedAtMs = 0; // when the client ended its stream (half-close); 0: not yet
+    qint64 limitReachedAtMs = 0;  // KeepFirst: when the first byte was not kept; 0: never
 };
 
 // The newest bytes a client sent and was sent, with timestamps: a bounded ring per
 // client for the dashboard's inspector. The session's thread appends; any thread
 // copies it out. The ring takes no memory until bytes arrive, and never more than
 // capacity() plus a fixed overhead per chunk; a full ring drops its oldest bytes.
+//
+// With Policy::KeepFirst (a recording, see Recording) it keeps the first bytes
+// instead: once full it keeps nothing more, in either direction, so what it holds is
+// each stream from its start up to one moment, which can be replayed. Once full it
+// stays so (growing it does not start capturing again), and append() only counts
+// offsets, without the lock.
 class CaptureBuffer
 {
 public:
     static constexpr qint64 kDefaultCapacityBytes = 16 * 1024;
+    enum class Policy { DropOldest, KeepFirst };
 
-    explicit CaptureBuffer(qint64 capacityBytes = kDefaultCapacityBytes);
+    explicit CaptureBuffer(qint64 capacityBytes = kDefaultCapacityBytes,
+                           Policy policy = Policy::DropOldest);
     CaptureBuffer(const CaptureBuffer &) = delete;
     CaptureBuffer &operator=(const CaptureBuffer &) = delete;
 
     // Writer side (normally the session's thread); any thread may call these. With a
     // capacity of 0 append() only counts offsets: no lock, no copy. One writer at a time.
     void append(CaptureChunk::Direction direction, const char *data, qint64 size, qint64 nowMs);
+    // The client ended its stream (the server read its half-close): a recording replays it.
+    void markReceivedEnd(qint64 nowMs);
     // Grows or shrinks the ring; shrinking drops the oldest bytes. 0 turns capturing off
     // (and frees what was held).
     void setCapacity(qint64 capacityBytes);
@@ -58,6 +74,7 @@ public:
     void setKeepsBoundaries(bool keep) { m_keepsBoundaries.store(keep); }
 
     qint64 capacity() const;
+    Policy policy() const { return m_policy; }
     quint64 generation() const;
     CaptureSnapshot snapshot() const;
 
@@ -66,11 +83,18 @@ private:
 
     mutable QMutex m_mutex;
     std::atomic<qint64> m_capacity; // written under m_mutex; read without it to skip work
+    const Policy m_policy;
+    qint64 m_limitReachedAtMs = 0;
+    // KeepFirst once full: append() only counts, without the lock (one writer).
+    std::atomic<bool> m_full{false};
+    std::atomic<qint64> m_droppedWhenFull{0};
+    std::atomic<qint64> m_receivedEndedAtMs{0};
     std::deque<CaptureChunk> m_chunks;
     qint64 m_held = 0;
     qint64 m_dropped = 0;
     // Bytes seen each way, counted even while capturing is off. Only the writer
-    // changes them (append() is called by one thread at a time).
+    // changes them (append() is called by one thread at a time); while capturing, under
+    // m_mutex, so that a snapshot's stream ends agree with its chunks.
     std::atomic<qint64> m_streamOffset[2] = {0, 0};
     quint64 m_generation = 0;
     std::atomic<bool> m_keepsBoundaries{false};

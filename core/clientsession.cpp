@@ -340,6 +340,7 @@ void ClientSession::drainInput()
 void ClientSession::peerHalfClosed()
 {
     m_peerClosed = true;
+    m_stats->capture()->markReceivedEnd(nowMs());
     setReadWanted(false);
     m_stats->setState(ClientState::Draining);
     if (m_framer->finish(*this) == Framer::Status::MessageTooLarge) {

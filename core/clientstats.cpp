@@ -67,13 +67,14 @@ void SizeHistogram::add(const SizeHistogram &other)
 }
 
 ClientStats::ClientStats(quint64 id, const QHostAddress &peerAddress, quint16 peerPort,
-                         qint64 connectedAtMs, qint64 captureBytes, IpProtocol transport)
+                         qint64 connectedAtMs, qint64 captureBytes, IpProtocol transport,
+                         CaptureBuffer::Policy capturePolicy)
     : m_id(id)
     , m_transport(transport)
     , m_peerAddress(peerAddress)
     , m_peerPort(peerPort)
     , m_connectedAtMs(connectedAtMs)
-    , m_capture(std::make_unique<CaptureBuffer>(captureBytes))
+    , m_capture(std::make_unique<CaptureBuffer>(captureBytes, capturePolicy))
     , m_lastActivityMs(connectedAtMs)
 {
     for (Counter &bucket : m_histogram)

@@ -77,7 +77,8 @@ class ClientStats
 {
 public:
     ClientStats(quint64 id, const QHostAddress &peerAddress, quint16 peerPort, qint64 connectedAtMs,
-                qint64 captureBytes = 0, IpProtocol transport = IpProtocol::Tcp);
+                qint64 captureBytes = 0, IpProtocol transport = IpProtocol::Tcp,
+                CaptureBuffer::Policy capturePolicy = CaptureBuffer::Policy::DropOldest);
     ClientStats(const ClientStats &) = delete;
     ClientStats &operator=(const ClientStats &) = delete;
 

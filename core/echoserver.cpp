@@ -333,8 +333,10 @@ void EchoServer::incomingConnection(qintptr descriptor, const QHostAddress &peer
 
     const quint64 id = ++m_nextClientId;
     const qint64 now = nowMs();
-    auto stats =
-        std::make_shared<ClientStats>(id, peer, peerPort, now, m_config.captureBytesPerClient);
+    auto stats = std::make_shared<ClientStats>(
+        id, peer, peerPort, now, m_config.captureBytesPerClient, IpProtocol::Tcp,
+        m_config.captureKeepsFirst ? CaptureBuffer::Policy::KeepFirst
+                                   : CaptureBuffer::Policy::DropOldest);
     EchoWorker *worker = pickWorker();
     m_clients.insert(id, ClientEntry{stats, worker});
     const int live = m_liveClients.fetch_add(1, std::memory_order_relaxed) + 1;

@@ -39,6 +39,9 @@ struct ServerConfig
     // The newest bytes in and out kept per client for an inspector (ClientStats::capture());
     // 0: none. A dashboard sets it; headless mode has no use for it.
     qint64 captureBytesPerClient = 0;
+    // Recording (--record): each capture keeps the first captureBytesPerClient bytes
+    // (CaptureBuffer::Policy::KeepFirst) instead of the newest, so it can be replayed.
+    bool captureKeepsFirst = false;
     // Client networks (address, prefix length), checked at accept: a peer in a deny
     // network, or in none of the allow networks when there are some, is closed at once
     // and reported as refused. Both empty (the default): every client is let in. See

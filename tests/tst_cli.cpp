@@ -1,7 +1,10 @@
 // Drives the built echoscope binary: arguments, the listening line, echo in every
 // framing mode, JSON lines, escaping, signals, exit codes and the log file.
 
+#include "recording.h"
+
 #include <QByteArrayList>
+#include <QDir>
 #include <QFile>
 #include <QHostAddress>
 #include <QJsonDocument>
@@ -21,6 +24,7 @@
 #include <QTest>
 #include <QUdpSocket>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -234,6 +238,12 @@ private slots:
     void metricsPortInUse();
     void tlsEchoHeadless();
     void udpEcho();
+    void replayBadArguments_data();
+    void replayBadArguments();
+    void replayMissingOrCorruptFile();
+    void replayCannotConnect();
+    void recordsEachClient();
+    void recordCannotWriteDirectory();
 
 private:
     ServerProcess *startServer(const QStringList &arguments);
@@ -396,6 +406,12 @@ void tst_Cli::badArguments_data()
         {"--udp-idle-timeout", "0"});
     row("max udp peers zero", {"--udp-port", "0", "--max-udp-peers", "0"},
         {"--max-udp-peers", "0"});
+    row("record without a directory", {"--record", ""}, {"--record", "directory"});
+    row("record limit zero", {"--record", "x", "--record-limit", "0"}, {"--record-limit", "\"0\""});
+    row("record limit too large", {"--record", "x", "--record-limit", "65M"},
+        {"--record-limit", "65M", "64M"});
+    row("record total not a size", {"--record", "x", "--record-total", "lots"},
+        {"--record-total", "lots"});
     row("unknown option", {"--bogus-option"}, {"bogus-option"});
     row("positional argument", {"extra"}, {"extra"});
 }
@@ -913,6 +929,212 @@ void tst_Cli::udpEcho()
     QVERIFY2(server->output().contains("UDP: 1 datagrams in, 0 oversized"),
              server->output().constData());
 #endif
+}
+
+namespace {
+
+// A recording of one client that sent "ping\n" and got it back.
+QByteArray smallRecording()
+{
+    return R"({"format":"echoscope-recording","version":1,"peer":"127.0.0.1","peer_port":5,)"
+           R"("connected_at":"2024-06-11T14:22:33.000Z","closed":true,)"
+           R"("in":{"start_offset":0,"end_offset":5,"total_bytes":5},)"
+           R"("out":{"start_offset":0,"end_offset":5,"total_bytes":5}})"
+           "\n"
+           R"({"time":"2024-06-11T14:22:33.001Z","dir":"in","offset":0,"data":"cGluZwo="})"
+           "\n"
+           R"({"time":"2024-06-11T14:22:33.002Z","dir":"out","offset":0,"data":"cGluZwo="})"
+           "\n";
+}
+
+QString writeFile(const QTemporaryDir &directory, const QString &name, const QByteArray &bytes)
+{
+    const QString path = directory.filePath(name);
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size())
+        return QString();
+    return path;
+}
+
+} // namespace
+
+void tst_Cli::replayBadArguments_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QByteArrayList>("named"); // what the first line of stderr must name
+
+    const auto row = [](const char *name, const QStringList &arguments,
+                        const QByteArrayList &named) { QTest::newRow(name) << arguments << named; };
+    row("no file", {"--port", "5"}, {"recording to replay is missing"});
+    row("two files", {"a.jsonl", "b.jsonl", "--port", "5"}, {"unexpected argument \"b.jsonl\""});
+    row("no port", {"a.jsonl"}, {"--port is required"});
+    row("port zero", {"a.jsonl", "--port", "0"}, {"--port \"0\"", "1 to 65535"});
+    row("port not a number", {"a.jsonl", "--port", "http"}, {"--port \"http\""});
+    row("host not an address", {"a.jsonl", "--port", "5", "--host", "example"},
+        {"--host \"example\""});
+    row("speed zero", {"a.jsonl", "--port", "5", "--speed", "0"}, {"--speed \"0\""});
+    row("speed not a number", {"a.jsonl", "--port", "5", "--speed", "fast"}, {"--speed \"fast\""});
+    row("speed and fast", {"a.jsonl", "--port", "5", "--speed", "2", "--as-fast-as-possible"},
+        {"--speed and --as-fast-as-possible"});
+    row("timeout zero", {"a.jsonl", "--port", "5", "--timeout", "0"}, {"--timeout \"0\""});
+    row("unknown option", {"a.jsonl", "--port", "5", "--loop"}, {"loop"});
+}
+
+void tst_Cli::replayBadArguments()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(QByteArrayList, named);
+    const Finished run = runToEnd(QStringList{QStringLiteral("replay")} + arguments);
+    QCOMPARE(run.exitStatus, QProcess::NormalExit);
+    QCOMPARE(run.exitCode, 2);
+    QVERIFY(run.output.isEmpty());
+    QVERIFY2(run.errorOutput.startsWith("echoscope replay: "), run.errorOutput.constData());
+    const QByteArray firstLine = run.errorOutput.left(run.errorOutput.indexOf('\n'));
+    for (const QByteArray &text : named)
+        QVERIFY2(firstLine.contains(text), firstLine.constData());
+    QVERIFY2(run.errorOutput.contains("Usage:"), run.errorOutput.constData());
+}
+
+void tst_Cli::replayMissingOrCorruptFile()
+{
+    QTemporaryDir directory;
+    QVERIFY(directory.isValid());
+    const QString missing = directory.filePath(QStringLiteral("missing.jsonl"));
+    Finished run = runToEnd(
+        {QStringLiteral("replay"), missing, QStringLiteral("--port"), QStringLiteral("5")});
+    QCOMPARE(run.exitCode, 2);
+    QVERIFY2(run.errorOutput.startsWith(
+                 QStringLiteral("echoscope replay: cannot open \"%1\": ").arg(missing).toUtf8()),
+             run.errorOutput.constData());
+
+    QByteArray corrupt = smallRecording();
+    corrupt.replace("\"data\":\"cGluZwo=\"}\n{\"time\":\"2024-06-11T14:22:33.002Z\"",
+                    "\"data\":\"cGlu!wo=\"}\n{\"time\":\"2024-06-11T14:22:33.002Z\"");
+    const QString path = writeFile(directory, QStringLiteral("corrupt.jsonl"), corrupt);
+    QVERIFY(!path.isEmpty());
+    run = runToEnd({QStringLiteral("replay"), path, QStringLiteral("--port"), QStringLiteral("5")});
+    QCOMPARE(run.exitCode, 2);
+    QCOMPARE(run.errorOutput,
+             QStringLiteral("echoscope replay: %1:2: \"data\" is not valid base64\n")
+                 .arg(path)
+                 .toUtf8());
+}
+
+void tst_Cli::replayCannotConnect()
+{
+    QTemporaryDir directory;
+    QVERIFY(directory.isValid());
+    const QString path = writeFile(directory, QStringLiteral("ping.jsonl"), smallRecording());
+    quint16 port = 0;
+    {
+        QTcpServer probe; // a port nothing listens on once it is gone
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        port = probe.serverPort();
+    }
+    const Finished run = runToEnd({QStringLiteral("replay"), path, QStringLiteral("--port"),
+                                   QString::number(port), QStringLiteral("--json")});
+    QCOMPARE(run.exitCode, 3);
+    const QJsonObject result = QJsonDocument::fromJson(run.output).object();
+    QCOMPARE(result.value("result").toString(), QStringLiteral("connection_error"));
+    QVERIFY2(result.value("error").toString().startsWith(
+                 QStringLiteral("cannot connect to 127.0.0.1:%1: ").arg(port)),
+             run.output.constData());
+}
+
+void tst_Cli::recordsEachClient()
+{
+#ifdef Q_OS_UNIX
+    QTemporaryDir directory;
+    QVERIFY(directory.isValid());
+    const QString recordings = directory.filePath(QStringLiteral("recordings"));
+    ServerProcess *server =
+        startServer(headless({QStringLiteral("--record"), recordings,
+                              QStringLiteral("--record-limit"), QStringLiteral("1K")}));
+    const quint16 port = server->waitForListening();
+    QVERIFY(port != 0);
+
+    // One client within the limit that half-closes; one past it; one still connected
+    // when the server stops.
+    QTcpSocket small;
+    QVERIFY(connectClient(small, port));
+    small.write("hello\n");
+    QCOMPARE(readEcho(small, 6), QByteArray("hello\n"));
+    small.flush();
+    ::shutdown(int(small.socketDescriptor()), SHUT_WR);
+    QVERIFY(waitForDisconnect(small));
+    QVERIFY(server->waitForOutput(" disconnected: closed by peer"));
+
+    QTcpSocket large;
+    QVERIFY(connectClient(large, port));
+    const QByteArray big(3000, 'x');
+    large.write(big);
+    QCOMPARE(readEcho(large, big.size()), big);
+    large.disconnectFromHost();
+    QVERIFY(server->waitForOutput("passed the --record-limit of 1.0 KiB"));
+
+    QTcpSocket open;
+    QVERIFY(connectClient(open, port));
+    open.write("abc");
+    QCOMPARE(readEcho(open, 3), QByteArray("abc"));
+    QVERIFY(server->sendSignal(SIGTERM));
+    QVERIFY(server->waitForExit());
+    QCOMPARE(server->exitCode(), 0);
+
+    const QStringList files =
+        QDir(recordings).entryList({QStringLiteral("*.jsonl")}, QDir::Files, QDir::Name);
+    QCOMPARE(files.size(), 3);
+    QList<Echoscope::Recording> loaded;
+    for (const QString &file : files) {
+        Echoscope::Recording recording;
+        QString error;
+        QVERIFY2(Echoscope::Recording::load(QDir(recordings).filePath(file), &recording, &error),
+                 qPrintable(error));
+        loaded.append(recording);
+    }
+    std::sort(loaded.begin(), loaded.end(),
+              [](const auto &a, const auto &b) { return a.clientId < b.clientId; });
+    QCOMPARE(loaded[0].streamBytes(Echoscope::CaptureChunk::Direction::Received),
+             QByteArray("hello\n"));
+    QVERIFY(loaded[0].halfClosedAtMs != 0);
+    QVERIFY(loaded[0].in.isComplete() && loaded[0].out.isComplete());
+    QVERIFY(loaded[1].limitReachedAtMs != 0);
+    QCOMPARE(loaded[1].in.totalBytes, 3000);
+    QCOMPARE(loaded[1].in.startOffset, 0);
+    QCOMPARE(loaded[1].in.heldBytes() + loaded[1].out.heldBytes(), 1024);
+    QCOMPARE(loaded[2].streamBytes(Echoscope::CaptureChunk::Direction::Echoed), QByteArray("abc"));
+    QVERIFY(std::any_of(loaded[2].events.cbegin(), loaded[2].events.cend(), [](const auto &e) {
+        return e.value("reason").toString() == QLatin1String("server stopped");
+    }));
+
+    // Each one replays against a new server: the cut one as far as it goes.
+    ServerProcess *target = startServer(headless());
+    const quint16 targetPort = target->waitForListening();
+    QVERIFY(targetPort != 0);
+    for (const QString &file : files) {
+        const Finished run = runToEnd({QStringLiteral("replay"), QDir(recordings).filePath(file),
+                                       QStringLiteral("--port"), QString::number(targetPort),
+                                       QStringLiteral("--as-fast-as-possible")});
+        QVERIFY2(run.exitCode == 0, (run.output + run.errorOutput).constData());
+        QVERIFY2(run.output.startsWith("replay matched: "), run.output.constData());
+    }
+#else
+    QSKIP("POSIX shutdown and signals");
+#endif
+}
+
+void tst_Cli::recordCannotWriteDirectory()
+{
+    QTemporaryDir directory;
+    QVERIFY(directory.isValid());
+    const QString file = writeFile(directory, QStringLiteral("plain"), "not a directory");
+    const QString path = file + QStringLiteral("/recordings");
+    const Finished run = runToEnd(headless({QStringLiteral("--record"), path}));
+    QCOMPARE(run.exitCode, 2);
+    QVERIFY(!run.output.contains("listening on"));
+    QCOMPARE(run.errorOutput,
+             QStringLiteral("echoscope: cannot create the recording directory \"%1\"\n")
+                 .arg(path)
+                 .toUtf8());
 }
 
 QTEST_GUILESS_MAIN(tst_Cli)

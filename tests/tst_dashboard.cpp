@@ -12,6 +12,7 @@
 #include "hexview.h"
 #include "histogramwidget.h"
 #include "mainwindow.h"
+#include "recording.h"
 #include "statuspanel.h"
 #include "throughputchart.h"
 #include "trafficmonitor.h"
@@ -136,6 +137,7 @@ private slots:
     void startShowsListening();
     void clientRowAppearsAndCounts();
     void inspectorShowsHexOfSelectedClient();
+    void inspectorExportsRecording();
     void disconnectButtonKicksClient();
     void faultsDialogAppliesLive();
     void stopClosesEveryClient();
@@ -303,6 +305,54 @@ void tst_Dashboard::inspectorShowsHexOfSelectedClient()
     // The text view shows the bytes as escaped text.
     hex->setMode(HexView::Mode::Text);
     QTRY_VERIFY_WITH_TIMEOUT(dump().contains(u"\\0\\xff"), kTimeoutMs);
+}
+
+void tst_Dashboard::inspectorExportsRecording()
+{
+    Dashboard d(settingsPath());
+    QVERIFY(d.clickStart());
+    QTcpSocket client;
+    const quint64 id = d.connectClient(client);
+    QVERIFY(id != 0);
+    QVERIFY(!d.window.inspector()->exportButton()->isEnabled()); // nobody selected
+    d.select(id);
+    QVERIFY(d.window.inspector()->exportButton()->isEnabled());
+    client.write("one\n");
+    QTRY_COMPARE_WITH_TIMEOUT(client.bytesAvailable(), qint64(4), kTimeoutMs);
+    client.write(QByteArray("two\0\xff", 5));
+    QTRY_COMPARE_WITH_TIMEOUT(client.bytesAvailable(), qint64(9), kTimeoutMs);
+    const quint16 clientPort = client.localPort();
+    client.disconnectFromHost();
+    QTRY_VERIFY_WITH_TIMEOUT(d.cell(id, ClientTableModel::StateColumn).startsWith(u"closed"),
+                             kTimeoutMs);
+
+    QTemporaryDir directory;
+    QVERIFY(directory.isValid());
+    const QString path = directory.filePath(QStringLiteral("client.jsonl"));
+    QString error;
+    QVERIFY2(d.window.inspector()->exportRecording(path, &error), qPrintable(error));
+    Recording recording;
+    QVERIFY2(Recording::load(path, &recording, &error), qPrintable(error));
+    QCOMPARE(recording.clientId, id);
+    QCOMPARE(recording.peerPort, clientPort);
+    QVERIFY(recording.closed);
+    QCOMPARE(recording.streamBytes(CaptureChunk::Direction::Received),
+             QByteArray("one\ntwo\0\xff", 9));
+    QCOMPARE(recording.streamBytes(CaptureChunk::Direction::Echoed),
+             QByteArray("one\ntwo\0\xff", 9));
+    QVERIFY(recording.halfClosedAtMs != 0);
+    QStringList kinds;
+    for (const QJsonObject &event : recording.events)
+        kinds.append(event.value(QStringLiteral("event")).toString());
+    // The dashboard samples messages: stream framing makes each read one.
+    QCOMPARE(kinds, (QStringList{QStringLiteral("connected"), QStringLiteral("message"),
+                                 QStringLiteral("message"), QStringLiteral("half_closed"),
+                                 QStringLiteral("disconnected")}));
+
+    // Cannot write: the error names the file.
+    const QString bad = directory.filePath(QStringLiteral("no/such/dir/client.jsonl"));
+    QVERIFY(!d.window.inspector()->exportRecording(bad, &error));
+    QVERIFY2(error.startsWith(QStringLiteral("cannot write \"%1\"").arg(bad)), qPrintable(error));
 }
 
 void tst_Dashboard::disconnectButtonKicksClient()

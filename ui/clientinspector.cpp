@@ -1,7 +1,9 @@
 #include "clientinspector.h"
 
 #include "clientstats.h"
+#include "echoserver.h"
 #include "hexview.h"
+#include "recording.h"
 #include "trafficevent.h"
 #include "trafficmonitor.h"
 #include "units.h"
@@ -10,10 +12,14 @@
 #include <QButtonGroup>
 #include <QClipboard>
 #include <QDateTime>
+#include <QDir>
+#include <QFileDialog>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMessageBox>
 #include <QPushButton>
+#include <QStandardPaths>
 #include <QVBoxLayout>
 
 namespace Echoscope {
@@ -81,9 +87,15 @@ ClientInspector::ClientInspector(QWidget *parent) : QWidget(parent)
             emit faultsRequested(m_clientId);
     });
 
+    m_export = new QPushButton(tr("&Export recording…"), this);
+    m_export->setToolTip(tr("Save this client's captured traffic and events as a recording "
+                            "that \"echoscope replay\" can send to an echo server again"));
+    connect(m_export, &QPushButton::clicked, this, &ClientInspector::exportRecordingInteractively);
+
     auto *header = new QHBoxLayout;
     header->addWidget(m_title, 1);
     header->addWidget(m_faults);
+    header->addWidget(m_export);
     header->addWidget(m_disconnect);
 
     const QString names[DetailCount] = {tr("Peer"),
@@ -197,6 +209,7 @@ void ClientInspector::setClient(quint64 clientId, std::shared_ptr<const ClientSt
                                  : tr("Close this client's connection (reason: kicked)"));
     m_disconnect->setEnabled(m_connected);
     m_faults->setEnabled(m_connected);
+    m_export->setEnabled(true);
     refreshCapture(true);
 }
 
@@ -209,6 +222,7 @@ void ClientInspector::showNone()
     m_captureInfo->setText(tr("Select a client in the table to see its traffic"));
     m_disconnect->setEnabled(false);
     m_faults->setEnabled(false);
+    m_export->setEnabled(false);
     m_copy->setEnabled(false);
 }
 
@@ -290,6 +304,64 @@ void ClientInspector::refreshCapture(bool force)
     if (snapshot.capacityBytes == 0)
         info = tr("Capture is off (Preferences: capture per client)");
     m_captureInfo->setText(info);
+}
+
+void ClientInspector::setRecordingSources(const EchoServer *server, const TrafficMonitor *monitor)
+{
+    m_server = server;
+    m_monitor = monitor;
+}
+
+bool ClientInspector::exportRecording(const QString &path, QString *error) const
+{
+    if (!m_stats) {
+        *error = tr("cannot write \"%1\": no client is selected").arg(path);
+        return false;
+    }
+    QList<TrafficEvent> events;
+    if (m_monitor) {
+        const EventLog &log = m_monitor->eventLog();
+        for (quint64 sequence = log.firstSequence(); sequence < log.nextSequence(); ++sequence) {
+            const TrafficEvent *event = log.at(sequence);
+            if (event && event->clientId == m_clientId)
+                events.append(*event);
+        }
+    }
+    const Recording recording =
+        Recording::fromClient(*m_stats, events, m_server ? m_server->config() : ServerConfig(),
+                              QDateTime::currentMSecsSinceEpoch());
+    return recording.save(path, error);
+}
+
+void ClientInspector::exportRecordingInteractively()
+{
+    if (!m_stats)
+        return;
+    const CaptureSnapshot capture = m_stats->capture()->snapshot();
+    if (capture.heldBytes == 0 &&
+        QMessageBox::question(this, tr("Export recording"),
+                              capture.capacityBytes == 0
+                                  ? tr("Capture is off, so the recording will hold no bytes, "
+                                       "only the client's events. Turn it on in Preferences "
+                                       "(capture per client) for new clients. Export anyway?")
+                                  : tr("Nothing has been captured from this client yet. Export "
+                                       "anyway?")) != QMessageBox::Yes)
+        return;
+    Recording named;
+    named.clientId = m_clientId;
+    named.peerAddress = m_stats->peerAddress();
+    named.peerPort = m_stats->peerPort();
+    named.connectedAtMs = m_stats->connectedAtMs();
+    const QString directory = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    const QString path =
+        QFileDialog::getSaveFileName(this, tr("Export recording of client %1").arg(m_clientId),
+                                     QDir(directory).filePath(named.suggestedFileName()),
+                                     tr("Echoscope recordings (*.jsonl);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    QString error;
+    if (!exportRecording(path, &error))
+        QMessageBox::warning(this, tr("Export failed"), error);
 }
 
 QString ClientInspector::detailsText() const

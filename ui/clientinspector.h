@@ -13,7 +13,9 @@ QT_END_NAMESPACE
 namespace Echoscope {
 
 class ClientStats;
+class EchoServer;
 class HexView;
+class TrafficMonitor;
 struct ClientView;
 
 // One client up close: who it is, what it moved, and its live traffic as a hex dump
@@ -42,9 +44,19 @@ public:
 
     void setCaptureBytes(qint64 perClientBytes, qint64 inspectedBytes);
 
+    // Where an exported recording takes the client's events (the monitor's event log)
+    // and the server's framing from; either may be nullptr (then none, and the default).
+    void setRecordingSources(const EchoServer *server, const TrafficMonitor *monitor);
+    // Writes the client's capture and events as a recording (see Recording) to path.
+    // False and *error ("cannot write "path": why") when there is no client or it fails.
+    bool exportRecording(const QString &path, QString *error) const;
+    // Asks for a file (named after the peer and the time) and exports, or says why not.
+    void exportRecordingInteractively();
+
     HexView *hexView() const { return m_hexView; }
     QPushButton *disconnectButton() const { return m_disconnect; }
     QPushButton *faultsButton() const { return m_faults; }
+    QPushButton *exportButton() const { return m_export; }
     // The details as shown, "Peer: 127.0.0.1:4000\n..." (for tests).
     QString detailsText() const;
     QString captureText() const;
@@ -63,6 +75,8 @@ private:
     qint64 m_perClientCaptureBytes = 0;
     qint64 m_inspectedCaptureBytes = kDefaultInspectedCaptureBytes;
     bool m_connected = false;
+    const EchoServer *m_server = nullptr;
+    const TrafficMonitor *m_monitor = nullptr;
 
     QLabel *m_title;
     QList<QLabel *> m_detailValues;
@@ -71,6 +85,7 @@ private:
     QPushButton *m_copy;
     QPushButton *m_disconnect;
     QPushButton *m_faults;
+    QPushButton *m_export;
     HexView *m_hexView;
 };
 

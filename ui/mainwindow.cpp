@@ -221,6 +221,7 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     connect(m_inspector, &ClientInspector::disconnectRequested, this,
             [this](quint64 clientId) { m_server->disconnectClient(clientId); });
     connect(m_inspector, &ClientInspector::faultsRequested, this, &MainWindow::editFaults);
+    m_inspector->setRecordingSources(m_server, m_monitor);
 
     auto *splitter = new QSplitter(Qt::Horizontal, this);
     splitter->setObjectName(QStringLiteral("clientSplitter"));
@@ -715,6 +716,11 @@ void MainWindow::showClientMenu(const QPoint &position)
         const auto stats = m_server->clientStats(id);
         QAction *faults = menu.addAction(tr("&Faults…"), this, [this, id] { editFaults(id); });
         faults->setEnabled(stats && stats->state() != ClientState::Closed);
+    }
+    if (ids.size() == 1 && ids.first() == m_inspector->clientId()) {
+        menu.addSeparator();
+        menu.addAction(tr("Export &recording…"), m_inspector,
+                       &ClientInspector::exportRecordingInteractively);
     }
     menu.exec(m_clientTable->viewport()->mapToGlobal(position));
 }

@@ -1,0 +1,149 @@
+#include "replaycommand.h"
+
+#include "recording.h"
+#include "replayer.h"
+#include "serverconfig.h"
+
+#include <QCommandLineParser>
+#include <QEventLoop>
+#include <QJsonDocument>
+#include <QLocale>
+
+#include <cstdio>
+
+namespace Echoscope {
+
+namespace {
+
+void print(FILE *file, const QString &text)
+{
+    std::fputs(text.toLocal8Bit().constData(), file);
+    std::fflush(file);
+}
+
+bool parseNumber(const QString &text, double low, double high, double *value)
+{
+    bool ok = false;
+    const double number = QLocale::c().toDouble(text, &ok);
+    if (!ok || !(number >= low) || number > high)
+        return false;
+    *value = number;
+    return true;
+}
+
+} // namespace
+
+int ReplayCommand::run(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("Send a recorded client stream (a file from Export recording or "
+                       "--record) to any TCP echo server, with the recorded gaps or as fast "
+                       "as possible, half-close where the client did, and compare the echo "
+                       "with the recorded one byte by byte.\n"
+                       "Exit status: 0 when the echo matched, 1 when a byte differed or the "
+                       "echo was short or too long, 2 for bad arguments or a file that is not "
+                       "a recording, 3 when the connection failed or a wait timed out."));
+    parser.addHelpOption();
+    parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("The recording."));
+    const QCommandLineOption host(
+        QStringLiteral("host"), QStringLiteral("Server address, IPv4 or IPv6 (default 127.0.0.1)."),
+        QStringLiteral("address"), QStringLiteral("127.0.0.1"));
+    const QCommandLineOption port(QStringLiteral("port"), QStringLiteral("Server port (required)."),
+                                  QStringLiteral("port"));
+    const QCommandLineOption fast(QStringLiteral("as-fast-as-possible"),
+                                  QStringLiteral("Send the chunks back to back, without the "
+                                                 "recorded gaps."));
+    const QCommandLineOption speed(QStringLiteral("speed"),
+                                   QStringLiteral("Divide the recorded gaps by this factor, e.g. 2 "
+                                                  "for twice as fast (default 1)."),
+                                   QStringLiteral("factor"), QStringLiteral("1"));
+    const QCommandLineOption timeout(
+        QStringLiteral("timeout"),
+        QStringLiteral("Seconds any wait on the server may take: the connect, a write, the echo, "
+                       "the close (default %1).")
+            .arg(ReplayConfig::kDefaultTimeoutMs / 1000),
+        QStringLiteral("seconds"), QString::number(ReplayConfig::kDefaultTimeoutMs / 1000));
+    const QCommandLineOption json(QStringLiteral("json"),
+                                  QStringLiteral("Print the result as one JSON object."));
+    parser.addOptions({host, port, fast, speed, timeout, json});
+
+    QStringList args = arguments;
+    args.removeAt(1); // "replay"
+    const auto usage = [&](const QString &error) {
+        print(stderr, QStringLiteral("echoscope replay: %1\n\n%2").arg(error, parser.helpText()));
+        return kExitUsage;
+    };
+    if (!parser.parse(args))
+        return usage(parser.errorText());
+    if (parser.isSet(QStringLiteral("help"))) {
+        print(stdout, parser.helpText());
+        return kExitMatched;
+    }
+    const QStringList files = parser.positionalArguments();
+    if (files.isEmpty())
+        return usage(QStringLiteral("the recording to replay is missing"));
+    if (files.size() > 1)
+        return usage(QStringLiteral("unexpected argument \"%1\": replay takes one recording")
+                         .arg(files.at(1)));
+
+    ReplayConfig config;
+    const auto bad = [&](const QCommandLineOption &option, const QString &why) {
+        return usage(QStringLiteral("--%1 \"%2\": %3")
+                         .arg(option.names().constFirst(), parser.value(option), why));
+    };
+    QString error;
+    if (!ServerConfig::resolveBindAddress(parser.value(host), &config.host, &error) ||
+        config.host.isNull() || config.host == QHostAddress::Any ||
+        config.host == QHostAddress::AnyIPv4 || config.host == QHostAddress::AnyIPv6)
+        return bad(host, QStringLiteral("expected an IPv4 or IPv6 address, or localhost"));
+    if (!parser.isSet(port))
+        return usage(QStringLiteral("--port is required"));
+    double number = 0;
+    if (!parseNumber(parser.value(port), 1, 65535, &number) || number != double(int(number)))
+        return bad(port, QStringLiteral("expected a port from 1 to 65535"));
+    config.port = quint16(number);
+    config.asFastAsPossible = parser.isSet(fast);
+    if (parser.isSet(speed)) {
+        if (config.asFastAsPossible)
+            return usage(QStringLiteral("--speed and --as-fast-as-possible exclude each other"));
+        if (!parseNumber(parser.value(speed), 0.001, 1000000, &config.speed))
+            return bad(speed, QStringLiteral("expected a factor from 0.001 to 1000000, e.g. 2 "
+                                             "for twice as fast"));
+    }
+    if (!parseNumber(parser.value(timeout), 0.001, 86400, &number))
+        return bad(timeout, QStringLiteral("expected seconds from 0.001 to 86400"));
+    config.timeoutMs = int(number * 1000);
+
+    Recording recording;
+    if (!Recording::load(files.constFirst(), &recording, &error)) {
+        print(stderr, QStringLiteral("echoscope replay: %1\n").arg(error));
+        return kExitUsage;
+    }
+
+    Replayer replayer(recording, config);
+    QEventLoop loop;
+    QObject::connect(&replayer, &Replayer::finished, &loop, &QEventLoop::quit);
+    replayer.start();
+    if (!replayer.isFinished())
+        loop.exec();
+    const ReplayResult &result = replayer.result();
+
+    if (parser.isSet(json)) {
+        QJsonObject object = result.toJson();
+        object.insert(QStringLiteral("file"), files.constFirst());
+        print(stdout, QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact)) +
+                          QLatin1Char('\n'));
+    } else {
+        for (const QString &note : result.notes)
+            print(stderr, QStringLiteral("echoscope replay: note: %1\n").arg(note));
+        for (const QString &line : result.mismatchContext())
+            print(stdout, QStringLiteral("  ") + line + QLatin1Char('\n'));
+        print(stdout, result.summary() + QLatin1Char('\n'));
+    }
+    if (result.echoDiffered())
+        return kExitEchoDiffered;
+    return result.connectionError.isEmpty() ? kExitMatched : kExitConnection;
+}
+
+} // namespace Echoscope

@@ -1,0 +1,660 @@
+#include "recording.h"
+
+#include "clientstats.h"
+#include "serverconfig.h"
+#include "trafficevent.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QFileInfo>
+#include <QIODevice>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonParseError>
+#include <QJsonValue>
+#include <QSaveFile>
+
+#include <algorithm>
+#include <cmath>
+
+namespace Echoscope {
+
+namespace {
+
+constexpr qint64 kMaxJsonInteger = qint64(1) << 53; // exact in a JSON (double) number
+
+QString directionName(CaptureChunk::Direction direction)
+{
+    return direction == CaptureChunk::Direction::Received ? QStringLiteral("in")
+                                                          : QStringLiteral("out");
+}
+
+Recording::Stream streamOf(const CaptureSnapshot &capture, CaptureChunk::Direction direction,
+                           qint64 totalBytes)
+{
+    Recording::Stream stream;
+    stream.totalBytes = totalBytes;
+    bool any = false;
+    for (const CaptureChunk &chunk : capture.chunks) {
+        if (chunk.direction != direction)
+            continue;
+        if (!any)
+            stream.startOffset = chunk.streamOffset;
+        any = true;
+        stream.endOffset = chunk.streamOffset + chunk.bytes.size();
+    }
+    if (!any) // nothing held: a kept-first capture held none of it, a ring lost all of it
+        stream.startOffset = stream.endOffset = capture.keepsFirst ? 0 : totalBytes;
+    return stream;
+}
+
+QJsonObject streamJson(const Recording::Stream &stream)
+{
+    QJsonObject object;
+    object.insert(QStringLiteral("start_offset"), stream.startOffset);
+    object.insert(QStringLiteral("end_offset"), stream.endOffset);
+    object.insert(QStringLiteral("total_bytes"), stream.totalBytes);
+    object.insert(QStringLiteral("complete"), stream.isComplete());
+    return object;
+}
+
+QByteArray jsonLine(const QJsonObject &object)
+{
+    return QJsonDocument(object).toJson(QJsonDocument::Compact) + '\n';
+}
+
+// Reads the fields of one line, each failure a clause naming the field.
+class Fields
+{
+public:
+    explicit Fields(const QJsonObject &object) : m_object(object) {}
+
+    bool has(const QString &key) const { return m_object.contains(key); }
+
+    bool integer(const QString &key, qint64 low, qint64 high, qint64 *value, QString *why) const
+    {
+        const QJsonValue field = m_object.value(key);
+        const double number = field.toDouble(std::nan(""));
+        if (!field.isDouble() || std::trunc(number) != number || number < double(low) ||
+            number > double(high)) {
+            *why = field.isUndefined()
+                       ? QStringLiteral("\"%1\" is missing").arg(key)
+                       : QStringLiteral("\"%1\" must be a whole number from %2 to %3, not %4")
+                             .arg(key)
+                             .arg(low)
+                             .arg(high)
+                             .arg(shown(field));
+            return false;
+        }
+        *value = qint64(number);
+        return true;
+    }
+
+    bool string(const QString &key, QString *value, QString *why) const
+    {
+        const QJsonValue field = m_object.value(key);
+        if (!field.isString()) {
+            *why = field.isUndefined()
+                       ? QStringLiteral("\"%1\" is missing").arg(key)
+                       : QStringLiteral("\"%1\" must be a string, not %2").arg(key, shown(field));
+            return false;
+        }
+        *value = field.toString();
+        return true;
+    }
+
+    bool boolean(const QString &key, bool *value, QString *why) const
+    {
+        const QJsonValue field = m_object.value(key);
+        if (!field.isBool()) {
+            *why = QStringLiteral("\"%1\" must be true or false, not %2").arg(key, shown(field));
+            return false;
+        }
+        *value = field.toBool();
+        return true;
+    }
+
+    // ISO 8601 ("2024-06-11T14:22:33.125Z") or ms since the epoch.
+    bool time(const QString &key, qint64 *ms, QString *why) const
+    {
+        const QJsonValue field = m_object.value(key);
+        if (field.isDouble())
+            return integer(key, 0, kMaxJsonInteger, ms, why);
+        const QDateTime time = QDateTime::fromString(field.toString(), Qt::ISODateWithMs);
+        if (!field.isString() || !time.isValid()) {
+            *why = field.isUndefined()
+                       ? QStringLiteral("\"%1\" is missing").arg(key)
+                       : QStringLiteral("\"%1\" must be an ISO 8601 time or milliseconds since "
+                                        "1970, not %2")
+                             .arg(key, shown(field));
+            return false;
+        }
+        *ms = time.toMSecsSinceEpoch();
+        return true;
+    }
+
+    bool object(const QString &key, QJsonObject *value, QString *why) const
+    {
+        const QJsonValue field = m_object.value(key);
+        if (!field.isObject()) {
+            *why = field.isUndefined()
+                       ? QStringLiteral("\"%1\" is missing").arg(key)
+                       : QStringLiteral("\"%1\" must be an object, not %2").arg(key, shown(field));
+            return false;
+        }
+        *value = field.toObject();
+        return true;
+    }
+
+private:
+    static QString shown(const QJsonValue &value)
+    {
+        if (value.isString()) {
+            QString text = value.toString();
+            if (text.size() > 40)
+                text = text.left(40) + QStringLiteral("...");
+            return QLatin1Char('"') + text + QLatin1Char('"');
+        }
+        if (value.isArray())
+            return QStringLiteral("an array");
+        if (value.isObject())
+            return QStringLiteral("an object");
+        if (value.isNull())
+            return QStringLiteral("null");
+        if (value.isBool())
+            return value.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+        return QString::number(value.toDouble(), 'g', 17);
+    }
+
+    const QJsonObject &m_object;
+};
+
+bool readStream(const QJsonObject &header, const QString &key, Recording::Stream *stream,
+                QString *why)
+{
+    QJsonObject object;
+    if (!Fields(header).object(key, &object, why))
+        return false;
+    const Fields fields(object);
+    QString inner;
+    if (!fields.integer(QStringLiteral("start_offset"), 0, kMaxJsonInteger, &stream->startOffset,
+                        &inner) ||
+        !fields.integer(QStringLiteral("end_offset"), 0, kMaxJsonInteger, &stream->endOffset,
+                        &inner) ||
+        !fields.integer(QStringLiteral("total_bytes"), 0, kMaxJsonInteger, &stream->totalBytes,
+                        &inner)) {
+        *why = QStringLiteral("in \"%1\": %2").arg(key, inner);
+        return false;
+    }
+    if (stream->startOffset > stream->endOffset || stream->endOffset > stream->totalBytes) {
+        *why = QStringLiteral("in \"%1\": start_offset %2, end_offset %3 and total_bytes %4 must "
+                              "be in that order")
+                   .arg(key)
+                   .arg(stream->startOffset)
+                   .arg(stream->endOffset)
+                   .arg(stream->totalBytes);
+        return false;
+    }
+    return true;
+}
+
+bool readHeader(const QJsonObject &header, Recording *r, QString *why)
+{
+    const Fields fields(header);
+    QString text;
+    if (header.value(QStringLiteral("format")).toString() != Recording::formatName()) {
+        *why = QStringLiteral("not an echoscope recording: the first line has no "
+                              "\"format\":\"%1\"")
+                   .arg(Recording::formatName());
+        return false;
+    }
+    qint64 number = 0;
+    if (!fields.integer(QStringLiteral("version"), 0, kMaxJsonInteger, &number, why))
+        return false;
+    if (number != Recording::kVersion) {
+        *why = QStringLiteral("recording version %1 is not supported (this echoscope reads "
+                              "version %2)")
+                   .arg(number)
+                   .arg(Recording::kVersion);
+        return false;
+    }
+    if (fields.has(QStringLiteral("client"))) {
+        if (!fields.integer(QStringLiteral("client"), 0, kMaxJsonInteger, &number, why))
+            return false;
+        r->clientId = quint64(number);
+    }
+    if (!fields.string(QStringLiteral("peer"), &text, why))
+        return false;
+    if (!text.isEmpty() && !r->peerAddress.setAddress(text)) {
+        *why = QStringLiteral("\"peer\" \"%1\" is not an IP address").arg(text.left(60));
+        return false;
+    }
+    if (!fields.integer(QStringLiteral("peer_port"), 0, 65535, &number, why))
+        return false;
+    r->peerPort = quint16(number);
+    if (!fields.time(QStringLiteral("connected_at"), &r->connectedAtMs, why))
+        return false;
+    if (fields.has(QStringLiteral("recorded_at")) &&
+        !fields.time(QStringLiteral("recorded_at"), &r->recordedAtMs, why))
+        return false;
+    if (fields.has(QStringLiteral("closed")) &&
+        !fields.boolean(QStringLiteral("closed"), &r->closed, why))
+        return false;
+
+    QJsonObject object;
+    if (fields.has(QStringLiteral("server"))) {
+        if (!fields.object(QStringLiteral("server"), &object, why))
+            return false;
+        const Fields server(object);
+        QString inner;
+        QString error;
+        if (server.has(QStringLiteral("framing"))) {
+            if (!server.string(QStringLiteral("framing"), &text, &inner) ||
+                !FramingConfig::parseMode(text, &r->framing, &error)) {
+                *why = QStringLiteral("in \"server\": %1").arg(inner.isEmpty() ? error : inner);
+                return false;
+            }
+        }
+        if (server.has(QStringLiteral("delimiter"))) {
+            if (!server.string(QStringLiteral("delimiter"), &text, &inner) ||
+                !FramingConfig::parseDelimiter(text, &r->framing.delimiter, &error)) {
+                *why = QStringLiteral("in \"server\": %1").arg(inner.isEmpty() ? error : inner);
+                return false;
+            }
+        }
+        if (server.has(QStringLiteral("length_bytes"))) {
+            if (!server.integer(QStringLiteral("length_bytes"), 2, 4, &number, &inner) ||
+                (number != 2 && number != 4)) {
+                *why = QStringLiteral("in \"server\": %1")
+                           .arg(inner.isEmpty() ? QStringLiteral("\"length_bytes\" must be 2 or 4")
+                                                : inner);
+                return false;
+            }
+            r->framing.lengthBytes = int(number);
+        }
+        if (server.has(QStringLiteral("max_message_bytes"))) {
+            if (!server.integer(QStringLiteral("max_message_bytes"), 0, kMaxJsonInteger,
+                                &r->maxMessageBytes, &inner)) {
+                *why = QStringLiteral("in \"server\": %1").arg(inner);
+                return false;
+            }
+        }
+    }
+    if (fields.has(QStringLiteral("capture"))) {
+        if (!fields.object(QStringLiteral("capture"), &object, why))
+            return false;
+        const Fields capture(object);
+        QString inner;
+        bool ok = true;
+        if (capture.has(QStringLiteral("limit_bytes")))
+            ok = capture.integer(QStringLiteral("limit_bytes"), 0, kMaxJsonInteger,
+                                 &r->captureLimitBytes, &inner);
+        if (ok && capture.has(QStringLiteral("dropped_bytes")))
+            ok = capture.integer(QStringLiteral("dropped_bytes"), 0, kMaxJsonInteger,
+                                 &r->droppedBytes, &inner);
+        if (ok && capture.has(QStringLiteral("keep"))) {
+            ok = capture.string(QStringLiteral("keep"), &text, &inner);
+            if (ok && text != QLatin1String("first") && text != QLatin1String("newest")) {
+                inner = QStringLiteral("\"keep\" must be \"first\" or \"newest\"");
+                ok = false;
+            }
+            r->keepsFirst = text == QLatin1String("first");
+        }
+        if (ok && capture.has(QStringLiteral("limit_reached_at")))
+            ok = capture.time(QStringLiteral("limit_reached_at"), &r->limitReachedAtMs, &inner);
+        if (!ok) {
+            *why = QStringLiteral("in \"capture\": %1").arg(inner);
+            return false;
+        }
+    }
+    return readStream(header, QStringLiteral("in"), &r->in, why) &&
+           readStream(header, QStringLiteral("out"), &r->out, why);
+}
+
+} // namespace
+
+QString Recording::timeText(qint64 ms)
+{
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs);
+}
+
+Recording Recording::fromClient(const ClientStats &stats, const QList<TrafficEvent> &events,
+                                const ServerConfig &config, qint64 nowMs)
+{
+    Recording r;
+    r.clientId = stats.id();
+    r.peerAddress = stats.peerAddress();
+    r.peerPort = stats.peerPort();
+    r.connectedAtMs = stats.connectedAtMs();
+    r.recordedAtMs = nowMs;
+    r.closed = stats.state() == ClientState::Closed;
+    r.framing = config.framing;
+    r.maxMessageBytes = config.maxMessageBytes;
+
+    const CaptureSnapshot capture = stats.capture()->snapshot();
+    r.captureLimitBytes = capture.capacityBytes;
+    r.keepsFirst = capture.keepsFirst;
+    r.droppedBytes = capture.droppedBytes;
+    r.limitReachedAtMs = capture.limitReachedAtMs;
+    r.halfClosedAtMs = capture.receivedEndedAtMs;
+    r.chunks = capture.chunks;
+    r.in = streamOf(capture, Direction::Received, capture.receivedBytes);
+    r.out = streamOf(capture, Direction::Echoed, capture.echoedBytes);
+
+    for (const TrafficEvent &event : events) {
+        if (event.clientId == stats.id())
+            r.events.append(event.toJson());
+    }
+    if (r.halfClosedAtMs != 0) {
+        // Not an engine event (the log has no use for it), but what a replay repeats.
+        QJsonObject halfClosed;
+        halfClosed.insert(QStringLiteral("event"), QStringLiteral("half_closed"));
+        halfClosed.insert(QStringLiteral("time"), timeText(r.halfClosedAtMs));
+        halfClosed.insert(QStringLiteral("client"), qint64(r.clientId));
+        halfClosed.insert(QStringLiteral("offset"), capture.receivedBytes);
+        // Before the first later event, and before the disconnect (often the same ms).
+        const auto later =
+            std::find_if(r.events.begin(), r.events.end(), [&](const QJsonObject &e) {
+                qint64 ms = 0;
+                QString ignored;
+                Fields(e).time(QStringLiteral("time"), &ms, &ignored);
+                return ms > r.halfClosedAtMs ||
+                       e.value(QStringLiteral("event")).toString() ==
+                           TrafficEvent::kindName(TrafficEvent::Kind::Disconnected);
+            });
+        r.events.insert(later, halfClosed);
+    }
+    return r;
+}
+
+QByteArray Recording::streamBytes(Direction direction) const
+{
+    QByteArray bytes;
+    bytes.reserve(qsizetype(stream(direction).heldBytes()));
+    for (const CaptureChunk &chunk : chunks) {
+        if (chunk.direction == direction)
+            bytes += chunk.bytes;
+    }
+    return bytes;
+}
+
+QStringList Recording::missingParts() const
+{
+    QStringList parts;
+    for (const Direction direction : {Direction::Received, Direction::Echoed}) {
+        const Stream &s = stream(direction);
+        const QString name = directionName(direction);
+        if (s.startOffset > 0)
+            parts.append(QStringLiteral("%1: bytes 0 to %2 (%3)")
+                             .arg(name)
+                             .arg(s.startOffset - 1)
+                             .arg(keepsFirst ? QStringLiteral("not captured")
+                                             : QStringLiteral("the capture ring wrapped")));
+        if (s.endOffset < s.totalBytes)
+            parts.append(QStringLiteral("%1: bytes %2 to %3 (%4)")
+                             .arg(name)
+                             .arg(s.endOffset)
+                             .arg(s.totalBytes - 1)
+                             .arg(limitReachedAtMs != 0 ? QStringLiteral("past the recording limit")
+                                                        : QStringLiteral("not captured")));
+    }
+    return parts;
+}
+
+QString Recording::suggestedFileName() const
+{
+    QString peer = peerAddress.isNull() ? QStringLiteral("unknown") : peerAddress.toString();
+    peer.replace(QLatin1Char(':'), QLatin1Char('_')); // IPv6, and a name Windows takes too
+    const QString time =
+        QDateTime::fromMSecsSinceEpoch(connectedAtMs).toString(QStringLiteral("yyyyMMdd-HHmmss"));
+    return QStringLiteral("echoscope-client-%1-%2-%3-%4.jsonl")
+        .arg(clientId)
+        .arg(peer)
+        .arg(peerPort)
+        .arg(time);
+}
+
+bool Recording::write(QIODevice *device, QString *error) const
+{
+    QJsonObject header;
+    header.insert(QStringLiteral("format"), formatName());
+    header.insert(QStringLiteral("version"), kVersion);
+    header.insert(QStringLiteral("client"), qint64(clientId));
+    header.insert(QStringLiteral("peer"),
+                  peerAddress.isNull() ? QString() : peerAddress.toString());
+    header.insert(QStringLiteral("peer_port"), peerPort);
+    header.insert(QStringLiteral("connected_at"), timeText(connectedAtMs));
+    header.insert(QStringLiteral("recorded_at"), timeText(recordedAtMs));
+    header.insert(QStringLiteral("closed"), closed);
+    QJsonObject server;
+    server.insert(QStringLiteral("framing"), framing.modeString());
+    server.insert(QStringLiteral("delimiter"), FramingConfig::delimiterToString(framing.delimiter));
+    server.insert(QStringLiteral("length_bytes"), framing.lengthBytes);
+    server.insert(QStringLiteral("max_message_bytes"), maxMessageBytes);
+    header.insert(QStringLiteral("server"), server);
+    QJsonObject capture;
+    capture.insert(QStringLiteral("limit_bytes"), captureLimitBytes);
+    capture.insert(QStringLiteral("keep"),
+                   keepsFirst ? QStringLiteral("first") : QStringLiteral("newest"));
+    capture.insert(QStringLiteral("dropped_bytes"), droppedBytes);
+    if (limitReachedAtMs != 0)
+        capture.insert(QStringLiteral("limit_reached_at"), timeText(limitReachedAtMs));
+    header.insert(QStringLiteral("capture"), capture);
+    header.insert(QStringLiteral("in"), streamJson(in));
+    header.insert(QStringLiteral("out"), streamJson(out));
+    const QStringList missing = missingParts();
+    if (!missing.isEmpty())
+        header.insert(QStringLiteral("missing"), QJsonArray::fromStringList(missing));
+
+    QByteArray block = jsonLine(header);
+    const auto flush = [&]() {
+        if (device->write(block) != block.size()) {
+            *error = QStringLiteral("writing failed: %1").arg(device->errorString());
+            return false;
+        }
+        block.clear();
+        return true;
+    };
+    // Chunks keep their order (each direction in stream order, whatever the clock did);
+    // each event goes before the first chunk that is later than it, and the half-close
+    // after every byte the client sent.
+    qsizetype nextEvent = 0;
+    const auto goesBefore = [this](qsizetype i, const CaptureChunk &chunk) {
+        const QJsonObject &event = events.at(i);
+        if (chunk.direction == Direction::Received &&
+            event.value(QStringLiteral("event")).toString() == QLatin1String("half_closed"))
+            return false;
+        qint64 ms = 0;
+        QString ignored;
+        Fields(event).time(QStringLiteral("time"), &ms, &ignored);
+        return ms < chunk.timestampMs;
+    };
+    for (const CaptureChunk &chunk : chunks) {
+        while (nextEvent < events.size() && goesBefore(nextEvent, chunk))
+            block += jsonLine(events.at(nextEvent++));
+        for (qsizetype at = 0; at < chunk.bytes.size(); at += kMaxBytesPerLine) {
+            const QByteArray piece = chunk.bytes.mid(at, kMaxBytesPerLine);
+            QJsonObject line;
+            line.insert(QStringLiteral("time"), timeText(chunk.timestampMs));
+            line.insert(QStringLiteral("dir"), directionName(chunk.direction));
+            line.insert(QStringLiteral("offset"), chunk.streamOffset + at);
+            line.insert(QStringLiteral("data"), QString::fromLatin1(piece.toBase64()));
+            block += jsonLine(line);
+        }
+        if (block.size() >= 256 * 1024 && !flush())
+            return false;
+    }
+    while (nextEvent < events.size())
+        block += jsonLine(events.at(nextEvent++));
+    return flush();
+}
+
+bool Recording::save(const QString &path, QString *error) const
+{
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly)) {
+        *error = QStringLiteral("cannot write \"%1\": %2").arg(path, file.errorString());
+        return false;
+    }
+    QString reason;
+    if (!write(&file, &reason) || !file.commit()) {
+        *error = QStringLiteral("cannot write \"%1\": %2")
+                     .arg(path, reason.isEmpty() ? file.errorString() : reason);
+        return false;
+    }
+    return true;
+}
+
+bool Recording::read(QIODevice *device, const QString &name, Recording *recording, QString *error)
+{
+    Recording r;
+    int lineNumber = 0;
+    qint64 bytesRead = 0;
+    const auto fail = [&](const QString &what) {
+        *error = QStringLiteral("%1:%2: %3").arg(name).arg(qMax(lineNumber, 1)).arg(what);
+        return false;
+    };
+    if (!device || !device->isReadable())
+        return fail(QStringLiteral("cannot be read"));
+
+    qint64 next[2] = {0, 0}; // the offset each direction's next chunk must start at
+    const auto index = [](Direction d) { return d == Direction::Received ? 0 : 1; };
+    while (!device->atEnd()) {
+        QByteArray line = device->readLine(kMaxLineLength + 2);
+        ++lineNumber;
+        bytesRead += line.size();
+        if (bytesRead > kMaxFileBytes)
+            return fail(QStringLiteral("the file is larger than %1 MiB, more than a recording "
+                                       "can be")
+                            .arg(kMaxFileBytes >> 20));
+        if (!line.endsWith('\n') && !device->atEnd())
+            return fail(QStringLiteral("the line is longer than %1 KiB").arg(kMaxLineLength >> 10));
+        while (line.endsWith('\n') || line.endsWith('\r'))
+            line.chop(1);
+        if (line.trimmed().isEmpty())
+            return fail(QStringLiteral("the line is empty"));
+
+        QJsonParseError parseError;
+        const QJsonDocument document = QJsonDocument::fromJson(line, &parseError);
+        if (parseError.error != QJsonParseError::NoError)
+            return fail(QStringLiteral("not valid JSON: %1 at column %2")
+                            .arg(parseError.errorString())
+                            .arg(parseError.offset + 1));
+        if (!document.isObject())
+            return fail(QStringLiteral("not a JSON object"));
+        const QJsonObject object = document.object();
+        const Fields fields(object);
+        QString why;
+
+        if (lineNumber == 1) {
+            if (!readHeader(object, &r, &why))
+                return fail(why);
+            next[0] = r.in.startOffset;
+            next[1] = r.out.startOffset;
+            continue;
+        }
+
+        if (fields.has(QStringLiteral("dir"))) {
+            CaptureChunk chunk;
+            QString text;
+            if (!fields.string(QStringLiteral("dir"), &text, &why))
+                return fail(why);
+            if (text == QLatin1String("in"))
+                chunk.direction = Direction::Received;
+            else if (text == QLatin1String("out"))
+                chunk.direction = Direction::Echoed;
+            else
+                return fail(QStringLiteral("\"dir\" must be \"in\" or \"out\", not \"%1\"")
+                                .arg(text.left(40)));
+            const QString dir = directionName(chunk.direction);
+            if (!fields.time(QStringLiteral("time"), &chunk.timestampMs, &why) ||
+                !fields.integer(QStringLiteral("offset"), 0, kMaxJsonInteger, &chunk.streamOffset,
+                                &why) ||
+                !fields.string(QStringLiteral("data"), &text, &why))
+                return fail(why);
+            auto decoded = QByteArray::fromBase64Encoding(text.toLatin1(),
+                                                          QByteArray::AbortOnBase64DecodingErrors);
+            if (!decoded)
+                return fail(QStringLiteral("\"data\" is not valid base64"));
+            chunk.bytes = std::move(*decoded);
+            if (chunk.bytes.isEmpty())
+                return fail(QStringLiteral("the %1 chunk at offset %2 has no data")
+                                .arg(dir)
+                                .arg(chunk.streamOffset));
+            qint64 &expected = next[index(chunk.direction)];
+            if (chunk.streamOffset < expected)
+                return fail(QStringLiteral("offsets go backwards: the %1 chunk at offset %2 "
+                                           "overlaps the bytes before it, which end at %3")
+                                .arg(dir)
+                                .arg(chunk.streamOffset)
+                                .arg(expected));
+            if (chunk.streamOffset > expected)
+                return fail(QStringLiteral("the %1 chunk at offset %2 leaves a gap: bytes %3 to "
+                                           "%4 are missing")
+                                .arg(dir)
+                                .arg(chunk.streamOffset)
+                                .arg(expected)
+                                .arg(chunk.streamOffset - 1));
+            expected += chunk.bytes.size();
+            const Stream &s = r.stream(chunk.direction);
+            if (expected > s.endOffset)
+                return fail(QStringLiteral("the %1 chunk at offset %2 ends at %3, past the "
+                                           "header's end_offset %4")
+                                .arg(dir)
+                                .arg(chunk.streamOffset)
+                                .arg(expected)
+                                .arg(s.endOffset));
+            if (chunk.direction == Direction::Received && r.halfClosedAtMs != 0)
+                return fail(QStringLiteral("client data after its half_closed event"));
+            r.chunks.append(std::move(chunk));
+            continue;
+        }
+
+        if (fields.has(QStringLiteral("event"))) {
+            QString kind;
+            qint64 ms = 0;
+            if (!fields.string(QStringLiteral("event"), &kind, &why) ||
+                !fields.time(QStringLiteral("time"), &ms, &why))
+                return fail(why);
+            if (kind.isEmpty())
+                return fail(QStringLiteral("\"event\" is empty"));
+            if (kind == QLatin1String("half_closed")) {
+                if (r.halfClosedAtMs != 0)
+                    return fail(QStringLiteral("a second half_closed event"));
+                r.halfClosedAtMs = qMax<qint64>(1, ms);
+            }
+            r.events.append(object);
+            continue;
+        }
+        return fail(QStringLiteral("neither a chunk (no \"dir\") nor an event (no \"event\")"));
+    }
+    if (lineNumber == 0)
+        return fail(QStringLiteral("the file is empty, not an echoscope recording"));
+    for (const Direction direction : {Direction::Received, Direction::Echoed}) {
+        const Stream &s = r.stream(direction);
+        if (next[index(direction)] != s.endOffset)
+            return fail(QStringLiteral("the %1 data ends at offset %2, but the header says "
+                                       "end_offset %3: the file is cut short")
+                            .arg(directionName(direction))
+                            .arg(next[index(direction)])
+                            .arg(s.endOffset));
+    }
+    *recording = std::move(r);
+    return true;
+}
+
+bool Recording::load(const QString &path, Recording *recording, QString *error)
+{
+    if (QFileInfo(path).isDir()) {
+        *error = QStringLiteral("cannot read \"%1\": it is a directory").arg(path);
+        return false;
+    }
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("cannot open \"%1\": %2").arg(path, file.errorString());
+        return false;
+    }
+    return read(&file, path, recording, error);
+}
+
+} // namespace Echoscope

@@ -1,0 +1,601 @@
+// Recordings: the file format written and read back, every error the reader reports,
+// and `echoscope replay` (the real binary) against a real EchoServer and against echo
+// servers that get it wrong.
+
+#include "capturebuffer.h"
+#include "clientstats.h"
+#include "echotestsupport.h"
+#include "recording.h"
+#include "replayer.h"
+#include "serverconfig.h"
+#include "trafficevent.h"
+
+#include <QBuffer>
+#include <QDateTime>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+
+using namespace Echoscope;
+using EchoTest::kTimeoutMs;
+using Direction = CaptureChunk::Direction;
+
+namespace {
+
+constexpr qint64 kT0 = 1718115753000; // 2024-06-11T14:22:33Z
+
+// A client of 11 bytes in, 11 out, a half-close and three events.
+Recording sampleRecording()
+{
+    ClientStats stats(7, QHostAddress(QStringLiteral("::1")), 4242, kT0, 4096);
+    CaptureBuffer *capture = stats.capture();
+    capture->append(Direction::Received, "hello ", 6, kT0 + 10);
+    capture->append(Direction::Echoed, "hello ", 6, kT0 + 11);
+    capture->append(Direction::Received, "world", 5, kT0 + 250);
+    capture->append(Direction::Echoed, "world", 5, kT0 + 251);
+    capture->markReceivedEnd(kT0 + 300);
+
+    QList<TrafficEvent> events;
+    TrafficEvent connected;
+    connected.kind = TrafficEvent::Kind::Connected;
+    connected.timestampMs = kT0;
+    connected.clientId = 7;
+    connected.address = stats.peerAddress();
+    connected.port = 4242;
+    events.append(connected);
+    TrafficEvent other = connected; // another client's: left out
+    other.clientId = 8;
+    events.append(other);
+    TrafficEvent disconnected = connected;
+    disconnected.kind = TrafficEvent::Kind::Disconnected;
+    disconnected.timestampMs = kT0 + 301;
+    disconnected.disconnect.bytesIn = 11;
+    disconnected.disconnect.bytesOut = 11;
+    events.append(disconnected);
+
+    ServerConfig config;
+    config.framing.mode = FramingMode::Line;
+    config.framing.delimiter = QByteArrayLiteral("\r\n");
+    return Recording::fromClient(stats, events, config, kT0 + 400);
+}
+
+QByteArray written(const Recording &recording)
+{
+    QBuffer buffer;
+    buffer.open(QIODevice::WriteOnly);
+    QString error;
+    if (!recording.write(&buffer, &error))
+        qWarning() << error;
+    return buffer.data();
+}
+
+bool readBack(const QByteArray &bytes, Recording *recording, QString *error)
+{
+    QBuffer buffer;
+    buffer.setData(bytes);
+    buffer.open(QIODevice::ReadOnly);
+    return Recording::read(&buffer, QStringLiteral("rec.jsonl"), recording, error);
+}
+
+QByteArray header(const QByteArray &in = R"({"start_offset":0,"end_offset":3,"total_bytes":3})",
+                  const QByteArray &out = R"({"start_offset":0,"end_offset":0,"total_bytes":0})")
+{
+    return R"({"format":"echoscope-recording","version":1,"peer":"127.0.0.1","peer_port":5,)"
+           R"("connected_at":"2024-06-11T14:22:33.000Z","in":)" +
+           in + R"(,"out":)" + out + "}\n";
+}
+
+QByteArray chunk(const char *dir, qint64 offset, const QByteArray &data)
+{
+    return QByteArrayLiteral(R"({"time":"2024-06-11T14:22:33.100Z","dir":")") + dir +
+           R"(","offset":)" + QByteArray::number(offset) + R"(,"data":")" + data.toBase64() +
+           "\"}\n";
+}
+
+// An echo server that gets it wrong: flips one byte of the echo, or echoes only the
+// first bytes and closes.
+class BrokenEchoServer : public QTcpServer
+{
+public:
+    enum class Fault { FlipByte, Truncate };
+    BrokenEchoServer(Fault fault, qint64 offset) : m_fault(fault), m_offset(offset)
+    {
+        connect(this, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket *socket = nextPendingConnection()) {
+                connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+                connect(socket, &QTcpSocket::readyRead, socket, [this, socket] { echo(socket); });
+            }
+        });
+    }
+
+private:
+    void echo(QTcpSocket *socket)
+    {
+        QByteArray bytes = socket->readAll();
+        const qint64 start = m_echoed;
+        m_echoed += bytes.size();
+        if (m_fault == Fault::FlipByte) {
+            if (m_offset >= start && m_offset < m_echoed) {
+                char &byte = bytes[qsizetype(m_offset - start)];
+                byte = char(byte ^ 0x20);
+            }
+        } else {
+            // Reads on (and closes when the client half-closes), echoes no more.
+            bytes = bytes.left(qsizetype(qMax<qint64>(0, m_offset - start)));
+        }
+        socket->write(bytes);
+        socket->flush(); // before the client's half-close closes the socket
+    }
+
+    const Fault m_fault;
+    const qint64 m_offset;
+    qint64 m_echoed = 0;
+};
+
+struct ProcessResult
+{
+    int exitCode = -1;
+    QByteArray output;
+    QByteArray errorOutput;
+};
+
+// Runs the echoscope binary while this process's event loop keeps serving.
+ProcessResult runEchoscope(const QStringList &arguments)
+{
+    QProcess process;
+    process.start(QStringLiteral(ECHOSCOPE_BINARY), arguments);
+    ProcessResult result;
+    if (!QTest::qWaitFor([&] { return process.state() == QProcess::NotRunning; }, kTimeoutMs * 2)) {
+        process.kill();
+        process.waitForFinished(kTimeoutMs);
+        return result;
+    }
+    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    result.output = process.readAllStandardOutput();
+    result.errorOutput = process.readAllStandardError();
+    return result;
+}
+
+QJsonObject jsonResult(const ProcessResult &result)
+{
+    return QJsonDocument::fromJson(result.output.trimmed()).object();
+}
+
+} // namespace
+
+class tst_Recording : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void roundTrip();
+    void splitsLargeChunksIntoLines();
+    void ringThatWrappedSaysWhatIsMissing();
+    void keepFirstCaptureStopsAtTheLimit();
+    void readerErrors_data();
+    void readerErrors();
+    void loadNamesTheFile();
+    void replayMatchesEchoscope();
+    void replayHonoursTiming();
+    void replayFindsFaults_data();
+    void replayFindsFaults();
+    void replayWithoutServer();
+
+private:
+    // A real client against a real server: chunks with gaps, then a half-close.
+    Recording recordRealClient(const QList<QByteArray> &chunks, int gapMs);
+    QTemporaryDir m_dir;
+};
+
+void tst_Recording::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+}
+
+void tst_Recording::roundTrip()
+{
+    const Recording original = sampleRecording();
+    QCOMPARE(original.events.size(), 3); // connected, half_closed, disconnected; not client 8
+    QCOMPARE(original.halfClosedAtMs, kT0 + 300);
+    QVERIFY(original.in.isComplete());
+    QVERIFY(original.missingParts().isEmpty());
+
+    const QByteArray bytes = written(original);
+    const QList<QByteArray> lines = bytes.trimmed().split('\n');
+    QCOMPARE(lines.size(), 1 + 4 + 3);
+    const QJsonObject header = QJsonDocument::fromJson(lines.first()).object();
+    QCOMPARE(header.value("format").toString(), QStringLiteral("echoscope-recording"));
+    QCOMPARE(header.value("version").toInt(), 1);
+    QCOMPARE(header.value("connected_at").toString(), QStringLiteral("2024-06-11T14:22:33.000Z"));
+    // Events are the event log's own lines, in time order with the chunks.
+    QCOMPARE(QJsonDocument::fromJson(lines.at(1)).object().value("event").toString(),
+             QStringLiteral("connected"));
+    const QJsonObject first = QJsonDocument::fromJson(lines.at(2)).object();
+    QCOMPARE(first.value("dir").toString(), QStringLiteral("in"));
+    QCOMPARE(first.value("time").toString(), QStringLiteral("2024-06-11T14:22:33.010Z"));
+    QCOMPARE(QByteArray::fromBase64(first.value("data").toString().toLatin1()),
+             QByteArray("hello "));
+    QCOMPARE(QJsonDocument::fromJson(lines.at(6)).object().value("event").toString(),
+             QStringLiteral("half_closed"));
+
+    Recording read;
+    QString error;
+    QVERIFY2(readBack(bytes, &read, &error), qPrintable(error));
+    QCOMPARE(read.clientId, 7u);
+    QCOMPARE(read.peerAddress, QHostAddress(QStringLiteral("::1")));
+    QCOMPARE(read.peerPort, 4242);
+    QCOMPARE(read.connectedAtMs, kT0);
+    QCOMPARE(read.recordedAtMs, kT0 + 400);
+    QCOMPARE(read.framing.mode, FramingMode::Line);
+    QCOMPARE(read.framing.delimiter, QByteArray("\r\n"));
+    QCOMPARE(read.captureLimitBytes, 4096);
+    QCOMPARE(read.halfClosedAtMs, kT0 + 300);
+    QCOMPARE(read.in.totalBytes, 11);
+    QCOMPARE(read.out.endOffset, 11);
+    QCOMPARE(read.chunks.size(), 4);
+    QCOMPARE(read.chunks.at(2).timestampMs, kT0 + 250);
+    QCOMPARE(read.chunks.at(2).streamOffset, 6);
+    QCOMPARE(read.streamBytes(Direction::Received), QByteArray("hello world"));
+    QCOMPARE(read.streamBytes(Direction::Echoed), QByteArray("hello world"));
+    QCOMPARE(read.events, original.events);
+    QCOMPARE(written(read), bytes); // nothing lost on the way
+}
+
+void tst_Recording::splitsLargeChunksIntoLines()
+{
+    ClientStats stats(1, QHostAddress::LocalHost, 1000, kT0, 1024 * 1024);
+    const QByteArray big = EchoTest::payload(3 * Recording::kMaxBytesPerLine + 17, 5);
+    stats.capture()->append(Direction::Received, big.constData(), big.size(), kT0 + 1);
+    const Recording recording = Recording::fromClient(stats, {}, ServerConfig(), kT0 + 2);
+    const QByteArray bytes = written(recording);
+    QCOMPARE(bytes.count('\n'), 1 + 4);
+    for (const QByteArray &line : bytes.split('\n'))
+        QVERIFY(line.size() < Recording::kMaxLineLength);
+    Recording read;
+    QString error;
+    QVERIFY2(readBack(bytes, &read, &error), qPrintable(error));
+    QCOMPARE(read.streamBytes(Direction::Received), big);
+    QCOMPARE(read.chunks.at(3).streamOffset, 3 * Recording::kMaxBytesPerLine);
+}
+
+void tst_Recording::ringThatWrappedSaysWhatIsMissing()
+{
+    ClientStats stats(2, QHostAddress::LocalHost, 1000, kT0, 8);
+    stats.capture()->append(Direction::Received, "0123456789", 10, kT0 + 1);
+    const Recording recording = Recording::fromClient(stats, {}, ServerConfig(), kT0 + 2);
+    QCOMPARE(recording.in.startOffset, 2);
+    QCOMPARE(recording.in.endOffset, 10);
+    QVERIFY(!recording.in.isComplete());
+    QCOMPARE(recording.missingParts(),
+             QStringList{QStringLiteral("in: bytes 0 to 1 (the capture ring wrapped)")});
+    Recording read;
+    QString error;
+    QVERIFY2(readBack(written(recording), &read, &error), qPrintable(error));
+    QCOMPARE(read.streamBytes(Direction::Received), QByteArray("23456789"));
+    QCOMPARE(read.in.startOffset, 2);
+}
+
+void tst_Recording::keepFirstCaptureStopsAtTheLimit()
+{
+    ClientStats stats(3, QHostAddress::LocalHost, 1000, kT0, 9, IpProtocol::Tcp,
+                      CaptureBuffer::Policy::KeepFirst);
+    CaptureBuffer *capture = stats.capture();
+    capture->append(Direction::Received, "01234", 5, kT0 + 1);
+    capture->append(Direction::Echoed, "012", 3, kT0 + 2);
+    capture->append(Direction::Echoed, "34", 2, kT0 + 3);   // 1 fits
+    capture->append(Direction::Received, "56", 2, kT0 + 4); // nothing more, either way
+    const CaptureSnapshot snapshot = capture->snapshot();
+    QCOMPARE(snapshot.heldBytes, 9);
+    QCOMPARE(snapshot.droppedBytes, 3);
+    QCOMPARE(snapshot.limitReachedAtMs, kT0 + 3);
+    QCOMPARE(snapshot.receivedBytes, 7);
+    QCOMPARE(snapshot.echoedBytes, 5);
+
+    const Recording recording = Recording::fromClient(stats, {}, ServerConfig(), kT0 + 5);
+    QCOMPARE(recording.in.startOffset, 0);
+    QCOMPARE(recording.in.endOffset, 5);
+    QCOMPARE(recording.in.totalBytes, 7);
+    QCOMPARE(recording.out.endOffset, 4);
+    QCOMPARE(recording.missingParts(),
+             (QStringList{QStringLiteral("in: bytes 5 to 6 (past the recording limit)"),
+                          QStringLiteral("out: bytes 4 to 4 (past the recording limit)")}));
+    Recording read;
+    QString error;
+    QVERIFY2(readBack(written(recording), &read, &error), qPrintable(error));
+    QVERIFY(read.keepsFirst);
+    QCOMPARE(read.limitReachedAtMs, kT0 + 3);
+    QCOMPARE(read.streamBytes(Direction::Echoed), QByteArray("0123"));
+}
+
+void tst_Recording::readerErrors_data()
+{
+    QTest::addColumn<QByteArray>("file");
+    QTest::addColumn<QString>("error");
+
+    const QByteArray ok = chunk("in", 0, "abc");
+    QTest::newRow("empty") << QByteArray()
+                           << "rec.jsonl:1: the file is empty, not an echoscope recording";
+    QTest::newRow("not json") << QByteArray("{\"format\":\n")
+                              << "rec.jsonl:1: not valid JSON: unterminated object at column 11";
+    QTest::newRow("array") << QByteArray("[1]\n") << "rec.jsonl:1: not a JSON object";
+    QTest::newRow("other format")
+        << QByteArray("{\"format\":\"pcap\",\"version\":1}\n")
+        << "rec.jsonl:1: not an echoscope recording: the first line has no "
+           "\"format\":\"echoscope-recording\"";
+    QTest::newRow("unknown version")
+        << QByteArray(header()).replace("\"version\":1", "\"version\":2") + ok
+        << "rec.jsonl:1: recording version 2 is not supported (this echoscope reads version 1)";
+    QTest::newRow("version not a number")
+        << QByteArray(header()).replace("\"version\":1", "\"version\":\"1\"") + ok
+        << "rec.jsonl:1: \"version\" must be a whole number from 0 to 9007199254740992, not \"1\"";
+    QTest::newRow("no in stream") << QByteArray(header()).replace("\"in\":", "\"inn\":") + ok
+                                  << "rec.jsonl:1: \"in\" is missing";
+    QTest::newRow("stream out of order")
+        << header(R"({"start_offset":4,"end_offset":3,"total_bytes":3})")
+        << "rec.jsonl:1: in \"in\": start_offset 4, end_offset 3 and total_bytes 3 must be in "
+           "that order";
+    QTest::newRow("bad peer") << QByteArray(header()).replace("127.0.0.1", "example.org") + ok
+                              << "rec.jsonl:1: \"peer\" \"example.org\" is not an IP address";
+    QTest::newRow("bad time")
+        << header() + QByteArray(ok).replace("2024-06-11T14:22:33.100Z", "yesterday")
+        << "rec.jsonl:2: \"time\" must be an ISO 8601 time or milliseconds since 1970, not "
+           "\"yesterday\"";
+    QTest::newRow("bad base64") << header() + R"({"time":0,"dir":"in","offset":0,"data":"YW*j"})" +
+                                       "\n"
+                                << "rec.jsonl:2: \"data\" is not valid base64";
+    QTest::newRow("bad dir") << header() + QByteArray(ok).replace("\"in\"", "\"up\"")
+                             << "rec.jsonl:2: \"dir\" must be \"in\" or \"out\", not \"up\"";
+    QTest::newRow("offset missing") << header() + R"({"time":0,"dir":"in","data":"YWJj"})" + "\n"
+                                    << "rec.jsonl:2: \"offset\" is missing";
+    QTest::newRow("offsets backwards")
+        << header(R"({"start_offset":0,"end_offset":5,"total_bytes":5})") + chunk("in", 0, "abc") +
+               chunk("in", 2, "cde")
+        << "rec.jsonl:3: offsets go backwards: the in chunk at offset 2 overlaps the bytes "
+           "before it, which end at 3";
+    QTest::newRow("gap") << header(R"({"start_offset":0,"end_offset":6,"total_bytes":6})") +
+                                chunk("in", 0, "abc") + chunk("in", 4, "ef")
+                         << "rec.jsonl:3: the in chunk at offset 4 leaves a gap: bytes 3 to 3 "
+                            "are missing";
+    QTest::newRow("starts before header")
+        << header(R"({"start_offset":1,"end_offset":3,"total_bytes":3})") + chunk("in", 0, "abc")
+        << "rec.jsonl:2: offsets go backwards: the in chunk "
+           "at offset 0 overlaps the bytes before it, which "
+           "end at 1";
+    QTest::newRow("past end") << header() + chunk("in", 0, "abcd")
+                              << "rec.jsonl:2: the in chunk at offset 0 ends at 4, past the "
+                                 "header's end_offset 3";
+    QTest::newRow("cut short") << header()
+                               << "rec.jsonl:1: the in data ends at offset 0, but the header "
+                                  "says end_offset 3: the file is cut short";
+    QTest::newRow("empty data") << header() + chunk("in", 0, "")
+                                << "rec.jsonl:2: the in chunk at offset 0 has no data";
+    QTest::newRow("neither") << header() + "{\"time\":0}\n"
+                             << "rec.jsonl:2: neither a chunk (no \"dir\") nor an event (no "
+                                "\"event\")";
+    QTest::newRow("empty line") << header() + "\n" + ok << "rec.jsonl:2: the line is empty";
+    QTest::newRow("event without time")
+        << header() + "{\"event\":\"connected\"}\n" + ok << "rec.jsonl:2: \"time\" is missing";
+    QTest::newRow("data after half-close")
+        << header() + "{\"event\":\"half_closed\",\"time\":5}\n" + ok
+        << "rec.jsonl:3: client data after its half_closed event";
+    QTest::newRow("line too long")
+        << header() + QByteArray(Recording::kMaxLineLength + 10, 'x') + "\n"
+        << "rec.jsonl:2: the line is longer than 1024 KiB";
+}
+
+void tst_Recording::readerErrors()
+{
+    QFETCH(QByteArray, file);
+    QFETCH(QString, error);
+    Recording recording;
+    QString got;
+    QVERIFY(!readBack(file, &recording, &got));
+    QCOMPARE(got, error);
+}
+
+void tst_Recording::loadNamesTheFile()
+{
+    Recording recording;
+    QString error;
+    const QString missing = m_dir.filePath(QStringLiteral("missing.jsonl"));
+    QVERIFY(!Recording::load(missing, &recording, &error));
+    QVERIFY2(error.startsWith(QStringLiteral("cannot open \"%1\": ").arg(missing)),
+             qPrintable(error));
+    QVERIFY(!Recording::load(m_dir.path(), &recording, &error));
+    QCOMPARE(error, QStringLiteral("cannot read \"%1\": it is a directory").arg(m_dir.path()));
+
+    const QString path = m_dir.filePath(QStringLiteral("saved.jsonl"));
+    QVERIFY2(sampleRecording().save(path, &error), qPrintable(error));
+    QVERIFY2(Recording::load(path, &recording, &error), qPrintable(error));
+    QCOMPARE(recording.clientId, 7u);
+    QVERIFY(!sampleRecording().save(m_dir.filePath(QStringLiteral("no/such/dir/x.jsonl")), &error));
+    QVERIFY2(error.startsWith(QStringLiteral("cannot write \"%1\"")
+                                  .arg(m_dir.filePath(QStringLiteral("no/such/dir/x.jsonl")))),
+             qPrintable(error));
+}
+
+Recording tst_Recording::recordRealClient(const QList<QByteArray> &chunks, int gapMs)
+{
+    ServerConfig config = EchoTest::testConfig(2);
+    config.captureBytesPerClient = 256 * 1024;
+    QList<TrafficEvent> events; // outlives the server, which reports its stop on the way out
+    EchoTest::Running running = EchoTest::startServer(config);
+    if (running.port == 0)
+        return {};
+    connect(running.server.get(), &EchoServer::eventOccurred, this,
+            [&](const TrafficEvent &event) { events.append(event); });
+    QSignalSpy connected(running.server.get(), &EchoServer::clientConnected);
+    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
+
+    EchoTest::TestClient client;
+    if (!client.connectTo(QHostAddress::LocalHost, running.port) ||
+        !(connected.size() > 0 || connected.wait(kTimeoutMs)))
+        return {};
+    const quint64 id = connected.first().first().value<quint64>();
+    const std::shared_ptr<const ClientStats> stats = running.server->clientStats(id);
+    QByteArray sent;
+    for (const QByteArray &bytes : chunks) {
+        if (!sent.isEmpty()) {
+            // The recorded gap: a timer, with the echo of the chunk before in between.
+            QTimer gap;
+            gap.setSingleShot(true);
+            gap.setTimerType(Qt::PreciseTimer);
+            QSignalSpy gapEnded(&gap, &QTimer::timeout);
+            gap.start(gapMs);
+            if (!gapEnded.wait(kTimeoutMs))
+                return {};
+        }
+        client.socket.write(bytes);
+        sent += bytes;
+        if (!QTest::qWaitFor([&] { return client.received.size() == sent.size(); }, kTimeoutMs))
+            return {};
+    }
+    client.halfClose();
+    if (!QTest::qWaitFor([&] { return client.closed; }, kTimeoutMs) ||
+        !(disconnected.size() > 0 || disconnected.wait(kTimeoutMs)))
+        return {};
+    return Recording::fromClient(*stats, events, running.server->config(),
+                                 QDateTime::currentMSecsSinceEpoch());
+}
+
+void tst_Recording::replayMatchesEchoscope()
+{
+    const QList<QByteArray> chunks = {EchoTest::payload(300, 1), EchoTest::payload(70000, 2),
+                                      QByteArray("tail\n")};
+    const Recording recording = recordRealClient(chunks, 20);
+    QVERIFY(recording.closed);
+    QVERIFY(recording.halfClosedAtMs != 0);
+    QCOMPARE(recording.in.totalBytes, 70305);
+    QVERIFY(recording.in.isComplete());
+    QVERIFY(recording.out.isComplete());
+    QVERIFY(
+        std::any_of(recording.events.cbegin(), recording.events.cend(), [](const QJsonObject &e) {
+            return e.value("event").toString() == QLatin1String("disconnected") &&
+                   e.value("reason").toString() == QLatin1String("closed by peer");
+        }));
+    const QString path = m_dir.filePath(QStringLiteral("real.jsonl"));
+    QString error;
+    QVERIFY2(recording.save(path, &error), qPrintable(error));
+
+    // Another Echoscope server, with another framing that echoes the same bytes.
+    ServerConfig config = EchoTest::testConfig(1);
+    config.framing.mode = FramingMode::Eof;
+    const EchoTest::Running target = EchoTest::startServer(config);
+    QVERIFY(target.port != 0);
+    const ProcessResult result =
+        runEchoscope({QStringLiteral("replay"), path, QStringLiteral("--port"),
+                      QString::number(target.port), QStringLiteral("--as-fast-as-possible")});
+    QVERIFY2(result.exitCode == 0, (result.output + result.errorOutput).constData());
+    QVERIFY2(result.output.startsWith("replay matched: 70305 bytes sent, 70305 echoed of 70305 "
+                                      "expected"),
+             result.output.constData());
+}
+
+void tst_Recording::replayHonoursTiming()
+{
+    const Recording recording =
+        recordRealClient({QByteArray("one\n"), QByteArray("two\n"), QByteArray("three\n")}, 300);
+    QVERIFY(recording.closed);
+    const QString path = m_dir.filePath(QStringLiteral("timed.jsonl"));
+    QString error;
+    QVERIFY2(recording.save(path, &error), qPrintable(error));
+    const EchoTest::Running target = EchoTest::startServer(EchoTest::testConfig(1));
+    QVERIFY(target.port != 0);
+    const QStringList common = {QStringLiteral("replay"), path, QStringLiteral("--port"),
+                                QString::number(target.port), QStringLiteral("--json")};
+
+    const ProcessResult timed = runEchoscope(common);
+    QVERIFY2(timed.exitCode == 0, (timed.output + timed.errorOutput).constData());
+    const QJsonObject original = jsonResult(timed);
+    QCOMPARE(original.value("result").toString(), QStringLiteral("matched"));
+    QVERIFY(original.value("half_closed").toBool());
+    const qint64 span = original.value("recorded_span_ms").toInteger();
+    QVERIFY2(span >= 590, qPrintable(QString::number(span)));
+    QVERIFY2(original.value("duration_ms").toInteger() >= span - 20,
+             qPrintable(QStringLiteral("%1 ms for a span of %2 ms")
+                            .arg(original.value("duration_ms").toInteger())
+                            .arg(span)));
+
+    const ProcessResult fast =
+        runEchoscope(common + QStringList{QStringLiteral("--speed"), QStringLiteral("4")});
+    QVERIFY2(fast.exitCode == 0, (fast.output + fast.errorOutput).constData());
+    const qint64 fourTimes = jsonResult(fast).value("duration_ms").toInteger();
+    QVERIFY2(fourTimes >= span / 4 - 20 && fourTimes < span,
+             qPrintable(QString::number(fourTimes)));
+
+    const ProcessResult asap =
+        runEchoscope(common + QStringList{QStringLiteral("--as-fast-as-possible")});
+    QVERIFY2(asap.exitCode == 0, (asap.output + asap.errorOutput).constData());
+    const qint64 asapMs = jsonResult(asap).value("duration_ms").toInteger();
+    QVERIFY2(asapMs < span / 2, qPrintable(QString::number(asapMs)));
+}
+
+void tst_Recording::replayFindsFaults_data()
+{
+    QTest::addColumn<int>("fault");
+    QTest::addColumn<QByteArray>("expected");
+    QTest::newRow("flipped byte") << int(BrokenEchoServer::Fault::FlipByte)
+                                  << QByteArray("replay failed: 1 byte differs (the first at "
+                                                "offset 1000)");
+    QTest::newRow("truncated") << int(BrokenEchoServer::Fault::Truncate)
+                               << QByteArray("replay failed: short echo: 2000 bytes missing");
+}
+
+void tst_Recording::replayFindsFaults()
+{
+    QFETCH(int, fault);
+    QFETCH(QByteArray, expected);
+    const Recording recording =
+        recordRealClient({EchoTest::payload(1500, 3), EchoTest::payload(1500, 4)}, 10);
+    QVERIFY(recording.closed);
+    const QString path = m_dir.filePath(QStringLiteral("faults.jsonl"));
+    QString error;
+    QVERIFY2(recording.save(path, &error), qPrintable(error));
+
+    BrokenEchoServer broken(BrokenEchoServer::Fault(fault), 1000);
+    QVERIFY(broken.listen(QHostAddress::LocalHost, 0));
+    const ProcessResult result =
+        runEchoscope({QStringLiteral("replay"), path, QStringLiteral("--port"),
+                      QString::number(broken.serverPort()), QStringLiteral("--as-fast-as-possible"),
+                      QStringLiteral("--timeout"), QStringLiteral("5")});
+    QCOMPARE(result.exitCode, 1);
+    QVERIFY2(result.output.contains(expected), result.output.constData());
+    // The hex context of expected and got, around the offset.
+    QVERIFY2(result.output.contains("  expected at offset 992: "), result.output.constData());
+    QVERIFY2(result.output.contains("  got      at offset 992: "), result.output.constData());
+}
+
+void tst_Recording::replayWithoutServer()
+{
+    // A port nothing listens on: taken and given back.
+    quint16 port = 0;
+    {
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        port = probe.serverPort();
+    }
+    Recording recording = sampleRecording();
+    ReplayConfig config;
+    config.port = port;
+    config.asFastAsPossible = true;
+    config.timeoutMs = kTimeoutMs;
+    Replayer replayer(recording, config);
+    QSignalSpy finished(&replayer, &Replayer::finished);
+    replayer.start();
+    QVERIFY(finished.wait(kTimeoutMs));
+    QVERIFY(!replayer.result().matched());
+    QVERIFY2(replayer.result().connectionError.startsWith(
+                 QStringLiteral("cannot connect to 127.0.0.1:%1: ").arg(port)),
+             qPrintable(replayer.result().connectionError));
+    QCOMPARE(replayer.result().bytesSent, 0);
+}
+
+QTEST_GUILESS_MAIN(tst_Recording)
+#include "tst_recording.moc"
