@@ -1,6 +1,7 @@
 #include "commandline.h"
 
 #include "networkfilter.h"
+#include "numbertext.h"
 #include "textescape.h"
 #include "tlscredentials.h"
 
@@ -51,52 +52,9 @@ QString asClause(const QString &sentence)
     return clause;
 }
 
-bool isAsciiDigit(QChar c)
-{
-    return c >= QLatin1Char('0') && c <= QLatin1Char('9');
-}
-
-// Only ASCII digits: no sign, no spaces, no "0x" (QString::toLongLong() takes some).
-bool parseWholeNumber(QStringView text, qint64 maximum, qint64 *number)
-{
-    if (text.isEmpty() || text.size() > 18)
-        return false;
-    for (const QChar c : text) {
-        if (!isAsciiDigit(c))
-            return false;
-    }
-    const qint64 value = text.toLongLong();
-    if (value > maximum)
-        return false;
-    *number = value;
-    return true;
-}
-
-// "5120", "5120B", "5K", "5KiB", "2M", "2MiB" (1024-based, any letter case).
-bool parseByteSize(QStringView text, qint64 *bytes)
-{
-    qsizetype digits = 0;
-    while (digits < text.size() && isAsciiDigit(text.at(digits)))
-        ++digits;
-    const QStringView suffix = text.mid(digits);
-    const auto is = [suffix](QStringView unit) {
-        return suffix.compare(unit, Qt::CaseInsensitive) == 0;
-    };
-    qint64 unit = 1;
-    if (suffix.isEmpty() || is(u"B"))
-        unit = 1;
-    else if (is(u"K") || is(u"KiB"))
-        unit = kKibi;
-    else if (is(u"M") || is(u"MiB"))
-        unit = kMebi;
-    else
-        return false;
-    qint64 count = 0;
-    if (!parseWholeNumber(text.left(digits), std::numeric_limits<qint64>::max() / unit, &count))
-        return false;
-    *bytes = count * unit;
-    return true;
-}
+using NumberText::isAsciiDigit;
+using NumberText::parseByteSize;
+using NumberText::parseWholeNumber;
 
 // "2", "0.5", "1.25": seconds, no sign, no exponent. Rounds to whole milliseconds.
 bool parseSeconds(QStringView text, qint64 *milliseconds)

@@ -1,0 +1,57 @@
+#include "numbertext.h"
+
+#include <QString>
+
+#include <limits>
+
+namespace Echoscope::NumberText {
+
+bool isAsciiDigit(QChar c)
+{
+    return c >= QLatin1Char('0') && c <= QLatin1Char('9');
+}
+
+bool parseWholeNumber(QStringView text, qint64 maximum, qint64 *number)
+{
+    if (text.isEmpty() || text.size() > 18)
+        return false;
+    for (const QChar c : text) {
+        if (!isAsciiDigit(c))
+            return false;
+    }
+    const qint64 value = text.toLongLong();
+    if (value > maximum)
+        return false;
+    *number = value;
+    return true;
+}
+
+bool parseByteSize(QStringView text, qint64 *bytes)
+{
+    constexpr qint64 kKibi = 1024;
+    qsizetype digits = 0;
+    while (digits < text.size() && isAsciiDigit(text.at(digits)))
+        ++digits;
+    const QStringView suffix = text.mid(digits);
+    const auto is = [suffix](QStringView unit) {
+        return suffix.compare(unit, Qt::CaseInsensitive) == 0;
+    };
+    qint64 unit = 1;
+    if (suffix.isEmpty() || is(u"B"))
+        unit = 1;
+    else if (is(u"K") || is(u"KiB"))
+        unit = kKibi;
+    else if (is(u"M") || is(u"MiB"))
+        unit = kKibi * kKibi;
+    else if (is(u"G") || is(u"GiB"))
+        unit = kKibi * kKibi * kKibi;
+    else
+        return false;
+    qint64 count = 0;
+    if (!parseWholeNumber(text.left(digits), std::numeric_limits<qint64>::max() / unit, &count))
+        return false;
+    *bytes = count * unit;
+    return true;
+}
+
+} // namespace Echoscope::NumberText
