@@ -3,6 +3,7 @@
 // command, in a temporary directory; every wait is bounded.
 
 #include "echoserver.h"
+#include "faultconfig.h"
 #include "echotestsupport.h"
 #include "serverconfig.h"
 #include "tlscredentials.h"
@@ -108,6 +109,8 @@ private slots:
     void silentClientTimesOut();
     void clientCloseEndsConnection();
     void kickedClientGetsOrderlyClose();
+    void faultsActOnTlsClients_data();
+    void faultsActOnTlsClients();
     void largeTransferStaysBounded();
     void badCredentialsFailStart_data();
     void badCredentialsFailStart();
@@ -333,6 +336,39 @@ void tst_Tls::kickedClientGetsOrderlyClose()
     for (const QList<QVariant> &error : errors)
         QCOMPARE(error.at(0).value<QAbstractSocket::SocketError>(),
                  QAbstractSocket::RemoteHostClosedError);
+}
+
+// Faults schedule the echo above the transport: over TLS a close after N bytes is an
+// orderly end after exactly N plaintext bytes, a reset after N ends it without close_notify.
+void tst_Tls::faultsActOnTlsClients_data()
+{
+    QTest::addColumn<bool>("reset");
+    QTest::newRow("close after 10") << false;
+    QTest::newRow("reset after 10") << true;
+}
+
+void tst_Tls::faultsActOnTlsClients()
+{
+    QFETCH(bool, reset);
+    Running running = startServer(tlsConfig(2));
+    QVERIFY(running.port != 0);
+    FaultConfig faults;
+    (reset ? faults.resetAfterBytes : faults.closeAfterBytes) = 10;
+    QString error;
+    QVERIFY2(running.server->setDefaultFaults(faults, &error), qPrintable(error));
+    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
+
+    TlsClient client(m_authority);
+    QVERIFY(client.handshake(running.port));
+    client.socket.write("0123456789abcdef");
+    QTRY_COMPARE_WITH_TIMEOUT(disconnected.size(), 1, kTimeoutMs);
+    const auto info = disconnected.at(0).at(1).value<DisconnectInfo>();
+    QCOMPARE(info.reason, reset ? DisconnectReason::FaultReset : DisconnectReason::FaultClose);
+    QCOMPARE(info.bytesOut, qint64(10));
+    QTRY_VERIFY_WITH_TIMEOUT(client.closed, kTimeoutMs);
+    if (!reset) // a reset may also discard what the client's kernel had not handed over
+        QCOMPARE(client.received, QByteArray("0123456789"));
+    QVERIFY(client.received.size() <= 10);
 }
 
 void tst_Tls::largeTransferStaysBounded()
