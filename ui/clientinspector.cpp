@@ -208,7 +208,12 @@ void ClientInspector::setClient(quint64 clientId, std::shared_ptr<const ClientSt
                                       "makes it a new client")
                                  : tr("Close this client's connection (reason: kicked)"));
     m_disconnect->setEnabled(m_connected);
-    m_faults->setEnabled(m_connected);
+    // Faults shape a TCP echo stream; a UDP peer's datagrams are echoed as they come.
+    const bool udp = m_stats->transport() == IpProtocol::Udp;
+    m_faults->setEnabled(m_connected && !udp);
+    m_faults->setToolTip(udp ? tr("Faults act on TCP connections, not on UDP peers")
+                             : tr("Inject faults into this client's echo: delay, bandwidth, "
+                                  "slices, close, reset, stop reading"));
     m_export->setEnabled(true);
     refreshCapture(true);
 }

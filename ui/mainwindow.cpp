@@ -715,7 +715,8 @@ void MainWindow::showClientMenu(const QPoint &position)
         const quint64 id = ids.constFirst();
         const auto stats = m_server->clientStats(id);
         QAction *faults = menu.addAction(tr("&Faults…"), this, [this, id] { editFaults(id); });
-        faults->setEnabled(stats && stats->state() != ClientState::Closed);
+        faults->setEnabled(stats && stats->state() != ClientState::Closed &&
+                           stats->transport() == IpProtocol::Tcp); // UDP: no echo stream
     }
     if (ids.size() == 1 && ids.first() == m_inspector->clientId()) {
         menu.addSeparator();
