@@ -84,11 +84,11 @@ void FaultInjector::setConfig(const FaultConfig &config, FaultScope scope, qint6
     m_stats->setFaults(config, scope == FaultScope::ThisClient);
 
     if (scope == FaultScope::ThisClient && (config != old || oldScope != scope || !wasActive)) {
-        emit eventOccurred(event(config.isEmpty()
-                                     ? QStringLiteral("faults cleared for this client")
-                                     : QStringLiteral("faults set: ") + config.describe()));
+        emit eventOccurred(faultEvent(config.isEmpty()
+                                          ? QStringLiteral("faults cleared for this client")
+                                          : QStringLiteral("faults set: ") + config.describe()));
     } else if (scope == FaultScope::AllClients && oldScope == FaultScope::ThisClient) {
-        emit eventOccurred(event(
+        emit eventOccurred(faultEvent(
             QStringLiteral("faults: back to those for all clients (%1)").arg(config.describe())));
     }
     if (!m_active)
@@ -270,7 +270,7 @@ QString FaultInjector::trigger(Trigger trigger)
         break;
     }
     flushSummary();
-    emit eventOccurred(event(text));
+    emit eventOccurred(faultEvent(text));
     return detail;
 }
 
@@ -307,7 +307,7 @@ void FaultInjector::flushSummary()
     if (m_throttledMs > 0)
         parts << QStringLiteral("throttled for %1 ms").arg(countText(m_throttledMs));
     TrafficEvent summary =
-        event(parts.join(QStringLiteral(", ")) + QStringLiteral(" in the last second"));
+        faultEvent(parts.join(QStringLiteral(", ")) + QStringLiteral(" in the last second"));
     summary.count = m_delayedMessages + m_slices + (m_throttledMs > 0 ? 1 : 0);
     m_delayedMessages = 0;
     m_delayTotalMs = 0;
@@ -316,7 +316,7 @@ void FaultInjector::flushSummary()
     emit eventOccurred(summary);
 }
 
-TrafficEvent FaultInjector::event(const QString &text) const
+TrafficEvent FaultInjector::faultEvent(const QString &text) const
 {
     TrafficEvent event;
     event.kind = TrafficEvent::Kind::FaultInjected;

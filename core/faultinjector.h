@@ -90,7 +90,7 @@ private:
     void refillTokens(qint64 now);
     double tokenCapacity() const;
     void countSummary(qint64 now);
-    TrafficEvent event(const QString &text) const;
+    TrafficEvent faultEvent(const QString &text) const;
 
     std::shared_ptr<ClientStats> m_stats;
     FaultConfig m_config;
