@@ -7,15 +7,15 @@
 namespace Echoscope {
 
 enum class DisconnectReason {
-    ClosedByPeer,    // the client closed (or half-closed and its echo was finished)
-    ResetByPeer,     // the client reset the connection (RST)
-    IdleTimeout,     // nothing moved for the configured idle time
-    MessageTooLarge, // a framed message exceeded the limit
-    Kicked,          // disconnected on request (the dashboard, an API call)
-    ServerStopped,   // the server stopped with the client connected
-    SocketError,     // any other socket error; the text is in DisconnectInfo::detail
-    FaultClose,      // an injected fault closed it (orderly, FIN); see FaultConfig
-    FaultReset,      // an injected fault reset it (RST)
+    ClosedByPeer,       // the client closed (or half-closed and its echo was finished)
+    ResetByPeer,        // the client reset the connection (RST)
+    IdleTimeout,        // nothing moved for the configured idle time
+    MessageTooLarge,    // a framed message exceeded the limit
+    Kicked,             // disconnected on request (the dashboard, an API call)
+    ServerStopped,      // the server stopped with the client connected
+    SocketError,        // any other socket error; the text is in DisconnectInfo::detail
+    FaultClose,         // an injected fault closed it (orderly, FIN); see FaultConfig
+    FaultReset,         // an injected fault reset it (RST)
     TlsHandshakeFailed, // TLS listener: no handshake (an error, not TLS, or too slow); see detail
     Unreachable,        // UDP: an echo to the peer came back as ICMP port unreachable
 };

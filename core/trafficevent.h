@@ -30,7 +30,7 @@ struct TrafficEvent
         // A fault injected (see FaultInjector): client, or 0 for all clients; text: what
         // (set, cleared, a close or reset); count > 0: a per-second summary of that many.
         FaultInjected,
-        TlsEstablished,     // client, text: "TLSv1.3, TLS_AES_256_GCM_SHA384 (256-bit)"
+        TlsEstablished, // client, text: "TLSv1.3, TLS_AES_256_GCM_SHA384 (256-bit)"
     };
     static constexpr int kPayloadPreviewBytes = 48;
 

@@ -127,39 +127,39 @@ QString checkHistogram(const Scrape &scrape, const QString &name)
 {
     static const QRegularExpression bucket(QStringLiteral(R"re(_bucket\{le="([^"]+)"\}$)re"));
     double previousBound = -1;
-double previousCount = 0;
-bool sawInf = false;
-int buckets = 0;
-for (const auto &[key, value] : scrape.inOrder) {
-    if (!key.startsWith(name + QLatin1String("_bucket")))
-        continue;
-    const QRegularExpressionMatch match = bucket.match(key);
-    if (!match.hasMatch())
-        return QStringLiteral("bucket %1 has labels other than le").arg(key);
-    if (sawInf)
-        return QStringLiteral("bucket %1 comes after +Inf").arg(key);
-    ++buckets;
-    const double bound =
-        match.captured(1) == QLatin1String("+Inf") ? qInf() : match.captured(1).toDouble();
-    if (bound <= previousBound)
-        return QStringLiteral("bucket %1 is not above the one before").arg(key);
-    if (value < previousCount)
-        return QStringLiteral("bucket %1 is below the one before: not cumulative").arg(key);
-    sawInf = qIsInf(bound);
-    previousBound = bound;
-    previousCount = value;
-}
-if (!sawInf)
-    return QStringLiteral("no +Inf bucket");
-if (buckets != SizeHistogram::kBuckets)
-    return QStringLiteral("%1 buckets, expected %2").arg(buckets).arg(SizeHistogram::kBuckets);
-if (scrape.value(name + QLatin1String("_count")) != previousCount)
-    return QStringLiteral("_count %1 differs from the +Inf bucket %2")
-        .arg(scrape.value(name + QLatin1String("_count")))
-        .arg(previousCount);
-if (!scrape.has(name + QLatin1String("_sum")))
-    return QStringLiteral("no _sum");
-return QString();
+    double previousCount = 0;
+    bool sawInf = false;
+    int buckets = 0;
+    for (const auto &[key, value] : scrape.inOrder) {
+        if (!key.startsWith(name + QLatin1String("_bucket")))
+            continue;
+        const QRegularExpressionMatch match = bucket.match(key);
+        if (!match.hasMatch())
+            return QStringLiteral("bucket %1 has labels other than le").arg(key);
+        if (sawInf)
+            return QStringLiteral("bucket %1 comes after +Inf").arg(key);
+        ++buckets;
+        const double bound =
+            match.captured(1) == QLatin1String("+Inf") ? qInf() : match.captured(1).toDouble();
+        if (bound <= previousBound)
+            return QStringLiteral("bucket %1 is not above the one before").arg(key);
+        if (value < previousCount)
+            return QStringLiteral("bucket %1 is below the one before: not cumulative").arg(key);
+        sawInf = qIsInf(bound);
+        previousBound = bound;
+        previousCount = value;
+    }
+    if (!sawInf)
+        return QStringLiteral("no +Inf bucket");
+    if (buckets != SizeHistogram::kBuckets)
+        return QStringLiteral("%1 buckets, expected %2").arg(buckets).arg(SizeHistogram::kBuckets);
+    if (scrape.value(name + QLatin1String("_count")) != previousCount)
+        return QStringLiteral("_count %1 differs from the +Inf bucket %2")
+            .arg(scrape.value(name + QLatin1String("_count")))
+            .arg(previousCount);
+    if (!scrape.has(name + QLatin1String("_sum")))
+        return QStringLiteral("no _sum");
+    return QString();
 }
 
 QString bucketKey(qint64 le)

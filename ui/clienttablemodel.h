@@ -34,7 +34,7 @@ public:
         RateColumn,
         FaultsColumn, // the faults injected into its echo, if any
         StateColumn,
-        TlsColumn, // TLS listener only: protocol and cipher
+        TlsColumn,       // TLS listener only: protocol and cipher
         TransportColumn, // TCP or UDP
         ColumnCount
     };
@@ -83,7 +83,7 @@ public:
 
     static QString stateText(const ClientView &client); // "connected", "closed: reset by peer"
     static QString faultsText(const ClientSnapshot &counters); // "" or "delay 200 ms · ..."
-    static QString tlsText(const ClientView &client);   // "TLSv1.3, TLS_AES_256_GCM_SHA384"
+    static QString tlsText(const ClientView &client);          // "TLSv1.3, TLS_AES_256_GCM_SHA384"
     static QString peerSortKey(const QHostAddress &address, quint16 port);
 
 private:
