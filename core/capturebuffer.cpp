@@ -65,42 +65,78 @@ void CaptureBuffer::append(CaptureChunk::Direction direction, const char *data, 
     const qint64 keep = size - skip;
     if (m_held + keep > capacity)
         dropOldest(m_held + keep - capacity);
+    reserveRing(m_held + keep);
+    copyIntoRing(m_head + m_held, data + skip, keep);
+    m_held += keep;
 
     if (!m_chunks.empty() && !m_keepsBoundaries.load(std::memory_order_relaxed)) {
-        CaptureChunk &last = m_chunks.back();
+        ChunkHeader &last = m_chunks.back();
         if (last.direction == direction && nowMs - last.timestampMs < kMergeWindowMs &&
-            last.streamOffset + last.bytes.size() == streamOffset + skip) {
-            last.bytes.append(data + skip, keep);
-            m_held += keep;
+            last.streamOffset + last.size == streamOffset + skip) {
+            last.size += keep;
             return;
         }
     }
-    CaptureChunk chunk;
-    chunk.direction = direction;
-    chunk.timestampMs = nowMs;
-    chunk.streamOffset = streamOffset + skip;
-    chunk.bytes = QByteArray(data + skip, keep);
-    m_chunks.push_back(std::move(chunk));
-    m_held += keep;
+    m_chunks.push_back(ChunkHeader{direction, nowMs, streamOffset + skip, keep});
 }
 
 void CaptureBuffer::dropOldest(qint64 bytes)
 {
+    bytes = std::min(bytes, m_held);
+    m_held -= bytes;
+    m_dropped += bytes;
+    m_head = m_ring.empty() ? 0 : (m_head + bytes) % qint64(m_ring.size());
     while (bytes > 0 && !m_chunks.empty()) {
-        CaptureChunk &first = m_chunks.front();
-        if (first.bytes.size() <= bytes) {
-            bytes -= first.bytes.size();
-            m_held -= first.bytes.size();
-            m_dropped += first.bytes.size();
+        ChunkHeader &first = m_chunks.front();
+        if (first.size <= bytes) {
+            bytes -= first.size;
             m_chunks.pop_front();
         } else {
-            first.bytes.remove(0, bytes);
+            first.size -= bytes;
             first.streamOffset += bytes;
-            m_held -= bytes;
-            m_dropped += bytes;
             bytes = 0;
         }
     }
+}
+
+void CaptureBuffer::reserveRing(qint64 bytes)
+{
+    const qint64 size = qint64(m_ring.size());
+    if (bytes <= size)
+        return;
+    // Doubling: a client that sends a few bytes costs a few bytes, not the capacity.
+    const qint64 capacity = m_capacity.load(std::memory_order_relaxed);
+    resizeRing(std::min(capacity, std::max({bytes, 2 * size, qint64(256)})));
+}
+
+void CaptureBuffer::resizeRing(qint64 size)
+{
+    std::vector<char> ring(size_t(std::max<qint64>(0, size)));
+    const qint64 held = std::min(m_held, size);
+    if (held > 0)
+        copyFromRing(m_head + (m_held - held), ring.data(), held);
+    m_ring.swap(ring);
+    m_head = 0;
+}
+
+void CaptureBuffer::copyIntoRing(qint64 position, const char *data, qint64 size)
+{
+    const qint64 ringSize = qint64(m_ring.size());
+    position %= ringSize;
+    const qint64 first = std::min(size, ringSize - position);
+    std::copy_n(data, first, m_ring.data() + position);
+    std::copy_n(data + first, size - first, m_ring.data());
+}
+
+void CaptureBuffer::copyFromRing(qint64 position, char *out, qint64 size) const
+{
+    const qint64 ringSize = qint64(m_ring.size());
+    if (size <= 0 || ringSize == 0)
+        return;
+    position %= ringSize;
+    const qint64 first = std::min(size, ringSize - position);
+    std::copy_n(m_ring.data() + position, first, out);
+    std::copy_n(m_ring.data(), size - first, out + first);
 }
 
 void CaptureBuffer::setCapacity(qint64 capacityBytes)
@@ -112,8 +148,13 @@ void CaptureBuffer::setCapacity(qint64 capacityBytes)
         dropOldest(m_held - capacity);
         ++m_generation;
     }
-    if (capacity == 0)
-        m_chunks = {}; // give the memory back
+    if (capacity == 0) { // give the memory back
+        m_chunks = {};
+        m_ring = {};
+        m_head = 0;
+    } else if (qint64(m_ring.size()) > capacity) {
+        resizeRing(capacity);
+    }
 }
 
 void CaptureBuffer::markReceivedEnd(qint64 nowMs)
@@ -141,8 +182,17 @@ CaptureSnapshot CaptureBuffer::snapshot() const
     QMutexLocker locker(&m_mutex);
     CaptureSnapshot result;
     result.chunks.reserve(qsizetype(m_chunks.size()));
-    for (const CaptureChunk &chunk : m_chunks)
-        result.chunks.append(chunk); // implicitly shared: no byte copy under the lock
+    qint64 position = m_head;
+    for (const ChunkHeader &header : m_chunks) {
+        CaptureChunk chunk;
+        chunk.direction = header.direction;
+        chunk.timestampMs = header.timestampMs;
+        chunk.streamOffset = header.streamOffset;
+        chunk.bytes.resize(qsizetype(header.size));
+        copyFromRing(position, chunk.bytes.data(), header.size);
+        position += header.size;
+        result.chunks.append(std::move(chunk));
+    }
     result.capacityBytes = m_capacity.load(std::memory_order_relaxed);
     result.heldBytes = m_held;
     result.droppedBytes = m_dropped + m_droppedWhenFull.load(std::memory_order_relaxed);

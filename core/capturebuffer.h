@@ -44,6 +44,12 @@ struct CaptureSnapshot
 // copies it out. The ring takes no memory until bytes arrive, and never more than
 // capacity() plus a fixed overhead per chunk; a full ring drops its oldest bytes.
 //
+// The bytes live in one circular byte array (grown by doubling up to the capacity,
+// then reused), beside a queue of small chunk headers, so an append is a copy into
+// the ring and no allocation: the echo path of a captured client does not call malloc
+// or free per read. snapshot() copies the held bytes out (under the lock: about 0.1 ms
+// for 1 MiB).
+//
 // With Policy::KeepFirst (a recording, see Recording) it keeps the first bytes
 // instead: once full it keeps nothing more, in either direction, so what it holds is
 // each stream from its start up to one moment, which can be replayed. Once full it
@@ -79,7 +85,21 @@ public:
     CaptureSnapshot snapshot() const;
 
 private:
-    void dropOldest(qint64 bytes); // m_mutex held
+    // One chunk in the ring: its bytes follow the previous chunk's.
+    struct ChunkHeader
+    {
+        CaptureChunk::Direction direction;
+        qint64 timestampMs;
+        qint64 streamOffset;
+        qint64 size;
+    };
+
+    // All with m_mutex held.
+    void dropOldest(qint64 bytes);
+    void reserveRing(qint64 bytes); // the ring can hold `bytes` (at most the capacity)
+    void resizeRing(qint64 size);   // a new ring of `size` bytes with the held ones first
+    void copyIntoRing(qint64 position, const char *data, qint64 size);
+    void copyFromRing(qint64 position, char *out, qint64 size) const;
 
     mutable QMutex m_mutex;
     std::atomic<qint64> m_capacity; // written under m_mutex; read without it to skip work
@@ -89,7 +109,9 @@ private:
     std::atomic<bool> m_full{false};
     std::atomic<qint64> m_droppedWhenFull{0};
     std::atomic<qint64> m_receivedEndedAtMs{0};
-    std::deque<CaptureChunk> m_chunks;
+    std::deque<ChunkHeader> m_chunks;
+    std::vector<char> m_ring;
+    qint64 m_head = 0; // ring index of the oldest held byte
     qint64 m_held = 0;
     qint64 m_dropped = 0;
     // Bytes seen each way, counted even while capturing is off. Only the writer

@@ -30,6 +30,8 @@ private slots:
     void largeWriteKeepsItsTail();
     void capacityZeroCountsOffsetsOnly();
     void shrinkingDropsOldest();
+    void ringMatchesAModelThroughWrapsAndResizes_data();
+    void ringMatchesAModelThroughWrapsAndResizes();
 };
 
 void tst_CaptureBuffer::emptyUntilBytesArrive()
@@ -131,6 +133,88 @@ void tst_CaptureBuffer::shrinkingDropsOldest()
     capture = buffer.snapshot();
     QVERIFY(capture.chunks.isEmpty());
     QCOMPARE(capture.heldBytes, 0);
+}
+
+void tst_CaptureBuffer::ringMatchesAModelThroughWrapsAndResizes_data()
+{
+    QTest::addColumn<bool>("keepsBoundaries");
+    QTest::newRow("stream") << false;
+    QTest::newRow("datagrams") << true;
+}
+
+// Thousands of appends of random sizes, both ways, with the capacity changed now and
+// then: every snapshot holds exactly the newest bytes of each stream (a model keeps
+// every byte ever appended), in order, at the right offsets, never more than capacity.
+void tst_CaptureBuffer::ringMatchesAModelThroughWrapsAndResizes()
+{
+    QFETCH(bool, keepsBoundaries);
+    struct Byte
+    {
+        Direction direction;
+        char value;
+        qint64 offset;
+    };
+    std::vector<Byte> model; // every byte, in the order appended
+    qint64 offsets[2] = {0, 0};
+    qint64 capacity = 300;
+    CaptureBuffer buffer(capacity);
+    buffer.setKeepsBoundaries(keepsBoundaries);
+    quint32 seed = 12345;
+    auto next = [&seed](quint32 bound) {
+        seed = seed * 1664525u + 1013904223u;
+        return (seed >> 8) % bound;
+    };
+    qint64 nowMs = 1;
+    qint64 capacitySince = 0; // model index from which bytes may be held
+    qint64 uncounted = 0;     // appended while capturing was off: neither held nor dropped
+    for (int step = 0; step < 4000; ++step) {
+        if (next(50) == 0) {
+            const qint64 newCapacity = next(4) == 0 ? 0 : qint64(next(700));
+            // Shrinking keeps the newest bytes; growing keeps what was held.
+            buffer.setCapacity(newCapacity);
+            capacity = newCapacity;
+            if (capacity == 0)
+                capacitySince = qint64(model.size());
+        }
+        const Direction direction = next(2) == 0 ? Direction::Received : Direction::Echoed;
+        const int which = direction == Direction::Received ? 0 : 1;
+        const qint64 size = 1 + qint64(next(next(4) == 0 ? 900 : 40));
+        QByteArray data(qsizetype(size), Qt::Uninitialized);
+        for (char &c : data)
+            c = char(next(256));
+        nowMs += qint64(next(3)); // sometimes the same millisecond: merged
+        buffer.append(direction, data.constData(), size, nowMs);
+        if (capacity == 0)
+            uncounted += size;
+        for (qint64 i = 0; i < size; ++i)
+            model.push_back(Byte{direction, data[qsizetype(i)], offsets[which] + i});
+        offsets[which] += size;
+
+        const CaptureSnapshot capture = buffer.snapshot();
+        QVERIFY(capture.heldBytes <= capacity);
+        QCOMPARE(capture.receivedBytes, offsets[0]);
+        QCOMPARE(capture.echoedBytes, offsets[1]);
+        qint64 held = 0;
+        for (const CaptureChunk &chunk : capture.chunks)
+            held += chunk.bytes.size();
+        QCOMPARE(held, capture.heldBytes);
+        QCOMPARE(capture.heldBytes + capture.droppedBytes + uncounted, qint64(model.size()));
+        // The held bytes are the model's last heldBytes, chunk by chunk.
+        qint64 index = qint64(model.size()) - capture.heldBytes;
+        QVERIFY(index >= capacitySince || capture.heldBytes == 0);
+        for (const CaptureChunk &chunk : capture.chunks) {
+            QVERIFY(!chunk.bytes.isEmpty());
+            for (qsizetype i = 0; i < chunk.bytes.size(); ++i, ++index) {
+                const Byte &expected = model[size_t(index)];
+                QCOMPARE(chunk.direction, expected.direction);
+                QCOMPARE(chunk.bytes[i], expected.value);
+                QCOMPARE(chunk.streamOffset + i, expected.offset);
+            }
+        }
+        if (capacity >= size) // the newest append always fits whole
+            QCOMPARE(capture.heldBytes >= size, true);
+    }
+    QVERIFY(uncounted > 0); // the schedule did turn capturing off and on again
 }
 
 QTEST_GUILESS_MAIN(tst_CaptureBuffer)

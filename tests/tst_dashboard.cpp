@@ -37,6 +37,7 @@
 #include <QTableView>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QToolButton>
@@ -136,6 +137,7 @@ private slots:
 
     void startShowsListening();
     void clientRowAppearsAndCounts();
+    void valuesRefreshAtMostFourTimesASecond();
     void inspectorShowsHexOfSelectedClient();
     void inspectorExportsRecording();
     void disconnectButtonKicksClient();
@@ -270,6 +272,40 @@ void tst_Dashboard::clientRowAppearsAndCounts()
     QTRY_VERIFY_WITH_TIMEOUT(d.window.serverHistogram()->histogram().total() >= 1, kTimeoutMs);
     QVERIFY(d.window.statusPanel()->fieldText(StatusPanel::ClientsField).startsWith(u"1 / 1 / 1"));
     QVERIFY(d.window.throughputChart()->sampleCount() > 0);
+}
+
+void tst_Dashboard::valuesRefreshAtMostFourTimesASecond()
+{
+    Dashboard d(settingsPath());
+    QVERIFY(d.clickStart());
+    QTcpSocket client;
+    QVERIFY(d.connectClient(client) != 0);
+    int snapshots = 0;
+    connect(d.window.monitor(), &TrafficMonitor::snapshotReady, this, [&] { ++snapshots; });
+    // Busy for about 1.5 s: the monitor publishes about 20 snapshots a second, the
+    // window shows their numbers (here: a chart sample each time) at most every 250 ms.
+    // A slow machine can only make fewer refreshes, never more.
+    const int samplesBefore = d.window.throughputChart()->sampleCount();
+    QElapsedTimer elapsed;
+    elapsed.start();
+    while (elapsed.elapsed() < 1500) {
+        client.write(QByteArray(512, 'v'));
+        QTest::qWait(10);
+        client.readAll();
+    }
+    const qint64 ms = elapsed.elapsed();
+    const int refreshes = d.window.throughputChart()->sampleCount() - samplesBefore;
+    QVERIFY2(refreshes >= 1 && refreshes <= ms / 250 + 2,
+             qPrintable(QStringLiteral("%1 refreshes in %2 ms").arg(refreshes).arg(ms)));
+    QVERIFY2(
+        snapshots > refreshes,
+        qPrintable(QStringLiteral("%1 snapshots, %2 refreshes").arg(snapshots).arg(refreshes)));
+    // The status already counts what was sent at the last refresh; stopping shows at once.
+    QVERIFY(d.window.statusPanel()->fieldText(StatusPanel::ClientsField).startsWith(u"1 / 1 / 1"));
+    QTest::mouseClick(d.window.controlBar()->startStopButton(), Qt::LeftButton);
+    QVERIFY(!d.server.isListening());
+    QCOMPARE(d.window.statusPanel()->fieldText(StatusPanel::ServerField),
+             QStringLiteral("Stopped"));
 }
 
 void tst_Dashboard::inspectorShowsHexOfSelectedClient()

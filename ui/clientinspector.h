@@ -38,6 +38,8 @@ public:
     // disconnected client stays inspectable.
     void setClient(quint64 clientId, std::shared_ptr<const ClientStats> stats);
     quint64 clientId() const { return m_clientId; }
+    // True while the details show the client as connected (until an update says otherwise).
+    bool showsConnectedClient() const { return m_connected; }
     // Called on every snapshot with the client's row (nullptr once it left the
     // snapshot); refreshes the details and, when new bytes were captured, the dump.
     void updateClient(const ClientView *view);

@@ -49,10 +49,13 @@ namespace {
 // costs the UI thread a fixed amount of work per frame; the rest waits for the next
 // tick (or is counted as missed if the monitor's log overwrote it meanwhile).
 constexpr int kMaxEventsPerTick = 2000;
-// The client table's counters (and the inspector's details beside them) refresh 4 times a
-// second, readable and a quarter of the repaints; new, gone and disconnecting clients
-// still show at the next snapshot.
-constexpr int kClientValueRefreshMs = 250;
+// The numbers a person reads (the client table's counters, the status panel, the
+// inspector's details and capture, the histograms and the chart) are redrawn 4 times a
+// second: readable, and a fifth of the repaints of following every snapshot. (Wireshark's
+// live capture refreshes twice a second.) What changes the picture rather than a number
+// still shows at the next snapshot: new, gone and disconnecting clients, the server
+// starting or stopping, the inspected client disconnecting.
+constexpr int kValueRefreshMs = 250;
 // The echo log takes in new events at most 5 times a second: a lone event still shows at
 // the next snapshot, a stream of them scrolls the view (a repaint of every visible row)
 // 5 times a second instead of 20.
@@ -143,7 +146,7 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
 
     // Clients: a filter row above the table.
     m_clientModel = new ClientTableModel(this);
-    m_clientModel->setValueRefreshMs(kClientValueRefreshMs);
+    m_clientModel->setValueRefreshMs(kValueRefreshMs);
     m_clientProxy = new ClientFilterProxy(this);
     m_clientProxy->setSourceModel(m_clientModel);
     m_clientFilter = new QLineEdit(this);
@@ -245,6 +248,9 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     m_eventPullTimer = new QTimer(this);
     m_eventPullTimer->setSingleShot(true);
     connect(m_eventPullTimer, &QTimer::timeout, this, [this] { pullEvents(true); });
+    m_valueRefreshTimer = new QTimer(this);
+    m_valueRefreshTimer->setSingleShot(true);
+    connect(m_valueRefreshTimer, &QTimer::timeout, this, &MainWindow::refreshValues);
     createDocks();
     createActions();
     createMenus();
@@ -584,8 +590,33 @@ void MainWindow::updateExposureWarning()
 
 void MainWindow::applySnapshot(const TrafficSnapshot &snapshot)
 {
-    m_clientModel->applySnapshot(snapshot);
+    m_clientModel->applySnapshot(snapshot); // throttles its own counters
+    m_latestSnapshot = snapshot;
+
+    // Due now: the first snapshot, 250 ms after the last refresh, or a change of state.
+    const quint64 inspected = m_inspector->clientId();
+    const int row = inspected != 0 ? m_clientModel->rowOfClient(inspected) : -1;
+    const ClientView *view = row >= 0 ? m_clientModel->clientAt(row) : nullptr;
+    const bool stateChanged = snapshot.listening != m_valuesShowListening ||
+                              (view && !view->connected && m_inspector->showsConnectedClient());
+    if (stateChanged || !m_lastValueRefresh.isValid() ||
+        m_lastValueRefresh.elapsed() >= kValueRefreshMs)
+        refreshValues();
+    else if (!m_valueRefreshTimer->isActive())
+        m_valueRefreshTimer->start(int(kValueRefreshMs - m_lastValueRefresh.elapsed()));
+
+    if (m_eventLog->hasBacklog() || snapshot.listening)
+        pullEvents();
+}
+
+void MainWindow::refreshValues()
+{
+    m_valueRefreshTimer->stop();
+    m_lastValueRefresh.start();
+    const TrafficSnapshot &snapshot = m_latestSnapshot;
+    m_valuesShowListening = snapshot.listening;
     m_statusPanel->setSnapshot(snapshot);
+    // The chart's rates are over the last second, so a sample every 250 ms loses nothing.
     if (snapshot.listening)
         m_chart->addSample(snapshot.timestampMs, snapshot.bytesInPerSecond,
                            snapshot.bytesOutPerSecond, snapshot.totals.clientsNow);
@@ -610,9 +641,6 @@ void MainWindow::applySnapshot(const TrafficSnapshot &snapshot)
         m_clientHistogram->clear();
     }
     m_clientCount->setText(tr("%n shown", nullptr, m_clientProxy->rowCount()));
-
-    if (m_eventLog->hasBacklog() || snapshot.listening)
-        pullEvents();
 }
 
 void MainWindow::pullEvents(bool force)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "dashboardsettings.h"
+#include "trafficmonitor.h"
 
 #include <QElapsedTimer>
 #include <QMainWindow>
@@ -29,13 +30,12 @@ class MetricsExporter;
 class StatusPanel;
 class ThroughputChart;
 class TrafficMonitor;
-struct TrafficSnapshot;
 
 // The dashboard: the control bar, the server's status, the client table with the
 // inspector of the selected client, the echo log, the throughput chart and the message
 // size histograms. It reads the engine through a TrafficMonitor (coalesced snapshots
-// about 20 times a second and a bounded number of events per tick), so it does no
-// per-byte work however busy the server is.
+// about 20 times a second, whose numbers it shows 4 times a second, and a bounded number
+// of events per tick), so it does no per-byte work however busy the server is.
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
@@ -96,6 +96,9 @@ private:
     void createMenus();
     void createDocks();
     void applySnapshot(const TrafficSnapshot &snapshot);
+    // Shows the latest snapshot's numbers (status, histograms, inspector, chart); at most
+    // every kValueRefreshMs unless the state changed (a later refresh is scheduled).
+    void refreshValues();
     // Moves new events into the log view; at most every kEventLogRefreshMs unless forced
     // (a later pull is scheduled instead).
     void pullEvents(bool force = false);
@@ -121,6 +124,10 @@ private:
     quint64 m_nextEventSequence = 1;
     QElapsedTimer m_lastEventPull;
     QTimer *m_eventPullTimer;
+    TrafficSnapshot m_latestSnapshot;
+    QElapsedTimer m_lastValueRefresh;
+    QTimer *m_valueRefreshTimer;
+    bool m_valuesShowListening = false;
     bool m_savesSettings = true;
 
     ControlBar *m_controlBar;
