@@ -4,6 +4,10 @@
 #   ./echoscope.sh test [CTEST ARGS...]     install what is missing, build, run every test
 #   ./echoscope.sh asan [CTEST ARGS...]     every test built with ASan+UBSan (in build-asan)
 #   ./echoscope.sh tsan [CTEST ARGS...]     the engine tests built with TSan (in build-tsan)
+#                                           against Debian's Qt (its own locks are invisible)
+#   ./echoscope.sh tsan-qt [CTEST ARGS...]  the same against a Qt built with TSan (qtbase from
+#                                           Debian's source, Core/Network/Test, built once into
+#                                           build-qt-tsan, ~40 min on 2 cores): the clean run
 #   ./echoscope.sh fuzz [SECONDS]           each fuzz target over its seed corpus, SECONDS in all
 #   ./echoscope.sh package                  the Debian package, build-package/echoscope_*.deb
 #   ./echoscope.sh package-test             build it, install it with apt-get, try the installed
@@ -62,6 +66,38 @@ build_package() {
     echo "echoscope.sh: built $deb"
 }
 
+# qtbase 6 (the version Debian ships, from Debian's source package) built with
+# -sanitize thread: Core, Network (with the OpenSSL backend) and Test only.
+build_qt_tsan() {
+    local dir=$1 prefix=$2
+    mkdir -p "$dir/src"
+    local version
+    version=$(dpkg-query -W -f='${Version}' qt6-base-dev | sed 's/+dfsg.*//; s/^[0-9]*://')
+    if [ ! -f "$dir/src/.unpacked" ]; then
+        echo "echoscope.sh: fetching the source of qt6-base $version (apt-get source)"
+        grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ /etc/apt/sources.list ||
+            grep -rqs '^deb-src' /etc/apt/sources.list.d/ /etc/apt/sources.list || {
+            echo "echoscope.sh: no deb-src entry in APT's sources: add one (a copy of the" \
+                "deb entry with Types: deb-src) and run apt-get update" >&2
+            exit 1
+        }
+        (cd "$dir/src" && apt-get source --download-only "qt6-base=$(dpkg-query -W -f='${Version}' qt6-base-dev)")
+        tar -C "$dir/src" -xf "$dir"/src/qt6-base_*.orig.tar.xz
+        touch "$dir/src/.unpacked"
+    fi
+    local source
+    source=$(find "$dir/src" -mindepth 1 -maxdepth 1 -type d -name 'qtbase*' | head -n1)
+    [ -n "$source" ] || { echo "echoscope.sh: no qtbase directory in $dir/src" >&2; exit 1; }
+    echo "echoscope.sh: building Qt $version with ThreadSanitizer into $prefix (once)"
+    cmake -S "$source" -B "$dir/build" -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCMAKE_INSTALL_PREFIX="$prefix" -DFEATURE_sanitize_thread=ON -DFEATURE_gui=OFF -DFEATURE_widgets=OFF \
+        -DFEATURE_dbus=OFF -DFEATURE_sql=OFF -DFEATURE_xml=OFF -DFEATURE_concurrent=OFF \
+        -DFEATURE_printsupport=OFF -DFEATURE_glib=OFF -DFEATURE_icu=OFF \
+        -DFEATURE_openssl_runtime=ON -DQT_BUILD_EXAMPLES=OFF -DQT_BUILD_TESTS=OFF
+    cmake --build "$dir/build" --parallel "$jobs"
+    cmake --install "$dir/build"
+}
+
 command=${1:-}
 [ $# -gt 0 ] && shift
 case "$command" in
@@ -103,6 +139,26 @@ tsan)
     export TSAN_OPTIONS=${TSAN_OPTIONS:-$tsan_options}
     cd "$build_dir"
     exec ctest --output-on-failure --parallel "$jobs" -L "$labels" "$@"
+    ;;
+tsan-qt)
+    # ThreadSanitizer with a Qt that is instrumented too, so that TSan sees Qt's mutexes,
+    # atomics and queued calls: no report may be suppressed as Qt-internal noise.
+    packages+=(dpkg-dev libssl-dev xz-utils)
+    install_missing
+    qt_dir=${QT_TSAN_DIR:-$here/build-qt-tsan}
+    qt_prefix=$qt_dir/install
+    if [ ! -f "$qt_prefix/lib/cmake/Qt6Core/Qt6CoreConfig.cmake" ]; then
+        build_qt_tsan "$qt_dir" "$qt_prefix"
+    fi
+    build_dir=${BUILD_DIR:-$here/build-tsan-qt}
+    cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" -DBUILD_TESTING=ON \
+        -DECHOSCOPE_ENGINE_ONLY=ON -DECHOSCOPE_SANITIZE=thread -DCMAKE_PREFIX_PATH="$qt_prefix"
+    cmake --build "$build_dir" --parallel "$jobs"
+    # No suppressions file: with Qt instrumented every report is a finding.
+    export TSAN_OPTIONS=${TSAN_OPTIONS:-second_deadlock_stack=1:halt_on_error=0:exitcode=66}
+    export QT_PLUGIN_PATH=$qt_prefix/plugins
+    cd "$build_dir"
+    exec ctest --output-on-failure --parallel "$jobs" "$@"
     ;;
 fuzz)
     # libFuzzer (clang) with ASan+UBSan: each target in turn over a copy of its committed

@@ -2,6 +2,7 @@
 
 #include "clientsession.h"
 #include "plaintransport.h"
+#include "socketpoller.h"
 #include "tlstransport.h"
 
 #include <QDateTime>
@@ -20,7 +21,10 @@ EchoWorker::EchoWorker(const ServerConfig &config, EventCallback postEvent,
     , m_postEvent(std::move(postEvent))
     , m_liveClients(liveClients)
     , m_readBuffer(kReadBufferBytes, Qt::Uninitialized)
-{}
+{
+    if (SocketPoller::isSupported())
+        m_poller = std::make_unique<SocketPoller>();
+}
 
 EchoWorker::~EchoWorker()
 {
@@ -32,6 +36,7 @@ void EchoWorker::setTlsConfiguration(const QSslConfiguration &configuration)
 {
     m_tlsConfiguration = configuration;
     m_tls = true;
+    m_poller.reset(); // TLS sessions are QSslSockets, with their own notifiers
 }
 
 void EchoWorker::addConnection(qintptr descriptor, const std::shared_ptr<ClientStats> &stats)
@@ -40,8 +45,11 @@ void EchoWorker::addConnection(qintptr descriptor, const std::shared_ptr<ClientS
     if (m_tls)
         transport =
             std::make_unique<TlsTransport>(descriptor, m_tlsConfiguration, m_readBuffer.size());
-    else
-        transport = std::make_unique<PlainTransport>(descriptor);
+    else {
+        if (!m_poller && SocketPoller::isSupported())
+            m_poller = std::make_unique<SocketPoller>();
+        transport = std::make_unique<PlainTransport>(descriptor, m_poller.get());
+    }
     auto *session = new ClientSession(std::move(transport), stats, m_config, &m_readBuffer, this);
     m_sessions.insert(session->id(), session);
     connect(session, &ClientSession::bytesReceived, this, &EchoWorker::bytesReceived);
@@ -96,6 +104,9 @@ void EchoWorker::closeAll(DisconnectReason reason)
     qDeleteAll(sessions);
     m_sessions.clear();
     m_closingAll = false;
+    // In this thread, where its notifier lives. Sessions finished earlier and waiting for
+    // deleteLater() have closed their transports already: they no longer use it.
+    m_poller.reset();
 }
 
 void EchoWorker::sessionFinished(ClientSession *session, const DisconnectInfo &info)

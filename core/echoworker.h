@@ -18,6 +18,7 @@
 namespace Echoscope {
 
 class ClientSession;
+class SocketPoller;
 
 // The sessions of one thread. EchoServer hands it accepted descriptors; it runs
 // them, forwards their per-transfer signals (in this thread) and reports what
@@ -63,6 +64,10 @@ private:
     QByteArray m_readBuffer;
     QSslConfiguration m_tlsConfiguration;
     bool m_tls = false;
+    // The plain TCP sessions' readiness (Linux: one epoll set), made with the worker (its
+    // notifier at the first connection, in the worker's thread) and gone with closeAll();
+    // declared before m_sessions, so it outlives them.
+    std::unique_ptr<SocketPoller> m_poller;
     QHash<quint64, ClientSession *> m_sessions;
     FaultConfig m_defaultFaults;
     bool m_closingAll = false;

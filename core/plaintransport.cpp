@@ -4,21 +4,40 @@
 
 namespace Echoscope {
 
-PlainTransport::PlainTransport(qintptr descriptor) : m_descriptor(descriptor) {}
+PlainTransport::PlainTransport(qintptr descriptor, SocketPoller *poller)
+    : m_descriptor(descriptor), m_poller(poller && poller->isValid() ? poller : nullptr)
+{}
 
 PlainTransport::~PlainTransport()
 {
     if (!m_closed) {
         // Destroyed without close(): release the descriptor all the same.
-        delete m_readNotifier;
-        delete m_writeNotifier;
+        stopWatching();
         NativeSocket::close(m_descriptor);
     }
+}
+
+void PlainTransport::stopWatching()
+{
+    if (m_poller) {
+        m_poller->remove(m_watch);
+        m_watch = nullptr;
+    }
+    delete m_readNotifier;
+    m_readNotifier = nullptr;
+    delete m_writeNotifier;
+    m_writeNotifier = nullptr;
 }
 
 void PlainTransport::start(TransportHandler *handler, QObject *owner)
 {
     NativeSocket::prepare(m_descriptor);
+    if (m_poller) {
+        m_watch = m_poller->add(m_descriptor, handler);
+        if (m_watch)
+            return;
+        m_poller = nullptr; // epoll refused it: this one uses notifiers
+    }
     m_readNotifier = new QSocketNotifier(m_descriptor, QSocketNotifier::Read, owner);
     QObject::connect(m_readNotifier, &QSocketNotifier::activated, owner,
                      [handler] { handler->transportReadable(); });
@@ -40,13 +59,17 @@ Transport::Result PlainTransport::write(const char *data, qint64 size, qint64 *b
 
 void PlainTransport::setReadEnabled(bool enabled)
 {
-    if (m_readNotifier)
+    if (m_poller)
+        m_poller->setReadWanted(m_watch, enabled);
+    else if (m_readNotifier)
         m_readNotifier->setEnabled(enabled);
 }
 
 void PlainTransport::setWriteNotificationEnabled(bool enabled)
 {
-    if (m_writeNotifier)
+    if (m_poller)
+        m_poller->setWriteWanted(m_watch, enabled);
+    else if (m_writeNotifier)
         m_writeNotifier->setEnabled(enabled);
 }
 
@@ -55,11 +78,8 @@ void PlainTransport::close(DisconnectReason reason)
     if (m_closed)
         return;
     m_closed = true;
-    // Notifiers go before the descriptor does, so no dispatcher ever polls a closed one.
-    delete m_readNotifier;
-    m_readNotifier = nullptr;
-    delete m_writeNotifier;
-    m_writeNotifier = nullptr;
+    // The watch goes before the descriptor does, so no one ever polls a closed one.
+    stopWatching();
     // The echo of a half-closed client is done, or a fault ends the stream in order: FIN.
     if (reason == DisconnectReason::ClosedByPeer || reason == DisconnectReason::FaultClose)
         NativeSocket::shutdownWrite(m_descriptor);

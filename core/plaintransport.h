@@ -1,5 +1,6 @@
 #pragma once
 
+#include "socketpoller.h"
 #include "transport.h"
 
 QT_BEGIN_NAMESPACE
@@ -9,12 +10,15 @@ QT_END_NAMESPACE
 namespace Echoscope {
 
 // A connection as the accepted descriptor itself: non-blocking read()/write() through
-// NativeSocket and a QSocketNotifier per direction (level-triggered: a notifier fires
-// again while there is more to read).
+// NativeSocket, its readiness from the thread's SocketPoller (epoll) when there is one,
+// or from a QSocketNotifier per direction otherwise. Both are level-triggered: readiness
+// is reported again while there is more to read.
 class PlainTransport final : public Transport
 {
 public:
-    explicit PlainTransport(qintptr descriptor);
+    // poller: the session thread's, or nullptr for QSocketNotifiers; it must outlive
+    // the transport's close() (or its destruction).
+    explicit PlainTransport(qintptr descriptor, SocketPoller *poller = nullptr);
     ~PlainTransport() override;
 
     void start(TransportHandler *handler, QObject *owner) override;
@@ -28,7 +32,11 @@ public:
     QString errorString() const override;
 
 private:
+    void stopWatching();
+
     qintptr m_descriptor;
+    SocketPoller *m_poller;
+    SocketPoller::Watch *m_watch = nullptr;
     bool m_closed = false;
     QSocketNotifier *m_readNotifier = nullptr;
     QSocketNotifier *m_writeNotifier = nullptr;
