@@ -75,12 +75,17 @@ build_qt_tsan() {
     version=$(dpkg-query -W -f='${Version}' qt6-base-dev | sed 's/+dfsg.*//; s/^[0-9]*://')
     if [ ! -f "$dir/src/.unpacked" ]; then
         echo "echoscope.sh: fetching the source of qt6-base $version (apt-get source)"
-        grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ /etc/apt/sources.list ||
-            grep -rqs '^deb-src' /etc/apt/sources.list.d/ /etc/apt/sources.list || {
-            echo "echoscope.sh: no deb-src entry in APT's sources: add one (a copy of the" \
-                "deb entry with Types: deb-src) and run apt-get update" >&2
-            exit 1
-        }
+        if ! grep -rqs -e '^Types:.*deb-src' -e '^deb-src' /etc/apt/sources.list.d/ /etc/apt/sources.list; then
+            # Debian's own entries, for sources too (deb822 format, as Debian 12 writes it).
+            local main=/etc/apt/sources.list.d/debian.sources
+            [ -f "$main" ] || {
+                echo "echoscope.sh: no deb-src entry in APT's sources: add one and run apt-get update" >&2
+                exit 1
+            }
+            sed 's/^Types: deb$/Types: deb-src/' "$main" |
+                as_root tee /etc/apt/sources.list.d/echoscope-deb-src.sources >/dev/null
+            as_root apt-get update -q
+        fi
         (cd "$dir/src" && apt-get source --download-only "qt6-base=$(dpkg-query -W -f='${Version}' qt6-base-dev)")
         tar -C "$dir/src" -xf "$dir"/src/qt6-base_*.orig.tar.xz
         touch "$dir/src/.unpacked"
