@@ -16,6 +16,7 @@
 #include "statuspanel.h"
 #include "throughputchart.h"
 #include "trafficmonitor.h"
+#include "units.h"
 
 #include <QAbstractItemModelTester>
 #include <QCheckBox>
@@ -279,7 +280,10 @@ void tst_Dashboard::valuesRefreshAtMostFourTimesASecond()
     Dashboard d(settingsPath());
     QVERIFY(d.clickStart());
     QTcpSocket client;
-    QVERIFY(d.connectClient(client) != 0);
+    const quint64 id = d.connectClient(client);
+    QVERIFY(id != 0);
+    d.select(id);
+    QTRY_COMPARE_WITH_TIMEOUT(d.window.inspector()->clientId(), id, kTimeoutMs);
     int snapshots = 0;
     connect(d.window.monitor(), &TrafficMonitor::snapshotReady, this, [&] { ++snapshots; });
     // Busy for about 1.5 s: the monitor publishes about 20 snapshots a second, the
@@ -300,6 +304,18 @@ void tst_Dashboard::valuesRefreshAtMostFourTimesASecond()
     QVERIFY2(
         snapshots > refreshes,
         qPrintable(QStringLiteral("%1 snapshots, %2 refreshes").arg(snapshots).arg(refreshes)));
+    // The row and the inspector show the same refresh: the same byte count.
+    const qint64 rowBytesIn =
+        d.window.clientModel()
+            ->index(d.window.clientModel()->rowOfClient(id), ClientTableModel::BytesInColumn)
+            .data(ClientTableModel::SortRole)
+            .toLongLong();
+    QVERIFY(rowBytesIn > 0);
+    QVERIFY2(d.window.inspector()->detailsText().contains(
+                 QStringLiteral("(%1 / ").arg(Units::count(rowBytesIn))),
+             qPrintable(QStringLiteral("row: %1 bytes in; inspector:\n%2")
+                            .arg(rowBytesIn)
+                            .arg(d.window.inspector()->detailsText())));
     // The status already counts what was sent at the last refresh; stopping shows at once.
     QVERIFY(d.window.statusPanel()->fieldText(StatusPanel::ClientsField).startsWith(u"1 / 1 / 1"));
     QTest::mouseClick(d.window.controlBar()->startStopButton(), Qt::LeftButton);

@@ -70,6 +70,8 @@ public:
     // of the table that often is most of what the UI thread does under load (see
     // benchmarks/README.md); a dashboard refreshes them a few times a second instead.
     int valueRefreshMs() const { return m_valueRefreshMs; }
+    // The timestamp of the snapshot whose live counters the rows show.
+    qint64 liveValuesTimestampMs() const { return m_valuesRefreshedAtMs; }
     void setValueRefreshMs(int intervalMs) { m_valueRefreshMs = qMax(0, intervalMs); }
     // Removes every row (one reset).
     void clear();

@@ -593,17 +593,20 @@ void MainWindow::applySnapshot(const TrafficSnapshot &snapshot)
     m_clientModel->applySnapshot(snapshot); // throttles its own counters
     m_latestSnapshot = snapshot;
 
-    // Due now: the first snapshot, 250 ms after the last refresh, or a change of state.
+    // Due: with the table's counters (every 250 ms), on a change of state, or the first time.
     const quint64 inspected = m_inspector->clientId();
     const int row = inspected != 0 ? m_clientModel->rowOfClient(inspected) : -1;
     const ClientView *view = row >= 0 ? m_clientModel->clientAt(row) : nullptr;
     const bool stateChanged = snapshot.listening != m_valuesShowListening ||
                               (view && !view->connected && m_inspector->showsConnectedClient());
-    if (stateChanged || !m_lastValueRefresh.isValid() ||
-        m_lastValueRefresh.elapsed() >= kValueRefreshMs)
+    // In step with the client table, so that a client's row and its inspector agree.
+    const bool tableRefreshed = m_clientModel->liveValuesTimestampMs() == snapshot.timestampMs;
+    if (stateChanged || tableRefreshed || !m_lastValueRefresh.isValid() ||
+        m_lastValueRefresh.elapsed() >= 2 * kValueRefreshMs)
         refreshValues();
     else if (!m_valueRefreshTimer->isActive())
-        m_valueRefreshTimer->start(int(kValueRefreshMs - m_lastValueRefresh.elapsed()));
+        m_valueRefreshTimer->start( // in case no snapshot comes to trigger it
+            int(qMax<qint64>(1, 2 * kValueRefreshMs - m_lastValueRefresh.elapsed())));
 
     if (m_eventLog->hasBacklog() || snapshot.listening)
         pullEvents();
