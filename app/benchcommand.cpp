@@ -2,6 +2,7 @@
 
 #include "nativesocket.h"
 #include "serverconfig.h"
+#include "targetoptions.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -86,11 +87,7 @@ int BenchCommand::run(const QStringList &arguments)
                        "Exit status: 0 when all went well, 1 when any echo was wrong, short or "
                        "late or a connection failed, 2 for bad arguments."));
     parser.addHelpOption();
-    const QCommandLineOption host(
-        QStringLiteral("host"), QStringLiteral("Server address, IPv4 or IPv6 (default 127.0.0.1)."),
-        QStringLiteral("address"), QStringLiteral("127.0.0.1"));
-    const QCommandLineOption port(QStringLiteral("port"), QStringLiteral("Server port (required)."),
-                                  QStringLiteral("port"));
+    const TargetOptions target;
     const QCommandLineOption mode(
         QStringLiteral("mode"),
         QStringLiteral("pingpong, stream, oneshot or hold (default pingpong)."),
@@ -119,8 +116,8 @@ int BenchCommand::run(const QStringList &arguments)
                                   QStringLiteral("Print the summary as one JSON object."));
     const QCommandLineOption quiet(QStringLiteral("quiet"),
                                    QStringLiteral("No progress line every second."));
-    parser.addOptions(
-        {host, port, mode, connections, size, duration, warmup, timeout, json, quiet});
+    parser.addOptions({target.host, target.port, mode, connections, size, duration, warmup, timeout,
+                       json, quiet});
 
     QStringList args = arguments;
     args.removeAt(1); // "bench"
@@ -144,16 +141,9 @@ int BenchCommand::run(const QStringList &arguments)
                          .arg(option.names().constFirst(), parser.value(option), why));
     };
     QString error;
-    if (!ServerConfig::resolveBindAddress(parser.value(host), &config.host, &error) ||
-        config.host.isNull() || config.host == QHostAddress::Any ||
-        config.host == QHostAddress::AnyIPv4 || config.host == QHostAddress::AnyIPv6)
-        return bad(host, QStringLiteral("expected an IPv4 or IPv6 address, or localhost"));
-    if (!parser.isSet(port))
-        return usage(QStringLiteral("--port is required"));
+    if (!target.read(parser, &config.host, &config.port, &error))
+        return usage(error);
     qint64 number = 0;
-    if (!parseCount(parser.value(port), 1, 65535, &number))
-        return bad(port, QStringLiteral("expected a port from 1 to 65535"));
-    config.port = quint16(number);
     if (!LoadConfig::parseMode(parser.value(mode), &config.mode))
         return bad(mode, QStringLiteral("expected pingpong, stream, oneshot or hold"));
     if (!parseCount(parser.value(connections), 1, 1000000, &number))

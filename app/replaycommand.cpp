@@ -3,6 +3,7 @@
 #include "recording.h"
 #include "replayer.h"
 #include "serverconfig.h"
+#include "targetoptions.h"
 
 #include <QCommandLineParser>
 #include <QEventLoop>
@@ -46,11 +47,7 @@ int ReplayCommand::run(const QStringList &arguments)
                        "a recording, 3 when the connection failed or a wait timed out."));
     parser.addHelpOption();
     parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("The recording."));
-    const QCommandLineOption host(
-        QStringLiteral("host"), QStringLiteral("Server address, IPv4 or IPv6 (default 127.0.0.1)."),
-        QStringLiteral("address"), QStringLiteral("127.0.0.1"));
-    const QCommandLineOption port(QStringLiteral("port"), QStringLiteral("Server port (required)."),
-                                  QStringLiteral("port"));
+    const TargetOptions target;
     const QCommandLineOption fast(QStringLiteral("as-fast-as-possible"),
                                   QStringLiteral("Send the chunks back to back, without the "
                                                  "recorded gaps."));
@@ -66,7 +63,7 @@ int ReplayCommand::run(const QStringList &arguments)
         QStringLiteral("seconds"), QString::number(ReplayConfig::kDefaultTimeoutMs / 1000));
     const QCommandLineOption json(QStringLiteral("json"),
                                   QStringLiteral("Print the result as one JSON object."));
-    parser.addOptions({host, port, fast, speed, timeout, json});
+    parser.addOptions({target.host, target.port, fast, speed, timeout, json});
 
     QStringList args = arguments;
     args.removeAt(1); // "replay"
@@ -93,16 +90,9 @@ int ReplayCommand::run(const QStringList &arguments)
                          .arg(option.names().constFirst(), parser.value(option), why));
     };
     QString error;
-    if (!ServerConfig::resolveBindAddress(parser.value(host), &config.host, &error) ||
-        config.host.isNull() || config.host == QHostAddress::Any ||
-        config.host == QHostAddress::AnyIPv4 || config.host == QHostAddress::AnyIPv6)
-        return bad(host, QStringLiteral("expected an IPv4 or IPv6 address, or localhost"));
-    if (!parser.isSet(port))
-        return usage(QStringLiteral("--port is required"));
+    if (!target.read(parser, &config.host, &config.port, &error))
+        return usage(error);
     double number = 0;
-    if (!parseNumber(parser.value(port), 1, 65535, &number) || number != double(int(number)))
-        return bad(port, QStringLiteral("expected a port from 1 to 65535"));
-    config.port = quint16(number);
     config.asFastAsPossible = parser.isSet(fast);
     if (parser.isSet(speed)) {
         if (config.asFastAsPossible)

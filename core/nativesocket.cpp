@@ -36,20 +36,26 @@ constexpr qint64 kMaxChunk = 1 << 30;
 
 void toHostAddress(const sockaddr_storage &storage, QHostAddress *address, quint16 *port)
 {
-    address->setAddress(reinterpret_cast<const sockaddr *>(&storage));
-    if (storage.ss_family == AF_INET)
-        *port = ntohs(reinterpret_cast<const sockaddr_in *>(&storage)->sin_port);
-    else if (storage.ss_family == AF_INET6)
-        *port = ntohs(reinterpret_cast<const sockaddr_in6 *>(&storage)->sin6_port);
-    else
-        *port = 0;
-    // Show IPv4 clients of a dual-stack socket as plain IPv4.
-    bool isV4 = false;
-    const quint32 v4 = address->toIPv4Address(&isV4);
-    if (isV4 && address->protocol() == QAbstractSocket::IPv6Protocol)
-        address->setAddress(v4);
+    NativeSocket::fromSockaddr(reinterpret_cast<const sockaddr *>(&storage), address, port);
 }
 } // namespace
+
+void NativeSocket::fromSockaddr(const sockaddr *address, QHostAddress *host, quint16 *port)
+{
+    *host = QHostAddress();
+    *port = 0;
+    if (address->sa_family == AF_INET)
+        *port = ntohs(reinterpret_cast<const sockaddr_in *>(address)->sin_port);
+    else if (address->sa_family == AF_INET6)
+        *port = ntohs(reinterpret_cast<const sockaddr_in6 *>(address)->sin6_port);
+    else
+        return;
+    host->setAddress(address);
+    bool isV4 = false;
+    const quint32 v4 = host->toIPv4Address(&isV4);
+    if (isV4 && host->protocol() == QAbstractSocket::IPv6Protocol)
+        host->setAddress(v4);
+}
 
 bool NativeSocket::prepare(Descriptor fd)
 {

@@ -4,6 +4,8 @@
 #include <QString>
 #include <QtGlobal>
 
+struct sockaddr; // <sys/socket.h>, <winsock2.h>
+
 namespace Echoscope {
 
 // The few non-blocking socket calls the echo path needs, on a descriptor that
@@ -42,6 +44,9 @@ public:
     // no use for one (Windows).
     static Descriptor openSpareDescriptor();
     static void closeSpareDescriptor(Descriptor fd);
+    // An IPv4 or IPv6 socket address as QHostAddress and port (0 and null for another
+    // family); an IPv4-mapped IPv6 address (a dual-stack socket's IPv4 peer) as plain IPv4.
+    static void fromSockaddr(const sockaddr *address, QHostAddress *host, quint16 *port);
     static Result read(Descriptor fd, char *data, qint64 maxBytes, qint64 *bytes);
     static Result write(Descriptor fd, const char *data, qint64 size, qint64 *bytes);
     static void shutdownWrite(Descriptor fd);

@@ -1,5 +1,7 @@
 #include "nativeudpsocket.h"
 
+#include "nativesocket.h"
+
 #include <cstring>
 
 #ifdef Q_OS_WIN
@@ -157,27 +159,20 @@ bool isValid(NativeHandle fd)
 
 QHostAddress NativeUdpSocket::Endpoint::address() const
 {
-    QHostAddress result;
-    if (length == 0)
-        return result;
-    result.setAddress(asSockaddr(*this));
-    bool isV4 = false;
-    const quint32 v4 = result.toIPv4Address(&isV4);
-    if (isV4 && result.protocol() == QAbstractSocket::IPv6Protocol)
-        result.setAddress(v4);
-    return result;
+    QHostAddress host;
+    quint16 port = 0;
+    if (length != 0)
+        NativeSocket::fromSockaddr(asSockaddr(*this), &host, &port);
+    return host;
 }
 
 quint16 NativeUdpSocket::Endpoint::port() const
 {
-    const sockaddr *generic = asSockaddr(*this);
-    if (length == 0)
-        return 0;
-    if (generic->sa_family == AF_INET)
-        return ntohs(reinterpret_cast<const sockaddr_in *>(generic)->sin_port);
-    if (generic->sa_family == AF_INET6)
-        return ntohs(reinterpret_cast<const sockaddr_in6 *>(generic)->sin6_port);
-    return 0;
+    QHostAddress host;
+    quint16 port = 0;
+    if (length != 0)
+        NativeSocket::fromSockaddr(asSockaddr(*this), &host, &port);
+    return port;
 }
 
 NativeUdpSocket::Key NativeUdpSocket::Key::of(const Endpoint &endpoint)
