@@ -765,6 +765,8 @@ bool EchoServer::handleUdpEvent(const TrafficEvent &event)
         m_retired.clientsRefused += event.count > 0 ? event.count : 1;
         if (event.count == 0)
             emit clientRefused(event.address, event.port, event.text);
+        else
+            emit refusalsSummarised(event.text, event.count);
         emit eventOccurred(event);
         return true;
     case TrafficEvent::Kind::Disconnected:

@@ -135,6 +135,9 @@ signals:
 
     void clientConnected(quint64 clientId, const QHostAddress &peer, quint16 peerPort);
     void clientRefused(const QHostAddress &peer, quint16 peerPort, const QString &reason);
+    // Refusals reported as a count only (UDP datagrams refused past the per-second log
+    // budget, summarised by reason); clientRefused is not emitted for them.
+    void refusalsSummarised(const QString &reason, qint64 count);
     void clientDisconnected(quint64 clientId, const Echoscope::DisconnectInfo &info);
     // Every discrete event (listening, connect, refuse, disconnect, sampled message,
     // summary, error, stop) as one value, in order; what logs and the UI record.

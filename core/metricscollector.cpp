@@ -45,6 +45,9 @@ MetricsCollector::MetricsCollector(EchoServer *server, qint64 processStartMs, QO
             [this](const QHostAddress &, quint16, const QString &reason) {
                 ++m_refusals[refusalLabel(reason)];
             });
+    connect(
+        server, &EchoServer::refusalsSummarised, this,
+        [this](const QString &reason, qint64 count) { m_refusals[refusalLabel(reason)] += count; });
     if (server->isListening())
         serverStarted(); // counted from now on; what it did before is not known here
 }
@@ -101,7 +104,9 @@ QString MetricsCollector::refusalLabel(const QString &reason)
 {
     // The sentences come from EchoServer and NetworkFilter; tst_metrics checks that each
     // of them gets its label.
-    if (reason.startsWith(QLatin1String("max clients")))
+    // (A UDP summary reads "+N UDP datagrams refused in the last second: <reason>".)
+    if (reason.contains(QLatin1String("max clients")) ||
+        reason.contains(QLatin1String("max UDP peers")))
         return QStringLiteral("max_clients");
     if (reason.contains(QLatin1String("denied by --deny")))
         return QStringLiteral("denied");
@@ -109,7 +114,7 @@ QString MetricsCollector::refusalLabel(const QString &reason)
         return QStringLiteral("not_allowed");
     if (reason.contains(QLatin1String("address is unknown")))
         return QStringLiteral("unknown_peer");
-    if (reason.startsWith(QLatin1String("out of file descriptors")))
+    if (reason.contains(QLatin1String("out of file descriptors")))
         return QStringLiteral("out_of_descriptors");
     return QStringLiteral("other");
 }

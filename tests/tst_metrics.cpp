@@ -12,6 +12,7 @@
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QRegularExpression>
+#include <QUdpSocket>
 #include <QSet>
 #include <QSignalSpy>
 #include <QTcpServer>
@@ -230,6 +231,7 @@ private slots:
     void scrapeMatchesTraffic();
     void countersSurviveStopAndStart();
     void countsRefusals();
+    void countsUdpRefusalsPastTheLogBudget();
     void onlyGetMetrics();
     void listenFailureNamesPortAndReason();
     void badAddressIsNamed();
@@ -507,6 +509,33 @@ void tst_Metrics::countsRefusals()
     QCOMPARE(scrape.count(QStringLiteral("echoscope_connections_refused_total{reason=\"denied\"}")),
              0);
     QCOMPARE(scrape.count(QStringLiteral("echoscope_connections_accepted_total")), 1);
+}
+
+// UDP refusals count too, the ones logged one by one and the ones only summarised.
+void tst_Metrics::countsUdpRefusalsPastTheLogBudget()
+{
+    ServerConfig config = testConfig(1);
+    config.udpEcho = true;
+    config.udpPort = 0;
+    config.maxUdpPeers = 1;
+    EchoServer server;
+    MetricsCollector collector(&server, 0);
+    QVERIFY2(server.start(config), qPrintable(server.errorString()));
+    QUdpSocket tracked;
+    QUdpSocket refused;
+    const QHostAddress local(QHostAddress::LocalHost);
+    QVERIFY(tracked.bind(local, 0));
+    QVERIFY(refused.bind(local, 0));
+    QCOMPARE(tracked.writeDatagram("in", local, server.udpPort()), qint64(2));
+    QTRY_COMPARE_WITH_TIMEOUT(server.totals().clientsNow, 1, kTimeoutMs);
+    constexpr int kRefused = 60; // far past the per-second budget of logged refusals
+    for (int i = 0; i < kRefused; ++i)
+        QCOMPARE(refused.writeDatagram("no", local, server.udpPort()), qint64(2));
+    QTRY_COMPARE_WITH_TIMEOUT(server.totals().clientsRefused, qint64(kRefused), kTimeoutMs);
+    // The summary of the rest comes at the end of its one-second window.
+    QTRY_COMPARE_WITH_TIMEOUT(collector.snapshot().refusals.value(QStringLiteral("max_clients")),
+                              qint64(kRefused), kTimeoutMs);
+    QCOMPARE(collector.snapshot().refusals.value(QStringLiteral("other")), qint64(0));
 }
 
 void tst_Metrics::onlyGetMetrics()
