@@ -45,11 +45,8 @@ void EchoWorker::addConnection(qintptr descriptor, const std::shared_ptr<ClientS
     if (m_tls)
         transport =
             std::make_unique<TlsTransport>(descriptor, m_tlsConfiguration, m_readBuffer.size());
-    else {
-        if (!m_poller && SocketPoller::isSupported())
-            m_poller = std::make_unique<SocketPoller>();
+    else
         transport = std::make_unique<PlainTransport>(descriptor, m_poller.get());
-    }
     auto *session = new ClientSession(std::move(transport), stats, m_config, &m_readBuffer, this);
     m_sessions.insert(session->id(), session);
     connect(session, &ClientSession::bytesReceived, this, &EchoWorker::bytesReceived);
