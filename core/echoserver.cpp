@@ -182,6 +182,15 @@ bool EchoServer::start(const ServerConfig &config)
         }
         m_workers.push_back(worker);
     }
+    // Report "listening" only once every worker runs its event loop: its dispatcher
+    // (and wake-up descriptor) is made in the new thread, so without this the process's
+    // descriptor count would still rise after start, and the first clients would wait
+    // on threads that are starting. An empty call through each loop costs well under
+    // a millisecond; the workers never wait for this thread.
+    for (EchoWorker *worker : m_workers) {
+        if (worker->thread() != thread())
+            QMetaObject::invokeMethod(worker, [] {}, Qt::BlockingQueuedConnection);
+    }
     if (udpDescriptor >= 0)
         startUdp(udpDescriptor, config);
 

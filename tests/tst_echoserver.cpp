@@ -14,6 +14,7 @@
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QThread>
 #include <QTest>
 #include <QTimer>
 
@@ -52,6 +53,7 @@ private slots:
     void initTestCase();
 
     void startsOnPortZeroAndReportsIt();
+    void workersAreRunningWhenStartReturns();
     void invalidConfigIsRefused_data();
     void invalidConfigIsRefused();
     void portInUseFails();
@@ -119,6 +121,26 @@ void tst_EchoServer::startsOnPortZeroAndReportsIt()
     QVERIFY(!server.isListening());
     server.stop(); // idempotent
     QCOMPARE(stopped.count(), 1);
+}
+
+void tst_EchoServer::workersAreRunningWhenStartReturns()
+{
+    // "listening" means every worker thread is up, with its event dispatcher (and its
+    // wake-up descriptor) made: descriptor counts taken after start() do not move later
+    // (tst_adversarial's flood compares against one), and the first client is not
+    // handed to a thread that is still starting.
+    EchoServer server;
+    QVERIFY(server.start(testConfig(2)));
+    const QList<QThread *> threads = server.findChildren<QThread *>();
+    QCOMPARE(threads.size(), 2);
+    for (QThread *thread : threads) {
+        QVERIFY(thread->isRunning());
+        QVERIFY2(thread->eventDispatcher() != nullptr, qPrintable(thread->objectName()));
+        QVERIFY2(thread->loopLevel() == 1, qPrintable(thread->objectName()));
+    }
+    server.stop();
+    for (QThread *thread : server.findChildren<QThread *>())
+        QVERIFY(!thread->isRunning());
 }
 
 void tst_EchoServer::invalidConfigIsRefused_data()
