@@ -189,7 +189,8 @@ bool EchoServer::start(const ServerConfig &config)
     // a millisecond; the workers never wait for this thread.
     for (EchoWorker *worker : m_workers) {
         if (worker->thread() != thread())
-            QMetaObject::invokeMethod(worker, [] {}, Qt::BlockingQueuedConnection);
+            QMetaObject::invokeMethod(
+                worker, [] {}, Qt::BlockingQueuedConnection);
     }
     if (udpDescriptor >= 0)
         startUdp(udpDescriptor, config);
