@@ -42,14 +42,14 @@ ClientSession::~ClientSession() = default;
 void ClientSession::start()
 {
     if (m_transport->isEncrypted()) {
-        m_stats->setState(ClientState::Handshaking);
+        enterState(State::Handshaking);
         m_handshakeTimer = new QTimer(this);
         m_handshakeTimer->setSingleShot(true);
         connect(m_handshakeTimer, &QTimer::timeout, this, &ClientSession::handshakeTimedOut);
         m_handshakeTimer->start(m_config.tlsHandshakeTimeoutMs);
     }
     m_transport->start(this, this);
-    if (m_finished)
+    if (isFinished())
         return; // the transport could not start
     if (m_config.idleTimeoutMs > 0) {
         m_idleTimer = new QTimer(this);
@@ -78,41 +78,48 @@ void ClientSession::touch()
 
 void ClientSession::readReady()
 {
-    if (m_finished || m_paused || (m_faults && m_faults->stopsReading()))
-        return;
+    if (m_state != State::Reading)
+        return; // a readiness report that crossed a change of state: nothing to do
     char *buffer = m_readBuffer->data();
     const qint64 capacity = m_readBuffer->size();
     for (int round = 0; round < kMaxReadsPerWakeup; ++round) {
         qint64 received = 0;
         const auto result = m_transport->read(buffer, capacity, &received);
         if (result == Transport::Result::Done) {
-            const qint64 now = nowMs();
-            m_stats->addBytesIn(received, now);
-            m_stats->capture()->append(CaptureChunk::Direction::Received, buffer, received, now);
-            touch();
-            emit bytesReceived(id(), received);
+            bytesRead(buffer, received);
             if (m_framer->feed(QByteArrayView(buffer, received), *this) ==
                 Framer::Status::MessageTooLarge) {
                 finish(DisconnectReason::MessageTooLarge, tooLargeDetail());
                 return;
             }
-            if (m_finished || m_paused)
-                return; // the echo failed, or backpressure: stop reading
+            if (m_state != State::Reading)
+                return; // the echo failed, backpressure, or a fault: stop reading
             if (received < capacity)
-                return; // most likely drained; the notifier fires again if not
+                return; // most likely drained; readiness is reported again if not
             continue;
         }
         if (result == Transport::Result::EndOfFile)
-            peerHalfClosed();
+            endOfInput();
         else if (result != Transport::Result::WouldBlock)
             handleIoResult(int(result), "read");
         return;
     }
 }
 
+// Every byte taken from the transport is counted, captured and signalled, whether it
+// is framed and echoed or drained at a close.
+void ClientSession::bytesRead(const char *data, qint64 bytes)
+{
+    const qint64 now = nowMs();
+    m_stats->addBytesIn(bytes, now);
+    m_stats->capture()->append(CaptureChunk::Direction::Received, data, bytes, now);
+    touch();
+    emit bytesReceived(id(), bytes);
+}
+
 void ClientSession::messageFramed(QByteArrayView wire, qint64 payloadBytes)
 {
-    if (m_finished)
+    if (isFinished())
         return;
     m_stats->addMessageIn(payloadBytes);
     if (m_summaryTimer)
@@ -147,8 +154,7 @@ void ClientSession::messageFramed(QByteArrayView wire, qint64 payloadBytes)
     m_pending.append(wire.data() + written, wire.size() - written);
     m_queuedMessages.push_back({m_echoCommitted, payloadBytes});
     m_stats->setUnsentBytes(unsentBytes());
-    updateWriting();
-    updateReading();
+    reconsider();
 }
 
 void ClientSession::echoWritten(const char *data, qint64 bytes)
@@ -186,7 +192,7 @@ bool ClientSession::flushPending()
             m_queuedMessages.pop_front();
             m_stats->addMessageOut();
             emit messageEchoed(id(), payloadBytes);
-            if (m_finished)
+            if (isFinished())
                 return false;
         }
         if (!checkFaultLimit())
@@ -210,41 +216,77 @@ bool ClientSession::flushPending()
 
 void ClientSession::writeReady()
 {
-    if (m_finished)
+    if (isFinished())
         return;
     if (!flushPending())
         return;
-    updateWriting();
-    if (unsentBytes() == 0) {
-        if (m_peerClosed) {
+    reconsider();
+}
+
+void ClientSession::enterState(State state)
+{
+    if (m_state == state)
+        return;
+    m_state = state;
+    switch (state) {
+    case State::Handshaking:
+        m_stats->setState(ClientState::Handshaking);
+        break;
+    case State::Reading:
+        m_stats->setState(ClientState::Connected);
+        break;
+    case State::Paused:
+        m_stats->setState(ClientState::Paused);
+        qCDebug(lcSession) << "client" << id() << "paused with" << unsentBytes() << "bytes unsent";
+        break;
+    case State::Stopped:
+        m_stats->setState(ClientState::Stopped);
+        break;
+    case State::Draining:
+        m_stats->setState(ClientState::Draining);
+        break;
+    case State::Closed:
+        break; // finish() publishes it once the counters are final
+    }
+}
+
+void ClientSession::reconsider()
+{
+    if (m_state == State::Closed || m_state == State::Handshaking)
+        return;
+    if (m_peerClosed && !m_transport->canWriteAfterPeerClose()) {
+        // TLS: the peer's close ended the connection both ways; nothing can follow.
+        const qint64 drained = drainInput();
+        finish(DisconnectReason::ClosedByPeer, lostOnCloseDetail(drained));
+        return;
+    }
+    if (m_state == State::Draining) {
+        updateWriting();
+        if (unsentBytes() == 0) {
             const qint64 incomplete = m_framer->bufferedBytes();
             finish(DisconnectReason::ClosedByPeer,
                    incomplete > 0 ? QStringLiteral("an incomplete message of %1 bytes was not "
                                                    "echoed")
                                         .arg(incomplete)
                                   : QString());
-            return;
         }
-    }
-    updateReading();
-}
-
-void ClientSession::updateReading()
-{
-    if (m_finished || m_peerClosed)
         return;
+    }
+    // Backpressure, with hysteresis between the high- and low-water marks.
     const qint64 unsent = unsentBytes();
     const bool faultQueueFull = m_faults && m_faults->isQueueFull();
-    if (!m_paused && (unsent > m_config.highWaterBytes || faultQueueFull)) {
-        m_paused = true;
-        m_stats->setState(ClientState::Paused);
-        qCDebug(lcSession) << "client" << id() << "paused with" << unsent << "bytes unsent";
-    } else if (m_paused && unsent < m_config.lowWaterBytes && !faultQueueFull) {
-        m_paused = false;
-        m_stats->setState(ClientState::Connected);
-        qCDebug(lcSession) << "client" << id() << "resumed";
-    }
-    setReadWanted(!m_paused && !(m_faults && m_faults->stopsReading()));
+    if (!m_backpressure && (unsent > m_config.highWaterBytes || faultQueueFull))
+        m_backpressure = true;
+    else if (m_backpressure && unsent < m_config.lowWaterBytes && !faultQueueFull)
+        m_backpressure = false;
+    if (m_faults && m_faults->stopsReading())
+        enterState(State::Stopped);
+    else
+        enterState(m_backpressure ? State::Paused : State::Reading);
+    updateWriting();
+    // Turning reading on reports what is waiting, the remembered end of the stream too
+    // (a level-triggered plain transport reports it as readable; TLS re-posts it).
+    setReadWanted(m_state == State::Reading);
 }
 
 void ClientSession::setReadWanted(bool wanted)
@@ -267,7 +309,7 @@ void ClientSession::setWriteWanted(bool wanted)
 // fault holds back waits for the injector's timer instead (no busy notifier).
 void ClientSession::updateWriting()
 {
-    if (m_finished)
+    if (isFinished())
         return;
     const qint64 unsent = unsentBytes();
     if (unsent == 0 || !m_faults) {
@@ -302,7 +344,7 @@ bool ClientSession::checkFaultLimit()
 
 void ClientSession::setFaults(const FaultConfig &faults, FaultScope scope)
 {
-    if (m_finished)
+    if (isFinished())
         return;
     if (!m_faults) {
         if (faults.isEmpty() && scope == FaultScope::AllClients)
@@ -323,47 +365,74 @@ FaultScope ClientSession::faultScope() const
     return m_faults ? m_faults->scope() : FaultScope::AllClients;
 }
 
-// Before an orderly close on a fault: reads and drops what the client already sent, so
-// the kernel sends a FIN after the echo rather than a reset for unread data.
-void ClientSession::drainInput()
+// Reads and drops what the transport already holds, counted and captured like every
+// read (not echoed): before an orderly close on a fault, so that the kernel sends a FIN
+// after the echo rather than a reset for unread data, and when a TLS peer's close ends a
+// session whose reading was off. Bounded: at most kMaxReadsPerWakeup reads. Returns the
+// bytes drained.
+qint64 ClientSession::drainInput()
 {
     char *buffer = m_readBuffer->data();
     const qint64 capacity = m_readBuffer->size();
+    qint64 drained = 0;
     for (int round = 0; round < kMaxReadsPerWakeup; ++round) {
         qint64 received = 0;
         if (m_transport->read(buffer, capacity, &received) != Transport::Result::Done)
-            return;
-        m_stats->addBytesIn(received, nowMs());
+            break;
+        bytesRead(buffer, received);
+        drained += received;
     }
+    return drained;
 }
 
-void ClientSession::peerHalfClosed()
+// What a close that nothing can follow leaves behind, as a sentence (empty: nothing).
+QString ClientSession::lostOnCloseDetail(qint64 drainedBytes) const
+{
+    QStringList lost;
+    if (const qint64 unsent = unsentBytes(); unsent > 0)
+        lost.append(QStringLiteral("%1 bytes of echo could not be sent").arg(unsent));
+    if (const qint64 incomplete = m_framer->bufferedBytes(); incomplete > 0)
+        lost.append(
+            QStringLiteral("an incomplete message of %1 bytes was not echoed").arg(incomplete));
+    if (drainedBytes > 0)
+        lost.append(QStringLiteral("%1 bytes that arrived while reading was off were not echoed")
+                        .arg(drainedBytes));
+    return lost.join(QStringLiteral("; "));
+}
+
+// The transport says the peer closed. With reading on, read what is left (the end of
+// the stream comes after it, as EndOfFile); with reading off, remember it:
+// reconsider() closes at once where nothing can follow (TLS), otherwise the end is
+// acted on when reading resumes.
+void ClientSession::peerClosed()
+{
+    if (isFinished() || m_peerClosed)
+        return;
+    m_peerClosed = true;
+    if (m_state == State::Reading)
+        readReady(); // ends in endOfInput(), or leaves Reading having called reconsider()
+    else
+        reconsider();
+}
+
+// read() returned EndOfFile: every byte the client sent has been read.
+void ClientSession::endOfInput()
 {
     m_peerClosed = true;
     m_stats->capture()->markReceivedEnd(nowMs());
-    setReadWanted(false);
-    m_stats->setState(ClientState::Draining);
     if (m_framer->finish(*this) == Framer::Status::MessageTooLarge) {
         finish(DisconnectReason::MessageTooLarge, tooLargeDetail());
         return;
     }
-    if (m_finished)
+    if (isFinished())
         return;
     if (!m_transport->canWriteAfterPeerClose()) {
-        // TLS: the client's close ended the connection both ways.
-        const qint64 unsent = unsentBytes();
-        const qint64 incomplete = m_framer->bufferedBytes();
-        QStringList lost;
-        if (unsent > 0)
-            lost.append(QStringLiteral("%1 bytes of echo could not be sent").arg(unsent));
-        if (incomplete > 0)
-            lost.append(
-                QStringLiteral("an incomplete message of %1 bytes was not echoed").arg(incomplete));
-        finish(DisconnectReason::ClosedByPeer, lost.join(QStringLiteral("; ")));
+        finish(DisconnectReason::ClosedByPeer, lostOnCloseDetail(0));
         return;
     }
-    if (unsentBytes() == 0)
-        writeReady(); // nothing left to echo: close now
+    setReadWanted(false);
+    enterState(State::Draining);
+    reconsider(); // nothing left to echo: close now
 }
 
 QString ClientSession::tooLargeDetail() const
@@ -382,20 +451,20 @@ QString ClientSession::tooLargeDetail() const
 
 void ClientSession::transportEstablished()
 {
-    if (m_finished)
+    if (isFinished())
         return;
     delete m_handshakeTimer;
     m_handshakeTimer = nullptr;
     auto *tls = static_cast<TlsTransport *>(m_transport.get()); // the only one that calls this
     m_stats->setTlsSession(tls->protocolName(), tls->cipherName(), tls->cipherBits());
-    if (m_stats->state() == ClientState::Handshaking)
-        m_stats->setState(m_paused ? ClientState::Paused : ClientState::Connected);
     touch();
     TrafficEvent event = clientEvent(TrafficEvent::Kind::TlsEstablished);
     event.text = QStringLiteral("%1, %2 (%3-bit)")
                      .arg(tls->protocolName(), tls->cipherName())
                      .arg(tls->cipherBits());
     emit eventOccurred(event);
+    enterState(State::Reading);
+    reconsider(); // faults set during the handshake (stop reading) apply now
 }
 
 void ClientSession::transportFailed(DisconnectReason reason, const QString &detail)
@@ -405,7 +474,7 @@ void ClientSession::transportFailed(DisconnectReason reason, const QString &deta
 
 void ClientSession::handshakeTimedOut()
 {
-    if (m_finished)
+    if (isFinished())
         return;
     finish(DisconnectReason::TlsHandshakeFailed,
            QStringLiteral("no TLS handshake within %1 s")
@@ -414,7 +483,7 @@ void ClientSession::handshakeTimedOut()
 
 void ClientSession::idleTimerFired()
 {
-    if (m_finished)
+    if (isFinished())
         return;
     const auto idleFor =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - m_lastActivity);
@@ -508,9 +577,9 @@ void ClientSession::flushMessageSummary()
 
 void ClientSession::finish(DisconnectReason reason, const QString &detail)
 {
-    if (m_finished)
+    if (isFinished())
         return;
-    m_finished = true;
+    m_state = State::Closed; // the client's ClientState follows once the counters are final
     if (m_summaryTimer)
         flushMessageSummary();
 

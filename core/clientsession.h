@@ -26,10 +26,28 @@ namespace Echoscope {
 // above the high-water mark and resumes below the low-water mark), and ends with
 // exactly one finished() that says why.
 //
-// Event-driven only: the Transport under it (the raw descriptor, or TLS on it) says
-// when it can read and, while echo is queued, when it can write. On a TLS transport the
-// session waits for the handshake (state Handshaking, at most tlsHandshakeTimeoutMs);
-// every count and the capture are of the plaintext.
+// Event-driven only: the Transport under it (the raw descriptor, or TLS on it) moves
+// bytes and reports four things -- readable, writable, peer closed, failed (plus
+// "established" for a transport with a handshake). Everything else is this class's, in
+// one state machine written once for every transport:
+//
+//                  established                 reconsider(): unsent > high water or
+//   Handshaking ----------------> Reading <--- the fault queue full -> Paused, below
+//        |                         |  ^  \      low water -> Reading; the stop-reading
+//        | failed / timeout        |  |   \     fault -> Stopped, lifted -> Reading
+//        |                         |  |    +--> Paused | Stopped   (reading off)
+//        |             EOF read    v  |                 |
+//        |                      Draining                | peer closed, reported by a
+//        |          (echo the rest, then close)         | transport that cannot write
+//        v                         |                    | after it (TLS): close now;
+//      Closed <--------------------+--------------------+ else remembered until
+//               echo done / error / limit / close()       reading resumes
+//
+// Reading is on in state Reading only. A peer's close seen while reading is off is
+// remembered (m_peerClosed) and acted on when reading resumes or the session closes;
+// it is never polled for. On a TLS transport the session waits for the handshake
+// (Handshaking, at most tlsHandshakeTimeoutMs); every count and the capture are of
+// the plaintext.
 class ClientSession : public QObject, private MessageSink, private TransportHandler
 {
     Q_OBJECT
@@ -42,7 +60,7 @@ public:
 
     quint64 id() const { return m_stats->id(); }
     const std::shared_ptr<ClientStats> &stats() const { return m_stats; }
-    bool isFinished() const { return m_finished; }
+    bool isFinished() const { return m_state == State::Closed; }
     qint64 unsentBytes() const { return m_pending.size() - m_pendingStart; }
 
     // Starts reading. Call once, in the thread the session lives in.
@@ -64,6 +82,10 @@ signals:
     // Exactly once; the descriptor is closed when it is emitted.
     void finished(quint64 clientId, const Echoscope::DisconnectInfo &info);
 
+public:
+    enum class State { Handshaking, Reading, Paused, Stopped, Draining, Closed };
+    State state() const { return m_state; }
+
 private:
     using Clock = std::chrono::steady_clock;
     struct QueuedMessage
@@ -76,22 +98,30 @@ private:
     void writeReady();
     void transportReadable() override { readReady(); }
     void transportWritable() override { writeReady(); }
+    void transportPeerClosed() override { peerClosed(); }
     void transportEstablished() override;
     void transportFailed(DisconnectReason reason, const QString &detail) override;
     void handshakeTimedOut();
     void idleTimerFired();
     void messageFramed(QByteArrayView wire, qint64 payloadBytes) override;
-    void peerHalfClosed();
+    void peerClosed();
+    void endOfInput();
     bool flushPending();
     void echoWritten(const char *data, qint64 bytes);
-    void updateReading();
+    void bytesRead(const char *data, qint64 bytes);
+    // The state machine's one decision point: after anything that may change the state
+    // (echo queued or written, faults changed, handshake done, peer closed), picks the
+    // next state and sets reading and write notification to match it.
+    void reconsider();
+    void enterState(State state);
     void updateWriting();
     // Reading and write notification on or off, passed on to the transport once per change.
     void setReadWanted(bool wanted);
     void setWriteWanted(bool wanted);
     qint64 writableBytes();
     bool checkFaultLimit();
-    void drainInput();
+    qint64 drainInput();
+    QString lostOnCloseDetail(qint64 drainedBytes) const;
     void sampleMessage(QByteArrayView wire, qint64 payloadBytes);
     void flushMessageSummary();
     void touch();
@@ -117,11 +147,11 @@ private:
     qint64 m_echoCommitted = 0; // bytes handed to the echo stream so far
     qint64 m_echoWritten = 0;   // bytes of it the kernel has taken
 
-    bool m_paused = false;
-    bool m_readWanted = true; // Transport::start() enables reading
+    State m_state = State::Reading;
+    bool m_backpressure = false; // above the high-water mark, not yet below the low one
+    bool m_readWanted = true;    // Transport::start() enables reading
     bool m_writeWanted = false;
-    bool m_peerClosed = false;
-    bool m_finished = false;
+    bool m_peerClosed = false; // the peer ended its side; known, maybe not yet acted on
     Clock::time_point m_lastActivity;
 
     // Message sampling for the event log.

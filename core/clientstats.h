@@ -38,6 +38,7 @@ enum class ClientState {
     Draining,  // the client half-closed; finishing the echo before closing
     Closed,
     Handshaking, // TLS listener: accepted, the TLS handshake not finished yet
+    Stopped,     // not reading: the stop-reading fault
 };
 
 // A copy of one client's counters at one moment: what the UI and logs read.

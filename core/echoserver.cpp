@@ -8,6 +8,7 @@
 #include <QDateTime>
 #include <QLoggingCategory>
 #include <QMutexLocker>
+#include <QScopedValueRollback>
 #include <QSocketNotifier>
 #include <QTcpServer>
 #include <QThread>
@@ -233,8 +234,11 @@ bool EchoServer::start(const ServerConfig &config)
 
 void EchoServer::stop()
 {
-    if (m_state != State::Listening)
+    // Re-entrancy: stop() may be called from a slot of a signal that stop() itself emits
+    // (clientDisconnected, eventOccurred) or from a per-transfer signal (threads = 1).
+    if (m_state != State::Listening || m_stopping)
         return;
+    const QScopedValueRollback<bool> stopping(m_stopping, true);
     delete m_acceptNotifier; // stop accepting first; the notifier goes before its descriptor
     m_acceptNotifier = nullptr;
     delete m_listener;
@@ -260,8 +264,13 @@ void EchoServer::stop()
         thread->quit();
         thread->wait();
     }
-    for (EchoWorker *worker : m_workers)
-        delete worker;
+    for (EchoWorker *worker : m_workers) {
+        // A worker of this thread (threads = 1) may be on the call stack: delete it later.
+        if (worker->thread() == thread())
+            worker->deleteLater();
+        else
+            delete worker;
+    }
     qDeleteAll(m_threads);
     m_workers.clear();
     m_threads.clear();
@@ -641,13 +650,16 @@ void EchoServer::postEvent(TrafficEvent event)
     }
 }
 
+// Handles the queued events in order. Re-entrant: a receiver that calls stop() runs a
+// nested drain, which goes on with the same queue (m_drainingEvents) where the outer one
+// was, so no event is lost or reordered, and the outer one finds it empty.
 void EchoServer::drainEvents()
 {
-    QList<TrafficEvent> events;
     qint64 dropped = 0;
     {
         QMutexLocker locker(&m_eventMutex);
-        events.swap(m_eventQueue);
+        m_drainingEvents.append(std::move(m_eventQueue));
+        m_eventQueue.clear();
         m_drainScheduled = false;
         dropped = m_droppedEvents;
         m_droppedEvents = 0;
@@ -662,8 +674,8 @@ void EchoServer::drainEvents()
                            .arg(dropped);
         handleEvent(warning);
     }
-    for (const TrafficEvent &event : std::as_const(events))
-        handleEvent(event);
+    while (!m_drainingEvents.isEmpty())
+        handleEvent(m_drainingEvents.takeFirst());
 }
 
 void EchoServer::handleEvent(const TrafficEvent &event)

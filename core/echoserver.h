@@ -215,7 +215,9 @@ private:
     UdpTotals m_udpTotals; // as of the last stop()
 
     QMutex m_eventMutex;
-    QList<TrafficEvent> m_eventQueue;
+    QList<TrafficEvent> m_eventQueue;     // posted from any thread, under m_eventMutex
+    QList<TrafficEvent> m_drainingEvents; // this thread's: being handled by drainEvents()
+    bool m_stopping = false;
     // New UDP peers' counters, by id, until their Connected event is handled.
     QHash<quint64, std::shared_ptr<ClientStats>> m_pendingUdpPeers;
     bool m_drainScheduled = false;

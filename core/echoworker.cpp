@@ -28,8 +28,10 @@ EchoWorker::EchoWorker(const ServerConfig &config, EventCallback postEvent,
 
 EchoWorker::~EchoWorker()
 {
-    // closeAll() normally ran in the worker's thread; this is the safety net.
+    // closeAll() normally ran in the worker's thread; this is the safety net. The
+    // sessions go before the poller their transports are watched by.
     qDeleteAll(m_sessions);
+    qDeleteAll(findChildren<ClientSession *>(Qt::FindDirectChildrenOnly));
 }
 
 void EchoWorker::setTlsConfiguration(const QSslConfiguration &configuration)
@@ -91,27 +93,25 @@ void EchoWorker::disconnectClient(quint64 clientId)
         session->close(DisconnectReason::Kicked);
 }
 
+// Closing is not deleting: closeAll() may run inside a session's own call stack (a slot
+// of a per-transfer signal that stops the server, with threads = 1), so every session,
+// like the poller, is deleted later (the sessions by deleteLater(), the poller with the
+// worker). Each close releases its descriptor at once.
 void EchoWorker::closeAll(DisconnectReason reason)
 {
-    m_closingAll = true;
     const QList<ClientSession *> sessions = m_sessions.values();
     for (ClientSession *session : sessions)
-        session->close(reason);
-    // Not inside any session's own call stack here, so they can go at once.
-    qDeleteAll(sessions);
-    m_sessions.clear();
-    m_closingAll = false;
-    // In this thread, where its notifier lives. Sessions finished earlier and waiting for
-    // deleteLater() have closed their transports already: they no longer use it.
-    m_poller.reset();
+        session->close(reason); // leaves m_sessions in sessionFinished()
+    // Its notifier is this thread's, so it goes here, unless one of its handlers is on the
+    // call stack: then it goes with the worker (deleted later in this same thread).
+    if (m_poller && !m_poller->isDispatching())
+        m_poller.reset();
 }
 
 void EchoWorker::sessionFinished(ClientSession *session, const DisconnectInfo &info)
 {
-    if (!m_closingAll) {
-        m_sessions.remove(session->id());
-        session->deleteLater(); // we may be inside the session's own call stack
-    }
+    m_sessions.remove(session->id());
+    session->deleteLater(); // we may be inside the session's own call stack
     m_liveClients->fetch_sub(1, std::memory_order_relaxed);
     const auto &stats = session->stats();
     TrafficEvent event;

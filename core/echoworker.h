@@ -46,7 +46,8 @@ public:
     void setDefaultFaults(const FaultConfig &faults);
     void setClientFaults(quint64 clientId, const FaultConfig &faults);
     void followDefaultFaults(quint64 clientId);
-    // Ends every session now with `reason` and deletes them.
+    // Ends every session now with `reason` (each emits its Disconnected event); they are
+    // deleted later, never inside this call, which may be on one of their call stacks.
     void closeAll(DisconnectReason reason);
     int sessionCount() const { return int(m_sessions.size()); }
 
@@ -65,12 +66,11 @@ private:
     QSslConfiguration m_tlsConfiguration;
     bool m_tls = false;
     // The plain TCP sessions' readiness (Linux: one epoll set), made with the worker (its
-    // notifier at the first connection, in the worker's thread) and gone with closeAll();
-    // declared before m_sessions, so it outlives them.
+    // notifier at the first connection, in the worker's thread) and gone with it, after
+    // every session (the destructor deletes them first).
     std::unique_ptr<SocketPoller> m_poller;
     QHash<quint64, ClientSession *> m_sessions;
     FaultConfig m_defaultFaults;
-    bool m_closingAll = false;
 };
 
 } // namespace Echoscope

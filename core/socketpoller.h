@@ -54,6 +54,8 @@ public:
     void remove(Watch *watch);
 
     int watchCount() const { return m_watchCount; }
+    // True inside a turn (a handler is on the call stack): not the time to destroy it.
+    bool isDispatching() const { return m_dispatching; }
 
 private:
     void dispatch();

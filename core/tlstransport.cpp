@@ -123,7 +123,8 @@ Transport::Result TlsTransport::write(const char *data, qint64 size, qint64 *byt
 void TlsTransport::setReadEnabled(bool enabled)
 {
     m_readEnabled = enabled;
-    if (enabled && m_socket && m_socket->bytesAvailable() > 0)
+    // What arrived while reading was off, and the end of the stream after it.
+    if (enabled && m_socket && (m_socket->bytesAvailable() > 0 || m_peerClosed))
         postReadable();
 }
 
@@ -147,12 +148,18 @@ void TlsTransport::readyRead()
     dispatchReadable();
 }
 
+// Reported again only while the session keeps reading and took something this time:
+// a session that reads nothing (it is about to turn reading off) is never re-polled.
 void TlsTransport::dispatchReadable()
 {
     if (m_closed || !m_readEnabled)
         return;
+    const qint64 before = m_socket->bytesAvailable();
     m_handler->transportReadable();
-    if (!m_closed && m_readEnabled && m_socket->bytesAvailable() > 0)
+    if (m_closed || !m_readEnabled)
+        return;
+    const qint64 after = m_socket->bytesAvailable();
+    if (after > 0 && after < before)
         postReadable();
 }
 
@@ -187,9 +194,9 @@ void TlsTransport::peerClosed()
             QStringLiteral("the client closed the connection during the TLS handshake"));
         return;
     }
-    // The end of the stream: the session reads what is left, then sees EndOfFile.
-    m_readEnabled = true;
-    dispatchReadable();
+    // The session reads what is left (then read() says EndOfFile), or, with reading off,
+    // decides what the end means.
+    m_handler->transportPeerClosed();
 }
 
 QString TlsTransport::handshakeFailure(QAbstractSocket::SocketError error) const

@@ -20,6 +20,11 @@ public:
     virtual void transportReadable() = 0;
     // Writing may take more now (only while write notification is on).
     virtual void transportWritable() = 0;
+    // The peer closed its side, reported by a transport that learns it on its own (TLS:
+    // the QSslSocket saw the end). A plain transport reports it as read() -> EndOfFile.
+    // Reported once, whether reading is on or off; bytes already received may remain
+    // readable, and read() returns EndOfFile after them.
+    virtual void transportPeerClosed() = 0;
     // A TLS handshake completed; the connection carries data from now on.
     virtual void transportEstablished() = 0;
     // The connection cannot go on (a failed TLS handshake, a TLS-level error).
@@ -33,6 +38,9 @@ protected:
 // notifications, so that framing, echo, backpressure and limits stay in ClientSession
 // whatever carries the bytes. PlainTransport is the raw descriptor; TlsTransport is a
 // QSslSocket on it. A transport owns its descriptor until close() (or its destructor).
+//
+// The session decides everything else (reading on or off, draining, closing): a transport
+// never enables reading by itself and never reports readiness while reading is off.
 //
 // Semantics shared by both: read() and write() never block; WouldBlock means "wait for
 // transportReadable() / transportWritable()"; write() may take fewer bytes than offered,

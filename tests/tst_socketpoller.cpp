@@ -35,6 +35,7 @@ public:
         if (onWritable)
             onWritable();
     }
+    void transportPeerClosed() override {}
     void transportEstablished() override {}
     void transportFailed(DisconnectReason, const QString &) override {}
 

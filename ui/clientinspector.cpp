@@ -57,6 +57,8 @@ QString stateText(const ClientView &view)
         return QObject::tr("closed");
     case ClientState::Handshaking:
         return QObject::tr("TLS handshake in progress");
+    case ClientState::Stopped:
+        return QObject::tr("not reading: the stop-reading fault holds its input");
     }
     return QString();
 }

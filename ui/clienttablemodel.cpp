@@ -372,6 +372,8 @@ QString ClientTableModel::stateText(const ClientView &client)
         return tr("closing");
     case ClientState::Handshaking:
         return tr("TLS handshake");
+    case ClientState::Stopped:
+        return tr("not reading (fault)");
     }
     return {};
 }
