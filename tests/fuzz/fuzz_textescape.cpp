@@ -1,4 +1,4 @@
-// libFuzzer target for TextEscape (core/textescape.h): escapeBytes(), escapeText(), hexDump().
+// libFuzzer target for TextEscape (core/base/textescape.h): escapeBytes(), escapeText(), hexDump().
 //
 // The input is the bytes a client sent; its first bytes also choose escapeBytes()'s
 // maxBytes and hexDump()'s firstOffset. Beyond "no crash" it checks:
