@@ -1,6 +1,8 @@
 // Echo throughput and footprint: Echoscope headless (1 and 2 worker threads) side by side
 // with a minimal single-threaded epoll echo server (the reference: the practical limit of
 // one core), a naive Qt echo (write(readAll())) and, on request, the field's peers.
+// With --baseline-echoscope, the same two Echoscope configurations of another binary run
+// next to them, and the tables compare each configuration with its baseline, repeat by repeat.
 // See benchmarks/README-echo.md for the command and how to read the tables.
 //
 // One binary, several roles:
@@ -32,6 +34,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -302,6 +305,7 @@ struct ServerSpec
     bool forks = false;              // a process per connection
     bool echoscope = false;          // the targets apply
     QString note;
+    QString baseline{}; // --baseline-echoscope: the key this configuration is compared with
 };
 
 // One reading of a process from /proc. cpuSeconds includes reaped children (forking peers).
@@ -571,6 +575,7 @@ struct Run
 struct DriverOptions
 {
     QString echoscope;
+    QString baselineEchoscope;
     double seconds = 3;
     int repeats = 1;
     int holdConnections = 10000;
@@ -749,10 +754,19 @@ public:
     {
         for (const Workload &workload : list) {
             for (int repeat = 0; repeat < m_options.repeats; ++repeat) {
-                for (const ServerSpec &spec : servers) { // interleaved: drift hits all alike
+                // A configuration and its baseline run one after the other, each first in
+                // turn: what a run leaves behind (sockets in TIME_WAIT, warm caches) does not
+                // always fall on the same side.
+                std::vector<const ServerSpec *> order;
+                for (const ServerSpec &spec : servers)
+                    order.push_back(&spec);
+                for (size_t i = 0; repeat % 2 && i + 1 < order.size(); ++i)
+                    if (!order[i]->baseline.isEmpty() && order[i]->baseline == order[i + 1]->key)
+                        std::swap(order[i], order[i + 1]);
+                for (const ServerSpec *spec : order) { // interleaved: drift hits all alike
                     std::fprintf(stderr, "%-24s %-14s run %d ... ", qPrintable(workload.key),
-                                 qPrintable(spec.key), repeat + 1);
-                    Run run = runOne(spec, workload, repeat);
+                                 qPrintable(spec->key), repeat + 1);
+                    Run run = runOne(*spec, workload, repeat);
                     std::fprintf(stderr, "%s%s\n", qPrintable(valueText(workload, run)),
                                  run.error.isEmpty()
                                      ? ""
@@ -778,35 +792,87 @@ public:
         return matching[matching.size() / 2];
     }
 
-    // The median over the repeats of this server's figure divided by the reference's figure
-    // in the same repeat (a pair run seconds apart shares the machine's state); 0 if none.
-    double ratio(const QString &server, const QString &workload) const
+    // One figure of one run, or nothing when the run cannot give it.
+    using Figure = std::function<std::optional<double>(const Run &)>;
+
+    static std::optional<double> throughputOf(const Run &run)
+    {
+        return run.completed ? std::optional<double>(run.value) : std::nullopt;
+    }
+
+    // Server CPU per unit of work (µs per request or connection, or per MB streamed), for a
+    // run without errors. Less sensitive than throughput to what else the machine runs.
+    static std::optional<double> cpuPerUnitOf(const Run &run)
+    {
+        const double seconds = run.bench.value(QStringLiteral("seconds")).toDouble();
+        if (!run.ok() || run.value <= 0 || seconds <= 0)
+            return std::nullopt;
+        return run.cpuSeconds * 1e6 / (run.value * seconds);
+    }
+
+    static std::optional<double> peakRssOf(const Run &run)
+    {
+        return run.completed && run.peakRssKiB > 0 ? std::optional<double>(run.peakRssKiB)
+                                                   : std::nullopt;
+    }
+
+    // The figure of each of this server's runs of the workload that has it, repeat by repeat.
+    std::vector<double> figures(const QString &server, const QString &workload,
+                                const Figure &figure) const
+    {
+        std::vector<double> values;
+        for (const Run &run : m_runs)
+            if (run.server == server && run.workload == workload)
+                if (const std::optional<double> value = figure(run))
+                    values.push_back(*value);
+        return values;
+    }
+
+    // Per repeat, this server's figure divided by the base server's in the same repeat (a
+    // pair run seconds apart shares the machine's state); the repeats where both have it.
+    std::vector<double> pairedRatios(const QString &server, const QString &base,
+                                     const QString &workload, const Figure &figure) const
     {
         std::vector<double> ratios;
         for (const Run &run : m_runs) {
-            if (run.server != server || run.workload != workload || !run.completed)
+            if (run.server != server || run.workload != workload)
                 continue;
-            for (const Run &base : m_runs)
-                if (base.server == QLatin1String("epoll") && base.workload == workload &&
-                    base.repeat == run.repeat && base.completed && base.value > 0)
-                    ratios.push_back(run.value / base.value);
+            const std::optional<double> value = figure(run);
+            for (const Run &other : m_runs) {
+                if (!value || other.server != base || other.workload != workload ||
+                    other.repeat != run.repeat)
+                    continue;
+                const std::optional<double> baseValue = figure(other);
+                if (baseValue && *baseValue > 0)
+                    ratios.push_back(*value / *baseValue);
+            }
         }
-        return median(ratios);
+        return ratios;
     }
 
-    // Server CPU per unit of work (µs per request or connection, or per MB streamed),
-    // median over the runs without errors; 0 if none. Less sensitive than throughput to what else
-    // the machine runs.
+    // The median of the paired throughput ratios to the reference; 0 if none.
+    double ratio(const QString &server, const QString &workload) const
+    {
+        return median(pairedRatios(server, QStringLiteral("epoll"), workload, throughputOf));
+    }
+
+    // The median CPU per unit over the runs without errors; 0 if none.
     double cpuPerUnit(const QString &server, const QString &workload) const
     {
-        std::vector<double> costs;
-        for (const Run &run : m_runs) {
-            const double seconds = run.bench.value(QStringLiteral("seconds")).toDouble();
-            if (run.server == server && run.workload == workload && run.ok() && run.value > 0 &&
-                seconds > 0)
-                costs.push_back(run.cpuSeconds * 1e6 / (run.value * seconds));
+        return median(figures(server, workload, cpuPerUnitOf));
+    }
+
+    // "1.02× (0.97–1.05)": the median of paired ratios and, over several repeats, their range.
+    static QString ratioText(const std::vector<double> &ratios)
+    {
+        if (ratios.empty())
+            return QStringLiteral("–");
+        QString text = QStringLiteral("%1×").arg(median(ratios), 0, 'f', 2);
+        if (ratios.size() > 1) {
+            const auto [low, high] = std::minmax_element(ratios.begin(), ratios.end());
+            text += QStringLiteral(" (%1–%2)").arg(*low, 0, 'f', 2).arg(*high, 0, 'f', 2);
         }
-        return median(costs);
+        return text;
     }
 
     static double median(std::vector<double> values)
@@ -845,6 +911,72 @@ public:
         return text;
     }
 
+    // Hold, each configuration against its baseline: medians ("this / baseline"), the paired
+    // ratio of RSS per connection, and the idle CPU of every repeat (ticks of 10 ms: a ratio
+    // of zeros says nothing).
+    QString holdAgainstBaseline(const std::vector<const ServerSpec *> &compared,
+                                const Workload &hold) const
+    {
+        const QLocale english(QLocale::English);
+        const int connections = hold.connections;
+        const Figure perConnectionOf = [connections](const Run &run) -> std::optional<double> {
+            if (!run.completed || run.rssHeldKiB == 0)
+                return std::nullopt;
+            return double(run.rssHeldKiB - run.rssBeforeKiB) * 1024 / connections;
+        };
+        const Figure rssBeforeOf = [](const Run &run) -> std::optional<double> {
+            if (!run.completed || run.rssHeldKiB == 0)
+                return std::nullopt;
+            return double(run.rssBeforeKiB) / 1024;
+        };
+        const Figure idleCpuOf = [](const Run &run) -> std::optional<double> {
+            if (!run.completed || run.rssHeldEndKiB == 0)
+                return std::nullopt;
+            return run.idleCpuSeconds;
+        };
+        const auto medians = [this, &hold](const ServerSpec *spec, const Figure &figure,
+                                           const auto &format) {
+            QStringList texts;
+            for (const QString &server : {spec->key, spec->baseline}) {
+                const std::vector<double> values = figures(server, hold.key, figure);
+                texts << (values.empty() ? QStringLiteral("–") : format(median(values)));
+            }
+            return texts.join(QStringLiteral(" / "));
+        };
+        const auto byRepeat = [this, &hold, &idleCpuOf](const ServerSpec *spec) {
+            QStringList texts;
+            for (const QString &server : {spec->key, spec->baseline}) {
+                QStringList values;
+                for (double value : figures(server, hold.key, idleCpuOf))
+                    values << QString::number(value, 'f', 2);
+                texts << (values.isEmpty() ? QStringLiteral("–")
+                                           : values.join(QStringLiteral(", ")));
+            }
+            return texts.join(QStringLiteral(" / ")) + QStringLiteral(" s");
+        };
+        QString out = QStringLiteral("\n#### Hold against the baseline (this / baseline)\n\n"
+                                     "| configuration | held | RSS before | per connection | "
+                                     "per connection, ratio | CPU over 5 s idle, by repeat |\n"
+                                     "| --- | --- | --- | --- | --- | --- |\n");
+        for (const ServerSpec *spec : compared) {
+            const QStringList cells{
+                QStringLiteral("%1 / %2").arg(spec->key, spec->baseline),
+                medians(spec, throughputOf,
+                        [&english](double value) { return english.toString(qRound64(value)); }),
+                medians(spec, rssBeforeOf,
+                        [](double mib) { return QStringLiteral("%1 MiB").arg(mib, 0, 'f', 1); }),
+                medians(spec, perConnectionOf,
+                        [&english](double bytes) {
+                            return QStringLiteral("%1 B").arg(english.toString(qRound64(bytes)));
+                        }),
+                ratioText(pairedRatios(spec->key, spec->baseline, hold.key, perConnectionOf)),
+                byRepeat(spec)};
+            out +=
+                QStringLiteral("| ") + cells.join(QStringLiteral(" | ")) + QStringLiteral(" |\n");
+        }
+        return out;
+    }
+
     // Prints the tables; returns whether every Echoscope run met its targets.
     bool report(const std::vector<ServerSpec> &servers, const std::vector<Workload> &list) const
     {
@@ -862,10 +994,20 @@ public:
             row(cells);
         };
 
+        // --baseline-echoscope: each configuration against its baseline, in a column of its own.
+        std::vector<const ServerSpec *> compared;
+        for (const ServerSpec &spec : servers)
+            if (std::any_of(servers.begin(), servers.end(), [&spec](const ServerSpec &other) {
+                    return other.key == spec.baseline;
+                }))
+                compared.push_back(&spec);
+
         out += QStringLiteral("### Throughput (ratio to the epoll reference)\n\n");
         QStringList header{QStringLiteral("workload")};
         for (const ServerSpec &spec : servers)
             header << spec.title;
+        for (const ServerSpec *spec : compared)
+            header << QStringLiteral("%1 / %2").arg(spec->key, spec->baseline);
         row(header);
         ruler(int(header.size()));
         for (const Workload &workload : list) {
@@ -884,6 +1026,9 @@ public:
                     cell += QStringLiteral(" (%1×)").arg(r, 0, 'f', 2);
                 cells << cell;
             }
+            for (const ServerSpec *spec : compared)
+                cells << ratioText(
+                    pairedRatios(spec->key, spec->baseline, workload.key, throughputOf));
             row(cells);
         }
 
@@ -909,6 +1054,9 @@ public:
                     cell += QStringLiteral(" (%1×)").arg(cost / base, 0, 'f', 2);
                 cells << cell;
             }
+            for (const ServerSpec *spec : compared)
+                cells << ratioText(
+                    pairedRatios(spec->key, spec->baseline, workload.key, cpuPerUnitOf));
             row(cells);
         }
 
@@ -927,6 +1075,10 @@ public:
                              .arg(run->cpuSeconds, 0, 'f', 2)
                              .arg(double(run->peakRssKiB) / 1024, 0, 'f', 1);
             }
+            for (const ServerSpec *spec : compared)
+                cells << QStringLiteral("peak RSS %1")
+                             .arg(ratioText(
+                                 pairedRatios(spec->key, spec->baseline, workload.key, peakRssOf)));
             row(cells);
         }
 
@@ -961,6 +1113,8 @@ public:
                          .arg(run->openSeconds, 0, 'f', 1)
                          .arg(run->settledSeconds, 0, 'f', 1)});
             }
+            if (!compared.empty())
+                out += holdAgainstBaseline(compared, *holdWorkload);
         }
 
         // The targets, for each Echoscope configuration.
@@ -1033,12 +1187,16 @@ public:
         for (const Run &run : m_runs)
             runs.append(run.toJson());
         QJsonArray serverList;
-        for (const ServerSpec &spec : servers)
-            serverList.append(QJsonObject{
+        for (const ServerSpec &spec : servers) {
+            QJsonObject server{
                 {QStringLiteral("key"), spec.key},
                 {QStringLiteral("title"), spec.title},
                 {QStringLiteral("program"), spec.program},
-                {QStringLiteral("arguments"), QJsonArray::fromStringList(spec.arguments)}});
+                {QStringLiteral("arguments"), QJsonArray::fromStringList(spec.arguments)}};
+            if (!spec.baseline.isEmpty())
+                server.insert(QStringLiteral("baseline"), spec.baseline);
+            serverList.append(server);
+        }
         const QJsonObject root{{QStringLiteral("seconds"), m_options.seconds},
                                {QStringLiteral("warmup_seconds"), kWarmupSeconds},
                                {QStringLiteral("repeats"), m_options.repeats},
@@ -1056,7 +1214,10 @@ private:
     std::vector<Run> m_runs;
 };
 
-std::vector<ServerSpec> availableServers(const QString &self, const QString &echoscope)
+// baselineEchoscope (may be empty): a second echoscope binary, run as baseline-t1 and
+// baseline-t2 with the same command lines, each listed right after its counterpart.
+std::vector<ServerSpec> availableServers(const QString &self, const QString &echoscope,
+                                         const QString &baselineEchoscope)
 {
     const QString serversDir = QStringLiteral(ECHO_SERVERS_DIR);
     const QString python = QStandardPaths::findExecutable(QStringLiteral("python3"));
@@ -1077,22 +1238,26 @@ std::vector<ServerSpec> availableServers(const QString &self, const QString &ech
                     false,
                     false,
                     {}});
-    list.push_back({QStringLiteral("echoscope-t1"),
-                    QStringLiteral("Echoscope --threads 1"),
-                    echoscope,
-                    echoscopeArguments(1),
-                    true,
-                    false,
-                    true,
-                    {}});
-    list.push_back({QStringLiteral("echoscope-t2"),
-                    QStringLiteral("Echoscope --threads 2"),
-                    echoscope,
-                    echoscopeArguments(2),
-                    true,
-                    false,
-                    true,
-                    {}});
+    for (int threads : {1, 2}) {
+        list.push_back({QStringLiteral("echoscope-t%1").arg(threads),
+                        QStringLiteral("Echoscope --threads %1").arg(threads),
+                        echoscope,
+                        echoscopeArguments(threads),
+                        true,
+                        false,
+                        true,
+                        {}});
+        if (baselineEchoscope.isEmpty())
+            continue;
+        // The same command line with the other binary; the targets apply to Echoscope only.
+        ServerSpec baseline = list.back();
+        baseline.key = QStringLiteral("baseline-t%1").arg(threads);
+        baseline.title = QStringLiteral("baseline --threads %1").arg(threads);
+        baseline.program = baselineEchoscope;
+        baseline.echoscope = false;
+        list.back().baseline = baseline.key;
+        list.push_back(baseline);
+    }
     list.push_back({QStringLiteral("qt-naive"),
                     QStringLiteral("naive Qt"),
                     self,
@@ -1165,7 +1330,9 @@ int drive(int argc, char **argv)
     const QCommandLineOption serversOption(
         QStringLiteral("servers"),
         QStringLiteral("Comma-separated: epoll, echoscope-t1, echoscope-t2, qt-naive, "
-                       "asyncio, socketserver, socat, ncat; or all (default: the first four)."),
+                       "asyncio, socketserver, socat, ncat, and with --baseline-echoscope "
+                       "baseline-t1, baseline-t2; or all (default: the first four, and the "
+                       "baselines when given)."),
         QStringLiteral("list"), QStringLiteral("epoll,echoscope-t1,echoscope-t2,qt-naive"));
     const QCommandLineOption holdConnections(
         QStringLiteral("hold-connections"),
@@ -1178,8 +1345,13 @@ int drive(int argc, char **argv)
         QStringLiteral("echoscope"),
         QStringLiteral("The echoscope binary (default: the one built with this benchmark)."),
         QStringLiteral("path"), QStringLiteral(ECHOSCOPE_BINARY));
-    parser.addOptions(
-        {seconds, repeats, only, serversOption, holdConnections, json, echoscopeOption});
+    const QCommandLineOption baselineOption(
+        QStringLiteral("baseline-echoscope"),
+        QStringLiteral("Another echoscope binary, run as baseline-t1 and baseline-t2 (added to "
+                       "the default servers) and compared with echoscope-t1 and -t2."),
+        QStringLiteral("path"));
+    parser.addOptions({seconds, repeats, only, serversOption, holdConnections, json,
+                       echoscopeOption, baselineOption});
     parser.process(app);
 
     DriverOptions options;
@@ -1193,19 +1365,28 @@ int drive(int argc, char **argv)
     options.holdConnections = std::max(1, parser.value(holdConnections).toInt());
     options.only = parser.value(only);
     options.jsonPath = parser.value(json);
-    options.echoscope = parser.value(echoscopeOption);
-    if (!QFileInfo(options.echoscope).isExecutable()) {
-        std::fprintf(stderr, "bench_echo: %s is not an executable\n",
-                     qPrintable(options.echoscope));
-        return 2;
+    // Absolute: QStandardPaths::findExecutable (the check below) finds no relative path.
+    options.echoscope = QFileInfo(parser.value(echoscopeOption)).absoluteFilePath();
+    if (parser.isSet(baselineOption))
+        options.baselineEchoscope = QFileInfo(parser.value(baselineOption)).absoluteFilePath();
+    QStringList binaries{options.echoscope};
+    if (parser.isSet(baselineOption))
+        binaries << options.baselineEchoscope;
+    for (const QString &binary : binaries) {
+        if (!QFileInfo(binary).isExecutable()) {
+            std::fprintf(stderr, "bench_echo: %s is not an executable\n", qPrintable(binary));
+            return 2;
+        }
     }
     QTemporaryDir workDir;
     options.workDir = workDir.path();
 
-    const std::vector<ServerSpec> available =
-        availableServers(QCoreApplication::applicationFilePath(), options.echoscope);
+    const std::vector<ServerSpec> available = availableServers(
+        QCoreApplication::applicationFilePath(), options.echoscope, options.baselineEchoscope);
     std::vector<ServerSpec> servers;
-    const QStringList wanted = parser.value(serversOption).split(QLatin1Char(','));
+    QStringList wanted = parser.value(serversOption).split(QLatin1Char(','));
+    if (!options.baselineEchoscope.isEmpty() && !parser.isSet(serversOption))
+        wanted << QStringLiteral("baseline-t1") << QStringLiteral("baseline-t2");
     for (const ServerSpec &spec : available)
         if (wanted.contains(QStringLiteral("all")) || wanted.contains(spec.key))
             servers.push_back(spec);
@@ -1215,7 +1396,10 @@ int drive(int argc, char **argv)
             std::any_of(available.begin(), available.end(),
                         [&name](const ServerSpec &spec) { return spec.key == name; });
         if (!known) {
-            std::fprintf(stderr, "bench_echo: unknown server \"%s\"\n", qPrintable(name));
+            std::fprintf(stderr, "bench_echo: unknown server \"%s\"%s\n", qPrintable(name),
+                         name.startsWith(QLatin1String("baseline-"))
+                             ? " (it needs --baseline-echoscope)"
+                             : "");
             return 2;
         }
     }
