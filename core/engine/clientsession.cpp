@@ -1,8 +1,8 @@
 #include "clientsession.h"
 
+#include "clock.h"
 #include "tlstransport.h"
 
-#include <QDateTime>
 #include <QLoggingCategory>
 #include <QTimer>
 
@@ -18,7 +18,7 @@ constexpr qsizetype kKeepPendingCapacity = 64 * 1024;
 
 qint64 nowMs()
 {
-    return QDateTime::currentMSecsSinceEpoch();
+    return Clock::wallMs(); // timestamps only; windows use Clock::monotonicMs()
 }
 } // namespace
 
@@ -31,7 +31,7 @@ ClientSession::ClientSession(std::unique_ptr<Transport> transport,
     , m_config(config)
     , m_readBuffer(readBuffer)
     , m_framer(Framer::create(config.framing, config.maxMessageBytes))
-    , m_lastActivity(Clock::now())
+    , m_lastActivityMs(Clock::monotonicMs())
 {
     Q_ASSERT(m_framer); // the server validated the config before starting
 }
@@ -59,6 +59,7 @@ void ClientSession::start()
         m_idleTimer->start(m_config.idleTimeoutMs);
     }
     if (m_config.messageEventsPerSecond > 0) {
+        m_sampleWindow.setLimit(m_config.messageEventsPerSecond);
         m_summaryTimer = new QTimer(this);
         m_summaryTimer->setSingleShot(true);
         connect(m_summaryTimer, &QTimer::timeout, this, &ClientSession::flushMessageSummary);
@@ -73,7 +74,7 @@ void ClientSession::close(DisconnectReason reason, const QString &detail)
 void ClientSession::touch()
 {
     if (m_idleTimer)
-        m_lastActivity = Clock::now();
+        m_lastActivityMs = Clock::monotonicMs();
 }
 
 void ClientSession::readReady()
@@ -485,9 +486,7 @@ void ClientSession::idleTimerFired()
 {
     if (isFinished())
         return;
-    const auto idleFor =
-        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - m_lastActivity);
-    const qint64 remainingMs = m_config.idleTimeoutMs - idleFor.count();
+    const qint64 remainingMs = m_config.idleTimeoutMs - (Clock::monotonicMs() - m_lastActivityMs);
     if (m_faults && m_faults->isHolding()) {
         // The stall is the server's own doing (a delay, a throttle, not reading): the
         // client is not idle, the idle clock starts again when the fault lets go.
@@ -536,14 +535,8 @@ TrafficEvent ClientSession::clientEvent(TrafficEvent::Kind kind) const
 
 void ClientSession::sampleMessage(QByteArrayView wire, qint64 payloadBytes)
 {
-    const qint64 now = nowMs();
-    if (now - m_sampleWindowStartMs >= 1000) {
-        flushMessageSummary();
-        m_sampleWindowStartMs = now;
-        m_sampledInWindow = 0;
-    }
-    if (m_sampledInWindow < m_config.messageEventsPerSecond) {
-        ++m_sampledInWindow;
+    const qint64 now = Clock::monotonicMs();
+    if (m_sampleWindow.admit(now, [this] { flushMessageSummary(); })) {
         TrafficEvent event = clientEvent(TrafficEvent::Kind::MessageEchoed);
         event.bytes = payloadBytes;
         const qsizetype headerBytes =
@@ -558,7 +551,7 @@ void ClientSession::sampleMessage(QByteArrayView wire, qint64 payloadBytes)
     ++m_suppressedMessages;
     m_suppressedBytes += payloadBytes;
     if (!m_summaryTimer->isActive())
-        m_summaryTimer->start(int(qMax<qint64>(1, 1000 - (now - m_sampleWindowStartMs))));
+        m_summaryTimer->start(m_sampleWindow.msLeft(now));
 }
 
 void ClientSession::flushMessageSummary()

@@ -4,6 +4,7 @@
 #include "disconnectinfo.h"
 #include "faultinjector.h"
 #include "framer.h"
+#include "ratewindow.h"
 #include "serverconfig.h"
 #include "trafficevent.h"
 #include "transport.h"
@@ -87,7 +88,6 @@ public:
     State state() const { return m_state; }
 
 private:
-    using Clock = std::chrono::steady_clock;
     struct QueuedMessage
     {
         qint64 endOffset; // position in the echo stream just after this message
@@ -151,12 +151,11 @@ private:
     bool m_backpressure = false; // above the high-water mark, not yet below the low one
     bool m_readWanted = true;    // Transport::start() enables reading
     bool m_writeWanted = false;
-    bool m_peerClosed = false; // the peer ended its side; known, maybe not yet acted on
-    Clock::time_point m_lastActivity;
+    bool m_peerClosed = false;   // the peer ended its side; known, maybe not yet acted on
+    qint64 m_lastActivityMs = 0; // Clock::monotonicMs()
 
     // Message sampling for the event log.
-    qint64 m_sampleWindowStartMs = 0;
-    int m_sampledInWindow = 0;
+    RateWindow m_sampleWindow;
     qint64 m_suppressedMessages = 0;
     qint64 m_suppressedBytes = 0;
 };

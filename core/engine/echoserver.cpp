@@ -1,11 +1,11 @@
 #include "echoserver.h"
 
+#include "clock.h"
 #include "echoworker.h"
 #include "nativesocket.h"
 #include "tlscredentials.h"
 #include "nativeudpsocket.h"
 
-#include <QDateTime>
 #include <QLoggingCategory>
 #include <QMutexLocker>
 #include <QScopedValueRollback>
@@ -27,14 +27,13 @@ constexpr int kListenBacklog = 1024;
 constexpr int kAcceptRetryMs = 250;
 // Connections accepted (or refused) per wake-up before the event loop gets a turn.
 constexpr int kMaxAcceptsPerWakeup = 64;
-constexpr qint64 kRefusalWindowMs = 1000;
 // Past this many undelivered events, sampled-message events are dropped (and counted);
 // connects and disconnects never are.
 constexpr qsizetype kMaxQueuedEvents = 50000;
 
 qint64 nowMs()
 {
-    return QDateTime::currentMSecsSinceEpoch();
+    return Clock::wallMs(); // timestamps only; windows use Clock::monotonicMs()
 }
 
 QString describeAddress(const QHostAddress &address)
@@ -144,8 +143,7 @@ bool EchoServer::start(const ServerConfig &config)
     m_error = Error::NoError;
     m_errorString.clear();
     m_acceptErrorReported = false;
-    m_refusalsInWindow = 0;
-    m_refusalWindowStartMs = 0;
+    m_refusalWindow.reset();
     m_suppressedRefusals.clear();
     m_retired = ServerTotals();
     m_startedAtMs = nowMs();
@@ -339,14 +337,15 @@ void EchoServer::incomingConnection(qintptr descriptor, const QHostAddress &peer
     if (!m_filter.isEmpty()) {
         const QString reason = m_filter.refusalReason(peer);
         if (!reason.isEmpty()) {
-            refuse(descriptor, peer, peerPort, reason, m_filter.refusalCategory(peer));
+            refuse(descriptor, peer, peerPort, m_filter.refusalKind(peer), reason,
+                   m_filter.refusalCategory(peer));
             return;
         }
     }
     if (m_liveClients.load(std::memory_order_relaxed) >= m_config.maxClients) {
         const QString reason =
             QStringLiteral("max clients reached (%1 connected)").arg(m_config.maxClients);
-        refuse(descriptor, peer, peerPort, reason, reason);
+        refuse(descriptor, peer, peerPort, RefusalReason::MaxClients, reason, reason);
         return;
     }
 
@@ -378,35 +377,29 @@ void EchoServer::incomingConnection(qintptr descriptor, const QHostAddress &peer
 }
 
 void EchoServer::refuse(qintptr descriptor, const QHostAddress &peer, quint16 peerPort,
-                        const QString &reason, const QString &category)
+                        RefusalReason kind, const QString &reason, const QString &category)
 {
     NativeSocket::close(descriptor);
     ++m_retired.clientsRefused;
-    emit clientRefused(peer, peerPort, reason);
+    emit clientRefused(peer, peerPort, reason, kind);
 
     // A connect storm must not become a log flood: the first few per second one by
     // one, then one line per reason for the rest of that second.
-    const qint64 now = nowMs();
-    if (now - m_refusalWindowStartMs >= kRefusalWindowMs) {
-        flushRefusalSummary();
-        m_refusalWindowStartMs = now;
-        m_refusalsInWindow = 0;
-    }
-    if (m_refusalsInWindow < kRefusedEventsPerSecond) {
-        ++m_refusalsInWindow;
+    const qint64 now = Clock::monotonicMs();
+    if (m_refusalWindow.admit(now, [this] { flushRefusalSummary(); })) {
         TrafficEvent event;
         event.kind = TrafficEvent::Kind::Refused;
-        event.timestampMs = now;
+        event.timestampMs = nowMs();
         event.address = peer;
         event.port = peerPort;
+        event.refusal = kind;
         event.text = reason;
         handleEvent(event);
         return;
     }
-    ++m_suppressedRefusals[category];
+    m_suppressedRefusals[category].add(kind);
     if (!m_refusalSummaryTimer->isActive())
-        m_refusalSummaryTimer->start(
-            int(qMax<qint64>(1, kRefusalWindowMs - (now - m_refusalWindowStartMs))));
+        m_refusalSummaryTimer->start(m_refusalWindow.msLeft(now));
 }
 
 void EchoServer::flushRefusalSummary()
@@ -414,16 +407,17 @@ void EchoServer::flushRefusalSummary()
     m_refusalSummaryTimer->stop();
     if (m_suppressedRefusals.isEmpty())
         return;
-    const QMap<QString, qint64> suppressed = std::exchange(m_suppressedRefusals, {});
+    const auto suppressed = std::exchange(m_suppressedRefusals, {});
     for (auto it = suppressed.cbegin(); it != suppressed.cend(); ++it) {
         TrafficEvent event;
         event.kind = TrafficEvent::Kind::Refused;
         event.timestampMs = nowMs();
-        event.count = it.value();
+        event.count = it->count;
+        event.refusal = it->kind;
         event.text =
             QStringLiteral("+%1 %2 refused in the last second: %3")
-                .arg(it.value())
-                .arg(it.value() == 1 ? QStringLiteral("connection") : QStringLiteral("connections"))
+                .arg(it->count)
+                .arg(it->count == 1 ? QStringLiteral("connection") : QStringLiteral("connections"))
                 .arg(it.key());
         handleEvent(event);
     }
@@ -496,7 +490,8 @@ bool EchoServer::shedOneConnection(qintptr listener)
         limit > 0 ? QStringLiteral("out of file descriptors (open-file limit %1)").arg(limit)
                   : QStringLiteral("out of file descriptors");
     ++m_refusedSinceAcceptError;
-    refuse(descriptor, peer, peerPort, reason, reason); // frees the spare's slot again
+    // Frees the spare's slot again.
+    refuse(descriptor, peer, peerPort, RefusalReason::OutOfDescriptors, reason, reason);
     m_spareDescriptor = NativeSocket::openSpareDescriptor();
     return m_spareDescriptor >= 0;
 }
@@ -786,9 +781,9 @@ bool EchoServer::handleUdpEvent(const TrafficEvent &event)
         // The service rate-limits its refusals itself; a summary stands for `count`.
         m_retired.clientsRefused += event.count > 0 ? event.count : 1;
         if (event.count == 0)
-            emit clientRefused(event.address, event.port, event.text);
+            emit clientRefused(event.address, event.port, event.text, event.refusal);
         else
-            emit refusalsSummarised(event.text, event.count);
+            emit refusalsSummarised(event.text, event.count, event.refusal);
         emit eventOccurred(event);
         return true;
     case TrafficEvent::Kind::Disconnected:

@@ -4,6 +4,7 @@
 #include "disconnectinfo.h"
 #include "faultconfig.h"
 #include "networkfilter.h"
+#include "ratewindow.h"
 #include "serverconfig.h"
 #include "trafficevent.h"
 #include "udpechoservice.h"
@@ -134,10 +135,12 @@ signals:
     void failed(Echoscope::EchoServer::Error error, const QString &errorString);
 
     void clientConnected(quint64 clientId, const QHostAddress &peer, quint16 peerPort);
-    void clientRefused(const QHostAddress &peer, quint16 peerPort, const QString &reason);
+    // reason: the sentence for a person; kind: the same as an enum (for metrics, filters).
+    void clientRefused(const QHostAddress &peer, quint16 peerPort, const QString &reason,
+                       Echoscope::RefusalReason kind);
     // Refusals reported as a count only (UDP datagrams refused past the per-second log
     // budget, summarised by reason); clientRefused is not emitted for them.
-    void refusalsSummarised(const QString &reason, qint64 count);
+    void refusalsSummarised(const QString &reason, qint64 count, Echoscope::RefusalReason kind);
     void clientDisconnected(quint64 clientId, const Echoscope::DisconnectInfo &info);
     // Every discrete event (listening, connect, refuse, disconnect, sampled message,
     // summary, error, stop) as one value, in order; what logs and the UI record.
@@ -159,7 +162,7 @@ private:
     void incomingConnection(qintptr descriptor, const QHostAddress &peer, quint16 peerPort);
     bool shedOneConnection(qintptr listener);
     void reportAcceptError(int error, const QString &errorText);
-    void refuse(qintptr descriptor, const QHostAddress &peer, quint16 peerPort,
+    void refuse(qintptr descriptor, const QHostAddress &peer, quint16 peerPort, RefusalReason kind,
                 const QString &reason, const QString &category);
     void flushRefusalSummary();
     void postEvent(TrafficEvent event); // any thread
@@ -191,9 +194,8 @@ private:
     qint64 m_refusedSinceAcceptError = 0;
     // Refusal events: the current one-second window, and what it summarised per reason.
     QTimer *m_refusalSummaryTimer = nullptr;
-    qint64 m_refusalWindowStartMs = 0;
-    int m_refusalsInWindow = 0;
-    QMap<QString, qint64> m_suppressedRefusals;
+    RateWindow m_refusalWindow{kRefusedEventsPerSecond};
+    QMap<QString, RefusalTally> m_suppressedRefusals; // by category sentence
     std::vector<EchoWorker *> m_workers;
     std::vector<QThread *> m_threads;
     mutable size_t m_nextWorker = 0;

@@ -1,6 +1,7 @@
 #include "udpechoservice.h"
 
-#include <QDateTime>
+#include "clock.h"
+
 #include <QLoggingCategory>
 #include <QSocketNotifier>
 #include <QTimer>
@@ -12,11 +13,9 @@ Q_LOGGING_CATEGORY(lcUdp, "echoscope.udp", QtWarningMsg)
 namespace Echoscope {
 
 namespace {
-constexpr qint64 kWindowMs = 1000;
-
 qint64 nowMs()
 {
-    return QDateTime::currentMSecsSinceEpoch();
+    return Clock::wallMs(); // timestamps only; windows and expiry use Clock::monotonicMs()
 }
 
 QString secondsText(int milliseconds)
@@ -80,7 +79,7 @@ void UdpEchoService::bump(std::atomic<qint64> &counter)
 
 qint64 UdpEchoService::monoMs() const
 {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - m_epoch).count();
+    return Clock::monotonicMs();
 }
 
 // Reads what is pending, a bounded number per wake-up so that the TCP sessions of this
@@ -139,14 +138,15 @@ void UdpEchoService::handleDatagram(const char *data, qint64 bytes, bool truncat
         if (!m_filter.isEmpty()) {
             const QString reason = m_filter.refusalReason(address);
             if (!reason.isEmpty()) {
-                refuse(from, bytes, reason, m_filter.refusalCategory(address));
+                refuse(from, bytes, m_filter.refusalKind(address), reason,
+                       m_filter.refusalCategory(address));
                 return;
             }
         }
         if (int(m_peers.size()) >= m_config.maxUdpPeers) {
             const QString reason =
                 QStringLiteral("max UDP peers reached (%1 tracked)").arg(m_config.maxUdpPeers);
-            refuse(from, bytes, reason, reason);
+            refuse(from, bytes, RefusalReason::MaxClients, reason, reason);
             return;
         }
         peer = addPeer(from, key, now);
@@ -160,7 +160,7 @@ void UdpEchoService::handleDatagram(const char *data, qint64 bytes, bool truncat
 
     if (truncated || bytes > m_config.maxMessageBytes) {
         bump(m_oversized);
-        if (admit(m_oversizedReports, now)) {
+        if (admit(m_oversizedReports)) {
             TrafficEvent event = peerEvent(*peer, TrafficEvent::Kind::Warning);
             event.bytes = bytes;
             event.text =
@@ -191,6 +191,7 @@ UdpEchoService::PeerList::iterator UdpEchoService::addPeer(const NativeUdpSocket
     Peer peer;
     peer.endpoint = from;
     peer.key = key;
+    peer.sampleWindow.setLimit(m_config.messageEventsPerSecond);
     peer.lastActivityMono = monoMs();
     peer.stats = std::make_shared<ClientStats>(m_allocateId(), from.address(), from.port(), now,
                                                m_config.captureBytesPerClient, IpProtocol::Udp);
@@ -229,7 +230,7 @@ void UdpEchoService::echo(PeerList::iterator peer, const char *data, qint64 byte
     const QString reason = result == NativeUdpSocket::Result::WouldBlock
                                ? QStringLiteral("the socket's send buffer is full")
                                : NativeUdpSocket::errorString();
-    if (admit(m_dropReports, nowMs())) {
+    if (admit(m_dropReports)) {
         TrafficEvent event = peerEvent(*peer, TrafficEvent::Kind::Warning);
         event.bytes = bytes;
         event.text = QStringLiteral("echo of %1 bytes to %2 dropped: %3")
@@ -256,7 +257,7 @@ void UdpEchoService::drainErrors()
                 continue; // said once per peer: the rest of its echoes bounce the same way
             m_unreachable.append(key);
         }
-        if (!admit(m_icmpReports, nowMs()))
+        if (!admit(m_icmpReports))
             continue;
         TrafficEvent event;
         if (found != m_byKey.constEnd()) {
@@ -380,13 +381,8 @@ TrafficEvent UdpEchoService::peerEvent(const Peer &peer, TrafficEvent::Kind kind
 
 void UdpEchoService::sampleMessage(Peer &peer, const char *data, qint64 bytes, qint64 now)
 {
-    if (now - peer.sampleWindowStartMs >= kWindowMs) {
-        flushPeerSummary(peer);
-        peer.sampleWindowStartMs = now;
-        peer.sampledInWindow = 0;
-    }
-    if (peer.sampledInWindow < m_config.messageEventsPerSecond) {
-        ++peer.sampledInWindow;
+    const qint64 mono = Clock::monotonicMs();
+    if (peer.sampleWindow.admit(mono, [this, &peer] { flushPeerSummary(peer); })) {
         TrafficEvent event = peerEvent(peer, TrafficEvent::Kind::MessageEchoed);
         event.timestampMs = now;
         event.bytes = bytes;
@@ -400,7 +396,7 @@ void UdpEchoService::sampleMessage(Peer &peer, const char *data, qint64 bytes, q
     ++peer.suppressedMessages;
     peer.suppressedBytes += bytes;
     if (!m_summaryTimer->isActive())
-        m_summaryTimer->start(int(qMax<qint64>(1, kWindowMs - (now - peer.sampleWindowStartMs))));
+        m_summaryTimer->start(peer.sampleWindow.msLeft(mono));
 }
 
 void UdpEchoService::flushPeerSummary(Peer &peer)
@@ -414,11 +410,11 @@ void UdpEchoService::flushPeerSummary(Peer &peer)
     m_postEvent(event);
 }
 
-void UdpEchoService::refuse(const NativeUdpSocket::Endpoint &from, qint64 bytes,
+void UdpEchoService::refuse(const NativeUdpSocket::Endpoint &from, qint64 bytes, RefusalReason kind,
                             const QString &reason, const QString &category)
 {
     bump(m_refused);
-    if (admit(m_refusals, nowMs())) {
+    if (admit(m_refusals)) {
         TrafficEvent event;
         event.kind = TrafficEvent::Kind::Refused;
         event.timestampMs = nowMs();
@@ -426,36 +422,33 @@ void UdpEchoService::refuse(const NativeUdpSocket::Endpoint &from, qint64 bytes,
         event.address = from.address();
         event.port = from.port();
         event.bytes = bytes;
+        event.refusal = kind;
         event.text = QStringLiteral("%1; UDP datagram of %2 bytes dropped").arg(reason).arg(bytes);
         m_postEvent(event);
         return;
     }
-    ++m_suppressedRefusals[category];
+    m_suppressedRefusals[category].add(kind);
 }
 
 // True if a report of this kind may be shown now; otherwise it is counted for the
 // summary, which the summary timer writes at the end of the window.
-bool UdpEchoService::admit(Throttle &throttle, qint64 now)
+bool UdpEchoService::admit(Throttle &throttle)
 {
-    if (now - throttle.windowStartMs >= kWindowMs) {
-        if (throttle.suppressed > 0)
-            flushSummaries();
-        throttle.windowStartMs = now;
-        throttle.shownInWindow = 0;
-    }
-    if (throttle.shownInWindow < throttle.perSecond) {
-        ++throttle.shownInWindow;
+    const qint64 now = Clock::monotonicMs();
+    if (throttle.window.admit(now, [this, &throttle] {
+            if (throttle.suppressed > 0)
+                flushSummaries();
+        }))
         return true;
-    }
     ++throttle.suppressed;
     if (m_summaryTimer && !m_summaryTimer->isActive())
-        m_summaryTimer->start(int(qMax<qint64>(1, kWindowMs - (now - throttle.windowStartMs))));
+        m_summaryTimer->start(throttle.window.msLeft(now));
     return false;
 }
 
 void UdpEchoService::warn(Throttle &throttle, const QString &text)
 {
-    if (!admit(throttle, nowMs()))
+    if (!admit(throttle))
         return;
     TrafficEvent event;
     event.kind = TrafficEvent::Kind::Warning;
@@ -477,17 +470,18 @@ void UdpEchoService::flushSummaries()
     }
     if (m_refusals.suppressed > 0) {
         m_refusals.suppressed = 0;
-        const QMap<QString, qint64> suppressed = std::exchange(m_suppressedRefusals, {});
+        const auto suppressed = std::exchange(m_suppressedRefusals, {});
         for (auto it = suppressed.cbegin(); it != suppressed.cend(); ++it) {
             TrafficEvent event;
             event.kind = TrafficEvent::Kind::Refused;
             event.timestampMs = nowMs();
             event.transport = IpProtocol::Udp;
-            event.count = it.value();
+            event.count = it->count;
+            event.refusal = it->kind;
             event.text =
                 QStringLiteral("+%1 UDP %2 refused in the last second: %3")
-                    .arg(it.value())
-                    .arg(it.value() == 1 ? QStringLiteral("datagram") : QStringLiteral("datagrams"))
+                    .arg(it->count)
+                    .arg(it->count == 1 ? QStringLiteral("datagram") : QStringLiteral("datagrams"))
                     .arg(it.key());
             m_postEvent(event);
         }

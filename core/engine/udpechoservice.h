@@ -3,6 +3,7 @@
 #include "clientstats.h"
 #include "disconnectinfo.h"
 #include "nativeudpsocket.h"
+#include "ratewindow.h"
 #include "networkfilter.h"
 #include "serverconfig.h"
 #include "trafficevent.h"
@@ -90,7 +91,6 @@ signals:
     void messageEchoed(quint64 clientId, qint64 payloadBytes);
 
 private:
-    using Clock = std::chrono::steady_clock;
     struct Peer
     {
         std::shared_ptr<ClientStats> stats;
@@ -98,8 +98,7 @@ private:
         NativeUdpSocket::Key key;
         qint64 lastActivityMono = 0; // monoMs()
         // Message sampling for the event log, as ClientSession does it.
-        qint64 sampleWindowStartMs = 0;
-        int sampledInWindow = 0;
+        RateWindow sampleWindow;
         qint64 suppressedMessages = 0;
         qint64 suppressedBytes = 0;
     };
@@ -109,11 +108,9 @@ private:
     // One kind of report, rate-limited in one-second windows.
     struct Throttle
     {
-        Throttle(int perSecond, const char *summary) : perSecond(perSecond), summary(summary) {}
-        const int perSecond;
+        Throttle(int perSecond, const char *summary) : window(perSecond), summary(summary) {}
+        RateWindow window;
         const char *const summary; // "+N <summary> in the last second"
-        qint64 windowStartMs = 0;
-        int shownInWindow = 0;
         qint64 suppressed = 0;
     };
 
@@ -130,10 +127,10 @@ private:
     void scheduleExpiry();
     void sampleMessage(Peer &peer, const char *data, qint64 bytes, qint64 now);
     void flushPeerSummary(Peer &peer);
-    void refuse(const NativeUdpSocket::Endpoint &from, qint64 bytes, const QString &reason,
-                const QString &category);
+    void refuse(const NativeUdpSocket::Endpoint &from, qint64 bytes, RefusalReason kind,
+                const QString &reason, const QString &category);
     void warn(Throttle &throttle, const QString &text);
-    bool admit(Throttle &throttle, qint64 now);
+    bool admit(Throttle &throttle);
     void flushSummaries();
     TrafficEvent peerEvent(const Peer &peer, TrafficEvent::Kind kind) const;
     qint64 monoMs() const;
@@ -149,7 +146,6 @@ private:
     QSocketNotifier *m_readNotifier = nullptr;
     QTimer *m_expiryTimer = nullptr;
     QTimer *m_summaryTimer = nullptr;
-    const Clock::time_point m_epoch = Clock::now();
 
     PeerList m_peers;
     QHash<NativeUdpSocket::Key, PeerList::iterator> m_byKey;
@@ -162,7 +158,7 @@ private:
     QList<quint64> m_pendingPeerSummaries;
 
     Throttle m_refusals{kReportsPerSecond, "UDP datagrams refused"};
-    QMap<QString, qint64> m_suppressedRefusals; // per reason, this window
+    QMap<QString, RefusalTally> m_suppressedRefusals; // per reason, this window
     Throttle m_oversizedReports{kReportsPerSecond, "oversized UDP datagrams not echoed"};
     Throttle m_dropReports{1, "UDP echoes dropped"};
     Throttle m_icmpReports{kReportsPerSecond, "ICMP errors about UDP echoes"};

@@ -131,6 +131,14 @@ QString NetworkFilter::refusalCategory(const QHostAddress &peer) const
     return QStringLiteral("not allowed (--allow %1)").arg(toString(m_allow));
 }
 
+RefusalReason NetworkFilter::refusalKind(const QHostAddress &peer) const
+{
+    const QHostAddress address = unmapped(peer);
+    if (address.isNull())
+        return RefusalReason::UnknownPeer;
+    return deniedBy(address) ? RefusalReason::Denied : RefusalReason::NotAllowed;
+}
+
 bool NetworkFilter::parseList(const QString &text, QList<Subnet> *subnets, QString *error)
 {
     QList<Subnet> parsed;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "refusalreason.h"
+
 #include <QHostAddress>
 #include <QList>
 #include <QPair>
@@ -30,6 +32,8 @@ public:
     QString refusalReason(const QHostAddress &peer) const;
     // What a summary of many refusals says: "not in --allow 127.0.0.0/8" etc.
     QString refusalCategory(const QHostAddress &peer) const;
+    // The reason, as an enum, for a peer refusalReason() refuses.
+    RefusalReason refusalKind(const QHostAddress &peer) const;
 
     // Parses one or more networks separated by commas: "10.0.0.0/8,::1/128". A bare
     // address is one host (/32 or /128); host bits are cleared (10.1.2.3/8 is

@@ -2,6 +2,7 @@
 
 #include "disconnectinfo.h"
 #include "ipprotocol.h"
+#include "refusalreason.h"
 
 #include <QByteArray>
 #include <QHostAddress>
@@ -46,6 +47,7 @@ struct TrafficEvent
     qint64 count = 0;
     QByteArray payload; // MessageEchoed: up to kPayloadPreviewBytes of the message
     DisconnectInfo disconnect;
+    RefusalReason refusal = RefusalReason::MaxClients; // Refused: why (text says it in words)
     QString text;
 
     static QString kindName(Kind kind); // "listening", "connected", ...

@@ -32,8 +32,8 @@ MetricsCollector::MetricsCollector(EchoServer *server, qint64 processStartMs, QO
 {
     for (int reason = 0; reason <= int(DisconnectReason::SocketError); ++reason)
         m_disconnects.insert(disconnectLabel(DisconnectReason(reason)), 0);
-    for (const QString &label : refusalLabels())
-        m_refusals.insert(label, 0);
+    for (RefusalReason reason : Refusal::all())
+        m_refusals.insert(Refusal::label(reason), 0);
 
     connect(server, &EchoServer::started, this, &MetricsCollector::serverStarted);
     connect(server, &EchoServer::stopped, this, &MetricsCollector::serverStopped);
@@ -42,12 +42,13 @@ MetricsCollector::MetricsCollector(EchoServer *server, qint64 processStartMs, QO
                 ++m_disconnects[disconnectLabel(info.reason)];
             });
     connect(server, &EchoServer::clientRefused, this,
-            [this](const QHostAddress &, quint16, const QString &reason) {
-                ++m_refusals[refusalLabel(reason)];
+            [this](const QHostAddress &, quint16, const QString &, RefusalReason kind) {
+                ++m_refusals[Refusal::label(kind)];
             });
-    connect(
-        server, &EchoServer::refusalsSummarised, this,
-        [this](const QString &reason, qint64 count) { m_refusals[refusalLabel(reason)] += count; });
+    connect(server, &EchoServer::refusalsSummarised, this,
+            [this](const QString &, qint64 count, RefusalReason kind) {
+                m_refusals[Refusal::label(kind)] += count;
+            });
     if (server->isListening())
         serverStarted(); // counted from now on; what it did before is not known here
 }
@@ -98,31 +99,6 @@ QString MetricsCollector::disconnectLabel(DisconnectReason reason)
             c = QLatin1Char('_');
     }
     return label;
-}
-
-QString MetricsCollector::refusalLabel(const QString &reason)
-{
-    // The sentences come from EchoServer and NetworkFilter; tst_metrics checks that each
-    // of them gets its label.
-    // (A UDP summary reads "+N UDP datagrams refused in the last second: <reason>".)
-    if (reason.contains(QLatin1String("max clients")) ||
-        reason.contains(QLatin1String("max UDP peers")))
-        return QStringLiteral("max_clients");
-    if (reason.contains(QLatin1String("denied by --deny")))
-        return QStringLiteral("denied");
-    if (reason.contains(QLatin1String("not allowed")))
-        return QStringLiteral("not_allowed");
-    if (reason.contains(QLatin1String("address is unknown")))
-        return QStringLiteral("unknown_peer");
-    if (reason.contains(QLatin1String("out of file descriptors")))
-        return QStringLiteral("out_of_descriptors");
-    return QStringLiteral("other");
-}
-
-QStringList MetricsCollector::refusalLabels()
-{
-    return {QStringLiteral("max_clients"), QStringLiteral("denied"), QStringLiteral("not_allowed"),
-            QStringLiteral("unknown_peer"), QStringLiteral("out_of_descriptors")};
 }
 
 } // namespace Echoscope

@@ -55,11 +55,8 @@ public:
 
     // The label of a disconnect reason: DisconnectInfo::reasonString() in snake case.
     static QString disconnectLabel(DisconnectReason reason);
-    // The label of a refusal, from the reason EchoServer gives: max_clients, denied,
-    // not_allowed, unknown_peer, out_of_descriptors, or other.
-    static QString refusalLabel(const QString &reason);
-    // The labels every snapshot has, each at 0 until it happens.
-    static QStringList refusalLabels();
+    // Refusals are counted by RefusalReason (Refusal::label()); every label is in every
+    // snapshot, at 0 until it happens.
 
 private:
     void serverStarted();

@@ -1,0 +1,896 @@
+// The conformance matrix: every transport the server speaks × every way a client behaves
+// × 1 and 2 threads, one data row per cell, against a real EchoServer on 127.0.0.1,
+// port 0. Each cell starts its own server, runs one client behaviour and then checks, in
+// one place (verifyEnded()), what every connection must leave behind:
+//
+//  - the DisconnectInfo reason the server reported (clientDisconnected, bounded wait);
+//  - the bytes: what the server read against what the client itself sent, what it echoed
+//    against what the client itself received, and bytesIn - bytesOut accounted for;
+//  - the session gone from the registry (clientStats(id), clientIds(), clientCount());
+//  - no descriptor left: /proc/self/fd counted after the server started and again once
+//    the session ended and the client was destroyed (Linux; the check is skipped where
+//    there is no /proc);
+//  - no spinning: the process's CPU time over the following second (a measurement window,
+//    not synchronisation) stays under kMaxIdleCpuMs; a busy loop would burn ~1000 ms.
+//
+// Transports (transports()): "tcp" (QTcpSocket) and "tls" (QSslSocket trusting a
+// self-signed certificate made with the openssl command in initTestCase, as tst_tls
+// does; without openssl the tls cells are skipped, never passed). Where a transport's
+// expected outcome differs from plain TCP, its table entry says so (canHalfClose,
+// resetReportedAs).
+//
+// Behaviours (behaviours()): echo of several sizes in every framing, half-close after
+// sending, reset mid-message, close while paused by backpressure, close under the
+// stop-reading fault, idle timeout, kick, oversize message, slowloris, server stop.
+//
+// To add a transport: write one Client subclass (connectTo() returns once data can flow,
+// halfClose() does what the transport can) and add ONE entry to transports(). Every
+// behaviour then runs on it with both thread counts.
+
+#include "echoserver.h"
+#include "echotestsupport.h"
+#include "clientstats.h"
+#include "disconnectinfo.h"
+#include "faultconfig.h"
+#include "serverconfig.h"
+#include "tlscredentials.h"
+
+#include <QProcess>
+#include <QSignalSpy>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslError>
+#include <QSslSocket>
+#include <QStandardPaths>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#ifdef Q_OS_UNIX
+#include <sys/socket.h>
+#include <time.h>
+#endif
+#ifdef Q_OS_LINUX
+#include <dirent.h>
+#endif
+
+using namespace Echoscope;
+using namespace EchoTest;
+
+namespace {
+
+// A server spinning on one connection burns ~1000 ms of CPU in the 1 s window.
+constexpr qint64 kMaxIdleCpuMs = 100;
+constexpr int kCpuWindowMs = 1000;
+// What a client that stops reading still buffers in user space.
+constexpr qint64 kStoppedReadBufferBytes = 16 * 1024;
+
+// --- Platform helpers: the only platform calls of this test. -------------------------------
+
+// Open descriptors of this process; -1 where that cannot be known (no /proc).
+int countOpenDescriptors()
+{
+#ifdef Q_OS_LINUX
+    DIR *directory = ::opendir("/proc/self/fd");
+    if (!directory)
+        return -1;
+    int count = 0;
+    while (const dirent *entry = ::readdir(directory)) {
+        if (entry->d_name[0] != '.')
+            ++count;
+    }
+    ::closedir(directory);
+    return count - 1; // the directory's own descriptor
+#else
+    return -1;
+#endif
+}
+
+// CPU time of the whole process (every thread), in ms; -1 where unknown.
+qint64 processCpuMs()
+{
+#ifdef Q_OS_UNIX
+    timespec now = {};
+    if (::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now) != 0)
+        return -1;
+    return qint64(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+#else
+    return -1;
+#endif
+}
+
+bool shutdownWrite(qintptr descriptor)
+{
+#ifdef Q_OS_UNIX
+    return ::shutdown(int(descriptor), SHUT_WR) == 0;
+#else
+    Q_UNUSED(descriptor);
+    return false;
+#endif
+}
+
+// SO_LINGER {1, 0}: closing the descriptor sends a reset (RST), not a FIN.
+bool setResetOnClose(qintptr descriptor)
+{
+#ifdef Q_OS_UNIX
+    struct linger option = {1, 0};
+    return ::setsockopt(int(descriptor), SOL_SOCKET, SO_LINGER, &option, sizeof option) == 0;
+#else
+    Q_UNUSED(descriptor);
+    return false;
+#endif
+}
+
+// --- Clients: one class per transport. ------------------------------------------------------
+
+// What the test needs for TLS: the certificate the server presents and that clients trust.
+struct Credentials
+{
+    QString certificateFile;
+    QString keyFile;
+    QSslCertificate authority;
+    QString unavailable; // why TLS cells cannot run here; empty when they can
+};
+
+// A client as the behaviours see it, whatever carries its bytes. It collects everything
+// it receives (unless told to stop reading) and counts what it sent itself.
+class Client : public QObject
+{
+public:
+    // Returns once data can flow (TLS: the handshake is done). Runs the event loop: the
+    // server may share this thread.
+    virtual bool connectTo(quint16 port) = 0;
+    // Ends the client's sending side. TCP: shutdown(SHUT_WR) once everything written has
+    // reached the kernel, and it still reads. TLS cannot half-close: a full close.
+    virtual bool halfClose() = 0;
+
+    void write(const QByteArray &data)
+    {
+        m_socket->write(data);
+        m_socket->flush(); // as much as the kernel takes now; the event loop does the rest
+    }
+    // An orderly close (TLS: close_notify, then FIN), after what is still buffered.
+    void close() { m_socket->disconnectFromHost(); }
+    // A reset: SO_LINGER {1, 0}, then abort().
+    bool reset()
+    {
+        const bool set = setResetOnClose(m_socket->socketDescriptor());
+        m_socket->abort();
+        return set;
+    }
+    // Stops consuming: at most kStoppedReadBufferBytes are read, the rest stays in the
+    // kernel, whose window then holds the server's echo back.
+    void stopReading()
+    {
+        m_reading = false;
+        m_socket->setReadBufferSize(kStoppedReadBufferBytes);
+    }
+
+    // Bytes this client handed to the transport (the kernel; TLS: plaintext encrypted),
+    // not counting what it still buffers.
+    qint64 bytesSent() const { return m_sent; }
+    const QByteArray &received() const { return m_received; }
+    // The connection ended for this client (the server closed or reset it, or it did).
+    bool isClosed() const { return m_closed; }
+    QString errorString() const { return m_socket->errorString(); }
+
+protected:
+    explicit Client(QTcpSocket *socket) : m_socket(socket)
+    {
+        m_socket->setParent(this);
+        connect(m_socket, &QTcpSocket::readyRead, this, [this] {
+            if (m_reading)
+                m_received += m_socket->readAll();
+        });
+        // Emitted for every write to the kernel, unlike bytesWritten (not when nested).
+        connect(m_socket, &QTcpSocket::channelBytesWritten, this,
+                [this](int, qint64 bytes) { m_sent += bytes; });
+        connect(m_socket, &QTcpSocket::disconnected, this, [this] { m_closed = true; });
+    }
+    // Waits (running the event loop) until nothing written is left in user space.
+    bool waitUntilWritten()
+    {
+        return QTest::qWaitFor([this] { return m_socket->bytesToWrite() == 0; }, kTimeoutMs);
+    }
+
+    QTcpSocket *const m_socket;
+
+private:
+    QByteArray m_received;
+    qint64 m_sent = 0;
+    bool m_reading = true;
+    bool m_closed = false;
+};
+
+class TcpClient : public Client
+{
+public:
+    TcpClient() : Client(new QTcpSocket) {}
+
+    bool connectTo(quint16 port) override
+    {
+        m_socket->connectToHost(QHostAddress::LocalHost, port);
+        return m_socket->waitForConnected(kTimeoutMs); // completes in the kernel's backlog
+    }
+    bool halfClose() override
+    {
+        return waitUntilWritten() && shutdownWrite(m_socket->socketDescriptor());
+    }
+};
+
+class TlsClient : public Client
+{
+public:
+    explicit TlsClient(const QSslCertificate &authority) : Client(new QSslSocket)
+    {
+        QSslConfiguration configuration = QSslConfiguration::defaultConfiguration();
+        configuration.setCaCertificates({authority});
+        configuration.setPeerVerifyMode(QSslSocket::VerifyPeer);
+        tls()->setSslConfiguration(configuration);
+        connect(tls(), &QSslSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
+            for (const QSslError &error : errors)
+                m_sslErrors.append(error.errorString());
+        });
+    }
+
+    bool connectTo(quint16 port) override
+    {
+        bool failed = false;
+        const auto connection = connect(tls(), &QSslSocket::errorOccurred, this,
+                                        [&failed](QAbstractSocket::SocketError) { failed = true; });
+        tls()->connectToHostEncrypted(QStringLiteral("127.0.0.1"), port,
+                                      QStringLiteral("localhost"));
+        const bool done =
+            QTest::qWaitFor([&] { return tls()->isEncrypted() || failed; }, kTimeoutMs);
+        disconnect(connection);
+        if (!m_sslErrors.isEmpty())
+            qWarning() << "TLS errors:" << m_sslErrors;
+        return done && tls()->isEncrypted() && m_sslErrors.isEmpty();
+    }
+    // TLS has no half-close (close_notify ends both directions): the client closes.
+    bool halfClose() override
+    {
+        close();
+        return true;
+    }
+
+private:
+    QSslSocket *tls() const { return static_cast<QSslSocket *>(m_socket); }
+
+    QStringList m_sslErrors;
+};
+
+// --- The transport table. -------------------------------------------------------------------
+
+struct TransportSpec
+{
+    QString name;
+    // Sets the server up to speak it.
+    std::function<void(ServerConfig *, const Credentials &)> configure;
+    // A client that speaks it, not connected yet.
+    std::function<std::unique_ptr<Client>(const Credentials &)> makeClient;
+    bool needsCredentials;
+    // Expectations where transports differ:
+    // A client can shut down its sending side and still read the echo. Without it the
+    // "half-close" is a full close (its echo may be lost), and eof framing is refused.
+    bool canHalfClose;
+    // How the server reports a client's reset (RST).
+    DisconnectReason resetReportedAs;
+    // Whether the server learns of a client's close while it is not reading (the
+    // stop-reading fault). TLS: QSslSocket reads the small input itself and sees the end,
+    // and as nothing can be written after it the session ends at once. Plain TCP: the
+    // close waits in the kernel behind the unread bytes, remembered until reading resumes
+    // (the server cannot tell a close from a half-close without reading).
+    bool seesCloseWhileNotReading;
+};
+
+// One entry per transport; every behaviour runs on each.
+const std::vector<TransportSpec> &transports()
+{
+    static const std::vector<TransportSpec> table = {
+        {
+            QStringLiteral("tcp"),
+            [](ServerConfig *, const Credentials &) {}, // plain TCP is the default
+            [](const Credentials &) -> std::unique_ptr<Client> {
+                return std::make_unique<TcpClient>();
+            },
+            false,                         // needsCredentials
+            true,                          // canHalfClose: the echo completes, then FIN
+            DisconnectReason::ResetByPeer, // recv()/send() fail with ECONNRESET
+            false,                         // seesCloseWhileNotReading
+        },
+        {
+            QStringLiteral("tls"),
+            [](ServerConfig *config, const Credentials &credentials) {
+                config->tlsCertificateFile = credentials.certificateFile;
+                config->tlsKeyFile = credentials.keyFile;
+            },
+            [](const Credentials &credentials) -> std::unique_ptr<Client> {
+                return std::make_unique<TlsClient>(credentials.authority);
+            },
+            true,  // needsCredentials
+            false, // canHalfClose: QSslSocket cannot; the client's close ends both ways
+            // Qt reports ECONNRESET as RemoteHostClosedError, which the TLS transport
+            // takes for the end of the stream.
+            DisconnectReason::ClosedByPeer,
+            true, // seesCloseWhileNotReading
+        },
+    };
+    return table;
+}
+
+// --- What a cell runs and what it expects. ---------------------------------------------------
+
+struct BehaviourSpec;
+
+// One cell while it runs.
+struct Cell
+{
+    const TransportSpec *transport = nullptr;
+    const BehaviourSpec *behaviour = nullptr;
+    Running running; // the server
+    std::unique_ptr<Client> client;
+    quint64 id = 0; // the client's id at the server
+    int descriptorsBeforeStart = -1;
+    int descriptorsWithServer = -1; // after start, before the client connected
+
+    EchoServer *server() const { return running.server.get(); }
+    std::shared_ptr<const ClientStats> stats() const { return server()->clientStats(id); }
+};
+
+// What the server must report once the behaviour has run.
+struct Expectation
+{
+    DisconnectReason reason = DisconnectReason::ClosedByPeer;
+    // The server read everything the client sent: bytesIn == client's bytesSent(). Else
+    // (it could not read it all, or the client's kernel dropped some) only <=.
+    bool allInputRead = true;
+    // The client read the whole echo: bytesOut == what it received. Else only >=.
+    bool allEchoRead = true;
+    // bytesIn - bytesOut: what was read but not echoed. -1: not known exactly.
+    qint64 unechoedBytes = 0;
+    qint64 incompleteBytes = 0; // DisconnectInfo::incompleteBytes
+    qint64 messages = -1;       // messagesIn and messagesOut; -1: not checked
+    qint64 oversizeAbove = -1;  // MessageTooLarge: the size seen is over this
+    // The server ended the connection: the client must see it closed.
+    bool clientSeesClose = false;
+    // The server itself is gone: its descriptors must be too.
+    bool serverStopped = false;
+};
+
+struct BehaviourSpec
+{
+    QString name;
+    FramingConfig framing;
+    qsizetype size = 0; // echo rows: the message's payload size
+    // Settings beyond the framing (nullptr: none).
+    void (*configure)(ServerConfig *config) = nullptr;
+    FaultConfig faults; // for all clients, set before the client connects
+    bool needsHalfClose = false;
+    // The client's part, after it connected; fills in what the server must report.
+    void (*act)(Cell &cell, Expectation *expected) = nullptr;
+};
+
+QString sizeText(qsizetype bytes)
+{
+    if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0)
+        return QStringLiteral("%1 MiB").arg(bytes / (1024 * 1024));
+    if (bytes >= 1024 && bytes % 1024 == 0)
+        return QStringLiteral("%1 KiB").arg(bytes / 1024);
+    return QStringLiteral("%1 B").arg(bytes);
+}
+
+QString stateText(ClientState state)
+{
+    switch (state) {
+    case ClientState::Connected:
+        return QStringLiteral("connected");
+    case ClientState::Paused:
+        return QStringLiteral("paused");
+    case ClientState::Draining:
+        return QStringLiteral("draining");
+    case ClientState::Closed:
+        return QStringLiteral("closed");
+    case ClientState::Handshaking:
+        return QStringLiteral("handshaking");
+    default: // a state added since
+        return QStringLiteral("state %1").arg(int(state));
+    }
+}
+
+// The process's CPU time over one window of the event loop running, in ms.
+qint64 cpuOverWindowMs()
+{
+    const qint64 before = processCpuMs();
+    QTest::qWait(kCpuWindowMs); // a measurement window, not synchronisation
+    const qint64 after = processCpuMs();
+    return before < 0 || after < 0 ? -1 : after - before;
+}
+
+// --- The behaviours. ---------------------------------------------------------------------
+
+// The bytes of one message of `size` payload bytes in `framing`.
+QByteArray messageFor(const FramingConfig &framing, qsizetype size)
+{
+    const auto seed = quint32(size);
+    switch (framing.mode) {
+    case FramingMode::Stream:
+    case FramingMode::Eof:
+    case FramingMode::Fixed: // fixed:N with N == size
+        return payload(size, seed);
+    case FramingMode::Line:
+        return payload(size, seed, framing.delimiter.at(0), true) + framing.delimiter;
+    case FramingMode::Length:
+        return lengthHeader(quint64(size), framing.lengthBytes) + payload(size, seed);
+    }
+    return QByteArray();
+}
+
+// 1. The client sends one message, receives its whole echo byte-exact, then closes; in
+// eof framing its half-close ends the message and the server closes after the echo.
+void echoMessage(Cell &cell, Expectation *expected)
+{
+    const BehaviourSpec &behaviour = *cell.behaviour;
+    const bool eof = behaviour.framing.mode == FramingMode::Eof;
+    const QByteArray wire = messageFor(behaviour.framing, behaviour.size);
+    Client &client = *cell.client;
+    client.write(wire);
+    if (eof)
+        QVERIFY2(client.halfClose(), qPrintable(client.errorString()));
+    QVERIFY2(
+        QTest::qWaitFor([&] { return client.received().size() >= wire.size(); }, kTimeoutMs),
+        qPrintable(
+            QStringLiteral("echo: %1 of %2 bytes").arg(client.received().size()).arg(wire.size())));
+    QCOMPARE(client.received().size(), wire.size());
+    QVERIFY(client.received() == wire); // byte for byte
+    if (!eof)
+        client.close();
+    expected->reason = DisconnectReason::ClosedByPeer;
+    expected->clientSeesClose = eof;
+    if (behaviour.framing.mode != FramingMode::Stream)
+        expected->messages = 1;
+}
+
+// 2. Half-close after sending. TCP: the echo completes, then the server closes. TLS: the
+// client's close is a full one; the server read everything, its echo may be lost.
+void halfCloseAfterSending(Cell &cell, Expectation *expected)
+{
+    const QByteArray data = payload(1000, 2);
+    Client &client = *cell.client;
+    client.write(data);
+    QVERIFY2(client.halfClose(), qPrintable(client.errorString()));
+    expected->reason = DisconnectReason::ClosedByPeer;
+    if (cell.transport->canHalfClose) {
+        QTRY_VERIFY_WITH_TIMEOUT(client.isClosed(), kTimeoutMs);
+        QVERIFY(client.received() == data);
+        expected->clientSeesClose = true;
+    } else {
+        expected->allEchoRead = false;
+        expected->unechoedBytes = -1;
+    }
+}
+
+// 3. Reset in the middle of a message: the header says 1000, 10 payload bytes came.
+void resetMidMessage(Cell &cell, Expectation *expected)
+{
+    const QByteArray partial = lengthHeader(1000, 4) + QByteArray(10, 'x');
+    cell.client->write(partial);
+    const auto stats = cell.stats();
+    QVERIFY(stats);
+    QTRY_COMPARE_WITH_TIMEOUT(stats->bytesIn(), qint64(partial.size()), kTimeoutMs);
+    QVERIFY(cell.client->reset());
+    expected->reason = cell.transport->resetReportedAs;
+    expected->incompleteBytes = partial.size();
+    expected->unechoedBytes = partial.size();
+}
+
+// 4. The client sends without reading until the server pauses it (backpressure), then
+// resets. The session must end, and nothing may keep spinning on it.
+void closeWhilePaused(Cell &cell, Expectation *expected)
+{
+    Client &client = *cell.client;
+    client.stopReading();
+    client.write(payload(8 * 1024 * 1024, 4));
+    const auto stats = cell.stats();
+    QVERIFY(stats);
+    QTRY_COMPARE_WITH_TIMEOUT(stats->state(), ClientState::Paused, kTimeoutMs);
+    QVERIFY(client.reset());
+    expected->reason = cell.transport->resetReportedAs;
+    expected->allInputRead = false; // the client's kernel drops what it still held
+    expected->allEchoRead = false;  // the client read at most its buffer's worth
+    expected->unechoedBytes = -1;
+}
+
+// 5. The server reads nothing from the client (stop-reading fault, set before it
+// connected); the client sends "hi" and closes. Where the transport tells the server of
+// the close (seesCloseWhileNotReading), the session ends at once; elsewhere it stays,
+// idle (no CPU), until the fault is lifted, and then reads "hi", the end after it, and
+// ends. Either way it ends as closed by peer, and nothing spins meanwhile.
+void closeWhileNotRead(Cell &cell, Expectation *expected)
+{
+    cell.client->write("hi");
+    cell.client->close();
+    expected->reason = DisconnectReason::ClosedByPeer;
+    expected->unechoedBytes = -1;
+    if (cell.transport->seesCloseWhileNotReading) {
+        expected->allInputRead = false; // drained at the close: counted, not echoed
+        return;
+    }
+    const auto stats = cell.stats();
+    QVERIFY(stats);
+    QTRY_COMPARE_WITH_TIMEOUT(stats->state(), ClientState::Stopped, kTimeoutMs);
+    const qint64 cpuMs = cpuOverWindowMs();
+    if (cpuMs >= 0)
+        QVERIFY2(cpuMs < kMaxIdleCpuMs,
+                 qPrintable(
+                     QStringLiteral("%1 ms of CPU while the session was not reading").arg(cpuMs)));
+    QCOMPARE(stats->state(), ClientState::Stopped); // still there: the close is not read yet
+    QCOMPARE(stats->bytesIn(), 0);
+    QVERIFY(cell.server()->setDefaultFaults(FaultConfig()));
+    expected->allInputRead = true; // "hi" is read once reading resumes
+    expected->allEchoRead = false; // and echoed to a client that has closed
+}
+
+// 6. The client connects and sends nothing.
+void idleTimeout(Cell &, Expectation *expected)
+{
+    expected->reason = DisconnectReason::IdleTimeout;
+    expected->clientSeesClose = true;
+}
+
+// 7. The server disconnects the client on request, after one echo.
+void kick(Cell &cell, Expectation *expected)
+{
+    cell.client->write("ping");
+    QTRY_COMPARE_WITH_TIMEOUT(cell.client->received(), QByteArray("ping"), kTimeoutMs);
+    QVERIFY(cell.server()->disconnectClient(cell.id));
+    expected->reason = DisconnectReason::Kicked;
+    expected->clientSeesClose = true;
+}
+
+// 8. A line far over the limit (1024), its delimiter never sent.
+void oversizeMessage(Cell &cell, Expectation *expected)
+{
+    cell.client->write(QByteArray(4096, 'a'));
+    expected->reason = DisconnectReason::MessageTooLarge;
+    expected->allInputRead = false; // closed once the limit is crossed, not at the end
+    expected->unechoedBytes = -1;   // all of it: nothing is echoed (bytesOut == received)
+    expected->oversizeAbove = cell.server()->config().maxMessageBytes;
+    expected->clientSeesClose = true;
+}
+
+// 9. Slowloris: a line one byte at a time, each sent once the server has read the one
+// before, never the delimiter; then the client closes.
+void slowloris(Cell &cell, Expectation *expected)
+{
+    constexpr int kBytes = 50;
+    const auto stats = cell.stats();
+    QVERIFY(stats);
+    for (int i = 0; i < kBytes; ++i) {
+        cell.client->write(QByteArray(1, char('a' + i % 26)));
+        QVERIFY2(
+            QTest::qWaitFor([&] { return stats->bytesIn() == i + 1; }, kTimeoutMs),
+            qPrintable(
+                QStringLiteral("byte %1 not read: bytesIn %2").arg(i + 1).arg(stats->bytesIn())));
+    }
+    cell.client->close();
+    expected->reason = DisconnectReason::ClosedByPeer;
+    expected->incompleteBytes = kBytes;
+    expected->unechoedBytes = kBytes;
+}
+
+// 10. The server stops with the client connected (after one echo).
+void serverStop(Cell &cell, Expectation *expected)
+{
+    cell.client->write("x");
+    QTRY_COMPARE_WITH_TIMEOUT(cell.client->received(), QByteArray("x"), kTimeoutMs);
+    cell.server()->stop();
+    expected->reason = DisconnectReason::ServerStopped;
+    expected->clientSeesClose = true;
+    expected->serverStopped = true;
+}
+
+// The behaviour table.
+const std::vector<BehaviourSpec> &behaviours()
+{
+    static const std::vector<BehaviourSpec> table = [] {
+        std::vector<BehaviourSpec> rows;
+        auto add = [&rows](const QString &name, FramingMode mode,
+                           void (*act)(Cell &, Expectation *)) -> BehaviourSpec & {
+            BehaviourSpec behaviour;
+            behaviour.name = name;
+            behaviour.framing.mode = mode;
+            behaviour.act = act;
+            rows.push_back(behaviour);
+            return rows.back();
+        };
+
+        // 1 B and 1 MiB in every framing; 1 KiB and 64 KiB in stream framing only.
+        const QList<QPair<FramingMode, QString>> framings = {
+            {FramingMode::Stream, QStringLiteral("stream")},
+            {FramingMode::Eof, QStringLiteral("eof")},
+            {FramingMode::Line, QStringLiteral("line")},
+            {FramingMode::Length, QStringLiteral("length")},
+            {FramingMode::Fixed, QStringLiteral("fixed")},
+        };
+        for (const auto &[mode, modeName] : framings) {
+            QList<qsizetype> sizes = {1, 1024 * 1024};
+            if (mode == FramingMode::Stream)
+                sizes = {1, 1024, 64 * 1024, 1024 * 1024};
+            for (qsizetype size : sizes) {
+                BehaviourSpec &row = add(QStringLiteral("echo %1 %2").arg(modeName, sizeText(size)),
+                                         mode, echoMessage);
+                row.size = size;
+                row.framing.fixedBytes = mode == FramingMode::Fixed ? size : 0;
+                row.needsHalfClose = mode == FramingMode::Eof;
+                row.configure = [](ServerConfig *config) {
+                    config->maxMessageBytes = 2 * 1024 * 1024; // 1 MiB and its framing
+                };
+            }
+        }
+        add(QStringLiteral("half-close after sending"), FramingMode::Stream, halfCloseAfterSending);
+        add(QStringLiteral("reset mid-message"), FramingMode::Length, resetMidMessage);
+        add(QStringLiteral("close while paused"), FramingMode::Stream, closeWhilePaused);
+        add(QStringLiteral("close while not read"), FramingMode::Stream, closeWhileNotRead)
+            .faults.stopReading = true;
+        add(QStringLiteral("idle timeout"), FramingMode::Stream, idleTimeout).configure =
+            [](ServerConfig *config) { config->idleTimeoutMs = 300; };
+        add(QStringLiteral("kick"), FramingMode::Stream, kick);
+        add(QStringLiteral("oversize message"), FramingMode::Line, oversizeMessage).configure =
+            [](ServerConfig *config) { config->maxMessageBytes = 1024; };
+        add(QStringLiteral("slowloris"), FramingMode::Line, slowloris);
+        add(QStringLiteral("server stop"), FramingMode::Stream, serverStop);
+        return rows;
+    }();
+    return table;
+}
+
+// --- The checks every cell ends with. -----------------------------------------------------
+
+void verifyEnded(Cell &cell, QSignalSpy &disconnected, const Expectation &expected)
+{
+    EchoServer *server = cell.server();
+    if (disconnected.isEmpty() && !disconnected.wait(kTimeoutMs)) {
+        // Say what it is stuck in, and whether it spins meanwhile.
+        const auto stats = cell.stats();
+        const QString state = stats ? QStringLiteral("%1, %2 B in, %3 B out, %4 B unsent")
+                                          .arg(stateText(stats->state()))
+                                          .arg(stats->bytesIn())
+                                          .arg(stats->bytesOut())
+                                          .arg(stats->snapshot().unsentBytes)
+                                    : QStringLiteral("not registered");
+        const qint64 cpuMs = cpuOverWindowMs();
+        QFAIL(qPrintable(QStringLiteral("the session did not end within %1 ms (expected: %2); "
+                                        "at the server it is %3; the process used %4 ms of "
+                                        "CPU in the next %5 ms")
+                             .arg(kTimeoutMs)
+                             .arg(DisconnectInfo::reasonString(expected.reason), state)
+                             .arg(cpuMs)
+                             .arg(kCpuWindowMs)));
+    }
+    QCOMPARE(disconnected.size(), 1);
+    QCOMPARE(disconnected.at(0).at(0).value<quint64>(), cell.id);
+    const auto info = disconnected.at(0).at(1).value<DisconnectInfo>();
+    const QString seen = QStringLiteral("reason: %1; in %2 B, out %3 B, incomplete %4 B")
+                             .arg(info.describe())
+                             .arg(info.bytesIn)
+                             .arg(info.bytesOut)
+                             .arg(info.incompleteBytes);
+
+    // The reason.
+    QVERIFY2(info.reason == expected.reason,
+             qPrintable(QStringLiteral("expected \"%1\", got %2")
+                            .arg(DisconnectInfo::reasonString(expected.reason), seen)));
+
+    // The server closed: the client sees it (and so has received all it will).
+    if (expected.clientSeesClose)
+        QTRY_VERIFY2_WITH_TIMEOUT(cell.client->isClosed(),
+                                  qPrintable(QStringLiteral("the client never saw the close; "
+                                                            "server: %1")
+                                                 .arg(seen)),
+                                  kTimeoutMs);
+
+    // The bytes, against what the client itself sent and received.
+    const qint64 sent = cell.client->bytesSent();
+    const qint64 received = cell.client->received().size();
+    const QString bytes =
+        QStringLiteral("%1; client sent %2 B, received %3 B").arg(seen).arg(sent).arg(received);
+    if (expected.allInputRead)
+        QVERIFY2(info.bytesIn == sent, qPrintable(bytes));
+    else
+        QVERIFY2(info.bytesIn <= sent, qPrintable(bytes));
+    if (expected.allEchoRead)
+        QVERIFY2(info.bytesOut == received, qPrintable(bytes));
+    else
+        QVERIFY2(info.bytesOut >= received, qPrintable(bytes));
+    QVERIFY2(info.bytesOut <= info.bytesIn, qPrintable(bytes)); // nothing echoed unread
+    if (expected.unechoedBytes >= 0)
+        QVERIFY2(info.unechoedBytes() == expected.unechoedBytes, qPrintable(bytes));
+    if (expected.incompleteBytes >= 0)
+        QVERIFY2(info.incompleteBytes == expected.incompleteBytes, qPrintable(bytes));
+    // Whatever was not echoed covers at least the unfinished message.
+    QVERIFY2(info.unechoedBytes() >= info.incompleteBytes, qPrintable(bytes));
+    if (expected.messages >= 0) {
+        QCOMPARE(info.messagesIn, expected.messages);
+        QCOMPARE(info.messagesOut, expected.messages);
+    }
+    if (expected.oversizeAbove >= 0)
+        QVERIFY2(info.oversizeBytes > expected.oversizeAbove,
+                 qPrintable(QString::number(info.oversizeBytes)));
+
+    // Gone from the registry.
+    QVERIFY(!server->clientStats(cell.id));
+    QVERIFY(!server->clientIds().contains(cell.id));
+    QCOMPARE(server->clientCount(), 0);
+
+    // No descriptor left once the client is gone too (closing is asynchronous).
+    cell.client.reset();
+    const int baseline =
+        expected.serverStopped ? cell.descriptorsBeforeStart : cell.descriptorsWithServer;
+    if (baseline >= 0)
+        QTRY_COMPARE_WITH_TIMEOUT(countOpenDescriptors(), baseline, kTimeoutMs);
+
+    // And nothing spins afterwards.
+    const qint64 cpuMs = cpuOverWindowMs();
+    if (cpuMs >= 0)
+        QVERIFY2(cpuMs < kMaxIdleCpuMs,
+                 qPrintable(QStringLiteral("the process used %1 ms of CPU in the %2 ms after "
+                                           "the session ended (limit %3 ms)")
+                                .arg(cpuMs)
+                                .arg(kCpuWindowMs)
+                                .arg(kMaxIdleCpuMs)));
+}
+
+} // namespace
+
+class tst_Conformance : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+
+    void matrix_data();
+    void matrix();
+
+private:
+    bool openssl(const QStringList &arguments);
+    QString makeCredentials();
+
+    QTemporaryDir m_directory;
+    Credentials m_credentials;
+};
+
+bool tst_Conformance::openssl(const QStringList &arguments)
+{
+    QProcess process;
+    process.setWorkingDirectory(m_directory.path());
+    process.start(QStringLiteral("openssl"), arguments);
+    if (!process.waitForFinished(kTimeoutMs) || process.exitCode() != 0) {
+        qWarning() << "openssl" << arguments << "failed:" << process.readAllStandardError();
+        return false;
+    }
+    return true;
+}
+
+// A throwaway self-signed certificate for localhost; empty, or why TLS cannot be tested.
+QString tst_Conformance::makeCredentials()
+{
+    QString why;
+    if (!TlsCredentials::isAvailable(&why))
+        return why;
+    if (QStandardPaths::findExecutable(QStringLiteral("openssl")).isEmpty())
+        return QStringLiteral("the openssl command is not installed (apt-get install openssl): "
+                              "it makes the test certificate");
+    if (!m_directory.isValid())
+        return QStringLiteral("no temporary directory for the certificate");
+    if (!openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out",
+                  "cert.pem", "-days", "2", "-subj", "/CN=localhost", "-addext",
+                  "subjectAltName=DNS:localhost,IP:127.0.0.1"}))
+        return QStringLiteral("openssl could not make the test certificate");
+    m_credentials.certificateFile = m_directory.filePath(QStringLiteral("cert.pem"));
+    m_credentials.keyFile = m_directory.filePath(QStringLiteral("key.pem"));
+    const auto chain = QSslCertificate::fromPath(m_credentials.certificateFile);
+    if (chain.size() != 1)
+        return QStringLiteral("the test certificate cannot be read back");
+    m_credentials.authority = chain.constFirst();
+    return QString();
+}
+
+void tst_Conformance::initTestCase()
+{
+    qRegisterMetaType<QHostAddress>();
+    qRegisterMetaType<DisconnectInfo>();
+    m_credentials.unavailable = makeCredentials();
+    if (!m_credentials.unavailable.isEmpty())
+        qWarning("the tls cells will be skipped: %s", qPrintable(m_credentials.unavailable));
+
+    // Warm-up: one round trip per transport, so that what Qt and OpenSSL set up once per
+    // process (and keep) is not counted as a descriptor leak by the first cell.
+    for (const TransportSpec &transport : transports()) {
+        if (transport.needsCredentials && !m_credentials.unavailable.isEmpty())
+            continue;
+        ServerConfig config = testConfig(2);
+        transport.configure(&config, m_credentials);
+        Running running = startServer(config);
+        QVERIFY(running.port != 0);
+        std::unique_ptr<Client> client = transport.makeClient(m_credentials);
+        QVERIFY2(client->connectTo(running.port), qPrintable(client->errorString()));
+        client->write("warm-up");
+        QTRY_COMPARE_WITH_TIMEOUT(client->received(), QByteArray("warm-up"), kTimeoutMs);
+    }
+}
+
+void tst_Conformance::matrix_data()
+{
+    QTest::addColumn<int>("transport"); // index into transports()
+    QTest::addColumn<int>("behaviour"); // index into behaviours()
+    QTest::addColumn<int>("threads");
+    for (size_t t = 0; t < transports().size(); ++t) {
+        for (size_t b = 0; b < behaviours().size(); ++b) {
+            for (int threads : {1, 2}) {
+                const QString name = QStringLiteral("%1/%2/%3 thread%4")
+                                         .arg(transports()[t].name, behaviours()[b].name)
+                                         .arg(threads)
+                                         .arg(threads == 1 ? "" : "s");
+                QTest::newRow(qPrintable(name)) << int(t) << int(b) << threads;
+            }
+        }
+    }
+}
+
+void tst_Conformance::matrix()
+{
+    QFETCH(int, transport);
+    QFETCH(int, behaviour);
+    QFETCH(int, threads);
+
+    Cell cell;
+    cell.transport = &transports().at(size_t(transport));
+    cell.behaviour = &behaviours().at(size_t(behaviour));
+    if (cell.transport->needsCredentials && !m_credentials.unavailable.isEmpty())
+        QSKIP(qPrintable(m_credentials.unavailable));
+
+    ServerConfig config = testConfig(threads);
+    config.framing = cell.behaviour->framing;
+    cell.transport->configure(&config, m_credentials);
+    if (cell.behaviour->configure)
+        cell.behaviour->configure(&config);
+    if (cell.behaviour->needsHalfClose && !cell.transport->canHalfClose) {
+        // Not a cell: the server refuses the combination up front.
+        QVERIFY2(!config.validate().isEmpty(), "the server accepts a framing it cannot serve");
+        QSKIP(qPrintable(QStringLiteral("%1 needs a half-close, which %2 cannot do (the server "
+                                        "refuses the combination: %3)")
+                             .arg(cell.behaviour->name, cell.transport->name, config.validate())));
+    }
+
+    cell.descriptorsBeforeStart = countOpenDescriptors();
+    cell.running = startServer(config);
+    QVERIFY(cell.running.port != 0);
+    if (!cell.behaviour->faults.isEmpty()) {
+        QString error;
+        QVERIFY2(cell.server()->setDefaultFaults(cell.behaviour->faults, &error),
+                 qPrintable(error));
+    }
+    QSignalSpy connected(cell.server(), &EchoServer::clientConnected);
+    QSignalSpy disconnected(cell.server(), &EchoServer::clientDisconnected);
+    cell.descriptorsWithServer = countOpenDescriptors();
+
+    cell.client = cell.transport->makeClient(m_credentials);
+    QVERIFY2(cell.client->connectTo(cell.running.port), qPrintable(cell.client->errorString()));
+    QVERIFY(!connected.isEmpty() || connected.wait(kTimeoutMs));
+    cell.id = connected.at(0).at(0).value<quint64>();
+
+    Expectation expected;
+    cell.behaviour->act(cell, &expected);
+    if (QTest::currentTestFailed())
+        return;
+    verifyEnded(cell, disconnected, expected);
+}
+
+QTEST_GUILESS_MAIN(tst_Conformance)
+#include "tst_conformance.moc"
