@@ -102,6 +102,7 @@ private slots:
     void portUnreachableForgetsPeerAndSocketKeepsWorking();
     void idleExpiry();
     void kickForgetsPeer();
+    void faultsAreRefusedForPeers();
     void stopEndsEveryPeer_data();
     void stopEndsEveryPeer();
     void peerLimitRefuses();
@@ -483,6 +484,37 @@ void tst_UdpEcho::kickForgetsPeer()
     QCOMPARE(peer.receive().data(), QByteArray("again"));
     QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 2, kTimeoutMs);
     QVERIFY(connected.at(1).at(0).value<quint64>() > first);
+}
+
+// Faults act on streams; for a UDP peer they are refused with the reason, never
+// accepted and silently not applied.
+void tst_UdpEcho::faultsAreRefusedForPeers()
+{
+    EchoServer server;
+    QSignalSpy connected(&server, &EchoServer::clientConnected);
+    QVERIFY(server.start(udpConfig(2)));
+    Peer peer;
+    QVERIFY(peer.isBound());
+    QVERIFY(peer.send("hello", QHostAddress(QHostAddress::LocalHost), server.udpPort()));
+    QCOMPARE(peer.receive().data(), QByteArray("hello"));
+    QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 1, kTimeoutMs);
+    const quint64 id = connected.at(0).at(0).value<quint64>();
+
+    FaultConfig faults;
+    faults.delayMs = 100;
+    QString error;
+    QVERIFY(!server.setClientFaults(id, faults, &error));
+    QCOMPARE(error, QStringLiteral("client %1 is a UDP peer: faults act on TCP and TLS clients "
+                                   "only")
+                        .arg(id));
+    error.clear();
+    QVERIFY(!server.followDefaultFaults(id, &error));
+    QVERIFY2(error.contains(QLatin1String("UDP peer")), qPrintable(error));
+    QVERIFY(!server.setClientFaults(id + 1000, faults, &error));
+    QCOMPARE(error, QStringLiteral("client %1 is not connected").arg(id + 1000));
+    // The peer is still echoed as before.
+    QVERIFY(peer.send("again", QHostAddress(QHostAddress::LocalHost), server.udpPort()));
+    QCOMPARE(peer.receive().data(), QByteArray("again"));
 }
 
 void tst_UdpEcho::stopEndsEveryPeer_data()

@@ -563,31 +563,44 @@ bool EchoServer::setDefaultFaults(const FaultConfig &faults, QString *error)
     return true;
 }
 
+// The worker of a connected TCP or TLS client; nullptr, with the reason in *error, for a
+// client not connected or a UDP peer (faults act on streams only).
+EchoWorker *EchoServer::faultableWorker(quint64 clientId, QString *error) const
+{
+    const auto it = m_clients.constFind(clientId);
+    QString reason;
+    if (it == m_clients.constEnd() || it->stats->state() == ClientState::Closed)
+        reason = QStringLiteral("client %1 is not connected").arg(clientId);
+    else if (!it->worker)
+        reason = QStringLiteral("client %1 is a UDP peer: faults act on TCP and TLS clients "
+                                "only")
+                     .arg(clientId);
+    if (error)
+        *error = reason;
+    return reason.isEmpty() ? it->worker : nullptr;
+}
+
 bool EchoServer::setClientFaults(quint64 clientId, const FaultConfig &faults, QString *error)
 {
-    const QString invalid = faults.validate();
-    const auto it = m_clients.constFind(clientId);
-    if (!invalid.isEmpty() || it == m_clients.constEnd() ||
-        it->stats->state() == ClientState::Closed) {
+    if (const QString invalid = faults.validate(); !invalid.isEmpty()) {
         if (error)
-            *error = !invalid.isEmpty()
-                         ? invalid
-                         : QStringLiteral("client %1 is not connected").arg(clientId);
+            *error = invalid;
         return false;
     }
-    EchoWorker *worker = it->worker;
+    EchoWorker *worker = faultableWorker(clientId, error);
+    if (!worker)
+        return false;
     QMetaObject::invokeMethod(
         worker, [worker, clientId, faults] { worker->setClientFaults(clientId, faults); },
         Qt::AutoConnection);
     return true;
 }
 
-bool EchoServer::followDefaultFaults(quint64 clientId)
+bool EchoServer::followDefaultFaults(quint64 clientId, QString *error)
 {
-    const auto it = m_clients.constFind(clientId);
-    if (it == m_clients.constEnd() || it->stats->state() == ClientState::Closed)
+    EchoWorker *worker = faultableWorker(clientId, error);
+    if (!worker)
         return false;
-    EchoWorker *worker = it->worker;
     QMetaObject::invokeMethod(
         worker, [worker, clientId] { worker->followDefaultFaults(clientId); }, Qt::AutoConnection);
     return true;

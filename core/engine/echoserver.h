@@ -115,11 +115,12 @@ public:
     // client without faults of its own, current and future, and stay across stop() and
     // start(). A client's own faults replace them for that client until
     // followDefaultFaults(). Each returns false, with the reason in *error, for an
-    // invalid config or a client not connected. Every change is a FaultInjected event.
+    // invalid config, a client not connected, or a UDP peer (faults act on TCP and TLS). Every
+    // change is a FaultInjected event.
     bool setDefaultFaults(const FaultConfig &faults, QString *error = nullptr);
     FaultConfig defaultFaults() const { return m_defaultFaults; }
     bool setClientFaults(quint64 clientId, const FaultConfig &faults, QString *error = nullptr);
-    bool followDefaultFaults(quint64 clientId);
+    bool followDefaultFaults(quint64 clientId, QString *error = nullptr);
 
     // The live counters of a connected client (nullptr once it has disconnected and
     // its clientDisconnected() was emitted).
@@ -174,6 +175,7 @@ private:
     void postUdpPeer(std::shared_ptr<ClientStats> stats, TrafficEvent event); // any thread
     bool handleUdpEvent(const TrafficEvent &event);
     EchoWorker *pickWorker() const;
+    EchoWorker *faultableWorker(quint64 clientId, QString *error) const;
 
     ServerConfig m_config;
     State m_state = State::Stopped;
