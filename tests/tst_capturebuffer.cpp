@@ -30,6 +30,8 @@ private slots:
     void largeWriteKeepsItsTail();
     void capacityZeroCountsOffsetsOnly();
     void shrinkingDropsOldest();
+    void alternatingBytesKeepHeadersBounded();
+    void keepFirstStopsAtTheChunkLimit();
     void ringMatchesAModelThroughWrapsAndResizes_data();
     void ringMatchesAModelThroughWrapsAndResizes();
 };
@@ -215,6 +217,51 @@ void tst_CaptureBuffer::ringMatchesAModelThroughWrapsAndResizes()
             QCOMPARE(capture.heldBytes >= size, true);
     }
     QVERIFY(uncounted > 0); // the schedule did turn capturing off and on again
+}
+
+// A client that alternates 1-byte writes and reads needs a header per byte: the headers
+// are bounded (maxChunks), the newest bytes are the ones kept, and nothing is out of order.
+void tst_CaptureBuffer::alternatingBytesKeepHeadersBounded()
+{
+    const qint64 capacity = 16 * 1024;
+    CaptureBuffer buffer(capacity);
+    const qint64 limit = CaptureBuffer::maxChunks(capacity);
+    QCOMPARE(limit, capacity / 64);
+    const int appends = int(limit) * 4;
+    for (int i = 0; i < appends; ++i) {
+        const char byte = char('a' + i % 26);
+        buffer.append(i % 2 ? Direction::Echoed : Direction::Received, &byte, 1, 1000 + i);
+    }
+    const CaptureSnapshot snapshot = buffer.snapshot();
+    QCOMPARE(qint64(snapshot.chunks.size()), limit);
+    QCOMPARE(snapshot.heldBytes, limit);
+    QCOMPARE(snapshot.droppedBytes, qint64(appends) - limit);
+    QCOMPARE(snapshot.receivedBytes + snapshot.echoedBytes, qint64(appends));
+    // The newest are kept, in order.
+    for (qsizetype i = 0; i < snapshot.chunks.size(); ++i) {
+        const int n = appends - int(limit) + int(i);
+        QCOMPARE(snapshot.chunks.at(i).bytes, QByteArray(1, char('a' + n % 26)));
+        QCOMPARE(snapshot.chunks.at(i).direction, n % 2 ? Direction::Echoed : Direction::Received);
+    }
+}
+
+// A recording (KeepFirst) at its chunk limit is full: it keeps each stream from its start,
+// without a gap, and says when it filled.
+void tst_CaptureBuffer::keepFirstStopsAtTheChunkLimit()
+{
+    const qint64 capacity = 4096;
+    CaptureBuffer buffer(capacity, CaptureBuffer::Policy::KeepFirst);
+    const qint64 limit = CaptureBuffer::maxChunks(capacity);
+    for (int i = 0; i < int(limit) + 10; ++i) {
+        const char byte = char(i);
+        buffer.append(i % 2 ? Direction::Echoed : Direction::Received, &byte, 1, 1000 + i);
+    }
+    const CaptureSnapshot snapshot = buffer.snapshot();
+    QCOMPARE(qint64(snapshot.chunks.size()), limit);
+    QCOMPARE(snapshot.heldBytes, limit);
+    QCOMPARE(snapshot.limitReachedAtMs, 1000 + limit);
+    QCOMPARE(snapshot.chunks.first().bytes, QByteArray(1, char(0)));
+    QCOMPARE(snapshot.chunks.last().bytes, QByteArray(1, char(limit - 1)));
 }
 
 QTEST_GUILESS_MAIN(tst_CaptureBuffer)

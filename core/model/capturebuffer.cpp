@@ -77,7 +77,25 @@ void CaptureBuffer::append(CaptureChunk::Direction direction, const char *data, 
             return;
         }
     }
+    if (qint64(m_chunks.size()) >= maxChunks(capacity)) {
+        if (m_policy == Policy::KeepFirst) {
+            // A recording keeps each stream from its start without a gap: it is full.
+            m_held -= keep;
+            m_dropped += keep;
+            if (m_limitReachedAtMs == 0)
+                m_limitReachedAtMs = std::max<qint64>(1, nowMs);
+            m_full.store(true, std::memory_order_release);
+            return;
+        }
+        dropOldest(m_chunks.front().size); // the oldest chunk goes, header and bytes
+    }
     m_chunks.push_back(ChunkHeader{direction, nowMs, streamOffset + skip, keep});
+}
+
+qint64 CaptureBuffer::maxChunks(qint64 capacityBytes)
+{
+    constexpr qint64 kMinChunks = 16;
+    return std::max(kMinChunks, capacityBytes / qint64(2 * sizeof(ChunkHeader)));
 }
 
 void CaptureBuffer::dropOldest(qint64 bytes)

@@ -42,7 +42,10 @@ struct CaptureSnapshot
 // The newest bytes a client sent and was sent, with timestamps: a bounded ring per
 // client for the dashboard's inspector. The session's thread appends; any thread
 // copies it out. The ring takes no memory until bytes arrive, and never more than
-// capacity() plus a fixed overhead per chunk; a full ring drops its oldest bytes.
+// capacity() plus its chunk headers, which are bounded too: at most maxChunks() (half
+// the capacity's worth of headers), so a client that alternates 1-byte writes and reads
+// cannot make the headers cost 32 times the bytes. A full ring, or one at its chunk
+// limit, drops its oldest bytes.
 //
 // The bytes live in one circular byte array (grown by doubling up to the capacity,
 // then reused), beside a queue of small chunk headers, so an append is a copy into
@@ -80,6 +83,8 @@ public:
     void setKeepsBoundaries(bool keep) { m_keepsBoundaries.store(keep); }
 
     qint64 capacity() const;
+    // The most chunk headers held at once: capacity / (2 * header size), at least 16.
+    static qint64 maxChunks(qint64 capacityBytes);
     Policy policy() const { return m_policy; }
     quint64 generation() const;
     CaptureSnapshot snapshot() const;
