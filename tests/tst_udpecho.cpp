@@ -4,6 +4,7 @@
 
 #include "echoserver.h"
 #include "echotestsupport.h"
+#include "nativeudpsocket.h"
 #include "serverconfig.h"
 #include "trafficmonitor.h"
 
@@ -362,6 +363,8 @@ void tst_UdpEcho::portUnreachableForgetsPeerAndSocketKeepsWorking_data()
 
 void tst_UdpEcho::portUnreachableForgetsPeerAndSocketKeepsWorking()
 {
+    if (!NativeUdpSocket::hasErrorQueue())
+        QSKIP("this I/O backend keeps no UDP error queue: a bounced echo goes unseen");
     QFETCH(QString, bind);
     QFETCH(QString, peer);
     // One thread: the server reads only when this test spins the event loop, so the

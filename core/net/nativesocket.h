@@ -14,11 +14,18 @@ namespace Echoscope {
 // (so nothing can be echoed after a client's shutdown(SHUT_WR)), and it reports
 // an orderly close and a reset as the same error.
 //
-// Platform calls live only in nativesocket.cpp, in guarded blocks.
+// Platform calls live in per-platform files that CMake picks (nativesocket_unix.cpp,
+// nativesocket_win.cpp), and what Linux does its own way in the backend file
+// (unixbackend_linux.cpp or, with ECHOSCOPE_PORTABLE_IO, unixbackend_portable.cpp).
 class NativeSocket
 {
 public:
     using Descriptor = qintptr;
+
+    // Which I/O backend this build has: "epoll" (Linux: accept4, the UDP error queue, an
+    // epoll set per worker), "portable" (POSIX calls only, a QSocketNotifier per session)
+    // or "windows".
+    static const char *backendName();
 
     enum class Result {
         Done,       // some bytes moved (count in *bytes)
@@ -31,7 +38,8 @@ public:
     static bool prepare(Descriptor fd); // TCP_NODELAY, no SIGPIPE (accept() made it non-blocking)
     // Accepts one pending connection on a non-blocking listening socket. Done: *accepted
     // is the new descriptor, non-blocking and close-on-exec, and *peer / *peerPort (when
-    // given) its peer as peerAddress() words it; on Linux all in the one accept4() call.
+    // given) its peer as peerAddress() words it; with the epoll backend all in the one
+    // accept4() call.
     // WouldBlock: none pending. Reset: one was pending but the peer reset it first (try
     // the next). Error: see lastError(), e.g. out of descriptors (isDescriptorLimit()).
     static Result accept(Descriptor listener, Descriptor *accepted, QHostAddress *peer = nullptr,

@@ -14,7 +14,11 @@ namespace Echoscope {
 // here the errors are read from the socket's error queue (Linux IP_RECVERR), each
 // with the address the failed datagram was sent to, and the socket keeps working.
 //
-// Platform calls live only in nativeudpsocket.cpp, in guarded blocks.
+// The portable backend (ECHOSCOPE_PORTABLE_IO) and Windows keep no error queue: readError()
+// has nothing, and a peer whose echoes bounce is forgotten when it goes idle.
+//
+// Platform calls live in per-platform files that CMake picks (nativeudpsocket_unix.cpp,
+// nativeudpsocket_win.cpp); the error queue is in the backend file (unixbackend_linux.cpp).
 class NativeUdpSocket
 {
 public:
@@ -79,6 +83,9 @@ public:
     };
     // Takes the next queued error; false when there is none (or the platform keeps none).
     static bool readError(Descriptor fd, QueuedError *error);
+    // True where the backend keeps an error queue (epoll); elsewhere readError() never has
+    // one, and a peer whose echoes bounce is forgotten only when it goes idle.
+    static bool hasErrorQueue();
 
     static void close(Descriptor fd);
     static QString errorString();

@@ -27,8 +27,9 @@ class TransportHandler;
 // whose reading is paused does not wake the thread. Not thread-safe: one thread, the one
 // that first calls add(), where its notifier is made (the epoll descriptor itself is made
 // at construction, so a server's descriptor count is settled once it has started).
-// isSupported() is false where there is no epoll; callers then use a
-// QSocketNotifier per connection.
+// isSupported() is false where there is no epoll and in the portable build
+// (ECHOSCOPE_PORTABLE_IO): callers then use a QSocketNotifier per connection. The backends
+// are socketpoller_epoll.cpp and socketpoller_none.cpp; CMake builds one.
 class SocketPoller
 {
 public:

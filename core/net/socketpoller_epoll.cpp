@@ -4,11 +4,12 @@
 
 #include <QSocketNotifier>
 
-#ifdef Q_OS_LINUX
 #include <cerrno>
 #include <sys/epoll.h>
 #include <unistd.h>
-#endif
+
+// The epoll backend (Linux). socketpoller_none.cpp is the one for systems without epoll and
+// for the portable build (ECHOSCOPE_PORTABLE_IO).
 
 namespace Echoscope {
 
@@ -22,8 +23,6 @@ public:
     bool inSet = false; // registered with epoll
     bool removed = false;
 };
-
-#ifdef Q_OS_LINUX
 
 namespace {
 // Readiness taken per turn; more ready descriptors wait for the next turn, which comes
@@ -147,38 +146,5 @@ void SocketPoller::dispatch()
         delete watch;
     m_removed.clear();
 }
-
-#else // no epoll: callers use a QSocketNotifier per connection
-
-bool SocketPoller::isSupported()
-{
-    return false;
-}
-
-SocketPoller::SocketPoller() = default;
-
-SocketPoller::~SocketPoller() = default;
-
-bool SocketPoller::isValid() const
-{
-    return false;
-}
-
-SocketPoller::Watch *SocketPoller::add(qintptr, TransportHandler *)
-{
-    return nullptr;
-}
-
-void SocketPoller::setReadWanted(Watch *, bool) {}
-
-void SocketPoller::setWriteWanted(Watch *, bool) {}
-
-void SocketPoller::remove(Watch *) {}
-
-void SocketPoller::dispatch() {}
-
-void SocketPoller::apply(Watch *, bool, bool) {}
-
-#endif
 
 } // namespace Echoscope
