@@ -13,7 +13,7 @@
 //  - no spinning: the process's CPU time over the following second (a measurement window,
 //    not synchronisation) stays under kMaxIdleCpuMs; a busy loop would burn ~1000 ms.
 //
-// Transports (transports()): "tcp" (QTcpSocket) and "tls" (QSslSocket trusting a
+// Transports (transports()): "tcp-<backend>" (QTcpSocket) and "tls" (QSslSocket trusting a
 // self-signed certificate made with the openssl command in initTestCase, as tst_tls
 // does; without openssl the tls cells are skipped, never passed). Where a transport's
 // expected outcome differs from plain TCP, its table entry says so (canHalfClose,
@@ -32,6 +32,7 @@
 #include "clientstats.h"
 #include "disconnectinfo.h"
 #include "faultconfig.h"
+#include "nativesocket.h"
 #include "serverconfig.h"
 #include "tlscredentials.h"
 
@@ -293,7 +294,9 @@ const std::vector<TransportSpec> &transports()
 {
     static const std::vector<TransportSpec> table = {
         {
-            QStringLiteral("tcp"),
+            // Named after the I/O backend it runs on: "tcp-epoll", "tcp-portable" (the
+            // ECHOSCOPE_PORTABLE_IO build: a QSocketNotifier per session, plain accept()).
+            QStringLiteral("tcp-%1").arg(QLatin1String(NativeSocket::backendName())),
             [](ServerConfig *, const Credentials &) {}, // plain TCP is the default
             [](const Credentials &) -> std::unique_ptr<Client> {
                 return std::make_unique<TcpClient>();
@@ -314,8 +317,8 @@ const std::vector<TransportSpec> &transports()
             },
             true,  // needsCredentials
             false, // canHalfClose: QSslSocket cannot; the client's close ends both ways
-            // Qt reports ECONNRESET as RemoteHostClosedError, which the TLS transport
-            // takes for the end of the stream.
+                   // Qt reports ECONNRESET as RemoteHostClosedError, which the TLS transport
+                   // takes for the end of the stream.
             DisconnectReason::ClosedByPeer,
             true, // seesCloseWhileNotReading
         },
