@@ -1,16 +1,15 @@
 #include "echoserver.h"
 
+#include "acceptor.h"
 #include "clock.h"
 #include "echoworker.h"
+#include "eventqueue.h"
 #include "nativesocket.h"
 #include "tlscredentials.h"
 #include "nativeudpsocket.h"
 
 #include <QLoggingCategory>
-#include <QMutexLocker>
 #include <QScopedValueRollback>
-#include <QSocketNotifier>
-#include <QTcpServer>
 #include <QThread>
 #include <QTimer>
 
@@ -21,16 +20,6 @@ Q_LOGGING_CATEGORY(lcEngine, "echoscope.engine", QtWarningMsg)
 namespace Echoscope {
 
 namespace {
-constexpr int kListenBacklog = 1024;
-// After an accept error the spare descriptor cannot get past, try again this often,
-// with accepting paused in between; one event per episode.
-constexpr int kAcceptRetryMs = 250;
-// Connections accepted (or refused) per wake-up before the event loop gets a turn.
-constexpr int kMaxAcceptsPerWakeup = 64;
-// Past this many undelivered events, sampled-message events are dropped (and counted);
-// connects and disconnects never are.
-constexpr qsizetype kMaxQueuedEvents = 50000;
-
 qint64 nowMs()
 {
     return Clock::wallMs(); // timestamps only; windows use Clock::monotonicMs()
@@ -49,13 +38,21 @@ EchoServer::EchoServer(QObject *parent) : QObject(parent)
     qRegisterMetaType<Echoscope::DisconnectInfo>();
     qRegisterMetaType<Echoscope::TrafficEvent>();
     qRegisterMetaType<Echoscope::EchoServer::Error>();
-    m_acceptRetryTimer = new QTimer(this);
-    m_acceptRetryTimer->setSingleShot(true);
-    m_acceptRetryTimer->setInterval(kAcceptRetryMs);
-    connect(m_acceptRetryTimer, &QTimer::timeout, this, [this] {
-        if (m_acceptNotifier)
-            m_acceptNotifier->setEnabled(true);
-    });
+    // The acceptor reports from inside its accept loop, in this thread; a receiver of what
+    // this emits may stop() the server there, and the loop returns when it finds itself
+    // closed.
+    m_acceptor = new Acceptor(&m_liveClients, this);
+    connect(m_acceptor, &Acceptor::connectionAccepted, this, &EchoServer::incomingConnection,
+            Qt::DirectConnection);
+    connect(
+        m_acceptor, &Acceptor::connectionShed, this,
+        [this](const QHostAddress &peer, quint16 peerPort, const QString &reason) {
+            refuse(peer, peerPort, RefusalReason::OutOfDescriptors, reason, reason);
+        },
+        Qt::DirectConnection);
+    connect(m_acceptor, &Acceptor::eventOccurred, this, &EchoServer::handleEvent,
+            Qt::DirectConnection);
+    m_events = new EventQueue([this](const TrafficEvent &event) { handleEvent(event); }, this);
     m_refusalSummaryTimer = new QTimer(this);
     m_refusalSummaryTimer->setSingleShot(true);
     connect(m_refusalSummaryTimer, &QTimer::timeout, this, &EchoServer::flushRefusalSummary);
@@ -100,11 +97,7 @@ bool EchoServer::start(const ServerConfig &config)
         }
     }
 
-    auto *listener = new QTcpServer(this);
-    listener->setListenBacklogSize(kListenBacklog);
-    if (!listener->listen(address, config.port)) {
-        const QString reason = listener->errorString();
-        delete listener;
+    if (QString reason; !m_acceptor->listen(address, config.port, &reason)) {
         fail(Error::ListenFailed, QStringLiteral("cannot listen on %1 port %2: %3")
                                       .arg(describeAddress(address))
                                       .arg(config.port)
@@ -118,7 +111,7 @@ bool EchoServer::start(const ServerConfig &config)
         QString reason;
         udpDescriptor = NativeUdpSocket::bind(address, config.udpPort, &reason);
         if (udpDescriptor < 0) {
-            delete listener;
+            m_acceptor->close();
             fail(Error::ListenFailed, QStringLiteral("cannot listen for UDP on %1 port %2: %3")
                                           .arg(describeAddress(address))
                                           .arg(config.udpPort)
@@ -126,23 +119,14 @@ bool EchoServer::start(const ServerConfig &config)
             return false;
         }
     }
-    // QTcpServer's own accept loop cannot be trusted with errors: once its engine has
-    // seen EAGAIN it reports EMFILE as a temporary error too, without pausing, and
-    // spins on the still-readable socket. So it only listens; accepting is ours.
-    listener->pauseAccepting();
-    m_acceptNotifier =
-        new QSocketNotifier(listener->socketDescriptor(), QSocketNotifier::Read, this);
-    connect(m_acceptNotifier, &QSocketNotifier::activated, this, &EchoServer::acceptPending);
+    m_acceptor->startAccepting();
 
     m_config = config;
     m_filter = NetworkFilter(config.allowNetworks, config.denyNetworks);
-    m_spareDescriptor = NativeSocket::openSpareDescriptor();
-    m_listener = listener;
-    m_address = listener->serverAddress();
-    m_port = listener->serverPort();
+    m_address = m_acceptor->serverAddress();
+    m_port = m_acceptor->serverPort();
     m_error = Error::NoError;
     m_errorString.clear();
-    m_acceptErrorReported = false;
     m_refusalWindow.reset();
     m_suppressedRefusals.clear();
     m_retired = ServerTotals();
@@ -157,10 +141,9 @@ bool EchoServer::start(const ServerConfig &config)
                            .arg(double(config.tlsHandshakeTimeoutMs) / 1000.0, 0, 'g', 4);
     }
 
-    const int threadCount = config.effectiveThreads();
-    auto post = [this](TrafficEvent event) { postEvent(std::move(event)); };
-    for (int i = 0; i < threadCount; ++i) {
-        auto *worker = new EchoWorker(config, post, &m_liveClients);
+    EventQueue *events = m_events;
+    auto post = [events](TrafficEvent event) { events->post(std::move(event)); };
+    auto prepare = [this, &config, &tlsConfiguration](EchoWorker *worker) {
         if (config.isTls())
             worker->setTlsConfiguration(tlsConfiguration);
         connect(worker, &EchoWorker::bytesReceived, this, &EchoServer::bytesReceived,
@@ -169,28 +152,10 @@ bool EchoServer::start(const ServerConfig &config)
                 Qt::DirectConnection);
         connect(worker, &EchoWorker::messageEchoed, this, &EchoServer::messageEchoed,
                 Qt::DirectConnection);
-        worker->setDefaultFaults(m_defaultFaults); // before it has a thread or a session
-        if (threadCount > 1) {
-            auto *thread = new QThread(this);
-            thread->setObjectName(QStringLiteral("echoscope-worker-%1").arg(i));
-            worker->moveToThread(thread);
-            thread->start();
-            m_threads.push_back(thread);
-        } else {
-            worker->setParent(this);
-        }
-        m_workers.push_back(worker);
-    }
-    // Report "listening" only once every worker runs its event loop: its dispatcher
-    // (and wake-up descriptor) is made in the new thread, so without this the process's
-    // descriptor count would still rise after start, and the first clients would wait
-    // on threads that are starting. An empty call through each loop costs well under
-    // a millisecond; the workers never wait for this thread.
-    for (EchoWorker *worker : m_workers) {
-        if (worker->thread() != thread())
-            QMetaObject::invokeMethod(
-                worker, [] {}, Qt::BlockingQueuedConnection);
-    }
+        worker->setDefaultFaults(m_defaultFaults);
+    };
+    // Returns once every worker runs its event loop, so "listening" is reported only then.
+    m_workers.start(config.effectiveThreads(), config, post, &m_liveClients, prepare);
     if (udpDescriptor >= 0)
         startUdp(udpDescriptor, config);
 
@@ -237,48 +202,19 @@ void EchoServer::stop()
     if (m_state != State::Listening || m_stopping)
         return;
     const QScopedValueRollback<bool> stopping(m_stopping, true);
-    delete m_acceptNotifier; // stop accepting first; the notifier goes before its descriptor
-    m_acceptNotifier = nullptr;
-    delete m_listener;
-    m_listener = nullptr;
-    m_acceptRetryTimer->stop();
-    NativeSocket::closeSpareDescriptor(m_spareDescriptor);
-    m_spareDescriptor = -1;
-    m_acceptErrorReported = false;
+    m_acceptor->close(); // stop accepting first
 
     stopUdp();
-    for (EchoWorker *worker : m_workers) {
-        if (worker->thread() == thread()) {
-            worker->closeAll(DisconnectReason::ServerStopped);
-        } else {
-            // Waiting here is fine: this is stop(), not the echo path, and the
-            // workers never wait for this thread.
-            QMetaObject::invokeMethod(
-                worker, [worker] { worker->closeAll(DisconnectReason::ServerStopped); },
-                Qt::BlockingQueuedConnection);
-        }
-    }
-    for (QThread *thread : m_threads) {
-        thread->quit();
-        thread->wait();
-    }
-    for (EchoWorker *worker : m_workers) {
-        // A worker of this thread (threads = 1) may be on the call stack: delete it later.
-        if (worker->thread() == thread())
-            worker->deleteLater();
-        else
-            delete worker;
-    }
-    qDeleteAll(m_threads);
-    m_workers.clear();
-    m_threads.clear();
+    // Every client closed in its worker's thread, the threads joined, the workers gone
+    // (a worker of this thread later: it may be on the call stack).
+    m_workers.stop(DisconnectReason::ServerStopped);
     if (m_udp) {
         m_udpTotals = m_udp->totals();
         delete m_udp; // done: shutdown() ran in its thread, which has finished
         m_udp = nullptr;
     }
 
-    drainEvents(); // every clientDisconnected() before stopped()
+    m_events->drain(); // every clientDisconnected() before stopped()
     flushRefusalSummary();
     m_clients.clear();
     m_pendingUdpPeers.clear();
@@ -313,31 +249,13 @@ void EchoServer::stop()
     emit stopped();
 }
 
-EchoWorker *EchoServer::pickWorker() const
-{
-    EchoWorker *worker = m_workers[m_nextWorker % m_workers.size()];
-    ++m_nextWorker;
-    return worker;
-}
-
 void EchoServer::incomingConnection(qintptr descriptor, const QHostAddress &peer, quint16 peerPort)
 {
-    if (m_acceptErrorReported) {
-        m_acceptErrorReported = false;
-        TrafficEvent event;
-        event.kind = TrafficEvent::Kind::Warning;
-        event.timestampMs = nowMs();
-        event.count = m_refusedSinceAcceptError;
-        event.text = QStringLiteral("accepting connections again after %1 s (%2 refused meanwhile)")
-                         .arg(double(event.timestampMs - m_acceptErrorSinceMs) / 1000.0, 0, 'f', 1)
-                         .arg(m_refusedSinceAcceptError);
-        handleEvent(event);
-    }
-
     if (!m_filter.isEmpty()) {
         const QString reason = m_filter.refusalReason(peer);
         if (!reason.isEmpty()) {
-            refuse(descriptor, peer, peerPort, m_filter.refusalKind(peer), reason,
+            NativeSocket::close(descriptor);
+            refuse(peer, peerPort, m_filter.refusalKind(peer), reason,
                    m_filter.refusalCategory(peer));
             return;
         }
@@ -345,7 +263,8 @@ void EchoServer::incomingConnection(qintptr descriptor, const QHostAddress &peer
     if (m_liveClients.load(std::memory_order_relaxed) >= m_config.maxClients) {
         const QString reason =
             QStringLiteral("max clients reached (%1 connected)").arg(m_config.maxClients);
-        refuse(descriptor, peer, peerPort, RefusalReason::MaxClients, reason, reason);
+        NativeSocket::close(descriptor);
+        refuse(peer, peerPort, RefusalReason::MaxClients, reason, reason);
         return;
     }
 
@@ -355,7 +274,7 @@ void EchoServer::incomingConnection(qintptr descriptor, const QHostAddress &peer
         id, peer, peerPort, now, m_config.captureBytesPerClient, IpProtocol::Tcp,
         m_config.captureKeepsFirst ? CaptureBuffer::Policy::KeepFirst
                                    : CaptureBuffer::Policy::DropOldest);
-    EchoWorker *worker = pickWorker();
+    EchoWorker *worker = m_workers.next();
     m_clients.insert(id, ClientEntry{stats, worker});
     const int live = m_liveClients.fetch_add(1, std::memory_order_relaxed) + 1;
     ++m_retired.clientsTotal;
@@ -376,10 +295,10 @@ void EchoServer::incomingConnection(qintptr descriptor, const QHostAddress &peer
     emit eventOccurred(event);
 }
 
-void EchoServer::refuse(qintptr descriptor, const QHostAddress &peer, quint16 peerPort,
-                        RefusalReason kind, const QString &reason, const QString &category)
+// The connection is closed already (by the caller, or shed by the acceptor).
+void EchoServer::refuse(const QHostAddress &peer, quint16 peerPort, RefusalReason kind,
+                        const QString &reason, const QString &category)
 {
-    NativeSocket::close(descriptor);
     ++m_retired.clientsRefused;
     emit clientRefused(peer, peerPort, reason, kind);
 
@@ -423,101 +342,6 @@ void EchoServer::flushRefusalSummary()
     }
 }
 
-// Accepts what is pending, a bounded number per wake-up so the sessions sharing this
-// thread get their turn. When accept() fails it says so once per episode; out of
-// descriptors, it refuses the pending connections at once through the spare
-// descriptor, so the listen queue never sits full of clients nobody will serve; any
-// other failure pauses accepting for kAcceptRetryMs. Nothing spins.
-void EchoServer::acceptPending()
-{
-    if (!m_acceptNotifier)
-        return;
-    const qintptr listener = m_listener->socketDescriptor();
-    for (int round = 0; round < kMaxAcceptsPerWakeup; ++round) {
-        qintptr descriptor = -1;
-        QHostAddress peer;
-        quint16 peerPort = 0;
-        const NativeSocket::Result result =
-            NativeSocket::accept(listener, &descriptor, &peer, &peerPort);
-        if (result == NativeSocket::Result::Done) {
-            incomingConnection(descriptor, peer, peerPort);
-            if (!m_acceptNotifier)
-                return; // stopped by a receiver
-            continue;
-        }
-        if (result == NativeSocket::Result::WouldBlock)
-            return;
-        if (result == NativeSocket::Result::Reset)
-            continue; // gone before it was accepted: only that one
-        const int error = NativeSocket::lastError();
-        reportAcceptError(error, NativeSocket::errorString());
-        if (!NativeSocket::isDescriptorLimit(error) || !shedOneConnection(listener)) {
-            m_acceptNotifier->setEnabled(false);
-            m_acceptRetryTimer->start();
-            return;
-        }
-        if (!m_acceptNotifier)
-            return;
-    }
-    // More may be pending: the notifier fires again on the next pass of the event loop.
-}
-
-// Out of descriptors: gives up the spare so that the oldest pending connection can be
-// accepted, and closes that at once as refused, then takes the spare back. Returns
-// false if that cannot be done (no spare, or it cannot be taken back).
-bool EchoServer::shedOneConnection(qintptr listener)
-{
-    if (m_spareDescriptor < 0) {
-        m_spareDescriptor = NativeSocket::openSpareDescriptor();
-        if (m_spareDescriptor < 0)
-            return false;
-    }
-    NativeSocket::closeSpareDescriptor(m_spareDescriptor);
-    qintptr descriptor = -1;
-    QHostAddress peer;
-    quint16 peerPort = 0;
-    const NativeSocket::Result result =
-        NativeSocket::accept(listener, &descriptor, &peer, &peerPort);
-    m_spareDescriptor = NativeSocket::openSpareDescriptor();
-    if (result != NativeSocket::Result::Done)
-        return result != NativeSocket::Result::Error && m_spareDescriptor >= 0;
-    if (m_spareDescriptor >= 0) {
-        incomingConnection(descriptor, peer, peerPort); // room for both: descriptors were freed
-        return true;
-    }
-    const qint64 limit = NativeSocket::openFileLimit();
-    const QString reason =
-        limit > 0 ? QStringLiteral("out of file descriptors (open-file limit %1)").arg(limit)
-                  : QStringLiteral("out of file descriptors");
-    ++m_refusedSinceAcceptError;
-    // Frees the spare's slot again.
-    refuse(descriptor, peer, peerPort, RefusalReason::OutOfDescriptors, reason, reason);
-    m_spareDescriptor = NativeSocket::openSpareDescriptor();
-    return m_spareDescriptor >= 0;
-}
-
-void EchoServer::reportAcceptError(int error, const QString &errorText)
-{
-    if (m_acceptErrorReported)
-        return;
-    m_acceptErrorReported = true;
-    m_acceptErrorSinceMs = nowMs();
-    m_refusedSinceAcceptError = 0;
-    const bool shedding = NativeSocket::isDescriptorLimit(error) && m_spareDescriptor >= 0;
-    TrafficEvent event;
-    event.kind = TrafficEvent::Kind::Error;
-    event.timestampMs = m_acceptErrorSinceMs;
-    event.text = QStringLiteral("cannot accept connections: %1 (open-file limit %2, %3 clients "
-                                "connected); %4")
-                     .arg(errorText)
-                     .arg(NativeSocket::openFileLimit())
-                     .arg(m_liveClients.load(std::memory_order_relaxed))
-                     .arg(shedding ? QStringLiteral("new connections are refused at once until "
-                                                    "descriptors are free")
-                                   : QStringLiteral("retrying every %1 ms").arg(kAcceptRetryMs));
-    handleEvent(event);
-}
-
 bool EchoServer::disconnectClient(quint64 clientId)
 {
     const auto it = m_clients.constFind(clientId);
@@ -547,10 +371,7 @@ bool EchoServer::setDefaultFaults(const FaultConfig &faults, QString *error)
     }
     const bool changed = faults != m_defaultFaults;
     m_defaultFaults = faults;
-    for (EchoWorker *worker : m_workers) {
-        QMetaObject::invokeMethod(
-            worker, [worker, faults] { worker->setDefaultFaults(faults); }, Qt::AutoConnection);
-    }
+    m_workers.setDefaultFaults(faults);
     if (changed) {
         TrafficEvent event;
         event.kind = TrafficEvent::Kind::FaultInjected;
@@ -641,51 +462,6 @@ ServerTotals EchoServer::totals() const
     return totals;
 }
 
-void EchoServer::postEvent(TrafficEvent event)
-{
-    QMutexLocker locker(&m_eventMutex);
-    if (m_eventQueue.size() >= kMaxQueuedEvents &&
-        (event.kind == TrafficEvent::Kind::MessageEchoed ||
-         event.kind == TrafficEvent::Kind::MessagesSummarised ||
-         (event.kind == TrafficEvent::Kind::FaultInjected && event.count > 0))) {
-        ++m_droppedEvents;
-        return;
-    }
-    m_eventQueue.append(std::move(event));
-    if (!m_drainScheduled) {
-        m_drainScheduled = true;
-        QMetaObject::invokeMethod(this, &EchoServer::drainEvents, Qt::QueuedConnection);
-    }
-}
-
-// Handles the queued events in order. Re-entrant: a receiver that calls stop() runs a
-// nested drain, which goes on with the same queue (m_drainingEvents) where the outer one
-// was, so no event is lost or reordered, and the outer one finds it empty.
-void EchoServer::drainEvents()
-{
-    qint64 dropped = 0;
-    {
-        QMutexLocker locker(&m_eventMutex);
-        m_drainingEvents.append(std::move(m_eventQueue));
-        m_eventQueue.clear();
-        m_drainScheduled = false;
-        dropped = m_droppedEvents;
-        m_droppedEvents = 0;
-    }
-    if (dropped > 0) {
-        TrafficEvent warning;
-        warning.kind = TrafficEvent::Kind::Warning;
-        warning.timestampMs = nowMs();
-        warning.count = dropped;
-        warning.text = QStringLiteral("%1 message events were dropped: the event consumer fell "
-                                      "behind (counters are exact)")
-                           .arg(dropped);
-        handleEvent(warning);
-    }
-    while (!m_drainingEvents.isEmpty())
-        handleEvent(m_drainingEvents.takeFirst());
-}
-
 void EchoServer::handleEvent(const TrafficEvent &event)
 {
     if (event.transport == IpProtocol::Udp && handleUdpEvent(event))
@@ -718,7 +494,8 @@ void EchoServer::startUdp(qintptr descriptor, const ServerConfig &config)
     auto peerSeen = [this](std::shared_ptr<ClientStats> stats, TrafficEvent event) {
         postUdpPeer(std::move(stats), std::move(event));
     };
-    auto post = [this](TrafficEvent event) { postEvent(std::move(event)); };
+    EventQueue *events = m_events;
+    auto post = [events](TrafficEvent event) { events->post(std::move(event)); };
     auto *udp = new UdpEchoService(descriptor, config, allocateId, peerSeen, post);
     connect(udp, &UdpEchoService::bytesReceived, this, &EchoServer::bytesReceived,
             Qt::DirectConnection);
@@ -726,7 +503,7 @@ void EchoServer::startUdp(qintptr descriptor, const ServerConfig &config)
             Qt::DirectConnection);
     connect(udp, &UdpEchoService::messageEchoed, this, &EchoServer::messageEchoed,
             Qt::DirectConnection);
-    QThread *serviceThread = m_workers.front()->thread();
+    QThread *serviceThread = m_workers.first()->thread();
     if (serviceThread != thread())
         udp->moveToThread(serviceThread);
     m_udp = udp;
@@ -760,13 +537,9 @@ UdpTotals EchoServer::udpTotals() const
 // event never arrives without them and never after the peer's later events.
 void EchoServer::postUdpPeer(std::shared_ptr<ClientStats> stats, TrafficEvent event)
 {
-    QMutexLocker locker(&m_eventMutex);
-    m_pendingUdpPeers.insert(stats->id(), std::move(stats));
-    m_eventQueue.append(std::move(event));
-    if (!m_drainScheduled) {
-        m_drainScheduled = true;
-        QMetaObject::invokeMethod(this, &EchoServer::drainEvents, Qt::QueuedConnection);
-    }
+    const quint64 id = stats->id();
+    m_events->post(std::move(event),
+                   [this, id, &stats] { m_pendingUdpPeers.insert(id, std::move(stats)); });
 }
 
 // What differs for UDP events; returns true if the event was handled whole.
@@ -774,11 +547,8 @@ bool EchoServer::handleUdpEvent(const TrafficEvent &event)
 {
     switch (event.kind) {
     case TrafficEvent::Kind::Connected: {
-        std::shared_ptr<ClientStats> stats;
-        {
-            QMutexLocker locker(&m_eventMutex);
-            stats = m_pendingUdpPeers.take(event.clientId);
-        }
+        const std::shared_ptr<ClientStats> stats =
+            m_events->withLock([this, &event] { return m_pendingUdpPeers.take(event.clientId); });
         if (!stats)
             return true;
         m_clients.insert(event.clientId, ClientEntry{stats, nullptr});

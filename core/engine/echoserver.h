@@ -8,28 +8,26 @@
 #include "serverconfig.h"
 #include "trafficevent.h"
 #include "udpechoservice.h"
+#include "workerpool.h"
 
 #include <QHash>
 #include <QHostAddress>
 #include <QList>
 #include <QMap>
-#include <QMutex>
 #include <QObject>
 
 #include <atomic>
 #include <memory>
-#include <vector>
 
 QT_BEGIN_NAMESPACE
-class QSocketNotifier;
-class QTcpServer;
-class QThread;
 class QTimer;
 QT_END_NAMESPACE
 
 namespace Echoscope {
 
+class Acceptor;
 class EchoWorker;
+class EventQueue;
 
 // Totals over the server's life (since start), as of the moment they are read.
 struct ServerTotals
@@ -159,22 +157,16 @@ private:
         EchoWorker *worker = nullptr; // nullptr: a UDP peer, served by m_udp
     };
 
-    void acceptPending();
     void incomingConnection(qintptr descriptor, const QHostAddress &peer, quint16 peerPort);
-    bool shedOneConnection(qintptr listener);
-    void reportAcceptError(int error, const QString &errorText);
-    void refuse(qintptr descriptor, const QHostAddress &peer, quint16 peerPort, RefusalReason kind,
+    void refuse(const QHostAddress &peer, quint16 peerPort, RefusalReason kind,
                 const QString &reason, const QString &category);
     void flushRefusalSummary();
-    void postEvent(TrafficEvent event); // any thread
-    void drainEvents();                 // this thread
     void handleEvent(const TrafficEvent &event);
     void fail(Error error, const QString &message);
     void startUdp(qintptr descriptor, const ServerConfig &config);
     void stopUdp();
     void postUdpPeer(std::shared_ptr<ClientStats> stats, TrafficEvent event); // any thread
     bool handleUdpEvent(const TrafficEvent &event);
-    EchoWorker *pickWorker() const;
     EchoWorker *faultableWorker(quint64 clientId, QString *error) const;
 
     ServerConfig m_config;
@@ -184,23 +176,17 @@ private:
     QHostAddress m_address;
     quint16 m_port = 0;
 
-    // QTcpServer binds and listens (and words its errors); the accepting is ours.
-    QTcpServer *m_listener = nullptr;
-    QSocketNotifier *m_acceptNotifier = nullptr;
-    QTimer *m_acceptRetryTimer = nullptr;
+    // The three parts composed here: the listening socket and its accept loop, the events
+    // on their way from every thread to this one, and the worker threads.
+    Acceptor *m_acceptor = nullptr;
+    EventQueue *m_events = nullptr;
+    WorkerPool m_workers{this};
+
     NetworkFilter m_filter;
-    // Out-of-descriptor handling: the spare, and the episode being reported.
-    qintptr m_spareDescriptor = -1;
-    bool m_acceptErrorReported = false;
-    qint64 m_acceptErrorSinceMs = 0;
-    qint64 m_refusedSinceAcceptError = 0;
     // Refusal events: the current one-second window, and what it summarised per reason.
     QTimer *m_refusalSummaryTimer = nullptr;
     RateWindow m_refusalWindow{kRefusedEventsPerSecond};
     QMap<QString, RefusalTally> m_suppressedRefusals; // by category sentence
-    std::vector<EchoWorker *> m_workers;
-    std::vector<QThread *> m_threads;
-    mutable size_t m_nextWorker = 0;
 
     // Never reset: ids are unique for the object's life. The UDP thread takes ids too.
     std::atomic<quint64> m_nextClientId{0};
@@ -218,14 +204,10 @@ private:
     int m_udpClientsNow = 0;
     UdpTotals m_udpTotals; // as of the last stop()
 
-    QMutex m_eventMutex;
-    QList<TrafficEvent> m_eventQueue;     // posted from any thread, under m_eventMutex
-    QList<TrafficEvent> m_drainingEvents; // this thread's: being handled by drainEvents()
     bool m_stopping = false;
-    // New UDP peers' counters, by id, until their Connected event is handled.
+    // New UDP peers' counters, by id, until their Connected event is handled; under
+    // m_events' lock (EventQueue::post() with an action, EventQueue::withLock()).
     QHash<quint64, std::shared_ptr<ClientStats>> m_pendingUdpPeers;
-    bool m_drainScheduled = false;
-    qint64 m_droppedEvents = 0;
 };
 
 } // namespace Echoscope

@@ -1,0 +1,91 @@
+#include "workerpool.h"
+
+#include "echoworker.h"
+
+#include <QObject>
+#include <QThread>
+
+namespace Echoscope {
+
+WorkerPool::WorkerPool(QObject *owner) : m_owner(owner) {}
+
+WorkerPool::~WorkerPool()
+{
+    stop(DisconnectReason::ServerStopped);
+}
+
+void WorkerPool::start(int count, const ServerConfig &config, const EventCallback &postEvent,
+                       std::atomic<int> *liveClients, const Prepare &prepare)
+{
+    Q_ASSERT(m_workers.empty());
+    for (int i = 0; i < count; ++i) {
+        auto *worker = new EchoWorker(config, postEvent, liveClients);
+        prepare(worker); // before it has a thread or a session
+        if (count > 1) {
+            auto *thread = new QThread(m_owner);
+            thread->setObjectName(QStringLiteral("echoscope-worker-%1").arg(i));
+            worker->moveToThread(thread);
+            thread->start();
+            m_threads.push_back(thread);
+        } else {
+            worker->setParent(m_owner);
+        }
+        m_workers.push_back(worker);
+    }
+    // Return only once every worker runs its event loop: its dispatcher (and wake-up
+    // descriptor) is made in the new thread, so without this the process's descriptor
+    // count would still rise after start, and the first clients would wait on threads
+    // that are starting. An empty call through each loop costs well under a millisecond;
+    // the workers never wait for this thread.
+    for (EchoWorker *worker : m_workers) {
+        if (worker->thread() != m_owner->thread())
+            QMetaObject::invokeMethod(
+                worker, [] {}, Qt::BlockingQueuedConnection);
+    }
+}
+
+void WorkerPool::stop(DisconnectReason reason)
+{
+    for (EchoWorker *worker : m_workers) {
+        if (worker->thread() == m_owner->thread()) {
+            worker->closeAll(reason);
+        } else {
+            // Waiting here is fine: this is stop, not the echo path, and the workers
+            // never wait for this thread.
+            QMetaObject::invokeMethod(
+                worker, [worker, reason] { worker->closeAll(reason); },
+                Qt::BlockingQueuedConnection);
+        }
+    }
+    for (QThread *thread : m_threads) {
+        thread->quit();
+        thread->wait();
+    }
+    for (EchoWorker *worker : m_workers) {
+        // A worker of this thread (threads = 1) may be on the call stack: delete it later.
+        if (worker->thread() == m_owner->thread())
+            worker->deleteLater();
+        else
+            delete worker;
+    }
+    qDeleteAll(m_threads);
+    m_workers.clear();
+    m_threads.clear();
+}
+
+EchoWorker *WorkerPool::next()
+{
+    EchoWorker *worker = m_workers[m_nextWorker % m_workers.size()];
+    ++m_nextWorker;
+    return worker;
+}
+
+void WorkerPool::setDefaultFaults(const FaultConfig &faults)
+{
+    for (EchoWorker *worker : m_workers) {
+        QMetaObject::invokeMethod(
+            worker, [worker, faults] { worker->setDefaultFaults(faults); }, Qt::AutoConnection);
+    }
+}
+
+} // namespace Echoscope

@@ -1,0 +1,65 @@
+#pragma once
+
+#include "disconnectinfo.h"
+#include "faultconfig.h"
+#include "serverconfig.h"
+#include "trafficevent.h"
+
+#include <QtGlobal>
+
+#include <atomic>
+#include <functional>
+#include <vector>
+
+QT_BEGIN_NAMESPACE
+class QObject;
+class QThread;
+QT_END_NAMESPACE
+
+namespace Echoscope {
+
+class EchoWorker;
+
+// The engine's workers: with more than one, each in a QThread of its own with its own
+// event loop; with one, in the owner's thread. Everything here is called in the owner's
+// thread. The threads, and a worker of the owner's thread, are children of the owner.
+class WorkerPool
+{
+public:
+    using EventCallback = std::function<void(TrafficEvent)>;
+    using Prepare = std::function<void(EchoWorker *worker)>;
+
+    explicit WorkerPool(QObject *owner);
+    ~WorkerPool();
+    WorkerPool(const WorkerPool &) = delete;
+    WorkerPool &operator=(const WorkerPool &) = delete;
+
+    // Makes `count` workers of `config` that post their events through `postEvent` and
+    // count their sessions in *liveClients. `prepare` runs on each in the owner's thread
+    // before it moves to its own (TLS, signals, faults). Returns once every worker runs
+    // its event loop.
+    void start(int count, const ServerConfig &config, const EventCallback &postEvent,
+               std::atomic<int> *liveClients, const Prepare &prepare);
+    // Closes every worker's sessions with `reason`, each in its worker's thread (so each
+    // posts its Disconnected event), joins the threads and deletes workers and threads.
+    // Leaves the pool empty.
+    void stop(DisconnectReason reason);
+
+    int size() const { return int(m_workers.size()); }
+    bool isEmpty() const { return m_workers.empty(); }
+    // The first worker (the UDP service shares its thread); the pool must not be empty.
+    EchoWorker *first() const { return m_workers.front(); }
+    // The next worker in turn, for a new connection; the pool must not be empty.
+    EchoWorker *next();
+    // Every worker's faults for all clients, in its thread.
+    void setDefaultFaults(const FaultConfig &faults);
+
+private:
+    QObject *const m_owner;
+    std::vector<EchoWorker *> m_workers;
+    std::vector<QThread *> m_threads;
+    // Never reset: the round robin goes on across stop() and start().
+    size_t m_nextWorker = 0;
+};
+
+} // namespace Echoscope
