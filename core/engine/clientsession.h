@@ -12,7 +12,6 @@
 #include <QByteArray>
 #include <QObject>
 
-#include <chrono>
 #include <deque>
 #include <memory>
 

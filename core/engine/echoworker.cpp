@@ -1,11 +1,10 @@
 #include "echoworker.h"
 
 #include "clientsession.h"
+#include "clock.h"
 #include "plaintransport.h"
 #include "socketpoller.h"
 #include "tlstransport.h"
-
-#include <QDateTime>
 
 namespace Echoscope {
 
@@ -116,7 +115,7 @@ void EchoWorker::sessionFinished(ClientSession *session, const DisconnectInfo &i
     const auto &stats = session->stats();
     TrafficEvent event;
     event.kind = TrafficEvent::Kind::Disconnected;
-    event.timestampMs = QDateTime::currentMSecsSinceEpoch();
+    event.timestampMs = Clock::wallMs();
     event.clientId = stats->id();
     event.address = stats->peerAddress();
     event.port = stats->peerPort();

@@ -1,13 +1,12 @@
 #include "faultinjector.h"
 
 #include "clientstats.h"
+#include "clock.h"
 
-#include <QDateTime>
 #include <QLocale>
 #include <QStringList>
 #include <QTimer>
 
-#include <chrono>
 #include <cmath>
 
 namespace Echoscope {
@@ -41,9 +40,7 @@ FaultInjector::~FaultInjector() = default;
 
 qint64 FaultInjector::nowMs()
 {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
+    return Clock::monotonicMs();
 }
 
 bool FaultInjector::isHolding() const
@@ -320,7 +317,7 @@ TrafficEvent FaultInjector::faultEvent(const QString &text) const
 {
     TrafficEvent event;
     event.kind = TrafficEvent::Kind::FaultInjected;
-    event.timestampMs = QDateTime::currentMSecsSinceEpoch();
+    event.timestampMs = Clock::wallMs();
     event.clientId = m_stats->id();
     event.address = m_stats->peerAddress();
     event.port = m_stats->peerPort();

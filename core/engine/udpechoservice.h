@@ -14,7 +14,6 @@
 #include <QObject>
 
 #include <atomic>
-#include <chrono>
 #include <functional>
 #include <list>
 #include <memory>
