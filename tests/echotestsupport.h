@@ -10,6 +10,7 @@
 #include <QDebug>
 #include <QHostAddress>
 #include <QObject>
+#include <QProcess>
 #include <QRandomGenerator>
 #include <QTcpSocket>
 #include <QTest>
@@ -85,6 +86,20 @@ public:
     QByteArray received;
     bool closed = false;
 };
+
+// Runs the openssl command in `directory` (the TLS tests make their certificates with it);
+// false, with its error output as a warning, if it fails or takes longer than kTimeoutMs.
+inline bool runOpenssl(const QString &directory, const QStringList &arguments)
+{
+    QProcess process;
+    process.setWorkingDirectory(directory);
+    process.start(QStringLiteral("openssl"), arguments);
+    if (!process.waitForFinished(kTimeoutMs) || process.exitCode() != 0) {
+        qWarning() << "openssl" << arguments << "failed:" << process.readAllStandardError();
+        return false;
+    }
+    return true;
+}
 
 // Rows for tests that run with everything on the main thread and with two workers.
 inline void addThreadRows()

@@ -770,14 +770,7 @@ private:
 
 bool tst_Conformance::openssl(const QStringList &arguments)
 {
-    QProcess process;
-    process.setWorkingDirectory(m_directory.path());
-    process.start(QStringLiteral("openssl"), arguments);
-    if (!process.waitForFinished(kTimeoutMs) || process.exitCode() != 0) {
-        qWarning() << "openssl" << arguments << "failed:" << process.readAllStandardError();
-        return false;
-    }
-    return true;
+    return runOpenssl(m_directory.path(), arguments);
 }
 
 // A throwaway self-signed certificate for localhost; empty, or why TLS cannot be tested.

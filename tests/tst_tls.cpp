@@ -128,14 +128,7 @@ private:
 
 bool tst_Tls::openssl(const QStringList &arguments)
 {
-    QProcess process;
-    process.setWorkingDirectory(m_directory.path());
-    process.start(QStringLiteral("openssl"), arguments);
-    if (!process.waitForFinished(kTimeoutMs) || process.exitCode() != 0) {
-        qWarning() << "openssl" << arguments << "failed:" << process.readAllStandardError();
-        return false;
-    }
-    return true;
+    return runOpenssl(m_directory.path(), arguments);
 }
 
 void tst_Tls::initTestCase()
