@@ -36,6 +36,9 @@ public:
     };
 
     static bool prepare(Descriptor fd); // TCP_NODELAY, no SIGPIPE (accept() made it non-blocking)
+    // A TCP socket of the protocol (IPv4 or IPv6), not connected yet: non-blocking and
+    // close-on-exec, as accept() makes them. -1 on failure: see lastError().
+    static Descriptor openTcpSocket(QAbstractSocket::NetworkLayerProtocol protocol);
     // Accepts one pending connection on a non-blocking listening socket. Done: *accepted
     // is the new descriptor, non-blocking and close-on-exec, and *peer / *peerPort (when
     // given) its peer as peerAddress() words it; with the epoll backend all in the one

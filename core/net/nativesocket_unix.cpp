@@ -43,6 +43,12 @@ bool NativeSocket::prepare(Descriptor fd)
     return ::setsockopt(int(fd), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0;
 }
 
+NativeSocket::Descriptor NativeSocket::openTcpSocket(QAbstractSocket::NetworkLayerProtocol protocol)
+{
+    return UnixBackend::socket(protocol == QAbstractSocket::IPv6Protocol ? AF_INET6 : AF_INET,
+                               SOCK_STREAM);
+}
+
 NativeSocket::Result NativeSocket::accept(Descriptor listener, Descriptor *accepted,
                                           QHostAddress *peer, quint16 *peerPort)
 {

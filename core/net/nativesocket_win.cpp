@@ -31,6 +31,17 @@ bool NativeSocket::prepare(Descriptor fd)
                         sizeof one) == 0;
 }
 
+NativeSocket::Descriptor NativeSocket::openTcpSocket(QAbstractSocket::NetworkLayerProtocol protocol)
+{
+    const SOCKET fd = ::socket(protocol == QAbstractSocket::IPv6Protocol ? AF_INET6 : AF_INET,
+                               SOCK_STREAM, IPPROTO_TCP);
+    if (fd == INVALID_SOCKET)
+        return -1;
+    u_long nonBlocking = 1;
+    ::ioctlsocket(fd, FIONBIO, &nonBlocking);
+    return Descriptor(fd);
+}
+
 NativeSocket::Result NativeSocket::accept(Descriptor listener, Descriptor *accepted,
                                           QHostAddress *peer, quint16 *peerPort)
 {

@@ -1,5 +1,7 @@
 #include "loadgenerator.h"
 
+#include "nativesocket.h"
+#include "pollset.h"
 #include "trafficevent.h"
 
 #include <QJsonObject>
@@ -13,12 +15,12 @@
 #include <random>
 #include <vector>
 
-#ifdef Q_OS_LINUX
+// The connections are POSIX sockets; their event loop is a PollSet, whose backend (epoll on
+// Linux, poll() in the portable build and on other POSIX systems) CMake picks in core/net.
+#ifdef Q_OS_UNIX
 #include <arpa/inet.h>
 #include <cerrno>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #endif
@@ -244,9 +246,17 @@ LoadGenerator::LoadGenerator(const LoadConfig &config) : m_config(config) {}
 
 LoadGenerator::~LoadGenerator() = default;
 
-#ifdef Q_OS_LINUX
+#ifdef Q_OS_UNIX
 
-// One run: the connections, the epoll set and the counts.
+namespace {
+#if defined(MSG_NOSIGNAL)
+constexpr int kSendFlags = MSG_NOSIGNAL; // elsewhere NativeSocket::prepare() sets SO_NOSIGPIPE
+#else
+constexpr int kSendFlags = 0;
+#endif
+} // namespace
+
+// One run: the connections, the poll set and the counts.
 class LoadGenerator::Runner
 {
 public:
@@ -261,8 +271,6 @@ public:
     {
         for (Connection &connection : m_connections)
             closeConnection(connection);
-        if (m_epoll >= 0)
-            ::close(m_epoll);
     }
 
     LoadResult run(const Progress &progress);
@@ -280,7 +288,7 @@ private:
         qint64 startedNs = 0;      // connect or message start, for latency
         qint64 lastProgressNs = 0; // for timeouts
         bool halfClosed = false;   // OneShot: our side is shut
-        bool writeWanted = false;  // EPOLLOUT registered
+        bool writeWanted = false;  // Writable registered
         bool probing = false;      // Hold: the check after holding
     };
 
@@ -312,7 +320,7 @@ private:
     qint64 m_chunkBytes = 0;
     std::vector<char> m_readBuffer;
     std::vector<Connection> m_connections;
-    int m_epoll = -1;
+    PollSet m_poll;
     int m_connectsInFlight = 0;
     qint64 m_nextPatternStart = 0;
     qint64 m_measureStartNs = 0;
@@ -323,14 +331,13 @@ private:
 bool LoadGenerator::Runner::open(Connection &connection)
 {
     const bool v6 = m_config.host.protocol() == QAbstractSocket::IPv6Protocol;
-    const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const int fd = int(NativeSocket::openTcpSocket(m_config.host.protocol()));
     if (fd < 0) {
         fail(&m_result.connectErrors,
              QStringLiteral("socket(): %1").arg(QString::fromLocal8Bit(std::strerror(errno))));
         return false;
     }
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    NativeSocket::prepare(fd); // TCP_NODELAY (and SO_NOSIGPIPE where there is one)
     int result;
     if (v6) {
         sockaddr_in6 address{};
@@ -360,10 +367,7 @@ bool LoadGenerator::Runner::open(Connection &connection)
     m_nextPatternStart = (m_nextPatternStart + 7919 * 64 + 13) % kPatternBytes;
     connection.startedNs = connection.lastProgressNs = nowNs();
     ++m_connectsInFlight;
-    epoll_event event{};
-    event.events = EPOLLOUT;
-    event.data.u32 = quint32(index(connection));
-    ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &event);
+    m_poll.add(fd, quint32(index(connection)), PollSet::Writable);
     connection.writeWanted = true;
     return true;
 }
@@ -374,7 +378,8 @@ void LoadGenerator::Runner::closeConnection(Connection &connection)
         return;
     if (connection.state == State::Connecting)
         --m_connectsInFlight;
-    ::close(connection.fd); // also leaves the epoll set
+    m_poll.remove(connection.fd);
+    ::close(connection.fd);
     connection.fd = -1;
     connection.state = State::Finished;
 }
@@ -383,10 +388,8 @@ void LoadGenerator::Runner::watch(Connection &connection, bool wantWrite)
 {
     if (connection.writeWanted == wantWrite)
         return;
-    epoll_event event{};
-    event.events = EPOLLIN | EPOLLRDHUP | (wantWrite ? EPOLLOUT : 0u);
-    event.data.u32 = quint32(index(connection));
-    ::epoll_ctl(m_epoll, EPOLL_CTL_MOD, connection.fd, &event);
+    m_poll.modify(connection.fd, quint32(index(connection)),
+                  PollSet::Readable | (wantWrite ? quint32(PollSet::Writable) : 0u));
     connection.writeWanted = wantWrite;
 }
 
@@ -400,6 +403,7 @@ void LoadGenerator::Runner::connected(Connection &connection)
         fail(&m_result.connectErrors, QStringLiteral("connect to %1: %2")
                                           .arg(TrafficEvent::endpoint(m_config.host, m_config.port),
                                                QString::fromLocal8Bit(std::strerror(error))));
+        m_poll.remove(connection.fd);
         ::close(connection.fd);
         connection.fd = -1;
         connection.state = State::Finished;
@@ -407,7 +411,7 @@ void LoadGenerator::Runner::connected(Connection &connection)
     }
     connection.state = State::Active;
     ++m_result.connectionsOpened;
-    connection.writeWanted = true; // registered with EPOLLOUT only: switch to the full set
+    connection.writeWanted = true; // registered with Writable only: switch to the full set
     watch(connection, false);
     if (m_config.mode == LoadConfig::Mode::Hold)
         return; // quiet until the probe
@@ -441,7 +445,7 @@ void LoadGenerator::Runner::writeSome(Connection &connection)
         }
         const qint64 offset = (connection.patternStart + connection.sent) % kPatternBytes;
         const ssize_t n =
-            ::send(connection.fd, m_pattern.data() + offset, size_t(size), MSG_NOSIGNAL);
+            ::send(connection.fd, m_pattern.data() + offset, size_t(size), kSendFlags);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
                 watch(connection, true);
@@ -589,10 +593,8 @@ void LoadGenerator::Runner::checkTimeouts(qint64 now)
 
 LoadResult LoadGenerator::Runner::run(const Progress &progress)
 {
-    m_epoll = ::epoll_create1(EPOLL_CLOEXEC);
-    if (m_epoll < 0) {
-        fail(&m_result.socketErrors,
-             QStringLiteral("epoll_create1: %1").arg(QString::fromLocal8Bit(std::strerror(errno))));
+    if (!m_poll.isValid()) {
+        fail(&m_result.socketErrors, m_poll.errorString());
         return m_result;
     }
     m_connections.resize(size_t(m_config.connections));
@@ -605,7 +607,6 @@ LoadResult LoadGenerator::Runner::run(const Progress &progress)
     bool allOpened = false;
     qint64 holdStartNs = 0;
     bool probing = false;
-    std::vector<epoll_event> events(512);
 
     for (;;) {
         qint64 now = nowNs();
@@ -672,22 +673,23 @@ LoadResult LoadGenerator::Runner::run(const Progress &progress)
             nextProgressNs += 1000000000;
         }
 
-        const int count = ::epoll_wait(m_epoll, events.data(), int(events.size()), 50);
-        if (count < 0 && errno != EINTR)
+        const int count = m_poll.wait(50);
+        if (count < 0)
             break;
         for (int i = 0; i < count; ++i) {
-            Connection &connection = m_connections[events[size_t(i)].data.u32];
+            const PollSet::Ready &ready = m_poll.ready(i);
+            Connection &connection = m_connections[ready.tag];
             if (connection.fd < 0)
                 continue;
-            const quint32 flags = events[size_t(i)].events;
+            const quint32 flags = ready.events;
             if (connection.state == State::Connecting) {
-                if (flags & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+                if (flags & (PollSet::Writable | PollSet::Error | PollSet::HangUp))
                     connected(connection);
                 continue;
             }
-            if (flags & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP))
+            if (flags & (PollSet::Readable | PollSet::Error | PollSet::HangUp))
                 readSome(connection);
-            if (connection.fd >= 0 && (flags & EPOLLOUT))
+            if (connection.fd >= 0 && (flags & PollSet::Writable))
                 writeSome(connection);
         }
     }
@@ -715,7 +717,7 @@ LoadResult LoadGenerator::run(const Progress &)
     LoadResult result;
     result.config = m_config;
     result.socketErrors = 1;
-    result.firstError = QStringLiteral("the load generator needs Linux (epoll)");
+    result.firstError = QStringLiteral("the load generator needs a POSIX system");
     return result;
 }
 

@@ -86,10 +86,11 @@ struct LoadResult
     QJsonObject toJson() const;
 };
 
-// A client load for any TCP echo server: non-blocking sockets on one epoll loop (no
-// thread per connection), random payloads from a fixed 1 MiB pattern at a different
-// offset per connection, and every echoed byte verified against what was sent.
-// run() blocks the calling thread until the run ends or stop() is called.
+// A client load for any TCP echo server: non-blocking sockets on one event loop (epoll on
+// Linux, poll() in the portable build; no thread per connection), random payloads from a
+// fixed 1 MiB pattern at a different offset per connection, and every echoed byte verified
+// against what was sent. run() blocks the calling thread until the run ends or stop() is
+// called.
 class LoadGenerator
 {
 public:
