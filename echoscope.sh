@@ -8,6 +8,9 @@
 #   ./echoscope.sh tsan-qt [CTEST ARGS...]  the same against a Qt built with TSan (qtbase from
 #                                           Debian's source, Core/Network/Test, built once into
 #                                           build-qt-tsan, ~40 min on 2 cores): the clean run
+#   ./echoscope.sh portable [CTEST ARGS...] the engine tests with the portable POSIX I/O backend
+#                                           (ECHOSCOPE_PORTABLE_IO: no epoll, accept4 or UDP
+#                                           error queue), in build-portable
 #   ./echoscope.sh fuzz [SECONDS]           each fuzz target over its seed corpus, SECONDS in all
 #   ./echoscope.sh package                  the Debian package, build-package/echoscope_*.deb
 #   ./echoscope.sh package-test             build it, install it with apt-get, try the installed
@@ -145,6 +148,22 @@ tsan)
     cd "$build_dir"
     exec ctest --output-on-failure --parallel "$jobs" -L "$labels" "$@"
     ;;
+portable)
+    # The portable POSIX I/O backend that other systems get (DESIGN.md, "Platforms"), built
+    # and tested on Linux: the engine tests and what they run (the echoscope binary for the
+    # adversarial and load generator tests), not the widgets.
+    install_missing
+    build_dir=${BUILD_DIR:-$here/build-portable}
+    labels=${PORTABLE_LABELS:-unit|integration|adversarial}
+    cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" -DBUILD_TESTING=ON \
+        -DECHOSCOPE_PORTABLE_IO=ON
+    mapfile -t targets < <(cd "$build_dir" && ctest -N -L "$labels" |
+        sed -n 's/^ *Test *#[0-9]*: //p')
+    [ ${#targets[@]} -gt 0 ] || { echo "echoscope.sh: no tests labelled $labels" >&2; exit 1; }
+    cmake --build "$build_dir" --parallel "$jobs" --target "${targets[@]}"
+    cd "$build_dir"
+    exec ctest --output-on-failure --parallel "$jobs" -L "$labels" "$@"
+    ;;
 tsan-qt)
     # ThreadSanitizer with a Qt that is instrumented too, so that TSan sees Qt's mutexes,
     # atomics and queued calls: no report may be suppressed as Qt-internal noise.
@@ -220,7 +239,7 @@ package-test)
     exec "$here/tests/package/package-test.sh" "$deb"
     ;;
 *)
-    sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
