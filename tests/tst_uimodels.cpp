@@ -223,6 +223,7 @@ private slots:
     void formatsDuration_data();
     void formatsDuration();
     void tableShowsConnectedClient();
+    void tableShowsStoppedClient();
     void tableGreysDisconnectedClient();
     void tableShowsTlsSession();
     // ClientFilterProxy
@@ -475,6 +476,18 @@ void tst_UiModels::formatsDuration()
     QFETCH(qint64, ms);
     QFETCH(QString, text);
     QCOMPARE(Units::duration(ms), text);
+}
+
+// The stop-reading fault is a state of its own (the session reads nothing), not "connected".
+void tst_UiModels::tableShowsStoppedClient()
+{
+    ClientTableModel model;
+    attachTester(&model);
+    ClientView view = makeClient(3, 2);
+    view.counters.state = ClientState::Stopped;
+    model.applySnapshot(SnapshotBuilder().next({view}));
+    QCOMPARE(model.index(0, ClientTableModel::StateColumn).data().toString(),
+             QStringLiteral("not reading (fault)"));
 }
 
 void tst_UiModels::tableShowsConnectedClient()
