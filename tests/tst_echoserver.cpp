@@ -760,7 +760,12 @@ void tst_EchoServer::nonReaderIsBoundedAndOthersServed()
     QSignalSpy connected(running.server.get(), &EchoServer::clientConnected);
 
     TestClient hog;
-    hog.socket.setReadBufferSize(1024); // stop reading once 1 KiB is buffered
+    // It never reads: nothing takes its echo out of QTcpSocket's buffer, which stops
+    // reading from the kernel once 1 KiB is there, so the echo backs up to the server.
+    // (TestClient's own readyRead handler would read it all, and the test would measure
+    // how fast the two sides run rather than the server's pushback.)
+    QObject::disconnect(&hog.socket, &QTcpSocket::readyRead, nullptr, nullptr);
+    hog.socket.setReadBufferSize(1024);
     QVERIFY(hog.connectTo(QHostAddress::LocalHost, running.port));
     QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 1, kTimeoutMs);
     const auto stats = running.server->clientStats(connected.at(0).at(0).value<quint64>());
