@@ -1,6 +1,7 @@
 #include "benchcommand.h"
 
 #include "nativesocket.h"
+#include "numbertext.h"
 #include "serverconfig.h"
 #include "targetoptions.h"
 
@@ -30,46 +31,13 @@ void print(FILE *file, const QString &text)
     std::fflush(file);
 }
 
-bool parseCount(const QString &text, qint64 low, qint64 high, qint64 *value)
+// Seconds from the command line, as every echoscope command reads them (NumberText).
+bool readSeconds(const QString &text, qint64 lowMs, int *milliseconds)
 {
-    bool ok = false;
-    const qint64 number = text.toLongLong(&ok);
-    if (!ok || number < low || number > high || text.startsWith(QLatin1Char('+')))
+    qint64 value = 0;
+    if (!NumberText::parseSeconds(text, 86400 * 1000, &value) || value < lowMs)
         return false;
-    *value = number;
-    return true;
-}
-
-// "64", "1K", "16KiB", "1M" (1024-based).
-bool parseSize(const QString &text, qint64 *bytes)
-{
-    QString digits = text;
-    qint64 unit = 1;
-    for (const auto &[suffix, factor] : {std::pair{QStringLiteral("KiB"), qint64(1024)},
-                                         std::pair{QStringLiteral("K"), qint64(1024)},
-                                         std::pair{QStringLiteral("MiB"), qint64(1 << 20)},
-                                         std::pair{QStringLiteral("M"), qint64(1 << 20)},
-                                         std::pair{QStringLiteral("B"), qint64(1)}}) {
-        if (text.endsWith(suffix, Qt::CaseInsensitive)) {
-            digits = text.left(text.size() - suffix.size());
-            unit = factor;
-            break;
-        }
-    }
-    qint64 count = 0;
-    if (!parseCount(digits, 1, (qint64(1) << 30) / unit, &count))
-        return false;
-    *bytes = count * unit;
-    return true;
-}
-
-bool parseSeconds(const QString &text, double low, int *milliseconds)
-{
-    bool ok = false;
-    const double seconds = QLocale::c().toDouble(text, &ok);
-    if (!ok || seconds < low || seconds > 86400)
-        return false;
-    *milliseconds = int(seconds * 1000);
+    *milliseconds = int(value);
     return true;
 }
 
@@ -146,17 +114,20 @@ int BenchCommand::run(const QStringList &arguments)
     qint64 number = 0;
     if (!LoadConfig::parseMode(parser.value(mode), &config.mode))
         return bad(mode, QStringLiteral("expected pingpong, stream, oneshot or hold"));
-    if (!parseCount(parser.value(connections), 1, 1000000, &number))
+    if (!NumberText::parseWholeNumber(parser.value(connections), 1000000, &number) || number < 1)
         return bad(connections, QStringLiteral("expected a whole number from 1 to 1,000,000"));
     config.connections = int(number);
-    if (!parseSize(parser.value(size), &config.messageBytes))
+    if (!NumberText::parseByteSize(parser.value(size), &config.messageBytes) ||
+        config.messageBytes < 1 || config.messageBytes > qint64(1) << 30)
         return bad(size, QStringLiteral("expected bytes from 1 to 1 GiB, e.g. 64, 16K or 1M"));
-    if (!parseSeconds(parser.value(duration), 0.001, &config.durationMs))
-        return bad(duration, QStringLiteral("expected seconds, more than 0"));
-    if (!parseSeconds(parser.value(warmup), 0, &config.warmupMs))
-        return bad(warmup, QStringLiteral("expected seconds, 0 or more"));
-    if (!parseSeconds(parser.value(timeout), 0.001, &config.timeoutMs))
-        return bad(timeout, QStringLiteral("expected seconds, more than 0"));
+    if (!readSeconds(parser.value(duration), 1, &config.durationMs))
+        return bad(duration,
+                   QStringLiteral("expected seconds from 0.001 to 86400, fractions allowed"));
+    if (!readSeconds(parser.value(warmup), 0, &config.warmupMs))
+        return bad(warmup, QStringLiteral("expected seconds from 0 to 86400, fractions allowed"));
+    if (!readSeconds(parser.value(timeout), 1, &config.timeoutMs))
+        return bad(timeout,
+                   QStringLiteral("expected seconds from 0.001 to 86400, fractions allowed"));
     const QString invalid = config.validate();
     if (!invalid.isEmpty())
         return usage(invalid);

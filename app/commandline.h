@@ -7,11 +7,20 @@
 #include <QString>
 #include <QStringList>
 
+#include <functional>
+#include <vector>
+
 namespace Echoscope {
 
 // The command line of the echoscope binary, parsed into a HeadlessOptions. Errors come
 // back as values: parse() says what to do, errorText() says what was wrong. Every text
 // it returns is safe to print on a terminal (values typed by the user are escaped).
+//
+// Every option is one row of a table (see CommandLine() in commandline.cpp): its name,
+// help and value name, how its value is read into the options (a refused value names the
+// option), whether it sets an engine setting the dashboard remembers (then it overrides
+// that setting for this run only), and where it has an effect. Adding an option is adding
+// a row.
 class CommandLine
 {
 public:
@@ -25,13 +34,17 @@ public:
 
     // Needs a QCoreApplication (or QApplication) for the program name and version.
     CommandLine();
+    ~CommandLine();
+    CommandLine(const CommandLine &) = delete; // the rows point back at it
+    CommandLine &operator=(const CommandLine &) = delete;
 
     Action parse(const QStringList &arguments);
 
     bool isHeadless() const { return m_headless; }
     HeadlessOptions options() const { return m_options; }
     // Copies into config only the engine settings given on the command line, so they
-    // override what the dashboard remembered and leave the rest as it was.
+    // override what the dashboard remembered and leave the rest as it was. The dashboard
+    // shows them for this run and does not remember them (MainWindow::setRunOnlySettings).
     void overrideConfig(ServerConfig *config) const;
     // Why parse() returned Fail: one sentence naming the argument and its value.
     QString errorText() const { return m_errorText; }
@@ -45,49 +58,32 @@ public:
     [[noreturn]] void showHelpAll();
 
 private:
-    bool fail(const QCommandLineOption &option, const QString &value, const QString &reason);
+    struct Row;
+    // Reads the option's value into m_options; false after fail() or checkConfig().
+    using Apply = std::function<bool(const Row &row, const QString &value)>;
+    // Copies the option's engine setting from one config to another.
+    using Override = std::function<void(const ServerConfig &from, ServerConfig *to)>;
+
+    const Row *findRow(const QString &name) const;
+    bool isSet(const QString &name) const;
+    bool fail(const Row &row, const QString &value, const QString &reason);
+    bool checkConfig(const Row &row, const QString &value);
     bool applyOptions();
-    bool checkConfig(const QCommandLineOption &option, const QString &value);
-    bool applyMetricsOptions();
-    bool applyFaults();
-    bool applyTls();
-    bool applyNetworks(const QCommandLineOption &option, QList<QPair<QHostAddress, int>> *networks);
-    bool applyUdpOptions();
+    bool checkTls();
+    void warnAboutUnusedOptions();
+
+    // Appliers shared by the rows; `expected` completes "expected ..." in a refusal.
+    Apply wholeNumber(qint64 low, qint64 high, const QString &expected,
+                      std::function<void(qint64)> set);
+    Apply seconds(qint64 lowMs, qint64 highMs, const QString &expected,
+                  std::function<void(qint64)> set);
+    Apply byteSize(qint64 low, qint64 high, const QString &expected,
+                   std::function<void(qint64)> set);
+    Apply path(const QString &expected, QString *target);
+    Apply networks(QList<QPair<QHostAddress, int>> *target);
 
     QCommandLineParser m_parser;
-    QCommandLineOption m_helpOption;
-    QCommandLineOption m_versionOption;
-    QCommandLineOption m_headlessOption;
-    QCommandLineOption m_bindOption;
-    QCommandLineOption m_portOption;
-    QCommandLineOption m_framingOption;
-    QCommandLineOption m_delimiterOption;
-    QCommandLineOption m_lengthBytesOption;
-    QCommandLineOption m_maxMessageSizeOption;
-    QCommandLineOption m_maxClientsOption;
-    QCommandLineOption m_idleTimeoutOption;
-    QCommandLineOption m_threadsOption;
-    QCommandLineOption m_allowOption;
-    QCommandLineOption m_denyOption;
-    QCommandLineOption m_tlsCertOption;
-    QCommandLineOption m_tlsKeyOption;
-    QCommandLineOption m_tlsMinVersionOption;
-    QCommandLineOption m_tlsHandshakeTimeoutOption;
-    QCommandLineOption m_udpPortOption;
-    QCommandLineOption m_udpIdleTimeoutOption;
-    QCommandLineOption m_maxUdpPeersOption;
-    QCommandLineOption m_logFormatOption;
-    QCommandLineOption m_logFileOption;
-    QCommandLineOption m_verboseOption;
-    QCommandLineOption m_metricsPortOption;
-    QCommandLineOption m_metricsAddressOption;
-    QCommandLineOption m_recordOption;
-    QCommandLineOption m_recordLimitOption;
-    QCommandLineOption m_recordTotalOption;
-    QCommandLineOption m_startOption;
-    QCommandLineOption m_screenshotOption;
-    QCommandLineOption m_screenshotDelayOption;
-    QList<QCommandLineOption> m_faultOptions;
+    std::vector<Row> m_rows;
 
     QStringList m_arguments;
     bool m_headless = false;

@@ -122,7 +122,7 @@ int runDashboard(const CommandLine &commandLine)
         window.setSavesSettings(false); // a screenshot run leaves the user's settings alone
     DashboardSettings dashboard = window.dashboardSettings();
     commandLine.overrideConfig(&dashboard.config);
-    window.setDashboardSettings(dashboard);
+    window.setRunOnlySettings(dashboard); // shown for this run, not remembered
     if (options.metricsPort >= 0 &&
         !window.setMetricsOverride(options.metricsAddress, quint16(options.metricsPort)))
         print(stderr, QStringLiteral("echoscope: %1\n").arg(window.errorText()));

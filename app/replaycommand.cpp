@@ -1,5 +1,6 @@
 #include "replaycommand.h"
 
+#include "numbertext.h"
 #include "recording.h"
 #include "replayer.h"
 #include "serverconfig.h"
@@ -20,16 +21,6 @@ void print(FILE *file, const QString &text)
 {
     std::fputs(text.toLocal8Bit().constData(), file);
     std::fflush(file);
-}
-
-bool parseNumber(const QString &text, double low, double high, double *value)
-{
-    bool ok = false;
-    const double number = QLocale::c().toDouble(text, &ok);
-    if (!ok || !(number >= low) || number > high)
-        return false;
-    *value = number;
-    return true;
 }
 
 } // namespace
@@ -92,18 +83,20 @@ int ReplayCommand::run(const QStringList &arguments)
     QString error;
     if (!target.read(parser, &config.host, &config.port, &error))
         return usage(error);
-    double number = 0;
     config.asFastAsPossible = parser.isSet(fast);
     if (parser.isSet(speed)) {
         if (config.asFastAsPossible)
             return usage(QStringLiteral("--speed and --as-fast-as-possible exclude each other"));
-        if (!parseNumber(parser.value(speed), 0.001, 1000000, &config.speed))
+        if (!NumberText::parseDecimal(parser.value(speed), &config.speed) ||
+            !(config.speed >= 0.001) || config.speed > 1000000)
             return bad(speed, QStringLiteral("expected a factor from 0.001 to 1000000, e.g. 2 "
                                              "for twice as fast"));
     }
-    if (!parseNumber(parser.value(timeout), 0.001, 86400, &number))
+    qint64 milliseconds = 0;
+    if (!NumberText::parseSeconds(parser.value(timeout), 86400 * 1000, &milliseconds) ||
+        milliseconds < 1)
         return bad(timeout, QStringLiteral("expected seconds from 0.001 to 86400"));
-    config.timeoutMs = int(number * 1000);
+    config.timeoutMs = int(milliseconds);
 
     Recording recording;
     if (!Recording::load(files.constFirst(), &recording, &error)) {

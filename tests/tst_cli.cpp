@@ -15,6 +15,7 @@
 #include <QNetworkDatagram>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QSslSocket>
 #include <QStandardPaths>
@@ -217,6 +218,9 @@ private slots:
     void withoutDisplayTheDashboardExplains();
     void dashboardScreenshot();
     void dashboardScreenshotUnwritable();
+    void dashboardOptionsAreRunOnly();
+    void warnsAboutOptionsWithoutEffect_data();
+    void warnsAboutOptionsWithoutEffect();
     void badArguments_data();
     void badArguments();
     void listeningLineIsExact();
@@ -356,6 +360,112 @@ void tst_Cli::dashboardScreenshotUnwritable()
     QVERIFY2(run.errorOutput.contains(path.toUtf8()), run.errorOutput.constData());
 }
 
+// Engine options override the dashboard's remembered settings for that run only: after
+// a start (which saves the settings) and a quit the file still says what it said.
+void tst_Cli::dashboardOptionsAreRunOnly()
+{
+#ifndef Q_OS_UNIX
+    QSKIP("quits the dashboard with SIGTERM");
+#else
+    QTemporaryDir home;
+    QVERIFY(home.isValid());
+    const QString path = home.filePath(QStringLiteral("config/Echoscope/echoscope.conf"));
+    {
+        QSettings remembered(path, QSettings::IniFormat);
+        remembered.setValue(QStringLiteral("server/bind"), QStringLiteral("::1"));
+        remembered.setValue(QStringLiteral("server/port"), 45678);
+        remembered.setValue(QStringLiteral("server/maxClients"), 33);
+        remembered.sync();
+        QCOMPARE(remembered.status(), QSettings::NoError);
+    }
+    QProcess process;
+    process.setProcessEnvironment(dashboardEnvironment(home));
+    process.start(QStringLiteral(ECHOSCOPE_BINARY),
+                  {QStringLiteral("--bind"), QStringLiteral("127.0.0.1"), QStringLiteral("--port"),
+                   QStringLiteral("0"), QStringLiteral("--max-clients"), QStringLiteral("5"),
+                   QStringLiteral("--start")});
+    // Start saves the settings (the window's geometry with them): then it is running.
+    const auto saved = [&] {
+        return QSettings(path, QSettings::IniFormat).contains(QStringLiteral("window/geometry"));
+    };
+    const bool started = QTest::qWaitFor(saved, kTimeoutMs);
+    const bool signalled = ::kill(pid_t(process.processId()), SIGTERM) == 0;
+    const bool ended = process.waitForFinished(kTimeoutMs);
+    if (!ended)
+        process.kill();
+    QVERIFY2(started, process.readAllStandardError().constData());
+    QVERIFY(signalled);
+    QVERIFY(ended);
+    QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(process.exitCode(), 0);
+
+    const QSettings after(path, QSettings::IniFormat);
+    QCOMPARE(after.value(QStringLiteral("server/bind")).toString(), QStringLiteral("::1"));
+    QCOMPARE(after.value(QStringLiteral("server/port")).toInt(), 45678);
+    QCOMPARE(after.value(QStringLiteral("server/maxClients")).toInt(), 33);
+#endif
+}
+
+void tst_Cli::warnsAboutOptionsWithoutEffect_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QByteArray>("warning"); // empty: none
+
+    const auto row = [](const char *name, const QStringList &arguments, const char *warning) {
+        QTest::newRow(name) << arguments << QByteArray(warning);
+    };
+    row("length bytes with line framing", {"--framing", "line", "--length-bytes", "2"},
+        "--length-bytes has no effect with --framing line");
+    row("log format in the dashboard", {"--log-format", "json"},
+        "--log-format has no effect without --headless");
+    row("record in the dashboard", {"--record", "dir"},
+        "--record has no effect without --headless");
+    row("record limit without record", {"--record-limit", "5K"},
+        "--record-limit has no effect without --record");
+    row("metrics address without port", {"--metrics-address", "::1"},
+        "--metrics-address has no effect without --metrics-port");
+    row("screenshot delay without screenshot", {"--screenshot-delay", "5"},
+        "--screenshot-delay has no effect without --screenshot");
+    row("fault seed without a fault", {"--fault-seed", "7"},
+        "--fault-seed has no effect without a --fault option");
+    // The dashboard may remember UDP echo and TLS files: nothing to warn about there.
+    row("udp timeout in the dashboard", {"--udp-idle-timeout", "5"}, "");
+    row("tls version in the dashboard", {"--tls-min-version", "1.3"}, "");
+    row("udp timeout headless", {"--headless", "--udp-idle-timeout", "5"},
+        "--udp-idle-timeout has no effect without --udp-port");
+    row("start headless", {"--headless", "--start"}, "--start has no effect with --headless");
+}
+
+// The warnings come before anything runs; without a display the dashboard then refuses
+// to start, and headless mode is ended by a bad --log-file.
+void tst_Cli::warnsAboutOptionsWithoutEffect()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(QByteArray, warning);
+
+    QTemporaryDir home;
+    QVERIFY(home.isValid());
+    QProcessEnvironment environment = dashboardEnvironment(home);
+    environment.remove(QStringLiteral("QT_QPA_PLATFORM"));
+    if (arguments.contains(QStringLiteral("--headless")))
+        arguments << QStringLiteral("--log-file") << home.filePath(QStringLiteral("no/such/dir"));
+    const Finished run = runToEnd(arguments, environment);
+    QCOMPARE(run.exitStatus, QProcess::NormalExit);
+    QCOMPARE(run.exitCode, 2);
+    const QByteArrayList lines = run.errorOutput.split('\n');
+    QByteArrayList warnings;
+    for (const QByteArray &line : lines) {
+        if (line.startsWith("echoscope: warning: "))
+            warnings.append(line);
+    }
+    if (warning.isEmpty()) {
+        QVERIFY2(warnings.isEmpty(), run.errorOutput.constData());
+    } else {
+        QCOMPARE(warnings.size(), 1);
+        QVERIFY2(warnings.constFirst().contains(warning), run.errorOutput.constData());
+    }
+}
+
 void tst_Cli::badArguments_data()
 {
     QTest::addColumn<QStringList>("arguments");
@@ -380,6 +490,9 @@ void tst_Cli::badArguments_data()
     row("max clients negative", {"--max-clients", "-5"}, {"--max-clients", "-5"});
     row("idle timeout negative", {"--idle-timeout", "-1"}, {"--idle-timeout", "-1"});
     row("idle timeout not a number", {"--idle-timeout", "soon"}, {"--idle-timeout", "soon"});
+    row("idle timeout below a millisecond", {"--idle-timeout", "0.0001"},
+        {"--idle-timeout", "0.0001", "0.001"});
+    row("idle timeout with an exponent", {"--idle-timeout", "1e3"}, {"--idle-timeout", "1e3"});
     row("threads too many", {"--threads", "300"}, {"--threads", "300"});
     row("bind not an address", {"--bind", "example"}, {"--bind", "example"});
     row("log format", {"--log-format", "xml"}, {"--log-format", "xml"});

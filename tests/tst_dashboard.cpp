@@ -148,6 +148,7 @@ private slots:
     void invalidSettingsAreRefusedInTheWidget();
     void exposureWarningBeyondLoopback();
     void settingsAreRemembered();
+    void runOnlySettingsAreNotRemembered();
     void logIsBoundedAndAggregatesFlood();
     void logExportWritesShownRows();
     void shortcutTogglesServer();
@@ -617,6 +618,39 @@ void tst_Dashboard::settingsAreRemembered()
     QCOMPARE(config.port, quint16(43210));
     QCOMPARE(config.framing.mode, FramingMode::Line);
     QCOMPARE(config.framing.delimiter, QByteArray("\r\n"));
+}
+
+// Settings given for one run (the command line's) are shown but not remembered; a setting
+// the user then changes in the window is.
+void tst_Dashboard::runOnlySettingsAreNotRemembered()
+{
+    {
+        Dashboard d(settingsPath());
+        d.window.controlBar()->portSpin()->setValue(43210);
+        d.window.close();
+    }
+    {
+        Dashboard d(settingsPath());
+        DashboardSettings given = d.window.dashboardSettings();
+        QCOMPARE(given.config.port, quint16(43210));
+        given.config.bindAddress = QStringLiteral("0.0.0.0");
+        given.config.port = 7123;
+        given.config.maxClients = 7;
+        d.window.setRunOnlySettings(given);
+        ControlBar *bar = d.window.controlBar();
+        QCOMPARE(bar->config().bindAddress, QStringLiteral("0.0.0.0"));
+        QCOMPARE(bar->config().maxClients, 7);
+        bar->portSpin()->setValue(7124); // the user's own choice
+        d.window.close();
+    }
+    QSettings file(settingsPath(), QSettings::IniFormat);
+    QCOMPARE(file.value(QStringLiteral("server/bind")).toString(), QStringLiteral("127.0.0.1"));
+    QCOMPARE(file.value(QStringLiteral("server/port")).toInt(), 7124);
+    QCOMPARE(file.value(QStringLiteral("server/maxClients")).toInt(),
+             ServerConfig::kDefaultMaxClients);
+    Dashboard again(settingsPath());
+    QCOMPARE(again.window.controlBar()->config().bindAddress, QStringLiteral("127.0.0.1"));
+    QCOMPARE(again.window.controlBar()->config().port, quint16(7124));
 }
 
 void tst_Dashboard::logIsBoundedAndAggregatesFlood()

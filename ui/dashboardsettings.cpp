@@ -101,42 +101,56 @@ void DashboardSettings::load(QSettings &settings)
     settings.endGroup();
 }
 
+QList<QPair<QString, QVariant>> DashboardSettings::entries() const
+{
+    return {
+        {QStringLiteral("server/bind"), config.bindAddress},
+        {QStringLiteral("server/port"), config.port},
+        {QStringLiteral("server/framing"), config.framing.modeString()},
+        {QStringLiteral("server/delimiter"),
+         FramingConfig::delimiterToString(config.framing.delimiter)},
+        {QStringLiteral("server/lengthBytes"), config.framing.lengthBytes},
+        {QStringLiteral("server/maxMessageBytes"), config.maxMessageBytes},
+        {QStringLiteral("server/maxClients"), config.maxClients},
+        {QStringLiteral("server/idleTimeoutMs"), config.idleTimeoutMs},
+        {QStringLiteral("server/threads"), config.threads},
+        {QStringLiteral("server/tlsCertificate"), config.tlsCertificateFile},
+        {QStringLiteral("server/tlsKey"), config.tlsKeyFile},
+        {QStringLiteral("server/tlsMinimumVersion"),
+         ServerConfig::tlsVersionString(config.tlsMinimumVersion)},
+        {QStringLiteral("server/udpEcho"), config.udpEcho},
+        {QStringLiteral("server/udpPort"), config.udpPort},
+        {QStringLiteral("server/udpIdleTimeoutMs"), config.udpIdleTimeoutMs},
+        {QStringLiteral("server/maxUdpPeers"), config.maxUdpPeers},
+        {QStringLiteral("preferences/retainDisconnectedSeconds"), retainDisconnectedSeconds},
+        {QStringLiteral("preferences/eventLogRows"), eventLogRows},
+        {QStringLiteral("preferences/messageEventsPerSecond"), messageEventsPerSecond},
+        {QStringLiteral("preferences/captureBytesPerClient"), captureBytesPerClient},
+        {QStringLiteral("preferences/inspectedCaptureBytes"), inspectedCaptureBytes},
+        {QStringLiteral("metrics/enabled"), metricsEnabled},
+        {QStringLiteral("metrics/port"), metricsPort},
+        {QStringLiteral("metrics/address"), metricsAddress},
+    };
+}
+
 void DashboardSettings::save(QSettings &settings) const
 {
-    settings.beginGroup(QStringLiteral("server"));
-    settings.setValue(QStringLiteral("bind"), config.bindAddress);
-    settings.setValue(QStringLiteral("port"), config.port);
-    settings.setValue(QStringLiteral("framing"), config.framing.modeString());
-    settings.setValue(QStringLiteral("delimiter"),
-                      FramingConfig::delimiterToString(config.framing.delimiter));
-    settings.setValue(QStringLiteral("lengthBytes"), config.framing.lengthBytes);
-    settings.setValue(QStringLiteral("maxMessageBytes"), config.maxMessageBytes);
-    settings.setValue(QStringLiteral("maxClients"), config.maxClients);
-    settings.setValue(QStringLiteral("idleTimeoutMs"), config.idleTimeoutMs);
-    settings.setValue(QStringLiteral("threads"), config.threads);
-    settings.setValue(QStringLiteral("tlsCertificate"), config.tlsCertificateFile);
-    settings.setValue(QStringLiteral("tlsKey"), config.tlsKeyFile);
-    settings.setValue(QStringLiteral("tlsMinimumVersion"),
-                      ServerConfig::tlsVersionString(config.tlsMinimumVersion));
-    settings.setValue(QStringLiteral("udpEcho"), config.udpEcho);
-    settings.setValue(QStringLiteral("udpPort"), config.udpPort);
-    settings.setValue(QStringLiteral("udpIdleTimeoutMs"), config.udpIdleTimeoutMs);
-    settings.setValue(QStringLiteral("maxUdpPeers"), config.maxUdpPeers);
-    settings.endGroup();
+    for (const auto &[key, value] : entries())
+        settings.setValue(key, value);
+}
 
-    settings.beginGroup(QStringLiteral("preferences"));
-    settings.setValue(QStringLiteral("retainDisconnectedSeconds"), retainDisconnectedSeconds);
-    settings.setValue(QStringLiteral("eventLogRows"), eventLogRows);
-    settings.setValue(QStringLiteral("messageEventsPerSecond"), messageEventsPerSecond);
-    settings.setValue(QStringLiteral("captureBytesPerClient"), captureBytesPerClient);
-    settings.setValue(QStringLiteral("inspectedCaptureBytes"), inspectedCaptureBytes);
-    settings.endGroup();
-
-    settings.beginGroup(QStringLiteral("metrics"));
-    settings.setValue(QStringLiteral("enabled"), metricsEnabled);
-    settings.setValue(QStringLiteral("port"), metricsPort);
-    settings.setValue(QStringLiteral("address"), metricsAddress);
-    settings.endGroup();
+void DashboardSettings::save(QSettings &settings, const DashboardSettings &remembered,
+                             const DashboardSettings &runOnly) const
+{
+    const auto shown = entries();
+    const auto before = remembered.entries();
+    const auto given = runOnly.entries();
+    for (qsizetype i = 0; i < shown.size(); ++i) {
+        const bool isRunOnly = given.at(i).second != before.at(i).second;
+        const bool unchanged = shown.at(i).second == given.at(i).second;
+        settings.setValue(shown.at(i).first,
+                          isRunOnly && unchanged ? before.at(i).second : shown.at(i).second);
+    }
 }
 
 } // namespace Echoscope

@@ -2,6 +2,10 @@
 
 #include "serverconfig.h"
 
+#include <QList>
+#include <QPair>
+#include <QString>
+#include <QVariant>
 #include <QtGlobal>
 
 QT_BEGIN_NAMESPACE
@@ -42,6 +46,13 @@ struct DashboardSettings
 
     void load(QSettings &settings);
     void save(QSettings &settings) const;
+    // Saves these settings except what is still as given for this run only: a setting
+    // where runOnly differs from remembered (a command-line option) and these settings
+    // still have runOnly's value is saved as remembered; one the user changed is saved.
+    void save(QSettings &settings, const DashboardSettings &remembered,
+              const DashboardSettings &runOnly) const;
+    // Each setting as its key in the settings file and its value there.
+    QList<QPair<QString, QVariant>> entries() const;
 };
 
 } // namespace Echoscope

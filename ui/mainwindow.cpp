@@ -431,6 +431,14 @@ void MainWindow::setDashboardSettings(const DashboardSettings &settings)
     updateExposureWarning();
 }
 
+void MainWindow::setRunOnlySettings(const DashboardSettings &settings)
+{
+    const DashboardSettings remembered =
+        m_runOnly ? m_runOnly->first : dashboardSettings(); // as loaded from the file
+    m_runOnly.emplace(remembered, settings);
+    setDashboardSettings(settings);
+}
+
 void MainWindow::applyPreferences()
 {
     m_monitor->setRetainDisconnectedMs(m_dashboardSettings.retainDisconnectedSeconds * 1000);
@@ -805,7 +813,10 @@ void MainWindow::saveSettings()
 {
     if (!m_savesSettings)
         return;
-    dashboardSettings().save(*m_settings);
+    if (m_runOnly)
+        dashboardSettings().save(*m_settings, m_runOnly->first, m_runOnly->second);
+    else
+        dashboardSettings().save(*m_settings);
     m_settings->setValue(QStringLiteral("window/geometry"), saveGeometry());
     m_settings->setValue(QStringLiteral("window/state"), saveState());
     if (auto *splitter = findChild<QSplitter *>(QStringLiteral("clientSplitter")))

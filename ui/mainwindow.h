@@ -6,6 +6,9 @@
 #include <QElapsedTimer>
 #include <QMainWindow>
 
+#include <optional>
+#include <utility>
+
 QT_BEGIN_NAMESPACE
 class QAction;
 class QCheckBox;
@@ -50,6 +53,10 @@ public:
     DashboardSettings dashboardSettings() const;
     // Shows these settings in the control bar and applies the preferences.
     void setDashboardSettings(const DashboardSettings &settings);
+    // Shows these settings for this run only (command-line options): where they differ
+    // from the remembered ones, the remembered value is what is saved, unless the user
+    // changes the setting in the window.
+    void setRunOnlySettings(const DashboardSettings &settings);
 
     // Starts with the control bar's settings. On failure the reason is shown in the
     // window (errorText()) and the settings stay as they were.
@@ -121,6 +128,8 @@ private:
     TrafficMonitor *m_monitor;
     MetricsExporter *m_metrics;
     DashboardSettings m_dashboardSettings;
+    // setRunOnlySettings(): what was remembered and what this run was given.
+    std::optional<std::pair<DashboardSettings, DashboardSettings>> m_runOnly;
     quint64 m_nextEventSequence = 1;
     QElapsedTimer m_lastEventPull;
     QTimer *m_eventPullTimer;

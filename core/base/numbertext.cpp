@@ -1,5 +1,6 @@
 #include "numbertext.h"
 
+#include <QLocale>
 #include <QString>
 
 #include <limits>
@@ -51,6 +52,42 @@ bool parseByteSize(QStringView text, qint64 *bytes)
     if (!parseWholeNumber(text.left(digits), std::numeric_limits<qint64>::max() / unit, &count))
         return false;
     *bytes = count * unit;
+    return true;
+}
+
+bool parseDecimal(QStringView text, double *number)
+{
+    if (text.isEmpty() || text.size() > 24)
+        return false;
+    int dots = 0;
+    int digits = 0;
+    for (const QChar c : text) {
+        if (c == QLatin1Char('.'))
+            ++dots;
+        else if (isAsciiDigit(c))
+            ++digits;
+        else
+            return false;
+    }
+    if (dots > 1 || digits == 0)
+        return false;
+    bool ok = false;
+    const double value = QLocale::c().toDouble(text, &ok);
+    if (!ok)
+        return false;
+    *number = value;
+    return true;
+}
+
+bool parseSeconds(QStringView text, qint64 maximumMs, qint64 *milliseconds)
+{
+    double seconds = 0;
+    if (!parseDecimal(text, &seconds) || seconds * 1000.0 > double(maximumMs))
+        return false;
+    const qint64 rounded = qRound64(seconds * 1000.0);
+    if (rounded == 0 && seconds > 0)
+        return false;
+    *milliseconds = rounded;
     return true;
 }
 
