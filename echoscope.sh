@@ -12,6 +12,8 @@
 #                                           (ECHOSCOPE_PORTABLE_IO: no epoll, accept4 or UDP
 #                                           error queue), in build-portable
 #   ./echoscope.sh fuzz [SECONDS]           each fuzz target over its seed corpus, SECONDS in all
+#   ./echoscope.sh bench-smoke              build the benchmarks (in build) and run each for a
+#                                           second or two: correctness only, no figures judged
 #   ./echoscope.sh package                  the Debian package, build-package/echoscope_*.deb
 #   ./echoscope.sh package-test             build it, install it with apt-get, try the installed
 #                                           program (echo, dashboard, desktop files), remove it
@@ -124,7 +126,7 @@ asan)
     # AddressSanitizer + UndefinedBehaviorSanitizer (and LeakSanitizer) on every test.
     install_missing
     build_dir=${BUILD_DIR:-$here/build-asan}
-    build -DBUILD_TESTING=ON -DECHOSCOPE_SANITIZE=address
+    build -DBUILD_TESTING=ON -DECHOSCOPE_SANITIZE=address -DECHOSCOPE_BENCHMARKS=OFF
     asan_options=detect_leaks=1:detect_stack_use_after_return=1
     asan_options+=:check_initialization_order=1:strict_init_order=1
     export ASAN_OPTIONS=${ASAN_OPTIONS:-$asan_options}
@@ -227,6 +229,22 @@ fuzz)
     fi
     echo "echoscope.sh: every fuzz target ran ${each} s without a finding"
     ;;
+bench-smoke)
+    # Each benchmark for a second or two, so that it keeps working: its exit status says
+    # whether every echo came back right, not whether the figures met their targets.
+    install_missing
+    build -DBUILD_TESTING=ON -DECHOSCOPE_BENCHMARKS=ON
+    cmake --build "$build_dir" --parallel "$jobs" --target bench_echo bench_dashboard
+    status=0
+    echo "== bench_echo: pingpong and oneshot 1 KiB × 10, 1 s each, against Echoscope (1 and 2 threads)"
+    timeout 120 "$build_dir/benchmarks/bench_echo" --smoke --seconds 1 --only 1k-10 \
+        --servers epoll,echoscope-t1,echoscope-t2 || status=1
+    echo "== bench_dashboard: stream, pingpong (1 s each) and churn (2 s), once each"
+    QT_QPA_PLATFORM=offscreen timeout 120 "$build_dir/benchmarks/bench_dashboard" --smoke \
+        --seconds 1 --churn-seconds 2 --repeats 1 2> >(grep -v 'OpenType support missing' >&2) ||
+        status=1
+    exit "$status"
+    ;;
 package)
     packages+=(dpkg-dev file) # dpkg-shlibdeps (and file) work out the package's Depends
     install_missing
@@ -239,7 +257,7 @@ package-test)
     exec "$here/tests/package/package-test.sh" "$deb"
     ;;
 *)
-    sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

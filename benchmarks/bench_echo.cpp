@@ -583,6 +583,7 @@ struct DriverOptions
     QStringList servers;
     QString jsonPath;
     QString workDir;
+    bool smoke = false; // correctness only: the exit status ignores the targets
 };
 
 class Driver
@@ -977,6 +978,13 @@ public:
         return out;
     }
 
+    // --smoke: whether every run completed and `echoscope bench` found every echo right.
+    bool allRunsClean() const
+    {
+        return !m_runs.empty() &&
+               std::all_of(m_runs.begin(), m_runs.end(), [](const Run &run) { return run.ok(); });
+    }
+
     // Prints the tables; returns whether every Echoscope run met its targets.
     bool report(const std::vector<ServerSpec> &servers, const std::vector<Workload> &list) const
     {
@@ -1350,8 +1358,12 @@ int drive(int argc, char **argv)
         QStringLiteral("Another echoscope binary, run as baseline-t1 and baseline-t2 (added to "
                        "the default servers) and compared with echoscope-t1 and -t2."),
         QStringLiteral("path"));
+    const QCommandLineOption smokeOption(
+        QStringLiteral("smoke"),
+        QStringLiteral("Correctness only (CI's smoke run): exit 0 when every run completed and "
+                       "every echo was right, whatever the figures."));
     parser.addOptions({seconds, repeats, only, serversOption, holdConnections, json,
-                       echoscopeOption, baselineOption});
+                       echoscopeOption, baselineOption, smokeOption});
     parser.process(app);
 
     DriverOptions options;
@@ -1365,6 +1377,7 @@ int drive(int argc, char **argv)
     options.holdConnections = std::max(1, parser.value(holdConnections).toInt());
     options.only = parser.value(only);
     options.jsonPath = parser.value(json);
+    options.smoke = parser.isSet(smokeOption);
     // Absolute: QStandardPaths::findExecutable (the check below) finds no relative path.
     options.echoscope = QFileInfo(parser.value(echoscopeOption)).absoluteFilePath();
     if (parser.isSet(baselineOption))
@@ -1435,6 +1448,12 @@ int drive(int argc, char **argv)
     const bool met = driver.report(servers, list);
     if (!options.jsonPath.isEmpty() && !driver.writeJson(options.jsonPath, servers))
         std::fprintf(stderr, "bench_echo: cannot write %s\n", qPrintable(options.jsonPath));
+    if (options.smoke) {
+        const bool clean = driver.allRunsClean();
+        std::fprintf(stderr, "bench_echo: smoke run %s\n",
+                     clean ? "clean: every echo right" : "FAILED: a run had errors");
+        return clean ? 0 : 1;
+    }
     return met ? 0 : 1;
 }
 

@@ -61,9 +61,13 @@ constexpr bool kAddressSanitizer = false;
 #else
 constexpr bool kAddressSanitizer = false;
 #endif
-// A fresh client's round trip while the server is under abuse (an instrumented build
-// runs several times slower).
-constexpr qint64 kFastRoundTripMs = kAddressSanitizer ? 1000 : 200;
+// A fresh client's round trip while the server is under abuse must end within this. It is
+// not a speed figure (ctest runs two programs at once on 2 cores, and CI may be loaded):
+// it is one period of the slowloris trickle, so a server held up by its slow or non-reading
+// clients (serving the fresh one only after their next byte, or never) fails it, while a
+// loaded machine does not. The measured figure is printed (README: 10-80 ms here). An
+// instrumented build runs several times slower.
+constexpr qint64 kServedRoundTripMs = kAddressSanitizer ? 5000 : 1000;
 
 #ifdef Q_OS_UNIX
 
@@ -421,6 +425,7 @@ void tst_Adversarial::rstStorm()
     // Everyone sends; the server reads it all (mid-message: a line without its end;
     // mid-echo: echo the client never reads).
     const QByteArray chunk = payload(midEcho ? 32 * 1024 : 1000, 5, '\n', true);
+    qint64 heavySent = 0; // what the heavy ones sent beyond the chunk, all together
     for (auto &client : clients)
         QCOMPARE(client->send(chunk), qint64(chunk.size()));
     QTRY_COMPARE_WITH_TIMEOUT(server->totals().bytesIn, qint64(kClients) * chunk.size(),
@@ -441,7 +446,7 @@ void tst_Adversarial::rstStorm()
         QVERIFY(QTest::qWaitFor(
             [&] {
                 for (int i = 0; i < kHeavy; ++i)
-                    clients[size_t(i)]->send(big);
+                    heavySent += qMax<qint64>(0, clients[size_t(i)]->send(big));
                 return pausedCount() >= kHeavy;
             },
             kTimeoutMs));
@@ -456,6 +461,8 @@ void tst_Adversarial::rstStorm()
     qInfo("%d resets handled in %lld ms", kClients, static_cast<long long>(clock.elapsed()));
 
     int resets = 0;
+    int exactlyTheChunk = 0;
+    qint64 readTotal = 0;
     for (const QList<QVariant> &arguments : disconnected) {
         const auto info = arguments.at(1).value<DisconnectInfo>();
         QVERIFY2(info.reason == DisconnectReason::ResetByPeer ||
@@ -463,9 +470,27 @@ void tst_Adversarial::rstStorm()
                  qPrintable(info.describe()));
         if (info.reason == DisconnectReason::ResetByPeer)
             ++resets;
-        // Every byte read is echoed or accounted for.
-        QVERIFY(info.bytesIn >= info.bytesOut);
+        // Against what the clients themselves sent: a light client's session read its
+        // chunk, no more and no less; nothing is echoed beyond what was read; mid-message,
+        // nothing is echoed and all of it is reported incomplete.
+        QVERIFY2(info.bytesIn >= chunk.size(), qPrintable(QString::number(info.bytesIn)));
+        QVERIFY(info.bytesOut <= info.bytesIn);
+        if (info.bytesIn == chunk.size())
+            ++exactlyTheChunk;
+        readTotal += info.bytesIn;
+        if (!midEcho) {
+            QCOMPARE(info.bytesIn, qint64(chunk.size()));
+            QCOMPARE(info.bytesOut, qint64(0));
+            QCOMPARE(info.incompleteBytes, qint64(chunk.size()));
+        }
     }
+    QVERIFY2(exactlyTheChunk >= kClients - (midEcho ? kHeavy : 0),
+             qPrintable(QString::number(exactlyTheChunk)));
+    // The heavy ones: the server read no more than they sent (the rest stayed in kernels).
+    QVERIFY2(readTotal <= qint64(kClients) * chunk.size() + heavySent,
+             qPrintable(QStringLiteral("%1 read of %2 sent")
+                            .arg(readTotal)
+                            .arg(qint64(kClients) * chunk.size() + heavySent)));
     QVERIFY2(resets > kClients / 2, qPrintable(QString::number(resets)));
     QCOMPARE(server->clientCount(), 0);
     QCOMPARE(server->totals().clientsNow, 0);
@@ -535,7 +560,7 @@ void tst_Adversarial::slowloris()
     }
     qInfo("slowest fresh round trip beside %d slow clients: %lld ms", kClients,
           static_cast<long long>(slowest));
-    QVERIFY2(slowest < kFastRoundTripMs, qPrintable(QString::number(slowest)));
+    QVERIFY2(slowest < kServedRoundTripMs, qPrintable(QString::number(slowest)));
 
     // Every slow byte was read and held (none is a whole message); all still connected.
     QTRY_COMPARE_WITH_TIMEOUT(server->totals().bytesIn, qint64(kClients) * kRounds + kRounds * 13,
@@ -655,7 +680,7 @@ void tst_Adversarial::nonReaderStaysBounded()
     QCOMPARE(s.bytesIn - s.bytesOut, s.unsentBytes + (framed ? s.bytesIn % unit.size() : 0));
     QVERIFY2(rssPeak - rssBefore < kRssBoundKiB,
              qPrintable(QStringLiteral("RSS grew by %1 KiB").arg(rssPeak - rssBefore)));
-    QVERIFY2(slowest < kFastRoundTripMs, qPrintable(QString::number(slowest)));
+    QVERIFY2(slowest < kServedRoundTripMs, qPrintable(QString::number(slowest)));
 #endif
 }
 
@@ -761,23 +786,31 @@ void tst_Adversarial::descriptorFlood()
         },
         kTimeoutMs));
 
-    // Saturated, with a connection attempt every 50 ms: it must not spin.
+    // Saturated, with 20 connection attempts 50 ms apart: it must not spin. The server's CPU
+    // time is compared with the time that really passed (measured, however long a loaded
+    // machine made it), not with an assumed second: a spinning server takes a core's worth
+    // of whatever time it gets, an idle one a few milliseconds per refused attempt.
+    constexpr int kLateAttempts = 20;
     const qint64 ticksBefore = cpuTicks(process.pid());
     QElapsedTimer period;
     period.start();
     RawClients late;
-    while (period.elapsed() < 1000) {
+    for (int i = 0; i < kLateAttempts; ++i) {
         late.push_back(std::make_unique<RawClient>());
         QVERIFY(late.back()->connectTo(port));
-        QTest::qWait(50); // the attempts' pace
+        QTest::qWait(50); // an observation window between attempts, not synchronisation
     }
     const qint64 ticks = cpuTicks(process.pid()) - ticksBefore;
+    const qint64 periodMs = period.elapsed();
     const long ticksPerSecond = ::sysconf(_SC_CLK_TCK);
-    qInfo("saturated for %lld ms: %lld clock ticks of CPU (%ld per second); %d served, "
+    const qint64 periodTicks = periodMs * ticksPerSecond / 1000;
+    qInfo("saturated for %lld ms (%lld clock ticks): %lld ticks of CPU; %d served, "
           "%lld refused",
-          static_cast<long long>(period.elapsed()), static_cast<long long>(ticks), ticksPerSecond,
-          served, static_cast<long long>(refusedTotal()));
-    QVERIFY2(ticks * 10 < ticksPerSecond, qPrintable(QString::number(ticks))); // under 10%
+          static_cast<long long>(periodMs), static_cast<long long>(periodTicks),
+          static_cast<long long>(ticks), served, static_cast<long long>(refusedTotal()));
+    QVERIFY(periodTicks >= 10);        // long enough for a tick count to mean something
+    QVERIFY2(ticks * 10 < periodTicks, // under 10 % of one core over the period
+             qPrintable(QStringLiteral("%1 ticks in %2").arg(ticks).arg(periodTicks)));
     QTRY_COMPARE_WITH_TIMEOUT(refusedTotal(), qint64(kClients - served + int(late.size())),
                               kTimeoutMs);
     QCOMPARE(count(QStringLiteral("error")), 1);
@@ -1022,7 +1055,9 @@ void tst_Adversarial::framingAbuse()
             QCOMPARE(info.oversizeBytes, oversize); // the declared length, exactly
     } else {
         QCOMPARE(info.incompleteBytes, incomplete);
-        QCOMPARE(info.unechoedBytes(), incomplete); // every byte echoed or accounted for
+        // Every byte the client itself sent came back to it or is reported incomplete.
+        QCOMPARE(info.bytesIn, qint64(sent.size()));
+        QCOMPARE(qint64(sent.size()) - qint64(client.received.size()), info.incompleteBytes);
     }
     QCOMPARE(info.bytesOut, qint64(echoed.size()));
     // The log line says the same.

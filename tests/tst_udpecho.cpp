@@ -102,6 +102,7 @@ private slots:
     void portUnreachableForgetsPeerAndSocketKeepsWorking_data();
     void portUnreachableForgetsPeerAndSocketKeepsWorking();
     void idleExpiry();
+    void chattyPeerStays();
     void kickForgetsPeer();
     void faultsAreRefusedForPeers();
     void stopEndsEveryPeer_data();
@@ -448,17 +449,54 @@ void tst_UdpEcho::idleExpiry()
     QCOMPARE(server.totals().clientsNow, 0);
     QCOMPARE(server.totals().clientsTotal, qint64(2));
     QCOMPARE(server.totals().messagesIn, qint64(2)); // retired counters are kept
+}
 
-    // A peer that keeps sending stays.
-    QSignalSpy more(&server, &EchoServer::clientDisconnected);
+// A peer that keeps sending stays: the idle clock counts from its last datagram, not its
+// first. It sends for one and a half idle timeouts, a datagram every tenth of one (a
+// loaded machine would have to stall this thread for ten times the pace to make a gap).
+void tst_UdpEcho::chattyPeerStays()
+{
+    constexpr int kIdleMs = 1000;
+    constexpr int kPaceMs = kIdleMs / 10;
+    constexpr int kDatagrams = 15;
+    ServerConfig config = udpConfig(2);
+    config.udpIdleTimeoutMs = kIdleMs;
+    EchoServer server;
+    QSignalSpy connected(&server, &EchoServer::clientConnected);
+    QSignalSpy disconnected(&server, &EchoServer::clientDisconnected);
+    QVERIFY(server.start(config));
+    const QHostAddress local(QHostAddress::LocalHost);
     Peer chatty;
     QVERIFY(chatty.isBound());
-    for (int i = 0; i < 6; ++i) {
+    QElapsedTimer sinceFirst;
+    QElapsedTimer sinceLast;
+    qint64 longestGap = 0;
+    for (int i = 0; i < kDatagrams; ++i) {
+        if (i == 0)
+            sinceFirst.start();
+        else
+            longestGap = qMax(longestGap, sinceLast.elapsed());
+        sinceLast.start();
         QVERIFY(chatty.send("tick", local, server.udpPort()));
         QCOMPARE(chatty.receive().data(), QByteArray("tick"));
-        QTest::qWait(100);
+        QTest::qWait(kPaceMs); // the peer's pace, not synchronisation
     }
-    QCOMPARE(more.count(), 0);
+    qInfo("%d datagrams over %lld ms, the longest gap %lld ms", kDatagrams,
+          static_cast<long long>(sinceFirst.elapsed()), static_cast<long long>(longestGap));
+    QVERIFY2(sinceFirst.elapsed() > kIdleMs, "the peer did not outlast one idle timeout");
+    QVERIFY2(longestGap < kIdleMs, qPrintable(QString::number(longestGap)));
+    // One peer all along, never forgotten, all its datagrams counted on it.
+    QCOMPARE(connected.count(), 1);
+    QCOMPARE(disconnected.count(), 0);
+    const auto stats = server.clientStats(connected.at(0).at(0).value<quint64>());
+    QVERIFY(stats);
+    QTRY_COMPARE_WITH_TIMEOUT(stats->snapshot().messagesIn, qint64(kDatagrams), kTimeoutMs);
+    // Then it goes quiet and is forgotten, an idle timeout after its last datagram.
+    QVERIFY(disconnected.wait(kTimeoutMs));
+    const auto info = disconnected.at(0).at(1).value<DisconnectInfo>();
+    QCOMPARE(info.reason, DisconnectReason::IdleTimeout);
+    QCOMPARE(info.messagesIn, qint64(kDatagrams));
+    QVERIFY(sinceLast.elapsed() >= kIdleMs - 10);
 }
 
 void tst_UdpEcho::kickForgetsPeer()

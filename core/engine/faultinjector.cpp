@@ -109,6 +109,7 @@ bool FaultInjector::messageQueued(qint64 endOffset, qint64 bytes)
             std::uniform_int_distribution<int> jitter(-m_config.jitterMs, m_config.jitterMs);
             delay += jitter(m_random);
         }
+        m_lastDrawnDelayMs = delay;
         qint64 due = now + delay;
         if (m_gates.empty()) {
             m_gateStart = endOffset - bytes;

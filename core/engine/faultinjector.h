@@ -46,6 +46,10 @@ public:
     FaultScope scope() const { return m_scope; }
     bool isActive() const { return m_active; }
     bool stopsReading() const { return m_active && m_config.stopReading; }
+    // The hold drawn for the last delayed message (delay ± jitter, before a hold already
+    // queued ahead of it could lengthen it), in ms; -1 before any. What tests check the
+    // draws against: bounded by the jitter, and the same sequence for the same seed.
+    qint64 lastDrawnDelayMs() const { return m_lastDrawnDelayMs; }
     // Too many delayed messages held: stop reading until some are echoed.
     bool isQueueFull() const { return m_gates.size() >= size_t(kMaxHeldMessages); }
     // Holding echo back on purpose or not reading: the idle clock should not run.
@@ -103,6 +107,7 @@ private:
     // Delay: held stretches of the stream, in order, due times never decreasing.
     std::deque<Gate> m_gates;
     qint64 m_gateStart = 0; // where the first gate's bytes begin
+    qint64 m_lastDrawnDelayMs = -1;
     // Bandwidth: a token bucket of bytes.
     double m_tokens = 0;
     qint64 m_tokensAtMs = 0;
