@@ -47,15 +47,28 @@ int BenchCommand::run(const QStringList &arguments)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(
-        QStringLiteral("Load any TCP echo server and verify every byte it echoes.\n"
+        QStringLiteral("Load any TCP or WebSocket echo server and verify every byte it echoes.\n"
                        "Modes: pingpong (each connection sends a message and waits for its "
                        "echo), stream (connections write continuously while reading), oneshot "
                        "(connect, send, half-close, read to EOF, close), hold (open idle "
                        "connections, hold them, then check each still echoes).\n"
+                       "With --protocol ws each connection first upgrades to WebSocket (RFC "
+                       "6455); each message is then one binary WebSocket message whose echo must "
+                       "come back as one, and the bytes counted are payload.\n"
                        "Exit status: 0 when all went well, 1 when any echo was wrong, short or "
                        "late or a connection failed, 2 for bad arguments."));
     parser.addHelpOption();
     const TargetOptions target;
+    const QCommandLineOption protocol(
+        QStringLiteral("protocol"),
+        QStringLiteral("tcp (the bytes as they are) or ws (WebSocket: an upgrade, then binary "
+                       "messages) (default tcp)."),
+        QStringLiteral("protocol"), QStringLiteral("tcp"));
+    const QCommandLineOption wsPath(
+        QStringLiteral("ws-path"),
+        QStringLiteral("With --protocol ws: the path (and query) of the upgrade request "
+                       "(default /)."),
+        QStringLiteral("path"), QStringLiteral("/"));
     const QCommandLineOption mode(
         QStringLiteral("mode"),
         QStringLiteral("pingpong, stream, oneshot or hold (default pingpong)."),
@@ -84,8 +97,8 @@ int BenchCommand::run(const QStringList &arguments)
                                   QStringLiteral("Print the summary as one JSON object."));
     const QCommandLineOption quiet(QStringLiteral("quiet"),
                                    QStringLiteral("No progress line every second."));
-    parser.addOptions({target.host, target.port, mode, connections, size, duration, warmup, timeout,
-                       json, quiet});
+    parser.addOptions({target.host, target.port, protocol, wsPath, mode, connections, size,
+                       duration, warmup, timeout, json, quiet});
 
     QStringList args = arguments;
     args.removeAt(1); // "bench"
@@ -112,6 +125,14 @@ int BenchCommand::run(const QStringList &arguments)
     if (!target.read(parser, &config.host, &config.port, &error))
         return usage(error);
     qint64 number = 0;
+    if (!LoadConfig::parseProtocol(parser.value(protocol), &config.protocol))
+        return bad(protocol, QStringLiteral("expected tcp or ws"));
+    if (parser.isSet(wsPath) && config.protocol != LoadConfig::Protocol::WebSocket)
+        return bad(wsPath, QStringLiteral("only with --protocol ws"));
+    config.wsPath = parser.value(wsPath);
+    if (!LoadConfig::isValidWsPath(config.wsPath))
+        return bad(wsPath, QStringLiteral("expected a path that starts with / and holds printable "
+                                          "ASCII without spaces, e.g. /echo?room=1"));
     if (!LoadConfig::parseMode(parser.value(mode), &config.mode))
         return bad(mode, QStringLiteral("expected pingpong, stream, oneshot or hold"));
     if (!NumberText::parseWholeNumber(parser.value(connections), 1000000, &number) || number < 1)

@@ -3,8 +3,10 @@
 #include "nativesocket.h"
 #include "pollset.h"
 #include "trafficevent.h"
+#include "wsclientframing.h"
 
 #include <QJsonObject>
+#include <QRandomGenerator>
 
 #include <algorithm>
 #include <chrono>
@@ -87,10 +89,37 @@ QString LoadConfig::modeName(Mode mode)
     return QString();
 }
 
+bool LoadConfig::parseProtocol(const QString &text, Protocol *protocol)
+{
+    for (Protocol candidate : {Protocol::Tcp, Protocol::WebSocket}) {
+        if (text.compare(protocolName(candidate), Qt::CaseInsensitive) == 0) {
+            *protocol = candidate;
+            return true;
+        }
+    }
+    return false;
+}
+
+QString LoadConfig::protocolName(Protocol protocol)
+{
+    return protocol == Protocol::WebSocket ? QStringLiteral("ws") : QStringLiteral("tcp");
+}
+
+bool LoadConfig::isValidWsPath(const QString &path)
+{
+    return path.startsWith(QLatin1Char('/')) && std::all_of(path.begin(), path.end(), [](QChar c) {
+               return c.unicode() > 0x20 && c.unicode() < 0x7f;
+           });
+}
+
 QString LoadConfig::validate() const
 {
     if (port == 0)
         return QStringLiteral("the port must be given (1 to 65535)");
+    if (protocol == Protocol::WebSocket && !isValidWsPath(wsPath))
+        return QStringLiteral("the WebSocket path must start with / and hold printable ASCII "
+                              "without spaces (got \"%1\")")
+            .arg(wsPath);
     if (connections < 1 || connections > 1000000)
         return QStringLiteral("connections must be from 1 to 1,000,000 (got %1)").arg(connections);
     if (messageBytes < 1 || messageBytes > (qint64(1) << 30))
@@ -166,23 +195,31 @@ double LoadResult::roundTripsPerSecond() const
 
 QString LoadResult::summary() const
 {
-    QString line = QStringLiteral("%1 %2 B x %3 connections, %4 s: ")
-                       .arg(LoadConfig::modeName(config.mode))
-                       .arg(config.messageBytes)
-                       .arg(config.connections)
-                       .arg(seconds, 0, 'f', 2);
+    const bool ws = config.protocol == LoadConfig::Protocol::WebSocket;
+    // Over WebSocket the bytes are message payload; the line says so.
+    const QString echoed =
+        ws ? QStringLiteral("MB/s echoed (payload)") : QStringLiteral("MB/s echoed");
+    QString line =
+        QStringLiteral("%1%2 %3 B x %4 connections, %5 s: ")
+            .arg(ws ? QStringLiteral("ws ") : QString(), LoadConfig::modeName(config.mode))
+            .arg(config.messageBytes)
+            .arg(config.connections)
+            .arg(seconds, 0, 'f', 2);
     switch (config.mode) {
     case LoadConfig::Mode::PingPong:
-        line += QStringLiteral("%1 requests/s, %2 MB/s echoed, latency p50 %3 us, p99 %4 us, "
-                               "max %5 us")
+        line += QStringLiteral("%1 requests/s, %2 %3, latency p50 %4 us, p99 %5 us, "
+                               "max %6 us")
                     .arg(roundTripsPerSecond(), 0, 'f', 0)
                     .arg(megabytesPerSecond(), 0, 'f', 2)
+                    .arg(echoed)
                     .arg(latency.percentile(0.5))
                     .arg(latency.percentile(0.99))
                     .arg(latency.maxMicroseconds());
         break;
     case LoadConfig::Mode::Stream:
-        line += QStringLiteral("%1 MB/s echoed").arg(megabytesPerSecond(), 0, 'f', 2);
+        line += QStringLiteral("%1 %2").arg(megabytesPerSecond(), 0, 'f', 2).arg(echoed);
+        if (ws)
+            line += QStringLiteral(", %1 messages/s").arg(roundTripsPerSecond(), 0, 'f', 0);
         break;
     case LoadConfig::Mode::OneShot:
         line += QStringLiteral("%1 connections/s, latency p50 %2 us, p99 %3 us")
@@ -196,23 +233,36 @@ QString LoadResult::summary() const
                     .arg(config.connections);
         break;
     }
+    if (upgrade.count() > 0)
+        line += QStringLiteral("; upgrade p50 %1 us, p99 %2 us")
+                    .arg(upgrade.percentile(0.5))
+                    .arg(upgrade.percentile(0.99));
     line += QStringLiteral("; %1 errors").arg(errors());
-    if (errors() > 0)
+    if (errors() > 0) {
         line += QStringLiteral(" (%1 mismatched, %2 short echoes, %3 connect, %4 socket, %5 "
-                               "timeouts; first: %6)")
+                               "timeouts")
                     .arg(mismatches)
                     .arg(shortEchoes)
                     .arg(connectErrors)
                     .arg(socketErrors)
-                    .arg(timeouts)
-                    .arg(firstError);
+                    .arg(timeouts);
+        if (ws)
+            line +=
+                QStringLiteral(", %1 upgrade, %2 protocol").arg(upgradeErrors).arg(protocolErrors);
+        line += QStringLiteral("; first: %1)").arg(firstError);
+    }
     return line;
 }
 
 QJsonObject LoadResult::toJson() const
 {
     QJsonObject object;
+    object.insert(QStringLiteral("protocol"), LoadConfig::protocolName(config.protocol));
     object.insert(QStringLiteral("mode"), LoadConfig::modeName(config.mode));
+    if (config.protocol == LoadConfig::Protocol::WebSocket) {
+        object.insert(QStringLiteral("ws_path"), config.wsPath);
+        object.insert(QStringLiteral("bytes_are"), QStringLiteral("payload"));
+    }
     object.insert(QStringLiteral("host"), config.host.toString());
     object.insert(QStringLiteral("port"), config.port);
     object.insert(QStringLiteral("connections"), config.connections);
@@ -231,12 +281,18 @@ QJsonObject LoadResult::toJson() const
         object.insert(QStringLiteral("latency_p99_us"), latency.percentile(0.99));
         object.insert(QStringLiteral("latency_max_us"), latency.maxMicroseconds());
     }
+    if (upgrade.count() > 0) {
+        object.insert(QStringLiteral("upgrade_p50_us"), upgrade.percentile(0.5));
+        object.insert(QStringLiteral("upgrade_p99_us"), upgrade.percentile(0.99));
+    }
     object.insert(QStringLiteral("errors"), errors());
     object.insert(QStringLiteral("mismatches"), mismatches);
     object.insert(QStringLiteral("short_echoes"), shortEchoes);
     object.insert(QStringLiteral("connect_errors"), connectErrors);
     object.insert(QStringLiteral("socket_errors"), socketErrors);
     object.insert(QStringLiteral("timeouts"), timeouts);
+    object.insert(QStringLiteral("upgrade_errors"), upgradeErrors);
+    object.insert(QStringLiteral("protocol_errors"), protocolErrors);
     if (!firstError.isEmpty())
         object.insert(QStringLiteral("first_error"), firstError);
     return object;
@@ -266,6 +322,13 @@ public:
         m_result.config = config;
         m_chunkBytes = std::min(config.messageBytes, kMaxChunkBytes);
         m_readBuffer.resize(size_t(64 * 1024));
+        if (config.protocol == LoadConfig::Protocol::WebSocket) {
+            m_ws.resize(size_t(config.connections));
+            m_writeBuffer.resize(size_t(WsClientFraming::kMaxHeaderBytes + m_chunkBytes));
+            m_random.seed(QRandomGenerator::system()->generate());
+            m_wsHost = TrafficEvent::endpoint(config.host, config.port).toLatin1();
+            m_wsPath = config.wsPath.toLatin1();
+        }
     }
     ~Runner()
     {
@@ -276,7 +339,8 @@ public:
     LoadResult run(const Progress &progress);
 
 private:
-    enum class State { Idle, Connecting, Active, Finished };
+    // Idle -> Connecting -> (WebSocket: Upgrading ->) Active -> Finished (-> Idle: replaced)
+    enum class State { Idle, Connecting, Upgrading, Active, Finished };
     struct Connection
     {
         int fd = -1;
@@ -290,6 +354,32 @@ private:
         bool halfClosed = false;   // OneShot: our side is shut
         bool writeWanted = false;  // Writable registered
         bool probing = false;      // Hold: the check after holding
+    };
+    // WebSocket: what a connection needs beside its Connection (m_ws[index], made only for
+    // --protocol ws). Each message is one masked binary frame, written as the socket takes
+    // it: the masked bytes are made again from the pattern for each write, not kept.
+    struct WsConnection
+    {
+        WsClientFraming::Reader reader;
+        QByteArray key;     // Sec-WebSocket-Key of the upgrade
+        QByteArray request; // the upgrade request, until sent
+        qint64 requestSent = 0;
+        std::vector<char> answer; // the upgrade's answer, until its header is complete
+        qint64 upgradeStartNs = 0;
+        char header[WsClientFraming::kMaxHeaderBytes] = {}; // of the frame being written
+        int headerBytes = 0;
+        int headerSent = 0;
+        quint32 maskKey = 0;
+        bool inFrame = false;  // a data frame is partly written
+        qint64 frameStart = 0; // stream offsets of its payload
+        qint64 frameEnd = 0;
+        // Pongs and the close frame, written between data frames.
+        char control[2 * WsClientFraming::kMaxControlFrameBytes] = {};
+        int controlBytes = 0;
+        int controlSent = 0;
+        qint64 echoStart = 0; // stream offset where the echo message being read began
+        bool closeSent = false;
+        bool closeReceived = false;
     };
 
     void fail(qint64 *counter, const QString &what)
@@ -306,6 +396,27 @@ private:
     void writeSome(Connection &connection);
     void readSome(Connection &connection);
     void received(Connection &connection, const char *data, qint64 size);
+    bool verify(Connection &connection, const char *data, qint64 size);
+    void messageEchoed(Connection &connection);
+    // WebSocket
+    bool webSocket() const { return !m_ws.empty(); }
+    WsConnection &ws(const Connection &connection) { return m_ws[size_t(index(connection))]; }
+    void writeWebSocket(Connection &connection);
+    void receivedWebSocket(Connection &connection, const char *data, qint64 size);
+    void upgraded(Connection &connection);
+    void readFrames(Connection &connection, const char *data, qint64 size);
+    bool queueControl(Connection &connection, WsClientFraming::Opcode opcode, const char *payload,
+                      int size);
+    qint64 messageBytes(const Connection &connection) const
+    {
+        return connection.probing ? kHoldProbeBytes : m_config.messageBytes;
+    }
+    QString echoedSoFar(const Connection &connection) const
+    {
+        return QStringLiteral("%1 of %2 bytes echoed")
+            .arg(connection.verified)
+            .arg(connection.sent);
+    }
     void finishConnection(Connection &connection); // OneShot EOF, or an error: next one
     void checkTimeouts(qint64 now);
     bool measuring() const { return m_measureStartNs != 0; }
@@ -320,6 +431,11 @@ private:
     qint64 m_chunkBytes = 0;
     std::vector<char> m_readBuffer;
     std::vector<Connection> m_connections;
+    std::vector<WsConnection> m_ws;  // WebSocket only
+    std::vector<char> m_writeBuffer; // WebSocket: a frame's header and masked payload
+    std::mt19937 m_random;           // WebSocket: keys and masks
+    QByteArray m_wsHost;
+    QByteArray m_wsPath;
     PollSet m_poll;
     int m_connectsInFlight = 0;
     qint64 m_nextPatternStart = 0;
@@ -366,6 +482,8 @@ bool LoadGenerator::Runner::open(Connection &connection)
     connection.patternStart = m_nextPatternStart;
     m_nextPatternStart = (m_nextPatternStart + 7919 * 64 + 13) % kPatternBytes;
     connection.startedNs = connection.lastProgressNs = nowNs();
+    if (webSocket())
+        ws(connection) = WsConnection();
     ++m_connectsInFlight;
     m_poll.add(fd, quint32(index(connection)), PollSet::Writable);
     connection.writeWanted = true;
@@ -376,8 +494,19 @@ void LoadGenerator::Runner::closeConnection(Connection &connection)
 {
     if (connection.fd < 0)
         return;
-    if (connection.state == State::Connecting)
+    if (connection.state == State::Connecting || connection.state == State::Upgrading)
         --m_connectsInFlight;
+    if (webSocket() && connection.state == State::Active) {
+        // Say goodbye if between frames (best effort: the socket closes right after).
+        WsConnection &w = ws(connection);
+        if (!w.closeSent && !w.inFrame && w.controlSent == w.controlBytes) {
+            char frame[WsClientFraming::kMaxControlFrameBytes];
+            const int size = WsClientFraming::writeCloseFrame(
+                frame, WsClientFraming::kCloseGoingAway, quint32(m_random()));
+            [[maybe_unused]] const ssize_t n =
+                ::send(connection.fd, frame, size_t(size), kSendFlags);
+        }
+    }
     m_poll.remove(connection.fd);
     ::close(connection.fd);
     connection.fd = -1;
@@ -409,9 +538,21 @@ void LoadGenerator::Runner::connected(Connection &connection)
         connection.state = State::Finished;
         return;
     }
+    connection.writeWanted = true; // registered with Writable only: switch to the full set
+    if (webSocket()) {
+        // Still opening (and in flight) until the server's 101 is checked.
+        ++m_connectsInFlight;
+        connection.state = State::Upgrading;
+        WsConnection &w = ws(connection);
+        w.key = WsClientFraming::makeKey(quint64(m_random()) << 32 | m_random(),
+                                         quint64(m_random()) << 32 | m_random());
+        w.request = WsClientFraming::upgradeRequest(m_wsHost, m_wsPath, w.key);
+        w.upgradeStartNs = connection.lastProgressNs = nowNs();
+        writeWebSocket(connection);
+        return;
+    }
     connection.state = State::Active;
     ++m_result.connectionsOpened;
-    connection.writeWanted = true; // registered with Writable only: switch to the full set
     watch(connection, false);
     if (m_config.mode == LoadConfig::Mode::Hold)
         return; // quiet until the probe
@@ -434,6 +575,10 @@ void LoadGenerator::Runner::startMessage(Connection &connection)
 
 void LoadGenerator::Runner::writeSome(Connection &connection)
 {
+    if (webSocket()) {
+        writeWebSocket(connection);
+        return;
+    }
     while (connection.fd >= 0 && connection.sent < connection.target) {
         qint64 size = std::min(m_chunkBytes, connection.target - connection.sent);
         if (m_config.mode == LoadConfig::Mode::Stream) {
@@ -468,7 +613,7 @@ void LoadGenerator::Runner::writeSome(Connection &connection)
     }
 }
 
-void LoadGenerator::Runner::received(Connection &connection, const char *data, qint64 size)
+bool LoadGenerator::Runner::verify(Connection &connection, const char *data, qint64 size)
 {
     if (connection.verified + size > connection.sent) {
         fail(&m_result.mismatches,
@@ -476,7 +621,7 @@ void LoadGenerator::Runner::received(Connection &connection, const char *data, q
                  .arg(index(connection))
                  .arg(connection.verified + size - connection.sent));
         finishConnection(connection);
-        return;
+        return false;
     }
     const qint64 offset = (connection.patternStart + connection.verified) % kPatternBytes;
     if (std::memcmp(data, m_pattern.data() + offset, size_t(size)) != 0) {
@@ -488,18 +633,40 @@ void LoadGenerator::Runner::received(Connection &connection, const char *data, q
                  .arg(index(connection))
                  .arg(connection.verified + at));
         finishConnection(connection);
-        return;
+        return false;
     }
     connection.verified += size;
     connection.lastProgressNs = nowNs();
     if (measuring())
         m_result.bytesEchoed += size;
+    return true;
+}
+
+void LoadGenerator::Runner::received(Connection &connection, const char *data, qint64 size)
+{
+    if (webSocket()) {
+        receivedWebSocket(connection, data, size);
+        return;
+    }
+    if (!verify(connection, data, size))
+        return;
     if (m_config.mode == LoadConfig::Mode::Stream) {
         writeSome(connection);
         return;
     }
-    if (connection.verified < connection.target)
+    if (connection.verified >= connection.target)
+        messageEchoed(connection);
+}
+
+// A whole message is back (TCP: all the bytes of the message sent; WebSocket: the echo
+// message ended).
+void LoadGenerator::Runner::messageEchoed(Connection &connection)
+{
+    if (m_config.mode == LoadConfig::Mode::Stream) { // WebSocket only: TCP has no messages
+        if (measuring())
+            ++m_result.roundTrips;
         return;
+    }
     if (connection.probing) {
         ++m_result.held;
         closeConnection(connection);
@@ -512,8 +679,18 @@ void LoadGenerator::Runner::received(Connection &connection, const char *data, q
         }
         if (!m_stopping)
             startMessage(connection);
+        return;
     }
-    // OneShot: the whole echo is here; the round trip ends at the server's EOF.
+    // OneShot: over TCP the round trip ends at the server's EOF. Over WebSocket the client
+    // closes first: a close frame, the server's close frame back, then its EOF.
+    if (webSocket()) {
+        const char code[2] = {char(WsClientFraming::kCloseNormal >> 8),
+                              char(WsClientFraming::kCloseNormal & 0xff)};
+        queueControl(connection, WsClientFraming::Close, code, 2);
+        ws(connection).closeSent = true;
+        connection.lastProgressNs = nowNs();
+        writeSome(connection);
+    }
 }
 
 void LoadGenerator::Runner::readSome(Connection &connection)
@@ -530,7 +707,8 @@ void LoadGenerator::Runner::readSome(Connection &connection)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
         if (n == 0) { // EOF from the server
-            if (m_config.mode == LoadConfig::Mode::OneShot && connection.halfClosed &&
+            const bool closed = webSocket() ? ws(connection).closeReceived : connection.halfClosed;
+            if (m_config.mode == LoadConfig::Mode::OneShot && closed &&
                 connection.verified == connection.target) {
                 if (measuring()) {
                     ++m_result.roundTrips;
@@ -539,12 +717,26 @@ void LoadGenerator::Runner::readSome(Connection &connection)
                 finishConnection(connection);
                 return;
             }
-            fail(&m_result.shortEchoes,
-                 QStringLiteral("connection %1 was closed by the server after %2 of %3 bytes "
-                                "echoed")
-                     .arg(index(connection))
-                     .arg(connection.verified)
-                     .arg(connection.sent));
+            if (connection.state == State::Upgrading) {
+                const WsConnection &w = ws(connection);
+                fail(&m_result.upgradeErrors,
+                     QStringLiteral("connection %1 was closed by the server during the WebSocket "
+                                    "upgrade (%2 bytes of answer%3)")
+                         .arg(index(connection))
+                         .arg(w.answer.size())
+                         .arg(w.answer.empty()
+                                  ? QString()
+                                  : QStringLiteral(": ") +
+                                        WsClientFraming::checkUpgradeResponse(
+                                            QByteArray(w.answer.data(), qsizetype(w.answer.size())),
+                                            w.key)));
+            } else {
+                fail(&m_result.shortEchoes,
+                     QStringLiteral("connection %1 was closed by the server%2 after %3")
+                         .arg(index(connection))
+                         .arg(webSocket() ? QStringLiteral(" without a close frame") : QString())
+                         .arg(echoedSoFar(connection)));
+            }
         } else {
             fail(&m_result.socketErrors, QStringLiteral("connection %1: %2")
                                              .arg(index(connection))
@@ -564,21 +756,294 @@ void LoadGenerator::Runner::finishConnection(Connection &connection)
         connection.state = State::Idle;
 }
 
+// WebSocket: what goes out, in order: the upgrade request; then the data frame being
+// written, if any; then pongs and the close frame; then the next message, one frame each.
+void LoadGenerator::Runner::writeWebSocket(Connection &connection)
+{
+    WsConnection &w = ws(connection);
+    const bool stream = m_config.mode == LoadConfig::Mode::Stream;
+    while (connection.fd >= 0) {
+        enum class What { Request, Frame, Control } what;
+        const char *data = nullptr;
+        qint64 size = 0;
+        if (connection.state == State::Upgrading) {
+            if (w.requestSent == w.request.size())
+                break;
+            what = What::Request;
+            data = w.request.constData() + w.requestSent;
+            size = w.request.size() - w.requestSent;
+        } else if (w.inFrame) {
+            what = What::Frame;
+            char *out = m_writeBuffer.data();
+            const int header = w.headerBytes - w.headerSent;
+            std::memcpy(out, w.header + w.headerSent, size_t(header));
+            const qint64 payload = std::min(m_chunkBytes, w.frameEnd - connection.sent);
+            const qint64 offset = (connection.patternStart + connection.sent) % kPatternBytes;
+            std::memcpy(out + header, m_pattern.data() + offset, size_t(payload));
+            WsClientFraming::mask(out + header, payload, w.maskKey,
+                                  quint64(connection.sent - w.frameStart));
+            data = out;
+            size = header + payload;
+        } else if (w.controlSent < w.controlBytes) {
+            what = What::Control;
+            data = w.control + w.controlSent;
+            size = w.controlBytes - w.controlSent;
+        } else if (connection.sent < connection.target && !w.closeSent &&
+                   !(stream && (m_stopping ||
+                                connection.sent - connection.verified >= kStreamInFlightBytes))) {
+            // The next message: one final binary frame (a message bigger than the in-flight
+            // allowance still goes whole: the echo of a WebSocket message starts only
+            // once all of it has arrived).
+            const qint64 bytes =
+                stream ? m_config.messageBytes : connection.target - connection.sent;
+            w.maskKey = quint32(m_random());
+            w.headerBytes = WsClientFraming::writeHeader(w.header, WsClientFraming::Binary, true,
+                                                         quint64(bytes), w.maskKey);
+            w.headerSent = 0;
+            w.frameStart = connection.sent;
+            w.frameEnd = connection.sent + bytes;
+            w.inFrame = true;
+            continue;
+        } else {
+            break;
+        }
+        const ssize_t n = ::send(connection.fd, data, size_t(size), kSendFlags);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                watch(connection, true);
+                return;
+            }
+            fail(&m_result.socketErrors,
+                 QStringLiteral("send: %1").arg(QString::fromLocal8Bit(std::strerror(errno))));
+            finishConnection(connection);
+            return;
+        }
+        switch (what) {
+        case What::Request:
+            w.requestSent += n;
+            break;
+        case What::Control:
+            w.controlSent += int(n);
+            if (w.controlSent == w.controlBytes)
+                w.controlSent = w.controlBytes = 0;
+            break;
+        case What::Frame: {
+            const int header = int(std::min<qint64>(n, w.headerBytes - w.headerSent));
+            w.headerSent += header;
+            const qint64 payload = n - header;
+            connection.sent += payload;
+            if (measuring())
+                m_result.bytesSent += payload;
+            if (connection.sent == w.frameEnd)
+                w.inFrame = false;
+            break;
+        }
+        }
+        if (n < size) { // the socket's buffer is full
+            watch(connection, true);
+            return;
+        }
+    }
+    watch(connection, false);
+}
+
+bool LoadGenerator::Runner::queueControl(Connection &connection, WsClientFraming::Opcode opcode,
+                                         const char *payload, int size)
+{
+    WsConnection &w = ws(connection);
+    if (w.controlBytes + WsClientFraming::kMaxControlFrameBytes > int(sizeof w.control)) {
+        fail(&m_result.protocolErrors,
+             QStringLiteral("connection %1: the server sent control frames faster than they could "
+                            "be answered")
+                 .arg(index(connection)));
+        finishConnection(connection);
+        return false;
+    }
+    w.controlBytes += WsClientFraming::writeControlFrame(w.control + w.controlBytes, opcode,
+                                                         payload, size, quint32(m_random()));
+    return true;
+}
+
+void LoadGenerator::Runner::receivedWebSocket(Connection &connection, const char *data, qint64 size)
+{
+    if (connection.state != State::Upgrading) {
+        readFrames(connection, data, size);
+        return;
+    }
+    // The answer to the upgrade: an HTTP header, maybe with frames right behind it.
+    WsConnection &w = ws(connection);
+    constexpr qint64 kMaxAnswerBytes = 8192;
+    w.answer.insert(w.answer.end(), data, data + size);
+    const qint64 have = qint64(w.answer.size());
+    const qint64 headerBytes = WsClientFraming::responseHeaderBytes(w.answer.data(), have);
+    QString problem;
+    if (!WsClientFraming::couldBeHttp(w.answer.data(), have) || headerBytes > 0) {
+        problem = WsClientFraming::checkUpgradeResponse(
+            QByteArray(w.answer.data(), qsizetype(headerBytes > 0 ? headerBytes : have)), w.key);
+    } else if (have > kMaxAnswerBytes) {
+        problem = QStringLiteral("the answer to the WebSocket upgrade has no end of header in its "
+                                 "first %1 bytes")
+                      .arg(kMaxAnswerBytes);
+    } else {
+        return; // more to come
+    }
+    if (!problem.isEmpty()) {
+        fail(&m_result.upgradeErrors,
+             QStringLiteral("connection %1: %2").arg(index(connection)).arg(problem));
+        finishConnection(connection);
+        return;
+    }
+    std::vector<char> rest(w.answer.begin() + headerBytes, w.answer.end());
+    w.answer = std::vector<char>();
+    w.request = QByteArray();
+    upgraded(connection);
+    if (connection.fd >= 0 && !rest.empty())
+        readFrames(connection, rest.data(), qint64(rest.size()));
+}
+
+// The server accepted the upgrade: the connection is open, and does what TCP's does at its
+// connect.
+void LoadGenerator::Runner::upgraded(Connection &connection)
+{
+    const qint64 now = nowNs();
+    m_result.upgrade.add((now - ws(connection).upgradeStartNs) / 1000);
+    --m_connectsInFlight;
+    connection.state = State::Active;
+    connection.lastProgressNs = now;
+    ++m_result.connectionsOpened;
+    watch(connection, false);
+    if (m_config.mode == LoadConfig::Mode::Hold)
+        return; // quiet until the probe (pings are still answered)
+    if (m_config.mode == LoadConfig::Mode::Stream)
+        connection.target = std::numeric_limits<qint64>::max();
+    startMessage(connection);
+}
+
+// Server frames: each echo must be one binary message the size of the message sent, with
+// the bytes sent; pings get their pong; a close is the end.
+void LoadGenerator::Runner::readFrames(Connection &connection, const char *data, qint64 size)
+{
+    using Event = WsClientFraming::Reader::Event;
+    WsConnection &w = ws(connection);
+    const int id = index(connection);
+    qint64 at = 0;
+    for (;;) {
+        Event event = Event::None;
+        const char *payload = nullptr;
+        qint64 payloadBytes = 0;
+        at += w.reader.read(data + at, size - at, &event, &payload, &payloadBytes);
+        switch (event) {
+        case Event::None:
+            break;
+        case Event::Data:
+            if (w.reader.messageOpcode() != WsClientFraming::Binary) {
+                fail(&m_result.mismatches,
+                     QStringLiteral("connection %1: the echo came back as a text message; a "
+                                    "binary one was sent")
+                         .arg(id));
+                finishConnection(connection);
+                return;
+            }
+            if (connection.verified + payloadBytes > w.echoStart + messageBytes(connection)) {
+                fail(&m_result.mismatches,
+                     QStringLiteral("connection %1: an echoed message is longer than the %2 "
+                                    "bytes of the message sent")
+                         .arg(id)
+                         .arg(messageBytes(connection)));
+                finishConnection(connection);
+                return;
+            }
+            if (!verify(connection, payload, payloadBytes))
+                return;
+            continue;
+        case Event::MessageEnd:
+            if (connection.verified != w.echoStart + messageBytes(connection)) {
+                fail(&m_result.mismatches,
+                     QStringLiteral("connection %1: an echoed message has %2 bytes; the message "
+                                    "sent had %3")
+                         .arg(id)
+                         .arg(connection.verified - w.echoStart)
+                         .arg(messageBytes(connection)));
+                finishConnection(connection);
+                return;
+            }
+            w.echoStart = connection.verified;
+            messageEchoed(connection);
+            if (connection.fd < 0)
+                return;
+            continue;
+        case Event::Ping:
+            if (!queueControl(connection, WsClientFraming::Pong, w.reader.controlPayload(),
+                              w.reader.controlPayloadBytes()))
+                return;
+            continue;
+        case Event::Pong:
+            continue; // unasked: allowed (RFC 6455 5.5.3), ignored
+        case Event::Close: {
+            const quint16 code = w.reader.closeCode();
+            if (w.closeSent && !w.closeReceived &&
+                (code == WsClientFraming::kCloseNormal ||
+                 code == WsClientFraming::kCloseNoStatus)) {
+                w.closeReceived = true; // now the server's EOF
+                connection.lastProgressNs = nowNs();
+                continue;
+            }
+            const QString reason = w.reader.closeReason();
+            fail(w.closeSent ? &m_result.protocolErrors : &m_result.shortEchoes,
+                 QStringLiteral("connection %1: the server closed the WebSocket (close %2%3) "
+                                "after %4")
+                     .arg(id)
+                     .arg(code)
+                     .arg(reason.isEmpty() ? QString() : QStringLiteral(" \"%1\"").arg(reason))
+                     .arg(echoedSoFar(connection)));
+            finishConnection(connection);
+            return;
+        }
+        case Event::Error:
+            fail(&m_result.protocolErrors,
+                 QStringLiteral("connection %1: %2").arg(id).arg(w.reader.errorString()));
+            finishConnection(connection);
+            return;
+        }
+        break; // None: all read
+    }
+    if (w.controlBytes > w.controlSent || m_config.mode == LoadConfig::Mode::Stream)
+        writeSome(connection);
+}
+
 void LoadGenerator::Runner::checkTimeouts(qint64 now)
 {
     const qint64 limitNs = qint64(m_config.timeoutMs) * 1000000;
     for (Connection &connection : m_connections) {
         if (connection.fd < 0)
             continue;
+        const bool closing = webSocket() ? ws(connection).closeSent : connection.halfClosed;
         const bool waiting = connection.state == State::Connecting ||
+                             connection.state == State::Upgrading ||
                              connection.verified < connection.sent ||
-                             (m_config.mode == LoadConfig::Mode::OneShot && connection.halfClosed);
+                             (m_config.mode == LoadConfig::Mode::OneShot && closing);
         if (!waiting || now - connection.lastProgressNs < limitNs)
             continue;
         if (connection.state == State::Connecting) {
             fail(&m_result.connectErrors,
                  QStringLiteral("connect to %1 timed out")
                      .arg(TrafficEvent::endpoint(m_config.host, m_config.port)));
+        } else if (connection.state == State::Upgrading) {
+            fail(&m_result.upgradeErrors,
+                 QStringLiteral("connection %1: no answer to the WebSocket upgrade within %2 ms "
+                                "(%3 bytes of answer)")
+                     .arg(index(connection))
+                     .arg(m_config.timeoutMs)
+                     .arg(ws(connection).answer.size()));
+        } else if (webSocket() && ws(connection).closeSent &&
+                   connection.verified == connection.sent) {
+            fail(&m_result.timeouts,
+                 QStringLiteral("connection %1: the server did not %2 within %3 ms of the close "
+                                "frame")
+                     .arg(index(connection))
+                     .arg(ws(connection).closeReceived ? QStringLiteral("close the connection")
+                                                       : QStringLiteral("answer the close frame"))
+                     .arg(m_config.timeoutMs));
         } else {
             fail(&m_result.timeouts, QStringLiteral("connection %1: no echo for %2 ms (%3 of %4 "
                                                     "bytes back)")
@@ -615,6 +1080,7 @@ LoadResult LoadGenerator::Runner::run(const Progress &progress)
             // What the warm-up moved is not measured; its errors still count.
             m_result.bytesSent = m_result.bytesEchoed = m_result.roundTrips = 0;
             m_result.latency.reset();
+            m_result.upgrade.reset();
             endNs = now + qint64(m_config.durationMs) * 1000000;
             nextProgressNs = now + 1000000000;
         }
