@@ -388,7 +388,7 @@ void tst_LoadGenerator::webSocketCleanRun()
 
     LoadConfig config = wsConfig(server.port(), mode, connections, size);
     if (mode == LoadConfig::Mode::Stream && size > (1 << 20))
-        config.durationMs = 1500; // Qt's server takes ~0.3 s per such message in 100 KB frames
+        config.durationMs = 3000; // Qt's server takes ~0.3 s per such message in 100 KB frames
     const LoadResult result = runLoad(config);
     QVERIFY2(result.errors() == 0, qPrintable(result.summary()));
     QVERIFY(result.seconds > 0);
