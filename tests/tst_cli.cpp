@@ -2,6 +2,7 @@
 // framing mode, JSON lines, escaping, signals, exit codes and the log file.
 
 #include "recording.h"
+#include "errortext.h"
 
 #include <QByteArrayList>
 #include <QDir>
@@ -509,7 +510,7 @@ void tst_Cli::badArguments_data()
     row("tls key without cert", {"--tls-key", "key.pem"}, {"--tls-key", "key.pem", "--tls-cert"});
     row("tls cert unreadable",
         {"--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"},
-        {"--tls-cert", "/nonexistent/cert.pem", "No such file or directory"});
+        {"--tls-cert", "/nonexistent/cert.pem", EchoTest::osErrorUtf8(ENOENT)});
     row("tls min version", {"--tls-min-version", "1.1"}, {"--tls-min-version", "1.1"});
     row("tls handshake timeout zero", {"--tls-handshake-timeout", "0"},
         {"--tls-handshake-timeout", "0"});
@@ -870,7 +871,7 @@ void tst_Cli::logFileCannotBeOpened()
     QCOMPARE(run.exitCode, 2);
     QVERIFY(!run.output.contains("listening on"));
     QVERIFY2(run.errorOutput.contains(path.toUtf8()), run.errorOutput.constData());
-    QVERIFY2(run.errorOutput.contains("No such file or directory"), run.errorOutput.constData());
+    QVERIFY2(run.errorOutput.contains(EchoTest::osErrorUtf8(ENOENT)), run.errorOutput.constData());
 }
 
 void tst_Cli::warnsWhenNotLoopback()
@@ -963,7 +964,10 @@ void tst_Cli::metricsPortInUse()
     QVERIFY2(run.errorOutput.startsWith("echoscope: cannot listen for metrics on 127.0.0.1 port " +
                                         port.toUtf8() + ": "),
              run.errorOutput.constData());
-    QVERIFY2(run.errorOutput.contains("in use"), run.errorOutput.constData());
+    const QString inUse =
+        EchoTest::tcpPortInUseText(QHostAddress::LocalHost, occupant.serverPort());
+    QVERIFY(!inUse.isEmpty());
+    QVERIFY2(run.errorOutput.trimmed().endsWith(inUse.toUtf8()), run.errorOutput.constData());
 }
 
 void tst_Cli::tlsEchoHeadless()

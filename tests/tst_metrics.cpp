@@ -6,6 +6,7 @@
 #include "metricsexporter.h"
 #include "networkfilter.h"
 #include "prometheustext.h"
+#include "errortext.h"
 
 #include <QHash>
 #include <QNetworkAccessManager>
@@ -584,7 +585,9 @@ void tst_Metrics::listenFailureNamesPortAndReason()
     const QString error = exporter.errorString();
     QVERIFY2(error.contains(QStringLiteral("127.0.0.1 port %1").arg(taken.serverPort())),
              qPrintable(error));
-    QVERIFY2(error.contains(QLatin1String("in use")), qPrintable(error));
+    const QString inUse = EchoTest::tcpPortInUseText(QHostAddress::LocalHost, taken.serverPort());
+    QVERIFY(!inUse.isEmpty());
+    QVERIFY2(error.endsWith(QStringLiteral(": ") + inUse), qPrintable(error));
     QVERIFY2(error.startsWith(QLatin1String("cannot listen for metrics")), qPrintable(error));
 
     // It can start on another port afterwards.
