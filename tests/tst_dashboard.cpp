@@ -142,6 +142,7 @@ private slots:
     void valuesRefreshAtMostFourTimesASecond();
     void inspectorShowsHexOfSelectedClient();
     void inspectorExportsRecording();
+    void inspectorKeepsItsClientWhenItsRowLeaves();
     void disconnectButtonKicksClient();
     void faultsDialogAppliesLive();
     void stopClosesEveryClient();
@@ -359,6 +360,59 @@ void tst_Dashboard::inspectorShowsHexOfSelectedClient()
     // The text view shows the bytes as escaped text.
     hex->setMode(HexView::Mode::Text);
     QTRY_VERIFY_WITH_TIMEOUT(dump().contains(u"\\0\\xff"), kTimeoutMs);
+}
+
+// Filtering the inspected client's row away (or hiding the disconnected) moves the table's
+// current row to a neighbour; the inspector keeps its client, says why it has no row, and
+// the neighbour's capture ring is not grown.
+void tst_Dashboard::inspectorKeepsItsClientWhenItsRowLeaves()
+{
+    Dashboard d(settingsPath());
+    QVERIFY(d.clickStart());
+    QTcpSocket first;
+    const quint64 a = d.connectClient(first);
+    QVERIFY(a != 0);
+    QTcpSocket second;
+    second.connectToHost(QHostAddress::LocalHost, d.server.serverPort());
+    QVERIFY(second.waitForConnected(kTimeoutMs));
+    QTRY_COMPARE_WITH_TIMEOUT(d.server.clientIds().size(), 2, kTimeoutMs);
+    const quint64 b = d.server.clientIds().constLast();
+    QVERIFY(b != a);
+    QTRY_VERIFY_WITH_TIMEOUT(d.rowOf(b) >= 0, kTimeoutMs);
+    ClientInspector *inspector = d.window.inspector();
+    d.select(b);
+    QCOMPARE(inspector->clientId(), b);
+    QCOMPARE(inspector->note(), QString());
+    const auto ringOfA = [&] { return d.window.monitor()->clientStats(a)->capture()->capacity(); };
+    const qint64 smallRing = ringOfA();
+    QVERIFY(smallRing < DashboardSettings::kDefaultInspectedCaptureBytes);
+
+    auto *filter = d.window.findChild<QLineEdit *>(QStringLiteral("clientFilter"));
+    QVERIFY(filter);
+    filter->setText(QStringLiteral("127.0.0.1:%1").arg(first.localPort()));
+    QCOMPARE(d.rowOf(b), -1);
+    QVERIFY(d.rowOf(a) >= 0);
+    QCOMPARE(inspector->clientId(), b);
+    QVERIFY2(inspector->note().contains(u"filter"), qPrintable(inspector->note()));
+    QCOMPARE(ringOfA(), smallRing);
+    QCOMPARE(d.window.eventLog()->selectedClient(), b);
+    // Clicking the neighbour is a choice: it is inspected.
+    d.select(a);
+    QCOMPARE(inspector->clientId(), a);
+    QCOMPARE(inspector->note(), QString());
+
+    // The same when a disconnected client's row is hidden.
+    filter->clear();
+    d.select(b);
+    QCOMPARE(inspector->clientId(), b);
+    second.disconnectFromHost();
+    QTRY_VERIFY_WITH_TIMEOUT(!inspector->showsConnectedClient(), kTimeoutMs);
+    auto *showDisconnected = d.window.findChild<QCheckBox *>(QStringLiteral("showDisconnected"));
+    QVERIFY(showDisconnected && showDisconnected->isChecked());
+    showDisconnected->setChecked(false);
+    QCOMPARE(d.rowOf(b), -1);
+    QCOMPARE(inspector->clientId(), b);
+    QVERIFY(!inspector->note().isEmpty());
 }
 
 void tst_Dashboard::inspectorExportsRecording()
@@ -740,6 +794,16 @@ void tst_Dashboard::logExportWritesShownRows()
     const QJsonObject first = QJsonDocument::fromJson(lines.constFirst()).object();
     QCOMPARE(first.value(u"event").toString(),
              TrafficEvent::kindName(TrafficEvent::Kind::Connected));
+
+    // CSV lines end in \r\n, written as they are (the file is not opened as text).
+    const QString csvPath = m_dir->filePath(QStringLiteral("log.csv"));
+    QVERIFY2(d.window.eventLog()->exportTo(csvPath, EventLogPanel::ExportFormat::Csv, &error),
+             qPrintable(error));
+    QFile csv(csvPath);
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    const QByteArray csvBytes = csv.readAll();
+    QCOMPARE(csvBytes.count("\r\n"), d.window.eventLog()->proxy()->rowCount() + 1);
+    QVERIFY(!csvBytes.contains("\r\r"));
 
     // A file that cannot be written: a clear error naming it.
     const QString bad = m_dir->filePath(QStringLiteral("missing-dir/log.csv"));

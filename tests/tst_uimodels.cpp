@@ -1292,6 +1292,14 @@ void tst_UiModels::exportReportsWriteFailure()
     QVERIFY(!error.isEmpty());
 
     QVERIFY(!EventLogModel::writeCsv(nullptr, &failing, &error));
+
+    // A text-mode device would turn the CSV's \r\n into \r\r\n on Windows: refused.
+    QBuffer text;
+    QVERIFY(text.open(QIODevice::WriteOnly | QIODevice::Text));
+    error.clear();
+    QVERIFY(!EventLogModel::writeCsv(&model, &text, &error));
+    QVERIFY2(error.contains(u"text mode"), qPrintable(error));
+    QCOMPARE(text.size(), qint64(0));
 }
 
 void tst_UiModels::eventProxyFilters()

@@ -164,6 +164,12 @@ ClientInspector::ClientInspector(QWidget *parent) : QWidget(parent)
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
     layout->addLayout(header);
+    m_note = new QLabel(this);
+    m_note->setObjectName(QStringLiteral("inspectorNote"));
+    m_note->setWordWrap(true);
+    m_note->setForegroundRole(QPalette::PlaceholderText);
+    m_note->hide();
+    layout->addWidget(m_note);
     layout->addLayout(form);
     layout->addLayout(captureBar);
     layout->addWidget(m_hexView, 1);
@@ -377,6 +383,17 @@ QString ClientInspector::detailsText() const
     for (QLabel *value : m_detailValues)
         lines.append(value->text());
     return lines.join(QLatin1Char('\n'));
+}
+
+void ClientInspector::setNote(const QString &note)
+{
+    m_note->setText(note);
+    m_note->setHidden(note.isEmpty());
+}
+
+QString ClientInspector::note() const
+{
+    return m_note->text();
 }
 
 QString ClientInspector::captureText() const

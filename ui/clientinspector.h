@@ -62,6 +62,9 @@ public:
     // The details as shown, "Peer: 127.0.0.1:4000\n..." (for tests).
     QString detailsText() const;
     QString captureText() const;
+    // A line under the title, e.g. why the client is not in the table; empty: none.
+    void setNote(const QString &note);
+    QString note() const;
 
 signals:
     void disconnectRequested(quint64 clientId);
@@ -83,6 +86,7 @@ private:
     QLabel *m_title;
     QList<QLabel *> m_detailValues;
     QLabel *m_captureInfo;
+    QLabel *m_note;
     QButtonGroup *m_mode;
     QPushButton *m_copy;
     QPushButton *m_disconnect;

@@ -64,6 +64,11 @@ bool writeLines(const QAbstractItemModel *model, QIODevice *device, QString *err
         return fail(error, EventLogModel::tr("There is no log to export."));
     if (!device || !device->isOpen() || !device->isWritable())
         return fail(error, EventLogModel::tr("The export file is not open for writing."));
+    // The lines end as the format says (CSV: \r\n); a text-mode device would make that
+    // \r\r\n on Windows.
+    if (device->isTextModeEnabled())
+        return fail(error, EventLogModel::tr("The export file is open in text mode, which "
+                                             "would change its line ends."));
     QByteArray block = header;
     const auto flush = [&]() {
         const qint64 written = device->write(block);

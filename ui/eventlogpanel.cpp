@@ -242,7 +242,7 @@ void EventLogPanel::updateStatus()
 bool EventLogPanel::exportTo(const QString &path, ExportFormat format, QString *error) const
 {
     QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Text)) {
+    if (!file.open(QIODevice::WriteOnly)) { // not Text: the writers end the lines themselves
         *error = tr("cannot write \"%1\": %2").arg(path, file.errorString());
         return false;
     }

@@ -58,6 +58,8 @@ public:
     QAction *pauseAction() const { return m_pauseAction; }
     QAction *autoScrollAction() const { return m_autoScrollAction; }
     QAction *clearAction() const { return m_clearAction; }
+    // The client whose events the "selected client" filter shows (0: none).
+    quint64 selectedClient() const { return m_selectedClient; }
     QAction *exportCsvAction() const { return m_exportCsvAction; }
     QAction *exportJsonLinesAction() const { return m_exportJsonLinesAction; }
     QString statusText() const;

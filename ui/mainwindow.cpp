@@ -150,11 +150,13 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     m_clientProxy = new ClientFilterProxy(this);
     m_clientProxy->setSourceModel(m_clientModel);
     m_clientFilter = new QLineEdit(this);
+    m_clientFilter->setObjectName(QStringLiteral("clientFilter"));
     m_clientFilter->setPlaceholderText(tr("Filter clients (address, port, id, state)"));
     m_clientFilter->setClearButtonEnabled(true);
     connect(m_clientFilter, &QLineEdit::textChanged, m_clientProxy,
             &ClientFilterProxy::setFilterText);
     m_showDisconnected = new QCheckBox(tr("Show &disconnected"), this);
+    m_showDisconnected->setObjectName(QStringLiteral("showDisconnected"));
     m_showDisconnected->setChecked(true);
     m_showDisconnected->setToolTip(tr("Keep clients that left in the table, greyed, with the "
                                       "reason (for the time set in Preferences)"));
@@ -165,8 +167,25 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     m_clientCount->setMinimumWidth(
         m_clientCount->fontMetrics().horizontalAdvance(tr("%n shown", nullptr, 88888)));
 
+    // A row that leaves the view (the filter, Show disconnected, the retention time) moves
+    // the table's current index to a neighbour; the inspector does not follow it. This
+    // connection comes before the selection model's, which moves the current index.
+    connect(m_clientProxy, &QAbstractItemModel::rowsAboutToBeRemoved, this,
+            [this] { m_clientRowsLeaving = true; });
     m_clientTable = new QTableView(this);
     m_clientTable->setModel(m_clientProxy);
+    connect(m_clientProxy, &QAbstractItemModel::rowsRemoved, this, [this] {
+        // The neighbour the selection model made current is not the user's choice: no
+        // current row, so that clicking it selects and inspects it.
+        const QModelIndex current = m_clientTable->selectionModel()->currentIndex();
+        if (current.isValid() && current.data(ClientTableModel::ClientIdRole).value<quint64>() !=
+                                     m_inspector->clientId())
+            m_clientTable->selectionModel()->clearCurrentIndex();
+        m_clientRowsLeaving = false;
+        updateInspectorNote();
+    });
+    connect(m_clientProxy, &QAbstractItemModel::rowsInserted, this,
+            &MainWindow::updateInspectorNote);
     m_clientTable->setSortingEnabled(true);
     m_clientTable->sortByColumn(ClientTableModel::IdColumn, Qt::AscendingOrder);
     m_clientTable->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -694,6 +713,8 @@ QList<quint64> MainWindow::selectedClientIds() const
 
 void MainWindow::inspectCurrentClient()
 {
+    if (m_clientRowsLeaving)
+        return; // see the rowsAboutToBeRemoved connection
     const QModelIndex current = m_clientTable->selectionModel()->currentIndex();
     const quint64 id =
         current.isValid() ? current.data(ClientTableModel::ClientIdRole).value<quint64>() : 0;
@@ -703,6 +724,7 @@ void MainWindow::inspectCurrentClient()
     m_clientHistogram->setTitle(id != 0 ? tr("Client %1").arg(id) : tr("Selected client"));
     m_clientHistogram->clear();
     m_eventLog->setSelectedClient(id);
+    updateInspectorNote();
     const int row = id != 0 ? m_clientModel->rowOfClient(id) : -1;
     if (row >= 0) {
         const ClientView *view = m_clientModel->clientAt(row);
@@ -713,6 +735,19 @@ void MainWindow::inspectCurrentClient()
             c.messagesIn > 0 ? double(c.messageBytesIn) / double(c.messagesIn) : 0,
             c.maxMessageBytes);
     }
+}
+
+void MainWindow::updateInspectorNote()
+{
+    const quint64 id = m_inspector->clientId();
+    const int row = id != 0 ? m_clientModel->rowOfClient(id) : -1;
+    QString note;
+    if (id != 0 && row < 0)
+        note = tr("No longer in the table: its row was removed after the retention time set in "
+                  "Preferences.");
+    else if (row >= 0 && !m_clientProxy->mapFromSource(m_clientModel->index(row, 0)).isValid())
+        note = tr("Not shown in the table: the filter or \"Show disconnected\" hides its row.");
+    m_inspector->setNote(note);
 }
 
 void MainWindow::disconnectSelectedClients()

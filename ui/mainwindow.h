@@ -110,6 +110,8 @@ private:
     // (a later pull is scheduled instead).
     void pullEvents(bool force = false);
     void inspectCurrentClient();
+    // Says in the inspector when its client has no row in the table (filtered, removed).
+    void updateInspectorNote();
     void showClientMenu(const QPoint &position);
     void copySelectedAddresses();
     QList<quint64> selectedClientIds() const;
@@ -138,6 +140,7 @@ private:
     QTimer *m_valueRefreshTimer;
     bool m_valuesShowListening = false;
     bool m_savesSettings = true;
+    bool m_clientRowsLeaving = false; // between the proxy's rowsAboutToBeRemoved and rowsRemoved
 
     ControlBar *m_controlBar;
     QLabel *m_exposureWarning;
