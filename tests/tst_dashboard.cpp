@@ -20,6 +20,7 @@
 #include "errortext.h"
 
 #include <QAbstractItemModelTester>
+#include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFile>
@@ -227,6 +228,7 @@ void tst_Dashboard::faultsDialogAppliesLive()
 
 void tst_Dashboard::startShowsListening()
 {
+    QApplication::setApplicationDisplayName(QStringLiteral("Echoscope")); // as main() does
     Dashboard d(settingsPath());
     QCOMPARE(d.window.statusPanel()->fieldText(StatusPanel::ServerField),
              QStringLiteral("Stopped"));
@@ -237,12 +239,24 @@ void tst_Dashboard::startShowsListening()
     QVERIFY(!d.window.controlBar()->portSpin()->isEnabled()); // locked while listening
     QTRY_COMPARE_WITH_TIMEOUT(d.window.statusPanel()->fieldText(StatusPanel::ServerField),
                               QStringLiteral("Listening on ") + endpoint, kTimeoutMs);
-    QVERIFY(d.window.windowTitle().contains(endpoint));
+    // The platform appends the display name; the title itself does not repeat it.
+    QCOMPARE(d.window.windowTitle(), endpoint);
     QVERIFY(d.window.errorText().isEmpty());
+    const QString lockedTip = d.window.controlBar()->portSpin()->statusTip();
+    QVERIFY2(lockedTip.contains(u"Stop the server"), qPrintable(lockedTip));
     // The listening event reaches the log.
     QTRY_VERIFY_WITH_TIMEOUT(d.window.eventLog()->model()->rowCount() >= 1, kTimeoutMs);
     QCOMPARE(d.window.eventLog()->model()->index(0, EventLogModel::EventColumn).data().toString(),
              TrafficEvent::kindName(TrafficEvent::Kind::Listening));
+
+    // Stopped: the fields are open again and no longer say to stop the server.
+    QTest::mouseClick(d.window.controlBar()->startStopButton(), Qt::LeftButton);
+    QVERIFY(!d.server.isListening());
+    QCOMPARE(d.window.windowTitle(), QStringLiteral("Stopped"));
+    for (QWidget *field : d.window.controlBar()->findChildren<QWidget *>()) {
+        QVERIFY2(!field->statusTip().contains(u"Stop the server"),
+                 qPrintable(field->objectName() + QLatin1Char(' ') + field->statusTip()));
+    }
 }
 
 void tst_Dashboard::clientRowAppearsAndCounts()

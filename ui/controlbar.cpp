@@ -414,8 +414,10 @@ void ControlBar::setListening(bool listening)
                                       : tr("Start listening with these settings (F5)"));
     for (QWidget *field : std::as_const(m_fields)) {
         field->setEnabled(!listening);
-        if (listening)
-            field->setStatusTip(tr("Stop the server to change its settings"));
+        if (!m_idleStatusTips.contains(field))
+            m_idleStatusTips.insert(field, field->statusTip());
+        field->setStatusTip(listening ? tr("Stop the server to change its settings")
+                                      : m_idleStatusTips.value(field));
     }
     updateUdpFields();
     updateValidation();

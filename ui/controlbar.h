@@ -2,6 +2,7 @@
 
 #include "serverconfig.h"
 
+#include <QHash>
 #include <QWidget>
 
 QT_BEGIN_NAMESPACE
@@ -97,6 +98,7 @@ private:
     QSpinBox *m_maxUdpPeers;
     QLabel *m_validation;
     QList<QWidget *> m_fields;
+    QHash<QWidget *, QString> m_idleStatusTips; // each field's own, while not listening
 };
 
 } // namespace Echoscope

@@ -581,13 +581,11 @@ void MainWindow::updateServerState()
     m_startStopAction->setText(listening ? tr("S&top") : tr("S&tart"));
     m_startStopAction->setIcon(
         style()->standardIcon(listening ? QStyle::SP_MediaStop : QStyle::SP_MediaPlay));
-    if (listening) {
-        setWindowTitle(
-            tr("Echoscope — %1")
-                .arg(TrafficEvent::endpoint(m_server->serverAddress(), m_server->serverPort())));
-    } else {
-        setWindowTitle(tr("Echoscope — stopped"));
-    }
+    // The platform adds the application's display name ("… — Echoscope") where that is
+    // the custom (X11, Wayland, Windows); macOS shows it in the menu bar instead.
+    setWindowTitle(listening
+                       ? TrafficEvent::endpoint(m_server->serverAddress(), m_server->serverPort())
+                       : tr("Stopped"));
     updateExposureWarning();
 }
 
