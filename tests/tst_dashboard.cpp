@@ -152,6 +152,7 @@ private slots:
     void exposureWarningBeyondLoopback();
     void settingsAreRemembered();
     void runOnlySettingsAreNotRemembered();
+    void viewStateIsRemembered();
     void logIsBoundedAndAggregatesFlood();
     void logExportWritesShownRows();
     void shortcutTogglesServer();
@@ -723,6 +724,53 @@ void tst_Dashboard::runOnlySettingsAreNotRemembered()
     Dashboard again(settingsPath());
     QCOMPARE(again.window.controlBar()->config().bindAddress, QStringLiteral("127.0.0.1"));
     QCOMPARE(again.window.controlBar()->config().port, quint16(7124));
+}
+
+// Column widths and order, the log's filters and Hex or Text come back at the next launch;
+// a state saved by another version is dropped for the defaults.
+void tst_Dashboard::viewStateIsRemembered()
+{
+    int defaultPeerWidth = 0;
+    {
+        Dashboard d(settingsPath());
+        QHeaderView *header = d.window.clientTable()->horizontalHeader();
+        defaultPeerWidth = header->sectionSize(ClientTableModel::PeerColumn);
+        header->resizeSection(ClientTableModel::PeerColumn, defaultPeerWidth + 57);
+        header->moveSection(header->visualIndex(ClientTableModel::StateColumn), 1);
+        EventLogPanel *log = d.window.eventLog();
+        QCOMPARE(log->kindActions().size(), 4);
+        log->kindActions().at(1)->setChecked(false);
+        log->clientFilterCombo()->setCurrentIndex(1);
+        log->view()->horizontalHeader()->resizeSection(EventLogModel::EventColumn, 171);
+        d.window.inspector()->hexView()->setMode(HexView::Mode::Text);
+        d.window.close();
+    }
+    {
+        Dashboard again(settingsPath());
+        QHeaderView *header = again.window.clientTable()->horizontalHeader();
+        EventLogPanel *log = again.window.eventLog();
+        QCOMPARE(header->sectionSize(ClientTableModel::PeerColumn), defaultPeerWidth + 57);
+        QCOMPARE(header->visualIndex(ClientTableModel::StateColumn), 1);
+        QVERIFY(!log->kindActions().at(1)->isChecked());
+        // The filter itself, not only its menu entry.
+        QVERIFY(!(log->proxy()->visibleGroups() & log->kindActions().at(1)->data().toUInt()));
+        QCOMPARE(log->clientFilterCombo()->currentIndex(), 1);
+        QCOMPARE(log->view()->horizontalHeader()->sectionSize(EventLogModel::EventColumn), 171);
+        QCOMPARE(again.window.inspector()->hexView()->mode(), HexView::Mode::Text);
+    }
+    // Another version's state: the defaults.
+    {
+        QSettings file(settingsPath(), QSettings::IniFormat);
+        QByteArray state = file.value(QStringLiteral("window/views")).toByteArray();
+        QVERIFY(state.size() > 4);
+        state[3] = char(state[3] + 1); // the version, a big-endian qint32 first
+        file.setValue(QStringLiteral("window/views"), state);
+    }
+    Dashboard other(settingsPath());
+    QCOMPARE(
+        other.window.clientTable()->horizontalHeader()->sectionSize(ClientTableModel::PeerColumn),
+        defaultPeerWidth);
+    QCOMPARE(other.window.inspector()->hexView()->mode(), HexView::Mode::Hex);
 }
 
 void tst_Dashboard::logIsBoundedAndAggregatesFlood()

@@ -6,6 +6,7 @@
 
 #include <QAction>
 #include <QComboBox>
+#include <QDataStream>
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -76,6 +77,8 @@ EventLogPanel::EventLogPanel(QWidget *parent) : QWidget(parent)
     };
     for (const auto &group : groups) {
         QAction *action = kindsMenu->addAction(group.text);
+        action->setData(int(group.group));
+        m_kindActions.append(action);
         action->setCheckable(true);
         action->setChecked(true);
         const EventFilterProxy::Group id = group.group;
@@ -237,6 +240,44 @@ void EventLogPanel::updateStatus()
     if (isPaused())
         text = tr("Paused: %1 new events waiting · ").arg(Units::count(m_waiting)) + text;
     m_status->setText(text);
+}
+
+namespace {
+constexpr quint32 kStateMagic = 0x45534c47; // "ESLG"
+constexpr quint32 kStateVersion = 1;
+} // namespace
+
+QByteArray EventLogPanel::saveState() const
+{
+    QByteArray state;
+    QDataStream out(&state, QIODevice::WriteOnly);
+    out.setVersion(QDataStream::Qt_6_4);
+    out << kStateMagic << kStateVersion << m_view->horizontalHeader()->saveState()
+        << quint32(m_proxy->visibleGroups().toInt()) << qint32(m_clientFilter->currentIndex())
+        << m_autoScrollAction->isChecked();
+    return state;
+}
+
+bool EventLogPanel::restoreState(const QByteArray &state)
+{
+    QDataStream in(state);
+    in.setVersion(QDataStream::Qt_6_4);
+    quint32 magic = 0;
+    quint32 version = 0;
+    QByteArray header;
+    quint32 groups = 0;
+    qint32 clientFilter = 0;
+    bool autoScroll = true;
+    in >> magic >> version >> header >> groups >> clientFilter >> autoScroll;
+    if (in.status() != QDataStream::Ok || magic != kStateMagic || version != kStateVersion ||
+        clientFilter < 0 || clientFilter >= m_clientFilter->count())
+        return false;
+    m_view->horizontalHeader()->restoreState(header);
+    for (QAction *action : std::as_const(m_kindActions))
+        action->setChecked(groups & action->data().toUInt());
+    m_clientFilter->setCurrentIndex(clientFilter);
+    m_autoScrollAction->setChecked(autoScroll);
+    return true;
 }
 
 bool EventLogPanel::exportTo(const QString &path, ExportFormat format, QString *error) const

@@ -63,6 +63,15 @@ public:
     QAction *exportCsvAction() const { return m_exportCsvAction; }
     QAction *exportJsonLinesAction() const { return m_exportJsonLinesAction; }
     QString statusText() const;
+    // The kind filters (one checkable action per EventFilterProxy::Group).
+    QList<QAction *> kindActions() const { return m_kindActions; }
+    QComboBox *clientFilterCombo() const { return m_clientFilter; }
+
+    // What the user arranged, to remember between runs: the columns (widths, order), the
+    // kind filters, the client filter and auto-scroll. restoreState() takes only a state
+    // of this version and says whether it did.
+    QByteArray saveState() const;
+    bool restoreState(const QByteArray &state);
 
 signals:
     void pausedChanged(bool paused);
@@ -83,6 +92,7 @@ private:
     QAction *m_clearAction;
     QAction *m_exportCsvAction;
     QAction *m_exportJsonLinesAction;
+    QList<QAction *> m_kindActions;
     quint64 m_selectedClient = 0;
     qint64 m_waiting = 0;
     qint64 m_backlog = 0;

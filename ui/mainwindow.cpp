@@ -8,6 +8,7 @@
 #include "echoserver.h"
 #include "eventlogpanel.h"
 #include "faultsdialog.h"
+#include "hexview.h"
 #include "histogramwidget.h"
 #include "metricsexporter.h"
 #include "preferencesdialog.h"
@@ -21,6 +22,7 @@
 #include <QCheckBox>
 #include <QClipboard>
 #include <QCloseEvent>
+#include <QDataStream>
 #include <QDesktopServices>
 #include <QDockWidget>
 #include <QHBoxLayout>
@@ -288,7 +290,8 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     setDashboardSettings(loaded);
     resize(1280, 820);
     restoreGeometry(m_settings->value(QStringLiteral("window/geometry")).toByteArray());
-    if (!restoreState(m_settings->value(QStringLiteral("window/state")).toByteArray())) {
+    if (!restoreState(m_settings->value(QStringLiteral("window/state")).toByteArray(),
+                      kWindowStateVersion)) {
         auto *logDock = findChild<QDockWidget *>(QStringLiteral("echoLogDock"));
         auto *chartDock = findChild<QDockWidget *>(QStringLiteral("throughputDock"));
         resizeDocks({logDock, chartDock}, {720, 540}, Qt::Horizontal);
@@ -298,6 +301,7 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
         m_settings->value(QStringLiteral("window/clientSplitter")).toByteArray());
     m_showDisconnected->setChecked(
         m_settings->value(QStringLiteral("view/showDisconnected"), true).toBool());
+    restoreViewState(m_settings->value(QStringLiteral("window/views")).toByteArray());
     m_darkAction->setChecked(m_settings->value(QStringLiteral("view/darkPalette"), false).toBool());
     updateServerState();
     applySnapshot(m_monitor->snapshot());
@@ -851,11 +855,43 @@ void MainWindow::saveSettings()
     else
         dashboardSettings().save(*m_settings);
     m_settings->setValue(QStringLiteral("window/geometry"), saveGeometry());
-    m_settings->setValue(QStringLiteral("window/state"), saveState());
+    m_settings->setValue(QStringLiteral("window/state"), saveState(kWindowStateVersion));
+    m_settings->setValue(QStringLiteral("window/views"), saveViewState());
     if (auto *splitter = findChild<QSplitter *>(QStringLiteral("clientSplitter")))
         m_settings->setValue(QStringLiteral("window/clientSplitter"), splitter->saveState());
     m_settings->setValue(QStringLiteral("view/showDisconnected"), m_showDisconnected->isChecked());
     m_settings->setValue(QStringLiteral("view/darkPalette"), m_darkAction->isChecked());
+}
+
+QByteArray MainWindow::saveViewState() const
+{
+    QByteArray state;
+    QDataStream out(&state, QIODevice::WriteOnly);
+    out.setVersion(QDataStream::Qt_6_4);
+    out << kViewStateVersion << m_clientTable->horizontalHeader()->saveState()
+        << m_eventLog->saveState() << qint32(m_inspector->hexView()->mode());
+    return state;
+}
+
+bool MainWindow::restoreViewState(const QByteArray &state)
+{
+    QDataStream in(state);
+    in.setVersion(QDataStream::Qt_6_4);
+    qint32 version = 0;
+    QByteArray clientColumns;
+    QByteArray eventLog;
+    qint32 captureMode = 0;
+    in >> version >> clientColumns >> eventLog >> captureMode;
+    if (in.status() != QDataStream::Ok || version != kViewStateVersion)
+        return false; // another version's layout: the defaults
+    QHeaderView *header = m_clientTable->horizontalHeader();
+    const bool tlsHidden = header->isSectionHidden(ClientTableModel::TlsColumn);
+    if (header->restoreState(clientColumns)) // the TLS column is shown for TLS servers only
+        header->setSectionHidden(ClientTableModel::TlsColumn, tlsHidden);
+    m_eventLog->restoreState(eventLog);
+    if (captureMode == qint32(HexView::Mode::Hex) || captureMode == qint32(HexView::Mode::Text))
+        m_inspector->hexView()->setMode(HexView::Mode(captureMode));
+    return true;
 }
 
 void MainWindow::setDarkPalette(bool dark)

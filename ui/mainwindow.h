@@ -124,6 +124,14 @@ private:
     void showAbout();
     void setDarkPalette(bool dark);
     void saveSettings();
+    // The client table's columns, the log's columns and filters, Hex or Text: versioned,
+    // so a layout from another version is dropped for the defaults.
+    QByteArray saveViewState() const;
+    bool restoreViewState(const QByteArray &state);
+
+    // Raise when the docks or the saved views change shape.
+    static constexpr int kWindowStateVersion = 1;
+    static constexpr qint32 kViewStateVersion = 1;
 
     EchoServer *m_server;
     QSettings *m_settings;
