@@ -12,6 +12,7 @@
 #include "hexview.h"
 #include "histogramwidget.h"
 #include "mainwindow.h"
+#include "palettes.h"
 #include "recording.h"
 #include "statuspanel.h"
 #include "throughputchart.h"
@@ -27,6 +28,7 @@
 #include <QHeaderView>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
 #include <QLineEdit>
 #include <QProcess>
 #include <QNetworkDatagram>
@@ -40,6 +42,7 @@
 #include <QTableView>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QDateTime>
 #include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -153,6 +156,7 @@ private slots:
     void settingsAreRemembered();
     void runOnlySettingsAreNotRemembered();
     void viewStateIsRemembered();
+    void colouredTextReadsInBothPalettes();
     void logIsBoundedAndAggregatesFlood();
     void logExportWritesShownRows();
     void shortcutTogglesServer();
@@ -771,6 +775,54 @@ void tst_Dashboard::viewStateIsRemembered()
         other.window.clientTable()->horizontalHeader()->sectionSize(ClientTableModel::PeerColumn),
         defaultPeerWidth);
     QCOMPARE(other.window.inspector()->hexView()->mode(), HexView::Mode::Hex);
+}
+
+// The log's coloured rows, the banners and the control bar's validation text come from
+// the palette: readable (WCAG contrast 4.5 or more) in the light and the dark palette.
+void tst_Dashboard::colouredTextReadsInBothPalettes()
+{
+    Dashboard d(settingsPath());
+    EventLogModel *log = d.window.eventLog()->model();
+    QList<TrafficEvent> events;
+    for (TrafficEvent::Kind kind : {TrafficEvent::Kind::Error, TrafficEvent::Kind::Warning,
+                                    TrafficEvent::Kind::FaultInjected}) {
+        TrafficEvent event;
+        event.kind = kind;
+        event.timestampMs = QDateTime::currentMSecsSinceEpoch();
+        event.text = QStringLiteral("coloured");
+        events.append(event);
+    }
+    log->appendEvents(events);
+    QCOMPARE(log->rowCount(), 3);
+    auto *validation =
+        d.window.controlBar()->findChild<QLabel *>(QStringLiteral("validationLabel"));
+    auto *exposure = d.window.findChild<QLabel *>(QStringLiteral("exposureWarning"));
+    auto *error = d.window.findChild<QWidget *>(QStringLiteral("errorBanner"));
+    QVERIFY(validation && exposure && error);
+
+    const QPalette platform = QApplication::palette();
+    for (const QPalette &palette : {platform, Palettes::dark()}) {
+        QApplication::setPalette(palette);
+        QCoreApplication::processEvents(); // the palette reaches the widgets
+        const QColor base = d.window.eventLog()->view()->palette().color(QPalette::Base);
+        for (int row = 0; row < log->rowCount(); ++row) {
+            const QColor text = log->index(row, 0).data(Qt::ForegroundRole).value<QColor>();
+            QVERIFY2(
+                Palettes::contrast(text, base) >= 4.5,
+                qPrintable(
+                    QStringLiteral("row %1: %2 on %3").arg(row).arg(text.name(), base.name())));
+        }
+        for (QWidget *widget :
+             {static_cast<QWidget *>(validation), static_cast<QWidget *>(exposure), error}) {
+            const QPalette shown = widget->palette();
+            const QColor text = shown.color(QPalette::WindowText);
+            const QColor background = shown.color(QPalette::Window);
+            QVERIFY2(Palettes::contrast(text, background) >= 4.5,
+                     qPrintable(QStringLiteral("%1: %2 on %3")
+                                    .arg(widget->objectName(), text.name(), background.name())));
+        }
+    }
+    QApplication::setPalette(platform);
 }
 
 void tst_Dashboard::logIsBoundedAndAggregatesFlood()

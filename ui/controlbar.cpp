@@ -1,5 +1,7 @@
 #include "controlbar.h"
 
+#include "palettes.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFileDialog>
@@ -163,12 +165,11 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     m_tlsVersion->setToolTip(tr("The oldest TLS version a client may use"));
 
     m_validation = new QLabel(this);
+    m_validation->setObjectName(QStringLiteral("validationLabel"));
     m_validation->setWordWrap(true);
     m_validation->setTextFormat(Qt::PlainText);
     m_validation->setVisible(false);
-    QPalette warning = m_validation->palette();
-    warning.setColor(QPalette::WindowText, QColor(0xd0, 0x30, 0x30));
-    m_validation->setPalette(warning);
+    Palettes::setTone(m_validation, Palettes::Tone::Negative);
 
     auto *grid = new QGridLayout(this);
     grid->setContentsMargins(6, 6, 6, 2);

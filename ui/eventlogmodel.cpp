@@ -1,10 +1,13 @@
 #include "eventlogmodel.h"
 
+#include "palettes.h"
+
 #include "eventlog.h"
 #include "textescape.h"
 #include "units.h"
 
 #include <QColor>
+#include <QGuiApplication>
 #include <QDateTime>
 #include <QFont>
 #include <QIODevice>
@@ -139,12 +142,13 @@ QVariant EventLogModel::data(const QModelIndex &index, int role) const
     case Qt::ToolTipRole:
         return toolTip(row, index.column());
     case Qt::ForegroundRole:
+        // From the application's palette: a view repaints when it changes.
         if (row.kind == int(TrafficEvent::Kind::Error))
-            return QColor(0xb0, 0x10, 0x10);
+            return Palettes::toneText(Palettes::Tone::Negative, QGuiApplication::palette());
         if (row.kind == int(TrafficEvent::Kind::Warning) || row.kind == NoticeKind)
-            return QColor(0x9a, 0x5b, 0x00);
+            return Palettes::toneText(Palettes::Tone::Neutral, QGuiApplication::palette());
         if (row.kind == int(TrafficEvent::Kind::FaultInjected))
-            return QColor(0x8a, 0x2b, 0xa8); // injected on purpose: apart from real errors
+            return Palettes::toneText(Palettes::Tone::Fault, QGuiApplication::palette());
         return {};
     case Qt::FontRole:
         if (row.kind >= AggregatedMessagesKind) {

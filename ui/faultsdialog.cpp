@@ -1,5 +1,7 @@
 #include "faultsdialog.h"
 
+#include "palettes.h"
+
 #include "clientstats.h"
 #include "echoserver.h"
 
@@ -101,7 +103,7 @@ FaultsDialog::FaultsDialog(EchoServer *server, quint64 clientId, QWidget *parent
     m_error = new QLabel(this);
     m_error->setTextFormat(Qt::PlainText);
     m_error->setWordWrap(true);
-    m_error->setStyleSheet(QStringLiteral("color: #b01010"));
+    Palettes::setTone(m_error, Palettes::Tone::Negative);
 
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
     m_apply = buttons->addButton(tr("&Apply"), QDialogButtonBox::ApplyRole);

@@ -63,17 +63,14 @@ constexpr int kValueRefreshMs = 250;
 // 5 times a second instead of 20.
 constexpr int kEventLogRefreshMs = 200;
 
-QLabel *banner(const QColor &background, const QColor &foreground)
+QLabel *banner(Palettes::Tone tone)
 {
     auto *label = new QLabel;
     label->setWordWrap(true);
     label->setTextFormat(Qt::PlainText);
     label->setMargin(6);
     label->setAutoFillBackground(true);
-    QPalette palette = label->palette();
-    palette.setColor(QPalette::Window, background);
-    palette.setColor(QPalette::WindowText, foreground);
-    label->setPalette(palette);
+    Palettes::setTone(label, tone, true);
     return label;
 }
 
@@ -119,16 +116,14 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     toolBar->addWidget(m_controlBar);
     addToolBar(Qt::TopToolBarArea, toolBar);
 
-    m_exposureWarning = banner(QColor(0xff, 0xe0, 0x82), QColor(0x3a, 0x2a, 0x00));
+    m_exposureWarning = banner(Palettes::Tone::Neutral);
+    m_exposureWarning->setObjectName(QStringLiteral("exposureWarning"));
     m_exposureWarning->setVisible(false);
 
     m_errorBanner = new QWidget(this);
     m_errorBanner->setAutoFillBackground(true);
-    QPalette errorPalette = m_errorBanner->palette();
-    errorPalette.setColor(QPalette::Window, QColor(0xf8, 0xd7, 0xda));
-    errorPalette.setColor(QPalette::WindowText, QColor(0x72, 0x1c, 0x24));
-    errorPalette.setColor(QPalette::ButtonText, QColor(0x72, 0x1c, 0x24));
-    m_errorBanner->setPalette(errorPalette);
+    m_errorBanner->setObjectName(QStringLiteral("errorBanner"));
+    Palettes::setTone(m_errorBanner, Palettes::Tone::Negative, true);
     m_errorLabel = new QLabel(m_errorBanner);
     m_errorLabel->setWordWrap(true);
     m_errorLabel->setTextFormat(Qt::PlainText);

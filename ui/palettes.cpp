@@ -1,5 +1,11 @@
 #include "palettes.h"
 
+#include <QApplication>
+#include <QEvent>
+#include <QWidget>
+
+#include <cmath>
+
 namespace Echoscope::Palettes {
 
 bool isDark(const QPalette &palette)
@@ -44,6 +50,110 @@ QPalette dark()
     for (QPalette::ColorRole role : {QPalette::WindowText, QPalette::Text, QPalette::ButtonText})
         palette.setColor(QPalette::Disabled, role, disabled);
     return palette;
+}
+
+QColor toneText(Tone tone, const QPalette &palette)
+{
+    const bool dark = isDark(palette);
+    switch (tone) {
+    case Tone::Negative:
+        return dark ? QColor(0xff, 0x87, 0x87) : QColor(0xb0, 0x10, 0x10);
+    case Tone::Neutral:
+        return dark ? QColor(0xff, 0xc0, 0x78) : QColor(0x8a, 0x52, 0x00);
+    case Tone::Fault:
+        return dark ? QColor(0xd0, 0xa8, 0xff) : QColor(0x8a, 0x2b, 0xa8);
+    }
+    return palette.color(QPalette::Text);
+}
+
+QColor toneBackground(Tone tone, const QPalette &palette)
+{
+    const bool dark = isDark(palette);
+    const QColor window = palette.color(QPalette::Window);
+    switch (tone) {
+    case Tone::Negative:
+        return mixed(window, QColor(0xf0, 0x40, 0x40), dark ? 0.25 : 0.22);
+    case Tone::Neutral:
+        return mixed(window, QColor(0xff, 0xc1, 0x07), dark ? 0.22 : 0.45);
+    case Tone::Fault:
+        return mixed(window, QColor(0xa0, 0x50, 0xe0), dark ? 0.25 : 0.2);
+    }
+    return window;
+}
+
+namespace {
+qreal luminance(const QColor &color)
+{
+    const auto channel = [](float value) {
+        return value <= 0.03928f ? value / 12.92 : std::pow((value + 0.055) / 1.055, 2.4);
+    };
+    const QColor rgb = color.toRgb();
+    return 0.2126 * channel(rgb.redF()) + 0.7152 * channel(rgb.greenF()) +
+           0.0722 * channel(rgb.blueF());
+}
+
+// Re-colours its widget when the application's palette changes.
+class ToneKeeper : public QObject
+{
+public:
+    ToneKeeper(QWidget *widget, Tone tone, bool banner)
+        : QObject(widget), m_widget(widget), m_tone(tone), m_banner(banner)
+    {
+        widget->installEventFilter(this);
+        apply();
+    }
+
+    bool eventFilter(QObject *watched, QEvent *event) override
+    {
+        // The application's palette reaches the widget as a PaletteChange (the roles it
+        // does not set follow it); setting ours sends one too, which changes nothing.
+        if (watched == m_widget && !m_applying &&
+            (event->type() == QEvent::PaletteChange ||
+             event->type() == QEvent::ApplicationPaletteChange))
+            apply();
+        return false;
+    }
+
+private:
+    void apply()
+    {
+        const QPalette application = QApplication::palette(m_widget);
+        QPalette palette = m_widget->palette();
+        if (m_banner) {
+            palette.setColor(QPalette::Window, toneBackground(m_tone, application));
+            palette.setColor(QPalette::WindowText, application.color(QPalette::WindowText));
+            palette.setColor(QPalette::ButtonText, application.color(QPalette::WindowText));
+        } else {
+            palette.setColor(QPalette::WindowText, toneText(m_tone, application));
+        }
+        if (palette == m_widget->palette())
+            return;
+        m_applying = true;
+        m_widget->setPalette(palette);
+        m_applying = false;
+    }
+
+    QWidget *m_widget;
+    Tone m_tone;
+    bool m_banner;
+    bool m_applying = false;
+};
+} // namespace
+
+qreal contrast(const QColor &a, const QColor &b)
+{
+    const qreal la = luminance(a);
+    const qreal lb = luminance(b);
+    return (qMax(la, lb) + 0.05) / (qMin(la, lb) + 0.05);
+}
+
+void setTone(QWidget *widget, Tone tone, bool banner)
+{
+    for (QObject *child : widget->children()) { // one keeper a widget
+        if (auto *keeper = dynamic_cast<ToneKeeper *>(child))
+            delete keeper;
+    }
+    new ToneKeeper(widget, tone, banner);
 }
 
 } // namespace Echoscope::Palettes

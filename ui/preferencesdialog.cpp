@@ -1,5 +1,7 @@
 #include "preferencesdialog.h"
 
+#include "palettes.h"
+
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFormLayout>
@@ -136,7 +138,7 @@ void PreferencesDialog::checkMetricsAddress()
                   "(counters and the server's address, no client data).");
     m_metricsNote->setText(note);
     m_metricsNote->setVisible(!note.isEmpty());
-    m_metricsNote->setStyleSheet(valid ? QString() : QStringLiteral("color: #b02020;"));
+    Palettes::setTone(m_metricsNote, valid ? Palettes::Tone::Neutral : Palettes::Tone::Negative);
     m_okButton->setEnabled(valid || !m_metricsBox->isChecked());
     m_okButton->setToolTip(
         valid || !m_metricsBox->isChecked() ? QString() : tr("The metrics address is not valid"));
