@@ -157,6 +157,7 @@ private slots:
     void runOnlySettingsAreNotRemembered();
     void viewStateIsRemembered();
     void colouredTextReadsInBothPalettes();
+    void logFooterCountsHonestly();
     void logIsBoundedAndAggregatesFlood();
     void logExportWritesShownRows();
     void shortcutTogglesServer();
@@ -823,6 +824,34 @@ void tst_Dashboard::colouredTextReadsInBothPalettes()
         }
     }
     QApplication::setPalette(platform);
+}
+
+// After a trim the footer gives what is held, in one number format, and how the log trims.
+void tst_Dashboard::logFooterCountsHonestly()
+{
+    Dashboard d(settingsPath());
+    EventLogPanel *log = d.window.eventLog();
+    log->setCapacity(10000);
+    QList<TrafficEvent> events;
+    for (int i = 0; i <= 10000; ++i) {
+        TrafficEvent event;
+        event.kind = TrafficEvent::Kind::Warning;
+        event.timestampMs = QDateTime::currentMSecsSinceEpoch();
+        event.text = QStringLiteral("warning %1").arg(i);
+        events.append(event);
+    }
+    log->appendEvents(events.mid(0, 10000), 0, 1);
+    QCOMPARE(log->model()->rowCount(), 10000);
+    log->appendEvents(events.mid(10000), 0, 10001); // past the capacity: a block goes
+    const int held = log->model()->rowCount();
+    QVERIFY2(held < 10000, qPrintable(QString::number(held)));
+    const QString text = log->statusText();
+    const QString heldText = Units::count(held);
+    QVERIFY2(text.startsWith(heldText + QStringLiteral(" of ") + heldText + QLatin1Char(' ')),
+             qPrintable(text));
+    QVERIFY2(text.contains(Units::count(10000)), qPrintable(text));
+    QVERIFY2(text.contains(QStringLiteral("dropped %1 at a time").arg(Units::count(1000))),
+             qPrintable(text));
 }
 
 void tst_Dashboard::logIsBoundedAndAggregatesFlood()

@@ -326,7 +326,7 @@ void EventLogModel::appendEvents(const QList<TrafficEvent> &events, qint64 misse
     const qint64 total = qint64(m_rows.size()) + qint64(pending.size());
     if (total > m_capacity) {
         const qint64 excess = total - m_capacity;
-        const int removed = int(qMin<qint64>(qint64(m_rows.size()), excess + m_capacity / 10));
+        const int removed = int(qMin<qint64>(qint64(m_rows.size()), excess + dropBlockRows()));
         if (removed > 0) {
             beginRemoveRows(QModelIndex(), 0, removed - 1);
             m_rows.erase(m_rows.begin(), m_rows.begin() + removed);

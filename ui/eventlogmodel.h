@@ -87,6 +87,9 @@ public:
 
     int capacity() const { return m_capacity; }
     void setCapacity(int rows); // at least kMinimumCapacity; drops the oldest rows
+    // Past its capacity the model drops this many of its oldest rows more than it must,
+    // so that it does not trim at every new event.
+    int dropBlockRows() const { return m_capacity / 10; }
     int messageRowsPerClientPerSecond() const { return m_messageRowsPerClientPerSecond; }
     void setMessageRowsPerClientPerSecond(int rows); // at least 0
     int rowsPerAppend() const { return m_rowsPerAppend; }

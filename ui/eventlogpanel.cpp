@@ -21,6 +21,8 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <limits>
+
 namespace Echoscope {
 
 namespace {
@@ -234,11 +236,20 @@ QString EventLogPanel::statusText() const
 
 void EventLogPanel::updateStatus()
 {
-    QString text =
-        tr("%1 of %n row(s) shown (the log keeps the newest %2)", nullptr, m_model->rowCount())
-            .arg(Units::count(m_proxy->rowCount()), Units::count(m_model->capacity()));
+    // Every number through Units::count, so they read alike ("9,000 of 9,000"); the model
+    // drops its oldest rows in blocks (dropBlockRows()), so it holds fewer than its
+    // capacity after a trim: the footer says both.
+    const int capacity = m_model->capacity();
+    QString text = tr("%1 of %2 row(s) shown · at most %3 kept, the oldest dropped %4 at a "
+                      "time",
+                      nullptr, m_model->rowCount())
+                       .arg(Units::count(m_proxy->rowCount()), Units::count(m_model->rowCount()),
+                            Units::count(capacity), Units::count(m_model->dropBlockRows()));
     if (isPaused())
-        text = tr("Paused: %1 new events waiting · ").arg(Units::count(m_waiting)) + text;
+        text = tr("Paused: %1 new event(s) waiting", nullptr,
+                  int(qMin<qint64>(m_waiting, std::numeric_limits<int>::max())))
+                   .arg(Units::count(m_waiting)) +
+               QStringLiteral(" · ") + text;
     m_status->setText(text);
 }
 
