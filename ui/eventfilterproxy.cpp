@@ -29,6 +29,7 @@ EventFilterProxy::Group EventFilterProxy::groupOf(int kind)
     switch (kind) {
     case int(Kind::Connected):
     case int(Kind::TlsEstablished):
+    case int(Kind::WebSocketEstablished):
     case int(Kind::Disconnected):
     case int(Kind::Refused):
     case int(Kind::FaultInjected):
@@ -55,9 +56,13 @@ QList<int> EventFilterProxy::kindsOf(Group group)
     using Kind = TrafficEvent::Kind;
     switch (group) {
     case Connections:
-        return {int(Kind::Connected),     int(Kind::TlsEstablished),
-                int(Kind::Disconnected),  int(Kind::Refused),
-                int(Kind::FaultInjected), EventLogModel::AggregatedRefusalsKind};
+        return {int(Kind::Connected),
+                int(Kind::TlsEstablished),
+                int(Kind::WebSocketEstablished),
+                int(Kind::Disconnected),
+                int(Kind::Refused),
+                int(Kind::FaultInjected),
+                EventLogModel::AggregatedRefusalsKind};
     case Messages:
         return {int(Kind::MessageEchoed), int(Kind::MessagesSummarised),
                 EventLogModel::AggregatedMessagesKind};

@@ -483,6 +483,10 @@ QString EventLogModel::detailsText(const Row &row) const
     }
     switch (event.kind) {
     case TrafficEvent::Kind::Listening:
+        if (event.transport == IpProtocol::WebSocket)
+            return tr("WebSocket on %1").arg(TrafficEvent::endpoint(event.address, event.port)) +
+                   (event.text.isEmpty() ? QString()
+                                         : tr("; %1").arg(TextEscape::escapeText(event.text)));
         if (event.transport == IpProtocol::Udp)
             return tr("UDP on %1").arg(TrafficEvent::endpoint(event.address, event.port)) +
                    (event.text.isEmpty() ? QString()
@@ -494,9 +498,12 @@ QString EventLogModel::detailsText(const Row &row) const
         return tr("on %1").arg(TrafficEvent::endpoint(event.address, event.port));
     case TrafficEvent::Kind::TlsEstablished:
         return tr("TLS established: %1").arg(TextEscape::escapeText(event.text));
+    case TrafficEvent::Kind::WebSocketEstablished:
+        return tr("WebSocket established: %1").arg(TextEscape::escapeText(event.text));
     case TrafficEvent::Kind::Connected:
-        return (event.transport == IpProtocol::Udp ? tr("UDP peer %1: its first datagram")
-                                                   : tr("from %1"))
+        return (event.transport == IpProtocol::Udp         ? tr("UDP peer %1: its first datagram")
+                : event.transport == IpProtocol::WebSocket ? tr("WebSocket from %1")
+                                                           : tr("from %1"))
             .arg(TrafficEvent::endpoint(event.address, event.port));
     case TrafficEvent::Kind::Disconnected: {
         const DisconnectInfo &info = event.disconnect;

@@ -1,7 +1,7 @@
 #include "clientsession.h"
 
 #include "clock.h"
-#include "tlstransport.h"
+#include "transportmessageframer.h"
 
 #include <QLoggingCategory>
 #include <QTimer>
@@ -30,9 +30,16 @@ ClientSession::ClientSession(std::unique_ptr<Transport> transport,
     , m_stats(std::move(stats))
     , m_config(config)
     , m_readBuffer(readBuffer)
-    , m_framer(Framer::create(config.framing, config.maxMessageBytes))
     , m_lastActivityMs(Clock::monotonicMs())
 {
+    if (m_transport->preservesMessages()) {
+        // The transport's messages are the messages, whatever the framing setting says.
+        auto framer = std::make_unique<TransportMessageFramer>(config.maxMessageBytes);
+        m_messageFramer = framer.get();
+        m_framer = std::move(framer);
+    } else {
+        m_framer = Framer::create(config.framing, config.maxMessageBytes);
+    }
     Q_ASSERT(m_framer); // the server validated the config before starting
 }
 
@@ -41,12 +48,12 @@ ClientSession::~ClientSession() = default;
 
 void ClientSession::start()
 {
-    if (m_transport->isEncrypted()) {
+    if (m_transport->hasHandshake()) {
         enterState(State::Handshaking);
         m_handshakeTimer = new QTimer(this);
         m_handshakeTimer->setSingleShot(true);
         connect(m_handshakeTimer, &QTimer::timeout, this, &ClientSession::handshakeTimedOut);
-        m_handshakeTimer->start(m_config.tlsHandshakeTimeoutMs);
+        m_handshakeTimer->start(handshakeTimeoutMs());
     }
     m_transport->start(this, this);
     if (isFinished())
@@ -88,8 +95,11 @@ void ClientSession::readReady()
         const auto result = m_transport->read(buffer, capacity, &received);
         if (result == Transport::Result::Done) {
             bytesRead(buffer, received);
-            if (m_framer->feed(QByteArrayView(buffer, received), *this) ==
-                Framer::Status::MessageTooLarge) {
+            const QByteArrayView data(buffer, received);
+            const Framer::Status status = m_messageFramer && m_transport->lastReadEndedMessage()
+                                              ? m_messageFramer->feedEnd(data, *this)
+                                              : m_framer->feed(data, *this);
+            if (status == Framer::Status::MessageTooLarge) {
                 finish(DisconnectReason::MessageTooLarge, tooLargeDetail());
                 return;
             }
@@ -456,14 +466,13 @@ void ClientSession::transportEstablished()
         return;
     delete m_handshakeTimer;
     m_handshakeTimer = nullptr;
-    auto *tls = static_cast<TlsTransport *>(m_transport.get()); // the only one that calls this
-    m_stats->setTlsSession(tls->protocolName(), tls->cipherName(), tls->cipherBits());
     touch();
-    TrafficEvent event = clientEvent(TrafficEvent::Kind::TlsEstablished);
-    event.text = QStringLiteral("%1, %2 (%3-bit)")
-                     .arg(tls->protocolName(), tls->cipherName())
-                     .arg(tls->cipherBits());
-    emit eventOccurred(event);
+    const QList<TrafficEvent> events = m_transport->establishedEvents(m_stats.get());
+    for (const TrafficEvent &said : events) {
+        TrafficEvent event = clientEvent(said.kind);
+        event.text = said.text;
+        emit eventOccurred(event);
+    }
     enterState(State::Reading);
     reconsider(); // faults set during the handshake (stop reading) apply now
 }
@@ -473,13 +482,21 @@ void ClientSession::transportFailed(DisconnectReason reason, const QString &deta
     finish(reason, detail);
 }
 
+int ClientSession::handshakeTimeoutMs() const
+{
+    return m_transport->handshakeFailure() == DisconnectReason::WebSocketHandshakeFailed
+               ? m_config.webSocketHandshakeTimeoutMs
+               : m_config.tlsHandshakeTimeoutMs;
+}
+
 void ClientSession::handshakeTimedOut()
 {
     if (isFinished())
         return;
-    finish(DisconnectReason::TlsHandshakeFailed,
-           QStringLiteral("no TLS handshake within %1 s")
-               .arg(double(m_config.tlsHandshakeTimeoutMs) / 1000.0, 0, 'g', 4));
+    finish(m_transport->handshakeFailure(),
+           QStringLiteral("no %1 handshake within %2 s")
+               .arg(m_transport->handshakeName())
+               .arg(double(handshakeTimeoutMs()) / 1000.0, 0, 'g', 4));
 }
 
 void ClientSession::idleTimerFired()
@@ -528,6 +545,7 @@ TrafficEvent ClientSession::clientEvent(TrafficEvent::Kind kind) const
     event.kind = kind;
     event.timestampMs = nowMs();
     event.clientId = id();
+    event.transport = m_stats->transport();
     event.address = m_stats->peerAddress();
     event.port = m_stats->peerPort();
     return event;
@@ -583,7 +601,8 @@ void ClientSession::finish(DisconnectReason reason, const QString &detail)
     const bool byFault =
         reason == DisconnectReason::FaultClose || reason == DisconnectReason::FaultReset;
     if (reason != DisconnectReason::ResetByPeer && reason != DisconnectReason::SocketError &&
-        !byFault && reason != DisconnectReason::TlsHandshakeFailed && unsentBytes() > 0) {
+        !byFault && reason != DisconnectReason::TlsHandshakeFailed &&
+        reason != DisconnectReason::WebSocketHandshakeFailed && unsentBytes() > 0) {
         qint64 n = 0;
         if (m_transport->write(m_pending.constData() + m_pendingStart, unsentBytes(), &n) ==
             Transport::Result::Done) {
@@ -605,6 +624,12 @@ void ClientSession::finish(DisconnectReason reason, const QString &detail)
     DisconnectInfo info;
     info.reason = reason;
     info.detail = detail;
+    if (reason == DisconnectReason::ClosedByPeer) {
+        // How the peer ended it (a WebSocket close frame), before what it left behind.
+        const QString how = m_transport->peerCloseDetail();
+        if (!how.isEmpty())
+            info.detail = detail.isEmpty() ? how : how + QStringLiteral("; ") + detail;
+    }
     info.bytesIn = m_stats->bytesIn();
     info.bytesOut = m_stats->bytesOut();
     info.messagesIn = m_stats->messagesIn();

@@ -21,6 +21,8 @@ QT_END_NAMESPACE
 
 namespace Echoscope {
 
+class TransportMessageFramer;
+
 // One connection for its whole life, in one thread: reads what the client sends,
 // frames it, echoes each message, keeps the unsent echo bounded (it stops reading
 // above the high-water mark and resumes below the low-water mark), and ends with
@@ -101,6 +103,7 @@ private:
     void transportEstablished() override;
     void transportFailed(DisconnectReason reason, const QString &detail) override;
     void handshakeTimedOut();
+    int handshakeTimeoutMs() const;
     void idleTimerFired();
     void messageFramed(QByteArrayView wire, qint64 payloadBytes) override;
     void peerClosed();
@@ -134,6 +137,8 @@ private:
     const ServerConfig m_config;
     QByteArray *m_readBuffer;
     std::unique_ptr<Framer> m_framer;
+    // The same framer when the transport carries messages (WebSocket), else nullptr.
+    TransportMessageFramer *m_messageFramer = nullptr;
     QTimer *m_handshakeTimer = nullptr;
     QTimer *m_idleTimer = nullptr;
     QTimer *m_summaryTimer = nullptr;

@@ -41,17 +41,27 @@ EchoServer::EchoServer(QObject *parent) : QObject(parent)
     // The acceptor reports from inside its accept loop, in this thread; a receiver of what
     // this emits may stop() the server there, and the loop returns when it finds itself
     // closed.
+    // The TCP port's acceptor and the WebSocket port's: the same loop, the same refusals.
     m_acceptor = new Acceptor(&m_liveClients, this);
-    connect(m_acceptor, &Acceptor::connectionAccepted, this, &EchoServer::incomingConnection,
+    m_webSocketAcceptor = new Acceptor(&m_liveClients, this);
+    for (Acceptor *acceptor : {m_acceptor, m_webSocketAcceptor}) {
+        const IpProtocol transport =
+            acceptor == m_acceptor ? IpProtocol::Tcp : IpProtocol::WebSocket;
+        connect(
+            acceptor, &Acceptor::connectionAccepted, this,
+            [this, transport](qintptr descriptor, const QHostAddress &peer, quint16 peerPort) {
+                incomingConnection(descriptor, peer, peerPort, transport);
+            },
             Qt::DirectConnection);
-    connect(
-        m_acceptor, &Acceptor::connectionShed, this,
-        [this](const QHostAddress &peer, quint16 peerPort, const QString &reason) {
-            refuse(peer, peerPort, RefusalReason::OutOfDescriptors, reason, reason);
-        },
-        Qt::DirectConnection);
-    connect(m_acceptor, &Acceptor::eventOccurred, this, &EchoServer::handleEvent,
+        connect(
+            acceptor, &Acceptor::connectionShed, this,
+            [this](const QHostAddress &peer, quint16 peerPort, const QString &reason) {
+                refuse(peer, peerPort, RefusalReason::OutOfDescriptors, reason, reason);
+            },
             Qt::DirectConnection);
+        connect(acceptor, &Acceptor::eventOccurred, this, &EchoServer::handleEvent,
+                Qt::DirectConnection);
+    }
     m_events = new EventQueue([this](const TrafficEvent &event) { handleEvent(event); }, this);
     m_refusalSummaryTimer = new QTimer(this);
     m_refusalSummaryTimer->setSingleShot(true);
@@ -104,14 +114,33 @@ bool EchoServer::start(const ServerConfig &config)
                                       .arg(reason));
         return false;
     }
-    // UDP echo binds before anything is committed, so that its failure leaves nothing
-    // listening.
+    // The WebSocket and UDP ports bind before anything is committed, so that a failure
+    // leaves nothing listening.
+    if (config.webSocketEcho) {
+#ifdef ECHOSCOPE_WEBSOCKETS
+        if (QString reason; !m_webSocketAcceptor->listen(address, config.webSocketPort, &reason)) {
+            m_acceptor->close();
+            fail(Error::ListenFailed,
+                 QStringLiteral("cannot listen for WebSocket on %1 port %2: %3")
+                     .arg(describeAddress(address))
+                     .arg(config.webSocketPort)
+                     .arg(reason));
+            return false;
+        }
+#else
+        m_acceptor->close();
+        fail(Error::InvalidConfig,
+             QStringLiteral("this Echoscope was built without Qt WebSockets: no WebSocket port"));
+        return false;
+#endif
+    }
     qintptr udpDescriptor = -1;
     if (config.udpEcho) {
         QString reason;
         udpDescriptor = NativeUdpSocket::bind(address, config.udpPort, &reason);
         if (udpDescriptor < 0) {
             m_acceptor->close();
+            m_webSocketAcceptor->close();
             fail(Error::ListenFailed, QStringLiteral("cannot listen for UDP on %1 port %2: %3")
                                           .arg(describeAddress(address))
                                           .arg(config.udpPort)
@@ -120,6 +149,11 @@ bool EchoServer::start(const ServerConfig &config)
         }
     }
     m_acceptor->startAccepting();
+    m_webSocketPort = 0;
+    if (m_webSocketAcceptor->isListening()) {
+        m_webSocketAcceptor->startAccepting();
+        m_webSocketPort = m_webSocketAcceptor->serverPort();
+    }
 
     m_config = config;
     m_filter = NetworkFilter(config.allowNetworks, config.denyNetworks);
@@ -173,6 +207,23 @@ bool EchoServer::start(const ServerConfig &config)
     event.text = notes.join(QStringLiteral("; "));
     emit started(m_address, m_port);
     handleEvent(event);
+    if (m_webSocketPort != 0) {
+        TrafficEvent webSocketEvent = event;
+        webSocketEvent.transport = IpProtocol::WebSocket;
+        webSocketEvent.address = m_webSocketAcceptor->serverAddress();
+        webSocketEvent.port = m_webSocketPort;
+        QStringList webSocketNotes{
+            QStringLiteral("%1://%2/")
+                .arg(webSocketScheme(),
+                     TrafficEvent::endpoint(webSocketEvent.address, m_webSocketPort))};
+        if (!config.webSocketOrigins.isEmpty())
+            webSocketNotes.append(QStringLiteral("origins allowed: %1")
+                                      .arg(config.webSocketOrigins.join(QStringLiteral(", "))));
+        if (!ServerConfig::isLoopback(webSocketEvent.address))
+            webSocketNotes.append(QStringLiteral("not loopback: other machines can connect"));
+        webSocketEvent.text = webSocketNotes.join(QStringLiteral("; "));
+        handleEvent(webSocketEvent);
+    }
     if (m_udp) {
         TrafficEvent udpEvent = event;
         udpEvent.transport = IpProtocol::Udp;
@@ -203,6 +254,8 @@ void EchoServer::stop()
         return;
     const QScopedValueRollback<bool> stopping(m_stopping, true);
     m_acceptor->close(); // stop accepting first
+    m_webSocketAcceptor->close();
+    m_webSocketPort = 0;
 
     stopUdp();
     // Every client closed in its worker's thread, the threads joined, the workers gone
@@ -249,7 +302,15 @@ void EchoServer::stop()
     emit stopped();
 }
 
-void EchoServer::incomingConnection(qintptr descriptor, const QHostAddress &peer, quint16 peerPort)
+QString EchoServer::webSocketScheme() const
+{
+    if (m_webSocketPort == 0)
+        return QString();
+    return m_config.isTls() ? QStringLiteral("wss") : QStringLiteral("ws");
+}
+
+void EchoServer::incomingConnection(qintptr descriptor, const QHostAddress &peer, quint16 peerPort,
+                                    IpProtocol transport)
 {
     if (!m_filter.isEmpty()) {
         const QString reason = m_filter.refusalReason(peer);
@@ -271,7 +332,7 @@ void EchoServer::incomingConnection(qintptr descriptor, const QHostAddress &peer
     const quint64 id = ++m_nextClientId;
     const qint64 now = nowMs();
     auto stats = std::make_shared<ClientStats>(
-        id, peer, peerPort, now, m_config.captureBytesPerClient, IpProtocol::Tcp,
+        id, peer, peerPort, now, m_config.captureBytesPerClient, transport,
         m_config.captureKeepsFirst ? CaptureBuffer::Policy::KeepFirst
                                    : CaptureBuffer::Policy::DropOldest);
     EchoWorker *worker = m_workers.next();
@@ -289,6 +350,7 @@ void EchoServer::incomingConnection(qintptr descriptor, const QHostAddress &peer
     event.kind = TrafficEvent::Kind::Connected;
     event.timestampMs = now;
     event.clientId = id;
+    event.transport = transport;
     event.address = peer;
     event.port = peerPort;
     emit clientConnected(id, peer, peerPort);

@@ -96,6 +96,10 @@ public:
     quint16 serverPort() const { return m_port; }
     // The UDP echo port while listening with config().udpEcho; 0 otherwise.
     quint16 udpPort() const { return m_udpPort; }
+    // The WebSocket echo port while listening with config().webSocketEcho; 0 otherwise.
+    quint16 webSocketPort() const { return m_webSocketPort; }
+    // "ws" or "wss" while the WebSocket port listens; empty otherwise.
+    QString webSocketScheme() const;
     // The UDP echo's counters since the last start (zero without UDP echo).
     UdpTotals udpTotals() const;
     int workerCount() const { return int(m_workers.size()); }
@@ -157,7 +161,8 @@ private:
         EchoWorker *worker = nullptr; // nullptr: a UDP peer, served by m_udp
     };
 
-    void incomingConnection(qintptr descriptor, const QHostAddress &peer, quint16 peerPort);
+    void incomingConnection(qintptr descriptor, const QHostAddress &peer, quint16 peerPort,
+                            IpProtocol transport);
     void refuse(const QHostAddress &peer, quint16 peerPort, RefusalReason kind,
                 const QString &reason, const QString &category);
     void flushRefusalSummary();
@@ -179,6 +184,8 @@ private:
     // The three parts composed here: the listening socket and its accept loop, the events
     // on their way from every thread to this one, and the worker threads.
     Acceptor *m_acceptor = nullptr;
+    Acceptor *m_webSocketAcceptor = nullptr; // the WebSocket port's
+    quint16 m_webSocketPort = 0;
     EventQueue *m_events = nullptr;
     WorkerPool m_workers{this};
 

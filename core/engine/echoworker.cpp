@@ -5,6 +5,9 @@
 #include "plaintransport.h"
 #include "socketpoller.h"
 #include "tlstransport.h"
+#ifdef ECHOSCOPE_WEBSOCKETS
+#include "websockettransport.h"
+#endif
 
 namespace Echoscope {
 
@@ -40,14 +43,27 @@ void EchoWorker::setTlsConfiguration(const QSslConfiguration &configuration)
     m_poller.reset(); // TLS sessions are QSslSockets, with their own notifiers
 }
 
+std::unique_ptr<Transport> EchoWorker::makeTransport(qintptr descriptor,
+                                                     const std::shared_ptr<ClientStats> &stats)
+{
+#ifdef ECHOSCOPE_WEBSOCKETS
+    if (stats->transport() == IpProtocol::WebSocket) {
+        WebSocketTransport::Options options;
+        options.maxMessageBytes = m_config.maxMessageBytes;
+        options.allowedOrigins = m_config.webSocketOrigins;
+        options.secure = m_tls; // wss:// with the TCP listener's certificate
+        options.tlsConfiguration = m_tlsConfiguration;
+        return std::make_unique<WebSocketTransport>(descriptor, options, stats->webSocket());
+    }
+#endif
+    if (m_tls)
+        return std::make_unique<TlsTransport>(descriptor, m_tlsConfiguration, m_readBuffer.size());
+    return std::make_unique<PlainTransport>(descriptor, m_poller.get());
+}
+
 void EchoWorker::addConnection(qintptr descriptor, const std::shared_ptr<ClientStats> &stats)
 {
-    std::unique_ptr<Transport> transport;
-    if (m_tls)
-        transport =
-            std::make_unique<TlsTransport>(descriptor, m_tlsConfiguration, m_readBuffer.size());
-    else
-        transport = std::make_unique<PlainTransport>(descriptor, m_poller.get());
+    std::unique_ptr<Transport> transport = makeTransport(descriptor, stats);
     auto *session = new ClientSession(std::move(transport), stats, m_config, &m_readBuffer, this);
     m_sessions.insert(session->id(), session);
     connect(session, &ClientSession::bytesReceived, this, &EchoWorker::bytesReceived);
@@ -117,6 +133,7 @@ void EchoWorker::sessionFinished(ClientSession *session, const DisconnectInfo &i
     event.kind = TrafficEvent::Kind::Disconnected;
     event.timestampMs = Clock::wallMs();
     event.clientId = stats->id();
+    event.transport = stats->transport();
     event.address = stats->peerAddress();
     event.port = stats->peerPort();
     event.disconnect = info;

@@ -19,6 +19,7 @@ namespace Echoscope {
 
 class ClientSession;
 class SocketPoller;
+class Transport;
 
 // The sessions of one thread. EchoServer hands it accepted descriptors; it runs
 // them, forwards their per-transfer signals (in this thread) and reports what
@@ -57,6 +58,8 @@ signals:
     void messageEchoed(quint64 clientId, qint64 payloadBytes);
 
 private:
+    std::unique_ptr<Transport> makeTransport(qintptr descriptor,
+                                             const std::shared_ptr<ClientStats> &stats);
     void sessionFinished(ClientSession *session, const DisconnectInfo &info);
 
     const ServerConfig m_config;

@@ -75,11 +75,13 @@ ClientStats::ClientStats(quint64 id, const QHostAddress &peerAddress, quint16 pe
     , m_peerPort(peerPort)
     , m_connectedAtMs(connectedAtMs)
     , m_capture(std::make_unique<CaptureBuffer>(captureBytes, capturePolicy))
+    , m_webSocket(transport == IpProtocol::WebSocket ? std::make_unique<WebSocketLog>() : nullptr)
     , m_lastActivityMs(connectedAtMs)
 {
     for (Counter &bucket : m_histogram)
         bucket.store(0, std::memory_order_relaxed);
-    m_capture->setKeepsBoundaries(transport == IpProtocol::Udp); // one chunk per datagram
+    // One chunk per datagram, or per WebSocket message (per read for one over 64 KiB).
+    m_capture->setKeepsBoundaries(transport != IpProtocol::Tcp);
 }
 
 void ClientStats::addBytesIn(qint64 bytes, qint64 nowMs)
@@ -149,6 +151,10 @@ ClientSnapshot ClientStats::snapshot() const
         s.tlsProtocol = m_tlsProtocol;
         s.tlsCipher = m_tlsCipher;
         s.tlsCipherBits = m_tlsCipherBits;
+    }
+    if (m_webSocket && m_webSocket->hasRequest()) {
+        s.webSocketResource = m_webSocket->request().resource;
+        s.webSocketPings = m_webSocket->pingsReceived();
     }
     return s;
 }

@@ -4,6 +4,7 @@
 #include "disconnectinfo.h"
 #include "faultconfig.h"
 #include "ipprotocol.h"
+#include "websocketlog.h"
 
 #include <QHostAddress>
 #include <QMetaType>
@@ -69,6 +70,10 @@ struct ClientSnapshot
     QString tlsProtocol;
     QString tlsCipher;
     int tlsCipherBits = 0;
+    // WebSocket clients, once upgraded: the request target ("/chat") and the pings
+    // received (each answered by Qt WebSockets with a pong). See ClientStats::webSocket().
+    QString webSocketResource;
+    qint64 webSocketPings = 0;
 };
 
 // The live counters of one connection. The session's thread is the only writer
@@ -108,6 +113,8 @@ public:
     void setFaults(const FaultConfig &faults, bool perClient);
     // Once per connection, when its TLS handshake completes.
     void setTlsSession(const QString &protocol, const QString &cipher, int cipherBits);
+    // WebSocket clients: the upgrade request and the frames; nullptr for the others.
+    WebSocketLog *webSocket() const { return m_webSocket.get(); }
 
     // Reader side: any thread.
     ClientSnapshot snapshot() const;
@@ -136,6 +143,7 @@ private:
     const quint16 m_peerPort;
     const qint64 m_connectedAtMs;
     const std::unique_ptr<CaptureBuffer> m_capture;
+    const std::unique_ptr<WebSocketLog> m_webSocket;
 
     Counter m_lastActivityMs;
     Counter m_bytesIn{0};

@@ -27,6 +27,10 @@ QString DisconnectInfo::reasonString(DisconnectReason reason)
         return QStringLiteral("TLS handshake failed");
     case DisconnectReason::Unreachable:
         return QStringLiteral("port unreachable");
+    case DisconnectReason::WebSocketHandshakeFailed:
+        return QStringLiteral("WebSocket handshake failed");
+    case DisconnectReason::ProtocolError:
+        return QStringLiteral("protocol error");
     }
     return QStringLiteral("unknown");
 }

@@ -18,6 +18,12 @@ enum class DisconnectReason {
     FaultReset,         // an injected fault reset it (RST)
     TlsHandshakeFailed, // TLS listener: no handshake (an error, not TLS, or too slow); see detail
     Unreachable,        // UDP: an echo to the peer came back as ICMP port unreachable
+    // WebSocket: the upgrade was refused (not a WebSocket request, a version or origin
+    // not accepted: the detail names the HTTP status sent), or never completed.
+    WebSocketHandshakeFailed,
+    // WebSocket: the client broke the protocol (unmasked frame, invalid UTF-8 in a text
+    // message, a bad opcode or close code); closed with the status code in the detail.
+    ProtocolError,
 };
 
 // What became of a connection: why it ended and what it moved. Every byte the

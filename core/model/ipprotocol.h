@@ -10,12 +10,35 @@ namespace Echoscope {
 enum class IpProtocol {
     Tcp,
     Udp,
+    WebSocket, // ws:// or wss:// (TLS under it) on the WebSocket port
 };
 
-// "TCP" or "UDP", as logs and the UI show it.
+// "TCP", "UDP" or "WebSocket", as logs and the UI show it.
 inline QString ipProtocolName(IpProtocol transport)
 {
-    return transport == IpProtocol::Udp ? QStringLiteral("UDP") : QStringLiteral("TCP");
+    switch (transport) {
+    case IpProtocol::Udp:
+        return QStringLiteral("UDP");
+    case IpProtocol::WebSocket:
+        return QStringLiteral("WebSocket");
+    case IpProtocol::Tcp:
+        break;
+    }
+    return QStringLiteral("TCP");
+}
+
+// "tcp", "udp", "ws": the label of metrics and the JSON field.
+inline QString ipProtocolKey(IpProtocol transport)
+{
+    switch (transport) {
+    case IpProtocol::Udp:
+        return QStringLiteral("udp");
+    case IpProtocol::WebSocket:
+        return QStringLiteral("ws");
+    case IpProtocol::Tcp:
+        break;
+    }
+    return QStringLiteral("tcp");
 }
 
 } // namespace Echoscope

@@ -40,6 +40,15 @@ QString ServerConfig::validate() const
             .arg(udpIdleTimeoutMs);
     if (maxUdpPeers < 1)
         return QStringLiteral("max UDP peers must be at least 1 (got %1)").arg(maxUdpPeers);
+    if (webSocketEcho && webSocketHandshakeTimeoutMs < 1)
+        return QStringLiteral("the WebSocket handshake timeout must be at least 1 ms (got %1 ms)")
+            .arg(webSocketHandshakeTimeoutMs);
+    for (const QString &origin : webSocketOrigins) {
+        if (origin.trimmed().isEmpty() || origin.contains(QLatin1Char('\n')))
+            return QStringLiteral("WebSocket origin \"%1\" is not an origin (write it as the "
+                                  "browser sends it, such as http://localhost:8080)")
+                .arg(origin);
+    }
     for (const auto &subnet : allowNetworks) {
         if (!NetworkFilter::isValid(subnet))
             return QStringLiteral("allowed network %1 is not a valid network")

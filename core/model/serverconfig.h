@@ -7,6 +7,7 @@
 #include <QMetaType>
 #include <QPair>
 #include <QString>
+#include <QStringList>
 #include <QtGlobal>
 
 namespace Echoscope {
@@ -56,6 +57,17 @@ struct ServerConfig
     quint16 udpPort = kDefaultUdpPort; // 0: pick a free port
     int udpIdleTimeoutMs = kDefaultUdpIdleTimeoutMs;
     int maxUdpPeers = kDefaultMaxUdpPeers;
+    // WebSocket echo (RFC 6455) beside the TCP one, on the same bind address: ws://, or
+    // wss:// when the TLS files below are set (the same certificate as the TCP listener).
+    // Each WebSocket message is one message: text echoed as text, binary as binary, up to
+    // maxMessageBytes (then closed with 1009). The path is accepted as given. With
+    // webSocketOrigins set, an upgrade whose Origin is not among them is refused (403).
+    bool webSocketEcho = false;
+    quint16 webSocketPort = 0; // 0: pick a free port
+    QStringList webSocketOrigins;
+    // An upgrade (and for wss:// the TLS handshake before it) not complete by then is cut off.
+    static constexpr int kDefaultWebSocketHandshakeTimeoutMs = 10000;
+    int webSocketHandshakeTimeoutMs = kDefaultWebSocketHandshakeTimeoutMs;
 
     // TLS echo: with both files set the TCP listener speaks TLS (as `ncat --ssl`). PEM or
     // DER, the key unencrypted; start() reads and checks them (see TlsCredentials).

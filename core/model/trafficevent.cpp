@@ -32,6 +32,8 @@ QString TrafficEvent::kindName(Kind kind)
         return QStringLiteral("fault");
     case Kind::TlsEstablished:
         return QStringLiteral("tls_established");
+    case Kind::WebSocketEstablished:
+        return QStringLiteral("websocket_established");
     }
     return QStringLiteral("unknown");
 }
@@ -56,12 +58,17 @@ static QString bytesText(qint64 bytes)
 QString TrafficEvent::toText() const
 {
     const bool udp = transport == IpProtocol::Udp;
-    const QString who = QStringLiteral("client %1 (%2%3)")
-                            .arg(clientId)
-                            .arg(endpoint(address, port), udp ? QStringLiteral(" UDP") : QString());
+    const QString who =
+        QStringLiteral("client %1 (%2%3)")
+            .arg(clientId)
+            .arg(endpoint(address, port), transport == IpProtocol::Tcp
+                                              ? QString()
+                                              : QLatin1Char(' ') + ipProtocolName(transport));
     switch (kind) {
     case Kind::Listening:
         // TCP keeps the exact "listening on ADDRESS:PORT" that scripts wait for.
+        if (transport == IpProtocol::WebSocket)
+            return QStringLiteral("listening for WebSocket on ") + endpoint(address, port);
         return (udp ? QStringLiteral("listening for UDP on ") : QStringLiteral("listening on ")) +
                endpoint(address, port);
     case Kind::Stopped:
@@ -106,6 +113,8 @@ QString TrafficEvent::toText() const
                TextEscape::escapeText(text);
     case Kind::TlsEstablished:
         return who + QStringLiteral(" TLS established: ") + TextEscape::escapeText(text);
+    case Kind::WebSocketEstablished:
+        return who + QStringLiteral(" WebSocket established: ") + TextEscape::escapeText(text);
     }
     return TextEscape::escapeText(text);
 }
@@ -125,8 +134,8 @@ QJsonObject TrafficEvent::toJson() const
     }
     if (clientId != 0)
         object.insert(QStringLiteral("client"), qint64(clientId));
-    if (transport == IpProtocol::Udp)
-        object.insert(QStringLiteral("transport"), QStringLiteral("udp"));
+    if (transport != IpProtocol::Tcp)
+        object.insert(QStringLiteral("transport"), ipProtocolKey(transport));
     switch (kind) {
     case Kind::Disconnected:
         object.insert(QStringLiteral("reason"), DisconnectInfo::reasonString(disconnect.reason));

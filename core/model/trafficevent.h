@@ -32,6 +32,8 @@ struct TrafficEvent
         // (set, cleared, a close or reset); count > 0: a per-second summary of that many.
         FaultInjected,
         TlsEstablished, // client, text: "TLSv1.3, TLS_AES_256_GCM_SHA384 (256-bit)"
+        // client, text: the upgrade request ("GET /chat, origin http://localhost, ...")
+        WebSocketEstablished,
     };
     static constexpr int kPayloadPreviewBytes = 48;
 

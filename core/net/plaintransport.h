@@ -22,7 +22,7 @@ public:
     ~PlainTransport() override;
 
     void start(TransportHandler *handler, QObject *owner) override;
-    bool isEncrypted() const override { return false; }
+    bool hasHandshake() const override { return false; }
     Result read(char *data, qint64 maxBytes, qint64 *bytes) override;
     Result write(const char *data, qint64 size, qint64 *bytes) override;
     void setReadEnabled(bool enabled) override;

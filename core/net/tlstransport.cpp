@@ -1,5 +1,7 @@
 #include "tlstransport.h"
 
+#include "clientstats.h"
+
 #include <QLoggingCategory>
 #include <QSslCipher>
 #include <QSslError>
@@ -76,6 +78,16 @@ QString TlsTransport::cipherName() const
 int TlsTransport::cipherBits() const
 {
     return m_socket ? m_socket->sessionCipher().usedBits() : 0;
+}
+
+QList<TrafficEvent> TlsTransport::establishedEvents(ClientStats *stats) const
+{
+    stats->setTlsSession(protocolName(), cipherName(), cipherBits());
+    TrafficEvent event;
+    event.kind = TrafficEvent::Kind::TlsEstablished;
+    event.text =
+        QStringLiteral("%1, %2 (%3-bit)").arg(protocolName(), cipherName()).arg(cipherBits());
+    return {event};
 }
 
 Transport::Result TlsTransport::read(char *data, qint64 maxBytes, qint64 *bytes)

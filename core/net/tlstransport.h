@@ -33,7 +33,13 @@ public:
     ~TlsTransport() override;
 
     void start(TransportHandler *handler, QObject *owner) override;
-    bool isEncrypted() const override { return true; }
+    bool hasHandshake() const override { return true; }
+    DisconnectReason handshakeFailure() const override
+    {
+        return DisconnectReason::TlsHandshakeFailed;
+    }
+    QString handshakeName() const override { return QStringLiteral("TLS"); }
+    QList<TrafficEvent> establishedEvents(ClientStats *stats) const override;
     Result read(char *data, qint64 maxBytes, qint64 *bytes) override;
     Result write(const char *data, qint64 size, qint64 *bytes) override;
     void setReadEnabled(bool enabled) override;

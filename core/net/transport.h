@@ -2,7 +2,9 @@
 
 #include "disconnectinfo.h"
 #include "nativesocket.h"
+#include "trafficevent.h"
 
+#include <QList>
 #include <QString>
 #include <QtGlobal>
 
@@ -11,6 +13,8 @@ class QObject;
 QT_END_NAMESPACE
 
 namespace Echoscope {
+
+class ClientStats;
 
 // What a Transport tells the session that owns it, in the session's thread.
 class TransportHandler
@@ -25,7 +29,8 @@ public:
     // Reported once, whether reading is on or off; bytes already received may remain
     // readable, and read() returns EndOfFile after them.
     virtual void transportPeerClosed() = 0;
-    // A TLS handshake completed; the connection carries data from now on.
+    // The handshake (TLS; WebSocket's upgrade, after TLS for wss://) completed; the
+    // connection carries data from now on.
     virtual void transportEstablished() = 0;
     // The connection cannot go on (a failed TLS handshake, a TLS-level error).
     virtual void transportFailed(DisconnectReason reason, const QString &detail) = 0;
@@ -37,7 +42,8 @@ protected:
 // The byte pipe under one ClientSession: the reads, the writes and the readiness
 // notifications, so that framing, echo, backpressure and limits stay in ClientSession
 // whatever carries the bytes. PlainTransport is the raw descriptor; TlsTransport is a
-// QSslSocket on it. A transport owns its descriptor until close() (or its destructor).
+// QSslSocket on it; WebSocketTransport is Qt WebSockets on either, and carries messages
+// (preservesMessages()). A transport owns its descriptor until close() (or its destructor).
 //
 // The session decides everything else (reading on or off, draining, closing): a transport
 // never enables reading by itself and never reports readiness while reading is off.
@@ -56,8 +62,27 @@ public:
     // owner (which lives in the session's thread). Reading is enabled, write
     // notification is off. A TLS transport begins its handshake here.
     virtual void start(TransportHandler *handler, QObject *owner) = 0;
-    // True for a transport that must complete a handshake before data flows.
-    virtual bool isEncrypted() const = 0;
+    // True for a transport that must complete a handshake before data flows; a failed
+    // or late one ends the session with handshakeFailure() ("TLS", "WebSocket").
+    virtual bool hasHandshake() const = 0;
+    virtual DisconnectReason handshakeFailure() const { return DisconnectReason::SocketError; }
+    virtual QString handshakeName() const { return QString(); }
+    // Once established: writes what the handshake settled into stats (TLS cipher, the
+    // WebSocket request) and returns the events that announce it, in order.
+    virtual QList<TrafficEvent> establishedEvents(ClientStats *stats) const
+    {
+        Q_UNUSED(stats);
+        return {};
+    }
+    // A message transport delivers the bytes of one message per read() at most, and says
+    // whether the last read that returned Done ended one (an empty message is a Done read
+    // of 0 bytes that ends it). The echo written back is split into messages of the same
+    // sizes, in the same order, each of the kind (text, binary) of the one it echoes.
+    virtual bool preservesMessages() const { return false; }
+    virtual bool lastReadEndedMessage() const { return false; }
+    // After transportPeerClosed(): how the peer ended it, as a sentence (a WebSocket close
+    // frame's code and reason); empty when there is nothing to add.
+    virtual QString peerCloseDetail() const { return QString(); }
     virtual Result read(char *data, qint64 maxBytes, qint64 *bytes) = 0;
     virtual Result write(const char *data, qint64 size, qint64 *bytes) = 0;
     virtual void setReadEnabled(bool enabled) = 0;
