@@ -33,6 +33,7 @@
 #include <QProcess>
 #include <QNetworkDatagram>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -158,6 +159,7 @@ private slots:
     void viewStateIsRemembered();
     void colouredTextReadsInBothPalettes();
     void logFooterCountsHonestly();
+    void defaultLayoutShowsTrafficAndColumns();
     void logIsBoundedAndAggregatesFlood();
     void logExportWritesShownRows();
     void shortcutTogglesServer();
@@ -852,6 +854,29 @@ void tst_Dashboard::logFooterCountsHonestly()
     QVERIFY2(text.contains(Units::count(10000)), qPrintable(text));
     QVERIFY2(text.contains(QStringLiteral("dropped %1 at a time").arg(Units::count(1000))),
              qPrintable(text));
+}
+
+// At 1280×800 with nothing remembered: the capture shows more than a few lines, and the
+// client table its main columns without scrolling sideways.
+void tst_Dashboard::defaultLayoutShowsTrafficAndColumns()
+{
+    Dashboard d(settingsPath());
+    d.window.resize(1280, 800);
+    QVERIFY(QTest::qWaitForWindowExposed(&d.window));
+    QTRY_COMPARE_WITH_TIMEOUT(d.window.size(), QSize(1280, 800), kTimeoutMs);
+    QCoreApplication::processEvents(); // the layouts settle
+    const int lines = d.window.inspector()->hexView()->visibleLineCount();
+    QVERIFY2(lines >= 10, qPrintable(QString::number(lines)));
+
+    QTableView *table = d.window.clientTable();
+    for (int column : {ClientTableModel::IdColumn, ClientTableModel::PeerColumn,
+                       ClientTableModel::TransportColumn, ClientTableModel::BytesInColumn,
+                       ClientTableModel::BytesOutColumn, ClientTableModel::RateColumn,
+                       ClientTableModel::StateColumn})
+        QVERIFY2(!table->isColumnHidden(column), qPrintable(QString::number(column)));
+    QCOMPARE(table->horizontalScrollBar()->maximum(), 0);
+    const QHeaderView *header = table->horizontalHeader();
+    QVERIFY(header->length() <= table->viewport()->width());
 }
 
 void tst_Dashboard::logIsBoundedAndAggregatesFlood()

@@ -15,6 +15,7 @@
 #include <QDir>
 #include <QFileDialog>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMessageBox>
@@ -110,9 +111,14 @@ ClientInspector::ClientInspector(QWidget *parent) : QWidget(parent)
                                         tr("Rate in / out"),
                                         tr("Faults"),
                                         tr("TLS")};
-    auto *form = new QFormLayout;
+    // Two pairs a row where the values are short, one where they are long, so that the
+    // capture below keeps most of the height.
+    auto *form = new QGridLayout;
     form->setContentsMargins(0, 0, 0, 0);
     form->setVerticalSpacing(2);
+    form->setHorizontalSpacing(8);
+    form->setColumnStretch(1, 1);
+    form->setColumnStretch(3, 1);
     for (const QString &name : names) {
         auto *value = new QLabel(this);
         value->setTextFormat(Qt::PlainText);
@@ -120,8 +126,26 @@ ClientInspector::ClientInspector(QWidget *parent) : QWidget(parent)
         // Values change on every snapshot: a fixed-height, width-ignoring label keeps
         // that from re-laying out the window 20 times a second.
         value->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
-        form->addRow(name + QLatin1Char(':'), value);
+        auto *label = new QLabel(name + QLatin1Char(':'), this);
+        label->setBuddy(value);
+        m_detailLabels.append(label);
         m_detailValues.append(value);
+    }
+    const struct
+    {
+        int detail;
+        int row;
+        int pair; // 0: left, 1: right, -1: the whole row
+    } places[DetailCount] = {
+        {Peer, 0, 0},        {State, 0, 1},         {Connected, 1, 0}, {Rate, 1, 1},
+        {BytesInOut, 2, -1}, {MessagesInOut, 3, 0}, {Unsent, 3, 1},    {Sizes, 4, -1},
+        {Faults, 5, -1},     {Tls, 6, -1},
+    };
+    for (const auto &place : places) {
+        const int column = place.pair == 1 ? 2 : 0;
+        form->addWidget(m_detailLabels.at(place.detail), place.row, column);
+        form->addWidget(m_detailValues.at(place.detail), place.row, column + 1, 1,
+                        place.pair < 0 ? 3 : 1);
     }
 
     m_hexView = new HexView(this);

@@ -84,6 +84,7 @@ private:
     const TrafficMonitor *m_monitor = nullptr;
 
     QLabel *m_title;
+    QList<QLabel *> m_detailLabels;
     QList<QLabel *> m_detailValues;
     QLabel *m_captureInfo;
     QLabel *m_note;

@@ -598,6 +598,11 @@ int HexView::lineAt(int y) const
     return std::clamp(line, 0, std::max(0, m_lineCount - 1));
 }
 
+int HexView::visibleLineCount() const
+{
+    return viewport()->height() / lineHeight();
+}
+
 int HexView::lineHeight() const
 {
     return std::max(1, fontMetrics().lineSpacing());

@@ -40,6 +40,8 @@ public:
     void setPlaceholderText(const QString &text);
 
     int lineCount() const { return m_lineCount; }
+    // Whole lines the viewport shows at its current height.
+    int visibleLineCount() const;
     QString lineText(int line) const;
     QString toPlainText() const;
     // The selected lines (made with the mouse or Ctrl+A) joined with '\n'; empty if none.

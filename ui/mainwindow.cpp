@@ -199,22 +199,32 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     const QFontMetrics metrics = m_clientTable->fontMetrics();
     const int widths[ClientTableModel::ColumnCount] = {
         metrics.horizontalAdvance(QStringLiteral("00000")),
-        metrics.horizontalAdvance(QStringLiteral("[::ffff:255.255.255.255]:65535")),
+        metrics.horizontalAdvance(QStringLiteral("255.255.255.255:65535")), // IPv6: tooltip
         metrics.horizontalAdvance(QStringLiteral("00:00:00__")),
         metrics.horizontalAdvance(QStringLiteral("00 min 00 s_")),
-        metrics.horizontalAdvance(QStringLiteral("000.00 MiB_")),
-        metrics.horizontalAdvance(QStringLiteral("000.00 MiB_")),
+        metrics.horizontalAdvance(QStringLiteral("000.0 MiB_")),
+        metrics.horizontalAdvance(QStringLiteral("000.0 MiB_")),
         metrics.horizontalAdvance(QStringLiteral("0,000,000_")),
         metrics.horizontalAdvance(QStringLiteral("0,000,000_")),
         metrics.horizontalAdvance(QStringLiteral("000.0 KiB_")),
         metrics.horizontalAdvance(QStringLiteral("000.0 KiB/s_")),
         metrics.horizontalAdvance(QStringLiteral("delay 200\u00b150 ms_")),
-        metrics.horizontalAdvance(QStringLiteral("connected______")),
+        metrics.horizontalAdvance(QStringLiteral("connected_")),
         metrics.horizontalAdvance(QStringLiteral("TLSv1.3, TLS_AES_256_GCM_SHA384")),
         metrics.horizontalAdvance(QStringLiteral("Proto_"))};
     for (int column = 0; column < ClientTableModel::ColumnCount; ++column)
         m_clientTable->setColumnWidth(column, widths[column] + 12);
     m_clientTable->setColumnHidden(ClientTableModel::TlsColumn, true); // shown for TLS only
+    // What a glance needs fits at 1280×800 without scrolling sideways; the rest (also in the
+    // inspector) is a right-click on the header away.
+    for (int column : {ClientTableModel::ConnectedColumn, ClientTableModel::DurationColumn,
+                       ClientTableModel::MessagesInColumn, ClientTableModel::MessagesOutColumn,
+                       ClientTableModel::LastMessageColumn, ClientTableModel::FaultsColumn})
+        m_clientTable->setColumnHidden(column, true);
+    QHeaderView *clientHeader = m_clientTable->horizontalHeader();
+    clientHeader->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(clientHeader, &QHeaderView::customContextMenuRequested, this,
+            &MainWindow::showClientColumnsMenu);
     // TCP or UDP reads best beside the peer; State stays last, where it stretches.
     m_clientTable->horizontalHeader()->moveSection(ClientTableModel::TransportColumn,
                                                    ClientTableModel::PeerColumn + 1);
@@ -249,7 +259,7 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
     splitter->setChildrenCollapsible(false);
-    splitter->setSizes({560, 700});
+    splitter->setSizes({600, 660});
 
     auto *central = new QWidget(this);
     auto *layout = new QVBoxLayout(central);
@@ -283,14 +293,14 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     DashboardSettings loaded;
     loaded.load(*m_settings);
     setDashboardSettings(loaded);
-    resize(1280, 820);
+    resize(1280, 800);
     restoreGeometry(m_settings->value(QStringLiteral("window/geometry")).toByteArray());
     if (!restoreState(m_settings->value(QStringLiteral("window/state")).toByteArray(),
                       kWindowStateVersion)) {
         auto *logDock = findChild<QDockWidget *>(QStringLiteral("echoLogDock"));
         auto *chartDock = findChild<QDockWidget *>(QStringLiteral("throughputDock"));
         resizeDocks({logDock, chartDock}, {720, 540}, Qt::Horizontal);
-        resizeDocks({logDock}, {300}, Qt::Vertical);
+        resizeDocks({logDock}, {230}, Qt::Vertical);
     }
     splitter->restoreState(
         m_settings->value(QStringLiteral("window/clientSplitter")).toByteArray());
@@ -732,6 +742,28 @@ void MainWindow::inspectCurrentClient()
             c.messagesIn > 0 ? double(c.messageBytesIn) / double(c.messagesIn) : 0,
             c.maxMessageBytes);
     }
+}
+
+void MainWindow::showClientColumnsMenu(const QPoint &position)
+{
+    QHeaderView *header = m_clientTable->horizontalHeader();
+    QMenu menu(this);
+    menu.setToolTipsVisible(true);
+    for (int visual = 0; visual < header->count(); ++visual) {
+        const int column = header->logicalIndex(visual);
+        if (column == ClientTableModel::TlsColumn && !m_server->isTls())
+            continue; // shown for TLS servers only
+        const QString name = m_clientModel->headerData(column, Qt::Horizontal).toString();
+        QAction *action = menu.addAction(name);
+        action->setCheckable(true);
+        action->setChecked(!header->isSectionHidden(column));
+        // The last visible column cannot go: the header would have nothing to click.
+        action->setEnabled(header->isSectionHidden(column) ||
+                           header->count() - header->hiddenSectionCount() > 1);
+        connect(action, &QAction::toggled, this,
+                [this, column](bool shown) { m_clientTable->setColumnHidden(column, !shown); });
+    }
+    menu.exec(header->viewport()->mapToGlobal(position));
 }
 
 void MainWindow::updateInspectorNote()

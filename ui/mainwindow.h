@@ -113,6 +113,8 @@ private:
     // Says in the inspector when its client has no row in the table (filtered, removed).
     void updateInspectorNote();
     void showClientMenu(const QPoint &position);
+    // The client table header's menu: which columns are shown.
+    void showClientColumnsMenu(const QPoint &position);
     void copySelectedAddresses();
     QList<quint64> selectedClientIds() const;
     void showError(const QString &text);
