@@ -179,6 +179,8 @@ private slots:
     void holdCountsRefusedConnections();
     void webSocketCleanRun_data();
     void webSocketCleanRun();
+    void webSocketAgainstEngine_data();
+    void webSocketAgainstEngine();
     void webSocketCatchesWrongEcho_data();
     void webSocketCatchesWrongEcho();
     void webSocketUpgradeAnsweredWrongly_data();
@@ -449,6 +451,54 @@ void tst_LoadGenerator::webSocketCleanRun()
     QVERIFY(result.summary().startsWith(u"ws "));
     if (mode == LoadConfig::Mode::PingPong || mode == LoadConfig::Mode::Stream)
         QVERIFY(result.summary().contains(u"MB/s echoed (payload)"));
+}
+
+void tst_LoadGenerator::webSocketAgainstEngine_data()
+{
+    QTest::addColumn<LoadConfig::Mode>("mode");
+    QTest::addColumn<int>("connections");
+    QTest::addColumn<qint64>("size");
+    QTest::newRow("pingpong 1 KiB") << LoadConfig::Mode::PingPong << 10 << qint64(1024);
+    QTest::newRow("pingpong 200 KiB") << LoadConfig::Mode::PingPong << 2 << qint64(200 * 1024);
+    QTest::newRow("stream 64 KiB") << LoadConfig::Mode::Stream << 4 << qint64(65536);
+    QTest::newRow("oneshot 1 KiB") << LoadConfig::Mode::OneShot << 4 << qint64(1024);
+    QTest::newRow("hold") << LoadConfig::Mode::Hold << 200 << qint64(64);
+}
+
+void tst_LoadGenerator::webSocketAgainstEngine()
+{
+    // Echoscope's own WebSocket port: the same generator, both protocols on one server.
+    QFETCH(LoadConfig::Mode, mode);
+    QFETCH(int, connections);
+    QFETCH(qint64, size);
+    EchoServer server;
+    ServerConfig serverConfig;
+    serverConfig.port = 0;
+    serverConfig.threads = 2;
+    serverConfig.webSocketEcho = true;
+    serverConfig.webSocketPort = 0;
+    QVERIFY2(server.start(serverConfig), qPrintable(server.errorString()));
+    QVERIFY(server.webSocketPort() != 0);
+
+    for (LoadConfig::Protocol protocol :
+         {LoadConfig::Protocol::WebSocket, LoadConfig::Protocol::Tcp}) {
+        const bool ws = protocol == LoadConfig::Protocol::WebSocket;
+        LoadConfig config =
+            quickConfig(ws ? server.webSocketPort() : server.serverPort(), mode, connections, size);
+        config.protocol = protocol;
+        const LoadResult result = runLoad(config);
+        QVERIFY2(result.errors() == 0, qPrintable(result.summary()));
+        if (mode == LoadConfig::Mode::Hold) {
+            QCOMPARE(result.held, qint64(connections));
+            continue;
+        }
+        QVERIFY2(result.bytesEchoed > 0, qPrintable(result.summary()));
+        QVERIFY(result.bytesEchoed <= result.bytesSent);
+        if (ws && mode != LoadConfig::Mode::Stream)
+            QVERIFY(result.bytesEchoed >= result.roundTrips * size);
+        if (ws)
+            QCOMPARE(result.upgrade.count(), result.connectionsOpened);
+    }
 }
 
 void tst_LoadGenerator::webSocketCatchesWrongEcho_data()
