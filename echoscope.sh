@@ -17,6 +17,9 @@
 #   ./echoscope.sh package                  the Debian package, build-package/echoscope_*.deb
 #   ./echoscope.sh package-test             build it, install it with apt-get, try the installed
 #                                           program (echo, dashboard, desktop files), remove it
+#   ./echoscope.sh fresh-test [source|package|all]  in minimal Debian 12 roots (mmdebstrap):
+#                                           the README's test command from a clean clone,
+#                                           and the .deb with nothing but its Depends
 # Environment: BUILD_DIR (default: build; package: build-package), BUILD_TYPE (default:
 #              RelWithDebInfo; package: Release), JOBS (default: number of cores),
 #              ECHOSCOPE_NO_INSTALL=1 to skip apt-get, PACKAGE_TEST_DISPLAY=:N for Xvfb.
@@ -256,8 +259,29 @@ package-test)
     build_package
     exec "$here/tests/package/package-test.sh" "$deb"
     ;;
+fresh-test)
+    # tests/fresh/fresh-machine.sh: what a bare Debian 12 gets (needs root or user namespaces).
+    what=${1:-all}
+    packages+=(mmdebstrap git)
+    case "$what" in
+    source)
+        install_missing
+        exec "$here/tests/fresh/fresh-machine.sh" source
+        ;;
+    package | all)
+        packages+=(dpkg-dev file)
+        install_missing
+        build_package
+        exec "$here/tests/fresh/fresh-machine.sh" "$what" "$deb"
+        ;;
+    *)
+        echo "echoscope.sh: fresh-test takes source, package or all, not \"$what\"" >&2
+        exit 2
+        ;;
+    esac
+    ;;
 *)
-    sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

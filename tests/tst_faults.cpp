@@ -119,10 +119,8 @@ DisconnectInfo waitForDisconnect(QSignalSpy &spy)
 // The one client of a server once it is connected there (0 if it never is).
 quint64 onlyClient(EchoServer *server)
 {
-    QElapsedTimer clock;
-    clock.start();
-    while (server->clientIds().size() != 1 && clock.elapsed() < kTimeoutMs)
-        QTest::qWait(5); // runs the event loop: the server accepts meanwhile
+    // qWaitFor runs the event loop: the server accepts meanwhile.
+    QTest::qWaitFor([server] { return server->clientIds().size() == 1; }, kTimeoutMs);
     return server->clientIds().size() == 1 ? server->clientIds().constFirst() : 0;
 }
 
