@@ -120,8 +120,9 @@ DisconnectInfo waitForDisconnect(QSignalSpy &spy)
 quint64 onlyClient(EchoServer *server)
 {
     // qWaitFor runs the event loop: the server accepts meanwhile.
-    QTest::qWaitFor([server] { return server->clientIds().size() == 1; }, kTimeoutMs);
-    return server->clientIds().size() == 1 ? server->clientIds().constFirst() : 0;
+    const bool one =
+        QTest::qWaitFor([server] { return server->clientIds().size() == 1; }, kTimeoutMs);
+    return one ? server->clientIds().constFirst() : 0;
 }
 
 } // namespace
