@@ -21,6 +21,8 @@
 #include "errortext.h"
 
 #include <QAbstractItemModelTester>
+#include <QAbstractSpinBox>
+#include <QAccessible>
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
@@ -160,6 +162,9 @@ private slots:
     void colouredTextReadsInBothPalettes();
     void logFooterCountsHonestly();
     void defaultLayoutShowsTrafficAndColumns();
+    void everyControlHasAnAccessibleNameAndDescription();
+    void controlBarTabOrderFollowsTheLayout();
+    void paintedViewsHaveAccessibleSummaries();
     void logIsBoundedAndAggregatesFlood();
     void logExportWritesShownRows();
     void shortcutTogglesServer();
@@ -877,6 +882,107 @@ void tst_Dashboard::defaultLayoutShowsTrafficAndColumns()
     QCOMPARE(table->horizontalScrollBar()->maximum(), 0);
     const QHeaderView *header = table->horizontalHeader();
     QVERIFY(header->length() <= table->viewport()->width());
+}
+
+// What a screen reader says of each control the keyboard reaches: a name and a
+// description (its tooltip or an accessible description).
+void tst_Dashboard::everyControlHasAnAccessibleNameAndDescription()
+{
+    Dashboard d(settingsPath());
+    QVERIFY(QTest::qWaitForWindowExposed(&d.window));
+    QStringList missing;
+    int checked = 0;
+    const QList<QWidget *> widgets = d.window.findChildren<QWidget *>();
+    for (QWidget *widget : widgets) {
+        QWidget *parent = widget->parentWidget();
+        if (!widget->isVisibleTo(&d.window) || !(widget->focusPolicy() & Qt::TabFocus) ||
+            qobject_cast<QAbstractScrollArea *>(parent) ||
+            qobject_cast<QAbstractSpinBox *>(parent) || qobject_cast<QComboBox *>(parent))
+            continue; // the inside of a view, spin box or combo box: named by it
+        QAccessibleInterface *accessible = QAccessible::queryAccessibleInterface(widget);
+        QVERIFY(accessible);
+        ++checked;
+        // Qt gives a tab bar no description of its own: a screen reader reads its tabs.
+        if (accessible->role() == QAccessible::PageTabList && accessible->childCount() > 0)
+            accessible = accessible->child(0);
+        const QString name = accessible->text(QAccessible::Name).trimmed();
+        const QString description = accessible->text(QAccessible::Description).trimmed();
+        if (name.isEmpty() || description.isEmpty())
+            missing.append(QStringLiteral("%1 %2 (name \"%3\", description \"%4\")")
+                               .arg(QString::fromLatin1(widget->metaObject()->className()),
+                                    widget->objectName(), name, description.left(20)));
+    }
+    QVERIFY(checked > 20);
+    QVERIFY2(missing.isEmpty(), qPrintable(missing.join(QLatin1Char('\n'))));
+}
+
+// Tab goes through the control bar as it reads: the TCP settings row by row, the UDP
+// block beside them, then the TLS row (it jumped from Port to the UDP block before).
+void tst_Dashboard::controlBarTabOrderFollowsTheLayout()
+{
+    Dashboard d(settingsPath());
+    ControlBar *bar = d.window.controlBar();
+    bar->framingCombo()->setCurrentIndex(bar->framingCombo()->findData(int(FramingMode::Line)));
+    bar->udpCheckBox()->setChecked(true);
+    d.window.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&d.window));
+    const QList<QWidget *> expected = bar->fieldsInTabOrder();
+    QCOMPARE(expected.constFirst(), static_cast<QWidget *>(bar->startStopButton()));
+    QVERIFY(expected.contains(bar->delimiterEdit()));
+    QVERIFY(expected.contains(bar->udpPortSpin()));
+    // The field that has the focus: the widget itself or the one it is the inside of.
+    const auto focused = [&]() -> QWidget * {
+        QWidget *focus = QApplication::focusWidget();
+        for (QWidget *field : expected) {
+            if (focus == field || field->isAncestorOf(focus))
+                return field;
+        }
+        return focus;
+    };
+    // The name given to the widget (on Linux a combo box's accessible Name is its value;
+    // the label relation names it there).
+    const auto nameOf = [](QWidget *widget) {
+        if (!widget)
+            return QStringLiteral("(none)");
+        return widget->accessibleName().isEmpty()
+                   ? QAccessible::queryAccessibleInterface(widget)->text(QAccessible::Name)
+                   : widget->accessibleName();
+    };
+    bar->startStopButton()->setFocus(Qt::TabFocusReason);
+    QStringList order;
+    QStringList wanted;
+    for (QWidget *field : expected) {
+        wanted.append(nameOf(field));
+        order.append(nameOf(focused()));
+        QTest::keyClick(QApplication::focusWidget(), Qt::Key_Tab);
+    }
+    QCOMPARE(order, wanted);
+    QCOMPARE(order.mid(1, 3), (QStringList{QStringLiteral("Address"), QStringLiteral("Port"),
+                                           QStringLiteral("Framing")}));
+}
+
+// The hand-painted views tell a screen reader what they show.
+void tst_Dashboard::paintedViewsHaveAccessibleSummaries()
+{
+    Dashboard d(settingsPath());
+    QVERIFY(d.clickStart());
+    QTcpSocket client;
+    const quint64 id = d.connectClient(client);
+    QVERIFY(id != 0);
+    client.write(QByteArray(300, 'x'));
+    QTRY_COMPARE_WITH_TIMEOUT(client.bytesAvailable(), qint64(300), kTimeoutMs);
+    d.select(id);
+    const auto describe = [](QWidget *widget) {
+        QAccessibleInterface *accessible = QAccessible::queryAccessibleInterface(widget);
+        return accessible->text(QAccessible::Name) + QLatin1Char('|') +
+               accessible->text(QAccessible::Description);
+    };
+    QTRY_VERIFY2_WITH_TIMEOUT(describe(d.window.inspector()->hexView()).contains(u"300"),
+                              qPrintable(describe(d.window.inspector()->hexView())), kTimeoutMs);
+    QTRY_VERIFY2_WITH_TIMEOUT(describe(d.window.serverHistogram()).contains(u"1 message"),
+                              qPrintable(describe(d.window.serverHistogram())), kTimeoutMs);
+    QTRY_VERIFY2_WITH_TIMEOUT(describe(d.window.throughputChart()).contains(u"1 client"),
+                              qPrintable(describe(d.window.throughputChart())), kTimeoutMs);
 }
 
 void tst_Dashboard::logIsBoundedAndAggregatesFlood()

@@ -29,10 +29,14 @@ constexpr int kFramingParameterDelimiter = 1;
 constexpr int kFramingParameterLength = 2;
 constexpr int kFramingParameterFixed = 3;
 
+// A field's caption; it names the field for screen readers too (a combo box would
+// otherwise be known by its current value).
 QLabel *caption(const QString &text, QWidget *buddy)
 {
     auto *label = new QLabel(text);
     label->setBuddy(buddy);
+    QString name = text;
+    buddy->setAccessibleName(name.remove(QLatin1Char('&')));
     return label;
 }
 
@@ -42,6 +46,7 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
 {
     m_startStop = new QToolButton(this);
     m_startStop->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_startStop->setAccessibleName(tr("Start or stop the server"));
     m_startStop->setMinimumWidth(96);
     m_startStop->setAutoRaise(false);
     connect(m_startStop, &QToolButton::clicked, this, &ControlBar::toggle);
@@ -66,6 +71,7 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
                              "datagram goes back to its sender, and each sending address and "
                              "port shows as a client until it is idle for the UDP idle timeout"));
     m_udpPort = new QSpinBox(this);
+    m_udpPort->setAccessibleName(tr("UDP port"));
     m_udpPort->setRange(0, 65535);
     m_udpPort->setSpecialValueText(tr("any free"));
     m_udpPort->setToolTip(tr("UDP port for the datagram echo (0: let the system pick a free "
@@ -143,6 +149,7 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
                                     "TCP"));
     m_tlsCertificateBrowse = new QPushButton(tr("…"), this);
     m_tlsCertificateBrowse->setToolTip(tr("Choose the TLS certificate file"));
+    m_tlsCertificateBrowse->setAccessibleName(tr("Choose certificate"));
     m_tlsKey = new QLineEdit(this);
     m_tlsKey->setPlaceholderText(tr("private key file"));
     m_tlsKey->setClearButtonEnabled(true);
@@ -151,6 +158,7 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
                             "encrypted)"));
     m_tlsKeyBrowse = new QPushButton(tr("…"), this);
     m_tlsKeyBrowse->setToolTip(tr("Choose the TLS private key file"));
+    m_tlsKeyBrowse->setAccessibleName(tr("Choose private key"));
     for (QPushButton *browse : {m_tlsCertificateBrowse, m_tlsKeyBrowse})
         browse->setMaximumWidth(browse->fontMetrics().horizontalAdvance(QStringLiteral("……")) + 16);
     const QString pemFilter = tr("PEM or DER files (*.pem *.crt *.cer *.der *.key);;All files (*)");
@@ -163,6 +171,7 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     m_tlsVersion->addItem(tr("TLS 1.2+"), int(ServerConfig::TlsVersion::Tls12));
     m_tlsVersion->addItem(tr("TLS 1.3"), int(ServerConfig::TlsVersion::Tls13));
     m_tlsVersion->setToolTip(tr("The oldest TLS version a client may use"));
+    m_tlsVersion->setAccessibleName(tr("Oldest TLS version"));
 
     m_validation = new QLabel(this);
     m_validation->setObjectName(QStringLiteral("validationLabel"));
@@ -221,6 +230,8 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     grid->addLayout(tls, 2, 1, 1, lastColumn);
     grid->addWidget(m_validation, 3, 1, 1, lastColumn);
 
+    // In reading order, which is also the order Tab visits them: the TCP settings row by
+    // row, the UDP block beside them, then the TLS row.
     m_fields = {m_bindAddress,
                 m_port,
                 m_framing,
@@ -233,13 +244,18 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
                 m_threads,
                 m_udpEcho,
                 m_udpPort,
-                m_udpIdleSeconds,
                 m_maxUdpPeers,
+                m_udpIdleSeconds,
                 m_tlsCertificate,
                 m_tlsCertificateBrowse,
                 m_tlsKey,
                 m_tlsKeyBrowse,
                 m_tlsVersion};
+    QWidget *previous = m_startStop;
+    for (QWidget *field : std::as_const(m_fields)) {
+        setTabOrder(previous, field);
+        previous = field;
+    }
 
     const auto changed = [this] {
         updateValidation();
@@ -422,6 +438,16 @@ void ControlBar::setListening(bool listening)
     }
     updateUdpFields();
     updateValidation();
+}
+
+QList<QWidget *> ControlBar::fieldsInTabOrder() const
+{
+    QList<QWidget *> fields{m_startStop};
+    for (QWidget *field : m_fields) {
+        if (field->isVisibleTo(this) && field->isEnabled())
+            fields.append(field);
+    }
+    return fields;
 }
 
 void ControlBar::toggle()

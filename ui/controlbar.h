@@ -45,6 +45,9 @@ public:
 
     // For tests and the window's keyboard shortcut.
     QToolButton *startStopButton() const { return m_startStop; }
+    // Start/Stop and the fields in the order Tab visits them (the order they read in),
+    // those shown and enabled now.
+    QList<QWidget *> fieldsInTabOrder() const;
     QComboBox *bindAddressCombo() const { return m_bindAddress; }
     QSpinBox *portSpin() const { return m_port; }
     QComboBox *framingCombo() const { return m_framing; }

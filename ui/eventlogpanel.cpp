@@ -42,6 +42,8 @@ EventLogPanel::EventLogPanel(QWidget *parent) : QWidget(parent)
     m_proxy->setSourceModel(m_model);
 
     m_view = new QTableView(this);
+    m_view->setAccessibleName(tr("Echo log"));
+    m_view->setAccessibleDescription(tr("The server's events, newest last"));
     m_view->setModel(m_proxy);
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
@@ -103,6 +105,8 @@ EventLogPanel::EventLogPanel(QWidget *parent) : QWidget(parent)
             &EventLogPanel::updateClientFilter);
 
     m_search = new QLineEdit(this);
+    m_search->setAccessibleName(tr("Search the log"));
+    m_search->setAccessibleDescription(tr("Shows only the events whose text contains this"));
     m_search->setPlaceholderText(tr("Search the log"));
     m_search->setClearButtonEnabled(true);
     m_search->setMinimumWidth(m_search->fontMetrics().horizontalAdvance(QLatin1Char('x')) * 16);

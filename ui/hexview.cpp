@@ -2,6 +2,7 @@
 
 #include "palettes.h"
 #include "textescape.h"
+#include "units.h"
 
 #include <QAction>
 #include <QActionGroup>
@@ -79,6 +80,8 @@ HexView::HexView(QWidget *parent)
 {
     setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     setFocusPolicy(Qt::StrongFocus);
+    setAccessibleName(tr("Captured traffic"));
+    setAccessibleDescription(m_placeholderText);
     setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
     setVerticalScrollBarPolicy(Qt::ScrollBarAsNeeded);
     viewport()->setCursor(Qt::IBeamCursor);
@@ -91,12 +94,21 @@ void HexView::setCapture(const CaptureSnapshot &capture)
     m_chunks = capture.chunks;
     relayout();
     restoreState(state);
+    // What a screen reader says of the painted dump: the totals; the lines themselves
+    // are lineText() and the clipboard (Ctrl+C).
+    const QString summary =
+        tr("%1 received, %2 echoed since connect; %3 held in the capture")
+            .arg(Units::exactBytes(capture.receivedBytes), Units::exactBytes(capture.echoedBytes),
+                 Units::exactBytes(capture.heldBytes));
+    if (accessibleDescription() != summary)
+        setAccessibleDescription(summary);
 }
 
 void HexView::clear()
 {
     m_chunks.clear();
     m_selectionAnchor = m_selectionCurrent = -1;
+    setAccessibleDescription(m_placeholderText);
     relayout();
     verticalScrollBar()->setValue(0);
 }

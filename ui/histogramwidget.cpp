@@ -84,7 +84,19 @@ void HistogramWidget::setHistogram(const SizeHistogram &histogram, qint64 minByt
             ++m_lastBucket;
         growUp = !growUp;
     }
+    updateAccessibleText();
     update();
+}
+
+// A screen reader gets the title and the summary line the painting shows.
+void HistogramWidget::updateAccessibleText()
+{
+    const QString name = tr("Message sizes: %1").arg(m_title);
+    if (accessibleName() != name)
+        setAccessibleName(name);
+    const QString summary = summaryText();
+    if (accessibleDescription() != summary)
+        setAccessibleDescription(summary);
 }
 
 void HistogramWidget::clear()
@@ -97,6 +109,7 @@ void HistogramWidget::setTitle(const QString &title)
     if (title == m_title)
         return;
     m_title = title;
+    updateAccessibleText();
     updateGeometry();
     update();
 }

@@ -34,6 +34,8 @@ public:
     int visibleLastBucket() const { return m_lastBucket; }
     // "min 12 B · mean 1.2 KiB · max 64 KiB · 4,812 messages", or "No messages yet".
     QString summaryText() const;
+    // The accessible name (the title) and description (summaryText()).
+    void updateAccessibleText();
     // "1,024–2,047 bytes: 310 messages (12.5%)"
     QString toolTipForBucket(int bucket) const;
     int bucketAt(const QPoint &pos) const; // -1 outside the bars

@@ -37,6 +37,7 @@
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QTabBar>
 #include <QTableView>
 #include <QTimer>
 #include <QToolBar>
@@ -150,6 +151,9 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     m_clientFilter->setObjectName(QStringLiteral("clientFilter"));
     m_clientFilter->setPlaceholderText(tr("Filter clients (address, port, id, state)"));
     m_clientFilter->setClearButtonEnabled(true);
+    m_clientFilter->setAccessibleName(tr("Filter clients"));
+    m_clientFilter->setAccessibleDescription(
+        tr("Shows only the clients whose address, port, id or state contain this text"));
     connect(m_clientFilter, &QLineEdit::textChanged, m_clientProxy,
             &ClientFilterProxy::setFilterText);
     m_showDisconnected = new QCheckBox(tr("Show &disconnected"), this);
@@ -170,6 +174,9 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     connect(m_clientProxy, &QAbstractItemModel::rowsAboutToBeRemoved, this,
             [this] { m_clientRowsLeaving = true; });
     m_clientTable = new QTableView(this);
+    m_clientTable->setAccessibleName(tr("Clients"));
+    m_clientTable->setAccessibleDescription(
+        tr("One row per client: select one to inspect it, several to disconnect them"));
     m_clientTable->setModel(m_clientProxy);
     connect(m_clientProxy, &QAbstractItemModel::rowsRemoved, this, [this] {
         // The neighbour the selection model made current is not the user's choice: no
@@ -349,6 +356,22 @@ void MainWindow::createDocks()
     splitDockWidget(logDock, chartDock, Qt::Horizontal);
     tabifyDockWidget(chartDock, sizesDock);
     chartDock->raise();
+}
+
+bool MainWindow::event(QEvent *event)
+{
+    // The tab bars of tabified docks are QMainWindow's own, made as its layout needs them.
+    const bool handled = QMainWindow::event(event);
+    if (event->type() == QEvent::LayoutRequest || event->type() == QEvent::ChildPolished) {
+        // A screen reader reads a tab bar as its current tab: each tab gets a tooltip.
+        for (QTabBar *tabs : findChildren<QTabBar *>()) {
+            for (int tab = 0; tab < tabs->count(); ++tab) {
+                if (tabs->tabToolTip(tab).isEmpty())
+                    tabs->setTabToolTip(tab, tr("Show the %1 panel").arg(tabs->tabText(tab)));
+            }
+        }
+    }
+    return handled;
 }
 
 void MainWindow::createActions()

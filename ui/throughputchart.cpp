@@ -74,6 +74,8 @@ double niceStep(double minimum, bool integral)
 
 ThroughputChart::ThroughputChart(QWidget *parent) : QWidget(parent)
 {
+    setAccessibleName(tr("Throughput over the last minute"));
+    updateAccessibleText();
     setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
 }
 
@@ -95,13 +97,23 @@ void ThroughputChart::addSample(qint64 timestampMs, double bytesInPerSecond,
     else
         m_samples.push_back(sample);
     trim();
+    updateAccessibleText();
     update();
 }
 
 void ThroughputChart::clear()
 {
     m_samples.clear();
+    updateAccessibleText();
     update();
+}
+
+// A screen reader gets the legend: the latest rates and clients.
+void ThroughputChart::updateAccessibleText()
+{
+    const QString description = legendText();
+    if (accessibleDescription() != description)
+        setAccessibleDescription(description);
 }
 
 void ThroughputChart::setWindowMs(qint64 windowMs)

@@ -36,6 +36,8 @@ public:
     int maxClientsShown() const; // the top of the client axis
     // "in 12.3 MiB/s · out 12.3 MiB/s · 104 clients", from the newest sample.
     QString legendText() const;
+    // The accessible description: legendText().
+    void updateAccessibleText();
 
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override;
