@@ -31,6 +31,9 @@ elseif(UNIX)
         "${PROJECT_BINARY_DIR}/${ECHOSCOPE_APP_ID}.metainfo.xml" @ONLY)
     install(FILES "${PROJECT_BINARY_DIR}/${ECHOSCOPE_APP_ID}.metainfo.xml"
         DESTINATION "${CMAKE_INSTALL_DATADIR}/metainfo")
+    # Help > Handbook (F1) opens this copy (MainWindow::handbookUrl()).
+    install(FILES "${PROJECT_SOURCE_DIR}/README.md"
+        DESTINATION "${CMAKE_INSTALL_DATADIR}/doc/echoscope")
 endif()
 
 # CPack: `cpack --config build/CPackConfig.cmake` (or `cmake --build build --target package`).

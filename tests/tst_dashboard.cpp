@@ -24,6 +24,7 @@
 #include <QAbstractSpinBox>
 #include <QAccessible>
 #include <QApplication>
+#include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFile>
@@ -32,6 +33,9 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenuBar>
+#include <QMenu>
+#include <QClipboard>
 #include <QProcess>
 #include <QNetworkDatagram>
 #include <QPushButton>
@@ -168,6 +172,8 @@ private slots:
     void logIsBoundedAndAggregatesFlood();
     void logExportWritesShownRows();
     void shortcutTogglesServer();
+    void startStopButtonAndMenuShareOneAction();
+    void editCopyCopiesFromTheFocusedView();
     void udpEchoFromTheControlBar();
 
 private:
@@ -1095,6 +1101,76 @@ void tst_Dashboard::shortcutTogglesServer()
     QVERIFY(d.server.isListening());
     QTest::keyClick(&d.window, Qt::Key_F5);
     QVERIFY(!d.server.isListening());
+}
+
+// The control bar's button, the Server menu's entry and F5 are one QAction.
+void tst_Dashboard::startStopButtonAndMenuShareOneAction()
+{
+    Dashboard d(settingsPath());
+    QAction *action = d.window.controlBar()->startStopButton()->defaultAction();
+    QVERIFY(action);
+    QCOMPARE(action, d.window.controlBar()->startStopAction());
+    QMenu *serverMenu = nullptr;
+    for (QAction *menu : d.window.menuBar()->actions()) {
+        if (menu->text() == QStringLiteral("&Server"))
+            serverMenu = menu->menu();
+    }
+    QVERIFY(serverMenu);
+    QVERIFY(serverMenu->actions().contains(action));
+    QCOMPARE(action->shortcut(), QKeySequence(Qt::Key_F5));
+    d.window.controlBar()->portSpin()->setValue(0);
+    action->trigger(); // as the menu does
+    QVERIFY(d.server.isListening());
+    QCOMPARE(d.window.controlBar()->startStopButton()->text(), QStringLiteral("Stop"));
+    QCOMPARE(action->text(), QStringLiteral("S&top"));
+    // An invalid field disables the one action: button, menu and F5 alike.
+    QTest::mouseClick(d.window.controlBar()->startStopButton(), Qt::LeftButton);
+    QVERIFY(!d.server.isListening());
+    d.window.controlBar()->bindAddressCombo()->setCurrentText(QStringLiteral("not an address"));
+    QVERIFY(!action->isEnabled());
+    QVERIFY(!d.window.controlBar()->startStopButton()->isEnabled());
+}
+
+// Edit > Copy (Ctrl+C) copies from whichever view has the focus.
+void tst_Dashboard::editCopyCopiesFromTheFocusedView()
+{
+    Dashboard d(settingsPath());
+    QVERIFY(d.clickStart());
+    QTcpSocket client;
+    const quint64 id = d.connectClient(client);
+    QVERIFY(id != 0);
+    d.window.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&d.window));
+    QAction *copy = d.window.copyAction();
+    QCOMPARE(copy->shortcut(), QKeySequence(QKeySequence::Copy));
+    QClipboard *clipboard = QApplication::clipboard();
+
+    d.select(id);
+    d.window.clientTable()->setFocus();
+    clipboard->clear();
+    QTest::keySequence(&d.window, QKeySequence::Copy);
+    QCOMPARE(clipboard->text(), QStringLiteral("127.0.0.1:%1").arg(client.localPort()));
+
+    QTableView *log = d.window.eventLog()->view();
+    QTRY_VERIFY_WITH_TIMEOUT(log->model()->rowCount() >= 2, kTimeoutMs);
+    log->setFocus();
+    log->selectRow(0);
+    clipboard->clear();
+    copy->trigger();
+    QVERIFY2(clipboard->text().contains(TrafficEvent::kindName(TrafficEvent::Kind::Listening)),
+             qPrintable(clipboard->text()));
+
+    client.write("copy me");
+    QTRY_COMPARE_WITH_TIMEOUT(client.bytesAvailable(), qint64(7), kTimeoutMs);
+    HexView *hex = d.window.inspector()->hexView();
+    QTRY_VERIFY_WITH_TIMEOUT(hex->toPlainText().contains(u"copy me"), kTimeoutMs);
+    hex->setFocus();
+    clipboard->clear();
+    copy->trigger();
+    QVERIFY2(clipboard->text().contains(u"copy me"), qPrintable(clipboard->text()));
+
+    QCOMPARE(d.window.handbookAction()->shortcut(), QKeySequence(QKeySequence::HelpContents));
+    QVERIFY(MainWindow::handbookUrl().isValid());
 }
 
 // UDP echo turned on in the control bar: a real QUdpSocket's datagram makes a UDP row,

@@ -2,6 +2,7 @@
 
 #include "palettes.h"
 
+#include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFileDialog>
@@ -10,6 +11,7 @@
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHostAddress>
+#include <QIcon>
 #include <QLabel>
 #include <QLineEdit>
 #include <QNetworkInterface>
@@ -49,7 +51,12 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     m_startStop->setAccessibleName(tr("Start or stop the server"));
     m_startStop->setMinimumWidth(96);
     m_startStop->setAutoRaise(false);
-    connect(m_startStop, &QToolButton::clicked, this, &ControlBar::toggle);
+    // One action for the button, the Server menu and F5: the same text, icon and state.
+    m_startStopAction = new QAction(this);
+    m_startStopAction->setShortcut(Qt::Key_F5);
+    m_startStopAction->setShortcutContext(Qt::ApplicationShortcut);
+    connect(m_startStopAction, &QAction::triggered, this, &ControlBar::toggle);
+    m_startStop->setDefaultAction(m_startStopAction);
 
     m_bindAddress = new QComboBox(this);
     m_bindAddress->setEditable(true);
@@ -424,11 +431,12 @@ bool ControlBar::bindsBeyondLoopback() const
 void ControlBar::setListening(bool listening)
 {
     m_listening = listening;
-    m_startStop->setText(listening ? tr("Stop") : tr("Start"));
-    m_startStop->setIcon(
-        style()->standardIcon(listening ? QStyle::SP_MediaStop : QStyle::SP_MediaPlay));
-    m_startStop->setToolTip(listening ? tr("Stop listening and close every client (F5)")
-                                      : tr("Start listening with these settings (F5)"));
+    m_startStopAction->setText(listening ? tr("S&top") : tr("S&tart"));
+    m_startStopAction->setIcon(QIcon::fromTheme(
+        listening ? QStringLiteral("media-playback-stop") : QStringLiteral("media-playback-start"),
+        style()->standardIcon(listening ? QStyle::SP_MediaStop : QStyle::SP_MediaPlay)));
+    m_startStopAction->setToolTip(listening ? tr("Stop listening and close every client (F5)")
+                                            : tr("Start listening with these settings (F5)"));
     for (QWidget *field : std::as_const(m_fields)) {
         field->setEnabled(!listening);
         if (!m_idleStatusTips.contains(field))
@@ -492,7 +500,7 @@ void ControlBar::updateValidation()
     const QString error = m_listening ? QString() : validationError();
     m_validation->setText(error.isEmpty() ? QString() : tr("Cannot start: %1").arg(error));
     m_validation->setVisible(!error.isEmpty());
-    m_startStop->setEnabled(m_listening || error.isEmpty());
+    m_startStopAction->setEnabled(m_listening || error.isEmpty());
 }
 
 } // namespace Echoscope

@@ -6,6 +6,7 @@
 #include <QWidget>
 
 QT_BEGIN_NAMESPACE
+class QAction;
 class QCheckBox;
 class QComboBox;
 class QLabel;
@@ -45,6 +46,8 @@ public:
 
     // For tests and the window's keyboard shortcut.
     QToolButton *startStopButton() const { return m_startStop; }
+    // Start or Stop (F5): the button's action, for the window's menu too.
+    QAction *startStopAction() const { return m_startStopAction; }
     // Start/Stop and the fields in the order Tab visits them (the order they read in),
     // those shown and enabled now.
     QList<QWidget *> fieldsInTabOrder() const;
@@ -79,6 +82,7 @@ private:
     bool m_listening = false;
 
     QToolButton *m_startStop;
+    QAction *m_startStopAction;
     QComboBox *m_bindAddress;
     QSpinBox *m_port;
     QComboBox *m_framing;

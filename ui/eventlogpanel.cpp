@@ -5,6 +5,8 @@
 #include "units.h"
 
 #include <QAction>
+#include <QApplication>
+#include <QClipboard>
 #include <QComboBox>
 #include <QDataStream>
 #include <QFileDialog>
@@ -21,6 +23,7 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <limits>
 
 namespace Echoscope {
@@ -231,6 +234,21 @@ void EventLogPanel::updateClientFilter()
     m_proxy->setClientFilter(selectedOnly ? (m_selectedClient != 0 ? m_selectedClient : ~quint64(0))
                                           : 0);
     updateStatus();
+}
+
+void EventLogPanel::copySelectedRows() const
+{
+    QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    std::sort(rows.begin(), rows.end());
+    QStringList lines;
+    for (const QModelIndex &row : std::as_const(rows)) {
+        QStringList cells;
+        for (int column = 0; column < m_proxy->columnCount(); ++column)
+            cells.append(m_proxy->index(row.row(), column).data().toString());
+        lines.append(cells.join(QLatin1Char('\t')));
+    }
+    if (!lines.isEmpty())
+        QApplication::clipboard()->setText(lines.join(QLatin1Char('\n')));
 }
 
 QString EventLogPanel::statusText() const

@@ -63,6 +63,8 @@ public:
     QAction *exportCsvAction() const { return m_exportCsvAction; }
     QAction *exportJsonLinesAction() const { return m_exportJsonLinesAction; }
     QString statusText() const;
+    // The selected rows, tab-separated cells, one line each, to the clipboard.
+    void copySelectedRows() const;
     // The kind filters (one checkable action per EventFilterProxy::Group).
     QList<QAction *> kindActions() const { return m_kindActions; }
     QComboBox *clientFilterCombo() const { return m_clientFilter; }

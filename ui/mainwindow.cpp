@@ -25,6 +25,7 @@
 #include <QDataStream>
 #include <QDesktopServices>
 #include <QDockWidget>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QIcon>
@@ -42,6 +43,7 @@
 #include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
+#include <QUrl>
 #include <QVBoxLayout>
 
 namespace Echoscope {
@@ -376,16 +378,10 @@ bool MainWindow::event(QEvent *event)
 
 void MainWindow::createActions()
 {
-    m_startStopAction = new QAction(this);
-    m_startStopAction->setShortcut(Qt::Key_F5);
-    m_startStopAction->setShortcutContext(Qt::ApplicationShortcut);
-    connect(m_startStopAction, &QAction::triggered, this, [this] {
-        if (m_server->isListening())
-            stopServer();
-        else
-            startServer();
-    });
-    addAction(m_startStopAction);
+    m_startStopAction = m_controlBar->startStopAction(); // the button's own
+    const auto themed = [this](const char *name, QStyle::StandardPixmap fallback) {
+        return QIcon::fromTheme(QLatin1String(name), style()->standardIcon(fallback));
+    };
 
     m_disconnectAction = new QAction(tr("&Disconnect"), this);
     m_disconnectAction->setShortcut(QKeySequence::Delete);
@@ -395,13 +391,25 @@ void MainWindow::createActions()
     connect(m_disconnectAction, &QAction::triggered, this, &MainWindow::disconnectSelectedClients);
     m_clientTable->addAction(m_disconnectAction);
 
+    // Ctrl+C is Edit > Copy, which copies from whichever view has the focus.
     m_copyAddressAction = new QAction(tr("&Copy address"), this);
-    m_copyAddressAction->setShortcut(QKeySequence::Copy);
-    m_copyAddressAction->setShortcutContext(Qt::WidgetShortcut);
     connect(m_copyAddressAction, &QAction::triggered, this, &MainWindow::copySelectedAddresses);
-    m_clientTable->addAction(m_copyAddressAction);
+    m_copyAction =
+        new QAction(themed("edit-copy", QStyle::SP_FileDialogDetailedView), tr("&Copy"), this);
+    m_copyAction->setShortcut(QKeySequence::Copy);
+    m_copyAction->setToolTip(tr("Copy what is selected in the view that has the focus: client "
+                                "addresses, log rows, captured bytes or text"));
+    connect(m_copyAction, &QAction::triggered, this, &MainWindow::copyFromFocusedView);
 
-    m_preferencesAction = new QAction(tr("&Preferences…"), this);
+    m_handbookAction =
+        new QAction(themed("help-contents", QStyle::SP_DialogHelpButton), tr("&Handbook"), this);
+    m_handbookAction->setShortcut(QKeySequence::HelpContents);
+    m_handbookAction->setToolTip(tr("Open the Echoscope handbook"));
+    connect(m_handbookAction, &QAction::triggered, this,
+            [this] { QDesktopServices::openUrl(handbookUrl()); });
+
+    m_preferencesAction = new QAction(themed("preferences-system", QStyle::SP_FileDialogInfoView),
+                                      tr("&Preferences…"), this);
     m_preferencesAction->setShortcut(QKeySequence::Preferences);
     if (m_preferencesAction->shortcut().isEmpty())
         m_preferencesAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Comma));
@@ -411,7 +419,8 @@ void MainWindow::createActions()
                                   "slices, close, reset, stop reading"));
     connect(m_faultsAction, &QAction::triggered, this, [this] { editFaults(0); });
 
-    m_quitAction = new QAction(tr("&Quit"), this);
+    m_quitAction =
+        new QAction(themed("application-exit", QStyle::SP_DialogCloseButton), tr("&Quit"), this);
     m_quitAction->setShortcut(QKeySequence::Quit);
     m_quitAction->setMenuRole(QAction::QuitRole);
     connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
@@ -424,6 +433,9 @@ void MainWindow::createMenus()
     file->addAction(m_eventLog->exportJsonLinesAction());
     file->addSeparator();
     file->addAction(m_quitAction);
+
+    QMenu *edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addAction(m_copyAction);
 
     QMenu *server = menuBar()->addMenu(tr("&Server"));
     server->addAction(m_startStopAction);
@@ -458,7 +470,12 @@ void MainWindow::createMenus()
     m_viewMenu->addAction(m_eventLog->clearAction());
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
-    QAction *about = help->addAction(tr("&About Echoscope"));
+    help->addAction(m_handbookAction);
+    help->addSeparator();
+    QAction *about =
+        help->addAction(QIcon::fromTheme(QStringLiteral("help-about"),
+                                         QIcon(QStringLiteral(":/icons/echoscope-32.png"))),
+                        tr("&About Echoscope"));
     about->setMenuRole(QAction::AboutRole);
     connect(about, &QAction::triggered, this, &MainWindow::showAbout);
     QAction *aboutQt = help->addAction(tr("About &Qt"));
@@ -610,9 +627,6 @@ void MainWindow::updateServerState()
 {
     const bool listening = m_server->isListening();
     m_controlBar->setListening(listening);
-    m_startStopAction->setText(listening ? tr("S&top") : tr("S&tart"));
-    m_startStopAction->setIcon(
-        style()->standardIcon(listening ? QStyle::SP_MediaStop : QStyle::SP_MediaPlay));
     // The platform adds the application's display name ("… — Echoscope") where that is
     // the custom (X11, Wayland, Windows); macOS shows it in the menu bar instead.
     setWindowTitle(listening
@@ -787,6 +801,35 @@ void MainWindow::showClientColumnsMenu(const QPoint &position)
                 [this, column](bool shown) { m_clientTable->setColumnHidden(column, !shown); });
     }
     menu.exec(header->viewport()->mapToGlobal(position));
+}
+
+void MainWindow::copyFromFocusedView()
+{
+    QWidget *focus = QApplication::focusWidget();
+    const auto within = [focus](QWidget *view) {
+        return focus && (focus == view || view->isAncestorOf(focus));
+    };
+    if (auto *edit = qobject_cast<QLineEdit *>(focus)) { // also a spin box's or combo's
+        edit->copy();
+    } else if (within(m_clientTable)) {
+        copySelectedAddresses();
+    } else if (within(m_inspector->hexView())) {
+        m_inspector->hexView()->copy();
+    } else if (within(m_eventLog->view())) {
+        m_eventLog->copySelectedRows();
+    } else if (auto *label = qobject_cast<QLabel *>(focus); label && label->hasSelectedText()) {
+        QApplication::clipboard()->setText(label->selectedText());
+    }
+}
+
+QUrl MainWindow::handbookUrl()
+{
+    // Installed beside the program (share/doc/echoscope), else the project's copy.
+    const QString installed = QCoreApplication::applicationDirPath() +
+                              QStringLiteral("/../share/doc/echoscope/README.md");
+    if (QFileInfo::exists(installed))
+        return QUrl::fromLocalFile(QFileInfo(installed).canonicalFilePath());
+    return QUrl(QStringLiteral("https://github.com/echoscope/echoscope#readme"));
 }
 
 void MainWindow::updateInspectorNote()

@@ -17,6 +17,7 @@ class QLineEdit;
 class QSettings;
 class QTableView;
 class QTimer;
+class QUrl;
 QT_END_NAMESPACE
 
 namespace Echoscope {
@@ -68,6 +69,10 @@ public:
     // (--metrics-port); not saved unless Preferences are accepted. On failure the reason is
     // shown in the window (errorText()) and false returned.
     bool setMetricsOverride(const QString &address, quint16 port);
+    // Help > Handbook (F1): the installed handbook, else the project's online copy.
+    static QUrl handbookUrl();
+    QAction *copyAction() const { return m_copyAction; }
+    QAction *handbookAction() const { return m_handbookAction; }
     // Disconnects the clients selected in the table (reason: kicked).
     void disconnectSelectedClients();
 
@@ -117,6 +122,8 @@ private:
     // The client table header's menu: which columns are shown.
     void showClientColumnsMenu(const QPoint &position);
     void copySelectedAddresses();
+    // Edit > Copy: from the view that has the focus.
+    void copyFromFocusedView();
     QList<quint64> selectedClientIds() const;
     void showError(const QString &text);
     void updateServerState();
@@ -181,6 +188,8 @@ private:
     QAction *m_startStopAction = nullptr;
     QAction *m_disconnectAction = nullptr;
     QAction *m_copyAddressAction = nullptr;
+    QAction *m_copyAction = nullptr;
+    QAction *m_handbookAction = nullptr;
     QAction *m_preferencesAction = nullptr;
     QAction *m_faultsAction = nullptr;
     QAction *m_quitAction = nullptr;
