@@ -127,6 +127,29 @@ CommandLine::CommandLine()
         });
     };
     const QString port = QStringLiteral("a port number from 0 (any free port) to %1").arg(kMaxPort);
+    // A listener beside the TCP one (UDP, WebSocket): its port, or off.
+    const auto portOrOff = [this, &config, port](bool ServerConfig::*enabled,
+                                                 quint16 ServerConfig::*number) {
+        return Apply([this, &config, port, enabled, number](const Row &row, const QString &value) {
+            qint64 parsed = 0;
+            if (value.compare(QLatin1String("off"), Qt::CaseInsensitive) == 0) {
+                config.*enabled = false;
+            } else if (parseWholeNumber(value, kMaxPort, &parsed)) {
+                config.*enabled = true;
+                config.*number = quint16(parsed);
+            } else {
+                return fail(row, value, QStringLiteral("expected %1, or off").arg(port));
+            }
+            return true;
+        });
+    };
+    const auto copiesPortOrOff = [](bool ServerConfig::*enabled, quint16 ServerConfig::*number) {
+        return Override([enabled, number](const ServerConfig &from, ServerConfig *to) {
+            to->*enabled = from.*enabled;
+            if (from.*enabled)
+                to->*number = from.*number;
+        });
+    };
 
     // Adding an option: one row here (and, for an engine setting, its field in
     // ServerConfig and DashboardSettings).
@@ -255,23 +278,8 @@ CommandLine::CommandLine()
                                "address; 0 picks a free one, off turns UDP echo off (default "
                                "off)."),
                 "port|off"),
-         [this, &config, port](const Row &row, const QString &value) {
-             qint64 number = 0;
-             if (value.compare(QLatin1String("off"), Qt::CaseInsensitive) == 0) {
-                 config.udpEcho = false;
-             } else if (parseWholeNumber(value, kMaxPort, &number)) {
-                 config.udpEcho = true;
-                 config.udpPort = quint16(number);
-             } else {
-                 return fail(row, value, QStringLiteral("expected %1, or off").arg(port));
-             }
-             return true;
-         },
-         [](const ServerConfig &from, ServerConfig *to) {
-             to->udpEcho = from.udpEcho;
-             if (from.udpEcho)
-                 to->udpPort = from.udpPort;
-         }},
+         portOrOff(&ServerConfig::udpEcho, &ServerConfig::udpPort),
+         copiesPortOrOff(&ServerConfig::udpEcho, &ServerConfig::udpPort)},
         {option("udp-idle-timeout",
                 QStringLiteral("Forget a UDP peer after this many seconds without a datagram, "
                                "fractions allowed (default %1).")
@@ -290,6 +298,35 @@ CommandLine::CommandLine()
          wholeNumber(1, kMaxInt, QStringLiteral("a whole number of UDP peers, at least 1"),
                      into(&config, &ServerConfig::maxUdpPeers)),
          copies(&ServerConfig::maxUdpPeers), Where::Anywhere, "udp-port"},
+        {option("ws-port",
+                QStringLiteral("Also echo WebSocket messages (RFC 6455) on this port of the same "
+                               "address: ws://, or wss:// with --tls-cert; text as text, binary "
+                               "as binary, any path; 0 picks a free one, off turns it off "
+                               "(default off)."),
+                "port|off"),
+         portOrOff(&ServerConfig::webSocketEcho, &ServerConfig::webSocketPort),
+         copiesPortOrOff(&ServerConfig::webSocketEcho, &ServerConfig::webSocketPort)},
+        {option("ws-origin",
+                QStringLiteral("Accept WebSocket upgrades only from these origins, as browsers "
+                               "send them, e.g. http://localhost:8080 (repeatable); others are "
+                               "answered 403 and logged (default: any origin)."),
+                "origin[,origin...]"),
+         [&config](const Row &, const QString &value) {
+             for (const QString &origin : value.split(QLatin1Char(','), Qt::SkipEmptyParts))
+                 config.webSocketOrigins.append(origin.trimmed());
+             return true;
+         },
+         copies(&ServerConfig::webSocketOrigins), Where::Anywhere, "ws-port"},
+        {option("ws-handshake-timeout",
+                QStringLiteral("Close a WebSocket client that has not finished its upgrade (and "
+                               "its TLS handshake, for wss://) after this many seconds, "
+                               "fractions allowed (default %1).")
+                    .arg(ServerConfig::kDefaultWebSocketHandshakeTimeoutMs / 1000),
+                "seconds"),
+         seconds(1, kMaxInt,
+                 QStringLiteral("seconds, at least 0.001, at most %1").arg(kMaxInt / 1000),
+                 into(&config, &ServerConfig::webSocketHandshakeTimeoutMs)),
+         copies(&ServerConfig::webSocketHandshakeTimeoutMs), Where::Anywhere, "ws-port"},
         {option("tls-min-version",
                 QStringLiteral("Oldest TLS version a client may use: 1.2 or 1.3 (default 1.2)."),
                 "1.2|1.3"),

@@ -131,7 +131,8 @@ void HeadlessRunner::writeLine(QTextStream &stream, const QString &line)
 QString HeadlessRunner::formatText(const TrafficEvent &event) const
 {
     // The listening line is exactly "listening on ADDRESS:PORT", for scripts to match;
-    // with UDP echo, "listening for UDP on ADDRESS:PORT" follows it.
+    // with UDP echo, "listening for UDP on ADDRESS:PORT" follows it, and with WebSocket echo
+    // "listening for WebSocket on ADDRESS:PORT (ws://ADDRESS:PORT/)".
     if (event.kind == TrafficEvent::Kind::Listening)
         return event.toText();
     return timestampText(event.timestampMs) + QLatin1Char(' ') + event.toText();
@@ -154,8 +155,8 @@ void HeadlessRunner::writeEvent(const TrafficEvent &event)
     writeLine(m_stdout, line);
     if (m_events != &m_stdout)
         writeLine(*m_events, line);
-    if (event.transport == IpProtocol::Udp)
-        return; // "listening for UDP on ..." follows the TCP line, which said the rest
+    if (event.transport != IpProtocol::Tcp)
+        return; // "listening for UDP/WebSocket on ..." follows the TCP line, which said the rest
     if (m_metrics && m_metrics->isListening())
         writeMetricsLine();         // the next line, whatever follows
     if (m_server->isTls() && !json) // JSON: in the listening object's "text"

@@ -15,6 +15,7 @@
 #include <QNetworkRequest>
 #include <QNetworkDatagram>
 #include <QProcess>
+#include <QWebSocket>
 #include <QRegularExpression>
 #include <QSettings>
 #include <QSignalSpy>
@@ -243,6 +244,7 @@ private slots:
     void metricsPortInUse();
     void tlsEchoHeadless();
     void udpEcho();
+    void webSocketEcho();
     void replayBadArguments_data();
     void replayBadArguments();
     void replayMissingOrCorruptFile();
@@ -434,6 +436,8 @@ void tst_Cli::warnsAboutOptionsWithoutEffect_data()
     row("tls version in the dashboard", {"--tls-min-version", "1.3"}, "");
     row("udp timeout headless", {"--headless", "--udp-idle-timeout", "5"},
         "--udp-idle-timeout has no effect without --udp-port");
+    row("ws origin headless", {"--headless", "--ws-origin", "http://a.example"},
+        "--ws-origin has no effect without --ws-port");
     row("start headless", {"--headless", "--start"}, "--start has no effect with --headless");
 }
 
@@ -516,6 +520,11 @@ void tst_Cli::badArguments_data()
         {"--tls-handshake-timeout", "0"});
     row("udp port too large", {"--udp-port", "70000"}, {"--udp-port", "70000"});
     row("udp port a word", {"--udp-port", "on"}, {"--udp-port", "on", "off"});
+    row("ws port too large", {"--ws-port", "70000"}, {"--ws-port", "70000", "or off"});
+    row("ws handshake timeout zero", {"--ws-port", "0", "--ws-handshake-timeout", "0"},
+        {"--ws-handshake-timeout", "0"});
+    row("ws origin with a newline", {"--ws-port", "0", "--ws-origin", "http://a\nb"},
+        {"--ws-origin", "not an origin"});
     row("udp idle timeout zero", {"--udp-port", "0", "--udp-idle-timeout", "0"},
         {"--udp-idle-timeout", "0"});
     row("max udp peers zero", {"--udp-port", "0", "--max-udp-peers", "0"},
@@ -1046,6 +1055,41 @@ void tst_Cli::udpEcho()
     QVERIFY2(server->output().contains("UDP: 1 datagrams in, 0 oversized"),
              server->output().constData());
 #endif
+}
+
+// --ws-port: the WebSocket line (with the URL to paste) follows the exact TCP one; a
+// message from QWebSocket is echoed and the upgrade and close are logged.
+void tst_Cli::webSocketEcho()
+{
+    ServerProcess *server = startServer(
+        headless({QStringLiteral("--ws-port"), QStringLiteral("0"), QStringLiteral("--ws-origin"),
+                  QStringLiteral("http://localhost:8080")}));
+    QVERIFY(server->waitForListening() != 0); // the first line is unchanged
+    QVERIFY(server->waitForOutput("listening for WebSocket on "));
+    QVERIFY(QTest::qWaitFor([&] { return server->lines().size() >= 2; }, kTimeoutMs));
+    static const QRegularExpression pattern(QStringLiteral(
+        "^listening for WebSocket on 127\\.0\\.0\\.1:(\\d+) \\(ws://127\\.0\\.0\\.1:(\\d+)/; "
+        "origins allowed: http://localhost:8080\\)$"));
+    const QRegularExpressionMatch match = pattern.match(QString::fromUtf8(server->lines().at(1)));
+    QVERIFY2(match.hasMatch(), server->output().constData());
+    QCOMPARE(match.captured(1), match.captured(2));
+
+    QWebSocket client(QStringLiteral("http://localhost:8080"));
+    QStringList received;
+    connect(&client, &QWebSocket::textMessageReceived, this,
+            [&received](const QString &message) { received.append(message); });
+    client.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/cli").arg(match.captured(1))));
+    QVERIFY(QTest::qWaitFor(
+        [&] { return client.state() == QAbstractSocket::ConnectedState; }, kTimeoutMs));
+    client.sendTextMessage(QStringLiteral("over the wire"));
+    QVERIFY(QTest::qWaitFor([&] { return received.size() == 1; }, kTimeoutMs));
+    QCOMPARE(received.constFirst(), QStringLiteral("over the wire"));
+    QVERIFY2(server->waitForOutput(
+                 " WebSocket) WebSocket established: GET /cli, origin http://localhost:8080"),
+             server->output().constData());
+    client.close(QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("bye"));
+    QVERIFY2(server->waitForOutput("disconnected: closed by peer: close frame 1001 (going away)"),
+             server->output().constData());
 }
 
 namespace {

@@ -67,8 +67,10 @@ QString TrafficEvent::toText() const
     switch (kind) {
     case Kind::Listening:
         // TCP keeps the exact "listening on ADDRESS:PORT" that scripts wait for.
-        if (transport == IpProtocol::WebSocket)
-            return QStringLiteral("listening for WebSocket on ") + endpoint(address, port);
+        if (transport == IpProtocol::WebSocket) // the URL to paste, and any notes
+            return QStringLiteral("listening for WebSocket on ") + endpoint(address, port) +
+                   (text.isEmpty() ? QString()
+                                   : QStringLiteral(" (%1)").arg(TextEscape::escapeText(text)));
         return (udp ? QStringLiteral("listening for UDP on ") : QStringLiteral("listening on ")) +
                endpoint(address, port);
     case Kind::Stopped:
