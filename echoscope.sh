@@ -33,9 +33,10 @@ jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 # Debian/Ubuntu packages the build and the tests need.
 # libssl3: Qt's TLS backend loads it at run time; openssl: tst_tls makes its certificates.
 packages=(cmake g++ make qt6-base-dev libgl-dev libssl3 openssl)
-# The Prometheus metrics endpoint; Debian 12's qt6-httpserver-dev misses its dependency
-# on qt6-websockets-dev, which its CMake package needs.
-packages+=(qt6-httpserver-dev qt6-websockets-dev)
+# The Prometheus metrics endpoint (qt6-httpserver-dev) and the WebSocket echo
+# (qt6-websockets-dev, which Debian 12's qt6-httpserver-dev also needs but does not
+# depend on); python3-websockets: tst_websocket's WebSocket client not written by us.
+packages+=(qt6-httpserver-dev qt6-websockets-dev python3-websockets)
 
 install_missing() {
     [ "${ECHOSCOPE_NO_INSTALL:-0}" = 1 ] && return 0

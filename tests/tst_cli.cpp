@@ -1079,8 +1079,8 @@ void tst_Cli::webSocketEcho()
     connect(&client, &QWebSocket::textMessageReceived, this,
             [&received](const QString &message) { received.append(message); });
     client.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/cli").arg(match.captured(1))));
-    QVERIFY(QTest::qWaitFor(
-        [&] { return client.state() == QAbstractSocket::ConnectedState; }, kTimeoutMs));
+    QVERIFY(QTest::qWaitFor([&] { return client.state() == QAbstractSocket::ConnectedState; },
+                            kTimeoutMs));
     client.sendTextMessage(QStringLiteral("over the wire"));
     QVERIFY(QTest::qWaitFor([&] { return received.size() == 1; }, kTimeoutMs));
     QCOMPARE(received.constFirst(), QStringLiteral("over the wire"));

@@ -13,11 +13,14 @@
 //  - no spinning: the process's CPU time over the following second (a measurement window,
 //    not synchronisation) stays under kMaxIdleCpuMs; a busy loop would burn ~1000 ms.
 //
-// Transports (transports()): "tcp-<backend>" (QTcpSocket) and "tls" (QSslSocket trusting a
+// Transports (transports()): "tcp-<backend>" (QTcpSocket), "tls" (QSslSocket trusting a
 // self-signed certificate made with the openssl command in initTestCase, as tst_tls
-// does; without openssl the tls cells are skipped, never passed). Where a transport's
+// does; without openssl the tls cells are skipped, never passed), and "ws" and "wss"
+// (WebSocket on the WebSocket port, plain and over TLS: a client writing RFC 6455 frames
+// by hand, so that it can reset, stop reading or send a message in pieces; each write()
+// is a binary message, payload bytes are what both sides count). Where a transport's
 // expected outcome differs from plain TCP, its table entry says so (canHalfClose,
-// resetReportedAs).
+// resetReportedAs, carriesMessages).
 //
 // Behaviours (behaviours()): echo of several sizes in every framing, half-close after
 // sending, reset mid-message, close while paused by backpressure, close under the
@@ -35,6 +38,7 @@
 #include "nativesocket.h"
 #include "serverconfig.h"
 #include "tlscredentials.h"
+#include "websockettestclient.h"
 
 #include <QProcess>
 #include <QSignalSpy>
@@ -149,13 +153,21 @@ public:
     // reached the kernel, and it still reads. TLS cannot half-close: a full close.
     virtual bool halfClose() = 0;
 
+    // Sends data (WebSocket: as one binary message, or several of at most 1 MiB).
     void write(const QByteArray &data)
     {
-        m_socket->write(data);
+        m_socket->write(toWire(data));
         m_socket->flush(); // as much as the kernel takes now; the event loop does the rest
     }
-    // An orderly close (TLS: close_notify, then FIN), after what is still buffered.
-    void close() { m_socket->disconnectFromHost(); }
+    // The beginning of a message whose end never comes: for a byte stream the same as
+    // write(); WebSocket: a data frame without FIN.
+    virtual void writePartialMessage(const QByteArray &data) { write(data); }
+    // The server's limit on a message (WebSocket: write() splits data into messages of
+    // at most this many bytes).
+    void setMessageLimit(qint64 bytes) { m_messageLimit = bytes; }
+    // An orderly close (TLS: close_notify, then FIN; WebSocket: a close frame first), after
+    // what is still buffered.
+    virtual void close() { m_socket->disconnectFromHost(); }
     // A reset: SO_LINGER {1, 0}, then abort().
     bool reset()
     {
@@ -172,8 +184,8 @@ public:
     }
 
     // Bytes this client handed to the transport (the kernel; TLS: plaintext encrypted),
-    // not counting what it still buffers.
-    qint64 bytesSent() const { return m_sent; }
+    // not counting what it still buffers (WebSocket: the payload of the frames handed over).
+    virtual qint64 bytesSent() const { return m_sent; }
     const QByteArray &received() const { return m_received; }
     // The connection ended for this client (the server closed or reset it, or it did).
     bool isClosed() const { return m_closed; }
@@ -185,7 +197,7 @@ protected:
         m_socket->setParent(this);
         connect(m_socket, &QTcpSocket::readyRead, this, [this] {
             if (m_reading)
-                m_received += m_socket->readAll();
+                fromWire(m_socket->readAll());
         });
         // Emitted for every write to the kernel, unlike bytesWritten (not when nested).
         connect(m_socket, &QTcpSocket::channelBytesWritten, this,
@@ -198,10 +210,17 @@ protected:
         return QTest::qWaitFor([this] { return m_socket->bytesToWrite() == 0; }, kTimeoutMs);
     }
 
+    // What write() puts on the wire for data, and what arrived means: bytes as they are,
+    // for a byte stream.
+    virtual QByteArray toWire(const QByteArray &data) { return data; }
+    virtual void fromWire(const QByteArray &bytes) { m_received += bytes; }
+    qint64 rawBytesSent() const { return m_sent; }
+
     QTcpSocket *const m_socket;
+    QByteArray m_received;
+    qint64 m_messageLimit = ServerConfig::kDefaultMaxMessageBytes;
 
 private:
-    QByteArray m_received;
     qint64 m_sent = 0;
     bool m_reading = true;
     bool m_closed = false;
@@ -265,6 +284,132 @@ private:
     QStringList m_sslErrors;
 };
 
+// WebSocket: the upgrade, then masked binary frames out and the server's frames in,
+// written and read here (websockettestclient.h has the frame format). received() is the
+// payload of the data frames; bytesSent() the payload of the frames the kernel took.
+class WsClient : public Client
+{
+public:
+    explicit WsClient(bool secure, const QSslCertificate &authority = QSslCertificate())
+        : Client(secure ? new QSslSocket : new QTcpSocket), m_secure(secure)
+    {
+        if (secure) {
+            QSslConfiguration configuration = QSslConfiguration::defaultConfiguration();
+            configuration.setCaCertificates({authority});
+            configuration.setPeerVerifyMode(QSslSocket::VerifyPeer);
+            static_cast<QSslSocket *>(m_socket)->setSslConfiguration(configuration);
+        }
+    }
+
+    bool connectTo(quint16 port) override
+    {
+        if (m_secure) {
+            auto *tls = static_cast<QSslSocket *>(m_socket);
+            tls->connectToHostEncrypted(QStringLiteral("127.0.0.1"), port,
+                                        QStringLiteral("localhost"));
+            if (!QTest::qWaitFor([tls] { return tls->isEncrypted(); }, kTimeoutMs))
+                return false;
+        } else {
+            m_socket->connectToHost(QHostAddress::LocalHost, port);
+            if (!m_socket->waitForConnected(kTimeoutMs))
+                return false;
+        }
+        const QByteArray request = WsRawClient::upgradeRequest("/conformance");
+        m_handshakeBytes = request.size();
+        m_socket->write(request);
+        return QTest::qWaitFor([this] { return m_upgraded || isClosed(); }, kTimeoutMs) &&
+               m_upgraded;
+    }
+    // WebSocket has no half-close: the client's close frame ends both directions.
+    bool halfClose() override
+    {
+        close();
+        return true;
+    }
+    void close() override
+    {
+        m_socket->write(wsCloseFrame(1000));
+        m_socket->disconnectFromHost();
+    }
+    void writePartialMessage(const QByteArray &data) override
+    {
+        m_socket->write(frame(m_partialStarted ? 0x0 : 0x2, data, false));
+        m_partialStarted = true;
+        m_socket->flush();
+    }
+    qint64 bytesSent() const override
+    {
+        const qint64 raw = rawBytesSent() - m_handshakeBytes;
+        qint64 payload = 0;
+        for (const auto &[end, bytes] : m_frames) {
+            if (end <= raw)
+                payload += bytes;
+        }
+        return payload;
+    }
+
+protected:
+    // Messages no larger than the server's limit.
+    QByteArray toWire(const QByteArray &data) override
+    {
+        const auto kMaxMessage = qsizetype(m_messageLimit);
+        QByteArray wire;
+        for (qsizetype at = 0; at < data.size() || (at == 0 && data.isEmpty()); at += kMaxMessage) {
+            wire += frame(0x2, data.mid(at, kMaxMessage), true);
+            if (data.isEmpty())
+                break;
+        }
+        return wire;
+    }
+    void fromWire(const QByteArray &bytes) override
+    {
+        m_buffer += bytes;
+        if (!m_upgraded) {
+            const qsizetype end = m_buffer.indexOf("\r\n\r\n");
+            if (end < 0)
+                return;
+            m_upgraded = m_buffer.startsWith("HTTP/1.1 101 ");
+            m_buffer.remove(0, end + 4);
+        }
+        while (m_buffer.size() >= 2) { // server frames: not masked
+            const auto b1 = quint8(m_buffer[1]);
+            qsizetype header = 2;
+            quint64 length = b1 & 0x7f;
+            if (length == 126 && m_buffer.size() >= 4) {
+                length = qFromBigEndian<quint16>(m_buffer.constData() + 2);
+                header = 4;
+            } else if (length == 127 && m_buffer.size() >= 10) {
+                length = qFromBigEndian<quint64>(m_buffer.constData() + 2);
+                header = 10;
+            } else if (length >= 126) {
+                return;
+            }
+            if (quint64(m_buffer.size() - header) < length)
+                return;
+            if ((quint8(m_buffer[0]) & 0x08) == 0) // a data frame
+                m_received += m_buffer.mid(header, qsizetype(length));
+            m_buffer.remove(0, header + qsizetype(length));
+        }
+    }
+
+private:
+    QByteArray frame(quint8 opcode, const QByteArray &payload, bool fin)
+    {
+        const QByteArray bytes = wsClientFrame(opcode, payload, fin);
+        m_queued += bytes.size();
+        m_frames.push_back({m_queued, payload.size()});
+        return bytes;
+    }
+
+    const bool m_secure;
+    bool m_upgraded = false;
+    bool m_partialStarted = false;
+    qint64 m_handshakeBytes = 0;
+    qint64 m_queued = 0;                             // frame bytes written, after the request
+    std::vector<std::pair<qint64, qint64>> m_frames; // (end offset, payload bytes)
+    QByteArray m_buffer;
+};
+
 // --- The transport table. -------------------------------------------------------------------
 
 struct TransportSpec
@@ -287,7 +432,18 @@ struct TransportSpec
     // close waits in the kernel behind the unread bytes, remembered until reading resumes
     // (the server cannot tell a close from a half-close without reading).
     bool seesCloseWhileNotReading;
+    // The transport frames messages itself (WebSocket): each client write() is one
+    // message whatever the server's framing says, and what it holds of an unfinished
+    // message (Qt WebSockets reassembles) is neither counted nor echoed.
+    bool carriesMessages = false;
+    // The port it listens on (the TCP port unless said otherwise).
+    quint16 (*port)(const EchoServer &) = nullptr;
 };
+
+quint16 webSocketPort(const EchoServer &server)
+{
+    return server.webSocketPort();
+}
 
 // One entry per transport; every behaviour runs on each.
 const std::vector<TransportSpec> &transports()
@@ -321,6 +477,43 @@ const std::vector<TransportSpec> &transports()
                    // takes for the end of the stream.
             DisconnectReason::ClosedByPeer,
             true, // seesCloseWhileNotReading
+        },
+        {
+            QStringLiteral("ws"),
+            [](ServerConfig *config, const Credentials &) {
+                config->webSocketEcho = true;
+                config->webSocketPort = 0;
+            },
+            [](const Credentials &) -> std::unique_ptr<Client> {
+                return std::make_unique<WsClient>(false);
+            },
+            false, // needsCredentials
+            false, // canHalfClose: a close frame ends both directions
+                   // Qt reports ECONNRESET as RemoteHostClosedError: "ended without a close frame".
+            DisconnectReason::ClosedByPeer,
+            // The frames are scanned as they arrive, the close frame too, and the socket
+            // (with room in its bounded buffer) sees the end of the stream.
+            true, // seesCloseWhileNotReading
+            true, // carriesMessages
+            webSocketPort,
+        },
+        {
+            QStringLiteral("wss"),
+            [](ServerConfig *config, const Credentials &credentials) {
+                config->webSocketEcho = true;
+                config->webSocketPort = 0;
+                config->tlsCertificateFile = credentials.certificateFile;
+                config->tlsKeyFile = credentials.keyFile;
+            },
+            [](const Credentials &credentials) -> std::unique_ptr<Client> {
+                return std::make_unique<WsClient>(true, credentials.authority);
+            },
+            true,  // needsCredentials
+            false, // canHalfClose
+            DisconnectReason::ClosedByPeer,
+            true, // seesCloseWhileNotReading
+            true, // carriesMessages
+            webSocketPort,
         },
     };
     return table;
@@ -454,7 +647,7 @@ void echoMessage(Cell &cell, Expectation *expected)
         client.close();
     expected->reason = DisconnectReason::ClosedByPeer;
     expected->clientSeesClose = eof;
-    if (behaviour.framing.mode != FramingMode::Stream)
+    if (behaviour.framing.mode != FramingMode::Stream || cell.transport->carriesMessages)
         expected->messages = 1;
 }
 
@@ -478,15 +671,22 @@ void halfCloseAfterSending(Cell &cell, Expectation *expected)
 }
 
 // 3. Reset in the middle of a message: the header says 1000, 10 payload bytes came.
+// WebSocket: the first frame of a message whose last never comes.
 void resetMidMessage(Cell &cell, Expectation *expected)
 {
     const QByteArray partial = lengthHeader(1000, 4) + QByteArray(10, 'x');
-    cell.client->write(partial);
+    cell.client->writePartialMessage(partial);
     const auto stats = cell.stats();
     QVERIFY(stats);
+    expected->reason = cell.transport->resetReportedAs;
+    if (cell.transport->carriesMessages) {
+        QTRY_COMPARE_WITH_TIMEOUT(stats->webSocket()->framesReceived(), 1, kTimeoutMs);
+        QVERIFY(cell.client->reset());
+        expected->allInputRead = false; // Qt WebSockets held the fragment, unread
+        return;
+    }
     QTRY_COMPARE_WITH_TIMEOUT(stats->bytesIn(), qint64(partial.size()), kTimeoutMs);
     QVERIFY(cell.client->reset());
-    expected->reason = cell.transport->resetReportedAs;
     expected->incompleteBytes = partial.size();
     expected->unechoedBytes = partial.size();
 }
@@ -558,6 +758,7 @@ void kick(Cell &cell, Expectation *expected)
 // 8. A line far over the limit (1024), its delimiter never sent.
 void oversizeMessage(Cell &cell, Expectation *expected)
 {
+    cell.client->setMessageLimit(1024 * 1024); // WebSocket: one message over the server's limit
     cell.client->write(QByteArray(4096, 'a'));
     expected->reason = DisconnectReason::MessageTooLarge;
     expected->allInputRead = false; // closed once the limit is crossed, not at the end
@@ -567,12 +768,24 @@ void oversizeMessage(Cell &cell, Expectation *expected)
 }
 
 // 9. Slowloris: a line one byte at a time, each sent once the server has read the one
-// before, never the delimiter; then the client closes.
+// before, never the delimiter; then the client closes. WebSocket: a message one byte per
+// frame, each sent once the server has seen the one before, never the last.
 void slowloris(Cell &cell, Expectation *expected)
 {
     constexpr int kBytes = 50;
     const auto stats = cell.stats();
     QVERIFY(stats);
+    if (cell.transport->carriesMessages) {
+        for (int i = 0; i < kBytes; ++i) {
+            cell.client->writePartialMessage(QByteArray(1, char('a' + i % 26)));
+            QVERIFY(QTest::qWaitFor([&] { return stats->webSocket()->framesReceived() == i + 1; },
+                                    kTimeoutMs));
+        }
+        cell.client->close();
+        expected->reason = DisconnectReason::ClosedByPeer;
+        expected->allInputRead = false; // held in Qt WebSockets' reassembly, never read
+        return;
+    }
     for (int i = 0; i < kBytes; ++i) {
         cell.client->write(QByteArray(1, char('a' + i % 26)));
         QVERIFY2(
@@ -815,7 +1028,8 @@ void tst_Conformance::initTestCase()
         Running running = startServer(config);
         QVERIFY(running.port != 0);
         std::unique_ptr<Client> client = transport.makeClient(m_credentials);
-        QVERIFY2(client->connectTo(running.port), qPrintable(client->errorString()));
+        QVERIFY2(client->connectTo(transport.port ? transport.port(*running.server) : running.port),
+                 qPrintable(client->errorString()));
         client->write("warm-up");
         QTRY_COMPARE_WITH_TIMEOUT(client->received(), QByteArray("warm-up"), kTimeoutMs);
     }
@@ -856,6 +1070,11 @@ void tst_Conformance::matrix()
     cell.transport->configure(&config, m_credentials);
     if (cell.behaviour->configure)
         cell.behaviour->configure(&config);
+    if (cell.behaviour->needsHalfClose && cell.transport->carriesMessages &&
+        config.validate().isEmpty())
+        QSKIP(qPrintable(QStringLiteral("%1 frames messages itself: the eof framing of the TCP "
+                                        "port does not apply, and it cannot half-close")
+                             .arg(cell.transport->name)));
     if (cell.behaviour->needsHalfClose && !cell.transport->canHalfClose) {
         // Not a cell: the server refuses the combination up front.
         QVERIFY2(!config.validate().isEmpty(), "the server accepts a framing it cannot serve");
@@ -877,7 +1096,10 @@ void tst_Conformance::matrix()
     cell.descriptorsWithServer = countOpenDescriptors();
 
     cell.client = cell.transport->makeClient(m_credentials);
-    QVERIFY2(cell.client->connectTo(cell.running.port), qPrintable(cell.client->errorString()));
+    cell.client->setMessageLimit(config.maxMessageBytes);
+    const quint16 port =
+        cell.transport->port ? cell.transport->port(*cell.server()) : cell.running.port;
+    QVERIFY2(cell.client->connectTo(port), qPrintable(cell.client->errorString()));
     QVERIFY(!connected.isEmpty() || connected.wait(kTimeoutMs));
     cell.id = connected.at(0).at(0).value<quint64>();
 

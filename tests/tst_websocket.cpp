@@ -111,6 +111,8 @@ private slots:
     void originNotAllowedIsRefusedWith403();
     void handshakeTimeoutIsCounted();
     void faultsApply();
+    void clientThatDoesNotReadIsPaused_data();
+    void clientThatDoesNotReadIsPaused();
     void secureWebSocket();
     void pythonWebSocketsClient();
     void listenFailureNamesThePort();
@@ -512,6 +514,37 @@ void tst_WebSocket::faultsApply()
     QCOMPARE(client.messages.size(), 2);
     QVERIFY(client.closeFrame());
     QCOMPARE(client.closeFrame()->closeCode(), quint16(1000));
+}
+
+// Backpressure: a client that sends and never reads. The server pauses it (stops reading:
+// the gate, then the kernel's window) instead of queueing its echo without bound.
+void tst_WebSocket::clientThatDoesNotReadIsPaused_data()
+{
+    addThreadRows();
+}
+
+void tst_WebSocket::clientThatDoesNotReadIsPaused()
+{
+    QFETCH(int, threads);
+    Running running = startServer(webSocketConfig(threads));
+    QVERIFY(running.port != 0);
+    WsRawClient client;
+    QVERIFY(client.upgrade(running.server->webSocketPort()));
+    client.stopReading(16 * 1024);
+    for (int i = 0; i < 16; ++i)
+        client.sendBinary(payload(1024 * 1024, quint32(20 + i)));
+    const auto stats = running.server->clientStats(running.server->clientIds().value(0));
+    QVERIFY(stats);
+    QVERIFY2(QTest::qWaitFor([&] { return stats->state() == ClientState::Paused; }, kTimeoutMs),
+             qPrintable(QStringLiteral("state %1, in %2, out %3, unsent %4")
+                            .arg(int(stats->state()))
+                            .arg(stats->bytesIn())
+                            .arg(stats->bytesOut())
+                            .arg(stats->snapshot().unsentBytes)));
+    // Bounded: what it read is what it echoed plus at most the high-water mark and a message.
+    const ClientSnapshot paused = stats->snapshot();
+    QVERIFY(paused.bytesIn < 16 * 1024 * 1024);
+    QVERIFY(paused.unsentBytes <= ServerConfig::kDefaultHighWaterBytes + 1024 * 1024);
 }
 
 void tst_WebSocket::secureWebSocket()

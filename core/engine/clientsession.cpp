@@ -635,8 +635,9 @@ void ClientSession::finish(DisconnectReason reason, const QString &detail)
     info.messagesIn = m_stats->messagesIn();
     info.messagesOut = m_stats->messagesOut();
     info.durationMs = qMax<qint64>(0, nowMs() - m_stats->connectedAtMs());
-    info.oversizeBytes =
-        reason == DisconnectReason::MessageTooLarge ? m_framer->oversizeBytes() : 0;
+    info.oversizeBytes = reason == DisconnectReason::MessageTooLarge
+                             ? qMax(m_framer->oversizeBytes(), m_transport->oversizeBytes())
+                             : 0;
     info.incompleteBytes =
         reason == DisconnectReason::MessageTooLarge ? 0 : m_framer->bufferedBytes();
     m_stats->setUnsentBytes(unsentBytes());

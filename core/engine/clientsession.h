@@ -47,9 +47,10 @@ class TransportMessageFramer;
 //
 // Reading is on in state Reading only. A peer's close seen while reading is off is
 // remembered (m_peerClosed) and acted on when reading resumes or the session closes;
-// it is never polled for. On a TLS transport the session waits for the handshake
-// (Handshaking, at most tlsHandshakeTimeoutMs); every count and the capture are of
-// the plaintext.
+// it is never polled for. On a transport with a handshake (TLS; WebSocket's upgrade)
+// the session waits for it (Handshaking, at most tlsHandshakeTimeoutMs or
+// webSocketHandshakeTimeoutMs); every count and the capture are of the plaintext (the
+// WebSocket payload). A message transport (WebSocket) delimits the messages itself.
 class ClientSession : public QObject, private MessageSink, private TransportHandler
 {
     Q_OBJECT

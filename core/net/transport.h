@@ -83,6 +83,9 @@ public:
     // After transportPeerClosed(): how the peer ended it, as a sentence (a WebSocket close
     // frame's code and reason); empty when there is nothing to add.
     virtual QString peerCloseDetail() const { return QString(); }
+    // After it ended a session with MessageTooLarge itself (WebSocket: 1009): how big the
+    // message was seen to be. 0: the session's framer saw it, not the transport.
+    virtual qint64 oversizeBytes() const { return 0; }
     virtual Result read(char *data, qint64 maxBytes, qint64 *bytes) = 0;
     virtual Result write(const char *data, qint64 size, qint64 *bytes) = 0;
     virtual void setReadEnabled(bool enabled) = 0;

@@ -197,7 +197,7 @@ void WebSocketTransport::start(TransportHandler *handler, QObject *owner)
     }
     // A whole frame must fit (Qt WebSockets reads a frame's payload only once all of it is
     // in the buffer); beyond that the kernel's window holds the client back.
-    m_socket->setReadBufferSize(m_options.maxMessageBytes + 64 * 1024);
+    m_socket->setReadBufferSize(readBufferLimit());
     if (!m_socket->setSocketDescriptor(m_descriptor)) {
         const QString reason = m_socket->errorString();
         NativeSocket::close(m_descriptor);
@@ -286,8 +286,10 @@ void WebSocketTransport::upgraded()
     QObject::connect(m_webSocket, &QWebSocket::binaryMessageReceived, owner,
                      [this](const QByteArray &message) { messageReceived(message, false); });
     // After Qt WebSockets' own slot: what it left in the buffer has been scanned already.
-    QObject::connect(m_socket, &QTcpSocket::readyRead, owner,
-                     [this] { m_scanned = m_gate->rawBytesAvailable(); });
+    QObject::connect(m_socket, &QTcpSocket::readyRead, owner, [this] {
+        m_scanned = m_gate->rawBytesAvailable();
+        rearmReading();
+    });
     m_established = true;
     m_handler->transportEstablished(); // the session may turn reading off, or close
     if (m_closed)
@@ -413,7 +415,12 @@ qint64 WebSocketTransport::bufferedWriteBytes() const
 Transport::Result WebSocketTransport::write(const char *data, qint64 size, qint64 *bytes)
 {
     *bytes = 0;
-    if (m_closed || !m_webSocket || m_peerClosed || m_clientClosed || m_serverClosed ||
+    if (m_clientClosed && !m_closed && !m_peerClosed)
+        // The client's close frame was seen: what came before it is still echoed while Qt
+        // WebSockets has not answered it; after that, the end is on its way (queued).
+        if (!m_webSocket || m_webSocket->state() != QAbstractSocket::ConnectedState)
+            return Result::WouldBlock;
+    if (m_closed || !m_webSocket || m_peerClosed || m_serverClosed ||
         m_webSocket->state() != QAbstractSocket::ConnectedState) {
         m_errorString = QStringLiteral("the WebSocket connection is closed");
         return Result::Reset;
@@ -460,7 +467,8 @@ void WebSocketTransport::sendEcho(const char *data, qint64 size, bool text)
 // An empty message is echoed when it reaches the front of the echo order.
 void WebSocketTransport::sendEmptyEchoes()
 {
-    if (!m_webSocket || m_clientClosed || m_serverClosed || m_peerClosed)
+    if (!m_webSocket || m_serverClosed || m_peerClosed ||
+        m_webSocket->state() != QAbstractSocket::ConnectedState)
         return;
     while (!m_echoes.empty() && m_echoes.front().size == 0 && m_echoGathered.isEmpty()) {
         sendEcho(nullptr, 0, m_echoes.front().text);
@@ -493,6 +501,22 @@ void WebSocketTransport::setWriteNotificationEnabled(bool enabled)
             Qt::QueuedConnection);
 }
 
+qint64 WebSocketTransport::readBufferLimit() const
+{
+    return m_options.maxMessageBytes + 64 * 1024;
+}
+
+// A socket whose bounded buffer filled stops reading (its notifier off) until a read asks
+// it for more than it holds; Qt WebSockets reads exactly what a frame needs, so it would
+// never ask. Setting the bound again turns the notifier back on while there is room.
+void WebSocketTransport::rearmReading()
+{
+    if (m_closed || m_gate->rawBytesAvailable() >= readBufferLimit())
+        return;
+    m_socket->setReadBufferSize(0);
+    m_socket->setReadBufferSize(readBufferLimit());
+}
+
 void WebSocketTransport::updateGate()
 {
     if (m_gate)
@@ -510,7 +534,7 @@ void WebSocketTransport::resumeQt()
         m_socket,
         [this] {
             if (!m_closed && m_gate->open && m_gate->rawBytesAvailable() > 0)
-                emit m_socket->readyRead();
+                emit m_socket->readyRead(); // rearms reading after Qt WebSockets' turn
         },
         Qt::QueuedConnection);
 }
@@ -641,6 +665,9 @@ void WebSocketTransport::frameSeen(const WsFrameHeader &frame, bool received)
                                QStringLiteral("client frames must be masked (RFC 6455, 5.1)"));
         return;
     }
+    if (!frame.isControl()) // a message's size as its frame headers announce it
+        m_messageBytesSeen =
+            (frame.opcode == WsFrameHeader::Continuation ? m_messageBytesSeen : 0) + frame.length;
     if (frame.opcode == WsFrameHeader::Close && !m_clientClosed) {
         m_clientClosed = true;
         m_clientCloseCode = frame.closeCode();
@@ -698,6 +725,8 @@ void WebSocketTransport::connectionEnding()
     }
     if (m_serverClosed) {
         const QString sent = closeText(m_serverCloseCode, m_serverCloseReason);
+        if (m_serverCloseCode == QWebSocketProtocol::CloseCodeTooMuchData)
+            m_oversizeBytes = qint64(m_messageBytesSeen); // as its frame headers announced
         if (m_unmaskedFrame)
             fail(DisconnectReason::ProtocolError,
                  QStringLiteral("a client frame was not masked; closed with %1").arg(sent));

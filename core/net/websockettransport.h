@@ -85,6 +85,7 @@ public:
     void close(DisconnectReason reason) override;
     QString errorString() const override { return m_errorString; }
     QString peerCloseDetail() const override { return m_peerCloseDetail; }
+    qint64 oversizeBytes() const override { return m_oversizeBytes; }
 
 private:
     struct Message
@@ -112,6 +113,8 @@ private:
     void dispatchReadable();
     void postReadable();
     void updateGate();
+    qint64 readBufferLimit() const;
+    void rearmReading();
     void resumeQt();
     void sendEcho(const char *data, qint64 size, bool text);
     void sendEmptyEchoes();
@@ -155,6 +158,8 @@ private:
     quint16 m_serverCloseCode = 0;
     QByteArray m_serverCloseReason;
     bool m_unmaskedFrame = false;
+    quint64 m_messageBytesSeen = 0; // the data frames of the message coming in, so far
+    qint64 m_oversizeBytes = 0;
     bool m_established = false;
     bool m_peerClosed = false;
     bool m_closing = false; // our own close(): the close frame is ours

@@ -64,7 +64,7 @@ depends=$(dpkg-deb -f "$deb" Depends)
 [ "$name" = echoscope ] || fail "package name is \"$name\", not echoscope"
 [ "$(basename "$deb")" = "echoscope_${version}_${arch}.deb" ] ||
     fail "file name $(basename "$deb") is not echoscope_${version}_${arch}.deb"
-for dep in libqt6core6 libqt6gui6 libqt6widgets6 libqt6network6 libqt6httpserver6 qt6-qpa-plugins; do
+for dep in libqt6core6 libqt6gui6 libqt6widgets6 libqt6network6 libqt6httpserver6 libqt6websockets6 qt6-qpa-plugins; do
     [[ ", $depends" == *", $dep "* || ", $depends," == *", $dep,"* ]] ||
         fail "Depends does not name $dep: $depends"
 done
