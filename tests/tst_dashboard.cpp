@@ -52,6 +52,9 @@
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QTemporaryDir>
+#include <QDir>
+#include <QTimer>
+#include <QStyle>
 #include <QTest>
 #include <QToolButton>
 #include <QUdpSocket>
@@ -174,6 +177,7 @@ private slots:
     void shortcutTogglesServer();
     void startStopButtonAndMenuShareOneAction();
     void editCopyCopiesFromTheFocusedView();
+    void screenshots();
     void udpEchoFromTheControlBar();
 
 private:
@@ -860,7 +864,8 @@ void tst_Dashboard::logFooterCountsHonestly()
     QVERIFY2(held < 10000, qPrintable(QString::number(held)));
     const QString text = log->statusText();
     const QString heldText = Units::count(held);
-    QVERIFY2(text.startsWith(heldText + QStringLiteral(" of ") + heldText + QLatin1Char(' ')),
+    QVERIFY2(text.startsWith(QStringLiteral("Rows shown: ") + heldText + QStringLiteral(" of ") +
+                             heldText + QLatin1Char(' ')),
              qPrintable(text));
     QVERIFY2(text.contains(Units::count(10000)), qPrintable(text));
     QVERIFY2(text.contains(QStringLiteral("dropped %1 at a time").arg(Units::count(1000))),
@@ -1171,6 +1176,73 @@ void tst_Dashboard::editCopyCopiesFromTheFocusedView()
 
     QCOMPARE(d.window.handbookAction()->shortcut(), QKeySequence(QKeySequence::HelpContents));
     QVERIFY(MainWindow::handbookUrl().isValid());
+}
+
+// The screenshots in docs/ (README and handbook): the default window with a few clients,
+// the same in the dark palette, and the inspector of a busy client. Skipped unless
+// ECHOSCOPE_SCREENSHOT_DIR names where to write them:
+//   ECHOSCOPE_SCREENSHOT_DIR=$PWD/docs QT_QPA_PLATFORM=offscreen build/tests/tst_dashboard
+//   screenshots
+void tst_Dashboard::screenshots()
+{
+    const QString directory = qEnvironmentVariable("ECHOSCOPE_SCREENSHOT_DIR");
+    if (directory.isEmpty())
+        QSKIP("set ECHOSCOPE_SCREENSHOT_DIR to write the dashboard's screenshots");
+    Dashboard d(settingsPath());
+    d.window.resize(1280, 800);
+    d.window.controlBar()->udpCheckBox()->setChecked(true);
+    d.window.controlBar()->udpPortSpin()->setValue(0);
+    QVERIFY(d.clickStart());
+    const QList<QByteArray> payloads = {
+        "GET /status HTTP/1.1\r\nHost: device\r\n\r\n",
+        "{\"cmd\":\"ping\",\"seq\":1}\n",
+        QByteArray("\x00\x01\x02\x03\x04\x05\x06\x07 binary frame \xff\xfe", 24),
+        "hello echoscope\n",
+        "\x1b[31mred\x1b[0m and \x00nul\n",
+    };
+    std::vector<std::unique_ptr<QTcpSocket>> clients;
+    for (int i = 0; i < payloads.size(); ++i) {
+        clients.push_back(std::make_unique<QTcpSocket>());
+        QVERIFY(d.connectClient(*clients.back()) != 0);
+    }
+    QUdpSocket udp;
+    QVERIFY(udp.bind(QHostAddress::LocalHost, 0));
+    QTimer traffic;
+    int round = 0;
+    connect(&traffic, &QTimer::timeout, this, [&] {
+        ++round;
+        for (size_t i = 0; i < clients.size(); ++i) {
+            // The second client is the busy one: ten times the others' traffic.
+            for (int repeat = 0; repeat < (i == 1 ? 10 : 1); ++repeat)
+                clients[i]->write(payloads.at(int(i)));
+            clients[i]->readAll();
+        }
+        udp.writeDatagram("udp datagram " + QByteArray::number(round), QHostAddress::LocalHost,
+                          d.server.udpPort());
+        while (udp.hasPendingDatagrams())
+            udp.receiveDatagram();
+    });
+    traffic.start(100);
+    QTRY_VERIFY_WITH_TIMEOUT(round >= 60, 30000); // six seconds of traffic on the chart
+    const quint64 busy = d.server.clientIds().at(1);
+    d.select(busy);
+    QCOMPARE(d.window.inspector()->clientId(), busy);
+    QTRY_VERIFY_WITH_TIMEOUT(round >= 65, 30000); // its capture fills the inspector
+    const auto save = [&](QWidget *widget, const QString &name) {
+        QCoreApplication::processEvents();
+        QVERIFY2(widget->grab().save(QDir(directory).filePath(name), "PNG"), qPrintable(name));
+    };
+    save(&d.window, QStringLiteral("dashboard.png"));
+    save(d.window.inspector(), QStringLiteral("inspector.png"));
+    const QPalette platform = QApplication::palette();
+    const QString platformStyle = QApplication::style()->name();
+    QApplication::setStyle(QStringLiteral("Fusion"));
+    QApplication::setPalette(Palettes::dark());
+    QTRY_VERIFY_WITH_TIMEOUT(round >= 70, 30000);
+    save(&d.window, QStringLiteral("dashboard-dark.png"));
+    QApplication::setStyle(platformStyle);
+    QApplication::setPalette(platform);
+    traffic.stop();
 }
 
 // UDP echo turned on in the control bar: a real QUdpSocket's datagram makes a UDP row,

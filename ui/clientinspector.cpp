@@ -334,13 +334,21 @@ void ClientInspector::refreshCapture(bool force)
     m_captureGeneration = snapshot.generation;
     m_hexView->setCapture(snapshot);
     m_copy->setEnabled(snapshot.heldBytes > 0);
-    QString info = tr("Capture: %1 held of a %2 ring")
+    // Short, as the label is as wide as the room beside the buttons; the whole in the tooltip.
+    QString info = tr("%1 held of %2")
                        .arg(Units::bytes(snapshot.heldBytes), Units::bytes(snapshot.capacityBytes));
-    if (snapshot.droppedBytes > 0)
-        info += tr(", %1 older bytes dropped").arg(Units::bytes(snapshot.droppedBytes));
+    QString toolTip =
+        tr("The capture ring holds %1 of at most %2 (received and echoed together)")
+            .arg(Units::exactBytes(snapshot.heldBytes), Units::exactBytes(snapshot.capacityBytes));
+    if (snapshot.droppedBytes > 0) {
+        info += tr(" · %1 dropped").arg(Units::bytes(snapshot.droppedBytes));
+        toolTip += tr("; %1 older were dropped to make room")
+                       .arg(Units::exactBytes(snapshot.droppedBytes));
+    }
     if (snapshot.capacityBytes == 0)
-        info = tr("Capture is off (Preferences: capture per client)");
+        info = toolTip = tr("Capture is off (Preferences: capture per client)");
     m_captureInfo->setText(info);
+    m_captureInfo->setToolTip(toolTip);
 }
 
 void ClientInspector::setRecordingSources(const EchoServer *server, const TrafficMonitor *monitor)

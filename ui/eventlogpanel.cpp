@@ -262,15 +262,11 @@ void EventLogPanel::updateStatus()
     // drops its oldest rows in blocks (dropBlockRows()), so it holds fewer than its
     // capacity after a trim: the footer says both.
     const int capacity = m_model->capacity();
-    QString text = tr("%1 of %2 row(s) shown · at most %3 kept, the oldest dropped %4 at a "
-                      "time",
-                      nullptr, m_model->rowCount())
+    QString text = tr("Rows shown: %1 of %2 · at most %3 kept, the oldest dropped %4 at a time")
                        .arg(Units::count(m_proxy->rowCount()), Units::count(m_model->rowCount()),
                             Units::count(capacity), Units::count(m_model->dropBlockRows()));
     if (isPaused())
-        text = tr("Paused: %1 new event(s) waiting", nullptr,
-                  int(qMin<qint64>(m_waiting, std::numeric_limits<int>::max())))
-                   .arg(Units::count(m_waiting)) +
+        text = tr("Paused, new events waiting: %1").arg(Units::count(m_waiting)) +
                QStringLiteral(" · ") + text;
     m_status->setText(text);
 }
