@@ -1,5 +1,7 @@
 #include "framer.h"
 #include "framingconfig.h"
+#include "transportmessageframer.h"
+#include "wsframescanner.h"
 
 #include <QByteArray>
 #include <QByteArrayList>
@@ -185,6 +187,10 @@ class tst_Framers : public QObject
     Q_OBJECT
 
 private slots:
+    void wsFrameScanner_data();
+    void wsFrameScanner();
+    void wsFrameScannerFailsOnLongControlFrame();
+    void transportMessageFramer();
     void parseMode_data();
     void parseMode();
     void parseDelimiter_data();
@@ -218,6 +224,127 @@ private slots:
 };
 
 // ---- FramingConfig ----
+
+
+namespace {
+QByteArray hexBytes(const char *hex)
+{
+    return QByteArray::fromHex(hex);
+}
+
+struct SeenFrame
+{
+    quint8 opcode;
+    bool fin;
+    bool masked;
+    quint64 length;
+    QByteArray controlPayload;
+};
+} // namespace
+
+// RFC 6455, 5.7's examples and the length forms, fed whole and one byte at a time.
+void tst_Framers::wsFrameScanner_data()
+{
+    QTest::addColumn<QByteArray>("wire");
+    QTest::addColumn<int>("opcode");
+    QTest::addColumn<bool>("fin");
+    QTest::addColumn<bool>("masked");
+    QTest::addColumn<quint64>("length");
+    QTest::addColumn<QByteArray>("controlPayload");
+    QTest::newRow("unmasked text Hello")
+        << hexBytes("810548656c6c6f") << 0x1 << true << false << quint64(5) << QByteArray();
+    QTest::newRow("masked text Hello")
+        << hexBytes("818537fa213d7f9f4d5158") << 0x1 << true << true << quint64(5) << QByteArray();
+    QTest::newRow("first fragment Hel")
+        << hexBytes("010348656c") << 0x1 << false << false << quint64(3) << QByteArray();
+    QTest::newRow("masked ping Hello") << hexBytes("898537fa213d7f9f4d5158") << 0x9 << true
+                                       << true << quint64(5) << QByteArray("Hello");
+    QTest::newRow("binary 256 (16-bit length)")
+        << (hexBytes("827e0100") + QByteArray(256, 'x')) << 0x2 << true << false << quint64(256)
+        << QByteArray();
+    QTest::newRow("binary 65536 (64-bit length)")
+        << (hexBytes("827f0000000000010000") + QByteArray(65536, 'y')) << 0x2 << true << false
+        << quint64(65536) << QByteArray();
+    QTest::newRow("masked close 1001 bye")
+        << hexBytes("88850102030402eb617d64") // 1001 "bye", masked with 01020304
+        << 0x8 << true << true << quint64(5) << QByteArray("\x03\xe9" "bye", 5);
+}
+
+void tst_Framers::wsFrameScanner()
+{
+    QFETCH(QByteArray, wire);
+    QFETCH(int, opcode);
+    QFETCH(bool, fin);
+    QFETCH(bool, masked);
+    QFETCH(quint64, length);
+    QFETCH(QByteArray, controlPayload);
+    for (const qsizetype step : {qsizetype(0), qsizetype(1), qsizetype(7)}) {
+        WsFrameScanner scanner;
+        QList<SeenFrame> frames;
+        const auto onFrame = [&frames](const WsFrameHeader &frame) {
+            frames.append({frame.opcode, frame.fin, frame.masked, frame.length,
+                           frame.controlPayload});
+        };
+        if (step == 0) {
+            scanner.feed(wire, onFrame);
+        } else {
+            for (qsizetype at = 0; at < wire.size(); at += step)
+                scanner.feed(QByteArrayView(wire).sliced(at, qMin(step, wire.size() - at)), onFrame);
+        }
+        QCOMPARE(frames.size(), 1);
+        QCOMPARE(int(frames[0].opcode), opcode);
+        QCOMPARE(frames[0].fin, fin);
+        QCOMPARE(frames[0].masked, masked);
+        QCOMPARE(frames[0].length, length);
+        QCOMPARE(frames[0].controlPayload, controlPayload);
+        QCOMPARE(scanner.skippable(), quint64(0)); // the whole frame went by
+        QVERIFY(!scanner.hasFailed());
+    }
+    // A close frame's code and reason.
+    if (opcode == WsFrameHeader::Close) {
+        WsFrameHeader close;
+        close.opcode = WsFrameHeader::Close;
+        close.controlPayload = controlPayload;
+        QCOMPARE(close.closeCode(), quint16(1001));
+        QCOMPARE(close.closeReason(), QByteArray("bye"));
+    }
+}
+
+// A control frame over 125 bytes cannot be WebSocket: reported, then nothing more is read.
+void tst_Framers::wsFrameScannerFailsOnLongControlFrame()
+{
+    WsFrameScanner scanner;
+    int frames = 0;
+    scanner.feed(hexBytes("897e0100") + QByteArray(256, 'p') + hexBytes("810548656c6c6f"),
+                 [&frames](const WsFrameHeader &) { ++frames; });
+    QVERIFY(scanner.hasFailed());
+    QCOMPARE(frames, 1);
+}
+
+// Messages a transport delimits: pieces gathered, delivered at the end; a whole one
+// without a copy; the limit enforced.
+void tst_Framers::transportMessageFramer()
+{
+    struct Sink : MessageSink
+    {
+        QByteArrayList messages;
+        void messageFramed(QByteArrayView wire, qint64 payloadBytes) override
+        {
+            QCOMPARE(payloadBytes, wire.size());
+            messages.append(wire.toByteArray());
+        }
+    } sink;
+    TransportMessageFramer framer(10);
+    QCOMPARE(framer.feedEnd("whole", sink), Framer::Status::Ok);
+    QCOMPARE(framer.feed("pie", sink), Framer::Status::Ok);
+    QCOMPARE(framer.bufferedBytes(), 3);
+    QCOMPARE(framer.feedEnd("ces", sink), Framer::Status::Ok);
+    QCOMPARE(framer.feedEnd(QByteArrayView(), sink), Framer::Status::Ok); // an empty message
+    QCOMPARE(sink.messages, QByteArrayList({"whole", "pieces", ""}));
+    QCOMPARE(framer.feed("0123456", sink), Framer::Status::Ok);
+    QCOMPARE(framer.feedEnd("7890", sink), Framer::Status::MessageTooLarge);
+    QCOMPARE(framer.oversizeBytes(), 11);
+}
 
 void tst_Framers::parseMode_data()
 {
