@@ -225,7 +225,6 @@ private slots:
 
 // ---- FramingConfig ----
 
-
 namespace {
 QByteArray hexBytes(const char *hex)
 {
@@ -257,8 +256,8 @@ void tst_Framers::wsFrameScanner_data()
         << hexBytes("818537fa213d7f9f4d5158") << 0x1 << true << true << quint64(5) << QByteArray();
     QTest::newRow("first fragment Hel")
         << hexBytes("010348656c") << 0x1 << false << false << quint64(3) << QByteArray();
-    QTest::newRow("masked ping Hello") << hexBytes("898537fa213d7f9f4d5158") << 0x9 << true
-                                       << true << quint64(5) << QByteArray("Hello");
+    QTest::newRow("masked ping Hello") << hexBytes("898537fa213d7f9f4d5158") << 0x9 << true << true
+                                       << quint64(5) << QByteArray("Hello");
     QTest::newRow("binary 256 (16-bit length)")
         << (hexBytes("827e0100") + QByteArray(256, 'x')) << 0x2 << true << false << quint64(256)
         << QByteArray();
@@ -267,7 +266,10 @@ void tst_Framers::wsFrameScanner_data()
         << quint64(65536) << QByteArray();
     QTest::newRow("masked close 1001 bye")
         << hexBytes("88850102030402eb617d64") // 1001 "bye", masked with 01020304
-        << 0x8 << true << true << quint64(5) << QByteArray("\x03\xe9" "bye", 5);
+        << 0x8 << true << true << quint64(5)
+        << QByteArray("\x03\xe9"
+                      "bye",
+                      5);
 }
 
 void tst_Framers::wsFrameScanner()
@@ -282,14 +284,15 @@ void tst_Framers::wsFrameScanner()
         WsFrameScanner scanner;
         QList<SeenFrame> frames;
         const auto onFrame = [&frames](const WsFrameHeader &frame) {
-            frames.append({frame.opcode, frame.fin, frame.masked, frame.length,
-                           frame.controlPayload});
+            frames.append(
+                {frame.opcode, frame.fin, frame.masked, frame.length, frame.controlPayload});
         };
         if (step == 0) {
             scanner.feed(wire, onFrame);
         } else {
             for (qsizetype at = 0; at < wire.size(); at += step)
-                scanner.feed(QByteArrayView(wire).sliced(at, qMin(step, wire.size() - at)), onFrame);
+                scanner.feed(QByteArrayView(wire).sliced(at, qMin(step, wire.size() - at)),
+                             onFrame);
         }
         QCOMPARE(frames.size(), 1);
         QCOMPARE(int(frames[0].opcode), opcode);

@@ -119,12 +119,12 @@ bool WsFrameScanner::parseHeader(const Callback &onFrame)
         m_frame.length = b1 & 0x7f;
     m_maskKey = masked ? qFromBigEndian<quint32>(bytes + 2 + extended) : 0;
     m_header.clear();
-    ++m_frames;
 
     m_remaining = m_frame.length;
     if (m_frame.isControl()) {
         if (m_frame.length > kMaxControlPayload) {
             m_state = State::Failed;
+            ++m_frames;
             onFrame(m_frame); // reported, so that the caller sees what broke the stream
             return true;
         }
@@ -134,6 +134,7 @@ bool WsFrameScanner::parseHeader(const Callback &onFrame)
             m_state = State::ControlPayload;
         return true;
     }
+    ++m_frames;
     onFrame(m_frame);
     m_state = m_remaining > 0 ? State::Payload : State::Header;
     return true;
@@ -142,6 +143,7 @@ bool WsFrameScanner::parseHeader(const Callback &onFrame)
 void WsFrameScanner::finishFrame(const Callback &onFrame)
 {
     m_state = State::Header;
+    ++m_frames;
     onFrame(m_frame);
     m_frame.controlPayload.clear();
 }

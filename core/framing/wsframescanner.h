@@ -59,7 +59,7 @@ public:
     // A control frame announced more than 125 bytes: the stream is not WebSocket (or the
     // peer breaks the protocol); nothing more is read.
     bool hasFailed() const { return m_state == State::Failed; }
-    quint64 framesSeen() const { return m_frames; }
+    quint64 framesSeen() const { return m_frames; } // frames reported so far
 
 private:
     enum class State { Header, ControlPayload, Payload, Failed };

@@ -57,8 +57,7 @@ QList<Seen> scan(QByteArrayView data, int piece, WsFrameScanner *scanner)
     qsizetype at = 0;
     while (at < data.size()) {
         // Skip what may be skipped unseen, as WebSocketTransport does.
-        const quint64 skippable =
-            qMin<quint64>(scanner->skippable(), quint64(data.size() - at));
+        const quint64 skippable = qMin<quint64>(scanner->skippable(), quint64(data.size() - at));
         if (skippable > 0) {
             scanner->skip(skippable);
             at += qsizetype(skippable);
