@@ -49,6 +49,9 @@ QPalette dark()
     palette.setColor(QPalette::Shadow, Qt::black);
     for (QPalette::ColorRole role : {QPalette::WindowText, QPalette::Text, QPalette::ButtonText})
         palette.setColor(QPalette::Disabled, role, disabled);
+    // A locked field (the control bar while listening) sits on the window's colour, as in
+    // the light palettes, rather than looking like an editable one.
+    palette.setColor(QPalette::Disabled, QPalette::Base, window);
     return palette;
 }
 
