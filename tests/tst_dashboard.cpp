@@ -18,6 +18,8 @@
 #include "throughputchart.h"
 #include "trafficmonitor.h"
 #include "units.h"
+#include "websocketframemodel.h"
+#include "wsframescanner.h"
 #include "errortext.h"
 
 #include <QAbstractItemModelTester>
@@ -58,6 +60,9 @@
 #include <QTest>
 #include <QToolButton>
 #include <QUdpSocket>
+#include <QWebSocket>
+#include <QTabWidget>
+#include <QNetworkRequest>
 
 #include <memory>
 
@@ -179,6 +184,7 @@ private slots:
     void editCopyCopiesFromTheFocusedView();
     void screenshots();
     void udpEchoFromTheControlBar();
+    void webSocketEchoFromTheControlBar();
 
 private:
     QString settingsPath() const { return m_dir->filePath(QStringLiteral("echoscope.ini")); }
@@ -1321,6 +1327,133 @@ void tst_Dashboard::udpEchoFromTheControlBar()
     QCOMPARE(again.window.controlBar()->config().udpPort, quint16(0));
     QCOMPARE(again.window.controlBar()->config().udpIdleTimeoutMs, 45000);
     QCOMPARE(again.window.controlBar()->config().maxUdpPeers, 7);
+}
+
+// WebSocket echo turned on in the control bar: a real QWebSocket client makes a WebSocket
+// row; the inspector shows its upgrade request and its frames both ways; the status panel
+// shows the URL; the setting is remembered.
+void tst_Dashboard::webSocketEchoFromTheControlBar()
+{
+    {
+        Dashboard d(settingsPath());
+        ControlBar *bar = d.window.controlBar();
+        QVERIFY(!bar->webSocketCheckBox()->isChecked()); // off by default
+        QVERIFY(!bar->webSocketPortSpin()->isEnabled());
+        QTest::mouseClick(bar->webSocketCheckBox(), Qt::LeftButton);
+        QVERIFY(bar->webSocketCheckBox()->isChecked());
+        QVERIFY(bar->webSocketPortSpin()->isEnabled());
+        // The TCP echo's port is refused, by name, before the engine sees it.
+        bar->portSpin()->setValue(40000);
+        bar->webSocketPortSpin()->setValue(40000);
+        QVERIFY2(bar->validationError().contains(u"WebSocket port"),
+                 qPrintable(bar->validationError()));
+        QVERIFY(!bar->startStopButton()->isEnabled());
+        bar->webSocketPortSpin()->setValue(0);
+        QVERIFY(bar->validationError().isEmpty());
+        QVERIFY(d.clickStart());
+        QVERIFY(d.server.config().webSocketEcho);
+        const quint16 wsPort = d.server.webSocketPort();
+        QVERIFY(wsPort != 0);
+        QVERIFY(!bar->webSocketCheckBox()->isEnabled()); // locked while listening
+        QVERIFY(!bar->webSocketPortSpin()->isEnabled());
+        QTRY_COMPARE_WITH_TIMEOUT(d.window.statusPanel()->fieldText(StatusPanel::ServerField),
+                                  QStringLiteral("Listening on 127.0.0.1:%1, WebSocket "
+                                                 "ws://127.0.0.1:%2")
+                                      .arg(d.server.serverPort())
+                                      .arg(wsPort),
+                                  kTimeoutMs);
+
+        QWebSocket client(QStringLiteral("http://localhost:8080"));
+        QStringList echoes;
+        connect(&client, &QWebSocket::textMessageReceived, &client,
+                [&echoes](const QString &text) { echoes.append(text); });
+        qint64 pongs = 0;
+        connect(&client, &QWebSocket::pong, &client, [&pongs] { ++pongs; });
+        QNetworkRequest request(QUrl(QStringLiteral("ws://127.0.0.1:%1/chat?room=7").arg(wsPort)));
+        request.setRawHeader("Sec-WebSocket-Protocol", "echo.v1, chat");
+        request.setRawHeader("X-Test", "yes");
+        client.open(request);
+        QTRY_COMPARE_WITH_TIMEOUT(client.state(), QAbstractSocket::ConnectedState, kTimeoutMs);
+        QCOMPARE(client.sendTextMessage(QStringLiteral("hello")), qint64(5));
+        QTRY_COMPARE_WITH_TIMEOUT(echoes, QStringList{QStringLiteral("hello")}, kTimeoutMs);
+        client.ping("p");
+        QTRY_COMPARE_WITH_TIMEOUT(pongs, qint64(1), kTimeoutMs);
+
+        quint64 id = 0;
+        QTRY_VERIFY_WITH_TIMEOUT((id = onlyClient(d.server)) != 0 && d.rowOf(id) >= 0, kTimeoutMs);
+        QCOMPARE(d.cell(id, ClientTableModel::TransportColumn), QStringLiteral("WebSocket"));
+        QCOMPARE(d.cell(id, ClientTableModel::StateColumn), QStringLiteral("connected"));
+        QCOMPARE(d.cell(id, ClientTableModel::TlsColumn), QString(QChar(0x2014)));
+
+        ClientInspector *inspector = d.window.inspector();
+        QVERIFY(!inspector->webSocketPane()->isVisibleTo(inspector)); // nothing selected
+        d.select(id);
+        QCOMPARE(inspector->clientId(), id);
+        QVERIFY(inspector->webSocketPane()->isVisibleTo(inspector));
+        QVERIFY(inspector->faultsButton()->isEnabled()); // faults apply to WebSocket too
+        QTRY_VERIFY2_WITH_TIMEOUT(
+            inspector->detailsText().contains(u"ws://, path /chat?room=7 · 1 pings"),
+            qPrintable(inspector->detailsText()), kTimeoutMs);
+        QVERIFY2(inspector->detailsText().contains(u"none (ws://, plain TCP)"),
+                 qPrintable(inspector->detailsText()));
+
+        const QString requestText = inspector->webSocketRequestText();
+        for (const QString &line :
+             {QStringLiteral("Resource: /chat?room=7"), QStringLiteral("Scheme: ws://"),
+              QStringLiteral("Origin: http://localhost:8080"),
+              QStringLiteral("Requested subprotocols: echo.v1, chat"),
+              QStringLiteral("X-Test: yes")})
+            QVERIFY2(requestText.contains(line), qPrintable(line + u'\n' + requestText));
+
+        // The frames: the text message in (masked) and its echo out (not masked), the ping
+        // in and the pong out, as the client's own sends make them.
+        WebSocketFrameModel *frames = inspector->webSocketFrames();
+        QTRY_COMPARE_WITH_TIMEOUT(frames->rowCount(), 4, kTimeoutMs);
+        const auto frameText = [frames](int row, int column) {
+            return frames->index(row, column).data().toString();
+        };
+        const auto rowsOf = [&](const QString &opcode, const QString &way) {
+            QList<int> rows;
+            for (int row = 0; row < frames->rowCount(); ++row) {
+                if (frameText(row, WebSocketFrameModel::OpcodeColumn) == opcode &&
+                    frameText(row, WebSocketFrameModel::DirectionColumn) == way)
+                    rows.append(row);
+            }
+            return rows;
+        };
+        QCOMPARE(rowsOf(QStringLiteral("text"), QStringLiteral("in")).size(), 1);
+        QCOMPARE(rowsOf(QStringLiteral("text"), QStringLiteral("out")).size(), 1);
+        QCOMPARE(rowsOf(QStringLiteral("ping"), QStringLiteral("in")).size(), 1);
+        QCOMPARE(rowsOf(QStringLiteral("pong"), QStringLiteral("out")).size(), 1);
+        const int textIn = rowsOf(QStringLiteral("text"), QStringLiteral("in")).constFirst();
+        const int textOut = rowsOf(QStringLiteral("text"), QStringLiteral("out")).constFirst();
+        QVERIFY(textIn < textOut); // in the order they went by
+        QCOMPARE(frameText(textIn, WebSocketFrameModel::LengthColumn), QStringLiteral("5"));
+        QCOMPARE(frameText(textIn, WebSocketFrameModel::MaskedColumn), QStringLiteral("yes"));
+        QCOMPARE(frameText(textIn, WebSocketFrameModel::FinColumn), QStringLiteral("yes"));
+        QCOMPARE(frameText(textOut, WebSocketFrameModel::MaskedColumn), QStringLiteral("no"));
+        // The payload is in the capture, both ways.
+        HexView *hex = inspector->hexView();
+        QTRY_VERIFY_WITH_TIMEOUT(hex->toPlainText().count(u"hello") >= 2, kTimeoutMs);
+
+        // The client closes with its code: the close frames both ways, and the reason.
+        QSignalSpy disconnected(&d.server, &EchoServer::clientDisconnected);
+        client.close(QWebSocketProtocol::CloseCodeNormal, QStringLiteral("bye"));
+        QTRY_COMPARE_WITH_TIMEOUT(disconnected.count(), 1, kTimeoutMs);
+        QTRY_VERIFY_WITH_TIMEOUT(rowsOf(QStringLiteral("close"), QStringLiteral("in")).size() == 1,
+                                 kTimeoutMs);
+        const int closeIn = rowsOf(QStringLiteral("close"), QStringLiteral("in")).constFirst();
+        QCOMPARE(frameText(closeIn, WebSocketFrameModel::CloseColumn),
+                 QStringLiteral("1000 \"bye\""));
+        QTRY_VERIFY_WITH_TIMEOUT(d.cell(id, ClientTableModel::StateColumn).startsWith(u"closed"),
+                                 kTimeoutMs);
+        d.window.close();
+    }
+    Dashboard again(settingsPath());
+    QVERIFY(again.window.controlBar()->webSocketCheckBox()->isChecked());
+    QVERIFY(again.window.controlBar()->webSocketPortSpin()->isEnabled());
+    QVERIFY(again.window.controlBar()->config().webSocketEcho);
+    QCOMPARE(again.window.controlBar()->config().webSocketPort, quint16(0));
 }
 
 QTEST_MAIN(tst_Dashboard)

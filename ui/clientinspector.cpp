@@ -6,7 +6,9 @@
 #include "recording.h"
 #include "trafficevent.h"
 #include "trafficmonitor.h"
+#include "textescape.h"
 #include "units.h"
+#include "websocketframemodel.h"
 
 #include <QApplication>
 #include <QButtonGroup>
@@ -14,13 +16,20 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFileDialog>
+#include <QFontDatabase>
 #include <QFormLayout>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMessageBox>
+#include <QHeaderView>
+#include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScrollBar>
+#include <QSplitter>
 #include <QStandardPaths>
+#include <QTabWidget>
+#include <QTableView>
 #include <QVBoxLayout>
 
 namespace Echoscope {
@@ -37,6 +46,7 @@ enum Detail {
     Rate,
     Faults,
     Tls,
+    WebSocket,
     DetailCount
 };
 
@@ -57,7 +67,10 @@ QString stateText(const ClientView &view)
     case ClientState::Closed:
         return QObject::tr("closed");
     case ClientState::Handshaking:
-        return QObject::tr("TLS handshake in progress");
+        return view.counters.transport == IpProtocol::WebSocket
+                   ? QObject::tr("WebSocket handshake in progress (the upgrade request; for "
+                                 "wss:// the TLS handshake first)")
+                   : QObject::tr("TLS handshake in progress");
     case ClientState::Stopped:
         return QObject::tr("not reading: the stop-reading fault holds its input");
     }
@@ -110,7 +123,8 @@ ClientInspector::ClientInspector(QWidget *parent) : QWidget(parent)
                                         tr("Unsent echo"),
                                         tr("Rate in / out"),
                                         tr("Faults"),
-                                        tr("TLS")};
+                                        tr("TLS"),
+                                        tr("WebSocket")};
     // Two pairs a row where the values are short, one where they are long, so that the
     // capture below keeps most of the height.
     auto *form = new QGridLayout;
@@ -137,9 +151,9 @@ ClientInspector::ClientInspector(QWidget *parent) : QWidget(parent)
         int row;
         int pair; // 0: left, 1: right, -1: the whole row
     } places[DetailCount] = {
-        {Peer, 0, 0},        {State, 0, 1},         {Connected, 1, 0}, {Rate, 1, 1},
-        {BytesInOut, 2, -1}, {MessagesInOut, 3, 0}, {Unsent, 3, 1},    {Sizes, 4, -1},
-        {Faults, 5, -1},     {Tls, 6, -1},
+        {Peer, 0, 0},        {State, 0, 1},         {Connected, 1, 0},  {Rate, 1, 1},
+        {BytesInOut, 2, -1}, {MessagesInOut, 3, 0}, {Unsent, 3, 1},     {Sizes, 4, -1},
+        {Faults, 5, -1},     {Tls, 6, -1},          {WebSocket, 7, -1},
     };
     for (const auto &place : places) {
         const int column = place.pair == 1 ? 2 : 0;
@@ -185,6 +199,64 @@ ClientInspector::ClientInspector(QWidget *parent) : QWidget(parent)
     captureBar->addSpacing(8);
     captureBar->addWidget(m_captureInfo, 1);
 
+    // WebSocket clients: their frames and upgrade request, above the capture.
+    m_frameModel = new WebSocketFrameModel(this);
+    m_frameView = new QTableView(this);
+    m_frameView->setModel(m_frameModel);
+    m_frameView->setObjectName(QStringLiteral("webSocketFrames"));
+    m_frameView->setAccessibleName(tr("WebSocket frames"));
+    m_frameView->setAccessibleDescription(
+        tr("The client's newest WebSocket frames both ways: time, way, opcode, FIN, masked, "
+           "length and close code"));
+    m_frameView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_frameView->setAlternatingRowColors(true);
+    m_frameView->setWordWrap(false);
+    m_frameView->verticalHeader()->hide();
+    m_frameView->verticalHeader()->setDefaultSectionSize(m_frameView->fontMetrics().height() + 4);
+    m_frameView->horizontalHeader()->setStretchLastSection(true);
+    m_frameView->horizontalHeader()->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+    const QFontMetrics metrics = m_frameView->fontMetrics();
+    const int widths[WebSocketFrameModel::CloseColumn] = {
+        metrics.horizontalAdvance(QStringLiteral("00:00:00.000")),
+        metrics.horizontalAdvance(tr("Way")),
+        metrics.horizontalAdvance(QStringLiteral("continuation")),
+        metrics.horizontalAdvance(tr("FIN")),
+        metrics.horizontalAdvance(tr("Masked")),
+        metrics.horizontalAdvance(QStringLiteral("000,000,000"))};
+    for (int column = 0; column < WebSocketFrameModel::CloseColumn; ++column)
+        m_frameView->setColumnWidth(column, widths[column] + 16);
+    m_requestView = new QPlainTextEdit(this);
+    m_requestView->setObjectName(QStringLiteral("webSocketRequest"));
+    m_requestView->setAccessibleName(tr("WebSocket upgrade request"));
+    m_requestView->setAccessibleDescription(
+        tr("What the client asked for: the path, origin, subprotocols and every header"));
+    m_requestView->setReadOnly(true);
+    m_requestView->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_requestView->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_requestView->setPlaceholderText(tr("The upgrade request is not complete yet"));
+    m_webSocketPane = new QTabWidget(this);
+    m_webSocketPane->setDocumentMode(true);
+    m_webSocketPane->addTab(m_frameView, tr("WebSocket frames"));
+    m_webSocketPane->addTab(m_requestView, tr("Upgrade request"));
+    m_webSocketPane->setTabToolTip(0, tr("The newest %1 frames both ways, as they went by on "
+                                         "the wire; their payload is in the capture below")
+                                          .arg(WebSocketLog::kMaxFrames));
+    m_webSocketPane->setTabToolTip(1, tr("What the client asked for: the path, origin, "
+                                         "subprotocols and every header"));
+    m_webSocketPane->hide();
+
+    auto *capturePane = new QWidget(this);
+    auto *captureLayout = new QVBoxLayout(capturePane);
+    captureLayout->setContentsMargins(0, 0, 0, 0);
+    captureLayout->addLayout(captureBar);
+    captureLayout->addWidget(m_hexView, 1);
+    auto *splitter = new QSplitter(Qt::Vertical, this);
+    splitter->setChildrenCollapsible(false);
+    splitter->addWidget(m_webSocketPane);
+    splitter->addWidget(capturePane);
+    splitter->setStretchFactor(0, 1);
+    splitter->setStretchFactor(1, 2);
+
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
     layout->addLayout(header);
@@ -195,8 +267,7 @@ ClientInspector::ClientInspector(QWidget *parent) : QWidget(parent)
     m_note->hide();
     layout->addWidget(m_note);
     layout->addLayout(form);
-    layout->addLayout(captureBar);
-    layout->addWidget(m_hexView, 1);
+    layout->addWidget(splitter, 1);
     showNone();
 }
 
@@ -223,6 +294,12 @@ void ClientInspector::setClient(quint64 clientId, std::shared_ptr<const ClientSt
     m_stats = std::move(stats);
     m_captureGeneration = 0;
     m_hexView->clear();
+    m_frameModel->clear();
+    m_requestView->clear();
+    m_webSocketRequestShown = false;
+    m_webSocketSecureKnown = false;
+    m_webSocketSecure = false;
+    m_webSocketFrameCount = -1;
     if (!m_stats) {
         showNone();
         return;
@@ -235,10 +312,13 @@ void ClientInspector::setClient(quint64 clientId, std::shared_ptr<const ClientSt
                          .arg(m_clientId)
                          .arg(TrafficEvent::endpoint(m_stats->peerAddress(), m_stats->peerPort()),
                               ipProtocolName(m_stats->transport())));
-    m_disconnect->setToolTip(m_stats->transport() == IpProtocol::Udp
-                                 ? tr("Forget this UDP peer (reason: kicked); its next datagram "
-                                      "makes it a new client")
-                                 : tr("Close this client's connection (reason: kicked)"));
+    m_disconnect->setToolTip(
+        m_stats->transport() == IpProtocol::Udp
+            ? tr("Forget this UDP peer (reason: kicked); its next datagram makes it a new client")
+        : m_stats->transport() == IpProtocol::WebSocket
+            ? tr("Close this WebSocket client's connection (reason: kicked): a close frame with "
+                 "1000 (normal closure) once it is upgraded, else the connection is closed")
+            : tr("Close this client's connection (reason: kicked)"));
     m_disconnect->setEnabled(m_connected);
     // Faults shape a TCP echo stream; a UDP peer's datagrams are echoed as they come.
     const bool udp = m_stats->transport() == IpProtocol::Udp;
@@ -247,7 +327,12 @@ void ClientInspector::setClient(quint64 clientId, std::shared_ptr<const ClientSt
                              : tr("Inject faults into this client's echo: delay, bandwidth, "
                                   "slices, close, reset, stop reading"));
     m_export->setEnabled(true);
+    const bool webSocket = m_stats->webSocket() != nullptr;
+    m_detailLabels.at(WebSocket)->setVisible(webSocket);
+    m_detailValues.at(WebSocket)->setVisible(webSocket);
+    m_webSocketPane->setVisible(webSocket);
     refreshCapture(true);
+    refreshWebSocket(true);
 }
 
 void ClientInspector::showNone()
@@ -261,6 +346,9 @@ void ClientInspector::showNone()
     m_faults->setEnabled(false);
     m_export->setEnabled(false);
     m_copy->setEnabled(false);
+    m_detailLabels.at(WebSocket)->hide();
+    m_detailValues.at(WebSocket)->hide();
+    m_webSocketPane->hide();
 }
 
 void ClientInspector::updateClient(const ClientView *view)
@@ -309,13 +397,30 @@ void ClientInspector::updateClient(const ClientView *view)
             m_detailValues[Tls]->setText(tr("%1, %2 (%3-bit); bytes and capture are plaintext")
                                              .arg(c.tlsProtocol, c.tlsCipher)
                                              .arg(c.tlsCipherBits));
+        else if (c.transport == IpProtocol::WebSocket && !webSocketSecure())
+            m_detailValues[Tls]->setText(tr("none (ws://, plain TCP)"));
         else if (view->connected && c.state == ClientState::Handshaking)
             m_detailValues[Tls]->setText(tr("handshake in progress"));
         else if (view->disconnect.reason == DisconnectReason::TlsHandshakeFailed &&
                  !view->connected)
             m_detailValues[Tls]->setText(tr("no session: the handshake failed"));
+        else if (c.transport == IpProtocol::WebSocket)
+            m_detailValues[Tls]->setText(tr("no session: the TLS handshake did not complete"));
         else
             m_detailValues[Tls]->setText(tr("none (plain TCP)"));
+        if (const WebSocketLog *log = m_stats->webSocket()) {
+            if (c.webSocketResource.isEmpty() && !log->hasRequest()) {
+                m_detailValues[WebSocket]->setText(view->connected ? tr("upgrade not complete")
+                                                                   : tr("never upgraded"));
+            } else {
+                m_detailValues[WebSocket]->setText(
+                    tr("%1, path %2 · %3 pings · %4 frames in / %5 out")
+                        .arg(webSocketSecure() ? QStringLiteral("wss://") : QStringLiteral("ws://"),
+                             TextEscape::escapeText(c.webSocketResource),
+                             Units::count(c.webSocketPings), Units::count(log->framesReceived()),
+                             Units::count(log->framesSent())));
+            }
+        }
         if (m_connected && !view->connected) {
             m_connected = false;
             m_disconnect->setEnabled(false);
@@ -323,6 +428,65 @@ void ClientInspector::updateClient(const ClientView *view)
         }
     }
     refreshCapture(false);
+    refreshWebSocket(false);
+}
+
+bool ClientInspector::webSocketSecure() const
+{
+    if (m_webSocketSecureKnown)
+        return m_webSocketSecure;
+    // Before the request is known: what the server's WebSocket port speaks now.
+    return m_server && m_server->webSocketScheme() == QLatin1String("wss");
+}
+
+void ClientInspector::refreshWebSocket(bool force)
+{
+    const WebSocketLog *log = m_stats ? m_stats->webSocket() : nullptr;
+    if (!log)
+        return;
+    if (!m_webSocketRequestShown && log->hasRequest()) {
+        const WebSocketRequest request = log->request();
+        m_webSocketRequestShown = true;
+        m_webSocketSecureKnown = true;
+        m_webSocketSecure = request.secure;
+        const auto escaped = [](const QString &text) { return TextEscape::escapeText(text); };
+        QStringList lines;
+        lines << tr("Resource: %1").arg(escaped(request.resource));
+        lines << tr("Scheme: %1")
+                     .arg(request.secure ? QStringLiteral("wss://") : QStringLiteral("ws://"));
+        lines << tr("Origin: %1")
+                     .arg(request.origin.isEmpty() ? tr("(none sent)") : escaped(request.origin));
+        lines << tr("Requested subprotocols: %1")
+                     .arg(request.requestedProtocols.isEmpty()
+                              ? tr("(none)")
+                              : escaped(request.requestedProtocols.join(QStringLiteral(", "))));
+        lines << tr("Accepted subprotocol: %1")
+                     .arg(request.acceptedProtocol.isEmpty() ? tr("(none)")
+                                                             : escaped(request.acceptedProtocol));
+        lines << QString();
+        lines << tr("Headers (%1), as sent:").arg(request.headers.size());
+        for (const auto &[name, value] : request.headers)
+            lines << QStringLiteral("%1: %2").arg(escaped(QString::fromLatin1(name)),
+                                                  escaped(QString::fromUtf8(value)));
+        m_requestView->setPlainText(lines.join(QLatin1Char('\n')));
+    }
+    // Two relaxed loads; the log's lock and a copy only when frames went by.
+    const qint64 count = log->framesReceived() + log->framesSent();
+    if (!force && count == m_webSocketFrameCount)
+        return;
+    m_webSocketFrameCount = count;
+    qint64 seen = 0;
+    const QList<WebSocketFrameRecord> frames = log->frames(&seen);
+    QScrollBar *scroll = m_frameView->verticalScrollBar();
+    const bool atEnd = scroll->value() >= scroll->maximum();
+    m_frameModel->setFrames(frames, seen);
+    if (atEnd) // follow new frames, unless the user scrolled back to read
+        m_frameView->scrollToBottom();
+}
+
+QString ClientInspector::webSocketRequestText() const
+{
+    return m_requestView->toPlainText();
 }
 
 void ClientInspector::refreshCapture(bool force)
@@ -412,8 +576,11 @@ void ClientInspector::exportRecordingInteractively()
 QString ClientInspector::detailsText() const
 {
     QStringList lines{m_title->text()};
-    for (QLabel *value : m_detailValues)
-        lines.append(value->text());
+    for (int detail = 0; detail < DetailCount; ++detail) {
+        if (detail == WebSocket && !(m_stats && m_stats->webSocket()))
+            continue; // its row is hidden
+        lines.append(m_detailValues.at(detail)->text());
+    }
     return lines.join(QLatin1Char('\n'));
 }
 

@@ -7,7 +7,10 @@
 QT_BEGIN_NAMESPACE
 class QButtonGroup;
 class QLabel;
+class QPlainTextEdit;
 class QPushButton;
+class QTabWidget;
+class QTableView;
 QT_END_NAMESPACE
 
 namespace Echoscope {
@@ -16,10 +19,13 @@ class ClientStats;
 class EchoServer;
 class HexView;
 class TrafficMonitor;
+class WebSocketFrameModel;
 struct ClientView;
 
 // One client up close: who it is, what it moved, and its live traffic as a hex dump
-// (or escaped text), received and echoed bytes in two colours with timestamps.
+// (or escaped text), received and echoed bytes in two colours with timestamps. A
+// WebSocket client also shows its upgrade request and its frames both ways (opcode,
+// FIN, mask, length, close code); their payload is in the dump.
 //
 // While a client is inspected its capture ring is grown to inspectedCaptureBytes, so
 // the view keeps more history than the small ring every client has; it goes back to
@@ -59,6 +65,11 @@ public:
     QPushButton *disconnectButton() const { return m_disconnect; }
     QPushButton *faultsButton() const { return m_faults; }
     QPushButton *exportButton() const { return m_export; }
+    // WebSocket clients only (hidden for the others): the frames and the upgrade request.
+    QTabWidget *webSocketPane() const { return m_webSocketPane; }
+    QTableView *webSocketFramesView() const { return m_frameView; }
+    WebSocketFrameModel *webSocketFrames() const { return m_frameModel; }
+    QString webSocketRequestText() const;
     // The details as shown, "Peer: 127.0.0.1:4000\n..." (for tests).
     QString detailsText() const;
     QString captureText() const;
@@ -73,6 +84,9 @@ signals:
 private:
     void showNone();
     void refreshCapture(bool force);
+    // Re-reads the client's WebSocket log when its frame count moved (or force).
+    void refreshWebSocket(bool force);
+    bool webSocketSecure() const;
 
     quint64 m_clientId = 0;
     std::shared_ptr<const ClientStats> m_stats;
@@ -82,6 +96,12 @@ private:
     bool m_connected = false;
     const EchoServer *m_server = nullptr;
     const TrafficMonitor *m_monitor = nullptr;
+
+    // WebSocket: what the pane shows, so an unchanged log is not read again.
+    bool m_webSocketRequestShown = false;
+    bool m_webSocketSecureKnown = false;
+    bool m_webSocketSecure = false;
+    qint64 m_webSocketFrameCount = -1;
 
     QLabel *m_title;
     QList<QLabel *> m_detailLabels;
@@ -94,6 +114,10 @@ private:
     QPushButton *m_faults;
     QPushButton *m_export;
     HexView *m_hexView;
+    QTabWidget *m_webSocketPane;
+    WebSocketFrameModel *m_frameModel;
+    QTableView *m_frameView;
+    QPlainTextEdit *m_requestView;
 };
 
 } // namespace Echoscope

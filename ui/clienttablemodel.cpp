@@ -212,10 +212,12 @@ QVariant ClientTableModel::headerData(int section, Qt::Orientation orientation, 
                       "echo), draining after a half-close, or closed and why");
         case TlsColumn:
             return tr("The TLS version and cipher suite the client negotiated (TLS listener "
-                      "only); byte counts are of the plaintext");
+                      "and wss:// only); byte counts are of the plaintext");
         case TransportColumn:
             return tr("TCP: a connection. UDP: the datagrams of one address and port, "
-                      "forgotten after the UDP idle timeout");
+                      "forgotten after the UDP idle timeout. WebSocket: a connection to the "
+                      "WebSocket port (ws://, or wss:// with TLS), one message per WebSocket "
+                      "message");
         case ColumnCount:
             break;
         }
@@ -371,7 +373,8 @@ QString ClientTableModel::stateText(const ClientView &client)
     case ClientState::Closed:
         return tr("closing");
     case ClientState::Handshaking:
-        return tr("TLS handshake");
+        return client.counters.transport == IpProtocol::WebSocket ? tr("WebSocket handshake")
+                                                                  : tr("TLS handshake");
     case ClientState::Stopped:
         return tr("not reading (fault)");
     }
@@ -383,7 +386,8 @@ QString ClientTableModel::tlsText(const ClientView &client)
     const ClientSnapshot &counters = client.counters;
     if (!counters.tlsProtocol.isEmpty())
         return QStringLiteral("%1, %2").arg(counters.tlsProtocol, counters.tlsCipher);
-    if (client.connected && counters.state == ClientState::Handshaking)
+    if (client.connected && counters.state == ClientState::Handshaking &&
+        counters.transport != IpProtocol::WebSocket)
         return tr("handshaking…");
     return QString(QChar(0x2014));
 }
@@ -543,6 +547,10 @@ QString ClientTableModel::toolTip(const ClientView &client, int column) const
     lines << tr("Out: %1 in %2 messages")
                  .arg(Units::exactBytes(counters.bytesOut), locale.toString(counters.messagesOut));
     lines << tr("Peak unsent echo: %1").arg(Units::exactBytes(counters.peakUnsentBytes));
+    if (counters.transport == IpProtocol::WebSocket && !counters.webSocketResource.isEmpty())
+        lines << tr("WebSocket path: %1, %2 pings")
+                     .arg(TextEscape::escapeText(counters.webSocketResource),
+                          locale.toString(counters.webSocketPings));
     if (client.connected) {
         lines << tr("State: %1").arg(stateText(client));
     } else {

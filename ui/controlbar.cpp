@@ -95,6 +95,19 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     m_maxUdpPeers->setToolTip(tr("UDP peers tracked at once; datagrams from new ones beyond this "
                                  "are dropped and logged as refused"));
 
+    m_webSocketEcho = new QCheckBox(tr("&WebSocket"), this);
+    m_webSocketEcho->setToolTip(
+        tr("Also echo WebSocket messages (RFC 6455) on a port of their own, same address: "
+           "ws://, or wss:// when the TLS certificate and key are set. Each message goes "
+           "back as it came (text as text, binary as binary); each client shows in the table"));
+    m_webSocketPort = new QSpinBox(this);
+    m_webSocketPort->setAccessibleName(tr("WebSocket port"));
+    m_webSocketPort->setRange(0, 65535);
+    m_webSocketPort->setSpecialValueText(tr("any free"));
+    m_webSocketPort->setToolTip(tr("TCP port for the WebSocket echo (0: let the system pick a "
+                                   "free port); not the same as the TCP echo port"));
+    m_webSocketPort->setAccelerated(true);
+
     m_framing = new QComboBox(this);
     m_framing->addItem(tr("stream (raw echo)"), int(FramingMode::Stream));
     m_framing->addItem(tr("until half-close"), int(FramingMode::Eof));
@@ -234,11 +247,21 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     tls->addWidget(m_tlsKey, 1);
     tls->addWidget(m_tlsKeyBrowse);
     tls->addWidget(m_tlsVersion);
+    // WebSocket echo, on its own port: in this row, where wss:// takes its TLS from, and
+    // under the UDP block.
+    auto *webSocketSeparator = new QFrame(this);
+    webSocketSeparator->setFrameShape(QFrame::VLine);
+    webSocketSeparator->setFrameShadow(QFrame::Sunken);
+    tls->addSpacing(6);
+    tls->addWidget(webSocketSeparator);
+    tls->addSpacing(6);
+    tls->addWidget(m_webSocketEcho);
+    tls->addWidget(m_webSocketPort);
     grid->addLayout(tls, 2, 1, 1, lastColumn);
     grid->addWidget(m_validation, 3, 1, 1, lastColumn);
 
     // In reading order, which is also the order Tab visits them: the TCP settings row by
-    // row, the UDP block beside them, then the TLS row.
+    // row, the UDP block beside them, then the TLS row and the WebSocket pair at its end.
     m_fields = {m_bindAddress,
                 m_port,
                 m_framing,
@@ -257,7 +280,9 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
                 m_tlsCertificateBrowse,
                 m_tlsKey,
                 m_tlsKeyBrowse,
-                m_tlsVersion};
+                m_tlsVersion,
+                m_webSocketEcho,
+                m_webSocketPort};
     QWidget *previous = m_startStop;
     for (QWidget *field : std::as_const(m_fields)) {
         setTabOrder(previous, field);
@@ -280,10 +305,14 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     connect(m_tlsVersion, &QComboBox::currentIndexChanged, this, changed);
     for (QSpinBox *spin :
          {m_port, m_fixedBytes, m_maxMessageKiB, m_maxClients, m_idleTimeoutSeconds, m_threads,
-          m_udpPort, m_udpIdleSeconds, m_maxUdpPeers})
+          m_udpPort, m_udpIdleSeconds, m_maxUdpPeers, m_webSocketPort})
         connect(spin, &QSpinBox::valueChanged, this, changed);
     connect(m_udpEcho, &QCheckBox::toggled, this, [this, changed] {
         updateUdpFields();
+        changed();
+    });
+    connect(m_webSocketEcho, &QCheckBox::toggled, this, [this, changed] {
+        updateWebSocketFields();
         changed();
     });
 
@@ -346,6 +375,8 @@ ServerConfig ControlBar::config() const
     if (m_udpIdleSeconds->value() != (m_base.udpIdleTimeoutMs + 999) / 1000)
         config.udpIdleTimeoutMs = m_udpIdleSeconds->value() * 1000;
     config.maxUdpPeers = m_maxUdpPeers->value();
+    config.webSocketEcho = m_webSocketEcho->isChecked();
+    config.webSocketPort = quint16(m_webSocketPort->value());
     return config;
 }
 
@@ -376,6 +407,12 @@ void ControlBar::setConfig(const ServerConfig &config)
     m_udpIdleSeconds->setValue((config.udpIdleTimeoutMs + 999) / 1000);
     m_maxUdpPeers->setValue(qMin(config.maxUdpPeers, m_maxUdpPeers->maximum()));
     updateUdpFields();
+    {
+        const QSignalBlocker blockWebSocket(m_webSocketEcho);
+        m_webSocketEcho->setChecked(config.webSocketEcho);
+    }
+    m_webSocketPort->setValue(config.webSocketPort);
+    updateWebSocketFields();
     updateFramingParameter();
     updateValidation();
 }
@@ -395,6 +432,10 @@ QString ControlBar::validationError() const
     const QString configError = config().validate();
     if (!configError.isEmpty())
         return configError;
+    if (m_webSocketEcho->isChecked() && m_webSocketPort->value() != 0 &&
+        m_webSocketPort->value() == m_port->value())
+        return tr("WebSocket port: %1 is the TCP echo port; choose another, or 0 for any free")
+            .arg(m_port->value());
     // What can be seen without reading them; start() checks their contents.
     for (const QLineEdit *edit : {m_tlsCertificate, m_tlsKey}) {
         const QString path = edit->text().trimmed();
@@ -445,6 +486,7 @@ void ControlBar::setListening(bool listening)
                                       : m_idleStatusTips.value(field));
     }
     updateUdpFields();
+    updateWebSocketFields();
     updateValidation();
 }
 
@@ -493,6 +535,11 @@ void ControlBar::updateUdpFields()
     const bool editable = !m_listening && m_udpEcho->isChecked();
     for (QSpinBox *field : {m_udpPort, m_udpIdleSeconds, m_maxUdpPeers})
         field->setEnabled(editable);
+}
+
+void ControlBar::updateWebSocketFields()
+{
+    m_webSocketPort->setEnabled(!m_listening && m_webSocketEcho->isChecked());
 }
 
 void ControlBar::updateValidation()

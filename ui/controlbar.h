@@ -20,9 +20,9 @@ QT_END_NAMESPACE
 namespace Echoscope {
 
 // The row of server settings above the dashboard: bind address, port, UDP echo with its
-// port and limits, framing with its parameter, limits and threads, and the one
-// Start/Stop toggle. Invalid
-// values are refused here, with the reason next to the field, before the engine sees them.
+// port and limits, WebSocket echo with its port, framing with its parameter, limits and threads,
+// and the one Start/Stop toggle. Invalid values are refused here, with the reason next to the
+// field, before the engine sees them.
 class ControlBar : public QWidget
 {
     Q_OBJECT
@@ -62,6 +62,8 @@ public:
     QSpinBox *udpPortSpin() const { return m_udpPort; }
     QSpinBox *udpIdleTimeoutSpin() const { return m_udpIdleSeconds; }
     QSpinBox *maxUdpPeersSpin() const { return m_maxUdpPeers; }
+    QCheckBox *webSocketCheckBox() const { return m_webSocketEcho; }
+    QSpinBox *webSocketPortSpin() const { return m_webSocketPort; }
 
 signals:
     // The user asked to start (the fields are valid) or to stop.
@@ -77,6 +79,7 @@ private:
     void fillBindAddresses();
     void chooseTlsFile(QLineEdit *edit, const QString &title, const QString &filter);
     void updateUdpFields();
+    void updateWebSocketFields();
 
     ServerConfig m_base; // what setConfig() gave, for the fields not shown here
     bool m_listening = false;
@@ -103,6 +106,8 @@ private:
     QSpinBox *m_udpPort;
     QSpinBox *m_udpIdleSeconds;
     QSpinBox *m_maxUdpPeers;
+    QCheckBox *m_webSocketEcho;
+    QSpinBox *m_webSocketPort;
     QLabel *m_validation;
     QList<QWidget *> m_fields;
     QHash<QWidget *, QString> m_idleStatusTips; // each field's own, while not listening

@@ -70,6 +70,10 @@ void DashboardSettings::load(QSettings &settings)
     readNumber(settings, QStringLiteral("udpIdleTimeoutMs"), 1, ServerConfig::kMaxUdpIdleTimeoutMs,
                &loaded.udpIdleTimeoutMs);
     readNumber(settings, QStringLiteral("maxUdpPeers"), 1, 1000000, &loaded.maxUdpPeers);
+    const QVariant webSocketEcho = settings.value(QStringLiteral("webSocketEcho"));
+    if (webSocketEcho.isValid())
+        loaded.webSocketEcho = webSocketEcho.toBool();
+    readNumber<quint16>(settings, QStringLiteral("webSocketPort"), 0, 65535, &loaded.webSocketPort);
     settings.endGroup();
     if (!loaded.validate().isEmpty() && loaded.isTls()) {
         // Half a TLS setting (or one that clashes): lose that, not the rest.
@@ -122,6 +126,8 @@ QList<QPair<QString, QVariant>> DashboardSettings::entries() const
         {QStringLiteral("server/udpPort"), config.udpPort},
         {QStringLiteral("server/udpIdleTimeoutMs"), config.udpIdleTimeoutMs},
         {QStringLiteral("server/maxUdpPeers"), config.maxUdpPeers},
+        {QStringLiteral("server/webSocketEcho"), config.webSocketEcho},
+        {QStringLiteral("server/webSocketPort"), config.webSocketPort},
         {QStringLiteral("preferences/retainDisconnectedSeconds"), retainDisconnectedSeconds},
         {QStringLiteral("preferences/eventLogRows"), eventLogRows},
         {QStringLiteral("preferences/messageEventsPerSecond"), messageEventsPerSecond},

@@ -20,8 +20,9 @@ StatusPanel::StatusPanel(QWidget *parent) : QWidget(parent)
                                           tr("Messages in / out"),
                                           tr("Throughput in / out")};
     const QString toolTips[FieldCount] = {
-        tr("Where the server listens: the TCP address and port, and the UDP echo port "
-           "when UDP echo is on"),
+        tr("Where the server listens: the TCP address and port, the UDP echo port when UDP "
+           "echo is on, and the WebSocket URL (ws://, or wss:// with TLS) when WebSocket echo "
+           "is on"),
         tr("Time since the server started listening"),
         tr("Connected now, the most at once, and every client since the start (refused ones "
            "are counted in the log)"),
@@ -68,6 +69,10 @@ void StatusPanel::setSnapshot(const TrafficSnapshot &snapshot)
                                          : tr("Listening on %1").arg(endpoint);
     if (snapshot.listening && snapshot.udpPort != 0)
         server += tr(", UDP %1").arg(snapshot.udpPort);
+    if (snapshot.listening && snapshot.webSocketPort != 0)
+        server += tr(", WebSocket %1://%2")
+                      .arg(snapshot.webSocketScheme,
+                           TrafficEvent::endpoint(snapshot.address, snapshot.webSocketPort));
     m_values[ServerField]->setText(server);
     m_values[UptimeField]->setText(snapshot.listening ? Units::clock(snapshot.uptimeMs)
                                                       : QStringLiteral("—"));

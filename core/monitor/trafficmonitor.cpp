@@ -200,6 +200,9 @@ void TrafficMonitor::tick()
         snapshot.tls = m_server->isTls();
         snapshot.port = m_server->serverPort();
         snapshot.udpPort = m_server->udpPort();
+        snapshot.webSocketPort = m_server->webSocketPort();
+        if (snapshot.webSocketPort != 0)
+            snapshot.webSocketScheme = m_server->webSocketScheme();
         snapshot.uptimeMs = qMax<qint64>(0, snapshot.timestampMs - m_server->startedAtMs());
         const ServerTotals &t = snapshot.totals;
         const RateWindow::Rates rates =

@@ -47,12 +47,14 @@ struct TrafficSnapshot
 {
     qint64 timestampMs = 0; // ms since the epoch
     bool listening = false;
-    QHostAddress address; // while listening
-    quint16 port = 0;     // while listening
-    bool tls = false;     // while listening: the listener speaks TLS
-    quint16 udpPort = 0;  // while listening with UDP echo on; 0 otherwise
-    qint64 uptimeMs = 0;  // since the server started listening; 0 when stopped
-    ServerTotals totals;  // since the last start, as EchoServer::totals()
+    QHostAddress address;      // while listening
+    quint16 port = 0;          // while listening
+    bool tls = false;          // while listening: the listener speaks TLS
+    quint16 udpPort = 0;       // while listening with UDP echo on; 0 otherwise
+    quint16 webSocketPort = 0; // while listening with WebSocket echo on; 0 otherwise
+    QString webSocketScheme;   // "ws" or "wss" with webSocketPort; empty otherwise
+    qint64 uptimeMs = 0;       // since the server started listening; 0 when stopped
+    ServerTotals totals;       // since the last start, as EchoServer::totals()
     // Over about the last second; 0 when stopped.
     double bytesInPerSecond = 0;
     double bytesOutPerSecond = 0;
