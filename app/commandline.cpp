@@ -443,8 +443,9 @@ CommandLine::CommandLine()
          fault(&FaultConfig::parseSlice)},
         {option("fault-close-after",
                 QStringLiteral("Fault: close the connection (FIN) once this many bytes were "
-                               "echoed; 0 closes at once."),
-                "bytes"),
+                               "echoed; 0 closes at once. WebSocket clients get a close frame "
+                               "with :CODE (default 1000), e.g. 1K:4000."),
+                "bytes[:code]"),
          fault(&FaultConfig::parseCloseAfter)},
         {option("fault-reset-after",
                 QStringLiteral("Fault: reset the connection (RST) once this many bytes were "

@@ -492,13 +492,22 @@ void tst_WebSocket::handshakeTimeoutIsCounted()
 
 void tst_WebSocket::faultsApply()
 {
+    // The close code is part of the fault, checked when it is parsed.
+    FaultConfig parsed;
+    QString error;
+    QVERIFY(parsed.parseCloseAfter(u"250:4000", &error));
+    QCOMPARE(parsed.closeAfterBytes, 250);
+    QCOMPARE(parsed.closeCode, quint16(4000));
+    QCOMPARE(parsed.describe(), QStringLiteral("close after 250 B (WebSocket code 4000)"));
+    QVERIFY(!parsed.parseCloseAfter(u"250:1005", &error)); // reserved: never sent
+    QVERIFY(error.contains(QLatin1String("close code")));
+    QCOMPARE(parsed.closeCode, quint16(4000)); // left as it was
+
     // A close after N bytes of echo: the echo stops at a message boundary the client can
-    // count, and the close frame says 1000.
+    // count, and the close frame carries the fault's code.
     Running running = startServer(webSocketConfig(1));
     QVERIFY(running.port != 0);
-    FaultConfig faults;
-    faults.closeAfterBytes = 250;
-    QVERIFY(running.server->setDefaultFaults(faults));
+    QVERIFY(running.server->setDefaultFaults(parsed));
     QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
     WsRawClient client;
     QVERIFY(client.upgrade(running.server->webSocketPort()));
@@ -513,7 +522,7 @@ void tst_WebSocket::faultsApply()
     // message never completed, so it was not sent.
     QCOMPARE(client.messages.size(), 2);
     QVERIFY(client.closeFrame());
-    QCOMPARE(client.closeFrame()->closeCode(), quint16(1000));
+    QCOMPARE(client.closeFrame()->closeCode(), quint16(4000));
 }
 
 // Backpressure: a client that sends and never reads. The server pauses it (stops reading:

@@ -617,8 +617,11 @@ void ClientSession::finish(DisconnectReason reason, const QString &detail)
         m_faults->stop(); // its timers must not wake a closed session
     delete m_handshakeTimer;
     m_handshakeTimer = nullptr;
-    if (reason == DisconnectReason::FaultClose)
+    if (reason == DisconnectReason::FaultClose) {
         drainInput(); // unread input would turn the close into a reset
+        if (m_faults)
+            m_transport->setFaultCloseCode(m_faults->config().closeCode);
+    }
     m_transport->close(reason);
 
     DisconnectInfo info;

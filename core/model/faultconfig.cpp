@@ -86,6 +86,10 @@ QString FaultConfig::validate() const
         return QStringLiteral("fault close-after %1 bytes is out of range (0 to %2 bytes)")
             .arg(closeAfterBytes)
             .arg(kMaxByteLimit);
+    if (!isSendableCloseCode(closeCode))
+        return QStringLiteral("fault close code %1 is not one a server may send (1000-1003, "
+                              "1007-1011, 3000-4999)")
+            .arg(closeCode);
     if (resetAfterBytes < -1 || resetAfterBytes > kMaxByteLimit)
         return QStringLiteral("fault reset-after %1 bytes is out of range (0 to %2 bytes)")
             .arg(resetAfterBytes)
@@ -129,7 +133,10 @@ QString FaultConfig::describe() const
                     : QStringLiteral("slices %1").arg(bytesText(sliceBytes)));
     }
     if (closeAfterBytes >= 0)
-        parts << QStringLiteral("close after ") + bytesText(closeAfterBytes);
+        parts << QStringLiteral("close after ") + bytesText(closeAfterBytes) +
+                     (closeCode != kDefaultCloseCode
+                          ? QStringLiteral(" (WebSocket code %1)").arg(closeCode)
+                          : QString());
     if (resetAfterBytes >= 0)
         parts << QStringLiteral("reset after ") + bytesText(resetAfterBytes);
     if (resetProbability > 0.0)
@@ -191,15 +198,34 @@ bool FaultConfig::parseSlice(QStringView text, QString *error)
     return true;
 }
 
+bool FaultConfig::isSendableCloseCode(int code)
+{
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) ||
+           (code >= 3000 && code <= 4999);
+}
+
 bool FaultConfig::parseCloseAfter(QStringView text, QString *error)
 {
+    const qsizetype colon = text.indexOf(QLatin1Char(':'));
     qint64 bytes = 0;
-    if (!parseByteSize(text, &bytes) || bytes > kMaxByteLimit) {
+    if (!parseByteSize(colon < 0 ? text : text.left(colon), &bytes) || bytes > kMaxByteLimit) {
         *error = QStringLiteral("expected a number of echoed bytes, optionally with K, M or G "
-                                "(1024-based); 0 closes at once");
+                                "(1024-based), then optionally :CODE, the WebSocket close code; "
+                                "0 closes at once");
         return false;
     }
+    int code = kDefaultCloseCode;
+    if (colon >= 0) {
+        bool ok = false;
+        code = text.mid(colon + 1).toInt(&ok);
+        if (!ok || !isSendableCloseCode(code)) {
+            *error = QStringLiteral("expected a WebSocket close code after the colon: 1000-1003, "
+                                    "1007-1011 or 3000-4999");
+            return false;
+        }
+    }
     closeAfterBytes = bytes;
+    closeCode = quint16(code);
     return true;
 }
 
@@ -252,8 +278,9 @@ bool operator==(const FaultConfig &a, const FaultConfig &b)
     return a.delayMs == b.delayMs && a.jitterMs == b.jitterMs &&
            a.bandwidthBytesPerSecond == b.bandwidthBytesPerSecond && a.sliceBytes == b.sliceBytes &&
            a.sliceGapMs == b.sliceGapMs && a.closeAfterBytes == b.closeAfterBytes &&
-           a.resetAfterBytes == b.resetAfterBytes && a.resetProbability == b.resetProbability &&
-           a.stopReading == b.stopReading && a.seed == b.seed;
+           a.closeCode == b.closeCode && a.resetAfterBytes == b.resetAfterBytes &&
+           a.resetProbability == b.resetProbability && a.stopReading == b.stopReading &&
+           a.seed == b.seed;
 }
 
 } // namespace Echoscope

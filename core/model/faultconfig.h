@@ -32,6 +32,11 @@ struct FaultConfig
     // echoed since the fault was set. -1: off; 0: at once.
     qint64 closeAfterBytes = -1;
     qint64 resetAfterBytes = -1;
+    // WebSocket clients: the status code of the close frame the close fault sends (a
+    // code a server may send: 1000-1003, 1007-1011 or 3000-4999). No effect on TCP.
+    static constexpr quint16 kDefaultCloseCode = 1000;
+    quint16 closeCode = kDefaultCloseCode;
+    static bool isSendableCloseCode(int code);
     // Each message, before it is echoed, resets the connection with this probability.
     double resetProbability = 0.0;
     // Read nothing more from the client (a stuck peer): its writes block once the
@@ -52,7 +57,7 @@ struct FaultConfig
     bool parseDelay(QStringView text, QString *error);       // "200", "200:50"
     bool parseBandwidth(QStringView text, QString *error);   // "10240", "10K", "1M"
     bool parseSlice(QStringView text, QString *error);       // "16", "16:5", "1K:20"
-    bool parseCloseAfter(QStringView text, QString *error);  // a size, as above
+    bool parseCloseAfter(QStringView text, QString *error);  // "250", "1K:4000" (code)
     bool parseResetAfter(QStringView text, QString *error);  // a size, as above
     bool parseProbability(QStringView text, QString *error); // "0.25", "25%"
     bool parseSeed(QStringView text, QString *error);        // 1 to 4294967295

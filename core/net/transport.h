@@ -86,6 +86,9 @@ public:
     // After it ended a session with MessageTooLarge itself (WebSocket: 1009): how big the
     // message was seen to be. 0: the session's framer saw it, not the transport.
     virtual qint64 oversizeBytes() const { return 0; }
+    // The close fault's status code for the next close(FaultClose) (WebSocket); others
+    // have no such thing.
+    virtual void setFaultCloseCode(quint16 code) { Q_UNUSED(code); }
     virtual Result read(char *data, qint64 maxBytes, qint64 *bytes) = 0;
     virtual Result write(const char *data, qint64 size, qint64 *bytes) = 0;
     virtual void setReadEnabled(bool enabled) = 0;

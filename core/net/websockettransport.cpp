@@ -783,7 +783,9 @@ void WebSocketTransport::close(DisconnectReason reason)
         m_server->disconnect(owner);
     m_gate->written = nullptr;
     m_gate->open = false;
-    const QWebSocketProtocol::CloseCode code = closeCodeFor(reason);
+    const QWebSocketProtocol::CloseCode code = reason == DisconnectReason::FaultClose
+                                                   ? QWebSocketProtocol::CloseCode(m_faultCloseCode)
+                                                   : closeCodeFor(reason);
     if (m_webSocket && code != 0 && !m_clientClosed && !m_serverClosed &&
         m_webSocket->state() == QAbstractSocket::ConnectedState) {
         m_closing = true;

@@ -86,6 +86,7 @@ public:
     QString errorString() const override { return m_errorString; }
     QString peerCloseDetail() const override { return m_peerCloseDetail; }
     qint64 oversizeBytes() const override { return m_oversizeBytes; }
+    void setFaultCloseCode(quint16 code) override { m_faultCloseCode = code; }
 
 private:
     struct Message
@@ -160,6 +161,7 @@ private:
     bool m_unmaskedFrame = false;
     quint64 m_messageBytesSeen = 0; // the data frames of the message coming in, so far
     qint64 m_oversizeBytes = 0;
+    quint16 m_faultCloseCode = 1000;
     bool m_established = false;
     bool m_peerClosed = false;
     bool m_closing = false; // our own close(): the close frame is ours
