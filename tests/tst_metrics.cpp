@@ -14,6 +14,7 @@
 #include <QNetworkRequest>
 #include <QRegularExpression>
 #include <QUdpSocket>
+#include <QWebSocket>
 #include <QSet>
 #include <QSignalSpy>
 #include <QTcpServer>
@@ -233,6 +234,7 @@ private slots:
     void countersSurviveStopAndStart();
     void countsRefusals();
     void countsUdpRefusalsPastTheLogBudget();
+    void countsByProtocolAndWebSocketFailures();
     void onlyGetMetrics();
     void listenFailureNamesPortAndReason();
     void badAddressIsNamed();
@@ -539,6 +541,91 @@ void tst_Metrics::countsUdpRefusalsPastTheLogBudget()
     QTRY_COMPARE_WITH_TIMEOUT(collector.snapshot().refusals.value(QStringLiteral("max_clients")),
                               qint64(kRefused), kTimeoutMs);
     QCOMPARE(collector.snapshot().refusals.value(QStringLiteral("other")), qint64(0));
+}
+
+// A TCP client, a UDP peer and a WebSocket client (a real QWebSocket) are counted under
+// protocol "tcp", "udp" and "ws"; a refused upgrade and a protocol error are disconnect
+// reasons with series of their own, present at 0 before they happen.
+void tst_Metrics::countsByProtocolAndWebSocketFailures()
+{
+    ServerConfig config = testConfig(1);
+    config.udpEcho = true;
+    config.udpPort = 0;
+    config.webSocketEcho = true;
+    config.webSocketPort = 0;
+    EchoServer server;
+    MetricsCollector collector(&server, 0);
+    QVERIFY2(server.start(config), qPrintable(server.errorString()));
+    QVERIFY(server.webSocketPort() != 0);
+
+    Scrape before = parse(PrometheusText::render(collector.snapshot()));
+    QVERIFY2(before.error.isEmpty(), qPrintable(before.error));
+    for (const char *protocol : {"tcp", "udp", "ws"}) {
+        QCOMPARE(before.count(QStringLiteral("echoscope_connections_by_protocol_total{protocol="
+                                             "\"%1\"}")
+                                  .arg(QLatin1String(protocol))),
+                 0);
+        QCOMPARE(before.count(QStringLiteral("echoscope_clients_by_protocol{protocol=\"%1\"}")
+                                  .arg(QLatin1String(protocol))),
+                 0);
+    }
+    for (const char *reason : {"websocket_handshake_failed", "protocol_error",
+                               "tls_handshake_failed", "port_unreachable", "closed_by_fault"})
+        QCOMPARE(before.count(QStringLiteral("echoscope_disconnects_total{reason=\"%1\"}")
+                                  .arg(QLatin1String(reason))),
+                 0);
+
+    const QHostAddress local(QHostAddress::LocalHost);
+    TestClient tcp;
+    QVERIFY(tcp.connectTo(local, server.serverPort()));
+    QUdpSocket udp;
+    QVERIFY(udp.bind(local, 0));
+    QCOMPARE(udp.writeDatagram("in", local, server.udpPort()), qint64(2));
+    QWebSocket ws;
+    ws.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/metrics-test").arg(server.webSocketPort())));
+    QTRY_COMPARE_WITH_TIMEOUT(ws.state(), QAbstractSocket::ConnectedState, kTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(server.totals().clientsNow, 3, kTimeoutMs);
+
+    Scrape during = parse(PrometheusText::render(collector.snapshot()));
+    QVERIFY2(during.error.isEmpty(), qPrintable(during.error));
+    QCOMPARE(during.types.value(QStringLiteral("echoscope_clients_by_protocol")),
+             QStringLiteral("gauge"));
+    QCOMPARE(during.types.value(QStringLiteral("echoscope_connections_by_protocol_total")),
+             QStringLiteral("counter"));
+    for (const char *protocol : {"tcp", "udp", "ws"}) {
+        const QString key = QLatin1String(protocol);
+        QCOMPARE(
+            during.count(QStringLiteral("echoscope_connections_by_protocol_total{protocol=\"%1\"}")
+                             .arg(key)),
+            1);
+        QCOMPARE(
+            during.count(QStringLiteral("echoscope_clients_by_protocol{protocol=\"%1\"}").arg(key)),
+            1);
+    }
+
+    // Not an upgrade: refused with 426, a disconnect of its own reason, counted as ws.
+    QSignalSpy disconnected(&server, &EchoServer::clientDisconnected);
+    TestClient notUpgrade;
+    QVERIFY(notUpgrade.connectTo(local, server.webSocketPort()));
+    notUpgrade.socket.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    QTRY_VERIFY_WITH_TIMEOUT(
+        collector.snapshot().disconnects.value(QStringLiteral("websocket_handshake_failed")) == 1,
+        kTimeoutMs);
+    ws.close();
+    QTRY_COMPARE_WITH_TIMEOUT(disconnected.size(), 2, kTimeoutMs);
+
+    const Scrape after = parse(PrometheusText::render(collector.snapshot()));
+    QVERIFY2(after.error.isEmpty(), qPrintable(after.error));
+    QCOMPARE(
+        after.count(QStringLiteral("echoscope_connections_by_protocol_total{protocol=\"ws\"}")), 2);
+    QCOMPARE(after.count(QStringLiteral("echoscope_clients_by_protocol{protocol=\"ws\"}")), 0);
+    QCOMPARE(after.count(QStringLiteral("echoscope_clients_by_protocol{protocol=\"tcp\"}")), 1);
+    QCOMPARE(after.count(QStringLiteral("echoscope_clients_by_protocol{protocol=\"udp\"}")), 1);
+    QCOMPARE(after.count(QStringLiteral(
+                 "echoscope_disconnects_total{reason=\"websocket_handshake_failed\"}")),
+             1);
+    QCOMPARE(after.count(QStringLiteral("echoscope_disconnects_total{reason=\"closed_by_peer\"}")),
+             1);
 }
 
 void tst_Metrics::onlyGetMetrics()

@@ -30,16 +30,23 @@ void carry(ServerTotals *into, const ServerTotals &run)
 MetricsCollector::MetricsCollector(EchoServer *server, qint64 processStartMs, QObject *parent)
     : QObject(parent), m_server(server), m_processStartMs(processStartMs)
 {
-    for (int reason = 0; reason <= int(DisconnectReason::SocketError); ++reason)
+    // Every reason, the last one included (the TLS, UDP and WebSocket ones come after
+    // SocketError), so that each series exists before its first event.
+    for (int reason = 0; reason <= int(DisconnectReason::ProtocolError); ++reason)
         m_disconnects.insert(disconnectLabel(DisconnectReason(reason)), 0);
     for (RefusalReason reason : Refusal::all())
         m_refusals.insert(Refusal::label(reason), 0);
+    for (IpProtocol protocol : {IpProtocol::Tcp, IpProtocol::Udp, IpProtocol::WebSocket})
+        m_acceptedByProtocol.insert(ipProtocolKey(protocol), 0);
 
     connect(server, &EchoServer::started, this, &MetricsCollector::serverStarted);
     connect(server, &EchoServer::stopped, this, &MetricsCollector::serverStopped);
+    connect(server, &EchoServer::clientConnected, this,
+            [this](quint64 clientId, const QHostAddress &, quint16) { track(clientId, true); });
     connect(server, &EchoServer::clientDisconnected, this,
-            [this](quint64, const DisconnectInfo &info) {
+            [this](quint64 clientId, const DisconnectInfo &info) {
                 ++m_disconnects[disconnectLabel(info.reason)];
+                m_liveProtocols.remove(clientId);
             });
     connect(server, &EchoServer::clientRefused, this,
             [this](const QHostAddress &, quint16, const QString &, RefusalReason kind) {
@@ -49,8 +56,21 @@ MetricsCollector::MetricsCollector(EchoServer *server, qint64 processStartMs, QO
             [this](const QString &, qint64 count, RefusalReason kind) {
                 m_refusals[Refusal::label(kind)] += count;
             });
-    if (server->isListening())
+    if (server->isListening()) {
         serverStarted(); // counted from now on; what it did before is not known here
+        for (quint64 clientId : server->clientIds())
+            track(clientId, false);
+    }
+}
+
+void MetricsCollector::track(quint64 clientId, bool accepted)
+{
+    const std::shared_ptr<const ClientStats> stats =
+        m_server ? m_server->clientStats(clientId) : nullptr;
+    const IpProtocol protocol = stats ? stats->transport() : IpProtocol::Tcp;
+    m_liveProtocols.insert(clientId, protocol);
+    if (accepted)
+        ++m_acceptedByProtocol[ipProtocolKey(protocol)];
 }
 
 void MetricsCollector::serverStarted()
@@ -85,6 +105,11 @@ MetricsSnapshot MetricsCollector::snapshot() const
     snapshot.serverStarts = m_serverStarts;
     snapshot.disconnects = m_disconnects;
     snapshot.refusals = m_refusals;
+    snapshot.acceptedByProtocol = m_acceptedByProtocol;
+    for (auto it = m_acceptedByProtocol.cbegin(); it != m_acceptedByProtocol.cend(); ++it)
+        snapshot.clientsByProtocol.insert(it.key(), 0);
+    for (IpProtocol protocol : std::as_const(m_liveProtocols))
+        ++snapshot.clientsByProtocol[ipProtocolKey(protocol)];
     snapshot.processStartMs = m_processStartMs;
     snapshot.nowMs = QDateTime::currentMSecsSinceEpoch();
     snapshot.version = QCoreApplication::applicationVersion();
@@ -93,7 +118,8 @@ MetricsSnapshot MetricsCollector::snapshot() const
 
 QString MetricsCollector::disconnectLabel(DisconnectReason reason)
 {
-    QString label = DisconnectInfo::reasonString(reason);
+    // Lower case, as label values go ("TLS handshake failed" -> tls_handshake_failed).
+    QString label = DisconnectInfo::reasonString(reason).toLower();
     for (QChar &c : label) {
         if (!c.isLetterOrNumber())
             c = QLatin1Char('_');

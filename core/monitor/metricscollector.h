@@ -4,6 +4,7 @@
 #include "echoserver.h"
 
 #include <QHostAddress>
+#include <QHash>
 #include <QMap>
 #include <QObject>
 #include <QPointer>
@@ -25,6 +26,10 @@ struct MetricsSnapshot
     QMap<QString, qint64> disconnects;
     // Label ("max_clients", "denied", ...) -> count, the same way.
     QMap<QString, qint64> refusals;
+    // By protocol, ipProtocolKey(): "tcp", "udp", "ws" -> count, every one present. The
+    // connections accepted over the process's life, and the clients connected now.
+    QMap<QString, qint64> acceptedByProtocol;
+    QMap<QString, qint64> clientsByProtocol;
 
     bool listening = false;
     QHostAddress address; // when listening
@@ -61,6 +66,8 @@ public:
 private:
     void serverStarted();
     void serverStopped();
+    // Notes a client's protocol; accepted: count it as a new connection too.
+    void track(quint64 clientId, bool accepted);
 
     QPointer<EchoServer> m_server;
     const qint64 m_processStartMs;
@@ -69,6 +76,10 @@ private:
     qint64 m_serverStarts = 0;
     QMap<QString, qint64> m_disconnects;
     QMap<QString, qint64> m_refusals;
+    QMap<QString, qint64> m_acceptedByProtocol;
+    // The protocol of each client connected now (a hash insert per connection, nothing
+    // per byte), so that its disconnect is counted against the right one.
+    QHash<quint64, IpProtocol> m_liveProtocols;
 };
 
 } // namespace Echoscope

@@ -130,7 +130,14 @@ QByteArray PrometheusText::render(const MetricsSnapshot &snapshot)
                "Client connections accepted and served.", totals.clientsTotal);
     out.labelled("echoscope_connections_refused_total", "counter",
                  "Client connections closed at once, by reason.", "reason", snapshot.refusals);
+    out.labelled("echoscope_connections_by_protocol_total", "counter",
+                 "Client connections accepted, by protocol: tcp, udp (each peer address and "
+                 "port) or ws (WebSocket, ws:// and wss://).",
+                 "protocol", snapshot.acceptedByProtocol);
     out.single("echoscope_clients", "gauge", "Clients connected now.", totals.clientsNow);
+    out.labelled("echoscope_clients_by_protocol", "gauge",
+                 "Clients connected now, by protocol: tcp, udp or ws.", "protocol",
+                 snapshot.clientsByProtocol);
     out.single("echoscope_clients_peak", "gauge",
                "The most clients connected at once since the process started.", totals.clientsPeak);
     out.labelled("echoscope_disconnects_total", "counter", "Client connections ended, by reason.",
