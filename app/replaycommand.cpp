@@ -104,6 +104,16 @@ int ReplayCommand::run(const QStringList &arguments)
         return kExitUsage;
     }
 
+    if (recording.transport != QLatin1String("tcp")) {
+        // Its streams are message payloads without the message boundaries a replay over
+        // WebSocket would need; sent to a TCP port they would test something else.
+        print(stderr, QStringLiteral("echoscope replay: %1 is a recording of a WebSocket client; "
+                                     "replaying WebSocket clients is not supported yet (its "
+                                     "bytes are in the file: \"in\" chunks, base64)\n")
+                          .arg(files.constFirst()));
+        return kExitUsage;
+    }
+
     Replayer replayer(recording, config);
     QEventLoop loop;
     QObject::connect(&replayer, &Replayer::finished, &loop, &QEventLoop::quit);

@@ -187,6 +187,7 @@ private slots:
     void replayFindsFaults_data();
     void replayFindsFaults();
     void replayWithoutServer();
+    void webSocketRecordingSaysSo();
 
 private:
     // A real client against a real server: chunks with gaps, then a half-close.
@@ -603,6 +604,34 @@ void tst_Recording::replayWithoutServer()
                  QStringLiteral("cannot connect to 127.0.0.1:%1: ").arg(port)),
              qPrintable(replayer.result().connectionError));
     QCOMPARE(replayer.result().bytesSent, 0);
+}
+
+// A WebSocket client's recording says it is one, reads back so, and `echoscope replay`
+// refuses it with a sentence rather than sending its payload to a TCP port.
+void tst_Recording::webSocketRecordingSaysSo()
+{
+    ClientStats stats(9, QHostAddress(QHostAddress::LocalHost), 5151, kT0, 4096,
+                      IpProtocol::WebSocket);
+    stats.capture()->append(Direction::Received, "hi", 2, kT0 + 1);
+    stats.capture()->append(Direction::Echoed, "hi", 2, kT0 + 2);
+    const Recording recording = Recording::fromClient(stats, {}, ServerConfig(), kT0 + 5);
+    QCOMPARE(recording.transport, QStringLiteral("ws"));
+    QTemporaryDir directory;
+    const QString path = directory.filePath(QStringLiteral("ws.jsonl"));
+    QString error;
+    QVERIFY2(recording.save(path, &error), qPrintable(error));
+    Recording loaded;
+    QVERIFY2(Recording::load(path, &loaded, &error), qPrintable(error));
+    QCOMPARE(loaded.transport, QStringLiteral("ws"));
+    QCOMPARE(loaded.streamBytes(Direction::Received), QByteArray("hi"));
+    QCOMPARE(sampleRecording().transport, QStringLiteral("tcp")); // the default, unwritten
+
+    const ProcessResult replay = runEchoscope(
+        {QStringLiteral("replay"), QStringLiteral("--port"), QStringLiteral("9"), path});
+    QCOMPARE(replay.exitCode, 2);
+    QVERIFY2(replay.errorOutput.contains("is a recording of a WebSocket client; replaying "
+                                         "WebSocket clients is not supported yet"),
+             replay.errorOutput.constData());
 }
 
 QTEST_GUILESS_MAIN(tst_Recording)

@@ -240,6 +240,15 @@ bool readHeader(const QJsonObject &header, Recording *r, QString *why)
     if (fields.has(QStringLiteral("closed")) &&
         !fields.boolean(QStringLiteral("closed"), &r->closed, why))
         return false;
+    if (fields.has(QStringLiteral("transport"))) {
+        if (!fields.string(QStringLiteral("transport"), &r->transport, why))
+            return false;
+        if (r->transport != QLatin1String("tcp") && r->transport != QLatin1String("ws")) {
+            *why =
+                QStringLiteral("\"transport\" \"%1\" is not tcp or ws").arg(r->transport.left(20));
+            return false;
+        }
+    }
 
     QJsonObject object;
     if (fields.has(QStringLiteral("server"))) {
@@ -328,6 +337,7 @@ Recording Recording::fromClient(const ClientStats &stats, const QList<TrafficEve
     r.connectedAtMs = stats.connectedAtMs();
     r.recordedAtMs = nowMs;
     r.closed = stats.state() == ClientState::Closed;
+    r.transport = ipProtocolKey(stats.transport());
     r.framing = config.framing;
     r.maxMessageBytes = config.maxMessageBytes;
 
@@ -426,6 +436,8 @@ bool Recording::write(QIODevice *device, QString *error) const
     header.insert(QStringLiteral("connected_at"), timeText(connectedAtMs));
     header.insert(QStringLiteral("recorded_at"), timeText(recordedAtMs));
     header.insert(QStringLiteral("closed"), closed);
+    if (transport != QLatin1String("tcp"))
+        header.insert(QStringLiteral("transport"), transport);
     QJsonObject server;
     server.insert(QStringLiteral("framing"), framing.modeString());
     server.insert(QStringLiteral("delimiter"), FramingConfig::delimiterToString(framing.delimiter));

@@ -53,7 +53,10 @@ struct Recording
     qint64 connectedAtMs = 0; // ms since the epoch
     qint64 recordedAtMs = 0;  // when the file was written
     bool closed = false;      // the connection had ended when it was recorded
-    FramingConfig framing;    // the server's, for a reader to know how it was framed
+    // How the client came: "tcp" (TCP or TLS) or "ws" (WebSocket: the streams hold the
+    // payload of its messages). Files without the field are TCP recordings.
+    QString transport = QStringLiteral("tcp");
+    FramingConfig framing; // the server's, for a reader to know how it was framed
     qint64 maxMessageBytes = 0;
     qint64 captureLimitBytes = 0; // the capture's capacity (both directions together)
     bool keepsFirst = false;      // the capture kept the first bytes (else the newest)
