@@ -185,6 +185,7 @@ private slots:
     void screenshots();
     void udpEchoFromTheControlBar();
     void webSocketEchoFromTheControlBar();
+    void webSocketScreenshot();
 
 private:
     QString settingsPath() const { return m_dir->filePath(QStringLiteral("echoscope.ini")); }
@@ -1251,6 +1252,61 @@ void tst_Dashboard::screenshots()
     traffic.stop();
 }
 
+// docs/websocket.png: the window with a WebSocket client inspected (its frames and its
+// upgrade request) beside a TCP client. Skipped unless ECHOSCOPE_SCREENSHOT_DIR is set:
+//   ECHOSCOPE_SCREENSHOT_DIR=$PWD/docs QT_QPA_PLATFORM=offscreen build/tests/tst_dashboard
+//   webSocketScreenshot
+void tst_Dashboard::webSocketScreenshot()
+{
+    const QString directory = qEnvironmentVariable("ECHOSCOPE_SCREENSHOT_DIR");
+    if (directory.isEmpty())
+        QSKIP("set ECHOSCOPE_SCREENSHOT_DIR to write the WebSocket screenshot");
+    Dashboard d(settingsPath());
+    d.window.resize(1280, 800);
+    d.window.controlBar()->webSocketCheckBox()->setChecked(true);
+    d.window.controlBar()->webSocketPortSpin()->setValue(0);
+    QVERIFY(d.clickStart());
+    QTcpSocket tcp;
+    QVERIFY(d.connectClient(tcp) != 0);
+    QWebSocket ws(QStringLiteral("http://localhost:3000"));
+    QNetworkRequest request(
+        QUrl(QStringLiteral("ws://127.0.0.1:%1/chat?room=7").arg(d.server.webSocketPort())));
+    request.setRawHeader("Sec-WebSocket-Protocol", "echo.v1");
+    ws.open(request);
+    QTRY_COMPARE_WITH_TIMEOUT(ws.state(), QAbstractSocket::ConnectedState, kTimeoutMs);
+    QTimer traffic;
+    int round = 0;
+    connect(&traffic, &QTimer::timeout, this, [&] {
+        ++round;
+        ws.sendTextMessage(QStringLiteral("{\"seq\":%1,\"msg\":\"hello\"}").arg(round));
+        if (round % 3 == 0)
+            ws.sendBinaryMessage(QByteArray("\x01\x02\x03\x04 binary \xff", 13));
+        if (round % 5 == 0)
+            ws.ping("keepalive");
+        tcp.write("hello echoscope\n");
+        tcp.readAll();
+    });
+    traffic.start(100);
+    QTRY_VERIFY_WITH_TIMEOUT(round >= 30, 30000);
+    quint64 wsId = 0;
+    for (quint64 id : d.server.clientIds()) {
+        const auto stats = d.server.clientStats(id);
+        if (stats && stats->transport() == IpProtocol::WebSocket)
+            wsId = id;
+    }
+    QVERIFY(wsId != 0);
+    d.select(wsId);
+    QCOMPARE(d.window.inspector()->clientId(), wsId);
+    QTRY_VERIFY_WITH_TIMEOUT(round >= 40, 30000);
+    traffic.stop();
+    QCoreApplication::processEvents();
+    QVERIFY(d.window.grab().save(QDir(directory).filePath(QStringLiteral("websocket.png")), "PNG"));
+    d.window.inspector()->webSocketPane()->setCurrentIndex(1);
+    QCoreApplication::processEvents();
+    QVERIFY(d.window.inspector()->grab().save(
+        QDir(directory).filePath(QStringLiteral("websocket-request.png")), "PNG"));
+}
+
 // UDP echo turned on in the control bar: a real QUdpSocket's datagram makes a UDP row,
 // inspectable and kickable like a TCP client; the setting is remembered.
 void tst_Dashboard::udpEchoFromTheControlBar()
@@ -1357,11 +1413,15 @@ void tst_Dashboard::webSocketEchoFromTheControlBar()
         QVERIFY(!bar->webSocketCheckBox()->isEnabled()); // locked while listening
         QVERIFY(!bar->webSocketPortSpin()->isEnabled());
         QTRY_COMPARE_WITH_TIMEOUT(d.window.statusPanel()->fieldText(StatusPanel::ServerField),
-                                  QStringLiteral("Listening on 127.0.0.1:%1, WebSocket "
-                                                 "ws://127.0.0.1:%2")
+                                  QStringLiteral("Listening on 127.0.0.1:%1, WebSocket %2")
                                       .arg(d.server.serverPort())
                                       .arg(wsPort),
                                   kTimeoutMs);
+        // The URL to paste is in its tooltip.
+        QVERIFY2(d.window.statusPanel()
+                     ->fieldToolTip(StatusPanel::ServerField)
+                     .contains(QStringLiteral("ws://127.0.0.1:%1/").arg(wsPort)),
+                 qPrintable(d.window.statusPanel()->fieldToolTip(StatusPanel::ServerField)));
 
         QWebSocket client(QStringLiteral("http://localhost:8080"));
         QStringList echoes;
@@ -1381,7 +1441,13 @@ void tst_Dashboard::webSocketEchoFromTheControlBar()
 
         quint64 id = 0;
         QTRY_VERIFY_WITH_TIMEOUT((id = onlyClient(d.server)) != 0 && d.rowOf(id) >= 0, kTimeoutMs);
-        QCOMPARE(d.cell(id, ClientTableModel::TransportColumn), QStringLiteral("WebSocket"));
+        QCOMPARE(d.cell(id, ClientTableModel::TransportColumn), QStringLiteral("WS"));
+        // The filter finds it by the full name too.
+        d.window.clientProxy()->setFilterText(QStringLiteral("websocket"));
+        QVERIFY(d.rowOf(id) >= 0);
+        d.window.clientProxy()->setFilterText(QStringLiteral("udp"));
+        QCOMPARE(d.rowOf(id), -1);
+        d.window.clientProxy()->setFilterText(QString());
         QCOMPARE(d.cell(id, ClientTableModel::StateColumn), QStringLiteral("connected"));
         QCOMPARE(d.cell(id, ClientTableModel::TlsColumn), QString(QChar(0x2014)));
 

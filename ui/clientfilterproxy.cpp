@@ -40,8 +40,14 @@ bool ClientFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex &sourc
         return true;
     for (int column : {ClientTableModel::IdColumn, ClientTableModel::PeerColumn,
                        ClientTableModel::StateColumn, ClientTableModel::TransportColumn}) {
-        const QString text = model->index(sourceRow, column, sourceParent).data().toString();
-        if (text.contains(m_filterText, Qt::CaseInsensitive))
+        const QModelIndex index = model->index(sourceRow, column, sourceParent);
+        if (index.data().toString().contains(m_filterText, Qt::CaseInsensitive))
+            return true;
+        // The transport's full name ("WebSocket") where the cell abbreviates it ("WS").
+        if (column == ClientTableModel::TransportColumn &&
+            index.data(ClientTableModel::SortRole)
+                .toString()
+                .contains(m_filterText, Qt::CaseInsensitive))
             return true;
     }
     return false;

@@ -255,7 +255,7 @@ ClientInspector::ClientInspector(QWidget *parent) : QWidget(parent)
     splitter->addWidget(m_webSocketPane);
     splitter->addWidget(capturePane);
     splitter->setStretchFactor(0, 1);
-    splitter->setStretchFactor(1, 2);
+    splitter->setStretchFactor(1, 1);
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);

@@ -442,7 +442,10 @@ QVariant ClientTableModel::displayData(const ClientView &client, int column) con
     case TlsColumn:
         return tlsText(client);
     case TransportColumn:
-        return ipProtocolName(counters.transport);
+        // "WS" fits the narrow column beside TCP and UDP; the name is in the tooltip, and
+        // the filter matches it too (SortRole).
+        return counters.transport == IpProtocol::WebSocket ? tr("WS")
+                                                           : ipProtocolName(counters.transport);
     case ColumnCount:
         break;
     }
@@ -523,6 +526,10 @@ QString ClientTableModel::toolTip(const ClientView &client, int column) const
                                                           : tr("The faults for all clients: %1"))
                                     .arg(counters.faults.describe()));
         }
+        break;
+    case TransportColumn:
+        if (counters.transport == IpProtocol::WebSocket)
+            return plainToolTip(tr("WebSocket (ws://, or wss:// with TLS)"));
         break;
     case TlsColumn:
         if (!counters.tlsProtocol.isEmpty())

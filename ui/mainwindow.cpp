@@ -234,7 +234,7 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     clientHeader->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(clientHeader, &QHeaderView::customContextMenuRequested, this,
             &MainWindow::showClientColumnsMenu);
-    // TCP or UDP reads best beside the peer; State stays last, where it stretches.
+    // TCP, UDP or WS reads best beside the peer; State stays last, where it stretches.
     m_clientTable->horizontalHeader()->moveSection(ClientTableModel::TransportColumn,
                                                    ClientTableModel::PeerColumn + 1);
     connect(m_clientTable, &QTableView::customContextMenuRequested, this,
@@ -885,7 +885,7 @@ void MainWindow::showClientMenu(const QPoint &position)
         const auto stats = m_server->clientStats(id);
         QAction *faults = menu.addAction(tr("&Faults…"), this, [this, id] { editFaults(id); });
         faults->setEnabled(stats && stats->state() != ClientState::Closed &&
-                           stats->transport() == IpProtocol::Tcp); // UDP: no echo stream
+                           stats->transport() != IpProtocol::Udp); // UDP: no echo stream
     }
     if (ids.size() == 1 && ids.first() == m_inspector->clientId()) {
         menu.addSeparator();

@@ -69,11 +69,19 @@ void StatusPanel::setSnapshot(const TrafficSnapshot &snapshot)
                                          : tr("Listening on %1").arg(endpoint);
     if (snapshot.listening && snapshot.udpPort != 0)
         server += tr(", UDP %1").arg(snapshot.udpPort);
-    if (snapshot.listening && snapshot.webSocketPort != 0)
-        server += tr(", WebSocket %1://%2")
-                      .arg(snapshot.webSocketScheme,
-                           TrafficEvent::endpoint(snapshot.address, snapshot.webSocketPort));
+    // Short, as UDP's, so that it fits the tile; the URL to paste is in the tooltip.
+    QString serverTip;
+    if (snapshot.listening && snapshot.webSocketPort != 0) {
+        server += snapshot.webSocketScheme == QLatin1String("wss")
+                      ? tr(", WebSocket %1 (wss)").arg(snapshot.webSocketPort)
+                      : tr(", WebSocket %1").arg(snapshot.webSocketPort);
+        serverTip = tr("WebSocket echo at %1://%2/")
+                        .arg(snapshot.webSocketScheme,
+                             TrafficEvent::endpoint(snapshot.address, snapshot.webSocketPort));
+    }
     m_values[ServerField]->setText(server);
+    m_values[ServerField]->setToolTip(serverTip.isEmpty() ? server
+                                                          : server + QLatin1Char('\n') + serverTip);
     m_values[UptimeField]->setText(snapshot.listening ? Units::clock(snapshot.uptimeMs)
                                                       : QStringLiteral("—"));
     m_values[ClientsField]->setText(QStringLiteral("%1 / %2 / %3")
@@ -99,6 +107,11 @@ void StatusPanel::setSnapshot(const TrafficSnapshot &snapshot)
 QString StatusPanel::fieldText(Field field) const
 {
     return m_values[field]->text();
+}
+
+QString StatusPanel::fieldToolTip(Field field) const
+{
+    return m_values[field]->toolTip();
 }
 
 } // namespace Echoscope

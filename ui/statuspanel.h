@@ -32,6 +32,7 @@ public:
     void setSnapshot(const TrafficSnapshot &snapshot);
     // What a field shows now (for tests and the window's title).
     QString fieldText(Field field) const;
+    QString fieldToolTip(Field field) const;
 
 private:
     QLabel *m_values[FieldCount];
