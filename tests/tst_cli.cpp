@@ -898,6 +898,8 @@ void tst_Cli::warnsWhenNotLoopback()
         startServer(headless({QStringLiteral("--bind"), QStringLiteral("any4"),
                               QStringLiteral("--log-format"), QStringLiteral("json")}));
     QVERIFY(json->waitForOutput("other machines can connect"));
+    // The text may have come before the rest of its line: wait for the line's end.
+    QTRY_VERIFY_WITH_TIMEOUT(json->output().count('\n') >= 2, kTimeoutMs);
     const QJsonObject warning = QJsonDocument::fromJson(json->lines().value(1)).object();
     QCOMPARE(warning.value(u"event").toString(), QStringLiteral("warning"));
     QVERIFY(warning.value(u"text").toString().contains(u"not a loopback address"));
