@@ -5,6 +5,8 @@
 #include "eventlog.h"
 #include "eventlogmodel.h"
 #include "units.h"
+#include "websocketframemodel.h"
+#include "wsframescanner.h"
 #include "serverconfig.h"
 #include "textescape.h"
 #include "trafficevent.h"
@@ -212,6 +214,7 @@ class tst_UiModels : public QObject
 private slots:
     void initTestCase();
     void init();
+    void webSocketFramesFollowTheRing();
 
     // ClientTableModel
     void tableInsertsAndRemovesInRuns();
@@ -250,6 +253,82 @@ private slots:
     // EventFilterProxy
     void eventProxyFilters();
 };
+
+namespace {
+WebSocketFrameRecord frameRecord(qint64 length, bool received, quint8 opcode = 0x1)
+{
+    WebSocketFrameRecord frame;
+    frame.timestampMs = 1700000000000 + length;
+    frame.received = received;
+    frame.opcode = opcode;
+    frame.fin = true;
+    frame.masked = received;
+    frame.length = length;
+    return frame;
+}
+} // namespace
+
+// The frame list appends what is new and drops what the log's ring dropped (no reset, so
+// the view keeps its place); a jump past the ring starts over. Rows show each field.
+void tst_UiModels::webSocketFramesFollowTheRing()
+{
+    WebSocketFrameModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+    QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
+    QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+
+    QList<WebSocketFrameRecord> ring = {frameRecord(1, true), frameRecord(2, false),
+                                        frameRecord(3, true)};
+    model.setFrames(ring, 3);
+    QCOMPARE(model.rowCount(), 3);
+    QCOMPARE(inserted.size(), 1);
+    QCOMPARE(reset.size(), 0);
+
+    // Two more went by and the ring (of four here) dropped the oldest.
+    ring = {frameRecord(2, false), frameRecord(3, true), frameRecord(4, false),
+            frameRecord(5, true, WsFrameHeader::Close)};
+    ring.last().closeCode = 4001;
+    ring.last().closeReason = "bye\n";
+    model.setFrames(ring, 5);
+    QCOMPARE(model.rowCount(), 4);
+    QCOMPARE(removed.size(), 1);
+    QCOMPARE(removed.at(0).at(1).toInt(), 0);
+    QCOMPARE(removed.at(0).at(2).toInt(), 0);
+    QCOMPARE(inserted.size(), 2);
+    QCOMPARE(inserted.at(1).at(1).toInt(), 2);
+    QCOMPARE(inserted.at(1).at(2).toInt(), 3);
+    QCOMPARE(reset.size(), 0);
+    for (int row = 0; row < 4; ++row)
+        QCOMPARE(model.frameAt(row)->length, ring.at(row).length);
+
+    const auto text = [&model](int row, int column) {
+        return model.index(row, column).data().toString();
+    };
+    QCOMPARE(text(0, WebSocketFrameModel::DirectionColumn), QStringLiteral("out"));
+    QCOMPARE(text(1, WebSocketFrameModel::DirectionColumn), QStringLiteral("in"));
+    QCOMPARE(text(1, WebSocketFrameModel::OpcodeColumn), QStringLiteral("text"));
+    QCOMPARE(text(1, WebSocketFrameModel::MaskedColumn), QStringLiteral("yes"));
+    QCOMPARE(text(0, WebSocketFrameModel::MaskedColumn), QStringLiteral("no"));
+    QCOMPARE(text(3, WebSocketFrameModel::OpcodeColumn), QStringLiteral("close"));
+    QCOMPARE(text(3, WebSocketFrameModel::CloseColumn), QStringLiteral("4001 \"bye\\n\""));
+    QCOMPARE(text(2, WebSocketFrameModel::CloseColumn), QString());
+    QCOMPARE(text(3, WebSocketFrameModel::TimeColumn), Units::timeOfDay(ring.at(3).timestampMs));
+
+    // Nothing new: nothing moves.
+    model.setFrames(ring, 5);
+    QCOMPARE(inserted.size(), 2);
+    QCOMPARE(removed.size(), 1);
+
+    // More went by than the ring holds: start over.
+    ring = {frameRecord(100, true), frameRecord(101, false)};
+    model.setFrames(ring, 200);
+    QCOMPARE(reset.size(), 1);
+    QCOMPARE(model.rowCount(), 2);
+    QCOMPARE(model.frameAt(1)->length, 101);
+    model.clear();
+    QCOMPARE(model.rowCount(), 0);
+}
 
 void tst_UiModels::initTestCase()
 {
