@@ -1643,7 +1643,7 @@ void tst_Dashboard::logKeys()
     QTcpSocket client;
     client.connectToHost(QHostAddress::LocalHost, d.server.serverPort());
     QVERIFY(client.waitForConnected(kTimeoutMs));
-    QTRY_VERIFY2_WITH_TIMEOUT(log->statusText().contains(QLatin1String("Paused: 1 new event")),
+    QTRY_VERIFY2_WITH_TIMEOUT(log->statusText().contains(QLatin1String("Paused, new events waiting: 1 ")),
                               qPrintable(log->statusText()), kTimeoutMs);
     QCOMPARE(log->model()->rowCount(), rowsBefore);
     // Resumed: the waiting row comes.
