@@ -5,6 +5,8 @@
 #include "mainwindow.h"
 #include "replaycommand.h"
 #include "signalwatcher.h"
+#include "translations.h"
+#include "units.h"
 
 #include <QApplication>
 #include <QCoreApplication>
@@ -195,6 +197,9 @@ int main(int argc, char *argv[])
     if (headless || informational || lacksDisplay(argc, argv)) {
         preferPlainEventDispatcher(true);
         QCoreApplication app(argc, argv);
+        // The command line speaks English in every locale, for the scripts that read it; the
+        // English translation gives its plural forms.
+        Translations::install(&app, QLocale(QLocale::English));
         CommandLine commandLine;
         const int status = parse(commandLine);
         if (status >= 0)
@@ -210,6 +215,10 @@ int main(int argc, char *argv[])
 
     preferPlainEventDispatcher(false); // the GUI thread keeps GLib for the platform's sake
     QApplication app(argc, argv);
+    // The dashboard speaks the user's language (translations/README.md); its numbers, %Ln in
+    // the translations included, keep their thousands separators (Units::locale()).
+    Translations::install(&app);
+    QLocale::setDefault(Units::locale());
     QApplication::setApplicationDisplayName(QStringLiteral("Echoscope"));
     QApplication::setDesktopFileName(QStringLiteral("echoscope"));
     CommandLine commandLine;

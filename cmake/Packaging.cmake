@@ -72,6 +72,8 @@ It also contains a load generator (echoscope bench).")
     # recommends qt6-qpa-plugins (the others, e.g. vnc), and wayland is in qt6-wayland.
     set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
     set(CPACK_DEBIAN_PACKAGE_DEPENDS "qt6-qpa-plugins")
-    set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "qt6-wayland")
+    # qt6-translations-l10n: Qt's own texts (standard buttons, context menus) in the user's
+    # language; Echoscope's own translations are compiled into the program.
+    set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "qt6-wayland, qt6-translations-l10n")
 endif()
 include(CPack)

@@ -17,6 +17,7 @@
 #include "statuspanel.h"
 #include "throughputchart.h"
 #include "trafficmonitor.h"
+#include "translations.h"
 #include "units.h"
 #include "websocketframemodel.h"
 #include "wsframescanner.h"
@@ -187,6 +188,7 @@ class tst_Dashboard : public QObject
     Q_OBJECT
 
 private slots:
+    void initTestCase();
     void tlsFieldsStartATlsListener();
     void init();
 
@@ -229,6 +231,14 @@ private:
     QString settingsPath() const { return m_dir->filePath(QStringLiteral("echoscope.ini")); }
     std::unique_ptr<QTemporaryDir> m_dir;
 };
+
+void tst_Dashboard::initTestCase()
+{
+    // The dashboard in English (with its English plural forms) in every locale, CI's German
+    // run too: these tests compare its texts. Numbers stay the machine's, as main() sets them.
+    Translations::install(QCoreApplication::instance(), QLocale(QLocale::English));
+    QLocale::setDefault(Units::locale());
+}
 
 void tst_Dashboard::init()
 {
@@ -397,7 +407,7 @@ void tst_Dashboard::valuesRefreshAtMostFourTimesASecond()
             .toLongLong();
     QVERIFY(rowBytesIn > 0);
     QVERIFY2(d.window.inspector()->detailsText().contains(
-                 QStringLiteral("(%1 / ").arg(Units::count(rowBytesIn))),
+                 QStringLiteral("(%1 / ").arg(Units::exactBytes(rowBytesIn))),
              qPrintable(QStringLiteral("row: %1 bytes in; inspector:\n%2")
                             .arg(rowBytesIn)
                             .arg(d.window.inspector()->detailsText())));
@@ -1500,7 +1510,7 @@ void tst_Dashboard::webSocketEchoFromTheControlBar()
         QVERIFY(inspector->webSocketPane()->isVisibleTo(inspector));
         QVERIFY(inspector->faultsButton()->isEnabled()); // faults apply to WebSocket too
         QTRY_VERIFY2_WITH_TIMEOUT(
-            inspector->detailsText().contains(u"ws://, path /chat?room=7 · 1 pings"),
+            inspector->detailsText().contains(u"ws://, path /chat?room=7 · 1 ping · "),
             qPrintable(inspector->detailsText()), kTimeoutMs);
         QVERIFY2(inspector->detailsText().contains(u"none (ws://, plain TCP)"),
                  qPrintable(inspector->detailsText()));

@@ -4,6 +4,7 @@
 #include "eventfilterproxy.h"
 #include "eventlog.h"
 #include "eventlogmodel.h"
+#include "translations.h"
 #include "units.h"
 #include "websocketframemodel.h"
 #include "wsframescanner.h"
@@ -332,8 +333,10 @@ void tst_UiModels::webSocketFramesFollowTheRing()
 
 void tst_UiModels::initTestCase()
 {
-    // Thousands separators and decimal points as the expected strings write them.
+    // Thousands separators and decimal points as the expected strings write them, and the
+    // texts in English (with the English plural forms) in every locale, CI's German run too.
     QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates));
+    Translations::install(QCoreApplication::instance(), QLocale(QLocale::English));
 }
 
 void tst_UiModels::init()

@@ -2,6 +2,8 @@
 #include "palettes.h"
 #include "histogramwidget.h"
 #include "throughputchart.h"
+#include "translations.h"
+#include "units.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -189,13 +191,20 @@ private slots:
     void chartClearAndEmpty();
     void chartRenders();
 
+    void englishPluralForms();
+
     void screenshots();
+
+private:
+    QStringList m_translations; // the files Translations::install() loaded
 };
 
 void tst_UiWidgets::initTestCase()
 {
-    // "4,812" and "12.5" regardless of the machine's locale.
+    // "4,812" and "12.5" regardless of the machine's locale, and the texts in English (with
+    // the English plural forms) in every locale, CI's German run too.
     QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates));
+    m_translations = Translations::install(QCoreApplication::instance(), QLocale(QLocale::English));
 }
 
 void tst_UiWidgets::hexViewHexLayout()
@@ -690,6 +699,38 @@ void tst_UiWidgets::chartClearAndEmpty()
     QCOMPARE(chart.sampleCount(), 0);
     QCOMPARE(chart.spanMs(), 0);
     QCOMPARE(chart.maxBytesPerSecondShown(), 1024.0);
+}
+
+// The English translation (translations/echoscope_en.ts, compiled into the resources) gives
+// the "%n" texts their singular and plural; without it they read "1 client(s)".
+void tst_UiWidgets::englishPluralForms()
+{
+    QVERIFY2(m_translations.contains(QStringLiteral(":/i18n/echoscope_en.qm")),
+             qPrintable(m_translations.join(u", ")));
+
+    ThroughputChart chart;
+    chart.addSample(1000, 0, 0, 1);
+    QCOMPARE(chart.legendText(), QStringLiteral("in 0 B/s \u00b7 out 0 B/s \u00b7 1 client"));
+    chart.addSample(1050, 0, 0, 2);
+    QCOMPARE(chart.legendText(), QStringLiteral("in 0 B/s \u00b7 out 0 B/s \u00b7 2 clients"));
+
+    QCOMPARE(Units::exactBytes(1), QStringLiteral("1 byte"));
+    QCOMPARE(Units::exactBytes(2), QStringLiteral("2 bytes"));
+    QCOMPARE(Units::exactBytes(0), QStringLiteral("0 bytes"));
+    QCOMPARE(Units::messages(1), QStringLiteral("1 message"));
+    QCOMPARE(Units::messages(4812), QStringLiteral("4,812 messages"));
+    // Beyond tr()'s int: the whole number, in the plural.
+    QCOMPARE(Units::exactBytes(5'000'000'001), QStringLiteral("5,000,000,001 bytes"));
+    QCOMPARE(Units::pluralCount(5'000'000'001), 1'000'001);
+    QCOMPARE(Units::pluralCount(2'147'483'647), 2'147'483'647);
+
+    HistogramWidget histogram;
+    SizeHistogram sizes;
+    sizes.counts[size_t(SizeHistogram::bucketFor(1))] = 1;
+    histogram.setHistogram(sizes, 1, 1, 1);
+    QVERIFY2(histogram.summaryText().endsWith(u"\u00b7 1 message"),
+             qPrintable(histogram.summaryText()));
+    QCOMPARE(histogram.toolTipForBucket(1), QStringLiteral("1 byte: 1 message (100.0%)"));
 }
 
 void tst_UiWidgets::chartRenders()

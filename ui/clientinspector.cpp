@@ -366,9 +366,9 @@ void ClientInspector::updateClient(const ClientView *view)
                 .arg(Units::timeOfDay(c.connectedAtMs), Units::duration(endMs - c.connectedAtMs)));
         m_detailValues[State]->setText(stateText(*view));
         m_detailValues[BytesInOut]->setText(
-            tr("%1 / %2 (%3 / %4 bytes)")
-                .arg(Units::bytes(c.bytesIn), Units::bytes(c.bytesOut), Units::count(c.bytesIn),
-                     Units::count(c.bytesOut)));
+            tr("%1 / %2 (%3 / %4)")
+                .arg(Units::bytes(c.bytesIn), Units::bytes(c.bytesOut),
+                     Units::exactBytes(c.bytesIn), Units::exactBytes(c.bytesOut)));
         m_detailValues[MessagesInOut]->setText(
             QStringLiteral("%1 / %2").arg(Units::count(c.messagesIn), Units::count(c.messagesOut)));
         m_detailValues[Sizes]->setText(c.messagesIn == 0
@@ -414,10 +414,13 @@ void ClientInspector::updateClient(const ClientView *view)
                                                                    : tr("never upgraded"));
             } else {
                 m_detailValues[WebSocket]->setText(
-                    tr("%1, path %2 · %3 pings · %4 frames in / %5 out")
+                    tr("%1, path %2 · %3 · %4 in / %5 out")
                         .arg(webSocketSecure() ? QStringLiteral("wss://") : QStringLiteral("ws://"),
                              TextEscape::escapeText(c.webSocketResource),
-                             Units::count(c.webSocketPings), Units::count(log->framesReceived()),
+                             tr("%1 ping(s)", nullptr, Units::pluralCount(c.webSocketPings))
+                                 .arg(Units::count(c.webSocketPings)),
+                             tr("%1 frame(s)", nullptr, Units::pluralCount(log->framesReceived()))
+                                 .arg(Units::count(log->framesReceived())),
                              Units::count(log->framesSent())));
             }
         }

@@ -549,10 +549,10 @@ QString ClientTableModel::toolTip(const ClientView &client, int column) const
     lines << tr("Connected %1, for %2")
                  .arg(localTime(counters.connectedAtMs, QStringLiteral("yyyy-MM-dd hh:mm:ss")),
                       Units::duration(durationMs(client)));
-    lines << tr("In: %1 in %2 messages")
-                 .arg(Units::exactBytes(counters.bytesIn), locale.toString(counters.messagesIn));
-    lines << tr("Out: %1 in %2 messages")
-                 .arg(Units::exactBytes(counters.bytesOut), locale.toString(counters.messagesOut));
+    lines << tr("In: %1 in %2")
+                 .arg(Units::exactBytes(counters.bytesIn), Units::messages(counters.messagesIn));
+    lines << tr("Out: %1 in %2")
+                 .arg(Units::exactBytes(counters.bytesOut), Units::messages(counters.messagesOut));
     lines << tr("Peak unsent echo: %1").arg(Units::exactBytes(counters.peakUnsentBytes));
     if (counters.transport == IpProtocol::WebSocket && !counters.webSocketResource.isEmpty())
         lines << tr("WebSocket path: %1, %2 pings")

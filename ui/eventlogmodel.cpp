@@ -462,22 +462,20 @@ QString EventLogModel::detailsText(const Row &row) const
     const QLocale locale = Units::locale();
     switch (row.kind) {
     case AggregatedMessagesKind: {
-        const QString what = event.count == 1 ? tr("+%1 message (%2) from %3 in the last second")
-                                              : tr("+%1 messages (%2) from %3 in the last second");
         const QString peer = peerText(row);
-        return what.arg(locale.toString(event.count), Units::bytes(event.bytes),
-                        peer.isEmpty() ? tr("client %1").arg(event.clientId) : peer);
+        return tr("+%Ln message(s) (%1) from %2 in the last second", nullptr,
+                  Units::pluralCount(event.count))
+            .arg(Units::bytes(event.bytes),
+                 peer.isEmpty() ? tr("client %1").arg(event.clientId) : peer);
     }
     case AggregatedRefusalsKind: {
-        const QString what = event.count == 1
-                                 ? tr("+%1 connection refused in the last second (%2)")
-                                 : tr("+%1 connections refused in the last second (%2)");
-        return what.arg(locale.toString(event.count), TextEscape::escapeText(event.text));
+        return tr("+%Ln connection(s) refused in the last second (%1)", nullptr,
+                  Units::pluralCount(event.count))
+            .arg(TextEscape::escapeText(event.text));
     }
     case NoticeKind:
-        return event.count == 1 ? tr("1 event not shown: the log fell behind")
-                                : tr("%1 events not shown: the log fell behind")
-                                      .arg(locale.toString(event.count));
+        return tr("%Ln event(s) not shown: the log fell behind", nullptr,
+                  Units::pluralCount(event.count));
     default:
         break;
     }
@@ -509,9 +507,9 @@ QString EventLogModel::detailsText(const Row &row) const
         const DisconnectInfo &info = event.disconnect;
         QString text =
             (event.transport == IpProtocol::Udp ? tr("UDP peer forgotten: ") : QString()) +
-            tr("%1; in %2, out %3, %4 messages in, %5 out, lasted %6")
+            tr("%1; in %2, out %3, %4 in, %5 out, lasted %6")
                 .arg(TextEscape::escapeText(info.describe()), Units::bytes(info.bytesIn),
-                     Units::bytes(info.bytesOut), locale.toString(info.messagesIn),
+                     Units::bytes(info.bytesOut), Units::messages(info.messagesIn),
                      locale.toString(info.messagesOut), Units::duration(info.durationMs));
         if (info.unechoedBytes() > 0)
             text += tr("; %1 not echoed").arg(Units::bytes(info.unechoedBytes()));
@@ -524,7 +522,7 @@ QString EventLogModel::detailsText(const Row &row) const
                                                 (truncated ? QString(kEllipsis) : QString()));
     }
     case TrafficEvent::Kind::MessagesSummarised:
-        return tr("+%1 messages (%2)").arg(locale.toString(event.count), Units::bytes(event.bytes));
+        return tr("+%1 (%2)").arg(Units::messages(event.count), Units::bytes(event.bytes));
     case TrafficEvent::Kind::Stopped:
     case TrafficEvent::Kind::Refused:
     case TrafficEvent::Kind::Error:
@@ -551,10 +549,10 @@ QString EventLogModel::toolTip(const Row &row, int column) const
         return richToolTip(heading + QLatin1Char('\n') + TextEscape::hexDump(event.payload), true);
     }
     if (column == DetailsColumn && row.kind == AggregatedMessagesKind) {
-        return richToolTip(tr("%1 messages, %2, from client %3 within one second, counted "
+        return richToolTip(tr("%1, %2, from client %3 within one second, counted "
                               "rather than shown one by one")
-                               .arg(Units::locale().toString(event.count),
-                                    Units::exactBytes(event.bytes), clientText(row)));
+                               .arg(Units::messages(event.count), Units::exactBytes(event.bytes),
+                                    clientText(row)));
     }
     return richToolTip(detailsText(row));
 }

@@ -46,11 +46,12 @@ int decimalDigits(qint64 value, int base = 10)
 }
 
 // At least the length of HexView::headerText(chunk), without formatting it:
-// "hh:mm:ss.zzz  received 37 bytes (offset 0x400)".
-int headerColumns(const CaptureChunk &chunk)
+// "hh:mm:ss.zzz  received 1,037 bytes (offset 0x400)". fixedColumns: the length of the
+// header without its three numbers (HexView::headerFixedColumns()).
+int headerColumns(const CaptureChunk &chunk, int fixedColumns)
 {
-    return 12 + 2 + 8 + 1 + decimalDigits(chunk.bytes.size()) + 1 + 5 + 9 +
-           decimalDigits(chunk.streamOffset) + 1;
+    const int sizeDigits = decimalDigits(chunk.bytes.size());
+    return fixedColumns + sizeDigits + (sizeDigits - 1) / 3 + decimalDigits(chunk.streamOffset);
 }
 
 // Length of the escape or character at text[i] as TextEscape writes it, so that
@@ -448,6 +449,7 @@ void HexView::relayout()
     qint64 lastOffset = 0;
     int line = 0;
     int columns = 0;
+    const int headerFixed = headerFixedColumns();
     for (qsizetype i = 0; i < m_chunks.size(); ++i) {
         const CaptureChunk &chunk = m_chunks.at(i);
         ChunkLayout &layout = m_layout[size_t(i)];
@@ -459,7 +461,7 @@ void HexView::relayout()
         }
         line += linesOf(int(i));
         lastOffset = std::max(lastOffset, chunk.streamOffset + chunk.bytes.size());
-        columns = std::max(columns, headerColumns(chunk));
+        columns = std::max(columns, headerColumns(chunk, headerFixed));
     }
     m_lineCount = line;
     if (m_mode == Mode::Hex) {
@@ -516,17 +518,28 @@ int HexView::linesOf(int chunk) const
     return 1 + int((size + kBytesPerRow - 1) / kBytesPerRow);
 }
 
+int HexView::headerFixedColumns() const
+{
+    // The time, the longer of the two texts without its three placeholders, and the longest
+    // form of the size's unit (1, 2 and 5: the singular and the plurals of most languages;
+    // the width only sizes the horizontal scroll bar).
+    const qsizetype text = std::max(tr("%1  received %2 (offset 0x%3)").size(),
+                                    tr("%1  echoed %2 (offset 0x%3)").size());
+    qsizetype unit = 0;
+    for (const int n : {1, 2, 5})
+        unit = std::max(unit, Units::exactBytes(n).size() - 1);
+    return int(12 + text - 6 + unit);
+}
+
 QString HexView::headerText(const CaptureChunk &chunk) const
 {
     const QString time =
         QDateTime::fromMSecsSinceEpoch(chunk.timestampMs).toString(QStringLiteral("hh:mm:ss.zzz"));
     const bool received = chunk.direction == CaptureChunk::Direction::Received;
-    const qsizetype size = chunk.bytes.size();
+    const QString size = Units::exactBytes(chunk.bytes.size());
     // The offset in hex, as the rows below it count.
-    return QStringLiteral("%1  %2 %3 %4 (offset 0x%5)")
-        .arg(time, received ? QStringLiteral("received") : QStringLiteral("echoed"))
-        .arg(size)
-        .arg(size == 1 ? QStringLiteral("byte") : QStringLiteral("bytes"))
+    return (received ? tr("%1  received %2 (offset 0x%3)") : tr("%1  echoed %2 (offset 0x%3)"))
+        .arg(time, size)
         .arg(chunk.streamOffset, 0, 16);
 }
 

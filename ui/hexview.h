@@ -104,6 +104,7 @@ private:
     int chunkForLine(int line) const;
     int linesOf(int chunk) const;
     QString headerText(const CaptureChunk &chunk) const;
+    int headerFixedColumns() const;
     QString hexLine(const CaptureChunk &chunk, int row) const;
     Anchor anchorForLine(int line) const;
     int lineForAnchor(const Anchor &anchor) const;

@@ -1,6 +1,8 @@
 #include "histogramwidget.h"
 
 #include "palettes.h"
+#include "units.h"
+
 #include <QEvent>
 #include <QFontMetrics>
 #include <QHelpEvent>
@@ -122,8 +124,7 @@ QString HistogramWidget::summaryText() const
     const QString dash = QStringLiteral("\u2013");
     const QString min = m_minBytes < 0 ? dash : humanBytes(double(m_minBytes), locale);
     const QString max = m_maxBytes < 0 ? dash : humanBytes(double(m_maxBytes), locale);
-    const QString messages =
-        m_total == 1 ? tr("1 message") : tr("%1 messages").arg(locale.toString(m_total));
+    const QString messages = Units::messages(m_total);
     return tr("min %1 \u00b7 mean %2 \u00b7 max %3 \u00b7 %4")
         .arg(min, humanBytes(m_meanBytes, locale), max, messages);
 }
@@ -139,12 +140,11 @@ QString HistogramWidget::toolTipForBucket(int bucket) const
     if (bucket == SizeHistogram::kBuckets - 1)
         sizes = tr("%1 bytes or more").arg(sizeText(low));
     else if (low == high)
-        sizes = low == 1 ? tr("1 byte") : tr("%1 bytes").arg(sizeText(low));
+        sizes = Units::exactBytes(low);
     else
         sizes = tr("%1\u2013%2 bytes").arg(sizeText(low), sizeText(high));
     const qint64 count = m_histogram.counts[size_t(bucket)];
-    const QString messages =
-        count == 1 ? tr("1 message") : tr("%1 messages").arg(locale.toString(count));
+    const QString messages = Units::messages(count);
     const double percent = m_total > 0 ? 100.0 * double(count) / double(m_total) : 0.0;
     return tr("%1: %2 (%3%)").arg(sizes, messages, locale.toString(percent, 'f', 1));
 }

@@ -168,7 +168,7 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     m_clientCount = new QLabel(this);
     m_clientCount->setForegroundRole(QPalette::PlaceholderText);
     m_clientCount->setMinimumWidth(
-        m_clientCount->fontMetrics().horizontalAdvance(tr("%n shown", nullptr, 88888)));
+        m_clientCount->fontMetrics().horizontalAdvance(tr("%Ln shown", nullptr, 88888)));
 
     // A row that leaves the view (the filter, Show disconnected, the retention time) moves
     // the table's current index to a neighbour; the inspector does not follow it. This
@@ -714,7 +714,7 @@ void MainWindow::refreshValues()
     } else if (inspected == 0) {
         m_clientHistogram->clear();
     }
-    m_clientCount->setText(tr("%n shown", nullptr, m_clientProxy->rowCount()));
+    m_clientCount->setText(tr("%Ln shown", nullptr, m_clientProxy->rowCount()));
 }
 
 void MainWindow::pullEvents(bool force)
@@ -853,7 +853,7 @@ void MainWindow::disconnectSelectedClients()
             ++kicked;
     }
     if (kicked > 0)
-        statusBar()->showMessage(tr("Disconnected %n client(s)", nullptr, kicked), 5000);
+        statusBar()->showMessage(tr("Disconnected %Ln client(s)", nullptr, kicked), 5000);
 }
 
 void MainWindow::copySelectedAddresses()

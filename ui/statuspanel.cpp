@@ -91,14 +91,14 @@ void StatusPanel::setSnapshot(const TrafficSnapshot &snapshot)
     m_values[BytesField]->setText(
         QStringLiteral("%1 / %2").arg(Units::bytes(totals.bytesIn), Units::bytes(totals.bytesOut)));
     m_values[BytesField]->setToolTip(
-        tr("%1 bytes in, %2 bytes out")
-            .arg(Units::count(totals.bytesIn), Units::count(totals.bytesOut)));
+        tr("%1 in, %2 out")
+            .arg(Units::exactBytes(totals.bytesIn), Units::exactBytes(totals.bytesOut)));
     m_values[MessagesField]->setText(
         QStringLiteral("%1 / %2").arg(Units::perSecond(snapshot.messagesInPerSecond),
                                       Units::perSecond(snapshot.messagesOutPerSecond)));
     m_values[MessagesField]->setToolTip(
-        tr("%1 messages in, %2 out since the start")
-            .arg(Units::count(totals.messagesIn), Units::count(totals.messagesOut)));
+        tr("%1 in, %2 out since the start")
+            .arg(Units::messages(totals.messagesIn), Units::count(totals.messagesOut)));
     m_values[RateField]->setText(
         QStringLiteral("%1 / %2").arg(Units::bytesPerSecond(snapshot.bytesInPerSecond),
                                       Units::bytesPerSecond(snapshot.bytesOutPerSecond)));

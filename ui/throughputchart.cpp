@@ -149,8 +149,7 @@ QString ThroughputChart::legendText() const
 {
     const QLocale locale = this->locale();
     const Sample last = m_samples.empty() ? Sample{0, 0, 0, 0} : m_samples.back();
-    const QString clients =
-        last.clients == 1 ? tr("1 client") : tr("%1 clients").arg(locale.toString(last.clients));
+    const QString clients = tr("%Ln client(s)", nullptr, last.clients);
     return tr("in %1 \u00b7 out %2 \u00b7 %3")
         .arg(humanRate(last.bytesIn, locale), humanRate(last.bytesOut, locale), clients);
 }
@@ -202,8 +201,7 @@ void ThroughputChart::paintEvent(QPaintEvent *)
     } legend[] = {
         {tr("in %1").arg(humanRate(last.bytesIn, locale)), inPen, false},
         {tr("out %1").arg(humanRate(last.bytesOut, locale)), outPen, false},
-        {last.clients == 1 ? tr("1 client") : tr("%1 clients").arg(locale.toString(last.clients)),
-         QPen(clients, 1), true},
+        {tr("%Ln client(s)", nullptr, last.clients), QPen(clients, 1), true},
     };
     const int swatchWidth = 18;
     int x = area.left();

@@ -1,8 +1,11 @@
 #include "units.h"
 
+#include <QCoreApplication>
 #include <QDateTime>
 #include <QLocale>
-#include <QObject>
+
+#include <cstdlib>
+#include <limits>
 
 namespace Echoscope::Units {
 
@@ -39,8 +42,22 @@ QString bytes(qint64 bytes)
 
 QString exactBytes(qint64 bytes)
 {
-    return bytes == 1 ? QObject::tr("1 byte")
-                      : QObject::tr("%1 bytes").arg(locale().toString(bytes));
+    return QCoreApplication::translate("Units", "%1 byte(s)", nullptr, pluralCount(bytes))
+        .arg(count(bytes));
+}
+
+QString messages(qint64 value)
+{
+    return QCoreApplication::translate("Units", "%1 message(s)", nullptr, pluralCount(value))
+        .arg(count(value));
+}
+
+int pluralCount(qint64 count)
+{
+    constexpr qint64 kMillion = 1000000;
+    if (count >= 0 && count <= std::numeric_limits<int>::max())
+        return int(count);
+    return int(std::abs(count % kMillion) + kMillion);
 }
 
 QString bytesPerSecond(double bytes)

@@ -1,0 +1,47 @@
+#include "translations.h"
+
+#include <QCoreApplication>
+#include <QLibraryInfo>
+#include <QTranslator>
+
+namespace Echoscope::Translations {
+
+namespace {
+const QString kResourceDir = QStringLiteral(":/i18n");
+
+// Loads one translation and installs it on app; null when there is none for locale.
+QTranslator *installOne(QCoreApplication *app, const QLocale &locale, const QString &name,
+                        const QString &directory)
+{
+    auto *translator = new QTranslator(app);
+    if (!translator->load(locale, name, QStringLiteral("_"), directory) ||
+        !QCoreApplication::installTranslator(translator)) {
+        delete translator;
+        return nullptr;
+    }
+    return translator;
+}
+} // namespace
+
+QStringList install(QCoreApplication *app, const QLocale &locale)
+{
+    QStringList loaded;
+    const QTranslator *english =
+        installOne(app, QLocale(QLocale::English), QStringLiteral("echoscope"), kResourceDir);
+    if (english)
+        loaded << english->filePath();
+    // Installed after the English one, so searched before it.
+    auto *own = new QTranslator(app);
+    if (own->load(locale, QStringLiteral("echoscope"), QStringLiteral("_"), kResourceDir) &&
+        (!english || own->filePath() != english->filePath()) &&
+        QCoreApplication::installTranslator(own))
+        loaded << own->filePath();
+    else
+        delete own;
+    if (const QTranslator *qt = installOne(app, locale, QStringLiteral("qtbase"),
+                                           QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
+        loaded << qt->filePath();
+    return loaded;
+}
+
+} // namespace Echoscope::Translations
