@@ -31,9 +31,17 @@ elseif(UNIX)
         "${PROJECT_BINARY_DIR}/${ECHOSCOPE_APP_ID}.metainfo.xml" @ONLY)
     install(FILES "${PROJECT_BINARY_DIR}/${ECHOSCOPE_APP_ID}.metainfo.xml"
         DESTINATION "${CMAKE_INSTALL_DATADIR}/metainfo")
-    # Help > Handbook (F1) opens this copy (MainWindow::handbookUrl()).
-    install(FILES "${PROJECT_SOURCE_DIR}/README.md"
-        DESTINATION "${CMAKE_INSTALL_DATADIR}/doc/echoscope")
+    # The README and the handbook, laid out as in the source tree so that their relative
+    # links (and the screenshots) work in the installed copy too. Help > Handbook (F1)
+    # opens docs/handbook/README.md there (MainWindow::handbookUrl()).
+    set(_echoscope_doc "${CMAKE_INSTALL_DATADIR}/doc/echoscope")
+    install(FILES "${PROJECT_SOURCE_DIR}/README.md" DESTINATION "${_echoscope_doc}")
+    install(DIRECTORY "${PROJECT_SOURCE_DIR}/docs/handbook" DESTINATION "${_echoscope_doc}/docs"
+        FILES_MATCHING PATTERN "*.md")
+    install(DIRECTORY "${PROJECT_SOURCE_DIR}/docs/" DESTINATION "${_echoscope_doc}/docs"
+        FILES_MATCHING PATTERN "*.png" PATTERN "handbook" EXCLUDE)
+    install(FILES "${PROJECT_SOURCE_DIR}/benchmarks/README.md"
+        "${PROJECT_SOURCE_DIR}/benchmarks/README-echo.md" DESTINATION "${_echoscope_doc}/benchmarks")
 endif()
 
 # CPack: `cpack --config build/CPackConfig.cmake` (or `cmake --build build --target package`).

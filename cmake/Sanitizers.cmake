@@ -1,4 +1,4 @@
-# Sanitizer and fuzzing builds (see README.md, "Sanitizers and fuzzing").
+# Sanitizer and fuzzing builds (see docs/handbook/testing.md, "Sanitizers and fuzzing").
 #
 #   -DECHOSCOPE_SANITIZE=address   AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer)
 #   -DECHOSCOPE_SANITIZE=thread    ThreadSanitizer

@@ -1,5 +1,5 @@
 // Adversarial tests: what a buggy or hostile client does to an echo server, and what
-// Echoscope promises in return (README, "Threat model and guarantees"). Real sockets
+// Echoscope promises in return (docs/handbook/security.md). Real sockets
 // on 127.0.0.1 / ::1, port 0. The floods run the built echoscope binary in a child
 // process with a lowered open-file limit; everything else runs the engine in-process.
 //
@@ -66,7 +66,7 @@ constexpr bool kAddressSanitizer = false;
 // not a speed figure (ctest runs two programs at once on 2 cores, and CI may be loaded):
 // it is one period of the slowloris trickle, so a server held up by its slow or non-reading
 // clients (serving the fresh one only after their next byte, or never) fails it, while a
-// loaded machine does not. The measured figure is printed (README: 10-80 ms here). An
+// loaded machine does not. The measured figure is printed (docs/handbook/security.md: 10-80 ms here). An
 // instrumented build runs several times slower.
 constexpr qint64 kServedRoundTripMs = kAddressSanitizer ? 5000 : 1000;
 
@@ -930,7 +930,7 @@ void tst_Adversarial::churnLeaksNothing()
 
 // ---------------------------------------------------------------------------------
 // Framing abuse in every framed mode: each ends with the documented behaviour and
-// reason (README, "Framing modes" and "Limits and their defaults").
+// reason (docs/handbook/command-line.md, "Framing modes" and "Limits and their defaults").
 
 void tst_Adversarial::framingAbuse_data()
 {

@@ -824,12 +824,14 @@ void MainWindow::copyFromFocusedView()
 
 QUrl MainWindow::handbookUrl()
 {
-    // Installed beside the program (share/doc/echoscope), else the project's copy.
+    // Installed beside the program (share/doc/echoscope/docs/handbook), else the project's
+    // copy on the web.
     const QString installed = QCoreApplication::applicationDirPath() +
-                              QStringLiteral("/../share/doc/echoscope/README.md");
+                              QStringLiteral("/../share/doc/echoscope/docs/handbook/README.md");
     if (QFileInfo::exists(installed))
         return QUrl::fromLocalFile(QFileInfo(installed).canonicalFilePath());
-    return QUrl(QStringLiteral("https://github.com/echoscope/echoscope#readme"));
+    return QUrl(QStringLiteral(
+        "https://github.com/echoscope/echoscope/blob/main/docs/handbook/README.md"));
 }
 
 void MainWindow::updateInspectorNote()

@@ -65,7 +65,7 @@ PreferencesDialog::PreferencesDialog(const DashboardSettings &settings, QWidget 
     m_metricsBox = new QGroupBox(tr("Prometheus &metrics endpoint"));
     m_metricsBox->setCheckable(true);
     m_metricsBox->setToolTip(tr("Serve the server's counters at http://ADDRESS:PORT/metrics for "
-                                "Prometheus (the README has a scrape configuration)"));
+                                "Prometheus (the handbook has a scrape configuration)"));
     m_metricsPort = spinBox(0, 65535, QString(), tr("The metrics port; 0 picks a free one"));
     m_metricsPort->setSpecialValueText(tr("any free port"));
     m_metricsPort->setAccelerated(false);

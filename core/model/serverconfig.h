@@ -13,7 +13,7 @@
 namespace Echoscope {
 
 // Everything EchoServer::start() needs. Plain value; defaults are the safe ones
-// documented in the README.
+// documented in docs/handbook/command-line.md.
 struct ServerConfig
 {
     static constexpr quint16 kDefaultPort = 50000;

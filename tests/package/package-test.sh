@@ -122,6 +122,20 @@ grep -q '<launchable type="desktop-id">echoscope.desktop</launchable>' "${metain
     fail "${metainfo[0]} does not launch echoscope.desktop"
 ok "desktop-file-validate and appstreamcli validate pass"
 
+# The handbook Help > Handbook (F1) opens, with the README, owned by the package; every
+# relative link of the installed copy resolves (the layout is the source tree's).
+doc=/usr/share/doc/echoscope
+for file in "$doc/README.md" "$doc/docs/handbook/README.md" "$doc/docs/dashboard.png"; do
+    [ -s "$file" ] || fail "$file is missing or empty"
+    dpkg -S "$file" >/dev/null 2>&1 || fail "$file does not belong to the package"
+done
+if command -v python3 >/dev/null; then
+    python3 "$(dirname "$0")/../check-links.py" "$doc" || fail "broken links in the installed handbook"
+    ok "the handbook in $doc, every link resolving"
+else
+    ok "the handbook in $doc (links not checked: no python3)"
+fi
+
 # Headless: a real client's payload comes back byte for byte.
 export XDG_CONFIG_HOME=$work/config XDG_RUNTIME_DIR=$work/runtime
 mkdir -p "$XDG_CONFIG_HOME" && mkdir -m 700 "$XDG_RUNTIME_DIR"
