@@ -13,6 +13,7 @@
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QRegularExpression>
+#include <QNetworkDatagram>
 #include <QUdpSocket>
 #include <QWebSocket>
 #include <QSet>
@@ -235,6 +236,8 @@ private slots:
     void countsRefusals();
     void countsUdpRefusalsPastTheLogBudget();
     void countsByProtocolAndWebSocketFailures();
+    void splitsTrafficByProtocol_data();
+    void splitsTrafficByProtocol();
     void onlyGetMetrics();
     void listenFailureNamesPortAndReason();
     void badAddressIsNamed();
@@ -626,6 +629,135 @@ void tst_Metrics::countsByProtocolAndWebSocketFailures()
              1);
     QCOMPARE(after.count(QStringLiteral("echoscope_disconnects_total{reason=\"closed_by_peer\"}")),
              1);
+}
+
+void tst_Metrics::splitsTrafficByProtocol_data()
+{
+    addThreadRows();
+}
+
+// Real TCP, WebSocket and UDP clients: each protocol's series carries exactly the bytes
+// and messages its own clients sent and got back, the four families sum to their
+// unlabelled totals, and a Stop carries them over like every other counter.
+void tst_Metrics::splitsTrafficByProtocol()
+{
+    QFETCH(int, threads);
+    ServerConfig config = testConfig(threads);
+    config.framing.mode = FramingMode::Length; // the TCP port; WebSocket messages are messages
+    config.udpEcho = true;
+    config.udpPort = 0;
+    config.webSocketEcho = true;
+    config.webSocketPort = 0;
+    EchoServer server;
+    MetricsExporter exporter(&server);
+    QVERIFY2(exporter.start(QStringLiteral("127.0.0.1"), 0), qPrintable(exporter.errorString()));
+    QVERIFY2(server.start(config), qPrintable(server.errorString()));
+    const QHostAddress local(QHostAddress::LocalHost);
+
+    // TCP: three length-prefixed messages, each echo waited for.
+    const QList<int> tcpSizes = {3, 300, 70000};
+    TestClient tcp;
+    QVERIFY(tcp.connectTo(local, server.serverPort()));
+    QVERIFY(sendMessages(&tcp, tcpSizes, 11));
+    qint64 tcpBytes = 0;
+    for (int size : tcpSizes)
+        tcpBytes += 4 + size;
+    QCOMPARE(qint64(tcp.received.size()), tcpBytes);
+
+    // WebSocket: a text, an empty binary and a 70,000-byte binary message. What the server
+    // counts is payload (frame headers are not messages' bytes), as the table shows.
+    QWebSocket ws;
+    QByteArray wsEchoed;
+    int wsEchoes = 0;
+    connect(&ws, &QWebSocket::textMessageReceived, this, [&](const QString &text) {
+        wsEchoed += text.toUtf8();
+        ++wsEchoes;
+    });
+    connect(&ws, &QWebSocket::binaryMessageReceived, this, [&](const QByteArray &data) {
+        wsEchoed += data;
+        ++wsEchoes;
+    });
+    ws.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/split").arg(server.webSocketPort())));
+    QTRY_COMPARE_WITH_TIMEOUT(ws.state(), QAbstractSocket::ConnectedState, kTimeoutMs);
+    const QString text = QStringLiteral("h\u00e9llo, metrics"); // 15 bytes in UTF-8
+    const QByteArray big = payload(70000, 12);
+    QCOMPARE(ws.sendTextMessage(text), qint64(text.toUtf8().size()));
+    QCOMPARE(ws.sendBinaryMessage(QByteArray()), qint64(0));
+    QCOMPARE(ws.sendBinaryMessage(big), qint64(big.size()));
+    const QByteArray wsSent = text.toUtf8() + big;
+    QTRY_COMPARE_WITH_TIMEOUT(wsEchoes, 3, kTimeoutMs);
+    QCOMPARE(wsEchoed, wsSent);
+
+    // UDP: two datagrams, each echoed.
+    QUdpSocket udp;
+    QVERIFY(udp.bind(local, 0));
+    const QByteArray datagrams[] = {payload(10, 13), payload(1200, 14)};
+    qint64 udpBytes = 0;
+    for (const QByteArray &datagram : datagrams) {
+        QCOMPARE(udp.writeDatagram(datagram, local, server.udpPort()), qint64(datagram.size()));
+        udpBytes += datagram.size();
+    }
+    qint64 udpEchoed = 0;
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            while (udp.hasPendingDatagrams())
+                udpEchoed += udp.receiveDatagram().data().size();
+            return udpEchoed >= udpBytes;
+        },
+        kTimeoutMs));
+    QCOMPARE(udpEchoed, udpBytes);
+
+    // The echoed counters are of bytes the kernel took; the echoes are in, so they are
+    // final (a message's echo is counted when written whole).
+    const auto check = [&](const Scrape &scrape) {
+        QVERIFY2(scrape.error.isEmpty(), qPrintable(scrape.error));
+        const QHash<QString, QList<qint64>> expected = {
+            // protocol -> bytes received, bytes echoed, messages received, messages echoed
+            {QStringLiteral("tcp"), {tcpBytes, tcpBytes, 3, 3}},
+            {QStringLiteral("ws"), {wsSent.size(), wsSent.size(), 3, 3}},
+            {QStringLiteral("udp"), {udpBytes, udpBytes, 2, 2}},
+        };
+        const char *families[] = {"bytes_received", "bytes_echoed", "messages_received",
+                                  "messages_echoed"};
+        for (int f = 0; f < 4; ++f) {
+            const QString family =
+                QStringLiteral("echoscope_%1_by_protocol_total").arg(QLatin1String(families[f]));
+            QCOMPARE(scrape.types.value(family), QStringLiteral("counter"));
+            qint64 sum = 0;
+            for (auto it = expected.cbegin(); it != expected.cend(); ++it) {
+                const QString key = QStringLiteral("%1{protocol=\"%2\"}").arg(family, it.key());
+                QVERIFY2(scrape.has(key), qPrintable(key));
+                QCOMPARE(scrape.count(key), it.value().at(f));
+                sum += scrape.count(key);
+            }
+            // Exactly the three protocols, summing to the family without the label.
+            int series = 0;
+            for (const auto &[key, value] : scrape.inOrder)
+                series += key.startsWith(family + QLatin1Char('{')) ? 1 : 0;
+            QCOMPARE(series, 3);
+            QCOMPARE(
+                sum,
+                scrape.count(QStringLiteral("echoscope_%1_total").arg(QLatin1String(families[f]))));
+        }
+    };
+
+    const Response live = request(exporter.url());
+    QCOMPARE(live.status, 200);
+    check(parse(live.body));
+    if (QTest::currentTestFailed())
+        return;
+
+    // The WebSocket client leaves (its counters retire), then the server stops and starts
+    // again: the same figures, carried over.
+    QSignalSpy disconnected(&server, &EchoServer::clientDisconnected);
+    ws.close();
+    QVERIFY(disconnected.wait(kTimeoutMs));
+    check(parse(request(exporter.url()).body));
+    if (QTest::currentTestFailed())
+        return;
+    server.stop();
+    QVERIFY2(server.start(config), qPrintable(server.errorString()));
+    check(parse(request(exporter.url()).body));
 }
 
 void tst_Metrics::onlyGetMetrics()

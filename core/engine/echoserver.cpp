@@ -508,6 +508,11 @@ void ServerTotals::addClient(const ClientSnapshot &client)
     messagesIn += client.messagesIn;
     messagesOut += client.messagesOut;
     messageBytesIn += client.messageBytesIn;
+    Traffic &traffic = byProtocol[size_t(client.transport)];
+    traffic.bytesIn += client.bytesIn;
+    traffic.bytesOut += client.bytesOut;
+    traffic.messagesIn += client.messagesIn;
+    traffic.messagesOut += client.messagesOut;
     if (client.minMessageBytes >= 0 &&
         (minMessageBytes < 0 || client.minMessageBytes < minMessageBytes))
         minMessageBytes = client.minMessageBytes;

@@ -16,6 +16,7 @@
 #include <QMap>
 #include <QObject>
 
+#include <array>
 #include <atomic>
 #include <memory>
 
@@ -44,6 +45,16 @@ struct ServerTotals
     qint64 minMessageBytes = -1; // -1: no message yet
     qint64 maxMessageBytes = -1;
     SizeHistogram histogram;
+    // The four traffic counters above split by the clients' protocol, indexed by
+    // int(IpProtocol): each one sums to its total (every client has one protocol).
+    struct Traffic
+    {
+        qint64 bytesIn = 0;
+        qint64 bytesOut = 0;
+        qint64 messagesIn = 0;
+        qint64 messagesOut = 0;
+    };
+    std::array<Traffic, kIpProtocolCount> byProtocol{};
 
     // Adds one client's counters (bytes, messages, sizes; not the client counts).
     void addClient(const ClientSnapshot &client);

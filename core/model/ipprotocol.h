@@ -13,6 +13,11 @@ enum class IpProtocol {
     WebSocket, // ws:// or wss:// (TLS under it) on the WebSocket port
 };
 
+// How many there are, and each in order: for arrays indexed by int(IpProtocol).
+inline constexpr int kIpProtocolCount = 3;
+inline constexpr IpProtocol kIpProtocols[kIpProtocolCount] = {IpProtocol::Tcp, IpProtocol::Udp,
+                                                              IpProtocol::WebSocket};
+
 // "TCP", "UDP" or "WebSocket", as logs and the UI show it.
 inline QString ipProtocolName(IpProtocol transport)
 {

@@ -23,6 +23,14 @@ void carry(ServerTotals *into, const ServerTotals &run)
         into->minMessageBytes = run.minMessageBytes;
     into->maxMessageBytes = qMax(into->maxMessageBytes, run.maxMessageBytes);
     into->histogram.add(run.histogram);
+    for (size_t protocol = 0; protocol < into->byProtocol.size(); ++protocol) {
+        ServerTotals::Traffic &traffic = into->byProtocol[protocol];
+        const ServerTotals::Traffic &more = run.byProtocol[protocol];
+        traffic.bytesIn += more.bytesIn;
+        traffic.bytesOut += more.bytesOut;
+        traffic.messagesIn += more.messagesIn;
+        traffic.messagesOut += more.messagesOut;
+    }
 }
 
 } // namespace
@@ -36,7 +44,7 @@ MetricsCollector::MetricsCollector(EchoServer *server, qint64 processStartMs, QO
         m_disconnects.insert(disconnectLabel(DisconnectReason(reason)), 0);
     for (RefusalReason reason : Refusal::all())
         m_refusals.insert(Refusal::label(reason), 0);
-    for (IpProtocol protocol : {IpProtocol::Tcp, IpProtocol::Udp, IpProtocol::WebSocket})
+    for (IpProtocol protocol : kIpProtocols)
         m_acceptedByProtocol.insert(ipProtocolKey(protocol), 0);
 
     connect(server, &EchoServer::started, this, &MetricsCollector::serverStarted);

@@ -152,6 +152,30 @@ QByteArray PrometheusText::render(const MetricsSnapshot &snapshot)
     out.single("echoscope_messages_echoed_total", "counter",
                "Messages whose echo was written whole.", totals.messagesOut);
 
+    // The same four split by protocol, in families of their own rather than a protocol
+    // label on the ones above: those keep their one unlabelled series (queries and alerts
+    // on them go on working), and no family holds both a total and its parts, so a sum()
+    // over any one of them never counts a byte twice. Each sums to its total exactly.
+    const auto byProtocol = [&](qint64 ServerTotals::Traffic::*counter) {
+        QMap<QString, qint64> values;
+        for (IpProtocol protocol : kIpProtocols)
+            values.insert(ipProtocolKey(protocol), totals.byProtocol[size_t(protocol)].*counter);
+        return values;
+    };
+    out.labelled("echoscope_bytes_received_by_protocol_total", "counter",
+                 "Bytes read from clients, by protocol: tcp, udp or ws (WebSocket payload).",
+                 "protocol", byProtocol(&ServerTotals::Traffic::bytesIn));
+    out.labelled("echoscope_bytes_echoed_by_protocol_total", "counter",
+                 "Bytes echoed to clients (taken by the kernel), by protocol: tcp, udp or ws "
+                 "(WebSocket payload).",
+                 "protocol", byProtocol(&ServerTotals::Traffic::bytesOut));
+    out.labelled("echoscope_messages_received_by_protocol_total", "counter",
+                 "Messages framed from what clients sent, by protocol: tcp, udp or ws.", "protocol",
+                 byProtocol(&ServerTotals::Traffic::messagesIn));
+    out.labelled("echoscope_messages_echoed_by_protocol_total", "counter",
+                 "Messages whose echo was written whole, by protocol: tcp, udp or ws.", "protocol",
+                 byProtocol(&ServerTotals::Traffic::messagesOut));
+
     // Power-of-two buckets, as SizeHistogram keeps them: sizes are whole bytes, so bucket
     // k's upper bound 2^k - 1 is exact.
     const char *histogram = "echoscope_message_size_bytes";
