@@ -48,6 +48,9 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QSslCipher>
+#include <QSslConfiguration>
+#include <QSslCertificate>
+#include <QSslError>
 #include <QSslSocket>
 #include <QStandardPaths>
 #include <QTableView>
@@ -225,6 +228,7 @@ private slots:
     void darkPaletteFromTheViewMenu();
     void udpEchoFromTheControlBar();
     void webSocketEchoFromTheControlBar();
+    void secureWebSocketFromTheControlBar();
     void webSocketScreenshot();
 
 private:
@@ -1304,6 +1308,129 @@ void tst_Dashboard::screenshots()
 // upgrade request) beside a TCP client. Skipped unless ECHOSCOPE_SCREENSHOT_DIR is set:
 //   ECHOSCOPE_SCREENSHOT_DIR=$PWD/docs QT_QPA_PLATFORM=offscreen build/tests/tst_dashboard
 //   webSocketScreenshot
+// The TLS files and the WebSocket box together: a wss:// client of Qt WebSockets is a
+// WebSocket row with its TLS session in the TLS column, and its frames are in the
+// inspector's Frames tab as for ws://.
+void tst_Dashboard::secureWebSocketFromTheControlBar()
+{
+    if (QStandardPaths::findExecutable(QStringLiteral("openssl")).isEmpty())
+        QSKIP("the openssl command is not installed (apt-get install openssl)");
+    QProcess openssl;
+    openssl.setWorkingDirectory(m_dir->path());
+    openssl.start(QStringLiteral("openssl"),
+                  {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                   "-keyout", "key.pem", "-out", "cert.pem", "-days", "2", "-subj", "/CN=127.0.0.1",
+                   "-addext", "subjectAltName=IP:127.0.0.1"});
+    QVERIFY(openssl.waitForFinished(kTimeoutMs));
+    QVERIFY2(openssl.exitCode() == 0, openssl.readAllStandardError().constData());
+    const QList<QSslCertificate> certificates =
+        QSslCertificate::fromPath(m_dir->filePath(QStringLiteral("cert.pem")));
+    QCOMPARE(certificates.size(), 1);
+
+    Dashboard d(settingsPath());
+    ControlBar *bar = d.window.controlBar();
+    bar->tlsCertificateEdit()->setText(m_dir->filePath(QStringLiteral("cert.pem")));
+    bar->tlsKeyEdit()->setText(m_dir->filePath(QStringLiteral("key.pem")));
+    QTest::mouseClick(bar->webSocketCheckBox(), Qt::LeftButton);
+    bar->webSocketPortSpin()->setValue(0);
+    QVERIFY2(bar->validationError().isEmpty(), qPrintable(bar->validationError()));
+    QVERIFY(d.clickStart());
+    QVERIFY(d.server.isTls());
+    const quint16 wsPort = d.server.webSocketPort();
+    QVERIFY(wsPort != 0);
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        d.window.statusPanel()
+            ->fieldToolTip(StatusPanel::ServerField)
+            .contains(QStringLiteral("wss://127.0.0.1:%1/").arg(wsPort)),
+        qPrintable(d.window.statusPanel()->fieldToolTip(StatusPanel::ServerField)), kTimeoutMs);
+
+    // The client trusts exactly the server's certificate, which names 127.0.0.1.
+    QWebSocket client;
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setCaCertificates(certificates);
+    client.setSslConfiguration(tls);
+    QList<QSslError> sslErrors;
+    connect(&client, &QWebSocket::sslErrors, &client,
+            [&sslErrors](const QList<QSslError> &errors) { sslErrors += errors; });
+    QStringList texts;
+    QList<QByteArray> binaries;
+    connect(&client, &QWebSocket::textMessageReceived, &client,
+            [&texts](const QString &text) { texts.append(text); });
+    connect(&client, &QWebSocket::binaryMessageReceived, &client,
+            [&binaries](const QByteArray &data) { binaries.append(data); });
+    client.open(QUrl(QStringLiteral("wss://127.0.0.1:%1/secure").arg(wsPort)));
+    QTRY_COMPARE_WITH_TIMEOUT(client.state(), QAbstractSocket::ConnectedState, kTimeoutMs);
+    QStringList sslErrorTexts;
+    for (const QSslError &error : std::as_const(sslErrors))
+        sslErrorTexts << error.errorString();
+    QVERIFY2(sslErrors.isEmpty(), qPrintable(sslErrorTexts.join(u"; ")));
+    const QByteArray binary("\x00\x01\xfe\xff", 4);
+    QCOMPARE(client.sendTextMessage(QStringLiteral("over tls")), qint64(8));
+    QCOMPARE(client.sendBinaryMessage(binary), qint64(4));
+    QTRY_COMPARE_WITH_TIMEOUT(texts, QStringList{QStringLiteral("over tls")}, kTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(binaries, QList<QByteArray>{binary}, kTimeoutMs);
+
+    quint64 id = 0;
+    QTRY_VERIFY_WITH_TIMEOUT((id = onlyClient(d.server)) != 0 && d.rowOf(id) >= 0, kTimeoutMs);
+    QCOMPARE(d.cell(id, ClientTableModel::TransportColumn), QStringLiteral("WS"));
+    QVERIFY(!d.window.clientTable()->isColumnHidden(ClientTableModel::TlsColumn));
+    const QSslCipher cipher = client.sslConfiguration().sessionCipher();
+    QVERIFY(!cipher.isNull());
+    QTRY_COMPARE_WITH_TIMEOUT(d.cell(id, ClientTableModel::TlsColumn),
+                              cipher.protocolString() + QStringLiteral(", ") + cipher.name(),
+                              kTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(d.cell(id, ClientTableModel::StateColumn),
+                              QStringLiteral("connected"), kTimeoutMs);
+
+    ClientInspector *inspector = d.window.inspector();
+    d.select(id);
+    QCOMPARE(inspector->clientId(), id);
+    QVERIFY(inspector->webSocketPane()->isVisibleTo(inspector));
+    QTRY_VERIFY2_WITH_TIMEOUT(inspector->detailsText().contains(u"wss://, path /secure"),
+                              qPrintable(inspector->detailsText()), kTimeoutMs);
+    QVERIFY2(inspector->detailsText().contains(cipher.protocolString() + QStringLiteral(", ") +
+                                               cipher.name()),
+             qPrintable(inspector->detailsText()));
+    QVERIFY2(inspector->webSocketRequestText().contains(u"Scheme: wss://"),
+             qPrintable(inspector->webSocketRequestText()));
+
+    // The frames under the TLS: both messages in (masked) and out (not masked), in order.
+    WebSocketFrameModel *frames = inspector->webSocketFrames();
+    QTRY_COMPARE_WITH_TIMEOUT(frames->rowCount(), 4, kTimeoutMs);
+    const auto frameText = [frames](int row, int column) {
+        return frames->index(row, column).data().toString();
+    };
+    QStringList seen;
+    for (int row = 0; row < frames->rowCount(); ++row) {
+        seen << frameText(row, WebSocketFrameModel::OpcodeColumn) + u' ' +
+                    frameText(row, WebSocketFrameModel::DirectionColumn) + u' ' +
+                    frameText(row, WebSocketFrameModel::LengthColumn) + u' ' +
+                    frameText(row, WebSocketFrameModel::MaskedColumn);
+    }
+    // Each echo follows its message; the second message may arrive before the first echo.
+    QCOMPARE(seen.size(), 4);
+    for (const QString &frame :
+         {QStringLiteral("text in 8 yes"), QStringLiteral("text out 8 no"),
+          QStringLiteral("binary in 4 yes"), QStringLiteral("binary out 4 no")})
+        QVERIFY2(seen.contains(frame), qPrintable(seen.join(u" | ")));
+    QVERIFY2(seen.indexOf(QStringLiteral("text in 8 yes")) <
+                 seen.indexOf(QStringLiteral("text out 8 no")),
+             qPrintable(seen.join(u" | ")));
+    QVERIFY2(seen.indexOf(QStringLiteral("binary in 4 yes")) <
+                 seen.indexOf(QStringLiteral("binary out 4 no")),
+             qPrintable(seen.join(u" | ")));
+    // The capture is the plaintext payload.
+    QTRY_VERIFY_WITH_TIMEOUT(inspector->hexView()->toPlainText().count(u"over tls") >= 2,
+                             kTimeoutMs);
+
+    QSignalSpy disconnected(&d.server, &EchoServer::clientDisconnected);
+    client.close(QWebSocketProtocol::CloseCodeNormal, QStringLiteral("done"));
+    QTRY_COMPARE_WITH_TIMEOUT(disconnected.count(), 1, kTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(d.cell(id, ClientTableModel::StateColumn).startsWith(u"closed"),
+                             kTimeoutMs);
+    d.window.stopServer();
+}
+
 void tst_Dashboard::webSocketScreenshot()
 {
     const QString directory = qEnvironmentVariable("ECHOSCOPE_SCREENSHOT_DIR");
