@@ -37,7 +37,7 @@ QStringList readAll(Reader &reader, const QByteArray &input, qint64 piece)
             break;
         case Reader::Event::MessageEnd:
             events << QStringLiteral("%1 %2").arg(
-                reader.messageOpcode() == WsClientFraming::Text ? u"text" : u"binary",
+                reader.messageOpcode() == WsFrameHeader::Text ? u"text" : u"binary",
                 QString::fromLatin1(message.toHex()));
             message.clear();
             break;
@@ -201,10 +201,10 @@ void tst_WsClientFraming::headerLengths()
     QFETCH(QByteArray, header);
     char out[WsClientFraming::kMaxHeaderBytes];
     const int size =
-        WsClientFraming::writeHeader(out, WsClientFraming::Binary, true, length, 0x01020304);
+        WsClientFraming::writeHeader(out, WsFrameHeader::Binary, true, length, 0x01020304);
     QCOMPARE(QByteArray(out, size), header + QByteArray::fromHex("01020304"));
     // Not final, continuation: only the first byte changes.
-    WsClientFraming::writeHeader(out, WsClientFraming::Continuation, false, length, 0x01020304);
+    WsClientFraming::writeHeader(out, WsFrameHeader::Continuation, false, length, 0x01020304);
     QCOMPARE(uchar(out[0]), uchar(0x00));
 }
 
@@ -212,8 +212,7 @@ void tst_WsClientFraming::maskingIsTheRfcExample()
 {
     // RFC 6455 5.7: "Hello" masked with 37 fa 21 3d.
     char frame[WsClientFraming::kMaxControlFrameBytes];
-    const int size =
-        WsClientFraming::writeHeader(frame, WsClientFraming::Text, true, 5, 0x37fa213d);
+    const int size = WsClientFraming::writeHeader(frame, WsFrameHeader::Text, true, 5, 0x37fa213d);
     std::memcpy(frame + size, "Hello", 5);
     WsClientFraming::mask(frame + size, 5, 0x37fa213d, 0);
     QCOMPARE(QByteArray(frame, size + 5), QByteArray::fromHex("818537fa213d7f9f4d5158"));
@@ -243,10 +242,10 @@ void tst_WsClientFraming::controlFrames()
     char frame[WsClientFraming::kMaxControlFrameBytes];
     int size = WsClientFraming::writeCloseFrame(frame, 1000, 0);
     QCOMPARE(QByteArray(frame, size), QByteArray::fromHex("88820000000003e8"));
-    size = WsClientFraming::writeControlFrame(frame, WsClientFraming::Pong, "ab", 2, 0x01010101);
+    size = WsClientFraming::writeControlFrame(frame, WsFrameHeader::Pong, "ab", 2, 0x01010101);
     QCOMPARE(QByteArray(frame, size), QByteArray::fromHex("8a82010101016063"));
     const QByteArray big(300, 'x');
-    size = WsClientFraming::writeControlFrame(frame, WsClientFraming::Ping, big.constData(),
+    size = WsClientFraming::writeControlFrame(frame, WsFrameHeader::Ping, big.constData(),
                                               int(big.size()), 0);
     QCOMPARE(size, WsClientFraming::kMaxControlFrameBytes);
 }

@@ -1,5 +1,7 @@
 #include "websocketlog.h"
 
+#include "wsframescanner.h"
+
 namespace Echoscope {
 
 void WebSocketLog::setRequest(const WebSocketRequest &request)
@@ -17,10 +19,9 @@ WebSocketRequest WebSocketLog::request() const
 
 void WebSocketLog::addFrame(const WebSocketFrameRecord &frame)
 {
-    constexpr quint8 kPing = 0x9;
     auto &counter = frame.received ? m_framesIn : m_framesOut;
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    if (frame.received && frame.opcode == kPing)
+    if (frame.received && frame.opcode == WsFrameHeader::Ping)
         m_pings.store(m_pings.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     std::lock_guard<std::mutex> lock(m_mutex);
     if (m_frames.size() >= size_t(kMaxFrames))

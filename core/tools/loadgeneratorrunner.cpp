@@ -298,7 +298,7 @@ void LoadGenerator::Runner::messageEchoed(Connection &connection)
     if (webSocket()) {
         const char code[2] = {char(WsClientFraming::kCloseNormal >> 8),
                               char(WsClientFraming::kCloseNormal & 0xff)};
-        queueControl(connection, WsClientFraming::Close, code, 2);
+        queueControl(connection, WsFrameHeader::Close, code, 2);
         ws(connection).closeSent = true;
         connection.lastProgressNs = nowNs();
         writeSome(connection);

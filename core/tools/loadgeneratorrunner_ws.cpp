@@ -54,7 +54,7 @@ void LoadGenerator::Runner::writeWebSocket(Connection &connection)
             const qint64 bytes =
                 stream ? m_config.messageBytes : connection.target - connection.sent;
             w.maskKey = quint32(m_random());
-            w.headerBytes = WsClientFraming::writeHeader(w.header, WsClientFraming::Binary, true,
+            w.headerBytes = WsClientFraming::writeHeader(w.header, WsFrameHeader::Binary, true,
                                                          quint64(bytes), w.maskKey);
             w.headerSent = 0;
             w.frameStart = connection.sent;
@@ -193,7 +193,7 @@ void LoadGenerator::Runner::readFrames(Connection &connection, const char *data,
         case Event::None:
             break;
         case Event::Data:
-            if (w.reader.messageOpcode() != WsClientFraming::Binary) {
+            if (w.reader.messageOpcode() != WsFrameHeader::Binary) {
                 fail(&m_result.mismatches,
                      QStringLiteral("connection %1: the echo came back as a text message; a "
                                     "binary one was sent")
@@ -230,7 +230,7 @@ void LoadGenerator::Runner::readFrames(Connection &connection, const char *data,
                 return;
             continue;
         case Event::Ping:
-            if (!queueControl(connection, WsClientFraming::Pong, w.reader.controlPayload(),
+            if (!queueControl(connection, WsFrameHeader::Pong, w.reader.controlPayload(),
                               w.reader.controlPayloadBytes()))
                 return;
             continue;

@@ -187,7 +187,7 @@ int WsClientFraming::writeControlFrame(char *out, Opcode opcode, const char *pay
 int WsClientFraming::writeCloseFrame(char *out, quint16 code, quint32 maskKey)
 {
     const char payload[2] = {char(code >> 8), char(code & 0xff)};
-    return writeControlFrame(out, Close, payload, 2, maskKey);
+    return writeControlFrame(out, WsFrameHeader::Close, payload, 2, maskKey);
 }
 
 // Reader
@@ -231,7 +231,8 @@ WsClientFraming::Reader::Event WsClientFraming::Reader::headerComplete()
     m_headerNeed = 2;
     const bool control = m_opcode & 0x8;
     if (control) {
-        if (m_opcode != Close && m_opcode != Ping && m_opcode != Pong)
+        if (m_opcode != WsFrameHeader::Close && m_opcode != WsFrameHeader::Ping &&
+            m_opcode != WsFrameHeader::Pong)
             return fail(QStringLiteral("the server sent a frame with the reserved opcode 0x%1")
                             .arg(int(m_opcode), 0, 16));
         if (!m_fin)
@@ -246,11 +247,11 @@ WsClientFraming::Reader::Event WsClientFraming::Reader::headerComplete()
         m_state = State::ControlPayload;
         return Event::None;
     }
-    if (m_opcode == Continuation) {
+    if (m_opcode == WsFrameHeader::Continuation) {
         if (!m_inMessage)
             return fail(QStringLiteral("the server sent a continuation frame with no message to "
                                        "continue"));
-    } else if (m_opcode == Text || m_opcode == Binary) {
+    } else if (m_opcode == WsFrameHeader::Text || m_opcode == WsFrameHeader::Binary) {
         if (m_inMessage)
             return fail(QStringLiteral("the server began a new message (opcode 0x%1) before the "
                                        "previous one ended")
@@ -321,9 +322,9 @@ qint64 WsClientFraming::Reader::read(const char *data, qint64 size, Event *event
             }
             if (m_state == State::ControlPayload && m_remaining == 0) {
                 m_state = State::Header;
-                *event = m_opcode == Close  ? Event::Close
-                         : m_opcode == Ping ? Event::Ping
-                                            : Event::Pong;
+                *event = m_opcode == WsFrameHeader::Close  ? Event::Close
+                         : m_opcode == WsFrameHeader::Ping ? Event::Ping
+                                                           : Event::Pong;
                 return consumed;
             }
             continue;
@@ -356,14 +357,14 @@ qint64 WsClientFraming::Reader::read(const char *data, qint64 size, Event *event
             if (m_remaining > 0)
                 continue;
             m_state = State::Header;
-            if (m_opcode == Close && m_controlBytes == 1) {
+            if (m_opcode == WsFrameHeader::Close && m_controlBytes == 1) {
                 *event = fail(QStringLiteral("the server sent a close frame with a 1-byte "
                                              "payload"));
                 return consumed;
             }
-            *event = m_opcode == Close  ? Event::Close
-                     : m_opcode == Ping ? Event::Ping
-                                        : Event::Pong;
+            *event = m_opcode == WsFrameHeader::Close  ? Event::Close
+                     : m_opcode == WsFrameHeader::Ping ? Event::Ping
+                                                       : Event::Pong;
             return consumed;
         }
         }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "wsframescanner.h"
+
 #include <QByteArray>
 #include <QString>
 #include <QtGlobal>
@@ -14,14 +16,8 @@ namespace Echoscope {
 class WsClientFraming
 {
 public:
-    enum Opcode : quint8 {
-        Continuation = 0x0,
-        Text = 0x1,
-        Binary = 0x2,
-        Close = 0x8,
-        Ping = 0x9,
-        Pong = 0xA,
-    };
+    // The opcodes are the server side's (WsFrameHeader::Text, ...): one enum for both.
+    using Opcode = WsFrameHeader::Opcode;
     static constexpr int kMaxHeaderBytes = 14;          // 2 + 8 (64-bit length) + 4 (mask key)
     static constexpr int kMaxControlPayloadBytes = 125; // RFC 6455 5.5
     static constexpr int kMaxControlFrameBytes = 6 + kMaxControlPayloadBytes; // masked
@@ -108,10 +104,10 @@ public:
         char m_header[kMaxHeaderBytes] = {};
         int m_headerHave = 0;
         int m_headerNeed = 2;
-        Opcode m_opcode = Binary; // of the frame being read
+        Opcode m_opcode = WsFrameHeader::Binary; // of the frame being read
         bool m_fin = false;
         bool m_inMessage = false; // a data message has started and not ended
-        Opcode m_messageOpcode = Binary;
+        Opcode m_messageOpcode = WsFrameHeader::Binary;
         quint64 m_remaining = 0; // payload bytes of the frame still to come
         char m_control[kMaxControlPayloadBytes] = {};
         int m_controlBytes = 0;
