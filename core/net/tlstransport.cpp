@@ -34,6 +34,7 @@ void TlsTransport::start(TransportHandler *handler, QObject *owner)
     NativeSocket::prepare(m_descriptor); // TCP_NODELAY, no SIGPIPE; Qt keeps it non-blocking
     m_socket = new QSslSocket(owner);
     m_socket->setReadBufferSize(m_readBufferBytes);
+    m_notices.attach(m_socket, m_handler, [this] { return !m_closed; });
     if (!m_socket->setSocketDescriptor(m_descriptor)) {
         const QString reason = m_socket->errorString();
         NativeSocket::close(m_descriptor);
@@ -107,12 +108,6 @@ Transport::Result TlsTransport::read(char *data, qint64 maxBytes, qint64 *bytes)
     return m_peerClosed ? Result::EndOfFile : Result::WouldBlock;
 }
 
-qint64 TlsTransport::bufferedWriteBytes() const
-{
-    // Plaintext not yet encrypted, plus ciphertext the kernel has not taken.
-    return m_socket->bytesToWrite() + m_socket->encryptedBytesToWrite();
-}
-
 Transport::Result TlsTransport::write(const char *data, qint64 size, qint64 *bytes)
 {
     *bytes = 0;
@@ -120,7 +115,7 @@ Transport::Result TlsTransport::write(const char *data, qint64 size, qint64 *byt
         m_errorString = QStringLiteral("the TLS connection is closed");
         return Result::Reset;
     }
-    const qint64 room = kMaxBufferedWriteBytes - bufferedWriteBytes();
+    const qint64 room = kMaxBufferedWriteBytes - m_notices.bufferedWriteBytes();
     if (room <= 0 || size <= 0)
         return size <= 0 ? Result::Done : Result::WouldBlock;
     const qint64 n = m_socket->write(data, qMin(size, room));
@@ -142,21 +137,12 @@ void TlsTransport::setReadEnabled(bool enabled)
 
 void TlsTransport::setWriteNotificationEnabled(bool enabled)
 {
-    m_writeWanted = enabled;
-    // Room may have opened without a signal to say so (nothing was buffered at all).
-    if (enabled && m_socket && bufferedWriteBytes() < kMaxBufferedWriteBytes)
-        QMetaObject::invokeMethod(
-            m_socket,
-            [this] {
-                if (!m_closed && m_writeWanted)
-                    m_handler->transportWritable();
-            },
-            Qt::QueuedConnection);
+    m_notices.setWriteWanted(enabled);
 }
 
 void TlsTransport::readyRead()
 {
-    m_readPosted = false;
+    m_notices.readArrived();
     dispatchReadable();
 }
 
@@ -177,22 +163,12 @@ void TlsTransport::dispatchReadable()
 
 void TlsTransport::postReadable()
 {
-    if (m_readPosted)
-        return;
-    m_readPosted = true;
-    QMetaObject::invokeMethod(
-        m_socket,
-        [this] {
-            m_readPosted = false;
-            dispatchReadable();
-        },
-        Qt::QueuedConnection);
+    m_notices.postReadable([this] { dispatchReadable(); });
 }
 
 void TlsTransport::bytesWritten()
 {
-    if (!m_closed && m_writeWanted && bufferedWriteBytes() < kMaxBufferedWriteBytes)
-        m_handler->transportWritable();
+    m_notices.bytesWritten();
 }
 
 void TlsTransport::peerClosed()

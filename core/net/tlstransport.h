@@ -1,5 +1,6 @@
 #pragma once
 
+#include "qtsocketnotices.h"
 #include "transport.h"
 
 #include <QAbstractSocket>
@@ -26,7 +27,7 @@ namespace Echoscope {
 class TlsTransport final : public Transport
 {
 public:
-    static constexpr qint64 kMaxBufferedWriteBytes = 64 * 1024;
+    static constexpr qint64 kMaxBufferedWriteBytes = QtSocketNotices::kMaxBufferedWriteBytes;
 
     TlsTransport(qintptr descriptor, const QSslConfiguration &configuration,
                  qint64 readBufferBytes);
@@ -60,7 +61,6 @@ private:
     void peerClosed();
     void dispatchReadable();
     void postReadable();
-    qint64 bufferedWriteBytes() const;
     QString handshakeFailure(QAbstractSocket::SocketError error) const;
 
     qintptr m_descriptor;
@@ -74,8 +74,7 @@ private:
     bool m_peerClosed = false;
     bool m_closed = false;
     bool m_readEnabled = true;
-    bool m_readPosted = false;
-    bool m_writeWanted = false;
+    QtSocketNotices m_notices; // writable, and readable again
 };
 
 } // namespace Echoscope

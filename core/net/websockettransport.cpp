@@ -198,6 +198,7 @@ void WebSocketTransport::start(TransportHandler *handler, QObject *owner)
     // A whole frame must fit (Qt WebSockets reads a frame's payload only once all of it is
     // in the buffer); beyond that the kernel's window holds the client back.
     m_socket->setReadBufferSize(readBufferLimit());
+    m_notices.attach(m_socket, m_handler, [this] { return !m_closed; });
     if (!m_socket->setSocketDescriptor(m_descriptor)) {
         const QString reason = m_socket->errorString();
         NativeSocket::close(m_descriptor);
@@ -404,14 +405,6 @@ Transport::Result WebSocketTransport::read(char *data, qint64 maxBytes, qint64 *
     return Result::Done;
 }
 
-qint64 WebSocketTransport::bufferedWriteBytes() const
-{
-    qint64 buffered = m_socket->bytesToWrite();
-    if (m_options.secure)
-        buffered += static_cast<QSslSocket *>(m_socket)->encryptedBytesToWrite();
-    return buffered;
-}
-
 Transport::Result WebSocketTransport::write(const char *data, qint64 size, qint64 *bytes)
 {
     *bytes = 0;
@@ -433,7 +426,7 @@ Transport::Result WebSocketTransport::write(const char *data, qint64 size, qint6
             return Result::Error;
         }
         // A message begun is gathered whole; a new one waits while the socket holds plenty.
-        if (m_echoGathered.isEmpty() && bufferedWriteBytes() >= kMaxBufferedWriteBytes)
+        if (m_echoGathered.isEmpty() && !m_notices.hasWriteRoom())
             break;
         const Echo echo = m_echoes.front();
         const qint64 n = qMin<qint64>(echo.size - m_echoGathered.size(), size - taken);
@@ -490,15 +483,7 @@ void WebSocketTransport::setReadEnabled(bool enabled)
 
 void WebSocketTransport::setWriteNotificationEnabled(bool enabled)
 {
-    m_writeWanted = enabled;
-    if (enabled && m_socket && bufferedWriteBytes() < kMaxBufferedWriteBytes)
-        QMetaObject::invokeMethod(
-            m_socket,
-            [this] {
-                if (!m_closed && m_writeWanted)
-                    m_handler->transportWritable();
-            },
-            Qt::QueuedConnection);
+    m_notices.setWriteWanted(enabled);
 }
 
 qint64 WebSocketTransport::readBufferLimit() const
@@ -555,25 +540,17 @@ void WebSocketTransport::dispatchReadable()
 
 void WebSocketTransport::postReadable()
 {
-    if (m_readPosted)
-        return;
-    m_readPosted = true;
-    QMetaObject::invokeMethod(
-        m_socket,
-        [this] {
-            m_readPosted = false;
-            if (m_peerClosed && m_received.empty() && !m_closed && m_readEnabled)
-                m_handler->transportReadable(); // reads the end
-            else
-                dispatchReadable();
-        },
-        Qt::QueuedConnection);
+    m_notices.postReadable([this] {
+        if (m_peerClosed && m_received.empty() && !m_closed && m_readEnabled)
+            m_handler->transportReadable(); // reads the end
+        else
+            dispatchReadable();
+    });
 }
 
 void WebSocketTransport::bytesWritten()
 {
-    if (!m_closed && m_writeWanted && bufferedWriteBytes() < kMaxBufferedWriteBytes)
-        m_handler->transportWritable();
+    m_notices.bytesWritten();
 }
 
 // Every arrival, before Qt WebSockets reads it: the frame headers of what is new.

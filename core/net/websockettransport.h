@@ -1,5 +1,6 @@
 #pragma once
 
+#include "qtsocketnotices.h"
 #include "transport.h"
 #include "websocketlog.h"
 #include "wsframescanner.h"
@@ -50,7 +51,7 @@ class GatedSocketControl;
 class WebSocketTransport final : public Transport
 {
 public:
-    static constexpr qint64 kMaxBufferedWriteBytes = 64 * 1024;
+    static constexpr qint64 kMaxBufferedWriteBytes = QtSocketNotices::kMaxBufferedWriteBytes;
 
     struct Options
     {
@@ -119,7 +120,6 @@ private:
     void resumeQt();
     void sendEcho(const char *data, qint64 size, bool text);
     void sendEmptyEchoes();
-    qint64 bufferedWriteBytes() const;
     void fail(DisconnectReason reason, const QString &detail);
     QString closeText(quint16 code, const QByteArray &reason) const;
 
@@ -167,8 +167,7 @@ private:
     bool m_closing = false; // our own close(): the close frame is ours
     bool m_closed = false;
     bool m_readEnabled = true;
-    bool m_readPosted = false;
-    bool m_writeWanted = false;
+    QtSocketNotices m_notices; // writable, and readable again
 };
 
 } // namespace Echoscope
