@@ -245,12 +245,8 @@ public:
 class TlsClient : public Client
 {
 public:
-    explicit TlsClient(const QSslCertificate &authority) : Client(new QSslSocket)
+    explicit TlsClient(const QSslCertificate &authority) : Client(newClientSocket(true, authority))
     {
-        QSslConfiguration configuration = QSslConfiguration::defaultConfiguration();
-        configuration.setCaCertificates({authority});
-        configuration.setPeerVerifyMode(QSslSocket::VerifyPeer);
-        tls()->setSslConfiguration(configuration);
         connect(tls(), &QSslSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
             for (const QSslError &error : errors)
                 m_sslErrors.append(error.errorString());
@@ -291,29 +287,13 @@ class WsClient : public Client
 {
 public:
     explicit WsClient(bool secure, const QSslCertificate &authority = QSslCertificate())
-        : Client(secure ? new QSslSocket : new QTcpSocket), m_secure(secure)
-    {
-        if (secure) {
-            QSslConfiguration configuration = QSslConfiguration::defaultConfiguration();
-            configuration.setCaCertificates({authority});
-            configuration.setPeerVerifyMode(QSslSocket::VerifyPeer);
-            static_cast<QSslSocket *>(m_socket)->setSslConfiguration(configuration);
-        }
-    }
+        : Client(newClientSocket(secure, authority))
+    {}
 
     bool connectTo(quint16 port) override
     {
-        if (m_secure) {
-            auto *tls = static_cast<QSslSocket *>(m_socket);
-            tls->connectToHostEncrypted(QStringLiteral("127.0.0.1"), port,
-                                        QStringLiteral("localhost"));
-            if (!QTest::qWaitFor([tls] { return tls->isEncrypted(); }, kTimeoutMs))
-                return false;
-        } else {
-            m_socket->connectToHost(QHostAddress::LocalHost, port);
-            if (!m_socket->waitForConnected(kTimeoutMs))
-                return false;
-        }
+        if (!connectClientSocket(m_socket, port))
+            return false;
         const QByteArray request = WsRawClient::upgradeRequest("/conformance");
         m_handshakeBytes = request.size();
         m_socket->write(request);
@@ -365,30 +345,15 @@ protected:
     {
         m_buffer += bytes;
         if (!m_upgraded) {
-            const qsizetype end = m_buffer.indexOf("\r\n\r\n");
-            if (end < 0)
+            QByteArray header;
+            if (!takeResponseHeader(&m_buffer, &header))
                 return;
-            m_upgraded = m_buffer.startsWith("HTTP/1.1 101 ");
-            m_buffer.remove(0, end + 4);
+            m_upgraded = header.startsWith("HTTP/1.1 101 ");
         }
-        while (m_buffer.size() >= 2) { // server frames: not masked
-            const auto b1 = quint8(m_buffer[1]);
-            qsizetype header = 2;
-            quint64 length = b1 & 0x7f;
-            if (length == 126 && m_buffer.size() >= 4) {
-                length = qFromBigEndian<quint16>(m_buffer.constData() + 2);
-                header = 4;
-            } else if (length == 127 && m_buffer.size() >= 10) {
-                length = qFromBigEndian<quint64>(m_buffer.constData() + 2);
-                header = 10;
-            } else if (length >= 126) {
-                return;
-            }
-            if (quint64(m_buffer.size() - header) < length)
-                return;
-            if ((quint8(m_buffer[0]) & 0x08) == 0) // a data frame
-                m_received += m_buffer.mid(header, qsizetype(length));
-            m_buffer.remove(0, header + qsizetype(length));
+        WsFrame frame;
+        while (takeServerFrame(&m_buffer, &frame)) {
+            if (frame.opcode < 0x8) // a data frame
+                m_received += frame.payload;
         }
     }
 
@@ -401,7 +366,6 @@ private:
         return bytes;
     }
 
-    const bool m_secure;
     bool m_upgraded = false;
     bool m_partialStarted = false;
     qint64 m_handshakeBytes = 0;

@@ -70,18 +70,82 @@ inline QByteArray wsCloseFrame(quint16 code, const QByteArray &reason = QByteArr
     return wsClientFrame(0x8, QByteArray(reinterpret_cast<const char *>(bytes), 2) + reason);
 }
 
+// A client socket: plain TCP, or TLS that trusts only `authority` and verifies the peer.
+inline QTcpSocket *newClientSocket(bool secure,
+                                   const QSslCertificate &authority = QSslCertificate(),
+                                   QObject *parent = nullptr)
+{
+    if (!secure)
+        return new QTcpSocket(parent);
+    auto *tls = new QSslSocket(parent);
+    QSslConfiguration configuration = QSslConfiguration::defaultConfiguration();
+    configuration.setCaCertificates({authority});
+    configuration.setPeerVerifyMode(QSslSocket::VerifyPeer);
+    tls->setSslConfiguration(configuration);
+    return tls;
+}
+
+// Connects a newClientSocket() to 127.0.0.1:port (TLS: handshake done, the certificate
+// checked for "localhost"); false if that does not happen within kTimeoutMs.
+inline bool connectClientSocket(QTcpSocket *socket, quint16 port)
+{
+    if (auto *tls = qobject_cast<QSslSocket *>(socket)) {
+        tls->connectToHostEncrypted(QStringLiteral("127.0.0.1"), port, QStringLiteral("localhost"));
+        return QTest::qWaitFor([tls] { return tls->isEncrypted(); }, kTimeoutMs);
+    }
+    socket->connectToHost(QHostAddress::LocalHost, port);
+    return socket->waitForConnected(kTimeoutMs);
+}
+
+// Takes the upgrade's answer (up to and including its empty line) off the front of
+// *buffer; false while it is not complete.
+inline bool takeResponseHeader(QByteArray *buffer, QByteArray *header)
+{
+    const qsizetype end = buffer->indexOf("\r\n\r\n");
+    if (end < 0)
+        return false;
+    *header = buffer->left(end + 4);
+    buffer->remove(0, end + 4);
+    return true;
+}
+
+// Takes the first whole server frame (not masked) off the front of *buffer; false while
+// it is not complete.
+inline bool takeServerFrame(QByteArray *buffer, WsFrame *frame)
+{
+    if (buffer->size() < 2)
+        return false;
+    const auto b0 = quint8(buffer->at(0));
+    const auto b1 = quint8(buffer->at(1));
+    qsizetype header = 2;
+    quint64 length = b1 & 0x7f;
+    if (length == 126) {
+        if (buffer->size() < 4)
+            return false;
+        length = qFromBigEndian<quint16>(buffer->constData() + 2);
+        header = 4;
+    } else if (length == 127) {
+        if (buffer->size() < 10)
+            return false;
+        length = qFromBigEndian<quint64>(buffer->constData() + 2);
+        header = 10;
+    }
+    if (quint64(buffer->size() - header) < length)
+        return false;
+    frame->fin = (b0 & 0x80) != 0;
+    frame->opcode = b0 & 0x0f;
+    frame->payload = buffer->mid(header, qsizetype(length));
+    buffer->remove(0, header + qsizetype(length));
+    return true;
+}
+
+// Adversarial tests' client: sends whatever it is told and keeps every frame it gets.
 class WsRawClient : public QObject
 {
 public:
     explicit WsRawClient(bool secure = false, const QSslCertificate &authority = QSslCertificate())
-        : m_socket(secure ? new QSslSocket(this) : new QTcpSocket(this))
+        : m_socket(newClientSocket(secure, authority, this))
     {
-        if (secure) {
-            QSslConfiguration configuration = QSslConfiguration::defaultConfiguration();
-            configuration.setCaCertificates({authority});
-            configuration.setPeerVerifyMode(QSslSocket::VerifyPeer);
-            static_cast<QSslSocket *>(m_socket)->setSslConfiguration(configuration);
-        }
         connect(m_socket, &QTcpSocket::readyRead, this, [this] {
             if (m_reading)
                 take(m_socket->readAll());
@@ -95,16 +159,8 @@ public:
     // response header; returns its status code (0: none came).
     int sendRequest(quint16 port, const QByteArray &request)
     {
-        if (auto *tls = qobject_cast<QSslSocket *>(m_socket)) {
-            tls->connectToHostEncrypted(QStringLiteral("127.0.0.1"), port,
-                                        QStringLiteral("localhost"));
-            if (!QTest::qWaitFor([tls] { return tls->isEncrypted(); }, kTimeoutMs))
-                return 0;
-        } else {
-            m_socket->connectToHost(QHostAddress::LocalHost, port);
-            if (!m_socket->waitForConnected(kTimeoutMs))
-                return 0;
-        }
+        if (!connectClientSocket(m_socket, port))
+            return 0;
         m_socket->write(request);
         if (!QTest::qWaitFor([this] { return !responseHeader.isEmpty() || closed; }, kTimeoutMs) ||
             responseHeader.isEmpty())
@@ -185,37 +241,10 @@ private:
     void take(const QByteArray &bytes)
     {
         m_buffer += bytes;
-        if (responseHeader.isEmpty()) {
-            const qsizetype end = m_buffer.indexOf("\r\n\r\n");
-            if (end < 0)
-                return;
-            responseHeader = m_buffer.left(end + 4);
-            m_buffer.remove(0, end + 4);
-        }
-        // Server frames are not masked.
-        while (m_buffer.size() >= 2) {
-            const auto b0 = quint8(m_buffer[0]);
-            const auto b1 = quint8(m_buffer[1]);
-            qsizetype header = 2;
-            quint64 length = b1 & 0x7f;
-            if (length == 126) {
-                if (m_buffer.size() < 4)
-                    return;
-                length = qFromBigEndian<quint16>(m_buffer.constData() + 2);
-                header = 4;
-            } else if (length == 127) {
-                if (m_buffer.size() < 10)
-                    return;
-                length = qFromBigEndian<quint64>(m_buffer.constData() + 2);
-                header = 10;
-            }
-            if (quint64(m_buffer.size() - header) < length)
-                return;
-            WsFrame frame;
-            frame.fin = (b0 & 0x80) != 0;
-            frame.opcode = b0 & 0x0f;
-            frame.payload = m_buffer.mid(header, qsizetype(length));
-            m_buffer.remove(0, header + qsizetype(length));
+        if (responseHeader.isEmpty() && !takeResponseHeader(&m_buffer, &responseHeader))
+            return;
+        WsFrame frame;
+        while (takeServerFrame(&m_buffer, &frame)) {
             if (frame.opcode < 0x8) {
                 messagePayload += frame.payload;
                 m_message += frame.payload;
