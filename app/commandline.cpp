@@ -406,6 +406,42 @@ CommandLine::CommandLine()
              return true;
          },
          nullptr, Where::Anywhere, "metrics-port"},
+        {option("control-port",
+                QStringLiteral("Serve the control API (JSON over HTTP under /api/v1: clients, "
+                               "kicks, faults, events; see docs/control-api.yaml) on this port; "
+                               "0 picks a free port (default: no control API)."),
+                "port"),
+         wholeNumber(0, kMaxPort, port, into(&m_options, &HeadlessOptions::controlPort))},
+        {option("control-address",
+                QStringLiteral("Address of the control API, in the words of --bind (default "
+                               "127.0.0.1; anything else can be reached from other machines)."),
+                "address"),
+         [this](const Row &row, const QString &value) {
+             QHostAddress address;
+             QString error;
+             if (!ServerConfig::resolveBindAddress(value, &address, &error))
+                 return fail(row, value, error);
+             m_options.controlAddress = value.trimmed();
+             return true;
+         },
+         nullptr, Where::Anywhere, "control-port"},
+        {option("capture-bytes",
+                QStringLiteral("Keep the newest bytes each client sent and was sent, this many "
+                               "per client (both ways together; K, M 1024-based), for the "
+                               "control API's capture endpoint and the inspector (default: 0 "
+                               "headless, none kept; the dashboard's preferences otherwise)."),
+                "bytes"),
+         byteSize(0, ServerConfig::kMaxCaptureBytesPerClient,
+                  QStringLiteral("a size in bytes up to 64M, optionally with K or M"),
+                  into(&config, &ServerConfig::captureBytesPerClient)),
+         copies(&ServerConfig::captureBytesPerClient)},
+        {option("control-token-file",
+                QStringLiteral("Changes through the control API need the token on the first "
+                               "line of this file (default: a random token, printed once on "
+                               "the control API's line)."),
+                "file"),
+         path(QStringLiteral("the path of a file"), &m_options.controlTokenFile), nullptr,
+         Where::Anywhere, "control-port"},
         {option("start",
                 QStringLiteral("Open the dashboard already listening (a failure to listen is "
                                "shown in the window).")),

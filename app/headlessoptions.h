@@ -31,6 +31,12 @@ struct HeadlessOptions
     int metricsPort = -1;
     QString metricsAddress = QStringLiteral("127.0.0.1");
 
+    // The control API (--control-port, --control-address, --control-token-file); off when
+    // the port is negative, 0 picks a free port. Without a token file a random token is made.
+    int controlPort = -1;
+    QString controlAddress = QStringLiteral("127.0.0.1");
+    QString controlTokenFile;
+
     // The dashboard: start listening at once; render the window to a PNG and exit.
     static constexpr int kDefaultScreenshotDelayMs = 1500;
     bool start = false;

@@ -1,5 +1,6 @@
 #include "headlessrunner.h"
 
+#include "controlapi.h"
 #include "echoserver.h"
 #include "metricsexporter.h"
 #include "nativesocket.h"
@@ -43,6 +44,8 @@ HeadlessRunner::HeadlessRunner(const HeadlessOptions &options, QObject *parent)
     connect(m_server, &EchoServer::eventOccurred, this, &HeadlessRunner::writeEvent);
     if (m_options.metricsPort >= 0)
         m_metrics = new MetricsExporter(m_server, this); // counts from now on
+    if (m_options.controlPort >= 0)
+        m_control = new ControlApi(m_server, this); // keeps the events from now on
 }
 
 HeadlessRunner::~HeadlessRunner()
@@ -101,6 +104,26 @@ bool HeadlessRunner::start()
         return false;
     }
 
+    if (m_control) {
+        QString token = ControlApi::generateToken();
+        QString error;
+        if (!m_options.controlTokenFile.isEmpty() &&
+            !ControlApi::readTokenFile(m_options.controlTokenFile, &token, &error)) {
+            m_error = Error::TokenFailed;
+            m_errorString = TextEscape::escapeText(error);
+            if (m_metrics)
+                m_metrics->stop();
+            return false;
+        }
+        if (!m_control->start(m_options.controlAddress, quint16(m_options.controlPort), token)) {
+            m_error = Error::ListenFailed;
+            m_errorString = TextEscape::escapeText(m_control->errorString());
+            if (m_metrics)
+                m_metrics->stop();
+            return false;
+        }
+    }
+
     // The listening line is written from inside start(), through writeEvent().
     if (!m_server->start(config)) {
         m_error = m_server->error() == EchoServer::Error::ListenFailed ? Error::ListenFailed
@@ -108,6 +131,8 @@ bool HeadlessRunner::start()
         m_errorString = TextEscape::escapeText(m_server->errorString());
         if (m_metrics)
             m_metrics->stop();
+        if (m_control)
+            m_control->stop();
         return false;
     }
     // After the listening line, so scripts still find it first; logged as an event.
@@ -158,7 +183,9 @@ void HeadlessRunner::writeEvent(const TrafficEvent &event)
     if (event.transport != IpProtocol::Tcp)
         return; // "listening for UDP/WebSocket on ..." follows the TCP line, which said the rest
     if (m_metrics && m_metrics->isListening())
-        writeMetricsLine();         // the next line, whatever follows
+        writeMetricsLine(); // the next line, whatever follows
+    if (m_control && m_control->isListening() && !m_controlLineWritten)
+        writeControlLine();         // then this one, once: it holds the token
     if (m_server->isTls() && !json) // JSON: in the listening object's "text"
         writeLine(*m_events, timestampText(event.timestampMs) + QStringLiteral(" TLS: ") +
                                  TextEscape::escapeText(m_server->tlsSummary()));
@@ -235,6 +262,44 @@ void HeadlessRunner::writeMetricsLine()
             QStringLiteral("metrics endpoint %1 is not a loopback address: other "
                            "machines can read the metrics")
                 .arg(TrafficEvent::endpoint(m_metrics->serverAddress(), m_metrics->serverPort())),
+            now);
+}
+
+// "control API at http://127.0.0.1:PORT/api/v1 token TOKEN" (the generated token, printed
+// this once) or "... token from FILE", on standard output and with the events.
+void HeadlessRunner::writeControlLine()
+{
+    m_controlLineWritten = true;
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const QString url = m_control->url().toString();
+    const bool generated = m_options.controlTokenFile.isEmpty();
+    QString line;
+    if (m_options.logFormat == HeadlessOptions::LogFormat::Json) {
+        QJsonObject object;
+        object.insert(QStringLiteral("event"), QStringLiteral("control"));
+        object.insert(QStringLiteral("time"),
+                      QDateTime::fromMSecsSinceEpoch(now, Qt::UTC).toString(Qt::ISODateWithMs));
+        object.insert(QStringLiteral("address"), m_control->serverAddress().toString());
+        object.insert(QStringLiteral("port"), m_control->serverPort());
+        object.insert(QStringLiteral("url"), url);
+        if (generated)
+            object.insert(QStringLiteral("token"), m_control->token());
+        else
+            object.insert(QStringLiteral("token_file"), m_options.controlTokenFile);
+        line = jsonLine(object);
+    } else {
+        line = generated ? QStringLiteral("control API at %1 token %2").arg(url, m_control->token())
+                         : QStringLiteral("control API at %1 token from %2")
+                               .arg(url, TextEscape::escapeText(m_options.controlTokenFile));
+    }
+    writeLine(m_stdout, line);
+    if (m_events != &m_stdout && !generated) // the token itself only where it was asked for
+        writeLine(*m_events, line);
+    if (!ServerConfig::isLoopback(m_control->serverAddress()))
+        writeWarning(
+            QStringLiteral("control API %1 is not a loopback address: other machines "
+                           "can reach it (changes need the token)")
+                .arg(TrafficEvent::endpoint(m_control->serverAddress(), m_control->serverPort())),
             now);
 }
 

@@ -9,6 +9,7 @@
 
 namespace Echoscope {
 
+class ControlApi;
 class EchoServer;
 class MetricsExporter;
 class SessionRecorder;
@@ -28,15 +29,16 @@ public:
         InvalidConfig, // the engine refused the configuration
         ListenFailed,  // the address or port (of the server or the metrics) cannot be listened on
         RecordFailed,  // the --record directory cannot be made or written
+        TokenFailed,   // the --control-token-file cannot be read or holds no token
     };
 
     explicit HeadlessRunner(const HeadlessOptions &options, QObject *parent = nullptr);
     ~HeadlessRunner() override;
 
-    // Opens the log file, raises the open-file limit, opens the metrics endpoint (if one
-    // was asked for) and starts the server; the listening line, and right after it the
-    // metrics line, are written before this returns. On failure returns false and sets error() and
-    // errorString() (a sentence for the user, safe to print).
+    // Opens the log file, raises the open-file limit, opens the metrics endpoint and the
+    // control API (if asked for) and starts the server; the listening line, and right after
+    // it the metrics and control API lines, are written before this returns. On failure returns
+    // false and sets error() and errorString() (a sentence for the user, safe to print).
     bool start();
     // Stops the server: every client's disconnect, then the summary line, is written.
     void stop();
@@ -44,6 +46,8 @@ public:
     Error error() const { return m_error; }
     // The metrics endpoint, or nullptr without --metrics-port.
     MetricsExporter *metricsExporter() const { return m_metrics; }
+    // The control API, or nullptr without --control-port.
+    ControlApi *controlApi() const { return m_control; }
     QString errorString() const { return m_errorString; }
 
 private:
@@ -51,6 +55,7 @@ private:
     void writeOpenFileLimit();
     void writeExposureWarning(const TrafficEvent &listening);
     void writeMetricsLine();
+    void writeControlLine();
     void writeWarning(const QString &text, qint64 timestampMs);
     QString formatText(const TrafficEvent &event) const;
     QString formatJson(const TrafficEvent &event) const;
@@ -59,6 +64,7 @@ private:
     HeadlessOptions m_options;
     EchoServer *m_server = nullptr;
     MetricsExporter *m_metrics = nullptr;
+    ControlApi *m_control = nullptr;
     SessionRecorder *m_recorder = nullptr;
     QFile m_stdoutFile;
     QFile m_stderrFile;
@@ -67,6 +73,7 @@ private:
     QTextStream m_stderr;
     QTextStream *m_events = nullptr; // m_stdout, or a stream on m_logFile
     QTextStream m_logStream;
+    bool m_controlLineWritten = false;
     qint64 m_openFileLimitBefore = -1;
     qint64 m_openFileLimit = -1;
     Error m_error = Error::NoError;

@@ -1,10 +1,14 @@
 #include "benchcommand.h"
 #include "commandline.h"
+#include "controlapi.h"
 #include "echoserver.h"
 #include "headlessrunner.h"
 #include "mainwindow.h"
 #include "replaycommand.h"
+#include "serverconfig.h"
 #include "signalwatcher.h"
+#include "textescape.h"
+#include "trafficevent.h"
 #include "translations.h"
 #include "units.h"
 
@@ -129,6 +133,35 @@ int runDashboard(const CommandLine &commandLine)
         !window.setMetricsOverride(options.metricsAddress, quint16(options.metricsPort)))
         print(stderr, QStringLiteral("echoscope: %1\n").arg(window.errorText()));
     server.setDefaultFaults(options.faults); // --fault-*: the dashboard can change them
+    // --control-port: the control API beside the window, for this run (not in Preferences).
+    std::unique_ptr<ControlApi> control;
+    if (options.controlPort >= 0) {
+        control = std::make_unique<ControlApi>(&server);
+        QString token = ControlApi::generateToken();
+        QString error;
+        if (!options.controlTokenFile.isEmpty() &&
+            !ControlApi::readTokenFile(options.controlTokenFile, &token, &error)) {
+            print(stderr, QStringLiteral("echoscope: %1\n").arg(TextEscape::escapeText(error)));
+            return kExitUsage;
+        }
+        if (!control->start(options.controlAddress, quint16(options.controlPort), token)) {
+            print(stderr, QStringLiteral("echoscope: %1\n")
+                              .arg(TextEscape::escapeText(control->errorString())));
+            return kExitCannotListen;
+        }
+        print(stdout, options.controlTokenFile.isEmpty()
+                          ? QStringLiteral("control API at %1 token %2\n")
+                                .arg(control->url().toString(), token)
+                          : QStringLiteral("control API at %1 token from %2\n")
+                                .arg(control->url().toString(),
+                                     TextEscape::escapeText(options.controlTokenFile)));
+        if (!ServerConfig::isLoopback(control->serverAddress()))
+            print(stderr, QStringLiteral("echoscope: warning: control API %1 is not a loopback "
+                                         "address: other machines can reach it (changes need "
+                                         "the token)\n")
+                              .arg(TrafficEvent::endpoint(control->serverAddress(),
+                                                          control->serverPort())));
+    }
     window.show();
     if (options.start && !window.startServer())
         print(stderr, QStringLiteral("echoscope: %1\n").arg(window.errorText()));

@@ -1,8 +1,8 @@
 #include "metricsexporter.h"
 
 #include "echoserver.h"
+#include "httplistener.h"
 #include "metricscollector.h"
-#include "nativesocket.h"
 #include "prometheustext.h"
 #include "serverconfig.h"
 
@@ -12,11 +12,6 @@
 #include <QHttpServerRequest>
 #include <QHttpServerResponder>
 #include <QHttpServerResponse>
-#include <QTcpServer>
-#include <QTcpSocket>
-#include <QTimer>
-
-#include <memory>
 
 namespace Echoscope {
 
@@ -32,59 +27,6 @@ QString describeAddress(const QHostAddress &address)
 }
 
 } // namespace
-
-// Hands QHttpServer its connections, within bounds: at most kMaxConnections at once,
-// each closed when idle for kIdleTimeoutMs or when more than kMaxRequestBytes arrive
-// before a response goes out. QHttpServer (6.4) has no such limits of its own.
-class MetricsListener : public QTcpServer
-{
-public:
-    explicit MetricsListener(QObject *parent) : QTcpServer(parent) {}
-
-protected:
-    void incomingConnection(qintptr descriptor) override
-    {
-        if (m_open >= MetricsExporter::kMaxConnections) {
-            NativeSocket::close(descriptor);
-            return;
-        }
-        auto *socket = new QTcpSocket(this);
-        if (!socket->setSocketDescriptor(descriptor)) {
-            delete socket;
-            NativeSocket::close(descriptor);
-            return;
-        }
-        ++m_open;
-        connect(socket, &QObject::destroyed, this, [this] { --m_open; });
-        // Each read then takes at most this much, so the count below stays near the limit.
-        socket->setReadBufferSize(MetricsExporter::kMaxRequestBytes);
-
-        auto *idle = new QTimer(socket);
-        idle->setSingleShot(true);
-        idle->setInterval(MetricsExporter::kIdleTimeoutMs);
-        connect(idle, &QTimer::timeout, socket, &QTcpSocket::abort);
-        idle->start();
-
-        // Connected before QHttpServer's own slot, so this sees each read before it does.
-        const auto requestBytes = std::make_shared<qint64>(0); // freed with the connections
-        connect(socket, &QTcpSocket::readyRead, socket, [socket, idle, requestBytes] {
-            idle->start();
-            *requestBytes += socket->bytesAvailable();
-            if (*requestBytes >= MetricsExporter::kMaxRequestBytes) {
-                // Not from inside readyRead: QHttpServer's slot still runs after this one.
-                QMetaObject::invokeMethod(socket, &QTcpSocket::abort, Qt::QueuedConnection);
-            }
-        });
-        connect(socket, &QTcpSocket::bytesWritten, socket, [idle, requestBytes] {
-            idle->start();
-            *requestBytes = 0;
-        });
-        addPendingConnection(socket);
-    }
-
-private:
-    int m_open = 0;
-};
 
 MetricsExporter::MetricsExporter(EchoServer *server, QObject *parent)
     : QObject(parent)
@@ -106,7 +48,7 @@ bool MetricsExporter::start(const QString &address, quint16 port)
         return false;
     }
     auto *http = new QHttpServer(this);
-    auto *listener = new MetricsListener(http);
+    auto *listener = new HttpListener({kMaxConnections, kIdleTimeoutMs, kMaxRequestBytes}, http);
     if (!listener->listen(bindAddress, port)) {
         m_errorString = QStringLiteral("cannot listen for metrics on %1 port %2: %3")
                             .arg(describeAddress(bindAddress))

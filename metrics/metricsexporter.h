@@ -13,7 +13,7 @@ namespace Echoscope {
 
 class EchoServer;
 class MetricsCollector;
-class MetricsListener;
+class HttpListener;
 
 // Serves the server's metrics in the Prometheus text format at GET /metrics over Qt
 // HTTP Server (and a short index at /). Counting starts when the exporter is made and
@@ -66,7 +66,7 @@ private:
 
     MetricsCollector *m_collector;
     QHttpServer *m_http = nullptr;
-    MetricsListener *m_listener = nullptr;
+    HttpListener *m_listener = nullptr;
     QHostAddress m_address;
     quint16 m_port = 0;
     QString m_errorString;

@@ -1,0 +1,647 @@
+#include "controlapi.h"
+
+#include "controljson.h"
+#include "echoserver.h"
+#include "httplistener.h"
+#include "serverconfig.h"
+#include "trafficevent.h"
+
+#include <QAbstractHttpServer>
+#include <QFile>
+#include <QHttpServerRequest>
+#include <QHttpServerResponder>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QPointer>
+#include <QRandomGenerator>
+#include <QTcpSocket>
+#include <QTimer>
+#include <QUrlQuery>
+
+#include <map>
+#include <optional>
+
+namespace Echoscope {
+
+namespace {
+
+using Method = QHttpServerRequest::Method;
+using Status = QHttpServerResponder::StatusCode;
+
+QString describeAddress(const QHostAddress &address)
+{
+    if (address == QHostAddress(QHostAddress::Any))
+        return QStringLiteral("any address (IPv4 and IPv6)");
+    return address.toString();
+}
+
+QByteArray jsonBytes(const QJsonObject &object)
+{
+    return QJsonDocument(object).toJson(QJsonDocument::Compact) + '\n';
+}
+
+// Compares in time independent of where the strings differ.
+bool sameToken(const QByteArray &a, const QByteArray &b)
+{
+    if (a.size() != b.size())
+        return false;
+    unsigned char difference = 0;
+    for (qsizetype i = 0; i < a.size(); ++i)
+        difference |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return difference == 0;
+}
+
+} // namespace
+
+// The HTTP side: one handler for every request, routing by method and path itself (so
+// that each refusal is a JSON error of ours), and the events' long polls waiting for news.
+class ControlHttpServer : public QAbstractHttpServer
+{
+public:
+    explicit ControlHttpServer(ControlApi *api) : QAbstractHttpServer(api), m_api(api)
+    {
+        m_flush.setSingleShot(true);
+        m_flush.setInterval(0); // one answer per waiter for a burst of events
+        connect(&m_flush, &QTimer::timeout, this, [this] { answerWaiters(false); });
+    }
+
+    int waitingPolls() const { return int(m_waiters.size()); }
+
+    // New events: wake the long polls that wait for them.
+    void eventsAppended()
+    {
+        if (!m_waiters.empty() && !m_flush.isActive())
+            m_flush.start();
+    }
+
+protected:
+    bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override
+    {
+        QHttpServerResponder responder = makeResponder(request, socket);
+        dispatch(request, socket, responder);
+        return true;
+    }
+    void missingHandler(const QHttpServerRequest &, QTcpSocket *) override {}
+
+private:
+    struct Request
+    {
+        const QHttpServerRequest &http;
+        QTcpSocket *socket;
+        QHttpServerResponder &responder;
+    };
+
+    struct Waiter
+    {
+        QPointer<QTcpSocket> socket;
+        QHttpServerResponder responder;
+        quint64 since = 0;
+        int limit = 0;
+        QTimer *timer = nullptr;
+    };
+
+    EchoServer *engine() const { return m_api->m_server; }
+
+    static void reply(QHttpServerResponder &responder, const QJsonObject &body,
+                      Status status = Status::Ok)
+    {
+        responder.write(jsonBytes(body), {{"Content-Type", "application/json"}}, status);
+    }
+    static void fail(QHttpServerResponder &responder, Status status, const QString &message,
+                     const QString &field = QString())
+    {
+        QJsonObject body{{QStringLiteral("error"), message},
+                         {QStringLiteral("status"), int(status)}};
+        if (!field.isEmpty())
+            body.insert(QStringLiteral("field"), field);
+        if (status == Status::Unauthorized) {
+            responder.write(jsonBytes(body),
+                            {{"Content-Type", "application/json"},
+                             {"WWW-Authenticate", "Bearer realm=\"echoscope\""}},
+                            status);
+            return;
+        }
+        reply(responder, body, status);
+    }
+    static void notAllowed(QHttpServerResponder &responder, const QByteArray &allow)
+    {
+        const QJsonObject body{
+            {QStringLiteral("error"),
+             QStringLiteral("method not allowed here: use %1").arg(QString::fromLatin1(allow))},
+            {QStringLiteral("status"), 405}};
+        responder.write(jsonBytes(body), {{"Content-Type", "application/json"}, {"Allow", allow}},
+                        Status::MethodNotAllowed);
+    }
+
+    bool authorized(const QHttpServerRequest &request) const
+    {
+        const QByteArray expected = "Bearer " + m_api->m_token.toUtf8();
+        for (const auto &header : request.headers()) {
+            if (header.first.compare("Authorization", Qt::CaseInsensitive) == 0)
+                return sameToken(header.second.trimmed(), expected);
+        }
+        return false;
+    }
+
+    // Refuses query parameters other than `known`; true when all are known.
+    static bool checkQuery(Request &r, const QStringList &known)
+    {
+        for (const auto &item : r.http.query().queryItems(QUrl::FullyDecoded)) {
+            if (!known.contains(item.first)) {
+                fail(r.responder, Status::BadRequest,
+                     known.isEmpty() ? QStringLiteral("unknown parameter \"%1\": this takes none")
+                                           .arg(item.first)
+                                     : QStringLiteral("unknown parameter \"%1\": expected %2")
+                                           .arg(item.first, known.join(QStringLiteral(", "))),
+                     item.first);
+                return false;
+            }
+        }
+        return true;
+    }
+
+    void dispatch(const QHttpServerRequest &http, QTcpSocket *socket,
+                  QHttpServerResponder &responder)
+    {
+        Request r{http, socket, responder};
+        const QStringList path = http.url().path().split(QLatin1Char('/'), Qt::SkipEmptyParts);
+        if (path.size() < 2 || path[0] != QLatin1String("api") || path[1] != QLatin1String("v1")) {
+            fail(responder, Status::NotFound,
+                 QStringLiteral("no such endpoint: the control API is under /api/v1"));
+            return;
+        }
+        const QStringList rest = path.mid(2);
+        const Method method = http.method();
+        const bool changes = method == Method::Put || method == Method::Delete ||
+                             method == Method::Post || method == Method::Patch;
+        if (changes && !authorized(http)) {
+            fail(responder, Status::Unauthorized,
+                 QStringLiteral("a change needs the header \"Authorization: Bearer TOKEN\" "
+                                "with the control token"));
+            return;
+        }
+
+        if (rest == QStringList{QStringLiteral("server")}) {
+            if (method != Method::Get)
+                return notAllowed(responder, "GET");
+            if (checkQuery(r, {}))
+                reply(responder, ControlJson::server(*engine()));
+        } else if (rest == QStringList{QStringLiteral("clients")}) {
+            if (method != Method::Get)
+                return notAllowed(responder, "GET");
+            listClients(r);
+        } else if (rest.size() >= 2 && rest.size() <= 3 && rest[0] == QLatin1String("clients")) {
+            const std::optional<quint64> id = clientId(r, rest[1]);
+            if (!id)
+                return;
+            if (rest.size() == 2)
+                client(r, *id, method);
+            else if (rest[2] == QLatin1String("capture"))
+                capture(r, *id, method);
+            else if (rest[2] == QLatin1String("faults"))
+                clientFaults(r, *id, method);
+            else
+                fail(responder, Status::NotFound,
+                     QStringLiteral("no such endpoint: a client has /capture and /faults"));
+        } else if (rest == QStringList{QStringLiteral("faults")}) {
+            defaultFaults(r, method);
+        } else if (rest == QStringList{QStringLiteral("events")}) {
+            if (method != Method::Get)
+                return notAllowed(responder, "GET");
+            events(r);
+        } else {
+            fail(responder, Status::NotFound,
+                 QStringLiteral("no such endpoint: /api/v1 has server, clients, "
+                                "clients/{id}, clients/{id}/capture, clients/{id}/faults, "
+                                "faults and events"));
+        }
+    }
+
+    static std::optional<quint64> clientId(Request &r, const QString &text)
+    {
+        bool ok = false;
+        const quint64 id = text.toULongLong(&ok);
+        if (!ok || id == 0) {
+            fail(r.responder, Status::BadRequest,
+                 QStringLiteral("client id \"%1\" is not a client id: expected a whole number "
+                                "from 1 to 18446744073709551615")
+                     .arg(text.left(64)),
+                 QStringLiteral("id"));
+            return std::nullopt;
+        }
+        return id;
+    }
+
+    // The client's counters, or a 404 answered.
+    std::shared_ptr<const ClientStats> findClient(Request &r, quint64 id) const
+    {
+        auto stats = engine()->clientStats(id);
+        if (!stats)
+            fail(r.responder, Status::NotFound,
+                 QStringLiteral("client %1 is not connected").arg(id));
+        return stats;
+    }
+
+    void listClients(Request &r)
+    {
+        const QString peerKey = QStringLiteral("peer");
+        const QString stateKey = QStringLiteral("state");
+        const QString protocolKey = QStringLiteral("protocol");
+        if (!checkQuery(r, {peerKey, stateKey, protocolKey}))
+            return;
+        const QUrlQuery query = r.http.query();
+        const QString peer = query.queryItemValue(peerKey, QUrl::FullyDecoded);
+        const QString state = query.queryItemValue(stateKey, QUrl::FullyDecoded);
+        const QString protocol = query.queryItemValue(protocolKey, QUrl::FullyDecoded);
+        static const QStringList kStates{QStringLiteral("connected"),   QStringLiteral("paused"),
+                                         QStringLiteral("draining"),    QStringLiteral("closed"),
+                                         QStringLiteral("handshaking"), QStringLiteral("stopped")};
+        static const QStringList kProtocols{QStringLiteral("tcp"), QStringLiteral("udp"),
+                                            QStringLiteral("ws")};
+        if (query.hasQueryItem(stateKey) && !kStates.contains(state)) {
+            fail(r.responder, Status::BadRequest,
+                 QStringLiteral("state \"%1\" is not a state: expected %2")
+                     .arg(state.left(64), kStates.join(QStringLiteral(", "))),
+                 stateKey);
+            return;
+        }
+        if (query.hasQueryItem(protocolKey) && !kProtocols.contains(protocol)) {
+            fail(r.responder, Status::BadRequest,
+                 QStringLiteral("protocol \"%1\" is not a protocol: expected tcp, udp or ws")
+                     .arg(protocol.left(64)),
+                 protocolKey);
+            return;
+        }
+        // peer: an address (any port) or an address and port as the API writes them.
+        QHostAddress peerAddress;
+        const bool peerIsAddress = peerAddress.setAddress(peer);
+        QJsonArray clients;
+        for (quint64 id : engine()->clientIds()) {
+            const auto stats = engine()->clientStats(id);
+            if (!stats)
+                continue;
+            const ClientSnapshot client = stats->snapshot();
+            if (query.hasQueryItem(stateKey) && ControlJson::stateKey(client.state) != state)
+                continue;
+            if (query.hasQueryItem(protocolKey) && ipProtocolKey(client.transport) != protocol)
+                continue;
+            if (query.hasQueryItem(peerKey)) {
+                const bool matches =
+                    peerIsAddress
+                        ? client.peerAddress.isEqual(peerAddress, QHostAddress::TolerantConversion)
+                        : TrafficEvent::endpoint(client.peerAddress, client.peerPort) == peer;
+                if (!matches)
+                    continue;
+            }
+            clients.append(ControlJson::clientSummary(client));
+        }
+        reply(r.responder, QJsonObject{{QStringLiteral("clients"), clients}});
+    }
+
+    void client(Request &r, quint64 id, Method method)
+    {
+        if (method == Method::Get) {
+            if (!checkQuery(r, {}))
+                return;
+            if (const auto stats = findClient(r, id))
+                reply(r.responder, ControlJson::clientDetail(*stats));
+        } else if (method == Method::Delete) {
+            // Kicked in its worker's thread; its "disconnected: kicked" event follows.
+            if (!engine()->disconnectClient(id)) {
+                fail(r.responder, Status::NotFound,
+                     QStringLiteral("client %1 is not connected").arg(id));
+                return;
+            }
+            reply(r.responder,
+                  QJsonObject{{QStringLiteral("id"), qint64(id)}, {QStringLiteral("kicked"), true}},
+                  Status::Accepted);
+        } else {
+            notAllowed(r.responder, "GET, DELETE");
+        }
+    }
+
+    void capture(Request &r, quint64 id, Method method)
+    {
+        if (method != Method::Get)
+            return notAllowed(r.responder, "GET");
+        if (!checkQuery(r, {}))
+            return;
+        if (const auto stats = findClient(r, id))
+            reply(r.responder, ControlJson::capture(id, *stats->capture()));
+    }
+
+    // The body as a fault object, or a 400 answered.
+    static std::optional<FaultConfig> faultBody(Request &r)
+    {
+        QJsonParseError error;
+        const QJsonDocument document = QJsonDocument::fromJson(r.http.body(), &error);
+        if (error.error != QJsonParseError::NoError) {
+            fail(r.responder, Status::BadRequest,
+                 QStringLiteral("the body is not JSON: %1 at offset %2")
+                     .arg(error.errorString())
+                     .arg(error.offset));
+            return std::nullopt;
+        }
+        if (!document.isObject()) {
+            fail(r.responder, Status::BadRequest,
+                 QStringLiteral("the body is not a JSON object: expected a fault object such "
+                                "as {\"delay_ms\": 200}"));
+            return std::nullopt;
+        }
+        FaultConfig faults;
+        QString message;
+        QString field;
+        if (!ControlJson::parseFaults(document.object(), &faults, &message, &field)) {
+            fail(r.responder, Status::BadRequest, message, field);
+            return std::nullopt;
+        }
+        return faults;
+    }
+
+    void clientFaults(Request &r, quint64 id, Method method)
+    {
+        if (method != Method::Get && method != Method::Put && method != Method::Delete)
+            return notAllowed(r.responder, "GET, PUT, DELETE");
+        if (!checkQuery(r, {}))
+            return;
+        const auto stats = findClient(r, id);
+        if (!stats)
+            return;
+        if (method == Method::Get) {
+            bool own = false;
+            const FaultConfig faults = stats->faults(&own);
+            reply(r.responder, QJsonObject{{QStringLiteral("id"), qint64(id)},
+                                           {QStringLiteral("faults"), ControlJson::faults(faults)},
+                                           {QStringLiteral("faults_own"), own}});
+            return;
+        }
+        if (stats->transport() == IpProtocol::Udp) {
+            fail(r.responder, Status::Conflict,
+                 QStringLiteral("client %1 is a UDP peer: faults act on TCP, TLS and WebSocket "
+                                "clients only")
+                     .arg(id));
+            return;
+        }
+        std::optional<FaultConfig> faults;
+        if (method == Method::Put && !(faults = faultBody(r)))
+            return;
+        // Applied in the client's worker thread; its fault event follows.
+        QString error;
+        const bool done = faults ? engine()->setClientFaults(id, *faults, &error)
+                                 : engine()->followDefaultFaults(id, &error);
+        if (!done) {
+            fail(r.responder, Status::NotFound, error);
+            return;
+        }
+        const FaultConfig applied = faults ? *faults : engine()->defaultFaults();
+        reply(r.responder, QJsonObject{{QStringLiteral("id"), qint64(id)},
+                                       {QStringLiteral("faults"), ControlJson::faults(applied)},
+                                       {QStringLiteral("faults_own"), bool(faults)}});
+    }
+
+    void defaultFaults(Request &r, Method method)
+    {
+        if (method != Method::Get && method != Method::Put && method != Method::Delete)
+            return notAllowed(r.responder, "GET, PUT, DELETE");
+        if (!checkQuery(r, {}))
+            return;
+        if (method != Method::Get) {
+            FaultConfig faults; // DELETE: none
+            if (method == Method::Put) {
+                const std::optional<FaultConfig> body = faultBody(r);
+                if (!body)
+                    return;
+                faults = *body;
+            }
+            QString error;
+            if (!engine()->setDefaultFaults(faults, &error)) {
+                fail(r.responder, Status::BadRequest, error);
+                return;
+            }
+        }
+        reply(r.responder, QJsonObject{{QStringLiteral("faults"),
+                                        ControlJson::faults(engine()->defaultFaults())}});
+    }
+
+    void events(Request &r)
+    {
+        const QString sinceKey = QStringLiteral("since");
+        const QString timeoutKey = QStringLiteral("timeout_ms");
+        const QString limitKey = QStringLiteral("limit");
+        if (!checkQuery(r, {sinceKey, timeoutKey, limitKey}))
+            return;
+        const QUrlQuery query = r.http.query();
+        const EventLog &log = m_api->m_eventLog;
+        quint64 since = log.firstSequence();
+        qint64 timeoutMs = ControlApi::kDefaultPollTimeoutMs;
+        qint64 limit = ControlApi::kMaxEventsPerResponse;
+        const auto number = [&](const QString &key, qint64 low, qint64 high, auto *out) {
+            if (!query.hasQueryItem(key))
+                return true;
+            const QString text = query.queryItemValue(key, QUrl::FullyDecoded);
+            bool ok = false;
+            const qint64 value = text.toLongLong(&ok);
+            if (!ok || value < low || value > high) {
+                fail(r.responder, Status::BadRequest,
+                     QStringLiteral("%1 \"%2\": expected a whole number from %3 to %4")
+                         .arg(key, text.left(64))
+                         .arg(low)
+                         .arg(high),
+                     key);
+                return false;
+            }
+            *out = std::remove_pointer_t<decltype(out)>(value);
+            return true;
+        };
+        if (!number(sinceKey, 1, std::numeric_limits<qint64>::max(), &since) ||
+            !number(timeoutKey, 0, ControlApi::kMaxPollTimeoutMs, &timeoutMs) ||
+            !number(limitKey, 1, ControlApi::kMaxEventsPerResponse, &limit))
+            return;
+        if (since < log.nextSequence() || timeoutMs == 0) {
+            answerEvents(r.responder, since, int(limit));
+            return;
+        }
+        // Nothing yet: wait, bounded, for the next event.
+        const quint64 key = ++m_nextWaiter;
+        auto *timer = new QTimer(this);
+        timer->setSingleShot(true);
+        connect(timer, &QTimer::timeout, this, [this, key] { answerWaiter(key); });
+        connect(r.socket, &QObject::destroyed, this, [this, key] { dropWaiter(key); });
+        m_waiters.emplace(key, Waiter{r.socket, std::move(r.responder), since, int(limit), timer});
+        timer->start(int(timeoutMs));
+    }
+
+    void answerEvents(QHttpServerResponder &responder, quint64 since, int limit)
+    {
+        qint64 missed = 0;
+        const EventLog &log = m_api->m_eventLog;
+        const QList<TrafficEvent> events = log.eventsSince(since, limit, &missed);
+        QJsonArray array;
+        quint64 sequence = since + quint64(missed);
+        for (const TrafficEvent &event : events) {
+            QJsonObject object = event.toJson();
+            object.insert(QStringLiteral("seq"), qint64(sequence++));
+            array.append(object);
+        }
+        reply(responder, QJsonObject{{QStringLiteral("events"), array},
+                                     {QStringLiteral("next"), qint64(sequence)},
+                                     {QStringLiteral("missed"), missed}});
+    }
+
+    // Answers the waiter `key` (with what there is, perhaps nothing) and forgets it.
+    void answerWaiter(quint64 key)
+    {
+        const auto it = m_waiters.find(key);
+        if (it == m_waiters.end())
+            return;
+        Waiter waiter = std::move(it->second);
+        m_waiters.erase(it);
+        waiter.timer->deleteLater();
+        if (waiter.socket)
+            answerEvents(waiter.responder, waiter.since, waiter.limit);
+    }
+
+    // Answers every waiter that has news (or, with all, every waiter).
+    void answerWaiters(bool all)
+    {
+        QList<quint64> ready;
+        for (const auto &[key, waiter] : m_waiters) {
+            if (all || waiter.since < m_api->m_eventLog.nextSequence())
+                ready.append(key);
+        }
+        for (quint64 key : ready)
+            answerWaiter(key);
+    }
+
+    void dropWaiter(quint64 key)
+    {
+        const auto it = m_waiters.find(key);
+        if (it == m_waiters.end())
+            return;
+        it->second.timer->deleteLater();
+        m_waiters.erase(it); // its responder's socket is gone: nothing to write to
+    }
+
+    ControlApi *m_api;
+    std::map<quint64, Waiter> m_waiters;
+    quint64 m_nextWaiter = 0;
+    QTimer m_flush;
+};
+
+ControlApi::ControlApi(EchoServer *server, QObject *parent) : QObject(parent), m_server(server)
+{
+    connect(server, &EchoServer::eventOccurred, this, &ControlApi::appendEvent);
+}
+
+ControlApi::~ControlApi()
+{
+    stop();
+}
+
+bool ControlApi::start(const QString &address, quint16 port, const QString &token)
+{
+    stop();
+    if (token.isEmpty()) {
+        m_errorString = QStringLiteral("the control API needs a token");
+        return false;
+    }
+    QHostAddress bindAddress;
+    QString error;
+    if (!ServerConfig::resolveBindAddress(address, &bindAddress, &error)) {
+        m_errorString = QStringLiteral("control API %1").arg(error);
+        return false;
+    }
+    auto *http = new ControlHttpServer(this);
+    auto *listener = new HttpListener({kMaxConnections, kIdleTimeoutMs, kMaxRequestBytes}, http);
+    if (!listener->listen(bindAddress, port)) {
+        m_errorString = QStringLiteral("cannot listen for the control API on %1 port %2: %3")
+                            .arg(describeAddress(bindAddress))
+                            .arg(port)
+                            .arg(listener->errorString());
+        delete http;
+        return false;
+    }
+    m_http = http;
+    m_listener = listener;
+    m_http->bind(listener);
+    m_address = listener->serverAddress();
+    m_port = listener->serverPort();
+    m_token = token;
+    m_errorString.clear();
+    return true;
+}
+
+void ControlApi::stop()
+{
+    if (!m_http)
+        return;
+    delete m_http; // with the listener, every open connection and every waiting poll
+    m_http = nullptr;
+    m_listener = nullptr;
+    m_address.clear();
+    m_port = 0;
+}
+
+bool ControlApi::isListening() const
+{
+    return m_http != nullptr;
+}
+
+int ControlApi::waitingPolls() const
+{
+    return m_http ? m_http->waitingPolls() : 0;
+}
+
+QUrl ControlApi::url() const
+{
+    if (!isListening())
+        return {};
+    QHostAddress host = m_address;
+    if (host == QHostAddress(QHostAddress::Any) || host == QHostAddress(QHostAddress::AnyIPv4))
+        host = QHostAddress(QHostAddress::LocalHost);
+    else if (host == QHostAddress(QHostAddress::AnyIPv6))
+        host = QHostAddress(QHostAddress::LocalHostIPv6);
+    QUrl url;
+    url.setScheme(QStringLiteral("http"));
+    url.setHost(host.toString());
+    url.setPort(m_port);
+    url.setPath(QStringLiteral("/api/v1"));
+    return url;
+}
+
+QString ControlApi::generateToken()
+{
+    QByteArray bytes(32, Qt::Uninitialized);
+    QRandomGenerator *random = QRandomGenerator::system();
+    for (char &byte : bytes)
+        byte = char(random->bounded(256));
+    return QString::fromLatin1(bytes.toHex());
+}
+
+bool ControlApi::readTokenFile(const QString &path, QString *token, QString *error)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("cannot read the control token file \"%1\": %2")
+                     .arg(path, file.errorString());
+        return false;
+    }
+    const QByteArray line = file.readLine(4096).trimmed();
+    if (line.isEmpty()) {
+        *error = QStringLiteral("the control token file \"%1\" holds no token on its first line")
+                     .arg(path);
+        return false;
+    }
+    *token = QString::fromUtf8(line);
+    return true;
+}
+
+void ControlApi::appendEvent(const TrafficEvent &event)
+{
+    m_eventLog.append(event);
+    if (m_http)
+        m_http->eventsAppended();
+}
+
+} // namespace Echoscope

@@ -1,0 +1,87 @@
+#pragma once
+
+#include "eventlog.h"
+
+#include <QHostAddress>
+#include <QObject>
+#include <QString>
+#include <QUrl>
+
+#include <memory>
+
+namespace Echoscope {
+
+class ControlHttpServer;
+class EchoServer;
+class HttpListener;
+struct TrafficEvent;
+
+// The control API: JSON over HTTP under /api/v1 (docs/control-api.yaml describes it), on
+// a listener of its own. Reads (server, clients, a client, its capture, the events) need
+// no token; changes (kick, faults) need "Authorization: Bearer TOKEN", else 401.
+//
+// Changes go through EchoServer's public calls (disconnectClient, setClientFaults,
+// followDefaultFaults, setDefaultFaults), the same the dashboard uses, and come back as
+// the engine's events (a "kicked" disconnect, a fault line), so a dashboard or a log sees
+// them at once. The events are kept here too (an EventLog of the newest kEventCapacity),
+// for GET /api/v1/events: a long poll that answers as soon as there is an event at or
+// after `since`, or after `timeout_ms` with none.
+//
+// Bounded like the metrics endpoint: at most kMaxConnections at once, each closed after
+// kIdleTimeoutMs without traffic or when a request passes kMaxRequestBytes.
+//
+// Lives in the server's thread.
+class ControlApi : public QObject
+{
+    Q_OBJECT
+
+public:
+    static constexpr int kMaxConnections = 16;
+    static constexpr int kIdleTimeoutMs = 5 * 60 * 1000;
+    static constexpr qint64 kMaxRequestBytes = 64 * 1024;
+    static constexpr int kEventCapacity = 10000;
+    static constexpr int kMaxEventsPerResponse = 1000;
+    static constexpr int kDefaultPollTimeoutMs = 30000;
+    static constexpr int kMaxPollTimeoutMs = 60000;
+
+    explicit ControlApi(EchoServer *server, QObject *parent = nullptr);
+    ~ControlApi() override;
+
+    // Listens on `address` (the words of --bind) and `port` (0: a free one); changes need
+    // `token` (not empty). On failure returns false, stays stopped and sets errorString(),
+    // which names the address, the port and the reason.
+    bool start(const QString &address, quint16 port, const QString &token);
+    void stop();
+
+    bool isListening() const;
+    QHostAddress serverAddress() const { return m_address; }
+    quint16 serverPort() const { return m_port; }
+    // http://127.0.0.1:PORT/api/v1 (loopback for an any-address).
+    QUrl url() const;
+    QString token() const { return m_token; }
+    QString errorString() const { return m_errorString; }
+    const EventLog &eventLog() const { return m_eventLog; }
+    // Long polls of GET /api/v1/events waiting for an event now.
+    int waitingPolls() const;
+
+    // 32 random bytes from the system's generator, as 64 hex digits.
+    static QString generateToken();
+    // The first line of the file, without surrounding white space; false, with a sentence
+    // naming the file in *error, if it cannot be read or holds no token.
+    static bool readTokenFile(const QString &path, QString *token, QString *error);
+
+private:
+    friend class ControlHttpServer;
+    void appendEvent(const TrafficEvent &event);
+
+    EchoServer *m_server;
+    ControlHttpServer *m_http = nullptr;
+    HttpListener *m_listener = nullptr;
+    QHostAddress m_address;
+    quint16 m_port = 0;
+    QString m_token;
+    QString m_errorString;
+    EventLog m_eventLog{kEventCapacity};
+};
+
+} // namespace Echoscope

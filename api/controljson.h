@@ -1,0 +1,43 @@
+#pragma once
+
+#include <QJsonObject>
+#include <QString>
+
+namespace Echoscope {
+
+class CaptureBuffer;
+class ClientStats;
+class EchoServer;
+struct ClientSnapshot;
+struct FaultConfig;
+enum class ClientState;
+
+// The control API's JSON: what it answers and the one body it reads (a fault object).
+// Field names are snake_case with their unit (delay_ms, bandwidth_bytes_per_s); times are
+// ISO 8601 in UTC with milliseconds; sizes and counts are JSON numbers (exact up to 2^53).
+namespace ControlJson {
+
+// A fault object, every field present: close_after_bytes and reset_after_bytes are null
+// when off.
+QJsonObject faults(const FaultConfig &faults);
+// Reads a fault object; a field left out is off. On failure returns false, leaves *faults
+// as it was and sets *error to a sentence and *field to the field it names (empty when the
+// body as a whole is wrong): unknown fields, wrong types, values out of bounds.
+bool parseFaults(const QJsonObject &object, FaultConfig *faults, QString *error, QString *field);
+
+// "connected", "paused", "draining", "closed", "handshaking", "stopped".
+QString stateKey(ClientState state);
+// The short form listed by GET /api/v1/clients.
+QJsonObject clientSummary(const ClientSnapshot &client);
+// GET /api/v1/clients/{id}: the summary plus counters, histogram, faults, TLS and WebSocket.
+QJsonObject clientDetail(const ClientStats &stats);
+// GET /api/v1/clients/{id}/capture: the held bytes in base64, chunk by chunk.
+QJsonObject capture(quint64 clientId, const CaptureBuffer &capture);
+// GET /api/v1/server: state, listeners, configuration, totals, faults for all clients.
+QJsonObject server(const EchoServer &server);
+
+QString timeText(qint64 msecsSinceEpoch);
+
+} // namespace ControlJson
+
+} // namespace Echoscope

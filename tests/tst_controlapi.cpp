@@ -1,0 +1,653 @@
+// The control API (api/controlapi.h) of a real server with real TCP and WebSocket clients,
+// driven with QNetworkAccessManager: status codes, JSON shapes, and that a kick or a fault
+// set through it really acts on the client.
+
+#include "controlapi.h"
+#include "echoserver.h"
+#include "echotestsupport.h"
+#include "serverconfig.h"
+#include "trafficevent.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QUrlQuery>
+#include <QWebSocket>
+
+#include <functional>
+#include <memory>
+
+using namespace Echoscope;
+using namespace EchoTest;
+
+namespace {
+
+const QByteArray kToken = "test-token-0123456789";
+
+struct Response
+{
+    int status = 0;
+    QByteArray body;
+    QJsonObject json;
+    QByteArray contentType;
+    bool finished = false;
+};
+
+// Each request on its own manager, so that a long poll does not hold up the next request.
+Response send(const QUrl &url, const QByteArray &verb, const QByteArray &body = {},
+              const QByteArray &token = {})
+{
+    QNetworkAccessManager manager;
+    QNetworkRequest request(url);
+    if (!token.isEmpty())
+        request.setRawHeader("Authorization", "Bearer " + token);
+    if (!body.isEmpty())
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+    std::unique_ptr<QNetworkReply> reply(manager.sendCustomRequest(request, verb, body));
+    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+    Response response;
+    if (!reply->isFinished() && !finished.wait(kTimeoutMs))
+        return response;
+    response.finished = true;
+    response.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    response.contentType = reply->header(QNetworkRequest::ContentTypeHeader).toByteArray();
+    response.body = reply->readAll();
+    response.json = QJsonDocument::fromJson(response.body).object();
+    return response;
+}
+
+// The server, the API on port 0 and a way to ask it.
+struct Fixture
+{
+    std::unique_ptr<EchoServer> server = std::make_unique<EchoServer>();
+    std::unique_ptr<ControlApi> api = std::make_unique<ControlApi>(server.get());
+    quint16 port = 0;
+
+    bool start(ServerConfig config = testConfig(2))
+    {
+        if (!server->start(config))
+            return false;
+        port = server->serverPort();
+        return api->start(QStringLiteral("127.0.0.1"), 0, QString::fromLatin1(kToken));
+    }
+    QUrl url(const QString &path, const QString &query = QString()) const
+    {
+        QUrl url = api->url();
+        url.setPath(url.path() + path);
+        if (!query.isEmpty())
+            url.setQuery(query);
+        return url;
+    }
+    Response get(const QString &path, const QString &query = QString()) const
+    {
+        return send(url(path, query), "GET");
+    }
+    // A client that is connected, and its id.
+    quint64 connect(TestClient *client)
+    {
+        QSignalSpy connected(server.get(), &EchoServer::clientConnected);
+        if (!client->connectTo(QHostAddress::LocalHost, port))
+            return 0;
+        if (!connected.wait(kTimeoutMs))
+            return 0;
+        return connected.at(0).at(0).value<quint64>();
+    }
+};
+
+QString idPath(quint64 id, const QString &tail = QString())
+{
+    return QStringLiteral("/clients/%1%2").arg(id).arg(tail);
+}
+
+} // namespace
+
+class tst_ControlApi : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void listensOnPortZeroAndNamesAFailedListen();
+    void serverDescribesItself();
+    void listsAndFiltersClients();
+    void describesAClientAndItsCapture();
+    void describesAWebSocketClient();
+    void kickNeedsTheToken();
+    void kickDisconnectsTheClient();
+    void clientFaultChangesTheEcho();
+    void defaultFaultsApplyToNewClientsAndClear();
+    void refusesBadFaultBodies_data();
+    void refusesBadFaultBodies();
+    void unknownClientsAndEndpoints();
+    void eventsLongPollWakesOnANewEvent();
+    void eventsPollTimesOutEmpty();
+    void headlessPrintsTheControlLine();
+};
+
+void tst_ControlApi::initTestCase()
+{
+    qRegisterMetaType<TrafficEvent>();
+    qRegisterMetaType<DisconnectInfo>();
+}
+
+void tst_ControlApi::listensOnPortZeroAndNamesAFailedListen()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    QVERIFY(fixture.api->isListening());
+    QVERIFY(fixture.api->serverPort() != 0);
+    QCOMPARE(fixture.api->url().toString(),
+             QStringLiteral("http://127.0.0.1:%1/api/v1").arg(fixture.api->serverPort()));
+
+    // The same port again: refused, with the address, the port and the OS's reason.
+    EchoServer other;
+    ControlApi second(&other);
+    QVERIFY(
+        !second.start(QStringLiteral("127.0.0.1"), fixture.api->serverPort(), QStringLiteral("t")));
+    QVERIFY(!second.isListening());
+    QVERIFY2(second.errorString().contains(QLatin1String("127.0.0.1")),
+             qPrintable(second.errorString()));
+    QVERIFY2(second.errorString().contains(QString::number(fixture.api->serverPort())),
+             qPrintable(second.errorString()));
+    QVERIFY2(second.errorString().contains(QLatin1String("address"), Qt::CaseInsensitive),
+             qPrintable(second.errorString())); // "The bound address is already in use"
+    QVERIFY(!second.start(QStringLiteral("not-an-address"), 0, QStringLiteral("t")));
+    QVERIFY(!second.start(QStringLiteral("127.0.0.1"), 0, QString())); // no token: refused
+}
+
+void tst_ControlApi::serverDescribesItself()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    const Response response = fixture.get(QStringLiteral("/server"));
+    QVERIFY(response.finished);
+    QCOMPARE(response.status, 200);
+    QCOMPARE(response.contentType, QByteArray("application/json"));
+    QCOMPARE(response.json.value(QStringLiteral("state")).toString(), QStringLiteral("listening"));
+    const QJsonObject tcp = response.json.value(QStringLiteral("listeners"))
+                                .toObject()
+                                .value(QStringLiteral("tcp"))
+                                .toObject();
+    QCOMPARE(tcp.value(QStringLiteral("port")).toInt(), int(fixture.port));
+    QCOMPARE(response.json.value(QStringLiteral("config"))
+                 .toObject()
+                 .value(QStringLiteral("threads"))
+                 .toInt(),
+             2);
+    QVERIFY(response.json.value(QStringLiteral("totals")).isObject());
+    QVERIFY(response.json.value(QStringLiteral("default_faults")).isObject());
+
+    fixture.server->stop(); // the API answers while the server is stopped
+    const Response stopped = fixture.get(QStringLiteral("/server"));
+    QCOMPARE(stopped.status, 200);
+    QCOMPARE(stopped.json.value(QStringLiteral("state")).toString(), QStringLiteral("stopped"));
+    QCOMPARE(fixture.get(QStringLiteral("/clients"))
+                 .json.value(QStringLiteral("clients"))
+                 .toArray()
+                 .size(),
+             0);
+    QCOMPARE(send(fixture.url(QStringLiteral("/server")), "POST", {}, kToken).status, 405);
+}
+
+void tst_ControlApi::listsAndFiltersClients()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    TestClient first, second;
+    const quint64 firstId = fixture.connect(&first);
+    const quint64 secondId = fixture.connect(&second);
+    QVERIFY(firstId != 0 && secondId != 0);
+
+    const Response all = fixture.get(QStringLiteral("/clients"));
+    QCOMPARE(all.status, 200);
+    const QJsonArray clients = all.json.value(QStringLiteral("clients")).toArray();
+    QCOMPARE(clients.size(), 2);
+    QCOMPARE(quint64(clients.at(0).toObject().value(QStringLiteral("id")).toDouble()), firstId);
+    QCOMPARE(clients.at(0).toObject().value(QStringLiteral("protocol")).toString(),
+             QStringLiteral("tcp"));
+    QCOMPARE(clients.at(0).toObject().value(QStringLiteral("peer_port")).toInt(),
+             int(first.socket.localPort()));
+
+    const auto count = [&](const QString &query) {
+        const Response response = fixture.get(QStringLiteral("/clients"), query);
+        return response.status == 200
+                   ? int(response.json.value(QStringLiteral("clients")).toArray().size())
+                   : -response.status;
+    };
+    QCOMPARE(count(QStringLiteral("protocol=tcp")), 2);
+    QCOMPARE(count(QStringLiteral("protocol=udp")), 0);
+    QCOMPARE(count(QStringLiteral("state=connected")), 2);
+    QCOMPARE(count(QStringLiteral("state=paused")), 0);
+    QCOMPARE(count(QStringLiteral("peer=127.0.0.1")), 2);
+    QCOMPARE(count(QStringLiteral("peer=10.1.2.3")), 0);
+    QCOMPARE(count(QStringLiteral("peer=127.0.0.1:%1").arg(second.socket.localPort())), 1);
+
+    const Response badState =
+        fixture.get(QStringLiteral("/clients"), QStringLiteral("state=asleep"));
+    QCOMPARE(badState.status, 400);
+    QCOMPARE(badState.json.value(QStringLiteral("field")).toString(), QStringLiteral("state"));
+    const Response badParameter =
+        fixture.get(QStringLiteral("/clients"), QStringLiteral("colour=red"));
+    QCOMPARE(badParameter.status, 400);
+    QCOMPARE(badParameter.json.value(QStringLiteral("field")).toString(), QStringLiteral("colour"));
+}
+
+void tst_ControlApi::describesAClientAndItsCapture()
+{
+    Fixture fixture;
+    ServerConfig config = testConfig(2);
+    config.captureBytesPerClient = 4096;
+    QVERIFY(fixture.start(config));
+    TestClient client;
+    const quint64 id = fixture.connect(&client);
+    QVERIFY(id != 0);
+    const QByteArray sent = payload(300, 7); // NUL, 0xFF, invalid UTF-8: base64 carries them
+    client.socket.write(sent);
+    QTRY_COMPARE_WITH_TIMEOUT(client.received, sent, kTimeoutMs);
+
+    const Response detail = fixture.get(idPath(id));
+    QCOMPARE(detail.status, 200);
+    QCOMPARE(quint64(detail.json.value(QStringLiteral("id")).toDouble()), id);
+    QCOMPARE(detail.json.value(QStringLiteral("bytes_in")).toInteger(), 300);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        fixture.get(idPath(id)).json.value(QStringLiteral("bytes_out")).toInteger(), 300,
+        kTimeoutMs);
+    const QJsonObject histogram = detail.json.value(QStringLiteral("histogram")).toObject();
+    QVERIFY(histogram.value(QStringLiteral("messages")).toInteger() >= 1);
+    QVERIFY(detail.json.value(QStringLiteral("faults")).isObject());
+    QCOMPARE(detail.json.value(QStringLiteral("faults_own")).toBool(), false);
+    QVERIFY(detail.json.value(QStringLiteral("tls")).isNull());
+    QVERIFY(detail.json.value(QStringLiteral("websocket")).isNull());
+
+    const Response capture = fixture.get(idPath(id, QStringLiteral("/capture")));
+    QCOMPARE(capture.status, 200);
+    QByteArray received, echoed;
+    for (const QJsonValue &value : capture.json.value(QStringLiteral("chunks")).toArray()) {
+        const QJsonObject chunk = value.toObject();
+        const QByteArray bytes =
+            QByteArray::fromBase64(chunk.value(QStringLiteral("base64")).toString().toLatin1());
+        QCOMPARE(chunk.value(QStringLiteral("size")).toInt(), int(bytes.size()));
+        (chunk.value(QStringLiteral("direction")).toString() == QLatin1String("received")
+             ? received
+             : echoed) += bytes;
+    }
+    QCOMPARE(received, sent);
+    QCOMPARE(echoed, sent);
+    QCOMPARE(capture.json.value(QStringLiteral("received_bytes")).toInteger(), 300);
+}
+
+void tst_ControlApi::describesAWebSocketClient()
+{
+    Fixture fixture;
+    ServerConfig config = testConfig(2);
+    config.webSocketEcho = true;
+    config.webSocketPort = 0;
+    QVERIFY(fixture.start(config));
+    QWebSocket ws;
+    QSignalSpy connected(&ws, &QWebSocket::connected);
+    QSignalSpy echoed(&ws, &QWebSocket::textMessageReceived);
+    ws.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/chat").arg(fixture.server->webSocketPort())));
+    QVERIFY(connected.wait(kTimeoutMs));
+    ws.sendTextMessage(QStringLiteral("hello"));
+    QVERIFY(echoed.wait(kTimeoutMs));
+
+    const Response list = fixture.get(QStringLiteral("/clients"), QStringLiteral("protocol=ws"));
+    QCOMPARE(list.status, 200);
+    const QJsonArray clients = list.json.value(QStringLiteral("clients")).toArray();
+    QCOMPARE(clients.size(), 1);
+    const quint64 id = quint64(clients.at(0).toObject().value(QStringLiteral("id")).toDouble());
+    const Response detail = fixture.get(idPath(id));
+    QCOMPARE(detail.status, 200);
+    const QJsonObject webSocket = detail.json.value(QStringLiteral("websocket")).toObject();
+    QCOMPARE(webSocket.value(QStringLiteral("resource")).toString(), QStringLiteral("/chat"));
+    QVERIFY(webSocket.value(QStringLiteral("frames_received")).toInteger() >= 1);
+    ws.close();
+}
+
+void tst_ControlApi::kickNeedsTheToken()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    TestClient client;
+    const quint64 id = fixture.connect(&client);
+    QVERIFY(id != 0);
+    QSignalSpy disconnected(fixture.server.get(), &EchoServer::clientDisconnected);
+
+    for (const QByteArray &token : {QByteArray(), QByteArray("wrong"), kToken + "x"}) {
+        const Response response = send(fixture.url(idPath(id)), "DELETE", {}, token);
+        QCOMPARE(response.status, 401);
+        QVERIFY(response.json.value(QStringLiteral("error"))
+                    .toString()
+                    .contains(QLatin1String("Bearer")));
+    }
+    for (const QString &path : {QStringLiteral("/faults"), idPath(id, QStringLiteral("/faults"))}) {
+        QCOMPARE(send(fixture.url(path), "PUT", R"({"close_after_bytes": 0})", "wrong").status,
+                 401);
+        QCOMPARE(send(fixture.url(path), "DELETE").status, 401);
+    }
+    // Nothing changed: still connected, still echoing, no faults.
+    client.socket.write("still here");
+    QTRY_COMPARE_WITH_TIMEOUT(client.received, QByteArray("still here"), kTimeoutMs);
+    QCOMPARE(disconnected.count(), 0);
+    QVERIFY(fixture.server->defaultFaults().isEmpty());
+    QVERIFY(fixture.server->clientStats(id)->faults().isEmpty());
+}
+
+void tst_ControlApi::kickDisconnectsTheClient()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    TestClient victim, bystander;
+    const quint64 id = fixture.connect(&victim);
+    QVERIFY(id != 0 && fixture.connect(&bystander) != 0);
+    QSignalSpy disconnected(fixture.server.get(), &EchoServer::clientDisconnected);
+
+    const Response response = send(fixture.url(idPath(id)), "DELETE", {}, kToken);
+    QCOMPARE(response.status, 202);
+    QCOMPARE(response.json.value(QStringLiteral("kicked")).toBool(), true);
+    QTRY_COMPARE_WITH_TIMEOUT(disconnected.count(), 1, kTimeoutMs);
+    QCOMPARE(disconnected.at(0).at(0).value<quint64>(), id);
+    QCOMPARE(disconnected.at(0).at(1).value<DisconnectInfo>().reason, DisconnectReason::Kicked);
+    QTRY_VERIFY_WITH_TIMEOUT(victim.closed, kTimeoutMs);
+
+    // In the event log as "disconnected" with the reason "kicked".
+    const Response events = fixture.get(QStringLiteral("/events"), QStringLiteral("timeout_ms=0"));
+    bool found = false;
+    for (const QJsonValue &value : events.json.value(QStringLiteral("events")).toArray()) {
+        const QJsonObject event = value.toObject();
+        found |= event.value(QStringLiteral("event")).toString() == QLatin1String("disconnected") &&
+                 quint64(event.value(QStringLiteral("client")).toDouble()) == id &&
+                 event.value(QStringLiteral("reason")).toString() == QLatin1String("kicked");
+    }
+    QVERIFY2(found, events.body.constData());
+    QCOMPARE(send(fixture.url(idPath(id)), "DELETE", {}, kToken).status, 404); // gone
+    bystander.socket.write("unaffected");
+    QTRY_COMPARE_WITH_TIMEOUT(bystander.received, QByteArray("unaffected"), kTimeoutMs);
+}
+
+void tst_ControlApi::clientFaultChangesTheEcho()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    TestClient client, other;
+    const quint64 id = fixture.connect(&client);
+    QVERIFY(id != 0 && fixture.connect(&other) != 0);
+    QSignalSpy events(fixture.server.get(), &EchoServer::eventOccurred);
+    QSignalSpy disconnected(fixture.server.get(), &EchoServer::clientDisconnected);
+
+    const Response response = send(fixture.url(idPath(id, QStringLiteral("/faults"))), "PUT",
+                                   R"({"close_after_bytes": 5})", kToken);
+    QCOMPARE(response.status, 200);
+    QCOMPARE(response.json.value(QStringLiteral("faults"))
+                 .toObject()
+                 .value(QStringLiteral("close_after_bytes"))
+                 .toInteger(),
+             5);
+    // Applied in the client's worker: its fault event says when.
+    QTRY_VERIFY_WITH_TIMEOUT(std::any_of(events.cbegin(), events.cend(),
+                                         [id](const QList<QVariant> &args) {
+                                             const auto event = args.at(0).value<TrafficEvent>();
+                                             return event.kind ==
+                                                        TrafficEvent::Kind::FaultInjected &&
+                                                    event.clientId == id;
+                                         }),
+                             kTimeoutMs);
+    const Response detail = fixture.get(idPath(id, QStringLiteral("/faults")));
+    QCOMPARE(detail.json.value(QStringLiteral("faults_own")).toBool(), true);
+
+    const QByteArray sent = "0123456789AB"; // 12 bytes; the echo stops after exactly 5
+    client.socket.write(sent);
+    QTRY_VERIFY_WITH_TIMEOUT(client.closed, kTimeoutMs);
+    QCOMPARE(client.received, sent.left(5));
+    QTRY_COMPARE_WITH_TIMEOUT(disconnected.count(), 1, kTimeoutMs);
+    QCOMPARE(disconnected.at(0).at(1).value<DisconnectInfo>().reason, DisconnectReason::FaultClose);
+
+    other.socket.write(sent); // the other client has no faults
+    QTRY_COMPARE_WITH_TIMEOUT(other.received, sent, kTimeoutMs);
+}
+
+void tst_ControlApi::defaultFaultsApplyToNewClientsAndClear()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    const Response set = send(fixture.url(QStringLiteral("/faults")), "PUT",
+                              R"({"close_after_bytes": 3, "seed": 42})", kToken);
+    QCOMPARE(set.status, 200);
+    QCOMPARE(fixture.server->defaultFaults().closeAfterBytes, 3);
+    QCOMPARE(fixture.server->defaultFaults().seed, 42u);
+    QCOMPARE(fixture.get(QStringLiteral("/faults"))
+                 .json.value(QStringLiteral("faults"))
+                 .toObject()
+                 .value(QStringLiteral("close_after_bytes"))
+                 .toInteger(),
+             3);
+
+    TestClient faulted;
+    QVERIFY(fixture.connect(&faulted) != 0);
+    faulted.socket.write("abcdefgh");
+    QTRY_VERIFY_WITH_TIMEOUT(faulted.closed, kTimeoutMs);
+    QCOMPARE(faulted.received, QByteArray("abc"));
+
+    QCOMPARE(send(fixture.url(QStringLiteral("/faults")), "DELETE", {}, kToken).status, 200);
+    QVERIFY(fixture.server->defaultFaults().isEmpty());
+    TestClient clean;
+    QVERIFY(fixture.connect(&clean) != 0);
+    clean.socket.write("abcdefgh");
+    QTRY_COMPARE_WITH_TIMEOUT(clean.received, QByteArray("abcdefgh"), kTimeoutMs);
+    QVERIFY(!clean.closed);
+
+    // A client's own faults, then DELETE: it follows the faults for all clients again.
+    const quint64 id = fixture.server->clientIds().constLast();
+    QCOMPARE(send(fixture.url(idPath(id, QStringLiteral("/faults"))), "PUT", R"({"delay_ms": 10})",
+                  kToken)
+                 .status,
+             200);
+    QTRY_VERIFY_WITH_TIMEOUT(fixture.server->clientStats(id)->faults().delayMs == 10, kTimeoutMs);
+    const Response cleared =
+        send(fixture.url(idPath(id, QStringLiteral("/faults"))), "DELETE", {}, kToken);
+    QCOMPARE(cleared.status, 200);
+    QCOMPARE(cleared.json.value(QStringLiteral("faults_own")).toBool(), false);
+    QTRY_VERIFY_WITH_TIMEOUT(fixture.server->clientStats(id)->faults().isEmpty(), kTimeoutMs);
+}
+
+void tst_ControlApi::refusesBadFaultBodies_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QString>("field"); // empty: the body as a whole
+    QTest::newRow("unknown field") << QByteArray(R"({"delay_ms": 5, "latency": 3})") << "latency";
+    QTest::newRow("wrong type") << QByteArray(R"({"delay_ms": "5"})") << "delay_ms";
+    QTest::newRow("fraction") << QByteArray(R"({"slice_bytes": 1.5})") << "slice_bytes";
+    QTest::newRow("out of range") << QByteArray(R"({"delay_ms": 60001})") << "delay_ms";
+    QTest::newRow("negative limit")
+        << QByteArray(R"({"close_after_bytes": -1})") << "close_after_bytes";
+    QTest::newRow("probability") << QByteArray(R"({"reset_probability": 2})")
+                                 << "reset_probability";
+    QTest::newRow("bool") << QByteArray(R"({"stop_reading": 1})") << "stop_reading";
+    QTest::newRow("seed") << QByteArray(R"({"seed": 4294967296})") << "seed";
+    QTest::newRow("close code") << QByteArray(R"({"close_code": 1005})") << "close_code";
+    QTest::newRow("jitter over delay")
+        << QByteArray(R"({"delay_ms": 5, "jitter_ms": 9})") << "jitter_ms";
+    QTest::newRow("not JSON") << QByteArray("{delay_ms: 5") << QString();
+    QTest::newRow("not an object") << QByteArray("[1, 2]") << QString();
+    QTest::newRow("empty body") << QByteArray() << QString();
+}
+
+void tst_ControlApi::refusesBadFaultBodies()
+{
+    QFETCH(QByteArray, body);
+    QFETCH(QString, field);
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    TestClient client;
+    const quint64 id = fixture.connect(&client);
+    QVERIFY(id != 0);
+    for (const QString &path : {QStringLiteral("/faults"), idPath(id, QStringLiteral("/faults"))}) {
+        const Response response = send(fixture.url(path), "PUT", body, kToken);
+        QCOMPARE(response.status, 400);
+        const QString error = response.json.value(QStringLiteral("error")).toString();
+        QVERIFY(!error.isEmpty());
+        QCOMPARE(response.json.value(QStringLiteral("field")).toString(), field);
+        if (!field.isEmpty() && field != QLatin1String("jitter_ms"))
+            QVERIFY2(error.contains(field), qPrintable(error));
+    }
+    // Nothing changed.
+    QVERIFY(fixture.server->defaultFaults().isEmpty());
+    client.socket.write("echo");
+    QTRY_COMPARE_WITH_TIMEOUT(client.received, QByteArray("echo"), kTimeoutMs);
+    QVERIFY(fixture.server->clientStats(id)->faults().isEmpty());
+}
+
+void tst_ControlApi::unknownClientsAndEndpoints()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    for (const QString &tail : {QString(), QStringLiteral("/capture"), QStringLiteral("/faults")})
+        QCOMPARE(fixture.get(idPath(424242, tail)).status, 404);
+    QCOMPARE(send(fixture.url(idPath(424242)), "DELETE", {}, kToken).status, 404);
+    const Response put = send(fixture.url(idPath(424242, QStringLiteral("/faults"))), "PUT",
+                              R"({"delay_ms": 1})", kToken);
+    QCOMPARE(put.status, 404);
+    QVERIFY(put.json.value(QStringLiteral("error")).toString().contains(QLatin1String("424242")));
+    // Not a number, or past 64 bits: 400 naming the id.
+    for (const QString &id :
+         {QStringLiteral("abc"), QStringLiteral("0"), QStringLiteral("184467440737095516160")}) {
+        const Response response = fixture.get(QStringLiteral("/clients/") + id);
+        QCOMPARE(response.status, 400);
+        QCOMPARE(response.json.value(QStringLiteral("field")).toString(), QStringLiteral("id"));
+    }
+    QCOMPARE(fixture.get(QStringLiteral("/nothing")).status, 404);
+    QCOMPARE(send(QUrl(fixture.api->url().toString().replace(QLatin1String("/api/v1"),
+                                                             QLatin1String("/metrics"))),
+                  "GET")
+                 .status,
+             404);
+    const Response wrongMethod =
+        send(fixture.url(QStringLiteral("/clients")), "PATCH", "{}", kToken);
+    QCOMPARE(wrongMethod.status, 405);
+}
+
+void tst_ControlApi::eventsLongPollWakesOnANewEvent()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    const Response now = fixture.get(QStringLiteral("/events"), QStringLiteral("timeout_ms=0"));
+    QCOMPARE(now.status, 200);
+    const QJsonArray past = now.json.value(QStringLiteral("events")).toArray();
+    QVERIFY(!past.isEmpty());
+    QCOMPARE(past.at(0).toObject().value(QStringLiteral("event")).toString(),
+             QStringLiteral("listening"));
+    const qint64 next = now.json.value(QStringLiteral("next")).toInteger();
+    QCOMPARE(next, qint64(past.size()) + 1);
+
+    // A poll for what comes next waits; a client connecting answers it.
+    QNetworkAccessManager manager;
+    std::unique_ptr<QNetworkReply> reply(manager.get(QNetworkRequest(fixture.url(
+        QStringLiteral("/events"),
+        QStringLiteral("since=%1&timeout_ms=%2").arg(next).arg(ControlApi::kMaxPollTimeoutMs)))));
+    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+    QTRY_COMPARE_WITH_TIMEOUT(fixture.api->waitingPolls(), 1, kTimeoutMs); // it waits
+    QVERIFY(!reply->isFinished());
+    TestClient client;
+    const quint64 id = fixture.connect(&client);
+    QVERIFY(id != 0);
+    QVERIFY(reply->isFinished() || finished.wait(kTimeoutMs));
+    const QJsonObject body = QJsonDocument::fromJson(reply->readAll()).object();
+    const QJsonArray events = body.value(QStringLiteral("events")).toArray();
+    QVERIFY(!events.isEmpty());
+    const QJsonObject first = events.at(0).toObject();
+    QCOMPARE(first.value(QStringLiteral("seq")).toInteger(), next);
+    QCOMPARE(first.value(QStringLiteral("event")).toString(), QStringLiteral("connected"));
+    QCOMPARE(quint64(first.value(QStringLiteral("client")).toDouble()), id);
+    QCOMPARE(body.value(QStringLiteral("missed")).toInteger(), 0);
+    QCOMPARE(fixture.api->waitingPolls(), 0);
+
+    const Response bad =
+        fixture.get(QStringLiteral("/events"), QStringLiteral("timeout_ms=600001"));
+    QCOMPARE(bad.status, 400);
+    QCOMPARE(bad.json.value(QStringLiteral("field")).toString(), QStringLiteral("timeout_ms"));
+}
+
+void tst_ControlApi::eventsPollTimesOutEmpty()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    const qint64 next = fixture.get(QStringLiteral("/events"), QStringLiteral("timeout_ms=0"))
+                            .json.value(QStringLiteral("next"))
+                            .toInteger();
+    const Response response =
+        fixture.get(QStringLiteral("/events"), QStringLiteral("since=%1&timeout_ms=50").arg(next));
+    QVERIFY(response.finished);
+    QCOMPARE(response.status, 200);
+    QCOMPARE(response.json.value(QStringLiteral("events")).toArray().size(), 0);
+    QCOMPARE(response.json.value(QStringLiteral("next")).toInteger(), next);
+}
+
+// Reads the process's standard output into *output until `done` says so (bounded).
+static bool readUntil(QProcess *process, QByteArray *output,
+                      const std::function<bool(const QByteArray &)> &done)
+{
+    QDeadlineTimer deadline(kTimeoutMs);
+    for (;;) {
+        // What an event loop in between (a request's) has read already comes first.
+        *output += process->readAllStandardOutput();
+        if (done(*output))
+            return true;
+        if (deadline.hasExpired() || process->state() != QProcess::Running)
+            return false;
+        process->waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime())));
+    }
+}
+
+void tst_ControlApi::headlessPrintsTheControlLine()
+{
+    QProcess process;
+    process.setProgram(QStringLiteral(ECHOSCOPE_BINARY));
+    process.setArguments({QStringLiteral("--headless"), QStringLiteral("--port"),
+                          QStringLiteral("0"), QStringLiteral("--control-port"),
+                          QStringLiteral("0")});
+    process.start();
+    QVERIFY(process.waitForStarted(kTimeoutMs));
+    QByteArray output;
+    const auto controlLineRead = [](const QByteArray &text) {
+        const qsizetype at = text.indexOf("/api/v1 token ");
+        return at >= 0 && text.indexOf('\n', at) >= 0;
+    };
+    QVERIFY2(readUntil(&process, &output, controlLineRead), output.constData());
+    const QList<QByteArray> lines = output.split('\n');
+    QVERIFY(lines.at(0).startsWith("listening on 127.0.0.1:"));
+    // control API at http://127.0.0.1:PORT/api/v1 token HEX, the line after it
+    QVERIFY(lines.size() >= 2);
+    const QList<QByteArray> words = lines.at(1).split(' ');
+    QCOMPARE(words.size(), 6);
+    QCOMPARE(words.at(0) + ' ' + words.at(1) + ' ' + words.at(2), QByteArray("control API at"));
+    QCOMPARE(words.at(4), QByteArray("token"));
+    const QByteArray token = words.at(5);
+    QCOMPARE(token.size(), 64);
+    const QUrl api(QString::fromLatin1(words.at(3)));
+    QCOMPARE(api.host(), QStringLiteral("127.0.0.1"));
+    QVERIFY(api.port() > 0);
+
+    QUrl faults = api;
+    faults.setPath(api.path() + QStringLiteral("/faults"));
+    QCOMPARE(send(faults, "PUT", R"({"delay_ms": 1})", "wrong").status, 401);
+    QCOMPARE(send(faults, "PUT", R"({"delay_ms": 1})", token).status, 200);
+    QVERIFY2(readUntil(&process, &output,
+                       [](const QByteArray &text) {
+                           return text.contains("fault: faults for all clients: delay 1 ms");
+                       }),
+             output.constData());
+    process.terminate();
+    QVERIFY(process.waitForFinished(kTimeoutMs));
+    QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(process.exitCode(), 0);
+}
+
+QTEST_GUILESS_MAIN(tst_ControlApi)
+#include "tst_controlapi.moc"
