@@ -1,6 +1,7 @@
 #include "benchcommand.h"
 #include "commandline.h"
 #include "controlapi.h"
+#include "ctlcommand.h"
 #include "echoserver.h"
 #include "headlessrunner.h"
 #include "mainwindow.h"
@@ -214,6 +215,12 @@ int main(int argc, char *argv[])
         preferPlainEventDispatcher(true);
         QCoreApplication app(argc, argv);
         return BenchCommand::run(QCoreApplication::arguments());
+    }
+    // `echoscope ctl ...`: a client of a running echoscope's control API.
+    if (argc > 1 && std::strcmp(argv[1], "ctl") == 0) {
+        preferPlainEventDispatcher(true);
+        QCoreApplication app(argc, argv);
+        return CtlCommand::run(QCoreApplication::arguments());
     }
     // `echoscope replay FILE ...`: a recorded client stream against an echo server.
     if (argc > 1 && std::strcmp(argv[1], "replay") == 0) {

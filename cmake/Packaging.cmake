@@ -39,7 +39,7 @@ elseif(UNIX)
     install(DIRECTORY "${PROJECT_SOURCE_DIR}/docs/handbook" DESTINATION "${_echoscope_doc}/docs"
         FILES_MATCHING PATTERN "*.md")
     install(DIRECTORY "${PROJECT_SOURCE_DIR}/docs/" DESTINATION "${_echoscope_doc}/docs"
-        FILES_MATCHING PATTERN "*.png" PATTERN "handbook" EXCLUDE)
+        FILES_MATCHING PATTERN "*.png" PATTERN "*.yaml" PATTERN "handbook" EXCLUDE)
     install(FILES "${PROJECT_SOURCE_DIR}/benchmarks/README.md"
         "${PROJECT_SOURCE_DIR}/benchmarks/README-echo.md" DESTINATION "${_echoscope_doc}/benchmarks")
 endif()

@@ -242,6 +242,9 @@ private slots:
     void warnsWhenNotLoopback();
     void metricsEndpoint();
     void metricsPortInUse();
+    void controlApiLine();
+    void controlPortInUse();
+    void controlTokenFile();
     void tlsEchoHeadless();
     void udpEcho();
     void webSocketEcho();
@@ -427,6 +430,10 @@ void tst_Cli::warnsAboutOptionsWithoutEffect_data()
         "--record-limit has no effect without --record");
     row("metrics address without port", {"--metrics-address", "::1"},
         "--metrics-address has no effect without --metrics-port");
+    row("control address without port", {"--control-address", "::1"},
+        "--control-address has no effect without --control-port");
+    row("control token file without port", {"--control-token-file", "token"},
+        "--control-token-file has no effect without --control-port");
     row("screenshot delay without screenshot", {"--screenshot-delay", "5"},
         "--screenshot-delay has no effect without --screenshot");
     row("fault seed without a fault", {"--fault-seed", "7"},
@@ -504,6 +511,10 @@ void tst_Cli::badArguments_data()
     row("metrics port too large", {"--metrics-port", "65536"}, {"--metrics-port", "65536"});
     row("metrics address", {"--metrics-port", "0", "--metrics-address", "nowhere"},
         {"--metrics-address", "nowhere"});
+    row("control port too large", {"--control-port", "65536"}, {"--control-port", "65536"});
+    row("control address", {"--control-port", "0", "--control-address", "nowhere"},
+        {"--control-address", "nowhere"});
+    row("capture bytes too large", {"--capture-bytes", "65M"}, {"--capture-bytes", "65M"});
     row("fault jitter over delay", {"--fault-delay", "20:50"}, {"--fault-delay", "20:50"});
     row("fault slice zero", {"--fault-slice", "0:5"}, {"--fault-slice", "0:5"});
     row("fault probability over 1", {"--fault-reset-probability", "2"},
@@ -979,6 +990,83 @@ void tst_Cli::metricsPortInUse()
         EchoTest::tcpPortInUseText(QHostAddress::LocalHost, occupant.serverPort());
     QVERIFY(!inUse.isEmpty());
     QVERIFY2(run.errorOutput.trimmed().endsWith(inUse.toUtf8()), run.errorOutput.constData());
+}
+
+void tst_Cli::controlApiLine()
+{
+    // Text: "control API at URL token HEX", the line after the listening line.
+    ServerProcess *server =
+        startServer(headless({QStringLiteral("--control-port"), QStringLiteral("0")}));
+    QVERIFY(server->waitForListening() != 0);
+    QVERIFY(server->waitForOutput("/api/v1 token "));
+    QTRY_VERIFY_WITH_TIMEOUT(server->output().count('\n') >= 2, kTimeoutMs);
+    static const QRegularExpression pattern(QStringLiteral(
+        "^control API at (http://127\\.0\\.0\\.1:(\\d+)/api/v1) token ([0-9a-f]{64})$"));
+    const QRegularExpressionMatch match =
+        pattern.match(QString::fromUtf8(server->lines().value(1)));
+    QVERIFY2(match.hasMatch(), server->output().constData());
+    QVERIFY(match.captured(2).toInt() > 0);
+    QVERIFY(scrape(QUrl(match.captured(1) + QStringLiteral("/server"))).contains("\"listening\""));
+
+    // JSON: its own event, with the token.
+    ServerProcess *json =
+        startServer(headless({QStringLiteral("--control-port"), QStringLiteral("0"),
+                              QStringLiteral("--log-format"), QStringLiteral("json")}));
+    QVERIFY(json->waitForOutput("\"event\":\"control\""));
+    QTRY_VERIFY_WITH_TIMEOUT(json->output().count('\n') >= 2, kTimeoutMs);
+    const QJsonObject event = QJsonDocument::fromJson(json->lines().value(1)).object();
+    QCOMPARE(event.value(u"event").toString(), QStringLiteral("control"));
+    QCOMPARE(event.value(u"address").toString(), QStringLiteral("127.0.0.1"));
+    QCOMPARE(event.value(u"token").toString().size(), 64);
+    QCOMPARE(event.value(u"url").toString(),
+             QStringLiteral("http://127.0.0.1:%1/api/v1").arg(event.value(u"port").toInt()));
+}
+
+void tst_Cli::controlPortInUse()
+{
+    QTcpServer occupant;
+    QVERIFY(occupant.listen(QHostAddress(QHostAddress::LocalHost), 0));
+    const QString port = QString::number(occupant.serverPort());
+
+    const Finished run = runToEnd(headless({QStringLiteral("--control-port"), port}));
+    QCOMPARE(run.exitStatus, QProcess::NormalExit);
+    QCOMPARE(run.exitCode, 3);
+    QVERIFY2(!run.output.contains("listening on"), run.output.constData());
+    QVERIFY2(run.errorOutput.startsWith(
+                 "echoscope: cannot listen for the control API on 127.0.0.1 port " + port.toUtf8() +
+                 ": "),
+             run.errorOutput.constData());
+    const QString inUse =
+        EchoTest::tcpPortInUseText(QHostAddress::LocalHost, occupant.serverPort());
+    QVERIFY(!inUse.isEmpty());
+    QVERIFY2(run.errorOutput.trimmed().endsWith(inUse.toUtf8()), run.errorOutput.constData());
+}
+
+void tst_Cli::controlTokenFile()
+{
+    QTemporaryDir directory;
+    QVERIFY(directory.isValid());
+    const QString missing = directory.filePath(QStringLiteral("missing-token"));
+    const Finished run = runToEnd(headless({QStringLiteral("--control-port"), QStringLiteral("0"),
+                                            QStringLiteral("--control-token-file"), missing}));
+    QCOMPARE(run.exitCode, 2);
+    QVERIFY(!run.output.contains("listening on"));
+    QVERIFY2(run.errorOutput.contains(missing.toUtf8()), run.errorOutput.constData());
+
+    const QString path = directory.filePath(QStringLiteral("token"));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("  s3cret-token  \nsecond line ignored\n");
+    file.close();
+    ServerProcess *server =
+        startServer(headless({QStringLiteral("--control-port"), QStringLiteral("0"),
+                              QStringLiteral("--control-token-file"), path}));
+    QVERIFY(server->waitForListening() != 0);
+    QVERIFY(server->waitForOutput(" token from "));
+    QTRY_VERIFY_WITH_TIMEOUT(server->output().count('\n') >= 2, kTimeoutMs);
+    const QByteArray line = server->lines().value(1);
+    QVERIFY2(line.endsWith(" token from " + path.toUtf8()), line.constData());
+    QVERIFY2(!server->output().contains("s3cret"), server->output().constData());
 }
 
 void tst_Cli::tlsEchoHeadless()

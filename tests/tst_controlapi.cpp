@@ -16,6 +16,7 @@
 #include <QNetworkRequest>
 #include <QProcess>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUrlQuery>
@@ -129,6 +130,8 @@ private slots:
     void eventsLongPollWakesOnANewEvent();
     void eventsPollTimesOutEmpty();
     void headlessPrintsTheControlLine();
+    void ctlCommandDrivesTheApi();
+    void curlDrivesTheApi();
 };
 
 void tst_ControlApi::initTestCase()
@@ -647,6 +650,149 @@ void tst_ControlApi::headlessPrintsTheControlLine()
     QVERIFY(process.waitForFinished(kTimeoutMs));
     QCOMPARE(process.exitStatus(), QProcess::NormalExit);
     QCOMPARE(process.exitCode(), 0);
+}
+
+struct Run
+{
+    int exitCode = -1;
+    QByteArray output;
+    QByteArray errorOutput;
+};
+
+// Runs a program to its end (bounded), with the event loop turning meanwhile so that the
+// server in this process answers it.
+static Run
+runProgram(const QString &program, const QStringList &arguments,
+           const QProcessEnvironment &environment = QProcessEnvironment::systemEnvironment())
+{
+    QProcess process;
+    process.setProcessEnvironment(environment);
+    process.start(program, arguments);
+    Run run;
+    if (!process.waitForStarted(kTimeoutMs))
+        return run;
+    QSignalSpy finished(&process, &QProcess::finished);
+    if (!finished.wait(kTimeoutMs)) {
+        process.kill();
+        process.waitForFinished(kTimeoutMs);
+        return run;
+    }
+    if (process.exitStatus() == QProcess::NormalExit)
+        run.exitCode = process.exitCode();
+    run.output = process.readAllStandardOutput();
+    run.errorOutput = process.readAllStandardError();
+    return run;
+}
+
+void tst_ControlApi::ctlCommandDrivesTheApi()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    TestClient client;
+    const quint64 id = fixture.connect(&client);
+    QVERIFY(id != 0);
+    QTemporaryDir directory;
+    QVERIFY(directory.isValid());
+    const QString tokenPath = directory.filePath(QStringLiteral("token"));
+    QFile tokenFile(tokenPath);
+    QVERIFY(tokenFile.open(QIODevice::WriteOnly));
+    tokenFile.write(kToken + "\n");
+    tokenFile.close();
+    const QString port = QString::number(fixture.api->serverPort());
+    QProcessEnvironment noToken = QProcessEnvironment::systemEnvironment();
+    noToken.remove(QStringLiteral("ECHOSCOPE_CONTROL_TOKEN"));
+    const auto ctl = [&](const QStringList &arguments) {
+        return runProgram(QStringLiteral(ECHOSCOPE_BINARY),
+                          QStringList{QStringLiteral("ctl"), QStringLiteral("--port"), port} +
+                              arguments,
+                          noToken);
+    };
+
+    const Run clients =
+        ctl({QStringLiteral("clients"), QStringLiteral("--protocol"), QStringLiteral("tcp")});
+    QCOMPARE(clients.exitCode, 0);
+    const QJsonArray list =
+        QJsonDocument::fromJson(clients.output).object().value(QStringLiteral("clients")).toArray();
+    QCOMPARE(list.size(), 1);
+    QCOMPARE(quint64(list.at(0).toObject().value(QStringLiteral("id")).toDouble()), id);
+
+    // Without the token: refused (1), nothing done.
+    const Run refused = ctl({QStringLiteral("kick"), QString::number(id)});
+    QCOMPARE(refused.exitCode, 1);
+    QVERIFY2(refused.errorOutput.contains("401"), refused.errorOutput.constData());
+    // A bad fault object: refused, naming the field.
+    const Run bad = ctl({QStringLiteral("--token-file"), tokenPath, QStringLiteral("faults"),
+                         QString::number(id), QStringLiteral(R"({"latency": 1})")});
+    QCOMPARE(bad.exitCode, 1);
+    QVERIFY2(bad.errorOutput.contains("latency"), bad.errorOutput.constData());
+    // Faults through ctl change the echo.
+    QSignalSpy events(fixture.server.get(), &EchoServer::eventOccurred);
+    const Run faults = ctl({QStringLiteral("--token-file"), tokenPath, QStringLiteral("faults"),
+                            QString::number(id), QStringLiteral(R"({"close_after_bytes": 2})")});
+    QCOMPARE(faults.exitCode, 0);
+    QTRY_VERIFY_WITH_TIMEOUT(std::any_of(events.cbegin(), events.cend(),
+                                         [id](const QList<QVariant> &args) {
+                                             const auto event = args.at(0).value<TrafficEvent>();
+                                             return event.kind ==
+                                                        TrafficEvent::Kind::FaultInjected &&
+                                                    event.clientId == id;
+                                         }),
+                             kTimeoutMs);
+    client.socket.write("abcdef");
+    QTRY_VERIFY_WITH_TIMEOUT(client.closed, kTimeoutMs);
+    QCOMPARE(client.received, QByteArray("ab"));
+
+    TestClient victim;
+    const quint64 victimId = fixture.connect(&victim);
+    QVERIFY(victimId != 0);
+    const Run kick = ctl({QStringLiteral("--token-file"), tokenPath, QStringLiteral("kick"),
+                          QString::number(victimId)});
+    QCOMPARE(kick.exitCode, 0);
+    QTRY_VERIFY_WITH_TIMEOUT(victim.closed, kTimeoutMs);
+    QCOMPARE(ctl({QStringLiteral("client"), QStringLiteral("99999")}).exitCode, 1); // 404
+
+    QCOMPARE(ctl({QStringLiteral("frobnicate")}).exitCode, 2);
+    QCOMPARE(ctl({QStringLiteral("kick")}).exitCode, 2); // no id
+    QCOMPARE(ctl({QStringLiteral("--token-file"), directory.filePath(QStringLiteral("none")),
+                  QStringLiteral("server")})
+                 .exitCode,
+             2);
+    // Nothing listens there any more: 3.
+    fixture.api->stop();
+    const Run unreachable = ctl({QStringLiteral("server")});
+    QCOMPARE(unreachable.exitCode, 3);
+    QVERIFY2(unreachable.errorOutput.contains(port.toUtf8()), unreachable.errorOutput.constData());
+}
+
+void tst_ControlApi::curlDrivesTheApi()
+{
+    const QString curl = QStandardPaths::findExecutable(QStringLiteral("curl"));
+    if (curl.isEmpty())
+        QSKIP("curl is not installed (apt-get install curl)");
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    const QString url = fixture.url(QStringLiteral("/faults")).toString();
+    const QStringList common{QStringLiteral("-s"),
+                             QStringLiteral("-o"),
+                             QStringLiteral("-"),
+                             QStringLiteral("-w"),
+                             QStringLiteral("\n%{http_code}"),
+                             QStringLiteral("-X"),
+                             QStringLiteral("PUT"),
+                             QStringLiteral("-d"),
+                             QStringLiteral(R"({"delay_ms": 7})"),
+                             url};
+    const Run refused = runProgram(curl, common);
+    QCOMPARE(refused.exitCode, 0);
+    QVERIFY2(refused.output.endsWith("\n401"), refused.output.constData());
+    QVERIFY(fixture.server->defaultFaults().isEmpty());
+    const Run done = runProgram(
+        curl, QStringList{QStringLiteral("-H"),
+                          QStringLiteral("Authorization: Bearer ") + QString::fromLatin1(kToken)} +
+                  common);
+    QCOMPARE(done.exitCode, 0);
+    QVERIFY2(done.output.endsWith("\n200"), done.output.constData());
+    QCOMPARE(fixture.server->defaultFaults().delayMs, 7);
 }
 
 QTEST_GUILESS_MAIN(tst_ControlApi)
