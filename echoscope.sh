@@ -37,6 +37,8 @@ packages=(cmake g++ make qt6-base-dev libgl-dev libssl3 openssl)
 # (qt6-websockets-dev, which Debian 12's qt6-httpserver-dev also needs but does not
 # depend on); python3-websockets: tst_websocket's WebSocket client not written by us.
 packages+=(qt6-httpserver-dev qt6-websockets-dev python3-websockets)
+# curl: tst_controlapi drives the control API with a client not written for Echoscope.
+packages+=(curl)
 # The translations (translations/README.md): Qt's LinguistTools CMake package
 # (qt6-tools-dev), lupdate and lrelease (qt6-l10n-tools), and Qt's own translations, which
 # the dashboard loads for the user's language (qt6-translations-l10n).
