@@ -99,6 +99,7 @@ private:
         quint64 since = 0;
         int limit = 0;
         QTimer *timer = nullptr;
+        QMetaObject::Connection socketGone; // forgets the waiter if its connection closes
     };
 
     EchoServer *engine() const { return m_api->m_server; }
@@ -467,8 +468,10 @@ private:
         auto *timer = new QTimer(this);
         timer->setSingleShot(true);
         connect(timer, &QTimer::timeout, this, [this, key] { answerWaiter(key); });
-        connect(r.socket, &QObject::destroyed, this, [this, key] { dropWaiter(key); });
-        m_waiters.emplace(key, Waiter{r.socket, std::move(r.responder), since, int(limit), timer});
+        const QMetaObject::Connection socketGone =
+            connect(r.socket, &QObject::destroyed, this, [this, key] { dropWaiter(key); });
+        m_waiters.emplace(
+            key, Waiter{r.socket, std::move(r.responder), since, int(limit), timer, socketGone});
         timer->start(int(timeoutMs));
     }
 
@@ -498,6 +501,7 @@ private:
         Waiter waiter = std::move(it->second);
         m_waiters.erase(it);
         waiter.timer->deleteLater();
+        disconnect(waiter.socketGone); // the socket may serve further requests
         if (waiter.socket)
             answerEvents(waiter.responder, waiter.since, waiter.limit);
     }
