@@ -245,6 +245,7 @@ private slots:
     void controlApiLine();
     void controlPortInUse();
     void controlTokenFile();
+    void dashboardRunsTheControlApi();
     void tlsEchoHeadless();
     void udpEcho();
     void webSocketEcho();
@@ -1067,6 +1068,50 @@ void tst_Cli::controlTokenFile()
     const QByteArray line = server->lines().value(1);
     QVERIFY2(line.endsWith(" token from " + path.toUtf8()), line.constData());
     QVERIFY2(!server->output().contains("s3cret"), server->output().constData());
+}
+
+// The dashboard (offscreen) serves the control API beside the window with --control-port.
+void tst_Cli::dashboardRunsTheControlApi()
+{
+    QTemporaryDir home;
+    QVERIFY(home.isValid());
+    QProcess process;
+    process.setProcessEnvironment(dashboardEnvironment(home));
+    process.start(QStringLiteral(ECHOSCOPE_BINARY),
+                  {QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--start"),
+                   QStringLiteral("--control-port"), QStringLiteral("0")});
+    QVERIFY(process.waitForStarted(kTimeoutMs));
+    QByteArray output;
+    static const QRegularExpression pattern(QStringLiteral(
+        "control API at (http://127\\.0\\.0\\.1:\\d+/api/v1) token ([0-9a-f]{64})\n"));
+    QRegularExpressionMatch match;
+    QVERIFY2(QTest::qWaitFor(
+                 [&] {
+                     output += process.readAllStandardOutput();
+                     match = pattern.match(QString::fromUtf8(output));
+                     return match.hasMatch() || process.state() == QProcess::NotRunning;
+                 },
+                 kTimeoutMs),
+             output.constData());
+    QVERIFY2(match.hasMatch(), (output + process.readAllStandardError()).constData());
+    const QString api = match.captured(1);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        scrape(QUrl(api + QStringLiteral("/server"))).contains("\"state\":\"listening\""),
+        kTimeoutMs);
+
+    QNetworkAccessManager manager;
+    QNetworkRequest request(QUrl(api + QStringLiteral("/faults")));
+    request.setRawHeader("Authorization", "Bearer " + match.captured(2).toLatin1());
+    std::unique_ptr<QNetworkReply> reply(
+        manager.sendCustomRequest(request, "PUT", QByteArray(R"({"delay_ms": 3})")));
+    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+    QVERIFY(reply->isFinished() || finished.wait(kTimeoutMs));
+    QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    QVERIFY(scrape(QUrl(api + QStringLiteral("/faults"))).contains("\"delay_ms\":3"));
+
+    process.terminate(); // SIGTERM closes the window like Quit
+    QVERIFY(process.waitForFinished(kTimeoutMs));
+    QCOMPARE(process.exitCode(), 0);
 }
 
 void tst_Cli::tlsEchoHeadless()

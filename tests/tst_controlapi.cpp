@@ -127,6 +127,9 @@ private slots:
     void refusesBadFaultBodies_data();
     void refusesBadFaultBodies();
     void unknownClientsAndEndpoints();
+    void oversizedBodyClosesTheConnection();
+    void concurrentChangesToOneClient();
+    void changesWhileStopped();
     void eventsLongPollWakesOnANewEvent();
     void eventsPollTimesOutEmpty();
     void headlessPrintsTheControlLine();
@@ -534,6 +537,85 @@ void tst_ControlApi::unknownClientsAndEndpoints()
     const Response wrongMethod =
         send(fixture.url(QStringLiteral("/clients")), "PATCH", "{}", kToken);
     QCOMPARE(wrongMethod.status, 405);
+}
+
+void tst_ControlApi::oversizedBodyClosesTheConnection()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    // Past the request limit: the connection is closed, nothing is applied.
+    const QByteArray body = R"({"delay_ms": 5, "pad": ")" +
+                            QByteArray(int(ControlApi::kMaxRequestBytes) * 2, 'x') + R"("})";
+    const Response response = send(fixture.url(QStringLiteral("/faults")), "PUT", body, kToken);
+    QVERIFY(response.finished);
+    QCOMPARE(response.status, 0); // no answer: closed
+    QVERIFY(fixture.server->defaultFaults().isEmpty());
+    // The API goes on serving.
+    QCOMPARE(fixture.get(QStringLiteral("/server")).status, 200);
+}
+
+void tst_ControlApi::concurrentChangesToOneClient()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    TestClient client;
+    const quint64 id = fixture.connect(&client);
+    QVERIFY(id != 0);
+    // Twelve changes at once, on as many connections (the API takes 16).
+    QNetworkAccessManager manager;
+    std::vector<std::unique_ptr<QNetworkReply>> replies;
+    QList<int> delays;
+    for (int i = 1; i <= 12; ++i) {
+        QNetworkRequest request(fixture.url(idPath(id, QStringLiteral("/faults"))));
+        request.setRawHeader("Authorization", "Bearer " + kToken);
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+        const QByteArray body =
+            i % 4 == 0 ? QByteArray() : QStringLiteral(R"({"delay_ms": %1})").arg(i).toUtf8();
+        if (i % 4 != 0)
+            delays.append(i);
+        replies.emplace_back(
+            manager.sendCustomRequest(request, i % 4 == 0 ? "DELETE" : "PUT", body));
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(replies.cbegin(), replies.cend(),
+                                         [](const auto &reply) { return reply->isFinished(); }),
+                             kTimeoutMs);
+    for (const auto &reply : replies)
+        QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    // The last change to arrive wins: one of those sent, whole.
+    const Response last = fixture.get(idPath(id, QStringLiteral("/faults")));
+    const int delay = last.json.value(QStringLiteral("faults"))
+                          .toObject()
+                          .value(QStringLiteral("delay_ms"))
+                          .toInt();
+    QVERIFY2(delay == 0 || delays.contains(delay), last.body.constData());
+    client.socket.write("still echoed");
+    QTRY_COMPARE_WITH_TIMEOUT(client.received, QByteArray("still echoed"), kTimeoutMs);
+}
+
+void tst_ControlApi::changesWhileStopped()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    TestClient client;
+    const quint64 id = fixture.connect(&client);
+    QVERIFY(id != 0);
+    fixture.server->stop();
+    QCOMPARE(send(fixture.url(idPath(id, QStringLiteral("/faults"))), "PUT", R"({"delay_ms": 1})",
+                  kToken)
+                 .status,
+             404);
+    QCOMPARE(send(fixture.url(idPath(id)), "DELETE", {}, kToken).status, 404);
+    // The faults for all clients are kept across stop and start.
+    QCOMPARE(
+        send(fixture.url(QStringLiteral("/faults")), "PUT", R"({"close_after_bytes": 1})", kToken)
+            .status,
+        200);
+    QVERIFY(fixture.server->start(testConfig(2)));
+    TestClient next;
+    QVERIFY(next.connectTo(QHostAddress::LocalHost, fixture.server->serverPort()));
+    next.socket.write("xyz");
+    QTRY_VERIFY_WITH_TIMEOUT(next.closed, kTimeoutMs);
+    QCOMPARE(next.received, QByteArray("x"));
 }
 
 void tst_ControlApi::eventsLongPollWakesOnANewEvent()
