@@ -208,8 +208,12 @@ void LoadGenerator::Runner::writeSome(Connection &connection)
                 watch(connection, true);
                 return;
             }
+            const int error = errno;
+            verifyArrived(connection); // a wrong echo is the first error, not the reset after it
+            if (connection.fd < 0)
+                return;
             fail(&m_result.socketErrors,
-                 QStringLiteral("send: %1").arg(QString::fromLocal8Bit(std::strerror(errno))));
+                 QStringLiteral("send: %1").arg(QString::fromLocal8Bit(std::strerror(error))));
             finishConnection(connection);
             return;
         }
@@ -222,6 +226,24 @@ void LoadGenerator::Runner::writeSome(Connection &connection)
         connection.sent == connection.target && !connection.halfClosed) {
         ::shutdown(connection.fd, SHUT_WR); // the question's protocol: EOF ends the message
         connection.halfClosed = true;
+    }
+}
+
+// A send that fails because the server reset the connection can leave the server's last
+// echo unread in the socket (Linux keeps the receive queue after a reset): verify those
+// bytes first, so that a server that corrupts an echo and then closes is reported for the
+// wrong byte rather than for the reset that followed it, whichever of the two the poll saw
+// first. Only verifies; the reply to the echo (the next message) is not sent.
+void LoadGenerator::Runner::verifyArrived(Connection &connection)
+{
+    if (webSocket())
+        return; // frames need readSome's parser; the reset is the error there
+    const qint64 capacity = qint64(m_readBuffer.size());
+    while (connection.fd >= 0) {
+        const ssize_t n =
+            ::recv(connection.fd, m_readBuffer.data(), size_t(capacity), MSG_DONTWAIT);
+        if (n <= 0 || !verify(connection, m_readBuffer.data(), n))
+            return;
     }
 }
 

@@ -114,6 +114,7 @@ private:
     void startMessage(Connection &connection);
     void writeSome(Connection &connection);
     void readSome(Connection &connection);
+    void verifyArrived(Connection &connection);
     void received(Connection &connection, const char *data, qint64 size);
     bool verify(Connection &connection, const char *data, qint64 size);
     void messageEchoed(Connection &connection);
