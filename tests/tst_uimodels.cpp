@@ -220,7 +220,7 @@ private slots:
     // ClientTableModel
     void tableInsertsAndRemovesInRuns();
     void tableDataChangedCoversRowsThatMayChange();
-    void tableRefreshesLiveCountersAtItsInterval();
+    void tableAppliesOnlyWhatChanged();
     void tableSurvivesInconsistentSnapshots();
     void formatsBytes_data();
     void formatsBytes();
@@ -433,54 +433,77 @@ void tst_UiModels::tableDataChangedCoversRowsThatMayChange()
     QCOMPARE(changed.count(), 0);
 }
 
-void tst_UiModels::tableRefreshesLiveCountersAtItsInterval()
+// A monitor's consecutive snapshots (sequence + 1) are applied from their lists of
+// changes alone: only the rows named change, each contiguous run in one dataChanged(),
+// and the rows hold the snapshot's own views, not copies. A snapshot out of sequence
+// falls back to the diff by id and still ends up right.
+void tst_UiModels::tableAppliesOnlyWhatChanged()
 {
     ClientTableModel model;
     attachTester(&model);
-    model.setValueRefreshMs(250);
-    SnapshotBuilder builder;
-    QList<ClientView> clients = {makeClient(1, 100), makeClient(2, 100)};
-    model.applySnapshot(builder.next(clients, kT0));
-    const auto bytesIn = [&model](int row) {
-        return model.index(row, ClientTableModel::BytesInColumn).data(ClientTableModel::SortRole);
-    };
-    QCOMPARE(bytesIn(0), QVariant(qint64(100)));
+    QList<ClientView> views;
+    for (quint64 id = 1; id <= 1000; ++id)
+        views.append(makeClient(id, 100));
+    TrafficSnapshot snapshot;
+    snapshot.sequence = 1;
+    snapshot.timestampMs = kT0;
+    snapshot.clients = views;
+    for (quint64 id = 1; id <= 1000; ++id)
+        snapshot.addedIds.append(id);
+    model.applySnapshot(snapshot);
+    QCOMPARE(model.rowCount(), 1000);
+    QCOMPARE(model.appliedSequence(), quint64(1));
+    QCOMPARE(model.clientAt(499), snapshot.clients.shared(499).get()); // shared, not copied
 
-    // Within the interval the live counters stay as they were: no repaint for them.
     QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
-    clients[0] = makeClient(1, 200);
-    clients[1] = makeClient(2, 200);
-    model.applySnapshot(builder.next(clients, kT0 + 50));
-    model.applySnapshot(builder.next(clients, kT0 + 200));
+    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+    QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
+    QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+
+    // Nothing changed: nothing to say, whatever the number of rows.
+    snapshot.sequence = 2;
+    snapshot.addedIds.clear();
+    model.applySnapshot(snapshot);
     QCOMPARE(changed.count(), 0);
-    QCOMPARE(bytesIn(0), QVariant(qint64(100)));
 
-    // A client that disconnects shows it at once, with its final counters.
-    clients[1] = makeClient(2, 300, false);
-    model.applySnapshot(builder.next(clients, kT0 + 225));
-    QCOMPARE(changed.count(), 1);
-    QCOMPARE(changed.at(0).at(0).toModelIndex().row(), 1);
-    QCOMPARE(changed.at(0).at(1).toModelIndex().row(), 1);
-    QCOMPARE(model.index(1, 0).data(ClientTableModel::ConnectedRole), QVariant(false));
-    QCOMPARE(bytesIn(1), QVariant(qint64(300)));
-    QCOMPARE(bytesIn(0), QVariant(qint64(100)));
+    // Two clients changed (rows 9 and 700), one left (row 0), one came: one signal each.
+    QList<ClientViewList::Pointer> &pointers = snapshot.clients.pointers();
+    pointers[9] = std::make_shared<const ClientView>(makeClient(10, 555));
+    pointers[700] = std::make_shared<const ClientView>(makeClient(701, 777));
+    pointers.removeFirst();
+    snapshot.clients.append(makeClient(1001, 1));
+    snapshot.sequence = 3;
+    snapshot.changedIds = {10, 701};
+    snapshot.removedIds = {1};
+    snapshot.addedIds = {1001};
+    model.applySnapshot(snapshot);
+    QCOMPARE(removed.count(), 1);
+    QCOMPARE(inserted.count(), 1);
+    QCOMPARE(reset.count(), 0);
+    QCOMPARE(changed.count(), 2);
+    QCOMPARE(changed.at(0).at(0).toModelIndex().row(), 8);
+    QCOMPARE(changed.at(0).at(1).toModelIndex().row(), 8);
+    QCOMPARE(changed.at(1).at(0).toModelIndex().row(), 699);
+    QCOMPARE(model.rowCount(), 1000);
+    QCOMPARE(model.clientId(0), quint64(2));
+    QCOMPARE(model.clientId(999), quint64(1001));
+    QCOMPARE(model.index(8, ClientTableModel::BytesInColumn).data(ClientTableModel::SortRole),
+             QVariant(qint64(555)));
+    QCOMPARE(model.index(699, ClientTableModel::BytesInColumn).data(ClientTableModel::SortRole),
+             QVariant(qint64(777)));
 
-    // A new client comes in with its current counters.
-    clients.append(makeClient(3, 700));
-    model.applySnapshot(builder.next(clients, kT0 + 240));
-    QCOMPARE(model.rowCount(), 3);
-    QCOMPARE(bytesIn(2), QVariant(qint64(700)));
-
-    // The interval is over: the live rows catch up.
+    // A snapshot skipped: the next one is diffed, and the rows match it all the same.
     changed.clear();
-    model.applySnapshot(builder.next(clients, kT0 + 250));
-    QCOMPARE(changed.count(), 1);
-    QCOMPARE(bytesIn(0), QVariant(qint64(200)));
-
-    // A clock that went back (a snapshot from an earlier time) refreshes rather than stalls.
-    clients[0] = makeClient(1, 250);
-    model.applySnapshot(builder.next(clients, kT0 + 100));
-    QCOMPARE(bytesIn(0), QVariant(qint64(250)));
+    pointers[0] = std::make_shared<const ClientView>(makeClient(2, 999));
+    snapshot.sequence = 5;
+    snapshot.changedIds.clear();
+    snapshot.removedIds.clear();
+    snapshot.addedIds.clear();
+    model.applySnapshot(snapshot);
+    QCOMPARE(model.rowCount(), 1000);
+    QCOMPARE(model.index(0, ClientTableModel::BytesInColumn).data(ClientTableModel::SortRole),
+             QVariant(qint64(999)));
+    QCOMPARE(reset.count(), 0);
 }
 
 void tst_UiModels::tableSurvivesInconsistentSnapshots()

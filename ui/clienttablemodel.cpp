@@ -60,7 +60,7 @@ bool sameValues(const ClientView &a, const ClientView &b)
            a.disconnect.reason == b.disconnect.reason && a.disconnect.detail == b.disconnect.detail;
 }
 
-bool strictlySortedById(const QList<ClientView> &clients)
+bool strictlySortedById(const ClientViewList &clients)
 {
     for (qsizetype i = 1; i < clients.size(); ++i) {
         if (clients.at(i - 1).counters.id >= clients.at(i).counters.id)
@@ -70,18 +70,20 @@ bool strictlySortedById(const QList<ClientView> &clients)
 }
 
 // The clients sorted by id, one per id (the last wins), for a malformed snapshot.
-QList<ClientView> normalized(QList<ClientView> clients)
+ClientViewList normalized(const ClientViewList &clients)
 {
-    std::stable_sort(clients.begin(), clients.end(), [](const ClientView &a, const ClientView &b) {
-        return a.counters.id < b.counters.id;
-    });
-    QList<ClientView> unique;
-    unique.reserve(clients.size());
-    for (const ClientView &client : std::as_const(clients)) {
-        if (!unique.isEmpty() && unique.last().counters.id == client.counters.id)
-            unique.last() = client;
+    QList<ClientViewList::Pointer> views = clients.pointers();
+    std::stable_sort(views.begin(), views.end(),
+                     [](const ClientViewList::Pointer &a, const ClientViewList::Pointer &b) {
+                         return a->counters.id < b->counters.id;
+                     });
+    ClientViewList unique;
+    unique.reserve(views.size());
+    for (const ClientViewList::Pointer &view : std::as_const(views)) {
+        if (!unique.isEmpty() && unique.last().counters.id == view->counters.id)
+            unique.pointers().last() = view;
         else
-            unique.append(client);
+            unique.append(view);
     }
     return unique;
 }
@@ -228,7 +230,98 @@ QVariant ClientTableModel::headerData(int section, Qt::Orientation orientation, 
 void ClientTableModel::applySnapshot(const TrafficSnapshot &snapshot)
 {
     m_nowMs = snapshot.timestampMs;
-    const QList<ClientView> clients =
+    const bool next = snapshot.sequence != 0 && snapshot.sequence == m_appliedSequence + 1;
+    m_appliedSequence = snapshot.sequence;
+    if (next && applyChanges(snapshot))
+        return;
+    applyByDiff(snapshot);
+}
+
+bool ClientTableModel::applyChanges(const TrafficSnapshot &snapshot)
+{
+    const ClientViewList &clients = snapshot.clients;
+    if (qsizetype(m_rows.size()) - snapshot.removedIds.size() + snapshot.addedIds.size() !=
+        clients.size())
+        return false;
+    std::vector<int> removedRows;
+    removedRows.reserve(size_t(snapshot.removedIds.size()));
+    for (quint64 id : snapshot.removedIds) {
+        const int row = rowOfClient(id);
+        if (row < 0)
+            return false;
+        removedRows.push_back(row);
+    }
+    const QModelIndex root;
+
+    // Removals, as contiguous runs, the last first so that the others keep their rows.
+    std::sort(removedRows.begin(), removedRows.end());
+    for (size_t end = removedRows.size(); end > 0;) {
+        size_t begin = end - 1;
+        while (begin > 0 && removedRows[begin - 1] == removedRows[begin] - 1)
+            --begin;
+        const int first = removedRows[begin];
+        const int last = removedRows[end - 1];
+        beginRemoveRows(root, first, last);
+        m_rows.erase(m_rows.begin() + first, m_rows.begin() + last + 1);
+        endRemoveRows();
+        end = begin;
+    }
+
+    // Insertions: consecutive new ids that go in at one place are one run.
+    const QList<quint64> &added = snapshot.addedIds;
+    for (qsizetype i = 0; i < added.size();) {
+        const auto at = std::lower_bound(
+            m_rows.cbegin(), m_rows.cend(), added.at(i),
+            [](const ClientViewList::Pointer &row, quint64 id) { return row->counters.id < id; });
+        const int row = int(at - m_rows.cbegin());
+        const quint64 nextKept = at == m_rows.cend() ? ULLONG_MAX : (*at)->counters.id;
+        std::vector<ClientViewList::Pointer> run;
+        for (; i < added.size() && added.at(i) < nextKept; ++i) {
+            ClientViewList::Pointer view = clients.find(added.at(i));
+            if (!view)
+                return false; // the rows stay sorted; the diff sets them right
+            run.push_back(std::move(view));
+        }
+        if (run.empty())
+            return false; // an id listed as added that is a row already
+        beginInsertRows(root, row, row + int(run.size()) - 1);
+        m_rows.insert(m_rows.begin() + row, std::make_move_iterator(run.begin()),
+                      std::make_move_iterator(run.end()));
+        endInsertRows();
+    }
+
+    // Values: only the rows whose views are new.
+    std::vector<int> changedRows;
+    changedRows.reserve(size_t(snapshot.changedIds.size()));
+    for (quint64 id : snapshot.changedIds) {
+        const int row = rowOfClient(id);
+        ClientViewList::Pointer view = clients.find(id);
+        if (row < 0 || !view)
+            return false;
+        m_rows[size_t(row)] = std::move(view);
+        changedRows.push_back(row);
+    }
+    emitChanged(std::move(changedRows));
+    return m_rows.size() == size_t(clients.size());
+}
+
+void ClientTableModel::emitChanged(std::vector<int> rows)
+{
+    std::sort(rows.begin(), rows.end());
+    static const QList<int> roles = {Qt::DisplayRole, Qt::ToolTipRole, Qt::ForegroundRole,
+                                     Qt::FontRole,    SortRole,        ConnectedRole};
+    for (size_t begin = 0; begin < rows.size();) {
+        size_t end = begin + 1;
+        while (end < rows.size() && rows[end] == rows[end - 1] + 1)
+            ++end;
+        emit dataChanged(index(rows[begin], 0), index(rows[end - 1], ColumnCount - 1), roles);
+        begin = end;
+    }
+}
+
+void ClientTableModel::applyByDiff(const TrafficSnapshot &snapshot)
+{
+    const ClientViewList clients =
         strictlySortedById(snapshot.clients) ? snapshot.clients : normalized(snapshot.clients);
     const QModelIndex root;
 
@@ -269,15 +362,11 @@ void ClientTableModel::applySnapshot(const TrafficSnapshot &snapshot)
         int end = row;
         while (end < int(clients.size()) && clients.at(end).counters.id != nextKept)
             ++end;
-        std::vector<std::unique_ptr<ClientView>> added;
-        added.reserve(size_t(end - row));
-        for (int i = row; i < end; ++i) {
-            added.push_back(std::make_unique<ClientView>(clients.at(i)));
-            fresh[size_t(i)] = true;
-        }
         beginInsertRows(root, row, end - 1);
-        m_rows.insert(m_rows.begin() + row, std::make_move_iterator(added.begin()),
-                      std::make_move_iterator(added.end()));
+        m_rows.insert(m_rows.begin() + row, clients.pointers().cbegin() + row,
+                      clients.pointers().cbegin() + end);
+        for (int i = row; i < end; ++i)
+            fresh[size_t(i)] = true;
         endInsertRows();
         row = end;
     }
@@ -291,27 +380,24 @@ void ClientTableModel::applySnapshot(const TrafficSnapshot &snapshot)
         return;
     }
 
-    // Values: a connected row changes with every tick (its duration at least), but is
-    // refreshed only every m_valueRefreshMs; a row that disconnects, or whose values
-    // change after it did, at once.
-    const qint64 sinceRefresh = snapshot.timestampMs - m_valuesRefreshedAtMs;
-    const bool refreshLive = sinceRefresh >= m_valueRefreshMs || sinceRefresh < 0;
-    if (refreshLive)
-        m_valuesRefreshedAtMs = snapshot.timestampMs;
+    // Values: a connected row may have changed (its duration at least); a disconnected
+    // one only if its final values differ.
     int first = INT_MAX;
     int last = -1;
     for (size_t i = 0; i < m_rows.size(); ++i) {
         if (fresh[i])
             continue;
-        ClientView &row = *m_rows[i];
-        const ClientView &client = clients.at(qsizetype(i));
-        const bool changed = row.connected != client.connected ||
-                             (client.connected ? refreshLive : !sameValues(row, client));
+        ClientViewList::Pointer &row = m_rows[i];
+        const ClientViewList::Pointer &client = clients.shared(qsizetype(i));
+        if (row == client)
+            continue;
+        const bool changed =
+            row->connected != client->connected || client->connected || !sameValues(*row, *client);
+        row = client;
         if (!changed)
             continue;
         first = qMin(first, int(i));
         last = int(i);
-        row = client;
     }
     if (last >= 0) {
         emit dataChanged(index(first, 0), index(last, ColumnCount - 1),
@@ -322,16 +408,14 @@ void ClientTableModel::applySnapshot(const TrafficSnapshot &snapshot)
 
 void ClientTableModel::clear()
 {
+    m_appliedSequence = 0;
     resetTo({});
 }
 
-void ClientTableModel::resetTo(const QList<ClientView> &clients)
+void ClientTableModel::resetTo(const ClientViewList &clients)
 {
     beginResetModel();
-    m_rows.clear();
-    m_rows.reserve(size_t(clients.size()));
-    for (const ClientView &client : clients)
-        m_rows.push_back(std::make_unique<ClientView>(client));
+    m_rows.assign(clients.pointers().cbegin(), clients.pointers().cend());
     endResetModel();
 }
 
@@ -345,7 +429,7 @@ int ClientTableModel::rowOfClient(quint64 id) const
 {
     const auto it = std::lower_bound(
         m_rows.cbegin(), m_rows.cend(), id,
-        [](const std::unique_ptr<ClientView> &row, quint64 key) { return row->counters.id < key; });
+        [](const ClientViewList::Pointer &row, quint64 key) { return row->counters.id < key; });
     if (it == m_rows.cend() || (*it)->counters.id != id)
         return -1;
     return int(it - m_rows.cbegin());

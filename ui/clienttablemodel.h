@@ -13,9 +13,10 @@ namespace Echoscope {
 // The clients of the last TrafficSnapshot, one row each, in id order.
 //
 // Each snapshot is applied as one batch: rows removed per contiguous run, rows
-// inserted per contiguous run, then one dataChanged() over the rows whose values may
-// have changed. There is never a reset per tick, so selections and scroll positions
-// survive; the cost is O(rows) per snapshot.
+// inserted per contiguous run, then dataChanged() over the rows whose values changed.
+// There is never a reset per tick, so selections and scroll positions survive. A
+// connected row's duration moves with time without a dataChanged(): a view repaints
+// it (the monitor's idle snapshot says when).
 class ClientTableModel : public QAbstractTableModel
 {
     Q_OBJECT
@@ -58,28 +59,24 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation,
                         int role = Qt::DisplayRole) const override;
 
-    // Makes the rows the snapshot's clients. The rows are diffed against the clients
-    // by id (both sorted), so a snapshot whose addedIds/removedIds do not match the
-    // rows held (a skipped snapshot, a model attached late) still ends up right,
-    // with batched inserts and removals rather than a reset.
-    // Rows come and go, and change state, with every snapshot; the counters of connected
-    // clients are refreshed at most every valueRefreshMs() (0, the default: every
-    // snapshot).
+    // Makes the rows the snapshot's clients. A monitor's next snapshot (sequence one
+    // more than the last applied) is applied from its addedIds, removedIds and
+    // changedIds alone: rows inserted and removed per contiguous run, one dataChanged()
+    // per contiguous run of changed rows, and the views shared with the snapshot, not
+    // copied: the cost follows what changed. Any other snapshot (one skipped, a model
+    // attached late, one made by hand) is diffed against the rows by id (both sorted),
+    // still with batched inserts and removals rather than a reset.
+    // The model keeps no clock of its own: the monitor decides how often values change.
     void applySnapshot(const TrafficSnapshot &snapshot);
-    // Counters that change 20 times a second cannot be read, and repainting every cell
-    // of the table that often is most of what the UI thread does under load (see
-    // benchmarks/README.md); a dashboard refreshes them a few times a second instead.
-    int valueRefreshMs() const { return m_valueRefreshMs; }
-    // The timestamp of the snapshot whose live counters the rows show.
-    qint64 liveValuesTimestampMs() const { return m_valuesRefreshedAtMs; }
-    void setValueRefreshMs(int intervalMs) { m_valueRefreshMs = qMax(0, intervalMs); }
     // Removes every row (one reset).
     void clear();
 
     quint64 clientId(int row) const;   // 0 if there is no such row
     int rowOfClient(quint64 id) const; // -1 if absent; O(log rows)
-    // nullptr if there is no such row; valid until the client's row is removed.
+    // nullptr if there is no such row; valid until the client's row changes.
     const ClientView *clientAt(int row) const;
+    // The snapshot sequence last applied; 0 for none or one made by hand.
+    quint64 appliedSequence() const { return m_appliedSequence; }
     // "Now" for durations: the timestamp of the last snapshot applied.
     qint64 nowMs() const { return m_nowMs; }
 
@@ -93,13 +90,16 @@ private:
     QVariant sortData(const ClientView &client, int column) const;
     qint64 durationMs(const ClientView &client) const;
     QString toolTip(const ClientView &client, int column) const;
-    void resetTo(const QList<ClientView> &clients);
+    void resetTo(const ClientViewList &clients);
+    // From the snapshot's lists of changes; false if they do not fit the rows held.
+    bool applyChanges(const TrafficSnapshot &snapshot);
+    void applyByDiff(const TrafficSnapshot &snapshot);
+    void emitChanged(std::vector<int> rows);
 
-    // Pointers, so that removing a run of rows moves pointers, not whole views.
-    std::vector<std::unique_ptr<ClientView>> m_rows;
+    // The snapshot's own views, shared: removing a run of rows moves pointers.
+    std::vector<ClientViewList::Pointer> m_rows;
     qint64 m_nowMs = 0;
-    int m_valueRefreshMs = 0;
-    qint64 m_valuesRefreshedAtMs = 0; // snapshot time of the last refresh of live counters
+    quint64 m_appliedSequence = 0;
 };
 
 } // namespace Echoscope

@@ -89,6 +89,9 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     setWindowIcon(icon);
 
     m_monitor = new TrafficMonitor(server, this);
+    // Counters change many times a second, unreadably, and repainting every cell that
+    // often is most of what the UI thread does under load (benchmarks/README.md).
+    m_monitor->setValueIntervalMs(kValueRefreshMs);
     m_nextEventSequence = m_monitor->eventLog().nextSequence();
     // Counts from now on; serves only when Preferences (or --metrics-port) turn it on.
     m_metrics = new MetricsExporter(server, this);
@@ -146,7 +149,6 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
 
     // Clients: a filter row above the table.
     m_clientModel = new ClientTableModel(this);
-    m_clientModel->setValueRefreshMs(kValueRefreshMs);
     m_clientProxy = new ClientFilterProxy(this);
     m_clientProxy->setSourceModel(m_clientModel);
     m_clientFilter = new QLineEdit(this);
@@ -283,9 +285,6 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     m_eventPullTimer = new QTimer(this);
     m_eventPullTimer->setSingleShot(true);
     connect(m_eventPullTimer, &QTimer::timeout, this, [this] { pullEvents(true); });
-    m_valueRefreshTimer = new QTimer(this);
-    m_valueRefreshTimer->setSingleShot(true);
-    connect(m_valueRefreshTimer, &QTimer::timeout, this, &MainWindow::refreshValues);
     createDocks();
     createActions();
     createMenus();
@@ -661,33 +660,23 @@ void MainWindow::updateExposureWarning()
 
 void MainWindow::applySnapshot(const TrafficSnapshot &snapshot)
 {
-    m_clientModel->applySnapshot(snapshot); // throttles its own counters
-    m_latestSnapshot = snapshot;
-
-    // Due: with the table's counters (every 250 ms), on a change of state, or the first time.
-    const quint64 inspected = m_inspector->clientId();
-    const int row = inspected != 0 ? m_clientModel->rowOfClient(inspected) : -1;
-    const ClientView *view = row >= 0 ? m_clientModel->clientAt(row) : nullptr;
-    const bool stateChanged = snapshot.listening != m_valuesShowListening ||
-                              (view && !view->connected && m_inspector->showsConnectedClient());
-    // In step with the client table, so that a client's row and its inspector agree.
-    const bool tableRefreshed = m_clientModel->liveValuesTimestampMs() == snapshot.timestampMs;
-    if (stateChanged || tableRefreshed || !m_lastValueRefresh.isValid() ||
-        m_lastValueRefresh.elapsed() >= 2 * kValueRefreshMs)
-        refreshValues();
-    else if (!m_valueRefreshTimer->isActive())
-        m_valueRefreshTimer->start( // in case no snapshot comes to trigger it
-            int(qMax<qint64>(1, 2 * kValueRefreshMs - m_lastValueRefresh.elapsed())));
+    // One cadence, the monitor's: clients come and go at once, values change when it
+    // sampled them (every kValueRefreshMs at most, once a second when idle).
+    m_clientModel->applySnapshot(snapshot);
+    if (snapshot.valuesSampled || snapshot.listening != m_valuesShowListening ||
+        (m_inspector->clientId() != 0 && m_inspector->showsConnectedClient() &&
+         std::binary_search(snapshot.changedIds.cbegin(), snapshot.changedIds.cend(),
+                            m_inspector->clientId())))
+        refreshValues(snapshot);
+    if (snapshot.valuesSampled)
+        m_clientTable->viewport()->update(); // the durations of the rows in sight
 
     if (m_eventLog->hasBacklog() || snapshot.listening)
         pullEvents();
 }
 
-void MainWindow::refreshValues()
+void MainWindow::refreshValues(const TrafficSnapshot &snapshot)
 {
-    m_valueRefreshTimer->stop();
-    m_lastValueRefresh.start();
-    const TrafficSnapshot &snapshot = m_latestSnapshot;
     m_valuesShowListening = snapshot.listening;
     m_statusPanel->setSnapshot(snapshot);
     // The chart's rates are over the last second, so a sample every 250 ms loses nothing.
@@ -701,10 +690,11 @@ void MainWindow::refreshValues()
         totals.messagesIn > 0 ? double(totals.messageBytesIn) / double(totals.messagesIn) : 0,
         totals.maxMessageBytes);
 
+    // The same snapshot as the table's, by id.
     const quint64 inspected = m_inspector->clientId();
-    const int row = inspected != 0 ? m_clientModel->rowOfClient(inspected) : -1;
-    const ClientView *view = row >= 0 ? m_clientModel->clientAt(row) : nullptr;
-    m_inspector->updateClient(view);
+    const ClientViewList::Pointer view =
+        inspected != 0 ? snapshot.clients.find(inspected) : nullptr;
+    m_inspector->updateClient(view.get());
     if (view) {
         const ClientSnapshot &c = view->counters;
         m_clientHistogram->setHistogram(
@@ -769,10 +759,8 @@ void MainWindow::inspectCurrentClient()
     m_clientHistogram->clear();
     m_eventLog->setSelectedClient(id);
     updateInspectorNote();
-    const int row = id != 0 ? m_clientModel->rowOfClient(id) : -1;
-    if (row >= 0) {
-        const ClientView *view = m_clientModel->clientAt(row);
-        m_inspector->updateClient(view);
+    if (const ClientViewList::Pointer view = id != 0 ? m_monitor->clientView(id) : nullptr) {
+        m_inspector->updateClient(view.get());
         const ClientSnapshot &c = view->counters;
         m_clientHistogram->setHistogram(
             c.histogram, c.minMessageBytes,

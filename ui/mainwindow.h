@@ -109,9 +109,9 @@ private:
     void createMenus();
     void createDocks();
     void applySnapshot(const TrafficSnapshot &snapshot);
-    // Shows the latest snapshot's numbers (status, histograms, inspector, chart); at most
-    // every kValueRefreshMs unless the state changed (a later refresh is scheduled).
-    void refreshValues();
+    // Shows a snapshot's numbers (status, histograms, inspector, chart): when the monitor
+    // sampled values, the state changed, or the inspected client did.
+    void refreshValues(const TrafficSnapshot &snapshot);
     // Moves new events into the log view; at most every kEventLogRefreshMs unless forced
     // (a later pull is scheduled instead).
     void pullEvents(bool force = false);
@@ -153,9 +153,6 @@ private:
     quint64 m_nextEventSequence = 1;
     QElapsedTimer m_lastEventPull;
     QTimer *m_eventPullTimer;
-    TrafficSnapshot m_latestSnapshot;
-    QElapsedTimer m_lastValueRefresh;
-    QTimer *m_valueRefreshTimer;
     bool m_valuesShowListening = false;
     bool m_savesSettings = true;
     bool m_clientRowsLeaving = false; // between the proxy's rowsAboutToBeRemoved and rowsRemoved

@@ -335,6 +335,7 @@ void EchoServer::incomingConnection(qintptr descriptor, const QHostAddress &peer
         id, peer, peerPort, now, m_config.captureBytesPerClient, transport,
         m_config.captureKeepsFirst ? CaptureBuffer::Policy::KeepFirst
                                    : CaptureBuffer::Policy::DropOldest);
+    stats->setChangeFeed(m_changeFeed);
     EchoWorker *worker = m_workers.next();
     m_clients.insert(id, ClientEntry{stats, worker});
     const int live = m_liveClients.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -520,6 +521,13 @@ void ServerTotals::addClient(const ClientSnapshot &client)
     histogram.add(client.histogram);
 }
 
+ServerTotals EchoServer::retiredTotals() const
+{
+    ServerTotals totals = m_retired;
+    totals.clientsNow = int(m_clients.size());
+    return totals;
+}
+
 ServerTotals EchoServer::totals() const
 {
     ServerTotals totals = m_retired;
@@ -618,6 +626,7 @@ bool EchoServer::handleUdpEvent(const TrafficEvent &event)
             m_events->withLock([this, &event] { return m_pendingUdpPeers.take(event.clientId); });
         if (!stats)
             return true;
+        stats->setChangeFeed(m_changeFeed);
         m_clients.insert(event.clientId, ClientEntry{stats, nullptr});
         ++m_udpClientsNow;
         ++m_retired.clientsTotal;

@@ -142,6 +142,12 @@ public:
     // TCP connections open now (UDP peers are in totals().clientsNow).
     int clientCount() const { return m_liveClients.load(std::memory_order_relaxed); }
     ServerTotals totals() const;
+    // The client counts of totals() and the counters of the clients gone since the
+    // start, without those of the clients connected now: O(1). A reader that keeps
+    // running sums of the live clients (TrafficMonitor) adds them to this.
+    ServerTotals retiredTotals() const;
+    // Every client's ClientStats reports here when its counters move (one reader).
+    const std::shared_ptr<ChangeFeed> &changeFeed() const { return m_changeFeed; }
 
 signals:
     void started(const QHostAddress &address, quint16 port);
@@ -211,6 +217,7 @@ private:
     std::atomic<int> m_liveClients{0};
     QHash<quint64, ClientEntry> m_clients;
     ServerTotals m_retired; // counters of clients gone since start
+    const std::shared_ptr<ChangeFeed> m_changeFeed = std::make_shared<ChangeFeed>();
     FaultConfig m_defaultFaults;
     qint64 m_startedAtMs = 0;
     QString m_tlsSummary;

@@ -88,12 +88,29 @@ void ClientStats::addBytesIn(qint64 bytes, qint64 nowMs)
 {
     add(m_bytesIn, bytes);
     store(m_lastActivityMs, nowMs);
+    touch();
 }
 
 void ClientStats::addBytesOut(qint64 bytes, qint64 nowMs)
 {
     add(m_bytesOut, bytes);
     store(m_lastActivityMs, nowMs);
+    touch();
+}
+
+void ClientStats::setChangeFeed(std::shared_ptr<ChangeFeed> feed)
+{
+    if (m_feed.load(std::memory_order_acquire))
+        return; // once
+    m_feedOwner = std::move(feed);
+    m_feed.store(m_feedOwner.get(), std::memory_order_release);
+}
+
+void ClientStats::reportChange()
+{
+    m_changed.store(true, std::memory_order_relaxed);
+    if (ChangeFeed *feed = m_feed.load(std::memory_order_acquire))
+        feed->mark(m_id);
 }
 
 void ClientStats::addMessageIn(qint64 payloadBytes)
@@ -107,11 +124,13 @@ void ClientStats::addMessageIn(qint64 payloadBytes)
     if (payloadBytes > m_maxMessageBytes.load(std::memory_order_relaxed))
         store(m_maxMessageBytes, payloadBytes);
     add(m_histogram[size_t(SizeHistogram::bucketFor(payloadBytes))], 1);
+    touch();
 }
 
 void ClientStats::addMessageOut()
 {
     add(m_messagesOut, 1);
+    touch();
 }
 
 void ClientStats::setTlsSession(const QString &protocol, const QString &cipher, int cipherBits)
@@ -122,6 +141,7 @@ void ClientStats::setTlsSession(const QString &protocol, const QString &cipher, 
     m_tlsCipher = cipher;
     m_tlsCipherBits = cipherBits;
     m_tlsKnown.store(true, std::memory_order_release);
+    touch();
 }
 
 ClientSnapshot ClientStats::snapshot() const
@@ -165,6 +185,7 @@ void ClientStats::setFaults(const FaultConfig &faults, bool perClient)
     m_faults = faults;
     m_faultsPerClient = perClient;
     m_hasFaults.store(!faults.isEmpty() || perClient, std::memory_order_release);
+    touch();
 }
 
 FaultConfig ClientStats::faults(bool *perClient) const

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "capturebuffer.h"
+#include "changefeed.h"
 #include "disconnectinfo.h"
 #include "faultconfig.h"
 #include "ipprotocol.h"
@@ -104,17 +105,34 @@ public:
     void addMessageOut();
     void setUnsentBytes(qint64 bytes)
     {
+        if (bytes == m_unsentBytes.load(std::memory_order_relaxed))
+            return;
         store(m_unsentBytes, bytes);
         if (bytes > m_peakUnsentBytes.load(std::memory_order_relaxed))
             store(m_peakUnsentBytes, bytes);
+        touch();
     }
-    void setState(ClientState state) { m_state.store(int(state), std::memory_order_release); }
+    void setState(ClientState state)
+    {
+        m_state.store(int(state), std::memory_order_release);
+        touch();
+    }
     // Not on the echo path: only when faults are set or cleared.
     void setFaults(const FaultConfig &faults, bool perClient);
     // Once per connection, when its TLS handshake completes.
     void setTlsSession(const QString &protocol, const QString &cipher, int cipherBits);
     // WebSocket clients: the upgrade request and the frames; nullptr for the others.
     WebSocketLog *webSocket() const { return m_webSocket.get(); }
+
+    // Change tracking, for a reader whose work should follow change rather than the
+    // number of clients (TrafficMonitor). Set once, from any thread; from then on the
+    // first update after takeChanged() puts the id in the feed (one relaxed load per
+    // update otherwise). nullptr: no feed.
+    void setChangeFeed(std::shared_ptr<ChangeFeed> feed);
+    // True if anything moved since the last call (or since the feed was set), and
+    // marks the client unchanged: the next update goes to the feed again. Call it
+    // before snapshot(). One reader only.
+    bool takeChanged() const { return m_changed.exchange(false, std::memory_order_acq_rel); }
 
     // Reader side: any thread.
     ClientSnapshot snapshot() const;
@@ -136,6 +154,13 @@ private:
         // Single writer: a load and a store, no read-modify-write bus lock.
         counter.store(counter.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
     }
+    // After an update: tells the feed the first time since the reader last looked.
+    void touch()
+    {
+        if (!m_changed.load(std::memory_order_relaxed))
+            reportChange();
+    }
+    void reportChange();
 
     const quint64 m_id;
     const IpProtocol m_transport;
@@ -168,6 +193,10 @@ private:
     mutable std::mutex m_faultsMutex;
     FaultConfig m_faults;
     bool m_faultsPerClient = false;
+    // Change tracking: m_feed is published (release) after m_feedOwner is set.
+    mutable std::atomic<bool> m_changed{true};
+    std::atomic<ChangeFeed *> m_feed{nullptr};
+    std::shared_ptr<ChangeFeed> m_feedOwner;
 };
 
 } // namespace Echoscope
