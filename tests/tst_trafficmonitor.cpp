@@ -201,6 +201,9 @@ private slots:
     void timerStopsWhenIdle_data();
     void timerStopsWhenIdle();
     void adoptsClientsOfRunningServer();
+    void costFollowsChange_data();
+    void costFollowsChange();
+    void totalsAreRunningSums();
 
 private:
     static void threadRows()
@@ -955,6 +958,157 @@ void tst_TrafficMonitor::adoptsClientsOfRunningServer()
     QCOMPARE(clientIn(monitor.snapshot(), id)->counters.peerPort, socket.localPort());
     QCOMPARE(recorder.timesAdded(id), 1);
     QVERIFY2(recorder.error().isEmpty(), qPrintable(recorder.error()));
+}
+
+namespace {
+
+// Connects `count` clients and waits until the monitor shows them all and has settled
+// (no timer: nothing left to publish). Returns the client id of each socket.
+QList<quint64> connectIdle(EchoServer &server, TrafficMonitor &monitor,
+                           std::vector<std::unique_ptr<QTcpSocket>> &sockets, int count)
+{
+    for (int i = 0; i < count; ++i) {
+        sockets.push_back(std::make_unique<QTcpSocket>());
+        sockets.back()->connectToHost(QHostAddress::LocalHost, server.serverPort());
+    }
+    QList<quint64> ids;
+    const bool shown = QTest::qWaitFor(
+        [&] { return monitor.snapshot().clients.size() >= qsizetype(sockets.size()); }, 20000);
+    if (!shown)
+        return ids;
+    for (const auto &socket : sockets) {
+        quint64 id = 0;
+        for (const ClientView &view : monitor.snapshot().clients) {
+            if (view.counters.peerPort == socket->localPort())
+                id = view.counters.id;
+        }
+        ids.append(id);
+    }
+    return ids;
+}
+
+} // namespace
+
+void tst_TrafficMonitor::costFollowsChange_data()
+{
+    QTest::addColumn<int>("threads");
+    QTest::newRow("threads=1") << 1;
+    QTest::newRow("threads=2") << 2;
+}
+
+// The monitor's work follows what changed, not how many clients there are. With N idle
+// clients nothing is published and no view is built (no timer runs, with the idle
+// snapshot off); a forced snapshot builds none either. With one of them sending, the
+// snapshots build that client's view alone, name it alone in changedIds, and every other
+// view stays the very same object; the totals are the bytes the client sent.
+void tst_TrafficMonitor::costFollowsChange()
+{
+    QFETCH(int, threads);
+    constexpr int kClients = 300;
+    EchoServer server;
+    TrafficMonitor monitor(&server);
+    monitor.setIdleIntervalMs(0);
+    monitor.setRetainDisconnectedMs(0);
+    QVERIFY2(server.start(testConfig(threads)), qPrintable(server.errorString()));
+    std::vector<std::unique_ptr<QTcpSocket>> sockets;
+    const QList<quint64> ids = connectIdle(server, monitor, sockets, kClients);
+    QCOMPARE(ids.size(), kClients);
+    QVERIFY(!ids.contains(0));
+    QTRY_VERIFY_WITH_TIMEOUT(!monitor.isTicking(), 10000);
+
+    // Idle: nothing published, nothing built.
+    const quint64 builtIdle = monitor.viewsBuilt();
+    QSignalSpy snapshots(&monitor, &TrafficMonitor::snapshotReady);
+    QVERIFY(!snapshots.wait(300));
+    QVERIFY(!monitor.isTicking());
+    monitor.refresh();
+    QCOMPARE(monitor.viewsBuilt(), builtIdle);
+    QVERIFY(monitor.snapshot().changedIds.isEmpty());
+    QVERIFY(monitor.snapshot().addedIds.isEmpty());
+    QVERIFY(!monitor.isTicking());
+    const ClientViewList before = monitor.snapshot().clients; // shares the views
+
+    // One client of kClients sends; its echo comes back.
+    snapshots.clear();
+    const int active = kClients / 2;
+    const quint64 activeId = ids.at(active);
+    const QByteArray payload(1000, 'x');
+    sockets[size_t(active)]->write(payload);
+    QTRY_COMPARE(sockets[size_t(active)]->bytesAvailable(), qint64(payload.size()));
+    QTRY_VERIFY(monitor.clientView(activeId) &&
+                monitor.clientView(activeId)->counters.bytesOut == payload.size());
+    // Its rate falls back to zero, then nothing is left to publish.
+    QTRY_VERIFY_WITH_TIMEOUT(!monitor.isTicking(), 10000);
+
+    qint64 changedViews = 0;
+    for (const QList<QVariant> &arguments : std::as_const(snapshots)) {
+        const auto snapshot = arguments.at(0).value<TrafficSnapshot>();
+        QVERIFY(snapshot.addedIds.isEmpty());
+        QVERIFY(snapshot.removedIds.isEmpty());
+        for (quint64 id : snapshot.changedIds)
+            QCOMPARE(id, activeId);
+        changedViews += snapshot.changedIds.size();
+    }
+    QVERIFY(changedViews >= 1);
+    // Every view built was that client's, and each was published once.
+    QCOMPARE(qint64(monitor.viewsBuilt() - builtIdle), changedViews);
+    const ClientViewList &after = monitor.snapshot().clients;
+    QCOMPARE(after.size(), before.size());
+    for (qsizetype i = 0; i < after.size(); ++i) {
+        if (after.at(i).counters.id != activeId)
+            QCOMPARE(after.shared(i).get(), before.shared(i).get());
+    }
+    const ServerTotals &totals = monitor.snapshot().totals;
+    QCOMPARE(totals.bytesIn, qint64(payload.size()));
+    QCOMPARE(totals.bytesOut, qint64(payload.size()));
+    QCOMPARE(totals.clientsNow, kClients);
+}
+
+// The totals are running sums, not a walk over the clients: they equal the bytes the
+// clients themselves sent, live and gone, and the server's own totals; a restart starts
+// them from zero.
+void tst_TrafficMonitor::totalsAreRunningSums()
+{
+    EchoServer server;
+    TrafficMonitor monitor(&server);
+    QVERIFY2(server.start(testConfig(2)), qPrintable(server.errorString()));
+    std::vector<std::unique_ptr<QTcpSocket>> sockets;
+    const QList<quint64> ids = connectIdle(server, monitor, sockets, 8);
+    QCOMPARE(ids.size(), 8);
+    qint64 sent = 0;
+    for (size_t i = 0; i < sockets.size(); ++i) {
+        const QByteArray payload(int(100 * (i + 1)), char('a' + i));
+        sockets[i]->write(payload);
+        sent += payload.size();
+    }
+    for (size_t i = 0; i < sockets.size(); ++i)
+        QTRY_COMPARE(sockets[i]->bytesAvailable(), qint64(100 * (i + 1)));
+    QTRY_COMPARE(monitor.snapshot().totals.bytesIn, sent);
+    QTRY_COMPARE(monitor.snapshot().totals.bytesOut, sent);
+
+    // Half of them go: their bytes stay in the totals, now as the server's retired ones.
+    for (size_t i = 0; i < sockets.size(); i += 2)
+        sockets[i]->disconnectFromHost();
+    QTRY_COMPARE(monitor.snapshot().totals.clientsNow, 4);
+    // And the others send more.
+    for (size_t i = 1; i < sockets.size(); i += 2) {
+        sockets[i]->write("0123456789");
+        sent += 10;
+    }
+    QTRY_COMPARE(monitor.snapshot().totals.bytesOut, sent);
+    monitor.refresh();
+    const ServerTotals totals = monitor.snapshot().totals;
+    const ServerTotals serverTotals = server.totals();
+    QCOMPARE(totals.bytesIn, sent);
+    QCOMPARE(totals.bytesIn, serverTotals.bytesIn);
+    QCOMPARE(totals.bytesOut, serverTotals.bytesOut);
+    QCOMPARE(totals.clientsTotal, qint64(8));
+
+    server.stop();
+    QVERIFY2(server.start(testConfig(1)), qPrintable(server.errorString()));
+    QTRY_VERIFY(monitor.snapshot().listening);
+    QCOMPARE(monitor.snapshot().totals.bytesIn, qint64(0));
+    QCOMPARE(monitor.snapshot().totals.bytesOut, qint64(0));
 }
 
 QTEST_GUILESS_MAIN(tst_TrafficMonitor)
