@@ -4,6 +4,7 @@
 #include "eventfilterproxy.h"
 #include "eventlog.h"
 #include "eventlogmodel.h"
+#include "eventlogpanel.h"
 #include "translations.h"
 #include "units.h"
 #include "websocketframemodel.h"
@@ -21,6 +22,7 @@
 #include <QItemSelectionModel>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLineEdit>
 #include <QPalette>
 #include <QRegularExpression>
 #include <QSet>
@@ -213,6 +215,7 @@ class tst_UiModels : public QObject
     Q_OBJECT
 
 private slots:
+    void logSearchWaitsForTypingAndReadsCachedText();
     void initTestCase();
     void init();
     void webSocketFramesFollowTheRing();
@@ -1471,6 +1474,63 @@ void tst_UiModels::eventProxyFilters()
     QCOMPARE(proxy.rowCount(), 2);
     proxy.setFilterText(QStringLiteral("127.0.0.1:40001")); // the Client column
     QCOMPARE(proxy.rowCount(), 2);
+}
+
+// The log's search runs once typing pauses, not per key (each search goes over every
+// row), at once on Return or when cleared; it reads each row's text made once, which
+// follows an aggregate row as it grows.
+void tst_UiModels::logSearchWaitsForTypingAndReadsCachedText()
+{
+    EventLogPanel panel;
+    EventLogModel *model = panel.model();
+    EventFilterProxy *proxy = panel.proxy();
+    model->setMessageRowsPerClientPerSecond(0); // every message folds into one row
+    model->appendEvents({makeText(TrafficEvent::Kind::Warning, kT0, QStringLiteral("alpha")),
+                         makeText(TrafficEvent::Kind::Warning, kT0, QStringLiteral("beta")),
+                         makeMessage(7, kT0, 10)});
+    QCOMPARE(proxy->rowCount(), 3);
+    const QString aggregate = model->index(2, 0).data(EventLogModel::SearchTextRole).toString();
+    QVERIFY2(aggregate.contains(QStringLiteral("127.0.0.1:40007")), qPrintable(aggregate));
+
+    int filterChanges = 0;
+    QString applied;
+    const auto watch = [&] {
+        if (proxy->filterText() != applied) {
+            applied = proxy->filterText();
+            ++filterChanges;
+        }
+    };
+    QObject::connect(proxy, &QAbstractItemModel::rowsRemoved, proxy, watch);
+    QObject::connect(proxy, &QAbstractItemModel::rowsInserted, proxy, watch);
+    QObject::connect(proxy, &QAbstractItemModel::layoutChanged, proxy, watch);
+    QObject::connect(proxy, &QAbstractItemModel::modelReset, proxy, watch);
+
+    QTest::keyClicks(panel.searchField(), QStringLiteral("alph"));
+    QCOMPARE(proxy->filterText(), QString()); // not searched per key
+    QCOMPARE(proxy->rowCount(), 3);
+    QTRY_COMPARE(proxy->filterText(), QStringLiteral("alph"));
+    QCOMPARE(proxy->rowCount(), 1);
+    QCOMPARE(filterChanges, 1);
+
+    // Return searches at once; so does clearing.
+    QTest::keyClicks(panel.searchField(), QStringLiteral("x"));
+    QTest::keyClick(panel.searchField(), Qt::Key_Return);
+    QCOMPARE(proxy->filterText(), QStringLiteral("alphx"));
+    QCOMPARE(proxy->rowCount(), 0);
+    panel.searchField()->clear();
+    QCOMPARE(proxy->filterText(), QString());
+    QCOMPARE(proxy->rowCount(), 3);
+
+    // The aggregate row's cached text follows its count.
+    model->appendEvents({makeMessage(7, kT0 + 1, 10), makeMessage(7, kT0 + 2, 10)});
+    QCOMPARE(model->rowCount(), 3);
+    const QString grown = model->index(2, 0).data(EventLogModel::SearchTextRole).toString();
+    QVERIFY2(grown != aggregate, qPrintable(grown));
+    QCOMPARE(
+        grown,
+        QStringList({model->index(2, 0).data().toString(), model->index(2, 1).data().toString(),
+                     model->index(2, 2).data().toString(), model->index(2, 3).data().toString()})
+            .join(QLatin1Char('\n')));
 }
 
 QTEST_MAIN(tst_UiModels)

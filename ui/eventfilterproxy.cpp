@@ -162,6 +162,10 @@ bool EventFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex &source
         return false;
     if (m_filterText.isEmpty())
         return true;
+    // The log model keeps each row's text for searching; another model is read per column.
+    const QVariant searchText = first.data(EventLogModel::SearchTextRole);
+    if (searchText.isValid())
+        return searchText.toString().contains(m_filterText, Qt::CaseInsensitive);
     const int columns = model->columnCount(sourceParent);
     for (int column = 0; column < columns; ++column) {
         const QString text = model->index(sourceRow, column, sourceParent).data().toString();

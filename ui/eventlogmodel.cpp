@@ -174,6 +174,16 @@ QVariant EventLogModel::data(const QModelIndex &index, int role) const
         return row.kind == AggregatedMessagesKind ? event.bytes : qint64(0);
     case EventJsonRole:
         return json(row);
+    case SearchTextRole:
+        // A search goes over every row for every change of its text: each row's columns
+        // are formatted once, not once per search.
+        if (row.searchText.isEmpty()) {
+            QStringList columns;
+            for (int column = 0; column < ColumnCount; ++column)
+                columns.append(index.siblingAtColumn(column).data().toString());
+            row.searchText = columns.join(QLatin1Char('\n'));
+        }
+        return row.searchText;
     default:
         return {};
     }
@@ -260,6 +270,7 @@ void EventLogModel::appendEvents(const QList<TrafficEvent> &events, qint64 misse
         }
         aggregate->event.count += count;
         aggregate->event.bytes += bytes;
+        aggregate->searchText.clear();
     };
 
     if (missed > 0) {
@@ -295,7 +306,7 @@ void EventLogModel::appendEvents(const QList<TrafficEvent> &events, qint64 misse
                 messageRows < m_rowsPerAppend) {
                 ++window.shownRows;
                 ++messageRows;
-                pending.push_back(Row{int(event.kind), sequence, event});
+                pending.push_back(Row{int(event.kind), sequence, event, {}});
             } else if (echoed) {
                 fold(window, event, sequence, AggregatedMessagesKind, 1, event.bytes);
             } else {
@@ -306,7 +317,7 @@ void EventLogModel::appendEvents(const QList<TrafficEvent> &events, qint64 misse
         case TrafficEvent::Kind::Refused: {
             if (refusalRows < m_rowsPerAppend) {
                 ++refusalRows;
-                pending.push_back(Row{int(event.kind), sequence, event});
+                pending.push_back(Row{int(event.kind), sequence, event, {}});
                 break;
             }
             auto it = m_refusalWindows.find(event.text);
@@ -317,7 +328,7 @@ void EventLogModel::appendEvents(const QList<TrafficEvent> &events, qint64 misse
             break;
         }
         default:
-            pending.push_back(Row{int(event.kind), sequence, event});
+            pending.push_back(Row{int(event.kind), sequence, event, {}});
             break;
         }
     }
@@ -345,7 +356,7 @@ void EventLogModel::appendEvents(const QList<TrafficEvent> &events, qint64 misse
     if (lastUpdated >= firstUpdated) {
         emit dataChanged(index(firstUpdated, 0), index(lastUpdated, ColumnCount - 1),
                          {Qt::DisplayRole, Qt::ToolTipRole, AggregatedCountRole,
-                          AggregatedBytesRole, EventJsonRole});
+                          AggregatedBytesRole, EventJsonRole, SearchTextRole});
     }
     if (!pending.empty()) {
         const int first = int(m_rows.size());

@@ -48,6 +48,7 @@ public:
         AggregatedCountRole,     // qint64: messages or refusals folded into the row; else 0
         AggregatedBytesRole,     // qint64: bytes of the messages folded into the row; else 0
         EventJsonRole,           // QJsonObject: the row as one line of JSON Lines
+        SearchTextRole,          // QString: every column's text, made once per row (search)
     };
     Q_ENUM(Role)
 
@@ -119,6 +120,7 @@ private:
         int kind = 0; // KindRole
         quint64 sequence = 0;
         TrafficEvent event;
+        mutable QString searchText; // SearchTextRole, made when first asked; cleared on change
     };
     // One client's (or one refusal reason's) current one-second window.
     struct Window

@@ -20,6 +20,7 @@
 #include <QScrollBar>
 #include <QStandardPaths>
 #include <QTableView>
+#include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -113,10 +114,19 @@ EventLogPanel::EventLogPanel(QWidget *parent) : QWidget(parent)
     m_search->setPlaceholderText(tr("Search the log"));
     m_search->setClearButtonEnabled(true);
     m_search->setMinimumWidth(m_search->fontMetrics().horizontalAdvance(QLatin1Char('x')) * 16);
+    // Searched once typing pauses (every search goes over every row), at once when the
+    // field is cleared or Return is pressed.
+    m_searchTimer = new QTimer(this);
+    m_searchTimer->setSingleShot(true);
+    m_searchTimer->setInterval(kSearchDelayMs);
+    connect(m_searchTimer, &QTimer::timeout, this, &EventLogPanel::applySearch);
     connect(m_search, &QLineEdit::textChanged, this, [this](const QString &text) {
-        m_proxy->setFilterText(text);
-        updateStatus();
+        if (text.isEmpty())
+            applySearch();
+        else
+            m_searchTimer->start();
     });
+    connect(m_search, &QLineEdit::returnPressed, this, &EventLogPanel::applySearch);
 
     m_pauseAction = new QAction(tr("&Pause log"), this);
     m_pauseAction->setCheckable(true);
@@ -343,6 +353,13 @@ void EventLogPanel::exportInteractively(ExportFormat format)
     QString error;
     if (!exportTo(path, format, &error))
         QMessageBox::warning(this, tr("Export failed"), error);
+}
+
+void EventLogPanel::applySearch()
+{
+    m_searchTimer->stop();
+    m_proxy->setFilterText(m_search->text());
+    updateStatus();
 }
 
 } // namespace Echoscope

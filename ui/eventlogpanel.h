@@ -10,6 +10,7 @@ class QComboBox;
 class QLabel;
 class QLineEdit;
 class QTableView;
+class QTimer;
 QT_END_NAMESPACE
 
 namespace Echoscope {
@@ -75,11 +76,16 @@ public:
     QByteArray saveState() const;
     bool restoreState(const QByteArray &state);
 
+    // The search field; what it holds is searched kSearchDelayMs after the last key.
+    QLineEdit *searchField() const { return m_search; }
+    static constexpr int kSearchDelayMs = 200;
+
 signals:
     void pausedChanged(bool paused);
 
 private:
     void exportInteractively(ExportFormat format);
+    void applySearch();
     void updateClientFilter();
     void updateStatus();
 
@@ -88,6 +94,7 @@ private:
     QTableView *m_view;
     QComboBox *m_clientFilter;
     QLineEdit *m_search;
+    QTimer *m_searchTimer;
     QLabel *m_status;
     QAction *m_pauseAction;
     QAction *m_autoScrollAction;
