@@ -167,6 +167,7 @@ class tst_UiWidgets : public QObject
 
 private slots:
     void initTestCase();
+    void hexViewTextLaysOutOnlyNewChunks();
 
     void hexViewHexLayout();
     void hexViewTextMode();
@@ -205,6 +206,44 @@ void tst_UiWidgets::initTestCase()
     // the English plural forms) in every locale, CI's German run too.
     QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates));
     m_translations = Translations::install(QCoreApplication::instance(), QLocale(QLocale::English));
+}
+
+// Text mode escapes only what was captured since the last refresh: the chunks shown
+// already keep their layout, the ones the ring dropped go, and the text is the same as
+// a layout from scratch.
+void tst_UiWidgets::hexViewTextLaysOutOnlyNewChunks()
+{
+    HexView view;
+    view.setMode(HexView::Mode::Text);
+    CaptureSnapshot capture = largeCapture(200, 100);
+    view.setCapture(capture);
+    QCOMPARE(view.relaidChunks(), 200);
+
+    // Two new chunks, and the oldest three dropped by the ring.
+    QList<CaptureChunk> &chunks = capture.chunks;
+    const CaptureChunk lastReceived = chunks.at(198);
+    const CaptureChunk lastEchoed = chunks.at(199);
+    chunks.append(chunk(Direction::Received, lastReceived.streamOffset + 100,
+                        QByteArray("new line\n"), lastEchoed.timestampMs + 1));
+    chunks.append(chunk(Direction::Echoed, lastEchoed.streamOffset + 100, QByteArray("echo"),
+                        lastEchoed.timestampMs + 2));
+    chunks.erase(chunks.begin(), chunks.begin() + 3);
+    view.setCapture(capture);
+    QCOMPARE(view.relaidChunks(), 2);
+
+    HexView fresh;
+    fresh.setMode(HexView::Mode::Text);
+    fresh.setCapture(capture);
+    QCOMPARE(fresh.relaidChunks(), 199);
+    QCOMPARE(view.lineCount(), fresh.lineCount());
+    QCOMPARE(view.toPlainText(), fresh.toPlainText());
+
+    // The last chunk grows (appends close in time join it): that one is laid out again.
+    chunks.last().bytes.append(" more");
+    view.setCapture(capture);
+    QCOMPARE(view.relaidChunks(), 1);
+    fresh.setCapture(capture);
+    QCOMPARE(view.toPlainText(), fresh.toPlainText());
 }
 
 void tst_UiWidgets::hexViewHexLayout()

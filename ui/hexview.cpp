@@ -92,8 +92,8 @@ HexView::HexView(QWidget *parent)
 void HexView::setCapture(const CaptureSnapshot &capture)
 {
     const ViewState state = saveState();
-    m_chunks = capture.chunks;
-    relayout();
+    const QList<CaptureChunk> previous = std::exchange(m_chunks, capture.chunks);
+    relayout(&previous);
     restoreState(state);
     // What a screen reader says of the painted dump: the totals; the lines themselves
     // are lineText() and the clipboard (Ctrl+C).
@@ -442,9 +442,17 @@ void HexView::restoreState(const ViewState &state)
     viewport()->update();
 }
 
-void HexView::relayout()
+void HexView::relayout(const QList<CaptureChunk> *previous)
 {
-    m_layout.clear();
+    // Text mode escapes and splits each chunk's bytes. A chunk that was shown already
+    // (the same direction, stream offset and size: the same bytes, which never change)
+    // keeps its layout, so a refresh lays out only what was captured since; the chunks
+    // the ring dropped go with their layouts.
+    std::vector<ChunkLayout> old;
+    old.swap(m_layout);
+    const bool reuse = previous && m_mode == Mode::Text && old.size() == size_t(previous->size());
+    qsizetype next = 0; // in *previous: both lists are oldest first
+    m_relaidChunks = 0;
     m_layout.resize(size_t(m_chunks.size()));
     qint64 lastOffset = 0;
     int line = 0;
@@ -455,7 +463,26 @@ void HexView::relayout()
         ChunkLayout &layout = m_layout[size_t(i)];
         layout.firstLine = line;
         if (m_mode == Mode::Text) {
-            layoutText(chunk, &layout);
+            bool kept = false;
+            while (reuse && next < previous->size()) {
+                const CaptureChunk &before = previous->at(next);
+                if (before.direction == chunk.direction &&
+                    before.streamOffset == chunk.streamOffset &&
+                    before.bytes.size() == chunk.bytes.size()) {
+                    layout.text = std::move(old[size_t(next)].text);
+                    layout.textLines = std::move(old[size_t(next)].textLines);
+                    kept = true;
+                    ++next;
+                    break;
+                }
+                if (before.timestampMs > chunk.timestampMs)
+                    break; // later than this chunk: this one is new (or grew)
+                ++next;    // dropped by the ring, or grown since
+            }
+            if (!kept) {
+                layoutText(chunk, &layout);
+                ++m_relaidChunks;
+            }
             for (const TextLine &textLine : layout.textLines)
                 columns = std::max(columns, int(textLine.textLength));
         }

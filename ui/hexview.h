@@ -40,6 +40,9 @@ public:
     void setPlaceholderText(const QString &text);
 
     int lineCount() const { return m_lineCount; }
+    // Chunks escaped and split into lines by the last layout (Text mode): after a
+    // setCapture() with more bytes, only the new or grown ones.
+    int relaidChunks() const { return m_relaidChunks; }
     // Whole lines the viewport shows at its current height.
     int visibleLineCount() const;
     QString lineText(int line) const;
@@ -99,7 +102,8 @@ private:
 
     ViewState saveState() const;
     void restoreState(const ViewState &state);
-    void relayout();
+    // previous: the chunks shown before, whose text layouts are kept where they match.
+    void relayout(const QList<CaptureChunk> *previous = nullptr);
     void layoutText(const CaptureChunk &chunk, ChunkLayout *layout) const;
     int chunkForLine(int line) const;
     int linesOf(int chunk) const;
@@ -116,6 +120,7 @@ private:
     QList<CaptureChunk> m_chunks;
     std::vector<ChunkLayout> m_layout;
     int m_lineCount = 0;
+    int m_relaidChunks = 0;
     int m_maxColumns = 0;
     Mode m_mode = Mode::Hex;
     QString m_placeholderText;
