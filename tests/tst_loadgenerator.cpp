@@ -12,6 +12,7 @@
 #include <QWebSocket>
 #include <QWebSocketServer>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <thread>
@@ -148,7 +149,11 @@ LoadConfig quickConfig(quint16 port, LoadConfig::Mode mode, int connections, qin
     config.mode = mode;
     config.connections = connections;
     config.messageBytes = size;
-    config.durationMs = 300;
+    // Long enough for a round trip of the biggest message on a loaded machine (the tests
+    // assert that echoes came back verified within the window): a 1 MiB WebSocket
+    // pingpong once had none in 300 ms under `stress-ng --cpu 2` beside the rest of the
+    // suite. 300 ms up to 150 KiB, then 1 ms per 512 bytes (1 MiB: about 2 s).
+    config.durationMs = int(std::max<qint64>(300, size / 512));
     config.timeoutMs = 3000;
     return config;
 }
