@@ -5,6 +5,7 @@
 #include "replayer.h"
 #include "serverconfig.h"
 #include "targetoptions.h"
+#include "wsreplayer.h"
 
 #include <QCommandLineParser>
 #include <QEventLoop>
@@ -12,6 +13,7 @@
 #include <QLocale>
 
 #include <cstdio>
+#include <type_traits>
 
 namespace Echoscope {
 
@@ -32,7 +34,10 @@ int ReplayCommand::run(const QStringList &arguments)
         QStringLiteral("Send a recorded client stream (a file from Export recording or "
                        "--record) to any TCP echo server, with the recorded gaps or as fast "
                        "as possible, half-close where the client did, and compare the echo "
-                       "with the recorded one byte by byte.\n"
+                       "with the recorded one byte by byte. A WebSocket client's recording is "
+                       "sent to ws://HOST:PORT/ with its recorded path, message by message "
+                       "(text or binary, as recorded), and its echo compared message by "
+                       "message.\n"
                        "Exit status: 0 when the echo matched, 1 when a byte differed or the "
                        "echo was short or too long, 2 for bad arguments or a file that is not "
                        "a recording, 3 when the connection failed or a wait timed out."));
@@ -104,23 +109,33 @@ int ReplayCommand::run(const QStringList &arguments)
         return kExitUsage;
     }
 
-    if (recording.transport != QLatin1String("tcp")) {
-        // Its streams are message payloads without the message boundaries a replay over
-        // WebSocket would need; sent to a TCP port they would test something else.
-        print(stderr, QStringLiteral("echoscope replay: %1 is a recording of a WebSocket client; "
-                                     "replaying WebSocket clients is not supported yet (its "
-                                     "bytes are in the file: \"in\" chunks, base64)\n")
+    if (recording.isWebSocket() && !recording.hasMessages) {
+        // Its streams are message payloads without their boundaries: sent as messages
+        // they would be other messages, sent to a TCP port they would test something else.
+        print(stderr, QStringLiteral("echoscope replay: %1 is a version 1 recording of a "
+                                     "WebSocket client, which does not keep where its messages "
+                                     "end; record the client again to replay it\n")
                           .arg(files.constFirst()));
         return kExitUsage;
     }
 
-    Replayer replayer(recording, config);
-    QEventLoop loop;
-    QObject::connect(&replayer, &Replayer::finished, &loop, &QEventLoop::quit);
-    replayer.start();
-    if (!replayer.isFinished())
-        loop.exec();
-    const ReplayResult &result = replayer.result();
+    const auto replay = [](auto &replayer) {
+        QEventLoop loop;
+        QObject::connect(&replayer, &std::remove_reference_t<decltype(replayer)>::finished, &loop,
+                         &QEventLoop::quit);
+        replayer.start();
+        if (!replayer.isFinished())
+            loop.exec();
+        return replayer.result();
+    };
+    ReplayResult result;
+    if (recording.isWebSocket()) {
+        WebSocketReplayer replayer(recording, config);
+        result = replay(replayer);
+    } else {
+        Replayer replayer(recording, config);
+        result = replay(replayer);
+    }
 
     if (parser.isSet(json)) {
         QJsonObject object = result.toJson();

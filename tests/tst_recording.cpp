@@ -9,8 +9,13 @@
 #include "replayer.h"
 #include "serverconfig.h"
 #include "trafficevent.h"
+#include "websocketlog.h"
 
 #include <QBuffer>
+#include <QDir>
+#include <QRegularExpression>
+#include <QWebSocket>
+#include <QWebSocketServer>
 #include <QDateTime>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -83,6 +88,15 @@ bool readBack(const QByteArray &bytes, Recording *recording, QString *error)
     return Recording::read(&buffer, QStringLiteral("rec.jsonl"), recording, error);
 }
 
+// A WebSocket recording as version 1 wrote it: no empty chunk (an empty message was not
+// kept), the same bytes.
+QByteArray versionOne(const QByteArray &file)
+{
+    QByteArrayList lines = file.split('\n');
+    lines.removeIf([](const QByteArray &line) { return line.contains(R"("data":"")"); });
+    return lines.join('\n').replace(R"("version":2)", R"("version":1)");
+}
+
 QByteArray header(const QByteArray &in = R"({"start_offset":0,"end_offset":3,"total_bytes":3})",
                   const QByteArray &out = R"({"start_offset":0,"end_offset":0,"total_bytes":0})")
 {
@@ -138,6 +152,118 @@ private:
     qint64 m_echoed = 0;
 };
 
+// A WebSocket echo server that gets it wrong for one message: flips its byte at
+// `offset` (or its last byte, if shorter), or sends it back as the other kind.
+class BrokenWebSocketEcho : public QObject
+{
+public:
+    enum class Fault { FlipByte, OtherKind };
+    BrokenWebSocketEcho(Fault fault, int message, qint64 offset)
+        : m_server(QStringLiteral("broken"), QWebSocketServer::NonSecureMode)
+        , m_fault(fault)
+        , m_message(message)
+        , m_offset(offset)
+    {
+        connect(&m_server, &QWebSocketServer::newConnection, this, [this] {
+            while (QWebSocket *socket = m_server.nextPendingConnection()) {
+                connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
+                connect(socket, &QWebSocket::textMessageReceived, socket,
+                        [this, socket](const QString &text) { echo(socket, text.toUtf8(), true); });
+                connect(socket, &QWebSocket::binaryMessageReceived, socket,
+                        [this, socket](const QByteArray &data) { echo(socket, data, false); });
+            }
+        });
+    }
+    quint16 listen()
+    {
+        return m_server.listen(QHostAddress::LocalHost, 0) ? m_server.serverPort() : 0;
+    }
+
+private:
+    void echo(QWebSocket *socket, QByteArray data, bool text)
+    {
+        if (m_seen++ == m_message) {
+            if (m_fault == Fault::OtherKind)
+                text = !text;
+            else if (!data.isEmpty())
+                data[qsizetype(std::min<qint64>(m_offset, data.size() - 1))] ^= 0x20;
+        }
+        if (text)
+            socket->sendTextMessage(QString::fromUtf8(data));
+        else
+            socket->sendBinaryMessage(data);
+    }
+
+    QWebSocketServer m_server;
+    const Fault m_fault;
+    const int m_message;
+    const qint64 m_offset;
+    int m_seen = 0;
+};
+
+// `echoscope --headless --record DIR --port 0 --ws-port 0`, its output gathered as it
+// comes; killed when it goes.
+class RecordingServer
+{
+public:
+    explicit RecordingServer(const QString &directory)
+    {
+        QObject::connect(&m_process, &QProcess::readyReadStandardOutput, &m_process,
+                         [this] { m_output += m_process.readAllStandardOutput(); });
+        m_process.start(QStringLiteral(ECHOSCOPE_BINARY),
+                        {QStringLiteral("--headless"), QStringLiteral("--port"),
+                         QStringLiteral("0"), QStringLiteral("--ws-port"), QStringLiteral("0"),
+                         QStringLiteral("--threads"), QStringLiteral("1"),
+                         QStringLiteral("--record"), directory});
+    }
+    ~RecordingServer()
+    {
+        m_process.kill();
+        m_process.waitForFinished(kTimeoutMs);
+    }
+    // The WebSocket port from "listening for WebSocket on 127.0.0.1:PORT (...)"; 0: none.
+    quint16 webSocketPort()
+    {
+        static const QRegularExpression pattern(
+            QStringLiteral("listening for WebSocket on 127\\.0\\.0\\.1:(\\d+) "));
+        QRegularExpressionMatch match;
+        const bool ended = QTest::qWaitFor(
+            [&] {
+                match = pattern.match(QString::fromUtf8(m_output));
+                return match.hasMatch() || m_process.state() == QProcess::NotRunning;
+            },
+            kTimeoutMs);
+        return ended && match.hasMatch() ? quint16(match.captured(1).toUInt()) : 0;
+    }
+
+private:
+    QProcess m_process;
+    QByteArray m_output;
+};
+
+// The only recording in `directory` once it is written (bounded wait); empty if none.
+QString waitForRecording(const QString &directory)
+{
+    QString path;
+    const bool found = QTest::qWaitFor(
+        [&] {
+            const QStringList files = QDir(directory).entryList({QStringLiteral("*.jsonl")});
+            if (files.size() == 1)
+                path = QDir(directory).filePath(files.constFirst());
+            return !path.isEmpty();
+        },
+        kTimeoutMs);
+    return found ? path : QString();
+}
+
+ServerConfig webSocketConfig()
+{
+    ServerConfig config = EchoTest::testConfig(1);
+    config.webSocketEcho = true;
+    config.webSocketPort = 0;
+    return config;
+}
+
 struct ProcessResult
 {
     int exitCode = -1;
@@ -187,11 +313,21 @@ private slots:
     void replayFindsFaults_data();
     void replayFindsFaults();
     void replayWithoutServer();
-    void webSocketRecordingSaysSo();
+    void webSocketRecordingKeepsMessages();
+    void webSocketPartialMessageIsMissing();
+    void webSocketRecordAndReplay();
+    void webSocketReplayFindsFaults_data();
+    void webSocketReplayFindsFaults();
+    void webSocketReplayServerCloses();
+    void webSocketReplayConnectionErrors();
+    void webSocketRecordingOfPythonClient();
 
 private:
     // A real client against a real server: chunks with gaps, then a half-close.
     Recording recordRealClient(const QList<QByteArray> &chunks, int gapMs);
+    // A QWebSocket client of `echoscope --record` (text, binary, empty, fragmented, 200 KiB):
+    // the recording's path, empty on failure. *sent: its messages, in order.
+    QString recordWebSocketClient(const QString &name, QList<QPair<QByteArray, bool>> *sent);
     QTemporaryDir m_dir;
 };
 
@@ -331,8 +467,9 @@ void tst_Recording::readerErrors_data()
         << "rec.jsonl:1: not an echoscope recording: the first line has no "
            "\"format\":\"echoscope-recording\"";
     QTest::newRow("unknown version")
-        << QByteArray(header()).replace("\"version\":1", "\"version\":2") + ok
-        << "rec.jsonl:1: recording version 2 is not supported (this echoscope reads version 1)";
+        << QByteArray(header()).replace("\"version\":1", "\"version\":3") + ok
+        << "rec.jsonl:1: recording version 3 is not supported (this echoscope reads versions 1 "
+           "to 2)";
     QTest::newRow("version not a number")
         << QByteArray(header()).replace("\"version\":1", "\"version\":\"1\"") + ok
         << "rec.jsonl:1: \"version\" must be a whole number from 0 to 9007199254740992, not \"1\"";
@@ -386,6 +523,32 @@ void tst_Recording::readerErrors_data()
     QTest::newRow("data after half-close")
         << header() + "{\"event\":\"half_closed\",\"time\":5}\n" + ok
         << "rec.jsonl:3: client data after its half_closed event";
+    // A WebSocket recording (version 2): its in chunks carry their messages.
+    const QByteArray ws = QByteArray(header(R"({"start_offset":0,"end_offset":5,"total_bytes":5})"))
+                              .replace("\"version\":1", "\"version\":2,\"transport\":\"ws\"");
+    const auto piece = [](qint64 offset, const QByteArray &data, const QByteArray &more) {
+        QByteArray line = chunk("in", offset, data);
+        line.chop(2); // "}\n"
+        return line + more + "}\n";
+    };
+    QTest::newRow("ws kind missing")
+        << ws + chunk("in", 0, "abcde") << "rec.jsonl:2: \"kind\" is missing";
+    QTest::newRow("ws bad kind") << ws + piece(0, "abcde", R"(,"kind":"ping")")
+                                 << "rec.jsonl:2: \"kind\" must be \"text\" or \"binary\", not "
+                                    "\"ping\"";
+    QTest::newRow("ws kind changes") << ws + piece(0, "abc", R"(,"kind":"text")") +
+                                            piece(3, "de", R"(,"kind":"binary","end":true)")
+                                     << "rec.jsonl:3: the in chunk at offset 3 is binary, but the "
+                                        "message it continues is text";
+    QTest::newRow("ws bad end") << ws + piece(0, "abcde", R"(,"kind":"text","end":1)")
+                                << "rec.jsonl:2: \"end\" must be true or false, not 1";
+    QTest::newRow("ws empty piece") << ws + piece(0, "", R"(,"kind":"text")")
+                                    << "rec.jsonl:2: the in chunk at offset 0 has no data";
+    QTest::newRow("ws bad resource")
+        << QByteArray(ws).replace("\"transport\":\"ws\"",
+                                  "\"transport\":\"ws\",\"websocket\":{\"resource\":\"chat\"}") +
+               piece(0, "abcde", R"(,"kind":"text","end":true)")
+        << "rec.jsonl:1: in \"websocket\": \"resource\" must start with \"/\"";
     QTest::newRow("line too long")
         << header() + QByteArray(Recording::kMaxLineLength + 10, 'x') + "\n"
         << "rec.jsonl:2: the line is longer than 1024 KiB";
@@ -606,32 +769,385 @@ void tst_Recording::replayWithoutServer()
     QCOMPARE(replayer.result().bytesSent, 0);
 }
 
-// A WebSocket client's recording says it is one, reads back so, and `echoscope replay`
-// refuses it with a sentence rather than sending its payload to a TCP port.
-void tst_Recording::webSocketRecordingSaysSo()
+// A WebSocket client's recording says it is one and keeps its messages: where each ends,
+// its kind, an empty one, one read in two parts and split over several lines; the
+// request it came with. Read back, the messages are the same.
+void tst_Recording::webSocketRecordingKeepsMessages()
 {
-    ClientStats stats(9, QHostAddress(QHostAddress::LocalHost), 5151, kT0, 4096,
+    ClientStats stats(9, QHostAddress(QHostAddress::LocalHost), 5151, kT0, 1024 * 1024,
                       IpProtocol::WebSocket);
-    stats.capture()->append(Direction::Received, "hi", 2, kT0 + 1);
-    stats.capture()->append(Direction::Echoed, "hi", 2, kT0 + 2);
-    const Recording recording = Recording::fromClient(stats, {}, ServerConfig(), kT0 + 5);
+    WebSocketRequest request;
+    request.resource = QStringLiteral("/chat?room=1");
+    request.origin = QStringLiteral("http://localhost:3000");
+    request.requestedProtocols = {QStringLiteral("chat.v1")};
+    stats.webSocket()->setRequest(request);
+    CaptureBuffer *capture = stats.capture();
+    const quint8 text = CaptureChunk::TextMessage;
+    const quint8 end = CaptureChunk::EndsMessage;
+    const QByteArray big = EchoTest::payload(120 * 1024, 5); // 3 lines of at most 48 KiB
+    capture->append(Direction::Received, "hi", 2, kT0 + 1, text | end);
+    capture->append(Direction::Echoed, "hi", 2, kT0 + 2);
+    capture->append(Direction::Received, nullptr, 0, kT0 + 3, end); // an empty binary message
+    capture->append(Direction::Received, big.constData(), 64 * 1024, kT0 + 4, 0);
+    capture->append(Direction::Received, big.constData() + 64 * 1024, big.size() - 64 * 1024,
+                    kT0 + 5, end);
+    capture->append(Direction::Echoed, big.constData(), big.size(), kT0 + 6);
+    const Recording recording = Recording::fromClient(stats, {}, ServerConfig(), kT0 + 7);
     QCOMPARE(recording.transport, QStringLiteral("ws"));
-    QTemporaryDir directory;
-    const QString path = directory.filePath(QStringLiteral("ws.jsonl"));
-    QString error;
-    QVERIFY2(recording.save(path, &error), qPrintable(error));
-    Recording loaded;
-    QVERIFY2(Recording::load(path, &loaded, &error), qPrintable(error));
-    QCOMPARE(loaded.transport, QStringLiteral("ws"));
-    QCOMPARE(loaded.streamBytes(Direction::Received), QByteArray("hi"));
-    QCOMPARE(sampleRecording().transport, QStringLiteral("tcp")); // the default, unwritten
+    QVERIFY(recording.hasMessages);
+    QVERIFY(recording.missingParts().isEmpty());
 
-    const ProcessResult replay = runEchoscope(
-        {QStringLiteral("replay"), QStringLiteral("--port"), QStringLiteral("9"), path});
-    QCOMPARE(replay.exitCode, 2);
-    QVERIFY2(replay.errorOutput.contains("is a recording of a WebSocket client; replaying "
-                                         "WebSocket clients is not supported yet"),
-             replay.errorOutput.constData());
+    const QByteArray file = written(recording);
+    QVERIFY(file.contains(R"("version":2)"));
+    QVERIFY2(
+        file.contains(R"("websocket":{"origin":"http://localhost:3000","protocols":["chat.v1"],)"
+                      R"("resource":"/chat?room=1","secure":false})"),
+        file.constData());
+    QVERIFY(file.contains(R"("data":"","dir":"in","end":true,"kind":"binary","offset":2)"));
+    // The empty message, and the big one's lines: 64 KiB read (48 + 16) and 56 KiB (48 + 8).
+    QCOMPARE(file.count(R"("kind":"binary")"), 1 + 4);
+    QCOMPARE(file.count(R"("end":true)"), 3);
+
+    Recording loaded;
+    QString error;
+    QVERIFY2(readBack(file, &loaded, &error), qPrintable(error));
+    QCOMPARE(loaded.version, 2);
+    QVERIFY(loaded.hasMessages);
+    QCOMPARE(loaded.webSocket.resource, QStringLiteral("/chat?room=1"));
+    QCOMPARE(loaded.webSocket.origin, QStringLiteral("http://localhost:3000"));
+    QCOMPARE(loaded.webSocket.protocols, QStringList{QStringLiteral("chat.v1")});
+    const QList<Recording::Message> messages = loaded.messages();
+    QCOMPARE(messages.size(), 3);
+    QCOMPARE(messages.at(0).data, QByteArray("hi"));
+    QVERIFY(messages.at(0).text && messages.at(0).whole);
+    QCOMPARE(messages.at(1).data, QByteArray());
+    QVERIFY(!messages.at(1).text && messages.at(1).whole);
+    QCOMPARE(messages.at(2).offset, 2);
+    QCOMPARE(messages.at(2).data, big);
+    QVERIFY(!messages.at(2).text && messages.at(2).whole);
+    QCOMPARE(messages.at(2).timestampMs, kT0 + 4);
+    QCOMPARE(loaded.streamBytes(Direction::Echoed), QByteArray("hi") + big);
+    QCOMPARE(sampleRecording().transport, QStringLiteral("tcp"));   // the default, unwritten
+    QVERIFY(written(sampleRecording()).contains(R"("version":1)")); // TCP stays version 1
+
+    // A version 1 file of a WebSocket client (before messages were kept) still reads, as
+    // a stream without messages.
+    QByteArray old = versionOne(file);
+    QVERIFY2(readBack(old, &loaded, &error), qPrintable(error));
+    QVERIFY(!loaded.hasMessages);
+    QVERIFY(loaded.messages().isEmpty());
+    QCOMPARE(loaded.streamBytes(Direction::Received), QByteArray("hi") + big);
+}
+
+// A message the capture holds only part of (the recording limit was reached inside it)
+// is reported as missing, like a gap of bytes, and is not one of the messages replayed.
+void tst_Recording::webSocketPartialMessageIsMissing()
+{
+    ClientStats stats(3, QHostAddress(QHostAddress::LocalHost), 5151, kT0, 1000,
+                      IpProtocol::WebSocket, CaptureBuffer::Policy::KeepFirst);
+    const quint8 end = CaptureChunk::EndsMessage;
+    const QByteArray payload = EchoTest::payload(2000, 6);
+    stats.capture()->append(Direction::Received, payload.constData(), 300, kT0 + 1, end);
+    stats.capture()->append(Direction::Echoed, payload.constData(), 300, kT0 + 2);
+    // 1200 bytes read in one go, of which 400 fit: cut short, it no longer ends a message.
+    stats.capture()->append(Direction::Received, payload.constData() + 300, 1200, kT0 + 3, end);
+    stats.capture()->append(Direction::Received, payload.constData() + 1500, 10, kT0 + 4, end);
+    const Recording recording = Recording::fromClient(stats, {}, ServerConfig(), kT0 + 5);
+    QCOMPARE(recording.in.endOffset, 700);
+    Recording loaded;
+    QString error;
+    QVERIFY2(readBack(written(recording), &loaded, &error), qPrintable(error));
+    const QList<Recording::Message> messages = loaded.messages();
+    QCOMPARE(messages.size(), 2);
+    QVERIFY(messages.at(0).whole);
+    QVERIFY(!messages.at(1).whole);
+    QCOMPARE(messages.at(1).data.size(), 400);
+    QCOMPARE(loaded.missingParts(),
+             QStringList({QStringLiteral("in: the end of message 1, which starts at byte 300: only "
+                                         "400 of its bytes were captured (past the recording "
+                                         "limit), so it is not replayed"),
+                          QStringLiteral("in: bytes 700 to 1509 (past the recording limit)")}));
+}
+
+QString tst_Recording::recordWebSocketClient(const QString &name,
+                                             QList<QPair<QByteArray, bool>> *sent)
+{
+    const QString directory = m_dir.filePath(name);
+    RecordingServer recorder(directory);
+    const quint16 port = recorder.webSocketPort();
+    if (port == 0)
+        return {};
+    QWebSocket client(QStringLiteral("http://localhost:3000"));
+    qsizetype echoes = 0;
+    bool closed = false;
+    connect(&client, &QWebSocket::textMessageReceived, this, [&] { ++echoes; });
+    connect(&client, &QWebSocket::binaryMessageReceived, this, [&] { ++echoes; });
+    connect(&client, &QWebSocket::disconnected, this, [&] { closed = true; });
+    client.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/rec?x=1").arg(port)));
+    if (!QTest::qWaitFor(
+            [&] { return client.state() == QAbstractSocket::ConnectedState || closed; },
+            kTimeoutMs) ||
+        closed)
+        return {};
+    const quint64 defaultFrameSize = client.outgoingFrameSize();
+    const auto send = [&](const QByteArray &data, bool text, quint64 frameSize) {
+        client.setOutgoingFrameSize(frameSize);
+        if (text)
+            client.sendTextMessage(QString::fromUtf8(data));
+        else
+            client.sendBinaryMessage(data);
+        sent->append({data, text});
+    };
+    send(QStringLiteral("h\u00e9llo, w\u00f6rld \U0001F600").toUtf8(), true, defaultFrameSize);
+    send(EchoTest::payload(100, 1), false, defaultFrameSize);
+    send(QByteArray(), true, defaultFrameSize);                      // an empty message
+    send(EchoTest::payload(10 * 1000 + 7, 2), false, 1000);          // in 11 frames
+    send(EchoTest::payload(200 * 1024, 3), false, defaultFrameSize); // several reads
+    send(QByteArray("bye"), true, defaultFrameSize);
+    if (!QTest::qWaitFor([&] { return echoes == sent->size(); }, kTimeoutMs))
+        return {};
+    client.close(QWebSocketProtocol::CloseCodeNormal, QStringLiteral("done"));
+    if (!QTest::qWaitFor([&] { return closed; }, kTimeoutMs))
+        return {};
+    return waitForRecording(directory);
+}
+
+// A real QWebSocket client recorded by `echoscope --record`, replayed by `echoscope replay`
+// against a fresh echoscope WebSocket server: the recording holds each message whole
+// (the 200 KiB one read in several chunks, the fragmented one reassembled), and the server
+// the replay talks to sees exactly those messages, as many and as large.
+void tst_Recording::webSocketRecordAndReplay()
+{
+    QList<QPair<QByteArray, bool>> sent;
+    const QString path = recordWebSocketClient(QStringLiteral("wsrec"), &sent);
+    QVERIFY(!path.isEmpty());
+    Recording recording;
+    QString error;
+    QVERIFY2(Recording::load(path, &recording, &error), qPrintable(error));
+    QVERIFY(recording.isWebSocket() && recording.hasMessages);
+    QCOMPARE(recording.version, 2);
+    QCOMPARE(recording.webSocket.resource, QStringLiteral("/rec?x=1"));
+    QCOMPARE(recording.webSocket.origin, QStringLiteral("http://localhost:3000"));
+    QVERIFY2(recording.missingParts().isEmpty(), qPrintable(recording.missingParts().join(", ")));
+    const QList<Recording::Message> messages = recording.messages();
+    QCOMPARE(messages.size(), sent.size());
+    qint64 sentBytes = 0;
+    for (qsizetype i = 0; i < sent.size(); ++i) {
+        QVERIFY(messages.at(i).whole);
+        QCOMPARE(messages.at(i).text, sent.at(i).second);
+        QCOMPARE(messages.at(i).data, sent.at(i).first);
+        sentBytes += sent.at(i).first.size();
+    }
+    QCOMPARE(recording.streamBytes(Direction::Echoed), recording.streamBytes(Direction::Received));
+    // The 200 KiB message was captured in more than one chunk (one per read), yet is one.
+    QVERIFY(std::count_if(recording.chunks.cbegin(), recording.chunks.cend(),
+                          [](const CaptureChunk &c) {
+                              return c.direction == Direction::Received;
+                          }) > sent.size());
+
+    EchoTest::Running target = EchoTest::startServer(webSocketConfig());
+    QVERIFY(target.port != 0);
+    const quint16 port = target.server->webSocketPort();
+    const ProcessResult result =
+        runEchoscope({QStringLiteral("replay"), path, QStringLiteral("--port"),
+                      QString::number(port), QStringLiteral("--as-fast-as-possible")});
+    QVERIFY2(result.exitCode == 0, (result.output + result.errorOutput).constData());
+    QVERIFY2(result.output.startsWith(QStringLiteral("replay matched: 6 messages (%1 bytes) sent, "
+                                                     "6 echoed of 6 expected")
+                                          .arg(sentBytes)
+                                          .toUtf8()),
+             result.output.constData());
+    QVERIFY2(result.errorOutput.isEmpty(), result.errorOutput.constData()); // no notes
+    // What the server saw, counted by it: the messages and bytes the replay sent.
+    QTRY_COMPARE_WITH_TIMEOUT(target.server->totals().messagesOut, qint64(sent.size()), kTimeoutMs);
+    QCOMPARE(target.server->totals().messagesIn, qint64(sent.size()));
+    QCOMPARE(target.server->totals().bytesIn, sentBytes);
+
+    // As JSON, with the message counts; and at the recorded pace (a few ms here).
+    const ProcessResult json =
+        runEchoscope({QStringLiteral("replay"), path, QStringLiteral("--port"),
+                      QString::number(port), QStringLiteral("--json")});
+    QVERIFY2(json.exitCode == 0, (json.output + json.errorOutput).constData());
+    const QJsonObject object = jsonResult(json);
+    QCOMPARE(object.value("result").toString(), QStringLiteral("matched"));
+    QCOMPARE(object.value("protocol").toString(), QStringLiteral("ws"));
+    QCOMPARE(object.value("messages_sent").toInteger(), sent.size());
+    QCOMPARE(object.value("messages_echoed").toInteger(), sent.size());
+    QCOMPARE(object.value("bytes_sent").toInteger(), sentBytes);
+    QCOMPARE(object.value("bytes_echoed").toInteger(), sentBytes);
+
+    // A version 1 file of a WebSocket client has no message boundaries: refused.
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray old = versionOne(file.readAll());
+    const QString oldPath = m_dir.filePath(QStringLiteral("ws-v1.jsonl"));
+    QFile oldFile(oldPath);
+    QVERIFY(oldFile.open(QIODevice::WriteOnly) && oldFile.write(old) == old.size());
+    oldFile.close();
+    const ProcessResult refused = runEchoscope(
+        {QStringLiteral("replay"), oldPath, QStringLiteral("--port"), QString::number(port)});
+    QCOMPARE(refused.exitCode, 2);
+    QVERIFY2(refused.errorOutput.contains("is a version 1 recording of a WebSocket client, which "
+                                          "does not keep where its messages end"),
+             refused.errorOutput.constData());
+}
+
+void tst_Recording::webSocketReplayFindsFaults_data()
+{
+    QTest::addColumn<int>("fault");
+    QTest::addColumn<int>("message");
+    QTest::addColumn<QByteArray>("expected");
+    QTest::addColumn<QByteArray>("context");
+    QTest::newRow("flipped byte")
+        << int(BrokenWebSocketEcho::Fault::FlipByte) << 4
+        << QByteArray("replay failed: 1 message differs (the first: message 4 differs first at "
+                      "byte 100000 of it (offset 110126 of the client stream))")
+        << QByteArray("  expected message 4 at byte 99992: ");
+    QTest::newRow("other kind") << int(BrokenWebSocketEcho::Fault::OtherKind) << 0
+                                << QByteArray("replay failed: 1 message differs (the first: "
+                                              "message 0 is binary, expected text)")
+                                << QByteArray();
+}
+
+// An echo server that gets one message wrong: the replay fails, naming the message.
+void tst_Recording::webSocketReplayFindsFaults()
+{
+    QFETCH(int, fault);
+    QFETCH(int, message);
+    QFETCH(QByteArray, expected);
+    QFETCH(QByteArray, context);
+    QList<QPair<QByteArray, bool>> sent;
+    const QString path = recordWebSocketClient(QStringLiteral("wsfaults-%1").arg(fault), &sent);
+    QVERIFY(!path.isEmpty());
+    BrokenWebSocketEcho broken(BrokenWebSocketEcho::Fault(fault), message, 100000);
+    const quint16 port = broken.listen();
+    QVERIFY(port != 0);
+    const ProcessResult result =
+        runEchoscope({QStringLiteral("replay"), path, QStringLiteral("--port"),
+                      QString::number(port), QStringLiteral("--as-fast-as-possible")});
+    QCOMPARE(result.exitCode, 1);
+    QVERIFY2(result.output.contains(expected), result.output.constData());
+    QVERIFY2(result.output.contains("6 messages (") && result.output.contains(" 6 echoed of 6 "),
+             result.output.constData());
+    if (!context.isEmpty())
+        QVERIFY2(result.output.contains(context), result.output.constData());
+}
+
+// A server that closes after some echo (the close fault): the replay fails with the
+// messages that did not come, from the first one missing, and says how the server closed.
+void tst_Recording::webSocketReplayServerCloses()
+{
+    QList<QPair<QByteArray, bool>> sent;
+    const QString path = recordWebSocketClient(QStringLiteral("wsclose"), &sent);
+    QVERIFY(!path.isEmpty());
+    EchoTest::Running target = EchoTest::startServer(webSocketConfig());
+    QVERIFY(target.port != 0);
+    FaultConfig faults;
+    QString error;
+    QVERIFY(faults.parseCloseAfter(u"200:4000", &error));
+    QVERIFY(target.server->setDefaultFaults(faults));
+    const ProcessResult result = runEchoscope(
+        {QStringLiteral("replay"), path, QStringLiteral("--port"),
+         QString::number(target.server->webSocketPort()), QStringLiteral("--as-fast-as-possible")});
+    QCOMPARE(result.exitCode, 1);
+    // 19 + 100 bytes echoed, then the empty message; the fragmented one passes 200.
+    QVERIFY2(result.output.contains("replay failed: short echo: 3 messages missing (214810 bytes), "
+                                    "from message 3 on"),
+             result.output.constData());
+    QVERIFY2(result.errorOutput.contains("the server closed the connection with close frame 4000"),
+             result.errorOutput.constData());
+}
+
+void tst_Recording::webSocketReplayConnectionErrors()
+{
+    QList<QPair<QByteArray, bool>> sent;
+    const QString path = recordWebSocketClient(QStringLiteral("wserrors"), &sent);
+    QVERIFY(!path.isEmpty());
+    quint16 port = 0; // nothing listens on it: taken and given back
+    {
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        port = probe.serverPort();
+    }
+    const ProcessResult refused = runEchoscope(
+        {QStringLiteral("replay"), path, QStringLiteral("--port"), QString::number(port)});
+    QCOMPARE(refused.exitCode, 3);
+    QVERIFY2(refused.output.contains(QStringLiteral("cannot connect to 127.0.0.1:%1 "
+                                                    "(ws://127.0.0.1:%1/rec?x=1): Connection "
+                                                    "refused")
+                                         .arg(port)
+                                         .toUtf8()),
+             refused.output.constData());
+
+    // An upgrade the server refuses (its origin is not allowed) shows the HTTP status.
+    ServerConfig config = webSocketConfig();
+    config.webSocketOrigins = {QStringLiteral("http://elsewhere.example")};
+    EchoTest::Running target = EchoTest::startServer(config);
+    QVERIFY(target.port != 0);
+    const quint16 wsPort = target.server->webSocketPort();
+    const ProcessResult forbidden = runEchoscope(
+        {QStringLiteral("replay"), path, QStringLiteral("--port"), QString::number(wsPort)});
+    QCOMPARE(forbidden.exitCode, 3);
+    QVERIFY2(forbidden.output.contains(QStringLiteral("the server at 127.0.0.1:%1 refused the "
+                                                      "WebSocket upgrade of "
+                                                      "ws://127.0.0.1:%1/rec?x=1: HTTP 403")
+                                           .arg(wsPort)
+                                           .toUtf8()),
+             forbidden.output.constData());
+}
+
+// A client not written for Echoscope (Debian's python3-websockets) recorded and replayed.
+void tst_Recording::webSocketRecordingOfPythonClient()
+{
+    const QString python = QStringLiteral("/usr/bin/python3");
+    QProcess check;
+    check.start(python, {QStringLiteral("-c"), QStringLiteral("import websockets")});
+    if (!check.waitForFinished(kTimeoutMs) || check.exitCode() != 0)
+        QSKIP("python3-websockets is not installed: apt-get install python3-websockets");
+    const QString directory = m_dir.filePath(QStringLiteral("wspython"));
+    RecordingServer recorder(directory);
+    const quint16 port = recorder.webSocketPort();
+    QVERIFY(port != 0);
+    const QString script = QStringLiteral(R"(
+import asyncio, sys, websockets
+async def main():
+    async with websockets.connect(sys.argv[1]) as ws:
+        for message in ["hello from python", bytes(range(256)) * 400, b"", "\u00e9t\u00e9"]:
+            await ws.send(message)
+            assert await ws.recv() == message
+asyncio.run(main())
+print("ok")
+)");
+    QProcess client;
+    client.start(python,
+                 {QStringLiteral("-c"), script, QStringLiteral("ws://127.0.0.1:%1/py").arg(port)});
+    QVERIFY(QTest::qWaitFor([&] { return client.state() == QProcess::NotRunning; }, kTimeoutMs));
+    QVERIFY2(client.exitCode() == 0 && client.readAllStandardOutput().trimmed() == "ok",
+             qPrintable(QString::fromLocal8Bit(client.readAllStandardError())));
+    const QString path = waitForRecording(directory);
+    QVERIFY(!path.isEmpty());
+    Recording recording;
+    QString error;
+    QVERIFY2(Recording::load(path, &recording, &error), qPrintable(error));
+    QCOMPARE(recording.webSocket.resource, QStringLiteral("/py"));
+    const QList<Recording::Message> messages = recording.messages();
+    QCOMPARE(messages.size(), 4);
+    QVERIFY(messages.at(0).text && !messages.at(1).text && !messages.at(2).text &&
+            messages.at(3).text);
+    QCOMPARE(messages.at(1).data.size(), 256 * 400);
+    QCOMPARE(messages.at(3).data, QStringLiteral("\u00e9t\u00e9").toUtf8());
+
+    EchoTest::Running target = EchoTest::startServer(webSocketConfig());
+    QVERIFY(target.port != 0);
+    const ProcessResult result = runEchoscope(
+        {QStringLiteral("replay"), path, QStringLiteral("--port"),
+         QString::number(target.server->webSocketPort()), QStringLiteral("--as-fast-as-possible")});
+    QVERIFY2(result.exitCode == 0, (result.output + result.errorOutput).constData());
+    QVERIFY2(result.output.startsWith("replay matched: 4 messages (102422 bytes) sent, 4 echoed "
+                                      "of 4 expected"),
+             result.output.constData());
+    QTRY_COMPARE_WITH_TIMEOUT(target.server->totals().messagesIn, 4, kTimeoutMs);
+    QCOMPARE(target.server->totals().bytesIn, 17 + 102400 + 0 + 5);
 }
 
 QTEST_GUILESS_MAIN(tst_Recording)

@@ -123,7 +123,14 @@ void ClientSession::bytesRead(const char *data, qint64 bytes)
 {
     const qint64 now = nowMs();
     m_stats->addBytesIn(bytes, now);
-    m_stats->capture()->append(CaptureChunk::Direction::Received, data, bytes, now);
+    quint8 flags = 0; // a message transport's reads keep their messages in the capture
+    if (m_messageFramer) {
+        if (m_transport->lastReadEndedMessage())
+            flags |= CaptureChunk::EndsMessage;
+        if (m_transport->lastReadWasText())
+            flags |= CaptureChunk::TextMessage;
+    }
+    m_stats->capture()->append(CaptureChunk::Direction::Received, data, bytes, now, flags);
     touch();
     emit bytesReceived(id(), bytes);
 }

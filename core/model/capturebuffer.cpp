@@ -17,9 +17,9 @@ CaptureBuffer::CaptureBuffer(qint64 capacityBytes, Policy policy)
 {}
 
 void CaptureBuffer::append(CaptureChunk::Direction direction, const char *data, qint64 size,
-                           qint64 nowMs)
+                           qint64 nowMs, quint8 flags)
 {
-    if (size <= 0)
+    if (size < 0 || (size == 0 && !(flags & CaptureChunk::EndsMessage)))
         return;
     std::atomic<qint64> &offset =
         m_streamOffset[direction == CaptureChunk::Direction::Received ? 0 : 1];
@@ -53,6 +53,7 @@ void CaptureBuffer::append(CaptureChunk::Direction direction, const char *data, 
             size = room;
             if (size == 0)
                 return;
+            flags &= quint8(~CaptureChunk::EndsMessage); // the message's end is not held
         }
     }
 
@@ -66,12 +67,14 @@ void CaptureBuffer::append(CaptureChunk::Direction direction, const char *data, 
     if (m_held + keep > capacity)
         dropOldest(m_held + keep - capacity);
     reserveRing(m_held + keep);
-    copyIntoRing(m_head + m_held, data + skip, keep);
+    if (keep > 0)
+        copyIntoRing(m_head + m_held, data + skip, keep);
     m_held += keep;
 
     if (!m_chunks.empty() && !m_keepsBoundaries.load(std::memory_order_relaxed)) {
         ChunkHeader &last = m_chunks.back();
-        if (last.direction == direction && nowMs - last.timestampMs < kMergeWindowMs &&
+        if (last.direction == direction && flags == 0 && last.flags == 0 &&
+            nowMs - last.timestampMs < kMergeWindowMs &&
             last.streamOffset + last.size == streamOffset + skip) {
             last.size += keep;
             return;
@@ -87,9 +90,12 @@ void CaptureBuffer::append(CaptureChunk::Direction direction, const char *data, 
             m_full.store(true, std::memory_order_release);
             return;
         }
-        dropOldest(m_chunks.front().size); // the oldest chunk goes, header and bytes
+        if (m_chunks.front().size == 0)
+            m_chunks.pop_front(); // an empty message's chunk
+        else
+            dropOldest(m_chunks.front().size); // the oldest chunk goes, header and bytes
     }
-    m_chunks.push_back(ChunkHeader{direction, nowMs, streamOffset + skip, keep});
+    m_chunks.push_back(ChunkHeader{direction, flags, nowMs, streamOffset + skip, keep});
 }
 
 qint64 CaptureBuffer::maxChunks(qint64 capacityBytes)
@@ -206,6 +212,7 @@ CaptureSnapshot CaptureBuffer::snapshot() const
         chunk.direction = header.direction;
         chunk.timestampMs = header.timestampMs;
         chunk.streamOffset = header.streamOffset;
+        chunk.flags = header.flags;
         chunk.bytes.resize(qsizetype(header.size));
         copyFromRing(position, chunk.bytes.data(), header.size);
         position += header.size;

@@ -16,11 +16,20 @@ namespace Echoscope {
 struct CaptureChunk
 {
     enum class Direction { Received, Echoed };
+    // A message transport's (WebSocket's) received chunks say where each message ends and
+    // its kind, so that a recording keeps the messages; others have no flags.
+    enum Flag : quint8 {
+        EndsMessage = 0x1, // the last bytes of a message (an empty message: an empty chunk)
+        TextMessage = 0x2, // part of a text message (else binary)
+    };
 
     Direction direction = Direction::Received;
     qint64 timestampMs = 0;  // ms since the epoch
     qint64 streamOffset = 0; // offset of bytes[0] in this direction's stream since connect
     QByteArray bytes;
+    quint8 flags = 0;
+    bool endsMessage() const { return flags & EndsMessage; }
+    bool isText() const { return flags & TextMessage; }
 };
 
 // A copy of one client's capture at one moment.
@@ -71,7 +80,10 @@ public:
 
     // Writer side (normally the session's thread); any thread may call these. With a
     // capacity of 0 append() only counts offsets: no lock, no copy. One writer at a time.
-    void append(CaptureChunk::Direction direction, const char *data, qint64 size, qint64 nowMs);
+    // flags (CaptureChunk::Flag): with EndsMessage an empty append is kept too (an empty
+    // message); a chunk cut short by a full KeepFirst buffer loses EndsMessage.
+    void append(CaptureChunk::Direction direction, const char *data, qint64 size, qint64 nowMs,
+                quint8 flags = 0);
     // The client ended its stream (the server read its half-close): a recording replays it.
     void markReceivedEnd(qint64 nowMs);
     // Grows or shrinks the ring; shrinking drops the oldest bytes. 0 turns capturing off
@@ -94,10 +106,12 @@ private:
     struct ChunkHeader
     {
         CaptureChunk::Direction direction;
+        quint8 flags; // in the padding after direction: a header stays 32 bytes
         qint64 timestampMs;
         qint64 streamOffset;
         qint64 size;
     };
+    static_assert(sizeof(ChunkHeader) <= 32, "maxChunks() counts on 32-byte chunk headers");
 
     // All with m_mutex held.
     void dropOldest(qint64 bytes);

@@ -80,6 +80,8 @@ public:
     // sizes, in the same order, each of the kind (text, binary) of the one it echoes.
     virtual bool preservesMessages() const { return false; }
     virtual bool lastReadEndedMessage() const { return false; }
+    // Whether the message the last read's bytes belong to is a text message (WebSocket).
+    virtual bool lastReadWasText() const { return false; }
     // After transportPeerClosed(): how the peer ended it, as a sentence (a WebSocket close
     // frame's code and reason); empty when there is nothing to add.
     virtual QString peerCloseDetail() const { return QString(); }

@@ -411,6 +411,7 @@ Transport::Result WebSocketTransport::read(char *data, qint64 maxBytes, qint64 *
     if (m_received.empty())
         return m_peerClosed ? Result::EndOfFile : Result::WouldBlock;
     Message &message = m_received.front();
+    m_lastReadWasText = message.text;
     const qint64 n = qMin<qint64>(maxBytes, message.data.size() - m_readOffset);
     if (n > 0)
         memcpy(data, message.data.constData() + m_readOffset, size_t(n));

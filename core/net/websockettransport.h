@@ -78,6 +78,7 @@ public:
     QList<TrafficEvent> establishedEvents(ClientStats *stats) const override;
     bool preservesMessages() const override { return true; }
     bool lastReadEndedMessage() const override { return m_lastReadEndedMessage; }
+    bool lastReadWasText() const override { return m_lastReadWasText; }
     Result read(char *data, qint64 maxBytes, qint64 *bytes) override;
     Result write(const char *data, qint64 size, qint64 *bytes) override;
     void setReadEnabled(bool enabled) override;
@@ -147,6 +148,7 @@ private:
     std::deque<Message> m_received;
     qsizetype m_readOffset = 0;
     bool m_lastReadEndedMessage = false;
+    bool m_lastReadWasText = false;
     std::deque<Echo> m_echoes; // messages read, in order, whose echo is not all sent
     QByteArray m_echoGathered; // the part of the front echo taken so far
 

@@ -1,6 +1,7 @@
 #include "recording.h"
 
 #include "clientstats.h"
+#include "websocketlog.h"
 #include "serverconfig.h"
 #include "trafficevent.h"
 
@@ -211,13 +212,15 @@ bool readHeader(const QJsonObject &header, Recording *r, QString *why)
     qint64 number = 0;
     if (!fields.integer(QStringLiteral("version"), 0, kMaxJsonInteger, &number, why))
         return false;
-    if (number != Recording::kVersion) {
+    if (number < Recording::kMinVersion || number > Recording::kVersion) {
         *why = QStringLiteral("recording version %1 is not supported (this echoscope reads "
-                              "version %2)")
+                              "versions %2 to %3)")
                    .arg(number)
+                   .arg(Recording::kMinVersion)
                    .arg(Recording::kVersion);
         return false;
     }
+    r->version = int(number);
     if (fields.has(QStringLiteral("client"))) {
         if (!fields.integer(QStringLiteral("client"), 0, kMaxJsonInteger, &number, why))
             return false;
@@ -246,6 +249,39 @@ bool readHeader(const QJsonObject &header, Recording *r, QString *why)
         if (r->transport != QLatin1String("tcp") && r->transport != QLatin1String("ws")) {
             *why =
                 QStringLiteral("\"transport\" \"%1\" is not tcp or ws").arg(r->transport.left(20));
+            return false;
+        }
+    }
+    r->hasMessages = r->isWebSocket() && r->version >= 2;
+    if (r->isWebSocket() && fields.has(QStringLiteral("websocket"))) {
+        QJsonObject object;
+        if (!fields.object(QStringLiteral("websocket"), &object, why))
+            return false;
+        const Fields ws(object);
+        QString inner;
+        bool ok = true;
+        if (ws.has(QStringLiteral("resource")))
+            ok = ws.string(QStringLiteral("resource"), &r->webSocket.resource, &inner);
+        if (ok && !r->webSocket.resource.startsWith(QLatin1Char('/'))) {
+            inner = QStringLiteral("\"resource\" must start with \"/\"");
+            ok = false;
+        }
+        if (ok && ws.has(QStringLiteral("origin")))
+            ok = ws.string(QStringLiteral("origin"), &r->webSocket.origin, &inner);
+        if (ok && ws.has(QStringLiteral("secure")))
+            ok = ws.boolean(QStringLiteral("secure"), &r->webSocket.secure, &inner);
+        if (ok && ws.has(QStringLiteral("protocols"))) {
+            const QJsonValue protocols = object.value(QStringLiteral("protocols"));
+            ok = protocols.isArray();
+            for (const QJsonValue &protocol : protocols.toArray()) {
+                ok = ok && protocol.isString() && !protocol.toString().isEmpty();
+                r->webSocket.protocols.append(protocol.toString());
+            }
+            if (!ok)
+                inner = QStringLiteral("\"protocols\" must be an array of names");
+        }
+        if (!ok) {
+            *why = QStringLiteral("in \"websocket\": %1").arg(inner);
             return false;
         }
     }
@@ -338,6 +374,16 @@ Recording Recording::fromClient(const ClientStats &stats, const QList<TrafficEve
     r.recordedAtMs = nowMs;
     r.closed = stats.state() == ClientState::Closed;
     r.transport = ipProtocolKey(stats.transport());
+    r.hasMessages = r.isWebSocket();
+    r.version = r.hasMessages ? kVersion : 1;
+    if (const WebSocketLog *log = stats.webSocket(); log && log->hasRequest()) {
+        const WebSocketRequest request = log->request();
+        if (request.resource.startsWith(QLatin1Char('/')))
+            r.webSocket.resource = request.resource;
+        r.webSocket.origin = request.origin;
+        r.webSocket.protocols = request.requestedProtocols;
+        r.webSocket.secure = request.secure;
+    }
     r.framing = config.framing;
     r.maxMessageBytes = config.maxMessageBytes;
 
@@ -388,9 +434,62 @@ QByteArray Recording::streamBytes(Direction direction) const
     return bytes;
 }
 
+QList<Recording::Message> Recording::messages() const
+{
+    QList<Message> list;
+    if (!hasMessages)
+        return list;
+    bool open = false; // the last message has not ended yet
+    for (const CaptureChunk &chunk : chunks) {
+        if (chunk.direction != Direction::Received)
+            continue;
+        if (!open) {
+            Message message;
+            message.offset = chunk.streamOffset;
+            message.text = chunk.isText();
+            // The stream's first byte held starts a message only when it is the first byte.
+            message.startKnown = !list.isEmpty() || chunk.streamOffset == 0;
+            message.timestampMs = chunk.timestampMs;
+            list.append(message);
+            open = true;
+        }
+        Message &message = list.last();
+        message.data += chunk.bytes;
+        message.lastTimestampMs = chunk.timestampMs;
+        if (chunk.endsMessage()) {
+            message.whole = message.startKnown;
+            open = false;
+        }
+    }
+    return list;
+}
+
 QStringList Recording::missingParts() const
 {
     QStringList parts;
+    const QList<Message> held = messages();
+    for (qsizetype i = 0; i < held.size(); ++i) {
+        const Message &m = held.at(i);
+        if (m.whole)
+            continue;
+        const qint64 end = m.offset + m.data.size();
+        if (!m.startKnown)
+            parts.append(QStringLiteral("in: the start of the message that ends at byte %1 "
+                                        "(%2); the %3 bytes held of it are not replayed")
+                             .arg(end - 1)
+                             .arg(keepsFirst ? QStringLiteral("not captured")
+                                             : QStringLiteral("the capture ring wrapped"))
+                             .arg(m.data.size()));
+        else
+            parts.append(QStringLiteral("in: the end of message %1, which starts at byte %2: "
+                                        "only %3 of its bytes were captured (%4), so it is not "
+                                        "replayed")
+                             .arg(i)
+                             .arg(m.offset)
+                             .arg(m.data.size())
+                             .arg(limitReachedAtMs != 0 ? QStringLiteral("past the recording limit")
+                                                        : QStringLiteral("not captured")));
+    }
     for (const Direction direction : {Direction::Received, Direction::Echoed}) {
         const Stream &s = stream(direction);
         const QString name = directionName(direction);
@@ -428,7 +527,7 @@ bool Recording::write(QIODevice *device, QString *error) const
 {
     QJsonObject header;
     header.insert(QStringLiteral("format"), formatName());
-    header.insert(QStringLiteral("version"), kVersion);
+    header.insert(QStringLiteral("version"), hasMessages ? kVersion : 1);
     header.insert(QStringLiteral("client"), qint64(clientId));
     header.insert(QStringLiteral("peer"),
                   peerAddress.isNull() ? QString() : peerAddress.toString());
@@ -438,6 +537,16 @@ bool Recording::write(QIODevice *device, QString *error) const
     header.insert(QStringLiteral("closed"), closed);
     if (transport != QLatin1String("tcp"))
         header.insert(QStringLiteral("transport"), transport);
+    if (isWebSocket()) {
+        QJsonObject ws;
+        ws.insert(QStringLiteral("resource"), webSocket.resource);
+        if (!webSocket.origin.isEmpty())
+            ws.insert(QStringLiteral("origin"), webSocket.origin);
+        if (!webSocket.protocols.isEmpty())
+            ws.insert(QStringLiteral("protocols"), QJsonArray::fromStringList(webSocket.protocols));
+        ws.insert(QStringLiteral("secure"), webSocket.secure);
+        header.insert(QStringLiteral("websocket"), ws);
+    }
     QJsonObject server;
     server.insert(QStringLiteral("framing"), framing.modeString());
     server.insert(QStringLiteral("delimiter"), FramingConfig::delimiterToString(framing.delimiter));
@@ -484,15 +593,26 @@ bool Recording::write(QIODevice *device, QString *error) const
     for (const CaptureChunk &chunk : chunks) {
         while (nextEvent < events.size() && goesBefore(nextEvent, chunk))
             block += jsonLine(events.at(nextEvent++));
-        for (qsizetype at = 0; at < chunk.bytes.size(); at += kMaxBytesPerLine) {
+        // A message's pieces say its kind, and the last one that it ends there; an empty
+        // message is one empty piece.
+        const bool message = hasMessages && chunk.direction == Direction::Received;
+        qsizetype at = 0;
+        do {
             const QByteArray piece = chunk.bytes.mid(at, kMaxBytesPerLine);
             QJsonObject line;
             line.insert(QStringLiteral("time"), timeText(chunk.timestampMs));
             line.insert(QStringLiteral("dir"), directionName(chunk.direction));
             line.insert(QStringLiteral("offset"), chunk.streamOffset + at);
             line.insert(QStringLiteral("data"), QString::fromLatin1(piece.toBase64()));
+            at += piece.size();
+            if (message) {
+                line.insert(QStringLiteral("kind"),
+                            chunk.isText() ? QStringLiteral("text") : QStringLiteral("binary"));
+                if (chunk.endsMessage() && at == chunk.bytes.size())
+                    line.insert(QStringLiteral("end"), true);
+            }
             block += jsonLine(line);
-        }
+        } while (at < chunk.bytes.size());
         if (block.size() >= 256 * 1024 && !flush())
             return false;
     }
@@ -530,6 +650,8 @@ bool Recording::read(QIODevice *device, const QString &name, Recording *recordin
         return fail(QStringLiteral("cannot be read"));
 
     qint64 next[2] = {0, 0}; // the offset each direction's next chunk must start at
+    bool inMessage = false;  // hasMessages: a message has begun and not ended
+    bool inMessageText = false;
     const auto index = [](Direction d) { return d == Direction::Received ? 0 : 1; };
     while (!device->atEnd()) {
         QByteArray line = device->readLine(kMaxLineLength + 2);
@@ -589,7 +711,30 @@ bool Recording::read(QIODevice *device, const QString &name, Recording *recordin
             if (!decoded)
                 return fail(QStringLiteral("\"data\" is not valid base64"));
             chunk.bytes = std::move(*decoded);
-            if (chunk.bytes.isEmpty())
+            if (r.hasMessages && chunk.direction == Direction::Received) {
+                if (!fields.string(QStringLiteral("kind"), &text, &why))
+                    return fail(why);
+                if (text != QLatin1String("text") && text != QLatin1String("binary"))
+                    return fail(QStringLiteral("\"kind\" must be \"text\" or \"binary\", not "
+                                               "\"%1\"")
+                                    .arg(text.left(40)));
+                const bool isText = text == QLatin1String("text");
+                bool ends = false;
+                if (fields.has(QStringLiteral("end")) &&
+                    !fields.boolean(QStringLiteral("end"), &ends, &why))
+                    return fail(why);
+                if (inMessage && isText != inMessageText)
+                    return fail(QStringLiteral("the in chunk at offset %1 is %2, but the message "
+                                               "it continues is %3")
+                                    .arg(chunk.streamOffset)
+                                    .arg(text, inMessageText ? QStringLiteral("text")
+                                                             : QStringLiteral("binary")));
+                chunk.flags = quint8((isText ? CaptureChunk::TextMessage : 0) |
+                                     (ends ? CaptureChunk::EndsMessage : 0));
+                inMessage = !ends;
+                inMessageText = isText;
+            }
+            if (chunk.bytes.isEmpty() && !chunk.endsMessage())
                 return fail(QStringLiteral("the %1 chunk at offset %2 has no data")
                                 .arg(dir)
                                 .arg(chunk.streamOffset));

@@ -8,6 +8,7 @@
 #include <QJsonObject>
 #include <QList>
 #include <QString>
+#include <QStringList>
 #include <QtGlobal>
 
 QT_BEGIN_NAMESPACE
@@ -29,7 +30,11 @@ struct TrafficEvent;
 // totalBytes: a ring that wrapped lost the start, a recording limit the end.
 struct Recording
 {
-    static constexpr int kVersion = 1;
+    // Version 2: a WebSocket client's "in" chunks carry its messages (kind, end) and the
+    // header its upgrade request. TCP recordings are still written as version 1, which
+    // read() reads too.
+    static constexpr int kVersion = 2;
+    static constexpr int kMinVersion = 1;
     static constexpr qint64 kMaxBytesPerLine = 48 * 1024; // data bytes per chunk line
     // What read() accepts at most, so that a large or hostile file cannot exhaust memory.
     static constexpr qint64 kMaxLineLength = 1024 * 1024;
@@ -47,6 +52,27 @@ struct Recording
         qint64 heldBytes() const { return endOffset - startOffset; }
     };
 
+    // What a WebSocket client asked for in its upgrade request (the header's "websocket").
+    struct WebSocketInfo
+    {
+        QString resource = QStringLiteral("/"); // the request target: "/chat?room=1"
+        QString origin;                         // empty: it sent none
+        QStringList protocols;                  // the subprotocols it asked for
+        bool secure = false;                    // it came over wss://
+    };
+
+    // One message the client sent, as held (WebSocket recordings with messages only).
+    struct Message
+    {
+        qint64 offset = 0;       // stream offset of its first byte held
+        QByteArray data;         // its payload, or the part of it held
+        bool text = false;       // a text message (else binary)
+        bool whole = false;      // held from its first byte to its last
+        bool startKnown = false; // the recording holds its start
+        qint64 timestampMs = 0;  // when its first held byte was read
+        qint64 lastTimestampMs = 0;
+    };
+
     quint64 clientId = 0;
     QHostAddress peerAddress;
     quint16 peerPort = 0;
@@ -56,7 +82,10 @@ struct Recording
     // How the client came: "tcp" (TCP or TLS) or "ws" (WebSocket: the streams hold the
     // payload of its messages). Files without the field are TCP recordings.
     QString transport = QStringLiteral("tcp");
-    FramingConfig framing; // the server's, for a reader to know how it was framed
+    int version = 1;          // of the file read (what write() writes follows transport)
+    bool hasMessages = false; // ws, version 2: the in chunks carry CaptureChunk::Flag
+    WebSocketInfo webSocket;  // ws only
+    FramingConfig framing;    // the server's, for a reader to know how it was framed
     qint64 maxMessageBytes = 0;
     qint64 captureLimitBytes = 0; // the capture's capacity (both directions together)
     bool keepsFirst = false;      // the capture kept the first bytes (else the newest)
@@ -79,6 +108,11 @@ struct Recording
     {
         return direction == Direction::Received ? in : out;
     }
+    bool isWebSocket() const { return transport == QLatin1String("ws"); }
+    // The client's messages held, in order (hasMessages only): the first is partial (not
+    // startKnown) when the stream's start is missing and the last when its end is, or when
+    // the capture stopped inside it.
+    QList<Message> messages() const;
     // What is missing, e.g. "in: bytes 0 to 4095 (the capture ring wrapped)"; empty when
     // both directions are complete.
     QStringList missingParts() const;

@@ -38,6 +38,8 @@ QString plural(qint64 count, const char *one, const char *many)
 
 QString ReplayResult::summary() const
 {
+    if (webSocket)
+        return webSocketSummary();
     const QString counts =
         QStringLiteral("%1 sent, %2 echoed of %3 expected, in %4 s (recorded over %5 s)")
             .arg(plural(bytesSent, "byte", "bytes"))
@@ -63,10 +65,54 @@ QString ReplayResult::summary() const
     return QStringLiteral("replay failed: %1; %2").arg(problems.join(QStringLiteral("; ")), counts);
 }
 
+QString ReplayResult::webSocketSummary() const
+{
+    const QString counts =
+        QStringLiteral("%1 (%2) sent, %3 echoed of %4 expected, in %5 s (recorded over %6 s)")
+            .arg(plural(messagesSent, "message", "messages"))
+            .arg(plural(bytesSent, "byte", "bytes"))
+            .arg(messagesEchoed)
+            .arg(expectedEchoMessages)
+            .arg(double(durationMs) / 1000.0, 0, 'f', 3)
+            .arg(double(recordedSpanMs) / 1000.0, 0, 'f', 3);
+    if (matched())
+        return QStringLiteral("replay matched: ") + counts;
+    QStringList problems;
+    if (mismatchedMessages > 0)
+        problems.append(QStringLiteral("%1 (the first: message %2 %3)")
+                            .arg(plural(mismatchedMessages, "message differs", "messages differ"))
+                            .arg(firstMismatchMessage)
+                            .arg(firstMismatchWhat));
+    if (shortMessages > 0)
+        problems.append(QStringLiteral("short echo: %1 missing (%2), from message %3 on")
+                            .arg(plural(shortMessages, "message", "messages"))
+                            .arg(plural(shortBytes, "byte", "bytes"))
+                            .arg(expectedEchoMessages - shortMessages));
+    if (extraMessages > 0)
+        problems.append(QStringLiteral("%1 past the expected echo (%2)")
+                            .arg(plural(extraMessages, "message", "messages"))
+                            .arg(plural(extraBytes, "byte", "bytes")));
+    if (!connectionError.isEmpty())
+        problems.append(connectionError);
+    return QStringLiteral("replay failed: %1; %2").arg(problems.join(QStringLiteral("; ")), counts);
+}
+
 QStringList ReplayResult::mismatchContext() const
 {
     if (!echoDiffered())
         return {};
+    if (webSocket) {
+        if (firstMismatchMessageOffset < 0)
+            return {};
+        return {QStringLiteral("expected message %1 at byte %2: %3")
+                    .arg(firstMismatchMessage)
+                    .arg(contextOffset)
+                    .arg(hexText(expectedContext)),
+                QStringLiteral("got      message %1 at byte %2: %3")
+                    .arg(firstMismatchMessage)
+                    .arg(contextOffset)
+                    .arg(hexText(gotContext))};
+    }
     return {
         QStringLiteral("expected at offset %1: %2")
             .arg(contextOffset)
@@ -96,6 +142,22 @@ QJsonObject ReplayResult::toJson() const
         object.insert(QStringLiteral("context_offset"), contextOffset);
         object.insert(QStringLiteral("expected_hex"), QString::fromLatin1(expectedContext.toHex()));
         object.insert(QStringLiteral("got_hex"), QString::fromLatin1(gotContext.toHex()));
+    }
+    if (webSocket) {
+        object.insert(QStringLiteral("protocol"), QStringLiteral("ws"));
+        object.insert(QStringLiteral("messages_sent"), messagesSent);
+        object.insert(QStringLiteral("messages_echoed"), messagesEchoed);
+        object.insert(QStringLiteral("expected_echo_messages"), expectedEchoMessages);
+        object.insert(QStringLiteral("mismatched_messages"), mismatchedMessages);
+        object.insert(QStringLiteral("short_messages"), shortMessages);
+        object.insert(QStringLiteral("extra_messages"), extraMessages);
+        if (firstMismatchMessage >= 0) {
+            object.insert(QStringLiteral("first_mismatch_message"), firstMismatchMessage);
+            object.insert(QStringLiteral("first_mismatch"), firstMismatchWhat);
+        }
+        if (firstMismatchMessageOffset >= 0)
+            object.insert(QStringLiteral("first_mismatch_message_offset"),
+                          firstMismatchMessageOffset);
     }
     if (!connectionError.isEmpty())
         object.insert(QStringLiteral("error"), connectionError);

@@ -55,15 +55,30 @@ struct ReplayResult
     QString connectionError; // a sentence: could not connect, reset, timed out; empty: none
     QStringList notes;       // about the recording, e.g. what is missing from it
 
+    // A WebSocket replay (WebSocketReplayer) counts messages too; its byte counts are of
+    // payload, its contexts are of the first message that differs (contextOffset: in it).
+    bool webSocket = false;
+    qint64 messagesSent = 0;
+    qint64 messagesEchoed = 0;
+    qint64 expectedEchoMessages = 0;
+    qint64 mismatchedMessages = 0;          // of another kind, size or content
+    qint64 firstMismatchMessage = -1;       // its index among the messages sent
+    qint64 firstMismatchMessageOffset = -1; // the first byte that differs in it; -1: none
+    QString firstMismatchWhat;              // "is binary, expected text", "has 3 bytes, ..."
+    qint64 shortMessages = 0;               // expected messages that never came
+    qint64 extraMessages = 0;               // messages past the expected echo
+
     // A byte differed, came too many, or did not come although the connection held.
     bool echoDiffered() const
     {
-        return mismatchedBytes > 0 || extraBytes > 0 ||
-               (shortBytes > 0 && connectionError.isEmpty());
+        return mismatchedBytes > 0 || extraBytes > 0 || mismatchedMessages > 0 ||
+               extraMessages > 0 ||
+               ((shortBytes > 0 || shortMessages > 0) && connectionError.isEmpty());
     }
     bool matched() const { return !echoDiffered() && connectionError.isEmpty(); }
     // One line: the verdict and the counts.
     QString summary() const;
+    QString webSocketSummary() const;
     // The first mismatch as two hex lines (expected, got); empty when there is none.
     QStringList mismatchContext() const;
     QJsonObject toJson() const;
