@@ -316,6 +316,7 @@ private slots:
     void webSocketRecordingKeepsMessages();
     void webSocketPartialMessageIsMissing();
     void webSocketRecordAndReplay();
+    void webSocketReplayHonoursTiming();
     void webSocketReplayFindsFaults_data();
     void webSocketReplayFindsFaults();
     void webSocketReplayServerCloses();
@@ -990,6 +991,59 @@ void tst_Recording::webSocketRecordAndReplay()
     QVERIFY2(refused.errorOutput.contains("is a version 1 recording of a WebSocket client, which "
                                           "does not keep where its messages end"),
              refused.errorOutput.constData());
+}
+
+// The recorded pace: each message at its recorded time after the start (never early),
+// scaled by --speed, or back to back. Gaps of 500 ms: a lower bound is exact, an upper
+// bound only tells the faster replays from the recorded pace.
+void tst_Recording::webSocketReplayHonoursTiming()
+{
+    constexpr qint64 kGapMs = 500;
+    ClientStats stats(4, QHostAddress(QHostAddress::LocalHost), 5151, kT0, 4096,
+                      IpProtocol::WebSocket);
+    const quint8 end = CaptureChunk::EndsMessage;
+    for (int i = 0; i < 3; ++i) {
+        const QByteArray data = EchoTest::payload(10, quint32(i));
+        stats.capture()->append(Direction::Received, data.constData(), data.size(),
+                                kT0 + 10 + i * kGapMs, end);
+        stats.capture()->append(Direction::Echoed, data.constData(), data.size(),
+                                kT0 + 11 + i * kGapMs);
+    }
+    const Recording recording = Recording::fromClient(stats, {}, ServerConfig(), kT0 + 1000);
+    const QString path = m_dir.filePath(QStringLiteral("ws-timed.jsonl"));
+    QString error;
+    QVERIFY2(recording.save(path, &error), qPrintable(error));
+    EchoTest::Running target = EchoTest::startServer(webSocketConfig());
+    QVERIFY(target.port != 0);
+    const QStringList common = {QStringLiteral("replay"), path, QStringLiteral("--port"),
+                                QString::number(target.server->webSocketPort()),
+                                QStringLiteral("--json")};
+
+    const ProcessResult timed = runEchoscope(common);
+    QVERIFY2(timed.exitCode == 0, (timed.output + timed.errorOutput).constData());
+    const QJsonObject original = jsonResult(timed);
+    const qint64 span = original.value("recorded_span_ms").toInteger();
+    QCOMPARE(span, 10 + 2 * kGapMs);
+    QVERIFY2(original.value("duration_ms").toInteger() >= span - 20,
+             qPrintable(QStringLiteral("%1 ms for a span of %2 ms")
+                            .arg(original.value("duration_ms").toInteger())
+                            .arg(span)));
+
+    const ProcessResult fast =
+        runEchoscope(common + QStringList{QStringLiteral("--speed"), QStringLiteral("4")});
+    QVERIFY2(fast.exitCode == 0, (fast.output + fast.errorOutput).constData());
+    const qint64 fourTimes = jsonResult(fast).value("duration_ms").toInteger();
+    QVERIFY2(fourTimes >= span / 4 - 20 && fourTimes < span - kGapMs / 2,
+             qPrintable(QStringLiteral("%1 ms at 4x, span %2 ms").arg(fourTimes).arg(span)));
+
+    const ProcessResult asap =
+        runEchoscope(common + QStringList{QStringLiteral("--as-fast-as-possible")});
+    QVERIFY2(asap.exitCode == 0, (asap.output + asap.errorOutput).constData());
+    const qint64 asapMs = jsonResult(asap).value("duration_ms").toInteger();
+    QVERIFY2(
+        asapMs < span / 2,
+        qPrintable(QStringLiteral("%1 ms as fast as possible, span %2 ms").arg(asapMs).arg(span)));
+    QTRY_COMPARE_WITH_TIMEOUT(target.server->totals().messagesIn, 9, kTimeoutMs);
 }
 
 void tst_Recording::webSocketReplayFindsFaults_data()
