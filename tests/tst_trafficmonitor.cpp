@@ -84,13 +84,19 @@ public:
 
     int timesAdded(quint64 id) const { return count(id, &TrafficSnapshot::addedIds); }
     int timesRemoved(quint64 id) const { return count(id, &TrafficSnapshot::removedIds); }
-    // The sum of ClientView::messageEvents for this client over all snapshots.
+    // The sum of ClientView::messageEvents for this client over all its views: a view is
+    // shared by the snapshots that follow until the client's next view, so each counts once.
     qint64 messageEvents(quint64 id) const
     {
         qint64 sum = 0;
+        const ClientView *last = nullptr;
         for (const TrafficSnapshot &snapshot : m_snapshots) {
-            if (const auto view = clientIn(snapshot, id))
-                sum += view->messageEvents;
+            for (const ClientViewList::Pointer &view : snapshot.clients.pointers()) {
+                if (view->counters.id == id && view.get() != last) {
+                    sum += view->messageEvents;
+                    last = view.get();
+                }
+            }
         }
         return sum;
     }

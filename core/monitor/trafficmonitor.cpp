@@ -354,8 +354,7 @@ bool TrafficMonitor::sample(TrackedClient &client, qint64 nowMono)
     const bool sameRates = rates[RateWindow::BytesIn] == old.bytesInPerSecond &&
                            rates[RateWindow::BytesOut] == old.bytesOutPerSecond &&
                            rates[RateWindow::MessagesIn] == old.messagesInPerSecond;
-    if (!moved && sameRates && client.messageEvents == old.messageEvents &&
-        sameCounters(c, old.counters))
+    if (!moved && sameRates && client.messageEvents == 0 && sameCounters(c, old.counters))
         return false;
     addToLiveSums(c, old.counters);
     auto view = std::make_shared<ClientView>(old);

@@ -37,8 +37,9 @@ struct ClientView
     double bytesOutPerSecond = 0;
     double messagesInPerSecond = 0;
     // Message events (MessageEchoed and MessagesSummarised) logged for this client
-    // since the previous snapshot, so a view can say "412 messages from ..." instead
-    // of showing each.
+    // since its previous view, so a view can say "412 messages from ..." instead of
+    // showing each. A view is shared by every snapshot until the client's next one
+    // (its id in addedIds or changedIds): count it once, not once per snapshot.
     int messageEvents = 0;
     bool connected = true;
     qint64 disconnectedAtMs = 0; // ms since the epoch; 0 while connected
