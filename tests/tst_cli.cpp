@@ -246,6 +246,7 @@ private slots:
     void controlPortInUse();
     void controlTokenFile();
     void dashboardRunsTheControlApi();
+    void controlApiWarnsWhenNotLoopback();
     void tlsEchoHeadless();
     void udpEcho();
     void webSocketEcho();
@@ -1112,6 +1113,22 @@ void tst_Cli::dashboardRunsTheControlApi()
     process.terminate(); // SIGTERM closes the window like Quit
     QVERIFY(process.waitForFinished(kTimeoutMs));
     QCOMPARE(process.exitCode(), 0);
+}
+
+void tst_Cli::controlApiWarnsWhenNotLoopback()
+{
+    // Every IPv4 interface, for as long as the test takes, on a random port.
+    ServerProcess *server =
+        startServer(headless({QStringLiteral("--control-port"), QStringLiteral("0"),
+                              QStringLiteral("--control-address"), QStringLiteral("any4")}));
+    QVERIFY(server->waitForListening() != 0);
+    QVERIFY(server->waitForOutput("other machines can reach it"));
+    QTRY_VERIFY_WITH_TIMEOUT(server->output().count('\n') >= 3, kTimeoutMs);
+    QVERIFY2(server->lines().value(1).startsWith("control API at http://127.0.0.1:"),
+             server->output().constData());
+    const QByteArray warning = server->lines().value(2);
+    QVERIFY2(warning.contains(" warning: control API 0.0.0.0:"), warning.constData());
+    QVERIFY2(warning.contains("is not a loopback address"), warning.constData());
 }
 
 void tst_Cli::tlsEchoHeadless()
