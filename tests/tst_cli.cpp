@@ -808,7 +808,7 @@ void tst_Cli::stopsOnSignal()
     QCOMPARE(server->exitCode(), 0);
     const QByteArray output = server->output();
     const qsizetype disconnected = output.indexOf(" disconnected: server stopped; in 3 B, out 3 B");
-    const qsizetype stopped = output.indexOf(" stopped: served 1 clients");
+    const qsizetype stopped = output.indexOf(" stopped: served 1 client ");
     QVERIFY2(disconnected > 0, output.constData());
     QVERIFY2(stopped > disconnected, output.constData());
     QVERIFY(output.endsWith('\n'));
@@ -871,7 +871,7 @@ void tst_Cli::logFile()
     QVERIFY(server->waitForExit());
     QCOMPARE(server->exitCode(), 0);
     logged += file.readAll();
-    QVERIFY2(logged.contains(" stopped: served 1 clients"), logged.constData());
+    QVERIFY2(logged.contains(" stopped: served 1 client "), logged.constData());
 #endif
 
     const QByteArray listening = "listening on 127.0.0.1:" + QByteArray::number(port) + '\n';

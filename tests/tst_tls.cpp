@@ -8,6 +8,7 @@
 #include "serverconfig.h"
 #include "tlscredentials.h"
 #include "tlstransport.h"
+#include "translations.h"
 
 #include <QFile>
 #include <QProcess>
@@ -134,6 +135,9 @@ bool tst_Tls::openssl(const QStringList &arguments)
 void tst_Tls::initTestCase()
 {
     qRegisterMetaType<QHostAddress>();
+    // The engine's texts in English (with their plural forms) in every locale: some are
+    // compared below.
+    Translations::install(QCoreApplication::instance(), QLocale(QLocale::English));
     QString why;
     if (!TlsCredentials::isAvailable(&why))
         QFAIL(qPrintable(why));

@@ -4,6 +4,7 @@
 #include "echoserver.h"
 #include "hexview.h"
 #include "recording.h"
+#include "translations.h"
 #include "trafficevent.h"
 #include "trafficmonitor.h"
 #include "textescape.h"
@@ -417,9 +418,10 @@ void ClientInspector::updateClient(const ClientView *view)
                     tr("%1, path %2 · %3 · %4 in / %5 out")
                         .arg(webSocketSecure() ? QStringLiteral("wss://") : QStringLiteral("ws://"),
                              TextEscape::escapeText(c.webSocketResource),
-                             tr("%1 ping(s)", nullptr, Units::pluralCount(c.webSocketPings))
+                             tr("%1 ping(s)", nullptr, Translations::pluralCount(c.webSocketPings))
                                  .arg(Units::count(c.webSocketPings)),
-                             tr("%1 frame(s)", nullptr, Units::pluralCount(log->framesReceived()))
+                             tr("%1 frame(s)", nullptr,
+                                Translations::pluralCount(log->framesReceived()))
                                  .arg(Units::count(log->framesReceived())),
                              Units::count(log->framesSent())));
             }

@@ -4,6 +4,7 @@
 
 #include "eventlog.h"
 #include "textescape.h"
+#include "translations.h"
 #include "units.h"
 
 #include <QColor>
@@ -475,18 +476,18 @@ QString EventLogModel::detailsText(const Row &row) const
     case AggregatedMessagesKind: {
         const QString peer = peerText(row);
         return tr("+%Ln message(s) (%1) from %2 in the last second", nullptr,
-                  Units::pluralCount(event.count))
+                  Translations::pluralCount(event.count))
             .arg(Units::bytes(event.bytes),
                  peer.isEmpty() ? tr("client %1").arg(event.clientId) : peer);
     }
     case AggregatedRefusalsKind: {
         return tr("+%Ln connection(s) refused in the last second (%1)", nullptr,
-                  Units::pluralCount(event.count))
+                  Translations::pluralCount(event.count))
             .arg(TextEscape::escapeText(event.text));
     }
     case NoticeKind:
         return tr("%Ln event(s) not shown: the log fell behind", nullptr,
-                  Units::pluralCount(event.count));
+                  Translations::pluralCount(event.count));
     default:
         break;
     }

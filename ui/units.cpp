@@ -1,11 +1,10 @@
 #include "units.h"
 
+#include "translations.h"
+
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QLocale>
-
-#include <cstdlib>
-#include <limits>
 
 namespace Echoscope::Units {
 
@@ -42,22 +41,15 @@ QString bytes(qint64 bytes)
 
 QString exactBytes(qint64 bytes)
 {
-    return QCoreApplication::translate("Units", "%1 byte(s)", nullptr, pluralCount(bytes))
-        .arg(count(bytes));
+    // n computed first: lupdate 6.4 misses a translate() whose n is a qualified call.
+    const int n = Translations::pluralCount(bytes);
+    return QCoreApplication::translate("Units", "%1 byte(s)", nullptr, n).arg(count(bytes));
 }
 
 QString messages(qint64 value)
 {
-    return QCoreApplication::translate("Units", "%1 message(s)", nullptr, pluralCount(value))
-        .arg(count(value));
-}
-
-int pluralCount(qint64 count)
-{
-    constexpr qint64 kMillion = 1000000;
-    if (count >= 0 && count <= std::numeric_limits<int>::max())
-        return int(count);
-    return int(std::abs(count % kMillion) + kMillion);
+    const int n = Translations::pluralCount(value);
+    return QCoreApplication::translate("Units", "%1 message(s)", nullptr, n).arg(count(value));
 }
 
 QString bytesPerSecond(double bytes)

@@ -22,11 +22,5 @@ QString duration(qint64 ms);          // "12 s", "3 min 04 s", "1 h 02 min", "2 
 QString clock(qint64 ms);             // "00:12:34", "1 d 02:03:04"
 QString timeOfDay(qint64 epochMs);    // local "hh:mm:ss.zzz"
 
-// tr()'s n (an int) for a 64-bit count: the count itself when it fits, else a number with
-// the same last six digits, which every plural rule Qt knows puts in the same form (they
-// look at n % 10, n % 100 and at small values). A count that may not fit is then written
-// into the text as %1 (count() above), not as %n, which would show that other number.
-int pluralCount(qint64 count);
-
 } // namespace Units
 } // namespace Echoscope

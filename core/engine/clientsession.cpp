@@ -2,6 +2,7 @@
 
 #include "clock.h"
 #include "transportmessageframer.h"
+#include "translations.h"
 
 #include <QLoggingCategory>
 #include <QTimer>
@@ -283,10 +284,7 @@ void ClientSession::reconsider()
         if (unsentBytes() == 0) {
             const qint64 incomplete = m_framer->bufferedBytes();
             finish(DisconnectReason::ClosedByPeer,
-                   incomplete > 0 ? QStringLiteral("an incomplete message of %1 bytes was not "
-                                                   "echoed")
-                                        .arg(incomplete)
-                                  : QString());
+                   incomplete > 0 ? incompleteDetail(incomplete) : QString());
         }
         return;
     }
@@ -408,12 +406,14 @@ QString ClientSession::lostOnCloseDetail(qint64 drainedBytes) const
 {
     QStringList lost;
     if (const qint64 unsent = unsentBytes(); unsent > 0)
-        lost.append(QStringLiteral("%1 bytes of echo could not be sent").arg(unsent));
-    if (const qint64 incomplete = m_framer->bufferedBytes(); incomplete > 0)
         lost.append(
-            QStringLiteral("an incomplete message of %1 bytes was not echoed").arg(incomplete));
+            tr("%1 byte(s) of echo could not be sent", nullptr, Translations::pluralCount(unsent))
+                .arg(unsent));
+    if (const qint64 incomplete = m_framer->bufferedBytes(); incomplete > 0)
+        lost.append(incompleteDetail(incomplete));
     if (drainedBytes > 0)
-        lost.append(QStringLiteral("%1 bytes that arrived while reading was off were not echoed")
+        lost.append(tr("%1 byte(s) that arrived while reading was off were not echoed", nullptr,
+                       Translations::pluralCount(drainedBytes))
                         .arg(drainedBytes));
     return lost.join(QStringLiteral("; "));
 }
@@ -458,13 +458,20 @@ QString ClientSession::tooLargeDetail() const
     // Length mode knows the size from the header, before any payload arrives; the
     // other modes only know how much had arrived when the limit was crossed.
     if (m_config.framing.mode == FramingMode::Length)
-        return QStringLiteral("its length header declares %1 bytes, over the limit of %2 bytes; "
-                              "closed without reading the payload")
+        return tr("its length header declares %1 bytes, over the limit of %2 bytes; "
+                  "closed without reading the payload")
             .arg(m_framer->oversizeBytes())
             .arg(m_config.maxMessageBytes);
-    return QStringLiteral("a message of %1 bytes or more exceeds the limit of %2 bytes")
+    return tr("a message of %1 bytes or more exceeds the limit of %2 bytes")
         .arg(m_framer->oversizeBytes())
         .arg(m_config.maxMessageBytes);
+}
+
+QString ClientSession::incompleteDetail(qint64 bytes)
+{
+    return tr("an incomplete message of %1 byte(s) was not echoed", nullptr,
+              Translations::pluralCount(bytes))
+        .arg(bytes);
 }
 
 void ClientSession::transportEstablished()

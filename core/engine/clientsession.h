@@ -131,6 +131,7 @@ private:
     void finish(DisconnectReason reason, const QString &detail);
     bool handleIoResult(int result, const char *operation);
     QString tooLargeDetail() const;
+    static QString incompleteDetail(qint64 bytes); // "an incomplete message of N bytes ..."
     TrafficEvent clientEvent(TrafficEvent::Kind kind) const;
 
     std::unique_ptr<Transport> m_transport;

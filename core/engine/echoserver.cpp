@@ -7,6 +7,7 @@
 #include "nativesocket.h"
 #include "tlscredentials.h"
 #include "nativeudpsocket.h"
+#include "translations.h"
 
 #include <QLoggingCategory>
 #include <QScopedValueRollback>
@@ -278,8 +279,9 @@ void EchoServer::stop()
     TrafficEvent event;
     event.kind = TrafficEvent::Kind::Stopped;
     event.timestampMs = nowMs();
-    event.text = QStringLiteral("served %1 clients (%2 refused, peak %3 at once) in %4 s; "
-                                "%5 bytes in, %6 bytes out, %7 messages in, %8 out")
+    event.text = tr("served %1 client(s) (%2 refused, peak %3 at once) in %4 s; "
+                    "%5 bytes in, %6 bytes out, %7 messages in, %8 out",
+                    nullptr, Translations::pluralCount(summary.clientsTotal))
                      .arg(summary.clientsTotal)
                      .arg(summary.clientsRefused)
                      .arg(summary.clientsPeak)
@@ -322,8 +324,7 @@ void EchoServer::incomingConnection(qintptr descriptor, const QHostAddress &peer
         }
     }
     if (m_liveClients.load(std::memory_order_relaxed) >= m_config.maxClients) {
-        const QString reason =
-            QStringLiteral("max clients reached (%1 connected)").arg(m_config.maxClients);
+        const QString reason = tr("max clients reached (%1 connected)").arg(m_config.maxClients);
         NativeSocket::close(descriptor);
         refuse(peer, peerPort, RefusalReason::MaxClients, reason, reason);
         return;
@@ -396,11 +397,10 @@ void EchoServer::flushRefusalSummary()
         event.timestampMs = nowMs();
         event.count = it->count;
         event.refusal = it->kind;
-        event.text =
-            QStringLiteral("+%1 %2 refused in the last second: %3")
-                .arg(it->count)
-                .arg(it->count == 1 ? QStringLiteral("connection") : QStringLiteral("connections"))
-                .arg(it.key());
+        event.text = tr("+%1 connection(s) refused in the last second: %2", nullptr,
+                        Translations::pluralCount(it->count))
+                         .arg(it->count)
+                         .arg(it.key());
         handleEvent(event);
     }
 }
@@ -439,9 +439,8 @@ bool EchoServer::setDefaultFaults(const FaultConfig &faults, QString *error)
         TrafficEvent event;
         event.kind = TrafficEvent::Kind::FaultInjected;
         event.timestampMs = nowMs();
-        event.text = faults.isEmpty()
-                         ? QStringLiteral("faults for all clients cleared")
-                         : QStringLiteral("faults for all clients: ") + faults.describe();
+        event.text = faults.isEmpty() ? tr("faults for all clients cleared")
+                                      : tr("faults for all clients: %1").arg(faults.describe());
         handleEvent(event);
     }
     return true;
@@ -454,11 +453,10 @@ EchoWorker *EchoServer::faultableWorker(quint64 clientId, QString *error) const
     const auto it = m_clients.constFind(clientId);
     QString reason;
     if (it == m_clients.constEnd() || it->stats->state() == ClientState::Closed)
-        reason = QStringLiteral("client %1 is not connected").arg(clientId);
+        reason = tr("client %1 is not connected").arg(clientId);
     else if (!it->worker)
-        reason = QStringLiteral("client %1 is a UDP peer: faults act on TCP and TLS clients "
-                                "only")
-                     .arg(clientId);
+        reason =
+            tr("client %1 is a UDP peer: faults act on TCP and TLS clients only").arg(clientId);
     if (error)
         *error = reason;
     return reason.isEmpty() ? it->worker : nullptr;

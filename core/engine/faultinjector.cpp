@@ -2,6 +2,7 @@
 
 #include "clientstats.h"
 #include "clock.h"
+#include "translations.h"
 
 #include <QLocale>
 #include <QStringList>
@@ -82,11 +83,11 @@ void FaultInjector::setConfig(const FaultConfig &config, FaultScope scope, qint6
 
     if (scope == FaultScope::ThisClient && (config != old || oldScope != scope || !wasActive)) {
         emit eventOccurred(faultEvent(config.isEmpty()
-                                          ? QStringLiteral("faults cleared for this client")
-                                          : QStringLiteral("faults set: ") + config.describe()));
+                                          ? tr("faults cleared for this client")
+                                          : tr("faults set: %1").arg(config.describe())));
     } else if (scope == FaultScope::AllClients && oldScope == FaultScope::ThisClient) {
-        emit eventOccurred(faultEvent(
-            QStringLiteral("faults: back to those for all clients (%1)").arg(config.describe())));
+        emit eventOccurred(
+            faultEvent(tr("faults: back to those for all clients (%1)").arg(config.describe())));
     }
     if (!m_active)
         flushSummary();
@@ -293,19 +294,17 @@ void FaultInjector::flushSummary()
         return;
     QStringList parts;
     if (m_delayedMessages > 0)
-        parts << QStringLiteral("%1 %2 delayed (%3 ms on average)")
-                     .arg(countText(m_delayedMessages), m_delayedMessages == 1
-                                                            ? QStringLiteral("message")
-                                                            : QStringLiteral("messages"))
+        parts << tr("%1 message(s) delayed (%2 ms on average)", nullptr,
+                    Translations::pluralCount(m_delayedMessages))
+                     .arg(countText(m_delayedMessages))
                      .arg(m_delayTotalMs / m_delayedMessages);
     if (m_slices > 0)
-        parts << QStringLiteral("%1 %2 written")
-                     .arg(countText(m_slices),
-                          m_slices == 1 ? QStringLiteral("slice") : QStringLiteral("slices"));
+        parts << tr("%1 slice(s) written", nullptr, Translations::pluralCount(m_slices))
+                     .arg(countText(m_slices));
     if (m_throttledMs > 0)
-        parts << QStringLiteral("throttled for %1 ms").arg(countText(m_throttledMs));
+        parts << tr("throttled for %1 ms").arg(countText(m_throttledMs));
     TrafficEvent summary =
-        faultEvent(parts.join(QStringLiteral(", ")) + QStringLiteral(" in the last second"));
+        faultEvent(tr("%1 in the last second").arg(parts.join(QStringLiteral(", "))));
     summary.count = m_delayedMessages + m_slices + (m_throttledMs > 0 ? 1 : 0);
     m_delayedMessages = 0;
     m_delayTotalMs = 0;

@@ -1,6 +1,7 @@
 #include "udpechoservice.h"
 
 #include "clock.h"
+#include "translations.h"
 
 #include <QLoggingCategory>
 #include <QSocketNotifier>
@@ -145,7 +146,7 @@ void UdpEchoService::handleDatagram(const char *data, qint64 bytes, bool truncat
         }
         if (int(m_peers.size()) >= m_config.maxUdpPeers) {
             const QString reason =
-                QStringLiteral("max UDP peers reached (%1 tracked)").arg(m_config.maxUdpPeers);
+                tr("max UDP peers reached (%1 tracked)").arg(m_config.maxUdpPeers);
             refuse(from, bytes, RefusalReason::MaxClients, reason, reason);
             return;
         }
@@ -478,11 +479,10 @@ void UdpEchoService::flushSummaries()
             event.transport = IpProtocol::Udp;
             event.count = it->count;
             event.refusal = it->kind;
-            event.text =
-                QStringLiteral("+%1 UDP %2 refused in the last second: %3")
-                    .arg(it->count)
-                    .arg(it->count == 1 ? QStringLiteral("datagram") : QStringLiteral("datagrams"))
-                    .arg(it.key());
+            event.text = tr("+%1 UDP datagram(s) refused in the last second: %2", nullptr,
+                            Translations::pluralCount(it->count))
+                             .arg(it->count)
+                             .arg(it.key());
             m_postEvent(event);
         }
     }

@@ -1,43 +1,59 @@
 #include "disconnectinfo.h"
 
+#include <QCoreApplication>
+
 namespace Echoscope {
 
-QString DisconnectInfo::reasonString(DisconnectReason reason)
+namespace {
+// The reasons' words, in English: reasonString() as they are (JSON, metric labels, the
+// WebSocket close reason), reasonText() translated (context "DisconnectReason").
+const char *reasonSource(DisconnectReason reason)
 {
     switch (reason) {
     case DisconnectReason::ClosedByPeer:
-        return QStringLiteral("closed by peer");
+        return QT_TRANSLATE_NOOP("DisconnectReason", "closed by peer");
     case DisconnectReason::ResetByPeer:
-        return QStringLiteral("reset by peer");
+        return QT_TRANSLATE_NOOP("DisconnectReason", "reset by peer");
     case DisconnectReason::IdleTimeout:
-        return QStringLiteral("idle timeout");
+        return QT_TRANSLATE_NOOP("DisconnectReason", "idle timeout");
     case DisconnectReason::MessageTooLarge:
-        return QStringLiteral("message too large");
+        return QT_TRANSLATE_NOOP("DisconnectReason", "message too large");
     case DisconnectReason::Kicked:
-        return QStringLiteral("kicked");
+        return QT_TRANSLATE_NOOP("DisconnectReason", "kicked");
     case DisconnectReason::ServerStopped:
-        return QStringLiteral("server stopped");
+        return QT_TRANSLATE_NOOP("DisconnectReason", "server stopped");
     case DisconnectReason::SocketError:
-        return QStringLiteral("socket error");
+        return QT_TRANSLATE_NOOP("DisconnectReason", "socket error");
     case DisconnectReason::FaultClose:
-        return QStringLiteral("closed by fault");
+        return QT_TRANSLATE_NOOP("DisconnectReason", "closed by fault");
     case DisconnectReason::FaultReset:
-        return QStringLiteral("reset by fault");
+        return QT_TRANSLATE_NOOP("DisconnectReason", "reset by fault");
     case DisconnectReason::TlsHandshakeFailed:
-        return QStringLiteral("TLS handshake failed");
+        return QT_TRANSLATE_NOOP("DisconnectReason", "TLS handshake failed");
     case DisconnectReason::Unreachable:
-        return QStringLiteral("port unreachable");
+        return QT_TRANSLATE_NOOP("DisconnectReason", "port unreachable");
     case DisconnectReason::WebSocketHandshakeFailed:
-        return QStringLiteral("WebSocket handshake failed");
+        return QT_TRANSLATE_NOOP("DisconnectReason", "WebSocket handshake failed");
     case DisconnectReason::ProtocolError:
-        return QStringLiteral("protocol error");
+        return QT_TRANSLATE_NOOP("DisconnectReason", "protocol error");
     }
-    return QStringLiteral("unknown");
+    return QT_TRANSLATE_NOOP("DisconnectReason", "unknown");
+}
+} // namespace
+
+QString DisconnectInfo::reasonString(DisconnectReason reason)
+{
+    return QString::fromLatin1(reasonSource(reason));
+}
+
+QString DisconnectInfo::reasonText(DisconnectReason reason)
+{
+    return QCoreApplication::translate("DisconnectReason", reasonSource(reason));
 }
 
 QString DisconnectInfo::describe() const
 {
-    const QString reasonText = reasonString(reason);
+    const QString reasonText = DisconnectInfo::reasonText(reason);
     return detail.isEmpty() ? reasonText : reasonText + QStringLiteral(": ") + detail;
 }
 

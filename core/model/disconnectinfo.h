@@ -41,9 +41,12 @@ struct DisconnectInfo
     qint64 incompleteBytes = 0; // an unfinished message dropped at close
 
     qint64 unechoedBytes() const { return bytesIn - bytesOut; }
-    // "closed by peer", "reset by peer", ... as used in logs and the UI.
+    // "closed by peer", "reset by peer", ...: the English words, for what machines read
+    // (JSON "reason", metric labels, the WebSocket close frame's reason).
     static QString reasonString(DisconnectReason reason);
-    // The reason, plus the detail when there is one.
+    // The same words in the user's language (translations/README.md), for people.
+    static QString reasonText(DisconnectReason reason);
+    // reasonText(), plus the detail when there is one.
     QString describe() const;
 };
 

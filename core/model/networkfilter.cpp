@@ -110,13 +110,12 @@ QString NetworkFilter::refusalReason(const QHostAddress &peer) const
         return QString();
     const QHostAddress address = unmapped(peer);
     if (address.isNull())
-        return QStringLiteral("the peer's address is unknown (the connection was gone before "
-                              "it could be checked against --allow/--deny)");
+        return tr("the peer's address is unknown (the connection was gone before it could be "
+                  "checked against --allow/--deny)");
     if (const Subnet *subnet = deniedBy(address))
-        return QStringLiteral("address %1 is denied by --deny %2")
-            .arg(address.toString(), toString(*subnet));
+        return tr("address %1 is denied by --deny %2").arg(address.toString(), toString(*subnet));
     if (!isAllowed(address))
-        return QStringLiteral("address %1 is not allowed (--allow %2)")
+        return tr("address %1 is not allowed (--allow %2)")
             .arg(address.toString(), toString(m_allow));
     return QString();
 }
@@ -125,10 +124,10 @@ QString NetworkFilter::refusalCategory(const QHostAddress &peer) const
 {
     const QHostAddress address = unmapped(peer);
     if (address.isNull())
-        return QStringLiteral("peer address unknown");
+        return tr("peer address unknown");
     if (const Subnet *subnet = deniedBy(address))
-        return QStringLiteral("denied by --deny %1").arg(toString(*subnet));
-    return QStringLiteral("not allowed (--allow %1)").arg(toString(m_allow));
+        return tr("denied by --deny %1").arg(toString(*subnet));
+    return tr("not allowed (--allow %1)").arg(toString(m_allow));
 }
 
 RefusalReason NetworkFilter::refusalKind(const QHostAddress &peer) const

@@ -2,6 +2,7 @@
 
 #include "refusalreason.h"
 
+#include <QCoreApplication>
 #include <QHostAddress>
 #include <QList>
 #include <QPair>
@@ -19,6 +20,8 @@ namespace Echoscope {
 // IPv4 network it names (10.0.0.0/8).
 class NetworkFilter
 {
+    Q_DECLARE_TR_FUNCTIONS(Echoscope::NetworkFilter) // the context lupdate gives it
+
 public:
     using Subnet = QPair<QHostAddress, int>; // network address, prefix length
 

@@ -4,6 +4,9 @@
 #include <QLibraryInfo>
 #include <QTranslator>
 
+#include <cstdlib>
+#include <limits>
+
 namespace Echoscope::Translations {
 
 namespace {
@@ -42,6 +45,14 @@ QStringList install(QCoreApplication *app, const QLocale &locale)
                                            QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
         loaded << qt->filePath();
     return loaded;
+}
+
+int pluralCount(qint64 count)
+{
+    constexpr qint64 kMillion = 1000000;
+    if (count >= 0 && count <= std::numeric_limits<int>::max())
+        return int(count);
+    return int(std::abs(count % kMillion) + kMillion);
 }
 
 } // namespace Echoscope::Translations

@@ -20,5 +20,11 @@ namespace Translations {
 // Returns the files loaded, in the order installed (the last one is searched first).
 QStringList install(QCoreApplication *app, const QLocale &locale = QLocale());
 
+// tr()'s n (an int) for a 64-bit count: the count itself when it fits, else a number with
+// the same last six digits, which every plural rule Qt knows puts in the same form (they
+// look at n % 10, n % 100 and at small values). A count that may not fit is then written
+// into the text as %1, not as %n, which would show that other number.
+int pluralCount(qint64 count);
+
 } // namespace Translations
 } // namespace Echoscope
