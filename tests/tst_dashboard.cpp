@@ -544,7 +544,7 @@ void tst_Dashboard::inspectorShowsHexOfSelectedClient()
     QTRY_VERIFY_WITH_TIMEOUT(dump().contains(u"received 8 bytes"), kTimeoutMs);
     QVERIFY2(dump().contains(u"68 65 6c 6c 6f 0a 00 ff"), qPrintable(dump()));
     QVERIFY(dump().contains(u"echoed 8 bytes"));
-    QVERIFY(d.window.inspector()->captureText().contains(u"16 B held"));
+    QVERIFY(d.window.inspector()->captureText().contains(u"16 bytes held"));
 
     // Live: what it sends while inspected appears without reselecting.
     client.write("more");

@@ -227,6 +227,7 @@ private slots:
     void tableSurvivesInconsistentSnapshots();
     void formatsBytes_data();
     void formatsBytes();
+    void formatsBytesInTheLocale();
     void formatsDuration_data();
     void formatsDuration();
     void tableShowsConnectedClient();
@@ -550,13 +551,16 @@ void tst_UiModels::formatsBytes_data()
 {
     QTest::addColumn<qint64>("bytes");
     QTest::addColumn<QString>("text");
-    QTest::newRow("zero") << qint64(0) << QStringLiteral("0 B");
-    QTest::newRow("bytes") << qint64(1023) << QStringLiteral("1,023 B");
+    QTest::newRow("zero") << qint64(0) << QStringLiteral("0 bytes");
+    QTest::newRow("one") << qint64(1) << QStringLiteral("1 byte");
+    QTest::newRow("bytes") << qint64(1023) << QStringLiteral("1,023 bytes");
     QTest::newRow("KiB") << qint64(1024) << QStringLiteral("1.0 KiB");
     QTest::newRow("KiB.5") << qint64(1536) << QStringLiteral("1.5 KiB");
     QTest::newRow("almost MiB") << qint64(1024 * 1024 - 1) << QStringLiteral("1.0 MiB");
     QTest::newRow("MiB") << qint64(1258291) << QStringLiteral("1.2 MiB");
     QTest::newRow("GiB") << (qint64(3) << 30) << QStringLiteral("3.0 GiB");
+    QTest::newRow("almost GiB") << (qint64(1) << 30) - 1 << QStringLiteral("1.0 GiB");
+    QTest::newRow("EiB") << (qint64(3) << 60) << QStringLiteral("3.0 EiB");
 }
 
 void tst_UiModels::formatsBytes()
@@ -565,6 +569,18 @@ void tst_UiModels::formatsBytes()
     QFETCH(QString, text);
     QCOMPARE(Units::bytes(bytes), text);
     QCOMPARE(Units::bytesPerSecond(double(bytes)), text + QStringLiteral("/s"));
+}
+
+// Byte sizes are QLocale::formattedDataSize(): the locale's decimal point and unit names.
+void tst_UiModels::formatsBytesInTheLocale()
+{
+    const QLocale english;
+    QLocale::setDefault(QLocale(QLocale::German, QLocale::Germany));
+    const QString kib = Units::bytes(1536);
+    const QString exact = Units::exactBytes(1234567);
+    QLocale::setDefault(english);
+    QCOMPARE(kib, QStringLiteral("1,5 KiB"));
+    QCOMPARE(exact, QStringLiteral("1.234.567 bytes")); // the words: English, as installed
 }
 
 void tst_UiModels::formatsDuration_data()
@@ -733,9 +749,9 @@ void tst_UiModels::proxySortsNumerically()
     proxy.sort(ClientTableModel::BytesInColumn, Qt::AscendingOrder);
     QCOMPARE(proxyIds(proxy), (QList<quint64>{4, 1, 2, 3}));
     QCOMPARE(proxy.index(1, ClientTableModel::BytesInColumn).data().toString(),
-             QStringLiteral("9 B"));
+             QStringLiteral("9 bytes"));
     QCOMPARE(proxy.index(2, ClientTableModel::BytesInColumn).data().toString(),
-             QStringLiteral("10 B"));
+             QStringLiteral("10 bytes"));
     proxy.sort(ClientTableModel::BytesInColumn, Qt::DescendingOrder);
     QCOMPARE(proxyIds(proxy), (QList<quint64>{3, 2, 1, 4}));
 
@@ -895,8 +911,8 @@ void tst_UiModels::modelsFollowRealServer()
     socket.write("hello");
     QByteArray echoed;
     QTRY_COMPARE(echoed += socket.readAll(), QByteArray("hello")); // nothing left unread
-    QTRY_COMPARE(cell(ClientTableModel::BytesInColumn).toString(), QStringLiteral("5 B"));
-    QTRY_COMPARE(cell(ClientTableModel::BytesOutColumn).toString(), QStringLiteral("5 B"));
+    QTRY_COMPARE(cell(ClientTableModel::BytesInColumn).toString(), QStringLiteral("5 bytes"));
+    QTRY_COMPARE(cell(ClientTableModel::BytesOutColumn).toString(), QStringLiteral("5 bytes"));
 
     socket.disconnectFromHost();
     QTRY_COMPARE(cell(ClientTableModel::IdColumn, ClientTableModel::ConnectedRole),
@@ -959,7 +975,7 @@ void tst_UiModels::logShowsEvents()
     QCOMPARE(model.index(1, 0).data(EventLogModel::PeerRole).toString(),
              QStringLiteral("127.0.0.1:40007"));
     QCOMPARE(model.index(1, 0).data(EventLogModel::ClientIdRole).toULongLong(), quint64(7));
-    QCOMPARE(text(2, EventLogModel::DetailsColumn), QStringLiteral("5 B: \"xxxxx\""));
+    QCOMPARE(text(2, EventLogModel::DetailsColumn), QStringLiteral("5 bytes: \"xxxxx\""));
     QVERIFY2(text(3, EventLogModel::DetailsColumn)
                  .startsWith(QStringLiteral("reset by peer; in 2.0 KiB, out 1.0 KiB")),
              qPrintable(text(3, EventLogModel::DetailsColumn)));
@@ -1431,7 +1447,7 @@ void tst_UiModels::eventProxyFilters()
     QCOMPARE(all, 10); // notice + 9 rows, client 2's second message aggregated
     const int aggregate = rowOfKind(model, EventLogModel::AggregatedMessagesKind, 2);
     QCOMPARE(details(model, aggregate),
-             QStringLiteral("+1 message (100 B) from 127.0.0.1:40002 in the last second"));
+             QStringLiteral("+1 message (100 bytes) from 127.0.0.1:40002 in the last second"));
     QCOMPARE(proxy.rowCount(), all);
     QCOMPARE(proxy.visibleGroups(), EventFilterProxy::Groups(EventFilterProxy::AllGroups));
 

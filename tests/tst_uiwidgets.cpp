@@ -572,15 +572,16 @@ void tst_UiWidgets::histogramSummaryAndToolTip()
     histogram.counts[11] = 310;
     histogram.counts[17] = 1;
     widget.setHistogram(histogram, 12, 1228.8, 64 * 1024);
-    QCOMPARE(
-        widget.summaryText(),
-        QStringLiteral("min 12 B \u00b7 mean 1.2 KiB \u00b7 max 64 KiB \u00b7 4,812 messages"));
+    QCOMPARE(widget.summaryText(),
+             QStringLiteral(
+                 "min 12 bytes \u00b7 mean 1.2 KiB \u00b7 max 64.0 KiB \u00b7 4,812 messages"));
 
     histogram.counts[4] = 2480 - 310;
     histogram.counts[17] = 0;
     widget.setHistogram(histogram, 8, 12.5, 2047);
     QCOMPARE(widget.summaryText(),
-             QStringLiteral("min 8 B \u00b7 mean 12.5 B \u00b7 max 2 KiB \u00b7 2,480 messages"));
+             QStringLiteral(
+                 "min 8 bytes \u00b7 mean 13 bytes \u00b7 max 2.0 KiB \u00b7 2,480 messages"));
     QCOMPARE(widget.toolTipForBucket(11),
              QStringLiteral("1,024\u20132,047 bytes: 310 messages (12.5%)"));
     QCOMPARE(widget.toolTipForBucket(4), QStringLiteral("8\u201315 bytes: 2,170 messages (87.5%)"));
@@ -628,7 +629,7 @@ void tst_UiWidgets::histogramEmpty()
     histogram.counts[3] = 1;
     widget.setHistogram(histogram, 5, 5, 5);
     QCOMPARE(widget.summaryText(),
-             QStringLiteral("min 5 B \u00b7 mean 5 B \u00b7 max 5 B \u00b7 1 message"));
+             QStringLiteral("min 5 bytes \u00b7 mean 5 bytes \u00b7 max 5 bytes \u00b7 1 message"));
     widget.clear();
     QCOMPARE(widget.summaryText(), QStringLiteral("No messages yet"));
     QCOMPARE(widget.visibleLastBucket(), -1);
@@ -667,7 +668,7 @@ void tst_UiWidgets::chartRingBounded()
              qPrintable(QString::number(chart.spanMs())));
     // The newest sample wins: the legend shows it.
     QCOMPARE(chart.legendText(),
-             QStringLiteral("in 97.7 KiB/s \u00b7 out 195 KiB/s \u00b7 49 clients"));
+             QStringLiteral("in 97.7 KiB/s \u00b7 out 195.3 KiB/s \u00b7 49 clients"));
 
     chart.setWindowMs(10000);
     QVERIFY(chart.spanMs() >= 10000 && chart.spanMs() <= 10100);
@@ -724,7 +725,8 @@ void tst_UiWidgets::chartClearAndEmpty()
     chart.resize(chart.sizeHint());
     QCOMPARE(chart.sampleCount(), 0);
     QCOMPARE(chart.windowMs(), ThroughputChart::kDefaultWindowMs);
-    QCOMPARE(chart.legendText(), QStringLiteral("in 0 B/s \u00b7 out 0 B/s \u00b7 0 clients"));
+    QCOMPARE(chart.legendText(),
+             QStringLiteral("in 0 bytes/s \u00b7 out 0 bytes/s \u00b7 0 clients"));
     const int emptyColors = distinctColors(render(&chart));
     QVERIFY(emptyColors > 1); // "No traffic yet"
 
@@ -749,9 +751,11 @@ void tst_UiWidgets::englishPluralForms()
 
     ThroughputChart chart;
     chart.addSample(1000, 0, 0, 1);
-    QCOMPARE(chart.legendText(), QStringLiteral("in 0 B/s \u00b7 out 0 B/s \u00b7 1 client"));
+    QCOMPARE(chart.legendText(),
+             QStringLiteral("in 0 bytes/s \u00b7 out 0 bytes/s \u00b7 1 client"));
     chart.addSample(1050, 0, 0, 2);
-    QCOMPARE(chart.legendText(), QStringLiteral("in 0 B/s \u00b7 out 0 B/s \u00b7 2 clients"));
+    QCOMPARE(chart.legendText(),
+             QStringLiteral("in 0 bytes/s \u00b7 out 0 bytes/s \u00b7 2 clients"));
 
     QCOMPARE(Units::exactBytes(1), QStringLiteral("1 byte"));
     QCOMPARE(Units::exactBytes(2), QStringLiteral("2 bytes"));

@@ -21,23 +21,6 @@ namespace {
 constexpr int kMarginPx = 6;
 constexpr int kGapPx = 4; // between the text lines and the bars
 
-// "12 B", "12.5 B", "1.2 KiB", "64 KiB": binary units, at most three significant digits.
-QString humanBytes(double bytes, const QLocale &locale)
-{
-    static const char *const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-    int unit = 0;
-    double value = bytes;
-    while (unit < 5 && std::round(value * 10) / 10 >= 1024) {
-        value /= 1024;
-        ++unit;
-    }
-    const int decimals = (unit == 0 && value == std::floor(value)) || value >= 100 ? 0 : 1;
-    QString number = locale.toString(value, 'f', decimals);
-    if (decimals == 1 && std::round(value * 10) == std::round(value) * 10)
-        number = locale.toString(std::round(value), 'f', 0);
-    return number + QLatin1Char(' ') + QLatin1String(kUnits[unit]);
-}
-
 // "812", "4.8k", "48k", "1.2M": short enough to stand over a bar.
 QString compactCount(qint64 count, const QLocale &locale)
 {
@@ -120,13 +103,12 @@ QString HistogramWidget::summaryText() const
 {
     if (m_total == 0)
         return tr("No messages yet");
-    const QLocale locale = this->locale();
     const QString dash = QStringLiteral("\u2013");
-    const QString min = m_minBytes < 0 ? dash : humanBytes(double(m_minBytes), locale);
-    const QString max = m_maxBytes < 0 ? dash : humanBytes(double(m_maxBytes), locale);
+    const QString min = m_minBytes < 0 ? dash : Units::bytes(m_minBytes);
+    const QString max = m_maxBytes < 0 ? dash : Units::bytes(m_maxBytes);
     const QString messages = Units::messages(m_total);
     return tr("min %1 \u00b7 mean %2 \u00b7 max %3 \u00b7 %4")
-        .arg(min, humanBytes(m_meanBytes, locale), max, messages);
+        .arg(min, Units::bytes(qRound64(m_meanBytes)), max, messages);
 }
 
 QString HistogramWidget::toolTipForBucket(int bucket) const

@@ -1,6 +1,8 @@
 #include "throughputchart.h"
 
 #include "palettes.h"
+#include "units.h"
+
 #include <QFontMetrics>
 #include <QLocale>
 #include <QPainter>
@@ -36,20 +38,6 @@ QColor outColor(const QPalette &palette)
 QColor clientColor(const QPalette &palette)
 {
     return Palettes::isDark(palette) ? QColor(0x8c, 0xe9, 0x9a) : QColor(0x2b, 0x8a, 0x3e);
-}
-
-// "0 B/s", "812 B/s", "1.2 KiB/s", "12.3 MiB/s", "256 MiB/s".
-QString humanRate(double bytesPerSecond, const QLocale &locale)
-{
-    int unit = 0;
-    double value = std::max(0.0, bytesPerSecond);
-    while (unit < kLastRateUnit && std::round(value * 10) / 10 >= 1024) {
-        value /= 1024;
-        ++unit;
-    }
-    const int decimals = unit == 0 || value >= 100 ? 0 : 1;
-    return locale.toString(value, 'f', decimals) + QLatin1Char(' ') +
-           QLatin1String(kRateUnits[unit]);
 }
 
 // The smallest of 1, 2, 2.5, 5 times a power of ten at or above minimum; whole numbers
@@ -147,11 +135,10 @@ int ThroughputChart::maxClientsShown() const
 
 QString ThroughputChart::legendText() const
 {
-    const QLocale locale = this->locale();
     const Sample last = m_samples.empty() ? Sample{0, 0, 0, 0} : m_samples.back();
     const QString clients = tr("%Ln client(s)", nullptr, last.clients);
     return tr("in %1 \u00b7 out %2 \u00b7 %3")
-        .arg(humanRate(last.bytesIn, locale), humanRate(last.bytesOut, locale), clients);
+        .arg(Units::bytesPerSecond(last.bytesIn), Units::bytesPerSecond(last.bytesOut), clients);
 }
 
 QSize ThroughputChart::sizeHint() const
@@ -199,8 +186,8 @@ void ThroughputChart::paintEvent(QPaintEvent *)
         QPen pen;
         bool area;
     } legend[] = {
-        {tr("in %1").arg(humanRate(last.bytesIn, locale)), inPen, false},
-        {tr("out %1").arg(humanRate(last.bytesOut, locale)), outPen, false},
+        {tr("in %1").arg(Units::bytesPerSecond(last.bytesIn)), inPen, false},
+        {tr("out %1").arg(Units::bytesPerSecond(last.bytesOut)), outPen, false},
         {tr("%Ln client(s)", nullptr, last.clients), QPen(clients, 1), true},
     };
     const int swatchWidth = 18;

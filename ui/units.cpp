@@ -6,6 +6,8 @@
 #include <QDateTime>
 #include <QLocale>
 
+#include <limits>
+
 namespace Echoscope::Units {
 
 QLocale locale()
@@ -15,28 +17,22 @@ QLocale locale()
     return locale;
 }
 
-namespace {
-// Whole bytes, then one decimal in the largest binary unit that keeps the number below
-// 1024: "512 B", "1.2 KiB", "12.0 MiB".
-QString scaled(double value, const QString &suffix)
-{
-    static const char *const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    constexpr int kLastUnit = int(sizeof(kUnits) / sizeof(kUnits[0])) - 1;
-    int unit = 0;
-    while (unit < kLastUnit && value >= 1023.95) { // would print as 1024.0 or more
-        value /= 1024.0;
-        ++unit;
-    }
-    const QLocale numbers = locale();
-    const QString number =
-        unit == 0 ? numbers.toString(qRound64(value)) : numbers.toString(value, 'f', 1);
-    return number + QLatin1Char(' ') + QLatin1String(kUnits[unit]) + suffix;
-}
-} // namespace
-
 QString bytes(qint64 bytes)
 {
-    return scaled(double(bytes), QString());
+    // Under 1 KiB the exact count, with its plural ("1 byte", "512 bytes"), where
+    // formattedDataSize() would say "1 bytes".
+    if (bytes > -1024 && bytes < 1024)
+        return exactBytes(bytes);
+    // formattedDataSize() picks the unit by the exact value and then rounds, so 1,048,575
+    // would read "1,024.0 KiB": a value that rounds up to the next unit is shown in it.
+    const quint64 magnitude = bytes < 0 ? 0 - quint64(bytes) : quint64(bytes);
+    quint64 unit = 1024;
+    while (unit <= magnitude / 1024)
+        unit *= 1024;
+    if (magnitude < unit * 1024 && double(magnitude) / double(unit) >= 1023.95 &&
+        unit * 1024 <= quint64(std::numeric_limits<qint64>::max()))
+        bytes = bytes < 0 ? -qint64(unit * 1024) : qint64(unit * 1024);
+    return locale().formattedDataSize(bytes, 1, QLocale::DataSizeIecFormat);
 }
 
 QString exactBytes(qint64 bytes)
@@ -54,7 +50,8 @@ QString messages(qint64 value)
 
 QString bytesPerSecond(double bytes)
 {
-    return scaled(qMax(0.0, bytes), QStringLiteral("/s"));
+    return QCoreApplication::translate("Units", "%1/s")
+        .arg(Units::bytes(qRound64(qMax(0.0, bytes))));
 }
 
 QString count(qint64 value)

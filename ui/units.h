@@ -7,15 +7,17 @@
 namespace Echoscope {
 
 // How the dashboard writes numbers for people: binary units (KiB, MiB), thousands
-// separators, short durations. The exact value is for tooltips.
+// separators, short durations. The exact value is for tooltips. Every byte size the
+// dashboard shows goes through bytes() (or exactBytes()): one format, the locale's.
 namespace Units {
 
 // The user's locale, with thousands separators even where it would leave them out.
 QLocale locale();
-QString bytes(qint64 bytes);          // "512 B", "1.5 KiB", "12.0 MiB"
+// QLocale::formattedDataSize() (IEC, one decimal); under 1 KiB, exactBytes().
+QString bytes(qint64 bytes);          // "1 byte", "512 bytes", "1.5 KiB", "12.0 MiB"
 QString exactBytes(qint64 bytes);     // "1 byte", "1,234,567 bytes"
 QString messages(qint64 count);       // "1 message", "4,812 messages"
-QString bytesPerSecond(double bytes); // "0 B/s", "12.3 KiB/s"
+QString bytesPerSecond(double bytes); // bytes() per second: "0 bytes/s", "12.3 KiB/s"
 QString count(qint64 value);          // "4,812"
 QString perSecond(double value);      // "12.5/s", "4,812/s"
 QString duration(qint64 ms);          // "12 s", "3 min 04 s", "1 h 02 min", "2 d 03 h"
