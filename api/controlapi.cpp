@@ -19,7 +19,10 @@
 #include <QTimer>
 #include <QUrlQuery>
 
+#include <algorithm>
+#include <limits>
 #include <map>
+#include <type_traits>
 #include <optional>
 
 namespace Echoscope {
@@ -67,6 +70,11 @@ public:
     }
 
     int waitingPolls() const { return int(m_waiters.size()); }
+    bool isWaiting(const QTcpSocket *socket) const
+    {
+        return std::any_of(m_waiters.cbegin(), m_waiters.cend(),
+                           [socket](const auto &entry) { return entry.second.socket == socket; });
+    }
 
     // New events: wake the long polls that wait for them.
     void eventsAppended()
@@ -78,6 +86,15 @@ public:
 protected:
     bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override
     {
+        if (isWaiting(socket)) {
+            // A request pipelined behind this connection's waiting long poll. HTTP/1.1
+            // answers in order and the poll's answer is not written yet, so this one cannot
+            // be answered before it (Qt reads on regardless): the connection is closed, its
+            // poll with it. This also keeps to one waiting poll per connection, so the
+            // waiters are bounded by the listener's connection limit.
+            QMetaObject::invokeMethod(socket, &QTcpSocket::abort, Qt::QueuedConnection);
+            return true;
+        }
         QHttpServerResponder responder = makeResponder(request, socket);
         dispatch(request, socket, responder);
         return true;

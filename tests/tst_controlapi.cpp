@@ -17,6 +17,7 @@
 #include <QProcess>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUrlQuery>
@@ -131,6 +132,7 @@ private slots:
     void concurrentChangesToOneClient();
     void changesWhileStopped();
     void eventsLongPollWakesOnANewEvent();
+    void requestBehindAWaitingPollClosesTheConnection();
     void eventsPollTimesOutEmpty();
     void headlessPrintsTheControlLine();
     void ctlCommandDrivesTheApi();
@@ -875,6 +877,44 @@ void tst_ControlApi::curlDrivesTheApi()
     QCOMPARE(done.exitCode, 0);
     QVERIFY2(done.output.endsWith("\n200"), done.output.constData());
     QCOMPARE(fixture.server->defaultFaults().delayMs, 7);
+}
+
+// Requests pipelined behind a waiting long poll on one connection: HTTP/1.1 answers in
+// order, and the poll's answer is not written yet. Answering them first would hand the
+// client the wrong bodies, and keeping each as another waiter would let one connection
+// pile up waiters without end (review of the control API: 120,000 in 25 s). The
+// connection is closed with nothing answered, and no waiter is left.
+void tst_ControlApi::requestBehindAWaitingPollClosesTheConnection()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    const Response now = fixture.get(QStringLiteral("/events"), QStringLiteral("timeout_ms=0"));
+    QCOMPARE(now.status, 200);
+    const qint64 next = now.json.value(QStringLiteral("next")).toInteger();
+
+    QTcpSocket socket;
+    QByteArray answered;
+    QObject::connect(&socket, &QTcpSocket::readyRead, &socket, [&socket, &answered] {
+        if (socket.isReadable())
+            answered += socket.readAll();
+    });
+    socket.connectToHost(QHostAddress::LocalHost, fixture.api->url().port());
+    QVERIFY(socket.waitForConnected(kTimeoutMs));
+    const QByteArray poll = QStringLiteral("GET /api/v1/events?since=%1&timeout_ms=%2 HTTP/1.1\r\n"
+                                           "Host: 127.0.0.1\r\n\r\n")
+                                .arg(next + 1000)
+                                .arg(ControlApi::kMaxPollTimeoutMs)
+                                .toLatin1();
+    socket.write(poll);
+    QTRY_COMPARE_WITH_TIMEOUT(fixture.api->waitingPolls(), 1, kTimeoutMs);
+    // Two more polls and a quick request behind it.
+    socket.write(poll + poll + "GET /api/v1/server HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    QTRY_COMPARE_WITH_TIMEOUT(socket.state(), QAbstractSocket::UnconnectedState, kTimeoutMs);
+    QCOMPARE(answered, QByteArray()); // nothing answered out of order
+    QTRY_COMPARE_WITH_TIMEOUT(fixture.api->waitingPolls(), 0, kTimeoutMs);
+
+    // The API serves the next connection as before.
+    QCOMPARE(fixture.get(QStringLiteral("/server")).status, 200);
 }
 
 QTEST_GUILESS_MAIN(tst_ControlApi)
