@@ -86,6 +86,12 @@ public:
 protected:
     bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override
     {
+        if (socket->bytesToWrite() > ControlApi::kMaxUnsentBytes) {
+            // Pipelined requests from a client that does not read its answers (a capture is
+            // megabytes each): the answers would pile up in the socket's write buffer.
+            QMetaObject::invokeMethod(socket, &QTcpSocket::abort, Qt::QueuedConnection);
+            return true;
+        }
         if (isWaiting(socket)) {
             // A request pipelined behind this connection's waiting long poll. HTTP/1.1
             // answers in order and the poll's answer is not written yet, so this one cannot
@@ -607,6 +613,11 @@ void ControlApi::stop()
 bool ControlApi::isListening() const
 {
     return m_http != nullptr;
+}
+
+int ControlApi::openConnections() const
+{
+    return m_listener ? m_listener->openConnections() : 0;
 }
 
 int ControlApi::waitingPolls() const

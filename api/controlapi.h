@@ -39,6 +39,10 @@ public:
     static constexpr int kMaxConnections = 16;
     static constexpr int kIdleTimeoutMs = 5 * 60 * 1000;
     static constexpr qint64 kMaxRequestBytes = 64 * 1024;
+    // Answers not yet taken by a client that pipelines requests and does not read: past
+    // this, its next request closes the connection (memory bound: the connections times
+    // this plus one answer each).
+    static constexpr qint64 kMaxUnsentBytes = 4 * 1024 * 1024;
     static constexpr int kEventCapacity = 10000;
     static constexpr int kMaxEventsPerResponse = 1000;
     static constexpr int kDefaultPollTimeoutMs = 30000;
@@ -63,6 +67,8 @@ public:
     const EventLog &eventLog() const { return m_eventLog; }
     // Long polls of GET /api/v1/events waiting for an event now.
     int waitingPolls() const;
+    // Connections open to the API (for tests).
+    int openConnections() const;
 
     // 32 random bytes from the system's generator, as 64 hex digits.
     static QString generateToken();

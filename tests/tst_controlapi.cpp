@@ -133,6 +133,7 @@ private slots:
     void changesWhileStopped();
     void eventsLongPollWakesOnANewEvent();
     void requestBehindAWaitingPollClosesTheConnection();
+    void unreadAnswersAreBounded();
     void eventsPollTimesOutEmpty();
     void headlessPrintsTheControlLine();
     void ctlCommandDrivesTheApi();
@@ -915,6 +916,38 @@ void tst_ControlApi::requestBehindAWaitingPollClosesTheConnection()
 
     // The API serves the next connection as before.
     QCOMPARE(fixture.get(QStringLiteral("/server")).status, 200);
+}
+
+// A client that pipelines requests for big answers and never reads them: the answers
+// would pile up in the server's write buffer (review of the control API: 34 -> 520 MB from
+// 180 capture requests). Past ControlApi::kMaxUnsentBytes its next request closes the
+// connection.
+void tst_ControlApi::unreadAnswersAreBounded()
+{
+    Fixture fixture;
+    ServerConfig config = testConfig(1);
+    config.captureBytesPerClient = 1024 * 1024;
+    QVERIFY(fixture.start(config));
+    TestClient client;
+    const quint64 id = fixture.connect(&client);
+    QVERIFY(id != 0);
+    const QByteArray sent = payload(1024 * 1024, 3);
+    client.socket.write(sent);
+    QTRY_COMPARE_WITH_TIMEOUT(client.received.size(), sent.size(), kTimeoutMs);
+    // Each answer holds 2 MiB of capture as base64 (about 2.8 MB): 20 of them are 56 MB.
+    const QByteArray request = QStringLiteral("GET /api/v1/clients/%1/capture HTTP/1.1\r\n"
+                                              "Host: 127.0.0.1\r\n\r\n")
+                                   .arg(id)
+                                   .toLatin1();
+    QTcpSocket reader;
+    reader.setReadBufferSize(1); // reads (almost) nothing: the answers stay with the server
+    reader.connectToHost(QHostAddress::LocalHost, fixture.api->url().port());
+    QVERIFY(reader.waitForConnected(kTimeoutMs));
+    QTRY_COMPARE_WITH_TIMEOUT(fixture.api->openConnections(), 1, kTimeoutMs);
+    reader.write(request.repeated(20));
+    // The server closes it (the reader, not reading, would not notice).
+    QTRY_COMPARE_WITH_TIMEOUT(fixture.api->openConnections(), 0, kTimeoutMs);
+    QCOMPARE(fixture.get(QStringLiteral("/server")).status, 200); // the API carries on
 }
 
 QTEST_GUILESS_MAIN(tst_ControlApi)
