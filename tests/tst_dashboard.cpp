@@ -232,6 +232,7 @@ private slots:
     void logIsBoundedAndAggregatesFlood();
     void logExportWritesShownRows();
     void shortcutTogglesServer();
+    void menuMnemonicsAreDistinct();
     void startStopButtonAndMenuShareOneAction();
     void editCopyCopiesFromTheFocusedView();
     void screenshots();
@@ -1264,6 +1265,47 @@ void tst_Dashboard::shortcutTogglesServer()
 }
 
 // The control bar's button, the Server menu's entry and F5 are one QAction.
+// In the menu bar and in each menu, no two entries share a mnemonic: Alt+letter or the
+// letter in an open menu reaches one entry, not the first of several ("D&ark palette" and
+// "&Auto-scroll" shared A in the View menu). Entries without one are listed by name.
+void tst_Dashboard::menuMnemonicsAreDistinct()
+{
+    Dashboard d(settingsPath());
+    const auto mnemonic = [](const QString &text) {
+        for (qsizetype i = 0; i + 1 < text.size(); ++i) {
+            if (text.at(i) != QLatin1Char('&'))
+                continue;
+            if (text.at(i + 1) != QLatin1Char('&'))
+                return text.at(i + 1).toLower();
+            ++i; // "&&" is a literal ampersand
+        }
+        return QChar();
+    };
+    const auto check = [&mnemonic](const QString &where, const QList<QAction *> &actions) {
+        QHash<QChar, QString> taken;
+        for (QAction *action : actions) {
+            if (action->isSeparator() || !action->isVisible())
+                continue;
+            const QChar key = mnemonic(action->text());
+            if (key.isNull())
+                continue;
+            QVERIFY2(!taken.contains(key),
+                     qPrintable(QStringLiteral("%1: \"%2\" and \"%3\" share %4")
+                                    .arg(where, taken.value(key), action->text(), QString(key))));
+            taken.insert(key, action->text());
+        }
+    };
+    const QList<QAction *> menus = d.window.menuBar()->actions();
+    QVERIFY(menus.size() >= 5);
+    check(QStringLiteral("the menu bar"), menus);
+    for (QAction *menu : menus) {
+        QVERIFY(menu->menu());
+        check(menu->text(), menu->menu()->actions());
+        if (QTest::currentTestFailed())
+            return;
+    }
+}
+
 void tst_Dashboard::startStopButtonAndMenuShareOneAction()
 {
     Dashboard d(settingsPath());
@@ -2006,13 +2048,9 @@ void tst_Dashboard::darkPaletteFromTheViewMenu()
         }
         QTRY_VERIFY_WITH_TIMEOUT(qobject_cast<QMenu *>(QApplication::activePopupWidget()),
                                  kTimeoutMs);
-        // 'a' is also &Auto-scroll's mnemonic in this menu: it goes to the first of the
-        // two (D&ark palette, above), and Return chooses it.
-        QTest::keyClick(QApplication::activePopupWidget(), Qt::Key_A);
-        auto *menu = qobject_cast<QMenu *>(QApplication::activePopupWidget());
-        QVERIFY(menu && menu->activeAction());
-        QCOMPARE(menu->activeAction()->text(), QStringLiteral("D&ark palette"));
-        QTest::keyClick(menu, Qt::Key_Return);
+        // Its mnemonic, K, is the only one in the menu (menuMnemonicsAreDistinct): the key
+        // chooses it at once and closes the menu.
+        QTest::keyClick(QApplication::activePopupWidget(), Qt::Key_K);
         QTRY_VERIFY_WITH_TIMEOUT(!QApplication::activePopupWidget(), kTimeoutMs);
     };
     chooseDarkPalette(true);

@@ -459,7 +459,7 @@ void MainWindow::createMenus()
         m_clientFilter->selectAll();
     });
     m_viewMenu->addSeparator();
-    m_darkAction = m_viewMenu->addAction(tr("D&ark palette"));
+    m_darkAction = m_viewMenu->addAction(tr("Dar&k palette"));
     m_darkAction->setCheckable(true);
     m_darkAction->setToolTip(tr("Light text on dark backgrounds (Fusion style)"));
     connect(m_darkAction, &QAction::toggled, this, &MainWindow::setDarkPalette);
@@ -818,8 +818,8 @@ QUrl MainWindow::handbookUrl()
                               QStringLiteral("/../share/doc/echoscope/docs/handbook/README.md");
     if (QFileInfo::exists(installed))
         return QUrl::fromLocalFile(QFileInfo(installed).canonicalFilePath());
-    return QUrl(QStringLiteral(
-        "https://github.com/echoscope/echoscope/blob/main/docs/handbook/README.md"));
+    return QUrl(
+        QStringLiteral("https://github.com/echoscope/echoscope/blob/main/docs/handbook/README.md"));
 }
 
 void MainWindow::updateInspectorNote()
