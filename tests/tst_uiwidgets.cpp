@@ -13,8 +13,11 @@
 #include <QHelpEvent>
 #include <QImage>
 #include <QPalette>
+#include <QPushButton>
 #include <QScrollBar>
 #include <QSet>
+#include <QStyle>
+#include <QStyleFactory>
 
 #include <ctime>
 #include <QSignalSpy>
@@ -167,6 +170,7 @@ class tst_UiWidgets : public QObject
 
 private slots:
     void initTestCase();
+    void checkedButtonsStandOut();
     void hexViewTextLaysOutOnlyNewChunks();
 
     void hexViewHexLayout();
@@ -864,6 +868,48 @@ void tst_UiWidgets::screenshots()
         widget->setPalette(darkPalette());
         saveScreenshot(widget, QStringLiteral("views-%1-dark").arg(name));
     }
+}
+
+// A checked toggle (the inspector's Hex/Text, the log's Auto-scroll) must look checked in
+// both palettes: Fusion draws "on" only a shade darker, which the dark palette's buttons did
+// not show. Rendered, the middle of a checked button differs plainly from an unchecked one.
+void tst_UiWidgets::checkedButtonsStandOut()
+{
+    QStyle *style = QStyleFactory::create(QStringLiteral("fusion"));
+    QVERIFY(style);
+    const QPalette original = QApplication::palette();
+    for (const QPalette &palette : {style->standardPalette(), Palettes::dark()}) {
+        QApplication::setPalette(palette);
+        QWidget window;
+        window.setStyle(style);
+        auto *checked = new QPushButton(QStringLiteral("Hex"), &window);
+        auto *unchecked = new QPushButton(QStringLiteral("Text"), &window);
+        for (QPushButton *button : {checked, unchecked}) {
+            button->setStyle(style);
+            button->setCheckable(true);
+            Palettes::showCheckedState(button);
+            button->resize(80, 24);
+        }
+        unchecked->move(100, 0);
+        checked->setChecked(true);
+        window.resize(200, 30);
+        const auto middle = [](QPushButton *button) {
+            const QImage image = button->grab().toImage();
+            return image.pixelColor(image.width() / 8, image.height() / 2);
+        };
+        const QColor on = middle(checked);
+        const QColor off = middle(unchecked);
+        const int distance = std::abs(on.red() - off.red()) + std::abs(on.green() - off.green()) +
+                             std::abs(on.blue() - off.blue());
+        QVERIFY2(distance >= 40, qPrintable(QStringLiteral("%1 palette: checked %2, unchecked %3")
+                                                .arg(Palettes::isDark(palette) ? "dark" : "light",
+                                                     on.name(), off.name())));
+        // Unchecked again, it looks like the other.
+        checked->setChecked(false);
+        QCOMPARE(middle(checked), off);
+    }
+    QApplication::setPalette(original);
+    delete style;
 }
 
 QTEST_MAIN(tst_UiWidgets)

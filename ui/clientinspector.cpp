@@ -3,11 +3,12 @@
 #include "clientstats.h"
 #include "echoserver.h"
 #include "hexview.h"
+#include "palettes.h"
 #include "recording.h"
-#include "translations.h"
+#include "textescape.h"
 #include "trafficevent.h"
 #include "trafficmonitor.h"
-#include "textescape.h"
+#include "translations.h"
 #include "units.h"
 #include "websocketframemodel.h"
 
@@ -174,6 +175,7 @@ ClientInspector::ClientInspector(QWidget *parent) : QWidget(parent)
     for (QPushButton *button : {hex, text}) {
         button->setCheckable(true);
         button->setFlat(false);
+        Palettes::showCheckedState(button);
     }
     m_mode->addButton(hex, int(HexView::Mode::Hex));
     m_mode->addButton(text, int(HexView::Mode::Text));

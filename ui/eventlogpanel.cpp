@@ -2,6 +2,7 @@
 
 #include "eventfilterproxy.h"
 #include "eventlogmodel.h"
+#include "palettes.h"
 #include "units.h"
 
 #include <QAction>
@@ -35,6 +36,8 @@ QToolButton *toolButton(QAction *action)
     auto *button = new QToolButton;
     button->setDefaultAction(action);
     button->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    if (action->isCheckable())
+        Palettes::showCheckedState(button);
     return button;
 }
 } // namespace

@@ -16,6 +16,7 @@
 #include "throughputchart.h"
 #include "trafficevent.h"
 #include "trafficmonitor.h"
+#include "units.h"
 
 #include <QAction>
 #include <QApplication>
@@ -45,6 +46,9 @@
 #include <QToolButton>
 #include <QUrl>
 #include <QVBoxLayout>
+
+#include <algorithm>
+#include <initializer_list>
 
 namespace Echoscope {
 
@@ -208,17 +212,27 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     m_clientTable->setContextMenuPolicy(Qt::CustomContextMenu);
     m_clientTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
     const QFontMetrics metrics = m_clientTable->fontMetrics();
+    // Byte columns: the widest of what Units writes there, in this locale ("1,023 bytes"
+    // is wider than "999.9 MiB"); a rate of 1,000 to 1,023 bytes/s may be elided.
+    const auto widest = [&metrics](std::initializer_list<QString> samples) {
+        int width = 0;
+        for (const QString &sample : samples)
+            width = std::max(width, metrics.horizontalAdvance(sample));
+        return width;
+    };
+    const int bytesWidth = widest({Units::bytes(1023), Units::bytes(qint64(999.9 * 1048576))});
+    const int rateWidth = widest({Units::bytesPerSecond(999), Units::bytesPerSecond(999.9 * 1024)});
     const int widths[ClientTableModel::ColumnCount] = {
         metrics.horizontalAdvance(QStringLiteral("00000")),
         metrics.horizontalAdvance(QStringLiteral("255.255.255.255:65535")), // IPv6: tooltip
         metrics.horizontalAdvance(QStringLiteral("00:00:00__")),
         metrics.horizontalAdvance(QStringLiteral("00 min 00 s_")),
-        metrics.horizontalAdvance(QStringLiteral("000.0 MiB_")),
-        metrics.horizontalAdvance(QStringLiteral("000.0 MiB_")),
+        bytesWidth,
+        bytesWidth,
         metrics.horizontalAdvance(QStringLiteral("0,000,000_")),
         metrics.horizontalAdvance(QStringLiteral("0,000,000_")),
-        metrics.horizontalAdvance(QStringLiteral("000.0 KiB_")),
-        metrics.horizontalAdvance(QStringLiteral("000.0 KiB/s_")),
+        bytesWidth,
+        rateWidth,
         metrics.horizontalAdvance(QStringLiteral("delay 200\u00b150 ms_")),
         metrics.horizontalAdvance(QStringLiteral("connected_")),
         metrics.horizontalAdvance(QStringLiteral("TLSv1.3, TLS_AES_256_GCM_SHA384")),

@@ -1,5 +1,6 @@
 #include "palettes.h"
 
+#include <QAbstractButton>
 #include <QApplication>
 #include <QEvent>
 #include <QWidget>
@@ -141,7 +142,53 @@ private:
     bool m_banner;
     bool m_applying = false;
 };
+// Keeps a checkable button's Button colour: the application's, or towards Highlight while
+// checked.
+class CheckedKeeper : public QObject
+{
+public:
+    explicit CheckedKeeper(QAbstractButton *button) : QObject(button), m_button(button)
+    {
+        button->installEventFilter(this);
+        connect(button, &QAbstractButton::toggled, this, [this] { apply(); });
+        apply();
+    }
+
+    bool eventFilter(QObject *watched, QEvent *event) override
+    {
+        if (watched == m_button && !m_applying &&
+            (event->type() == QEvent::PaletteChange ||
+             event->type() == QEvent::ApplicationPaletteChange))
+            apply();
+        return false;
+    }
+
+private:
+    void apply()
+    {
+        const QPalette application = QApplication::palette(m_button);
+        QColor button = application.color(QPalette::Button);
+        if (m_button->isChecked())
+            button = mixed(button, application.color(QPalette::Highlight), 0.4);
+        QPalette palette = m_button->palette();
+        palette.setColor(QPalette::Active, QPalette::Button, button);
+        palette.setColor(QPalette::Inactive, QPalette::Button, button);
+        if (palette == m_button->palette())
+            return;
+        m_applying = true;
+        m_button->setPalette(palette);
+        m_applying = false;
+    }
+
+    QAbstractButton *m_button;
+    bool m_applying = false;
+};
 } // namespace
+
+void showCheckedState(QAbstractButton *button)
+{
+    new CheckedKeeper(button);
+}
 
 qreal contrast(const QColor &a, const QColor &b)
 {

@@ -4,6 +4,7 @@
 #include <QPalette>
 
 QT_BEGIN_NAMESPACE
+class QAbstractButton;
 class QWidget;
 QT_END_NAMESPACE
 
@@ -36,6 +37,10 @@ qreal contrast(const QColor &a, const QColor &b);
 // changes: its WindowText (a label's text) or, with banner, its Window behind the palette's
 // own WindowText and ButtonText.
 void setTone(QWidget *widget, Tone tone, bool banner = false);
+// Makes a checkable button's checked state plain to see in every palette: checked, its
+// Button colour leans towards Highlight (Fusion draws "on" only a shade darker, which the
+// dark palette's buttons do not show), again whenever the application's palette changes.
+void showCheckedState(QAbstractButton *button);
 
 } // namespace Palettes
 } // namespace Echoscope
