@@ -42,6 +42,8 @@ elseif(UNIX)
         FILES_MATCHING PATTERN "*.png" PATTERN "*.yaml" PATTERN "handbook" EXCLUDE)
     install(FILES "${PROJECT_SOURCE_DIR}/benchmarks/README.md"
         "${PROJECT_SOURCE_DIR}/benchmarks/README-echo.md" DESTINATION "${_echoscope_doc}/benchmarks")
+    install(FILES "${PROJECT_SOURCE_DIR}/translations/README.md"
+        DESTINATION "${_echoscope_doc}/translations")
 endif()
 
 # CPack: `cpack --config build/CPackConfig.cmake` (or `cmake --build build --target package`).
