@@ -151,8 +151,10 @@ tsan)
     labels=${TSAN_LABELS:-unit|integration}
     cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" -DBUILD_TESTING=ON \
         -DECHOSCOPE_SANITIZE=thread
+    # Each test program is a target of its own name (checks of the sources, such as the
+    # docs and i18n labels, are not, and are not among these labels).
     mapfile -t targets < <(cd "$build_dir" && ctest -N -L "$labels" |
-        sed -n 's/^ *Test *#[0-9]*: //p')
+        sed -n 's/^ *Test *#[0-9]*: \(tst_[A-Za-z0-9_]*\)$/\1/p')
     [ ${#targets[@]} -gt 0 ] || { echo "echoscope.sh: no tests labelled $labels" >&2; exit 1; }
     cmake --build "$build_dir" --parallel "$jobs" --target "${targets[@]}"
     tsan_options=suppressions=$here/tests/tsan.supp:second_deadlock_stack=1:history_size=4
@@ -170,7 +172,7 @@ portable)
     cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" -DBUILD_TESTING=ON \
         -DECHOSCOPE_PORTABLE_IO=ON
     mapfile -t targets < <(cd "$build_dir" && ctest -N -L "$labels" |
-        sed -n 's/^ *Test *#[0-9]*: //p')
+        sed -n 's/^ *Test *#[0-9]*: \(tst_[A-Za-z0-9_]*\)$/\1/p')
     [ ${#targets[@]} -gt 0 ] || { echo "echoscope.sh: no tests labelled $labels" >&2; exit 1; }
     cmake --build "$build_dir" --parallel "$jobs" --target "${targets[@]}"
     cd "$build_dir"
