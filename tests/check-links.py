@@ -16,8 +16,8 @@ HEADING = re.compile(r'^(#{1,6})\s+(.*?)\s*#*\s*$')
 SKIP_DIRS = {'.git', 'node_modules'}
 
 
-def strip_code(lines):
-    """Yields (number, line) outside fenced code blocks, with inline code spans blanked."""
+def outside_fences(lines):
+    """Yields (number, line) for the lines outside fenced code blocks."""
     fence = None
     for number, line in enumerate(lines, 1):
         stripped = line.lstrip()
@@ -28,6 +28,12 @@ def strip_code(lines):
         if stripped.startswith('```') or stripped.startswith('~~~'):
             fence = stripped[:3]
             continue
+        yield number, line
+
+
+def strip_code(lines):
+    """Yields (number, line) outside fenced code blocks, with inline code spans blanked."""
+    for number, line in outside_fences(lines):
         yield number, re.sub(r'`[^`]*`', lambda m: ' ' * len(m.group(0)), line)
 
 
@@ -44,16 +50,7 @@ def anchors(path, cache={}):
         found = set()
         with open(path, encoding='utf-8') as f:
             lines = f.read().split('\n')
-        fence = None
-        for line in lines:
-            stripped = line.lstrip()
-            if fence:
-                if stripped.startswith(fence):
-                    fence = None
-                continue
-            if stripped.startswith('```') or stripped.startswith('~~~'):
-                fence = stripped[:3]
-                continue
+        for _, line in outside_fences(lines):
             m = HEADING.match(line)
             if m:
                 base = slug(m.group(2).replace('`', ''))

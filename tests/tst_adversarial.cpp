@@ -67,8 +67,8 @@ constexpr bool kAddressSanitizer = false;
 // not a speed figure (ctest runs two programs at once on 2 cores, and CI may be loaded):
 // it is one period of the slowloris trickle, so a server held up by its slow or non-reading
 // clients (serving the fresh one only after their next byte, or never) fails it, while a
-// loaded machine does not. The measured figure is printed (docs/handbook/security.md: 10-80 ms here). An
-// instrumented build runs several times slower.
+// loaded machine does not. The measured figure is printed (docs/handbook/security.md: 10-80 ms
+// here). An instrumented build runs several times slower.
 constexpr qint64 kServedRoundTripMs = kAddressSanitizer ? 5000 : 1000;
 
 #ifdef Q_OS_UNIX

@@ -6,6 +6,7 @@
 #include <QWidget>
 
 #include <cmath>
+#include <functional>
 
 namespace Echoscope::Palettes {
 
@@ -96,16 +97,22 @@ qreal luminance(const QColor &color)
            0.0722 * channel(rgb.blueF());
 }
 
-// Re-colours its widget when the application's palette changes.
-class ToneKeeper : public QObject
+// Keeps some roles of its widget's palette derived from the application's palette: sets
+// them now, and again whenever that palette changes. One keeper per purpose a widget.
+class PaletteKeeper : public QObject
 {
 public:
-    ToneKeeper(QWidget *widget, Tone tone, bool banner)
-        : QObject(widget), m_widget(widget), m_tone(tone), m_banner(banner)
+    using Adjust = std::function<void(QPalette *palette, const QPalette &application)>;
+    enum class Purpose { Tone, CheckedState };
+
+    PaletteKeeper(QWidget *widget, Purpose purpose, Adjust adjust)
+        : QObject(widget), m_widget(widget), m_purpose(purpose), m_adjust(std::move(adjust))
     {
         widget->installEventFilter(this);
         apply();
     }
+
+    Purpose purpose() const { return m_purpose; }
 
     bool eventFilter(QObject *watched, QEvent *event) override
     {
@@ -118,18 +125,10 @@ public:
         return false;
     }
 
-private:
     void apply()
     {
-        const QPalette application = QApplication::palette(m_widget);
         QPalette palette = m_widget->palette();
-        if (m_banner) {
-            palette.setColor(QPalette::Window, toneBackground(m_tone, application));
-            palette.setColor(QPalette::WindowText, application.color(QPalette::WindowText));
-            palette.setColor(QPalette::ButtonText, application.color(QPalette::WindowText));
-        } else {
-            palette.setColor(QPalette::WindowText, toneText(m_tone, application));
-        }
+        m_adjust(&palette, QApplication::palette(m_widget));
         if (palette == m_widget->palette())
             return;
         m_applying = true;
@@ -137,57 +136,28 @@ private:
         m_applying = false;
     }
 
-    QWidget *m_widget;
-    Tone m_tone;
-    bool m_banner;
-    bool m_applying = false;
-};
-// Keeps a checkable button's Button colour: the application's, or towards Highlight while
-// checked.
-class CheckedKeeper : public QObject
-{
-public:
-    explicit CheckedKeeper(QAbstractButton *button) : QObject(button), m_button(button)
-    {
-        button->installEventFilter(this);
-        connect(button, &QAbstractButton::toggled, this, [this] { apply(); });
-        apply();
-    }
-
-    bool eventFilter(QObject *watched, QEvent *event) override
-    {
-        if (watched == m_button && !m_applying &&
-            (event->type() == QEvent::PaletteChange ||
-             event->type() == QEvent::ApplicationPaletteChange))
-            apply();
-        return false;
-    }
-
 private:
-    void apply()
-    {
-        const QPalette application = QApplication::palette(m_button);
-        QColor button = application.color(QPalette::Button);
-        if (m_button->isChecked())
-            button = mixed(button, application.color(QPalette::Highlight), 0.4);
-        QPalette palette = m_button->palette();
-        palette.setColor(QPalette::Active, QPalette::Button, button);
-        palette.setColor(QPalette::Inactive, QPalette::Button, button);
-        if (palette == m_button->palette())
-            return;
-        m_applying = true;
-        m_button->setPalette(palette);
-        m_applying = false;
-    }
-
-    QAbstractButton *m_button;
+    QWidget *m_widget;
+    Purpose m_purpose;
+    Adjust m_adjust;
     bool m_applying = false;
 };
 } // namespace
 
+// A checkable button's Button colour: the application's, or towards Highlight while checked.
 void showCheckedState(QAbstractButton *button)
 {
-    new CheckedKeeper(button);
+    auto *keeper =
+        new PaletteKeeper(button, PaletteKeeper::Purpose::CheckedState,
+                          [button](QPalette *palette, const QPalette &application) {
+                              QColor colour = application.color(QPalette::Button);
+                              if (button->isChecked())
+                                  colour =
+                                      mixed(colour, application.color(QPalette::Highlight), 0.4);
+                              palette->setColor(QPalette::Active, QPalette::Button, colour);
+                              palette->setColor(QPalette::Inactive, QPalette::Button, colour);
+                          });
+    QObject::connect(button, &QAbstractButton::toggled, keeper, &PaletteKeeper::apply);
 }
 
 qreal contrast(const QColor &a, const QColor &b)
@@ -199,11 +169,23 @@ qreal contrast(const QColor &a, const QColor &b)
 
 void setTone(QWidget *widget, Tone tone, bool banner)
 {
-    for (QObject *child : widget->children()) { // one keeper a widget
-        if (auto *keeper = dynamic_cast<ToneKeeper *>(child))
+    for (QObject *child : widget->children()) { // one tone keeper a widget
+        if (auto *keeper = dynamic_cast<PaletteKeeper *>(child);
+            keeper && keeper->purpose() == PaletteKeeper::Purpose::Tone)
             delete keeper;
     }
-    new ToneKeeper(widget, tone, banner);
+    new PaletteKeeper(widget, PaletteKeeper::Purpose::Tone,
+                      [tone, banner](QPalette *palette, const QPalette &application) {
+                          if (banner) {
+                              palette->setColor(QPalette::Window,
+                                                toneBackground(tone, application));
+                              const QColor text = application.color(QPalette::WindowText);
+                              palette->setColor(QPalette::WindowText, text);
+                              palette->setColor(QPalette::ButtonText, text);
+                          } else {
+                              palette->setColor(QPalette::WindowText, toneText(tone, application));
+                          }
+                      });
 }
 
 } // namespace Echoscope::Palettes

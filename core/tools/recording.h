@@ -24,7 +24,8 @@ struct TrafficEvent;
 // One client's traffic as a file that `echoscope replay` can send again: JSON Lines, a
 // header object first, then, in time order, one object per captured chunk ("dir" "in" or
 // "out", its stream offset, base64 data) and the client's events (TrafficEvent::toJson(),
-// as the event log exports them, plus "half_closed"). docs/handbook/recording.md describes the format.
+// as the event log exports them, plus "half_closed"). docs/handbook/recording.md describes the
+// format.
 //
 // Each direction holds one run of its stream without gaps, [startOffset, endOffset) of
 // totalBytes: a ring that wrapped lost the start, a recording limit the end.
