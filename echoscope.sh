@@ -20,6 +20,9 @@
 #   ./echoscope.sh fresh-test [source|package|all]  in minimal Debian 12 roots (mmdebstrap):
 #                                           the README's test command from a clean clone,
 #                                           and the .deb with nothing but its Depends
+#   ./echoscope.sh stress [REPEATS] [CTEST ARGS...]  every test but the conformance matrix,
+#                                           each REPEATS times (default 5) until one fails,
+#                                           under stress-ng --cpu 2 (two cores kept busy)
 # Environment: BUILD_DIR (default: build; package: build-package), BUILD_TYPE (default:
 #              RelWithDebInfo; package: Release), JOBS (default: number of cores),
 #              ECHOSCOPE_NO_INSTALL=1 to skip apt-get, PACKAGE_TEST_DISPLAY=:N for Xvfb.
@@ -289,8 +292,34 @@ fresh-test)
         ;;
     esac
     ;;
+stress)
+    # Issue 17's load test (docs/handbook/testing.md, "Under load"): the timing-sensitive
+    # programs must pass REPEATS times in a row while stress-ng keeps every core busy.
+    repeats=${1:-5}
+    case "$repeats" in
+    '' | *[!0-9]* | 0)
+        echo "echoscope.sh: stress takes a number of repeats (1 or more), not \"$repeats\"" >&2
+        exit 2
+        ;;
+    esac
+    [ $# -gt 0 ] && shift
+    packages+=(stress-ng)
+    install_missing
+    build -DBUILD_TESTING=ON
+    stress-ng --cpu 2 --timeout 3h --quiet &
+    load=$!
+    trap 'kill "$load" 2>/dev/null; wait "$load" 2>/dev/null' EXIT
+    cd "$build_dir"
+    start=$SECONDS
+    status=0
+    ctest --output-on-failure --parallel 2 --repeat "until-fail:$repeats" \
+        --label-exclude 'docs|i18n' --exclude-regex tst_conformance "$@" || status=$?
+    echo "echoscope.sh: stress, each test up to $repeats times under stress-ng --cpu 2:" \
+        "exit status $status after $((SECONDS - start)) s"
+    exit "$status"
+    ;;
 *)
-    sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
