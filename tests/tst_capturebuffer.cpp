@@ -26,6 +26,7 @@ private slots:
     void emptyUntilBytesArrive();
     void keepsBothDirectionsInOrder();
     void mergesReadsInTheSameMillisecond();
+    void snapshotSinceCopiesOnlyTheTail();
     void dropsOldestWhenFull();
     void largeWriteKeepsItsTail();
     void capacityZeroCountsOffsetsOnly();
@@ -77,6 +78,68 @@ void tst_CaptureBuffer::mergesReadsInTheSameMillisecond()
     QCOMPARE(capture.chunks.size(), 2);
     QCOMPARE(capture.chunks[0].bytes, QByteArray("abcd"));
     QCOMPARE(capture.chunks[1].streamOffset, 4);
+}
+
+// A reader that follows the ring gets only what came after its position: the bytes
+// merged into its last chunk since (continuesLastChunk), then the new chunks. When the
+// ring dropped bytes it had not read, it gets the whole of what remains.
+void tst_CaptureBuffer::snapshotSinceCopiesOnlyTheTail()
+{
+    CaptureBuffer buffer(64);
+    buffer.append(Direction::Received, "hello", 5, 100);
+    CaptureSnapshot read = buffer.snapshotSince({});
+    QVERIFY(read.tailOnly);
+    QCOMPARE(read.chunks.size(), 1);
+    QCOMPARE(read.endTotal, 5);
+    QCOMPARE(read.endChunk, 1);
+    CapturePosition position{read.endTotal, read.endChunk};
+
+    read = buffer.snapshotSince(position); // nothing new
+    QVERIFY(read.tailOnly);
+    QVERIFY(read.chunks.isEmpty());
+    QCOMPARE(read.heldBytes, 5);
+
+    buffer.append(Direction::Received, " you", 4, 100); // joins "hello" in the ring
+    buffer.append(Direction::Echoed, "hello", 5, 100);
+    read = buffer.snapshotSince(position);
+    QVERIFY(read.tailOnly);
+    QVERIFY(read.continuesLastChunk);
+    QCOMPARE(read.chunks.size(), 2);
+    QCOMPARE(read.chunks[0].bytes, QByteArray(" you"));
+    QCOMPARE(read.chunks[0].streamOffset, 5);
+    QCOMPARE(read.chunks[1].bytes, QByteArray("hello"));
+    QCOMPARE(read.chunks[1].direction, Direction::Echoed);
+    QCOMPARE(read.heldBytes, 14);
+    position = {read.endTotal, read.endChunk};
+
+    // An empty message's chunk is new once, then not again.
+    buffer.append(Direction::Received, "", 0, 101, CaptureChunk::EndsMessage);
+    read = buffer.snapshotSince(position);
+    QCOMPARE(read.chunks.size(), 1);
+    QVERIFY(read.chunks[0].bytes.isEmpty());
+    QVERIFY(!read.continuesLastChunk);
+    position = {read.endTotal, read.endChunk};
+    QVERIFY(buffer.snapshotSince(position).chunks.isEmpty());
+
+    // Dropping bytes already read is not a restart.
+    const QByteArray sixty(60, 'z');
+    buffer.append(Direction::Received, sixty.constData(), sixty.size(), 102);
+    read = buffer.snapshotSince(position);
+    QVERIFY(read.tailOnly);
+    QCOMPARE(read.chunks.size(), 1);
+    QCOMPARE(read.chunks[0].bytes, sixty);
+    QCOMPARE(read.heldFromTotal, 14 + 60 - 64);
+    position = {read.endTotal, read.endChunk};
+
+    // Dropping bytes not read yet is: the whole ring, to start again from.
+    buffer.append(Direction::Echoed, sixty.constData(), sixty.size(), 103);
+    buffer.append(Direction::Received, sixty.constData(), sixty.size(), 104);
+    read = buffer.snapshotSince(position);
+    QVERIFY(!read.tailOnly);
+    const CaptureSnapshot whole = buffer.snapshot();
+    QCOMPARE(read.chunks.size(), whole.chunks.size());
+    QCOMPARE(read.heldBytes, 64);
+    QVERIFY(read.heldFromTotal > position.totalBytes);
 }
 
 void tst_CaptureBuffer::dropsOldestWhenFull()

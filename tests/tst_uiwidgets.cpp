@@ -1,3 +1,5 @@
+#include "clientinspector.h"
+#include "clientstats.h"
 #include "hexview.h"
 #include "palettes.h"
 #include "histogramwidget.h"
@@ -25,6 +27,7 @@
 #include <QToolTip>
 
 #include <cmath>
+#include <random>
 
 using namespace Echoscope;
 
@@ -172,6 +175,9 @@ private slots:
     void initTestCase();
     void checkedButtonsStandOut();
     void hexViewTextLaysOutOnlyNewChunks();
+    void hexViewFollowsARingByTails_data();
+    void hexViewFollowsARingByTails();
+    void inspectorCopiesOnlyNewBytes();
 
     void hexViewHexLayout();
     void hexViewTextMode();
@@ -248,6 +254,117 @@ void tst_UiWidgets::hexViewTextLaysOutOnlyNewChunks()
     QCOMPARE(view.relaidChunks(), 1);
     fresh.setCapture(capture);
     QCOMPARE(view.toPlainText(), fresh.toPlainText());
+}
+
+// A view fed only tails (CaptureBuffer::snapshotSince(view.position())) shows what a
+// view given the whole ring shows, through merges, drops of shown and of unshown bytes,
+// empty message chunks and resizes; without a drop of unshown bytes it is given each
+// kept byte once.
+void tst_UiWidgets::hexViewFollowsARingByTails_data()
+{
+    QTest::addColumn<int>("mode");
+    QTest::addColumn<bool>("boundaries");
+    QTest::newRow("hex") << int(HexView::Mode::Hex) << false;
+    QTest::newRow("text") << int(HexView::Mode::Text) << false;
+    QTest::newRow("text, datagrams") << int(HexView::Mode::Text) << true;
+}
+
+void tst_UiWidgets::hexViewFollowsARingByTails()
+{
+    QFETCH(int, mode);
+    QFETCH(bool, boundaries);
+    std::mt19937 random(1234);
+    CaptureBuffer ring(2048);
+    ring.setKeepsBoundaries(boundaries);
+    HexView view;
+    view.setMode(HexView::Mode(mode));
+    qint64 nowMs = 1'700'000'000'000;
+    qint64 offered = 0; // bytes the view was given
+    int restarts = 0;
+    int merges = 0;
+    for (int round = 0; round < 400; ++round) {
+        const int appends = int(random() % 4);
+        for (int i = 0; i < appends; ++i) {
+            const auto direction = random() % 2 ? Direction::Received : Direction::Echoed;
+            const int size = random() % 16 == 0 ? int(random() % 3000) : int(random() % 80);
+            QByteArray bytes(size, Qt::Uninitialized);
+            for (char &byte : bytes)
+                byte = random() % 5 == 0 ? '\n' : char('a' + random() % 26);
+            const quint8 flags = random() % 20 == 0 ? quint8(CaptureChunk::EndsMessage) : 0;
+            ring.append(direction, bytes.constData(), flags ? 0 : size, nowMs, flags);
+            nowMs += random() % 2; // 0: the next read may join this chunk
+        }
+        if (random() % 50 == 0)
+            ring.setCapacity(1024 + qint64(random() % 3000));
+        const CapturePosition before = view.position();
+        const CaptureSnapshot tail = ring.snapshotSince(before);
+        if (!tail.tailOnly)
+            ++restarts;
+        if (tail.continuesLastChunk)
+            ++merges;
+        for (const CaptureChunk &chunk : tail.chunks)
+            offered += chunk.bytes.size();
+        view.setCapture(tail);
+        HexView fresh;
+        fresh.setMode(HexView::Mode(mode));
+        const CaptureSnapshot whole = ring.snapshot();
+        fresh.setCapture(whole);
+        QCOMPARE(view.lineCount(), fresh.lineCount());
+        QCOMPARE(view.toPlainText(), fresh.toPlainText());
+        QCOMPARE(view.heldBytes(), whole.heldBytes);
+        QCOMPARE(view.position().totalBytes, whole.endTotal);
+        if (tail.tailOnly) // each byte once
+            QCOMPARE(offered, whole.endTotal);
+        else
+            offered = whole.endTotal; // the view starts again from what the ring holds
+    }
+    QVERIFY2(restarts > 1 && (boundaries ? merges == 0 : merges > 10),
+             qPrintable(QStringLiteral("%1 restarts, %2 merges").arg(restarts).arg(merges)));
+}
+
+// The inspector copies out of the ring only what was captured since its last refresh
+// (it used to copy the whole ring, up to 1 MiB, each time); when the ring dropped bytes
+// before they were shown it starts again from what remains and says so.
+void tst_UiWidgets::inspectorCopiesOnlyNewBytes()
+{
+    auto stats = std::make_shared<ClientStats>(7, QHostAddress::LocalHost, 40000,
+                                               QDateTime::currentMSecsSinceEpoch(), 16 * 1024);
+    CaptureBuffer *ring = stats->capture();
+    ClientInspector inspector;
+    inspector.setCaptureBytes(16 * 1024, 1024 * 1024);
+    inspector.setClient(7, stats);
+    QCOMPARE(ring->capacity(), 1024 * 1024);
+    const QByteArray block(256 * 1024, 'x');
+    qint64 nowMs = 1'700'000'000'000;
+    ring->append(Direction::Received, block.constData(), block.size(), nowMs);
+    inspector.updateClient(nullptr);
+    QCOMPARE(inspector.captureBytesCopied(), block.size());
+
+    // Small reads: each refresh copies the new bytes only, merged or not.
+    for (int i = 0; i < 10; ++i) {
+        ring->append(i % 2 ? Direction::Echoed : Direction::Received, "hello", 5, nowMs += 10);
+        inspector.updateClient(nullptr);
+    }
+    QCOMPARE(inspector.captureBytesCopied(), block.size() + 50);
+    inspector.updateClient(nullptr); // nothing new: nothing copied
+    QCOMPARE(inspector.captureBytesCopied(), block.size() + 50);
+    QVERIFY2(!inspector.captureText().contains(QStringLiteral("never shown")),
+             qPrintable(inspector.captureText()));
+
+    // More than the ring holds between two refreshes: it starts again from what remains.
+    const QByteArray flood(1024 * 1024, 'y');
+    ring->append(Direction::Received, flood.constData(), flood.size(), nowMs += 10);
+    ring->append(Direction::Echoed, flood.constData(), flood.size(), nowMs += 10);
+    const qint64 copiedBefore = inspector.captureBytesCopied();
+    inspector.updateClient(nullptr);
+    QCOMPARE(inspector.captureBytesCopied() - copiedBefore, 1024 * 1024);
+    QVERIFY2(inspector.captureText().contains(QStringLiteral("never shown")),
+             qPrintable(inspector.captureText()));
+    HexView fresh;
+    fresh.setCapture(ring->snapshot());
+    QCOMPARE(inspector.hexView()->lineCount(), fresh.lineCount());
+    QCOMPARE(inspector.hexView()->lineText(fresh.lineCount() - 1),
+             fresh.lineText(fresh.lineCount() - 1));
 }
 
 void tst_UiWidgets::hexViewHexLayout()

@@ -296,6 +296,7 @@ void ClientInspector::setClient(quint64 clientId, std::shared_ptr<const ClientSt
     m_clientId = stats ? clientId : 0;
     m_stats = std::move(stats);
     m_captureGeneration = 0;
+    m_captureUnshownBytes = 0;
     m_hexView->clear();
     m_frameModel->clear();
     m_requestView->clear();
@@ -501,7 +502,14 @@ void ClientInspector::refreshCapture(bool force)
     const CaptureBuffer *capture = m_stats->capture();
     if (!force && capture->generation() == m_captureGeneration)
         return;
-    const CaptureSnapshot snapshot = capture->snapshot();
+    // A refresh takes only what was captured since the last one; the whole ring when the
+    // client is new to the view, or when the ring dropped bytes before they were shown.
+    const CapturePosition shown = m_hexView->position();
+    const CaptureSnapshot snapshot = force ? capture->snapshot() : capture->snapshotSince(shown);
+    for (const CaptureChunk &chunk : snapshot.chunks)
+        m_captureBytesCopied += chunk.bytes.size();
+    if (!force && !snapshot.tailOnly)
+        m_captureUnshownBytes += std::max<qint64>(0, snapshot.heldFromTotal - shown.totalBytes);
     m_captureGeneration = snapshot.generation;
     m_hexView->setCapture(snapshot);
     m_copy->setEnabled(snapshot.heldBytes > 0);
@@ -515,6 +523,12 @@ void ClientInspector::refreshCapture(bool force)
         info += tr(" · %1 dropped").arg(Units::bytes(snapshot.droppedBytes));
         toolTip += tr("; %1 older were dropped to make room")
                        .arg(Units::exactBytes(snapshot.droppedBytes));
+    }
+    if (m_captureUnshownBytes > 0) {
+        info += tr(" · %1 never shown").arg(Units::bytes(m_captureUnshownBytes));
+        toolTip += tr("; %1 went by faster than the view refreshes: the ring dropped them "
+                      "before they were shown, and the view started again from what it holds")
+                       .arg(Units::exactBytes(m_captureUnshownBytes));
     }
     if (snapshot.capacityBytes == 0)
         info = toolTip = tr("Capture is off (Preferences: capture per client)");

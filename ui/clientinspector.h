@@ -62,6 +62,9 @@ public:
     void exportRecordingInteractively();
 
     HexView *hexView() const { return m_hexView; }
+    // Bytes copied out of capture rings for the dump since the inspector was made: a
+    // refresh copies only what was captured since the one before (for tests).
+    qint64 captureBytesCopied() const { return m_captureBytesCopied; }
     QPushButton *disconnectButton() const { return m_disconnect; }
     QPushButton *faultsButton() const { return m_faults; }
     QPushButton *exportButton() const { return m_export; }
@@ -91,6 +94,9 @@ private:
     quint64 m_clientId = 0;
     std::shared_ptr<const ClientStats> m_stats;
     quint64 m_captureGeneration = 0;
+    qint64 m_captureBytesCopied = 0;
+    // Bytes this client's ring dropped before a refresh showed them (the view restarted).
+    qint64 m_captureUnshownBytes = 0;
     qint64 m_perClientCaptureBytes = 0;
     qint64 m_inspectedCaptureBytes = kDefaultInspectedCaptureBytes;
     bool m_connected = false;

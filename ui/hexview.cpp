@@ -92,8 +92,19 @@ HexView::HexView(QWidget *parent)
 void HexView::setCapture(const CaptureSnapshot &capture)
 {
     const ViewState state = saveState();
-    const QList<CaptureChunk> previous = std::exchange(m_chunks, capture.chunks);
-    relayout(&previous);
+    if (capture.tailOnly) {
+        appendTail(capture);
+    } else {
+        const QList<CaptureChunk> previous = std::exchange(m_chunks, capture.chunks);
+        std::vector<ChunkLayout> old;
+        old.swap(m_layout);
+        matchLayouts(std::move(old), previous);
+        m_firstTotal = capture.heldFromTotal;
+        m_firstChunk = capture.heldFromChunk;
+        m_heldBytes = capture.heldBytes;
+    }
+    m_position = CapturePosition{capture.endTotal, capture.endChunk};
+    relayout();
     restoreState(state);
     // What a screen reader says of the painted dump: the totals; the lines themselves
     // are lineText() and the clipboard (Ctrl+C).
@@ -108,6 +119,9 @@ void HexView::setCapture(const CaptureSnapshot &capture)
 void HexView::clear()
 {
     m_chunks.clear();
+    m_layout.clear();
+    m_position = {};
+    m_firstTotal = m_firstChunk = m_heldBytes = 0;
     m_selectionAnchor = m_selectionCurrent = -1;
     setAccessibleDescription(m_placeholderText);
     relayout();
@@ -120,6 +134,8 @@ void HexView::setMode(Mode mode)
         return;
     const ViewState state = saveState();
     m_mode = mode;
+    for (ChunkLayout &layout : m_layout)
+        layout = ChunkLayout();
     relayout();
     restoreState(state);
     emit modeChanged(mode);
@@ -442,18 +458,73 @@ void HexView::restoreState(const ViewState &state)
     viewport()->update();
 }
 
-void HexView::relayout(const QList<CaptureChunk> *previous)
+void HexView::appendTail(const CaptureSnapshot &tail)
 {
-    // Text mode escapes and splits each chunk's bytes. A chunk that was shown already
-    // (the same direction, stream offset and size: the same bytes, which never change)
-    // keeps its layout, so a refresh lays out only what was captured since; the chunks
-    // the ring dropped go with their layouts.
-    std::vector<ChunkLayout> old;
-    old.swap(m_layout);
-    const bool reuse = previous && m_mode == Mode::Text && old.size() == size_t(previous->size());
-    qsizetype next = 0; // in *previous: both lists are oldest first
+    // What the ring dropped since the last refresh goes from the front: whole chunks,
+    // then the front of the oldest one kept.
+    const qsizetype gone =
+        qsizetype(std::clamp<qint64>(tail.heldFromChunk - m_firstChunk, 0, m_chunks.size()));
+    for (qsizetype i = 0; i < gone; ++i)
+        m_firstTotal += m_chunks.at(i).bytes.size();
+    m_firstChunk += gone;
+    m_chunks.remove(0, gone);
+    m_layout.erase(m_layout.begin(), m_layout.begin() + gone);
+    const qint64 trim = tail.heldFromTotal - m_firstTotal;
+    if (trim > 0 && !m_chunks.isEmpty()) {
+        CaptureChunk &front = m_chunks.first();
+        const qsizetype cut = qsizetype(std::min<qint64>(trim, front.bytes.size()));
+        front.bytes.remove(0, cut);
+        front.streamOffset += cut;
+        m_layout.front() = ChunkLayout();
+        m_firstTotal += cut;
+    }
+    // Then the new bytes: those the ring merged into the last chunk shown, and new chunks.
+    for (qsizetype i = 0; i < tail.chunks.size(); ++i) {
+        const CaptureChunk &chunk = tail.chunks.at(i);
+        if (i == 0 && tail.continuesLastChunk && !m_chunks.isEmpty()) {
+            CaptureChunk &last = m_chunks.last();
+            last.bytes.append(chunk.bytes);
+            last.flags = chunk.flags;
+            m_layout.back() = ChunkLayout();
+            continue;
+        }
+        m_chunks.append(chunk);
+        m_layout.emplace_back();
+    }
+    m_heldBytes = tail.heldBytes;
+}
+
+void HexView::matchLayouts(std::vector<ChunkLayout> old, const QList<CaptureChunk> &previous)
+{
+    // A chunk that was shown already (the same direction, stream offset and size: the
+    // same bytes, which never change) keeps its text layout; the chunks the ring dropped
+    // go with their layouts.
+    m_layout.assign(size_t(m_chunks.size()), ChunkLayout());
+    if (m_mode != Mode::Text || old.size() != size_t(previous.size()))
+        return;
+    qsizetype next = 0; // in previous: both lists are oldest first
+    for (qsizetype i = 0; i < m_chunks.size(); ++i) {
+        const CaptureChunk &chunk = m_chunks.at(i);
+        while (next < previous.size()) {
+            const CaptureChunk &before = previous.at(next);
+            if (before.direction == chunk.direction && before.streamOffset == chunk.streamOffset &&
+                before.bytes.size() == chunk.bytes.size()) {
+                m_layout[size_t(i)] = std::move(old[size_t(next)]);
+                ++next;
+                break;
+            }
+            if (before.timestampMs > chunk.timestampMs)
+                break; // later than this chunk: this one is new (or grew)
+            ++next;    // dropped by the ring, or grown since
+        }
+    }
+}
+
+void HexView::relayout()
+{
+    // Text mode escapes and splits the bytes of each chunk not laid out yet: after a
+    // refresh, only what was captured since.
     m_relaidChunks = 0;
-    m_layout.resize(size_t(m_chunks.size()));
     qint64 lastOffset = 0;
     int line = 0;
     int columns = 0;
@@ -463,24 +534,11 @@ void HexView::relayout(const QList<CaptureChunk> *previous)
         ChunkLayout &layout = m_layout[size_t(i)];
         layout.firstLine = line;
         if (m_mode == Mode::Text) {
-            bool kept = false;
-            while (reuse && next < previous->size()) {
-                const CaptureChunk &before = previous->at(next);
-                if (before.direction == chunk.direction &&
-                    before.streamOffset == chunk.streamOffset &&
-                    before.bytes.size() == chunk.bytes.size()) {
-                    layout.text = std::move(old[size_t(next)].text);
-                    layout.textLines = std::move(old[size_t(next)].textLines);
-                    kept = true;
-                    ++next;
-                    break;
-                }
-                if (before.timestampMs > chunk.timestampMs)
-                    break; // later than this chunk: this one is new (or grew)
-                ++next;    // dropped by the ring, or grown since
-            }
-            if (!kept) {
+            if (!layout.laidOut) {
+                layout.text.clear();
+                layout.textLines.clear();
                 layoutText(chunk, &layout);
+                layout.laidOut = true;
                 ++m_relaidChunks;
             }
             for (const TextLine &textLine : layout.textLines)

@@ -28,9 +28,16 @@ public:
 
     explicit HexView(QWidget *parent = nullptr);
 
-    // Replaces what is shown. A view scrolled to the bottom stays at the bottom;
-    // otherwise the line at the top stays at the top while it is still captured.
+    // Replaces what is shown (a whole snapshot), or adds to it (a tail from
+    // CaptureBuffer::snapshotSince(position()): the new bytes are appended, and what the
+    // ring dropped since goes from the front). A view scrolled to the bottom stays at
+    // the bottom; otherwise the line at the top stays at the top while it is still
+    // captured.
     void setCapture(const CaptureSnapshot &capture);
+    // Where the capture shown ends: what to ask the buffer for next.
+    CapturePosition position() const { return m_position; }
+    // Bytes held in the chunks shown.
+    qint64 heldBytes() const { return m_heldBytes; }
     void clear();
 
     Mode mode() const { return m_mode; }
@@ -95,15 +102,20 @@ private:
     };
     struct ChunkLayout
     {
-        int firstLine = 0; // its header line
-        QString text;      // text mode: the escaped bytes
+        bool laidOut = false; // text mode: text and textLines are made
+        int firstLine = 0;    // its header line
+        QString text;         // text mode: the escaped bytes
         std::vector<TextLine> textLines;
     };
 
     ViewState saveState() const;
     void restoreState(const ViewState &state);
-    // previous: the chunks shown before, whose text layouts are kept where they match.
-    void relayout(const QList<CaptureChunk> *previous = nullptr);
+    // Realigns m_layout with m_chunks after a whole new snapshot: previous (the chunks
+    // shown before) keep their text layouts where they match.
+    void matchLayouts(std::vector<ChunkLayout> old, const QList<CaptureChunk> &previous);
+    // Lays out (text mode) the chunks not laid out yet, and counts lines and columns.
+    void relayout();
+    void appendTail(const CaptureSnapshot &tail);
     void layoutText(const CaptureChunk &chunk, ChunkLayout *layout) const;
     int chunkForLine(int line) const;
     int linesOf(int chunk) const;
@@ -119,6 +131,10 @@ private:
 
     QList<CaptureChunk> m_chunks;
     std::vector<ChunkLayout> m_layout;
+    CapturePosition m_position;
+    qint64 m_firstTotal = 0; // the ring's total offset of m_chunks' first byte
+    qint64 m_firstChunk = 0; // the ring's number of m_chunks.first()
+    qint64 m_heldBytes = 0;
     int m_lineCount = 0;
     int m_relaidChunks = 0;
     int m_maxColumns = 0;

@@ -77,6 +77,7 @@ void CaptureBuffer::append(CaptureChunk::Direction direction, const char *data, 
             nowMs - last.timestampMs < kMergeWindowMs &&
             last.streamOffset + last.size == streamOffset + skip) {
             last.size += keep;
+            m_keptTotal += keep;
             return;
         }
     }
@@ -96,6 +97,8 @@ void CaptureBuffer::append(CaptureChunk::Direction direction, const char *data, 
             dropOldest(m_chunks.front().size); // the oldest chunk goes, header and bytes
     }
     m_chunks.push_back(ChunkHeader{direction, flags, nowMs, streamOffset + skip, keep});
+    m_keptTotal += keep;
+    ++m_chunksMade;
 }
 
 qint64 CaptureBuffer::maxChunks(qint64 capacityBytes)
@@ -218,16 +221,75 @@ CaptureSnapshot CaptureBuffer::snapshot() const
         position += header.size;
         result.chunks.append(std::move(chunk));
     }
-    result.capacityBytes = m_capacity.load(std::memory_order_relaxed);
-    result.heldBytes = m_held;
-    result.droppedBytes = m_dropped + m_droppedWhenFull.load(std::memory_order_relaxed);
-    result.generation = m_generation;
-    result.keepsFirst = m_policy == Policy::KeepFirst;
-    result.receivedBytes = m_streamOffset[0].load(std::memory_order_relaxed);
-    result.echoedBytes = m_streamOffset[1].load(std::memory_order_relaxed);
-    result.receivedEndedAtMs = m_receivedEndedAtMs.load(std::memory_order_relaxed);
-    result.limitReachedAtMs = m_limitReachedAtMs;
+    fillTotals(&result);
     return result;
+}
+
+CaptureSnapshot CaptureBuffer::snapshotSince(const CapturePosition &from) const
+{
+    {
+        QMutexLocker locker(&m_mutex);
+        const qint64 heldFromTotal = m_keptTotal - m_held;
+        const qint64 heldFromChunk = m_chunksMade - qint64(m_chunks.size());
+        // The reader's last chunk, and every byte and chunk after it, must still be held
+        // (its last chunk may have gone, if the reader had all of it).
+        const bool followed = from.totalBytes >= heldFromTotal && from.totalBytes <= m_keptTotal &&
+                              from.totalChunks >= heldFromChunk && from.totalChunks <= m_chunksMade;
+        if (followed) {
+            CaptureSnapshot result;
+            result.tailOnly = true;
+            // Walk back from the newest chunk to the reader's last one (from.totalChunks
+            // - 1), so that the work follows what is new, not what is held.
+            const qint64 lastSeen = from.totalChunks - 1 - heldFromChunk; // index, may be -1
+            qint64 index = qint64(m_chunks.size());
+            qint64 start = m_keptTotal; // total offset of chunk `index`
+            while (index > 0 && index - 1 >= lastSeen) {
+                --index;
+                start -= m_chunks[size_t(index)].size;
+            }
+            // index is now max(lastSeen, 0) and start its first byte's total offset.
+            for (; index < qint64(m_chunks.size()); ++index) {
+                const ChunkHeader &header = m_chunks[size_t(index)];
+                const qint64 skip = index == lastSeen ? from.totalBytes - start : 0;
+                const qint64 size = header.size - skip;
+                if (index == lastSeen && size <= 0) { // nothing merged into it since
+                    start += header.size;
+                    continue;
+                }
+                CaptureChunk chunk;
+                chunk.direction = header.direction;
+                chunk.timestampMs = header.timestampMs;
+                chunk.streamOffset = header.streamOffset + skip;
+                chunk.flags = header.flags;
+                chunk.bytes.resize(qsizetype(size));
+                copyFromRing(m_head + (start - heldFromTotal) + skip, chunk.bytes.data(), size);
+                if (index == lastSeen)
+                    result.continuesLastChunk = true;
+                start += header.size;
+                result.chunks.append(std::move(chunk));
+            }
+            fillTotals(&result);
+            return result;
+        }
+    }
+    return snapshot();
+}
+
+void CaptureBuffer::fillTotals(CaptureSnapshot *result) const
+{
+    result->capacityBytes = m_capacity.load(std::memory_order_relaxed);
+    result->heldBytes = m_held;
+    result->droppedBytes = m_dropped + m_droppedWhenFull.load(std::memory_order_relaxed);
+    result->generation = m_generation;
+    result->keepsFirst = m_policy == Policy::KeepFirst;
+    result->receivedBytes = m_streamOffset[0].load(std::memory_order_relaxed);
+    result->echoedBytes = m_streamOffset[1].load(std::memory_order_relaxed);
+    result->receivedEndedAtMs = m_receivedEndedAtMs.load(std::memory_order_relaxed);
+    result->limitReachedAtMs = m_limitReachedAtMs;
+    result->heldFromTotal = m_keptTotal - m_held;
+    result->heldFromChunk = m_chunksMade - qint64(m_chunks.size());
+    result->endTotal = m_keptTotal;
+    result->endChunk = m_chunksMade;
 }
 
 } // namespace Echoscope

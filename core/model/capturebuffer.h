@@ -46,6 +46,25 @@ struct CaptureSnapshot
     qint64 echoedBytes = 0;
     qint64 receivedEndedAtMs = 0; // when the client ended its stream (half-close); 0: not yet
     qint64 limitReachedAtMs = 0;  // KeepFirst: when the first byte was not kept; 0: never
+
+    // Where these chunks sit in everything the ring ever kept, for a reader that follows
+    // it (CaptureBuffer::snapshotSince()). Bytes are counted as kept (both ways
+    // together) and chunk headers as made, since the buffer was created.
+    qint64 heldFromTotal = 0; // the ring's oldest held byte
+    qint64 heldFromChunk = 0; // the ring's oldest held chunk
+    qint64 endTotal = 0;      // past the newest held byte: the next reader's totalBytes
+    qint64 endChunk = 0;      // past the newest chunk: the next reader's totalChunks
+    // snapshotSince() only: chunks holds what came after the reader's position, and
+    // chunks.first() carries on the reader's last chunk (the ring merged bytes into it).
+    bool tailOnly = false;
+    bool continuesLastChunk = false;
+};
+
+// What a reader of a CaptureBuffer has taken so far (see CaptureBuffer::snapshotSince()).
+struct CapturePosition
+{
+    qint64 totalBytes = 0;  // CaptureSnapshot::endTotal of the last read
+    qint64 totalChunks = 0; // CaptureSnapshot::endChunk of the last read
 };
 
 // The newest bytes a client sent and was sent, with timestamps: a bounded ring per
@@ -100,6 +119,13 @@ public:
     Policy policy() const { return m_policy; }
     quint64 generation() const;
     CaptureSnapshot snapshot() const;
+    // Only what was captured after `from` (a previous snapshot's end): the bytes merged
+    // into the reader's last chunk since, as a chunk of their own with
+    // continuesLastChunk, then the newer chunks; tailOnly is set. If the ring dropped
+    // some of it before it was read (or from is not a position of this buffer), the
+    // result is snapshot(): the whole of what remains, tailOnly false, and the reader
+    // starts again from it. Counts and totals are the whole ring's either way.
+    CaptureSnapshot snapshotSince(const CapturePosition &from) const;
 
 private:
     // One chunk in the ring: its bytes follow the previous chunk's.
@@ -119,6 +145,7 @@ private:
     void resizeRing(qint64 size);   // a new ring of `size` bytes with the held ones first
     void copyIntoRing(qint64 position, const char *data, qint64 size);
     void copyFromRing(qint64 position, char *out, qint64 size) const;
+    void fillTotals(CaptureSnapshot *snapshot) const;
 
     mutable QMutex m_mutex;
     std::atomic<qint64> m_capacity; // written under m_mutex; read without it to skip work
@@ -138,6 +165,9 @@ private:
     // m_mutex, so that a snapshot's stream ends agree with its chunks.
     std::atomic<qint64> m_streamOffset[2] = {0, 0};
     quint64 m_generation = 0;
+    // Everything kept since creation: bytes put in the ring and chunk headers made.
+    qint64 m_keptTotal = 0;
+    qint64 m_chunksMade = 0;
     std::atomic<bool> m_keepsBoundaries{false};
 };
 
