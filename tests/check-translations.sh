@@ -39,17 +39,17 @@ if [ -n "$removed" ]; then
     printf '  %s\n' "$removed" >&2
     status=1
 fi
-# Every "(s)" text in the sources is in the file (lupdate misses some calls it cannot parse,
-# e.g. a translate() whose n is a qualified call; they would show "(s)" to the user).
-missed=$(cd "$source_dir" && grep -rhE --include='*.cpp' --include='*.h' '"[^"]*\(s\)[^"]*"' \
-    ui core metrics app | grep -vE '^\s*(//|#)' | grep -oE '"[^"]*\(s\)[^"]*"' |
+# Every "(s)" or "(es)" text in the sources is in the file (lupdate misses some calls it
+# cannot parse, e.g. a translate() whose n is a qualified call; they would show "(s)").
+missed=$(cd "$source_dir" && grep -rhE --include='*.cpp' --include='*.h' '"[^"]*\(e?s\)[^"]*"' \
+    ui core metrics app | grep -vE '^\s*(//|#)' | grep -oE '"[^"]*\(e?s\)[^"]*"' |
     sed 's/^"//; s/"$//' | sort -u |
     while IFS= read -r text; do
         escaped=$(printf '%s' "$text" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g')
         grep -qF -- "$escaped" "$work/echoscope_en.ts" || printf '%s\n' "$text"
     done)
 if [ -n "$missed" ]; then
-    echo "check-translations: \"(s)\" texts in the sources that lupdate did not put in the file:" >&2
+    echo "check-translations: \"(s)\" or \"(es)\" texts in the sources that lupdate did not put in the file:" >&2
     printf '  %s\n' "$missed" >&2
     status=1
 fi

@@ -2,6 +2,16 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en_US">
 <context>
+    <name>Echoscope::Acceptor</name>
+    <message numerus="yes">
+        <source>cannot accept connections: %1 (open-file limit %2, %3 client(s) connected); %4</source>
+        <translation>
+            <numerusform>cannot accept connections: %1 (open-file limit %2, %3 client connected); %4</numerusform>
+            <numerusform>cannot accept connections: %1 (open-file limit %2, %3 clients connected); %4</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>Echoscope::ClientInspector</name>
     <message numerus="yes">
         <source>%1 ping(s)</source>
@@ -101,6 +111,30 @@
     </message>
 </context>
 <context>
+    <name>Echoscope::LoadGenerator</name>
+    <message numerus="yes">
+        <source>%1 connection(s)</source>
+        <translation>
+            <numerusform>%1 connection</numerusform>
+            <numerusform>%1 connections</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%2 of %1 connection(s) held and still echoing</source>
+        <translation>
+            <numerusform>%2 of %1 connection held and still echoing</numerusform>
+            <numerusform>%2 of %1 connections held and still echoing</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>; %1 error(s)</source>
+        <translation>
+            <numerusform>; %1 error</numerusform>
+            <numerusform>; %1 errors</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>Echoscope::MainWindow</name>
     <message numerus="yes">
         <source>%Ln shown</source>
@@ -114,6 +148,79 @@
         <translation>
             <numerusform>Disconnected %Ln client</numerusform>
             <numerusform>Disconnected %Ln clients</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>Echoscope::Replayer</name>
+    <message numerus="yes">
+        <source>%1 byte(s)</source>
+        <translation>
+            <numerusform>%1 byte</numerusform>
+            <numerusform>%1 bytes</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 byte(s) differ (the first at offset %2)</source>
+        <translation>
+            <numerusform>%1 byte differs (the first at offset %2)</numerusform>
+            <numerusform>%1 bytes differ (the first at offset %2)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>short echo: %1 byte(s) missing</source>
+        <translation>
+            <numerusform>short echo: %1 byte missing</numerusform>
+            <numerusform>short echo: %1 bytes missing</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 byte(s) past the expected echo</source>
+        <translation>
+            <numerusform>%1 byte past the expected echo</numerusform>
+            <numerusform>%1 bytes past the expected echo</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 message(s)</source>
+        <translation>
+            <numerusform>%1 message</numerusform>
+            <numerusform>%1 messages</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 message(s) differ (the first: message %2 %3)</source>
+        <translation>
+            <numerusform>%1 message differs (the first: message %2 %3)</numerusform>
+            <numerusform>%1 messages differ (the first: message %2 %3)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>short echo: %1 message(s) missing (%2), from message %3 on</source>
+        <translation>
+            <numerusform>short echo: %1 message missing (%2), from message %3 on</numerusform>
+            <numerusform>short echo: %1 messages missing (%2), from message %3 on</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 message(s) past the expected echo (%2)</source>
+        <translation>
+            <numerusform>%1 message past the expected echo (%2)</numerusform>
+            <numerusform>%1 messages past the expected echo (%2)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>the server closed the connection with %1 byte(s) of the recording not sent</source>
+        <translation>
+            <numerusform>the server closed the connection with %1 byte of the recording not sent</numerusform>
+            <numerusform>the server closed the connection with %1 bytes of the recording not sent</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>the server took none of %1 byte(s) waiting to be sent for %2 s</source>
+        <translation>
+            <numerusform>the server took none of %1 byte waiting to be sent for %2 s</numerusform>
+            <numerusform>the server took none of %1 bytes waiting to be sent for %2 s</numerusform>
         </translation>
     </message>
 </context>
@@ -134,6 +241,86 @@
         <translation>
             <numerusform>+%1 UDP datagram refused in the last second: %2</numerusform>
             <numerusform>+%1 UDP datagrams refused in the last second: %2</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>oversized datagram of %1 byte(s) from %2: over the limit of %3 bytes, not echoed</source>
+        <translation>
+            <numerusform>oversized datagram of %1 byte from %2: over the limit of %3 bytes, not echoed</numerusform>
+            <numerusform>oversized datagram of %1 bytes from %2: over the limit of %3 bytes, not echoed</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>echo of %1 byte(s) to %2 dropped: %3</source>
+        <translation>
+            <numerusform>echo of %1 byte to %2 dropped: %3</numerusform>
+            <numerusform>echo of %1 bytes to %2 dropped: %3</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1; UDP datagram of %2 byte(s) dropped</source>
+        <translation>
+            <numerusform>%1; UDP datagram of %2 byte dropped</numerusform>
+            <numerusform>%1; UDP datagram of %2 bytes dropped</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>+%1 oversized UDP datagram(s) not echoed in the last second, not shown one by one</source>
+        <translation>
+            <numerusform>+%1 oversized UDP datagram not echoed in the last second, not shown one by one</numerusform>
+            <numerusform>+%1 oversized UDP datagrams not echoed in the last second, not shown one by one</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>+%1 UDP echo(es) dropped in the last second, not shown one by one</source>
+        <translation>
+            <numerusform>+%1 UDP echo dropped in the last second, not shown one by one</numerusform>
+            <numerusform>+%1 UDP echoes dropped in the last second, not shown one by one</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>+%1 ICMP error(s) about UDP echoes in the last second, not shown one by one</source>
+        <translation>
+            <numerusform>+%1 ICMP error about UDP echoes in the last second, not shown one by one</numerusform>
+            <numerusform>+%1 ICMP errors about UDP echoes in the last second, not shown one by one</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>+%1 UDP receive error(s) in the last second, not shown one by one</source>
+        <translation>
+            <numerusform>+%1 UDP receive error in the last second, not shown one by one</numerusform>
+            <numerusform>+%1 UDP receive errors in the last second, not shown one by one</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>Echoscope::WebSocketReplayer</name>
+    <message numerus="yes">
+        <source>the recording ends before its connection did: the echo of the first %1 message(s) must match, and of the other %2 may come</source>
+        <translation>
+            <numerusform>the recording ends before its connection did: the echo of the first %1 message must match, and of the other %2 may come</numerusform>
+            <numerusform>the recording ends before its connection did: the echo of the first %1 messages must match, and of the other %2 may come</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>has %1 byte(s), expected %2</source>
+        <translation>
+            <numerusform>has %1 byte, expected %2</numerusform>
+            <numerusform>has %1 bytes, expected %2</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>, with %1 message(s) of the recording not sent</source>
+        <translation>
+            <numerusform>, with %1 message of the recording not sent</numerusform>
+            <numerusform>, with %1 messages of the recording not sent</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>the server took none of %1 byte(s) waiting to be sent for %2 s</source>
+        <translation>
+            <numerusform>the server took none of %1 byte waiting to be sent for %2 s</numerusform>
+            <numerusform>the server took none of %1 bytes waiting to be sent for %2 s</numerusform>
         </translation>
     </message>
 </context>

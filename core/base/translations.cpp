@@ -55,4 +55,9 @@ int pluralCount(qint64 count)
     return int(std::abs(count % kMillion) + kMillion);
 }
 
+QString counted(const char *context, const char *text, qint64 count)
+{
+    return QCoreApplication::translate(context, text, nullptr, pluralCount(count)).arg(count);
+}
+
 } // namespace Echoscope::Translations

@@ -26,5 +26,10 @@ QStringList install(QCoreApplication *app, const QLocale &locale = QLocale());
 // into the text as %1, not as %n, which would show that other number.
 int pluralCount(qint64 count);
 
+// A text with one 64-bit count in it as %1, translated in context with the plural form
+// for that count (pluralCount()), the count filled in; further %2, %3 are the caller's.
+// Mark the text for lupdate where it is written: QT_TRANSLATE_N_NOOP(context, "...").
+QString counted(const char *context, const char *text, qint64 count);
+
 } // namespace Translations
 } // namespace Echoscope

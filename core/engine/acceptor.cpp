@@ -140,9 +140,8 @@ bool Acceptor::shedOneConnection(qintptr listener)
         return true;
     }
     const qint64 limit = NativeSocket::openFileLimit();
-    const QString reason =
-        limit > 0 ? QStringLiteral("out of file descriptors (open-file limit %1)").arg(limit)
-                  : QStringLiteral("out of file descriptors");
+    const QString reason = limit > 0 ? tr("out of file descriptors (open-file limit %1)").arg(limit)
+                                     : tr("out of file descriptors");
     ++m_refusedSinceAcceptError;
     NativeSocket::close(descriptor); // frees the spare's slot again
     emit connectionShed(peer, peerPort, reason);
@@ -163,7 +162,7 @@ bool Acceptor::deliver(qintptr descriptor, const QHostAddress &peer, quint16 pee
         event.kind = TrafficEvent::Kind::Warning;
         event.timestampMs = Clock::wallMs();
         event.count = m_refusedSinceAcceptError;
-        event.text = QStringLiteral("accepting connections again after %1 s (%2 refused meanwhile)")
+        event.text = tr("accepting connections again after %1 s (%2 refused meanwhile)")
                          .arg(double(event.timestampMs - m_acceptErrorSinceMs) / 1000.0, 0, 'f', 1)
                          .arg(m_refusedSinceAcceptError);
         emit eventOccurred(event);
@@ -187,14 +186,16 @@ void Acceptor::reportAcceptError(int error, const QString &errorText)
     TrafficEvent event;
     event.kind = TrafficEvent::Kind::Error;
     event.timestampMs = m_acceptErrorSinceMs;
-    event.text = QStringLiteral("cannot accept connections: %1 (open-file limit %2, %3 clients "
-                                "connected); %4")
+    const int liveClients = m_liveClients->load(std::memory_order_relaxed);
+    event.text = tr("cannot accept connections: %1 (open-file limit %2, %3 client(s) connected); "
+                    "%4",
+                    nullptr, liveClients)
                      .arg(errorText)
                      .arg(NativeSocket::openFileLimit())
-                     .arg(m_liveClients->load(std::memory_order_relaxed))
-                     .arg(shedding ? QStringLiteral("new connections are refused at once until "
-                                                    "descriptors are free")
-                                   : QStringLiteral("retrying every %1 ms").arg(kAcceptRetryMs));
+                     .arg(liveClients)
+                     .arg(shedding ? tr("new connections are refused at once until descriptors "
+                                        "are free")
+                                   : tr("retrying every %1 ms").arg(kAcceptRetryMs));
     emit eventOccurred(event);
 }
 

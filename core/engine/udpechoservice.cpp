@@ -115,8 +115,7 @@ void UdpEchoService::readPending()
         const QString reason = NativeUdpSocket::errorString();
         drainErrors();
         forgetUnreachable();
-        warn(m_receiveErrorReports,
-             QStringLiteral("UDP receive failed: %1; still listening").arg(reason));
+        warn(m_receiveErrorReports, tr("UDP receive failed: %1; still listening").arg(reason));
         return;
     }
     forgetUnreachable();
@@ -166,12 +165,12 @@ void UdpEchoService::handleDatagram(const char *data, qint64 bytes, bool truncat
             event.bytes = bytes;
             event.text =
                 truncated
-                    ? QStringLiteral("oversized datagram of more than %1 bytes from %2: not "
-                                     "echoed")
+                    ? tr("oversized datagram of more than %1 bytes from %2: not echoed")
                           .arg(NativeUdpSocket::kMaxDatagramBytes)
                           .arg(TrafficEvent::endpoint(event.address, event.port))
-                    : QStringLiteral("oversized datagram of %1 bytes from %2: over the limit of "
-                                     "%3 bytes, not echoed")
+                    : tr("oversized datagram of %1 byte(s) from %2: over the limit of %3 bytes, "
+                         "not echoed",
+                         nullptr, Translations::pluralCount(bytes))
                           .arg(bytes)
                           .arg(TrafficEvent::endpoint(event.address, event.port))
                           .arg(m_config.maxMessageBytes);
@@ -229,14 +228,15 @@ void UdpEchoService::echo(PeerList::iterator peer, const char *data, qint64 byte
     }
     bump(m_echoesDropped);
     const QString reason = result == NativeUdpSocket::Result::WouldBlock
-                               ? QStringLiteral("the socket's send buffer is full")
+                               ? tr("the socket's send buffer is full")
                                : NativeUdpSocket::errorString();
     if (admit(m_dropReports)) {
         TrafficEvent event = peerEvent(*peer, TrafficEvent::Kind::Warning);
         event.bytes = bytes;
-        event.text = QStringLiteral("echo of %1 bytes to %2 dropped: %3")
-                         .arg(bytes)
-                         .arg(TrafficEvent::endpoint(event.address, event.port), reason);
+        event.text =
+            tr("echo of %1 byte(s) to %2 dropped: %3", nullptr, Translations::pluralCount(bytes))
+                .arg(bytes)
+                .arg(TrafficEvent::endpoint(event.address, event.port), reason);
         m_postEvent(event);
     }
 }
@@ -271,15 +271,16 @@ void UdpEchoService::drainErrors()
             event.port = error.to.port();
         }
         const QString what = error.portUnreachable
-                                 ? QStringLiteral("port unreachable")
+                                 ? tr("port unreachable")
                                  : error.text.left(1).toLower() + error.text.mid(1);
-        QString text = QStringLiteral("echo to %1 bounced: %2")
-                           .arg(TrafficEvent::endpoint(event.address, event.port), what);
+        const QString endpoint = TrafficEvent::endpoint(event.address, event.port);
         if (error.fromIcmp && !error.reportedBy.isNull())
-            text += QStringLiteral(" (ICMP from %1)").arg(error.reportedBy.toString());
+            event.text = tr("echo to %1 bounced: %2 (ICMP from %3)")
+                             .arg(endpoint, what, error.reportedBy.toString());
         else if (error.fromIcmp)
-            text += QStringLiteral(" (ICMP)");
-        event.text = text;
+            event.text = tr("echo to %1 bounced: %2 (ICMP)").arg(endpoint, what);
+        else
+            event.text = tr("echo to %1 bounced: %2").arg(endpoint, what);
         m_postEvent(event);
     }
 }
@@ -290,8 +291,8 @@ void UdpEchoService::forgetUnreachable()
         const auto found = m_byKey.constFind(m_unreachable.takeFirst());
         if (found != m_byKey.constEnd())
             forget(*found, DisconnectReason::Unreachable,
-                   QStringLiteral("an echo came back as ICMP port unreachable: the peer's "
-                                  "socket is closed"));
+                   tr("an echo came back as ICMP port unreachable: the peer's socket is "
+                      "closed"));
     }
 }
 
@@ -333,7 +334,7 @@ void UdpEchoService::expireIdle()
     while (!m_peers.empty() &&
            now - m_peers.front().lastActivityMono >= m_config.udpIdleTimeoutMs) {
         forget(m_peers.begin(), DisconnectReason::IdleTimeout,
-               QStringLiteral("no datagram for %1 s").arg(secondsText(m_config.udpIdleTimeoutMs)));
+               tr("no datagram for %1 s").arg(secondsText(m_config.udpIdleTimeoutMs)));
     }
     scheduleExpiry();
 }
@@ -424,7 +425,10 @@ void UdpEchoService::refuse(const NativeUdpSocket::Endpoint &from, qint64 bytes,
         event.port = from.port();
         event.bytes = bytes;
         event.refusal = kind;
-        event.text = QStringLiteral("%1; UDP datagram of %2 bytes dropped").arg(reason).arg(bytes);
+        event.text =
+            tr("%1; UDP datagram of %2 byte(s) dropped", nullptr, Translations::pluralCount(bytes))
+                .arg(reason)
+                .arg(bytes);
         m_postEvent(event);
         return;
     }
@@ -495,9 +499,8 @@ void UdpEchoService::flushSummaries()
         event.timestampMs = nowMs();
         event.transport = IpProtocol::Udp;
         event.count = std::exchange(throttle->suppressed, 0);
-        event.text = QStringLiteral("+%1 %2 in the last second, not shown one by one")
-                         .arg(event.count)
-                         .arg(QLatin1String(throttle->summary));
+        event.text =
+            tr(throttle->summary, nullptr, Translations::pluralCount(event.count)).arg(event.count);
         m_postEvent(event);
     }
 }

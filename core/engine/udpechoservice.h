@@ -109,7 +109,9 @@ private:
     {
         Throttle(int perSecond, const char *summary) : window(perSecond), summary(summary) {}
         RateWindow window;
-        const char *const summary; // "+N <summary> in the last second"
+        // "+%1 ... in the last second" (a QT_TRANSLATE_N_NOOP text of this class, %1 the
+        // count); null for the refusals, summed up per reason instead
+        const char *const summary;
         qint64 suppressed = 0;
     };
 
@@ -156,12 +158,26 @@ private:
     QList<NativeUdpSocket::Key> m_unreachable;
     QList<quint64> m_pendingPeerSummaries;
 
-    Throttle m_refusals{kReportsPerSecond, "UDP datagrams refused"};
+    Throttle m_refusals{kReportsPerSecond, nullptr};
     QMap<QString, RefusalTally> m_suppressedRefusals; // per reason, this window
-    Throttle m_oversizedReports{kReportsPerSecond, "oversized UDP datagrams not echoed"};
-    Throttle m_dropReports{1, "UDP echoes dropped"};
-    Throttle m_icmpReports{kReportsPerSecond, "ICMP errors about UDP echoes"};
-    Throttle m_receiveErrorReports{1, "UDP receive errors"};
+    Throttle m_oversizedReports{
+        kReportsPerSecond,
+        QT_TRANSLATE_N_NOOP(
+            "Echoscope::UdpEchoService",
+            "+%1 oversized UDP datagram(s) not echoed in the last second, not shown one by one")};
+    Throttle m_dropReports{
+        1,
+        QT_TRANSLATE_N_NOOP("Echoscope::UdpEchoService",
+                            "+%1 UDP echo(es) dropped in the last second, not shown one by one")};
+    Throttle m_icmpReports{
+        kReportsPerSecond,
+        QT_TRANSLATE_N_NOOP(
+            "Echoscope::UdpEchoService",
+            "+%1 ICMP error(s) about UDP echoes in the last second, not shown one by one")};
+    Throttle m_receiveErrorReports{
+        1,
+        QT_TRANSLATE_N_NOOP("Echoscope::UdpEchoService",
+                            "+%1 UDP receive error(s) in the last second, not shown one by one")};
 
     std::atomic<qint64> m_datagramsIn{0};
     std::atomic<qint64> m_oversized{0};

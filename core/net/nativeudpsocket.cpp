@@ -3,6 +3,8 @@
 #include "nativesocket.h"
 #include "nativeudpsocket_p.h"
 
+#include <QCoreApplication>
+
 #include <cstring>
 
 namespace Echoscope {
@@ -106,7 +108,8 @@ NativeUdpSocket::Descriptor NativeUdpSocket::bind(const QHostAddress &address, q
     Endpoint endpoint;
     bool v6only = true;
     if (!bindEndpoint(address, port, &endpoint, &v6only)) {
-        *error = QStringLiteral("not an IPv4 or IPv6 address");
+        *error = QCoreApplication::translate("Echoscope::NativeUdpSocket",
+                                             "not an IPv4 or IPv6 address");
         return -1;
     }
     const int family = asSockaddr(endpoint)->sa_family;

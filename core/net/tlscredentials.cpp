@@ -17,15 +17,19 @@ QString readFile(const QString &path, const QString &what, QByteArray *data)
 {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
-        return QStringLiteral("cannot read the TLS %1 file \"%2\": %3")
+        return QCoreApplication::translate("Echoscope::TlsCredentials",
+                                           "cannot read the TLS %1 file \"%2\": %3")
             .arg(what, path, file.errorString());
     *data = file.read(kMaxFileBytes + 1);
     if (data->size() > kMaxFileBytes)
-        return QStringLiteral("the TLS %1 file \"%2\" is larger than %3 KiB: not a %1")
+        return QCoreApplication::translate("Echoscope::TlsCredentials",
+                                           "the TLS %1 file \"%2\" is larger than %3 KiB: not a %1")
             .arg(what, path)
             .arg(kMaxFileBytes / 1024);
     if (data->isEmpty())
-        return QStringLiteral("the TLS %1 file \"%2\" is empty").arg(what, path);
+        return QCoreApplication::translate("Echoscope::TlsCredentials",
+                                           "the TLS %1 file \"%2\" is empty")
+            .arg(what, path);
     return QString();
 }
 
@@ -83,11 +87,10 @@ bool TlsCredentials::isAvailable(QString *why)
         return true;
     if (why) {
         const QStringList backends = QSslSocket::availableBackends();
-        *why = backends.isEmpty()
-                   ? QStringLiteral("TLS is not available: Qt found no TLS backend plugin")
-                   : QStringLiteral("TLS is not available: Qt's TLS backend (%1) cannot load "
-                                    "its library (OpenSSL 3: install libssl3)")
-                         .arg(QSslSocket::activeBackend());
+        *why = backends.isEmpty() ? tr("TLS is not available: Qt found no TLS backend plugin")
+                                  : tr("TLS is not available: Qt's TLS backend (%1) cannot load "
+                                       "its library (OpenSSL 3: install libssl3)")
+                                        .arg(QSslSocket::activeBackend());
     }
     return false;
 }
@@ -105,7 +108,7 @@ QString TlsCredentials::load(const QString &certificateFile, const QString &keyF
         return failed(Problem::Backend, why);
 
     QByteArray certificateData;
-    QString error = readFile(certificateFile, QStringLiteral("certificate"), &certificateData);
+    QString error = readFile(certificateFile, tr("certificate"), &certificateData);
     if (!error.isEmpty())
         return failed(Problem::Certificate, error);
     QList<QSslCertificate> chain = QSslCertificate::fromData(certificateData, QSsl::Pem);
@@ -113,26 +116,24 @@ QString TlsCredentials::load(const QString &certificateFile, const QString &keyF
         chain = QSslCertificate::fromData(certificateData, QSsl::Der);
     if (chain.isEmpty() || chain.constFirst().isNull())
         return failed(Problem::Certificate,
-                      QStringLiteral("the TLS certificate file \"%1\" holds no certificate in "
-                                     "PEM or DER form")
+                      tr("the TLS certificate file \"%1\" holds no certificate in "
+                         "PEM or DER form")
                           .arg(certificateFile));
 
     QByteArray keyData;
-    error = readFile(keyFile, QStringLiteral("key"), &keyData);
+    error = readFile(keyFile, tr("key"), &keyData);
     if (!error.isEmpty())
         return failed(Problem::Key, error);
     if (keyData.contains("ENCRYPTED"))
-        return failed(Problem::Key,
-                      QStringLiteral("the TLS key file \"%1\" is encrypted with a passphrase; "
-                                     "give an unencrypted key (openssl pkey -in KEY -out "
-                                     "PLAIN.pem writes one)")
-                          .arg(keyFile));
+        return failed(Problem::Key, tr("the TLS key file \"%1\" is encrypted with a passphrase; "
+                                       "give an unencrypted key (openssl pkey -in KEY -out "
+                                       "PLAIN.pem writes one)")
+                                        .arg(keyFile));
     const QSslKey key = parseKey(keyData);
     if (key.isNull())
-        return failed(Problem::Key,
-                      QStringLiteral("the TLS key file \"%1\" holds no RSA, EC or DSA private "
-                                     "key in PEM or DER form")
-                          .arg(keyFile));
+        return failed(Problem::Key, tr("the TLS key file \"%1\" holds no RSA, EC or DSA private "
+                                       "key in PEM or DER form")
+                                        .arg(keyFile));
 
     TlsCredentials loaded;
     loaded.m_chain = chain;
@@ -141,8 +142,8 @@ QString TlsCredentials::load(const QString &certificateFile, const QString &keyF
         checkWithOpenSsl(loaded.serverConfiguration(ServerConfig::TlsVersion::Tls12));
     if (!rejected.isEmpty())
         return failed(Problem::Mismatch,
-                      QStringLiteral("the private key \"%1\" and the certificate \"%2\" cannot be "
-                                     "used together: %3")
+                      tr("the private key \"%1\" and the certificate \"%2\" cannot be "
+                         "used together: %3")
                           .arg(keyFile, certificateFile, rejected));
     if (problem)
         *problem = Problem::None;
@@ -170,12 +171,11 @@ QString TlsCredentials::summary() const
     if (subject.isEmpty())
         subject = leaf.subjectInfo(QSslCertificate::Organization).join(QStringLiteral(", "));
     if (subject.isEmpty())
-        subject = QStringLiteral("(no subject name)");
+        subject = tr("(no subject name)");
     const bool selfSigned = leaf.isSelfSigned();
-    const QString issuer = selfSigned
-                               ? QStringLiteral("self-signed")
-                               : QStringLiteral("issued by %1").arg(leaf.issuerDisplayName());
-    return QStringLiteral("certificate %1 (%2, valid until %3)")
+    const QString issuer =
+        selfSigned ? tr("self-signed") : tr("issued by %1").arg(leaf.issuerDisplayName());
+    return tr("certificate %1 (%2, valid until %3)")
         .arg(subject, issuer, dateText(leaf.expiryDate()));
 }
 
@@ -186,12 +186,12 @@ QString TlsCredentials::validityProblem() const
     if (leaf.isNull())
         return QString();
     if (leaf.expiryDate() < now)
-        return QStringLiteral("the TLS certificate expired on %1: clients that check it will "
-                              "refuse the handshake")
+        return tr("the TLS certificate expired on %1: clients that check it will "
+                  "refuse the handshake")
             .arg(dateText(leaf.expiryDate()));
     if (leaf.effectiveDate() > now)
-        return QStringLiteral("the TLS certificate is not valid before %1: clients that check it "
-                              "will refuse the handshake")
+        return tr("the TLS certificate is not valid before %1: clients that check it "
+                  "will refuse the handshake")
             .arg(dateText(leaf.effectiveDate()));
     return QString();
 }

@@ -2,6 +2,7 @@
 
 #include "serverconfig.h"
 
+#include <QCoreApplication>
 #include <QList>
 #include <QSslCertificate>
 #include <QSslConfiguration>
@@ -16,6 +17,8 @@ namespace Echoscope {
 // local socket pair), and a TLS backend present at all.
 class TlsCredentials
 {
+    Q_DECLARE_TR_FUNCTIONS(Echoscope::TlsCredentials) // the context lupdate gives it
+
 public:
     // Which setting load() found wrong, for a caller that names its own option.
     enum class Problem { None, Backend, Certificate, Key, Mismatch };

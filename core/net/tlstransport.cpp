@@ -39,9 +39,8 @@ void TlsTransport::start(TransportHandler *handler, QObject *owner)
         const QString reason = m_socket->errorString();
         NativeSocket::close(m_descriptor);
         m_closed = true;
-        m_handler->transportFailed(
-            DisconnectReason::SocketError,
-            QStringLiteral("cannot use the connection for TLS: %1").arg(reason));
+        m_handler->transportFailed(DisconnectReason::SocketError,
+                                   tr("cannot use the connection for TLS: %1").arg(reason));
         return;
     }
     m_socket->setSslConfiguration(m_configuration);
@@ -86,8 +85,7 @@ QList<TrafficEvent> TlsTransport::establishedEvents(ClientStats *stats) const
     stats->setTlsSession(protocolName(), cipherName(), cipherBits());
     TrafficEvent event;
     event.kind = TrafficEvent::Kind::TlsEstablished;
-    event.text =
-        QStringLiteral("%1, %2 (%3-bit)").arg(protocolName(), cipherName()).arg(cipherBits());
+    event.text = tr("%1, %2 (%3-bit)").arg(protocolName(), cipherName()).arg(cipherBits());
     return {event};
 }
 
@@ -112,7 +110,7 @@ Transport::Result TlsTransport::write(const char *data, qint64 size, qint64 *byt
 {
     *bytes = 0;
     if (m_closed || m_peerClosed || m_socket->state() != QAbstractSocket::ConnectedState) {
-        m_errorString = QStringLiteral("the TLS connection is closed");
+        m_errorString = tr("the TLS connection is closed");
         return Result::Reset;
     }
     const qint64 room = kMaxBufferedWriteBytes - m_notices.bufferedWriteBytes();
@@ -177,9 +175,8 @@ void TlsTransport::peerClosed()
         return;
     m_peerClosed = true;
     if (!m_established) {
-        m_handler->transportFailed(
-            DisconnectReason::TlsHandshakeFailed,
-            QStringLiteral("the client closed the connection during the TLS handshake"));
+        m_handler->transportFailed(DisconnectReason::TlsHandshakeFailed,
+                                   tr("the client closed the connection during the TLS handshake"));
         return;
     }
     // The session reads what is left (then read() says EndOfFile), or, with reading off,
@@ -190,15 +187,15 @@ void TlsTransport::peerClosed()
 QString TlsTransport::handshakeFailure(QAbstractSocket::SocketError error) const
 {
     if (error == QAbstractSocket::RemoteHostClosedError)
-        return QStringLiteral("the client closed the connection during the TLS handshake");
+        return tr("the client closed the connection during the TLS handshake");
     QString text = m_socket->errorString();
     if (!m_sslErrors.isEmpty())
-        text += QStringLiteral(" (%1)").arg(m_sslErrors);
+        text += tr(" (%1)").arg(m_sslErrors);
     // OpenSSL's words for "this was not a TLS ClientHello".
     if (text.contains(QLatin1String("wrong version number")) ||
         text.contains(QLatin1String("http request")) ||
         text.contains(QLatin1String("packet length too long")))
-        text += QStringLiteral("; the client does not seem to speak TLS");
+        text += tr("; the client does not seem to speak TLS");
     return text;
 }
 
@@ -217,7 +214,7 @@ void TlsTransport::socketError(QAbstractSocket::SocketError error)
         return;
     default:
         m_handler->transportFailed(DisconnectReason::SocketError,
-                                   QStringLiteral("TLS: %1").arg(m_socket->errorString()));
+                                   tr("TLS: %1").arg(m_socket->errorString()));
         return;
     }
 }

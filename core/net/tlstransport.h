@@ -4,6 +4,7 @@
 #include "transport.h"
 
 #include <QAbstractSocket>
+#include <QCoreApplication>
 #include <QSslConfiguration>
 
 QT_BEGIN_NAMESPACE
@@ -26,6 +27,8 @@ namespace Echoscope {
 // remain, so it behaves like the level-triggered plain one.
 class TlsTransport final : public Transport
 {
+    Q_DECLARE_TR_FUNCTIONS(Echoscope::TlsTransport) // the context lupdate gives it
+
 public:
     static constexpr qint64 kMaxBufferedWriteBytes = QtSocketNotices::kMaxBufferedWriteBytes;
 

@@ -4,6 +4,8 @@
 #include "nativeudpsocket.h"
 
 #include <cerrno>
+#include <QCoreApplication>
+
 #include <cstring>
 #include <linux/errqueue.h>
 #include <netinet/in.h>
@@ -104,7 +106,8 @@ bool NativeUdpSocket::readError(Descriptor fd, QueuedError *error)
         }
     }
     if (error->text.isEmpty())
-        error->text = QStringLiteral("an error without details");
+        error->text =
+            QCoreApplication::translate("Echoscope::NativeUdpSocket", "an error without details");
     return true;
 }
 

@@ -1,5 +1,7 @@
 #include "loadgenerator.h"
 
+#include "translations.h"
+
 #include <QJsonObject>
 
 #include <algorithm>
@@ -63,21 +65,23 @@ bool LoadConfig::isValidWsPath(const QString &path)
 QString LoadConfig::validate() const
 {
     if (port == 0)
-        return QStringLiteral("the port must be given (1 to 65535)");
+        return LoadGenerator::tr("the port must be given (1 to 65535)");
     if (protocol == Protocol::WebSocket && !isValidWsPath(wsPath))
-        return QStringLiteral("the WebSocket path must start with / and hold printable ASCII "
-                              "without spaces (got \"%1\")")
+        return LoadGenerator::tr("the WebSocket path must start with / and hold printable ASCII "
+                                 "without spaces (got \"%1\")")
             .arg(wsPath);
     if (connections < 1 || connections > 1000000)
-        return QStringLiteral("connections must be from 1 to 1,000,000 (got %1)").arg(connections);
+        return LoadGenerator::tr("connections must be from 1 to 1,000,000 (got %1)")
+            .arg(connections);
     if (messageBytes < 1 || messageBytes > (qint64(1) << 30))
-        return QStringLiteral("the size must be from 1 byte to 1 GiB (got %1)").arg(messageBytes);
+        return LoadGenerator::tr("the size must be from 1 byte to 1 GiB (got %1)")
+            .arg(messageBytes);
     if (durationMs < 1)
-        return QStringLiteral("the duration must be positive");
+        return LoadGenerator::tr("the duration must be positive");
     if (warmupMs < 0)
-        return QStringLiteral("the warm-up must not be negative");
+        return LoadGenerator::tr("the warm-up must not be negative");
     if (timeoutMs < 1)
-        return QStringLiteral("the timeout must be positive");
+        return LoadGenerator::tr("the timeout must be positive");
     return QString();
 }
 
@@ -146,17 +150,19 @@ QString LoadResult::summary() const
     const bool ws = config.protocol == LoadConfig::Protocol::WebSocket;
     // Over WebSocket the bytes are message payload; the line says so.
     const QString echoed =
-        ws ? QStringLiteral("MB/s echoed (payload)") : QStringLiteral("MB/s echoed");
+        ws ? LoadGenerator::tr("MB/s echoed (payload)") : LoadGenerator::tr("MB/s echoed");
     QString line =
-        QStringLiteral("%1%2 %3 B x %4 connections, %5 s: ")
+        LoadGenerator::tr("%1%2 %3 B x %4, %5 s: ")
             .arg(ws ? QStringLiteral("ws ") : QString(), LoadConfig::modeName(config.mode))
             .arg(config.messageBytes)
-            .arg(config.connections)
+            .arg(Translations::counted(
+                QT_TRANSLATE_N_NOOP("Echoscope::LoadGenerator", "%1 connection(s)"),
+                config.connections))
             .arg(seconds, 0, 'f', 2);
     switch (config.mode) {
     case LoadConfig::Mode::PingPong:
-        line += QStringLiteral("%1 requests/s, %2 %3, latency p50 %4 us, p99 %5 us, "
-                               "max %6 us")
+        line += LoadGenerator::tr("%1 requests/s, %2 %3, latency p50 %4 us, p99 %5 us, "
+                                  "max %6 us")
                     .arg(roundTripsPerSecond(), 0, 'f', 0)
                     .arg(megabytesPerSecond(), 0, 'f', 2)
                     .arg(echoed)
@@ -167,37 +173,41 @@ QString LoadResult::summary() const
     case LoadConfig::Mode::Stream:
         line += QStringLiteral("%1 %2").arg(megabytesPerSecond(), 0, 'f', 2).arg(echoed);
         if (ws)
-            line += QStringLiteral(", %1 messages/s").arg(roundTripsPerSecond(), 0, 'f', 0);
+            line += LoadGenerator::tr(", %1 messages/s").arg(roundTripsPerSecond(), 0, 'f', 0);
         break;
     case LoadConfig::Mode::OneShot:
-        line += QStringLiteral("%1 connections/s, latency p50 %2 us, p99 %3 us")
+        line += LoadGenerator::tr("%1 connections/s, latency p50 %2 us, p99 %3 us")
                     .arg(roundTripsPerSecond(), 0, 'f', 0)
                     .arg(latency.percentile(0.5))
                     .arg(latency.percentile(0.99));
         break;
     case LoadConfig::Mode::Hold:
-        line += QStringLiteral("%1 of %2 connections held and still echoing")
-                    .arg(held)
-                    .arg(config.connections);
+        line += Translations::counted(
+                    QT_TRANSLATE_N_NOOP("Echoscope::LoadGenerator",
+                                        "%2 of %1 connection(s) held and still echoing"),
+                    config.connections)
+                    .arg(held);
         break;
     }
     if (upgrade.count() > 0)
-        line += QStringLiteral("; upgrade p50 %1 us, p99 %2 us")
+        line += LoadGenerator::tr("; upgrade p50 %1 us, p99 %2 us")
                     .arg(upgrade.percentile(0.5))
                     .arg(upgrade.percentile(0.99));
-    line += QStringLiteral("; %1 errors").arg(errors());
+    line += Translations::counted(QT_TRANSLATE_N_NOOP("Echoscope::LoadGenerator", "; %1 error(s)"),
+                                  errors());
     if (errors() > 0) {
-        line += QStringLiteral(" (%1 mismatched, %2 short echoes, %3 connect, %4 socket, %5 "
-                               "timeouts")
+        line += LoadGenerator::tr(" (%1 mismatched, %2 short echoes, %3 connect, %4 socket, %5 "
+                                  "timeouts")
                     .arg(mismatches)
                     .arg(shortEchoes)
                     .arg(connectErrors)
                     .arg(socketErrors)
                     .arg(timeouts);
         if (ws)
-            line +=
-                QStringLiteral(", %1 upgrade, %2 protocol").arg(upgradeErrors).arg(protocolErrors);
-        line += QStringLiteral("; first: %1)").arg(firstError);
+            line += LoadGenerator::tr(", %1 upgrade, %2 protocol")
+                        .arg(upgradeErrors)
+                        .arg(protocolErrors);
+        line += LoadGenerator::tr("; first: %1)").arg(firstError);
     }
     return line;
 }
@@ -265,7 +275,7 @@ LoadResult LoadGenerator::run(const Progress &)
     LoadResult result;
     result.config = m_config;
     result.socketErrors = 1;
-    result.firstError = QStringLiteral("the load generator needs a POSIX system");
+    result.firstError = LoadGenerator::tr("the load generator needs a POSIX system");
     return result;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QCoreApplication>
 #include <QHostAddress>
 #include <QJsonObject>
 #include <QString>
@@ -113,6 +114,8 @@ struct LoadResult
 // blocks the calling thread until the run ends or stop() is called.
 class LoadGenerator
 {
+    Q_DECLARE_TR_FUNCTIONS(Echoscope::LoadGenerator) // the context lupdate gives it
+
 public:
     using Progress = std::function<void(const LoadResult &soFar)>;
 

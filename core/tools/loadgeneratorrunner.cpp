@@ -62,7 +62,7 @@ bool LoadGenerator::Runner::open(Connection &connection)
     const int fd = int(NativeSocket::openTcpSocket(m_config.host.protocol()));
     if (fd < 0) {
         fail(&m_result.connectErrors,
-             QStringLiteral("socket(): %1").arg(QString::fromLocal8Bit(std::strerror(errno))));
+             LoadGenerator::tr("socket(): %1").arg(QString::fromLocal8Bit(std::strerror(errno))));
         return false;
     }
     NativeSocket::prepare(fd); // TCP_NODELAY (and SO_NOSIGPIPE where there is one)
@@ -82,7 +82,7 @@ bool LoadGenerator::Runner::open(Connection &connection)
         result = ::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address);
     }
     if (result < 0 && errno != EINPROGRESS) {
-        fail(&m_result.connectErrors, QStringLiteral("connect to %1: %2")
+        fail(&m_result.connectErrors, LoadGenerator::tr("connect to %1: %2")
                                           .arg(TrafficEvent::endpoint(m_config.host, m_config.port),
                                                QString::fromLocal8Bit(std::strerror(errno))));
         ::close(fd);
@@ -141,7 +141,7 @@ void LoadGenerator::Runner::connected(Connection &connection)
     ::getsockopt(connection.fd, SOL_SOCKET, SO_ERROR, &error, &length);
     --m_connectsInFlight;
     if (error != 0) {
-        fail(&m_result.connectErrors, QStringLiteral("connect to %1: %2")
+        fail(&m_result.connectErrors, LoadGenerator::tr("connect to %1: %2")
                                           .arg(TrafficEvent::endpoint(m_config.host, m_config.port),
                                                QString::fromLocal8Bit(std::strerror(error))));
         m_poll.remove(connection.fd);
@@ -213,7 +213,7 @@ void LoadGenerator::Runner::writeSome(Connection &connection)
             if (connection.fd < 0)
                 return;
             fail(&m_result.socketErrors,
-                 QStringLiteral("send: %1").arg(QString::fromLocal8Bit(std::strerror(error))));
+                 LoadGenerator::tr("send: %1").arg(QString::fromLocal8Bit(std::strerror(error))));
             finishConnection(connection);
             return;
         }
@@ -251,7 +251,7 @@ bool LoadGenerator::Runner::verify(Connection &connection, const char *data, qin
 {
     if (connection.verified + size > connection.sent) {
         fail(&m_result.mismatches,
-             QStringLiteral("connection %1 received %2 bytes more than it sent")
+             LoadGenerator::tr("connection %1 received %2 bytes more than it sent")
                  .arg(index(connection))
                  .arg(connection.verified + size - connection.sent));
         finishConnection(connection);
@@ -263,7 +263,7 @@ bool LoadGenerator::Runner::verify(Connection &connection, const char *data, qin
         while (at < size && data[at] == m_pattern[size_t(offset + at)])
             ++at;
         fail(&m_result.mismatches,
-             QStringLiteral("connection %1: echoed byte %2 differs from the byte sent")
+             LoadGenerator::tr("connection %1: echoed byte %2 differs from the byte sent")
                  .arg(index(connection))
                  .arg(connection.verified + at));
         finishConnection(connection);
@@ -353,26 +353,27 @@ void LoadGenerator::Runner::readSome(Connection &connection)
             }
             if (connection.state == State::Upgrading) {
                 const WsConnection &w = ws(connection);
-                fail(&m_result.upgradeErrors,
-                     QStringLiteral("connection %1 was closed by the server during the WebSocket "
-                                    "upgrade (%2 bytes of answer%3)")
-                         .arg(index(connection))
-                         .arg(w.answer.size())
-                         .arg(w.answer.empty()
-                                  ? QString()
-                                  : QStringLiteral(": ") +
-                                        WsClientFraming::checkUpgradeResponse(
-                                            QByteArray(w.answer.data(), qsizetype(w.answer.size())),
-                                            w.key)));
+                fail(
+                    &m_result.upgradeErrors,
+                    LoadGenerator::tr("connection %1 was closed by the server during the WebSocket "
+                                      "upgrade (%2 bytes of answer%3)")
+                        .arg(index(connection))
+                        .arg(w.answer.size())
+                        .arg(w.answer.empty()
+                                 ? QString()
+                                 : QStringLiteral(": ") +
+                                       WsClientFraming::checkUpgradeResponse(
+                                           QByteArray(w.answer.data(), qsizetype(w.answer.size())),
+                                           w.key)));
             } else {
                 fail(&m_result.shortEchoes,
-                     QStringLiteral("connection %1 was closed by the server%2 after %3")
+                     LoadGenerator::tr("connection %1 was closed by the server%2 after %3")
                          .arg(index(connection))
-                         .arg(webSocket() ? QStringLiteral(" without a close frame") : QString())
+                         .arg(webSocket() ? LoadGenerator::tr(" without a close frame") : QString())
                          .arg(echoedSoFar(connection)));
             }
         } else {
-            fail(&m_result.socketErrors, QStringLiteral("connection %1: %2")
+            fail(&m_result.socketErrors, LoadGenerator::tr("connection %1: %2")
                                              .arg(index(connection))
                                              .arg(QString::fromLocal8Bit(std::strerror(errno))));
         }
@@ -405,27 +406,28 @@ void LoadGenerator::Runner::checkTimeouts(qint64 now)
             continue;
         if (connection.state == State::Connecting) {
             fail(&m_result.connectErrors,
-                 QStringLiteral("connect to %1 timed out")
+                 LoadGenerator::tr("connect to %1 timed out")
                      .arg(TrafficEvent::endpoint(m_config.host, m_config.port)));
         } else if (connection.state == State::Upgrading) {
             fail(&m_result.upgradeErrors,
-                 QStringLiteral("connection %1: no answer to the WebSocket upgrade within %2 ms "
-                                "(%3 bytes of answer)")
+                 LoadGenerator::tr("connection %1: no answer to the WebSocket upgrade within %2 ms "
+                                   "(%3 bytes of answer)")
                      .arg(index(connection))
                      .arg(m_config.timeoutMs)
                      .arg(ws(connection).answer.size()));
         } else if (webSocket() && ws(connection).closeSent &&
                    connection.verified == connection.sent) {
             fail(&m_result.timeouts,
-                 QStringLiteral("connection %1: the server did not %2 within %3 ms of the close "
-                                "frame")
+                 LoadGenerator::tr("connection %1: the server did not %2 within %3 ms of the close "
+                                   "frame")
                      .arg(index(connection))
-                     .arg(ws(connection).closeReceived ? QStringLiteral("close the connection")
-                                                       : QStringLiteral("answer the close frame"))
+                     .arg(ws(connection).closeReceived
+                              ? LoadGenerator::tr("close the connection")
+                              : LoadGenerator::tr("answer the close frame"))
                      .arg(m_config.timeoutMs));
         } else {
-            fail(&m_result.timeouts, QStringLiteral("connection %1: no echo for %2 ms (%3 of %4 "
-                                                    "bytes back)")
+            fail(&m_result.timeouts, LoadGenerator::tr("connection %1: no echo for %2 ms (%3 of %4 "
+                                                       "bytes back)")
                                          .arg(index(connection))
                                          .arg(m_config.timeoutMs)
                                          .arg(connection.verified)

@@ -133,7 +133,7 @@ private:
     }
     QString echoedSoFar(const Connection &connection) const
     {
-        return QStringLiteral("%1 of %2 bytes echoed")
+        return LoadGenerator::tr("%1 of %2 bytes echoed")
             .arg(connection.verified)
             .arg(connection.sent);
     }

@@ -71,7 +71,7 @@ void LoadGenerator::Runner::writeWebSocket(Connection &connection)
                 return;
             }
             fail(&m_result.socketErrors,
-                 QStringLiteral("send: %1").arg(QString::fromLocal8Bit(std::strerror(errno))));
+                 LoadGenerator::tr("send: %1").arg(QString::fromLocal8Bit(std::strerror(errno))));
             finishConnection(connection);
             return;
         }
@@ -110,8 +110,9 @@ bool LoadGenerator::Runner::queueControl(Connection &connection, WsClientFraming
     WsConnection &w = ws(connection);
     if (w.controlBytes + WsClientFraming::kMaxControlFrameBytes > int(sizeof w.control)) {
         fail(&m_result.protocolErrors,
-             QStringLiteral("connection %1: the server sent control frames faster than they could "
-                            "be answered")
+             LoadGenerator::tr(
+                 "connection %1: the server sent control frames faster than they could "
+                 "be answered")
                  .arg(index(connection)));
         finishConnection(connection);
         return false;
@@ -138,15 +139,16 @@ void LoadGenerator::Runner::receivedWebSocket(Connection &connection, const char
         problem = WsClientFraming::checkUpgradeResponse(
             QByteArray(w.answer.data(), qsizetype(headerBytes > 0 ? headerBytes : have)), w.key);
     } else if (have > kMaxAnswerBytes) {
-        problem = QStringLiteral("the answer to the WebSocket upgrade has no end of header in its "
-                                 "first %1 bytes")
-                      .arg(kMaxAnswerBytes);
+        problem =
+            LoadGenerator::tr("the answer to the WebSocket upgrade has no end of header in its "
+                              "first %1 bytes")
+                .arg(kMaxAnswerBytes);
     } else {
         return; // more to come
     }
     if (!problem.isEmpty()) {
         fail(&m_result.upgradeErrors,
-             QStringLiteral("connection %1: %2").arg(index(connection)).arg(problem));
+             LoadGenerator::tr("connection %1: %2").arg(index(connection)).arg(problem));
         finishConnection(connection);
         return;
     }
@@ -195,16 +197,16 @@ void LoadGenerator::Runner::readFrames(Connection &connection, const char *data,
         case Event::Data:
             if (w.reader.messageOpcode() != WsFrameHeader::Binary) {
                 fail(&m_result.mismatches,
-                     QStringLiteral("connection %1: the echo came back as a text message; a "
-                                    "binary one was sent")
+                     LoadGenerator::tr("connection %1: the echo came back as a text message; a "
+                                       "binary one was sent")
                          .arg(id));
                 finishConnection(connection);
                 return;
             }
             if (connection.verified + payloadBytes > w.echoStart + messageBytes(connection)) {
                 fail(&m_result.mismatches,
-                     QStringLiteral("connection %1: an echoed message is longer than the %2 "
-                                    "bytes of the message sent")
+                     LoadGenerator::tr("connection %1: an echoed message is longer than the %2 "
+                                       "bytes of the message sent")
                          .arg(id)
                          .arg(messageBytes(connection)));
                 finishConnection(connection);
@@ -216,8 +218,8 @@ void LoadGenerator::Runner::readFrames(Connection &connection, const char *data,
         case Event::MessageEnd:
             if (connection.verified != w.echoStart + messageBytes(connection)) {
                 fail(&m_result.mismatches,
-                     QStringLiteral("connection %1: an echoed message has %2 bytes; the message "
-                                    "sent had %3")
+                     LoadGenerator::tr("connection %1: an echoed message has %2 bytes; the message "
+                                       "sent had %3")
                          .arg(id)
                          .arg(connection.verified - w.echoStart)
                          .arg(messageBytes(connection)));
@@ -247,8 +249,8 @@ void LoadGenerator::Runner::readFrames(Connection &connection, const char *data,
             }
             const QString reason = w.reader.closeReason();
             fail(w.closeSent ? &m_result.protocolErrors : &m_result.shortEchoes,
-                 QStringLiteral("connection %1: the server closed the WebSocket (close %2%3) "
-                                "after %4")
+                 LoadGenerator::tr("connection %1: the server closed the WebSocket (close %2%3) "
+                                   "after %4")
                      .arg(id)
                      .arg(code)
                      .arg(reason.isEmpty() ? QString() : QStringLiteral(" \"%1\"").arg(reason))
@@ -258,7 +260,7 @@ void LoadGenerator::Runner::readFrames(Connection &connection, const char *data,
         }
         case Event::Error:
             fail(&m_result.protocolErrors,
-                 QStringLiteral("connection %1: %2").arg(id).arg(w.reader.errorString()));
+                 LoadGenerator::tr("connection %1: %2").arg(id).arg(w.reader.errorString()));
             finishConnection(connection);
             return;
         }

@@ -2,6 +2,7 @@
 
 #include "nativesocket.h"
 #include "trafficevent.h"
+#include "translations.h"
 
 #include <QJsonArray>
 #include <QTcpSocket>
@@ -21,7 +22,7 @@ constexpr qint64 kExtraKept = kContextBytes; // received bytes kept past the exp
 QString hexText(const QByteArray &bytes)
 {
     if (bytes.isEmpty())
-        return QStringLiteral("(nothing)");
+        return Replayer::tr("(nothing)");
     QString text = QString::fromLatin1(bytes.toHex(' '));
     text += QStringLiteral("  |");
     for (const char c : bytes)
@@ -29,9 +30,10 @@ QString hexText(const QByteArray &bytes)
     return text + QLatin1Char('|');
 }
 
-QString plural(qint64 count, const char *one, const char *many)
+// A text of the replayer's with one count as %1, in the count's plural form.
+QString counted(const char *text, qint64 count)
 {
-    return QStringLiteral("%1 %2").arg(count).arg(QLatin1String(count == 1 ? one : many));
+    return Translations::counted("Echoscope::Replayer", text, count);
 }
 
 } // namespace
@@ -41,60 +43,70 @@ QString ReplayResult::summary() const
     if (webSocket)
         return webSocketSummary();
     const QString counts =
-        QStringLiteral("%1 sent, %2 echoed of %3 expected, in %4 s (recorded over %5 s)")
-            .arg(plural(bytesSent, "byte", "bytes"))
+        Replayer::tr("%1 sent, %2 echoed of %3 expected, in %4 s (recorded over %5 s)")
+            .arg(counted(QT_TRANSLATE_N_NOOP("Echoscope::Replayer", "%1 byte(s)"), bytesSent))
             .arg(bytesEchoed)
             .arg(expectedEchoBytes)
             .arg(double(durationMs) / 1000.0, 0, 'f', 3)
             .arg(double(recordedSpanMs) / 1000.0, 0, 'f', 3);
     if (matched())
-        return QStringLiteral("replay matched: ") + counts;
+        return Replayer::tr("replay matched: %1").arg(counts);
     QStringList problems;
     if (mismatchedBytes > 0)
-        problems.append(QStringLiteral("%1 (the first at offset %2)")
-                            .arg(plural(mismatchedBytes, "byte differs", "bytes differ"))
+        problems.append(counted(QT_TRANSLATE_N_NOOP("Echoscope::Replayer",
+                                                    "%1 byte(s) differ (the first at offset %2)"),
+                                mismatchedBytes)
                             .arg(firstMismatchOffset));
     if (shortBytes > 0)
         problems.append(
-            QStringLiteral("short echo: %1 missing").arg(plural(shortBytes, "byte", "bytes")));
+            counted(QT_TRANSLATE_N_NOOP("Echoscope::Replayer", "short echo: %1 byte(s) missing"),
+                    shortBytes));
     if (extraBytes > 0)
         problems.append(
-            QStringLiteral("%1 past the expected echo").arg(plural(extraBytes, "byte", "bytes")));
+            counted(QT_TRANSLATE_N_NOOP("Echoscope::Replayer", "%1 byte(s) past the expected echo"),
+                    extraBytes));
     if (!connectionError.isEmpty())
         problems.append(connectionError);
-    return QStringLiteral("replay failed: %1; %2").arg(problems.join(QStringLiteral("; ")), counts);
+    return Replayer::tr("replay failed: %1; %2").arg(problems.join(QStringLiteral("; ")), counts);
 }
 
 QString ReplayResult::webSocketSummary() const
 {
     const QString counts =
-        QStringLiteral("%1 (%2) sent, %3 echoed of %4 expected, in %5 s (recorded over %6 s)")
-            .arg(plural(messagesSent, "message", "messages"))
-            .arg(plural(bytesSent, "byte", "bytes"))
+        Replayer::tr("%1 (%2) sent, %3 echoed of %4 expected, in %5 s (recorded over %6 s)")
+            .arg(counted(QT_TRANSLATE_N_NOOP("Echoscope::Replayer", "%1 message(s)"), messagesSent))
+            .arg(counted(QT_TRANSLATE_N_NOOP("Echoscope::Replayer", "%1 byte(s)"), bytesSent))
             .arg(messagesEchoed)
             .arg(expectedEchoMessages)
             .arg(double(durationMs) / 1000.0, 0, 'f', 3)
             .arg(double(recordedSpanMs) / 1000.0, 0, 'f', 3);
     if (matched())
-        return QStringLiteral("replay matched: ") + counts;
+        return Replayer::tr("replay matched: %1").arg(counts);
     QStringList problems;
     if (mismatchedMessages > 0)
-        problems.append(QStringLiteral("%1 (the first: message %2 %3)")
-                            .arg(plural(mismatchedMessages, "message differs", "messages differ"))
-                            .arg(firstMismatchMessage)
-                            .arg(firstMismatchWhat));
+        problems.append(
+            counted(QT_TRANSLATE_N_NOOP("Echoscope::Replayer",
+                                        "%1 message(s) differ (the first: message %2 %3)"),
+                    mismatchedMessages)
+                .arg(firstMismatchMessage)
+                .arg(firstMismatchWhat));
     if (shortMessages > 0)
-        problems.append(QStringLiteral("short echo: %1 missing (%2), from message %3 on")
-                            .arg(plural(shortMessages, "message", "messages"))
-                            .arg(plural(shortBytes, "byte", "bytes"))
-                            .arg(expectedEchoMessages - shortMessages));
+        problems.append(
+            counted(
+                QT_TRANSLATE_N_NOOP("Echoscope::Replayer",
+                                    "short echo: %1 message(s) missing (%2), from message %3 on"),
+                shortMessages)
+                .arg(counted(QT_TRANSLATE_N_NOOP("Echoscope::Replayer", "%1 byte(s)"), shortBytes))
+                .arg(expectedEchoMessages - shortMessages));
     if (extraMessages > 0)
-        problems.append(QStringLiteral("%1 past the expected echo (%2)")
-                            .arg(plural(extraMessages, "message", "messages"))
-                            .arg(plural(extraBytes, "byte", "bytes")));
+        problems.append(counted(QT_TRANSLATE_N_NOOP("Echoscope::Replayer",
+                                                    "%1 message(s) past the expected echo (%2)"),
+                                extraMessages)
+                            .arg(counted(QT_TRANSLATE_N_NOOP("Echoscope::Replayer", "%1 byte(s)"),
+                                         extraBytes)));
     if (!connectionError.isEmpty())
         problems.append(connectionError);
-    return QStringLiteral("replay failed: %1; %2").arg(problems.join(QStringLiteral("; ")), counts);
+    return Replayer::tr("replay failed: %1; %2").arg(problems.join(QStringLiteral("; ")), counts);
 }
 
 QStringList ReplayResult::mismatchContext() const
@@ -104,20 +116,18 @@ QStringList ReplayResult::mismatchContext() const
     if (webSocket) {
         if (firstMismatchMessageOffset < 0)
             return {};
-        return {QStringLiteral("expected message %1 at byte %2: %3")
+        return {Replayer::tr("expected message %1 at byte %2: %3")
                     .arg(firstMismatchMessage)
                     .arg(contextOffset)
                     .arg(hexText(expectedContext)),
-                QStringLiteral("got      message %1 at byte %2: %3")
+                Replayer::tr("got      message %1 at byte %2: %3")
                     .arg(firstMismatchMessage)
                     .arg(contextOffset)
                     .arg(hexText(gotContext))};
     }
     return {
-        QStringLiteral("expected at offset %1: %2")
-            .arg(contextOffset)
-            .arg(hexText(expectedContext)),
-        QStringLiteral("got      at offset %1: %2").arg(contextOffset).arg(hexText(gotContext))};
+        Replayer::tr("expected at offset %1: %2").arg(contextOffset).arg(hexText(expectedContext)),
+        Replayer::tr("got      at offset %1: %2").arg(contextOffset).arg(hexText(gotContext))};
 }
 
 QJsonObject ReplayResult::toJson() const
@@ -235,16 +245,15 @@ Replayer::Replayer(const Recording &recording, const ReplayConfig &config, QObje
     m_result.expectedEchoBytes = m_requiredBytes;
 
     for (const QString &part : recording.missingParts())
-        m_result.notes.append(QStringLiteral("not in the recording: ") + part);
+        m_result.notes.append(tr("not in the recording: %1").arg(part));
     if (in.startOffset > 0)
-        m_result.notes.append(
-            QStringLiteral("the replay starts at offset %1 of the recorded client stream; a "
-                           "framed server may not find a message start there")
-                .arg(in.startOffset));
+        m_result.notes.append(tr("the replay starts at offset %1 of the recorded client stream; a "
+                                 "framed server may not find a message start there")
+                                  .arg(in.startOffset));
     if (!whole && allowedEnd > requiredEnd)
-        m_result.notes.append(QStringLiteral("the recording ends before its connection did: "
-                                             "the echo must match up to offset %1, and may "
-                                             "go on to %2")
+        m_result.notes.append(tr("the recording ends before its connection did: "
+                                 "the echo must match up to offset %1, and may "
+                                 "go on to %2")
                                   .arg(requiredEnd)
                                   .arg(allowedEnd));
 
@@ -376,18 +385,19 @@ void Replayer::socketFailed()
         m_serverClosed = true;
         const qint64 unsent = m_recording.in.heldBytes() - m_result.bytesSent;
         if (unsent > 0)
-            m_result.notes.append(QStringLiteral("the server closed the connection with %1 of "
-                                                 "the recording not sent")
-                                      .arg(plural(unsent, "byte", "bytes")));
+            m_result.notes.append(counted(
+                QT_TRANSLATE_N_NOOP(
+                    "Echoscope::Replayer",
+                    "the server closed the connection with %1 byte(s) of the recording not sent"),
+                unsent));
         finish();
         return;
     }
     const QString endpoint = TrafficEvent::endpoint(m_config.host, m_config.port);
     if (!m_connected)
-        finish(QStringLiteral("cannot connect to %1: %2").arg(endpoint, m_socket->errorString()));
+        finish(tr("cannot connect to %1: %2").arg(endpoint, m_socket->errorString()));
     else
-        finish(QStringLiteral("the connection to %1 failed: %2")
-                   .arg(endpoint, m_socket->errorString()));
+        finish(tr("the connection to %1 failed: %2").arg(endpoint, m_socket->errorString()));
 }
 
 void Replayer::timedOut()
@@ -397,19 +407,19 @@ void Replayer::timedOut()
     const double seconds = double(m_config.timeoutMs) / 1000.0;
     const QString endpoint = TrafficEvent::endpoint(m_config.host, m_config.port);
     if (!m_connected) {
-        finish(QStringLiteral("cannot connect to %1: no answer within %2 s")
-                   .arg(endpoint)
-                   .arg(seconds));
+        finish(tr("cannot connect to %1: no answer within %2 s").arg(endpoint).arg(seconds));
     } else if (m_socket->bytesToWrite() > 0) {
-        finish(QStringLiteral("the server took none of %1 waiting to be sent for %2 s")
-                   .arg(plural(m_socket->bytesToWrite(), "byte", "bytes"))
+        finish(counted(QT_TRANSLATE_N_NOOP(
+                           "Echoscope::Replayer",
+                           "the server took none of %1 byte(s) waiting to be sent for %2 s"),
+                       m_socket->bytesToWrite())
                    .arg(seconds));
     } else if (m_result.bytesEchoed < m_requiredBytes) {
-        m_result.notes.append(QStringLiteral("no echo came for %1 s").arg(seconds));
+        m_result.notes.append(tr("no echo came for %1 s").arg(seconds));
         finish(); // a short echo, counted as such
     } else {
-        finish(QStringLiteral("the server did not close the connection within %1 s of the "
-                              "half-close")
+        finish(tr("the server did not close the connection within %1 s of the "
+                  "half-close")
                    .arg(seconds));
     }
 }

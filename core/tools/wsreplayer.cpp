@@ -1,6 +1,7 @@
 #include "wsreplayer.h"
 
 #include "trafficevent.h"
+#include "translations.h"
 
 #include <QNetworkRequest>
 #include <QRegularExpression>
@@ -19,14 +20,15 @@ namespace {
 constexpr qint64 kContextBefore = 8;
 constexpr qint64 kContextBytes = 24;
 
-QString plural(qint64 count, const char *one, const char *many)
+// A text of the replayer's with one count as %1, in the count's plural form.
+QString counted(const char *text, qint64 count)
 {
-    return QStringLiteral("%1 %2").arg(count).arg(QLatin1String(count == 1 ? one : many));
+    return Translations::counted("Echoscope::WebSocketReplayer", text, count);
 }
 
 QString kindName(bool text)
 {
-    return text ? QStringLiteral("text") : QStringLiteral("binary");
+    return text ? WebSocketReplayer::tr("text") : WebSocketReplayer::tr("binary");
 }
 
 } // namespace
@@ -108,16 +110,18 @@ WebSocketReplayer::WebSocketReplayer(const Recording &recording, const ReplayCon
         m_result.expectedEchoBytes += m_expected[size_t(i)].data.size();
 
     for (const QString &part : recording.missingParts())
-        m_result.notes.append(QStringLiteral("not in the recording: ") + part);
+        m_result.notes.append(tr("not in the recording: %1").arg(part));
     if (!m_exact && qsizetype(m_expected.size()) > m_requiredMessages)
-        m_result.notes.append(QStringLiteral("the recording ends before its connection did: "
-                                             "the echo of the first %1 must match, and of the "
-                                             "other %2 may come")
-                                  .arg(plural(m_requiredMessages, "message", "messages"))
-                                  .arg(qsizetype(m_expected.size()) - m_requiredMessages));
+        m_result.notes.append(
+            counted(
+                QT_TRANSLATE_N_NOOP("Echoscope::WebSocketReplayer",
+                                    "the recording ends before its connection did: the echo of the "
+                                    "first %1 message(s) must match, and of the other %2 may come"),
+                m_requiredMessages)
+                .arg(qsizetype(m_expected.size()) - m_requiredMessages));
     if (recording.webSocket.secure)
-        m_result.notes.append(QStringLiteral("the recorded client came over wss://; replay has "
-                                             "no TLS, so it replays over ws://"));
+        m_result.notes.append(tr("the recorded client came over wss://; replay has "
+                                 "no TLS, so it replays over ws://"));
 
     m_sendTimer->setSingleShot(true);
     m_sendTimer->setTimerType(Qt::PreciseTimer);
@@ -233,15 +237,16 @@ void WebSocketReplayer::messageReceived(const QByteArray &data, bool text)
             if (++m_result.mismatchedMessages == 1) {
                 QStringList what;
                 if (text != expected.text)
-                    what.append(QStringLiteral("is %1, expected %2")
-                                    .arg(kindName(text), kindName(expected.text)));
+                    what.append(
+                        tr("is %1, expected %2").arg(kindName(text), kindName(expected.text)));
                 if (sizeDiffers)
-                    what.append(QStringLiteral("has %1, expected %2")
-                                    .arg(plural(data.size(), "byte", "bytes"))
+                    what.append(counted(QT_TRANSLATE_N_NOOP("Echoscope::WebSocketReplayer",
+                                                            "has %1 byte(s), expected %2"),
+                                        data.size())
                                     .arg(expected.data.size()));
                 if (first >= 0)
-                    what.append(QStringLiteral("differs first at byte %1 of it (offset %2 of "
-                                               "the client stream)")
+                    what.append(tr("differs first at byte %1 of it (offset %2 of "
+                                   "the client stream)")
                                     .arg(first)
                                     .arg(expected.streamOffset + first));
                 m_result.firstMismatchMessage = index;
@@ -295,23 +300,23 @@ void WebSocketReplayer::disconnected()
     if (m_finished)
         return;
     if (!m_connected) {
-        finish(QStringLiteral("cannot connect to %1 (%2): %3")
-                   .arg(endpoint(), url(), m_socket->errorString()));
+        finish(tr("cannot connect to %1 (%2): %3").arg(endpoint(), url(), m_socket->errorString()));
         return;
     }
     if (!m_closing) {
         m_serverClosed = true;
         const int code = int(m_socket->closeCode());
         QString how = code == QWebSocketProtocol::CloseCodeAbnormalDisconnection
-                          ? QStringLiteral("without a close frame")
-                          : QStringLiteral("with close frame %1").arg(code);
+                          ? tr("without a close frame")
+                          : tr("with close frame %1").arg(code);
         if (!m_socket->closeReason().isEmpty())
             how += QStringLiteral(" \"%1\"").arg(m_socket->closeReason());
-        QString note = QStringLiteral("the server closed the connection %1").arg(how);
+        QString note = tr("the server closed the connection %1").arg(how);
         const qsizetype unsent = m_messages.size() - qsizetype(m_nextSend);
         if (unsent > 0)
-            note += QStringLiteral(", with %1 of the recording not sent")
-                        .arg(plural(unsent, "message", "messages"));
+            note += counted(QT_TRANSLATE_N_NOOP("Echoscope::WebSocketReplayer",
+                                                ", with %1 message(s) of the recording not sent"),
+                            unsent);
         m_result.notes.append(note);
     }
     finish();
@@ -325,8 +330,7 @@ void WebSocketReplayer::socketFailed(QAbstractSocket::SocketError error)
         // The end of the connection: disconnected() follows and says how it ended.
         if (error == QAbstractSocket::RemoteHostClosedError || m_closing)
             return;
-        finish(QStringLiteral("the connection to %1 failed: %2")
-                   .arg(endpoint(), m_socket->errorString()));
+        finish(tr("the connection to %1 failed: %2").arg(endpoint(), m_socket->errorString()));
         return;
     }
     // Qt WebSockets says "...: Unhandled http status code: 426 (Upgrade Required)."
@@ -334,11 +338,10 @@ void WebSocketReplayer::socketFailed(QAbstractSocket::SocketError error)
                                            QRegularExpression::CaseInsensitiveOption);
     const QRegularExpressionMatch match = status.match(m_socket->errorString());
     if (match.hasMatch())
-        finish(QStringLiteral("the server at %1 refused the WebSocket upgrade of %2: HTTP %3 %4")
+        finish(tr("the server at %1 refused the WebSocket upgrade of %2: HTTP %3 %4")
                    .arg(endpoint(), url(), match.captured(1), match.captured(2)));
     else
-        finish(QStringLiteral("cannot connect to %1 (%2): %3")
-                   .arg(endpoint(), url(), m_socket->errorString()));
+        finish(tr("cannot connect to %1 (%2): %3").arg(endpoint(), url(), m_socket->errorString()));
 }
 
 void WebSocketReplayer::updateTimeout()
@@ -361,18 +364,20 @@ void WebSocketReplayer::timedOut()
         return;
     const double seconds = double(m_config.timeoutMs) / 1000.0;
     if (!m_connected) {
-        finish(QStringLiteral("cannot connect to %1 (%2): no answer to the connect or the "
-                              "upgrade within %3 s")
+        finish(tr("cannot connect to %1 (%2): no answer to the connect or the "
+                  "upgrade within %3 s")
                    .arg(endpoint(), url())
                    .arg(seconds));
     } else if (m_closing) {
-        finish(QStringLiteral("the server did not answer the close within %1 s").arg(seconds));
+        finish(tr("the server did not answer the close within %1 s").arg(seconds));
     } else if (m_socket->bytesToWrite() > 0) {
-        finish(QStringLiteral("the server took none of %1 waiting to be sent for %2 s")
-                   .arg(plural(m_socket->bytesToWrite(), "byte", "bytes"))
+        finish(counted(QT_TRANSLATE_N_NOOP(
+                           "Echoscope::WebSocketReplayer",
+                           "the server took none of %1 byte(s) waiting to be sent for %2 s"),
+                       m_socket->bytesToWrite())
                    .arg(seconds));
     } else {
-        m_result.notes.append(QStringLiteral("no echo came for %1 s").arg(seconds));
+        m_result.notes.append(tr("no echo came for %1 s").arg(seconds));
         finish(); // a short echo, counted as such
     }
 }
