@@ -21,8 +21,7 @@ namespace {
 constexpr int kMarginPx = 6;
 constexpr int kSpacingPx = 6;
 constexpr qint64 kMinWindowMs = 1000;
-const char *const kRateUnits[] = {"B/s", "KiB/s", "MiB/s", "GiB/s", "TiB/s"};
-constexpr int kLastRateUnit = 4;
+constexpr int kLastRateUnit = 4; // TiB/s, the largest unit the byte axis counts in
 
 // The hues of the hex view: received (in) red, echoed (out) blue; clients green.
 QColor inColor(const QPalette &palette)
@@ -220,9 +219,10 @@ void ThroughputChart::paintEvent(QPaintEvent *)
     int clientWidth = 0;
     for (int i = 0; i <= axis.steps; ++i) {
         const double value = i * axis.step;
-        rateLabels.append(i == 0
-                              ? QStringLiteral("0")
-                              : locale.toString(value, 'g', 6) + QLatin1Char(' ') + axis.unitName);
+        // Each label as every byte rate in the dashboard says it (IEC, the locale's
+        // numbers): a step under the axis unit reads in the unit below ("256 bytes/s").
+        rateLabels.append(i == 0 ? QStringLiteral("0")
+                                 : Units::bytesPerSecond(value * axis.unitBytes));
         clientLabels.append(locale.toString(i * clientsPerStep));
         rateWidth = std::max(rateWidth, metrics.horizontalAdvance(rateLabels.last()));
         clientWidth = std::max(clientWidth, metrics.horizontalAdvance(clientLabels.last()));
@@ -381,7 +381,6 @@ ThroughputChart::Axis ThroughputChart::byteAxis() const
         axis.unitBytes *= 1024;
         ++unit;
     }
-    axis.unitName = QLatin1String(kRateUnits[unit]);
     const double value = highest / axis.unitBytes;
     axis.step = niceStep(value / 4, unit == 0);
     axis.steps = std::max(1, int(std::ceil(value / axis.step - 1e-9)));

@@ -59,7 +59,6 @@ private:
         double step = 1;      // in units
         int steps = 4;        // intervals from 0 to the top
         double unitBytes = 1; // 1, 1024, 1024^2, ...
-        QString unitName;     // "B/s", "KiB/s", ...
     };
     Axis byteAxis() const;
     int clientStep(int steps) const;
