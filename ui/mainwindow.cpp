@@ -11,6 +11,7 @@
 #include "hexview.h"
 #include "histogramwidget.h"
 #include "metricsexporter.h"
+#include "notificationarea.h"
 #include "preferencesdialog.h"
 #include "statuspanel.h"
 #include "throughputchart.h"
@@ -43,7 +44,6 @@
 #include <QTableView>
 #include <QTimer>
 #include <QToolBar>
-#include <QToolButton>
 #include <QUrl>
 #include <QVBoxLayout>
 
@@ -69,17 +69,6 @@ constexpr int kValueRefreshMs = 250;
 // the next snapshot, a stream of them scrolls the view (a repaint of every visible row)
 // 5 times a second instead of 20.
 constexpr int kEventLogRefreshMs = 200;
-
-QLabel *banner(Palettes::Tone tone)
-{
-    auto *label = new QLabel;
-    label->setWordWrap(true);
-    label->setTextFormat(Qt::PlainText);
-    label->setMargin(6);
-    label->setAutoFillBackground(true);
-    Palettes::setTone(label, tone, true);
-    return label;
-}
 
 } // namespace
 
@@ -126,28 +115,7 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     toolBar->addWidget(m_controlBar);
     addToolBar(Qt::TopToolBarArea, toolBar);
 
-    m_exposureWarning = banner(Palettes::Tone::Neutral);
-    m_exposureWarning->setObjectName(QStringLiteral("exposureWarning"));
-    m_exposureWarning->setVisible(false);
-
-    m_errorBanner = new QWidget(this);
-    m_errorBanner->setAutoFillBackground(true);
-    m_errorBanner->setObjectName(QStringLiteral("errorBanner"));
-    Palettes::setTone(m_errorBanner, Palettes::Tone::Negative, true);
-    m_errorLabel = new QLabel(m_errorBanner);
-    m_errorLabel->setWordWrap(true);
-    m_errorLabel->setTextFormat(Qt::PlainText);
-    m_errorLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    auto *dismiss = new QToolButton(m_errorBanner);
-    dismiss->setText(QStringLiteral("✕"));
-    dismiss->setAutoRaise(true);
-    dismiss->setToolTip(tr("Dismiss"));
-    connect(dismiss, &QToolButton::clicked, m_errorBanner, &QWidget::hide);
-    auto *errorLayout = new QHBoxLayout(m_errorBanner);
-    errorLayout->setContentsMargins(6, 4, 4, 4);
-    errorLayout->addWidget(m_errorLabel, 1);
-    errorLayout->addWidget(dismiss, 0, Qt::AlignTop);
-    m_errorBanner->setVisible(false);
+    m_notifications = new NotificationArea(this);
 
     m_statusPanel = new StatusPanel(this);
 
@@ -290,8 +258,7 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     auto *layout = new QVBoxLayout(central);
     layout->setContentsMargins(6, 4, 6, 0);
     layout->setSpacing(4);
-    layout->addWidget(m_exposureWarning);
-    layout->addWidget(m_errorBanner);
+    layout->addWidget(m_notifications);
     layout->addWidget(m_statusPanel);
     layout->addWidget(splitter, 1);
     setCentralWidget(central);
@@ -561,7 +528,7 @@ bool MainWindow::applyMetrics()
         showError(tr("Could not start the metrics endpoint: %1").arg(m_metrics->errorString()));
         m_metricsErrorShown = true;
     } else if (m_metricsErrorShown) {
-        m_errorBanner->hide();
+        m_notifications->hideError();
         m_metricsErrorShown = false;
     }
     updateMetricsLabel();
@@ -603,7 +570,7 @@ bool MainWindow::startServer()
         return false;
     }
     if (!m_metricsErrorShown) // that one stays until the endpoint starts or is turned off
-        m_errorBanner->hide();
+        m_notifications->hideError();
     m_clientTable->setColumnHidden(ClientTableModel::TlsColumn, !m_server->isTls());
     m_chart->clear();
     saveSettings();
@@ -621,19 +588,18 @@ void MainWindow::stopServer()
 void MainWindow::showError(const QString &text)
 {
     m_metricsErrorShown = false;
-    m_errorLabel->setText(text);
-    m_errorBanner->show();
+    m_notifications->showError(text);
     statusBar()->showMessage(text, 10000);
 }
 
 QString MainWindow::errorText() const
 {
-    return m_errorBanner->isHidden() ? QString() : m_errorLabel->text();
+    return m_notifications->errorText();
 }
 
 bool MainWindow::isExposureWarningShown() const
 {
-    return !m_exposureWarning->isHidden();
+    return m_notifications->isExposureWarningShown();
 }
 
 void MainWindow::updateServerState()
@@ -668,8 +634,7 @@ void MainWindow::updateExposureWarning()
                 .arg(TrafficEvent::endpoint(m_metrics->serverAddress(), m_metrics->serverPort()));
         text = text.isEmpty() ? metrics : text + QLatin1Char('\n') + metrics;
     }
-    m_exposureWarning->setText(text);
-    m_exposureWarning->setVisible(!text.isEmpty());
+    m_notifications->setExposureWarning(text);
 }
 
 void MainWindow::applySnapshot(const TrafficSnapshot &snapshot)

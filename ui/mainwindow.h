@@ -31,6 +31,7 @@ class EventLogPanel;
 class FaultsDialog;
 class HistogramWidget;
 class MetricsExporter;
+class NotificationArea;
 class StatusPanel;
 class ThroughputChart;
 class TrafficMonitor;
@@ -158,9 +159,7 @@ private:
     bool m_clientRowsLeaving = false; // between the proxy's rowsAboutToBeRemoved and rowsRemoved
 
     ControlBar *m_controlBar;
-    QLabel *m_exposureWarning;
-    QWidget *m_errorBanner;
-    QLabel *m_errorLabel;
+    NotificationArea *m_notifications;
     StatusPanel *m_statusPanel;
     QLineEdit *m_clientFilter;
     QCheckBox *m_showDisconnected;
