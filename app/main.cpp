@@ -214,17 +214,20 @@ int main(int argc, char *argv[])
     if (argc > 1 && std::strcmp(argv[1], "bench") == 0) {
         preferPlainEventDispatcher(true);
         QCoreApplication app(argc, argv);
+        Translations::install(&app, QLocale(QLocale::English)); // as the command line below
         return BenchCommand::run(QCoreApplication::arguments());
     }
     // `echoscope ctl ...`: a client of a running echoscope's control API.
     if (argc > 1 && std::strcmp(argv[1], "ctl") == 0) {
         preferPlainEventDispatcher(true);
         QCoreApplication app(argc, argv);
+        Translations::install(&app, QLocale(QLocale::English));
         return CtlCommand::run(QCoreApplication::arguments());
     }
     // `echoscope replay FILE ...`: a recorded client stream against an echo server.
     if (argc > 1 && std::strcmp(argv[1], "replay") == 0) {
         QCoreApplication app(argc, argv);
+        Translations::install(&app, QLocale(QLocale::English));
         return ReplayCommand::run(QCoreApplication::arguments());
     }
 

@@ -7,6 +7,7 @@
 #include "nativeudpsocket.h"
 #include "serverconfig.h"
 #include "trafficmonitor.h"
+#include "translations.h"
 #include "errortext.h"
 
 #include <QNetworkDatagram>
@@ -121,6 +122,9 @@ void tst_UdpEcho::initTestCase()
     qRegisterMetaType<QHostAddress>();
     qRegisterMetaType<Echoscope::DisconnectInfo>();
     qRegisterMetaType<Echoscope::TrafficEvent>();
+    // The engine's texts in English (with their plural forms) in every locale: some are
+    // compared below.
+    Echoscope::Translations::install(QCoreApplication::instance(), QLocale(QLocale::English));
 }
 
 void tst_UdpEcho::offByDefault()

@@ -156,6 +156,7 @@ QString LoadResult::summary() const
             .arg(ws ? QStringLiteral("ws ") : QString(), LoadConfig::modeName(config.mode))
             .arg(config.messageBytes)
             .arg(Translations::counted(
+                "Echoscope::LoadGenerator",
                 QT_TRANSLATE_N_NOOP("Echoscope::LoadGenerator", "%1 connection(s)"),
                 config.connections))
             .arg(seconds, 0, 'f', 2);
@@ -183,6 +184,7 @@ QString LoadResult::summary() const
         break;
     case LoadConfig::Mode::Hold:
         line += Translations::counted(
+                    "Echoscope::LoadGenerator",
                     QT_TRANSLATE_N_NOOP("Echoscope::LoadGenerator",
                                         "%2 of %1 connection(s) held and still echoing"),
                     config.connections)
@@ -193,7 +195,8 @@ QString LoadResult::summary() const
         line += LoadGenerator::tr("; upgrade p50 %1 us, p99 %2 us")
                     .arg(upgrade.percentile(0.5))
                     .arg(upgrade.percentile(0.99));
-    line += Translations::counted(QT_TRANSLATE_N_NOOP("Echoscope::LoadGenerator", "; %1 error(s)"),
+    line += Translations::counted("Echoscope::LoadGenerator",
+                                  QT_TRANSLATE_N_NOOP("Echoscope::LoadGenerator", "; %1 error(s)"),
                                   errors());
     if (errors() > 0) {
         line += LoadGenerator::tr(" (%1 mismatched, %2 short echoes, %3 connect, %4 socket, %5 "

@@ -5,6 +5,7 @@
 #include "serverconfig.h"
 #include "trafficevent.h"
 
+#include <QCoreApplication>
 #include <QDateTime>
 #include <QFile>
 #include <QFileInfo>
@@ -79,8 +80,11 @@ public:
         if (!field.isDouble() || std::trunc(number) != number || number < double(low) ||
             number > double(high)) {
             *why = field.isUndefined()
-                       ? QStringLiteral("\"%1\" is missing").arg(key)
-                       : QStringLiteral("\"%1\" must be a whole number from %2 to %3, not %4")
+                       ? QCoreApplication::translate("Echoscope::Recording", "\"%1\" is missing")
+                             .arg(key)
+                       : QCoreApplication::translate(
+                             "Echoscope::Recording",
+                             "\"%1\" must be a whole number from %2 to %3, not %4")
                              .arg(key)
                              .arg(low)
                              .arg(high)
@@ -96,8 +100,11 @@ public:
         const QJsonValue field = m_object.value(key);
         if (!field.isString()) {
             *why = field.isUndefined()
-                       ? QStringLiteral("\"%1\" is missing").arg(key)
-                       : QStringLiteral("\"%1\" must be a string, not %2").arg(key, shown(field));
+                       ? QCoreApplication::translate("Echoscope::Recording", "\"%1\" is missing")
+                             .arg(key)
+                       : QCoreApplication::translate("Echoscope::Recording",
+                                                     "\"%1\" must be a string, not %2")
+                             .arg(key, shown(field));
             return false;
         }
         *value = field.toString();
@@ -108,7 +115,9 @@ public:
     {
         const QJsonValue field = m_object.value(key);
         if (!field.isBool()) {
-            *why = QStringLiteral("\"%1\" must be true or false, not %2").arg(key, shown(field));
+            *why = QCoreApplication::translate("Echoscope::Recording",
+                                               "\"%1\" must be true or false, not %2")
+                       .arg(key, shown(field));
             return false;
         }
         *value = field.toBool();
@@ -124,9 +133,12 @@ public:
         const QDateTime time = QDateTime::fromString(field.toString(), Qt::ISODateWithMs);
         if (!field.isString() || !time.isValid()) {
             *why = field.isUndefined()
-                       ? QStringLiteral("\"%1\" is missing").arg(key)
-                       : QStringLiteral("\"%1\" must be an ISO 8601 time or milliseconds since "
-                                        "1970, not %2")
+                       ? QCoreApplication::translate("Echoscope::Recording", "\"%1\" is missing")
+                             .arg(key)
+                       : QCoreApplication::translate(
+                             "Echoscope::Recording",
+                             "\"%1\" must be an ISO 8601 time or milliseconds since "
+                             "1970, not %2")
                              .arg(key, shown(field));
             return false;
         }
@@ -139,8 +151,11 @@ public:
         const QJsonValue field = m_object.value(key);
         if (!field.isObject()) {
             *why = field.isUndefined()
-                       ? QStringLiteral("\"%1\" is missing").arg(key)
-                       : QStringLiteral("\"%1\" must be an object, not %2").arg(key, shown(field));
+                       ? QCoreApplication::translate("Echoscope::Recording", "\"%1\" is missing")
+                             .arg(key)
+                       : QCoreApplication::translate("Echoscope::Recording",
+                                                     "\"%1\" must be an object, not %2")
+                             .arg(key, shown(field));
             return false;
         }
         *value = field.toObject();
@@ -157,9 +172,9 @@ private:
             return QLatin1Char('"') + text + QLatin1Char('"');
         }
         if (value.isArray())
-            return QStringLiteral("an array");
+            return QCoreApplication::translate("Echoscope::Recording", "an array");
         if (value.isObject())
-            return QStringLiteral("an object");
+            return QCoreApplication::translate("Echoscope::Recording", "an object");
         if (value.isNull())
             return QStringLiteral("null");
         if (value.isBool())
@@ -184,12 +199,14 @@ bool readStream(const QJsonObject &header, const QString &key, Recording::Stream
                         &inner) ||
         !fields.integer(QStringLiteral("total_bytes"), 0, kMaxJsonInteger, &stream->totalBytes,
                         &inner)) {
-        *why = QStringLiteral("in \"%1\": %2").arg(key, inner);
+        *why = QCoreApplication::translate("Echoscope::Recording", "in \"%1\": %2").arg(key, inner);
         return false;
     }
     if (stream->startOffset > stream->endOffset || stream->endOffset > stream->totalBytes) {
-        *why = QStringLiteral("in \"%1\": start_offset %2, end_offset %3 and total_bytes %4 must "
-                              "be in that order")
+        *why = QCoreApplication::translate(
+                   "Echoscope::Recording",
+                   "in \"%1\": start_offset %2, end_offset %3 and total_bytes %4 must "
+                   "be in that order")
                    .arg(key)
                    .arg(stream->startOffset)
                    .arg(stream->endOffset)
@@ -204,8 +221,9 @@ bool readHeader(const QJsonObject &header, Recording *r, QString *why)
     const Fields fields(header);
     QString text;
     if (header.value(QStringLiteral("format")).toString() != Recording::formatName()) {
-        *why = QStringLiteral("not an echoscope recording: the first line has no "
-                              "\"format\":\"%1\"")
+        *why = QCoreApplication::translate("Echoscope::Recording",
+                                           "not an echoscope recording: the first line has no "
+                                           "\"format\":\"%1\"")
                    .arg(Recording::formatName());
         return false;
     }
@@ -213,8 +231,10 @@ bool readHeader(const QJsonObject &header, Recording *r, QString *why)
     if (!fields.integer(QStringLiteral("version"), 0, kMaxJsonInteger, &number, why))
         return false;
     if (number < Recording::kMinVersion || number > Recording::kVersion) {
-        *why = QStringLiteral("recording version %1 is not supported (this echoscope reads "
-                              "versions %2 to %3)")
+        *why = QCoreApplication::translate(
+                   "Echoscope::Recording",
+                   "recording version %1 is not supported (this echoscope reads "
+                   "versions %2 to %3)")
                    .arg(number)
                    .arg(Recording::kMinVersion)
                    .arg(Recording::kVersion);
@@ -229,7 +249,9 @@ bool readHeader(const QJsonObject &header, Recording *r, QString *why)
     if (!fields.string(QStringLiteral("peer"), &text, why))
         return false;
     if (!text.isEmpty() && !r->peerAddress.setAddress(text)) {
-        *why = QStringLiteral("\"peer\" \"%1\" is not an IP address").arg(text.left(60));
+        *why = QCoreApplication::translate("Echoscope::Recording",
+                                           "\"peer\" \"%1\" is not an IP address")
+                   .arg(text.left(60));
         return false;
     }
     if (!fields.integer(QStringLiteral("peer_port"), 0, 65535, &number, why))
@@ -247,8 +269,9 @@ bool readHeader(const QJsonObject &header, Recording *r, QString *why)
         if (!fields.string(QStringLiteral("transport"), &r->transport, why))
             return false;
         if (r->transport != QLatin1String("tcp") && r->transport != QLatin1String("ws")) {
-            *why =
-                QStringLiteral("\"transport\" \"%1\" is not tcp or ws").arg(r->transport.left(20));
+            *why = QCoreApplication::translate("Echoscope::Recording",
+                                               "\"transport\" \"%1\" is not tcp or ws")
+                       .arg(r->transport.left(20));
             return false;
         }
     }
@@ -263,7 +286,8 @@ bool readHeader(const QJsonObject &header, Recording *r, QString *why)
         if (ws.has(QStringLiteral("resource")))
             ok = ws.string(QStringLiteral("resource"), &r->webSocket.resource, &inner);
         if (ok && !r->webSocket.resource.startsWith(QLatin1Char('/'))) {
-            inner = QStringLiteral("\"resource\" must start with \"/\"");
+            inner = QCoreApplication::translate("Echoscope::Recording",
+                                                "\"resource\" must start with \"/\"");
             ok = false;
         }
         if (ok && ws.has(QStringLiteral("origin")))
@@ -278,10 +302,12 @@ bool readHeader(const QJsonObject &header, Recording *r, QString *why)
                 r->webSocket.protocols.append(protocol.toString());
             }
             if (!ok)
-                inner = QStringLiteral("\"protocols\" must be an array of names");
+                inner = QCoreApplication::translate("Echoscope::Recording",
+                                                    "\"protocols\" must be an array of names");
         }
         if (!ok) {
-            *why = QStringLiteral("in \"websocket\": %1").arg(inner);
+            *why = QCoreApplication::translate("Echoscope::Recording", "in \"websocket\": %1")
+                       .arg(inner);
             return false;
         }
     }
@@ -296,23 +322,27 @@ bool readHeader(const QJsonObject &header, Recording *r, QString *why)
         if (server.has(QStringLiteral("framing"))) {
             if (!server.string(QStringLiteral("framing"), &text, &inner) ||
                 !FramingConfig::parseMode(text, &r->framing, &error)) {
-                *why = QStringLiteral("in \"server\": %1").arg(inner.isEmpty() ? error : inner);
+                *why = QCoreApplication::translate("Echoscope::Recording", "in \"server\": %1")
+                           .arg(inner.isEmpty() ? error : inner);
                 return false;
             }
         }
         if (server.has(QStringLiteral("delimiter"))) {
             if (!server.string(QStringLiteral("delimiter"), &text, &inner) ||
                 !FramingConfig::parseDelimiter(text, &r->framing.delimiter, &error)) {
-                *why = QStringLiteral("in \"server\": %1").arg(inner.isEmpty() ? error : inner);
+                *why = QCoreApplication::translate("Echoscope::Recording", "in \"server\": %1")
+                           .arg(inner.isEmpty() ? error : inner);
                 return false;
             }
         }
         if (server.has(QStringLiteral("length_bytes"))) {
             if (!server.integer(QStringLiteral("length_bytes"), 2, 4, &number, &inner) ||
                 (number != 2 && number != 4)) {
-                *why = QStringLiteral("in \"server\": %1")
-                           .arg(inner.isEmpty() ? QStringLiteral("\"length_bytes\" must be 2 or 4")
-                                                : inner);
+                *why = QCoreApplication::translate("Echoscope::Recording", "in \"server\": %1")
+                           .arg(inner.isEmpty()
+                                    ? QCoreApplication::translate("Echoscope::Recording",
+                                                                  "\"length_bytes\" must be 2 or 4")
+                                    : inner);
                 return false;
             }
             r->framing.lengthBytes = int(number);
@@ -320,7 +350,8 @@ bool readHeader(const QJsonObject &header, Recording *r, QString *why)
         if (server.has(QStringLiteral("max_message_bytes"))) {
             if (!server.integer(QStringLiteral("max_message_bytes"), 0, kMaxJsonInteger,
                                 &r->maxMessageBytes, &inner)) {
-                *why = QStringLiteral("in \"server\": %1").arg(inner);
+                *why = QCoreApplication::translate("Echoscope::Recording", "in \"server\": %1")
+                           .arg(inner);
                 return false;
             }
         }
@@ -340,7 +371,8 @@ bool readHeader(const QJsonObject &header, Recording *r, QString *why)
         if (ok && capture.has(QStringLiteral("keep"))) {
             ok = capture.string(QStringLiteral("keep"), &text, &inner);
             if (ok && text != QLatin1String("first") && text != QLatin1String("newest")) {
-                inner = QStringLiteral("\"keep\" must be \"first\" or \"newest\"");
+                inner = QCoreApplication::translate("Echoscope::Recording",
+                                                    "\"keep\" must be \"first\" or \"newest\"");
                 ok = false;
             }
             r->keepsFirst = text == QLatin1String("first");
@@ -348,7 +380,8 @@ bool readHeader(const QJsonObject &header, Recording *r, QString *why)
         if (ok && capture.has(QStringLiteral("limit_reached_at")))
             ok = capture.time(QStringLiteral("limit_reached_at"), &r->limitReachedAtMs, &inner);
         if (!ok) {
-            *why = QStringLiteral("in \"capture\": %1").arg(inner);
+            *why = QCoreApplication::translate("Echoscope::Recording", "in \"capture\": %1")
+                       .arg(inner);
             return false;
         }
     }
@@ -474,38 +507,54 @@ QStringList Recording::missingParts() const
             continue;
         const qint64 end = m.offset + m.data.size();
         if (!m.startKnown)
-            parts.append(QStringLiteral("in: the start of the message that ends at byte %1 "
-                                        "(%2); the %3 bytes held of it are not replayed")
-                             .arg(end - 1)
-                             .arg(keepsFirst ? QStringLiteral("not captured")
-                                             : QStringLiteral("the capture ring wrapped"))
-                             .arg(m.data.size()));
+            parts.append(
+                QCoreApplication::translate("Echoscope::Recording",
+                                            "in: the start of the message that ends at byte %1 "
+                                            "(%2); the %3 bytes held of it are not replayed")
+                    .arg(end - 1)
+                    .arg(keepsFirst
+                             ? QCoreApplication::translate("Echoscope::Recording", "not captured")
+                             : QCoreApplication::translate("Echoscope::Recording",
+                                                           "the capture ring wrapped"))
+                    .arg(m.data.size()));
         else
-            parts.append(QStringLiteral("in: the end of message %1, which starts at byte %2: "
-                                        "only %3 of its bytes were captured (%4), so it is not "
-                                        "replayed")
-                             .arg(i)
-                             .arg(m.offset)
-                             .arg(m.data.size())
-                             .arg(limitReachedAtMs != 0 ? QStringLiteral("past the recording limit")
-                                                        : QStringLiteral("not captured")));
+            parts.append(
+                QCoreApplication::translate("Echoscope::Recording",
+                                            "in: the end of message %1, which starts at byte %2: "
+                                            "only %3 of its bytes were captured (%4), so it is not "
+                                            "replayed")
+                    .arg(i)
+                    .arg(m.offset)
+                    .arg(m.data.size())
+                    .arg(
+                        limitReachedAtMs != 0
+                            ? QCoreApplication::translate("Echoscope::Recording",
+                                                          "past the recording limit")
+                            : QCoreApplication::translate("Echoscope::Recording", "not captured")));
     }
     for (const Direction direction : {Direction::Received, Direction::Echoed}) {
         const Stream &s = stream(direction);
         const QString name = directionName(direction);
         if (s.startOffset > 0)
-            parts.append(QStringLiteral("%1: bytes 0 to %2 (%3)")
-                             .arg(name)
-                             .arg(s.startOffset - 1)
-                             .arg(keepsFirst ? QStringLiteral("not captured")
-                                             : QStringLiteral("the capture ring wrapped")));
+            parts.append(
+                QCoreApplication::translate("Echoscope::Recording", "%1: bytes 0 to %2 (%3)")
+                    .arg(name)
+                    .arg(s.startOffset - 1)
+                    .arg(keepsFirst
+                             ? QCoreApplication::translate("Echoscope::Recording", "not captured")
+                             : QCoreApplication::translate("Echoscope::Recording",
+                                                           "the capture ring wrapped")));
         if (s.endOffset < s.totalBytes)
-            parts.append(QStringLiteral("%1: bytes %2 to %3 (%4)")
-                             .arg(name)
-                             .arg(s.endOffset)
-                             .arg(s.totalBytes - 1)
-                             .arg(limitReachedAtMs != 0 ? QStringLiteral("past the recording limit")
-                                                        : QStringLiteral("not captured")));
+            parts.append(
+                QCoreApplication::translate("Echoscope::Recording", "%1: bytes %2 to %3 (%4)")
+                    .arg(name)
+                    .arg(s.endOffset)
+                    .arg(s.totalBytes - 1)
+                    .arg(
+                        limitReachedAtMs != 0
+                            ? QCoreApplication::translate("Echoscope::Recording",
+                                                          "past the recording limit")
+                            : QCoreApplication::translate("Echoscope::Recording", "not captured")));
     }
     return parts;
 }
@@ -570,7 +619,8 @@ bool Recording::write(QIODevice *device, QString *error) const
     QByteArray block = jsonLine(header);
     const auto flush = [&]() {
         if (device->write(block) != block.size()) {
-            *error = QStringLiteral("writing failed: %1").arg(device->errorString());
+            *error = QCoreApplication::translate("Echoscope::Recording", "writing failed: %1")
+                         .arg(device->errorString());
             return false;
         }
         block.clear();
@@ -625,12 +675,13 @@ bool Recording::save(const QString &path, QString *error) const
 {
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly)) {
-        *error = QStringLiteral("cannot write \"%1\": %2").arg(path, file.errorString());
+        *error = QCoreApplication::translate("Echoscope::Recording", "cannot write \"%1\": %2")
+                     .arg(path, file.errorString());
         return false;
     }
     QString reason;
     if (!write(&file, &reason) || !file.commit()) {
-        *error = QStringLiteral("cannot write \"%1\": %2")
+        *error = QCoreApplication::translate("Echoscope::Recording", "cannot write \"%1\": %2")
                      .arg(path, reason.isEmpty() ? file.errorString() : reason);
         return false;
     }
@@ -643,11 +694,14 @@ bool Recording::read(QIODevice *device, const QString &name, Recording *recordin
     int lineNumber = 0;
     qint64 bytesRead = 0;
     const auto fail = [&](const QString &what) {
-        *error = QStringLiteral("%1:%2: %3").arg(name).arg(qMax(lineNumber, 1)).arg(what);
+        *error = QCoreApplication::translate("Echoscope::Recording", "%1:%2: %3")
+                     .arg(name)
+                     .arg(qMax(lineNumber, 1))
+                     .arg(what);
         return false;
     };
     if (!device || !device->isReadable())
-        return fail(QStringLiteral("cannot be read"));
+        return fail(QCoreApplication::translate("Echoscope::Recording", "cannot be read"));
 
     qint64 next[2] = {0, 0}; // the offset each direction's next chunk must start at
     bool inMessage = false;  // hasMessages: a message has begun and not ended
@@ -658,24 +712,29 @@ bool Recording::read(QIODevice *device, const QString &name, Recording *recordin
         ++lineNumber;
         bytesRead += line.size();
         if (bytesRead > kMaxFileBytes)
-            return fail(QStringLiteral("the file is larger than %1 MiB, more than a recording "
-                                       "can be")
-                            .arg(kMaxFileBytes >> 20));
+            return fail(
+                QCoreApplication::translate("Echoscope::Recording",
+                                            "the file is larger than %1 MiB, more than a recording "
+                                            "can be")
+                    .arg(kMaxFileBytes >> 20));
         if (!line.endsWith('\n') && !device->atEnd())
-            return fail(QStringLiteral("the line is longer than %1 KiB").arg(kMaxLineLength >> 10));
+            return fail(QCoreApplication::translate("Echoscope::Recording",
+                                                    "the line is longer than %1 KiB")
+                            .arg(kMaxLineLength >> 10));
         while (line.endsWith('\n') || line.endsWith('\r'))
             line.chop(1);
         if (line.trimmed().isEmpty())
-            return fail(QStringLiteral("the line is empty"));
+            return fail(QCoreApplication::translate("Echoscope::Recording", "the line is empty"));
 
         QJsonParseError parseError;
         const QJsonDocument document = QJsonDocument::fromJson(line, &parseError);
         if (parseError.error != QJsonParseError::NoError)
-            return fail(QStringLiteral("not valid JSON: %1 at column %2")
+            return fail(QCoreApplication::translate("Echoscope::Recording",
+                                                    "not valid JSON: %1 at column %2")
                             .arg(parseError.errorString())
                             .arg(parseError.offset + 1));
         if (!document.isObject())
-            return fail(QStringLiteral("not a JSON object"));
+            return fail(QCoreApplication::translate("Echoscope::Recording", "not a JSON object"));
         const QJsonObject object = document.object();
         const Fields fields(object);
         QString why;
@@ -698,8 +757,10 @@ bool Recording::read(QIODevice *device, const QString &name, Recording *recordin
             else if (text == QLatin1String("out"))
                 chunk.direction = Direction::Echoed;
             else
-                return fail(QStringLiteral("\"dir\" must be \"in\" or \"out\", not \"%1\"")
-                                .arg(text.left(40)));
+                return fail(
+                    QCoreApplication::translate("Echoscope::Recording",
+                                                "\"dir\" must be \"in\" or \"out\", not \"%1\"")
+                        .arg(text.left(40)));
             const QString dir = directionName(chunk.direction);
             if (!fields.time(QStringLiteral("time"), &chunk.timestampMs, &why) ||
                 !fields.integer(QStringLiteral("offset"), 0, kMaxJsonInteger, &chunk.streamOffset,
@@ -709,23 +770,28 @@ bool Recording::read(QIODevice *device, const QString &name, Recording *recordin
             auto decoded = QByteArray::fromBase64Encoding(text.toLatin1(),
                                                           QByteArray::AbortOnBase64DecodingErrors);
             if (!decoded)
-                return fail(QStringLiteral("\"data\" is not valid base64"));
+                return fail(QCoreApplication::translate("Echoscope::Recording",
+                                                        "\"data\" is not valid base64"));
             chunk.bytes = std::move(*decoded);
             if (r.hasMessages && chunk.direction == Direction::Received) {
                 if (!fields.string(QStringLiteral("kind"), &text, &why))
                     return fail(why);
                 if (text != QLatin1String("text") && text != QLatin1String("binary"))
-                    return fail(QStringLiteral("\"kind\" must be \"text\" or \"binary\", not "
-                                               "\"%1\"")
-                                    .arg(text.left(40)));
+                    return fail(
+                        QCoreApplication::translate("Echoscope::Recording",
+                                                    "\"kind\" must be \"text\" or \"binary\", not "
+                                                    "\"%1\"")
+                            .arg(text.left(40)));
                 const bool isText = text == QLatin1String("text");
                 bool ends = false;
                 if (fields.has(QStringLiteral("end")) &&
                     !fields.boolean(QStringLiteral("end"), &ends, &why))
                     return fail(why);
                 if (inMessage && isText != inMessageText)
-                    return fail(QStringLiteral("the in chunk at offset %1 is %2, but the message "
-                                               "it continues is %3")
+                    return fail(QCoreApplication::translate(
+                                    "Echoscope::Recording",
+                                    "the in chunk at offset %1 is %2, but the message "
+                                    "it continues is %3")
                                     .arg(chunk.streamOffset)
                                     .arg(text, inMessageText ? QStringLiteral("text")
                                                              : QStringLiteral("binary")));
@@ -735,19 +801,24 @@ bool Recording::read(QIODevice *device, const QString &name, Recording *recordin
                 inMessageText = isText;
             }
             if (chunk.bytes.isEmpty() && !chunk.endsMessage())
-                return fail(QStringLiteral("the %1 chunk at offset %2 has no data")
+                return fail(QCoreApplication::translate("Echoscope::Recording",
+                                                        "the %1 chunk at offset %2 has no data")
                                 .arg(dir)
                                 .arg(chunk.streamOffset));
             qint64 &expected = next[index(chunk.direction)];
             if (chunk.streamOffset < expected)
-                return fail(QStringLiteral("offsets go backwards: the %1 chunk at offset %2 "
-                                           "overlaps the bytes before it, which end at %3")
-                                .arg(dir)
-                                .arg(chunk.streamOffset)
-                                .arg(expected));
+                return fail(
+                    QCoreApplication::translate("Echoscope::Recording",
+                                                "offsets go backwards: the %1 chunk at offset %2 "
+                                                "overlaps the bytes before it, which end at %3")
+                        .arg(dir)
+                        .arg(chunk.streamOffset)
+                        .arg(expected));
             if (chunk.streamOffset > expected)
-                return fail(QStringLiteral("the %1 chunk at offset %2 leaves a gap: bytes %3 to "
-                                           "%4 are missing")
+                return fail(QCoreApplication::translate(
+                                "Echoscope::Recording",
+                                "the %1 chunk at offset %2 leaves a gap: bytes %3 to "
+                                "%4 are missing")
                                 .arg(dir)
                                 .arg(chunk.streamOffset)
                                 .arg(expected)
@@ -755,14 +826,17 @@ bool Recording::read(QIODevice *device, const QString &name, Recording *recordin
             expected += chunk.bytes.size();
             const Stream &s = r.stream(chunk.direction);
             if (expected > s.endOffset)
-                return fail(QStringLiteral("the %1 chunk at offset %2 ends at %3, past the "
-                                           "header's end_offset %4")
-                                .arg(dir)
-                                .arg(chunk.streamOffset)
-                                .arg(expected)
-                                .arg(s.endOffset));
+                return fail(
+                    QCoreApplication::translate("Echoscope::Recording",
+                                                "the %1 chunk at offset %2 ends at %3, past the "
+                                                "header's end_offset %4")
+                        .arg(dir)
+                        .arg(chunk.streamOffset)
+                        .arg(expected)
+                        .arg(s.endOffset));
             if (chunk.direction == Direction::Received && r.halfClosedAtMs != 0)
-                return fail(QStringLiteral("client data after its half_closed event"));
+                return fail(QCoreApplication::translate("Echoscope::Recording",
+                                                        "client data after its half_closed event"));
             r.chunks.append(std::move(chunk));
             continue;
         }
@@ -774,27 +848,33 @@ bool Recording::read(QIODevice *device, const QString &name, Recording *recordin
                 !fields.time(QStringLiteral("time"), &ms, &why))
                 return fail(why);
             if (kind.isEmpty())
-                return fail(QStringLiteral("\"event\" is empty"));
+                return fail(
+                    QCoreApplication::translate("Echoscope::Recording", "\"event\" is empty"));
             if (kind == QLatin1String("half_closed")) {
                 if (r.halfClosedAtMs != 0)
-                    return fail(QStringLiteral("a second half_closed event"));
+                    return fail(QCoreApplication::translate("Echoscope::Recording",
+                                                            "a second half_closed event"));
                 r.halfClosedAtMs = qMax<qint64>(1, ms);
             }
             r.events.append(object);
             continue;
         }
-        return fail(QStringLiteral("neither a chunk (no \"dir\") nor an event (no \"event\")"));
+        return fail(QCoreApplication::translate(
+            "Echoscope::Recording", "neither a chunk (no \"dir\") nor an event (no \"event\")"));
     }
     if (lineNumber == 0)
-        return fail(QStringLiteral("the file is empty, not an echoscope recording"));
+        return fail(QCoreApplication::translate("Echoscope::Recording",
+                                                "the file is empty, not an echoscope recording"));
     for (const Direction direction : {Direction::Received, Direction::Echoed}) {
         const Stream &s = r.stream(direction);
         if (next[index(direction)] != s.endOffset)
-            return fail(QStringLiteral("the %1 data ends at offset %2, but the header says "
-                                       "end_offset %3: the file is cut short")
-                            .arg(directionName(direction))
-                            .arg(next[index(direction)])
-                            .arg(s.endOffset));
+            return fail(
+                QCoreApplication::translate("Echoscope::Recording",
+                                            "the %1 data ends at offset %2, but the header says "
+                                            "end_offset %3: the file is cut short")
+                    .arg(directionName(direction))
+                    .arg(next[index(direction)])
+                    .arg(s.endOffset));
     }
     *recording = std::move(r);
     return true;
@@ -803,12 +883,15 @@ bool Recording::read(QIODevice *device, const QString &name, Recording *recordin
 bool Recording::load(const QString &path, Recording *recording, QString *error)
 {
     if (QFileInfo(path).isDir()) {
-        *error = QStringLiteral("cannot read \"%1\": it is a directory").arg(path);
+        *error = QCoreApplication::translate("Echoscope::Recording",
+                                             "cannot read \"%1\": it is a directory")
+                     .arg(path);
         return false;
     }
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly)) {
-        *error = QStringLiteral("cannot open \"%1\": %2").arg(path, file.errorString());
+        *error = QCoreApplication::translate("Echoscope::Recording", "cannot open \"%1\": %2")
+                     .arg(path, file.errorString());
         return false;
     }
     return read(&file, path, recording, error);
