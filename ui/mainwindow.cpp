@@ -10,9 +10,11 @@
 #include "faultsdialog.h"
 #include "hexview.h"
 #include "histogramwidget.h"
+#include "metricsendpointcontroller.h"
 #include "metricsexporter.h"
 #include "notificationarea.h"
 #include "preferencesdialog.h"
+#include "refreshcadence.h"
 #include "statuspanel.h"
 #include "throughputchart.h"
 #include "trafficevent.h"
@@ -42,7 +44,6 @@
 #include <QStatusBar>
 #include <QTabBar>
 #include <QTableView>
-#include <QTimer>
 #include <QToolBar>
 #include <QUrl>
 #include <QVBoxLayout>
@@ -52,25 +53,7 @@
 
 namespace Echoscope {
 
-namespace {
-
-// Events moved from the monitor's log into the view per tick: bounded, so a flood
-// costs the UI thread a fixed amount of work per frame; the rest waits for the next
-// tick (or is counted as missed if the monitor's log overwrote it meanwhile).
-constexpr int kMaxEventsPerTick = 2000;
-// The numbers a person reads (the client table's counters, the status panel, the
-// inspector's details and capture, the histograms and the chart) are redrawn 4 times a
-// second: readable, and a fifth of the repaints of following every snapshot. (Wireshark's
-// live capture refreshes twice a second.) What changes the picture rather than a number
-// still shows at the next snapshot: new, gone and disconnecting clients, the server
-// starting or stopping, the inspected client disconnecting.
-constexpr int kValueRefreshMs = 250;
-// The echo log takes in new events at most 5 times a second: a lone event still shows at
-// the next snapshot, a stream of them scrolls the view (a repaint of every visible row)
-// 5 times a second instead of 20.
-constexpr int kEventLogRefreshMs = 200;
-
-} // namespace
+namespace {} // namespace
 
 MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     : QMainWindow(parent), m_server(server), m_settings(settings)
@@ -82,30 +65,10 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     setWindowIcon(icon);
 
     m_monitor = new TrafficMonitor(server, this);
-    // Counters change many times a second, unreadably, and repainting every cell that
-    // often is most of what the UI thread does under load (benchmarks/README.md).
-    m_monitor->setValueIntervalMs(kValueRefreshMs);
-    m_nextEventSequence = m_monitor->eventLog().nextSequence();
     // Counts from now on; serves only when Preferences (or --metrics-port) turn it on.
-    m_metrics = new MetricsExporter(server, this);
-    m_metricsLabel = new QLabel(this);
-    m_metricsLabel->setTextFormat(Qt::RichText);
-    m_metricsLabel->setTextInteractionFlags(Qt::TextBrowserInteraction);
-    m_metricsLabel->setOpenExternalLinks(true);
-    m_metricsLabel->setContextMenuPolicy(Qt::ActionsContextMenu);
-    m_metricsLabel->setVisible(false);
-    auto *copyMetricsUrl = new QAction(tr("&Copy metrics URL"), m_metricsLabel);
-    connect(copyMetricsUrl, &QAction::triggered, this, [this] {
-        if (m_metrics->isListening())
-            QApplication::clipboard()->setText(m_metrics->url().toString());
-    });
-    auto *openMetricsUrl = new QAction(tr("&Open in browser"), m_metricsLabel);
-    connect(openMetricsUrl, &QAction::triggered, this, [this] {
-        if (m_metrics->isListening())
-            QDesktopServices::openUrl(m_metrics->url());
-    });
-    m_metricsLabel->addActions({copyMetricsUrl, openMetricsUrl});
-    statusBar()->addPermanentWidget(m_metricsLabel);
+    m_metricsEndpoint = new MetricsEndpointController(server, this);
+    m_metrics = m_metricsEndpoint->exporter();
+    statusBar()->addPermanentWidget(m_metricsEndpoint->label());
 
     // The control bar is the window's toolbar.
     m_controlBar = new ControlBar(this);
@@ -263,10 +226,17 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     layout->addWidget(splitter, 1);
     setCentralWidget(central);
 
-    m_eventPullTimer = new QTimer(this);
-    m_eventPullTimer->setSingleShot(true);
-    connect(m_eventPullTimer, &QTimer::timeout, this, [this] { pullEvents(true); });
     createDocks();
+    // What reaches the panes when: the table every snapshot, the numbers 4 times a second,
+    // the log 5 times a second.
+    m_cadence = new RefreshCadence(m_monitor, m_eventLog, this);
+    m_cadence->setWatchedClient(
+        [this] { return m_inspector->showsConnectedClient() ? m_inspector->clientId() : 0; });
+    connect(m_cadence, &RefreshCadence::snapshotArrived, m_clientModel,
+            &ClientTableModel::applySnapshot);
+    connect(m_cadence, &RefreshCadence::valuesDue, this, &MainWindow::refreshValues);
+    connect(m_cadence, &RefreshCadence::valuesSampled, m_clientTable->viewport(),
+            qOverload<>(&QWidget::update)); // the durations of the rows in sight
     createActions();
     createMenus();
     statusBar()->showMessage(tr("Ready"), 3000);
@@ -276,8 +246,6 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     connect(m_controlBar, &ControlBar::settingsChanged, this, &MainWindow::updateExposureWarning);
     connect(m_server, &EchoServer::started, this, &MainWindow::updateServerState);
     connect(m_server, &EchoServer::stopped, this, &MainWindow::updateServerState);
-    connect(m_monitor, &TrafficMonitor::snapshotReady, this, &MainWindow::applySnapshot);
-    connect(m_monitor, &TrafficMonitor::eventsAppended, this, [this] { pullEvents(); });
 
     DashboardSettings loaded;
     loaded.load(*m_settings);
@@ -298,7 +266,7 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     restoreViewState(m_settings->value(QStringLiteral("window/views")).toByteArray());
     m_darkAction->setChecked(m_settings->value(QStringLiteral("view/darkPalette"), false).toBool());
     updateServerState();
-    applySnapshot(m_monitor->snapshot());
+    m_cadence->apply(m_monitor->snapshot());
 }
 
 MainWindow::~MainWindow() = default;
@@ -310,10 +278,6 @@ void MainWindow::createDocks()
     logDock->setObjectName(QStringLiteral("echoLogDock"));
     logDock->setWidget(m_eventLog);
     addDockWidget(Qt::BottomDockWidgetArea, logDock);
-    connect(m_eventLog, &EventLogPanel::pausedChanged, this, [this](bool paused) {
-        if (!paused)
-            pullEvents(true);
-    });
 
     m_chart = new ThroughputChart(this);
     auto *chartDock = new QDockWidget(tr("Throughput"), this);
@@ -499,31 +463,15 @@ void MainWindow::applyPreferences()
 
 bool MainWindow::setMetricsOverride(const QString &address, quint16 port)
 {
-    m_metricsOverridden = true;
-    m_metricsOverrideAddress = address;
-    m_metricsOverridePort = port;
+    m_metricsEndpoint->setOverride(address, port);
     return applyMetrics();
 }
 
-// Starts, restarts or stops the endpoint to match the settings (or the override); one
-// that already serves at the same address and port is left alone, so a port picked by
-// 0 stays as it is.
+// The endpoint to match the settings; a failure to start shows in the error banner until
+// the endpoint starts or is turned off.
 bool MainWindow::applyMetrics()
 {
-    const bool enabled = m_metricsOverridden || m_dashboardSettings.metricsEnabled;
-    const QString address =
-        m_metricsOverridden ? m_metricsOverrideAddress : m_dashboardSettings.metricsAddress;
-    const int port = m_metricsOverridden ? m_metricsOverridePort : m_dashboardSettings.metricsPort;
-    bool ok = true;
-    if (!enabled) {
-        m_metrics->stop();
-        m_metricsAppliedPort = -1;
-    } else if (!m_metrics->isListening() || address != m_metricsAppliedAddress ||
-               port != m_metricsAppliedPort) {
-        m_metricsAppliedAddress = address;
-        m_metricsAppliedPort = port;
-        ok = m_metrics->start(address, quint16(port));
-    }
+    const bool ok = m_metricsEndpoint->apply(m_dashboardSettings);
     if (!ok) {
         showError(tr("Could not start the metrics endpoint: %1").arg(m_metrics->errorString()));
         m_metricsErrorShown = true;
@@ -531,26 +479,8 @@ bool MainWindow::applyMetrics()
         m_notifications->hideError();
         m_metricsErrorShown = false;
     }
-    updateMetricsLabel();
     updateExposureWarning();
     return ok;
-}
-
-void MainWindow::updateMetricsLabel()
-{
-    if (m_metrics->isListening()) {
-        const QString url = m_metrics->url().toString().toHtmlEscaped();
-        m_metricsLabel->setText(tr("Metrics: <a href=\"%1\">%1</a>").arg(url));
-        m_metricsLabel->setToolTip(tr("Prometheus metrics are served here; right-click to copy "
-                                      "the address"));
-        m_metricsLabel->setVisible(true);
-    } else if (m_metricsOverridden || m_dashboardSettings.metricsEnabled) {
-        m_metricsLabel->setText(tr("Metrics: not serving"));
-        m_metricsLabel->setToolTip(m_metrics->errorString());
-        m_metricsLabel->setVisible(true);
-    } else {
-        m_metricsLabel->setVisible(false);
-    }
 }
 
 bool MainWindow::startServer()
@@ -590,6 +520,11 @@ void MainWindow::showError(const QString &text)
     m_metricsErrorShown = false;
     m_notifications->showError(text);
     statusBar()->showMessage(text, 10000);
+}
+
+QLabel *MainWindow::metricsLabel() const
+{
+    return m_metricsEndpoint->label();
 }
 
 QString MainWindow::errorText() const
@@ -637,26 +572,8 @@ void MainWindow::updateExposureWarning()
     m_notifications->setExposureWarning(text);
 }
 
-void MainWindow::applySnapshot(const TrafficSnapshot &snapshot)
-{
-    // One cadence, the monitor's: clients come and go at once, values change when it
-    // sampled them (every kValueRefreshMs at most, once a second when idle).
-    m_clientModel->applySnapshot(snapshot);
-    if (snapshot.valuesSampled || snapshot.listening != m_valuesShowListening ||
-        (m_inspector->clientId() != 0 && m_inspector->showsConnectedClient() &&
-         std::binary_search(snapshot.changedIds.cbegin(), snapshot.changedIds.cend(),
-                            m_inspector->clientId())))
-        refreshValues(snapshot);
-    if (snapshot.valuesSampled)
-        m_clientTable->viewport()->update(); // the durations of the rows in sight
-
-    if (m_eventLog->hasBacklog() || snapshot.listening)
-        pullEvents();
-}
-
 void MainWindow::refreshValues(const TrafficSnapshot &snapshot)
 {
-    m_valuesShowListening = snapshot.listening;
     m_statusPanel->setSnapshot(snapshot);
     // The chart's rates are over the last second, so a sample every 250 ms loses nothing.
     if (snapshot.listening)
@@ -684,32 +601,6 @@ void MainWindow::refreshValues(const TrafficSnapshot &snapshot)
         m_clientHistogram->clear();
     }
     m_clientCount->setText(tr("%Ln shown", nullptr, m_clientProxy->rowCount()));
-}
-
-void MainWindow::pullEvents(bool force)
-{
-    if (!force && m_lastEventPull.isValid() && m_lastEventPull.elapsed() < kEventLogRefreshMs) {
-        if (!m_eventPullTimer->isActive())
-            m_eventPullTimer->start(int(kEventLogRefreshMs - m_lastEventPull.elapsed()));
-        return;
-    }
-    m_eventPullTimer->stop();
-    m_lastEventPull.start();
-    if (m_eventLog->isPaused()) {
-        m_eventLog->setWaitingEvents(qint64(m_monitor->eventLog().nextSequence()) -
-                                     qint64(m_nextEventSequence));
-        return;
-    }
-    qint64 missed = 0;
-    const QList<TrafficEvent> events =
-        m_monitor->eventLog().eventsSince(m_nextEventSequence, kMaxEventsPerTick, &missed);
-    if (events.isEmpty() && missed == 0)
-        return;
-    const quint64 firstSequence = m_nextEventSequence + quint64(missed);
-    m_nextEventSequence = firstSequence + quint64(events.size());
-    m_eventLog->appendEvents(events, missed, firstSequence);
-    m_eventLog->setBacklog(qint64(m_monitor->eventLog().nextSequence()) -
-                           qint64(m_nextEventSequence));
 }
 
 QList<quint64> MainWindow::selectedClientIds() const
@@ -881,16 +772,11 @@ FaultsDialog *MainWindow::editFaults(quint64 clientId)
 
 void MainWindow::editPreferences()
 {
-    DashboardSettings shown = dashboardSettings();
-    if (m_metricsOverridden) { // what serves now, from --metrics-port
-        shown.metricsEnabled = true;
-        shown.metricsAddress = m_metricsOverrideAddress;
-        shown.metricsPort = m_metricsOverridePort;
-    }
-    PreferencesDialog dialog(shown, this);
+    // The metrics fields say what serves now (--metrics-port included).
+    PreferencesDialog dialog(m_metricsEndpoint->effective(dashboardSettings()), this);
     if (dialog.exec() != QDialog::Accepted)
         return;
-    m_metricsOverridden = false; // the dialog's choice from now on, and remembered
+    m_metricsEndpoint->clearOverride(); // the dialog's choice from now on, and remembered
     m_dashboardSettings = dialog.settings();
     applyPreferences();
     saveSettings();

@@ -3,7 +3,6 @@
 #include "dashboardsettings.h"
 #include "trafficmonitor.h"
 
-#include <QElapsedTimer>
 #include <QMainWindow>
 
 #include <optional>
@@ -16,7 +15,6 @@ class QLabel;
 class QLineEdit;
 class QSettings;
 class QTableView;
-class QTimer;
 class QUrl;
 QT_END_NAMESPACE
 
@@ -30,8 +28,10 @@ class EchoServer;
 class EventLogPanel;
 class FaultsDialog;
 class HistogramWidget;
+class MetricsEndpointController;
 class MetricsExporter;
 class NotificationArea;
+class RefreshCadence;
 class StatusPanel;
 class ThroughputChart;
 class TrafficMonitor;
@@ -90,7 +90,7 @@ public:
     ThroughputChart *throughputChart() const { return m_chart; }
     TrafficMonitor *monitor() const { return m_monitor; }
     MetricsExporter *metricsExporter() const { return m_metrics; }
-    QLabel *metricsLabel() const { return m_metricsLabel; }
+    QLabel *metricsLabel() const;
     // Opens the Preferences dialog (modal) and applies what it accepts.
     void editPreferences();
     // The start failure shown in the window, empty when there is none.
@@ -109,13 +109,9 @@ private:
     void createActions();
     void createMenus();
     void createDocks();
-    void applySnapshot(const TrafficSnapshot &snapshot);
-    // Shows a snapshot's numbers (status, histograms, inspector, chart): when the monitor
-    // sampled values, the state changed, or the inspected client did.
+    // Shows a snapshot's numbers (status, histograms, inspector, chart) when the cadence
+    // says they are due.
     void refreshValues(const TrafficSnapshot &snapshot);
-    // Moves new events into the log view; at most every kEventLogRefreshMs unless forced
-    // (a later pull is scheduled instead).
-    void pullEvents(bool force = false);
     void inspectCurrentClient();
     // Says in the inspector when its client has no row in the table (filtered, removed).
     void updateInspectorNote();
@@ -131,7 +127,6 @@ private:
     void updateExposureWarning();
     void applyPreferences();
     bool applyMetrics();
-    void updateMetricsLabel();
     void showAbout();
     void setDarkPalette(bool dark);
     void saveSettings();
@@ -151,10 +146,7 @@ private:
     DashboardSettings m_dashboardSettings;
     // setRunOnlySettings(): what was remembered and what this run was given.
     std::optional<std::pair<DashboardSettings, DashboardSettings>> m_runOnly;
-    quint64 m_nextEventSequence = 1;
-    QElapsedTimer m_lastEventPull;
-    QTimer *m_eventPullTimer;
-    bool m_valuesShowListening = false;
+    RefreshCadence *m_cadence;
     bool m_savesSettings = true;
     bool m_clientRowsLeaving = false; // between the proxy's rowsAboutToBeRemoved and rowsRemoved
 
@@ -172,14 +164,8 @@ private:
     HistogramWidget *m_serverHistogram;
     HistogramWidget *m_clientHistogram;
     ThroughputChart *m_chart;
-    QLabel *m_metricsLabel;
-    // The endpoint as last applied, to restart it only when its address or port changes.
-    bool m_metricsOverridden = false; // --metrics-port: this address and port, not saved
-    QString m_metricsOverrideAddress;
-    quint16 m_metricsOverridePort = 0;
-    QString m_metricsAppliedAddress;
-    int m_metricsAppliedPort = -1;
-    bool m_metricsErrorShown = false;
+    MetricsEndpointController *m_metricsEndpoint;
+    bool m_metricsErrorShown = false; // the error banner shows the endpoint's failure
 
     QAction *m_startStopAction = nullptr;
     QAction *m_disconnectAction = nullptr;
