@@ -3,8 +3,8 @@
 #   .ci/land.sh WORKTREE BRANCH [MAIN_CHECKOUT]
 # In WORKTREE (a git worktree with BRANCH checked out and a configured build/): rebase on
 # main, stop on any merge-conflict marker left in a file, build, run the whole ctest, and
-# fast-forward main to BRANCH under a lock (flock on .land.lock beside MAIN_CHECKOUT, so that
-# two engineers landing at once take turns). If main moved meanwhile, start again (4 tries).
+# fast-forward main to BRANCH, all under a lock (flock on .land.lock beside MAIN_CHECKOUT, so
+# that two engineers landing at once take turns).
 # Every step is chained on its exit status, never on filtered output: a landing once
 # slipped through because a build's output went through grep, which lost its status.
 set -uo pipefail
@@ -16,31 +16,37 @@ mkdir -p "$logs"
 cd "$worktree" || exit 1
 [ "$(git rev-parse --abbrev-ref HEAD)" = "$branch" ] || { echo "land.sh: $worktree is not on $branch" >&2; exit 1; }
 [ -z "$(git status --porcelain --untracked-files=no)" ] || { echo "land.sh: uncommitted changes in $worktree" >&2; exit 1; }
-for attempt in 1 2 3 4; do
-    if ! git rebase main > "$logs/rebase.log" 2>&1; then
-        echo "land.sh: rebase on main stopped on a conflict (see $logs/rebase.log)" >&2
-        exit 1
-    fi
-    if git grep -nE '^(<<<<<<<|>>>>>>>)( |$)' -- . > "$logs/markers.log"; then
-        echo "land.sh: conflict markers in committed files:" >&2
-        cat "$logs/markers.log" >&2
-        exit 1
-    fi
-    if ! cmake --build build --parallel 2 > "$logs/build.log" 2>&1; then
-        echo "land.sh: the build failed (see $logs/build.log):" >&2
-        tail -n 20 "$logs/build.log" >&2
-        exit 1
-    fi
-    if ! (cd build && ctest --parallel 2 --output-on-failure > "$logs/ctest.log" 2>&1); then
-        echo "land.sh: tests failed (see $logs/ctest.log):" >&2
-        grep -E '\*\*\*|Failed|FAIL!' "$logs/ctest.log" | head -n 20 >&2
-        exit 1
-    fi
-    if flock "$main_checkout/../.land.lock" git -C "$main_checkout" merge --ff-only "$branch" > "$logs/merge.log" 2>&1; then
-        echo "land.sh: main is now $(git -C "$main_checkout" rev-parse --short HEAD) (attempt $attempt)"
-        exit 0
-    fi
-    echo "land.sh: main moved during the run, again (attempt $attempt)"
-done
-echo "land.sh: main kept moving; gave up after 4 attempts" >&2
-exit 1
+# The whole landing runs under the lock: while one branch is rebased, built and tested, main
+# cannot move under it, so one run is enough. (The first version held the lock only for the
+# merge; with five engineers on 2 cores a full run took longer than main stood still, and
+# branches retried for an hour.)
+lock=$main_checkout/../.land.lock
+exec 9> "$lock"
+if ! flock -n 9; then
+    echo "land.sh: another landing holds $lock; waiting for it"
+    flock 9
+fi
+if ! git rebase main > "$logs/rebase.log" 2>&1; then
+    echo "land.sh: rebase on main stopped on a conflict (see $logs/rebase.log)" >&2
+    exit 1
+fi
+if git grep -nE '^(<<<<<<<|>>>>>>>)( |$)' -- . > "$logs/markers.log"; then
+    echo "land.sh: conflict markers in committed files:" >&2
+    cat "$logs/markers.log" >&2
+    exit 1
+fi
+if ! cmake --build build --parallel 2 > "$logs/build.log" 2>&1; then
+    echo "land.sh: the build failed (see $logs/build.log):" >&2
+    tail -n 20 "$logs/build.log" >&2
+    exit 1
+fi
+if ! (cd build && ctest --parallel 2 --output-on-failure > "$logs/ctest.log" 2>&1); then
+    echo "land.sh: tests failed (see $logs/ctest.log):" >&2
+    grep -E '\*\*\*|Failed|FAIL!' "$logs/ctest.log" | head -n 20 >&2
+    exit 1
+fi
+if ! git -C "$main_checkout" merge --ff-only "$branch" > "$logs/merge.log" 2>&1; then
+    echo "land.sh: main could not be fast-forwarded (see $logs/merge.log)" >&2
+    exit 1
+fi
+echo "land.sh: main is now $(git -C "$main_checkout" rev-parse --short HEAD)"
