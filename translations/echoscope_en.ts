@@ -53,6 +53,16 @@
     </message>
 </context>
 <context>
+    <name>Echoscope::ClientsPane</name>
+    <message numerus="yes">
+        <source>%Ln shown</source>
+        <translation>
+            <numerusform>%Ln shown</numerusform>
+            <numerusform>%Ln shown</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>Echoscope::EchoServer</name>
     <message numerus="yes">
         <source>served %1 client(s) (%2 refused, peak %3 at once) in %4 s; %5 bytes in, %6 bytes out, %7 messages in, %8 out</source>
@@ -136,13 +146,6 @@
 </context>
 <context>
     <name>Echoscope::MainWindow</name>
-    <message numerus="yes">
-        <source>%Ln shown</source>
-        <translation>
-            <numerusform>%Ln shown</numerusform>
-            <numerusform>%Ln shown</numerusform>
-        </translation>
-    </message>
     <message numerus="yes">
         <source>Disconnected %Ln client(s)</source>
         <translation>

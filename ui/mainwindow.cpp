@@ -3,6 +3,7 @@
 #include "palettes.h"
 #include "clientfilterproxy.h"
 #include "clientinspector.h"
+#include "clientspane.h"
 #include "clienttablemodel.h"
 #include "controlbar.h"
 #include "echoserver.h"
@@ -83,124 +84,13 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     m_statusPanel = new StatusPanel(this);
 
     // Clients: a filter row above the table.
-    m_clientModel = new ClientTableModel(this);
-    m_clientProxy = new ClientFilterProxy(this);
-    m_clientProxy->setSourceModel(m_clientModel);
-    m_clientFilter = new QLineEdit(this);
-    m_clientFilter->setObjectName(QStringLiteral("clientFilter"));
-    m_clientFilter->setPlaceholderText(tr("Filter clients (address, port, id, state)"));
-    m_clientFilter->setClearButtonEnabled(true);
-    m_clientFilter->setAccessibleName(tr("Filter clients"));
-    m_clientFilter->setAccessibleDescription(
-        tr("Shows only the clients whose address, port, id or state contain this text"));
-    connect(m_clientFilter, &QLineEdit::textChanged, m_clientProxy,
-            &ClientFilterProxy::setFilterText);
-    m_showDisconnected = new QCheckBox(tr("Show &disconnected"), this);
-    m_showDisconnected->setObjectName(QStringLiteral("showDisconnected"));
-    m_showDisconnected->setChecked(true);
-    m_showDisconnected->setToolTip(tr("Keep clients that left in the table, greyed, with the "
-                                      "reason (for the time set in Preferences)"));
-    connect(m_showDisconnected, &QCheckBox::toggled, m_clientProxy,
-            &ClientFilterProxy::setShowDisconnected);
-    m_clientCount = new QLabel(this);
-    m_clientCount->setForegroundRole(QPalette::PlaceholderText);
-    m_clientCount->setMinimumWidth(
-        m_clientCount->fontMetrics().horizontalAdvance(tr("%Ln shown", nullptr, 88888)));
-
-    // A row that leaves the view (the filter, Show disconnected, the retention time) moves
-    // the table's current index to a neighbour; the inspector does not follow it. This
-    // connection comes before the selection model's, which moves the current index.
-    connect(m_clientProxy, &QAbstractItemModel::rowsAboutToBeRemoved, this,
-            [this] { m_clientRowsLeaving = true; });
-    m_clientTable = new QTableView(this);
-    m_clientTable->setAccessibleName(tr("Clients"));
-    m_clientTable->setAccessibleDescription(
-        tr("One row per client: select one to inspect it, several to disconnect them"));
-    m_clientTable->setModel(m_clientProxy);
-    connect(m_clientProxy, &QAbstractItemModel::rowsRemoved, this, [this] {
-        // The neighbour the selection model made current is not the user's choice: no
-        // current row, so that clicking it selects and inspects it.
-        const QModelIndex current = m_clientTable->selectionModel()->currentIndex();
-        if (current.isValid() && current.data(ClientTableModel::ClientIdRole).value<quint64>() !=
-                                     m_inspector->clientId())
-            m_clientTable->selectionModel()->clearCurrentIndex();
-        m_clientRowsLeaving = false;
-        updateInspectorNote();
-    });
-    connect(m_clientProxy, &QAbstractItemModel::rowsInserted, this,
-            &MainWindow::updateInspectorNote);
-    m_clientTable->setSortingEnabled(true);
-    m_clientTable->sortByColumn(ClientTableModel::IdColumn, Qt::AscendingOrder);
-    m_clientTable->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_clientTable->setSelectionMode(QAbstractItemView::ExtendedSelection);
-    m_clientTable->setAlternatingRowColors(true);
-    m_clientTable->setWordWrap(false);
-    m_clientTable->verticalHeader()->setVisible(false);
-    m_clientTable->verticalHeader()->setDefaultSectionSize(m_clientTable->fontMetrics().height() +
-                                                           6);
-    m_clientTable->horizontalHeader()->setStretchLastSection(true);
-    m_clientTable->horizontalHeader()->setSectionsMovable(true);
-    m_clientTable->setContextMenuPolicy(Qt::CustomContextMenu);
-    m_clientTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    const QFontMetrics metrics = m_clientTable->fontMetrics();
-    // Byte columns: the widest of what Units writes there, in this locale ("1,023 bytes"
-    // is wider than "999.9 MiB"); a rate of 1,000 to 1,023 bytes/s may be elided.
-    const auto widest = [&metrics](std::initializer_list<QString> samples) {
-        int width = 0;
-        for (const QString &sample : samples)
-            width = std::max(width, metrics.horizontalAdvance(sample));
-        return width;
-    };
-    const int bytesWidth = widest({Units::bytes(1023), Units::bytes(qint64(999.9 * 1048576))});
-    const int rateWidth = widest({Units::bytesPerSecond(999), Units::bytesPerSecond(999.9 * 1024)});
-    const int widths[ClientTableModel::ColumnCount] = {
-        metrics.horizontalAdvance(QStringLiteral("00000")),
-        metrics.horizontalAdvance(QStringLiteral("255.255.255.255:65535")), // IPv6: tooltip
-        metrics.horizontalAdvance(QStringLiteral("00:00:00__")),
-        metrics.horizontalAdvance(QStringLiteral("00 min 00 s_")),
-        bytesWidth,
-        bytesWidth,
-        metrics.horizontalAdvance(QStringLiteral("0,000,000_")),
-        metrics.horizontalAdvance(QStringLiteral("0,000,000_")),
-        bytesWidth,
-        rateWidth,
-        metrics.horizontalAdvance(QStringLiteral("delay 200\u00b150 ms_")),
-        metrics.horizontalAdvance(QStringLiteral("connected_")),
-        metrics.horizontalAdvance(QStringLiteral("TLSv1.3, TLS_AES_256_GCM_SHA384")),
-        metrics.horizontalAdvance(QStringLiteral("Proto_"))};
-    for (int column = 0; column < ClientTableModel::ColumnCount; ++column)
-        m_clientTable->setColumnWidth(column, widths[column] + 12);
-    m_clientTable->setColumnHidden(ClientTableModel::TlsColumn, true); // shown for TLS only
-    // What a glance needs fits at 1280×800 without scrolling sideways; the rest (also in the
-    // inspector) is a right-click on the header away.
-    for (int column : {ClientTableModel::ConnectedColumn, ClientTableModel::DurationColumn,
-                       ClientTableModel::MessagesInColumn, ClientTableModel::MessagesOutColumn,
-                       ClientTableModel::LastMessageColumn, ClientTableModel::FaultsColumn})
-        m_clientTable->setColumnHidden(column, true);
-    QHeaderView *clientHeader = m_clientTable->horizontalHeader();
-    clientHeader->setContextMenuPolicy(Qt::CustomContextMenu);
-    connect(clientHeader, &QHeaderView::customContextMenuRequested, this,
-            &MainWindow::showClientColumnsMenu);
-    // TCP, UDP or WS reads best beside the peer; State stays last, where it stretches.
-    m_clientTable->horizontalHeader()->moveSection(ClientTableModel::TransportColumn,
-                                                   ClientTableModel::PeerColumn + 1);
-    connect(m_clientTable, &QTableView::customContextMenuRequested, this,
-            &MainWindow::showClientMenu);
-    connect(m_clientTable->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-            &MainWindow::inspectCurrentClient);
-    connect(m_clientTable->selectionModel(), &QItemSelectionModel::selectionChanged, this,
-            [this] { m_disconnectAction->setEnabled(!selectedClientIds().isEmpty()); });
-
-    auto *clientsBox = new QWidget(this);
-    auto *filterRow = new QHBoxLayout;
-    filterRow->addWidget(m_clientFilter, 1);
-    filterRow->addWidget(m_showDisconnected);
-    filterRow->addWidget(m_clientCount);
-    auto *clientsLayout = new QVBoxLayout(clientsBox);
-    clientsLayout->setContentsMargins(0, 0, 0, 0);
-    clientsLayout->setSpacing(4);
-    clientsLayout->addLayout(filterRow);
-    clientsLayout->addWidget(m_clientTable, 1);
+    m_clients = new ClientsPane(server, this);
+    m_clientModel = m_clients->model();
+    m_clientProxy = m_clients->proxy();
+    m_clientTable = m_clients->table();
+    connect(m_clients, &ClientsPane::currentClientChanged, this, &MainWindow::inspectClient);
+    connect(m_clients, &ClientsPane::rowsChanged, this, &MainWindow::updateInspectorNote);
+    connect(m_clients, &ClientsPane::clientMenuRequested, this, &MainWindow::showClientMenu);
 
     m_inspector = new ClientInspector(this);
     connect(m_inspector, &ClientInspector::disconnectRequested, this,
@@ -210,7 +100,7 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
 
     auto *splitter = new QSplitter(Qt::Horizontal, this);
     splitter->setObjectName(QStringLiteral("clientSplitter"));
-    splitter->addWidget(clientsBox);
+    splitter->addWidget(m_clients);
     splitter->addWidget(m_inspector);
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
@@ -261,7 +151,7 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     }
     splitter->restoreState(
         m_settings->value(QStringLiteral("window/clientSplitter")).toByteArray());
-    m_showDisconnected->setChecked(
+    m_clients->showDisconnectedBox()->setChecked(
         m_settings->value(QStringLiteral("view/showDisconnected"), true).toBool());
     restoreViewState(m_settings->value(QStringLiteral("window/views")).toByteArray());
     m_darkAction->setChecked(m_settings->value(QStringLiteral("view/darkPalette"), false).toBool());
@@ -327,17 +217,10 @@ void MainWindow::createActions()
         return QIcon::fromTheme(QLatin1String(name), style()->standardIcon(fallback));
     };
 
-    m_disconnectAction = new QAction(tr("&Disconnect"), this);
-    m_disconnectAction->setShortcut(QKeySequence::Delete);
-    m_disconnectAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
-    m_disconnectAction->setToolTip(tr("Close the selected clients' connections (reason: kicked)"));
-    m_disconnectAction->setEnabled(false);
+    m_disconnectAction = m_clients->disconnectAction(); // the table's own
     connect(m_disconnectAction, &QAction::triggered, this, &MainWindow::disconnectSelectedClients);
-    m_clientTable->addAction(m_disconnectAction);
 
     // Ctrl+C is Edit > Copy, which copies from whichever view has the focus.
-    m_copyAddressAction = new QAction(tr("&Copy address"), this);
-    connect(m_copyAddressAction, &QAction::triggered, this, &MainWindow::copySelectedAddresses);
     m_copyAction =
         new QAction(themed("edit-copy", QStyle::SP_FileDialogDetailedView), tr("&Copy"), this);
     m_copyAction->setShortcut(QKeySequence::Copy);
@@ -394,14 +277,15 @@ void MainWindow::createMenus()
     m_viewMenu->addSeparator();
     QAction *showDisconnected = m_viewMenu->addAction(tr("Show &disconnected clients"));
     showDisconnected->setCheckable(true);
-    showDisconnected->setChecked(m_showDisconnected->isChecked());
-    connect(showDisconnected, &QAction::toggled, m_showDisconnected, &QCheckBox::setChecked);
-    connect(m_showDisconnected, &QCheckBox::toggled, showDisconnected, &QAction::setChecked);
+    QCheckBox *showDisconnectedBox = m_clients->showDisconnectedBox();
+    showDisconnected->setChecked(showDisconnectedBox->isChecked());
+    connect(showDisconnected, &QAction::toggled, showDisconnectedBox, &QCheckBox::setChecked);
+    connect(showDisconnectedBox, &QCheckBox::toggled, showDisconnected, &QAction::setChecked);
     QAction *filter = m_viewMenu->addAction(tr("&Filter clients"));
     filter->setShortcut(QKeySequence::Find);
     connect(filter, &QAction::triggered, this, [this] {
-        m_clientFilter->setFocus(Qt::ShortcutFocusReason);
-        m_clientFilter->selectAll();
+        m_clients->filterEdit()->setFocus(Qt::ShortcutFocusReason);
+        m_clients->filterEdit()->selectAll();
     });
     m_viewMenu->addSeparator();
     m_darkAction = m_viewMenu->addAction(tr("Dar&k palette"));
@@ -501,7 +385,7 @@ bool MainWindow::startServer()
     }
     if (!m_metricsErrorShown) // that one stays until the endpoint starts or is turned off
         m_notifications->hideError();
-    m_clientTable->setColumnHidden(ClientTableModel::TlsColumn, !m_server->isTls());
+    m_clients->setTlsServer(m_server->isTls());
     m_chart->clear();
     saveSettings();
     updateServerState();
@@ -600,28 +484,11 @@ void MainWindow::refreshValues(const TrafficSnapshot &snapshot)
     } else if (inspected == 0) {
         m_clientHistogram->clear();
     }
-    m_clientCount->setText(tr("%Ln shown", nullptr, m_clientProxy->rowCount()));
+    m_clients->updateShownCount();
 }
 
-QList<quint64> MainWindow::selectedClientIds() const
+void MainWindow::inspectClient(quint64 id)
 {
-    QList<quint64> ids;
-    const QModelIndexList rows = m_clientTable->selectionModel()->selectedRows();
-    for (const QModelIndex &index : rows) {
-        const quint64 id = index.data(ClientTableModel::ClientIdRole).value<quint64>();
-        if (id != 0)
-            ids.append(id);
-    }
-    return ids;
-}
-
-void MainWindow::inspectCurrentClient()
-{
-    if (m_clientRowsLeaving)
-        return; // see the rowsAboutToBeRemoved connection
-    const QModelIndex current = m_clientTable->selectionModel()->currentIndex();
-    const quint64 id =
-        current.isValid() ? current.data(ClientTableModel::ClientIdRole).value<quint64>() : 0;
     if (id == m_inspector->clientId())
         return;
     m_inspector->setClient(id, id != 0 ? m_monitor->clientStats(id) : nullptr);
@@ -639,28 +506,6 @@ void MainWindow::inspectCurrentClient()
     }
 }
 
-void MainWindow::showClientColumnsMenu(const QPoint &position)
-{
-    QHeaderView *header = m_clientTable->horizontalHeader();
-    QMenu menu(this);
-    menu.setToolTipsVisible(true);
-    for (int visual = 0; visual < header->count(); ++visual) {
-        const int column = header->logicalIndex(visual);
-        if (column == ClientTableModel::TlsColumn && !m_server->isTls())
-            continue; // shown for TLS servers only
-        const QString name = m_clientModel->headerData(column, Qt::Horizontal).toString();
-        QAction *action = menu.addAction(name);
-        action->setCheckable(true);
-        action->setChecked(!header->isSectionHidden(column));
-        // The last visible column cannot go: the header would have nothing to click.
-        action->setEnabled(header->isSectionHidden(column) ||
-                           header->count() - header->hiddenSectionCount() > 1);
-        connect(action, &QAction::toggled, this,
-                [this, column](bool shown) { m_clientTable->setColumnHidden(column, !shown); });
-    }
-    menu.exec(header->viewport()->mapToGlobal(position));
-}
-
 void MainWindow::copyFromFocusedView()
 {
     QWidget *focus = QApplication::focusWidget();
@@ -670,7 +515,7 @@ void MainWindow::copyFromFocusedView()
     if (auto *edit = qobject_cast<QLineEdit *>(focus)) { // also a spin box's or combo's
         edit->copy();
     } else if (within(m_clientTable)) {
-        copySelectedAddresses();
+        m_clients->copySelectedAddresses();
     } else if (within(m_inspector->hexView())) {
         m_inspector->hexView()->copy();
     } else if (within(m_eventLog->view())) {
@@ -695,51 +540,39 @@ QUrl MainWindow::handbookUrl()
 void MainWindow::updateInspectorNote()
 {
     const quint64 id = m_inspector->clientId();
-    const int row = id != 0 ? m_clientModel->rowOfClient(id) : -1;
     QString note;
-    if (id != 0 && row < 0)
-        note = tr("No longer in the table: its row was removed after the retention time set in "
-                  "Preferences.");
-    else if (row >= 0 && !m_clientProxy->mapFromSource(m_clientModel->index(row, 0)).isValid())
-        note = tr("Not shown in the table: the filter or \"Show disconnected\" hides its row.");
+    if (id != 0) {
+        switch (m_clients->rowOf(id)) {
+        case ClientsPane::Row::Gone:
+            note = tr("No longer in the table: its row was removed after the retention time set "
+                      "in Preferences.");
+            break;
+        case ClientsPane::Row::Hidden:
+            note = tr("Not shown in the table: the filter or \"Show disconnected\" hides its row.");
+            break;
+        case ClientsPane::Row::Shown:
+            break;
+        }
+    }
     m_inspector->setNote(note);
 }
 
 void MainWindow::disconnectSelectedClients()
 {
-    int kicked = 0;
-    for (quint64 id : selectedClientIds()) {
-        if (m_server->disconnectClient(id))
-            ++kicked;
-    }
+    const int kicked = m_clients->disconnectSelectedClients();
     if (kicked > 0)
         statusBar()->showMessage(tr("Disconnected %Ln client(s)", nullptr, kicked), 5000);
 }
 
-void MainWindow::copySelectedAddresses()
+void MainWindow::showClientMenu(const QPoint &globalPosition)
 {
-    QStringList addresses;
-    const QModelIndexList rows = m_clientTable->selectionModel()->selectedRows();
-    for (const QModelIndex &index : rows) {
-        const int row =
-            m_clientModel->rowOfClient(index.data(ClientTableModel::ClientIdRole).value<quint64>());
-        if (const ClientView *view = row >= 0 ? m_clientModel->clientAt(row) : nullptr)
-            addresses.append(
-                TrafficEvent::endpoint(view->counters.peerAddress, view->counters.peerPort));
-    }
-    if (!addresses.isEmpty())
-        QApplication::clipboard()->setText(addresses.join(QLatin1Char('\n')));
-}
-
-void MainWindow::showClientMenu(const QPoint &position)
-{
-    const QList<quint64> ids = selectedClientIds();
+    const QList<quint64> ids = m_clients->selectedClientIds();
     if (ids.isEmpty())
         return;
     QMenu menu(this);
     m_disconnectAction->setEnabled(true);
     menu.addAction(m_disconnectAction);
-    menu.addAction(m_copyAddressAction);
+    menu.addAction(m_clients->copyAddressAction());
     if (ids.size() == 1) {
         const quint64 id = ids.constFirst();
         const auto stats = m_server->clientStats(id);
@@ -752,7 +585,7 @@ void MainWindow::showClientMenu(const QPoint &position)
         menu.addAction(tr("Export &recording…"), m_inspector,
                        &ClientInspector::exportRecordingInteractively);
     }
-    menu.exec(m_clientTable->viewport()->mapToGlobal(position));
+    menu.exec(globalPosition);
 }
 
 FaultsDialog *MainWindow::editFaults(quint64 clientId)
@@ -807,7 +640,8 @@ void MainWindow::saveSettings()
     m_settings->setValue(QStringLiteral("window/views"), saveViewState());
     if (auto *splitter = findChild<QSplitter *>(QStringLiteral("clientSplitter")))
         m_settings->setValue(QStringLiteral("window/clientSplitter"), splitter->saveState());
-    m_settings->setValue(QStringLiteral("view/showDisconnected"), m_showDisconnected->isChecked());
+    m_settings->setValue(QStringLiteral("view/showDisconnected"),
+                         m_clients->showDisconnectedBox()->isChecked());
     m_settings->setValue(QStringLiteral("view/darkPalette"), m_darkAction->isChecked());
 }
 

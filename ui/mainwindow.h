@@ -22,6 +22,7 @@ namespace Echoscope {
 
 class ClientFilterProxy;
 class ClientInspector;
+class ClientsPane;
 class ClientTableModel;
 class ControlBar;
 class EchoServer;
@@ -112,16 +113,13 @@ private:
     // Shows a snapshot's numbers (status, histograms, inspector, chart) when the cadence
     // says they are due.
     void refreshValues(const TrafficSnapshot &snapshot);
-    void inspectCurrentClient();
+    // Shows this client in the inspector (0: none), as the table's current row.
+    void inspectClient(quint64 id);
     // Says in the inspector when its client has no row in the table (filtered, removed).
     void updateInspectorNote();
-    void showClientMenu(const QPoint &position);
-    // The client table header's menu: which columns are shown.
-    void showClientColumnsMenu(const QPoint &position);
-    void copySelectedAddresses();
+    void showClientMenu(const QPoint &globalPosition);
     // Edit > Copy: from the view that has the focus.
     void copyFromFocusedView();
-    QList<quint64> selectedClientIds() const;
     void showError(const QString &text);
     void updateServerState();
     void updateExposureWarning();
@@ -148,14 +146,11 @@ private:
     std::optional<std::pair<DashboardSettings, DashboardSettings>> m_runOnly;
     RefreshCadence *m_cadence;
     bool m_savesSettings = true;
-    bool m_clientRowsLeaving = false; // between the proxy's rowsAboutToBeRemoved and rowsRemoved
 
     ControlBar *m_controlBar;
     NotificationArea *m_notifications;
     StatusPanel *m_statusPanel;
-    QLineEdit *m_clientFilter;
-    QCheckBox *m_showDisconnected;
-    QLabel *m_clientCount;
+    ClientsPane *m_clients;
     QTableView *m_clientTable;
     ClientTableModel *m_clientModel;
     ClientFilterProxy *m_clientProxy;
@@ -169,7 +164,6 @@ private:
 
     QAction *m_startStopAction = nullptr;
     QAction *m_disconnectAction = nullptr;
-    QAction *m_copyAddressAction = nullptr;
     QAction *m_copyAction = nullptr;
     QAction *m_handbookAction = nullptr;
     QAction *m_preferencesAction = nullptr;
