@@ -42,6 +42,9 @@ packages=(cmake g++ make qt6-base-dev libgl-dev libssl3 openssl)
 packages+=(qt6-httpserver-dev qt6-websockets-dev python3-websockets)
 # curl: tst_controlapi drives the control API with a client not written for Echoscope.
 packages+=(curl)
+# tshark: tst_pcapng reads the pcapng files Echoscope writes with Wireshark's reader (its
+# wireshark-common asks a debconf question, answered by DEBIAN_FRONTEND=noninteractive).
+packages+=(tshark)
 # The translations (translations/README.md): Qt's LinguistTools CMake package
 # (qt6-tools-dev), lupdate and lrelease (qt6-l10n-tools), and Qt's own translations, which
 # the dashboard loads for the user's language (qt6-translations-l10n).

@@ -337,6 +337,14 @@ void EchoServer::incomingConnection(qintptr descriptor, const QHostAddress &peer
         m_config.captureKeepsFirst ? CaptureBuffer::Policy::KeepFirst
                                    : CaptureBuffer::Policy::DropOldest);
     stats->setChangeFeed(m_changeFeed);
+    {
+        // The server's end, for a capture's packets (PcapngExport): getsockname() works on
+        // any socket.
+        QHostAddress localAddress;
+        quint16 localPort = 0;
+        if (NativeUdpSocket::localAddress(descriptor, &localAddress, &localPort))
+            stats->setServerEndpoint(localAddress, localPort);
+    }
     EchoWorker *worker = m_workers.next();
     m_clients.insert(id, ClientEntry{stats, worker});
     const int live = m_liveClients.fetch_add(1, std::memory_order_relaxed) + 1;

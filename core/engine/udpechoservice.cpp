@@ -37,7 +37,10 @@ UdpEchoService::UdpEchoService(qintptr descriptor, const ServerConfig &config,
     , m_postEvent(std::move(postEvent))
     // One byte more than the largest datagram, so that a larger one shows as truncated.
     , m_buffer(NativeUdpSocket::kMaxDatagramBytes + 1, Qt::Uninitialized)
-{}
+{
+    // The address and port each peer's datagrams went to (unspecified on every address).
+    NativeUdpSocket::localAddress(m_descriptor, &m_localAddress, &m_localPort);
+}
 
 UdpEchoService::~UdpEchoService()
 {
@@ -195,6 +198,7 @@ UdpEchoService::PeerList::iterator UdpEchoService::addPeer(const NativeUdpSocket
     peer.lastActivityMono = monoMs();
     peer.stats = std::make_shared<ClientStats>(m_allocateId(), from.address(), from.port(), now,
                                                m_config.captureBytesPerClient, IpProtocol::Udp);
+    peer.stats->setServerEndpoint(m_localAddress, m_localPort);
     const auto it = m_peers.insert(m_peers.end(), std::move(peer));
     m_byKey.insert(key, it);
     m_byId.insert(it->stats->id(), it);

@@ -138,6 +138,8 @@ private:
     static void bump(std::atomic<qint64> &counter);
 
     qintptr m_descriptor;
+    QHostAddress m_localAddress; // where the socket is bound
+    quint16 m_localPort = 0;
     const ServerConfig m_config;
     const NetworkFilter m_filter;
     IdAllocator m_allocateId;

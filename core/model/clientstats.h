@@ -94,6 +94,16 @@ public:
     QHostAddress peerAddress() const { return m_peerAddress; }
     quint16 peerPort() const { return m_peerPort; }
     qint64 connectedAtMs() const { return m_connectedAtMs; }
+    // The server's end of the connection (a UDP peer: the address the UDP port is bound
+    // to, which is unspecified when it listens on every address). Set once, before the
+    // stats are shared with other threads; null and 0 when not known.
+    void setServerEndpoint(const QHostAddress &address, quint16 port)
+    {
+        m_serverAddress = address;
+        m_serverPort = port;
+    }
+    QHostAddress serverAddress() const { return m_serverAddress; }
+    quint16 serverPort() const { return m_serverPort; }
     // The newest bytes in and out, for an inspector. Thread-safe on its own; its
     // capacity may be changed from any thread (for example while a client is watched).
     CaptureBuffer *capture() const { return m_capture.get(); }
@@ -167,6 +177,8 @@ private:
     const QHostAddress m_peerAddress;
     const quint16 m_peerPort;
     const qint64 m_connectedAtMs;
+    QHostAddress m_serverAddress; // written once before the stats are shared
+    quint16 m_serverPort = 0;
     const std::unique_ptr<CaptureBuffer> m_capture;
     const std::unique_ptr<WebSocketLog> m_webSocket;
 
