@@ -216,6 +216,7 @@ class tst_UiModels : public QObject
 
 private slots:
     void logSearchWaitsForTypingAndReadsCachedText();
+    void logModelSharesTheEventLogsEvents();
     void initTestCase();
     void init();
     void webSocketFramesFollowTheRing();
@@ -1527,12 +1528,19 @@ void tst_UiModels::logSearchWaitsForTypingAndReadsCachedText()
     QTRY_COMPARE(proxy->filterText(), QStringLiteral("alph"));
     QCOMPARE(proxy->rowCount(), 1);
     QCOMPARE(filterChanges, 1);
+    QCOMPARE(proxy->searchesRun(), 1); // four keys, one search
 
     // Return searches at once; so does clearing.
     QTest::keyClicks(panel.searchField(), QStringLiteral("x"));
     QTest::keyClick(panel.searchField(), Qt::Key_Return);
     QCOMPARE(proxy->filterText(), QStringLiteral("alphx"));
     QCOMPARE(proxy->rowCount(), 0);
+    QCOMPARE(proxy->searchesRun(), 2);
+    // The cached text is case-folded: any case matches, without folding each row per search.
+    panel.searchField()->setText(QStringLiteral("BETA"));
+    QTest::keyClick(panel.searchField(), Qt::Key_Return);
+    QCOMPARE(proxy->rowCount(), 1);
+    QCOMPARE(proxy->searchesRun(), 3);
     panel.searchField()->clear();
     QCOMPARE(proxy->filterText(), QString());
     QCOMPARE(proxy->rowCount(), 3);
@@ -1546,7 +1554,53 @@ void tst_UiModels::logSearchWaitsForTypingAndReadsCachedText()
         grown,
         QStringList({model->index(2, 0).data().toString(), model->index(2, 1).data().toString(),
                      model->index(2, 2).data().toString(), model->index(2, 3).data().toString()})
-            .join(QLatin1Char('\n')));
+            .join(QLatin1Char('\n'))
+            .toCaseFolded());
+}
+
+// The dashboard's log holds the monitor's events, not copies of them: a row of one event
+// reads the EventLog's own event, which outlives the log's slot (the log overwrote it).
+// Aggregate rows are the model's own.
+void tst_UiModels::logModelSharesTheEventLogsEvents()
+{
+    EventLog log(100);
+    for (int i = 0; i < 100; ++i)
+        log.append(makeEvent(TrafficEvent::Kind::Connected, kT0 + i, quint64(i + 1)));
+    EventLogModel model;
+    model.appendFrom(log);
+    QCOMPARE(model.rowCount(), 100);
+    for (int row = 0; row < model.rowCount(); ++row)
+        QCOMPARE(model.eventData(row), log.at(log.firstSequence() + quint64(row)));
+
+    // The panel's path (the main window's): shared events from the log.
+    EventLogPanel panel;
+    qint64 missed = 0;
+    const QList<SharedTrafficEvent> shared = log.sharedEventsSince(1, -1, &missed);
+    panel.appendEvents(shared, missed, 1);
+    QCOMPARE(panel.model()->eventData(0), log.at(1));
+    QCOMPARE(shared.first().use_count(), 4L); // the log, the two models and this list
+
+    // Overwritten in the log, the rows keep their events (and what they said).
+    const TrafficEvent *first = model.eventData(0);
+    for (int i = 0; i < 100; ++i)
+        log.append(makeEvent(TrafficEvent::Kind::Disconnected, kT0 + 200 + i, quint64(i + 1)));
+    QVERIFY(!log.at(1));
+    QCOMPARE(model.eventData(0), first);
+    QCOMPARE(model.eventAt(0).kind, TrafficEvent::Kind::Connected);
+    QCOMPARE(model.eventAt(0).clientId, quint64(1));
+
+    // Folded messages make a row of the model's own, which counts in place.
+    EventLog messages(100);
+    EventLogModel folding;
+    folding.setMessageRowsPerClientPerSecond(0);
+    messages.append(makeMessage(7, kT0, 10));
+    folding.appendFrom(messages);
+    messages.append(makeMessage(7, kT0 + 1, 10));
+    folding.appendFrom(messages);
+    QCOMPARE(folding.rowCount(), 1);
+    QCOMPARE(folding.aggregatedCount(0), qint64(2));
+    QVERIFY(folding.eventData(0) != messages.at(1));
+    QCOMPARE(messages.at(1)->count, qint64(0)); // the log's events are unchanged
 }
 
 QTEST_MAIN(tst_UiModels)

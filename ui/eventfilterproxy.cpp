@@ -147,6 +147,9 @@ void EventFilterProxy::setFilterText(const QString &text)
     if (trimmed == m_filterText)
         return;
     m_filterText = trimmed;
+    m_foldedFilterText = trimmed.toCaseFolded();
+    if (!trimmed.isEmpty())
+        ++m_searchesRun;
     invalidateRowsFilter();
 }
 
@@ -162,10 +165,11 @@ bool EventFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex &source
         return false;
     if (m_filterText.isEmpty())
         return true;
-    // The log model keeps each row's text for searching; another model is read per column.
+    // The log model keeps each row's text case-folded for searching, so a search is a
+    // plain substring match; another model is read per column.
     const QVariant searchText = first.data(EventLogModel::SearchTextRole);
     if (searchText.isValid())
-        return searchText.toString().contains(m_filterText, Qt::CaseInsensitive);
+        return searchText.toString().contains(m_foldedFilterText, Qt::CaseSensitive);
     const int columns = model->columnCount(sourceParent);
     for (int column = 0; column < columns; ++column) {
         const QString text = model->index(sourceRow, column, sourceParent).data().toString();

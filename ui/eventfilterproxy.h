@@ -48,6 +48,9 @@ public:
     QString filterText() const { return m_filterText; }
     // Case-insensitive substring of any column's text; empty: all.
     void setFilterText(const QString &text);
+    // Searches run: changes of the filter text to a non-empty one (each goes over every
+    // row). For tests.
+    int searchesRun() const { return m_searchesRun; }
 
 protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const override;
@@ -58,6 +61,8 @@ private:
     QSet<int> m_hiddenKinds;
     quint64 m_clientId = 0;
     QString m_filterText;
+    QString m_foldedFilterText; // m_filterText.toCaseFolded()
+    int m_searchesRun = 0;
 };
 
 Q_DECLARE_OPERATORS_FOR_FLAGS(EventFilterProxy::Groups)

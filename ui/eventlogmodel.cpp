@@ -117,7 +117,7 @@ QVariant EventLogModel::data(const QModelIndex &index, int role) const
         index.column() >= ColumnCount)
         return {};
     const Row &row = m_rows[size_t(index.row())];
-    const TrafficEvent &event = row.event;
+    const TrafficEvent &event = *row.event;
     switch (role) {
     case Qt::DisplayRole:
         switch (Column(index.column())) {
@@ -182,7 +182,7 @@ QVariant EventLogModel::data(const QModelIndex &index, int role) const
             QStringList columns;
             for (int column = 0; column < ColumnCount; ++column)
                 columns.append(index.siblingAtColumn(column).data().toString());
-            row.searchText = columns.join(QLatin1Char('\n'));
+            row.searchText = columns.join(QLatin1Char('\n')).toCaseFolded();
         }
         return row.searchText;
     default:
@@ -229,6 +229,23 @@ QVariant EventLogModel::headerData(int section, Qt::Orientation orientation, int
 void EventLogModel::appendEvents(const QList<TrafficEvent> &events, qint64 missed,
                                  quint64 firstSequence)
 {
+    QList<SharedTrafficEvent> shared;
+    shared.reserve(events.size());
+    for (const TrafficEvent &event : events)
+        shared.append(std::make_shared<const TrafficEvent>(event));
+    appendEvents(shared, missed, firstSequence);
+}
+
+TrafficEvent &EventLogModel::madeEvent(Row &row)
+{
+    // Aggregate and notice rows hold an event this model made with make_shared of a
+    // non-const TrafficEvent and never hands out: changing it is changing our own.
+    return const_cast<TrafficEvent &>(*row.event);
+}
+
+void EventLogModel::appendEvents(const QList<SharedTrafficEvent> &events, qint64 missed,
+                                 quint64 firstSequence)
+{
     if (events.isEmpty() && missed <= 0)
         return;
     // New rows collect here first; folded events may also update rows held already.
@@ -253,43 +270,44 @@ void EventLogModel::appendEvents(const QList<TrafficEvent> &events, qint64 misse
         Row *aggregate = window.aggregateRow >= 0 ? rowAt(window.aggregateRow) : nullptr;
         if (!aggregate) {
             window.aggregateRow = pendingBase + qint64(pending.size());
-            Row row;
-            row.kind = kind;
-            row.sequence = sequence;
-            row.event.kind = kind == AggregatedMessagesKind ? TrafficEvent::Kind::MessagesSummarised
-                                                            : TrafficEvent::Kind::Refused;
-            row.event.timestampMs = event.timestampMs;
+            auto made = std::make_shared<TrafficEvent>();
+            made->kind = kind == AggregatedMessagesKind ? TrafficEvent::Kind::MessagesSummarised
+                                                        : TrafficEvent::Kind::Refused;
+            made->timestampMs = event.timestampMs;
             if (kind == AggregatedMessagesKind) {
-                row.event.clientId = event.clientId;
-                row.event.address = event.address;
-                row.event.port = event.port;
+                made->clientId = event.clientId;
+                made->address = event.address;
+                made->port = event.port;
             } else {
-                row.event.text = event.text;
+                made->text = event.text;
             }
-            pending.push_back(std::move(row));
+            pending.push_back(Row{kind, sequence, std::move(made), {}});
             aggregate = &pending.back();
         }
-        aggregate->event.count += count;
-        aggregate->event.bytes += bytes;
+        TrafficEvent &totals = madeEvent(*aggregate);
+        totals.count += count;
+        totals.bytes += bytes;
         aggregate->searchText.clear();
     };
 
     if (missed > 0) {
-        Row notice;
-        notice.kind = NoticeKind;
-        notice.sequence = firstSequence > quint64(missed) ? firstSequence - quint64(missed) : 0;
-        notice.event.kind = TrafficEvent::Kind::Warning;
-        notice.event.timestampMs =
-            events.isEmpty() ? QDateTime::currentMSecsSinceEpoch() : events.first().timestampMs;
-        notice.event.count = missed;
-        pending.push_back(std::move(notice));
+        auto made = std::make_shared<TrafficEvent>();
+        made->kind = TrafficEvent::Kind::Warning;
+        made->timestampMs =
+            events.isEmpty() ? QDateTime::currentMSecsSinceEpoch() : events.first()->timestampMs;
+        made->count = missed;
+        pending.push_back(Row{NoticeKind,
+                              firstSequence > quint64(missed) ? firstSequence - quint64(missed) : 0,
+                              std::move(made),
+                              {}});
     }
 
     int messageRows = 0;
     int refusalRows = 0;
     qint64 newestMs = m_prunedAtMs;
     for (qsizetype i = 0; i < events.size(); ++i) {
-        const TrafficEvent &event = events.at(i);
+        const SharedTrafficEvent &shared = events.at(i);
+        const TrafficEvent &event = *shared;
         const quint64 sequence = firstSequence ? firstSequence + quint64(i) : 0;
         newestMs = qMax(newestMs, event.timestampMs);
         switch (event.kind) {
@@ -307,7 +325,7 @@ void EventLogModel::appendEvents(const QList<TrafficEvent> &events, qint64 misse
                 messageRows < m_rowsPerAppend) {
                 ++window.shownRows;
                 ++messageRows;
-                pending.push_back(Row{int(event.kind), sequence, event, {}});
+                pending.push_back(Row{int(event.kind), sequence, shared, {}});
             } else if (echoed) {
                 fold(window, event, sequence, AggregatedMessagesKind, 1, event.bytes);
             } else {
@@ -318,7 +336,7 @@ void EventLogModel::appendEvents(const QList<TrafficEvent> &events, qint64 misse
         case TrafficEvent::Kind::Refused: {
             if (refusalRows < m_rowsPerAppend) {
                 ++refusalRows;
-                pending.push_back(Row{int(event.kind), sequence, event, {}});
+                pending.push_back(Row{int(event.kind), sequence, shared, {}});
                 break;
             }
             auto it = m_refusalWindows.find(event.text);
@@ -329,7 +347,7 @@ void EventLogModel::appendEvents(const QList<TrafficEvent> &events, qint64 misse
             break;
         }
         default:
-            pending.push_back(Row{int(event.kind), sequence, event, {}});
+            pending.push_back(Row{int(event.kind), sequence, shared, {}});
             break;
         }
     }
@@ -373,7 +391,7 @@ void EventLogModel::appendFrom(const EventLog &log)
     if (m_nextLogSequence == 0)
         m_nextLogSequence = log.firstSequence();
     qint64 missed = 0;
-    const QList<TrafficEvent> events = log.eventsSince(m_nextLogSequence, -1, &missed);
+    const QList<SharedTrafficEvent> events = log.sharedEventsSince(m_nextLogSequence, -1, &missed);
     const quint64 first = m_nextLogSequence + quint64(missed);
     appendEvents(events, missed, first);
     m_nextLogSequence = first + quint64(events.size());
@@ -439,7 +457,14 @@ TrafficEvent EventLogModel::eventAt(int row) const
 {
     if (row < 0 || row >= int(m_rows.size()))
         return {};
-    return m_rows[size_t(row)].event;
+    return *m_rows[size_t(row)].event;
+}
+
+const TrafficEvent *EventLogModel::eventData(int row) const
+{
+    if (row < 0 || row >= int(m_rows.size()))
+        return nullptr;
+    return m_rows[size_t(row)].event.get();
 }
 
 qint64 EventLogModel::aggregatedCount(int row) const
@@ -447,12 +472,12 @@ qint64 EventLogModel::aggregatedCount(int row) const
     const int kind = rowKind(row);
     if (kind != AggregatedMessagesKind && kind != AggregatedRefusalsKind)
         return 0;
-    return m_rows[size_t(row)].event.count;
+    return m_rows[size_t(row)].event->count;
 }
 
 QString EventLogModel::peerText(const Row &row) const
 {
-    const TrafficEvent &event = row.event;
+    const TrafficEvent &event = *row.event;
     if (row.kind == int(TrafficEvent::Kind::Listening) || event.address.isNull())
         return {};
     return TrafficEvent::endpoint(event.address, event.port);
@@ -461,16 +486,16 @@ QString EventLogModel::peerText(const Row &row) const
 QString EventLogModel::clientText(const Row &row) const
 {
     const QString peer = peerText(row);
-    if (row.event.clientId == 0)
+    if (row.event->clientId == 0)
         return peer.isEmpty() ? QString(kNone) : peer;
     if (peer.isEmpty())
-        return QString::number(row.event.clientId);
-    return QStringLiteral("%1 (%2)").arg(row.event.clientId).arg(peer);
+        return QString::number(row.event->clientId);
+    return QStringLiteral("%1 (%2)").arg(row.event->clientId).arg(peer);
 }
 
 QString EventLogModel::detailsText(const Row &row) const
 {
-    const TrafficEvent &event = row.event;
+    const TrafficEvent &event = *row.event;
     const QLocale locale = Units::locale();
     switch (row.kind) {
     case AggregatedMessagesKind: {
@@ -547,7 +572,7 @@ QString EventLogModel::detailsText(const Row &row) const
 
 QString EventLogModel::toolTip(const Row &row, int column) const
 {
-    const TrafficEvent &event = row.event;
+    const TrafficEvent &event = *row.event;
     if (column == TimeColumn) {
         return QDateTime::fromMSecsSinceEpoch(event.timestampMs)
             .toString(QStringLiteral("yyyy-MM-dd hh:mm:ss.zzz t"));
@@ -571,7 +596,7 @@ QString EventLogModel::toolTip(const Row &row, int column) const
 
 QJsonObject EventLogModel::json(const Row &row) const
 {
-    const TrafficEvent &event = row.event;
+    const TrafficEvent &event = *row.event;
     QJsonObject object;
     switch (row.kind) {
     case AggregatedMessagesKind:

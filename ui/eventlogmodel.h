@@ -48,7 +48,8 @@ public:
         AggregatedCountRole,     // qint64: messages or refusals folded into the row; else 0
         AggregatedBytesRole,     // qint64: bytes of the messages folded into the row; else 0
         EventJsonRole,           // QJsonObject: the row as one line of JSON Lines
-        SearchTextRole,          // QString: every column's text, made once per row (search)
+        SearchTextRole,          // QString: every column's text case-folded, made once per row
+                                 // (search)
     };
     Q_ENUM(Role)
 
@@ -80,6 +81,10 @@ public:
     // events.first() (0: unknown), for SequenceRole.
     void appendEvents(const QList<TrafficEvent> &events, qint64 missed = 0,
                       quint64 firstSequence = 0);
+    // The same for events shared with an EventLog: a row holds the log's event (one
+    // copy of each event, not one in the log and one here).
+    void appendEvents(const QList<SharedTrafficEvent> &events, qint64 missed = 0,
+                      quint64 firstSequence = 0);
     // Appends what the log holds past what this model took from it last time (the
     // first call takes everything it holds), with a notice if some were overwritten.
     void appendFrom(const EventLog &log);
@@ -103,6 +108,9 @@ public:
     // notice a Warning whose count is the events missed.
     TrafficEvent eventAt(int row) const;
     qint64 aggregatedCount(int row) const; // 0 for rows that are one event
+    // The event the row reads (shared with the EventLog it came from, if any); nullptr if
+    // there is no such row.
+    const TrafficEvent *eventData(int row) const;
 
     // Write the rows of `model` (this model or a proxy over it, so a filtered view
     // exports what it shows), reading them through the roles above. CSV: a header
@@ -119,7 +127,9 @@ private:
     {
         int kind = 0; // KindRole
         quint64 sequence = 0;
-        TrafficEvent event;
+        // Shared with the EventLog for a row of one event; made by this model for an
+        // aggregate or a notice, which change it in place (madeEvent()).
+        SharedTrafficEvent event;
         mutable QString searchText; // SearchTextRole, made when first asked; cleared on change
     };
     // One client's (or one refusal reason's) current one-second window.
@@ -130,6 +140,7 @@ private:
         qint64 aggregateRow = -1; // absolute row number, -1: none yet
     };
 
+    static TrafficEvent &madeEvent(Row &row);
     QString clientText(const Row &row) const;
     QString detailsText(const Row &row) const;
     QString toolTip(const Row &row, int column) const;

@@ -196,6 +196,16 @@ EventLogPanel::EventLogPanel(QWidget *parent) : QWidget(parent)
 void EventLogPanel::appendEvents(const QList<TrafficEvent> &events, qint64 missed,
                                  quint64 firstSequence)
 {
+    QList<SharedTrafficEvent> shared;
+    shared.reserve(events.size());
+    for (const TrafficEvent &event : events)
+        shared.append(std::make_shared<const TrafficEvent>(event));
+    appendEvents(shared, missed, firstSequence);
+}
+
+void EventLogPanel::appendEvents(const QList<SharedTrafficEvent> &events, qint64 missed,
+                                 quint64 firstSequence)
+{
     QScrollBar *scrollBar = m_view->verticalScrollBar();
     const bool atBottom = scrollBar->value() >= scrollBar->maximum() - 1;
     m_model->appendEvents(events, missed, firstSequence);

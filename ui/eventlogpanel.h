@@ -37,6 +37,9 @@ public:
     // New events from the engine (missed: how many it could not keep for us; the first
     // event's sequence number in the monitor's log).
     void appendEvents(const QList<TrafficEvent> &events, qint64 missed, quint64 firstSequence);
+    // Events shared with the monitor's EventLog: the rows keep the log's events.
+    void appendEvents(const QList<SharedTrafficEvent> &events, qint64 missed,
+                      quint64 firstSequence);
     void setCapacity(int rows);
     void clear();
 
@@ -78,7 +81,7 @@ public:
 
     // The search field; what it holds is searched kSearchDelayMs after the last key.
     QLineEdit *searchField() const { return m_search; }
-    static constexpr int kSearchDelayMs = 200;
+    static constexpr int kSearchDelayMs = 150;
 
 signals:
     void pausedChanged(bool paused);

@@ -60,8 +60,8 @@ void RefreshCadence::pullEvents(bool force)
         return;
     }
     qint64 missed = 0;
-    const QList<TrafficEvent> events =
-        m_monitor->eventLog().eventsSince(m_nextEventSequence, kMaxEventsPerTick, &missed);
+    const QList<SharedTrafficEvent> events =
+        m_monitor->eventLog().sharedEventsSince(m_nextEventSequence, kMaxEventsPerTick, &missed);
     if (events.isEmpty() && missed == 0)
         return;
     const quint64 firstSequence = m_nextEventSequence + quint64(missed);

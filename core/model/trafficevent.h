@@ -11,6 +11,8 @@
 #include <QString>
 #include <QtGlobal>
 
+#include <memory>
+
 namespace Echoscope {
 
 // One discrete thing that happened, as the event log, the headless output and the
@@ -60,6 +62,10 @@ struct TrafficEvent
     // "127.0.0.1:5000" or "[::1]:5000"; "unknown address" for a null address and port 0.
     static QString endpoint(const QHostAddress &address, quint16 port);
 };
+
+// An event held by more than one reader (the monitor's EventLog and the dashboard's log
+// model) without a copy each.
+using SharedTrafficEvent = std::shared_ptr<const TrafficEvent>;
 
 } // namespace Echoscope
 

@@ -12,9 +12,9 @@ quint64 EventLog::append(const TrafficEvent &event)
         if (m_events.size() == m_events.capacity()) // grow, but never past the capacity
             m_events.reserve(
                 std::min(size_t(m_capacity), std::max<size_t>(64, 2 * m_events.size())));
-        m_events.push_back(event);
+        m_events.push_back(std::make_shared<const TrafficEvent>(event));
     } else {
-        m_events[m_head] = event; // reuses the slot; no allocation once full
+        m_events[m_head] = std::make_shared<const TrafficEvent>(event);
         m_head = (m_head + 1) % m_events.size();
         ++m_firstSequence;
     }
@@ -35,7 +35,7 @@ void EventLog::setCapacity(int capacity)
         return;
     // Unroll the ring, oldest first, keeping the newest events that fit.
     const size_t keep = std::min(m_events.size(), size_t(capacity));
-    std::vector<TrafficEvent> events;
+    std::vector<SharedTrafficEvent> events;
     events.reserve(keep);
     for (quint64 sequence = m_nextSequence - keep; sequence < m_nextSequence; ++sequence)
         events.push_back(std::move(m_events[indexOf(sequence)]));
@@ -52,16 +52,27 @@ size_t EventLog::indexOf(quint64 sequence) const
 
 const TrafficEvent *EventLog::at(quint64 sequence) const
 {
-    return contains(sequence) ? &m_events[indexOf(sequence)] : nullptr;
+    return contains(sequence) ? m_events[indexOf(sequence)].get() : nullptr;
 }
 
 QList<TrafficEvent> EventLog::eventsSince(quint64 sequence, int maxCount, qint64 *missed) const
+{
+    const QList<SharedTrafficEvent> shared = sharedEventsSince(sequence, maxCount, missed);
+    QList<TrafficEvent> events;
+    events.reserve(shared.size());
+    for (const SharedTrafficEvent &event : shared)
+        events.append(*event);
+    return events;
+}
+
+QList<SharedTrafficEvent> EventLog::sharedEventsSince(quint64 sequence, int maxCount,
+                                                      qint64 *missed) const
 {
     sequence = qMax<quint64>(sequence, 1); // there is no event 0
     const quint64 first = qMax(sequence, m_firstSequence);
     if (missed)
         *missed = qint64(first - sequence); // 0 unless some were overwritten or cleared
-    QList<TrafficEvent> events;
+    QList<SharedTrafficEvent> events;
     if (first >= m_nextSequence || maxCount == 0)
         return events;
     quint64 count = m_nextSequence - first;

@@ -16,7 +16,9 @@ namespace Echoscope {
 // told how many instead of silently skipping them.
 //
 // Memory grows with the events held, up to the capacity; once full, each append
-// overwrites the oldest event in place. Not thread-safe: one thread owns it.
+// replaces the oldest event. Each event is held shared and never changes, so a reader
+// (the dashboard's log) can keep it without a copy of its own (sharedEventsSince()).
+// Not thread-safe: one thread owns it.
 class EventLog
 {
 public:
@@ -53,13 +55,16 @@ public:
     // The first returned event has sequence `sequence + *missed`.
     QList<TrafficEvent> eventsSince(quint64 sequence, int maxCount = -1,
                                     qint64 *missed = nullptr) const;
+    // The same, the events shared rather than copied.
+    QList<SharedTrafficEvent> sharedEventsSince(quint64 sequence, int maxCount = -1,
+                                                qint64 *missed = nullptr) const;
 
 private:
     size_t indexOf(quint64 sequence) const;
 
     int m_capacity;
     // A ring once full: the oldest event is at m_head; m_head stays 0 until then.
-    std::vector<TrafficEvent> m_events;
+    std::vector<SharedTrafficEvent> m_events;
     size_t m_head = 0;
     quint64 m_firstSequence = 1;
     quint64 m_nextSequence = 1;
