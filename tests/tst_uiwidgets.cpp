@@ -877,6 +877,16 @@ void tst_UiWidgets::englishPluralForms()
     chart.addSample(1050, 0, 0, 2);
     QCOMPARE(chart.legendText(),
              QStringLiteral("in 0 bytes/s \u00b7 out 0 bytes/s \u00b7 2 clients"));
+    // The byte axis in the dashboard's units: idle, up to 1 KiB/s in quarters; busy, in
+    // the unit of its top (was "0.25 KiB/s" and "50 KiB/s", its own formatting).
+    QCOMPARE(chart.rateAxisLabels(),
+             QStringList({QStringLiteral("0"), QStringLiteral("256 bytes/s"),
+                          QStringLiteral("512 bytes/s"), QStringLiteral("768 bytes/s"),
+                          QStringLiteral("1.0 KiB/s")}));
+    chart.addSample(1100, 150 * 1024, 150 * 1024, 2);
+    QCOMPARE(chart.rateAxisLabels(),
+             QStringList({QStringLiteral("0"), QStringLiteral("50.0 KiB/s"),
+                          QStringLiteral("100.0 KiB/s"), QStringLiteral("150.0 KiB/s")}));
 
     QCOMPARE(Units::exactBytes(1), QStringLiteral("1 byte"));
     QCOMPARE(Units::exactBytes(2), QStringLiteral("2 bytes"));

@@ -140,6 +140,18 @@ QString ThroughputChart::legendText() const
         .arg(Units::bytesPerSecond(last.bytesIn), Units::bytesPerSecond(last.bytesOut), clients);
 }
 
+QStringList ThroughputChart::rateAxisLabels() const
+{
+    const Axis axis = byteAxis();
+    QStringList labels;
+    for (int i = 0; i <= axis.steps; ++i) {
+        // A step under the axis unit reads in the unit below ("256 bytes/s").
+        labels.append(i == 0 ? QStringLiteral("0")
+                             : Units::bytesPerSecond(i * axis.step * axis.unitBytes));
+    }
+    return labels;
+}
+
 QSize ThroughputChart::sizeHint() const
 {
     return QSize(480, 200);
@@ -213,18 +225,13 @@ void ThroughputChart::paintEvent(QPaintEvent *)
     // Axes: byte rates on the left, clients on the right, the same gridlines.
     const Axis axis = byteAxis();
     const int clientsPerStep = clientStep(axis.steps);
-    QStringList rateLabels;
+    const QStringList rateLabels = rateAxisLabels();
     QStringList clientLabels;
     int rateWidth = 0;
     int clientWidth = 0;
     for (int i = 0; i <= axis.steps; ++i) {
-        const double value = i * axis.step;
-        // Each label as every byte rate in the dashboard says it (IEC, the locale's
-        // numbers): a step under the axis unit reads in the unit below ("256 bytes/s").
-        rateLabels.append(i == 0 ? QStringLiteral("0")
-                                 : Units::bytesPerSecond(value * axis.unitBytes));
         clientLabels.append(locale.toString(i * clientsPerStep));
-        rateWidth = std::max(rateWidth, metrics.horizontalAdvance(rateLabels.last()));
+        rateWidth = std::max(rateWidth, metrics.horizontalAdvance(rateLabels.at(i)));
         clientWidth = std::max(clientWidth, metrics.horizontalAdvance(clientLabels.last()));
     }
     const QRect plot(

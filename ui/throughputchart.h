@@ -36,6 +36,9 @@ public:
     int maxClientsShown() const; // the top of the client axis
     // "in 12.3 MiB/s · out 12.3 MiB/s · 104 clients", from the newest sample.
     QString legendText() const;
+    // The byte-rate axis's labels, from 0 up: "0", then each gridline's rate as every byte
+    // rate in the dashboard is written (Units::bytesPerSecond).
+    QStringList rateAxisLabels() const;
     // The accessible description: legendText().
     void updateAccessibleText();
 
