@@ -108,6 +108,33 @@ FaultField limit(const char *name, qint64 FaultConfig::*member)
             }};
 }
 
+// A probability: a number from 0 to 1.
+FaultField rate(const char *name, double FaultConfig::*member)
+{
+    return {name, [member](const QJsonValue &value, FaultConfig *faults, QString *error) {
+                const double p = value.toDouble(-1);
+                if (!value.isDouble() || !(p >= 0.0 && p <= 1.0)) {
+                    *error = QStringLiteral("expected a number from 0 to 1");
+                    return false;
+                }
+                faults->*member = p;
+                return true;
+            }};
+}
+
+// A switch: true or false.
+FaultField flag(const char *name, bool FaultConfig::*member)
+{
+    return {name, [member](const QJsonValue &value, FaultConfig *faults, QString *error) {
+                if (!value.isBool()) {
+                    *error = QStringLiteral("expected true or false");
+                    return false;
+                }
+                faults->*member = value.toBool();
+                return true;
+            }};
+}
+
 const std::vector<FaultField> &faultFields()
 {
     static const std::vector<FaultField> fields = {
@@ -133,25 +160,29 @@ const std::vector<FaultField> &faultFields()
              return true;
          }},
         limit("reset_after_bytes", &FaultConfig::resetAfterBytes),
-        {"reset_probability",
+        rate("reset_probability", &FaultConfig::resetProbability),
+        flag("stop_reading", &FaultConfig::stopReading),
+        flag("blackhole", &FaultConfig::blackhole),
+        {"timeout_ms",
          [](const QJsonValue &value, FaultConfig *faults, QString *error) {
-             const double p = value.toDouble(-1);
-             if (!value.isDouble() || !(p >= 0.0 && p <= 1.0)) {
-                 *error = QStringLiteral("expected a number from 0 to 1");
+             if (value.isNull()) {
+                 faults->timeoutMs = -1;
+                 return true;
+             }
+             qint64 ms = 0;
+             if (!readWhole(value, 0, FaultConfig::kMaxTimeoutMs, &ms, error)) {
+                 *error += QStringLiteral(" (0: hold, never close), or null for off");
                  return false;
              }
-             faults->resetProbability = p;
+             faults->timeoutMs = int(ms);
              return true;
          }},
-        {"stop_reading",
-         [](const QJsonValue &value, FaultConfig *faults, QString *error) {
-             if (!value.isBool()) {
-                 *error = QStringLiteral("expected true or false");
-                 return false;
-             }
-             faults->stopReading = value.toBool();
-             return true;
-         }},
+        whole("slow_close_ms", 0, FaultConfig::kMaxSlowCloseMs, &FaultConfig::slowCloseMs),
+        rate("toxicity", &FaultConfig::toxicity),
+        rate("udp_loss", &FaultConfig::udpLoss),
+        rate("udp_duplicate", &FaultConfig::udpDuplicate),
+        rate("udp_reorder", &FaultConfig::udpReorder),
+        rate("udp_corrupt", &FaultConfig::udpCorrupt),
         whole("seed", 0, 4294967295LL, &FaultConfig::seed),
     };
     return fields;
@@ -177,6 +208,15 @@ QJsonObject faults(const FaultConfig &faults)
         {QStringLiteral("reset_after_bytes"), sizeOrNull(faults.resetAfterBytes)},
         {QStringLiteral("reset_probability"), faults.resetProbability},
         {QStringLiteral("stop_reading"), faults.stopReading},
+        {QStringLiteral("blackhole"), faults.blackhole},
+        {QStringLiteral("timeout_ms"),
+         faults.timeoutMs >= 0 ? QJsonValue(faults.timeoutMs) : QJsonValue()},
+        {QStringLiteral("slow_close_ms"), faults.slowCloseMs},
+        {QStringLiteral("toxicity"), faults.toxicity},
+        {QStringLiteral("udp_loss"), faults.udpLoss},
+        {QStringLiteral("udp_duplicate"), faults.udpDuplicate},
+        {QStringLiteral("udp_reorder"), faults.udpReorder},
+        {QStringLiteral("udp_corrupt"), faults.udpCorrupt},
         {QStringLiteral("seed"), qint64(faults.seed)},
         {QStringLiteral("description"), faults.describe()},
     };

@@ -497,8 +497,51 @@ CommandLine::CommandLine()
                 QStringLiteral("Fault: read nothing from the clients (a stuck peer): their "
                                "writes block once the buffers are full.")),
          [&faults](const Row &, const QString &) { return faults.stopReading = true; }},
+        {option("fault-blackhole",
+                QStringLiteral("Fault: read and discard what the clients send, echo nothing, "
+                               "keep the connection (toxiproxy's blackhole).")),
+         [&faults](const Row &, const QString &) { return faults.blackhole = true; }},
+        {option("fault-timeout",
+                QStringLiteral("Fault: read and echo nothing and close the connection after "
+                               "this many milliseconds; 0 holds it open forever (toxiproxy's "
+                               "timeout, at most %1).")
+                    .arg(FaultConfig::kMaxTimeoutMs),
+                "ms"),
+         fault(&FaultConfig::parseTimeout)},
+        {option("fault-slow-close",
+                QStringLiteral("Fault: delay the server's close (after the client's end and the "
+                               "last echo, or a close fault) by this many milliseconds (at most "
+                               "%1).")
+                    .arg(FaultConfig::kMaxSlowCloseMs),
+                "ms"),
+         fault(&FaultConfig::parseSlowClose)},
+        {option("fault-toxicity",
+                QStringLiteral("Fault: the probability per message, 0 to 1 or 0% to 100%, that "
+                               "the delay, bandwidth and slice faults apply to it (default 1)."),
+                "p"),
+         fault(&FaultConfig::parseToxicity)},
+        {option("fault-udp-loss",
+                QStringLiteral("Fault: drop each UDP echo with this probability, 0 to 1 or 0% "
+                               "to 100% (netem's loss)."),
+                "p"),
+         fault(&FaultConfig::parseUdpLoss)},
+        {option("fault-udp-duplicate",
+                QStringLiteral("Fault: send each UDP echo twice with this probability (netem's "
+                               "duplicate)."),
+                "p"),
+         fault(&FaultConfig::parseUdpDuplicate)},
+        {option("fault-udp-reorder",
+                QStringLiteral("Fault: hold each UDP echo with this probability and send it "
+                               "after the next one (netem's reorder)."),
+                "p"),
+         fault(&FaultConfig::parseUdpReorder)},
+        {option("fault-udp-corrupt",
+                QStringLiteral("Fault: flip one random bit of each UDP echo with this "
+                               "probability (netem's corrupt)."),
+                "p"),
+         fault(&FaultConfig::parseUdpCorrupt)},
         {option("fault-seed",
-                QStringLiteral("Seed for the faults' random draws (jitter, reset probability), "
+                QStringLiteral("Seed for the faults' random draws (jitter, probabilities), "
                                "to repeat a run (default: random)."),
                 "n"),
          fault(&FaultConfig::parseSeed)},

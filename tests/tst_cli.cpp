@@ -522,6 +522,17 @@ void tst_Cli::badArguments_data()
     row("fault probability over 1", {"--fault-reset-probability", "2"},
         {"--fault-reset-probability", "2"});
     row("fault bandwidth unit", {"--fault-bandwidth", "1Mbit"}, {"--fault-bandwidth", "1Mbit"});
+    row("fault timeout negative", {"--fault-timeout", "-5"}, {"--fault-timeout", "-5"});
+    row("fault timeout too long", {"--fault-timeout", "3600001"}, {"--fault-timeout", "3600001"});
+    row("fault slow close zero", {"--fault-slow-close", "0"}, {"--fault-slow-close", "0"});
+    row("fault toxicity over 1", {"--fault-toxicity", "1.5"}, {"--fault-toxicity", "1.5"});
+    row("fault udp loss word", {"--fault-udp-loss", "some"}, {"--fault-udp-loss", "some"});
+    row("fault udp duplicate over 100%", {"--fault-udp-duplicate", "101%"},
+        {"--fault-udp-duplicate", "101%"});
+    row("fault udp reorder negative", {"--fault-udp-reorder", "-0.1"},
+        {"--fault-udp-reorder", "-0.1"});
+    row("fault udp corrupt exponent", {"--fault-udp-corrupt", "1e-3"},
+        {"--fault-udp-corrupt", "1e-3"});
     row("tls cert without key", {"--tls-cert", "cert.pem"},
         {"--tls-cert", "cert.pem", "--tls-key"});
     row("tls key without cert", {"--tls-key", "key.pem"}, {"--tls-key", "key.pem", "--tls-cert"});

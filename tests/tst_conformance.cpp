@@ -24,7 +24,10 @@
 //
 // Behaviours (behaviours()): echo of several sizes in every framing, half-close after
 // sending, reset mid-message, close while paused by backpressure, close under the
-// stop-reading fault, idle timeout, kick, oversize message, slowloris, server stop.
+// stop-reading fault, idle timeout, kick, oversize message, slowloris, server stop, the
+// blackhole and timeout faults. UDP is not a column: a datagram peer has no connection to
+// close, half-close, reset or time out; its echo and its faults (loss, duplication,
+// reordering, corruption, blackhole) are tested in tst_udp and tst_faults.
 //
 // To add a transport: write one Client subclass (connectTo() returns once data can flow,
 // halfClose() does what the transport can) and add ONE entry to transports(). Every
@@ -774,6 +777,41 @@ void serverStop(Cell &cell, Expectation *expected)
     expected->serverStopped = true;
 }
 
+// 11. Blackhole (set before the client connected): the server reads and counts all the
+// client sends and echoes none of it; the connection stays until the client closes.
+void blackhole(Cell &cell, Expectation *expected)
+{
+    const auto stats = cell.stats();
+    QVERIFY(stats);
+    cell.client->write("ping");
+    cell.client->write(payload(64 * 1024, 11));
+    const qint64 sent = cell.client->bytesSent();
+    QTRY_COMPARE_WITH_TIMEOUT(stats->bytesIn(), sent, kTimeoutMs);
+    QCOMPARE(stats->bytesOut(), 0);
+    QVERIFY(!cell.client->isClosed());
+    cell.client->close();
+    expected->reason = DisconnectReason::ClosedByPeer;
+    expected->unechoedBytes = sent;
+}
+
+// 12. Timeout, set after one echo: the next message is neither read nor echoed, and the
+// server closes once the 100 ms are up; the client has exactly the echo from before.
+void timeout(Cell &cell, Expectation *expected)
+{
+    cell.client->write("ping");
+    QTRY_COMPARE_WITH_TIMEOUT(cell.client->received(), QByteArray("ping"), kTimeoutMs);
+    FaultConfig faults;
+    faults.timeoutMs = 100;
+    QVERIFY(cell.server()->setClientFaults(cell.id, faults));
+    cell.client->write("pong");
+    QTRY_VERIFY_WITH_TIMEOUT(cell.client->isClosed(), kTimeoutMs);
+    QCOMPARE(cell.client->received(), QByteArray("ping"));
+    expected->reason = DisconnectReason::FaultClose;
+    expected->clientSeesClose = true;
+    expected->allInputRead = false; // "pong" is drained at the close if it has arrived
+    expected->unechoedBytes = -1;
+}
+
 // The behaviour table.
 const std::vector<BehaviourSpec> &behaviours()
 {
@@ -824,6 +862,8 @@ const std::vector<BehaviourSpec> &behaviours()
             [](ServerConfig *config) { config->maxMessageBytes = 1024; };
         add(QStringLiteral("slowloris"), FramingMode::Line, slowloris);
         add(QStringLiteral("server stop"), FramingMode::Stream, serverStop);
+        add(QStringLiteral("blackhole"), FramingMode::Stream, blackhole).faults.blackhole = true;
+        add(QStringLiteral("timeout"), FramingMode::Stream, timeout);
         return rows;
     }();
     return table;

@@ -125,6 +125,7 @@ private slots:
     void kickDisconnectsTheClient();
     void clientFaultChangesTheEcho();
     void defaultFaultsApplyToNewClientsAndClear();
+    void newFaultFieldsRoundTrip();
     void refusesBadFaultBodies_data();
     void refusesBadFaultBodies();
     void unknownClientsAndEndpoints();
@@ -422,6 +423,50 @@ void tst_ControlApi::clientFaultChangesTheEcho()
     QTRY_COMPARE_WITH_TIMEOUT(other.received, sent, kTimeoutMs);
 }
 
+// The faults toxiproxy and netem have: every field in, the same out, with its unit.
+void tst_ControlApi::newFaultFieldsRoundTrip()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    const QByteArray body = R"({"blackhole": true, "timeout_ms": 0, "slow_close_ms": 250,
+        "delay_ms": 5, "toxicity": 0.5, "udp_loss": 0.1, "udp_duplicate": 0.2,
+        "udp_reorder": 0.3, "udp_corrupt": 0.4, "seed": 9})";
+    QCOMPARE(send(fixture.url(QStringLiteral("/faults")), "PUT", body, kToken).status, 200);
+    const FaultConfig set = fixture.server->defaultFaults();
+    QVERIFY(set.blackhole);
+    QCOMPARE(set.timeoutMs, 0);
+    QCOMPARE(set.slowCloseMs, 250);
+    QCOMPARE(set.toxicity, 0.5);
+    QCOMPARE(set.udpLoss, 0.1);
+    QCOMPARE(set.udpDuplicate, 0.2);
+    QCOMPARE(set.udpReorder, 0.3);
+    QCOMPARE(set.udpCorrupt, 0.4);
+    const QJsonObject got =
+        fixture.get(QStringLiteral("/faults")).json.value(QStringLiteral("faults")).toObject();
+    QCOMPARE(got.value(QStringLiteral("blackhole")).toBool(), true);
+    QCOMPARE(got.value(QStringLiteral("timeout_ms")).toInt(-1), 0);
+    QCOMPARE(got.value(QStringLiteral("slow_close_ms")).toInt(), 250);
+    QCOMPARE(got.value(QStringLiteral("toxicity")).toDouble(), 0.5);
+    QCOMPARE(got.value(QStringLiteral("udp_loss")).toDouble(), 0.1);
+    QCOMPARE(got.value(QStringLiteral("udp_duplicate")).toDouble(), 0.2);
+    QCOMPARE(got.value(QStringLiteral("udp_reorder")).toDouble(), 0.3);
+    QCOMPARE(got.value(QStringLiteral("udp_corrupt")).toDouble(), 0.4);
+    QCOMPARE(got.value(QStringLiteral("description")).toString(), set.describe());
+    // What GET answers may be sent back as it is; null turns the timeout off.
+    QJsonObject back = got;
+    back.insert(QStringLiteral("timeout_ms"), QJsonValue());
+    QCOMPARE(send(fixture.url(QStringLiteral("/faults")), "PUT",
+                  QJsonDocument(back).toJson(QJsonDocument::Compact), kToken)
+                 .status,
+             200);
+    QCOMPARE(fixture.server->defaultFaults().timeoutMs, -1);
+    QVERIFY(fixture.get(QStringLiteral("/faults"))
+                .json.value(QStringLiteral("faults"))
+                .toObject()
+                .value(QStringLiteral("timeout_ms"))
+                .isNull());
+}
+
 void tst_ControlApi::defaultFaultsApplyToNewClientsAndClear()
 {
     Fixture fixture;
@@ -483,6 +528,15 @@ void tst_ControlApi::refusesBadFaultBodies_data()
     QTest::newRow("close code") << QByteArray(R"({"close_code": 1005})") << "close_code";
     QTest::newRow("jitter over delay")
         << QByteArray(R"({"delay_ms": 5, "jitter_ms": 9})") << "jitter_ms";
+    QTest::newRow("blackhole") << QByteArray(R"({"blackhole": "yes"})") << "blackhole";
+    QTest::newRow("timeout negative") << QByteArray(R"({"timeout_ms": -1})") << "timeout_ms";
+    QTest::newRow("timeout too long") << QByteArray(R"({"timeout_ms": 3600001})") << "timeout_ms";
+    QTest::newRow("slow close") << QByteArray(R"({"slow_close_ms": 60001})") << "slow_close_ms";
+    QTest::newRow("toxicity") << QByteArray(R"({"toxicity": 1.01})") << "toxicity";
+    QTest::newRow("udp loss") << QByteArray(R"({"udp_loss": -0.5})") << "udp_loss";
+    QTest::newRow("udp duplicate") << QByteArray(R"({"udp_duplicate": "0.1"})") << "udp_duplicate";
+    QTest::newRow("udp reorder") << QByteArray(R"({"udp_reorder": 2})") << "udp_reorder";
+    QTest::newRow("udp corrupt") << QByteArray(R"({"udp_corrupt": null})") << "udp_corrupt";
     QTest::newRow("not JSON") << QByteArray("{delay_ms: 5") << QString();
     QTest::newRow("not an object") << QByteArray("[1, 2]") << QString();
     QTest::newRow("empty body") << QByteArray() << QString();

@@ -216,6 +216,7 @@ private slots:
     void inspectorKeepsItsClientWhenItsRowLeaves();
     void disconnectButtonKicksClient();
     void faultsDialogAppliesLive();
+    void faultsDialogNewFaults();
     void stopClosesEveryClient();
     void portInUseIsShownAndNothingChanges();
     void invalidSettingsAreRefusedInTheWidget();
@@ -320,6 +321,62 @@ void tst_Dashboard::faultsDialogAppliesLive()
     QTRY_VERIFY_WITH_TIMEOUT(
         d.cell(id, ClientTableModel::StateColumn).contains(QLatin1String("closed by fault")),
         kTimeoutMs);
+}
+
+// The faults toxiproxy and netem have, through the dialog: every field round-trips, fits
+// in the dialog at its size hint, and reaches the engine and the table. With
+// ECHOSCOPE_SCREENSHOT_DIR set, the dialog is saved there as faults-dialog.png to look at.
+void tst_Dashboard::faultsDialogNewFaults()
+{
+    Dashboard d(settingsPath());
+    QVERIFY(d.clickStart());
+    QTcpSocket client;
+    const quint64 id = d.connectClient(client);
+    QVERIFY(id != 0);
+    FaultsDialog *dialog = d.window.editFaults(id);
+    QVERIFY(dialog->isVisible());
+
+    FaultConfig faults;
+    faults.delayMs = 100;
+    faults.toxicity = 0.25;
+    faults.blackhole = true;
+    faults.timeoutMs = 0;
+    faults.slowCloseMs = 300;
+    faults.udpLoss = 0.1;
+    faults.udpDuplicate = 0.05;
+    faults.udpReorder = 0.2;
+    faults.udpCorrupt = 0.01;
+    faults.closeAfterBytes = 10;
+    faults.closeCode = 4000; // no field of its own: kept as it came
+    faults.seed = 5;
+    dialog->setFaults(faults);
+    QCOMPARE(dialog->faults(), faults);
+    QVERIFY2(dialog->errorText().isEmpty(), qPrintable(dialog->errorText()));
+    // Everything visible without scrolling or clipping: the dialog is at least its hint.
+    dialog->adjustSize();
+    QVERIFY(dialog->width() >= dialog->sizeHint().width());
+    QVERIFY(dialog->height() >= dialog->sizeHint().height());
+    QVERIFY2(dialog->sizeHint().width() < 1200 && dialog->sizeHint().height() < 900,
+             qPrintable(QStringLiteral("%1x%2")
+                            .arg(dialog->sizeHint().width())
+                            .arg(dialog->sizeHint().height())));
+    if (const QByteArray dir = qgetenv("ECHOSCOPE_SCREENSHOT_DIR"); !dir.isEmpty())
+        QVERIFY(dialog->grab().save(QString::fromLocal8Bit(dir) +
+                                    QStringLiteral("/faults-dialog.png")));
+
+    QTest::mouseClick(dialog->applyButton(), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(d.server.clientStats(id)->faults(), faults, kTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(d.cell(id, ClientTableModel::FaultsColumn),
+                              faults.describe() + QLatin1Char('*'), kTimeoutMs);
+    QVERIFY(d.cell(id, ClientTableModel::FaultsColumn).startsWith(u"blackhole"));
+
+    // Out of range in the dialog: refused before applying, naming the setting.
+    FaultConfig invalid = faults;
+    invalid.slowCloseMs = FaultConfig::kMaxSlowCloseMs + 1;
+    dialog->setFaults(invalid);
+    // The spin box bounds the value itself; what it shows is valid.
+    QVERIFY(dialog->faults().slowCloseMs <= FaultConfig::kMaxSlowCloseMs);
+    QVERIFY(dialog->applyButton()->isEnabled());
 }
 
 void tst_Dashboard::startShowsListening()

@@ -10,6 +10,8 @@
 #include "trafficevent.h"
 
 #include <QElapsedTimer>
+#include <QNetworkDatagram>
+#include <QUdpSocket>
 #include <QSignalSpy>
 #include <QTcpSocket>
 #include <QTest>
@@ -69,6 +71,15 @@ public:
         return false;
 #endif
     }
+    // Ends the client's side (a FIN); the server may still echo.
+    bool shutdownWrite()
+    {
+#ifdef Q_OS_UNIX
+        return ::shutdown(m_fd, SHUT_WR) == 0;
+#else
+        return false;
+#endif
+    }
     // Reads what is there without blocking; true once the connection ended.
     bool poll()
     {
@@ -97,6 +108,39 @@ public:
 private:
     int m_fd = -1;
 };
+
+// A UDP peer of the server's UDP echo, bound to a port of its own on 127.0.0.1.
+class UdpPeer
+{
+public:
+    UdpPeer() { m_bound = socket.bind(QHostAddress(QHostAddress::LocalHost), 0); }
+    bool isBound() const { return m_bound; }
+    bool send(const QByteArray &data, quint16 port)
+    {
+        return socket.writeDatagram(data, QHostAddress(QHostAddress::LocalHost), port) ==
+               data.size();
+    }
+    // Every datagram that has arrived, appended to `received`.
+    void collect()
+    {
+        while (socket.hasPendingDatagrams())
+            received.append(socket.receiveDatagram().data());
+    }
+
+    QUdpSocket socket;
+    QList<QByteArray> received;
+
+private:
+    bool m_bound = false;
+};
+
+ServerConfig udpConfig()
+{
+    ServerConfig config = testConfig(1);
+    config.udpEcho = true;
+    config.udpPort = 0;
+    return config;
+}
 
 QList<TrafficEvent> faultEvents(const QSignalSpy &spy)
 {
@@ -167,6 +211,21 @@ private slots:
     void perClientOnly();
     void defaultFaultsForNewClients();
     void invalidFaultsRefused();
+
+    void blackhole();
+    void timeout_data();
+    void timeout();
+    void timeoutZeroHolds();
+    void slowClose();
+    void slowCloseKicked();
+    void toxicity();
+    void toxicityDrawsRepeat();
+
+    void udpFaults_data();
+    void udpFaults();
+    void udpCorrupt();
+    void udpSeedRepeatsDraws();
+    void udpPeerFaultsOwnAndCleared();
 };
 
 void tst_Faults::initTestCase()
@@ -230,6 +289,34 @@ void tst_Faults::parse_data()
                           << "42" << true << "none";
     QTest::newRow("seed 0") << "seed"
                             << "0" << false << "";
+    QTest::newRow("timeout") << "timeout"
+                             << "1500" << true << "timeout 1,500 ms";
+    QTest::newRow("timeout 0 holds") << "timeout"
+                                     << "0" << true << "timeout: hold, never close";
+    QTest::newRow("timeout too long") << "timeout"
+                                      << "3600001" << false << "";
+    QTest::newRow("timeout sign") << "timeout"
+                                  << "-1" << false << "";
+    QTest::newRow("slow close") << "slow-close"
+                                << "200" << true << "slow close 200 ms";
+    QTest::newRow("slow close 0") << "slow-close"
+                                  << "0" << false << "";
+    QTest::newRow("slow close too long") << "slow-close"
+                                         << "60001" << false << "";
+    QTest::newRow("toxicity alone") << "toxicity"
+                                    << "0.5" << true << "none";
+    QTest::newRow("toxicity over 1") << "toxicity"
+                                     << "2" << false << "";
+    QTest::newRow("udp loss") << "udp-loss"
+                              << "10%" << true << "UDP loss 10%";
+    QTest::newRow("udp duplicate") << "udp-duplicate"
+                                   << "0.05" << true << "UDP duplicate 5%";
+    QTest::newRow("udp reorder") << "udp-reorder"
+                                 << "1" << true << "UDP reorder 100%";
+    QTest::newRow("udp corrupt") << "udp-corrupt"
+                                 << "0.001" << true << "UDP corrupt 0.1%";
+    QTest::newRow("udp loss junk") << "udp-loss"
+                                   << "half" << false << "";
 }
 
 void tst_Faults::parse()
@@ -256,6 +343,22 @@ void tst_Faults::parse()
         parsed = config.parseProbability(text, &error);
     else if (option == QLatin1String("seed"))
         parsed = config.parseSeed(text, &error);
+    else if (option == QLatin1String("timeout"))
+        parsed = config.parseTimeout(text, &error);
+    else if (option == QLatin1String("slow-close"))
+        parsed = config.parseSlowClose(text, &error);
+    else if (option == QLatin1String("toxicity"))
+        parsed = config.parseToxicity(text, &error);
+    else if (option == QLatin1String("udp-loss"))
+        parsed = config.parseUdpLoss(text, &error);
+    else if (option == QLatin1String("udp-duplicate"))
+        parsed = config.parseUdpDuplicate(text, &error);
+    else if (option == QLatin1String("udp-reorder"))
+        parsed = config.parseUdpReorder(text, &error);
+    else if (option == QLatin1String("udp-corrupt"))
+        parsed = config.parseUdpCorrupt(text, &error);
+    else
+        QFAIL("unknown option in the data");
     QCOMPARE(parsed, ok);
     if (!ok) {
         QVERIFY2(error.startsWith(QLatin1String("expected")), qPrintable(error));
@@ -297,6 +400,27 @@ void tst_Faults::validate_data()
     config = FaultConfig();
     config.resetProbability = std::numeric_limits<double>::quiet_NaN();
     QTest::newRow("probability NaN") << config << "fault reset probability";
+    config = FaultConfig();
+    config.timeoutMs = -2;
+    QTest::newRow("timeout") << config << "fault timeout -2 ms";
+    config = FaultConfig();
+    config.slowCloseMs = FaultConfig::kMaxSlowCloseMs + 1;
+    QTest::newRow("slow close") << config << "fault slow close 60001 ms";
+    config = FaultConfig();
+    config.toxicity = -0.5;
+    QTest::newRow("toxicity") << config << "fault toxicity -0.5";
+    config = FaultConfig();
+    config.udpLoss = 1.5;
+    QTest::newRow("udp loss") << config << "fault UDP loss 1.5";
+    config = FaultConfig();
+    config.udpDuplicate = 2;
+    QTest::newRow("udp duplicate") << config << "fault UDP duplicate 2";
+    config = FaultConfig();
+    config.udpReorder = std::numeric_limits<double>::quiet_NaN();
+    QTest::newRow("udp reorder NaN") << config << "fault UDP reorder";
+    config = FaultConfig();
+    config.udpCorrupt = -1;
+    QTest::newRow("udp corrupt") << config << "fault UDP corrupt -1";
 }
 
 void tst_Faults::validate()
@@ -329,6 +453,24 @@ void tst_Faults::describe()
              QStringLiteral("delay 200\u00b150 ms \u00b7 10 KiB/s \u00b7 slices 16 B/5 ms \u00b7 "
                             "not reading \u00b7 seed 7"));
     QCOMPARE(FaultConfig::bytesText(1536 * 1024), QStringLiteral("1.5 MiB"));
+
+    // The new faults, in the order the table and the log show them.
+    FaultConfig all;
+    all.blackhole = true;
+    all.timeoutMs = 500;
+    all.delayMs = 100;
+    all.toxicity = 0.25;
+    all.slowCloseMs = 200;
+    all.udpLoss = 0.1;
+    all.seed = 3;
+    QVERIFY(!all.isEmpty());
+    QCOMPARE(all.describe(),
+             QStringLiteral("blackhole \u00b7 timeout 500 ms \u00b7 delay 100 ms \u00b7 toxicity "
+                            "25% \u00b7 slow close 200 ms \u00b7 UDP loss 10% \u00b7 seed 3"));
+    FaultConfig toxicOnly;
+    toxicOnly.toxicity = 0.5; // a probability of nothing is no fault
+    QVERIFY(toxicOnly.isEmpty());
+    QCOMPARE(toxicOnly.describe(), QStringLiteral("none"));
 }
 
 void tst_Faults::delay_data()
@@ -844,3 +986,419 @@ void tst_Faults::invalidFaultsRefused()
 
 QTEST_GUILESS_MAIN(tst_Faults)
 #include "tst_faults.moc"
+
+// The blackhole reads and counts everything, echoes nothing and keeps the connection:
+// once it is cleared the next message is echoed, and nothing of what it swallowed.
+void tst_Faults::blackhole()
+{
+    Running running = startServer(testConfig(1));
+    QVERIFY(running.port != 0);
+    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
+    QSignalSpy events(running.server.get(), &EchoServer::eventOccurred);
+
+    RawClient client;
+    QVERIFY(client.connectTo(running.port));
+    const quint64 id = onlyClient(running.server.get());
+    QVERIFY(id != 0);
+    const auto stats = running.server->clientStats(id);
+    QVERIFY(client.send("before"));
+    QTRY_COMPARE_WITH_TIMEOUT((client.poll(), client.received), QByteArray("before"), kTimeoutMs);
+
+    FaultConfig faults;
+    faults.blackhole = true;
+    QVERIFY(running.server->setClientFaults(id, faults));
+    QTRY_VERIFY_WITH_TIMEOUT(stats->faults().blackhole, kTimeoutMs);
+    const QByteArray swallowed = payload(64 * 1024, 11);
+    QVERIFY(client.send(swallowed));
+    // Every byte read and counted in; none out.
+    QTRY_COMPARE_WITH_TIMEOUT(stats->bytesIn(), 6 + swallowed.size(), kTimeoutMs);
+    QCOMPARE(stats->bytesOut(), 6);
+    QVERIFY(!client.poll()); // still connected
+    QCOMPARE(client.received, QByteArray("before"));
+    QVERIFY(disconnected.isEmpty());
+
+    QVERIFY(running.server->setClientFaults(id, FaultConfig()));
+    QVERIFY(client.send("after"));
+    QTRY_COMPARE_WITH_TIMEOUT((client.poll(), client.received), QByteArray("beforeafter"),
+                              kTimeoutMs);
+    QCOMPARE(stats->bytesOut(), 11);
+    QVERIFY(disconnected.isEmpty());
+    // The summary, sent when the fault was cleared, says how much it discarded.
+    const auto summarised = [&events] {
+        for (const TrafficEvent &event : faultEvents(events)) {
+            if (event.text.contains(QLatin1String("discarded by the blackhole (64 KiB)")))
+                return true;
+        }
+        return false;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(summarised(), kTimeoutMs);
+}
+
+void tst_Faults::timeout_data()
+{
+    addThreadRows();
+}
+
+// The timeout: what was echoed before it is all the client gets; after it nothing is
+// read or echoed, and the connection closes (FIN) once the time is up.
+void tst_Faults::timeout()
+{
+    QFETCH(int, threads);
+    Running running = startServer(testConfig(threads));
+    QVERIFY(running.port != 0);
+    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
+    QSignalSpy events(running.server.get(), &EchoServer::eventOccurred);
+
+    RawClient client;
+    QVERIFY(client.connectTo(running.port));
+    const quint64 id = onlyClient(running.server.get());
+    QVERIFY(id != 0);
+    QVERIFY(client.send("hello"));
+    QTRY_COMPARE_WITH_TIMEOUT((client.poll(), client.received), QByteArray("hello"), kTimeoutMs);
+    QVERIFY(disconnected.isEmpty());
+
+    FaultConfig faults;
+    faults.timeoutMs = 50;
+    QVERIFY(running.server->setClientFaults(id, faults));
+    QVERIFY(client.send("world")); // read by no one, echoed never
+    QTRY_VERIFY_WITH_TIMEOUT(client.poll(), kTimeoutMs);
+    QCOMPARE(client.error, 0); // an orderly close
+    QCOMPARE(client.received, QByteArray("hello"));
+
+    const DisconnectInfo info = waitForDisconnect(disconnected);
+    QCOMPARE(info.reason, DisconnectReason::FaultClose);
+    QCOMPARE(info.detail, QStringLiteral("after the timeout fault's 50 ms"));
+    QCOMPARE(info.bytesOut, 5);
+    // In the log: the fault set, then the close it made, in this order.
+    QTRY_VERIFY_WITH_TIMEOUT(faultEvents(events).size() >= 2, kTimeoutMs);
+    const QList<TrafficEvent> logged = faultEvents(events);
+    QCOMPARE(logged.at(0).text, QStringLiteral("faults set: timeout 50 ms"));
+    QCOMPARE(logged.constLast().text, QStringLiteral("closed after the timeout fault's 50 ms"));
+}
+
+// Timeout 0 holds the connection open without reading or echoing; cleared, what was
+// held is read and echoed, byte-exact.
+void tst_Faults::timeoutZeroHolds()
+{
+    Running running = startServer(testConfig(1));
+    QVERIFY(running.port != 0);
+    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
+    RawClient client;
+    QVERIFY(client.connectTo(running.port));
+    const quint64 id = onlyClient(running.server.get());
+    QVERIFY(id != 0);
+    const auto stats = running.server->clientStats(id);
+    FaultConfig faults;
+    faults.timeoutMs = 0;
+    QVERIFY(running.server->setClientFaults(id, faults));
+    QTRY_COMPARE_WITH_TIMEOUT(stats->state(), ClientState::Stopped, kTimeoutMs);
+    QCOMPARE(stats->faults().describe(), QStringLiteral("timeout: hold, never close"));
+    QVERIFY(client.send("held"));
+    QVERIFY(!client.poll());
+    QCOMPARE(stats->bytesIn(), 0);
+
+    QVERIFY(running.server->setClientFaults(id, FaultConfig()));
+    QTRY_COMPARE_WITH_TIMEOUT((client.poll(), client.received), QByteArray("held"), kTimeoutMs);
+    QVERIFY(!client.ended);
+    QVERIFY(disconnected.isEmpty());
+}
+
+// Slow close: after the client's end the last echo goes out at once, the close only
+// after the wait (a lower bound, which load cannot break).
+void tst_Faults::slowClose()
+{
+    Running running = startServer(testConfig(1));
+    QVERIFY(running.port != 0);
+    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
+    QSignalSpy events(running.server.get(), &EchoServer::eventOccurred);
+    FaultConfig faults;
+    faults.slowCloseMs = 150;
+    QVERIFY(running.server->setDefaultFaults(faults));
+
+    RawClient client;
+    QVERIFY(client.connectTo(running.port));
+    QVERIFY(client.send("last words"));
+    QElapsedTimer sinceEnd;
+    sinceEnd.start();
+    QVERIFY(client.shutdownWrite());
+    QTRY_VERIFY_WITH_TIMEOUT(client.poll(), kTimeoutMs);
+    QVERIFY2(sinceEnd.elapsed() >= 140, qPrintable(QString::number(sinceEnd.elapsed())));
+    QCOMPARE(client.error, 0);
+    QCOMPARE(client.received, QByteArray("last words"));
+    const DisconnectInfo info = waitForDisconnect(disconnected);
+    QCOMPARE(info.reason, DisconnectReason::ClosedByPeer);
+    QCOMPARE(info.bytesOut, 10);
+    QVERIFY(!faultEvents(events).isEmpty());
+    QCOMPARE(faultEvents(events).constLast().text,
+             QStringLiteral("slow close: closing in 150 ms, after the client's end and the last "
+                            "echo"));
+}
+
+// During a slow close the client is Draining with its echo all sent, and a kick ends
+// the wait at once.
+void tst_Faults::slowCloseKicked()
+{
+    Running running = startServer(testConfig(1));
+    QVERIFY(running.port != 0);
+    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
+    FaultConfig faults;
+    faults.slowCloseMs = FaultConfig::kMaxSlowCloseMs;
+    QVERIFY(running.server->setDefaultFaults(faults));
+
+    RawClient client;
+    QVERIFY(client.connectTo(running.port));
+    const quint64 id = onlyClient(running.server.get());
+    QVERIFY(id != 0);
+    const auto stats = running.server->clientStats(id);
+    QVERIFY(client.send("bye"));
+    QVERIFY(client.shutdownWrite());
+    QTRY_COMPARE_WITH_TIMEOUT((client.poll(), client.received), QByteArray("bye"), kTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(stats->state(), ClientState::Draining, kTimeoutMs);
+    QCOMPARE(stats->snapshot().unsentBytes, 0);
+    QVERIFY(!client.ended);
+    QVERIFY(running.server->disconnectClient(id));
+    QTRY_VERIFY_WITH_TIMEOUT(client.poll(), kTimeoutMs);
+    QCOMPARE(waitForDisconnect(disconnected).reason, DisconnectReason::Kicked);
+    QCOMPARE(client.received, QByteArray("bye"));
+}
+
+// Toxicity 0: the delay applies to no message, so a delay of a minute delays nothing;
+// toxicity 1 (the default) delays every one. Counted in messages the draw spared.
+void tst_Faults::toxicity()
+{
+    Running running = startServer(testConfig(1));
+    QVERIFY(running.port != 0);
+    RawClient client;
+    QVERIFY(client.connectTo(running.port));
+    const quint64 id = onlyClient(running.server.get());
+    QVERIFY(id != 0);
+    const auto stats = running.server->clientStats(id);
+    FaultConfig faults;
+    faults.delayMs = FaultConfig::kMaxDelayMs;
+    faults.bandwidthBytesPerSecond = 1; // a byte a second, were it applied
+    faults.toxicity = 0.0;
+    QVERIFY(running.server->setClientFaults(id, faults));
+    QTRY_VERIFY_WITH_TIMEOUT(stats->faults() == faults, kTimeoutMs);
+    QCOMPARE(faults.describe(), QStringLiteral("delay 60,000 ms \u00b7 1 B/s \u00b7 toxicity 0%"));
+    const QByteArray data = payload(8 * 1024, 12);
+    QVERIFY(client.send(data));
+    QTRY_COMPARE_WITH_TIMEOUT((client.poll(), client.received.size()), data.size(), kTimeoutMs);
+    QVERIFY(client.received == data);
+
+    // The same faults with toxicity 1 hold the next message back (a minute's delay):
+    // nothing of it is echoed while the fault stands.
+    faults.toxicity = 1.0;
+    QVERIFY(running.server->setClientFaults(id, faults));
+    QTRY_VERIFY_WITH_TIMEOUT(stats->faults().toxicity == 1.0, kTimeoutMs);
+    QVERIFY(client.send("held"));
+    QTRY_COMPARE_WITH_TIMEOUT(stats->bytesIn(), data.size() + 4, kTimeoutMs);
+    QCOMPARE(stats->snapshot().unsentBytes, 4);
+    QCOMPARE(stats->bytesOut(), data.size());
+    // Cleared, the held echo goes at once.
+    QVERIFY(running.server->setClientFaults(id, FaultConfig()));
+    QTRY_COMPARE_WITH_TIMEOUT((client.poll(), client.received.size()), data.size() + 4, kTimeoutMs);
+    QVERIFY(client.received.endsWith("held"));
+}
+
+// Toxicity's draws come from the seeded generator: with the same seed, the same
+// messages are delayed (lastDrawnDelayMs moves only for those), and about the share asked.
+void tst_Faults::toxicityDrawsRepeat()
+{
+    auto stats = std::make_shared<ClientStats>(7, QHostAddress(QHostAddress::LocalHost), 1, 0, 1024,
+                                               IpProtocol::Tcp);
+    const auto draws = [&stats](quint32 seed) {
+        FaultInjector injector(stats);
+        FaultConfig config;
+        config.delayMs = 100;
+        config.toxicity = 0.3;
+        config.seed = seed;
+        injector.setConfig(config, FaultScope::ThisClient, 0);
+        QList<bool> delayed;
+        qint64 spared = 0;
+        for (int i = 0; i < 200; ++i) {
+            injector.messageQueued(qint64(i + 1) * 10, 10);
+            delayed.append(injector.sparedMessages() == spared);
+            spared = injector.sparedMessages();
+        }
+        return delayed;
+    };
+    const QList<bool> first = draws(42);
+    QCOMPARE(draws(42), first);
+    QVERIFY(draws(43) != first);
+    const auto delayedCount = first.count(true);
+    QVERIFY2(delayedCount > 30 && delayedCount < 90, qPrintable(QString::number(delayedCount)));
+}
+
+void tst_Faults::udpFaults_data()
+{
+    QTest::addColumn<QString>("fault");
+    QTest::addColumn<QList<QByteArray>>("sent");
+    QTest::addColumn<QList<QByteArray>>("expected");
+    const QList<QByteArray> four = {"1", "2", "3", "4"};
+    QTest::newRow("blackhole") << "blackhole" << four << QList<QByteArray>();
+    QTest::newRow("loss 1") << "loss" << four << QList<QByteArray>();
+    QTest::newRow("duplicate 1") << "duplicate" << four
+                                 << QList<QByteArray>{"1", "1", "2", "2", "3", "3", "4", "4"};
+    // Each held one goes after the next; that next one is not held in its turn.
+    QTest::newRow("reorder 1") << "reorder" << four << QList<QByteArray>{"2", "1", "4", "3"};
+}
+
+// Each UDP fault at rate 1, counted in the datagrams the peer sent and received: it
+// waits for the server to have read each one (messagesIn) and sent its echoes
+// (messagesOut), then for as many datagrams; a final unfaulted probe shows nothing
+// else was sent.
+void tst_Faults::udpFaults()
+{
+    QFETCH(QString, fault);
+    QFETCH(QList<QByteArray>, sent);
+    QFETCH(QList<QByteArray>, expected);
+    Running running = startServer(udpConfig());
+    QVERIFY(running.port != 0);
+    EchoServer *server = running.server.get();
+    QSignalSpy connected(server, &EchoServer::clientConnected);
+    FaultConfig faults;
+    faults.blackhole = fault == QLatin1String("blackhole");
+    faults.udpLoss = fault == QLatin1String("loss") ? 1.0 : 0.0;
+    faults.udpDuplicate = fault == QLatin1String("duplicate") ? 1.0 : 0.0;
+    faults.udpReorder = fault == QLatin1String("reorder") ? 1.0 : 0.0;
+    QVERIFY(server->setDefaultFaults(faults));
+
+    UdpPeer peer;
+    QVERIFY(peer.isBound());
+    std::shared_ptr<const ClientStats> stats;
+    for (qsizetype i = 0; i < sent.size(); ++i) {
+        QVERIFY(peer.send(sent.at(i), server->udpPort()));
+        if (!stats) {
+            QTRY_COMPARE_WITH_TIMEOUT(connected.size(), 1, kTimeoutMs);
+            stats = server->clientStats(connected.at(0).at(0).value<quint64>());
+            QVERIFY(stats);
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(stats->messagesIn(), i + 1, kTimeoutMs);
+    }
+    QCOMPARE(stats->messagesOut(), expected.size());
+    QTRY_COMPARE_WITH_TIMEOUT((peer.collect(), peer.received.size()), expected.size(), kTimeoutMs);
+    QCOMPARE(peer.received, expected);
+    QCOMPARE(stats->bytesIn(), 4);
+
+    QVERIFY(server->setDefaultFaults(FaultConfig()));
+    QTRY_VERIFY_WITH_TIMEOUT(stats->faults().isEmpty(), kTimeoutMs);
+    QVERIFY(peer.send("probe", server->udpPort()));
+    QTRY_COMPARE_WITH_TIMEOUT((peer.collect(), peer.received.size()), expected.size() + 1,
+                              kTimeoutMs);
+    QCOMPARE(peer.received.constLast(), QByteArray("probe"));
+}
+
+// Corruption flips exactly one bit of the echo; its size stays.
+void tst_Faults::udpCorrupt()
+{
+    Running running = startServer(udpConfig());
+    QVERIFY(running.port != 0);
+    FaultConfig faults;
+    faults.udpCorrupt = 1.0;
+    QVERIFY(running.server->setDefaultFaults(faults));
+    UdpPeer peer;
+    QVERIFY(peer.isBound());
+    for (int round = 0; round < 8; ++round) {
+        const QByteArray data = payload(64, quint32(20 + round));
+        QVERIFY(peer.send(data, running.server->udpPort()));
+        QTRY_COMPARE_WITH_TIMEOUT((peer.collect(), peer.received.size()), round + 1, kTimeoutMs);
+        const QByteArray echo = peer.received.constLast();
+        QCOMPARE(echo.size(), data.size());
+        int flipped = 0;
+        for (qsizetype i = 0; i < data.size(); ++i)
+            flipped += __builtin_popcount(quint8(data.at(i) ^ echo.at(i)));
+        QCOMPARE(flipped, 1);
+    }
+}
+
+// Same seed, same draws: which datagrams are lost and which duplicated repeats from
+// run to run (a fresh server each time, so the peer has the same id); another seed
+// gives another sequence.
+void tst_Faults::udpSeedRepeatsDraws()
+{
+    const auto run = [](quint32 seed) {
+        QList<QByteArray> received;
+        Running running = startServer(udpConfig());
+        if (running.port == 0)
+            return received;
+        EchoServer *server = running.server.get();
+        QSignalSpy connected(server, &EchoServer::clientConnected);
+        FaultConfig faults;
+        faults.udpLoss = 0.4;
+        faults.udpDuplicate = 0.3;
+        faults.seed = seed;
+        if (!server->setDefaultFaults(faults))
+            return received;
+        UdpPeer peer;
+        std::shared_ptr<const ClientStats> stats;
+        for (int i = 0; i < 40; ++i) {
+            peer.send(QByteArray::number(i), server->udpPort());
+            if (!stats) {
+                if (!QTest::qWaitFor([&] { return connected.size() == 1; }, kTimeoutMs))
+                    return received;
+                stats = server->clientStats(connected.at(0).at(0).value<quint64>());
+            }
+            if (!QTest::qWaitFor([&] { return stats->messagesIn() == i + 1; }, kTimeoutMs))
+                return received;
+        }
+        const qint64 out = stats->messagesOut();
+        const bool all = QTest::qWaitFor(
+            [&] {
+                peer.collect();
+                return peer.received.size() == out;
+            },
+            kTimeoutMs);
+        return all ? peer.received : QList<QByteArray>();
+    };
+    const QList<QByteArray> first = run(7);
+    QVERIFY(!first.isEmpty());
+    QCOMPARE(run(7), first);
+    QVERIFY(run(8) != first);
+    // Some lost, some duplicated: the rates did something.
+    QSet<QByteArray> distinct(first.cbegin(), first.cend());
+    QVERIFY2(distinct.size() < 40, "none lost");
+    QVERIFY2(distinct.size() < first.size(), "none duplicated");
+}
+
+// A peer's own faults, logged for it, and cleared: back to a plain echo.
+void tst_Faults::udpPeerFaultsOwnAndCleared()
+{
+    Running running = startServer(udpConfig());
+    QVERIFY(running.port != 0);
+    EchoServer *server = running.server.get();
+    QSignalSpy connected(server, &EchoServer::clientConnected);
+    QSignalSpy events(server, &EchoServer::eventOccurred);
+    UdpPeer peer;
+    QVERIFY(peer.send("one", server->udpPort()));
+    QTRY_COMPARE_WITH_TIMEOUT((peer.collect(), peer.received.size()), 1, kTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(connected.size(), 1, kTimeoutMs);
+    const quint64 id = connected.at(0).at(0).value<quint64>();
+    FaultConfig faults;
+    faults.udpLoss = 1.0;
+    QVERIFY(server->setClientFaults(id, faults));
+    const auto stats = server->clientStats(id);
+    bool own = false;
+    QTRY_VERIFY_WITH_TIMEOUT(stats->faults(&own).udpLoss == 1.0 && own, kTimeoutMs);
+    QVERIFY(peer.send("two", server->udpPort()));
+    QTRY_COMPARE_WITH_TIMEOUT(stats->messagesIn(), 2, kTimeoutMs);
+    QCOMPARE(stats->messagesOut(), 1);
+    QVERIFY(server->setClientFaults(id, FaultConfig()));
+    QTRY_VERIFY_WITH_TIMEOUT(stats->faults().isEmpty(), kTimeoutMs);
+    QVERIFY(peer.send("three", server->udpPort()));
+    QTRY_COMPARE_WITH_TIMEOUT((peer.collect(), peer.received.size()), 2, kTimeoutMs);
+    QCOMPARE(peer.received, (QList<QByteArray>{"one", "three"}));
+    // Logged: set, what it did, cleared.
+    const auto logged = [&events] {
+        QStringList texts;
+        for (const TrafficEvent &event : faultEvents(events))
+            texts << event.text;
+        return texts;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(logged().contains(QStringLiteral("faults cleared for this client")),
+                             kTimeoutMs);
+    const QStringList texts = logged();
+    QVERIFY2(texts.contains(QStringLiteral("faults set: UDP loss 100%")),
+             qPrintable(texts.join('|')));
+    QVERIFY2(texts.contains(QStringLiteral("UDP echoes: 1 lost in the last second")),
+             qPrintable(texts.join('|')));
+}

@@ -106,7 +106,7 @@ private slots:
     void idleExpiry();
     void chattyPeerStays();
     void kickForgetsPeer();
-    void faultsAreRefusedForPeers();
+    void faultsForPeers();
     void stopEndsEveryPeer_data();
     void stopEndsEveryPeer();
     void peerLimitRefuses();
@@ -532,9 +532,9 @@ void tst_UdpEcho::kickForgetsPeer()
     QVERIFY(connected.at(1).at(0).value<quint64>() > first);
 }
 
-// Faults act on streams; for a UDP peer they are refused with the reason, never
-// accepted and silently not applied.
-void tst_UdpEcho::faultsAreRefusedForPeers()
+// A UDP peer takes faults of its own (the blackhole and the UDP rates act on its
+// datagrams; tst_faults tests each); a peer that is not tracked is refused with the reason.
+void tst_UdpEcho::faultsForPeers()
 {
     EchoServer server;
     QSignalSpy connected(&server, &EchoServer::clientConnected);
@@ -547,18 +547,19 @@ void tst_UdpEcho::faultsAreRefusedForPeers()
     const quint64 id = connected.at(0).at(0).value<quint64>();
 
     FaultConfig faults;
-    faults.delayMs = 100;
+    faults.udpDuplicate = 1.0;
     QString error;
-    QVERIFY(!server.setClientFaults(id, faults, &error));
-    QCOMPARE(error, QStringLiteral("client %1 is a UDP peer: faults act on TCP and TLS clients "
-                                   "only")
-                        .arg(id));
-    error.clear();
-    QVERIFY(!server.followDefaultFaults(id, &error));
-    QVERIFY2(error.contains(QLatin1String("UDP peer")), qPrintable(error));
+    QVERIFY2(server.setClientFaults(id, faults, &error), qPrintable(error));
+    const auto stats = server.clientStats(id);
+    QTRY_VERIFY_WITH_TIMEOUT(stats->faults().udpDuplicate == 1.0, kTimeoutMs);
+    QVERIFY(peer.send("twice", QHostAddress(QHostAddress::LocalHost), server.udpPort()));
+    QCOMPARE(peer.receive().data(), QByteArray("twice"));
+    QCOMPARE(peer.receive().data(), QByteArray("twice"));
+    QVERIFY(server.followDefaultFaults(id, &error));
+    QTRY_VERIFY_WITH_TIMEOUT(stats->faults().isEmpty(), kTimeoutMs);
     QVERIFY(!server.setClientFaults(id + 1000, faults, &error));
     QCOMPARE(error, QStringLiteral("client %1 is not connected").arg(id + 1000));
-    // The peer is still echoed as before.
+    // The peer is echoed once again.
     QVERIFY(peer.send("again", QHostAddress(QHostAddress::LocalHost), server.udpPort()));
     QCOMPARE(peer.receive().data(), QByteArray("again"));
 }

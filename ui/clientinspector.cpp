@@ -324,12 +324,13 @@ void ClientInspector::setClient(quint64 clientId, std::shared_ptr<const ClientSt
                  "1000 (normal closure) once it is upgraded, else the connection is closed")
             : tr("Close this client's connection (reason: kicked)"));
     m_disconnect->setEnabled(m_connected);
-    // Faults shape a TCP echo stream; a UDP peer's datagrams are echoed as they come.
+    // A UDP peer's datagrams get the blackhole and the UDP rates; a stream all the rest.
     const bool udp = m_stats->transport() == IpProtocol::Udp;
-    m_faults->setEnabled(m_connected && !udp);
-    m_faults->setToolTip(udp ? tr("Faults act on TCP connections, not on UDP peers")
+    m_faults->setEnabled(m_connected);
+    m_faults->setToolTip(udp ? tr("Inject faults into this UDP peer's echo: blackhole, loss, "
+                                  "duplication, reordering, corruption")
                              : tr("Inject faults into this client's echo: delay, bandwidth, "
-                                  "slices, close, reset, stop reading"));
+                                  "slices, close, reset, timeout, blackhole, stop reading"));
     m_export->setEnabled(true);
     const bool webSocket = m_stats->webSocket() != nullptr;
     m_detailLabels.at(WebSocket)->setVisible(webSocket);

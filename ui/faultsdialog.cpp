@@ -9,6 +9,8 @@
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
+#include <QGridLayout>
+#include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
@@ -32,6 +34,24 @@ QSpinBox *spinBox(QWidget *parent, int maximum, const QString &suffix,
     box->setGroupSeparatorShown(true);
     box->setAccelerated(true);
     return box;
+}
+
+// A percentage, 0 to 100, shown with `zeroText` at 0.
+QDoubleSpinBox *percentBox(QWidget *parent, const QString &suffix, const QString &zeroText)
+{
+    auto *box = new QDoubleSpinBox(parent);
+    box->setRange(0.0, 100.0);
+    box->setDecimals(2);
+    box->setSuffix(suffix);
+    box->setSpecialValueText(zeroText);
+    return box;
+}
+
+QFormLayout *formIn(QGroupBox *group)
+{
+    auto *form = new QFormLayout(group);
+    form->setFieldGrowthPolicy(QFormLayout::FieldsStayAtSizeHint);
+    return form;
 }
 
 QWidget *row(QWidget *parent, std::initializer_list<QWidget *> widgets)
@@ -63,14 +83,17 @@ FaultsDialog::FaultsDialog(EchoServer *server, quint64 clientId, QWidget *parent
     m_closeAfter = spinBox(this, kMaxSpinBytes, tr(" echoed bytes"));
     m_resetOn = new QCheckBox(tr("after"), this);
     m_resetAfter = spinBox(this, kMaxSpinBytes, tr(" echoed bytes"));
-    m_probability = new QDoubleSpinBox(this);
-    m_probability->setRange(0.0, 100.0);
-    m_probability->setDecimals(2);
-    m_probability->setSuffix(tr(" % of messages"));
-    m_probability->setSpecialValueText(tr("never"));
-    m_stopReading = new QCheckBox(tr("Stop reading (a stuck peer: its writes block once the "
-                                     "buffers are full)"),
-                                  this);
+    m_probability = percentBox(this, tr(" % of messages"), tr("never"));
+    m_stopReading = new QCheckBox(tr("Stop readi&ng"), this);
+    m_blackhole = new QCheckBox(tr("Blac&khole"), this);
+    m_timeoutOn = new QCheckBox(tr("close after"), this);
+    m_timeout = spinBox(this, FaultConfig::kMaxTimeoutMs, tr(" ms"), tr("never (hold)"));
+    m_slowClose = spinBox(this, FaultConfig::kMaxSlowCloseMs, tr(" ms"), tr("none"));
+    m_toxicity = percentBox(this, tr(" % of messages"), tr("no message"));
+    m_udpLoss = percentBox(this, tr(" % of echoes"), tr("none"));
+    m_udpDuplicate = percentBox(this, tr(" % of echoes"), tr("none"));
+    m_udpReorder = percentBox(this, tr(" % of echoes"), tr("none"));
+    m_udpCorrupt = percentBox(this, tr(" % of echoes"), tr("none"));
     m_seed = spinBox(this, std::numeric_limits<int>::max(), QString(), tr("random"));
 
     m_delay->setToolTip(tr("Each echo waits this long (plus or minus the jitter); echoes keep "
@@ -85,17 +108,53 @@ FaultsDialog::FaultsDialog(EchoServer *server, quint64 clientId, QWidget *parent
                                 "since the fault was set"));
     m_probability->setToolTip(tr("Each message resets the connection instead of being echoed "
                                  "with this probability"));
-    m_seed->setToolTip(tr("Seed of the random jitter and resets, to repeat a run"));
+    m_stopReading->setToolTip(tr("Read nothing from the client (a stuck peer): its writes "
+                                 "block once the buffers are full"));
+    m_blackhole->setToolTip(tr("Read and discard what the client sends, echo nothing, keep the "
+                               "connection (UDP peers too)"));
+    m_timeout->setToolTip(tr("From now on read and echo nothing, and close the connection "
+                             "after this long; 0 holds it open forever"));
+    m_slowClose->setToolTip(tr("The server's close (after the client's end and the last echo, "
+                               "or a close fault) waits this long"));
+    m_toxicity->setToolTip(tr("The share of messages the delay, bandwidth and slice faults "
+                              "apply to; the others pass untouched"));
+    m_udpLoss->setToolTip(tr("UDP peers: echoes not sent"));
+    m_udpDuplicate->setToolTip(tr("UDP peers: echoes sent twice"));
+    m_udpReorder->setToolTip(tr("UDP peers: echoes held and sent after the next one"));
+    m_udpCorrupt->setToolTip(tr("UDP peers: echoes with one random bit flipped"));
+    m_seed->setToolTip(tr("Seed of the random draws (jitter, resets, toxicity, UDP rates), to "
+                          "repeat a run"));
 
-    auto *form = new QFormLayout;
-    form->addRow(tr("&Delay:"), row(this, {m_delay, m_jitter}));
-    form->addRow(tr("&Bandwidth:"), row(this, {m_bandwidth}));
-    form->addRow(tr("S&lices:"), row(this, {m_sliceBytes, m_sliceGap}));
-    form->addRow(tr("&Close:"), row(this, {m_closeOn, m_closeAfter}));
-    form->addRow(tr("&Reset:"), row(this, {m_resetOn, m_resetAfter}));
-    form->addRow(tr("Reset &randomly:"), row(this, {m_probability}));
-    form->addRow(QString(), m_stopReading);
-    form->addRow(tr("S&eed:"), row(this, {m_seed}));
+    auto *echo = new QGroupBox(tr("Echo"), this);
+    QFormLayout *echoForm = formIn(echo);
+    echoForm->addRow(tr("&Delay:"), row(echo, {m_delay, m_jitter}));
+    echoForm->addRow(tr("&Bandwidth:"), row(echo, {m_bandwidth}));
+    echoForm->addRow(tr("S&lices:"), row(echo, {m_sliceBytes, m_sliceGap}));
+    echoForm->addRow(tr("To&xicity:"), row(echo, {m_toxicity}));
+
+    auto *connection = new QGroupBox(tr("Connection"), this);
+    QFormLayout *connectionForm = formIn(connection);
+    connectionForm->addRow(tr("&Close:"), row(connection, {m_closeOn, m_closeAfter}));
+    connectionForm->addRow(tr("Rese&t:"), row(connection, {m_resetOn, m_resetAfter}));
+    connectionForm->addRow(tr("Reset rando&mly:"), row(connection, {m_probability}));
+    connectionForm->addRow(tr("T&imeout:"), row(connection, {m_timeoutOn, m_timeout}));
+    connectionForm->addRow(tr("Slo&w close:"), row(connection, {m_slowClose}));
+    connectionForm->addRow(QString(), row(connection, {m_blackhole, m_stopReading}));
+
+    auto *udp = new QGroupBox(tr("UDP peers"), this);
+    QFormLayout *udpForm = formIn(udp);
+    udpForm->addRow(tr("Lo&ss:"), m_udpLoss);
+    udpForm->addRow(tr("D&uplicate:"), m_udpDuplicate);
+    udpForm->addRow(tr("Re&order:"), m_udpReorder);
+    udpForm->addRow(tr("Corru&pt:"), m_udpCorrupt);
+
+    auto *form = new QGridLayout;
+    form->addWidget(echo, 0, 0);
+    form->addWidget(udp, 1, 0);
+    form->addWidget(connection, 0, 1, 2, 1);
+    auto *seedRow = new QFormLayout;
+    seedRow->addRow(tr("S&eed:"), row(this, {m_seed}));
+    form->addLayout(seedRow, 2, 0, 1, 2);
 
     m_summary = new QLabel(this);
     m_summary->setTextFormat(Qt::PlainText);
@@ -146,10 +205,12 @@ FaultsDialog::FaultsDialog(EchoServer *server, quint64 clientId, QWidget *parent
     setFaults(current);
 
     for (QSpinBox *box : {m_delay, m_jitter, m_bandwidth, m_sliceBytes, m_sliceGap, m_closeAfter,
-                          m_resetAfter, m_seed})
+                          m_resetAfter, m_timeout, m_slowClose, m_seed})
         connect(box, &QSpinBox::valueChanged, this, &FaultsDialog::updateState);
-    connect(m_probability, &QDoubleSpinBox::valueChanged, this, &FaultsDialog::updateState);
-    for (QCheckBox *box : {m_closeOn, m_resetOn, m_stopReading})
+    for (QDoubleSpinBox *box :
+         {m_probability, m_toxicity, m_udpLoss, m_udpDuplicate, m_udpReorder, m_udpCorrupt})
+        connect(box, &QDoubleSpinBox::valueChanged, this, &FaultsDialog::updateState);
+    for (QCheckBox *box : {m_closeOn, m_resetOn, m_stopReading, m_blackhole, m_timeoutOn})
         connect(box, &QCheckBox::toggled, this, &FaultsDialog::updateState);
     updateState();
 }
@@ -166,6 +227,15 @@ FaultConfig FaultsDialog::faults() const
     faults.resetAfterBytes = m_resetOn->isChecked() ? m_resetAfter->value() : -1;
     faults.resetProbability = m_probability->value() / 100.0;
     faults.stopReading = m_stopReading->isChecked();
+    faults.closeCode = m_closeCode;
+    faults.blackhole = m_blackhole->isChecked();
+    faults.timeoutMs = m_timeoutOn->isChecked() ? m_timeout->value() : -1;
+    faults.slowCloseMs = m_slowClose->value();
+    faults.toxicity = m_toxicity->value() / 100.0;
+    faults.udpLoss = m_udpLoss->value() / 100.0;
+    faults.udpDuplicate = m_udpDuplicate->value() / 100.0;
+    faults.udpReorder = m_udpReorder->value() / 100.0;
+    faults.udpCorrupt = m_udpCorrupt->value() / 100.0;
     faults.seed = quint32(m_seed->value());
     return faults;
 }
@@ -183,6 +253,16 @@ void FaultsDialog::setFaults(const FaultConfig &faults)
     m_resetAfter->setValue(int(qBound<qint64>(0, faults.resetAfterBytes, qint64(kMaxSpinBytes))));
     m_probability->setValue(faults.resetProbability * 100.0);
     m_stopReading->setChecked(faults.stopReading);
+    m_closeCode = faults.closeCode;
+    m_blackhole->setChecked(faults.blackhole);
+    m_timeoutOn->setChecked(faults.timeoutMs >= 0);
+    m_timeout->setValue(qMax(0, faults.timeoutMs));
+    m_slowClose->setValue(faults.slowCloseMs);
+    m_toxicity->setValue(faults.toxicity * 100.0);
+    m_udpLoss->setValue(faults.udpLoss * 100.0);
+    m_udpDuplicate->setValue(faults.udpDuplicate * 100.0);
+    m_udpReorder->setValue(faults.udpReorder * 100.0);
+    m_udpCorrupt->setValue(faults.udpCorrupt * 100.0);
     m_seed->setValue(int(qMin<quint32>(faults.seed, quint32(std::numeric_limits<int>::max()))));
     updateState();
 }
@@ -198,6 +278,9 @@ void FaultsDialog::updateState()
     m_sliceGap->setEnabled(m_sliceBytes->value() > 0);
     m_closeAfter->setEnabled(m_closeOn->isChecked());
     m_resetAfter->setEnabled(m_resetOn->isChecked());
+    m_timeout->setEnabled(m_timeoutOn->isChecked());
+    m_toxicity->setEnabled(m_delay->value() > 0 || m_bandwidth->value() > 0 ||
+                           m_sliceBytes->value() > 0);
     const FaultConfig config = faults();
     const QString invalid = config.validate();
     m_error->setText(invalid);

@@ -54,6 +54,16 @@ private:
     QSpinBox *m_resetAfter;
     QDoubleSpinBox *m_probability; // percent
     QCheckBox *m_stopReading;
+    QCheckBox *m_blackhole;
+    QCheckBox *m_timeoutOn;
+    QSpinBox *m_timeout;
+    QSpinBox *m_slowClose;
+    QDoubleSpinBox *m_toxicity; // percent of messages
+    QDoubleSpinBox *m_udpLoss;  // percent of echoes, as the next three
+    QDoubleSpinBox *m_udpDuplicate;
+    QDoubleSpinBox *m_udpReorder;
+    QDoubleSpinBox *m_udpCorrupt;
+    quint16 m_closeCode = FaultConfig::kDefaultCloseCode; // kept as loaded: no field for it
     QSpinBox *m_seed;
     QLabel *m_summary;
     QLabel *m_error;

@@ -577,8 +577,7 @@ void MainWindow::showClientMenu(const QPoint &globalPosition)
         const quint64 id = ids.constFirst();
         const auto stats = m_server->clientStats(id);
         QAction *faults = menu.addAction(tr("&Faults…"), this, [this, id] { editFaults(id); });
-        faults->setEnabled(stats && stats->state() != ClientState::Closed &&
-                           stats->transport() != IpProtocol::Udp); // UDP: no echo stream
+        faults->setEnabled(stats && stats->state() != ClientState::Closed);
     }
     if (ids.size() == 1 && ids.first() == m_inspector->clientId()) {
         menu.addSeparator();

@@ -87,7 +87,7 @@ void ClientSession::touch()
 
 void ClientSession::readReady()
 {
-    if (m_state != State::Reading)
+    if (m_state != State::Reading || m_slowClosing)
         return; // a readiness report that crossed a change of state: nothing to do
     char *buffer = m_readBuffer->data();
     const qint64 capacity = m_readBuffer->size();
@@ -144,8 +144,12 @@ void ClientSession::messageFramed(QByteArrayView wire, qint64 payloadBytes)
     if (m_summaryTimer)
         sampleMessage(wire, payloadBytes);
 
-    m_echoCommitted += wire.size();
     const bool faulted = m_faults && m_faults->isActive();
+    if (faulted && m_faults->blackholes()) {
+        m_faults->messageDiscarded(wire.size()); // read and counted in, never echoed
+        return;
+    }
+    m_echoCommitted += wire.size();
     if (faulted && m_faults->messageQueued(m_echoCommitted, wire.size())) {
         finish(DisconnectReason::FaultReset, m_faults->trigger(FaultInjector::Trigger::ResetDrawn));
         return;
@@ -235,7 +239,7 @@ bool ClientSession::flushPending()
 
 void ClientSession::writeReady()
 {
-    if (isFinished())
+    if (isFinished() || m_slowClosing)
         return;
     if (!flushPending())
         return;
@@ -271,20 +275,22 @@ void ClientSession::enterState(State state)
 
 void ClientSession::reconsider()
 {
-    if (m_state == State::Closed || m_state == State::Handshaking)
+    if (m_state == State::Closed || m_state == State::Handshaking || m_slowClosing)
         return;
     if (m_peerClosed && !m_transport->canWriteAfterPeerClose()) {
         // TLS: the peer's close ended the connection both ways; nothing can follow.
         const qint64 drained = drainInput();
-        finish(DisconnectReason::ClosedByPeer, lostOnCloseDetail(drained));
+        finishSlowly(DisconnectReason::ClosedByPeer, lostOnCloseDetail(drained),
+                     tr("after the client's close"));
         return;
     }
     if (m_state == State::Draining) {
         updateWriting();
         if (unsentBytes() == 0) {
             const qint64 incomplete = m_framer->bufferedBytes();
-            finish(DisconnectReason::ClosedByPeer,
-                   incomplete > 0 ? incompleteDetail(incomplete) : QString());
+            finishSlowly(DisconnectReason::ClosedByPeer,
+                         incomplete > 0 ? incompleteDetail(incomplete) : QString(),
+                         tr("after the client's end and the last echo"));
         }
         return;
     }
@@ -352,9 +358,12 @@ bool ClientSession::checkFaultLimit()
     const FaultInjector::Trigger trigger = m_faults->limitReached(m_echoWritten);
     if (trigger == FaultInjector::Trigger::None)
         return true;
-    finish(trigger == FaultInjector::Trigger::CloseAfter ? DisconnectReason::FaultClose
-                                                         : DisconnectReason::FaultReset,
-           m_faults->trigger(trigger));
+    if (trigger == FaultInjector::Trigger::CloseAfter) {
+        const QString detail = m_faults->trigger(trigger);
+        finishSlowly(DisconnectReason::FaultClose, detail, tr("after the close fault's limit"));
+        return false; // closed, or closing once the slow close's wait is over
+    }
+    finish(DisconnectReason::FaultReset, m_faults->trigger(trigger));
     return false;
 }
 
@@ -367,6 +376,7 @@ void ClientSession::setFaults(const FaultConfig &faults, FaultScope scope)
             return; // none now, none before
         m_faults = new FaultInjector(m_stats, this);
         connect(m_faults, &FaultInjector::wake, this, &ClientSession::writeReady);
+        connect(m_faults, &FaultInjector::timedOut, this, &ClientSession::faultTimedOut);
         connect(m_faults, &FaultInjector::eventOccurred, this, &ClientSession::eventOccurred);
     }
     m_faults->setConfig(faults, scope, m_echoWritten);
@@ -445,7 +455,8 @@ void ClientSession::endOfInput()
     if (isFinished())
         return;
     if (!m_transport->canWriteAfterPeerClose()) {
-        finish(DisconnectReason::ClosedByPeer, lostOnCloseDetail(0));
+        finishSlowly(DisconnectReason::ClosedByPeer, lostOnCloseDetail(0),
+                     tr("after the client's close"));
         return;
     }
     setReadWanted(false);
@@ -518,7 +529,7 @@ void ClientSession::idleTimerFired()
     if (isFinished())
         return;
     const qint64 remainingMs = m_config.idleTimeoutMs - (Clock::monotonicMs() - m_lastActivityMs);
-    if (m_faults && m_faults->isHolding()) {
+    if (m_slowClosing || (m_faults && m_faults->isHolding())) {
         // The stall is the server's own doing (a delay, a throttle, not reading): the
         // client is not idle, the idle clock starts again when the fault lets go.
         touch();
@@ -598,6 +609,32 @@ void ClientSession::flushMessageSummary()
     m_suppressedMessages = 0;
     m_suppressedBytes = 0;
     emit eventOccurred(event);
+}
+
+void ClientSession::finishSlowly(DisconnectReason reason, const QString &detail, const QString &why)
+{
+    if (isFinished() || m_slowClosing)
+        return;
+    const int waitMs = m_faults ? m_faults->slowCloseMs() : 0;
+    if (waitMs <= 0) {
+        finish(reason, detail);
+        return;
+    }
+    // Nothing more is read or written; the close comes when the wait is over (or sooner,
+    // if the session is kicked or the server stops meanwhile).
+    m_slowClosing = true;
+    setReadWanted(false);
+    setWriteWanted(false);
+    m_faults->slowCloseStarted(why);
+    QTimer::singleShot(waitMs, Qt::PreciseTimer, this,
+                       [this, reason, detail] { finish(reason, detail); });
+}
+
+void ClientSession::faultTimedOut()
+{
+    if (isFinished() || m_slowClosing || !m_faults)
+        return;
+    finish(DisconnectReason::FaultClose, m_faults->trigger(FaultInjector::Trigger::Timeout));
 }
 
 void ClientSession::finish(DisconnectReason reason, const QString &detail)

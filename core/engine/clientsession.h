@@ -129,6 +129,10 @@ private:
     void flushMessageSummary();
     void touch();
     void finish(DisconnectReason reason, const QString &detail);
+    // finish(), after the slow close fault's wait when it is set; `why` says for the log
+    // what the close follows ("after the client's end").
+    void finishSlowly(DisconnectReason reason, const QString &detail, const QString &why);
+    void faultTimedOut();
     bool handleIoResult(int result, const char *operation);
     QString tooLargeDetail() const;
     static QString incompleteDetail(qint64 bytes); // "an incomplete message of N bytes ..."
@@ -158,6 +162,7 @@ private:
     bool m_readWanted = true;    // Transport::start() enables reading
     bool m_writeWanted = false;
     bool m_peerClosed = false;   // the peer ended its side; known, maybe not yet acted on
+    bool m_slowClosing = false;  // the slow close fault's wait before finish() runs
     qint64 m_lastActivityMs = 0; // Clock::monotonicMs()
 
     // Message sampling for the event log.

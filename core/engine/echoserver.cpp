@@ -443,6 +443,10 @@ bool EchoServer::setDefaultFaults(const FaultConfig &faults, QString *error)
     const bool changed = faults != m_defaultFaults;
     m_defaultFaults = faults;
     m_workers.setDefaultFaults(faults);
+    if (UdpEchoService *udp = m_udp) {
+        QMetaObject::invokeMethod(
+            udp, [udp, faults] { udp->setDefaultFaults(faults); }, Qt::AutoConnection);
+    }
     if (changed) {
         TrafficEvent event;
         event.kind = TrafficEvent::Kind::FaultInjected;
@@ -454,20 +458,23 @@ bool EchoServer::setDefaultFaults(const FaultConfig &faults, QString *error)
     return true;
 }
 
-// The worker of a connected TCP or TLS client; nullptr, with the reason in *error, for a
-// client not connected or a UDP peer (faults act on streams only).
-EchoWorker *EchoServer::faultableWorker(quint64 clientId, QString *error) const
+// The worker of a connected TCP, TLS or WebSocket client; nullptr for a UDP peer (*udpPeer
+// set) or, with the reason in *error, a client not connected.
+EchoWorker *EchoServer::faultableWorker(quint64 clientId, QString *error, bool *udpPeer) const
 {
+    *udpPeer = false;
     const auto it = m_clients.constFind(clientId);
     QString reason;
     if (it == m_clients.constEnd() || it->stats->state() == ClientState::Closed)
         reason = tr("client %1 is not connected").arg(clientId);
-    else if (!it->worker)
-        reason =
-            tr("client %1 is a UDP peer: faults act on TCP and TLS clients only").arg(clientId);
+    else if (!it->worker && !m_udp)
+        reason = tr("client %1 is not connected").arg(clientId);
     if (error)
         *error = reason;
-    return reason.isEmpty() ? it->worker : nullptr;
+    if (!reason.isEmpty())
+        return nullptr;
+    *udpPeer = !it->worker;
+    return it->worker;
 }
 
 bool EchoServer::setClientFaults(quint64 clientId, const FaultConfig &faults, QString *error)
@@ -477,7 +484,15 @@ bool EchoServer::setClientFaults(quint64 clientId, const FaultConfig &faults, QS
             *error = invalid;
         return false;
     }
-    EchoWorker *worker = faultableWorker(clientId, error);
+    bool udpPeer = false;
+    EchoWorker *worker = faultableWorker(clientId, error, &udpPeer);
+    if (udpPeer) {
+        UdpEchoService *udp = m_udp;
+        QMetaObject::invokeMethod(
+            udp, [udp, clientId, faults] { udp->setPeerFaults(clientId, faults); },
+            Qt::AutoConnection);
+        return true;
+    }
     if (!worker)
         return false;
     QMetaObject::invokeMethod(
@@ -488,7 +503,14 @@ bool EchoServer::setClientFaults(quint64 clientId, const FaultConfig &faults, QS
 
 bool EchoServer::followDefaultFaults(quint64 clientId, QString *error)
 {
-    EchoWorker *worker = faultableWorker(clientId, error);
+    bool udpPeer = false;
+    EchoWorker *worker = faultableWorker(clientId, error, &udpPeer);
+    if (udpPeer) {
+        UdpEchoService *udp = m_udp;
+        QMetaObject::invokeMethod(
+            udp, [udp, clientId] { udp->followDefaultFaults(clientId); }, Qt::AutoConnection);
+        return true;
+    }
     if (!worker)
         return false;
     QMetaObject::invokeMethod(
@@ -589,8 +611,14 @@ void EchoServer::startUdp(qintptr descriptor, const ServerConfig &config)
         udp->moveToThread(serviceThread);
     m_udp = udp;
     // Direct when it shares this thread, queued to its thread otherwise.
+    const FaultConfig faults = m_defaultFaults;
     QMetaObject::invokeMethod(
-        udp, [udp] { udp->start(); }, Qt::AutoConnection);
+        udp,
+        [udp, faults] {
+            udp->start();
+            udp->setDefaultFaults(faults);
+        },
+        Qt::AutoConnection);
 }
 
 // Forgets every UDP peer (reason ServerStopped) and closes the socket, in the service's

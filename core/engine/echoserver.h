@@ -128,8 +128,8 @@ public:
     // client without faults of its own, current and future, and stay across stop() and
     // start(). A client's own faults replace them for that client until
     // followDefaultFaults(). Each returns false, with the reason in *error, for an
-    // invalid config, a client not connected, or a UDP peer (faults act on TCP and TLS). Every
-    // change is a FaultInjected event.
+    // invalid config or a client not connected (a UDP peer gets the blackhole and the UDP rates).
+    // Every change is a FaultInjected event.
     bool setDefaultFaults(const FaultConfig &faults, QString *error = nullptr);
     FaultConfig defaultFaults() const { return m_defaultFaults; }
     bool setClientFaults(quint64 clientId, const FaultConfig &faults, QString *error = nullptr);
@@ -189,7 +189,7 @@ private:
     void stopUdp();
     void postUdpPeer(std::shared_ptr<ClientStats> stats, TrafficEvent event); // any thread
     bool handleUdpEvent(const TrafficEvent &event);
-    EchoWorker *faultableWorker(quint64 clientId, QString *error) const;
+    EchoWorker *faultableWorker(quint64 clientId, QString *error, bool *udpPeer) const;
 
     ServerConfig m_config;
     State m_state = State::Stopped;

@@ -35,6 +35,10 @@ FaultInjector::FaultInjector(std::shared_ptr<ClientStats> stats, QObject *parent
     m_summaryTimer->setSingleShot(true);
     m_summaryTimer->setTimerType(Qt::CoarseTimer);
     connect(m_summaryTimer, &QTimer::timeout, this, &FaultInjector::flushSummary);
+    m_timeoutTimer = new QTimer(this);
+    m_timeoutTimer->setSingleShot(true);
+    m_timeoutTimer->setTimerType(Qt::PreciseTimer);
+    connect(m_timeoutTimer, &QTimer::timeout, this, &FaultInjector::timedOut);
 }
 
 FaultInjector::~FaultInjector() = default;
@@ -46,7 +50,8 @@ qint64 FaultInjector::nowMs()
 
 bool FaultInjector::isHolding() const
 {
-    return m_active && (m_config.stopReading || !m_gates.empty() || m_timer->isActive());
+    return m_active &&
+           (m_config.stopReading || timesOut() || !m_gates.empty() || m_timer->isActive());
 }
 
 void FaultInjector::setConfig(const FaultConfig &config, FaultScope scope, qint64 echoWritten)
@@ -67,6 +72,15 @@ void FaultInjector::setConfig(const FaultConfig &config, FaultScope scope, qint6
     }
     if (config.delayMs == 0)
         m_gates.clear(); // what was held goes out now
+    if (!m_active || !config.hasMessageFaults())
+        m_spared.clear();
+    if (!wasActive || config.toxicity != old.toxicity || !config.hasMessageFaults())
+        m_sparedTotal = 0;
+    // The timeout counts from when it is set (or changed); cleared, it lets go.
+    if (!m_active || config.timeoutMs <= 0)
+        m_timeoutTimer->stop();
+    else if (!wasActive || config.timeoutMs != old.timeoutMs || !m_timeoutTimer->isActive())
+        m_timeoutTimer->start(config.timeoutMs);
     if (!wasActive || config.bandwidthBytesPerSecond != old.bandwidthBytesPerSecond) {
         m_tokens = tokenCapacity();
         m_tokensAtMs = now;
@@ -102,6 +116,22 @@ bool FaultInjector::messageQueued(qint64 endOffset, qint64 bytes)
         std::uniform_real_distribution<double> draw(0.0, 1.0);
         if (m_config.resetProbability >= 1.0 || draw(m_random) < m_config.resetProbability)
             return true;
+    }
+    if (bytes > 0 && m_config.toxicity < 1.0 && m_config.hasMessageFaults()) {
+        std::uniform_real_distribution<double> draw(0.0, 1.0);
+        if (!(draw(m_random) < m_config.toxicity)) {
+            // Spared: no delay of its own, and no throttle or slicing for its bytes. It
+            // still never overtakes echo held before it (one stream).
+            const qint64 start = endOffset - bytes;
+            if (!m_spared.empty() && m_spared.back().second == start)
+                m_spared.back().second = endOffset;
+            else
+                m_spared.emplace_back(start, endOffset);
+            ++m_sparedTotal;
+            ++m_sparedMessages;
+            countSummary(nowMs());
+            return false;
+        }
     }
     if (m_config.delayMs > 0 && bytes > 0) {
         const qint64 now = nowMs();
@@ -150,10 +180,27 @@ void FaultInjector::refillTokens(qint64 now)
     m_tokensAtMs = now;
 }
 
+void FaultInjector::messageDiscarded(qint64 bytes)
+{
+    ++m_discardedMessages;
+    m_discardedBytes += bytes;
+    countSummary(nowMs());
+}
+
+void FaultInjector::slowCloseStarted(const QString &why)
+{
+    flushSummary();
+    emit eventOccurred(faultEvent(
+        tr("slow close: closing in %1 ms, %2").arg(countText(m_config.slowCloseMs), why)));
+}
+
 qint64 FaultInjector::writableBytes(qint64 echoWritten, qint64 unsent)
 {
+    m_lastWriteSpared = false;
     if (!m_active || unsent <= 0)
         return qMax<qint64>(0, unsent);
+    if (timesOut())
+        return 0; // held until the close
     const qint64 now = nowMs();
     qint64 allowed = unsent;
     releaseDueGates(now);
@@ -163,6 +210,15 @@ qint64 FaultInjector::writableBytes(qint64 echoWritten, qint64 unsent)
     for (const qint64 limit : {m_config.closeAfterBytes, m_config.resetAfterBytes}) {
         if (limit >= 0)
             allowed = qMin(allowed, qMax<qint64>(0, limit - echoed));
+    }
+    while (!m_spared.empty() && m_spared.front().second <= echoWritten)
+        m_spared.pop_front();
+    if (!m_spared.empty()) {
+        if (m_spared.front().first <= echoWritten) {
+            m_lastWriteSpared = allowed > 0;
+            return qMin(allowed, m_spared.front().second - echoWritten);
+        }
+        allowed = qMin(allowed, m_spared.front().first - echoWritten);
     }
     if (allowed > 0 && m_config.sliceBytes > 0) {
         if (m_sliceLeft == 0) {
@@ -182,7 +238,7 @@ qint64 FaultInjector::writableBytes(qint64 echoWritten, qint64 unsent)
 void FaultInjector::bytesWritten(qint64 echoWritten, qint64 bytes)
 {
     Q_UNUSED(echoWritten);
-    if (!m_active || bytes <= 0)
+    if (!m_active || bytes <= 0 || m_lastWriteSpared)
         return;
     if (m_config.bandwidthBytesPerSecond > 0)
         m_tokens = qMax(0.0, m_tokens - double(bytes));
@@ -212,7 +268,7 @@ FaultInjector::Trigger FaultInjector::limitReached(qint64 echoWritten) const
 
 void FaultInjector::scheduleWake(qint64 echoWritten, qint64 unsent)
 {
-    if (!m_active || unsent <= 0 || limitReached(echoWritten) != Trigger::None)
+    if (!m_active || unsent <= 0 || timesOut() || limitReached(echoWritten) != Trigger::None)
         return;
     const qint64 now = nowMs();
     qint64 readyAt = now;
@@ -225,12 +281,15 @@ void FaultInjector::scheduleWake(qint64 echoWritten, qint64 unsent)
             want = qMin(want, m_gateStart - echoWritten);
         }
     }
-    if (m_config.sliceBytes > 0) {
+    const bool spared = !m_spared.empty() && m_spared.front().first <= echoWritten;
+    if (spared) {
+        // Only a gate holds it: no throttle or slicing to wait for.
+    } else if (m_config.sliceBytes > 0) {
         if (m_sliceLeft == 0)
             readyAt = qMax(readyAt, m_nextSliceMs);
         want = qMin(want, m_sliceLeft > 0 ? m_sliceLeft : m_config.sliceBytes);
     }
-    if (m_config.bandwidthBytesPerSecond > 0) {
+    if (!spared && m_config.bandwidthBytesPerSecond > 0) {
         // Wait until a whole piece can go, not byte by byte.
         const double rate = double(m_config.bandwidthBytesPerSecond);
         const double needed = qMin(tokenCapacity(), double(qMax<qint64>(1, want)));
@@ -267,6 +326,10 @@ QString FaultInjector::trigger(Trigger trigger)
                      .arg(QLocale::c().toString(m_config.resetProbability, 'g', 4));
         text = QStringLiteral("reset ") + detail;
         break;
+    case Trigger::Timeout:
+        detail = tr("after the timeout fault's %1 ms").arg(countText(m_config.timeoutMs));
+        text = tr("closed after the timeout fault's %1 ms").arg(countText(m_config.timeoutMs));
+        break;
     }
     flushSummary();
     emit eventOccurred(faultEvent(text));
@@ -277,6 +340,7 @@ void FaultInjector::stop()
 {
     flushSummary();
     m_timer->stop();
+    m_timeoutTimer->stop();
     m_active = false;
 }
 
@@ -290,9 +354,18 @@ void FaultInjector::countSummary(qint64 now)
 void FaultInjector::flushSummary()
 {
     m_summaryTimer->stop();
-    if (m_delayedMessages == 0 && m_slices == 0 && m_throttledMs == 0)
+    if (m_delayedMessages == 0 && m_slices == 0 && m_throttledMs == 0 && m_discardedMessages == 0 &&
+        m_sparedMessages == 0)
         return;
     QStringList parts;
+    if (m_discardedMessages > 0)
+        parts << tr("%1 message(s) discarded by the blackhole (%2)", nullptr,
+                    Translations::pluralCount(m_discardedMessages))
+                     .arg(countText(m_discardedMessages), FaultConfig::bytesText(m_discardedBytes));
+    if (m_sparedMessages > 0)
+        parts << tr("%1 message(s) spared by the toxicity draw", nullptr,
+                    Translations::pluralCount(m_sparedMessages))
+                     .arg(countText(m_sparedMessages));
     if (m_delayedMessages > 0)
         parts << tr("%1 message(s) delayed (%2 ms on average)", nullptr,
                     Translations::pluralCount(m_delayedMessages))
@@ -305,7 +378,11 @@ void FaultInjector::flushSummary()
         parts << tr("throttled for %1 ms").arg(countText(m_throttledMs));
     TrafficEvent summary =
         faultEvent(tr("%1 in the last second").arg(parts.join(QStringLiteral(", "))));
-    summary.count = m_delayedMessages + m_slices + (m_throttledMs > 0 ? 1 : 0);
+    summary.count = m_delayedMessages + m_slices + (m_throttledMs > 0 ? 1 : 0) +
+                    m_discardedMessages + m_sparedMessages;
+    m_discardedMessages = 0;
+    m_discardedBytes = 0;
+    m_sparedMessages = 0;
     m_delayedMessages = 0;
     m_delayTotalMs = 0;
     m_slices = 0;

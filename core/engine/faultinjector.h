@@ -8,6 +8,7 @@
 #include <deque>
 #include <memory>
 #include <random>
+#include <utility>
 
 QT_BEGIN_NAMESPACE
 class QTimer;
@@ -34,7 +35,7 @@ class FaultInjector : public QObject
     Q_OBJECT
 
 public:
-    enum class Trigger { None, CloseAfter, ResetAfter, ResetDrawn };
+    enum class Trigger { None, CloseAfter, ResetAfter, ResetDrawn, Timeout };
     // Delayed messages held at once; past it the session stops reading, as above its
     // high-water mark (messages due in the same millisecond share one entry).
     static constexpr int kMaxHeldMessages = 16384;
@@ -45,7 +46,14 @@ public:
     const FaultConfig &config() const { return m_config; }
     FaultScope scope() const { return m_scope; }
     bool isActive() const { return m_active; }
-    bool stopsReading() const { return m_active && m_config.stopReading; }
+    // Not reading: the stop-reading fault, or the timeout's hold.
+    bool stopsReading() const { return m_active && (m_config.stopReading || timesOut()); }
+    // The timeout fault holds everything (no reading, no echo) until it closes.
+    bool timesOut() const { return m_active && m_config.timeoutMs >= 0; }
+    // The blackhole fault: messages read are discarded, not echoed.
+    bool blackholes() const { return m_active && m_config.blackhole; }
+    // How long the session's close waits (the slow close fault); 0: not at all.
+    int slowCloseMs() const { return m_active ? m_config.slowCloseMs : 0; }
     // The hold drawn for the last delayed message (delay ± jitter, before a hold already
     // queued ahead of it could lengthen it), in ms; -1 before any. What tests check the
     // draws against: bounded by the jitter, and the same sequence for the same seed.
@@ -54,6 +62,9 @@ public:
     bool isQueueFull() const { return m_gates.size() >= size_t(kMaxHeldMessages); }
     // Holding echo back on purpose or not reading: the idle clock should not run.
     bool isHolding() const;
+    // How many messages the toxicity draw spared (the delay, bandwidth and slice faults
+    // did not apply to them) under the current config.
+    qint64 sparedMessages() const { return m_sparedTotal; }
 
     // Applies `config` from now on; `echoWritten` is the stream position now, from
     // which the byte limits count. Logs the change when it is about this client.
@@ -62,6 +73,10 @@ public:
     // A message of `bytes` was framed; its echo ends at stream offset `endOffset`.
     // Returns true when the reset probability strikes: reset instead of echoing it.
     bool messageQueued(qint64 endOffset, qint64 bytes);
+    // The blackhole discarded a message of `bytes` (counted in the per-second summary).
+    void messageDiscarded(qint64 bytes);
+    // The session's close waits slowCloseMs(): logs it ("close delayed 200 ms").
+    void slowCloseStarted(const QString &why);
     // How many of the `unsent` bytes from stream offset `echoWritten` may be written now.
     qint64 writableBytes(qint64 echoWritten, qint64 unsent);
     // `bytes` were written; the stream position is now `echoWritten`.
@@ -80,6 +95,8 @@ public:
 
 signals:
     void wake();
+    // The timeout fault's time is up: the session closes (trigger(Trigger::Timeout)).
+    void timedOut();
     void eventOccurred(const Echoscope::TrafficEvent &event);
 
 private:
@@ -103,11 +120,16 @@ private:
     std::mt19937 m_random;
     QTimer *m_timer = nullptr;
     QTimer *m_summaryTimer = nullptr;
+    QTimer *m_timeoutTimer = nullptr;
 
     // Delay: held stretches of the stream, in order, due times never decreasing.
     std::deque<Gate> m_gates;
     qint64 m_gateStart = 0; // where the first gate's bytes begin
     qint64 m_lastDrawnDelayMs = -1;
+    // Toxicity: stretches of the stream [first, second) of messages the draw spared, which
+    // the bandwidth and slice faults let through untouched; in order.
+    std::deque<std::pair<qint64, qint64>> m_spared;
+    bool m_lastWriteSpared = false; // writableBytes() answered for a spared stretch
     // Bandwidth: a token bucket of bytes.
     double m_tokens = 0;
     qint64 m_tokensAtMs = 0;
@@ -117,12 +139,16 @@ private:
     // Byte limits count from here.
     qint64 m_limitBase = 0;
     qint64 m_messages = 0; // messages framed under the current config
+    qint64 m_sparedTotal = 0;
 
     // The per-second summary of the repetitive faults.
     qint64 m_delayedMessages = 0;
     qint64 m_delayTotalMs = 0;
     qint64 m_slices = 0;
     qint64 m_throttledMs = 0;
+    qint64 m_discardedMessages = 0;
+    qint64 m_discardedBytes = 0;
+    qint64 m_sparedMessages = 0;
 };
 
 } // namespace Echoscope

@@ -61,6 +61,10 @@ void UdpEchoService::start()
     m_summaryTimer = new QTimer(this);
     m_summaryTimer->setSingleShot(true);
     connect(m_summaryTimer, &QTimer::timeout, this, &UdpEchoService::flushSummaries);
+    m_faultSummaryTimer = new QTimer(this);
+    m_faultSummaryTimer->setSingleShot(true);
+    m_faultSummaryTimer->setTimerType(Qt::CoarseTimer);
+    connect(m_faultSummaryTimer, &QTimer::timeout, this, &UdpEchoService::flushFaultSummaries);
     // Datagrams that came between the bind and now are pending: the notifier reports them.
 }
 
@@ -184,7 +188,168 @@ void UdpEchoService::handleDatagram(const char *data, qint64 bytes, bool truncat
     stats.addMessageIn(bytes);
     if (m_config.messageEventsPerSecond > 0)
         sampleMessage(*peer, data, bytes, now);
+    if (peer->faults.isEmpty())
+        echo(peer, data, bytes);
+    else
+        echoWithFaults(peer, data, bytes);
+}
+
+void UdpEchoService::echoWithFaults(PeerList::iterator peer, const char *data, qint64 bytes)
+{
+    Peer &p = *peer;
+    const FaultConfig &faults = p.faults;
+    if (faults.blackhole) {
+        countFault(p, &Peer::discarded);
+        return;
+    }
+    // One draw per rate that is set, in a fixed order, so that a seed repeats them all.
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    const auto strikes = [&p, &uniform](double rate) {
+        return rate > 0.0 && (rate >= 1.0 || uniform(p.random) < rate);
+    };
+    const bool lose = faults.udpLoss > 0.0 && strikes(faults.udpLoss);
+    const bool corrupt = faults.udpCorrupt > 0.0 && strikes(faults.udpCorrupt);
+    const bool duplicate = faults.udpDuplicate > 0.0 && strikes(faults.udpDuplicate);
+    const bool reorder = faults.udpReorder > 0.0 && strikes(faults.udpReorder);
+    if (lose) {
+        countFault(p, &Peer::lost);
+        return;
+    }
+    QByteArray corrupted;
+    if (corrupt && bytes > 0) {
+        corrupted = QByteArray(data, qsizetype(bytes));
+        std::uniform_int_distribution<qint64> bit(0, bytes * 8 - 1);
+        const qint64 flipped = bit(p.random);
+        corrupted[qsizetype(flipped / 8)] =
+            char(corrupted.at(qsizetype(flipped / 8)) ^ char(1 << (flipped % 8)));
+        data = corrupted.constData();
+        countFault(p, &Peer::corrupted);
+    }
+    if (reorder && !p.holding) {
+        // Held until the next echo to this peer has gone.
+        p.held = QByteArray(data, qsizetype(bytes));
+        p.holding = true;
+        countFault(p, &Peer::reordered);
+        return;
+    }
     echo(peer, data, bytes);
+    if (duplicate) {
+        echo(peer, data, bytes);
+        countFault(p, &Peer::duplicated);
+    }
+    if (p.holding) {
+        const QByteArray held = std::exchange(p.held, QByteArray());
+        p.holding = false;
+        echo(peer, held.constData(), held.size());
+    }
+}
+
+void UdpEchoService::countFault(Peer &peer, qint64 Peer::*counter)
+{
+    if (peer.discarded + peer.lost + peer.duplicated + peer.reordered + peer.corrupted == 0)
+        m_pendingFaultSummaries.append(peer.stats->id());
+    ++(peer.*counter);
+    if (m_faultSummaryTimer && !m_faultSummaryTimer->isActive())
+        m_faultSummaryTimer->start(1000);
+}
+
+void UdpEchoService::flushFaultSummary(Peer &peer)
+{
+    const qint64 total =
+        peer.discarded + peer.lost + peer.duplicated + peer.reordered + peer.corrupted;
+    if (total == 0)
+        return;
+    QStringList parts;
+    const auto part = [&parts](qint64 count, const QString &text) {
+        if (count > 0)
+            parts << text.arg(count);
+    };
+    part(peer.discarded, tr("%1 discarded by the blackhole"));
+    part(peer.lost, tr("%1 lost"));
+    part(peer.duplicated, tr("%1 duplicated"));
+    part(peer.reordered, tr("%1 reordered"));
+    part(peer.corrupted, tr("%1 corrupted"));
+    TrafficEvent event = peerEvent(peer, TrafficEvent::Kind::FaultInjected);
+    event.count = total;
+    event.text = tr("UDP echoes: %1 in the last second").arg(parts.join(QStringLiteral(", ")));
+    peer.discarded = peer.lost = peer.duplicated = peer.reordered = peer.corrupted = 0;
+    m_pendingFaultSummaries.removeOne(peer.stats->id());
+    m_postEvent(event);
+}
+
+void UdpEchoService::flushFaultSummaries()
+{
+    if (m_faultSummaryTimer)
+        m_faultSummaryTimer->stop();
+    const QList<quint64> peers = std::exchange(m_pendingFaultSummaries, {});
+    for (quint64 id : peers) {
+        const auto found = m_byId.constFind(id);
+        if (found != m_byId.constEnd())
+            flushFaultSummary(**found);
+    }
+}
+
+void UdpEchoService::applyFaults(Peer &peer, const FaultConfig &faults, bool own)
+{
+    const FaultConfig old = peer.faults;
+    const bool wasOwn = peer.ownFaults;
+    if (!peer.seeded || faults.seed != old.seed) {
+        // Each peer its own sequence, repeatable for a given seed (as ClientSession's).
+        const quint32 seed = faults.seed != 0
+                                 ? faults.seed ^ quint32(peer.stats->id() * 0x9e3779b9u)
+                                 : std::random_device()();
+        peer.random.seed(seed);
+        peer.seeded = true;
+    }
+    peer.faults = faults;
+    peer.ownFaults = own;
+    peer.stats->setFaults(faults, own);
+    if (peer.holding && (faults.udpReorder <= 0.0 || faults.blackhole)) {
+        // The reorder fault lifted: what it held goes now, late but not lost.
+        const QByteArray held = std::exchange(peer.held, QByteArray());
+        peer.holding = false;
+        if (!faults.blackhole)
+            echo(m_byId.value(peer.stats->id()), held.constData(), held.size());
+    }
+    if (faults == old && own == wasOwn)
+        return;
+    flushFaultSummary(peer);
+    TrafficEvent event = peerEvent(peer, TrafficEvent::Kind::FaultInjected);
+    if (own)
+        event.text = faults.isEmpty() ? tr("faults cleared for this client")
+                                      : tr("faults set: %1").arg(faults.describe());
+    else if (wasOwn)
+        event.text = tr("faults: back to those for all clients (%1)").arg(faults.describe());
+    else
+        return; // the server logs the faults for all clients once
+    m_postEvent(event);
+}
+
+void UdpEchoService::setDefaultFaults(const FaultConfig &faults)
+{
+    m_defaultFaults = faults;
+    for (Peer &peer : m_peers) {
+        if (!peer.ownFaults)
+            applyFaults(peer, faults, false);
+    }
+}
+
+bool UdpEchoService::setPeerFaults(quint64 clientId, const FaultConfig &faults)
+{
+    const auto found = m_byId.constFind(clientId);
+    if (found == m_byId.constEnd())
+        return false;
+    applyFaults(**found, faults, true);
+    return true;
+}
+
+bool UdpEchoService::followDefaultFaults(quint64 clientId)
+{
+    const auto found = m_byId.constFind(clientId);
+    if (found == m_byId.constEnd())
+        return false;
+    applyFaults(**found, m_defaultFaults, false);
+    return true;
 }
 
 UdpEchoService::PeerList::iterator UdpEchoService::addPeer(const NativeUdpSocket::Endpoint &from,
@@ -202,6 +367,8 @@ UdpEchoService::PeerList::iterator UdpEchoService::addPeer(const NativeUdpSocket
     const auto it = m_peers.insert(m_peers.end(), std::move(peer));
     m_byKey.insert(key, it);
     m_byId.insert(it->stats->id(), it);
+    if (!m_defaultFaults.isEmpty())
+        applyFaults(*it, m_defaultFaults, false);
     m_livePeers.fetch_add(1, std::memory_order_relaxed);
 
     TrafficEvent event = peerEvent(*it, TrafficEvent::Kind::Connected);
@@ -303,6 +470,7 @@ void UdpEchoService::forgetUnreachable()
 void UdpEchoService::forget(PeerList::iterator peer, DisconnectReason reason, const QString &detail)
 {
     flushPeerSummary(*peer);
+    flushFaultSummary(*peer);
     ClientStats &stats = *peer->stats;
     stats.setState(ClientState::Closed);
     TrafficEvent event = peerEvent(*peer, TrafficEvent::Kind::Disconnected);
@@ -364,6 +532,8 @@ void UdpEchoService::shutdown(DisconnectReason reason)
     while (!m_peers.empty())
         forget(m_peers.begin(), reason, QString());
     flushSummaries();
+    delete m_faultSummaryTimer;
+    m_faultSummaryTimer = nullptr;
     delete m_expiryTimer;
     m_expiryTimer = nullptr;
     delete m_summaryTimer;

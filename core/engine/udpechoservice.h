@@ -2,6 +2,7 @@
 
 #include "clientstats.h"
 #include "disconnectinfo.h"
+#include "faultconfig.h"
 #include "nativeudpsocket.h"
 #include "ratewindow.h"
 #include "networkfilter.h"
@@ -17,6 +18,7 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <random>
 
 QT_BEGIN_NAMESPACE
 class QSocketNotifier;
@@ -79,6 +81,13 @@ public:
     // Forgets every peer with `reason` and closes the socket; the service is done.
     void shutdown(DisconnectReason reason);
     int peerCount() const { return m_livePeers.load(std::memory_order_relaxed); }
+    // Faults (see FaultConfig): for every peer without faults of its own, current and
+    // new; for one peer (false if it is not tracked); back to those for all peers. A
+    // peer's echo gets the blackhole and the UDP rates (loss, duplicate, reorder,
+    // corrupt), drawn in this order per datagram from its seeded generator.
+    void setDefaultFaults(const FaultConfig &faults);
+    bool setPeerFaults(quint64 clientId, const FaultConfig &faults);
+    bool followDefaultFaults(quint64 clientId);
 
     // Any thread.
     UdpTotals totals() const;
@@ -100,6 +109,19 @@ private:
         RateWindow sampleWindow;
         qint64 suppressedMessages = 0;
         qint64 suppressedBytes = 0;
+        // Its faults, and the draws for them.
+        FaultConfig faults;
+        bool ownFaults = false;
+        bool seeded = false;
+        std::mt19937 random;
+        QByteArray held; // the reorder fault's datagram, sent after the next one
+        bool holding = false;
+        // The per-second summary of what the faults did.
+        qint64 discarded = 0;
+        qint64 lost = 0;
+        qint64 duplicated = 0;
+        qint64 reordered = 0;
+        qint64 corrupted = 0;
     };
     // Oldest activity first: the front is the next to expire.
     using PeerList = std::list<Peer>;
@@ -121,6 +143,12 @@ private:
     PeerList::iterator addPeer(const NativeUdpSocket::Endpoint &from,
                                const NativeUdpSocket::Key &key, qint64 now);
     void echo(PeerList::iterator peer, const char *data, qint64 bytes);
+    // The echo under the peer's faults: echo() none, one or more times.
+    void echoWithFaults(PeerList::iterator peer, const char *data, qint64 bytes);
+    void applyFaults(Peer &peer, const FaultConfig &faults, bool own);
+    void countFault(Peer &peer, qint64 Peer::*counter);
+    void flushFaultSummary(Peer &peer);
+    void flushFaultSummaries();
     void drainErrors();
     void forgetUnreachable();
     void forget(PeerList::iterator peer, DisconnectReason reason, const QString &detail);
@@ -159,6 +187,9 @@ private:
     // the same client rather than making a new one each.
     QList<NativeUdpSocket::Key> m_unreachable;
     QList<quint64> m_pendingPeerSummaries;
+    FaultConfig m_defaultFaults;
+    QTimer *m_faultSummaryTimer = nullptr;
+    QList<quint64> m_pendingFaultSummaries;
 
     Throttle m_refusals{kReportsPerSecond, nullptr};
     QMap<QString, RefusalTally> m_suppressedRefusals; // per reason, this window

@@ -17,6 +17,8 @@ struct FaultConfig
     static constexpr qint64 kMaxSliceBytes = 1024 * 1024;
     static constexpr int kMaxSliceGapMs = 10000;
     static constexpr qint64 kMaxByteLimit = qint64(1) << 50;
+    static constexpr int kMaxTimeoutMs = 3600000;
+    static constexpr int kMaxSlowCloseMs = 60000;
 
     // Each message's echo waits delayMs, plus or minus up to jitterMs (at most delayMs),
     // and never overtakes the one before it. 0: no delay.
@@ -42,11 +44,34 @@ struct FaultConfig
     // Read nothing more from the client (a stuck peer): its writes block once the
     // kernel's buffers are full. Echo already read still goes out.
     bool stopReading = false;
-    // Seeds the random draws (jitter, reset probability) so a run can be repeated;
-    // each client mixes in its id. 0: a random seed.
+    // Blackhole (toxiproxy's "blackhole"): read and discard what the client sends, echo
+    // nothing, keep the connection. Echo queued before it was set still goes out.
+    bool blackhole = false;
+    // Timeout (toxiproxy's "timeout"): from when it is set, read nothing and echo nothing,
+    // and close the connection (FIN) after timeoutMs; 0: never close, just hold. -1: off.
+    int timeoutMs = -1;
+    // Slow close (toxiproxy's "slow_close"): the server's close, after the client's end
+    // and the last echo (or a close fault), waits this long. 0: off.
+    int slowCloseMs = 0;
+    // Toxicity (toxiproxy's "toxicity"): the probability, per message, that the delay,
+    // bandwidth and slice faults apply to it; the other messages pass untouched. 1: all.
+    double toxicity = 1.0;
+    // UDP peers only (netem's loss, duplicate, reorder, corrupt), each a rate per echoed
+    // datagram from 0 to 1: the echo is dropped; sent twice; held and sent after the
+    // next one; sent with one random bit flipped.
+    double udpLoss = 0.0;
+    double udpDuplicate = 0.0;
+    double udpReorder = 0.0;
+    double udpCorrupt = 0.0;
+    // Seeds the random draws (jitter, probabilities) so a run can be repeated; each
+    // client (and each UDP peer) mixes in its id. 0: a random seed.
     quint32 seed = 0;
 
-    bool isEmpty() const; // no fault at all (the seed alone is none)
+    bool isEmpty() const; // no fault at all (the seed and the toxicity alone are none)
+    // Any of the faults that act on a stream's echo (delay, bandwidth, slices).
+    bool hasMessageFaults() const;
+    // Any of the UDP rates.
+    bool hasUdpFaults() const;
     // Empty when valid, else a sentence naming the bad setting and its value.
     QString validate() const;
     // "delay 200±50 ms · 10 KiB/s · slices 16 B/5 ms", "none" when empty.
@@ -61,6 +86,15 @@ struct FaultConfig
     bool parseResetAfter(QStringView text, QString *error);  // a size, as above
     bool parseProbability(QStringView text, QString *error); // "0.25", "25%"
     bool parseSeed(QStringView text, QString *error);        // 1 to 4294967295
+    bool parseTimeout(QStringView text, QString *error);     // "0" (hold), "500" ms
+    bool parseSlowClose(QStringView text, QString *error);   // "500" ms
+    bool parseToxicity(QStringView text, QString *error);    // a probability, as above
+    bool parseUdpLoss(QStringView text, QString *error);
+    bool parseUdpDuplicate(QStringView text, QString *error);
+    bool parseUdpReorder(QStringView text, QString *error);
+    bool parseUdpCorrupt(QStringView text, QString *error);
+    // "0.25", "25%": from 0 to 1; false (and *error, a clause) otherwise.
+    static bool parseRate(QStringView text, double *rate, QString *error);
 
     // "5120", "5K", "5KiB", "2M", "2MiB", "1G" (1024-based, any letter case).
     static bool parseByteSize(QStringView text, qint64 *bytes);
