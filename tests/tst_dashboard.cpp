@@ -1736,8 +1736,9 @@ void tst_Dashboard::udpEchoFromTheControlBar()
         HexView *hex = d.window.inspector()->hexView();
         QTRY_VERIFY_WITH_TIMEOUT(hex->lineCount() > 0 && hex->lineText(0).contains(u"received"),
                                  kTimeoutMs);
-        // Faults shape a TCP echo stream: not offered for a UDP peer.
-        QVERIFY(!d.window.inspector()->faultsButton()->isEnabled());
+        // A UDP peer's faults (blackhole, loss, duplication, reordering, corruption).
+        QVERIFY(d.window.inspector()->faultsButton()->isEnabled());
+        QVERIFY(d.window.inspector()->faultsButton()->toolTip().contains(u"UDP peer"));
         QVERIFY(d.window.inspector()->disconnectButton()->isEnabled());
 
         QTest::mouseClick(d.window.inspector()->disconnectButton(), Qt::LeftButton);

@@ -119,6 +119,20 @@
             <numerusform>%1 slices written</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>%1 message(s) discarded by the blackhole (%2)</source>
+        <translation>
+            <numerusform>%1 message discarded by the blackhole (%2)</numerusform>
+            <numerusform>%1 messages discarded by the blackhole (%2)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 message(s) spared by the toxicity draw</source>
+        <translation>
+            <numerusform>%1 message spared by the toxicity draw</numerusform>
+            <numerusform>%1 messages spared by the toxicity draw</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>Echoscope::LoadGenerator</name>
