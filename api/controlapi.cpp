@@ -400,13 +400,6 @@ private:
                                            {QStringLiteral("faults_own"), own}});
             return;
         }
-        if (stats->transport() == IpProtocol::Udp) {
-            fail(r.responder, Status::Conflict,
-                 QStringLiteral("client %1 is a UDP peer: faults act on TCP, TLS and WebSocket "
-                                "clients only")
-                     .arg(id));
-            return;
-        }
         std::optional<FaultConfig> faults;
         if (method == Method::Put && !(faults = faultBody(r)))
             return;

@@ -12,6 +12,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QNetworkAccessManager>
+#include <QNetworkDatagram>
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QProcess>
@@ -20,6 +21,7 @@
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QUdpSocket>
 #include <QUrlQuery>
 #include <QWebSocket>
 
@@ -126,6 +128,7 @@ private slots:
     void clientFaultChangesTheEcho();
     void defaultFaultsApplyToNewClientsAndClear();
     void newFaultFieldsRoundTrip();
+    void udpPeerFaults();
     void refusesBadFaultBodies_data();
     void refusesBadFaultBodies();
     void unknownClientsAndEndpoints();
@@ -465,6 +468,46 @@ void tst_ControlApi::newFaultFieldsRoundTrip()
                 .toObject()
                 .value(QStringLiteral("timeout_ms"))
                 .isNull());
+}
+
+// A UDP peer takes faults of its own through the API like any client; they act on
+// its datagrams (duplicate: each echo twice).
+void tst_ControlApi::udpPeerFaults()
+{
+    ServerConfig config = testConfig(1);
+    config.udpEcho = true;
+    config.udpPort = 0;
+    Fixture fixture;
+    QVERIFY(fixture.start(config));
+    QSignalSpy connected(fixture.server.get(), &EchoServer::clientConnected);
+    QUdpSocket peer;
+    QVERIFY(peer.bind(QHostAddress(QHostAddress::LocalHost), 0));
+    const QHostAddress local(QHostAddress::LocalHost);
+    QCOMPARE(peer.writeDatagram("one", local, fixture.server->udpPort()), 3);
+    QTRY_COMPARE_WITH_TIMEOUT(connected.size(), 1, kTimeoutMs);
+    const quint64 id = connected.at(0).at(0).value<quint64>();
+    QTRY_VERIFY_WITH_TIMEOUT(peer.hasPendingDatagrams(), kTimeoutMs);
+    QCOMPARE(peer.receiveDatagram().data(), QByteArray("one"));
+
+    const Response set = send(fixture.url(idPath(id, QStringLiteral("/faults"))), "PUT",
+                              R"({"udp_duplicate": 1})", kToken);
+    QCOMPARE(set.status, 200);
+    QCOMPARE(set.json.value(QStringLiteral("faults_own")).toBool(), true);
+    QTRY_VERIFY_WITH_TIMEOUT(fixture.server->clientStats(id)->faults().udpDuplicate == 1.0,
+                             kTimeoutMs);
+    QCOMPARE(peer.writeDatagram("two", local, fixture.server->udpPort()), 3);
+    QList<QByteArray> received;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            while (peer.hasPendingDatagrams())
+                received.append(peer.receiveDatagram().data());
+            return received.size() == 2;
+        }(),
+        kTimeoutMs);
+    QCOMPARE(received, (QList<QByteArray>{"two", "two"}));
+    QCOMPARE(send(fixture.url(idPath(id, QStringLiteral("/faults"))), "DELETE", {}, kToken).status,
+             200);
+    QTRY_VERIFY_WITH_TIMEOUT(fixture.server->clientStats(id)->faults().isEmpty(), kTimeoutMs);
 }
 
 void tst_ControlApi::defaultFaultsApplyToNewClientsAndClear()

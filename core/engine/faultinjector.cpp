@@ -123,6 +123,8 @@ bool FaultInjector::messageQueued(qint64 endOffset, qint64 bytes)
             // Spared: no delay of its own, and no throttle or slicing for its bytes. It
             // still never overtakes echo held before it (one stream).
             const qint64 start = endOffset - bytes;
+            if (!m_gates.empty())
+                m_gates.back().endOffset = endOffset; // goes out with the one before it
             if (!m_spared.empty() && m_spared.back().second == start)
                 m_spared.back().second = endOffset;
             else
