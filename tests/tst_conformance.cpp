@@ -56,6 +56,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #ifdef Q_OS_UNIX
@@ -509,6 +510,10 @@ struct Cell
 struct Expectation
 {
     DisconnectReason reason = DisconnectReason::ClosedByPeer;
+    // Also right: a client's reset is "reset by peer" on every transport when the server's
+    // own write meets it, whatever the transport's read path reports (resetReportedAs);
+    // which comes first depends on the load.
+    std::optional<DisconnectReason> orReason;
     // The server read everything the client sent: bytesIn == client's bytesSent(). Else
     // (it could not read it all, or the client's kernel dropped some) only <=.
     bool allInputRead = true;
@@ -670,6 +675,7 @@ void closeWhilePaused(Cell &cell, Expectation *expected)
     QTRY_COMPARE_WITH_TIMEOUT(stats->state(), ClientState::Paused, kTimeoutMs);
     QVERIFY(client.reset());
     expected->reason = cell.transport->resetReportedAs;
+    expected->orReason = DisconnectReason::ResetByPeer; // the echo's write met the reset
     expected->allInputRead = false; // the client's kernel drops what it still held
     expected->allEchoRead = false;  // the client read at most its buffer's worth
     expected->unechoedBytes = -1;
@@ -902,7 +908,7 @@ void verifyEnded(Cell &cell, QSignalSpy &disconnected, const Expectation &expect
                              .arg(info.incompleteBytes);
 
     // The reason.
-    QVERIFY2(info.reason == expected.reason,
+    QVERIFY2(info.reason == expected.reason || info.reason == expected.orReason,
              qPrintable(QStringLiteral("expected \"%1\", got %2")
                             .arg(DisconnectInfo::reasonString(expected.reason), seen)));
 

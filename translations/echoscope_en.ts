@@ -342,6 +342,30 @@
     </message>
 </context>
 <context>
+    <name>Echoscope::WebSocketTransport</name>
+    <message numerus="yes">
+        <source>%1 byte(s) of echo do not belong to any message</source>
+        <translation>
+            <numerusform>%1 byte of echo does not belong to any message</numerusform>
+            <numerusform>%1 bytes of echo do not belong to any message</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>a frame or message over the limit of %1 byte(s); closed with %2</source>
+        <translation>
+            <numerusform>a frame or message over the limit of %1 byte; closed with %2</numerusform>
+            <numerusform>a frame or message over the limit of %1 bytes; closed with %2</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>; %1 byte(s) of frames that arrived while reading was off were not read</source>
+        <translation>
+            <numerusform>; %1 byte of frames that arrived while reading was off was not read</numerusform>
+            <numerusform>; %1 bytes of frames that arrived while reading was off were not read</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>Units</name>
     <message numerus="yes">
         <source>%1 byte(s)</source>

@@ -3,6 +3,7 @@
 #include "clientstats.h"
 #include "clock.h"
 #include "nativesocket.h"
+#include "translations.h"
 
 #include <QHash>
 #include <QLoggingCategory>
@@ -84,25 +85,26 @@ constexpr int kQtFrameWaitSeconds = 5;
 
 QString closeCodeName(quint16 code)
 {
+    // The names of RFC 6455, 7.4.1, for the log.
     switch (code) {
     case 1000:
-        return QStringLiteral("normal closure");
+        return WebSocketTransport::tr("normal closure");
     case 1001:
-        return QStringLiteral("going away");
+        return WebSocketTransport::tr("going away");
     case 1002:
-        return QStringLiteral("protocol error");
+        return WebSocketTransport::tr("protocol error");
     case 1003:
-        return QStringLiteral("unsupported data");
+        return WebSocketTransport::tr("unsupported data");
     case 1007:
-        return QStringLiteral("invalid payload data");
+        return WebSocketTransport::tr("invalid payload data");
     case 1008:
-        return QStringLiteral("policy violation");
+        return WebSocketTransport::tr("policy violation");
     case 1009:
-        return QStringLiteral("message too big");
+        return WebSocketTransport::tr("message too big");
     case 1010:
-        return QStringLiteral("extension required");
+        return WebSocketTransport::tr("extension required");
     case 1011:
-        return QStringLiteral("internal error");
+        return WebSocketTransport::tr("internal error");
     default:
         return QString();
     }
@@ -128,17 +130,39 @@ QWebSocketProtocol::CloseCode closeCodeFor(DisconnectReason reason)
     }
 }
 
+// What is missing from an upgrade request: a text marked for translation and its argument,
+// if any. The client is answered in English (a program reads it, in no particular
+// language); the log says it in the user's language.
+struct UpgradeProblem
+{
+    UpgradeProblem() = default;
+    explicit UpgradeProblem(const char *text, const QString &argument = QString())
+        : text(text), argument(argument)
+    {}
+
+    const char *text = nullptr; // nullptr: nothing is missing
+    QString argument;
+
+    bool isEmpty() const { return !text; }
+    QString english() const { return fill(QString::fromLatin1(text)); }
+    QString translated() const { return fill(WebSocketTransport::tr(text)); }
+
+private:
+    QString fill(const QString &t) const { return argument.isNull() ? t : t.arg(argument); }
+};
+
 // What Qt WebSockets needs of an upgrade request (RFC 6455, 4.2.1). It closes the
 // connection without a word when something is missing; we answer first, saying what.
-// Returns the reason, empty when the request has all of it; *status: 426 when it is not
+// Returns the problem, empty when the request has all of it; *status: 426 when it is not
 // an upgrade request at all, else 400.
-QString missingFromUpgrade(const QByteArray &header, int *status)
+UpgradeProblem missingFromUpgrade(const QByteArray &header, int *status)
 {
     *status = 400;
     const QList<QByteArray> lines = header.split('\n');
     const QList<QByteArray> request = lines.value(0).trimmed().split(' ');
     if (request.size() != 3 || !request.at(2).startsWith("HTTP/"))
-        return QStringLiteral("not an HTTP request");
+        return UpgradeProblem{
+            QT_TRANSLATE_NOOP("Echoscope::WebSocketTransport", "not an HTTP request")};
     QHash<QByteArray, QByteArray> fields;
     for (qsizetype i = 1; i < lines.size(); ++i) {
         const qsizetype colon = lines.at(i).indexOf(':');
@@ -150,27 +174,34 @@ QString missingFromUpgrade(const QByteArray &header, int *status)
     }
     if (fields.value("upgrade").compare("websocket", Qt::CaseInsensitive) != 0) {
         *status = 426;
-        return QStringLiteral("not a WebSocket upgrade request (no \"Upgrade: websocket\")");
+        return UpgradeProblem{
+            QT_TRANSLATE_NOOP("Echoscope::WebSocketTransport",
+                              "not a WebSocket upgrade request (no \"Upgrade: websocket\")")};
     }
     if (request.at(0) != "GET")
-        return QStringLiteral("the method is %1; an upgrade is a GET")
-            .arg(QString::fromLatin1(request.at(0)));
+        return UpgradeProblem{QT_TRANSLATE_NOOP("Echoscope::WebSocketTransport",
+                                                "the method is %1; an upgrade is a GET"),
+                              QString::fromLatin1(request.at(0))};
     if (request.at(2) == "HTTP/1.0" || request.at(2) == "HTTP/0.9")
-        return QStringLiteral("%1; an upgrade needs HTTP/1.1")
-            .arg(QString::fromLatin1(request.at(2)));
+        return UpgradeProblem{
+            QT_TRANSLATE_NOOP("Echoscope::WebSocketTransport", "%1; an upgrade needs HTTP/1.1"),
+            QString::fromLatin1(request.at(2))};
     if (fields.value("host").isEmpty())
-        return QStringLiteral("no Host header");
+        return UpgradeProblem{QT_TRANSLATE_NOOP("Echoscope::WebSocketTransport", "no Host header")};
     bool connectionUpgrade = false;
     for (const QByteArray &token : fields.value("connection").split(','))
         connectionUpgrade =
             connectionUpgrade || token.trimmed().compare("upgrade", Qt::CaseInsensitive) == 0;
     if (!connectionUpgrade)
-        return QStringLiteral("the Connection header does not say Upgrade");
+        return UpgradeProblem{QT_TRANSLATE_NOOP("Echoscope::WebSocketTransport",
+                                                "the Connection header does not say Upgrade")};
     if (fields.value("sec-websocket-key").isEmpty())
-        return QStringLiteral("no Sec-WebSocket-Key header");
+        return UpgradeProblem{
+            QT_TRANSLATE_NOOP("Echoscope::WebSocketTransport", "no Sec-WebSocket-Key header")};
     if (fields.value("sec-websocket-version").isEmpty())
-        return QStringLiteral("no Sec-WebSocket-Version header");
-    return QString();
+        return UpgradeProblem{
+            QT_TRANSLATE_NOOP("Echoscope::WebSocketTransport", "no Sec-WebSocket-Version header")};
+    return UpgradeProblem();
 }
 
 QByteArray httpRefusal(int status, const QString &reason)
@@ -226,9 +257,8 @@ void WebSocketTransport::start(TransportHandler *handler, QObject *owner)
         const QString reason = m_socket->errorString();
         NativeSocket::close(m_descriptor);
         m_closed = true;
-        m_handler->transportFailed(
-            DisconnectReason::SocketError,
-            QStringLiteral("cannot use the connection for WebSocket: %1").arg(reason));
+        m_handler->transportFailed(DisconnectReason::SocketError,
+                                   tr("cannot use the connection for WebSocket: %1").arg(reason));
         return;
     }
     m_gate->written = [this](const char *data, qint64 size) { outgoingWritten(data, size); };
@@ -300,7 +330,7 @@ void WebSocketTransport::upgraded()
     m_server = nullptr;
     if (!m_webSocket) {
         fail(DisconnectReason::WebSocketHandshakeFailed,
-             QStringLiteral("Qt WebSockets accepted the upgrade but made no connection"));
+             tr("Qt WebSockets accepted the upgrade but made no connection"));
         return;
     }
     m_webSocket->setParent(owner);
@@ -331,19 +361,16 @@ void WebSocketTransport::upgradeRefused()
     const QString why = m_server->errorString();
     QString detail;
     if (!m_originRefused.isEmpty()) {
-        detail = QStringLiteral("answered HTTP 403: origin %1 is not an allowed origin")
-                     .arg(m_originRefused);
+        detail = tr("answered HTTP 403: origin %1 is not an allowed origin").arg(m_originRefused);
     } else if (why.contains(QLatin1String("too large"))) {
-        detail = QStringLiteral("the request's header is too large (%1); closed without an "
-                                "answer")
-                     .arg(why);
+        detail = tr("the request's header is too large (%1); closed without an answer").arg(why);
     } else {
-        detail = QStringLiteral("answered HTTP 400: %1").arg(why);
+        detail = tr("answered HTTP 400: %1").arg(why);
         if (why.contains(QLatin1String("Bad handshake")))
-            detail += QStringLiteral(" (not a WebSocket upgrade request)");
+            detail += tr(" (not a WebSocket upgrade request)");
     }
     if (!m_requestLine.isEmpty())
-        detail += QStringLiteral("; the request was \"%1\"").arg(m_requestLine);
+        detail += tr("; the request was \"%1\"").arg(m_requestLine);
     fail(DisconnectReason::WebSocketHandshakeFailed, detail);
 }
 
@@ -382,10 +409,9 @@ QList<TrafficEvent> WebSocketTransport::establishedEvents(ClientStats *stats) co
     TrafficEvent event;
     event.kind = TrafficEvent::Kind::WebSocketEstablished;
     QStringList parts{QStringLiteral("GET %1").arg(request.resource)};
-    parts.append(request.origin.isEmpty() ? QStringLiteral("no origin")
-                                          : QStringLiteral("origin %1").arg(request.origin));
+    parts.append(request.origin.isEmpty() ? tr("no origin") : tr("origin %1").arg(request.origin));
     if (!request.requestedProtocols.isEmpty())
-        parts.append(QStringLiteral("subprotocols %1 (none accepted)")
+        parts.append(tr("subprotocols %1 (none accepted)")
                          .arg(request.requestedProtocols.join(QStringLiteral(", "))));
     event.text = parts.join(QStringLiteral(", "));
     events.append(event);
@@ -441,14 +467,17 @@ Transport::Result WebSocketTransport::write(const char *data, qint64 size, qint6
             return Result::WouldBlock;
     if (m_closed || !m_webSocket || m_peerClosed || m_serverClosed ||
         m_webSocket->state() != QAbstractSocket::ConnectedState) {
-        m_errorString = QStringLiteral("the WebSocket connection is closed");
+        m_errorString = tr("the WebSocket connection is closed");
         return Result::Reset;
     }
     qint64 taken = 0;
     while (taken < size) {
         if (m_echoes.empty()) {
-            m_errorString =
-                QStringLiteral("%1 bytes of echo do not belong to any message").arg(size - taken);
+            m_errorString = Translations::counted(
+                "Echoscope::WebSocketTransport",
+                QT_TRANSLATE_N_NOOP("Echoscope::WebSocketTransport",
+                                    "%1 byte(s) of echo do not belong to any message"),
+                size - taken);
             return Result::Error;
         }
         // A message begun is gathered whole; a new one waits while the socket holds plenty.
@@ -597,13 +626,13 @@ void WebSocketTransport::scanIncoming()
             return; // Qt WebSockets waits for the rest (and bounds it)
         m_requestChecked = true;
         int status = 0;
-        const QString missing = missingFromUpgrade(head.left(headerEnd), &status);
+        const UpgradeProblem missing = missingFromUpgrade(head.left(headerEnd), &status);
         if (missing.isEmpty())
             return; // Qt WebSockets answers it
-        m_socket->write(httpRefusal(status, missing));
-        QString detail = QStringLiteral("answered HTTP %1: %2").arg(status).arg(missing);
+        m_socket->write(httpRefusal(status, missing.english()));
+        QString detail = tr("answered HTTP %1: %2").arg(status).arg(missing.translated());
         if (!m_requestLine.isEmpty())
-            detail += QStringLiteral("; the request was \"%1\"").arg(m_requestLine);
+            detail += tr("; the request was \"%1\"").arg(m_requestLine);
         fail(DisconnectReason::WebSocketHandshakeFailed, detail);
         return;
     }
@@ -665,7 +694,7 @@ void WebSocketTransport::frameSeen(const WsFrameHeader &frame, bool received)
         m_unmaskedFrame = true;
         if (m_webSocket) // Qt WebSockets takes unmasked frames; RFC 6455 does not
             m_webSocket->close(QWebSocketProtocol::CloseCodeProtocolError,
-                               QStringLiteral("client frames must be masked (RFC 6455, 5.1)"));
+                               tr("client frames must be masked (RFC 6455, 5.1)"));
         return;
     }
     if (!frame.isControl()) // a message's size as its frame headers announce it
@@ -681,7 +710,7 @@ void WebSocketTransport::frameSeen(const WsFrameHeader &frame, bool received)
 QString WebSocketTransport::closeText(quint16 code, const QByteArray &reason) const
 {
     if (code == 0)
-        return QStringLiteral("without a status code");
+        return tr("without a status code");
     QString text = QString::number(code);
     const QString name = closeCodeName(code);
     if (!name.isEmpty())
@@ -705,11 +734,10 @@ void WebSocketTransport::socketError(QAbstractSocket::SocketError error)
         if (!m_sslErrors.isEmpty())
             detail += QStringLiteral(" (%1)").arg(m_sslErrors);
         fail(DisconnectReason::WebSocketHandshakeFailed,
-             m_options.secure ? QStringLiteral("TLS: %1").arg(detail) : detail);
+             m_options.secure ? tr("TLS: %1").arg(detail) : detail);
         return;
     }
-    fail(DisconnectReason::SocketError,
-         QStringLiteral("WebSocket: %1").arg(m_socket->errorString()));
+    fail(DisconnectReason::SocketError, tr("WebSocket: %1").arg(m_socket->errorString()));
 }
 
 // The connection is ending, whoever began it: the client (a close frame, or the
@@ -722,8 +750,8 @@ void WebSocketTransport::connectionEnding()
         const bool tlsDone =
             !m_options.secure || static_cast<QSslSocket *>(m_socket)->isEncrypted();
         fail(DisconnectReason::WebSocketHandshakeFailed,
-             QStringLiteral("the client closed the connection during the %1 handshake")
-                 .arg(tlsDone ? QStringLiteral("WebSocket") : QStringLiteral("TLS")));
+             tlsDone ? tr("the client closed the connection during the WebSocket handshake")
+                     : tr("the client closed the connection during the TLS handshake"));
         return;
     }
     if (m_serverClosed) {
@@ -732,34 +760,37 @@ void WebSocketTransport::connectionEnding()
             m_oversizeBytes = qint64(m_messageBytesSeen); // as its frame headers announced
         if (m_unmaskedFrame)
             fail(DisconnectReason::ProtocolError,
-                 QStringLiteral("a client frame was not masked; closed with %1").arg(sent));
+                 tr("a client frame was not masked; closed with %1").arg(sent));
         else if (m_serverCloseCode == QWebSocketProtocol::CloseCodeTooMuchData)
             fail(DisconnectReason::MessageTooLarge,
-                 QStringLiteral("a frame or message over the limit of %1 bytes; closed with %2")
-                     .arg(m_options.maxMessageBytes)
+                 Translations::counted("Echoscope::WebSocketTransport",
+                                       QT_TRANSLATE_N_NOOP("Echoscope::WebSocketTransport",
+                                                           "a frame or message over the limit of "
+                                                           "%1 byte(s); closed with %2"),
+                                       m_options.maxMessageBytes)
                      .arg(sent));
         else if (m_serverCloseCode == QWebSocketProtocol::CloseCodeGoingAway)
             fail(DisconnectReason::IdleTimeout,
-                 QStringLiteral("a frame stayed incomplete for %1 s (Qt WebSockets' limit); "
-                                "closed with %2")
+                 tr("a frame stayed incomplete for %1 s (Qt WebSockets' limit); closed with %2")
                      .arg(kQtFrameWaitSeconds)
                      .arg(sent));
         else
-            fail(DisconnectReason::ProtocolError, QStringLiteral("closed with %1").arg(sent));
+            fail(DisconnectReason::ProtocolError, tr("closed with %1").arg(sent));
         return;
     }
     m_peerClosed = true;
-    m_peerCloseDetail = m_clientClosed
-                            ? QStringLiteral("close frame %1, answered with the same code")
-                                  .arg(closeText(m_clientCloseCode, m_clientCloseReason))
-                            : QStringLiteral("the connection ended without a close frame");
+    m_peerCloseDetail = m_clientClosed ? tr("close frame %1, answered with the same code")
+                                             .arg(closeText(m_clientCloseCode, m_clientCloseReason))
+                                       : tr("the connection ended without a close frame");
     // Frames that waited behind the gate and that Qt WebSockets never read.
     const qint64 unread = m_gate->rawBytesAvailable();
     if (unread > 0 && !m_clientClosed)
         m_peerCloseDetail +=
-            QStringLiteral("; %1 bytes of frames that arrived while reading was off were not "
-                           "read")
-                .arg(unread);
+            Translations::counted("Echoscope::WebSocketTransport",
+                                  QT_TRANSLATE_N_NOOP("Echoscope::WebSocketTransport",
+                                                      "; %1 byte(s) of frames that arrived while "
+                                                      "reading was off were not read"),
+                                  unread);
     m_handler->transportPeerClosed();
 }
 

@@ -6,6 +6,7 @@
 #include "wsframescanner.h"
 
 #include <QAbstractSocket>
+#include <QCoreApplication>
 #include <QByteArray>
 #include <QPointer>
 #include <QSslConfiguration>
@@ -50,6 +51,8 @@ class GatedSocketControl;
 // masked (RFC 6455, 5.1); an unmasked one is answered with close 1002.
 class WebSocketTransport final : public Transport
 {
+    Q_DECLARE_TR_FUNCTIONS(Echoscope::WebSocketTransport) // the context lupdate gives it
+
 public:
     static constexpr qint64 kMaxBufferedWriteBytes = QtSocketNotices::kMaxBufferedWriteBytes;
 
