@@ -1,6 +1,7 @@
 #pragma once
 
 #include "eventlog.h"
+#include "httplistener.h"
 
 #include <QHostAddress>
 #include <QObject>
@@ -13,7 +14,6 @@ namespace Echoscope {
 
 class ControlHttpServer;
 class EchoServer;
-class HttpListener;
 struct TrafficEvent;
 
 // The control API: JSON over HTTP under /api/v1 (docs/control-api.yaml describes it), on
@@ -27,8 +27,10 @@ struct TrafficEvent;
 // for GET /api/v1/events: a long poll that answers as soon as there is an event at or
 // after `since`, or after `timeout_ms` with none.
 //
-// Bounded like the metrics endpoint: at most kMaxConnections at once, each closed after
-// kIdleTimeoutMs without traffic or when a request passes kMaxRequestBytes.
+// Bounded (HttpListener): at most kMaxConnections at once (one more is answered 503); a
+// request must be whole within kRequestTimeoutMs of its first byte and below
+// kMaxRequestBytes (else 413); a connection is closed after kIdleTimeoutMs with no request
+// under way, longer than the longest poll.
 //
 // Lives in the server's thread.
 class ControlApi : public QObject
@@ -37,8 +39,8 @@ class ControlApi : public QObject
 
 public:
     static constexpr int kMaxConnections = 16;
-    static constexpr int kIdleTimeoutMs = 5 * 60 * 1000;
     static constexpr qint64 kMaxRequestBytes = 64 * 1024;
+    static constexpr int kRequestTimeoutMs = 10 * 1000;
     // Answers not yet taken by a client that pipelines requests and does not read: past
     // this, its next request closes the connection (memory bound: the connections times
     // this plus one answer each).
@@ -47,6 +49,7 @@ public:
     static constexpr int kMaxEventsPerResponse = 1000;
     static constexpr int kDefaultPollTimeoutMs = 30000;
     static constexpr int kMaxPollTimeoutMs = 60000;
+    static constexpr int kIdleTimeoutMs = kMaxPollTimeoutMs + 5000;
 
     explicit ControlApi(EchoServer *server, QObject *parent = nullptr);
     ~ControlApi() override;
@@ -69,6 +72,10 @@ public:
     int waitingPolls() const;
     // Connections open to the API (for tests).
     int openConnections() const;
+    // The connection limits (the constants above by default); a change applies to the
+    // open connections too (tests shorten the timeouts with it).
+    HttpListener::Limits limits() const { return m_limits; }
+    void setLimits(const HttpListener::Limits &limits);
 
     // 32 random bytes from the system's generator, as 64 hex digits.
     static QString generateToken();
@@ -88,6 +95,8 @@ private:
     QString m_token;
     QString m_errorString;
     EventLog m_eventLog{kEventCapacity};
+    HttpListener::Limits m_limits{kMaxConnections, kIdleTimeoutMs, kRequestTimeoutMs,
+                                  kMaxRequestBytes};
 };
 
 } // namespace Echoscope

@@ -19,13 +19,6 @@ namespace {
 
 constexpr char kPlainText[] = "text/plain; charset=utf-8";
 
-QString describeAddress(const QHostAddress &address)
-{
-    if (address == QHostAddress(QHostAddress::Any))
-        return QStringLiteral("any address (IPv4 and IPv6)");
-    return address.toString();
-}
-
 } // namespace
 
 MetricsExporter::MetricsExporter(EchoServer *server, QObject *parent)
@@ -41,26 +34,20 @@ MetricsExporter::~MetricsExporter()
 bool MetricsExporter::start(const QString &address, quint16 port)
 {
     stop();
-    QHostAddress bindAddress;
-    QString error;
-    if (!ServerConfig::resolveBindAddress(address, &bindAddress, &error)) {
-        m_errorString = QStringLiteral("metrics %1").arg(error);
-        return false;
-    }
     auto *http = new QHttpServer(this);
-    auto *listener = new HttpListener({kMaxConnections, kIdleTimeoutMs, kMaxRequestBytes}, http);
-    if (!listener->listen(bindAddress, port)) {
-        m_errorString = QStringLiteral("cannot listen for metrics on %1 port %2: %3")
-                            .arg(describeAddress(bindAddress))
-                            .arg(port)
-                            .arg(listener->errorString());
+    HttpListener::Limits limits;
+    limits.maxConnections = kMaxConnections;
+    limits.idleTimeoutMs = kIdleTimeoutMs;
+    limits.maxRequestBytes = kMaxRequestBytes;
+    HttpListener *listener =
+        HttpListener::serve(http, limits, address, port, QStringLiteral("metrics"), &m_errorString);
+    if (!listener) {
         delete http;
         return false;
     }
     m_http = http;
     m_listener = listener;
     addRoutes();
-    m_http->bind(listener);
     m_address = listener->serverAddress();
     m_port = listener->serverPort();
     m_errorString.clear();
@@ -82,19 +69,8 @@ void MetricsExporter::stop()
 
 QUrl MetricsExporter::url() const
 {
-    if (!isListening())
-        return {};
-    QHostAddress host = m_address;
-    if (host == QHostAddress(QHostAddress::Any) || host == QHostAddress(QHostAddress::AnyIPv4))
-        host = QHostAddress(QHostAddress::LocalHost);
-    else if (host == QHostAddress(QHostAddress::AnyIPv6))
-        host = QHostAddress(QHostAddress::LocalHostIPv6);
-    QUrl url;
-    url.setScheme(QStringLiteral("http"));
-    url.setHost(host.toString());
-    url.setPort(m_port);
-    url.setPath(QStringLiteral("/metrics"));
-    return url;
+    return isListening() ? HttpListener::localUrl(m_address, m_port, QStringLiteral("/metrics"))
+                         : QUrl();
 }
 
 QByteArray MetricsExporter::metricsText() const

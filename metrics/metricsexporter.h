@@ -20,9 +20,9 @@ class HttpListener;
 // goes on while the endpoint is off, so turning it on later shows the whole process;
 // a scrape reads the engine's totals then, with no work per byte or message.
 //
-// Bounded: at most kMaxConnections scrapers at once (more are closed at once), each
-// closed after kIdleTimeoutMs without traffic or when a request passes
-// kMaxRequestBytes.
+// Bounded (HttpListener): at most kMaxConnections scrapers at once (one more is answered
+// 503), each closed after kIdleTimeoutMs between scrapes; a request must be whole within
+// 10 s of its first byte and below kMaxRequestBytes (else 413).
 //
 // Lives in the server's thread.
 class MetricsExporter : public QObject

@@ -22,6 +22,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUdpSocket>
+#include <QTimer>
 #include <QUrlQuery>
 #include <QWebSocket>
 
@@ -41,6 +42,7 @@ struct Response
     QByteArray body;
     QJsonObject json;
     QByteArray contentType;
+    QByteArray connection; // the Connection header
     bool finished = false;
 };
 
@@ -62,6 +64,7 @@ Response send(const QUrl &url, const QByteArray &verb, const QByteArray &body = 
     response.finished = true;
     response.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     response.contentType = reply->header(QNetworkRequest::ContentTypeHeader).toByteArray();
+    response.connection = reply->rawHeader("Connection");
     response.body = reply->readAll();
     response.json = QJsonDocument::fromJson(response.body).object();
     return response;
@@ -93,6 +96,12 @@ struct Fixture
     {
         return send(url(path, query), "GET");
     }
+    // A change (PUT, DELETE, ...) with the token, or with `token`.
+    Response change(const QByteArray &verb, const QString &path, const QByteArray &body = {},
+                    const QByteArray &token = kToken) const
+    {
+        return send(url(path), verb, body, token);
+    }
     // A client that is connected, and its id.
     quint64 connect(TestClient *client)
     {
@@ -108,6 +117,32 @@ struct Fixture
 QString idPath(quint64 id, const QString &tail = QString())
 {
     return QStringLiteral("/clients/%1%2").arg(id).arg(tail);
+}
+
+// An HTTP client written by hand on a socket of its own: what it sent, what it read.
+struct RawClient
+{
+    QTcpSocket socket;
+    QByteArray received;
+    qint64 sent = 0;
+
+    bool connectTo(quint16 port)
+    {
+        QObject::connect(&socket, &QTcpSocket::readyRead, &socket, [this] {
+            if (socket.isReadable())
+                received += socket.readAll();
+        });
+        socket.connectToHost(QHostAddress::LocalHost, port);
+        return socket.waitForConnected(kTimeoutMs);
+    }
+    void send(const QByteArray &bytes) { sent += socket.write(bytes); }
+    bool closed() const { return socket.state() == QAbstractSocket::UnconnectedState; }
+};
+
+QByteArray rawRequest(const QByteArray &verb, const QByteArray &path,
+                      const QByteArray &headers = {})
+{
+    return verb + " /api/v1" + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + "\r\n";
 }
 
 } // namespace
@@ -132,7 +167,10 @@ private slots:
     void refusesBadFaultBodies_data();
     void refusesBadFaultBodies();
     void unknownClientsAndEndpoints();
-    void oversizedBodyClosesTheConnection();
+    void oversizedBodyIsAnswered413();
+    void pipelinedRequestsAreCountedOnce();
+    void connectionLimitAnswers503();
+    void slowBodyIsCutAtItsDeadline();
     void concurrentChangesToOneClient();
     void changesWhileStopped();
     void eventsLongPollWakesOnANewEvent();
@@ -206,7 +244,7 @@ void tst_ControlApi::serverDescribesItself()
                  .toArray()
                  .size(),
              0);
-    QCOMPARE(send(fixture.url(QStringLiteral("/server")), "POST", {}, kToken).status, 405);
+    QCOMPARE(fixture.change("POST", QStringLiteral("/server")).status, 405);
 }
 
 void tst_ControlApi::listsAndFiltersClients()
@@ -362,7 +400,7 @@ void tst_ControlApi::kickDisconnectsTheClient()
     QVERIFY(id != 0 && fixture.connect(&bystander) != 0);
     QSignalSpy disconnected(fixture.server.get(), &EchoServer::clientDisconnected);
 
-    const Response response = send(fixture.url(idPath(id)), "DELETE", {}, kToken);
+    const Response response = fixture.change("DELETE", idPath(id));
     QCOMPARE(response.status, 202);
     QCOMPARE(response.json.value(QStringLiteral("kicked")).toBool(), true);
     QTRY_COMPARE_WITH_TIMEOUT(disconnected.count(), 1, kTimeoutMs);
@@ -380,7 +418,7 @@ void tst_ControlApi::kickDisconnectsTheClient()
                  event.value(QStringLiteral("reason")).toString() == QLatin1String("kicked");
     }
     QVERIFY2(found, events.body.constData());
-    QCOMPARE(send(fixture.url(idPath(id)), "DELETE", {}, kToken).status, 404); // gone
+    QCOMPARE(fixture.change("DELETE", idPath(id)).status, 404); // gone
     bystander.socket.write("unaffected");
     QTRY_COMPARE_WITH_TIMEOUT(bystander.received, QByteArray("unaffected"), kTimeoutMs);
 }
@@ -395,8 +433,8 @@ void tst_ControlApi::clientFaultChangesTheEcho()
     QSignalSpy events(fixture.server.get(), &EchoServer::eventOccurred);
     QSignalSpy disconnected(fixture.server.get(), &EchoServer::clientDisconnected);
 
-    const Response response = send(fixture.url(idPath(id, QStringLiteral("/faults"))), "PUT",
-                                   R"({"close_after_bytes": 5})", kToken);
+    const Response response =
+        fixture.change("PUT", idPath(id, QStringLiteral("/faults")), R"({"close_after_bytes": 5})");
     QCOMPARE(response.status, 200);
     QCOMPARE(response.json.value(QStringLiteral("faults"))
                  .toObject()
@@ -514,8 +552,8 @@ void tst_ControlApi::defaultFaultsApplyToNewClientsAndClear()
 {
     Fixture fixture;
     QVERIFY(fixture.start());
-    const Response set = send(fixture.url(QStringLiteral("/faults")), "PUT",
-                              R"({"close_after_bytes": 3, "seed": 42})", kToken);
+    const Response set =
+        fixture.change("PUT", QStringLiteral("/faults"), R"({"close_after_bytes": 3, "seed": 42})");
     QCOMPARE(set.status, 200);
     QCOMPARE(fixture.server->defaultFaults().closeAfterBytes, 3);
     QCOMPARE(fixture.server->defaultFaults().seed, 42u);
@@ -532,7 +570,7 @@ void tst_ControlApi::defaultFaultsApplyToNewClientsAndClear()
     QTRY_VERIFY_WITH_TIMEOUT(faulted.closed, kTimeoutMs);
     QCOMPARE(faulted.received, QByteArray("abc"));
 
-    QCOMPARE(send(fixture.url(QStringLiteral("/faults")), "DELETE", {}, kToken).status, 200);
+    QCOMPARE(fixture.change("DELETE", QStringLiteral("/faults")).status, 200);
     QVERIFY(fixture.server->defaultFaults().isEmpty());
     TestClient clean;
     QVERIFY(fixture.connect(&clean) != 0);
@@ -542,13 +580,11 @@ void tst_ControlApi::defaultFaultsApplyToNewClientsAndClear()
 
     // A client's own faults, then DELETE: it follows the faults for all clients again.
     const quint64 id = fixture.server->clientIds().constLast();
-    QCOMPARE(send(fixture.url(idPath(id, QStringLiteral("/faults"))), "PUT", R"({"delay_ms": 10})",
-                  kToken)
-                 .status,
-             200);
+    QCOMPARE(
+        fixture.change("PUT", idPath(id, QStringLiteral("/faults")), R"({"delay_ms": 10})").status,
+        200);
     QTRY_VERIFY_WITH_TIMEOUT(fixture.server->clientStats(id)->faults().delayMs == 10, kTimeoutMs);
-    const Response cleared =
-        send(fixture.url(idPath(id, QStringLiteral("/faults"))), "DELETE", {}, kToken);
+    const Response cleared = fixture.change("DELETE", idPath(id, QStringLiteral("/faults")));
     QCOMPARE(cleared.status, 200);
     QCOMPARE(cleared.json.value(QStringLiteral("faults_own")).toBool(), false);
     QTRY_VERIFY_WITH_TIMEOUT(fixture.server->clientStats(id)->faults().isEmpty(), kTimeoutMs);
@@ -595,7 +631,7 @@ void tst_ControlApi::refusesBadFaultBodies()
     const quint64 id = fixture.connect(&client);
     QVERIFY(id != 0);
     for (const QString &path : {QStringLiteral("/faults"), idPath(id, QStringLiteral("/faults"))}) {
-        const Response response = send(fixture.url(path), "PUT", body, kToken);
+        const Response response = fixture.change("PUT", path, body);
         QCOMPARE(response.status, 400);
         const QString error = response.json.value(QStringLiteral("error")).toString();
         QVERIFY(!error.isEmpty());
@@ -616,9 +652,9 @@ void tst_ControlApi::unknownClientsAndEndpoints()
     QVERIFY(fixture.start());
     for (const QString &tail : {QString(), QStringLiteral("/capture"), QStringLiteral("/faults")})
         QCOMPARE(fixture.get(idPath(424242, tail)).status, 404);
-    QCOMPARE(send(fixture.url(idPath(424242)), "DELETE", {}, kToken).status, 404);
-    const Response put = send(fixture.url(idPath(424242, QStringLiteral("/faults"))), "PUT",
-                              R"({"delay_ms": 1})", kToken);
+    QCOMPARE(fixture.change("DELETE", idPath(424242)).status, 404);
+    const Response put =
+        fixture.change("PUT", idPath(424242, QStringLiteral("/faults")), R"({"delay_ms": 1})");
     QCOMPARE(put.status, 404);
     QVERIFY(put.json.value(QStringLiteral("error")).toString().contains(QLatin1String("424242")));
     // Not a number, or past 64 bits: 400 naming the id.
@@ -634,23 +670,123 @@ void tst_ControlApi::unknownClientsAndEndpoints()
                   "GET")
                  .status,
              404);
-    const Response wrongMethod =
-        send(fixture.url(QStringLiteral("/clients")), "PATCH", "{}", kToken);
+    const Response wrongMethod = fixture.change("PATCH", QStringLiteral("/clients"), "{}");
     QCOMPARE(wrongMethod.status, 405);
 }
 
-void tst_ControlApi::oversizedBodyClosesTheConnection()
+void tst_ControlApi::oversizedBodyIsAnswered413()
 {
     Fixture fixture;
     QVERIFY(fixture.start());
-    // Past the request limit: the connection is closed, nothing is applied.
-    const QByteArray body = R"({"delay_ms": 5, "pad": ")" +
-                            QByteArray(int(ControlApi::kMaxRequestBytes) * 2, 'x') + R"("})";
-    const Response response = send(fixture.url(QStringLiteral("/faults")), "PUT", body, kToken);
+    // A valid fault object (its description is taken and ignored), past the request limit
+    // by its size alone: 413, the connection closed, nothing applied.
+    const auto faults = [](int descriptionBytes) {
+        return R"({"delay_ms": 5, "description": ")" + QByteArray(descriptionBytes, 'x') + R"("})";
+    };
+    QVERIFY(QJsonDocument::fromJson(faults(int(ControlApi::kMaxRequestBytes))).isObject());
+    const Response response =
+        fixture.change("PUT", QStringLiteral("/faults"), faults(int(ControlApi::kMaxRequestBytes)));
     QVERIFY(response.finished);
-    QCOMPARE(response.status, 0); // no answer: closed
+    QCOMPARE(response.status, 413);
+    QCOMPARE(response.connection, QByteArray("close"));
+    QCOMPARE(response.contentType, QByteArray("application/json"));
+    QVERIFY2(response.json.value(QStringLiteral("error"))
+                 .toString()
+                 .contains(QString::number(ControlApi::kMaxRequestBytes)),
+             response.body.constData());
     QVERIFY(fixture.server->defaultFaults().isEmpty());
-    // The API goes on serving.
+    // The same object, well within the limit: taken.
+    QCOMPARE(fixture.change("PUT", QStringLiteral("/faults"), faults(1000)).status, 200);
+    QCOMPARE(fixture.server->defaultFaults().delayMs, 5);
+}
+
+// Qt HTTP Server reads one request per readyRead and posts readyRead again for the rest: a
+// request's bytes are counted once however many requests a read holds. Here requests
+// together 90 % of the limit, pipelined in one write, are all answered (counted once per
+// readyRead, the count would pass the limit at the second).
+void tst_ControlApi::pipelinedRequestsAreCountedOnce()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    RawClient client;
+    QVERIFY(client.connectTo(fixture.api->serverPort()));
+    const QByteArray request =
+        rawRequest("GET", "/server", "X-Pad: " + QByteArray(400, 'p') + "\r\n");
+    const int count = int(ControlApi::kMaxRequestBytes * 9 / 10 / request.size());
+    QVERIFY(count > 2);
+    client.send(request.repeated(count));
+    QTRY_COMPARE_WITH_TIMEOUT(client.received.count("HTTP/1.1 200 OK\r\n"), count, kTimeoutMs);
+    QVERIFY(!client.closed());
+}
+
+// More connections than kMaxConnections: the next is answered 503 (not dropped); idle ones
+// are closed after the idle limit, and then a client gets through.
+void tst_ControlApi::connectionLimitAnswers503()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    std::vector<std::unique_ptr<RawClient>> idle;
+    for (int i = 0; i < ControlApi::kMaxConnections; ++i) {
+        idle.push_back(std::make_unique<RawClient>());
+        QVERIFY(idle.back()->connectTo(fixture.api->serverPort()));
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(fixture.api->openConnections(), ControlApi::kMaxConnections,
+                              kTimeoutMs);
+    const Response refused = fixture.get(QStringLiteral("/server"));
+    QVERIFY(refused.finished);
+    QCOMPARE(refused.status, 503);
+    QCOMPARE(refused.connection, QByteArray("close"));
+    QVERIFY2(refused.json.value(QStringLiteral("error"))
+                 .toString()
+                 .contains(QString::number(ControlApi::kMaxConnections)),
+             refused.body.constData());
+    QCOMPARE(refused.json.value(QStringLiteral("status")).toInt(), 503);
+
+    // The idle limit (65 s by default) shortened: the idle connections are closed, the API
+    // serves again.
+    HttpListener::Limits limits = fixture.api->limits();
+    QCOMPARE(limits.idleTimeoutMs, ControlApi::kMaxPollTimeoutMs + 5000);
+    limits.idleTimeoutMs = 50;
+    fixture.api->setLimits(limits);
+    QTRY_COMPARE_WITH_TIMEOUT(fixture.api->openConnections(), 0, kTimeoutMs);
+    for (const auto &client : idle)
+        QTRY_VERIFY_WITH_TIMEOUT(client->closed(), kTimeoutMs);
+    QCOMPARE(fixture.get(QStringLiteral("/server")).status, 200);
+}
+
+// A body that trickles in, a byte every 10 ms, is cut at the request deadline (from its
+// first byte, not restarted by each), while another client is served meanwhile.
+void tst_ControlApi::slowBodyIsCutAtItsDeadline()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    HttpListener::Limits limits = fixture.api->limits();
+    QCOMPARE(limits.requestTimeoutMs, ControlApi::kRequestTimeoutMs);
+    limits.requestTimeoutMs = 300;
+    limits.lingerMs = 100;
+    fixture.api->setLimits(limits);
+
+    RawClient slow;
+    QVERIFY(slow.connectTo(fixture.api->serverPort()));
+    const QByteArray declared = "60000";
+    slow.send(
+        rawRequest("PUT", "/faults",
+                   "Authorization: Bearer " + kToken + "\r\nContent-Length: " + declared + "\r\n") +
+        "{\"delay_ms\": 5, \"description\": \"");
+    const qint64 headerBytes = slow.sent;
+    QTimer trickle;
+    QObject::connect(&trickle, &QTimer::timeout, &slow.socket, [&slow] {
+        if (!slow.closed())
+            slow.send("x");
+    });
+    trickle.start(10);
+    QCOMPARE(fixture.get(QStringLiteral("/server")).status, 200); // served meanwhile
+    QTRY_VERIFY_WITH_TIMEOUT(slow.closed(), kTimeoutMs);
+    trickle.stop();
+    QVERIFY2(slow.received.startsWith("HTTP/1.1 408 "), slow.received.constData());
+    QVERIFY(slow.received.contains("Connection: close\r\n"));
+    QVERIFY(slow.sent - headerBytes < declared.toInt()); // it never finished
+    QVERIFY(fixture.server->defaultFaults().isEmpty());
     QCOMPARE(fixture.get(QStringLiteral("/server")).status, 200);
 }
 
@@ -700,16 +836,13 @@ void tst_ControlApi::changesWhileStopped()
     const quint64 id = fixture.connect(&client);
     QVERIFY(id != 0);
     fixture.server->stop();
-    QCOMPARE(send(fixture.url(idPath(id, QStringLiteral("/faults"))), "PUT", R"({"delay_ms": 1})",
-                  kToken)
-                 .status,
-             404);
-    QCOMPARE(send(fixture.url(idPath(id)), "DELETE", {}, kToken).status, 404);
-    // The faults for all clients are kept across stop and start.
     QCOMPARE(
-        send(fixture.url(QStringLiteral("/faults")), "PUT", R"({"close_after_bytes": 1})", kToken)
-            .status,
-        200);
+        fixture.change("PUT", idPath(id, QStringLiteral("/faults")), R"({"delay_ms": 1})").status,
+        404);
+    QCOMPARE(fixture.change("DELETE", idPath(id)).status, 404);
+    // The faults for all clients are kept across stop and start.
+    QCOMPARE(fixture.change("PUT", QStringLiteral("/faults"), R"({"close_after_bytes": 1})").status,
+             200);
     QVERIFY(fixture.server->start(testConfig(2)));
     TestClient next;
     QVERIFY(next.connectTo(QHostAddress::LocalHost, fixture.server->serverPort()));

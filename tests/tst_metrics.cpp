@@ -830,15 +830,21 @@ void tst_Metrics::boundsScrapers()
     MetricsExporter exporter(&server);
     QVERIFY2(exporter.start(QStringLiteral("127.0.0.1"), 0), qPrintable(exporter.errorString()));
 
-    // A request that never ends is cut at kMaxRequestBytes.
+    // A request that never ends is answered 413 at kMaxRequestBytes and closed.
     QTcpSocket endless;
+    QByteArray endlessAnswer;
+    QObject::connect(&endless, &QTcpSocket::readyRead, &endless, [&] {
+        if (endless.isReadable())
+            endlessAnswer += endless.readAll();
+    });
     endless.connectToHost(QHostAddress::LocalHost, exporter.serverPort());
     QVERIFY(endless.waitForConnected(kTimeoutMs));
     endless.write("GET /metrics HTTP/1.1\r\nX-Padding: ");
     endless.write(QByteArray(MetricsExporter::kMaxRequestBytes * 2, 'a'));
     QTRY_COMPARE_WITH_TIMEOUT(endless.state(), QAbstractSocket::UnconnectedState, kTimeoutMs);
+    QVERIFY2(endlessAnswer.startsWith("HTTP/1.1 413 "), endlessAnswer.constData());
 
-    // kMaxConnections idle connections are kept; one more is closed at once.
+    // kMaxConnections idle connections are kept; one more is answered 503 and closed.
     std::vector<std::unique_ptr<QTcpSocket>> idle;
     for (int i = 0; i < MetricsExporter::kMaxConnections; ++i) {
         idle.push_back(std::make_unique<QTcpSocket>());
@@ -846,8 +852,14 @@ void tst_Metrics::boundsScrapers()
         QVERIFY(idle.back()->waitForConnected(kTimeoutMs));
     }
     QTcpSocket extra;
+    QByteArray extraAnswer;
+    QObject::connect(&extra, &QTcpSocket::readyRead, &extra, [&] {
+        if (extra.isReadable())
+            extraAnswer += extra.readAll();
+    });
     extra.connectToHost(QHostAddress::LocalHost, exporter.serverPort());
     QTRY_COMPARE_WITH_TIMEOUT(extra.state(), QAbstractSocket::UnconnectedState, kTimeoutMs);
+    QVERIFY2(extraAnswer.startsWith("HTTP/1.1 503 "), extraAnswer.constData());
     for (const auto &socket : idle)
         QCOMPARE(socket->state(), QAbstractSocket::ConnectedState);
 

@@ -25,13 +25,6 @@ qint64 nowMs()
 {
     return Clock::wallMs(); // timestamps only; windows use Clock::monotonicMs()
 }
-
-QString describeAddress(const QHostAddress &address)
-{
-    if (address == QHostAddress(QHostAddress::Any))
-        return QStringLiteral("any address (IPv4 and IPv6)");
-    return address.toString();
-}
 } // namespace
 
 EchoServer::EchoServer(QObject *parent) : QObject(parent)
@@ -110,7 +103,7 @@ bool EchoServer::start(const ServerConfig &config)
 
     if (QString reason; !m_acceptor->listen(address, config.port, &reason)) {
         fail(Error::ListenFailed, QStringLiteral("cannot listen on %1 port %2: %3")
-                                      .arg(describeAddress(address))
+                                      .arg(ServerConfig::describeAddress(address))
                                       .arg(config.port)
                                       .arg(reason));
         return false;
@@ -123,7 +116,7 @@ bool EchoServer::start(const ServerConfig &config)
             m_acceptor->close();
             fail(Error::ListenFailed,
                  QStringLiteral("cannot listen for WebSocket on %1 port %2: %3")
-                     .arg(describeAddress(address))
+                     .arg(ServerConfig::describeAddress(address))
                      .arg(config.webSocketPort)
                      .arg(reason));
             return false;
@@ -143,7 +136,7 @@ bool EchoServer::start(const ServerConfig &config)
             m_acceptor->close();
             m_webSocketAcceptor->close();
             fail(Error::ListenFailed, QStringLiteral("cannot listen for UDP on %1 port %2: %3")
-                                          .arg(describeAddress(address))
+                                          .arg(ServerConfig::describeAddress(address))
                                           .arg(config.udpPort)
                                           .arg(reason));
             return false;

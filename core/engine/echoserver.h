@@ -135,6 +135,11 @@ public:
     bool setClientFaults(quint64 clientId, const FaultConfig &faults, QString *error = nullptr);
     bool followDefaultFaults(quint64 clientId, QString *error = nullptr);
 
+    // An event from beside the engine (the control API's refused changes) into the same
+    // stream as the engine's own: eventOccurred(), so the logs and the dashboard show it.
+    // In the server's thread.
+    void reportEvent(const TrafficEvent &event) { handleEvent(event); }
+
     // The live counters of a connected client (nullptr once it has disconnected and
     // its clientDisconnected() was emitted).
     std::shared_ptr<const ClientStats> clientStats(quint64 clientId) const;

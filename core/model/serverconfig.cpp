@@ -102,6 +102,13 @@ int ServerConfig::effectiveThreads() const
     return threads > 0 ? threads : qMax(1, QThread::idealThreadCount());
 }
 
+QString ServerConfig::describeAddress(const QHostAddress &address)
+{
+    if (address == QHostAddress(QHostAddress::Any))
+        return QStringLiteral("any address (IPv4 and IPv6)");
+    return address.toString();
+}
+
 bool ServerConfig::resolveBindAddress(const QString &text, QHostAddress *address, QString *error)
 {
     const QString name = text.trimmed().toLower();

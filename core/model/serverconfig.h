@@ -92,6 +92,9 @@ struct ServerConfig
     // otherwise a literal IPv4 or IPv6 address.
     static bool resolveBindAddress(const QString &text, QHostAddress *address, QString *error);
     static bool isLoopback(const QHostAddress &address);
+    // An address as a failed listen names it: "any address (IPv4 and IPv6)" for the
+    // dual-stack any-address, else the address itself.
+    static QString describeAddress(const QHostAddress &address);
 };
 
 } // namespace Echoscope

@@ -1,0 +1,535 @@
+#include "controlhttpserver.h"
+
+#include "controlapi.h"
+#include "controljson.h"
+#include "echoserver.h"
+#include "trafficevent.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTcpSocket>
+#include <QUrlQuery>
+
+#include <algorithm>
+#include <limits>
+#include <type_traits>
+
+namespace Echoscope {
+
+namespace {
+
+QByteArray jsonBytes(const QJsonObject &object)
+{
+    return QJsonDocument(object).toJson(QJsonDocument::Compact) + '\n';
+}
+
+// Compares in time independent of where the strings differ.
+bool sameToken(const QByteArray &a, const QByteArray &b)
+{
+    if (a.size() != b.size())
+        return false;
+    unsigned char difference = 0;
+    for (qsizetype i = 0; i < a.size(); ++i)
+        difference |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return difference == 0;
+}
+
+} // namespace
+
+ControlHttpServer::ControlHttpServer(ControlApi *api) : QAbstractHttpServer(api), m_api(api)
+{
+    m_flush.setSingleShot(true);
+    m_flush.setInterval(0); // one answer per waiter for a burst of events
+    connect(&m_flush, &QTimer::timeout, this, [this] { answerWaiters(); });
+    m_unauthorizedLog.setSingleShot(true);
+    m_unauthorizedLog.setInterval(1000);
+    connect(&m_unauthorizedLog, &QTimer::timeout, this, [this] {
+        if (m_unauthorizedPending == 0)
+            return;
+        TrafficEvent event;
+        event.kind = TrafficEvent::Kind::Warning;
+        event.timestampMs = QDateTime::currentMSecsSinceEpoch();
+        event.text = QStringLiteral("control API: %1 refused without the right token (401), "
+                                    "the last from %2")
+                         .arg(m_unauthorizedPending == 1
+                                  ? QStringLiteral("1 change")
+                                  : QStringLiteral("%1 changes").arg(m_unauthorizedPending),
+                              m_unauthorizedPeer);
+        m_unauthorizedPending = 0;
+        engine()->reportEvent(event);
+        m_unauthorizedLog.start(); // the next refusal waits its second
+    });
+}
+
+ControlHttpServer::~ControlHttpServer() = default;
+
+EchoServer *ControlHttpServer::engine() const
+{
+    return m_api->m_server;
+}
+
+bool ControlHttpServer::isWaiting(const QTcpSocket *socket) const
+{
+    return std::any_of(m_waiters.cbegin(), m_waiters.cend(),
+                       [socket](const auto &entry) { return entry.second.socket == socket; });
+}
+
+void ControlHttpServer::eventsAppended()
+{
+    if (!m_waiters.empty() && !m_flush.isActive())
+        m_flush.start();
+}
+
+bool ControlHttpServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    if (socket->bytesToWrite() > ControlApi::kMaxUnsentBytes) {
+        // Pipelined requests from a client that does not read its answers (a capture is
+        // megabytes each): the answers would pile up in the socket's write buffer.
+        QMetaObject::invokeMethod(socket, &QTcpSocket::abort, Qt::QueuedConnection);
+        return true;
+    }
+    if (isWaiting(socket)) {
+        // A request pipelined behind this connection's waiting long poll. HTTP/1.1
+        // answers in order and the poll's answer is not written yet, so this one cannot
+        // be answered before it (Qt reads on regardless): the connection is closed, its
+        // poll with it. This also keeps to one waiting poll per connection, so the
+        // waiters are bounded by the listener's connection limit.
+        QMetaObject::invokeMethod(socket, &QTcpSocket::abort, Qt::QueuedConnection);
+        return true;
+    }
+    QHttpServerResponder responder = makeResponder(request, socket);
+    dispatch(request, socket, responder);
+    return true;
+}
+
+void ControlHttpServer::reply(QHttpServerResponder &responder, const QJsonObject &body,
+                              Status status)
+{
+    responder.write(jsonBytes(body), {{"Content-Type", "application/json"}}, status);
+}
+
+void ControlHttpServer::fail(QHttpServerResponder &responder, Status status, const QString &message,
+                             const QString &field)
+{
+    QJsonObject body{{QStringLiteral("error"), message}, {QStringLiteral("status"), int(status)}};
+    if (!field.isEmpty())
+        body.insert(QStringLiteral("field"), field);
+    if (status == Status::Unauthorized) {
+        responder.write(jsonBytes(body),
+                        {{"Content-Type", "application/json"},
+                         {"WWW-Authenticate", "Bearer realm=\"echoscope\""}},
+                        status);
+        return;
+    }
+    reply(responder, body, status);
+}
+
+void ControlHttpServer::notAllowed(QHttpServerResponder &responder, const QByteArray &allow)
+{
+    const QJsonObject body{
+        {QStringLiteral("error"),
+         QStringLiteral("method not allowed here: use %1").arg(QString::fromLatin1(allow))},
+        {QStringLiteral("status"), 405}};
+    responder.write(jsonBytes(body), {{"Content-Type", "application/json"}, {"Allow", allow}},
+                    Status::MethodNotAllowed);
+}
+
+// "Authorization: Bearer TOKEN", the scheme in any case (RFC 7235), the token compared in
+// constant time.
+bool ControlHttpServer::authorized(const QHttpServerRequest &request) const
+{
+    for (const auto &header : request.headers()) {
+        if (header.first.compare("Authorization", Qt::CaseInsensitive) != 0)
+            continue;
+        const QByteArray value = header.second.trimmed();
+        const qsizetype space = value.indexOf(' ');
+        if (space < 0 || value.left(space).compare("Bearer", Qt::CaseInsensitive) != 0)
+            return false;
+        return sameToken(value.mid(space + 1).trimmed(), m_api->m_token.toUtf8());
+    }
+    return false;
+}
+
+void ControlHttpServer::unauthorized(Request &r)
+{
+    fail(r.responder, Status::Unauthorized,
+         QStringLiteral("a change needs the header \"Authorization: Bearer TOKEN\" with the "
+                        "control token"));
+    ++m_unauthorizedPending;
+    m_unauthorizedPeer = TrafficEvent::endpoint(r.socket->peerAddress(), r.socket->peerPort());
+    if (!m_unauthorizedLog.isActive())
+        m_unauthorizedLog.start(0); // the first at once, then at most one a second
+}
+
+bool ControlHttpServer::checkQuery(Request &r, const QStringList &known)
+{
+    for (const auto &item : r.http.query().queryItems(QUrl::FullyDecoded)) {
+        if (!known.contains(item.first)) {
+            fail(r.responder, Status::BadRequest,
+                 known.isEmpty()
+                     ? QStringLiteral("unknown parameter \"%1\": this takes none").arg(item.first)
+                     : QStringLiteral("unknown parameter \"%1\": expected %2")
+                           .arg(item.first, known.join(QStringLiteral(", "))),
+                 item.first);
+            return false;
+        }
+    }
+    return true;
+}
+
+void ControlHttpServer::dispatch(const QHttpServerRequest &http, QTcpSocket *socket,
+                                 QHttpServerResponder &responder)
+{
+    Request r{http, socket, responder};
+    const QStringList path = http.url().path().split(QLatin1Char('/'), Qt::SkipEmptyParts);
+    if (path.size() < 2 || path[0] != QLatin1String("api") || path[1] != QLatin1String("v1")) {
+        fail(responder, Status::NotFound,
+             QStringLiteral("no such endpoint: the control API is under /api/v1"));
+        return;
+    }
+    const QStringList rest = path.mid(2);
+    const Method method = http.method();
+    const bool changes = method == Method::Put || method == Method::Delete ||
+                         method == Method::Post || method == Method::Patch;
+    if (changes && !authorized(http)) {
+        unauthorized(r);
+        return;
+    }
+
+    if (rest == QStringList{QStringLiteral("server")}) {
+        if (method != Method::Get)
+            return notAllowed(responder, "GET");
+        if (checkQuery(r, {}))
+            reply(responder, ControlJson::server(*engine()));
+    } else if (rest == QStringList{QStringLiteral("clients")}) {
+        if (method != Method::Get)
+            return notAllowed(responder, "GET");
+        listClients(r);
+    } else if (rest.size() >= 2 && rest.size() <= 3 && rest[0] == QLatin1String("clients")) {
+        const std::optional<quint64> id = clientId(r, rest[1]);
+        if (!id)
+            return;
+        if (rest.size() == 2)
+            client(r, *id, method);
+        else if (rest[2] == QLatin1String("capture"))
+            capture(r, *id, method);
+        else if (rest[2] == QLatin1String("faults"))
+            clientFaults(r, *id, method);
+        else
+            fail(responder, Status::NotFound,
+                 QStringLiteral("no such endpoint: a client has /capture and /faults"));
+    } else if (rest == QStringList{QStringLiteral("faults")}) {
+        defaultFaults(r, method);
+    } else if (rest == QStringList{QStringLiteral("events")}) {
+        if (method != Method::Get)
+            return notAllowed(responder, "GET");
+        events(r);
+    } else {
+        fail(responder, Status::NotFound,
+             QStringLiteral("no such endpoint: /api/v1 has server, clients, "
+                            "clients/{id}, clients/{id}/capture, clients/{id}/faults, "
+                            "faults and events"));
+    }
+}
+
+std::optional<quint64> ControlHttpServer::clientId(Request &r, const QString &text)
+{
+    bool ok = false;
+    const quint64 id = text.toULongLong(&ok);
+    if (!ok || id == 0) {
+        fail(r.responder, Status::BadRequest,
+             QStringLiteral("client id \"%1\" is not a client id: expected a whole number "
+                            "from 1 to 18446744073709551615")
+                 .arg(text.left(64)),
+             QStringLiteral("id"));
+        return std::nullopt;
+    }
+    return id;
+}
+
+std::shared_ptr<const ClientStats> ControlHttpServer::findClient(Request &r, quint64 id) const
+{
+    auto stats = engine()->clientStats(id);
+    if (!stats)
+        fail(r.responder, Status::NotFound, QStringLiteral("client %1 is not connected").arg(id));
+    return stats;
+}
+
+void ControlHttpServer::listClients(Request &r)
+{
+    const QString peerKey = QStringLiteral("peer");
+    const QString stateKey = QStringLiteral("state");
+    const QString protocolKey = QStringLiteral("protocol");
+    if (!checkQuery(r, {peerKey, stateKey, protocolKey}))
+        return;
+    const QUrlQuery query = r.http.query();
+    const QString peer = query.queryItemValue(peerKey, QUrl::FullyDecoded);
+    const QString state = query.queryItemValue(stateKey, QUrl::FullyDecoded);
+    const QString protocol = query.queryItemValue(protocolKey, QUrl::FullyDecoded);
+    static const QStringList kStates{QStringLiteral("connected"),   QStringLiteral("paused"),
+                                     QStringLiteral("draining"),    QStringLiteral("closed"),
+                                     QStringLiteral("handshaking"), QStringLiteral("stopped")};
+    static const QStringList kProtocols{QStringLiteral("tcp"), QStringLiteral("udp"),
+                                        QStringLiteral("ws")};
+    if (query.hasQueryItem(stateKey) && !kStates.contains(state)) {
+        fail(r.responder, Status::BadRequest,
+             QStringLiteral("state \"%1\" is not a state: expected %2")
+                 .arg(state.left(64), kStates.join(QStringLiteral(", "))),
+             stateKey);
+        return;
+    }
+    if (query.hasQueryItem(protocolKey) && !kProtocols.contains(protocol)) {
+        fail(r.responder, Status::BadRequest,
+             QStringLiteral("protocol \"%1\" is not a protocol: expected tcp, udp or ws")
+                 .arg(protocol.left(64)),
+             protocolKey);
+        return;
+    }
+    // peer: an address (any port) or an address and port as the API writes them.
+    QHostAddress peerAddress;
+    const bool peerIsAddress = peerAddress.setAddress(peer);
+    QJsonArray clients;
+    for (quint64 id : engine()->clientIds()) {
+        const auto stats = engine()->clientStats(id);
+        if (!stats)
+            continue;
+        const ClientSnapshot client = stats->snapshot();
+        if (query.hasQueryItem(stateKey) && ControlJson::stateKey(client.state) != state)
+            continue;
+        if (query.hasQueryItem(protocolKey) && ipProtocolKey(client.transport) != protocol)
+            continue;
+        if (query.hasQueryItem(peerKey)) {
+            const bool matches =
+                peerIsAddress
+                    ? client.peerAddress.isEqual(peerAddress, QHostAddress::TolerantConversion)
+                    : TrafficEvent::endpoint(client.peerAddress, client.peerPort) == peer;
+            if (!matches)
+                continue;
+        }
+        clients.append(ControlJson::clientSummary(client));
+    }
+    reply(r.responder, QJsonObject{{QStringLiteral("clients"), clients}});
+}
+
+void ControlHttpServer::client(Request &r, quint64 id, Method method)
+{
+    if (method == Method::Get) {
+        if (!checkQuery(r, {}))
+            return;
+        if (const auto stats = findClient(r, id))
+            reply(r.responder, ControlJson::clientDetail(*stats));
+    } else if (method == Method::Delete) {
+        // Kicked in its worker's thread; its "disconnected: kicked" event follows.
+        if (!engine()->disconnectClient(id)) {
+            fail(r.responder, Status::NotFound,
+                 QStringLiteral("client %1 is not connected").arg(id));
+            return;
+        }
+        reply(r.responder,
+              QJsonObject{{QStringLiteral("id"), qint64(id)}, {QStringLiteral("kicked"), true}},
+              Status::Accepted);
+    } else {
+        notAllowed(r.responder, "GET, DELETE");
+    }
+}
+
+void ControlHttpServer::capture(Request &r, quint64 id, Method method)
+{
+    if (method != Method::Get)
+        return notAllowed(r.responder, "GET");
+    if (!checkQuery(r, {}))
+        return;
+    if (const auto stats = findClient(r, id))
+        reply(r.responder, ControlJson::capture(id, *stats->capture()));
+}
+
+std::optional<FaultConfig> ControlHttpServer::faultBody(Request &r)
+{
+    QJsonParseError error;
+    const QJsonDocument document = QJsonDocument::fromJson(r.http.body(), &error);
+    if (error.error != QJsonParseError::NoError) {
+        fail(r.responder, Status::BadRequest,
+             QStringLiteral("the body is not JSON: %1 at offset %2")
+                 .arg(error.errorString())
+                 .arg(error.offset));
+        return std::nullopt;
+    }
+    if (!document.isObject()) {
+        fail(r.responder, Status::BadRequest,
+             QStringLiteral("the body is not a JSON object: expected a fault object such "
+                            "as {\"delay_ms\": 200}"));
+        return std::nullopt;
+    }
+    FaultConfig faults;
+    QString message;
+    QString field;
+    if (!ControlJson::parseFaults(document.object(), &faults, &message, &field)) {
+        fail(r.responder, Status::BadRequest, message, field);
+        return std::nullopt;
+    }
+    return faults;
+}
+
+void ControlHttpServer::clientFaults(Request &r, quint64 id, Method method)
+{
+    if (method != Method::Get && method != Method::Put && method != Method::Delete)
+        return notAllowed(r.responder, "GET, PUT, DELETE");
+    if (!checkQuery(r, {}))
+        return;
+    const auto stats = findClient(r, id);
+    if (!stats)
+        return;
+    if (method == Method::Get) {
+        bool own = false;
+        const FaultConfig faults = stats->faults(&own);
+        reply(r.responder, QJsonObject{{QStringLiteral("id"), qint64(id)},
+                                       {QStringLiteral("faults"), ControlJson::faults(faults)},
+                                       {QStringLiteral("faults_own"), own}});
+        return;
+    }
+    std::optional<FaultConfig> faults;
+    if (method == Method::Put && !(faults = faultBody(r)))
+        return;
+    // Applied in the client's worker thread; its fault event follows.
+    QString error;
+    const bool done = faults ? engine()->setClientFaults(id, *faults, &error)
+                             : engine()->followDefaultFaults(id, &error);
+    if (!done) {
+        fail(r.responder, Status::NotFound, error);
+        return;
+    }
+    const FaultConfig applied = faults ? *faults : engine()->defaultFaults();
+    reply(r.responder, QJsonObject{{QStringLiteral("id"), qint64(id)},
+                                   {QStringLiteral("faults"), ControlJson::faults(applied)},
+                                   {QStringLiteral("faults_own"), bool(faults)}});
+}
+
+void ControlHttpServer::defaultFaults(Request &r, Method method)
+{
+    if (method != Method::Get && method != Method::Put && method != Method::Delete)
+        return notAllowed(r.responder, "GET, PUT, DELETE");
+    if (!checkQuery(r, {}))
+        return;
+    if (method != Method::Get) {
+        FaultConfig faults; // DELETE: none
+        if (method == Method::Put) {
+            const std::optional<FaultConfig> body = faultBody(r);
+            if (!body)
+                return;
+            faults = *body;
+        }
+        QString error;
+        if (!engine()->setDefaultFaults(faults, &error)) {
+            fail(r.responder, Status::BadRequest, error);
+            return;
+        }
+    }
+    reply(r.responder,
+          QJsonObject{{QStringLiteral("faults"), ControlJson::faults(engine()->defaultFaults())}});
+}
+
+void ControlHttpServer::events(Request &r)
+{
+    const QString sinceKey = QStringLiteral("since");
+    const QString timeoutKey = QStringLiteral("timeout_ms");
+    const QString limitKey = QStringLiteral("limit");
+    if (!checkQuery(r, {sinceKey, timeoutKey, limitKey}))
+        return;
+    const QUrlQuery query = r.http.query();
+    const EventLog &log = m_api->m_eventLog;
+    quint64 since = log.firstSequence();
+    qint64 timeoutMs = ControlApi::kDefaultPollTimeoutMs;
+    qint64 limit = ControlApi::kMaxEventsPerResponse;
+    const auto number = [&](const QString &key, qint64 low, qint64 high, auto *out) {
+        if (!query.hasQueryItem(key))
+            return true;
+        const QString text = query.queryItemValue(key, QUrl::FullyDecoded);
+        bool ok = false;
+        const qint64 value = text.toLongLong(&ok);
+        if (!ok || value < low || value > high) {
+            fail(r.responder, Status::BadRequest,
+                 QStringLiteral("%1 \"%2\": expected a whole number from %3 to %4")
+                     .arg(key, text.left(64))
+                     .arg(low)
+                     .arg(high),
+                 key);
+            return false;
+        }
+        *out = std::remove_pointer_t<decltype(out)>(value);
+        return true;
+    };
+    if (!number(sinceKey, 1, std::numeric_limits<qint64>::max(), &since) ||
+        !number(timeoutKey, 0, ControlApi::kMaxPollTimeoutMs, &timeoutMs) ||
+        !number(limitKey, 1, ControlApi::kMaxEventsPerResponse, &limit))
+        return;
+    // Past the newest event (a client that kept a number across a restart of the server):
+    // from the next one, so that the answer's `next` is the real one.
+    since = qMin(since, log.nextSequence());
+    if (since < log.nextSequence() || timeoutMs == 0) {
+        answerEvents(r.responder, since, int(limit));
+        return;
+    }
+    // Nothing yet: wait, bounded, for the next event.
+    const quint64 key = ++m_nextWaiter;
+    auto *timer = new QTimer(this);
+    timer->setSingleShot(true);
+    connect(timer, &QTimer::timeout, this, [this, key] { answerWaiter(key); });
+    const QMetaObject::Connection socketGone =
+        connect(r.socket, &QObject::destroyed, this, [this, key] { dropWaiter(key); });
+    m_waiters.emplace(
+        key, Waiter{r.socket, std::move(r.responder), since, int(limit), timer, socketGone});
+    timer->start(int(timeoutMs));
+}
+
+void ControlHttpServer::answerEvents(QHttpServerResponder &responder, quint64 since, int limit)
+{
+    qint64 missed = 0;
+    const EventLog &log = m_api->m_eventLog;
+    const QList<TrafficEvent> events = log.eventsSince(since, limit, &missed);
+    QJsonArray array;
+    quint64 sequence = since + quint64(missed);
+    for (const TrafficEvent &event : events) {
+        QJsonObject object = event.toJson();
+        object.insert(QStringLiteral("seq"), qint64(sequence++));
+        array.append(object);
+    }
+    reply(responder, QJsonObject{{QStringLiteral("events"), array},
+                                 {QStringLiteral("next"), qint64(sequence)},
+                                 {QStringLiteral("missed"), missed}});
+}
+
+void ControlHttpServer::answerWaiter(quint64 key)
+{
+    const auto it = m_waiters.find(key);
+    if (it == m_waiters.end())
+        return;
+    Waiter waiter = std::move(it->second);
+    m_waiters.erase(it);
+    waiter.timer->deleteLater();
+    disconnect(waiter.socketGone); // the socket may serve further requests
+    if (waiter.socket)
+        answerEvents(waiter.responder, waiter.since, waiter.limit);
+}
+
+void ControlHttpServer::answerWaiters()
+{
+    QList<quint64> ready;
+    for (const auto &[key, waiter] : m_waiters) {
+        if (waiter.since < m_api->m_eventLog.nextSequence())
+            ready.append(key);
+    }
+    for (quint64 key : ready)
+        answerWaiter(key);
+}
+
+void ControlHttpServer::dropWaiter(quint64 key)
+{
+    const auto it = m_waiters.find(key);
+    if (it == m_waiters.end())
+        return;
+    it->second.timer->deleteLater();
+    m_waiters.erase(it); // its responder's socket is gone: nothing to write to
+}
+} // namespace Echoscope
