@@ -99,13 +99,37 @@ bool ControlApi::readTokenFile(const QString &path, QString *token, QString *err
                      .arg(path, file.errorString());
         return false;
     }
+#ifdef Q_OS_UNIX
+    // Like ssh with a private key: a token others can read (or write) is no secret.
+    const QFileDevice::Permissions permissions = file.permissions();
+    const QFileDevice::Permissions others = QFileDevice::ReadGroup | QFileDevice::WriteGroup |
+                                            QFileDevice::ExeGroup | QFileDevice::ReadOther |
+                                            QFileDevice::WriteOther | QFileDevice::ExeOther;
+    if (permissions & others) {
+        const int mode = ((int(permissions) >> 12) & 07) << 6 |
+                         ((int(permissions) >> 4) & 07) << 3 | (int(permissions) & 07);
+        *error = QStringLiteral("the control token file \"%1\" has mode %2: others than its owner "
+                                "may read it; make it the owner's alone (chmod 600 \"%1\")")
+                     .arg(path, QStringLiteral("0%1").arg(mode, 3, 8, QLatin1Char('0')));
+        return false;
+    }
+#endif
     const QByteArray line = file.readLine(4096).trimmed();
     if (line.isEmpty()) {
         *error = QStringLiteral("the control token file \"%1\" holds no token on its first line")
                      .arg(path);
         return false;
     }
-    *token = QString::fromUtf8(line);
+    const QString read = QString::fromUtf8(line);
+    if (read.size() < kMinTokenLength) {
+        *error = QStringLiteral("the token in the control token file \"%1\" is %2 characters "
+                                "long: at least %3 are needed")
+                     .arg(path)
+                     .arg(read.size())
+                     .arg(kMinTokenLength);
+        return false;
+    }
+    *token = read;
     return true;
 }
 

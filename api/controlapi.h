@@ -49,6 +49,7 @@ public:
     static constexpr int kMaxEventsPerResponse = 1000;
     static constexpr int kDefaultPollTimeoutMs = 30000;
     static constexpr int kMaxPollTimeoutMs = 60000;
+    static constexpr int kMinTokenLength = 16;
     static constexpr int kIdleTimeoutMs = kMaxPollTimeoutMs + 5000;
 
     explicit ControlApi(EchoServer *server, QObject *parent = nullptr);
@@ -80,7 +81,8 @@ public:
     // 32 random bytes from the system's generator, as 64 hex digits.
     static QString generateToken();
     // The first line of the file, without surrounding white space; false, with a sentence
-    // naming the file in *error, if it cannot be read or holds no token.
+    // naming the file in *error, if it cannot be read, holds no token or one shorter than
+    // kMinTokenLength, or (Unix) its group or others have any access to it (its mode named).
     static bool readTokenFile(const QString &path, QString *token, QString *error);
 
 private:

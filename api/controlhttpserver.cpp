@@ -20,6 +20,10 @@ namespace Echoscope {
 
 namespace {
 
+// Who asks, in the events of the changes made here: "kicked: by the control API",
+// "faults set: delay 5 ms (by the control API)".
+const QString kSource = QStringLiteral("the control API");
+
 QByteArray jsonBytes(const QJsonObject &object)
 {
     return QJsonDocument(object).toJson(QJsonDocument::Compact) + '\n';
@@ -322,7 +326,7 @@ void ControlHttpServer::client(Request &r, quint64 id, Method method)
             reply(r.responder, ControlJson::clientDetail(*stats));
     } else if (method == Method::Delete) {
         // Kicked in its worker's thread; its "disconnected: kicked" event follows.
-        if (!engine()->disconnectClient(id)) {
+        if (!engine()->disconnectClient(id, kSource)) {
             fail(r.responder, Status::NotFound,
                  QStringLiteral("client %1 is not connected").arg(id));
             return;
@@ -394,8 +398,8 @@ void ControlHttpServer::clientFaults(Request &r, quint64 id, Method method)
         return;
     // Applied in the client's worker thread; its fault event follows.
     QString error;
-    const bool done = faults ? engine()->setClientFaults(id, *faults, &error)
-                             : engine()->followDefaultFaults(id, &error);
+    const bool done = faults ? engine()->setClientFaults(id, *faults, &error, kSource)
+                             : engine()->followDefaultFaults(id, &error, kSource);
     if (!done) {
         fail(r.responder, Status::NotFound, error);
         return;
@@ -421,7 +425,7 @@ void ControlHttpServer::defaultFaults(Request &r, Method method)
             faults = *body;
         }
         QString error;
-        if (!engine()->setDefaultFaults(faults, &error)) {
+        if (!engine()->setDefaultFaults(faults, &error, kSource)) {
             fail(r.responder, Status::BadRequest, error);
             return;
         }

@@ -222,31 +222,64 @@ QJsonObject faults(const FaultConfig &faults)
     };
 }
 
-bool parseFaults(const QJsonObject &object, FaultConfig *faults, QString *error, QString *field)
+namespace {
+
+// Reads the fields of a fault object into *faults, each checked on its own.
+bool readFaultFields(const QJsonObject &object, FaultConfig *faults, QString *error, QString *field)
 {
-    FaultConfig parsed;
     for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
         const QString name = it.key();
-        if (name == QLatin1String("description"))
-            continue; // what GET answers may be sent back as it is
+        *field = name;
+        if (name == QLatin1String("description")) {
+            // What GET answers may be sent back as it is: the words are made from the fields.
+            if (!it.value().isString()) {
+                *error = QStringLiteral("description: expected a string (it is ignored: the "
+                                        "description is made from the other fields)");
+                return false;
+            }
+            continue;
+        }
         const auto &fields = faultFields();
         const auto found = std::find_if(fields.begin(), fields.end(), [&](const FaultField &f) {
             return name == QLatin1String(f.name);
         });
-        *field = name;
         if (found == fields.end()) {
             *error = QStringLiteral("unknown field \"%1\"").arg(name);
             return false;
         }
         QString reason;
-        if (!found->read(it.value(), &parsed, &reason)) {
+        if (!found->read(it.value(), faults, &reason)) {
             *error = QStringLiteral("%1: %2").arg(name, reason);
             return false;
         }
     }
+    return true;
+}
+
+} // namespace
+
+bool parseFaults(const QJsonObject &object, FaultConfig *faults, QString *error, QString *field)
+{
+    FaultConfig parsed;
+    if (!readFaultFields(object, &parsed, error, field))
+        return false;
     if (const QString invalid = parsed.validate(); !invalid.isEmpty()) {
-        *field = parsed.jitterMs > parsed.delayMs ? QStringLiteral("jitter_ms") : QString();
-        *error = invalid;
+        // A rule between fields (the jitter at most the delay, a slice gap only with a slice
+        // size): the field to blame is the one without which the rest is valid.
+        field->clear();
+        for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
+            QJsonObject rest = object;
+            rest.remove(it.key());
+            FaultConfig without;
+            QString ignoredError;
+            QString ignoredField;
+            if (readFaultFields(rest, &without, &ignoredError, &ignoredField) &&
+                without.validate().isEmpty()) {
+                *field = it.key();
+                break;
+            }
+        }
+        *error = field->isEmpty() ? invalid : QStringLiteral("%1: %2").arg(*field, invalid);
         return false;
     }
     field->clear();
@@ -289,7 +322,8 @@ QJsonObject clientSummary(const ClientSnapshot &client)
         {QStringLiteral("messages_out"), client.messagesOut},
         {QStringLiteral("unsent_bytes"), client.unsentBytes},
         {QStringLiteral("tls"), !client.tlsProtocol.isEmpty()},
-        {QStringLiteral("faults"), client.faults.describe()},
+        {QStringLiteral("faults"), faults(client.faults)},
+        {QStringLiteral("faults_description"), client.faults.describe()},
     };
 }
 
@@ -304,7 +338,6 @@ QJsonObject clientDetail(const ClientStats &stats)
     object.insert(QStringLiteral("max_message_bytes"), sizeOrNull(client.maxMessageBytes));
     object.insert(QStringLiteral("peak_unsent_bytes"), client.peakUnsentBytes);
     object.insert(QStringLiteral("histogram"), histogram(client.histogram));
-    object.insert(QStringLiteral("faults"), faults(client.faults));
     // true: set for this client; false: the faults for all clients apply to it.
     object.insert(QStringLiteral("faults_own"), client.faultsPerClient);
     if (client.tlsProtocol.isEmpty()) {

@@ -20,14 +20,18 @@ namespace ControlJson {
 // A fault object, every field present: close_after_bytes and reset_after_bytes are null
 // when off.
 QJsonObject faults(const FaultConfig &faults);
-// Reads a fault object; a field left out is off. On failure returns false, leaves *faults
-// as it was and sets *error to a sentence and *field to the field it names (empty when the
-// body as a whole is wrong): unknown fields, wrong types, values out of bounds.
+// Reads a fault object; a field left out is off; "description" (what faults() writes) may
+// be sent back, as a string, and is ignored. On failure returns false, leaves *faults as it
+// was and sets *error to a sentence starting with the field's name and *field to that name
+// (empty when the body as a whole is wrong): unknown fields, wrong types, values out of
+// bounds, and rules between fields (the field named is the one without which the rest is
+// valid: jitter_ms above delay_ms, slice_gap_ms without slice_bytes).
 bool parseFaults(const QJsonObject &object, FaultConfig *faults, QString *error, QString *field);
 
 // "connected", "paused", "draining", "closed", "handshaking", "stopped".
 QString stateKey(ClientState state);
-// The short form listed by GET /api/v1/clients.
+// The short form listed by GET /api/v1/clients: "faults" is the fault object, as in the
+// detail, and "faults_description" the same in words.
 QJsonObject clientSummary(const ClientSnapshot &client);
 // GET /api/v1/clients/{id}: the summary plus counters, histogram, faults, TLS and WebSocket.
 QJsonObject clientDetail(const ClientStats &stats);

@@ -1,17 +1,18 @@
 #include "ctlcommand.h"
 
+#include "controlapi.h"
 #include "numbertext.h"
 #include "targetoptions.h"
 #include "textescape.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
-#include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
+#include <QRegularExpression>
 #include <QTimer>
 #include <QUrl>
 #include <QUrlQuery>
@@ -170,7 +171,17 @@ int CtlCommand::run(const QStringList &arguments)
     if (command.takesId) {
         if (positional.isEmpty())
             return usage(QStringLiteral("%1 needs a client id").arg(name));
-        path = path.arg(positional.takeFirst());
+        // Digits only: "1/faults" or "1?x" would make another request.
+        const QString id = positional.takeFirst();
+        static const QRegularExpression digits(QStringLiteral("^[0-9]{1,20}$"));
+        bool inRange = false;
+        if (digits.match(id).hasMatch())
+            inRange = id.toULongLong(&inRange) != 0 && inRange;
+        if (!inRange)
+            return usage(QStringLiteral("%1: client id \"%2\" is not a client id: expected a "
+                                        "whole number from 1 to 18446744073709551615")
+                             .arg(name, id.left(64)));
+        path = path.arg(id);
     }
     QByteArray verb = command.verb;
     QByteArray body;
@@ -204,14 +215,12 @@ int CtlCommand::run(const QStringList &arguments)
 
     QByteArray token = qgetenv("ECHOSCOPE_CONTROL_TOKEN");
     if (parser.isSet(tokenFile)) {
-        QFile file(parser.value(tokenFile));
-        if (!file.open(QIODevice::ReadOnly)) {
-            print(stderr,
-                  QStringLiteral("echoscope ctl: cannot read the token file \"%1\": %2\n")
-                      .arg(TextEscape::escapeText(parser.value(tokenFile)), file.errorString()));
+        QString fileToken;
+        if (!ControlApi::readTokenFile(parser.value(tokenFile), &fileToken, &error)) {
+            print(stderr, QStringLiteral("echoscope ctl: %1\n").arg(TextEscape::escapeText(error)));
             return kExitUsage;
         }
-        token = file.readLine(4096).trimmed();
+        token = fileToken.toUtf8();
     }
 
     QNetworkAccessManager manager;

@@ -1066,11 +1066,45 @@ void tst_Cli::controlTokenFile()
     QVERIFY(!run.output.contains("listening on"));
     QVERIFY2(run.errorOutput.contains(missing.toUtf8()), run.errorOutput.constData());
 
-    const QString path = directory.filePath(QStringLiteral("token"));
-    QFile file(path);
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    file.write("  s3cret-token  \nsecond line ignored\n");
-    file.close();
+    const auto writeToken = [&](const QString &name, const QByteArray &text,
+                                QFileDevice::Permissions permissions) {
+        const QString path = directory.filePath(name);
+        QFile file(path);
+        if (!file.open(QIODevice::WriteOnly) || file.write(text) != text.size())
+            return QString();
+        file.close();
+        return file.setPermissions(permissions) ? path : QString();
+    };
+    const QFileDevice::Permissions ownerOnly = QFileDevice::ReadOwner | QFileDevice::WriteOwner;
+    // Like ssh with a key: a token file its group or others can read is refused, naming the
+    // file and its mode; so is a token shorter than 16 characters. Both for the server and
+    // for `echoscope ctl`.
+    const QString open = writeToken(QStringLiteral("open-token"), "s3cret-token-0123456789\n",
+                                    ownerOnly | QFileDevice::ReadGroup | QFileDevice::ReadOther);
+    const QString shortToken = writeToken(QStringLiteral("short-token"), "s3cret\n", ownerOnly);
+    QVERIFY(!open.isEmpty() && !shortToken.isEmpty());
+    for (const QStringList &command :
+         {headless({QStringLiteral("--control-port"), QStringLiteral("0"),
+                    QStringLiteral("--control-token-file")}),
+          QStringList{QStringLiteral("ctl"), QStringLiteral("--port"), QStringLiteral("1"),
+                      QStringLiteral("server"), QStringLiteral("--token-file")}}) {
+        const Finished tooOpen = runToEnd(command + QStringList{open});
+        QCOMPARE(tooOpen.exitCode, 2);
+        QVERIFY(!tooOpen.output.contains("listening on"));
+        QVERIFY2(tooOpen.errorOutput.contains(open.toUtf8()) &&
+                     tooOpen.errorOutput.contains("mode 0644"),
+                 tooOpen.errorOutput.constData());
+        const Finished tooShort = runToEnd(command + QStringList{shortToken});
+        QCOMPARE(tooShort.exitCode, 2);
+        QVERIFY2(tooShort.errorOutput.contains(shortToken.toUtf8()) &&
+                     tooShort.errorOutput.contains("at least 16"),
+                 tooShort.errorOutput.constData());
+        QVERIFY2(!tooShort.errorOutput.contains("s3cret"), tooShort.errorOutput.constData());
+    }
+
+    const QString path = writeToken(
+        QStringLiteral("token"), "  s3cret-token-0123456789  \nsecond line ignored\n", ownerOnly);
+    QVERIFY(!path.isEmpty());
     ServerProcess *server =
         startServer(headless({QStringLiteral("--control-port"), QStringLiteral("0"),
                               QStringLiteral("--control-token-file"), path}));
@@ -1080,6 +1114,28 @@ void tst_Cli::controlTokenFile()
     const QByteArray line = server->lines().value(1);
     QVERIFY2(line.endsWith(" token from " + path.toUtf8()), line.constData());
     QVERIFY2(!server->output().contains("s3cret"), server->output().constData());
+
+    // `echoscope ctl --token-file` with the same file authorises a change, and the change's
+    // event names its source; without the file it is refused (401, exit 1).
+    static const QRegularExpression controlUrl(QStringLiteral("http://127\\.0\\.0\\.1:(\\d+)/"));
+    const QString controlPort = controlUrl.match(QString::fromUtf8(line)).captured(1);
+    QVERIFY2(!controlPort.isEmpty(), line.constData());
+    QProcessEnvironment noToken = QProcessEnvironment::systemEnvironment();
+    noToken.remove(QStringLiteral("ECHOSCOPE_CONTROL_TOKEN"));
+    const QStringList ctl{QStringLiteral("ctl"), QStringLiteral("--port"), controlPort};
+    const Finished refused = runToEnd(
+        ctl + QStringList{QStringLiteral("default-faults"), QStringLiteral(R"({"delay_ms": 3})")},
+        noToken);
+    QCOMPARE(refused.exitCode, 1);
+    QVERIFY2(refused.errorOutput.contains("401"), refused.errorOutput.constData());
+    const Finished done = runToEnd(ctl + QStringList{QStringLiteral("--token-file"), path,
+                                                     QStringLiteral("default-faults"),
+                                                     QStringLiteral(R"({"delay_ms": 3})")},
+                                   noToken);
+    QCOMPARE(done.exitCode, 0);
+    QVERIFY2(done.output.contains("\"delay_ms\": 3"), done.output.constData());
+    QVERIFY(
+        server->waitForOutput("fault: faults for all clients: delay 3 ms (by the control API)"));
 }
 
 // The dashboard (offscreen) serves the control API beside the window with --control-port.

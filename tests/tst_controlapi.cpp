@@ -3,6 +3,8 @@
 // set through it really acts on the client.
 
 #include "controlapi.h"
+#include "controljson.h"
+#include "faultconfig.h"
 #include "echoserver.h"
 #include "echotestsupport.h"
 #include "serverconfig.h"
@@ -16,6 +18,7 @@
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTcpSocket>
@@ -48,12 +51,12 @@ struct Response
 
 // Each request on its own manager, so that a long poll does not hold up the next request.
 Response send(const QUrl &url, const QByteArray &verb, const QByteArray &body = {},
-              const QByteArray &token = {})
+              const QByteArray &token = {}, const QByteArray &scheme = "Bearer")
 {
     QNetworkAccessManager manager;
     QNetworkRequest request(url);
     if (!token.isEmpty())
-        request.setRawHeader("Authorization", "Bearer " + token);
+        request.setRawHeader("Authorization", scheme + ' ' + token);
     if (!body.isEmpty())
         request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
     std::unique_ptr<QNetworkReply> reply(manager.sendCustomRequest(request, verb, body));
@@ -159,7 +162,10 @@ private slots:
     void describesAClientAndItsCapture();
     void describesAWebSocketClient();
     void kickNeedsTheToken();
+    void bearerSchemeIsCaseInsensitive();
     void kickDisconnectsTheClient();
+    void everyFaultFieldNamesItself();
+    void eventsSincePastTheNewestIsClamped();
     void clientFaultChangesTheEcho();
     void defaultFaultsApplyToNewClientsAndClear();
     void newFaultFieldsRoundTrip();
@@ -265,6 +271,13 @@ void tst_ControlApi::listsAndFiltersClients()
              QStringLiteral("tcp"));
     QCOMPARE(clients.at(0).toObject().value(QStringLiteral("peer_port")).toInt(),
              int(first.socket.localPort()));
+    // The faults: the same object as in the client's detail, and in words beside it.
+    const QJsonObject listed = clients.at(0).toObject();
+    QVERIFY(listed.value(QStringLiteral("faults")).isObject());
+    QCOMPARE(listed.value(QStringLiteral("faults")),
+             fixture.get(idPath(firstId)).json.value(QStringLiteral("faults")));
+    QCOMPARE(listed.value(QStringLiteral("faults_description")).toString(),
+             FaultConfig().describe());
 
     const auto count = [&](const QString &query) {
         const Response response = fixture.get(QStringLiteral("/clients"), query);
@@ -371,7 +384,11 @@ void tst_ControlApi::kickNeedsTheToken()
     QVERIFY(id != 0);
     QSignalSpy disconnected(fixture.server.get(), &EchoServer::clientDisconnected);
 
-    for (const QByteArray &token : {QByteArray(), QByteArray("wrong"), kToken + "x"}) {
+    // The same length, one bit off: the constant-time compare refuses it too.
+    QByteArray sameLength = kToken;
+    sameLength[sameLength.size() / 2] = char(sameLength[sameLength.size() / 2] ^ 1);
+    QSignalSpy events(fixture.server.get(), &EchoServer::eventOccurred);
+    for (const QByteArray &token : {QByteArray(), QByteArray("wrong"), kToken + "x", sameLength}) {
         const Response response = send(fixture.url(idPath(id)), "DELETE", {}, token);
         QCOMPARE(response.status, 401);
         QVERIFY(response.json.value(QStringLiteral("error"))
@@ -389,6 +406,49 @@ void tst_ControlApi::kickNeedsTheToken()
     QCOMPARE(disconnected.count(), 0);
     QVERIFY(fixture.server->defaultFaults().isEmpty());
     QVERIFY(fixture.server->clientStats(id)->faults().isEmpty());
+    // The refusals are logged (a line a second at most, with their count), without a token.
+    const auto refusalLines = [&] {
+        QStringList lines;
+        for (const QList<QVariant> &args : events) {
+            const auto event = args.at(0).value<TrafficEvent>();
+            if (event.kind == TrafficEvent::Kind::Warning &&
+                event.text.startsWith(QLatin1String("control API: ")))
+                lines.append(event.text);
+        }
+        return lines;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(!refusalLines().isEmpty(), kTimeoutMs);
+    QVERIFY2(refusalLines().constFirst().contains(QLatin1String("refused without the right token")),
+             qPrintable(refusalLines().constFirst()));
+    QTRY_COMPARE_WITH_TIMEOUT(
+        [&] {
+            int refused = 0;
+            static const QRegularExpression count(QStringLiteral("(\\d+) changes? refused"));
+            for (const QString &line : refusalLines())
+                refused += count.match(line).captured(1).toInt();
+            return refused;
+        }(),
+        8, kTimeoutMs);
+    for (const QString &line : refusalLines()) {
+        QVERIFY2(!line.contains(QString::fromLatin1(kToken.left(8))), qPrintable(line));
+        QVERIFY2(line.contains(QLatin1String("127.0.0.1:")), qPrintable(line));
+    }
+}
+
+// RFC 7235: the scheme's name is case-insensitive.
+void tst_ControlApi::bearerSchemeIsCaseInsensitive()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    for (const QByteArray &scheme : {QByteArray("bearer"), QByteArray("BEARER")}) {
+        QCOMPARE(send(fixture.url(QStringLiteral("/faults")), "PUT", R"({"delay_ms": 2})", kToken,
+                      scheme)
+                     .status,
+                 200);
+    }
+    QCOMPARE(fixture.server->defaultFaults().delayMs, 2);
+    QCOMPARE(send(fixture.url(QStringLiteral("/faults")), "DELETE", {}, kToken, "Basic").status,
+             401);
 }
 
 void tst_ControlApi::kickDisconnectsTheClient()
@@ -413,9 +473,11 @@ void tst_ControlApi::kickDisconnectsTheClient()
     bool found = false;
     for (const QJsonValue &value : events.json.value(QStringLiteral("events")).toArray()) {
         const QJsonObject event = value.toObject();
-        found |= event.value(QStringLiteral("event")).toString() == QLatin1String("disconnected") &&
-                 quint64(event.value(QStringLiteral("client")).toDouble()) == id &&
-                 event.value(QStringLiteral("reason")).toString() == QLatin1String("kicked");
+        found |=
+            event.value(QStringLiteral("event")).toString() == QLatin1String("disconnected") &&
+            quint64(event.value(QStringLiteral("client")).toDouble()) == id &&
+            event.value(QStringLiteral("reason")).toString() == QLatin1String("kicked") &&
+            event.value(QStringLiteral("detail")).toString() == QLatin1String("by the control API");
     }
     QVERIFY2(found, events.body.constData());
     QCOMPARE(fixture.change("DELETE", idPath(id)).status, 404); // gone
@@ -605,6 +667,12 @@ void tst_ControlApi::refusesBadFaultBodies_data()
     QTest::newRow("bool") << QByteArray(R"({"stop_reading": 1})") << "stop_reading";
     QTest::newRow("seed") << QByteArray(R"({"seed": 4294967296})") << "seed";
     QTest::newRow("close code") << QByteArray(R"({"close_code": 1005})") << "close_code";
+    QTest::newRow("slice gap without a slice size")
+        << QByteArray(R"({"slice_gap_ms": 5})") << "slice_gap_ms";
+    QTest::newRow("bandwidth") << QByteArray(R"({"bandwidth_bytes_per_s": -1})")
+                               << "bandwidth_bytes_per_s";
+    QTest::newRow("description not a string")
+        << QByteArray(R"({"description": 5})") << "description";
     QTest::newRow("jitter over delay")
         << QByteArray(R"({"delay_ms": 5, "jitter_ms": 9})") << "jitter_ms";
     QTest::newRow("blackhole") << QByteArray(R"({"blackhole": "yes"})") << "blackhole";
@@ -636,7 +704,7 @@ void tst_ControlApi::refusesBadFaultBodies()
         const QString error = response.json.value(QStringLiteral("error")).toString();
         QVERIFY(!error.isEmpty());
         QCOMPARE(response.json.value(QStringLiteral("field")).toString(), field);
-        if (!field.isEmpty() && field != QLatin1String("jitter_ms"))
+        if (!field.isEmpty())
             QVERIFY2(error.contains(field), qPrintable(error));
     }
     // Nothing changed.
@@ -790,6 +858,8 @@ void tst_ControlApi::slowBodyIsCutAtItsDeadline()
     QCOMPARE(fixture.get(QStringLiteral("/server")).status, 200);
 }
 
+// Twelve different changes at once, on as many connections: each is applied whole, each is
+// an event (tagged with its source), and the state at the end is the last one applied.
 void tst_ControlApi::concurrentChangesToOneClient()
 {
     Fixture fixture;
@@ -797,33 +867,48 @@ void tst_ControlApi::concurrentChangesToOneClient()
     TestClient client;
     const quint64 id = fixture.connect(&client);
     QVERIFY(id != 0);
-    // Twelve changes at once, on as many connections (the API takes 16).
+    QSignalSpy events(fixture.server.get(), &EchoServer::eventOccurred);
     QNetworkAccessManager manager;
     std::vector<std::unique_ptr<QNetworkReply>> replies;
-    QList<int> delays;
+    QHash<QString, FaultConfig> sent; // by the text of the event it makes
     for (int i = 1; i <= 12; ++i) {
+        FaultConfig faults;
+        faults.delayMs = 10 * i;
+        faults.jitterMs = i;
+        faults.seed = quint32(i);
+        sent.insert(QStringLiteral("faults set: %1 (by the control API)").arg(faults.describe()),
+                    faults);
         QNetworkRequest request(fixture.url(idPath(id, QStringLiteral("/faults"))));
         request.setRawHeader("Authorization", "Bearer " + kToken);
         request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
-        const QByteArray body =
-            i % 4 == 0 ? QByteArray() : QStringLiteral(R"({"delay_ms": %1})").arg(i).toUtf8();
-        if (i % 4 != 0)
-            delays.append(i);
-        replies.emplace_back(
-            manager.sendCustomRequest(request, i % 4 == 0 ? "DELETE" : "PUT", body));
+        const QByteArray body = QJsonDocument(ControlJson::faults(faults)).toJson();
+        replies.emplace_back(manager.sendCustomRequest(request, "PUT", body));
     }
+    QCOMPARE(sent.size(), 12);
     QTRY_VERIFY_WITH_TIMEOUT(std::all_of(replies.cbegin(), replies.cend(),
                                          [](const auto &reply) { return reply->isFinished(); }),
                              kTimeoutMs);
     for (const auto &reply : replies)
         QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
-    // The last change to arrive wins: one of those sent, whole.
-    const Response last = fixture.get(idPath(id, QStringLiteral("/faults")));
-    const int delay = last.json.value(QStringLiteral("faults"))
-                          .toObject()
-                          .value(QStringLiteral("delay_ms"))
-                          .toInt();
-    QVERIFY2(delay == 0 || delays.contains(delay), last.body.constData());
+
+    const auto faultTexts = [&] {
+        QStringList texts;
+        for (const QList<QVariant> &args : events) {
+            const auto event = args.at(0).value<TrafficEvent>();
+            if (event.kind == TrafficEvent::Kind::FaultInjected && event.clientId == id)
+                texts.append(event.text);
+        }
+        return texts;
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(faultTexts().size(), 12, kTimeoutMs);
+    const QStringList texts = faultTexts();
+    for (const QString &text : texts)
+        QVERIFY2(sent.contains(text), qPrintable(text));
+    QCOMPARE(QSet<QString>(texts.cbegin(), texts.cend()).size(), 12); // each change once
+    const FaultConfig last = sent.value(texts.constLast());
+    const Response now = fixture.get(idPath(id, QStringLiteral("/faults")));
+    QCOMPARE(now.json.value(QStringLiteral("faults")).toObject(), ControlJson::faults(last));
+    QCOMPARE(fixture.server->clientStats(id)->faults(), last);
     client.socket.write("still echoed");
     QTRY_COMPARE_WITH_TIMEOUT(client.received, QByteArray("still echoed"), kTimeoutMs);
 }
@@ -1013,6 +1098,7 @@ void tst_ControlApi::ctlCommandDrivesTheApi()
     QVERIFY(tokenFile.open(QIODevice::WriteOnly));
     tokenFile.write(kToken + "\n");
     tokenFile.close();
+    QVERIFY(tokenFile.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner));
     const QString port = QString::number(fixture.api->serverPort());
     QProcessEnvironment noToken = QProcessEnvironment::systemEnvironment();
     noToken.remove(QStringLiteral("ECHOSCOPE_CONTROL_TOKEN"));
@@ -1068,6 +1154,16 @@ void tst_ControlApi::ctlCommandDrivesTheApi()
 
     QCOMPARE(ctl({QStringLiteral("frobnicate")}).exitCode, 2);
     QCOMPARE(ctl({QStringLiteral("kick")}).exitCode, 2); // no id
+    // Not an id: refused before any request ("1/faults" would ask another path).
+    for (const QString &notAnId : {QStringLiteral("1/faults"), QStringLiteral("0"),
+                                   QStringLiteral("18446744073709551616"), QStringLiteral("-1")}) {
+        const Run run = ctl({QStringLiteral("--token-file"), tokenPath, QStringLiteral("kick"),
+                             QStringLiteral("--"), notAnId});
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.errorOutput.startsWith("echoscope ctl: kick: client id ") &&
+                     run.errorOutput.contains(notAnId.toUtf8()),
+                 run.errorOutput.constData());
+    }
     QCOMPARE(ctl({QStringLiteral("--token-file"), directory.filePath(QStringLiteral("none")),
                   QStringLiteral("server")})
                  .exitCode,
@@ -1178,6 +1274,64 @@ void tst_ControlApi::unreadAnswersAreBounded()
     // The server closes it (the reader, not reading, would not notice).
     QTRY_COMPARE_WITH_TIMEOUT(fixture.api->openConnections(), 0, kTimeoutMs);
     QCOMPARE(fixture.get(QStringLiteral("/server")).status, 200); // the API carries on
+}
+
+// Every field of the fault object (as GET answers it, so a field added later is covered),
+// given a value of the wrong JSON type: 400 naming that field, in "field" and in the error.
+void tst_ControlApi::everyFaultFieldNamesItself()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    const QJsonObject fields =
+        fixture.get(QStringLiteral("/faults")).json.value(QStringLiteral("faults")).toObject();
+    QVERIFY(fields.size() >= 11);
+    QVERIFY(fields.contains(QStringLiteral("description")));
+    for (const QString &name : fields.keys()) {
+        const QByteArray body = QJsonDocument(QJsonObject{{name, QJsonArray{1}}}).toJson();
+        const Response response = fixture.change("PUT", QStringLiteral("/faults"), body);
+        QCOMPARE(response.status, 400);
+        QCOMPARE(response.json.value(QStringLiteral("field")).toString(), name);
+        QVERIFY2(response.json.value(QStringLiteral("error")).toString().startsWith(name + ':'),
+                 response.body.constData());
+    }
+    // What GET answers goes back as it is.
+    QCOMPARE(
+        fixture.change("PUT", QStringLiteral("/faults"), QJsonDocument(fields).toJson()).status,
+        200);
+    QVERIFY(fixture.server->defaultFaults().isEmpty());
+}
+
+// A `since` past the newest event (a number kept across a restart) is taken as the next
+// event: the answer's `next` is the real one, and a poll from there gets the next event.
+void tst_ControlApi::eventsSincePastTheNewestIsClamped()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    const qint64 next = fixture.get(QStringLiteral("/events"), QStringLiteral("timeout_ms=0"))
+                            .json.value(QStringLiteral("next"))
+                            .toInteger();
+    const Response ahead = fixture.get(QStringLiteral("/events"),
+                                       QStringLiteral("since=%1&timeout_ms=0").arg(next + 1000));
+    QCOMPARE(ahead.status, 200);
+    QCOMPARE(ahead.json.value(QStringLiteral("events")).toArray().size(), 0);
+    QCOMPARE(ahead.json.value(QStringLiteral("next")).toInteger(), next);
+
+    QNetworkAccessManager manager;
+    std::unique_ptr<QNetworkReply> reply(manager.get(QNetworkRequest(
+        fixture.url(QStringLiteral("/events"), QStringLiteral("since=%1&timeout_ms=%2")
+                                                   .arg(next + 1000)
+                                                   .arg(ControlApi::kMaxPollTimeoutMs)))));
+    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+    QTRY_COMPARE_WITH_TIMEOUT(fixture.api->waitingPolls(), 1, kTimeoutMs);
+    TestClient client;
+    QVERIFY(fixture.connect(&client) != 0);
+    QVERIFY(reply->isFinished() || finished.wait(kTimeoutMs));
+    const QJsonArray events = QJsonDocument::fromJson(reply->readAll())
+                                  .object()
+                                  .value(QStringLiteral("events"))
+                                  .toArray();
+    QVERIFY(!events.isEmpty());
+    QCOMPARE(events.at(0).toObject().value(QStringLiteral("seq")).toInteger(), next);
 }
 
 QTEST_GUILESS_MAIN(tst_ControlApi)

@@ -367,7 +367,7 @@ bool ClientSession::checkFaultLimit()
     return false;
 }
 
-void ClientSession::setFaults(const FaultConfig &faults, FaultScope scope)
+void ClientSession::setFaults(const FaultConfig &faults, FaultScope scope, const QString &source)
 {
     if (isFinished())
         return;
@@ -379,7 +379,7 @@ void ClientSession::setFaults(const FaultConfig &faults, FaultScope scope)
         connect(m_faults, &FaultInjector::timedOut, this, &ClientSession::faultTimedOut);
         connect(m_faults, &FaultInjector::eventOccurred, this, &ClientSession::eventOccurred);
     }
-    m_faults->setConfig(faults, scope, m_echoWritten);
+    m_faults->setConfig(faults, scope, m_echoWritten, source);
     if (!checkFaultLimit())
         return;
     // Held echo may go now, or must wait differently; reading may start or stop.

@@ -72,7 +72,8 @@ public:
     void close(DisconnectReason reason, const QString &detail = QString());
     // Injects these faults into the echo from now on (see FaultInjector); may end the
     // connection at once (close or reset after 0 bytes).
-    void setFaults(const FaultConfig &faults, FaultScope scope);
+    // source: who sets them, for the fault event (see EchoServer::setClientFaults).
+    void setFaults(const FaultConfig &faults, FaultScope scope, const QString &source = QString());
     FaultScope faultScope() const;
 
 signals:

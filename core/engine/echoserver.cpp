@@ -406,8 +406,9 @@ void EchoServer::flushRefusalSummary()
     }
 }
 
-bool EchoServer::disconnectClient(quint64 clientId)
+bool EchoServer::disconnectClient(quint64 clientId, const QString &source)
 {
+    const QString detail = source.isEmpty() ? QString() : tr("by %1").arg(source);
     const auto it = m_clients.constFind(clientId);
     if (it == m_clients.constEnd() || it->stats->state() == ClientState::Closed)
         return false;
@@ -416,16 +417,18 @@ bool EchoServer::disconnectClient(quint64 clientId)
         if (!udp)
             return false;
         QMetaObject::invokeMethod(
-            udp, [udp, clientId] { udp->disconnectPeer(clientId); }, Qt::AutoConnection);
+            udp, [udp, clientId, detail] { udp->disconnectPeer(clientId, detail); },
+            Qt::AutoConnection);
         return true;
     }
     EchoWorker *worker = it->worker;
     QMetaObject::invokeMethod(
-        worker, [worker, clientId] { worker->disconnectClient(clientId); }, Qt::AutoConnection);
+        worker, [worker, clientId, detail] { worker->disconnectClient(clientId, detail); },
+        Qt::AutoConnection);
     return true;
 }
 
-bool EchoServer::setDefaultFaults(const FaultConfig &faults, QString *error)
+bool EchoServer::setDefaultFaults(const FaultConfig &faults, QString *error, const QString &source)
 {
     const QString invalid = faults.validate();
     if (!invalid.isEmpty()) {
@@ -446,6 +449,8 @@ bool EchoServer::setDefaultFaults(const FaultConfig &faults, QString *error)
         event.timestampMs = nowMs();
         event.text = faults.isEmpty() ? tr("faults for all clients cleared")
                                       : tr("faults for all clients: %1").arg(faults.describe());
+        if (!source.isEmpty())
+            event.text += QLatin1Char(' ') + tr("(by %1)").arg(source);
         handleEvent(event);
     }
     return true;
@@ -470,7 +475,8 @@ EchoWorker *EchoServer::faultableWorker(quint64 clientId, QString *error, bool *
     return it->worker;
 }
 
-bool EchoServer::setClientFaults(quint64 clientId, const FaultConfig &faults, QString *error)
+bool EchoServer::setClientFaults(quint64 clientId, const FaultConfig &faults, QString *error,
+                                 const QString &source)
 {
     if (const QString invalid = faults.validate(); !invalid.isEmpty()) {
         if (error)
@@ -489,12 +495,13 @@ bool EchoServer::setClientFaults(quint64 clientId, const FaultConfig &faults, QS
     if (!worker)
         return false;
     QMetaObject::invokeMethod(
-        worker, [worker, clientId, faults] { worker->setClientFaults(clientId, faults); },
+        worker,
+        [worker, clientId, faults, source] { worker->setClientFaults(clientId, faults, source); },
         Qt::AutoConnection);
     return true;
 }
 
-bool EchoServer::followDefaultFaults(quint64 clientId, QString *error)
+bool EchoServer::followDefaultFaults(quint64 clientId, QString *error, const QString &source)
 {
     bool udpPeer = false;
     EchoWorker *worker = faultableWorker(clientId, error, &udpPeer);
@@ -507,7 +514,8 @@ bool EchoServer::followDefaultFaults(quint64 clientId, QString *error)
     if (!worker)
         return false;
     QMetaObject::invokeMethod(
-        worker, [worker, clientId] { worker->followDefaultFaults(clientId); }, Qt::AutoConnection);
+        worker, [worker, clientId, source] { worker->followDefaultFaults(clientId, source); },
+        Qt::AutoConnection);
     return true;
 }
 

@@ -123,17 +123,24 @@ public:
 
     // Ends one client's connection with reason Kicked (a UDP peer is forgotten; its next
     // datagram makes it a new client). Returns false if it is not connected.
-    bool disconnectClient(quint64 clientId);
+    //
+    // `source`, in this call and those below, says who asks, for the event: "the control
+    // API" makes "kicked: by the control API", "faults set: delay 5 ms (by the control
+    // API)". Empty: the dashboard or the command line, as before.
+    bool disconnectClient(quint64 clientId, const QString &source = QString());
     // Fault injection (see FaultConfig). The faults for all clients apply to every
     // client without faults of its own, current and future, and stay across stop() and
     // start(). A client's own faults replace them for that client until
     // followDefaultFaults(). Each returns false, with the reason in *error, for an
     // invalid config or a client not connected (a UDP peer gets the blackhole and the UDP rates).
     // Every change is a FaultInjected event.
-    bool setDefaultFaults(const FaultConfig &faults, QString *error = nullptr);
+    bool setDefaultFaults(const FaultConfig &faults, QString *error = nullptr,
+                          const QString &source = QString());
     FaultConfig defaultFaults() const { return m_defaultFaults; }
-    bool setClientFaults(quint64 clientId, const FaultConfig &faults, QString *error = nullptr);
-    bool followDefaultFaults(quint64 clientId, QString *error = nullptr);
+    bool setClientFaults(quint64 clientId, const FaultConfig &faults, QString *error = nullptr,
+                         const QString &source = QString());
+    bool followDefaultFaults(quint64 clientId, QString *error = nullptr,
+                             const QString &source = QString());
 
     // An event from beside the engine (the control API's refused changes) into the same
     // stream as the engine's own: eventOccurred(), so the logs and the dashboard show it.

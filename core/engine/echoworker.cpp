@@ -90,22 +90,22 @@ void EchoWorker::setDefaultFaults(const FaultConfig &faults)
     }
 }
 
-void EchoWorker::setClientFaults(quint64 clientId, const FaultConfig &faults)
+void EchoWorker::setClientFaults(quint64 clientId, const FaultConfig &faults, const QString &source)
 {
     if (ClientSession *session = m_sessions.value(clientId))
-        session->setFaults(faults, FaultScope::ThisClient);
+        session->setFaults(faults, FaultScope::ThisClient, source);
 }
 
-void EchoWorker::followDefaultFaults(quint64 clientId)
+void EchoWorker::followDefaultFaults(quint64 clientId, const QString &source)
 {
     if (ClientSession *session = m_sessions.value(clientId))
-        session->setFaults(m_defaultFaults, FaultScope::AllClients);
+        session->setFaults(m_defaultFaults, FaultScope::AllClients, source);
 }
 
-void EchoWorker::disconnectClient(quint64 clientId)
+void EchoWorker::disconnectClient(quint64 clientId, const QString &detail)
 {
     if (ClientSession *session = m_sessions.value(clientId))
-        session->close(DisconnectReason::Kicked);
+        session->close(DisconnectReason::Kicked, detail);
 }
 
 // Closing is not deleting: closeAll() may run inside a session's own call stack (a slot

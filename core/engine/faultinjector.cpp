@@ -22,6 +22,13 @@ QString countText(qint64 value)
     locale.setNumberOptions(QLocale::DefaultNumberOptions);
     return locale.toString(value);
 }
+
+// " (by the control API)" after a fault event's text; nothing without a source.
+QString bySource(const QString &source)
+{
+    return source.isEmpty() ? QString()
+                            : QLatin1Char(' ') + FaultInjector::tr("(by %1)").arg(source);
+}
 } // namespace
 
 FaultInjector::FaultInjector(std::shared_ptr<ClientStats> stats, QObject *parent)
@@ -54,7 +61,8 @@ bool FaultInjector::isHolding() const
            (m_config.stopReading || timesOut() || !m_gates.empty() || m_timer->isActive());
 }
 
-void FaultInjector::setConfig(const FaultConfig &config, FaultScope scope, qint64 echoWritten)
+void FaultInjector::setConfig(const FaultConfig &config, FaultScope scope, qint64 echoWritten,
+                              const QString &source)
 {
     const FaultConfig old = m_config;
     const FaultScope oldScope = m_scope;
@@ -96,12 +104,14 @@ void FaultInjector::setConfig(const FaultConfig &config, FaultScope scope, qint6
     m_stats->setFaults(config, scope == FaultScope::ThisClient);
 
     if (scope == FaultScope::ThisClient && (config != old || oldScope != scope || !wasActive)) {
-        emit eventOccurred(faultEvent(config.isEmpty()
-                                          ? tr("faults cleared for this client")
-                                          : tr("faults set: %1").arg(config.describe())));
+        emit eventOccurred(
+            faultEvent((config.isEmpty() ? tr("faults cleared for this client")
+                                         : tr("faults set: %1").arg(config.describe())) +
+                       bySource(source)));
     } else if (scope == FaultScope::AllClients && oldScope == FaultScope::ThisClient) {
         emit eventOccurred(
-            faultEvent(tr("faults: back to those for all clients (%1)").arg(config.describe())));
+            faultEvent(tr("faults: back to those for all clients (%1)").arg(config.describe()) +
+                       bySource(source)));
     }
     if (!m_active)
         flushSummary();

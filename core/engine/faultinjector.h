@@ -68,7 +68,9 @@ public:
 
     // Applies `config` from now on; `echoWritten` is the stream position now, from
     // which the byte limits count. Logs the change when it is about this client.
-    void setConfig(const FaultConfig &config, FaultScope scope, qint64 echoWritten);
+    // source: who sets it ("the control API"), named in the event; empty: nobody named.
+    void setConfig(const FaultConfig &config, FaultScope scope, qint64 echoWritten,
+                   const QString &source = QString());
 
     // A message of `bytes` was framed; its echo ends at stream offset `endOffset`.
     // Returns true when the reset probability strikes: reset instead of echoing it.

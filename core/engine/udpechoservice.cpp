@@ -490,12 +490,12 @@ void UdpEchoService::forget(PeerList::iterator peer, DisconnectReason reason, co
     m_postEvent(event);
 }
 
-void UdpEchoService::disconnectPeer(quint64 clientId)
+void UdpEchoService::disconnectPeer(quint64 clientId, const QString &detail)
 {
     const auto found = m_byId.constFind(clientId);
     if (found == m_byId.constEnd())
         return;
-    forget(*found, DisconnectReason::Kicked, QString());
+    forget(*found, DisconnectReason::Kicked, detail);
     if (m_peers.empty() && m_expiryTimer)
         m_expiryTimer->stop();
 }

@@ -77,7 +77,7 @@ public:
     // These run in the service's thread.
     void start();
     // Forgets one peer with reason Kicked; nothing if it is not tracked.
-    void disconnectPeer(quint64 clientId);
+    void disconnectPeer(quint64 clientId, const QString &detail = QString());
     // Forgets every peer with `reason` and closes the socket; the service is done.
     void shutdown(DisconnectReason reason);
     int peerCount() const { return m_livePeers.load(std::memory_order_relaxed); }
