@@ -519,7 +519,7 @@ void ClientSession::handshakeTimedOut()
     if (isFinished())
         return;
     finish(m_transport->handshakeFailure(),
-           QStringLiteral("no %1 handshake within %2 s")
+           tr("no %1 handshake within %2 s")
                .arg(m_transport->handshakeName())
                .arg(double(handshakeTimeoutMs()) / 1000.0, 0, 'g', 4));
 }
@@ -541,7 +541,7 @@ void ClientSession::idleTimerFired()
         return;
     }
     finish(DisconnectReason::IdleTimeout,
-           QStringLiteral("nothing sent or received for %1 s")
+           tr("nothing sent or received for %1 s")
                .arg(double(m_config.idleTimeoutMs) / 1000.0, 0, 'g', 4));
 }
 

@@ -78,9 +78,8 @@ void EchoServer::fail(Error error, const QString &message)
 bool EchoServer::start(const ServerConfig &config)
 {
     if (m_state == State::Listening) {
-        fail(Error::InvalidConfig,
-             QStringLiteral("the server is already listening on %1; stop it first")
-                 .arg(TrafficEvent::endpoint(m_address, m_port)));
+        fail(Error::InvalidConfig, tr("the server is already listening on %1; stop it first")
+                                       .arg(TrafficEvent::endpoint(m_address, m_port)));
         return false;
     }
     const QString invalid = config.validate();
@@ -102,7 +101,7 @@ bool EchoServer::start(const ServerConfig &config)
     }
 
     if (QString reason; !m_acceptor->listen(address, config.port, &reason)) {
-        fail(Error::ListenFailed, QStringLiteral("cannot listen on %1 port %2: %3")
+        fail(Error::ListenFailed, tr("cannot listen on %1 port %2: %3")
                                       .arg(ServerConfig::describeAddress(address))
                                       .arg(config.port)
                                       .arg(reason));
@@ -114,17 +113,16 @@ bool EchoServer::start(const ServerConfig &config)
 #ifdef ECHOSCOPE_WEBSOCKETS
         if (QString reason; !m_webSocketAcceptor->listen(address, config.webSocketPort, &reason)) {
             m_acceptor->close();
-            fail(Error::ListenFailed,
-                 QStringLiteral("cannot listen for WebSocket on %1 port %2: %3")
-                     .arg(ServerConfig::describeAddress(address))
-                     .arg(config.webSocketPort)
-                     .arg(reason));
+            fail(Error::ListenFailed, tr("cannot listen for WebSocket on %1 port %2: %3")
+                                          .arg(ServerConfig::describeAddress(address))
+                                          .arg(config.webSocketPort)
+                                          .arg(reason));
             return false;
         }
 #else
         m_acceptor->close();
         fail(Error::InvalidConfig,
-             QStringLiteral("this Echoscope was built without Qt WebSockets: no WebSocket port"));
+             tr("this Echoscope was built without Qt WebSockets: no WebSocket port"));
         return false;
 #endif
     }
@@ -135,7 +133,7 @@ bool EchoServer::start(const ServerConfig &config)
         if (udpDescriptor < 0) {
             m_acceptor->close();
             m_webSocketAcceptor->close();
-            fail(Error::ListenFailed, QStringLiteral("cannot listen for UDP on %1 port %2: %3")
+            fail(Error::ListenFailed, tr("cannot listen for UDP on %1 port %2: %3")
                                           .arg(ServerConfig::describeAddress(address))
                                           .arg(config.udpPort)
                                           .arg(reason));
@@ -163,7 +161,7 @@ bool EchoServer::start(const ServerConfig &config)
     QSslConfiguration tlsConfiguration;
     if (config.isTls()) {
         tlsConfiguration = credentials.serverConfiguration(config.tlsMinimumVersion);
-        m_tlsSummary = QStringLiteral("TLS %1 or later, %2; handshake within %3 s")
+        m_tlsSummary = tr("TLS %1 or later, %2; handshake within %3 s")
                            .arg(ServerConfig::tlsVersionString(config.tlsMinimumVersion),
                                 credentials.summary())
                            .arg(double(config.tlsHandshakeTimeoutMs) / 1000.0, 0, 'g', 4);
@@ -197,7 +195,7 @@ bool EchoServer::start(const ServerConfig &config)
     if (!m_tlsSummary.isEmpty())
         notes.append(m_tlsSummary);
     if (!ServerConfig::isLoopback(m_address))
-        notes.append(QStringLiteral("not loopback: other machines can connect"));
+        notes.append(tr("not loopback: other machines can connect"));
     event.text = notes.join(QStringLiteral("; "));
     emit started(m_address, m_port);
     handleEvent(event);
@@ -211,10 +209,10 @@ bool EchoServer::start(const ServerConfig &config)
                 .arg(webSocketScheme(),
                      TrafficEvent::endpoint(webSocketEvent.address, m_webSocketPort))};
         if (!config.webSocketOrigins.isEmpty())
-            webSocketNotes.append(QStringLiteral("origins allowed: %1")
-                                      .arg(config.webSocketOrigins.join(QStringLiteral(", "))));
+            webSocketNotes.append(
+                tr("origins allowed: %1").arg(config.webSocketOrigins.join(QStringLiteral(", "))));
         if (!ServerConfig::isLoopback(webSocketEvent.address))
-            webSocketNotes.append(QStringLiteral("not loopback: other machines can connect"));
+            webSocketNotes.append(tr("not loopback: other machines can connect"));
         webSocketEvent.text = webSocketNotes.join(QStringLiteral("; "));
         handleEvent(webSocketEvent);
     }
@@ -225,8 +223,8 @@ bool EchoServer::start(const ServerConfig &config)
         udpEvent.port = m_udpPort;
         udpEvent.text.clear(); // the TCP line's notes (TLS, exposure) are not the UDP port's
         if (!ServerConfig::isLoopback(m_udpAddress))
-            udpEvent.text = QStringLiteral("not loopback: any host that can reach it gets its "
-                                           "datagrams echoed, spoofed senders too");
+            udpEvent.text = tr("not loopback: any host that can reach it gets its "
+                               "datagrams echoed, spoofed senders too");
         handleEvent(udpEvent);
     }
     const QString validity = config.isTls() ? credentials.validityProblem() : QString();
@@ -284,8 +282,8 @@ void EchoServer::stop()
                      .arg(summary.messagesIn)
                      .arg(summary.messagesOut);
     if (m_udpPort != 0) {
-        event.text += QStringLiteral("; UDP: %1 datagrams in, %2 oversized, %3 echoes dropped, "
-                                     "%4 ICMP errors, %5 refused")
+        event.text += tr("; UDP: %1 datagrams in, %2 oversized, %3 echoes dropped, "
+                         "%4 ICMP errors, %5 refused")
                           .arg(m_udpTotals.datagramsIn)
                           .arg(m_udpTotals.oversized)
                           .arg(m_udpTotals.echoesDropped)

@@ -325,19 +325,19 @@ QString FaultInjector::trigger(Trigger trigger)
     case Trigger::None:
         return QString();
     case Trigger::CloseAfter:
-        detail = QStringLiteral("after %1 echoed bytes").arg(countText(m_config.closeAfterBytes));
-        text = QStringLiteral("closed ") + detail;
+        detail = tr("after %1 echoed bytes").arg(countText(m_config.closeAfterBytes));
+        text = tr("closed after %1 echoed bytes").arg(countText(m_config.closeAfterBytes));
         break;
     case Trigger::ResetAfter:
-        detail = QStringLiteral("after %1 echoed bytes").arg(countText(m_config.resetAfterBytes));
-        text = QStringLiteral("reset ") + detail;
+        detail = tr("after %1 echoed bytes").arg(countText(m_config.resetAfterBytes));
+        text = tr("reset after %1 echoed bytes").arg(countText(m_config.resetAfterBytes));
         break;
-    case Trigger::ResetDrawn:
-        detail = QStringLiteral("at message %1 (probability %2)")
-                     .arg(countText(m_messages))
-                     .arg(QLocale::c().toString(m_config.resetProbability, 'g', 4));
-        text = QStringLiteral("reset ") + detail;
+    case Trigger::ResetDrawn: {
+        const QString probability = QLocale::c().toString(m_config.resetProbability, 'g', 4);
+        detail = tr("at message %1 (probability %2)").arg(countText(m_messages), probability);
+        text = tr("reset at message %1 (probability %2)").arg(countText(m_messages), probability);
         break;
+    }
     case Trigger::Timeout:
         detail = tr("after the timeout fault's %1 ms").arg(countText(m_config.timeoutMs));
         text = tr("closed after the timeout fault's %1 ms").arg(countText(m_config.timeoutMs));

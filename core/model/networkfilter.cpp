@@ -148,9 +148,9 @@ bool NetworkFilter::parseList(const QString &text, QList<Subnet> *subnets, QStri
         if (!parseOne(piece, &subnet)) {
             if (error) {
                 *error = piece.isEmpty()
-                             ? QStringLiteral("an empty network in the list; expected "
-                                              "ADDRESS/PREFIX[,ADDRESS/PREFIX...], e.g. "
-                                              "10.0.0.0/8,::1/128")
+                             ? tr("an empty network in the list; expected "
+                                  "ADDRESS/PREFIX[,ADDRESS/PREFIX...], e.g. "
+                                  "10.0.0.0/8,::1/128")
                              : QStringLiteral("\"%1\" is not a network; expected ADDRESS/PREFIX "
                                               "such as 10.0.0.0/8, 192.168.1.7 or fd00::/8")
                                    .arg(piece);

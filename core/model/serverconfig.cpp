@@ -2,6 +2,7 @@
 
 #include "networkfilter.h"
 
+#include <QCoreApplication>
 #include <QThread>
 
 namespace Echoscope {
@@ -13,67 +14,97 @@ QString ServerConfig::validate() const
     if (!resolveBindAddress(bindAddress, &address, &error))
         return error;
     if (maxMessageBytes < 1)
-        return QStringLiteral("max message size must be at least 1 byte (got %1)")
+        return QCoreApplication::translate("Echoscope::ServerConfig",
+                                           "max message size must be at least 1 byte (got %1)")
             .arg(maxMessageBytes);
     if (maxClients < 1)
-        return QStringLiteral("max clients must be at least 1 (got %1)").arg(maxClients);
+        return QCoreApplication::translate("Echoscope::ServerConfig",
+                                           "max clients must be at least 1 (got %1)")
+            .arg(maxClients);
     if (idleTimeoutMs < 0)
-        return QStringLiteral("idle timeout must not be negative (got %1 ms)").arg(idleTimeoutMs);
+        return QCoreApplication::translate("Echoscope::ServerConfig",
+                                           "idle timeout must not be negative (got %1 ms)")
+            .arg(idleTimeoutMs);
     if (threads < 0 || threads > 256)
-        return QStringLiteral("threads must be between 0 (one per core) and 256 (got %1)")
+        return QCoreApplication::translate(
+                   "Echoscope::ServerConfig",
+                   "threads must be between 0 (one per core) and 256 (got %1)")
             .arg(threads);
     if (lowWaterBytes < 0 || highWaterBytes < 1 || lowWaterBytes >= highWaterBytes)
-        return QStringLiteral("the low-water mark (%1 bytes) must be below the high-water mark "
-                              "(%2 bytes)")
+        return QCoreApplication::translate(
+                   "Echoscope::ServerConfig",
+                   "the low-water mark (%1 bytes) must be below the high-water mark "
+                   "(%2 bytes)")
             .arg(lowWaterBytes)
             .arg(highWaterBytes);
     if (captureBytesPerClient < 0 || captureBytesPerClient > kMaxCaptureBytesPerClient)
-        return QStringLiteral("capture size %1 is out of range (0 to %2 bytes per client)")
+        return QCoreApplication::translate(
+                   "Echoscope::ServerConfig",
+                   "capture size %1 is out of range (0 to %2 bytes per client)")
             .arg(captureBytesPerClient)
             .arg(kMaxCaptureBytesPerClient);
     if (messageEventsPerSecond < 0)
-        return QStringLiteral("message events per second must not be negative (got %1)")
+        return QCoreApplication::translate(
+                   "Echoscope::ServerConfig",
+                   "message events per second must not be negative (got %1)")
             .arg(messageEventsPerSecond);
     if (udpIdleTimeoutMs < 1 || udpIdleTimeoutMs > kMaxUdpIdleTimeoutMs)
-        return QStringLiteral("UDP idle timeout must be from 1 ms to %1 s (got %2 ms)")
+        return QCoreApplication::translate("Echoscope::ServerConfig",
+                                           "UDP idle timeout must be from 1 ms to %1 s (got %2 ms)")
             .arg(kMaxUdpIdleTimeoutMs / 1000)
             .arg(udpIdleTimeoutMs);
     if (maxUdpPeers < 1)
-        return QStringLiteral("max UDP peers must be at least 1 (got %1)").arg(maxUdpPeers);
+        return QCoreApplication::translate("Echoscope::ServerConfig",
+                                           "max UDP peers must be at least 1 (got %1)")
+            .arg(maxUdpPeers);
     if (webSocketEcho && webSocketHandshakeTimeoutMs < 1)
-        return QStringLiteral("the WebSocket handshake timeout must be at least 1 ms (got %1 ms)")
+        return QCoreApplication::translate(
+                   "Echoscope::ServerConfig",
+                   "the WebSocket handshake timeout must be at least 1 ms (got %1 ms)")
             .arg(webSocketHandshakeTimeoutMs);
     for (const QString &origin : webSocketOrigins) {
         if (origin.trimmed().isEmpty() || origin.contains(QLatin1Char('\n')))
-            return QStringLiteral("WebSocket origin \"%1\" is not an origin (write it as the "
-                                  "browser sends it, such as http://localhost:8080)")
+            return QCoreApplication::translate(
+                       "Echoscope::ServerConfig",
+                       "WebSocket origin \"%1\" is not an origin (write it as the "
+                       "browser sends it, such as http://localhost:8080)")
                 .arg(origin);
     }
     for (const auto &subnet : allowNetworks) {
         if (!NetworkFilter::isValid(subnet))
-            return QStringLiteral("allowed network %1 is not a valid network")
+            return QCoreApplication::translate("Echoscope::ServerConfig",
+                                               "allowed network %1 is not a valid network")
                 .arg(NetworkFilter::toString(subnet));
     }
     for (const auto &subnet : denyNetworks) {
         if (!NetworkFilter::isValid(subnet))
-            return QStringLiteral("denied network %1 is not a valid network")
+            return QCoreApplication::translate("Echoscope::ServerConfig",
+                                               "denied network %1 is not a valid network")
                 .arg(NetworkFilter::toString(subnet));
     }
     if (isTls()) {
         if (tlsKeyFile.isEmpty())
-            return QStringLiteral("TLS needs a private key file as well as the certificate "
-                                  "\"%1\"")
+            return QCoreApplication::translate(
+                       "Echoscope::ServerConfig",
+                       "TLS needs a private key file as well as the certificate "
+                       "\"%1\"")
                 .arg(tlsCertificateFile);
         if (tlsCertificateFile.isEmpty())
-            return QStringLiteral("TLS needs a certificate file as well as the private key \"%1\"")
+            return QCoreApplication::translate(
+                       "Echoscope::ServerConfig",
+                       "TLS needs a certificate file as well as the private key \"%1\"")
                 .arg(tlsKeyFile);
         if (tlsHandshakeTimeoutMs < 1)
-            return QStringLiteral("the TLS handshake timeout must be at least 1 ms (got %1 ms)")
+            return QCoreApplication::translate(
+                       "Echoscope::ServerConfig",
+                       "the TLS handshake timeout must be at least 1 ms (got %1 ms)")
                 .arg(tlsHandshakeTimeoutMs);
         if (framing.mode == FramingMode::Eof)
-            return QStringLiteral("eof framing cannot be used with TLS: a TLS client cannot "
-                                  "half-close, its close ends the connection before any echo; "
-                                  "use stream, line, length or fixed framing");
+            return QCoreApplication::translate(
+                "Echoscope::ServerConfig",
+                "eof framing cannot be used with TLS: a TLS client cannot "
+                "half-close, its close ends the connection before any echo; "
+                "use stream, line, length or fixed framing");
     }
     return framing.validate(maxMessageBytes);
 }
@@ -105,7 +136,8 @@ int ServerConfig::effectiveThreads() const
 QString ServerConfig::describeAddress(const QHostAddress &address)
 {
     if (address == QHostAddress(QHostAddress::Any))
-        return QStringLiteral("any address (IPv4 and IPv6)");
+        return QCoreApplication::translate("Echoscope::ServerConfig",
+                                           "any address (IPv4 and IPv6)");
     return address.toString();
 }
 
@@ -126,8 +158,10 @@ bool ServerConfig::resolveBindAddress(const QString &text, QHostAddress *address
         QHostAddress parsed;
         if (name.isEmpty() || !parsed.setAddress(name)) {
             if (error)
-                *error = QStringLiteral("bind address \"%1\" is not an IP address; use "
-                                        "127.0.0.1, ::1, any, any4, any6 or a literal address")
+                *error = QCoreApplication::translate(
+                             "Echoscope::ServerConfig",
+                             "bind address \"%1\" is not an IP address; use "
+                             "127.0.0.1, ::1, any, any4, any6 or a literal address")
                              .arg(text);
             return false;
         }
