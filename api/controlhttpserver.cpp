@@ -3,6 +3,7 @@
 #include "controlapi.h"
 #include "controljson.h"
 #include "echoserver.h"
+#include "pcapngwriter.h"
 #include "trafficevent.h"
 
 #include <QDateTime>
@@ -339,14 +340,36 @@ void ControlHttpServer::client(Request &r, quint64 id, Method method)
     }
 }
 
+// JSON (base64 chunks) by default; ?format=pcapng: a pcapng file (PcapngExport).
 void ControlHttpServer::capture(Request &r, quint64 id, Method method)
 {
     if (method != Method::Get)
         return notAllowed(r.responder, "GET");
-    if (!checkQuery(r, {}))
+    const QString formatKey = QStringLiteral("format");
+    if (!checkQuery(r, {formatKey}))
         return;
-    if (const auto stats = findClient(r, id))
+    const QString format = r.http.query().queryItemValue(formatKey, QUrl::FullyDecoded);
+    const bool pcapng = format == QLatin1String("pcapng");
+    if (r.http.query().hasQueryItem(formatKey) && !pcapng && format != QLatin1String("json")) {
+        fail(r.responder, Status::BadRequest,
+             QStringLiteral("unknown format \"%1\": expected json or pcapng").arg(format),
+             formatKey);
+        return;
+    }
+    const auto stats = findClient(r, id);
+    if (!stats)
+        return;
+    if (!pcapng) {
         reply(r.responder, ControlJson::capture(id, *stats->capture()));
+        return;
+    }
+    const PcapngExport file = PcapngExport::fromClient(*stats);
+    const QByteArray disposition =
+        QByteArrayLiteral("attachment; filename=\"") + file.suggestedFileName().toUtf8() + '"';
+    r.responder.write(
+        file.toBytes(),
+        {{"Content-Type", "application/x-pcapng"}, {"Content-Disposition", disposition}},
+        Status::Ok);
 }
 
 std::optional<FaultConfig> ControlHttpServer::faultBody(Request &r)

@@ -574,6 +574,22 @@ CommandLine::CommandLine()
                   QStringLiteral("a size of at least 1 byte, with K or M, e.g. 100M"),
                   into(&m_options, &HeadlessOptions::recordTotalBytes)),
          nullptr, Where::Anywhere, "record"},
+        {option("record-format",
+                QStringLiteral("What --record writes: jsonl, Echoscope's recordings for "
+                               "\"echoscope replay\", or pcapng, files Wireshark opens (the "
+                               "bytes under synthetic IP and TCP or UDP headers, no events) "
+                               "(default jsonl)."),
+                "jsonl|pcapng"),
+         [this](const Row &row, const QString &value) {
+             if (value.compare(QLatin1String("jsonl"), Qt::CaseInsensitive) == 0)
+                 m_options.recordFormat = HeadlessOptions::RecordFormat::Recording;
+             else if (value.compare(QLatin1String("pcapng"), Qt::CaseInsensitive) == 0)
+                 m_options.recordFormat = HeadlessOptions::RecordFormat::Pcapng;
+             else
+                 return fail(row, value, QStringLiteral("expected jsonl or pcapng"));
+             return true;
+         },
+         nullptr, Where::Anywhere, "record"},
     };
     for (const Row &row : m_rows) {
         if (row.apply) // --help and --version were added by addHelpOption() and the like

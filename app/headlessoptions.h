@@ -25,6 +25,9 @@ struct HeadlessOptions
     QString recordDirectory;                              // empty: no recording
     qint64 recordLimitBytes = 1024 * 1024;                // per client, both ways together
     qint64 recordTotalBytes = qint64(1024) * 1024 * 1024; // the files of one run together
+    // --record-format: Echoscope's recordings (for `echoscope replay`) or pcapng (Wireshark).
+    enum class RecordFormat { Recording, Pcapng };
+    RecordFormat recordFormat = RecordFormat::Recording;
 
     // The Prometheus endpoint (--metrics-port, --metrics-address); off when the port is
     // negative, 0 picks a free port.

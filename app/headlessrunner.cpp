@@ -79,8 +79,11 @@ bool HeadlessRunner::start()
         // Each client's capture keeps its first bytes, to be written when it disconnects.
         config.captureBytesPerClient = m_options.recordLimitBytes;
         config.captureKeepsFirst = true;
-        m_recorder = new SessionRecorder(m_server, m_options.recordDirectory,
-                                         m_options.recordTotalBytes, this);
+        m_recorder = new SessionRecorder(
+            m_server, m_options.recordDirectory, m_options.recordTotalBytes, this,
+            m_options.recordFormat == HeadlessOptions::RecordFormat::Pcapng
+                ? SessionRecorder::Format::Pcapng
+                : SessionRecorder::Format::Recording);
         connect(m_recorder, &SessionRecorder::warning, this, [this](const QString &text) {
             writeWarning(text, QDateTime::currentMSecsSinceEpoch());
         });

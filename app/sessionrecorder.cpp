@@ -2,6 +2,7 @@
 
 #include "clientstats.h"
 #include "echoserver.h"
+#include "pcapngwriter.h"
 #include "recording.h"
 #include "textescape.h"
 
@@ -23,8 +24,12 @@ QString sizeText(qint64 bytes)
 } // namespace
 
 SessionRecorder::SessionRecorder(EchoServer *server, const QString &directory, qint64 totalBytes,
-                                 QObject *parent)
-    : QObject(parent), m_server(server), m_directory(directory), m_totalBytes(totalBytes)
+                                 QObject *parent, Format format)
+    : QObject(parent)
+    , m_server(server)
+    , m_directory(directory)
+    , m_totalBytes(totalBytes)
+    , m_format(format)
 {
     connect(m_server, &EchoServer::eventOccurred, this, &SessionRecorder::eventOccurred);
 }
@@ -70,7 +75,7 @@ void SessionRecorder::eventOccurred(const TrafficEvent &event)
     if (event.kind == TrafficEvent::Kind::Disconnected) {
         const Client client = it.value();
         m_clients.erase(it);
-        write(event.clientId, client);
+        write(event.clientId, client, event.timestampMs);
     }
 }
 
@@ -79,21 +84,26 @@ QString SessionRecorder::uniquePath(const QString &fileName) const
     const QDir directory(m_directory);
     QString path = directory.filePath(fileName);
     const QString stem = QFileInfo(fileName).completeBaseName();
+    const QString suffix = QFileInfo(fileName).suffix();
     for (int n = 2; QFileInfo::exists(path) && n < 1000; ++n)
-        path = directory.filePath(QStringLiteral("%1-%2.jsonl").arg(stem).arg(n));
+        path = directory.filePath(QStringLiteral("%1-%2.%3").arg(stem).arg(n).arg(suffix));
     return path;
 }
 
-void SessionRecorder::write(quint64 clientId, const Client &client)
+void SessionRecorder::write(quint64 clientId, const Client &client, qint64 disconnectedAtMs)
 {
     Recording recording = Recording::fromClient(*client.stats, client.events, m_server->config(),
                                                 QDateTime::currentMSecsSinceEpoch());
     const QString who = QStringLiteral("client %1 (%2)")
                             .arg(clientId)
                             .arg(TrafficEvent::endpoint(recording.peerAddress, recording.peerPort));
-    // Base64 takes 4 bytes for 3, plus a line of about 100 bytes per chunk and event.
-    const qint64 estimate = (recording.in.heldBytes() + recording.out.heldBytes()) * 4 / 3 +
-                            (recording.chunks.size() + recording.events.size() + 1) * 100;
+    const bool pcapng = m_format == Format::Pcapng;
+    // Base64 takes 4 bytes for 3, plus a line of about 100 bytes per chunk and event; a
+    // pcapng file the bytes, plus two packets of headers (about 200 bytes) per chunk.
+    const qint64 heldBytes = recording.in.heldBytes() + recording.out.heldBytes();
+    const qint64 estimate =
+        pcapng ? heldBytes + (recording.chunks.size() + 4) * 200
+               : heldBytes * 4 / 3 + (recording.chunks.size() + recording.events.size() + 1) * 100;
     if (m_bytesWritten + estimate > m_totalBytes) {
         if (!m_totalReported)
             emit warning(QStringLiteral("recording stopped: the recordings written reached the "
@@ -103,9 +113,18 @@ void SessionRecorder::write(quint64 clientId, const Client &client)
         m_totalReported = true;
         return;
     }
-    const QString path = uniquePath(recording.suggestedFileName());
     QString error;
-    if (!recording.save(path, &error)) {
+    QString path;
+    bool saved = false;
+    if (pcapng) {
+        const PcapngExport file = PcapngExport::fromClient(*client.stats, disconnectedAtMs);
+        path = uniquePath(file.suggestedFileName());
+        saved = file.save(path, &error);
+    } else {
+        path = uniquePath(recording.suggestedFileName());
+        saved = recording.save(path, &error);
+    }
+    if (!saved) {
         emit warning(QStringLiteral("%1 was not recorded: %2").arg(who, error));
         return;
     }
@@ -117,7 +136,7 @@ void SessionRecorder::write(quint64 clientId, const Client &client)
                               QDateTime::fromMSecsSinceEpoch(recording.limitReachedAtMs)
                                   .toString(QStringLiteral("hh:mm:ss.zzz")),
                               path, recording.missingParts().join(QStringLiteral("; "))));
-    if (client.droppedEvents > 0)
+    if (client.droppedEvents > 0 && !pcapng)
         emit warning(QStringLiteral("%1: %2 holds the first %3 of its events; %4 more were left "
                                     "out")
                          .arg(who, path)

@@ -256,6 +256,7 @@ private slots:
     void replayCannotConnect();
     void recordsEachClient();
     void recordCannotWriteDirectory();
+    void recordsPcapng();
 
 private:
     ServerProcess *startServer(const QStringList &arguments);
@@ -559,6 +560,8 @@ void tst_Cli::badArguments_data()
         {"--record-limit", "65M", "64M"});
     row("record total not a size", {"--record", "x", "--record-total", "lots"},
         {"--record-total", "lots"});
+    row("record format unknown", {"--record", "x", "--record-format", "pcap"},
+        {"--record-format", "pcap", "jsonl or pcapng"});
     row("unknown option", {"--bogus-option"}, {"bogus-option"});
     row("positional argument", {"extra"}, {"extra"});
 }
@@ -1497,6 +1500,78 @@ void tst_Cli::recordsEachClient()
         QVERIFY2(run.exitCode == 0, (run.output + run.errorOutput).constData());
         QVERIFY2(run.output.startsWith("replay matched: "), run.output.constData());
     }
+#else
+    QSKIP("POSIX shutdown and signals");
+#endif
+}
+
+// --record-format pcapng: one pcapng file per client, which tshark follows to the bytes
+// the client sent and received (without tshark, the bytes are at least in the file).
+void tst_Cli::recordsPcapng()
+{
+#ifdef Q_OS_UNIX
+    QTemporaryDir directory;
+    QVERIFY(directory.isValid());
+    const QString recordings = directory.filePath(QStringLiteral("pcaps"));
+    ServerProcess *server =
+        startServer(headless({QStringLiteral("--record"), recordings,
+                              QStringLiteral("--record-format"), QStringLiteral("pcapng")}));
+    const quint16 port = server->waitForListening();
+    QVERIFY(port != 0);
+
+    QTcpSocket client;
+    QVERIFY(connectClient(client, port));
+    const quint16 clientPort = client.localPort();
+    QByteArray sent;
+    for (const QByteArray &chunk :
+         {QByteArray("hello\n"), QByteArray("\0\xff\xc3\x28 binary", 11)}) {
+        client.write(chunk);
+        sent += chunk;
+        QCOMPARE(readEcho(client, chunk.size()), chunk);
+    }
+    client.flush();
+    ::shutdown(int(client.socketDescriptor()), SHUT_WR);
+    QVERIFY(waitForDisconnect(client));
+    QVERIFY(server->waitForOutput(" disconnected: closed by peer"));
+    QVERIFY(server->sendSignal(SIGTERM));
+    QVERIFY(server->waitForExit());
+    QCOMPARE(server->exitCode(), 0);
+
+    const QStringList files =
+        QDir(recordings).entryList({QStringLiteral("*.pcapng")}, QDir::Files, QDir::Name);
+    QCOMPARE(files.size(), 1);
+    QVERIFY2(files.first().contains(QStringLiteral("-127.0.0.1-%1-").arg(clientPort)),
+             qPrintable(files.first()));
+    const QString path = QDir(recordings).filePath(files.first());
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray bytes = file.readAll();
+    QVERIFY(bytes.startsWith(QByteArray::fromHex("0a0d0d0a")));
+    QVERIFY(bytes.indexOf(sent.mid(6)) > 0);
+
+    const QString tshark = QStandardPaths::findExecutable(QStringLiteral("tshark"));
+    if (tshark.isEmpty())
+        QSKIP("tshark is not installed (Debian: apt-get install tshark): the stream is not "
+              "followed");
+    QProcess follow;
+    follow.start(tshark, {QStringLiteral("-r"), path, QStringLiteral("-q"), QStringLiteral("-z"),
+                          QStringLiteral("follow,tcp,raw,0")});
+    QVERIFY(follow.waitForFinished(kTimeoutMs));
+    QCOMPARE(follow.exitCode(), 0);
+    QByteArray fromClient;
+    QByteArray fromServer;
+    bool inData = false;
+    for (const QByteArray &line : follow.readAllStandardOutput().split('\n')) {
+        if (line.startsWith("Node 1: "))
+            inData = true;
+        else if (line.startsWith("===="))
+            inData = false;
+        else if (inData && !line.isEmpty())
+            (line.startsWith('\t') ? fromServer : fromClient) +=
+                QByteArray::fromHex(line.trimmed());
+    }
+    QCOMPARE(fromClient, sent);
+    QCOMPARE(fromServer, sent);
 #else
     QSKIP("POSIX shutdown and signals");
 #endif

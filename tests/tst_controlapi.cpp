@@ -5,6 +5,7 @@
 #include "controlapi.h"
 #include "controljson.h"
 #include "faultconfig.h"
+#include "pcapngwriter.h"
 #include "echoserver.h"
 #include "echotestsupport.h"
 #include "serverconfig.h"
@@ -160,6 +161,7 @@ private slots:
     void serverDescribesItself();
     void listsAndFiltersClients();
     void describesAClientAndItsCapture();
+    void captureAsPcapng();
     void describesAWebSocketClient();
     void kickNeedsTheToken();
     void bearerSchemeIsCaseInsensitive();
@@ -345,6 +347,49 @@ void tst_ControlApi::describesAClientAndItsCapture()
     QCOMPARE(received, sent);
     QCOMPARE(echoed, sent);
     QCOMPARE(capture.json.value(QStringLiteral("received_bytes")).toInteger(), 300);
+}
+
+// ?format=pcapng: the capture as the pcapng file PcapngExport writes (tst_pcapng reads
+// those back with tshark), as a download; another format is refused, naming the field.
+void tst_ControlApi::captureAsPcapng()
+{
+    Fixture fixture;
+    ServerConfig config = testConfig(2);
+    config.captureBytesPerClient = 4096;
+    QVERIFY(fixture.start(config));
+    TestClient client;
+    const quint64 id = fixture.connect(&client);
+    QVERIFY(id != 0);
+    const QByteArray sent = payload(300, 8);
+    client.socket.write(sent);
+    QTRY_COMPARE_WITH_TIMEOUT(client.received, sent, kTimeoutMs);
+    const auto stats = fixture.server->clientStats(id);
+    QVERIFY(stats);
+    // The echo's capture may trail the bytes the client already has.
+    QTRY_COMPARE_WITH_TIMEOUT(stats->capture()->snapshot().echoedBytes, qint64(300), kTimeoutMs);
+
+    const Response file =
+        fixture.get(idPath(id, QStringLiteral("/capture")), QStringLiteral("format=pcapng"));
+    QCOMPARE(file.status, 200);
+    QCOMPARE(file.contentType, QByteArray("application/x-pcapng"));
+    QVERIFY(file.body.startsWith(QByteArray::fromHex("0a0d0d0a")));
+    QCOMPARE(file.body, PcapngExport::fromClient(*stats).toBytes());
+    // The bytes both ways, each in one segment after its headers.
+    QVERIFY(file.body.indexOf(sent) > 0);
+    QVERIFY(file.body.indexOf(sent, file.body.indexOf(sent) + 1) > 0);
+
+    const Response json =
+        fixture.get(idPath(id, QStringLiteral("/capture")), QStringLiteral("format=json"));
+    QCOMPARE(json.status, 200);
+    QCOMPARE(json.json.value(QStringLiteral("received_bytes")).toInteger(), 300);
+    const Response bad =
+        fixture.get(idPath(id, QStringLiteral("/capture")), QStringLiteral("format=pcap"));
+    QCOMPARE(bad.status, 400);
+    QCOMPARE(bad.json.value(QStringLiteral("field")).toString(), QStringLiteral("format"));
+    QCOMPARE(
+        fixture.get(idPath(id + 1000, QStringLiteral("/capture")), QStringLiteral("format=pcapng"))
+            .status,
+        404);
 }
 
 void tst_ControlApi::describesAWebSocketClient()

@@ -1,5 +1,6 @@
 // The dashboard driven as a user drives it: real widgets (offscreen), a real engine,
 // real sockets on 127.0.0.1 with port 0.
+#include "pcapngwriter.h"
 #include "clientfilterproxy.h"
 #include "clientinspector.h"
 #include "clienttablemodel.h"
@@ -675,6 +676,8 @@ void tst_Dashboard::inspectorExportsRecording()
     QVERIFY(!d.window.inspector()->exportButton()->isEnabled()); // nobody selected
     d.select(id);
     QVERIFY(d.window.inspector()->exportButton()->isEnabled());
+    const auto stats = d.server.clientStats(id); // the counters outlive the connection
+    QVERIFY(stats);
     client.write("one\n");
     QTRY_COMPARE_WITH_TIMEOUT(client.bytesAvailable(), qint64(4), kTimeoutMs);
     client.write(QByteArray("two\0\xff", 5));
@@ -711,6 +714,23 @@ void tst_Dashboard::inspectorExportsRecording()
     const QString bad = directory.filePath(QStringLiteral("no/such/dir/client.jsonl"));
     QVERIFY(!d.window.inspector()->exportRecording(bad, &error));
     QVERIFY2(error.startsWith(QStringLiteral("cannot write \"%1\"").arg(bad)), qPrintable(error));
+
+    // The same capture as pcapng (tst_pcapng reads such files back with tshark): the file
+    // PcapngExport writes for this client, with its real port.
+    QVERIFY(d.window.inspector()->exportPcapngButton()->isEnabled());
+    const QString pcapng = directory.filePath(QStringLiteral("client.pcapng"));
+    QVERIFY2(d.window.inspector()->exportPcapng(pcapng, &error), qPrintable(error));
+    QFile file(pcapng);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray bytes = file.readAll();
+    const PcapngExport expected = PcapngExport::fromClient(*stats);
+    QCOMPARE(expected.clientPort, clientPort);
+    QCOMPARE(bytes, expected.toBytes());
+    QVERIFY(bytes.contains(QByteArray("two\0\xff", 5)));
+    const QString badPcapng = directory.filePath(QStringLiteral("no/such/dir/client.pcapng"));
+    QVERIFY(!d.window.inspector()->exportPcapng(badPcapng, &error));
+    QVERIFY2(error.startsWith(QStringLiteral("cannot write \"%1\"").arg(badPcapng)),
+             qPrintable(error));
 }
 
 void tst_Dashboard::disconnectButtonKicksClient()

@@ -1,5 +1,6 @@
 #include "clientinspector.h"
 
+#include "pcapngwriter.h"
 #include "clientstats.h"
 #include "echoserver.h"
 #include "hexview.h"
@@ -110,10 +111,18 @@ ClientInspector::ClientInspector(QWidget *parent) : QWidget(parent)
                             "that \"echoscope replay\" can send to an echo server again"));
     connect(m_export, &QPushButton::clicked, this, &ClientInspector::exportRecordingInteractively);
 
+    m_exportPcapng = new QPushButton(tr("Export &pcapng…"), this);
+    m_exportPcapng->setToolTip(tr("Save this client's captured bytes as a pcapng file for "
+                                  "Wireshark: both directions with their times, under "
+                                  "synthetic IP and TCP (or UDP) headers"));
+    connect(m_exportPcapng, &QPushButton::clicked, this,
+            &ClientInspector::exportPcapngInteractively);
+
     auto *header = new QHBoxLayout;
     header->addWidget(m_title, 1);
     header->addWidget(m_faults);
     header->addWidget(m_export);
+    header->addWidget(m_exportPcapng);
     header->addWidget(m_disconnect);
 
     const QString names[DetailCount] = {tr("Peer"),
@@ -332,6 +341,7 @@ void ClientInspector::setClient(quint64 clientId, std::shared_ptr<const ClientSt
                              : tr("Inject faults into this client's echo: delay, bandwidth, "
                                   "slices, close, reset, timeout, blackhole, stop reading"));
     m_export->setEnabled(true);
+    m_exportPcapng->setEnabled(true);
     const bool webSocket = m_stats->webSocket() != nullptr;
     m_detailLabels.at(WebSocket)->setVisible(webSocket);
     m_detailValues.at(WebSocket)->setVisible(webSocket);
@@ -350,6 +360,7 @@ void ClientInspector::showNone()
     m_disconnect->setEnabled(false);
     m_faults->setEnabled(false);
     m_export->setEnabled(false);
+    m_exportPcapng->setEnabled(false);
     m_copy->setEnabled(false);
     m_detailLabels.at(WebSocket)->hide();
     m_detailValues.at(WebSocket)->hide();
@@ -592,6 +603,46 @@ void ClientInspector::exportRecordingInteractively()
         return;
     QString error;
     if (!exportRecording(path, &error))
+        QMessageBox::warning(this, tr("Export failed"), error);
+}
+
+bool ClientInspector::exportPcapng(const QString &path, QString *error) const
+{
+    if (!m_stats) {
+        *error = tr("cannot write \"%1\": no client is selected").arg(path);
+        return false;
+    }
+    return PcapngExport::fromClient(*m_stats).save(path, error);
+}
+
+void ClientInspector::exportPcapngInteractively()
+{
+    if (!m_stats)
+        return;
+    const CaptureSnapshot capture = m_stats->capture()->snapshot();
+    if (capture.heldBytes == 0 &&
+        QMessageBox::question(this, tr("Export pcapng"),
+                              capture.capacityBytes == 0
+                                  ? tr("Capture is off, so the file will hold only the "
+                                       "synthetic handshake. Turn it on in Preferences "
+                                       "(capture per client) for new clients. Export anyway?")
+                                  : tr("Nothing has been captured from this client yet. Export "
+                                       "anyway?")) != QMessageBox::Yes)
+        return;
+    PcapngExport named;
+    named.clientId = m_clientId;
+    named.clientAddress = m_stats->peerAddress();
+    named.clientPort = m_stats->peerPort();
+    named.connectedAtMs = m_stats->connectedAtMs();
+    const QString directory = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    const QString path =
+        QFileDialog::getSaveFileName(this, tr("Export pcapng of client %1").arg(m_clientId),
+                                     QDir(directory).filePath(named.suggestedFileName()),
+                                     tr("pcapng files (*.pcapng);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    QString error;
+    if (!exportPcapng(path, &error))
         QMessageBox::warning(this, tr("Export failed"), error);
 }
 

@@ -60,6 +60,10 @@ public:
     bool exportRecording(const QString &path, QString *error) const;
     // Asks for a file (named after the peer and the time) and exports, or says why not.
     void exportRecordingInteractively();
+    // Writes the client's capture as a pcapng file (see PcapngExport) to path. False and
+    // *error ("cannot write "path": why") when there is no client or it fails.
+    bool exportPcapng(const QString &path, QString *error) const;
+    void exportPcapngInteractively();
 
     HexView *hexView() const { return m_hexView; }
     // Bytes copied out of capture rings for the dump since the inspector was made: a
@@ -68,6 +72,7 @@ public:
     QPushButton *disconnectButton() const { return m_disconnect; }
     QPushButton *faultsButton() const { return m_faults; }
     QPushButton *exportButton() const { return m_export; }
+    QPushButton *exportPcapngButton() const { return m_exportPcapng; }
     // WebSocket clients only (hidden for the others): the frames and the upgrade request.
     QTabWidget *webSocketPane() const { return m_webSocketPane; }
     QTableView *webSocketFramesView() const { return m_frameView; }
@@ -119,6 +124,7 @@ private:
     QPushButton *m_disconnect;
     QPushButton *m_faults;
     QPushButton *m_export;
+    QPushButton *m_exportPcapng;
     HexView *m_hexView;
     QTabWidget *m_webSocketPane;
     WebSocketFrameModel *m_frameModel;

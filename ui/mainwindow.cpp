@@ -583,6 +583,8 @@ void MainWindow::showClientMenu(const QPoint &globalPosition)
         menu.addSeparator();
         menu.addAction(tr("Export &recording…"), m_inspector,
                        &ClientInspector::exportRecordingInteractively);
+        menu.addAction(tr("Export &pcapng…"), m_inspector,
+                       &ClientInspector::exportPcapngInteractively);
     }
     menu.exec(globalPosition);
 }

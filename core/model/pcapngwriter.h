@@ -17,7 +17,8 @@ namespace Echoscope {
 class ClientStats;
 
 // pcapng, written here rather than by libpcap: Debian 12's libpcap (1.10.3) writes only
-// classic pcap (pcap_dump_open() and friends; no libpcap release has a pcapng writer), and
+// classic pcap (pcap_dump_open() and friends; no libpcap release has a pcapng writer: its
+// issue 1321, "libpcap should fully support pcapng files", is open), and
 // classic pcap has no per-packet direction or comments. The blocks are those of
 // draft-ietf-opsawg-pcapng: one Section Header Block, one Interface Description Block
 // (LINKTYPE_RAW: each packet starts with its IPv4 or IPv6 header, no link layer, so no
