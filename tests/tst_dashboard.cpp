@@ -2083,7 +2083,8 @@ void tst_Dashboard::clientContextMenuByKeyboard()
     QVERIFY(handled);
     QCOMPARE(offered,
              (QStringList{QStringLiteral("Disconnect"), QStringLiteral("Copy address"),
-                          QStringLiteral("Faults…"), QStringLiteral("Export recording…")}));
+                          QStringLiteral("Faults…"), QStringLiteral("Export recording…"),
+                          QStringLiteral("Export pcapng…")}));
     QCOMPARE(QApplication::clipboard()->text(),
              QStringLiteral("127.0.0.1:%1").arg(client.localPort()));
     QVERIFY(QApplication::activePopupWidget() == nullptr);
