@@ -717,7 +717,7 @@ void tst_Dashboard::inspectorExportsRecording()
 
     // The same capture as pcapng (tst_pcapng reads such files back with tshark): the file
     // PcapngExport writes for this client, with its real port.
-    QVERIFY(d.window.inspector()->exportPcapngButton()->isEnabled());
+    QVERIFY(d.window.inspector()->exportPcapngAction()->isEnabled());
     const QString pcapng = directory.filePath(QStringLiteral("client.pcapng"));
     QVERIFY2(d.window.inspector()->exportPcapng(pcapng, &error), qPrintable(error));
     QFile file(pcapng);
@@ -1126,6 +1126,22 @@ void tst_Dashboard::defaultLayoutShowsTrafficAndColumns()
     QCOMPARE(table->horizontalScrollBar()->maximum(), 0);
     const QHeaderView *header = table->horizontalHeader();
     QVERIFY(header->length() <= table->viewport()->width());
+
+    // The inspector's title (the client, its address and port, the transport) is whole
+    // beside its buttons (it was cut off when Export became two buttons).
+    QVERIFY(d.clickStart());
+    QTcpSocket client;
+    const quint64 id = d.connectClient(client);
+    QVERIFY(id != 0);
+    d.select(id);
+    QCoreApplication::processEvents();
+    const QLabel *title = d.window.inspector()->titleLabel();
+    const int needed = title->fontMetrics().horizontalAdvance(title->text());
+    QVERIFY2(needed <= title->contentsRect().width(),
+             qPrintable(QStringLiteral("\"%1\" needs %2 px, has %3")
+                            .arg(title->text())
+                            .arg(needed)
+                            .arg(title->contentsRect().width())));
 }
 
 // What a screen reader says of each control the keyboard reaches: a name and a
@@ -2081,10 +2097,9 @@ void tst_Dashboard::clientContextMenuByKeyboard()
     QContextMenuEvent event(QContextMenuEvent::Keyboard, at, table->viewport()->mapToGlobal(at));
     QApplication::sendEvent(table->viewport(), &event);
     QVERIFY(handled);
-    QCOMPARE(offered,
-             (QStringList{QStringLiteral("Disconnect"), QStringLiteral("Copy address"),
-                          QStringLiteral("Faults…"), QStringLiteral("Export recording…"),
-                          QStringLiteral("Export pcapng…")}));
+    QCOMPARE(offered, (QStringList{QStringLiteral("Disconnect"), QStringLiteral("Copy address"),
+                                   QStringLiteral("Faults…"), QStringLiteral("Export recording…"),
+                                   QStringLiteral("Export pcapng…")}));
     QCOMPARE(QApplication::clipboard()->text(),
              QStringLiteral("127.0.0.1:%1").arg(client.localPort()));
     QVERIFY(QApplication::activePopupWidget() == nullptr);

@@ -27,6 +27,7 @@
 #include <QMessageBox>
 #include <QHeaderView>
 #include <QPlainTextEdit>
+#include <QMenu>
 #include <QPushButton>
 #include <QScrollBar>
 #include <QSplitter>
@@ -106,23 +107,30 @@ ClientInspector::ClientInspector(QWidget *parent) : QWidget(parent)
             emit faultsRequested(m_clientId);
     });
 
-    m_export = new QPushButton(tr("&Export recording…"), this);
-    m_export->setToolTip(tr("Save this client's captured traffic and events as a recording "
-                            "that \"echoscope replay\" can send to an echo server again"));
-    connect(m_export, &QPushButton::clicked, this, &ClientInspector::exportRecordingInteractively);
-
-    m_exportPcapng = new QPushButton(tr("Export &pcapng…"), this);
+    // One Export button with a menu, so the header keeps room for the title (the peer's
+    // address and port) at the default window size.
+    auto *exportMenu = new QMenu(this);
+    QAction *exportRecordingAction =
+        exportMenu->addAction(tr("&Recording for echoscope replay…"), this,
+                              &ClientInspector::exportRecordingInteractively);
+    exportRecordingAction->setToolTip(tr("Save this client's captured traffic and events as a "
+                                         "recording that \"echoscope replay\" can send to an "
+                                         "echo server again"));
+    m_exportPcapng = exportMenu->addAction(tr("&pcapng for Wireshark…"), this,
+                                           &ClientInspector::exportPcapngInteractively);
     m_exportPcapng->setToolTip(tr("Save this client's captured bytes as a pcapng file for "
                                   "Wireshark: both directions with their times, under "
                                   "synthetic IP and TCP (or UDP) headers"));
-    connect(m_exportPcapng, &QPushButton::clicked, this,
-            &ClientInspector::exportPcapngInteractively);
+    exportMenu->setToolTipsVisible(true);
+    m_export = new QPushButton(tr("&Export"), this);
+    m_export->setToolTip(tr("Save this client's capture: as a recording for \"echoscope "
+                            "replay\", or as a pcapng file for Wireshark"));
+    m_export->setMenu(exportMenu);
 
     auto *header = new QHBoxLayout;
     header->addWidget(m_title, 1);
     header->addWidget(m_faults);
     header->addWidget(m_export);
-    header->addWidget(m_exportPcapng);
     header->addWidget(m_disconnect);
 
     const QString names[DetailCount] = {tr("Peer"),

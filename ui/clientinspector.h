@@ -5,6 +5,7 @@
 #include <memory>
 
 QT_BEGIN_NAMESPACE
+class QAction;
 class QButtonGroup;
 class QLabel;
 class QPlainTextEdit;
@@ -71,8 +72,10 @@ public:
     qint64 captureBytesCopied() const { return m_captureBytesCopied; }
     QPushButton *disconnectButton() const { return m_disconnect; }
     QPushButton *faultsButton() const { return m_faults; }
+    // Export, with a menu: a recording, or a pcapng file.
     QPushButton *exportButton() const { return m_export; }
-    QPushButton *exportPcapngButton() const { return m_exportPcapng; }
+    QAction *exportPcapngAction() const { return m_exportPcapng; }
+    QLabel *titleLabel() const { return m_title; }
     // WebSocket clients only (hidden for the others): the frames and the upgrade request.
     QTabWidget *webSocketPane() const { return m_webSocketPane; }
     QTableView *webSocketFramesView() const { return m_frameView; }
@@ -124,7 +127,7 @@ private:
     QPushButton *m_disconnect;
     QPushButton *m_faults;
     QPushButton *m_export;
-    QPushButton *m_exportPcapng;
+    QAction *m_exportPcapng;
     HexView *m_hexView;
     QTabWidget *m_webSocketPane;
     WebSocketFrameModel *m_frameModel;
