@@ -1,11 +1,11 @@
 #include "pcapngwriter.h"
 
 #include "clientstats.h"
+#include "savefile.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QIODevice>
-#include <QSaveFile>
 
 #include <algorithm>
 
@@ -465,18 +465,8 @@ bool PcapngExport::write(QIODevice *device, QString *error) const
 
 bool PcapngExport::save(const QString &path, QString *error) const
 {
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly)) {
-        *error = QStringLiteral("cannot write \"%1\": %2").arg(path, file.errorString());
-        return false;
-    }
-    QString reason;
-    if (!write(&file, &reason) || !file.commit()) {
-        *error = QStringLiteral("cannot write \"%1\": %2")
-                     .arg(path, reason.isEmpty() ? file.errorString() : reason);
-        return false;
-    }
-    return true;
+    return saveFileAtomically(
+        path, [this](QIODevice *device, QString *reason) { return write(device, reason); }, error);
 }
 
 QString PcapngExport::suggestedFileName() const

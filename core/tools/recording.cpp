@@ -3,6 +3,7 @@
 #include "clientstats.h"
 #include "websocketlog.h"
 #include "serverconfig.h"
+#include "savefile.h"
 #include "trafficevent.h"
 
 #include <QCoreApplication>
@@ -14,7 +15,6 @@
 #include <QJsonDocument>
 #include <QJsonParseError>
 #include <QJsonValue>
-#include <QSaveFile>
 
 #include <algorithm>
 #include <cmath>
@@ -673,19 +673,8 @@ bool Recording::write(QIODevice *device, QString *error) const
 
 bool Recording::save(const QString &path, QString *error) const
 {
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly)) {
-        *error = QCoreApplication::translate("Echoscope::Recording", "cannot write \"%1\": %2")
-                     .arg(path, file.errorString());
-        return false;
-    }
-    QString reason;
-    if (!write(&file, &reason) || !file.commit()) {
-        *error = QCoreApplication::translate("Echoscope::Recording", "cannot write \"%1\": %2")
-                     .arg(path, reason.isEmpty() ? file.errorString() : reason);
-        return false;
-    }
-    return true;
+    return saveFileAtomically(
+        path, [this](QIODevice *device, QString *reason) { return write(device, reason); }, error);
 }
 
 bool Recording::read(QIODevice *device, const QString &name, Recording *recording, QString *error)
