@@ -40,8 +40,9 @@ packages=(cmake g++ make qt6-base-dev libgl-dev libssl3 openssl)
 # (qt6-websockets-dev, which Debian 12's qt6-httpserver-dev also needs but does not
 # depend on); python3-websockets: tst_websocket's WebSocket client not written by us.
 packages+=(qt6-httpserver-dev qt6-websockets-dev python3-websockets)
-# curl: tst_controlapi drives the control API with a client not written for Echoscope.
-packages+=(curl)
+# curl: tst_controlapi drives the control API with a client not written for Echoscope;
+# python3-pytest runs the handbook's pytest example against it (ctest pytest_example).
+packages+=(curl python3-pytest)
 # tshark: tst_pcapng reads the pcapng files Echoscope writes with Wireshark's reader (its
 # wireshark-common asks a debconf question, answered by DEBIAN_FRONTEND=noninteractive).
 packages+=(tshark)

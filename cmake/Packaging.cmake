@@ -32,14 +32,14 @@ elseif(UNIX)
     install(FILES "${PROJECT_BINARY_DIR}/${ECHOSCOPE_APP_ID}.metainfo.xml"
         DESTINATION "${CMAKE_INSTALL_DATADIR}/metainfo")
     # The README and the handbook, laid out as in the source tree so that their relative
-    # links (and the screenshots) work in the installed copy too. Help > Handbook (F1)
+    # links (the screenshots, the OpenAPI file, the pytest example) work in the installed copy too. Help > Handbook (F1)
     # opens docs/handbook/README.md there (MainWindow::handbookUrl()).
     set(_echoscope_doc "${CMAKE_INSTALL_DATADIR}/doc/echoscope")
     install(FILES "${PROJECT_SOURCE_DIR}/README.md" DESTINATION "${_echoscope_doc}")
     install(DIRECTORY "${PROJECT_SOURCE_DIR}/docs/handbook" DESTINATION "${_echoscope_doc}/docs"
         FILES_MATCHING PATTERN "*.md")
     install(DIRECTORY "${PROJECT_SOURCE_DIR}/docs/" DESTINATION "${_echoscope_doc}/docs"
-        FILES_MATCHING PATTERN "*.png" PATTERN "*.yaml" PATTERN "handbook" EXCLUDE)
+        FILES_MATCHING PATTERN "*.png" PATTERN "*.yaml" PATTERN "*.py" PATTERN "handbook" EXCLUDE)
     install(FILES "${PROJECT_SOURCE_DIR}/benchmarks/README.md"
         "${PROJECT_SOURCE_DIR}/benchmarks/README-echo.md" DESTINATION "${_echoscope_doc}/benchmarks")
     install(FILES "${PROJECT_SOURCE_DIR}/translations/README.md"
