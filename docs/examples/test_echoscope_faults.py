@@ -75,6 +75,22 @@ class Echoscope:
                 pytest.fail(f"no client from port {port} within {TIMEOUT} s")
             since = answer["next"]
 
+    def next_event(self):
+        """The sequence number the next event will get (a `since` past the newest is
+        answered with it)."""
+        return self.call("GET", f"/events?since={2**53}&timeout_ms=0")["next"]
+
+    def wait_for_event(self, since, kind, client):
+        """The first event of this kind for this client at or after `since`."""
+        while True:  # ends: each poll waits at most TIMEOUT for a new event
+            answer = self.call("GET", f"/events?since={since}&timeout_ms={TIMEOUT * 1000}")
+            if not answer["events"]:
+                pytest.fail(f"no {kind} event for client {client} within {TIMEOUT} s")
+            for event in answer["events"]:
+                if event.get("event") == kind and event.get("client") == client:
+                    return event
+            since = answer["next"]
+
     def stop(self):
         self.process.terminate()
         try:
@@ -89,6 +105,13 @@ def echoscope(tmp_path):
     server = Echoscope(tmp_path)
     yield server
     server.stop()
+
+
+def read_exactly(sock, size):
+    data = b""
+    while len(data) < size and (chunk := sock.recv(size - len(data))):
+        data += chunk
+    return data
 
 
 def read_to_end(sock):
@@ -116,12 +139,18 @@ def test_kick_one_client(echoscope):
 
 def test_faults_for_one_client_then_cleared(echoscope):
     with echoscope.connect() as client:
-        path = f"/clients/{echoscope.client_id(client)}/faults"
+        client_id = echoscope.client_id(client)
+        path = f"/clients/{client_id}/faults"
+        # A change takes effect in the thread that serves the client, just after the API
+        # has answered; the client's "fault" event says that it has.
+        since = echoscope.next_event()
         echoscope.call("PUT", path, {"blackhole": True})
-        client.sendall(b"into the void")
-        # The server reads it and echoes nothing; its view of the client says why.
-        detail = echoscope.call("GET", path.removesuffix("/faults"))
-        assert detail["faults"]["blackhole"] is True
+        echoscope.wait_for_event(since, "fault", client_id)
+        assert echoscope.call("GET", f"/clients/{client_id}")["faults"]["blackhole"] is True
+        client.sendall(b"into the void")  # read, counted, never echoed
+        since = echoscope.next_event()
         echoscope.call("DELETE", path)
+        echoscope.wait_for_event(since, "fault", client_id)
         client.sendall(b"echo again")
-        assert client.recv(64) == b"echo again"
+        # Only this comes back: the blackhole took the bytes before it.
+        assert read_exactly(client, len(b"echo again")) == b"echo again"
