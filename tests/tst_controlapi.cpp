@@ -116,6 +116,23 @@ struct Fixture
             return 0;
         return connected.at(0).at(0).value<quint64>();
     }
+    // Starts capturing `captureBytes` of each client; `client` connects and sends `sent`,
+    // and has as many bytes back: the client's id (0 if any of that failed).
+    quint64 startWithEcho(TestClient *client, const QByteArray &sent, int threads = 2,
+                          qint64 captureBytes = 4096)
+    {
+        ServerConfig config = testConfig(threads);
+        config.captureBytesPerClient = captureBytes;
+        if (!start(config))
+            return 0;
+        const quint64 id = connect(client);
+        if (id == 0)
+            return 0;
+        client->socket.write(sent);
+        const bool echoed =
+            QTest::qWaitFor([&] { return client->received.size() >= sent.size(); }, kTimeoutMs);
+        return echoed ? id : 0;
+    }
 };
 
 QString idPath(quint64 id, const QString &tail = QString())
@@ -308,15 +325,11 @@ void tst_ControlApi::listsAndFiltersClients()
 void tst_ControlApi::describesAClientAndItsCapture()
 {
     Fixture fixture;
-    ServerConfig config = testConfig(2);
-    config.captureBytesPerClient = 4096;
-    QVERIFY(fixture.start(config));
     TestClient client;
-    const quint64 id = fixture.connect(&client);
-    QVERIFY(id != 0);
     const QByteArray sent = payload(300, 7); // NUL, 0xFF, invalid UTF-8: base64 carries them
-    client.socket.write(sent);
-    QTRY_COMPARE_WITH_TIMEOUT(client.received, sent, kTimeoutMs);
+    const quint64 id = fixture.startWithEcho(&client, sent);
+    QVERIFY(id != 0);
+    QCOMPARE(client.received, sent);
 
     const Response detail = fixture.get(idPath(id));
     QCOMPARE(detail.status, 200);
@@ -354,15 +367,11 @@ void tst_ControlApi::describesAClientAndItsCapture()
 void tst_ControlApi::captureAsPcapng()
 {
     Fixture fixture;
-    ServerConfig config = testConfig(2);
-    config.captureBytesPerClient = 4096;
-    QVERIFY(fixture.start(config));
     TestClient client;
-    const quint64 id = fixture.connect(&client);
-    QVERIFY(id != 0);
     const QByteArray sent = payload(300, 8);
-    client.socket.write(sent);
-    QTRY_COMPARE_WITH_TIMEOUT(client.received, sent, kTimeoutMs);
+    const quint64 id = fixture.startWithEcho(&client, sent);
+    QVERIFY(id != 0);
+    QCOMPARE(client.received, sent);
     const auto stats = fixture.server->clientStats(id);
     QVERIFY(stats);
     // The echo's capture may trail the bytes the client already has.
@@ -1296,15 +1305,11 @@ void tst_ControlApi::requestBehindAWaitingPollClosesTheConnection()
 void tst_ControlApi::unreadAnswersAreBounded()
 {
     Fixture fixture;
-    ServerConfig config = testConfig(1);
-    config.captureBytesPerClient = 1024 * 1024;
-    QVERIFY(fixture.start(config));
     TestClient client;
-    const quint64 id = fixture.connect(&client);
-    QVERIFY(id != 0);
     const QByteArray sent = payload(1024 * 1024, 3);
-    client.socket.write(sent);
-    QTRY_COMPARE_WITH_TIMEOUT(client.received.size(), sent.size(), kTimeoutMs);
+    const quint64 id = fixture.startWithEcho(&client, sent, 1, 1024 * 1024);
+    QVERIFY(id != 0);
+    QCOMPARE(client.received.size(), sent.size());
     // Each answer holds 2 MiB of capture as base64 (about 2.8 MB): 20 of them are 56 MB.
     const QByteArray request = QStringLiteral("GET /api/v1/clients/%1/capture HTTP/1.1\r\n"
                                               "Host: 127.0.0.1\r\n\r\n")

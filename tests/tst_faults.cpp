@@ -169,6 +169,66 @@ quint64 onlyClient(EchoServer *server)
     return one ? server->clientIds().constFirst() : 0;
 }
 
+// A server for one fault test on 127.0.0.1 (port 0), with its connections, disconnections
+// and events recorded from the start, before any fault is set.
+struct FaultServer
+{
+    std::unique_ptr<EchoServer> server = std::make_unique<EchoServer>();
+    QSignalSpy connected{server.get(), &EchoServer::clientConnected};
+    QSignalSpy disconnected{server.get(), &EchoServer::clientDisconnected};
+    QSignalSpy events{server.get(), &EchoServer::eventOccurred};
+    quint16 port = 0;
+
+    // Started, then `faults` set for all clients (unless there are none): false if either
+    // failed.
+    bool start(const ServerConfig &config, const FaultConfig &faults = FaultConfig())
+    {
+        if (!server->start(config)) {
+            qWarning() << "start failed:" << server->errorString();
+            return false;
+        }
+        port = server->serverPort();
+        return faults == FaultConfig() || server->setDefaultFaults(faults);
+    }
+    // `client` connected, once the server has it as its only client: that client's
+    // stats (null if either failed).
+    std::shared_ptr<const ClientStats> connect(RawClient &client)
+    {
+        return client.connectTo(port) ? onlyStats() : nullptr;
+    }
+    std::shared_ptr<const ClientStats> connect(TestClient &client)
+    {
+        return client.connectTo(QHostAddress::LocalHost, port) ? onlyStats() : nullptr;
+    }
+    // Sends `datagrams` from `peer` to the UDP echo one at a time, each once the server
+    // has read the one before: the peer's stats (null if a datagram was not read).
+    std::shared_ptr<const ClientStats> sendEach(UdpPeer &peer, const QList<QByteArray> &datagrams)
+    {
+        std::shared_ptr<const ClientStats> stats;
+        for (qsizetype i = 0; i < datagrams.size(); ++i) {
+            if (!peer.send(datagrams.at(i), server->udpPort()))
+                return nullptr;
+            if (!stats) {
+                if (!QTest::qWaitFor([this] { return connected.size() == 1; }, kTimeoutMs))
+                    return nullptr;
+                stats = server->clientStats(connected.at(0).at(0).value<quint64>());
+                if (!stats)
+                    return nullptr;
+            }
+            if (!QTest::qWaitFor([&] { return stats->messagesIn() == i + 1; }, kTimeoutMs))
+                return nullptr;
+        }
+        return stats;
+    }
+
+private:
+    std::shared_ptr<const ClientStats> onlyStats() const
+    {
+        const quint64 id = onlyClient(server.get());
+        return id != 0 ? server->clientStats(id) : nullptr;
+    }
+};
+
 } // namespace
 
 // How late a held echo may be beyond its delay: a timer on a loaded 2-core machine fires tens
@@ -482,17 +542,15 @@ void tst_Faults::delay_data()
 void tst_Faults::delay()
 {
     QFETCH(int, threads);
-    Running running = startServer(testConfig(threads));
-    QVERIFY(running.port != 0);
-    QSignalSpy events(running.server.get(), &EchoServer::eventOccurred);
     FaultConfig faults;
     faults.delayMs = 300;
-    QVERIFY(running.server->setDefaultFaults(faults));
+    FaultServer running;
+    QVERIFY(running.start(testConfig(threads), faults));
 
     TestClient client;
-    QVERIFY(client.connectTo(QHostAddress::LocalHost, running.port));
-    const quint64 id = onlyClient(running.server.get());
-    QVERIFY(id != 0);
+    const auto stats = running.connect(client);
+    QVERIFY(stats);
+    const quint64 id = stats->id();
     QElapsedTimer clock;
     clock.start();
     const QByteArray data = payload(1000, 1);
@@ -514,8 +572,8 @@ void tst_Faults::delay()
     QVERIFY(!snapshot.faultsPerClient);
 
     // "faults for all clients" first, then (within a second) the summary of the delay.
-    QTRY_VERIFY_WITH_TIMEOUT(faultEvents(events).size() >= 2, kTimeoutMs);
-    const QList<TrafficEvent> logged = faultEvents(events);
+    QTRY_VERIFY_WITH_TIMEOUT(faultEvents(running.events).size() >= 2, kTimeoutMs);
+    const QList<TrafficEvent> logged = faultEvents(running.events);
     QCOMPARE(logged.at(0).clientId, quint64(0));
     QCOMPARE(logged.at(0).text, QStringLiteral("faults for all clients: delay 300 ms"));
     QCOMPARE(logged.at(1).clientId, id);
@@ -529,8 +587,8 @@ void tst_Faults::delay()
 // and not all the same.
 void tst_Faults::jitter()
 {
-    Running running = startServer(testConfig(1));
-    QVERIFY(running.port != 0);
+    FaultServer running;
+    QVERIFY(running.start(testConfig(1)));
     FaultConfig faults;
     faults.delayMs = 100;
     faults.jitterMs = 60;
@@ -595,12 +653,10 @@ void tst_Faults::jitterDrawsAreBoundedAndRepeatable()
 // A client that half-closes with its echo still held gets the echo, then the close.
 void tst_Faults::delayThenHalfClose()
 {
-    Running running = startServer(testConfig(1));
-    QVERIFY(running.port != 0);
-    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
     FaultConfig faults;
     faults.delayMs = 200;
-    QVERIFY(running.server->setDefaultFaults(faults));
+    FaultServer running;
+    QVERIFY(running.start(testConfig(1), faults));
 
     TestClient client;
     QVERIFY(client.connectTo(QHostAddress::LocalHost, running.port));
@@ -609,7 +665,7 @@ void tst_Faults::delayThenHalfClose()
     client.halfClose();
     QTRY_VERIFY_WITH_TIMEOUT(client.closed, kTimeoutMs);
     QCOMPARE(client.received, data);
-    QCOMPARE(waitForDisconnect(disconnected).reason, DisconnectReason::ClosedByPeer);
+    QCOMPARE(waitForDisconnect(running.disconnected).reason, DisconnectReason::ClosedByPeer);
 }
 
 // N bytes take at least (N - burst) / rate, and the server's unsent echo stays bounded
@@ -619,16 +675,15 @@ void tst_Faults::bandwidth()
     ServerConfig config = testConfig(1);
     config.highWaterBytes = 16 * 1024;
     config.lowWaterBytes = 4 * 1024;
-    Running running = startServer(config);
-    QVERIFY(running.port != 0);
     FaultConfig faults;
     faults.bandwidthBytesPerSecond = 64 * 1024;
-    QVERIFY(running.server->setDefaultFaults(faults));
+    FaultServer running;
+    QVERIFY(running.start(config, faults));
 
     TestClient client;
-    QVERIFY(client.connectTo(QHostAddress::LocalHost, running.port));
-    const quint64 id = onlyClient(running.server.get());
-    QVERIFY(id != 0);
+    const auto stats = running.connect(client);
+    QVERIFY(stats);
+    const quint64 id = stats->id();
     const QByteArray data = payload(96 * 1024, 3);
     QElapsedTimer clock;
     clock.start();
@@ -650,12 +705,11 @@ void tst_Faults::bandwidth()
 // With gaps the echo arrives in several reads, none larger than a slice.
 void tst_Faults::slices()
 {
-    Running running = startServer(testConfig(1));
-    QVERIFY(running.port != 0);
     FaultConfig faults;
     faults.sliceBytes = 8;
     faults.sliceGapMs = 40;
-    QVERIFY(running.server->setDefaultFaults(faults));
+    FaultServer running;
+    QVERIFY(running.start(testConfig(1), faults));
 
     TestClient client;
     QList<qsizetype> reads;
@@ -683,13 +737,10 @@ void tst_Faults::slices()
 // Exactly N bytes, then an orderly close; the reason names the fault.
 void tst_Faults::closeAfter()
 {
-    Running running = startServer(testConfig(1));
-    QVERIFY(running.port != 0);
-    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
-    QSignalSpy events(running.server.get(), &EchoServer::eventOccurred);
     FaultConfig faults;
     faults.closeAfterBytes = 1000;
-    QVERIFY(running.server->setDefaultFaults(faults));
+    FaultServer running;
+    QVERIFY(running.start(testConfig(1), faults));
 
     RawClient client;
     QVERIFY(client.connectTo(running.port));
@@ -699,12 +750,12 @@ void tst_Faults::closeAfter()
     QCOMPARE(client.error, 0); // recv() returned 0: a FIN, not a reset
     QCOMPARE(client.received, data.left(1000));
 
-    const DisconnectInfo info = waitForDisconnect(disconnected);
+    const DisconnectInfo info = waitForDisconnect(running.disconnected);
     QCOMPARE(info.reason, DisconnectReason::FaultClose);
     QCOMPARE(info.detail, QStringLiteral("after 1,000 echoed bytes"));
     QCOMPARE(info.bytesOut, 1000);
-    QTRY_VERIFY_WITH_TIMEOUT(!faultEvents(events).isEmpty() &&
-                                 faultEvents(events).constLast().text ==
+    QTRY_VERIFY_WITH_TIMEOUT(!faultEvents(running.events).isEmpty() &&
+                                 faultEvents(running.events).constLast().text ==
                                      QLatin1String("closed after 1,000 echoed bytes"),
                              kTimeoutMs);
 }
@@ -712,19 +763,17 @@ void tst_Faults::closeAfter()
 // Close after 0 bytes: closed as soon as it connects.
 void tst_Faults::closeAtOnce()
 {
-    Running running = startServer(testConfig(2));
-    QVERIFY(running.port != 0);
-    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
     FaultConfig faults;
     faults.closeAfterBytes = 0;
-    QVERIFY(running.server->setDefaultFaults(faults));
+    FaultServer running;
+    QVERIFY(running.start(testConfig(2), faults));
 
     RawClient client;
     QVERIFY(client.connectTo(running.port));
     QTRY_VERIFY_WITH_TIMEOUT(client.poll(), kTimeoutMs);
     QCOMPARE(client.error, 0);
     QVERIFY(client.received.isEmpty());
-    QCOMPARE(waitForDisconnect(disconnected).reason, DisconnectReason::FaultClose);
+    QCOMPARE(waitForDisconnect(running.disconnected).reason, DisconnectReason::FaultClose);
 }
 
 // N bytes, then a reset: recv() fails with ECONNRESET (QTcpSocket would report a reset
@@ -734,12 +783,10 @@ void tst_Faults::resetAfter()
 #ifndef Q_OS_UNIX
     QSKIP("reads a plain descriptor");
 #endif
-    Running running = startServer(testConfig(1));
-    QVERIFY(running.port != 0);
-    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
     FaultConfig faults;
     faults.resetAfterBytes = 1024;
-    QVERIFY(running.server->setDefaultFaults(faults));
+    FaultServer running;
+    QVERIFY(running.start(testConfig(1), faults));
 
     RawClient client;
     QVERIFY(client.connectTo(running.port));
@@ -750,7 +797,7 @@ void tst_Faults::resetAfter()
     // A reset drops what the kernel had not sent yet; on loopback it had sent it all.
     QCOMPARE(client.received, data.left(1024));
 
-    const DisconnectInfo info = waitForDisconnect(disconnected);
+    const DisconnectInfo info = waitForDisconnect(running.disconnected);
     QCOMPARE(info.reason, DisconnectReason::FaultReset);
     QCOMPARE(info.detail, QStringLiteral("after 1,024 echoed bytes"));
     QCOMPARE(info.unechoedBytes(), data.size() - 1024);
@@ -771,12 +818,10 @@ void tst_Faults::resetProbability()
     QFETCH(double, probability);
     ServerConfig config = testConfig(1);
     config.framing.mode = FramingMode::Line;
-    Running running = startServer(config);
-    QVERIFY(running.port != 0);
-    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
     FaultConfig faults;
     faults.resetProbability = probability;
-    QVERIFY(running.server->setDefaultFaults(faults));
+    FaultServer running;
+    QVERIFY(running.start(config, faults));
 
     RawClient client;
     QVERIFY(client.connectTo(running.port));
@@ -787,13 +832,13 @@ void tst_Faults::resetProbability()
     if (probability == 0.0) {
         QTRY_COMPARE_WITH_TIMEOUT((client.poll(), client.received), lines, kTimeoutMs);
         QVERIFY(!client.ended);
-        QVERIFY(disconnected.isEmpty());
+        QVERIFY(running.disconnected.isEmpty());
         return;
     }
     QTRY_VERIFY_WITH_TIMEOUT(client.poll(), kTimeoutMs);
     QCOMPARE(client.error, ECONNRESET);
     QVERIFY(client.received.isEmpty()); // the first message drew the reset
-    const DisconnectInfo info = waitForDisconnect(disconnected);
+    const DisconnectInfo info = waitForDisconnect(running.disconnected);
     QCOMPARE(info.reason, DisconnectReason::FaultReset);
     QCOMPARE(info.detail, QStringLiteral("at message 1 (probability 1)"));
 }
@@ -808,18 +853,16 @@ void tst_Faults::stopReading_data()
 void tst_Faults::stopReading()
 {
     QFETCH(int, threads);
-    Running running = startServer(testConfig(threads));
-    QVERIFY(running.port != 0);
-    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
+    FaultServer running;
+    QVERIFY(running.start(testConfig(threads)));
 
     TestClient client;
-    QVERIFY(client.connectTo(QHostAddress::LocalHost, running.port));
-    const quint64 id = onlyClient(running.server.get());
-    QVERIFY(id != 0);
+    const auto stats = running.connect(client);
+    QVERIFY(stats);
+    const quint64 id = stats->id();
     FaultConfig faults;
     faults.stopReading = true;
     QVERIFY(running.server->setClientFaults(id, faults));
-    const auto stats = running.server->clientStats(id);
     QTRY_VERIFY_WITH_TIMEOUT(stats->faults().stopReading, kTimeoutMs);
 
     // More than the loopback socket buffers on both sides can hold.
@@ -840,7 +883,7 @@ void tst_Faults::stopReading()
     QVERIFY2(client.socket.bytesToWrite() > 0, "the kernel took everything");
 #endif
     QCOMPARE(stats->bytesIn(), 0);
-    QVERIFY(disconnected.isEmpty());
+    QVERIFY(running.disconnected.isEmpty());
 
     QVERIFY(running.server->setClientFaults(id, FaultConfig()));
     QTRY_COMPARE_WITH_TIMEOUT(client.received.size(), data.size(), kTimeoutMs);
@@ -856,12 +899,10 @@ void tst_Faults::faultStallIsNotIdle()
 {
     ServerConfig config = testConfig(1);
     config.idleTimeoutMs = 150;
-    Running running = startServer(config);
-    QVERIFY(running.port != 0);
-    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
     FaultConfig faults;
     faults.stopReading = true;
-    QVERIFY(running.server->setDefaultFaults(faults));
+    FaultServer running;
+    QVERIFY(running.start(config, faults));
     TestClient stuck;
     QVERIFY(stuck.connectTo(QHostAddress::LocalHost, running.port));
     faults = FaultConfig();
@@ -872,14 +913,14 @@ void tst_Faults::faultStallIsNotIdle()
     QVERIFY(running.server->setClientFaults(running.server->clientIds().constLast(), faults));
     delayed.socket.write("held");
     QTRY_COMPARE_WITH_TIMEOUT(delayed.received, QByteArray("held"), kTimeoutMs);
-    QCOMPARE(disconnected.size(), 0); // four idle timeouts passed meanwhile
+    QCOMPARE(running.disconnected.size(), 0); // four idle timeouts passed meanwhile
     QVERIFY(!stuck.closed);
     // Once the fault lets go, idle is idle again.
     QVERIFY(running.server->setDefaultFaults(FaultConfig()));
     QVERIFY(
         running.server->setClientFaults(running.server->clientIds().constLast(), FaultConfig()));
-    QTRY_COMPARE_WITH_TIMEOUT(disconnected.size(), 2, kTimeoutMs);
-    for (const QList<QVariant> &arguments : std::as_const(disconnected))
+    QTRY_COMPARE_WITH_TIMEOUT(running.disconnected.size(), 2, kTimeoutMs);
+    for (const QList<QVariant> &arguments : std::as_const(running.disconnected))
         QCOMPARE(arguments.at(1).value<DisconnectInfo>().reason, DisconnectReason::IdleTimeout);
 }
 
@@ -892,9 +933,8 @@ void tst_Faults::perClientOnly_data()
 void tst_Faults::perClientOnly()
 {
     QFETCH(int, threads);
-    Running running = startServer(testConfig(threads));
-    QVERIFY(running.port != 0);
-    QSignalSpy events(running.server.get(), &EchoServer::eventOccurred);
+    FaultServer running;
+    QVERIFY(running.start(testConfig(threads)));
     TestClient slow;
     TestClient fast;
     QVERIFY(slow.connectTo(QHostAddress::LocalHost, running.port));
@@ -924,7 +964,7 @@ void tst_Faults::perClientOnly()
     QCOMPARE(running.server->clientStats(slowId)->faults(&perClient), faults);
     QVERIFY(perClient);
     QVERIFY(running.server->clientStats(fastId)->faults().isEmpty());
-    const QList<TrafficEvent> logged = faultEvents(events);
+    const QList<TrafficEvent> logged = faultEvents(running.events);
     QVERIFY(!logged.isEmpty());
     QCOMPARE(logged.constFirst().clientId, slowId);
     QCOMPARE(logged.constFirst().text, QStringLiteral("faults set: delay 60,000 ms"));
@@ -972,8 +1012,8 @@ void tst_Faults::defaultFaultsForNewClients()
 
 void tst_Faults::invalidFaultsRefused()
 {
-    Running running = startServer(testConfig(1));
-    QVERIFY(running.port != 0);
+    FaultServer running;
+    QVERIFY(running.start(testConfig(1)));
     QString error;
     QVERIFY(!running.server->setClientFaults(99, FaultConfig(), &error));
     QCOMPARE(error, QStringLiteral("client 99 is not connected"));
@@ -991,16 +1031,13 @@ QTEST_GUILESS_MAIN(tst_Faults)
 // once it is cleared the next message is echoed, and nothing of what it swallowed.
 void tst_Faults::blackhole()
 {
-    Running running = startServer(testConfig(1));
-    QVERIFY(running.port != 0);
-    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
-    QSignalSpy events(running.server.get(), &EchoServer::eventOccurred);
+    FaultServer running;
+    QVERIFY(running.start(testConfig(1)));
 
     RawClient client;
-    QVERIFY(client.connectTo(running.port));
-    const quint64 id = onlyClient(running.server.get());
-    QVERIFY(id != 0);
-    const auto stats = running.server->clientStats(id);
+    const auto stats = running.connect(client);
+    QVERIFY(stats);
+    const quint64 id = stats->id();
     QVERIFY(client.send("before"));
     QTRY_COMPARE_WITH_TIMEOUT((client.poll(), client.received), QByteArray("before"), kTimeoutMs);
 
@@ -1015,17 +1052,17 @@ void tst_Faults::blackhole()
     QCOMPARE(stats->bytesOut(), 6);
     QVERIFY(!client.poll()); // still connected
     QCOMPARE(client.received, QByteArray("before"));
-    QVERIFY(disconnected.isEmpty());
+    QVERIFY(running.disconnected.isEmpty());
 
     QVERIFY(running.server->setClientFaults(id, FaultConfig()));
     QVERIFY(client.send("after"));
     QTRY_COMPARE_WITH_TIMEOUT((client.poll(), client.received), QByteArray("beforeafter"),
                               kTimeoutMs);
     QCOMPARE(stats->bytesOut(), 11);
-    QVERIFY(disconnected.isEmpty());
+    QVERIFY(running.disconnected.isEmpty());
     // The summary, sent when the fault was cleared, says how much it discarded.
-    const auto summarised = [&events] {
-        for (const TrafficEvent &event : faultEvents(events)) {
+    const auto summarised = [&running] {
+        for (const TrafficEvent &event : faultEvents(running.events)) {
             if (event.text.contains(QLatin1String("discarded by the blackhole (64 KiB)")))
                 return true;
         }
@@ -1044,18 +1081,16 @@ void tst_Faults::timeout_data()
 void tst_Faults::timeout()
 {
     QFETCH(int, threads);
-    Running running = startServer(testConfig(threads));
-    QVERIFY(running.port != 0);
-    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
-    QSignalSpy events(running.server.get(), &EchoServer::eventOccurred);
+    FaultServer running;
+    QVERIFY(running.start(testConfig(threads)));
 
     RawClient client;
-    QVERIFY(client.connectTo(running.port));
-    const quint64 id = onlyClient(running.server.get());
-    QVERIFY(id != 0);
+    const auto stats = running.connect(client);
+    QVERIFY(stats);
+    const quint64 id = stats->id();
     QVERIFY(client.send("hello"));
     QTRY_COMPARE_WITH_TIMEOUT((client.poll(), client.received), QByteArray("hello"), kTimeoutMs);
-    QVERIFY(disconnected.isEmpty());
+    QVERIFY(running.disconnected.isEmpty());
 
     FaultConfig faults;
     faults.timeoutMs = 50;
@@ -1065,13 +1100,13 @@ void tst_Faults::timeout()
     QCOMPARE(client.error, 0); // an orderly close
     QCOMPARE(client.received, QByteArray("hello"));
 
-    const DisconnectInfo info = waitForDisconnect(disconnected);
+    const DisconnectInfo info = waitForDisconnect(running.disconnected);
     QCOMPARE(info.reason, DisconnectReason::FaultClose);
     QCOMPARE(info.detail, QStringLiteral("after the timeout fault's 50 ms"));
     QCOMPARE(info.bytesOut, 5);
     // In the log: the fault set, then the close it made, in this order.
-    QTRY_VERIFY_WITH_TIMEOUT(faultEvents(events).size() >= 2, kTimeoutMs);
-    const QList<TrafficEvent> logged = faultEvents(events);
+    QTRY_VERIFY_WITH_TIMEOUT(faultEvents(running.events).size() >= 2, kTimeoutMs);
+    const QList<TrafficEvent> logged = faultEvents(running.events);
     QCOMPARE(logged.at(0).text, QStringLiteral("faults set: timeout 50 ms"));
     QCOMPARE(logged.constLast().text, QStringLiteral("closed after the timeout fault's 50 ms"));
 }
@@ -1080,14 +1115,12 @@ void tst_Faults::timeout()
 // held is read and echoed, byte-exact.
 void tst_Faults::timeoutZeroHolds()
 {
-    Running running = startServer(testConfig(1));
-    QVERIFY(running.port != 0);
-    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
+    FaultServer running;
+    QVERIFY(running.start(testConfig(1)));
     RawClient client;
-    QVERIFY(client.connectTo(running.port));
-    const quint64 id = onlyClient(running.server.get());
-    QVERIFY(id != 0);
-    const auto stats = running.server->clientStats(id);
+    const auto stats = running.connect(client);
+    QVERIFY(stats);
+    const quint64 id = stats->id();
     FaultConfig faults;
     faults.timeoutMs = 0;
     QVERIFY(running.server->setClientFaults(id, faults));
@@ -1100,20 +1133,17 @@ void tst_Faults::timeoutZeroHolds()
     QVERIFY(running.server->setClientFaults(id, FaultConfig()));
     QTRY_COMPARE_WITH_TIMEOUT((client.poll(), client.received), QByteArray("held"), kTimeoutMs);
     QVERIFY(!client.ended);
-    QVERIFY(disconnected.isEmpty());
+    QVERIFY(running.disconnected.isEmpty());
 }
 
 // Slow close: after the client's end the last echo goes out at once, the close only
 // after the wait (a lower bound, which load cannot break).
 void tst_Faults::slowClose()
 {
-    Running running = startServer(testConfig(1));
-    QVERIFY(running.port != 0);
-    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
-    QSignalSpy events(running.server.get(), &EchoServer::eventOccurred);
     FaultConfig faults;
     faults.slowCloseMs = 150;
-    QVERIFY(running.server->setDefaultFaults(faults));
+    FaultServer running;
+    QVERIFY(running.start(testConfig(1), faults));
 
     RawClient client;
     QVERIFY(client.connectTo(running.port));
@@ -1125,11 +1155,11 @@ void tst_Faults::slowClose()
     QVERIFY2(sinceEnd.elapsed() >= 140, qPrintable(QString::number(sinceEnd.elapsed())));
     QCOMPARE(client.error, 0);
     QCOMPARE(client.received, QByteArray("last words"));
-    const DisconnectInfo info = waitForDisconnect(disconnected);
+    const DisconnectInfo info = waitForDisconnect(running.disconnected);
     QCOMPARE(info.reason, DisconnectReason::ClosedByPeer);
     QCOMPARE(info.bytesOut, 10);
-    QVERIFY(!faultEvents(events).isEmpty());
-    QCOMPARE(faultEvents(events).constLast().text,
+    QVERIFY(!faultEvents(running.events).isEmpty());
+    QCOMPARE(faultEvents(running.events).constLast().text,
              QStringLiteral("slow close: closing in 150 ms, after the client's end and the last "
                             "echo"));
 }
@@ -1138,18 +1168,15 @@ void tst_Faults::slowClose()
 // the wait at once.
 void tst_Faults::slowCloseKicked()
 {
-    Running running = startServer(testConfig(1));
-    QVERIFY(running.port != 0);
-    QSignalSpy disconnected(running.server.get(), &EchoServer::clientDisconnected);
     FaultConfig faults;
     faults.slowCloseMs = FaultConfig::kMaxSlowCloseMs;
-    QVERIFY(running.server->setDefaultFaults(faults));
+    FaultServer running;
+    QVERIFY(running.start(testConfig(1), faults));
 
     RawClient client;
-    QVERIFY(client.connectTo(running.port));
-    const quint64 id = onlyClient(running.server.get());
-    QVERIFY(id != 0);
-    const auto stats = running.server->clientStats(id);
+    const auto stats = running.connect(client);
+    QVERIFY(stats);
+    const quint64 id = stats->id();
     QVERIFY(client.send("bye"));
     QVERIFY(client.shutdownWrite());
     QTRY_COMPARE_WITH_TIMEOUT((client.poll(), client.received), QByteArray("bye"), kTimeoutMs);
@@ -1158,7 +1185,7 @@ void tst_Faults::slowCloseKicked()
     QVERIFY(!client.ended);
     QVERIFY(running.server->disconnectClient(id));
     QTRY_VERIFY_WITH_TIMEOUT(client.poll(), kTimeoutMs);
-    QCOMPARE(waitForDisconnect(disconnected).reason, DisconnectReason::Kicked);
+    QCOMPARE(waitForDisconnect(running.disconnected).reason, DisconnectReason::Kicked);
     QCOMPARE(client.received, QByteArray("bye"));
 }
 
@@ -1166,13 +1193,12 @@ void tst_Faults::slowCloseKicked()
 // toxicity 1 (the default) delays every one. Counted in messages the draw spared.
 void tst_Faults::toxicity()
 {
-    Running running = startServer(testConfig(1));
-    QVERIFY(running.port != 0);
+    FaultServer running;
+    QVERIFY(running.start(testConfig(1)));
     RawClient client;
-    QVERIFY(client.connectTo(running.port));
-    const quint64 id = onlyClient(running.server.get());
-    QVERIFY(id != 0);
-    const auto stats = running.server->clientStats(id);
+    const auto stats = running.connect(client);
+    QVERIFY(stats);
+    const quint64 id = stats->id();
     FaultConfig faults;
     faults.delayMs = FaultConfig::kMaxDelayMs;
     faults.bandwidthBytesPerSecond = 1; // a byte a second, were it applied
@@ -1252,29 +1278,19 @@ void tst_Faults::udpFaults()
     QFETCH(QString, fault);
     QFETCH(QList<QByteArray>, sent);
     QFETCH(QList<QByteArray>, expected);
-    Running running = startServer(udpConfig());
-    QVERIFY(running.port != 0);
-    EchoServer *server = running.server.get();
-    QSignalSpy connected(server, &EchoServer::clientConnected);
     FaultConfig faults;
     faults.blackhole = fault == QLatin1String("blackhole");
     faults.udpLoss = fault == QLatin1String("loss") ? 1.0 : 0.0;
     faults.udpDuplicate = fault == QLatin1String("duplicate") ? 1.0 : 0.0;
     faults.udpReorder = fault == QLatin1String("reorder") ? 1.0 : 0.0;
-    QVERIFY(server->setDefaultFaults(faults));
+    FaultServer running;
+    QVERIFY(running.start(udpConfig(), faults));
+    EchoServer *server = running.server.get();
 
     UdpPeer peer;
     QVERIFY(peer.isBound());
-    std::shared_ptr<const ClientStats> stats;
-    for (qsizetype i = 0; i < sent.size(); ++i) {
-        QVERIFY(peer.send(sent.at(i), server->udpPort()));
-        if (!stats) {
-            QTRY_COMPARE_WITH_TIMEOUT(connected.size(), 1, kTimeoutMs);
-            stats = server->clientStats(connected.at(0).at(0).value<quint64>());
-            QVERIFY(stats);
-        }
-        QTRY_COMPARE_WITH_TIMEOUT(stats->messagesIn(), i + 1, kTimeoutMs);
-    }
+    const auto stats = running.sendEach(peer, sent);
+    QVERIFY(stats);
     QCOMPARE(stats->messagesOut(), expected.size());
     QTRY_COMPARE_WITH_TIMEOUT((peer.collect(), peer.received.size()), expected.size(), kTimeoutMs);
     QCOMPARE(peer.received, expected);
@@ -1291,11 +1307,10 @@ void tst_Faults::udpFaults()
 // Corruption flips exactly one bit of the echo; its size stays.
 void tst_Faults::udpCorrupt()
 {
-    Running running = startServer(udpConfig());
-    QVERIFY(running.port != 0);
     FaultConfig faults;
     faults.udpCorrupt = 1.0;
-    QVERIFY(running.server->setDefaultFaults(faults));
+    FaultServer running;
+    QVERIFY(running.start(udpConfig(), faults));
     UdpPeer peer;
     QVERIFY(peer.isBound());
     for (int round = 0; round < 8; ++round) {
@@ -1318,29 +1333,20 @@ void tst_Faults::udpSeedRepeatsDraws()
 {
     const auto run = [](quint32 seed) {
         QList<QByteArray> received;
-        Running running = startServer(udpConfig());
-        if (running.port == 0)
-            return received;
-        EchoServer *server = running.server.get();
-        QSignalSpy connected(server, &EchoServer::clientConnected);
         FaultConfig faults;
         faults.udpLoss = 0.4;
         faults.udpDuplicate = 0.3;
         faults.seed = seed;
-        if (!server->setDefaultFaults(faults))
+        FaultServer running;
+        if (!running.start(udpConfig(), faults))
             return received;
         UdpPeer peer;
-        std::shared_ptr<const ClientStats> stats;
-        for (int i = 0; i < 40; ++i) {
-            peer.send(QByteArray::number(i), server->udpPort());
-            if (!stats) {
-                if (!QTest::qWaitFor([&] { return connected.size() == 1; }, kTimeoutMs))
-                    return received;
-                stats = server->clientStats(connected.at(0).at(0).value<quint64>());
-            }
-            if (!QTest::qWaitFor([&] { return stats->messagesIn() == i + 1; }, kTimeoutMs))
-                return received;
-        }
+        QList<QByteArray> sent;
+        for (int i = 0; i < 40; ++i)
+            sent.append(QByteArray::number(i));
+        const auto stats = running.sendEach(peer, sent);
+        if (!stats)
+            return received;
         const qint64 out = stats->messagesOut();
         const bool all = QTest::qWaitFor(
             [&] {
@@ -1363,11 +1369,11 @@ void tst_Faults::udpSeedRepeatsDraws()
 // A peer's own faults, logged for it, and cleared: back to a plain echo.
 void tst_Faults::udpPeerFaultsOwnAndCleared()
 {
-    Running running = startServer(udpConfig());
-    QVERIFY(running.port != 0);
+    FaultServer running;
+    QVERIFY(running.start(udpConfig()));
     EchoServer *server = running.server.get();
-    QSignalSpy connected(server, &EchoServer::clientConnected);
-    QSignalSpy events(server, &EchoServer::eventOccurred);
+    QSignalSpy &connected = running.connected;
+    QSignalSpy &events = running.events;
     UdpPeer peer;
     QVERIFY(peer.send("one", server->udpPort()));
     QTRY_COMPARE_WITH_TIMEOUT((peer.collect(), peer.received.size()), 1, kTimeoutMs);

@@ -92,6 +92,12 @@ private slots:
 private:
     // tshark ARGS, its output; fails the test if it does not exit 0.
     QByteArray tshark(const QStringList &arguments, bool *ok);
+    // The file's first TCP stream as tshark follows it ("follow,tcp,raw,0").
+    Followed follow(const QString &path, bool *ok);
+    // One line a packet of the file (after the `options`: -Y filter, -o preference),
+    // holding the `fields` tshark names, tab-separated (-T fields -e F ...).
+    QByteArray fields(const QString &path, const QStringList &options,
+                      const QStringList &fieldNames, bool *ok);
     QString save(const PcapngExport &e, const QString &name);
 
     QString m_tshark;
@@ -114,6 +120,24 @@ QByteArray tst_Pcapng::tshark(const QStringList &arguments, bool *ok)
         qWarning().noquote() << "tshark" << arguments.join(QLatin1Char(' '))
                              << "failed:" << process.readAllStandardError();
     return process.readAllStandardOutput();
+}
+
+Followed tst_Pcapng::follow(const QString &path, bool *ok)
+{
+    return parseFollow(tshark({QStringLiteral("-r"), path, QStringLiteral("-q"),
+                               QStringLiteral("-z"), QStringLiteral("follow,tcp,raw,0")},
+                              ok));
+}
+
+QByteArray tst_Pcapng::fields(const QString &path, const QStringList &options,
+                              const QStringList &fieldNames, bool *ok)
+{
+    QStringList arguments = {QStringLiteral("-r"), path};
+    arguments += options;
+    arguments += {QStringLiteral("-T"), QStringLiteral("fields")};
+    for (const QString &name : fieldNames)
+        arguments += {QStringLiteral("-e"), name};
+    return tshark(arguments, ok);
 }
 
 QString tst_Pcapng::save(const PcapngExport &e, const QString &name)
@@ -285,10 +309,7 @@ void tst_Pcapng::tsharkFollowsSyntheticTcp()
     QVERIFY(!path.isEmpty());
 
     bool ok = false;
-    const Followed followed =
-        parseFollow(tshark({QStringLiteral("-r"), path, QStringLiteral("-q"), QStringLiteral("-z"),
-                            QStringLiteral("follow,tcp,raw,0")},
-                           &ok));
+    const Followed followed = follow(path, &ok);
     QVERIFY(ok);
     const QString clientNode = QHostAddress(client).protocol() == QAbstractSocket::IPv6Protocol
                                    ? QStringLiteral("[%1]:40000").arg(client)
@@ -300,20 +321,16 @@ void tst_Pcapng::tsharkFollowsSyntheticTcp()
 
     // Every checksum good; nothing for the TCP analysis to flag (no lost segment, no
     // retransmission, no window full); the handshake and both FINs where they belong.
-    const QByteArray fields =
-        tshark({QStringLiteral("-r"), path,
-                QStringLiteral("-o"), QStringLiteral("tcp.check_checksum:TRUE"),
-                QStringLiteral("-o"), QStringLiteral("ip.check_checksum:TRUE"),
-                QStringLiteral("-T"), QStringLiteral("fields"),
-                QStringLiteral("-e"), QStringLiteral("tcp.checksum.status"),
-                QStringLiteral("-e"), QStringLiteral("ip.checksum.status"),
-                QStringLiteral("-e"), QStringLiteral("tcp.analysis.flags"),
-                QStringLiteral("-e"), QStringLiteral("tcp.flags.str"),
-                QStringLiteral("-e"), QStringLiteral("tcp.len"),
-                QStringLiteral("-e"), QStringLiteral("frame.time_epoch")},
+    const QByteArray printed =
+        fields(path,
+               {QStringLiteral("-o"), QStringLiteral("tcp.check_checksum:TRUE"),
+                QStringLiteral("-o"), QStringLiteral("ip.check_checksum:TRUE")},
+               {QStringLiteral("tcp.checksum.status"), QStringLiteral("ip.checksum.status"),
+                QStringLiteral("tcp.analysis.flags"), QStringLiteral("tcp.flags.str"),
+                QStringLiteral("tcp.len"), QStringLiteral("frame.time_epoch")},
                &ok);
     QVERIFY(ok);
-    const QList<QByteArray> lines = fields.trimmed().split('\n');
+    const QList<QByteArray> lines = printed.trimmed().split('\n');
     int fins = 0;
     int segments = 0;
     for (const QByteArray &line : lines) {
@@ -363,10 +380,8 @@ void tst_Pcapng::tsharkSeesTheGapOfAWrappedRing()
     QVERIFY(!path.isEmpty());
     bool ok = false;
     const QByteArray lost =
-        tshark({QStringLiteral("-r"), path, QStringLiteral("-Y"),
-                QStringLiteral("tcp.analysis.lost_segment"), QStringLiteral("-T"),
-                QStringLiteral("fields"), QStringLiteral("-e"), QStringLiteral("tcp.seq")},
-               &ok);
+        fields(path, {QStringLiteral("-Y"), QStringLiteral("tcp.analysis.lost_segment")},
+               {QStringLiteral("tcp.seq")}, &ok);
     QVERIFY(ok);
     // The first data segment each way comes after a gap; its relative sequence number is
     // its stream offset plus one.
@@ -418,10 +433,7 @@ void tst_Pcapng::tsharkFollowsRealTcpClient()
     const QString path = save(e, QStringLiteral("real-tcp.pcapng"));
     QVERIFY(!path.isEmpty());
     bool ok = false;
-    const Followed followed =
-        parseFollow(tshark({QStringLiteral("-r"), path, QStringLiteral("-q"), QStringLiteral("-z"),
-                            QStringLiteral("follow,tcp,raw,0")},
-                           &ok));
+    const Followed followed = follow(path, &ok);
     QVERIFY(ok);
     QCOMPARE(followed.node0, QStringLiteral("127.0.0.1:%1").arg(clientPort));
     QCOMPARE(followed.node1, QStringLiteral("127.0.0.1:%1").arg(running.port));
@@ -429,10 +441,7 @@ void tst_Pcapng::tsharkFollowsRealTcpClient()
     QVERIFY(followed.fromClient == sent);
     QVERIFY(followed.fromServer == client.received);
 
-    const QByteArray flags =
-        tshark({QStringLiteral("-r"), path, QStringLiteral("-T"), QStringLiteral("fields"),
-                QStringLiteral("-e"), QStringLiteral("tcp.analysis.flags")},
-               &ok);
+    const QByteArray flags = fields(path, {}, {QStringLiteral("tcp.analysis.flags")}, &ok);
     QVERIFY(ok);
     QVERIFY2(flags.trimmed().isEmpty(), flags.constData());
 }
@@ -473,13 +482,11 @@ void tst_Pcapng::tsharkReadsRealUdpPeer()
     const QString path = save(e, QStringLiteral("udp.pcapng"));
     QVERIFY(!path.isEmpty());
     bool ok = false;
-    const QByteArray out = tshark(
-        {QStringLiteral("-r"), path, QStringLiteral("-o"),
-         QStringLiteral("udp.check_checksum:TRUE"), QStringLiteral("-T"), QStringLiteral("fields"),
-         QStringLiteral("-e"), QStringLiteral("udp.srcport"), QStringLiteral("-e"),
-         QStringLiteral("udp.dstport"), QStringLiteral("-e"), QStringLiteral("udp.checksum.status"),
-         QStringLiteral("-e"), QStringLiteral("udp.payload")},
-        &ok);
+    const QByteArray out =
+        fields(path, {QStringLiteral("-o"), QStringLiteral("udp.check_checksum:TRUE")},
+               {QStringLiteral("udp.srcport"), QStringLiteral("udp.dstport"),
+                QStringLiteral("udp.checksum.status"), QStringLiteral("udp.payload")},
+               &ok);
     QVERIFY(ok);
     const QList<QByteArray> lines = out.trimmed().split('\n');
     QCOMPARE(lines.size(), 2 * datagrams.size());
