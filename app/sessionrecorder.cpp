@@ -2,6 +2,7 @@
 
 #include "clientstats.h"
 #include "echoserver.h"
+#include "numbertext.h"
 #include "pcapngwriter.h"
 #include "recording.h"
 #include "textescape.h"
@@ -13,15 +14,6 @@
 #include <QTemporaryFile>
 
 namespace Echoscope {
-
-namespace {
-
-QString sizeText(qint64 bytes)
-{
-    return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeIecFormat);
-}
-
-} // namespace
 
 SessionRecorder::SessionRecorder(EchoServer *server, const QString &directory, qint64 totalBytes,
                                  QObject *parent, Format format)
@@ -109,7 +101,7 @@ void SessionRecorder::write(quint64 clientId, const Client &client, qint64 disco
             emit warning(QStringLiteral("recording stopped: the recordings written reached the "
                                         "--record-total limit of %1; %2 and later clients are "
                                         "not recorded")
-                             .arg(sizeText(m_totalBytes), who));
+                             .arg(NumberText::dataSizeText(m_totalBytes), who));
         m_totalReported = true;
         return;
     }
@@ -132,7 +124,7 @@ void SessionRecorder::write(quint64 clientId, const Client &client, qint64 disco
     m_bytesWritten += QFileInfo(path).size();
     if (recording.limitReachedAtMs != 0)
         emit warning(QStringLiteral("%1 passed the --record-limit of %2 at %3: %4 lacks %5")
-                         .arg(who, sizeText(recording.captureLimitBytes),
+                         .arg(who, NumberText::dataSizeText(recording.captureLimitBytes),
                               QDateTime::fromMSecsSinceEpoch(recording.limitReachedAtMs)
                                   .toString(QStringLiteral("hh:mm:ss.zzz")),
                               path, recording.missingParts().join(QStringLiteral("; "))));

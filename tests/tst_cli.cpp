@@ -634,10 +634,12 @@ void tst_Cli::echoes()
     QVERIFY(server->waitForOutput(" disconnected: "));
     QVERIFY2(server->output().contains(" disconnected: closed by peer"),
              server->output().constData());
-    const QByteArray counts =
-        QStringLiteral("; in %1 B, out %2 B, ").arg(sent.size()).arg(echoed.size()).toUtf8();
+    const QByteArray counts = QStringLiteral("; in %1 bytes, out %2 bytes, ")
+                                  .arg(sent.size())
+                                  .arg(echoed.size())
+                                  .toUtf8();
     QVERIFY2(server->output().contains(counts), server->output().constData());
-    static const QRegularExpression messageLine(QStringLiteral(" message \\d+ B: "));
+    static const QRegularExpression messageLine(QStringLiteral(" message \\d+ bytes?: "));
     QVERIFY(!messageLine.match(QString::fromUtf8(server->output())).hasMatch()); // --verbose only
     QVERIFY(server->errorOutput().isEmpty());
 }
@@ -678,7 +680,7 @@ void tst_Cli::faultsLoggedAndApplied()
     const quint16 port = server->waitForListening();
     QVERIFY2(port != 0, server->output().constData());
     QVERIFY(server->waitForOutput("fault: faults for all clients: delay 50 ms \xc2\xb7 close "
-                                  "after 4 B"));
+                                  "after 4 bytes"));
 
     QTcpSocket client;
     QVERIFY(connectClient(client, port));
@@ -782,7 +784,7 @@ void tst_Cli::verboseEscapesPayload()
     const QByteArray hostile = bytes("\x1b[2Jhi\0", 7);
     client.write(hostile);
     QCOMPARE(readEcho(client, hostile.size()), hostile);
-    QVERIFY2(server->waitForOutput(" message 7 B: "), server->output().constData());
+    QVERIFY2(server->waitForOutput(" message 7 bytes: "), server->output().constData());
     QVERIFY2(server->output().contains("\"\\u{1b}[2Jhi\\0\""), server->output().constData());
     QVERIFY(!server->output().contains('\x1b'));
     QVERIFY(!server->output().contains('\0'));
@@ -821,10 +823,14 @@ void tst_Cli::stopsOnSignal()
     QCOMPARE(server->exitStatus(), QProcess::NormalExit);
     QCOMPARE(server->exitCode(), 0);
     const QByteArray output = server->output();
-    const qsizetype disconnected = output.indexOf(" disconnected: server stopped; in 3 B, out 3 B");
+    const qsizetype disconnected =
+        output.indexOf(" disconnected: server stopped; in 3 bytes, out 3 bytes");
     const qsizetype stopped = output.indexOf(" stopped: served 1 client ");
     QVERIFY2(disconnected > 0, output.constData());
     QVERIFY2(stopped > disconnected, output.constData());
+    // The totals in the summary, in the same words as the disconnect line's.
+    QVERIFY2(output.indexOf(" s; 3 bytes in, 3 bytes out, ", stopped) > stopped,
+             output.constData());
     QVERIFY(output.endsWith('\n'));
     QCOMPARE(output.count(" stopped: "), 1);
     QVERIFY(waitForDisconnect(client));
@@ -891,7 +897,7 @@ void tst_Cli::logFile()
     const QByteArray listening = "listening on 127.0.0.1:" + QByteArray::number(port) + '\n';
     QVERIFY2(logged.startsWith("an earlier run\n" + listening), logged.constData());
     QVERIFY(logged.contains(" connected\n"));
-    QVERIFY(logged.contains(" message 6 B: \"logged\""));
+    QVERIFY(logged.contains(" message 6 bytes: \"logged\""));
     QVERIFY(logged.contains("open-file limit"));
     QCOMPARE(server->output(), listening); // only the listening line on standard output
 }
@@ -1240,7 +1246,7 @@ void tst_Cli::tlsEchoHeadless()
     QCOMPARE(echoed, QByteArray("secret line\n"));
     QVERIFY(server->waitForOutput(" TLS established: TLSv1.3, "));
     client.disconnectFromHost();
-    QVERIFY(server->waitForOutput(" disconnected: closed by peer; in 12 B, out 12 B"));
+    QVERIFY(server->waitForOutput(" disconnected: closed by peer; in 12 bytes, out 12 bytes"));
 }
 
 // --udp-port: the UDP line follows the exact TCP one, a datagram is echoed and logged,
@@ -1272,7 +1278,7 @@ void tst_Cli::udpEcho()
     QVERIFY(server->sendSignal(SIGTERM));
     QVERIFY(server->waitForExit());
     QCOMPARE(server->exitCode(), 0);
-    QVERIFY2(server->output().contains(who + " forgotten: server stopped; in 5 B, out 5 B"),
+    QVERIFY2(server->output().contains(who + " forgotten: server stopped; in 5 bytes, out 5 bytes"),
              server->output().constData());
     QVERIFY2(server->output().contains("UDP: 1 datagrams in, 0 oversized"),
              server->output().constData());
@@ -1453,7 +1459,7 @@ void tst_Cli::recordsEachClient()
     large.write(big);
     QCOMPARE(readEcho(large, big.size()), big);
     large.disconnectFromHost();
-    QVERIFY(server->waitForOutput("passed the --record-limit of 1.0 KiB"));
+    QVERIFY(server->waitForOutput("passed the --record-limit of 1 KiB"));
 
     QTcpSocket open;
     QVERIFY(connectClient(open, port));

@@ -293,7 +293,7 @@ void tst_Dashboard::faultsDialogAppliesLive()
     QVERIFY(dialog->applyButton()->isEnabled());
     QTest::mouseClick(dialog->applyButton(), Qt::LeftButton);
     QTRY_COMPARE_WITH_TIMEOUT(d.cell(id, ClientTableModel::FaultsColumn),
-                              QStringLiteral("delay 250 ms \u00b7 close after 100 B*"), kTimeoutMs);
+                              QStringLiteral("delay 250 ms \u00b7 close after 100 bytes*"), kTimeoutMs);
     QCOMPARE(d.server.clientStats(id)->faults(), faults);
 
     // The faults for all clients reach a new client; this one keeps its own.
@@ -311,7 +311,7 @@ void tst_Dashboard::faultsDialogAppliesLive()
     QTRY_COMPARE_WITH_TIMEOUT(d.cell(secondId, ClientTableModel::FaultsColumn),
                               QStringLiteral("10 KiB/s"), kTimeoutMs);
     QCOMPARE(d.cell(id, ClientTableModel::FaultsColumn),
-             QStringLiteral("delay 250 ms \u00b7 close after 100 B*"));
+             QStringLiteral("delay 250 ms \u00b7 close after 100 bytes*"));
 
     // The fault acts: 100 bytes echoed (after the delay), then the connection is closed.
     client.write(QByteArray(300, 'f'));

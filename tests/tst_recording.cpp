@@ -552,7 +552,7 @@ void tst_Recording::readerErrors_data()
         << "rec.jsonl:1: in \"websocket\": \"resource\" must start with \"/\"";
     QTest::newRow("line too long")
         << header() + QByteArray(Recording::kMaxLineLength + 10, 'x') + "\n"
-        << "rec.jsonl:2: the line is longer than 1024 KiB";
+        << "rec.jsonl:2: the line is longer than 1 MiB";
 }
 
 void tst_Recording::readerErrors()

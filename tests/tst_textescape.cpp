@@ -404,20 +404,24 @@ void tst_TextEscape::messageEventTextIsSafe_data()
 {
     QTest::addColumn<QByteArray>("payload");
     QTest::addColumn<qint64>("bytes");
+    QTest::addColumn<QString>("size"); // as the line writes it
     QTest::addColumn<QString>("expectedEnd");
 
-    QTest::newRow("hostile, whole") << hostilePayload() << qint64(hostilePayload().size())
-                                    << QStringLiteral("\\r\\n\\0\\u{7f}\\xff\\xc0\\xaf\"");
+    QTest::newRow("hostile, whole")
+        << hostilePayload() << qint64(hostilePayload().size()) << QStringLiteral("40 bytes")
+        << QStringLiteral("\\r\\n\\0\\u{7f}\\xff\\xc0\\xaf\"");
     QTest::newRow("hostile, preview of more")
-        << hostilePayload() << qint64(100000)
+        << hostilePayload() << qint64(100000) << QStringLiteral("97.7 KiB")
         << QStringLiteral("\\xc0\\xaf") + QChar(0x2026) + QLatin1Char('"');
-    QTest::newRow("empty message") << QByteArray() << qint64(0) << QStringLiteral(" 0 B: \"\"");
+    QTest::newRow("empty message") << QByteArray() << qint64(0) << QStringLiteral("0 bytes")
+                                   << QStringLiteral(" 0 bytes: \"\"");
 }
 
 void tst_TextEscape::messageEventTextIsSafe()
 {
     QFETCH(QByteArray, payload);
     QFETCH(qint64, bytes);
+    QFETCH(QString, size);
     QFETCH(QString, expectedEnd);
 
     TrafficEvent event;
@@ -432,9 +436,8 @@ void tst_TextEscape::messageEventTextIsSafe()
     const QString text = event.toText();
     const QString unsafe = unsafeCharacter(text);
     QVERIFY2(unsafe.isEmpty(), qPrintable(unsafe + QStringLiteral(" in ") + text));
-    QVERIFY2(
-        text.startsWith(QStringLiteral("client 7 (127.0.0.1:5000) message %1 B: \"").arg(bytes)),
-        qPrintable(text));
+    QVERIFY2(text.startsWith(QStringLiteral("client 7 (127.0.0.1:5000) message %1: \"").arg(size)),
+             qPrintable(text));
     QVERIFY2(text.endsWith(expectedEnd), qPrintable(text));
     if (!payload.isEmpty()) {
         QVERIFY2(text.contains(QStringLiteral("\\u{1b}[2J\\u{1b}]0;pwned\\u{7}\\u{1b}[31mred"
@@ -505,8 +508,8 @@ void tst_TextEscape::disconnectedEventText()
     event.disconnect.durationMs = 1500;
     QCOMPARE(event.toText(),
              QStringLiteral("client 42 ([::1]:6000) disconnected: message too large: a message of "
-                            "2048 bytes or more exceeds the limit; in 100 B, out 60 B, 3 messages "
-                            "in, 2 out, 1.500 s; 40 B not echoed"));
+                            "2048 bytes or more exceeds the limit; in 100 bytes, out 60 bytes, 3 "
+                            "messages in, 2 out, 1.500 s; 40 bytes not echoed"));
 }
 
 void tst_TextEscape::disconnectedEventJson_data()

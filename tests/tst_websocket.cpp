@@ -498,7 +498,7 @@ void tst_WebSocket::faultsApply()
     QVERIFY(parsed.parseCloseAfter(u"250:4000", &error));
     QCOMPARE(parsed.closeAfterBytes, 250);
     QCOMPARE(parsed.closeCode, quint16(4000));
-    QCOMPARE(parsed.describe(), QStringLiteral("close after 250 B (WebSocket code 4000)"));
+    QCOMPARE(parsed.describe(), QStringLiteral("close after 250 bytes (WebSocket code 4000)"));
     QVERIFY(!parsed.parseCloseAfter(u"250:1005", &error)); // reserved: never sent
     QVERIFY(error.contains(QLatin1String("close code")));
     QCOMPARE(parsed.closeCode, quint16(4000)); // left as it was

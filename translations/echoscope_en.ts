@@ -65,17 +65,17 @@
 <context>
     <name>Echoscope::EchoServer</name>
     <message numerus="yes">
-        <source>served %1 client(s) (%2 refused, peak %3 at once) in %4 s; %5 bytes in, %6 bytes out, %7 messages in, %8 out</source>
-        <translation>
-            <numerusform>served %1 client (%2 refused, peak %3 at once) in %4 s; %5 bytes in, %6 bytes out, %7 messages in, %8 out</numerusform>
-            <numerusform>served %1 clients (%2 refused, peak %3 at once) in %4 s; %5 bytes in, %6 bytes out, %7 messages in, %8 out</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
         <source>+%1 connection(s) refused in the last second: %2</source>
         <translation>
             <numerusform>+%1 connection refused in the last second: %2</numerusform>
             <numerusform>+%1 connections refused in the last second: %2</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>served %1 client(s) (%2 refused, peak %3 at once) in %4 s; %5 in, %6 out, %7 messages in, %8 out</source>
+        <translation>
+            <numerusform>served %1 client (%2 refused, peak %3 at once) in %4 s; %5 in, %6 out, %7 messages in, %8 out</numerusform>
+            <numerusform>served %1 clients (%2 refused, peak %3 at once) in %4 s; %5 in, %6 out, %7 messages in, %8 out</numerusform>
         </translation>
     </message>
 </context>

@@ -91,4 +91,29 @@ bool parseSeconds(QStringView text, qint64 maximumMs, qint64 *milliseconds)
     return true;
 }
 
+QString dataSizeText(qint64 bytes)
+{
+    // formattedDataSize() says "1 bytes": the one word it gets wrong.
+    if (bytes == 1)
+        return QStringLiteral("1 byte");
+    const bool negative = bytes < 0;
+    quint64 magnitude = negative ? 0 - quint64(bytes) : quint64(bytes);
+    if (magnitude < 1024)
+        return QLocale::c().formattedDataSize(bytes, 0, QLocale::DataSizeIecFormat);
+    // The unit formattedDataSize() picks: the largest power of 1024 not above the value.
+    quint64 unit = 1024;
+    while (unit <= magnitude / 1024)
+        unit *= 1024;
+    // It picks the unit by the exact value and then rounds: 1,048,575 would read
+    // "1024.0 KiB". A value that rounds up to the next unit is written in it.
+    if (double(magnitude) / double(unit) >= 1023.95 &&
+        unit <= quint64(std::numeric_limits<qint64>::max()) / 1024) {
+        unit *= 1024;
+        magnitude = unit;
+        bytes = negative ? -qint64(unit) : qint64(unit);
+    }
+    const int decimals = magnitude % unit == 0 ? 0 : 1;
+    return QLocale::c().formattedDataSize(bytes, decimals, QLocale::DataSizeIecFormat);
+}
+
 } // namespace Echoscope::NumberText

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QString>
 #include <QStringView>
 #include <QtGlobal>
 
@@ -17,5 +18,14 @@ bool parseDecimal(QStringView text, double *number);
 // Seconds as parseDecimal() takes them, rounded to whole milliseconds, at most `maximumMs`.
 // A time above 0 that would round to 0 ms is refused (0 often means "off").
 bool parseSeconds(QStringView text, qint64 maximumMs, qint64 *milliseconds);
+
+// A byte size in the engine's texts (fault descriptions, log lines, errors): Qt's
+// QLocale::c().formattedDataSize() in IEC units, so C-locale numbers whatever the user's
+// locale (scripts read headless logs; the dashboard writes its own figures in the user's
+// locale through Units::bytes()). Exact below 1 KiB ("0 bytes", "1 byte", "1023 bytes");
+// above, no decimal when the value is whole in its unit ("1 KiB", "64 KiB", "1 MiB")
+// and one otherwise ("1.5 KiB", "953.7 MiB"); a value that would round to 1024 of a unit is
+// written in the next one ("1 MiB", not "1024.0 KiB").
+QString dataSizeText(qint64 bytes);
 
 } // namespace Echoscope::NumberText

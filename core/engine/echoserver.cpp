@@ -5,6 +5,7 @@
 #include "echoworker.h"
 #include "eventqueue.h"
 #include "nativesocket.h"
+#include "numbertext.h"
 #include "tlscredentials.h"
 #include "nativeudpsocket.h"
 #include "translations.h"
@@ -271,14 +272,14 @@ void EchoServer::stop()
     event.kind = TrafficEvent::Kind::Stopped;
     event.timestampMs = nowMs();
     event.text = tr("served %1 client(s) (%2 refused, peak %3 at once) in %4 s; "
-                    "%5 bytes in, %6 bytes out, %7 messages in, %8 out",
+                    "%5 in, %6 out, %7 messages in, %8 out",
                     nullptr, Translations::pluralCount(summary.clientsTotal))
                      .arg(summary.clientsTotal)
                      .arg(summary.clientsRefused)
                      .arg(summary.clientsPeak)
                      .arg(double(event.timestampMs - m_startedAtMs) / 1000.0, 0, 'f', 1)
-                     .arg(summary.bytesIn)
-                     .arg(summary.bytesOut)
+                     .arg(NumberText::dataSizeText(summary.bytesIn),
+                          NumberText::dataSizeText(summary.bytesOut))
                      .arg(summary.messagesIn)
                      .arg(summary.messagesOut);
     if (m_udpPort != 0) {

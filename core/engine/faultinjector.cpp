@@ -2,6 +2,7 @@
 
 #include "clientstats.h"
 #include "clock.h"
+#include "numbertext.h"
 #include "translations.h"
 
 #include <QLocale>
@@ -373,7 +374,8 @@ void FaultInjector::flushSummary()
     if (m_discardedMessages > 0)
         parts << tr("%1 message(s) discarded by the blackhole (%2)", nullptr,
                     Translations::pluralCount(m_discardedMessages))
-                     .arg(countText(m_discardedMessages), FaultConfig::bytesText(m_discardedBytes));
+                     .arg(countText(m_discardedMessages),
+                          NumberText::dataSizeText(m_discardedBytes));
     if (m_sparedMessages > 0)
         parts << tr("%1 message(s) spared by the toxicity draw", nullptr,
                     Translations::pluralCount(m_sparedMessages))

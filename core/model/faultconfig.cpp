@@ -12,9 +12,9 @@ namespace Echoscope {
 
 namespace {
 
-constexpr qint64 kKibi = 1024;
 const QString kSeparator = QStringLiteral(" \u00b7 ");
 
+using NumberText::dataSizeText;
 using NumberText::isAsciiDigit;
 using NumberText::parseWholeNumber;
 
@@ -153,22 +153,6 @@ QString FaultConfig::validate() const
     return QString();
 }
 
-QString FaultConfig::bytesText(qint64 bytes)
-{
-    const QLocale c = QLocale::c();
-    if (bytes < kKibi)
-        return numberText(bytes) + QStringLiteral(" B");
-    static const char *const kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
-    double value = double(bytes) / double(kKibi);
-    int unit = 0;
-    while (value >= 1024.0 && unit < 4) {
-        value /= 1024.0;
-        ++unit;
-    }
-    const bool whole = value == double(qint64(value));
-    return c.toString(value, 'f', whole ? 0 : 1) + QLatin1Char(' ') + QLatin1String(kUnits[unit]);
-}
-
 QString FaultConfig::describe() const
 {
     const auto percent = [](double rate) { return QLocale::c().toString(rate * 100.0, 'g', 4); };
@@ -188,12 +172,12 @@ QString FaultConfig::describe() const
     }
     if (bandwidthBytesPerSecond > 0)
         parts << QCoreApplication::translate("FaultConfig", "%1/s")
-                     .arg(bytesText(bandwidthBytesPerSecond));
+                     .arg(dataSizeText(bandwidthBytesPerSecond));
     if (sliceBytes > 0) {
         parts << (sliceGapMs > 0 ? QCoreApplication::translate("FaultConfig", "slices %1/%2")
-                                       .arg(bytesText(sliceBytes), msText(sliceGapMs))
+                                       .arg(dataSizeText(sliceBytes), msText(sliceGapMs))
                                  : QCoreApplication::translate("FaultConfig", "slices %1")
-                                       .arg(bytesText(sliceBytes)));
+                                       .arg(dataSizeText(sliceBytes)));
     }
     if (toxicity < 1.0 && hasMessageFaults())
         parts << QCoreApplication::translate("FaultConfig", "toxicity %1%").arg(percent(toxicity));
@@ -201,14 +185,14 @@ QString FaultConfig::describe() const
         parts << (closeCode != kDefaultCloseCode
                       ? QCoreApplication::translate("FaultConfig",
                                                     "close after %1 (WebSocket code %2)")
-                            .arg(bytesText(closeAfterBytes))
+                            .arg(dataSizeText(closeAfterBytes))
                             .arg(closeCode)
                       : QCoreApplication::translate("FaultConfig", "close after %1")
-                            .arg(bytesText(closeAfterBytes)));
+                            .arg(dataSizeText(closeAfterBytes)));
     }
     if (resetAfterBytes >= 0)
         parts << QCoreApplication::translate("FaultConfig", "reset after %1")
-                     .arg(bytesText(resetAfterBytes));
+                     .arg(dataSizeText(resetAfterBytes));
     if (resetProbability > 0.0)
         parts << QCoreApplication::translate("FaultConfig", "reset %1% per message")
                      .arg(percent(resetProbability));

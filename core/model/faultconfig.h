@@ -98,8 +98,6 @@ struct FaultConfig
 
     // "5120", "5K", "5KiB", "2M", "2MiB", "1G" (1024-based, any letter case).
     static bool parseByteSize(QStringView text, qint64 *bytes);
-    // "1,024 B", "10 KiB", "1.5 MiB": exact below 1 KiB, else one decimal when needed.
-    static QString bytesText(qint64 bytes);
 
     friend bool operator==(const FaultConfig &a, const FaultConfig &b);
     friend bool operator!=(const FaultConfig &a, const FaultConfig &b) { return !(a == b); }

@@ -1,11 +1,13 @@
 #include "trafficevent.h"
 
+#include "numbertext.h"
 #include "textescape.h"
 
 #include <QDateTime>
-#include <QLocale>
 
 namespace Echoscope {
+
+using NumberText::dataSizeText;
 
 QString TrafficEvent::kindName(Kind kind)
 {
@@ -50,11 +52,6 @@ QString TrafficEvent::endpoint(const QHostAddress &address, quint16 port)
     return host + QLatin1Char(':') + QString::number(port);
 }
 
-static QString bytesText(qint64 bytes)
-{
-    return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
-}
-
 QString TrafficEvent::toText() const
 {
     const bool udp = transport == IpProtocol::Udp;
@@ -87,25 +84,24 @@ QString TrafficEvent::toText() const
         QString line = who +
                        (udp ? QStringLiteral(" forgotten: ") : QStringLiteral(" disconnected: ")) +
                        TextEscape::escapeText(disconnect.describe());
-        line += QStringLiteral("; in %1 B, out %2 B, %3 messages in, %4 out, %5 s")
-                    .arg(disconnect.bytesIn)
-                    .arg(disconnect.bytesOut)
+        line += QStringLiteral("; in %1, out %2, %3 messages in, %4 out, %5 s")
+                    .arg(dataSizeText(disconnect.bytesIn), dataSizeText(disconnect.bytesOut))
                     .arg(disconnect.messagesIn)
                     .arg(disconnect.messagesOut)
                     .arg(double(disconnect.durationMs) / 1000.0, 0, 'f', 3);
         if (disconnect.unechoedBytes() > 0)
-            line += QStringLiteral("; %1 B not echoed").arg(disconnect.unechoedBytes());
+            line += QStringLiteral("; %1 not echoed").arg(dataSizeText(disconnect.unechoedBytes()));
         return line;
     }
     case Kind::MessageEchoed:
-        return who + QStringLiteral(" message %1 B: \"%2\"")
-                         .arg(bytes)
-                         .arg(TextEscape::escapeBytes(payload) +
-                              (bytes > payload.size() ? QString(QChar(0x2026)) : QString()));
+        return who + QStringLiteral(" message %1: \"%2\"")
+                         .arg(dataSizeText(bytes),
+                              TextEscape::escapeBytes(payload) +
+                                  (bytes > payload.size() ? QString(QChar(0x2026)) : QString()));
     case Kind::MessagesSummarised:
         return who + QStringLiteral(" +%1 messages (%2) in the last second, not shown one by one")
                          .arg(count)
-                         .arg(bytesText(bytes));
+                         .arg(dataSizeText(bytes));
     case Kind::Error:
         return QStringLiteral("error: ") + TextEscape::escapeText(text);
     case Kind::Warning:

@@ -1,6 +1,7 @@
 #include "tlscredentials.h"
 
 #include "nativesocket.h"
+#include "numbertext.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -23,9 +24,8 @@ QString readFile(const QString &path, const QString &what, QByteArray *data)
     *data = file.read(kMaxFileBytes + 1);
     if (data->size() > kMaxFileBytes)
         return QCoreApplication::translate("Echoscope::TlsCredentials",
-                                           "the TLS %1 file \"%2\" is larger than %3 KiB: not a %1")
-            .arg(what, path)
-            .arg(kMaxFileBytes / 1024);
+                                           "the TLS %1 file \"%2\" is larger than %3: not a %1")
+            .arg(what, path, NumberText::dataSizeText(kMaxFileBytes));
     if (data->isEmpty())
         return QCoreApplication::translate("Echoscope::TlsCredentials",
                                            "the TLS %1 file \"%2\" is empty")

@@ -1,6 +1,7 @@
 #include "recording.h"
 
 #include "clientstats.h"
+#include "numbertext.h"
 #include "websocketlog.h"
 #include "serverconfig.h"
 #include "savefile.h"
@@ -703,13 +704,13 @@ bool Recording::read(QIODevice *device, const QString &name, Recording *recordin
         if (bytesRead > kMaxFileBytes)
             return fail(
                 QCoreApplication::translate("Echoscope::Recording",
-                                            "the file is larger than %1 MiB, more than a recording "
+                                            "the file is larger than %1, more than a recording "
                                             "can be")
-                    .arg(kMaxFileBytes >> 20));
+                    .arg(NumberText::dataSizeText(kMaxFileBytes)));
         if (!line.endsWith('\n') && !device->atEnd())
-            return fail(QCoreApplication::translate("Echoscope::Recording",
-                                                    "the line is longer than %1 KiB")
-                            .arg(kMaxLineLength >> 10));
+            return fail(
+                QCoreApplication::translate("Echoscope::Recording", "the line is longer than %1")
+                    .arg(NumberText::dataSizeText(kMaxLineLength)));
         while (line.endsWith('\n') || line.endsWith('\r'))
             line.chop(1);
         if (line.trimmed().isEmpty())
