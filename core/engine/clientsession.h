@@ -10,9 +10,9 @@
 #include "transport.h"
 
 #include <QByteArray>
+#include <QList>
 #include <QObject>
 
-#include <deque>
 #include <memory>
 
 QT_BEGIN_NAMESPACE
@@ -154,7 +154,8 @@ private:
     // The echo not yet taken by the kernel: bytes [m_pendingStart, size) of m_pending.
     QByteArray m_pending;
     qsizetype m_pendingStart = 0;
-    std::deque<QueuedMessage> m_queuedMessages;
+    // Not a std::deque, which allocates 576 bytes while empty: an idle client's is empty.
+    QList<QueuedMessage> m_queuedMessages;
     qint64 m_echoCommitted = 0; // bytes handed to the echo stream so far
     qint64 m_echoWritten = 0;   // bytes of it the kernel has taken
 

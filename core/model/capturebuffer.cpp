@@ -245,11 +245,11 @@ CaptureSnapshot CaptureBuffer::snapshotSince(const CapturePosition &from) const
             qint64 start = m_keptTotal; // total offset of chunk `index`
             while (index > 0 && index - 1 >= lastSeen) {
                 --index;
-                start -= m_chunks[size_t(index)].size;
+                start -= m_chunks[index].size;
             }
             // index is now max(lastSeen, 0) and start its first byte's total offset.
             for (; index < qint64(m_chunks.size()); ++index) {
-                const ChunkHeader &header = m_chunks[size_t(index)];
+                const ChunkHeader &header = m_chunks[index];
                 const qint64 skip = index == lastSeen ? from.totalBytes - start : 0;
                 const qint64 size = header.size - skip;
                 if (index == lastSeen && size <= 0) { // nothing merged into it since

@@ -13,6 +13,26 @@ namespace {
 constexpr qint64 kSampleSpacingMs = TrafficMonitor::kRateWindowMs / 25;
 } // namespace
 
+void TrafficMonitor::RateWindow::push(const Sample &sample)
+{
+    if (!m_ring) {
+        if (m_count == 0) {
+            m_single = sample;
+            m_count = 1;
+            return;
+        }
+        m_ring = std::make_unique<std::array<Sample, kSlots>>();
+        (*m_ring)[0] = m_single;
+        m_first = 0;
+    }
+    if (m_count == kSlots) { // only if ticking much faster than kSampleSpacingMs
+        m_first = (m_first + 1) % kSlots;
+        --m_count;
+    }
+    (*m_ring)[size_t((m_first + m_count) % kSlots)] = sample;
+    ++m_count;
+}
+
 TrafficMonitor::RateWindow::Rates TrafficMonitor::RateWindow::update(qint64 nowMs,
                                                                      const Values &values)
 {
@@ -26,12 +46,7 @@ TrafficMonitor::RateWindow::Rates TrafficMonitor::RateWindow::update(qint64 nowM
             reset();
     }
     if (m_count == 0 || nowMs - sample(m_count - 1).timeMs >= kSampleSpacingMs) {
-        if (m_count == kSlots) { // only if ticking much faster than kSampleSpacingMs
-            m_first = (m_first + 1) % kSlots;
-            --m_count;
-        }
-        m_samples[size_t((m_first + m_count) % kSlots)] = Sample{nowMs, values};
-        ++m_count;
+        push(Sample{nowMs, values});
     }
     // Keep the newest sample that is at least a window old as the base; drop older ones.
     while (m_count > 1 && sample(1).timeMs <= nowMs - kRateWindowMs) {

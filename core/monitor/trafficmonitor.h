@@ -276,9 +276,16 @@ private:
             Values values;
         };
         static constexpr int kSlots = 32;
-        const Sample &sample(int i) const { return m_samples[size_t((m_first + i) % kSlots)]; }
+        const Sample &sample(int i) const
+        {
+            return m_ring ? (*m_ring)[size_t((m_first + i) % kSlots)] : m_single;
+        }
+        void push(const Sample &sample);
 
-        std::array<Sample, kSlots> m_samples{};
+        // The first sample lives here; the ring (1.3 KiB) is made when a second one is
+        // kept, so a client that never moves (10,000 idle ones) does not pay for it.
+        Sample m_single{};
+        std::unique_ptr<std::array<Sample, kSlots>> m_ring;
         int m_first = 0;
         int m_count = 0;
     };
