@@ -69,6 +69,11 @@ int ControlApi::waitingPolls() const
     return m_http ? m_http->waitingPolls() : 0;
 }
 
+int ControlApi::pendingChanges() const
+{
+    return m_http ? m_http->pendingChanges() : 0;
+}
+
 QUrl ControlApi::url() const
 {
     return isListening() ? HttpListener::localUrl(m_address, m_port, QStringLiteral("/api/v1"))

@@ -23,9 +23,12 @@ struct TrafficEvent;
 // Changes go through EchoServer's public calls (disconnectClient, setClientFaults,
 // followDefaultFaults, setDefaultFaults), the same the dashboard uses, and come back as
 // the engine's events (a "kicked" disconnect, a fault line), so a dashboard or a log sees
-// them at once. The events are kept here too (an EventLog of the newest kEventCapacity),
-// for GET /api/v1/events: a long poll that answers as soon as there is an event at or
-// after `since`, or after `timeout_ms` with none.
+// them at once. A change is answered once it has happened in the client's worker thread
+// (a GET right after shows it): the answer waits, without blocking this thread, for the
+// worker's confirmation (EchoServer's `done`); a client that left meanwhile is a 404, a
+// server stopped meanwhile a 503. The events are kept here too (an EventLog of the newest
+// kEventCapacity), for GET /api/v1/events: a long poll that answers as soon as there is an event at
+// or after `since`, or after `timeout_ms` with none.
 //
 // Bounded (HttpListener): at most kMaxConnections at once (one more is answered 503); a
 // request must be whole within kRequestTimeoutMs of its first byte and below
@@ -41,6 +44,9 @@ public:
     static constexpr int kMaxConnections = 16;
     static constexpr qint64 kMaxRequestBytes = 64 * 1024;
     static constexpr int kRequestTimeoutMs = 10 * 1000;
+    // A change (kick, faults) is answered once the client's worker thread has made it;
+    // one not confirmed within this is answered 503 (a worker that hangs).
+    static constexpr int kChangeTimeoutMs = 10 * 1000;
     // Answers not yet taken by a client that pipelines requests and does not read: past
     // this, its next request closes the connection (memory bound: the connections times
     // this plus one answer each).
@@ -71,6 +77,8 @@ public:
     const EventLog &eventLog() const { return m_eventLog; }
     // Long polls of GET /api/v1/events waiting for an event now.
     int waitingPolls() const;
+    // Changes waiting for their worker to make them (for tests).
+    int pendingChanges() const;
     // Connections open to the API (for tests).
     int openConnections() const;
     // The connection limits (the constants above by default); a change applies to the

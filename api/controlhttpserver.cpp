@@ -77,8 +77,9 @@ EchoServer *ControlHttpServer::engine() const
 
 bool ControlHttpServer::isWaiting(const QTcpSocket *socket) const
 {
-    return std::any_of(m_waiters.cbegin(), m_waiters.cend(),
-                       [socket](const auto &entry) { return entry.second.socket == socket; });
+    const auto ofSocket = [socket](const auto &entry) { return entry.second.socket == socket; };
+    return std::any_of(m_waiters.cbegin(), m_waiters.cend(), ofSocket) ||
+           std::any_of(m_changes.cbegin(), m_changes.cend(), ofSocket);
 }
 
 void ControlHttpServer::eventsAppended()
@@ -96,7 +97,7 @@ bool ControlHttpServer::handleRequest(const QHttpServerRequest &request, QTcpSoc
         return true;
     }
     if (isWaiting(socket)) {
-        // A request pipelined behind this connection's waiting long poll. HTTP/1.1
+        // A request pipelined behind this connection's waiting long poll (or change). HTTP/1.1
         // answers in order and the poll's answer is not written yet, so this one cannot
         // be answered before it (Qt reads on regardless): the connection is closed, its
         // poll with it. This also keeps to one waiting poll per connection, so the
@@ -326,15 +327,23 @@ void ControlHttpServer::client(Request &r, quint64 id, Method method)
         if (const auto stats = findClient(r, id))
             reply(r.responder, ControlJson::clientDetail(*stats));
     } else if (method == Method::Delete) {
-        // Kicked in its worker's thread; its "disconnected: kicked" event follows.
-        if (!engine()->disconnectClient(id, kSource)) {
-            fail(r.responder, Status::NotFound,
-                 QStringLiteral("client %1 is not connected").arg(id));
-            return;
-        }
-        reply(r.responder,
-              QJsonObject{{QStringLiteral("id"), qint64(id)}, {QStringLiteral("kicked"), true}},
-              Status::Accepted);
+        // Kicked in its worker's thread; answered once it is (its "disconnected: kicked"
+        // event is on its way then).
+        change(
+            r,
+            [this, &r, id](EchoServer::ChangeDone done) {
+                if (engine()->disconnectClient(id, kSource, std::move(done)))
+                    return true;
+                fail(r.responder, Status::NotFound,
+                     QStringLiteral("client %1 is not connected").arg(id));
+                return false;
+            },
+            [id](QHttpServerResponder &responder, EchoServer::ChangeResult result) {
+                if (result != EchoServer::ChangeResult::Applied)
+                    return changeFailed(responder, id, result);
+                reply(responder, QJsonObject{{QStringLiteral("id"), qint64(id)},
+                                             {QStringLiteral("kicked"), true}});
+            });
     } else {
         notAllowed(r.responder, "GET, DELETE");
     }
@@ -419,18 +428,28 @@ void ControlHttpServer::clientFaults(Request &r, quint64 id, Method method)
     std::optional<FaultConfig> faults;
     if (method == Method::Put && !(faults = faultBody(r)))
         return;
-    // Applied in the client's worker thread; its fault event follows.
-    QString error;
-    const bool done = faults ? engine()->setClientFaults(id, *faults, &error, kSource)
-                             : engine()->followDefaultFaults(id, &error, kSource);
-    if (!done) {
-        fail(r.responder, Status::NotFound, error);
-        return;
-    }
-    const FaultConfig applied = faults ? *faults : engine()->defaultFaults();
-    reply(r.responder, QJsonObject{{QStringLiteral("id"), qint64(id)},
-                                   {QStringLiteral("faults"), ControlJson::faults(applied)},
-                                   {QStringLiteral("faults_own"), bool(faults)}});
+    // Applied in the client's worker thread, answered once it is: a GET after the answer
+    // shows them (what the client has now, which a later change may have replaced).
+    change(
+        r,
+        [this, &r, id, faults](EchoServer::ChangeDone done) {
+            QString error;
+            const bool made =
+                faults ? engine()->setClientFaults(id, *faults, &error, kSource, std::move(done))
+                       : engine()->followDefaultFaults(id, &error, kSource, std::move(done));
+            if (!made)
+                fail(r.responder, Status::NotFound, error);
+            return made;
+        },
+        [id, stats](QHttpServerResponder &responder, EchoServer::ChangeResult result) {
+            if (result != EchoServer::ChangeResult::Applied)
+                return changeFailed(responder, id, result);
+            bool own = false;
+            const FaultConfig now = stats->faults(&own);
+            reply(responder, QJsonObject{{QStringLiteral("id"), qint64(id)},
+                                         {QStringLiteral("faults"), ControlJson::faults(now)},
+                                         {QStringLiteral("faults_own"), own}});
+        });
 }
 
 void ControlHttpServer::defaultFaults(Request &r, Method method)
@@ -439,22 +458,104 @@ void ControlHttpServer::defaultFaults(Request &r, Method method)
         return notAllowed(r.responder, "GET, PUT, DELETE");
     if (!checkQuery(r, {}))
         return;
-    if (method != Method::Get) {
-        FaultConfig faults; // DELETE: none
-        if (method == Method::Put) {
-            const std::optional<FaultConfig> body = faultBody(r);
-            if (!body)
-                return;
-            faults = *body;
-        }
-        QString error;
-        if (!engine()->setDefaultFaults(faults, &error, kSource)) {
-            fail(r.responder, Status::BadRequest, error);
-            return;
-        }
+    const auto answer = [this](QHttpServerResponder &responder, EchoServer::ChangeResult) {
+        // Applied: every worker (and the UDP echo) has them, or has gone with a stop (the
+        // faults stay for the next start).
+        reply(responder, QJsonObject{{QStringLiteral("faults"),
+                                      ControlJson::faults(engine()->defaultFaults())}});
+    };
+    if (method == Method::Get) {
+        answer(r.responder, EchoServer::ChangeResult::Applied);
+        return;
     }
-    reply(r.responder,
-          QJsonObject{{QStringLiteral("faults"), ControlJson::faults(engine()->defaultFaults())}});
+    FaultConfig faults; // DELETE: none
+    if (method == Method::Put) {
+        const std::optional<FaultConfig> body = faultBody(r);
+        if (!body)
+            return;
+        faults = *body;
+    }
+    change(
+        r,
+        [this, &r, faults](EchoServer::ChangeDone done) {
+            QString error;
+            if (engine()->setDefaultFaults(faults, &error, kSource, std::move(done)))
+                return true;
+            fail(r.responder, Status::BadRequest, error);
+            return false;
+        },
+        answer);
+}
+
+void ControlHttpServer::change(Request &r, const std::function<bool(EchoServer::ChangeDone)> &make,
+                               ChangeAnswer answer)
+{
+    const quint64 key = ++m_nextChange;
+    // Always queued to this thread (EchoServer's), so never before the change is kept below.
+    QPointer<ControlHttpServer> self(this);
+    EchoServer::ChangeDone done = [self, key](EchoServer::ChangeResult result) {
+        if (self)
+            self->changeDone(key, result);
+    };
+    if (!make(std::move(done)))
+        return;
+    auto *timer = new QTimer(this);
+    timer->setSingleShot(true);
+    connect(timer, &QTimer::timeout, this, [this, key] {
+        const auto it = m_changes.find(key);
+        if (it == m_changes.end())
+            return;
+        PendingChange pending = std::move(it->second);
+        m_changes.erase(it);
+        pending.timer->deleteLater();
+        disconnect(pending.socketGone);
+        if (pending.socket)
+            fail(pending.responder, Status::ServiceUnavailable,
+                 QStringLiteral("the change was handed to the client's worker but not confirmed "
+                                "within %1 s: the "
+                                "server is busy or stopping; GET shows what holds now")
+                     .arg(ControlApi::kChangeTimeoutMs / 1000));
+    });
+    const QMetaObject::Connection socketGone =
+        connect(r.socket, &QObject::destroyed, this, [this, key] { dropChange(key); });
+    m_changes.emplace(
+        key, PendingChange{r.socket, std::move(r.responder), std::move(answer), timer, socketGone});
+    timer->start(ControlApi::kChangeTimeoutMs);
+}
+
+void ControlHttpServer::changeDone(quint64 key, EchoServer::ChangeResult result)
+{
+    const auto it = m_changes.find(key);
+    if (it == m_changes.end())
+        return; // answered 503 already, or its connection is gone
+    PendingChange pending = std::move(it->second);
+    m_changes.erase(it);
+    pending.timer->deleteLater();
+    disconnect(pending.socketGone); // the socket may serve further requests
+    if (pending.socket)
+        pending.answer(pending.responder, result);
+}
+
+void ControlHttpServer::dropChange(quint64 key)
+{
+    const auto it = m_changes.find(key);
+    if (it == m_changes.end())
+        return;
+    it->second.timer->deleteLater();
+    m_changes.erase(it); // its responder's socket is gone: nothing to write to
+}
+
+void ControlHttpServer::changeFailed(QHttpServerResponder &responder, quint64 id,
+                                     EchoServer::ChangeResult result)
+{
+    if (result == EchoServer::ChangeResult::ClientGone)
+        fail(responder, Status::NotFound,
+             QStringLiteral("client %1 disconnected before the change was made").arg(id));
+    else
+        fail(responder, Status::ServiceUnavailable,
+             QStringLiteral("the server stopped before the change was made to client %1: it "
+                            "has no clients now")
+                 .arg(id));
 }
 
 void ControlHttpServer::events(Request &r)

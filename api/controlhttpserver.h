@@ -1,5 +1,6 @@
 #pragma once
 
+#include "echoserver.h"
 #include "faultconfig.h"
 
 #include <QAbstractHttpServer>
@@ -9,6 +10,7 @@
 #include <QStringList>
 #include <QTimer>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -19,7 +21,6 @@ namespace Echoscope {
 
 class ClientStats;
 class ControlApi;
-class EchoServer;
 
 // The control API's HTTP side: one handler for every request, routing by method and path
 // itself (so that each refusal is a JSON error of ours), and the events' long polls
@@ -31,7 +32,9 @@ public:
     ~ControlHttpServer() override;
 
     int waitingPolls() const { return int(m_waiters.size()); }
-    // True while a long poll of this connection waits: its answer is owed.
+    // Changes made and not yet confirmed by the client's worker (for tests).
+    int pendingChanges() const { return int(m_changes.size()); }
+    // True while a long poll or a change of this connection waits: its answer is owed.
     bool isWaiting(const QTcpSocket *socket) const;
     // New events: wake the long polls that wait for them.
     void eventsAppended();
@@ -62,6 +65,19 @@ private:
         QMetaObject::Connection socketGone; // forgets the waiter if its connection closes
     };
 
+    // A change (kick, faults) handed to a client's worker: answered once the worker has
+    // made it (EchoServer's `done`), or after kChangeTimeoutMs with 503.
+    using ChangeAnswer =
+        std::function<void(QHttpServerResponder &responder, EchoServer::ChangeResult result)>;
+    struct PendingChange
+    {
+        QPointer<QTcpSocket> socket;
+        QHttpServerResponder responder;
+        ChangeAnswer answer;
+        QTimer *timer = nullptr;
+        QMetaObject::Connection socketGone;
+    };
+
     EchoServer *engine() const;
 
     static void reply(QHttpServerResponder &responder, const QJsonObject &body,
@@ -90,6 +106,17 @@ private:
     void defaultFaults(Request &r, Method method);
     void events(Request &r);
 
+    // Makes the change with `make`, given the `done` to pass on to EchoServer: if it
+    // returns true, the request is answered by `answer` once the change is done; if
+    // false, `make` has answered it.
+    void change(Request &r, const std::function<bool(EchoServer::ChangeDone)> &make,
+                ChangeAnswer answer);
+    void changeDone(quint64 key, EchoServer::ChangeResult result);
+    void dropChange(quint64 key);
+    // The answer to a change that did not happen: 404 (the client left) or 503.
+    static void changeFailed(QHttpServerResponder &responder, quint64 id,
+                             EchoServer::ChangeResult result);
+
     void answerEvents(QHttpServerResponder &responder, quint64 since, int limit);
     // Answers the waiter `key` (with what there is, perhaps nothing) and forgets it.
     void answerWaiter(quint64 key);
@@ -100,6 +127,8 @@ private:
     ControlApi *m_api;
     std::map<quint64, Waiter> m_waiters;
     quint64 m_nextWaiter = 0;
+    std::map<quint64, PendingChange> m_changes;
+    quint64 m_nextChange = 0;
     QTimer m_flush;
     // Refused changes not logged yet (logged at most once a second).
     qint64 m_unauthorizedPending = 0;

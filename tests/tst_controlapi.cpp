@@ -20,6 +20,7 @@
 #include <QNetworkRequest>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QSemaphore>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTcpSocket>
@@ -135,6 +136,54 @@ struct Fixture
     }
 };
 
+// Holds the worker thread of one client inside a call (a direct slot of its
+// bytesReceived) until release(): what is sent to that worker meanwhile waits in its queue.
+class WorkerHold
+{
+public:
+    // Blocks the worker of `client`, which must be connected to `server`, with one byte.
+    bool hold(EchoServer *server, TestClient *client)
+    {
+        m_connection = QObject::connect(
+            server, &EchoServer::bytesReceived, server,
+            [this](quint64, qint64) {
+                m_entered.release();
+                m_released.tryAcquire(1, kTimeoutMs); // bounded, even if the test fails
+            },
+            Qt::DirectConnection);
+        client->socket.write("h");
+        client->socket.flush(); // no event loop runs while this waits
+        return m_entered.tryAcquire(1, kTimeoutMs);
+    }
+    void release()
+    {
+        QObject::disconnect(m_connection);
+        m_released.release();
+    }
+    ~WorkerHold() { release(); }
+
+private:
+    QMetaObject::Connection m_connection;
+    QSemaphore m_entered;
+    QSemaphore m_released;
+};
+
+// A request sent without waiting for its answer.
+std::unique_ptr<QNetworkReply> sendAsync(QNetworkAccessManager *manager, const QUrl &url,
+                                         const QByteArray &verb, const QByteArray &body = {})
+{
+    QNetworkRequest request(url);
+    request.setRawHeader("Authorization", "Bearer " + kToken);
+    if (!body.isEmpty())
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+    return std::unique_ptr<QNetworkReply>(manager->sendCustomRequest(request, verb, body));
+}
+
+int statusOf(const QNetworkReply &reply)
+{
+    return reply.attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+}
+
 QString idPath(quint64 id, const QString &tail = QString())
 {
     return QStringLiteral("/clients/%1%2").arg(id).arg(tail);
@@ -198,6 +247,10 @@ private slots:
     void slowBodyIsCutAtItsDeadline();
     void concurrentChangesToOneClient();
     void changesWhileStopped();
+    void getRightAfterAChangeShowsIt();
+    void changeWaitsForTheWorker();
+    void changeToAClientThatLeavesMeanwhileIs404();
+    void changeRacingAStopIsAnswered();
     void eventsLongPollWakesOnANewEvent();
     void requestBehindAWaitingPollClosesTheConnection();
     void unreadAnswersAreBounded();
@@ -515,7 +568,7 @@ void tst_ControlApi::kickDisconnectsTheClient()
     QSignalSpy disconnected(fixture.server.get(), &EchoServer::clientDisconnected);
 
     const Response response = fixture.change("DELETE", idPath(id));
-    QCOMPARE(response.status, 202);
+    QCOMPARE(response.status, 200); // answered once kicked
     QCOMPARE(response.json.value(QStringLiteral("kicked")).toBool(), true);
     QTRY_COMPARE_WITH_TIMEOUT(disconnected.count(), 1, kTimeoutMs);
     QCOMPARE(disconnected.at(0).at(0).value<quint64>(), id);
@@ -643,12 +696,31 @@ void tst_ControlApi::udpPeerFaults()
     QTRY_VERIFY_WITH_TIMEOUT(peer.hasPendingDatagrams(), kTimeoutMs);
     QCOMPARE(peer.receiveDatagram().data(), QByteArray("one"));
 
+    QSignalSpy events(fixture.server.get(), &EchoServer::eventOccurred);
     const Response set = send(fixture.url(idPath(id, QStringLiteral("/faults"))), "PUT",
                               R"({"udp_duplicate": 1})", kToken);
     QCOMPARE(set.status, 200);
     QCOMPARE(set.json.value(QStringLiteral("faults_own")).toBool(), true);
-    QTRY_VERIFY_WITH_TIMEOUT(fixture.server->clientStats(id)->faults().udpDuplicate == 1.0,
-                             kTimeoutMs);
+    QCOMPARE(fixture.server->clientStats(id)->faults().udpDuplicate, 1.0); // in force
+    // Logged like a TCP client's change, with its source.
+    const auto faultTexts = [&] {
+        QStringList texts;
+        for (const QList<QVariant> &args : events) {
+            const auto event = args.at(0).value<TrafficEvent>();
+            // Not the summaries of what the faults did ("duplicated ...").
+            if (event.kind == TrafficEvent::Kind::FaultInjected && event.clientId == id &&
+                event.text.startsWith(QLatin1String("faults")))
+                texts.append(event.text);
+        }
+        return texts;
+    };
+    FaultConfig duplicate;
+    duplicate.udpDuplicate = 1.0;
+    QTRY_COMPARE_WITH_TIMEOUT(
+        faultTexts(),
+        QStringList{
+            QStringLiteral("faults set: %1 (by the control API)").arg(duplicate.describe())},
+        kTimeoutMs);
     QCOMPARE(peer.writeDatagram("two", local, fixture.server->udpPort()), 3);
     QList<QByteArray> received;
     QTRY_VERIFY_WITH_TIMEOUT(
@@ -661,7 +733,11 @@ void tst_ControlApi::udpPeerFaults()
     QCOMPARE(received, (QList<QByteArray>{"two", "two"}));
     QCOMPARE(send(fixture.url(idPath(id, QStringLiteral("/faults"))), "DELETE", {}, kToken).status,
              200);
-    QTRY_VERIFY_WITH_TIMEOUT(fixture.server->clientStats(id)->faults().isEmpty(), kTimeoutMs);
+    QVERIFY(fixture.server->clientStats(id)->faults().isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(faultTexts().size(), 2, kTimeoutMs);
+    QCOMPARE(faultTexts().at(1),
+             QStringLiteral("faults: back to those for all clients (%1) (by the control API)")
+                 .arg(FaultConfig().describe()));
 }
 
 void tst_ControlApi::defaultFaultsApplyToNewClientsAndClear()
@@ -988,6 +1064,167 @@ void tst_ControlApi::changesWhileStopped()
     next.socket.write("xyz");
     QTRY_VERIFY_WITH_TIMEOUT(next.closed, kTimeoutMs);
     QCOMPARE(next.received, QByteArray("x"));
+}
+
+// A change is answered once the client's worker has made it (toxiproxy's semantics): a
+// GET right after the answer shows it, every time. Repeated, so that the race with the
+// worker's thread (two threads: the client's worker is not the API's) would show.
+void tst_ControlApi::getRightAfterAChangeShowsIt()
+{
+    ServerConfig config = testConfig(2);
+    config.udpEcho = true;
+    config.udpPort = 0;
+    Fixture fixture;
+    QVERIFY(fixture.start(config));
+    TestClient client, other, busy;
+    const quint64 id = fixture.connect(&client);
+    // Workers in turn: `busy` shares the worker of `client`, and keeps it busy echoing
+    // while the changes arrive.
+    QVERIFY(id != 0 && fixture.connect(&other) != 0 && fixture.connect(&busy) != 0);
+    const QByteArray load(256 * 1024, 'x');
+    QSignalSpy connected(fixture.server.get(), &EchoServer::clientConnected);
+    QUdpSocket peer;
+    QVERIFY(peer.bind(QHostAddress(QHostAddress::LocalHost), 0));
+    QCOMPARE(
+        peer.writeDatagram("one", QHostAddress(QHostAddress::LocalHost), fixture.server->udpPort()),
+        3);
+    QTRY_COMPARE_WITH_TIMEOUT(connected.size(), 1, kTimeoutMs);
+    const quint64 udpId = connected.at(0).at(0).value<quint64>();
+    const auto faultsOf = [&](quint64 client) {
+        const Response got = fixture.get(idPath(client, QStringLiteral("/faults")));
+        return got.json.value(QStringLiteral("faults")).toObject();
+    };
+    const auto delayOf = [&](quint64 client) {
+        return faultsOf(client).value(QStringLiteral("delay_ms")).toInt(-1);
+    };
+    for (int i = 1; i <= 200; ++i) {
+        const quint64 target = i % 4 == 0 ? udpId : id;
+        const QByteArray body =
+            target == udpId ? QByteArray(R"({"udp_loss": 0.)") + QByteArray::number(i % 9 + 1) + "}"
+                            : QByteArray(R"({"delay_ms": )") + QByteArray::number(i) + "}";
+        busy.socket.write(load);
+        busy.socket.flush();
+        const Response set = fixture.change("PUT", idPath(target, QStringLiteral("/faults")), body);
+        QCOMPARE(set.status, 200);
+        if (target == udpId) {
+            QCOMPARE(faultsOf(udpId).value(QStringLiteral("udp_loss")).toDouble(),
+                     (i % 9 + 1) / 10.0);
+        } else {
+            QCOMPARE(fixture.server->clientStats(id)->faults().delayMs, i);
+            QCOMPARE(delayOf(id), i);
+        }
+        if (i % 10 == 0) {
+            // Back to the faults for all clients, and those changed: each shows at once.
+            QCOMPARE(fixture.change("DELETE", idPath(id, QStringLiteral("/faults"))).status, 200);
+            QCOMPARE(delayOf(id), 0);
+            const QByteArray all = R"({"delay_ms": )" + QByteArray::number(1000 + i) + "}";
+            QCOMPARE(fixture.change("PUT", QStringLiteral("/faults"), all).status, 200);
+            QCOMPARE(delayOf(id), 1000 + i);
+            QCOMPARE(fixture.change("DELETE", QStringLiteral("/faults")).status, 200);
+            QCOMPARE(delayOf(id), 0);
+        }
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(busy.received.size(), 200 * load.size(), kTimeoutMs);
+    // A kick is answered once the client is kicked: it is no longer listed as connected.
+    const Response kicked = fixture.change("DELETE", idPath(id));
+    QCOMPARE(kicked.status, 200);
+    const ClientState state = fixture.server->clientStats(id)
+                                  ? fixture.server->clientStats(id)->state()
+                                  : ClientState::Closed;
+    QCOMPARE(state, ClientState::Closed);
+}
+
+// While the client's worker is busy, the answer waits (the API's thread is not blocked:
+// reads are answered meanwhile); it comes once the worker made the change.
+void tst_ControlApi::changeWaitsForTheWorker()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    TestClient client;
+    const quint64 id = fixture.connect(&client);
+    QVERIFY(id != 0);
+    WorkerHold hold;
+    QVERIFY(hold.hold(fixture.server.get(), &client));
+    QNetworkAccessManager manager;
+    const auto put = sendAsync(&manager, fixture.url(idPath(id, QStringLiteral("/faults"))), "PUT",
+                               R"({"delay_ms": 7})");
+    QTRY_COMPARE_WITH_TIMEOUT(fixture.api->pendingChanges(), 1, kTimeoutMs);
+    QVERIFY(!put->isFinished());
+    // Not made yet, and the API answers reads meanwhile.
+    const Response before = fixture.get(idPath(id, QStringLiteral("/faults")));
+    QCOMPARE(before.status, 200);
+    QCOMPARE(before.json.value(QStringLiteral("faults_own")).toBool(), false);
+    QVERIFY(!put->isFinished());
+    hold.release();
+    QTRY_VERIFY_WITH_TIMEOUT(put->isFinished(), kTimeoutMs);
+    QCOMPARE(statusOf(*put), 200);
+    QCOMPARE(fixture.server->clientStats(id)->faults().delayMs, 7);
+    QCOMPARE(fixture.api->pendingChanges(), 0);
+}
+
+// A kick and a change queued behind it at a busy worker: the kick is answered 200, the
+// change 404 (the client left before it), not a 200 for a change nobody made.
+void tst_ControlApi::changeToAClientThatLeavesMeanwhileIs404()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    TestClient client;
+    const quint64 id = fixture.connect(&client);
+    QVERIFY(id != 0);
+    WorkerHold hold;
+    QVERIFY(hold.hold(fixture.server.get(), &client));
+    QNetworkAccessManager manager;
+    const auto kick = sendAsync(&manager, fixture.url(idPath(id)), "DELETE");
+    QTRY_COMPARE_WITH_TIMEOUT(fixture.api->pendingChanges(), 1, kTimeoutMs);
+    const auto put = sendAsync(&manager, fixture.url(idPath(id, QStringLiteral("/faults"))), "PUT",
+                               R"({"delay_ms": 7})");
+    QTRY_COMPARE_WITH_TIMEOUT(fixture.api->pendingChanges(), 2, kTimeoutMs);
+    hold.release();
+    QTRY_VERIFY_WITH_TIMEOUT(kick->isFinished() && put->isFinished(), kTimeoutMs);
+    QCOMPARE(statusOf(*kick), 200);
+    QCOMPARE(statusOf(*put), 404);
+    const QJsonObject error = QJsonDocument::fromJson(put->readAll()).object();
+    QCOMPARE(error.value(QStringLiteral("error")).toString(),
+             QStringLiteral("client %1 disconnected before the change was made").arg(id));
+    QTRY_VERIFY_WITH_TIMEOUT(client.closed, kTimeoutMs);
+}
+
+// Changes (to a client, to all clients, a kick) waiting at a busy worker when the server
+// stops: each gets its answer (the worker makes them before it closes its clients), none
+// hangs, and the API goes on.
+void tst_ControlApi::changeRacingAStopIsAnswered()
+{
+    Fixture fixture;
+    QVERIFY(fixture.start());
+    TestClient client;
+    const quint64 id = fixture.connect(&client);
+    QVERIFY(id != 0);
+    WorkerHold hold;
+    QVERIFY(hold.hold(fixture.server.get(), &client));
+    QNetworkAccessManager manager;
+    const auto put = sendAsync(&manager, fixture.url(idPath(id, QStringLiteral("/faults"))), "PUT",
+                               R"({"delay_ms": 7})");
+    QTRY_COMPARE_WITH_TIMEOUT(fixture.api->pendingChanges(), 1, kTimeoutMs);
+    const auto all =
+        sendAsync(&manager, fixture.url(QStringLiteral("/faults")), "PUT", R"({"delay_ms": 3})");
+    QTRY_COMPARE_WITH_TIMEOUT(fixture.api->pendingChanges(), 2, kTimeoutMs);
+    const auto kick = sendAsync(&manager, fixture.url(idPath(id)), "DELETE");
+    QTRY_COMPARE_WITH_TIMEOUT(fixture.api->pendingChanges(), 3, kTimeoutMs);
+    hold.release();
+    fixture.server->stop(); // in this thread, before any answer could be written
+    QTRY_VERIFY_WITH_TIMEOUT(put->isFinished() && all->isFinished() && kick->isFinished(),
+                             kTimeoutMs);
+    // Made before the stop closed the client: the truth is that they happened.
+    QCOMPARE(statusOf(*put), 200);
+    QCOMPARE(statusOf(*all), 200);
+    QCOMPARE(statusOf(*kick), 200);
+    QCOMPARE(fixture.api->pendingChanges(), 0);
+    QCOMPARE(fixture.server->defaultFaults().delayMs, 3);
+    // Stopped: a change to the client now is a 404 at once, and the API still answers.
+    QCOMPARE(
+        fixture.change("PUT", idPath(id, QStringLiteral("/faults")), R"({"delay_ms": 1})").status,
+        404);
+    QCOMPARE(fixture.get(QStringLiteral("/server")).status, 200);
 }
 
 void tst_ControlApi::eventsLongPollWakesOnANewEvent()

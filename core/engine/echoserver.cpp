@@ -26,7 +26,49 @@ qint64 nowMs()
 {
     return Clock::wallMs(); // timestamps only; windows use Clock::monotonicMs()
 }
+
 } // namespace
+
+// Carries a change's `done` (see EchoServer::disconnectClient) into a worker's thread and
+// back. The call made there sets the result; the last copy to go (after the call ran, or
+// with the call still pending when a stop deletes its worker) posts `done` with it to the
+// server's thread.
+class ChangeCompletion
+{
+public:
+    using Result = EchoServer::ChangeResult;
+    ChangeCompletion(EchoServer *server, EchoServer::ChangeDone done, Result result)
+        : m_server(server), m_done(std::move(done)), m_result(result)
+    {}
+    ChangeCompletion(const ChangeCompletion &) = delete;
+    ChangeCompletion &operator=(const ChangeCompletion &) = delete;
+    ~ChangeCompletion()
+    {
+        QMetaObject::invokeMethod(
+            m_server, [done = std::move(m_done), result = m_result.load()] { done(result); },
+            Qt::QueuedConnection);
+    }
+    void setResult(bool applied) { m_result = applied ? Result::Applied : Result::ClientGone; }
+
+private:
+    EchoServer *m_server;
+    EchoServer::ChangeDone m_done;
+    std::atomic<Result> m_result;
+};
+
+// Null without `done`. Left as Stopped until the worker's call sets it; ClientGone
+// becomes Stopped if the server is not listening when it comes back.
+std::shared_ptr<ChangeCompletion> EchoServer::completion(ChangeDone done, ChangeResult initial)
+{
+    if (!done)
+        return nullptr;
+    auto checked = [this, done = std::move(done)](ChangeResult result) {
+        if (result == ChangeResult::ClientGone && m_state != State::Listening)
+            result = ChangeResult::Stopped;
+        done(result);
+    };
+    return std::make_shared<ChangeCompletion>(this, std::move(checked), initial);
+}
 
 EchoServer::EchoServer(QObject *parent) : QObject(parent)
 {
@@ -405,7 +447,7 @@ void EchoServer::flushRefusalSummary()
     }
 }
 
-bool EchoServer::disconnectClient(quint64 clientId, const QString &source)
+bool EchoServer::disconnectClient(quint64 clientId, const QString &source, ChangeDone done)
 {
     const QString detail = source.isEmpty() ? QString() : tr("by %1").arg(source);
     const auto it = m_clients.constFind(clientId);
@@ -415,19 +457,32 @@ bool EchoServer::disconnectClient(quint64 clientId, const QString &source)
         UdpEchoService *udp = m_udp;
         if (!udp)
             return false;
+        const auto completed = completion(std::move(done));
         QMetaObject::invokeMethod(
-            udp, [udp, clientId, detail] { udp->disconnectPeer(clientId, detail); },
+            udp,
+            [udp, clientId, detail, completed] {
+                const bool kicked = udp->disconnectPeer(clientId, detail);
+                if (completed)
+                    completed->setResult(kicked);
+            },
             Qt::AutoConnection);
         return true;
     }
     EchoWorker *worker = it->worker;
+    const auto completed = completion(std::move(done));
     QMetaObject::invokeMethod(
-        worker, [worker, clientId, detail] { worker->disconnectClient(clientId, detail); },
+        worker,
+        [worker, clientId, detail, completed] {
+            const bool kicked = worker->disconnectClient(clientId, detail);
+            if (completed)
+                completed->setResult(kicked);
+        },
         Qt::AutoConnection);
     return true;
 }
 
-bool EchoServer::setDefaultFaults(const FaultConfig &faults, QString *error, const QString &source)
+bool EchoServer::setDefaultFaults(const FaultConfig &faults, QString *error, const QString &source,
+                                  ChangeDone done)
 {
     const QString invalid = faults.validate();
     if (!invalid.isEmpty()) {
@@ -437,10 +492,12 @@ bool EchoServer::setDefaultFaults(const FaultConfig &faults, QString *error, con
     }
     const bool changed = faults != m_defaultFaults;
     m_defaultFaults = faults;
-    m_workers.setDefaultFaults(faults);
+    // Applied either way: a worker that a stop deletes first has no client left.
+    const auto completed = completion(std::move(done), ChangeResult::Applied);
+    m_workers.setDefaultFaults(faults, completed);
     if (UdpEchoService *udp = m_udp) {
         QMetaObject::invokeMethod(
-            udp, [udp, faults] { udp->setDefaultFaults(faults); }, Qt::AutoConnection);
+            udp, [udp, faults, completed] { udp->setDefaultFaults(faults); }, Qt::AutoConnection);
     }
     if (changed) {
         TrafficEvent event;
@@ -475,7 +532,7 @@ EchoWorker *EchoServer::faultableWorker(quint64 clientId, QString *error, bool *
 }
 
 bool EchoServer::setClientFaults(quint64 clientId, const FaultConfig &faults, QString *error,
-                                 const QString &source)
+                                 const QString &source, ChangeDone done)
 {
     if (const QString invalid = faults.validate(); !invalid.isEmpty()) {
         if (error)
@@ -486,34 +543,59 @@ bool EchoServer::setClientFaults(quint64 clientId, const FaultConfig &faults, QS
     EchoWorker *worker = faultableWorker(clientId, error, &udpPeer);
     if (udpPeer) {
         UdpEchoService *udp = m_udp;
+        const auto completed = completion(std::move(done));
         QMetaObject::invokeMethod(
-            udp, [udp, clientId, faults] { udp->setPeerFaults(clientId, faults); },
+            udp,
+            [udp, clientId, faults, source, completed] {
+                const bool applied = udp->setPeerFaults(clientId, faults, source);
+                if (completed)
+                    completed->setResult(applied);
+            },
             Qt::AutoConnection);
         return true;
     }
     if (!worker)
         return false;
+    const auto completed = completion(std::move(done));
     QMetaObject::invokeMethod(
         worker,
-        [worker, clientId, faults, source] { worker->setClientFaults(clientId, faults, source); },
+        [worker, clientId, faults, source, completed] {
+            const bool applied = worker->setClientFaults(clientId, faults, source);
+            if (completed)
+                completed->setResult(applied);
+        },
         Qt::AutoConnection);
     return true;
 }
 
-bool EchoServer::followDefaultFaults(quint64 clientId, QString *error, const QString &source)
+bool EchoServer::followDefaultFaults(quint64 clientId, QString *error, const QString &source,
+                                     ChangeDone done)
 {
     bool udpPeer = false;
     EchoWorker *worker = faultableWorker(clientId, error, &udpPeer);
     if (udpPeer) {
         UdpEchoService *udp = m_udp;
+        const auto completed = completion(std::move(done));
         QMetaObject::invokeMethod(
-            udp, [udp, clientId] { udp->followDefaultFaults(clientId); }, Qt::AutoConnection);
+            udp,
+            [udp, clientId, source, completed] {
+                const bool applied = udp->followDefaultFaults(clientId, source);
+                if (completed)
+                    completed->setResult(applied);
+            },
+            Qt::AutoConnection);
         return true;
     }
     if (!worker)
         return false;
+    const auto completed = completion(std::move(done));
     QMetaObject::invokeMethod(
-        worker, [worker, clientId, source] { worker->followDefaultFaults(clientId, source); },
+        worker,
+        [worker, clientId, source, completed] {
+            const bool applied = worker->followDefaultFaults(clientId, source);
+            if (completed)
+                completed->setResult(applied);
+        },
         Qt::AutoConnection);
     return true;
 }

@@ -18,6 +18,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <memory>
 
 QT_BEGIN_NAMESPACE
@@ -27,6 +28,7 @@ QT_END_NAMESPACE
 namespace Echoscope {
 
 class Acceptor;
+class ChangeCompletion;
 class EchoWorker;
 class EventQueue;
 
@@ -127,20 +129,33 @@ public:
     // `source`, in this call and those below, says who asks, for the event: "the control
     // API" makes "kicked: by the control API", "faults set: delay 5 ms (by the control
     // API)". Empty: the dashboard or the command line, as before.
-    bool disconnectClient(quint64 clientId, const QString &source = QString());
+    //
+    // `done`, in this call and those below: when the call returned true, called once in
+    // this server's thread after the change happened in the client's worker thread (so a
+    // clientStats() read then shows it), with how it ended: Applied, ClientGone (the
+    // client left before it; Stopped instead if the server stopped meanwhile), or Stopped
+    // (the worker went with the server's stop before it got to the change). Never called
+    // after this server is destroyed, nor when the call returned false.
+    enum class ChangeResult { Applied, ClientGone, Stopped };
+    using ChangeDone = std::function<void(ChangeResult)>;
+    bool disconnectClient(quint64 clientId, const QString &source = QString(),
+                          ChangeDone done = {});
     // Fault injection (see FaultConfig). The faults for all clients apply to every
     // client without faults of its own, current and future, and stay across stop() and
     // start(). A client's own faults replace them for that client until
     // followDefaultFaults(). Each returns false, with the reason in *error, for an
     // invalid config or a client not connected (a UDP peer gets the blackhole and the UDP rates).
     // Every change is a FaultInjected event.
+    // setDefaultFaults()'s `done` comes when every worker (and the UDP echo) has applied
+    // the faults, always Applied: a worker gone with a stop has no client left, and the
+    // faults are kept for the next start.
     bool setDefaultFaults(const FaultConfig &faults, QString *error = nullptr,
-                          const QString &source = QString());
+                          const QString &source = QString(), ChangeDone done = {});
     FaultConfig defaultFaults() const { return m_defaultFaults; }
     bool setClientFaults(quint64 clientId, const FaultConfig &faults, QString *error = nullptr,
-                         const QString &source = QString());
+                         const QString &source = QString(), ChangeDone done = {});
     bool followDefaultFaults(quint64 clientId, QString *error = nullptr,
-                             const QString &source = QString());
+                             const QString &source = QString(), ChangeDone done = {});
 
     // An event from beside the engine (the control API's refused changes) into the same
     // stream as the engine's own: eventOccurred(), so the logs and the dashboard show it.
@@ -202,6 +217,8 @@ private:
     void postUdpPeer(std::shared_ptr<ClientStats> stats, TrafficEvent event); // any thread
     bool handleUdpEvent(const TrafficEvent &event);
     EchoWorker *faultableWorker(quint64 clientId, QString *error, bool *udpPeer) const;
+    std::shared_ptr<ChangeCompletion> completion(ChangeDone done,
+                                                 ChangeResult initial = ChangeResult::Stopped);
 
     ServerConfig m_config;
     State m_state = State::Stopped;

@@ -90,22 +90,31 @@ void EchoWorker::setDefaultFaults(const FaultConfig &faults)
     }
 }
 
-void EchoWorker::setClientFaults(quint64 clientId, const FaultConfig &faults, const QString &source)
+bool EchoWorker::setClientFaults(quint64 clientId, const FaultConfig &faults, const QString &source)
 {
-    if (ClientSession *session = m_sessions.value(clientId))
-        session->setFaults(faults, FaultScope::ThisClient, source);
+    ClientSession *session = m_sessions.value(clientId);
+    if (!session || session->isFinished())
+        return false;
+    session->setFaults(faults, FaultScope::ThisClient, source);
+    return true;
 }
 
-void EchoWorker::followDefaultFaults(quint64 clientId, const QString &source)
+bool EchoWorker::followDefaultFaults(quint64 clientId, const QString &source)
 {
-    if (ClientSession *session = m_sessions.value(clientId))
-        session->setFaults(m_defaultFaults, FaultScope::AllClients, source);
+    ClientSession *session = m_sessions.value(clientId);
+    if (!session || session->isFinished())
+        return false;
+    session->setFaults(m_defaultFaults, FaultScope::AllClients, source);
+    return true;
 }
 
-void EchoWorker::disconnectClient(quint64 clientId, const QString &detail)
+bool EchoWorker::disconnectClient(quint64 clientId, const QString &detail)
 {
-    if (ClientSession *session = m_sessions.value(clientId))
-        session->close(DisconnectReason::Kicked, detail);
+    ClientSession *session = m_sessions.value(clientId);
+    if (!session || session->isFinished())
+        return false;
+    session->close(DisconnectReason::Kicked, detail);
+    return true;
 }
 
 // Closing is not deleting: closeAll() may run inside a session's own call stack (a slot

@@ -42,13 +42,14 @@ public:
     // All of these run in the worker's thread.
     void addConnection(qintptr descriptor, const std::shared_ptr<ClientStats> &stats);
     // detail: the disconnect's detail ("by the control API"); source: see EchoServer.
-    void disconnectClient(quint64 clientId, const QString &detail = QString());
+    // Each of these on one client returns false if it is not (or no longer) here.
+    bool disconnectClient(quint64 clientId, const QString &detail = QString());
     // Faults: for every session that has none of its own, current and new; for one
     // session; or back to those for every session.
     void setDefaultFaults(const FaultConfig &faults);
-    void setClientFaults(quint64 clientId, const FaultConfig &faults,
+    bool setClientFaults(quint64 clientId, const FaultConfig &faults,
                          const QString &source = QString());
-    void followDefaultFaults(quint64 clientId, const QString &source = QString());
+    bool followDefaultFaults(quint64 clientId, const QString &source = QString());
     // Ends every session now with `reason` (each emits its Disconnected event); they are
     // deleted later, never inside this call, which may be on one of their call stacks.
     void closeAll(DisconnectReason reason);

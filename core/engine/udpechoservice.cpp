@@ -289,7 +289,8 @@ void UdpEchoService::flushFaultSummaries()
     }
 }
 
-void UdpEchoService::applyFaults(Peer &peer, const FaultConfig &faults, bool own)
+void UdpEchoService::applyFaults(Peer &peer, const FaultConfig &faults, bool own,
+                                 const QString &source)
 {
     const FaultConfig old = peer.faults;
     const bool wasOwn = peer.ownFaults;
@@ -322,6 +323,8 @@ void UdpEchoService::applyFaults(Peer &peer, const FaultConfig &faults, bool own
         event.text = tr("faults: back to those for all clients (%1)").arg(faults.describe());
     else
         return; // the server logs the faults for all clients once
+    if (!source.isEmpty())
+        event.text += QLatin1Char(' ') + tr("(by %1)").arg(source);
     m_postEvent(event);
 }
 
@@ -334,21 +337,22 @@ void UdpEchoService::setDefaultFaults(const FaultConfig &faults)
     }
 }
 
-bool UdpEchoService::setPeerFaults(quint64 clientId, const FaultConfig &faults)
+bool UdpEchoService::setPeerFaults(quint64 clientId, const FaultConfig &faults,
+                                   const QString &source)
 {
     const auto found = m_byId.constFind(clientId);
     if (found == m_byId.constEnd())
         return false;
-    applyFaults(**found, faults, true);
+    applyFaults(**found, faults, true, source);
     return true;
 }
 
-bool UdpEchoService::followDefaultFaults(quint64 clientId)
+bool UdpEchoService::followDefaultFaults(quint64 clientId, const QString &source)
 {
     const auto found = m_byId.constFind(clientId);
     if (found == m_byId.constEnd())
         return false;
-    applyFaults(**found, m_defaultFaults, false);
+    applyFaults(**found, m_defaultFaults, false, source);
     return true;
 }
 
@@ -490,14 +494,15 @@ void UdpEchoService::forget(PeerList::iterator peer, DisconnectReason reason, co
     m_postEvent(event);
 }
 
-void UdpEchoService::disconnectPeer(quint64 clientId, const QString &detail)
+bool UdpEchoService::disconnectPeer(quint64 clientId, const QString &detail)
 {
     const auto found = m_byId.constFind(clientId);
     if (found == m_byId.constEnd())
-        return;
+        return false;
     forget(*found, DisconnectReason::Kicked, detail);
     if (m_peers.empty() && m_expiryTimer)
         m_expiryTimer->stop();
+    return true;
 }
 
 void UdpEchoService::expireIdle()

@@ -76,18 +76,20 @@ public:
 
     // These run in the service's thread.
     void start();
-    // Forgets one peer with reason Kicked; nothing if it is not tracked.
-    void disconnectPeer(quint64 clientId, const QString &detail = QString());
+    // Forgets one peer with reason Kicked; false if it is not tracked.
+    bool disconnectPeer(quint64 clientId, const QString &detail = QString());
     // Forgets every peer with `reason` and closes the socket; the service is done.
     void shutdown(DisconnectReason reason);
     int peerCount() const { return m_livePeers.load(std::memory_order_relaxed); }
     // Faults (see FaultConfig): for every peer without faults of its own, current and
     // new; for one peer (false if it is not tracked); back to those for all peers. A
     // peer's echo gets the blackhole and the UDP rates (loss, duplicate, reorder,
-    // corrupt), drawn in this order per datagram from its seeded generator.
+    // corrupt), drawn in this order per datagram from its seeded generator. `source`
+    // says who asks, for the event, as EchoServer's: "faults set: ... (by the control API)".
     void setDefaultFaults(const FaultConfig &faults);
-    bool setPeerFaults(quint64 clientId, const FaultConfig &faults);
-    bool followDefaultFaults(quint64 clientId);
+    bool setPeerFaults(quint64 clientId, const FaultConfig &faults,
+                       const QString &source = QString());
+    bool followDefaultFaults(quint64 clientId, const QString &source = QString());
 
     // Any thread.
     UdpTotals totals() const;
@@ -145,7 +147,8 @@ private:
     void echo(PeerList::iterator peer, const char *data, qint64 bytes);
     // The echo under the peer's faults: echo() none, one or more times.
     void echoWithFaults(PeerList::iterator peer, const char *data, qint64 bytes);
-    void applyFaults(Peer &peer, const FaultConfig &faults, bool own);
+    void applyFaults(Peer &peer, const FaultConfig &faults, bool own,
+                     const QString &source = QString());
     void countFault(Peer &peer, qint64 Peer::*counter);
     void flushFaultSummary(Peer &peer);
     void flushFaultSummaries();

@@ -80,11 +80,12 @@ EchoWorker *WorkerPool::next()
     return worker;
 }
 
-void WorkerPool::setDefaultFaults(const FaultConfig &faults)
+void WorkerPool::setDefaultFaults(const FaultConfig &faults, const std::shared_ptr<void> &keepAlive)
 {
     for (EchoWorker *worker : m_workers) {
         QMetaObject::invokeMethod(
-            worker, [worker, faults] { worker->setDefaultFaults(faults); }, Qt::AutoConnection);
+            worker, [worker, faults, keepAlive] { worker->setDefaultFaults(faults); },
+            Qt::AutoConnection);
     }
 }
 

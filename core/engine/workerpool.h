@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <vector>
 
 QT_BEGIN_NAMESPACE
@@ -51,8 +52,10 @@ public:
     EchoWorker *first() const { return m_workers.front(); }
     // The next worker in turn, for a new connection; the pool must not be empty.
     EchoWorker *next();
-    // Every worker's faults for all clients, in its thread.
-    void setDefaultFaults(const FaultConfig &faults);
+    // Every worker's faults for all clients, in its thread; `keepAlive` is held until every
+    // worker has applied them (or been deleted with the call pending).
+    void setDefaultFaults(const FaultConfig &faults,
+                          const std::shared_ptr<void> &keepAlive = nullptr);
 
 private:
     QObject *const m_owner;
