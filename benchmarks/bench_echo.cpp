@@ -305,7 +305,8 @@ struct ServerSpec
     bool forks = false;              // a process per connection
     bool echoscope = false;          // the targets apply
     QString note;
-    QString baseline{}; // --baseline-echoscope: the key this configuration is compared with
+    QString baseline{};        // --baseline-echoscope: the key this configuration is compared with
+    QStringList environment{}; // KEY=VALUE added to the server's environment
 };
 
 // One reading of a process from /proc. cpuSeconds includes reaped children (forking peers).
@@ -429,6 +430,13 @@ public:
         m_process.setProgram(spec.program);
         m_process.setArguments(spec.arguments);
         m_process.setStandardErrorFile(stderrPath, QIODevice::Append);
+        if (!spec.environment.isEmpty()) {
+            QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+            for (const QString &entry : spec.environment)
+                environment.insert(entry.section(QLatin1Char('='), 0, 0),
+                                   entry.section(QLatin1Char('='), 1));
+            m_process.setProcessEnvironment(environment);
+        }
         if (!spec.printsListeningLine)
             m_process.setStandardOutputFile(QProcess::nullDevice());
     }
@@ -1203,6 +1211,9 @@ public:
                 {QStringLiteral("arguments"), QJsonArray::fromStringList(spec.arguments)}};
             if (!spec.baseline.isEmpty())
                 server.insert(QStringLiteral("baseline"), spec.baseline);
+            if (!spec.environment.isEmpty())
+                server.insert(QStringLiteral("environment"),
+                              QJsonArray::fromStringList(spec.environment));
             serverList.append(server);
         }
         const QJsonObject root{{QStringLiteral("seconds"), m_options.seconds},
@@ -1255,16 +1266,33 @@ std::vector<ServerSpec> availableServers(const QString &self, const QString &ech
                         false,
                         true,
                         {}});
-        if (baselineEchoscope.isEmpty())
-            continue;
-        // The same command line with the other binary; the targets apply to Echoscope only.
-        ServerSpec baseline = list.back();
-        baseline.key = QStringLiteral("baseline-t%1").arg(threads);
-        baseline.title = QStringLiteral("baseline --threads %1").arg(threads);
-        baseline.program = baselineEchoscope;
-        baseline.echoscope = false;
-        list.back().baseline = baseline.key;
-        list.push_back(baseline);
+        const size_t configuration = list.size() - 1;
+        if (!baselineEchoscope.isEmpty()) {
+            // The same command line with the other binary; the targets apply to Echoscope
+            // only.
+            ServerSpec baseline = list[configuration];
+            baseline.key = QStringLiteral("baseline-t%1").arg(threads);
+            baseline.title = QStringLiteral("baseline --threads %1").arg(threads);
+            baseline.program = baselineEchoscope;
+            baseline.echoscope = false;
+            list[configuration].baseline = baseline.key;
+            list.push_back(baseline);
+        }
+        if (threads == 2) {
+            // The worker threads on Qt's event dispatcher instead of Echoscope's own (Linux;
+            // core/net/workerdispatcher.h): the same binary and command line. Without
+            // --baseline-echoscope it is echoscope-t2's baseline (listed right after it,
+            // compared with it in a column of its own).
+            ServerSpec qtDispatcher = list[configuration];
+            qtDispatcher.key = QStringLiteral("echoscope-t2-qtdisp");
+            qtDispatcher.title = QStringLiteral("Echoscope --threads 2, Qt's dispatcher");
+            qtDispatcher.echoscope = false;
+            qtDispatcher.baseline.clear();
+            qtDispatcher.environment = {QStringLiteral("ECHOSCOPE_WORKER_DISPATCHER=qt")};
+            if (baselineEchoscope.isEmpty())
+                list[configuration].baseline = qtDispatcher.key;
+            list.push_back(qtDispatcher);
+        }
     }
     list.push_back({QStringLiteral("qt-naive"),
                     QStringLiteral("naive Qt"),
@@ -1337,10 +1365,11 @@ int drive(int argc, char **argv)
                                   QStringLiteral("substring"));
     const QCommandLineOption serversOption(
         QStringLiteral("servers"),
-        QStringLiteral("Comma-separated: epoll, echoscope-t1, echoscope-t2, qt-naive, "
-                       "asyncio, socketserver, socat, ncat, and with --baseline-echoscope "
-                       "baseline-t1, baseline-t2; or all (default: the first four, and the "
-                       "baselines when given)."),
+        QStringLiteral(
+            "Comma-separated: epoll, echoscope-t1, echoscope-t2, echoscope-t2-qtdisp, qt-naive, "
+            "asyncio, socketserver, socat, ncat, and with --baseline-echoscope "
+            "baseline-t1, baseline-t2; or all (default: the first four, and the "
+            "baselines when given)."),
         QStringLiteral("list"), QStringLiteral("epoll,echoscope-t1,echoscope-t2,qt-naive"));
     const QCommandLineOption holdConnections(
         QStringLiteral("hold-connections"),

@@ -1,6 +1,8 @@
 #include "socketpoller.h"
 #include "transport.h"
+#include "workerdispatcher.h"
 
+#include <QAbstractEventDispatcher>
 #include <QTest>
 
 #include <algorithm>
@@ -18,6 +20,14 @@ using namespace Echoscope;
 namespace {
 
 constexpr int kTimeoutMs = 5000;
+
+// ECHOSCOPE_TEST_MAIN_DISPATCHER=worker (ctest's tst_socketpoller_workerdispatcher): the
+// main thread runs on the worker threads' dispatcher, where the poller registers in the
+// dispatcher's epoll set instead of its own.
+bool wantsWorkerDispatcher()
+{
+    return qEnvironmentVariable("ECHOSCOPE_TEST_MAIN_DISPATCHER") == QLatin1String("worker");
+}
 
 // Counts the poller's calls; an optional action runs inside each.
 class Recorder final : public TransportHandler
@@ -105,6 +115,8 @@ void tst_SocketPoller::initTestCase()
 {
     if (!SocketPoller::isSupported())
         QSKIP("no epoll on this platform: sessions use a QSocketNotifier each");
+    if (wantsWorkerDispatcher() && !WorkerDispatcher::isEnabled())
+        QSKIP("no worker dispatcher here (ECHOSCOPE_WORKER_DISPATCHER=qt, or not Linux)");
 }
 
 #ifdef Q_OS_LINUX
@@ -281,5 +293,15 @@ void tst_SocketPoller::manyMoreReadyThanOneTurnTakes() {}
 
 #endif
 
-QTEST_GUILESS_MAIN(tst_SocketPoller)
+int main(int argc, char *argv[])
+{
+    if (wantsWorkerDispatcher()) {
+        if (QAbstractEventDispatcher *dispatcher = WorkerDispatcher::create())
+            QCoreApplication::setEventDispatcher(dispatcher);
+    }
+    QCoreApplication app(argc, argv);
+    tst_SocketPoller test;
+    QTEST_SET_MAIN_SOURCE_PATH
+    return QTest::qExec(&test, argc, argv);
+}
 #include "tst_socketpoller.moc"

@@ -1,7 +1,9 @@
 #include "workerpool.h"
 
 #include "echoworker.h"
+#include "workerdispatcher.h"
 
+#include <QAbstractEventDispatcher>
 #include <QObject>
 #include <QThread>
 
@@ -24,6 +26,10 @@ void WorkerPool::start(int count, const ServerConfig &config, const EventCallbac
         if (count > 1) {
             auto *thread = new QThread(m_owner);
             thread->setObjectName(QStringLiteral("echoscope-worker-%1").arg(i));
+            // Linux: a dispatcher that waits in the workers' epoll set itself (nullptr:
+            // Qt's, elsewhere or with ECHOSCOPE_WORKER_DISPATCHER=qt).
+            if (QAbstractEventDispatcher *dispatcher = WorkerDispatcher::create())
+                thread->setEventDispatcher(dispatcher);
             worker->moveToThread(thread);
             thread->start();
             m_threads.push_back(thread);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QPointer>
 #include <QtGlobal>
 
 #include <memory>
@@ -11,6 +12,7 @@ QT_END_NAMESPACE
 
 namespace Echoscope {
 
+class EpollDispatcher;
 class TransportHandler;
 
 // The readiness of many connections of one thread through one epoll set (Linux).
@@ -27,6 +29,9 @@ class TransportHandler;
 // whose reading is paused does not wake the thread. Not thread-safe: one thread, the one
 // that first calls add(), where its notifier is made (the epoll descriptor itself is made
 // at construction, so a server's descriptor count is settled once it has started).
+// On a thread whose dispatcher is the WorkerDispatcher (workerdispatcher.h) it registers its
+// connections in that dispatcher's epoll set instead and makes no notifier: the
+// dispatcher's one epoll_pwait2() per wake-up calls the handlers.
 // isSupported() is false where there is no epoll and in the portable build
 // (ECHOSCOPE_PORTABLE_IO): callers then use a QSocketNotifier per connection. The backends
 // are socketpoller_epoll.cpp and socketpoller_none.cpp; CMake builds one.
@@ -56,14 +61,22 @@ public:
 
     int watchCount() const { return m_watchCount; }
     // True inside a turn (a handler is on the call stack): not the time to destroy it.
-    bool isDispatching() const { return m_dispatching; }
+    bool isDispatching() const;
 
 private:
     void dispatch();
     void apply(Watch *watch, bool read, bool write);
+    void deliver(Watch *watch, quint32 ready);
+    bool useThreadDispatcher();
 
     int m_epoll = -1;
     std::unique_ptr<QSocketNotifier> m_notifier;
+    // The thread's WorkerDispatcher, when the connections are in its set (chosen by the
+    // first add()); the guard says whether it still exists (it goes with its thread).
+    EpollDispatcher *m_dispatcher = nullptr;
+    QPointer<QObject> m_dispatcherGuard;
+    bool m_modeChosen = false;
+    Watch *m_live = nullptr; // every watch not removed, a list through Watch::next
     int m_watchCount = 0;
     bool m_dispatching = false;
     std::vector<Watch *> m_removed; // freed when the current turn ends

@@ -17,6 +17,11 @@ SocketPoller::SocketPoller() = default;
 
 SocketPoller::~SocketPoller() = default;
 
+bool SocketPoller::isDispatching() const
+{
+    return false;
+}
+
 bool SocketPoller::isValid() const
 {
     return false;

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <QtGlobal>
+
+QT_BEGIN_NAMESPACE
+class QAbstractEventDispatcher;
+QT_END_NAMESPACE
+
+namespace Echoscope {
+
+// The event dispatcher of the engine's worker threads (Linux): it waits in epoll itself.
+//
+// Qt's dispatcher on Unix wakes a worker with ppoll() over its wake-up descriptor and the
+// SocketPoller's epoll descriptor, and the poller then calls epoll_wait() for the ready
+// connections: two system calls per wake-up, and the timer list read in between. This one
+// keeps one epoll set per thread holding the SocketPoller's connections (SocketPoller finds
+// it and registers there instead of in its own set), the QSocketNotifiers of the thread
+// (TLS, WebSocket, UDP) and an eventfd for wakeUp(); timers (every Qt::TimerType, zero
+// timers included) become epoll_pwait2()'s timeout, with nanosecond precision. One
+// epoll_pwait2() per wake-up serves them all; posted events are sent as Qt's dispatcher
+// sends them, at the start of every processEvents().
+//
+// create() gives one for QThread::setEventDispatcher(), or nullptr where it is not used:
+// other systems and the portable build (ECHOSCOPE_PORTABLE_IO) keep Qt's dispatcher, and
+// so does ECHOSCOPE_WORKER_DISPATCHER=qt in the environment (read once; for side-by-side
+// benchmarks). The backends are workerdispatcher_epoll.cpp and workerdispatcher_none.cpp.
+class WorkerDispatcher
+{
+public:
+    // Supported here and not turned off by ECHOSCOPE_WORKER_DISPATCHER=qt.
+    static bool isEnabled();
+    // A new dispatcher for a thread not yet started, or nullptr (not enabled, or the
+    // descriptors could not be made): then the thread keeps Qt's.
+    static QAbstractEventDispatcher *create();
+};
+
+} // namespace Echoscope
