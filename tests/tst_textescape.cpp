@@ -88,6 +88,7 @@ private slots:
     void escapeBytes();
     void escapeBytesOfEveryCodePointIsSafe();
     void escapeBytesOfEveryBytePairIsSafe();
+    void escapedTokenMeasuresEscapeBytes();
     void escapeText_data();
     void escapeText();
     void hexDump_data();
@@ -262,6 +263,52 @@ void tst_TextEscape::escapeBytesOfEveryBytePairIsSafe()
             if (!unsafe.isEmpty())
                 QFAIL(qPrintable(QStringLiteral("%1 %2: %3").arg(first).arg(second).arg(unsafe)));
         }
+    }
+}
+
+// escapedToken() measures what escapeBytes() writes token by token, and escaping the
+// bytes cut at token boundaries gives the pieces of escaping them whole (what the
+// inspector's Text mode relies on to escape only the lines it shows): every code point's
+// UTF-8 (surrogates too) followed by a letter, every byte pair, and a hostile payload.
+void tst_TextEscape::escapedTokenMeasuresEscapeBytes()
+{
+    const auto check = [](const QByteArray &bytes) -> QString {
+        QString pieces;
+        for (qsizetype i = 0; i < bytes.size();) {
+            int escaped = -1;
+            const int length = TextEscape::escapedToken(bytes, i, &escaped);
+            if (length < 1 || i + length > bytes.size())
+                return QStringLiteral("a token of %1 bytes at %2").arg(length).arg(i);
+            const QString piece = TextEscape::escapeBytes(QByteArrayView(bytes).sliced(i, length));
+            if (piece.size() != escaped)
+                return QStringLiteral("measured %1, written %2").arg(escaped).arg(piece);
+            pieces += piece;
+            i += length;
+        }
+        if (pieces != TextEscape::escapeBytes(bytes))
+            return QStringLiteral("pieces %1, whole %2")
+                .arg(pieces, TextEscape::escapeBytes(bytes));
+        return QString();
+    };
+    for (char32_t c = 0; c <= 0x10ffff; ++c) {
+        const QString error = check(encodeUtf8(c) + 'z');
+        if (!error.isEmpty())
+            QFAIL(qPrintable(QStringLiteral("U+%1: %2").arg(quint32(c), 0, 16).arg(error)));
+    }
+    QByteArray pair(2, '\0');
+    for (int first = 0; first < 256; ++first) {
+        for (int second = 0; second < 256; ++second) {
+            pair[0] = char(first);
+            pair[1] = char(second);
+            const QString error = check(pair);
+            if (!error.isEmpty())
+                QFAIL(qPrintable(QStringLiteral("%1 %2: %3").arg(first).arg(second).arg(error)));
+        }
+    }
+    const QByteArray hostile = hostilePayload();
+    for (qsizetype size = 0; size <= hostile.size(); ++size) {
+        const QString error = check(hostile.left(size));
+        QVERIFY2(error.isEmpty(), qPrintable(error));
     }
 }
 

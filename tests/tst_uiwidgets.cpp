@@ -2,6 +2,7 @@
 #include "clientstats.h"
 #include "hexview.h"
 #include "palettes.h"
+#include "textescape.h"
 #include "histogramwidget.h"
 #include "throughputchart.h"
 #include "translations.h"
@@ -102,6 +103,94 @@ CaptureSnapshot largeCapture(int count, int chunkBytes)
     return snapshotOf(chunks);
 }
 
+// A client's lines as bytes: text of 1 to 300 bytes with C escapes, control bytes, UTF-8
+// of 2, 3 and 4 bytes, invalid and truncated sequences, some lines longer than the
+// wrap width; bytes drawn from a fixed seed.
+QByteArray mixedText(qsizetype size)
+{
+    const QList<QByteArray> pieces = {"a",
+                                      "b",
+                                      "Z",
+                                      " ",
+                                      "0",
+                                      "\\",
+                                      "\"",
+                                      "\t",
+                                      "\r",
+                                      "\x1b",
+                                      "\x7f",
+                                      QByteArray("\0", 1),
+                                      "\xc3\xa9",
+                                      "\xe2\x82\xac",
+                                      "\xf0\x9f\x98\x80",
+                                      "\xff",
+                                      "\xe2\x82",
+                                      "\xe2\x80\x8b"};
+    std::mt19937 random(14);
+    QByteArray out;
+    while (out.size() < size) {
+        const int length = std::uniform_int_distribution<int>(0, 300)(random);
+        for (int i = 0; i < length; ++i) {
+            const qsizetype piece =
+                std::uniform_int_distribution<qsizetype>(0, pieces.size() - 1)(random);
+            // Mostly letters, as most traffic is.
+            out.append(random() % 4 == 0 ? pieces.at(piece) : QByteArray("x"));
+        }
+        out.append('\n');
+    }
+    out.truncate(size);
+    return out;
+}
+
+// Text mode's lines as the view made them before it escaped lazily: each chunk's bytes
+// split after each '\n', each piece escaped whole (TextEscape::escapeBytes) and wrapped
+// before the escape or character that would pass HexView::kTextColumns. One list per
+// chunk, without its header line.
+QList<QStringList> textLinesEscapedWhole(const CaptureSnapshot &capture)
+{
+    const auto tokenLength = [](const QString &text, qsizetype i) -> qsizetype {
+        const QChar c = text.at(i);
+        if (c == QLatin1Char('\\') && i + 1 < text.size()) {
+            const QChar next = text.at(i + 1);
+            if (next == QLatin1Char('x'))
+                return std::min<qsizetype>(4, text.size() - i);
+            if (next == QLatin1Char('u')) {
+                const qsizetype close = text.indexOf(QLatin1Char('}'), i);
+                return close < 0 ? 2 : close - i + 1;
+            }
+            return 2;
+        }
+        if (c.isHighSurrogate() && i + 1 < text.size() && text.at(i + 1).isLowSurrogate())
+            return 2;
+        return 1;
+    };
+    QList<QStringList> chunks;
+    for (const CaptureChunk &c : capture.chunks) {
+        QStringList lines;
+        qsizetype start = 0;
+        while (start < c.bytes.size()) {
+            const qsizetype newline = c.bytes.indexOf('\n', start);
+            const qsizetype end = newline < 0 ? c.bytes.size() : newline + 1;
+            const QString escaped =
+                TextEscape::escapeBytes(QByteArrayView(c.bytes).sliced(start, end - start));
+            qsizetype lineStart = 0;
+            for (qsizetype i = 0; i < escaped.size();) {
+                const qsizetype length = tokenLength(escaped, i);
+                if (i > lineStart && i + length - lineStart > HexView::kTextColumns) {
+                    lines.append(escaped.mid(lineStart, i - lineStart));
+                    lineStart = i;
+                }
+                i += length;
+            }
+            if (escaped.size() > lineStart)
+                lines.append(escaped.mid(lineStart));
+            start = end;
+        }
+        chunks.append(lines);
+    }
+    return chunks;
+}
+
 QPalette darkPalette()
 {
     return Palettes::dark();
@@ -182,6 +271,7 @@ private slots:
     void hexViewHexLayout();
     void hexViewTextMode();
     void hexViewTextWrapsWithoutCuttingEscapes();
+    void hexViewTextEscapesOnlyShownLines();
     void hexViewLargeCapture();
     void hexViewColoursInBothPalettes();
     void hexViewFollowsTail();
@@ -442,6 +532,103 @@ void tst_UiWidgets::hexViewTextWrapsWithoutCuttingEscapes()
     QCOMPARE(view.lineText(3), QString(width / 2, u'a') + QStringLiteral("\\n"));
     QCOMPARE(view.lineText(4), QString(width - 2, u'b'));
     QCOMPARE(view.lineText(5), QStringLiteral("\\xffcd"));
+}
+
+// Text mode escapes only the lines it shows: switching to Text on a full 1 MiB ring
+// escapes about the visible lines' bytes, repainting them escapes nothing more,
+// scrolling to the end escapes the end's lines, and every line is the text the view
+// showed when it escaped each client line whole.
+void tst_UiWidgets::hexViewTextEscapesOnlyShownLines()
+{
+    // A 1 MiB ring: 256 chunks of 4 KiB, each received and then echoed.
+    const QByteArray stream = mixedText(128 * 4096);
+    QList<CaptureChunk> chunks;
+    for (int i = 0; i < 128; ++i) {
+        const QByteArray bytes = stream.mid(qsizetype(i) * 4096, 4096);
+        chunks.append(chunk(Direction::Received, qint64(i) * 4096, bytes, sampleTimeMs() + 2 * i));
+        chunks.append(
+            chunk(Direction::Echoed, qint64(i) * 4096, bytes, sampleTimeMs() + 2 * i + 1));
+    }
+    const CaptureSnapshot capture = snapshotOf(chunks);
+    QCOMPARE(capture.heldBytes, qint64(1024 * 1024));
+    const QList<QStringList> expectedLines = textLinesEscapedWhole(capture);
+
+    HexView view;
+    view.resize(600, 400);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.setCapture(capture);
+    QVERIFY(!render(&view).isNull());
+    QCOMPARE(view.escapedBytes(), qint64(0)); // Hex mode escapes nothing
+
+    // A painted text line holds at most kTextColumns characters. Most characters of this
+    // text are 1-byte letters and the others few (at most 4 bytes, U+1F600, for 2
+    // characters): a line is well under twice its width in bytes. The ring holds 1 MiB.
+    const int shown = view.visibleLineCount();
+    QVERIFY(shown > 10);
+    const qint64 shownBytesAtMost = qint64(shown + 2) * HexView::kTextColumns * 2;
+
+    // A view given a capture follows its end, as the inspector's does.
+    QScrollBar *bar = view.verticalScrollBar();
+    QCOMPARE(bar->value(), bar->maximum());
+
+    view.setMode(HexView::Mode::Text);
+    QVERIFY(!render(&view).isNull());
+    QCOMPARE(bar->value(), bar->maximum());
+    const qint64 atSwitch = view.escapedBytes();
+    qInfo("switching to Text escaped %lld of %lld bytes (%d lines shown of %d)", atSwitch,
+          capture.heldBytes, shown, view.lineCount());
+    QVERIFY2(atSwitch > 0 && atSwitch <= shownBytesAtMost, qPrintable(QString::number(atSwitch)));
+    QVERIFY(!render(&view).isNull());
+    QCOMPARE(view.escapedBytes(), atSwitch); // the same lines again: from the cache
+
+    // Scrolled to the start, then the middle: each escapes its own screen.
+    qint64 before = view.escapedBytes();
+    bar->setValue(0);
+    QVERIFY(!render(&view).isNull());
+    QVERIFY2(view.escapedBytes() - before > 0 && view.escapedBytes() - before <= shownBytesAtMost,
+             qPrintable(QString::number(view.escapedBytes() - before)));
+    before = view.escapedBytes();
+    bar->setValue(bar->maximum() / 2);
+    QVERIFY(!render(&view).isNull());
+    QVERIFY2(view.escapedBytes() - before > 0 && view.escapedBytes() - before <= shownBytesAtMost,
+             qPrintable(QString::number(view.escapedBytes() - before)));
+    // Back at the end: still in the cache.
+    before = view.escapedBytes();
+    bar->setValue(bar->maximum());
+    QVERIFY(!render(&view).isNull());
+    QCOMPARE(view.escapedBytes(), before);
+
+    // The lines, shown ones first, are those of escaping each client line whole.
+    int lineCount = 0;
+    for (const QStringList &lines : expectedLines)
+        lineCount += 1 + int(lines.size());
+    QCOMPARE(view.lineCount(), lineCount);
+    QStringList expected;
+    for (qsizetype i = 0; i < expectedLines.size(); ++i) {
+        expected.append(QString()); // the header, compared apart
+        expected.append(expectedLines.at(i));
+    }
+    const auto compareLines = [&](int first, int last) {
+        for (int line = first; line <= last; ++line) {
+            if (expected.at(line).isNull())
+                QVERIFY(view.lineText(line).contains(QLatin1String(" (offset 0x")));
+            else
+                QCOMPARE(view.lineText(line), expected.at(line));
+        }
+    };
+    compareLines(bar->value(), view.lineCount() - 1);
+    if (QTest::currentTestFailed())
+        return;
+    compareLines(0, shown);
+    if (QTest::currentTestFailed())
+        return;
+    // Every line, as Copy All asks for them: each escaped once, all the same.
+    const qint64 beforeCopy = view.escapedBytes();
+    compareLines(0, view.lineCount() - 1);
+    if (QTest::currentTestFailed())
+        return;
+    QVERIFY(view.escapedBytes() - beforeCopy <= capture.heldBytes);
 }
 
 void tst_UiWidgets::hexViewLargeCapture()

@@ -28,6 +28,8 @@ namespace {
 constexpr int kBytesPerRow = 16;
 constexpr int kOffsetDigits = 8;
 constexpr int kMarginPx = 6;
+// Escaped text lines kept: a few screens' worth; the cache starts afresh when full.
+constexpr qsizetype kEscapedLinesKept = 512;
 const char kHexDigits[] = "0123456789abcdef";
 
 // Columns of a full hex row for an offset of offsetDigits digits:
@@ -54,26 +56,6 @@ int headerColumns(const CaptureChunk &chunk, int fixedColumns)
     return fixedColumns + sizeDigits + (sizeDigits - 1) / 3 + decimalDigits(chunk.streamOffset);
 }
 
-// Length of the escape or character at text[i] as TextEscape writes it, so that
-// wrapping never cuts "\xff", "\u{200b}" or a surrogate pair in two.
-qsizetype tokenLength(const QString &text, qsizetype i)
-{
-    const QChar c = text.at(i);
-    if (c == QLatin1Char('\\') && i + 1 < text.size()) {
-        const QChar next = text.at(i + 1);
-        if (next == QLatin1Char('x'))
-            return std::min<qsizetype>(4, text.size() - i);
-        if (next == QLatin1Char('u')) {
-            const qsizetype close = text.indexOf(QLatin1Char('}'), i);
-            return close < 0 ? 2 : close - i + 1;
-        }
-        return 2;
-    }
-    if (c.isHighSurrogate() && i + 1 < text.size() && text.at(i + 1).isLowSurrogate())
-        return 2;
-    return 1;
-}
-
 } // namespace
 
 HexView::HexView(QWidget *parent)
@@ -95,6 +77,8 @@ void HexView::setCapture(const CaptureSnapshot &capture)
     if (capture.tailOnly) {
         appendTail(capture);
     } else {
+        // Perhaps another client's capture: the same stream offsets, other bytes.
+        m_escapedLines.clear();
         const QList<CaptureChunk> previous = std::exchange(m_chunks, capture.chunks);
         std::vector<ChunkLayout> old;
         old.swap(m_layout);
@@ -120,6 +104,7 @@ void HexView::clear()
 {
     m_chunks.clear();
     m_layout.clear();
+    m_escapedLines.clear();
     m_position = {};
     m_firstTotal = m_firstChunk = m_heldBytes = 0;
     m_selectionAnchor = m_selectionCurrent = -1;
@@ -161,8 +146,27 @@ QString HexView::lineText(int line) const
         return headerText(m_chunks.at(chunk));
     if (m_mode == Mode::Hex)
         return hexLine(m_chunks.at(chunk), row);
-    const TextLine &textLine = layout.textLines[size_t(row)];
-    return layout.text.mid(textLine.textStart, textLine.textLength);
+    return escapedLine(m_chunks.at(chunk), layout.textLines[size_t(row)]);
+}
+
+QString HexView::escapedLine(const CaptureChunk &chunk, const TextLine &line) const
+{
+    const QPair<qint64, qint64> key(
+        (chunk.streamOffset + line.byteStart) * 2 +
+            (chunk.direction == CaptureChunk::Direction::Received ? 0 : 1),
+        line.byteLength);
+    const auto cached = m_escapedLines.constFind(key);
+    if (cached != m_escapedLines.constEnd())
+        return cached.value();
+    // Cut where no escape is cut in two (layoutText()): the same text as this line's part
+    // of the whole chunk's escape.
+    const QString text = TextEscape::escapeBytes(
+        QByteArrayView(chunk.bytes).sliced(line.byteStart, line.byteLength));
+    m_escapedBytes += line.byteLength;
+    if (m_escapedLines.size() >= kEscapedLinesKept)
+        m_escapedLines.clear();
+    m_escapedLines.insert(key, text);
+    return text;
 }
 
 QString HexView::toPlainText() const
@@ -522,8 +526,8 @@ void HexView::matchLayouts(std::vector<ChunkLayout> old, const QList<CaptureChun
 
 void HexView::relayout()
 {
-    // Text mode escapes and splits the bytes of each chunk not laid out yet: after a
-    // refresh, only what was captured since.
+    // Text mode splits the bytes of each chunk not laid out yet into lines (measured,
+    // not escaped): after a refresh, only what was captured since.
     m_relaidChunks = 0;
     qint64 lastOffset = 0;
     int line = 0;
@@ -535,7 +539,6 @@ void HexView::relayout()
         layout.firstLine = line;
         if (m_mode == Mode::Text) {
             if (!layout.laidOut) {
-                layout.text.clear();
                 layout.textLines.clear();
                 layoutText(chunk, &layout);
                 layout.laidOut = true;
@@ -561,28 +564,39 @@ void HexView::relayout()
 void HexView::layoutText(const CaptureChunk &chunk, ChunkLayout *layout) const
 {
     // A line of the client's text per line, split after each '\n' byte ('\n' cannot be
-    // part of a UTF-8 sequence, so escaping the pieces equals escaping the whole).
+    // part of a UTF-8 sequence, so escaping the pieces equals escaping the whole), and
+    // wrapped before the token (an escape, a character) that would pass kTextColumns.
+    // Only the lengths of the escapes are counted here: the text is made when a line is
+    // shown (escapedLine()).
     const QByteArrayView bytes(chunk.bytes);
+    const auto *data = reinterpret_cast<const uchar *>(bytes.data());
     qsizetype segmentStart = 0;
     while (segmentStart < bytes.size()) {
         const qsizetype newline = chunk.bytes.indexOf('\n', segmentStart);
         const qsizetype segmentEnd = newline < 0 ? bytes.size() : newline + 1;
-        const QString escaped =
-            TextEscape::escapeBytes(bytes.sliced(segmentStart, segmentEnd - segmentStart));
-        const qsizetype base = layout->text.size();
-        layout->text.append(escaped);
-        qsizetype lineStart = 0;
-        for (qsizetype i = 0; i < escaped.size();) {
-            const qsizetype length = tokenLength(escaped, i);
-            if (i > lineStart && i + length - lineStart > kTextColumns) {
-                layout->textLines.push_back({base + lineStart, i - lineStart, segmentStart});
+        // Tokens are decoded within the client's line, as escaping it alone would.
+        const QByteArrayView segment = bytes.sliced(segmentStart, segmentEnd - segmentStart);
+        qsizetype lineStart = 0; // in segment
+        qsizetype width = 0;     // of the escaped text from lineStart
+        for (qsizetype i = 0; i < segment.size();) {
+            int length = 1;
+            int escaped = 1;
+            const uchar byte = data[segmentStart + i];
+            // Printable ASCII but '\\' and '"' is itself: the common case, measured here.
+            if (byte < 0x20 || byte >= 0x7f || byte == '\\' || byte == '"')
+                length = TextEscape::escapedToken(segment, i, &escaped);
+            if (i > lineStart && width + escaped > kTextColumns) {
+                layout->textLines.push_back(
+                    {segmentStart + lineStart, i - lineStart, width, segmentStart});
                 lineStart = i;
+                width = 0;
             }
+            width += escaped;
             i += length;
         }
-        if (escaped.size() > lineStart)
+        if (segment.size() > lineStart)
             layout->textLines.push_back(
-                {base + lineStart, escaped.size() - lineStart, segmentStart});
+                {segmentStart + lineStart, segment.size() - lineStart, width, segmentStart});
         segmentStart = segmentEnd;
     }
 }
@@ -665,7 +679,7 @@ HexView::Anchor HexView::anchorForLine(int line) const
     anchor.streamOffset = data.streamOffset;
     if (row >= 0) {
         anchor.streamOffset += m_mode == Mode::Hex ? qint64(row) * kBytesPerRow
-                                                   : layout.textLines[size_t(row)].byteStart;
+                                                   : layout.textLines[size_t(row)].clientLineStart;
     }
     return anchor;
 }
@@ -688,15 +702,17 @@ int HexView::lineForAnchor(const Anchor &anchor) const
             return layout.firstLine + 1 + int(byte / kBytesPerRow);
         // The first wrapped line of the client's line that holds the byte.
         const auto &lines = layout.textLines;
-        auto it = std::upper_bound(
-            lines.begin(), lines.end(), byte,
-            [](qint64 value, const TextLine &textLine) { return value < textLine.byteStart; });
+        auto it = std::upper_bound(lines.begin(), lines.end(), byte,
+                                   [](qint64 value, const TextLine &textLine) {
+                                       return value < textLine.clientLineStart;
+                                   });
         if (it == lines.begin())
             return layout.firstLine;
-        const qsizetype lineStartByte = (it - 1)->byteStart;
-        it = std::lower_bound(
-            lines.begin(), lines.end(), lineStartByte,
-            [](const TextLine &textLine, qsizetype value) { return textLine.byteStart < value; });
+        const qsizetype lineStartByte = (it - 1)->clientLineStart;
+        it = std::lower_bound(lines.begin(), lines.end(), lineStartByte,
+                              [](const TextLine &textLine, qsizetype value) {
+                                  return textLine.clientLineStart < value;
+                              });
         return layout.firstLine + 1 + int(it - lines.begin());
     }
     return -1;

@@ -4,7 +4,9 @@
 
 #include <QAbstractScrollArea>
 #include <QColor>
+#include <QHash>
 #include <QList>
+#include <QPair>
 #include <QString>
 
 #include <vector>
@@ -14,7 +16,9 @@ namespace Echoscope {
 // One client's captured traffic, like Wireshark's "Follow TCP stream": a header line
 // per chunk, then its bytes as hex (offset, 16 bytes in two groups of 8, ASCII) or as
 // escaped text, received and echoed bytes in two colours. Only the visible lines are
-// laid out and painted, so a capture of megabytes scrolls as fast as one of bytes.
+// laid out and painted, so a capture of megabytes scrolls as fast as one of bytes: Text
+// mode measures and wraps its lines over the raw bytes (TextEscape::escapedToken()) and
+// escapes a line only when it is painted or asked for.
 class HexView : public QAbstractScrollArea
 {
     Q_OBJECT
@@ -47,9 +51,13 @@ public:
     void setPlaceholderText(const QString &text);
 
     int lineCount() const { return m_lineCount; }
-    // Chunks escaped and split into lines by the last layout (Text mode): after a
-    // setCapture() with more bytes, only the new or grown ones.
+    // Chunks split into lines by the last layout (Text mode): after a setCapture() with
+    // more bytes, only the new or grown ones.
     int relaidChunks() const { return m_relaidChunks; }
+    // Bytes of the capture escaped into Text mode's lines since the view was made: only
+    // the lines painted or asked for (lineText(), a copy), each once while it stays in
+    // a small cache of escaped lines. A test hook, as the work is counted, not timed.
+    qint64 escapedBytes() const { return m_escapedBytes; }
     // Whole lines the viewport shows at its current height.
     int visibleLineCount() const;
     QString lineText(int line) const;
@@ -86,12 +94,14 @@ private:
         qint64 streamOffset = 0; // of the line's first byte (of the chunk for a header)
         bool header = false;
     };
-    // A line of text mode: a run of one chunk's escaped text.
+    // A line of text mode: a run of one chunk's bytes, cut where no escape is cut in
+    // two (TextEscape::escapedToken()), and escaped only when it is shown.
     struct TextLine
     {
-        qsizetype textStart = 0;
-        qsizetype textLength = 0;
-        qsizetype byteStart = 0; // in the chunk: the first byte of the client's line
+        qsizetype byteStart = 0; // in the chunk: the line's first byte
+        qsizetype byteLength = 0;
+        qsizetype textLength = 0;      // of its escaped text
+        qsizetype clientLineStart = 0; // in the chunk: the first byte of the client's line
     };
     struct ViewState
     {
@@ -102,9 +112,8 @@ private:
     };
     struct ChunkLayout
     {
-        bool laidOut = false; // text mode: text and textLines are made
+        bool laidOut = false; // text mode: textLines are made
         int firstLine = 0;    // its header line
-        QString text;         // text mode: the escaped bytes
         std::vector<TextLine> textLines;
     };
 
@@ -117,6 +126,8 @@ private:
     void relayout();
     void appendTail(const CaptureSnapshot &tail);
     void layoutText(const CaptureChunk &chunk, ChunkLayout *layout) const;
+    // A text line's escaped text, from the cache or escaped now.
+    QString escapedLine(const CaptureChunk &chunk, const TextLine &line) const;
     int chunkForLine(int line) const;
     int linesOf(int chunk) const;
     QString headerText(const CaptureChunk &chunk) const;
@@ -142,6 +153,10 @@ private:
     QString m_placeholderText;
     int m_selectionAnchor = -1; // -1: nothing selected
     int m_selectionCurrent = -1;
+    // Escaped text lines by (stream offset * 2 + direction, byte length): the bytes at a
+    // stream offset never change while one client's capture is shown.
+    mutable QHash<QPair<qint64, qint64>, QString> m_escapedLines;
+    mutable qint64 m_escapedBytes = 0;
 };
 
 } // namespace Echoscope

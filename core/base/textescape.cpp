@@ -70,6 +70,28 @@ void appendCodePoint(QString *out, char32_t codePoint)
     out->append(QLatin1Char('}'));
 }
 
+// The length of what appendCodePoint() writes.
+int escapedSize(char32_t codePoint)
+{
+    switch (codePoint) {
+    case '\n':
+    case '\r':
+    case '\t':
+    case '\0':
+    case '\\':
+    case '"':
+        return 2;
+    default:
+        break;
+    }
+    if (isShownAsIs(codePoint))
+        return QChar::requiresSurrogates(codePoint) ? 2 : 1;
+    int digits = 1;
+    for (char32_t value = codePoint; value >= 16; value >>= 4)
+        ++digits;
+    return 3 + digits + 1; // "\u{" digits "}"
+}
+
 // Decodes one UTF-8 sequence at data[i]; returns its length, or 0 if it is not a
 // valid, shortest-form sequence of a Unicode scalar value.
 int decodeUtf8(const uchar *data, qsizetype size, qsizetype i, char32_t *codePoint)
@@ -136,6 +158,19 @@ QString TextEscape::escapeBytes(QByteArrayView bytes, qsizetype maxBytes)
     if (truncated)
         out.append(QChar(0x2026));
     return out;
+}
+
+int TextEscape::escapedToken(QByteArrayView bytes, qsizetype i, int *escapedLength)
+{
+    char32_t codePoint = 0;
+    const int length =
+        decodeUtf8(reinterpret_cast<const uchar *>(bytes.data()), bytes.size(), i, &codePoint);
+    if (length == 0) {
+        *escapedLength = 4; // "\xHH"
+        return 1;
+    }
+    *escapedLength = escapedSize(codePoint);
+    return length;
 }
 
 QString TextEscape::escapeText(QStringView text)
