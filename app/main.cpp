@@ -1,6 +1,7 @@
 #include "benchcommand.h"
 #include "commandline.h"
 #include "controlapi.h"
+#include "controlapicontroller.h"
 #include "ctlcommand.h"
 #include "echoserver.h"
 #include "headlessrunner.h"
@@ -134,10 +135,9 @@ int runDashboard(const CommandLine &commandLine)
         !window.setMetricsOverride(options.metricsAddress, quint16(options.metricsPort)))
         print(stderr, QStringLiteral("echoscope: %1\n").arg(window.errorText()));
     server.setDefaultFaults(options.faults); // --fault-*: the dashboard can change them
-    // --control-port: the control API beside the window, for this run (not in Preferences).
-    std::unique_ptr<ControlApi> control;
+    // --control-port: the control API beside the window for this run, whatever Preferences
+    // say (not saved: issue 14's rule, as --metrics-port).
     if (options.controlPort >= 0) {
-        control = std::make_unique<ControlApi>(&server);
         QString token = ControlApi::generateToken();
         QString error;
         if (!options.controlTokenFile.isEmpty() &&
@@ -145,11 +145,14 @@ int runDashboard(const CommandLine &commandLine)
             print(stderr, QStringLiteral("echoscope: %1\n").arg(TextEscape::escapeText(error)));
             return kExitUsage;
         }
-        if (!control->start(options.controlAddress, quint16(options.controlPort), token)) {
-            print(stderr, QStringLiteral("echoscope: %1\n")
-                              .arg(TextEscape::escapeText(control->errorString())));
+        if (!window.setControlOverride(options.controlAddress, quint16(options.controlPort), token,
+                                       options.controlTokenFile)) {
+            print(stderr,
+                  QStringLiteral("echoscope: %1\n")
+                      .arg(TextEscape::escapeText(window.controlApiController()->errorString())));
             return kExitCannotListen;
         }
+        const ControlApi *control = window.controlApi();
         print(stdout, options.controlTokenFile.isEmpty()
                           ? QStringLiteral("control API at %1 token %2\n")
                                 .arg(control->url().toString(), token)

@@ -1,6 +1,9 @@
-// The metrics endpoint from the dashboard: Preferences turn it on and off, the status
-// bar shows where it is, failures land in the error banner, and a real scrape
-// (QNetworkAccessManager) sees the server the window runs.
+// The metrics endpoint and the control API from the dashboard: Preferences turn them on
+// and off, the status bar shows where they are (and copies the API's token, which it
+// never shows), failures land in the error banner, the command line's override is not
+// saved, and real requests (QNetworkAccessManager) reach the server the window runs.
+#include "controlapi.h"
+#include "controlapicontroller.h"
 #include "controlbar.h"
 #include "echoserver.h"
 #include "mainwindow.h"
@@ -8,7 +11,13 @@
 #include "preferencesdialog.h"
 #include "errortext.h"
 
+#include <QAction>
 #include <QApplication>
+#include <QClipboard>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLineEdit>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QGroupBox>
@@ -76,16 +85,36 @@ bool editPreferences(MainWindow &window, const std::function<void(PreferencesDia
     return answered;
 }
 
-QByteArray scrape(const QUrl &url, int *status = nullptr)
+// A request (GET unless `verb` says otherwise, with a bearer token if one is given): the
+// body, the HTTP status in *status (0: no answer) and the network error in *error.
+QByteArray request(const QUrl &url, int *status = nullptr, const QByteArray &verb = "GET",
+                   const QString &token = QString(), QNetworkReply::NetworkError *error = nullptr)
 {
     QNetworkAccessManager manager;
-    std::unique_ptr<QNetworkReply> reply(manager.get(QNetworkRequest(url)));
+    QNetworkRequest request(url);
+    if (!token.isEmpty())
+        request.setRawHeader("Authorization", "Bearer " + token.toLatin1());
+    std::unique_ptr<QNetworkReply> reply(manager.sendCustomRequest(request, verb));
     QSignalSpy finished(reply.get(), &QNetworkReply::finished);
     if (!reply->isFinished() && !finished.wait(kTimeoutMs))
         return QByteArray();
     if (status)
         *status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    if (error)
+        *error = reply->error();
     return reply->readAll();
+}
+
+QByteArray scrape(const QUrl &url, int *status = nullptr)
+{
+    return request(url, status);
+}
+
+QUrl apiUrl(const QUrl &base, const QString &path)
+{
+    QUrl url = base;
+    url.setPath(url.path() + path);
+    return url;
 }
 
 } // namespace
@@ -101,6 +130,13 @@ private slots:
     void portInUseIsShownInTheBanner();
     void commandLineOverrideIsNotSaved();
     void exposureWarningForMetricsBeyondLoopback();
+
+    void preferencesTurnTheControlApiOnAndOff();
+    void controlApiTokenFileFromPreferences();
+    void unreadableTokenFileKeepsOkDisabled();
+    void controlPortInUseIsShownInTheBanner();
+    void controlOverrideIsNotSaved();
+    void exposureWarningForControlApiBeyondLoopback();
 
 private:
     QString settingsPath() const { return m_dir->filePath(QStringLiteral("echoscope.ini")); }
@@ -247,6 +283,202 @@ void tst_MetricsDashboard::exposureWarningForMetricsBeyondLoopback()
     // The URL still names an address this machine can use.
     QCOMPARE(d.window.metricsExporter()->url().host(), QStringLiteral("127.0.0.1"));
     QVERIFY(d.window.setMetricsOverride(QStringLiteral("127.0.0.1"), 0));
+    QVERIFY(!d.window.isExposureWarningShown());
+}
+
+// Preferences turn the control API on: it listens on loopback, the status bar says where
+// (never the token, which its menu copies), a real GET answers, a change with the copied
+// token is taken and one without is refused; remembered by the next window; turned off,
+// its port refuses connections.
+void tst_MetricsDashboard::preferencesTurnTheControlApiOnAndOff()
+{
+    QUrl url;
+    {
+        Dashboard d(settingsPath());
+        ControlApi *api = d.window.controlApi();
+        QVERIFY(!api->isListening()); // off by default
+        QVERIFY(d.window.controlApiLabel()->isHidden());
+
+        QVERIFY(editPreferences(d.window, [](PreferencesDialog *dialog) {
+            QVERIFY(!dialog->controlBox()->isChecked());
+            QCOMPARE(dialog->controlAddressBox()->currentText(), QStringLiteral("127.0.0.1"));
+            QVERIFY(dialog->controlTokenFileEdit()->text().isEmpty()); // a generated token
+            dialog->controlBox()->setChecked(true);
+            dialog->controlPortBox()->setValue(0);
+        }));
+        QVERIFY(api->isListening());
+        QCOMPARE(api->serverAddress(), QHostAddress(QHostAddress::LocalHost));
+        url = api->url();
+        QLabel *label = d.window.controlApiLabel();
+        QVERIFY(label->isVisible());
+        QVERIFY2(label->text().contains(url.toString()), qPrintable(label->text()));
+        QVERIFY(!label->text().contains(api->token()));
+        QVERIFY(!label->toolTip().contains(api->token()));
+
+        d.window.controlBar()->portSpin()->setValue(0);
+        QVERIFY(d.window.startServer());
+        int status = 0;
+        const QJsonObject server =
+            QJsonDocument::fromJson(request(apiUrl(api->url(), QStringLiteral("/server")), &status))
+                .object();
+        QCOMPARE(status, 200);
+        // The server this window runs.
+        QCOMPARE(server.value(QStringLiteral("state")).toString(), QStringLiteral("listening"));
+        QCOMPARE(server.value(QStringLiteral("listeners"))
+                     .toObject()
+                     .value(QStringLiteral("tcp"))
+                     .toObject()
+                     .value(QStringLiteral("port"))
+                     .toInt(),
+                 int(d.server.serverPort()));
+
+        // The token, as the status bar's menu copies it.
+        QApplication::clipboard()->clear();
+        d.window.controlApiController()->copyTokenAction()->trigger();
+        const QString token = QApplication::clipboard()->text();
+        QCOMPARE(token, api->token());
+        QVERIFY(token.size() >= ControlApi::kMinTokenLength);
+        request(apiUrl(api->url(), QStringLiteral("/faults")), &status, "DELETE");
+        QCOMPARE(status, 401);
+        request(apiUrl(api->url(), QStringLiteral("/faults")), &status, "DELETE", token);
+        QVERIFY2(status >= 200 && status < 300, qPrintable(QString::number(status)));
+        d.window.close();
+    }
+    // Remembered: the next window listens again, on loopback.
+    Dashboard again(settingsPath());
+    QVERIFY(again.window.controlApi()->isListening());
+    QCOMPARE(again.window.controlApi()->serverAddress(), QHostAddress(QHostAddress::LocalHost));
+
+    // Turned off: nothing listens there any more.
+    const QUrl last = again.window.controlApi()->url();
+    QVERIFY(editPreferences(again.window, [](PreferencesDialog *dialog) {
+        QVERIFY(dialog->controlBox()->isChecked());
+        dialog->controlBox()->setChecked(false);
+    }));
+    QVERIFY(!again.window.controlApi()->isListening());
+    QVERIFY(again.window.controlApiLabel()->isHidden());
+    int status = -1;
+    QNetworkReply::NetworkError error = QNetworkReply::NoError;
+    request(apiUrl(last, QStringLiteral("/server")), &status, "GET", QString(), &error);
+    QCOMPARE(status, 0);
+    QCOMPARE(error, QNetworkReply::ConnectionRefusedError);
+}
+
+// A token file named in Preferences is the token changes need.
+void tst_MetricsDashboard::controlApiTokenFileFromPreferences()
+{
+    const QString path = m_dir->filePath(QStringLiteral("token"));
+    const QByteArray token = "a-token-for-the-dashboard-test";
+    {
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(token + '\n');
+        QVERIFY(file.setPermissions(QFile::ReadOwner | QFile::WriteOwner));
+    }
+    Dashboard d(settingsPath());
+    QVERIFY(editPreferences(d.window, [&](PreferencesDialog *dialog) {
+        dialog->controlBox()->setChecked(true);
+        dialog->controlPortBox()->setValue(0);
+        dialog->controlTokenFileEdit()->setText(path);
+        QVERIFY(dialog->controlNote()->isHidden());
+    }));
+    ControlApi *api = d.window.controlApi();
+    QVERIFY(api->isListening());
+    QCOMPARE(api->token(), QString::fromLatin1(token));
+    int status = 0;
+    request(apiUrl(api->url(), QStringLiteral("/faults")), &status, "DELETE",
+            QString::fromLatin1(token));
+    QVERIFY2(status >= 200 && status < 300, qPrintable(QString::number(status)));
+    QSettings saved(settingsPath(), QSettings::IniFormat);
+    QCOMPARE(saved.value(QStringLiteral("control/tokenFile")).toString(), path);
+}
+
+// A token file others can read is refused in the dialog, which names it: OK stays off.
+void tst_MetricsDashboard::unreadableTokenFileKeepsOkDisabled()
+{
+    const QString path = m_dir->filePath(QStringLiteral("open-token"));
+    {
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("a-token-that-others-can-read\n");
+        QVERIFY(file.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ReadOther));
+    }
+    Dashboard d(settingsPath());
+    bool okEnabled = true;
+    QVERIFY(!editPreferences(d.window, [&](PreferencesDialog *dialog) {
+        dialog->controlBox()->setChecked(true);
+        dialog->controlTokenFileEdit()->setText(path);
+        okEnabled =
+            dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->isEnabled();
+        QVERIFY(dialog->controlNote()->isVisible());
+        QVERIFY2(dialog->controlNote()->text().contains(path),
+                 qPrintable(dialog->controlNote()->text()));
+    }));
+    QVERIFY(!okEnabled);
+    QVERIFY(!d.window.controlApi()->isListening());
+}
+
+void tst_MetricsDashboard::controlPortInUseIsShownInTheBanner()
+{
+    QTcpServer occupier;
+    QVERIFY(occupier.listen(QHostAddress::LocalHost, 0));
+    Dashboard d(settingsPath());
+    QVERIFY(!d.window.setControlOverride(QStringLiteral("127.0.0.1"), occupier.serverPort(),
+                                         ControlApi::generateToken()));
+    QVERIFY(!d.window.controlApi()->isListening());
+    const QString error = d.window.errorText();
+    QVERIFY2(error.contains(u"control API"), qPrintable(error));
+    QVERIFY2(error.contains(QStringLiteral("127.0.0.1 port %1").arg(occupier.serverPort())),
+             qPrintable(error));
+    const QString inUse =
+        EchoTest::tcpPortInUseText(QHostAddress::LocalHost, occupier.serverPort());
+    QVERIFY(!inUse.isEmpty());
+    QVERIFY2(error.contains(inUse), qPrintable(error));
+    QCOMPARE(d.window.controlApiLabel()->text(), QStringLiteral("Control API: not listening"));
+
+    // A free port clears the error.
+    QVERIFY(
+        d.window.setControlOverride(QStringLiteral("127.0.0.1"), 0, ControlApi::generateToken()));
+    QVERIFY(d.window.errorText().isEmpty());
+    QVERIFY(d.window.controlApi()->isListening());
+}
+
+// --control-port's override serves this run with its token, shows in Preferences, and is
+// not saved.
+void tst_MetricsDashboard::controlOverrideIsNotSaved()
+{
+    const QString token = ControlApi::generateToken();
+    {
+        Dashboard d(settingsPath());
+        QVERIFY(d.window.setControlOverride(QStringLiteral("::1"), 0, token));
+        ControlApi *api = d.window.controlApi();
+        QCOMPARE(api->serverAddress(), QHostAddress(QHostAddress::LocalHostIPv6));
+        QCOMPARE(api->token(), token);
+        int status = 0;
+        request(apiUrl(api->url(), QStringLiteral("/server")), &status);
+        QCOMPARE(status, 200);
+        QVERIFY(editPreferences(d.window, [](PreferencesDialog *dialog) {
+                    QVERIFY(dialog->controlBox()->isChecked());
+                    QCOMPARE(dialog->controlAddressBox()->currentText(), QStringLiteral("::1"));
+                    dialog->reject();
+                }) == false);
+        d.window.close();
+    }
+    QSettings saved(settingsPath(), QSettings::IniFormat);
+    QCOMPARE(saved.value(QStringLiteral("control/enabled")).toBool(), false);
+    Dashboard again(settingsPath());
+    QVERIFY(!again.window.controlApi()->isListening());
+}
+
+void tst_MetricsDashboard::exposureWarningForControlApiBeyondLoopback()
+{
+    Dashboard d(settingsPath());
+    QVERIFY(!d.window.isExposureWarningShown());
+    QVERIFY(d.window.setControlOverride(QStringLiteral("any4"), 0, ControlApi::generateToken()));
+    QVERIFY(d.window.isExposureWarningShown());
+    QCOMPARE(d.window.controlApi()->url().host(), QStringLiteral("127.0.0.1"));
+    QVERIFY(
+        d.window.setControlOverride(QStringLiteral("127.0.0.1"), 0, ControlApi::generateToken()));
     QVERIFY(!d.window.isExposureWarningShown());
 }
 

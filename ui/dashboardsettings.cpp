@@ -103,6 +103,16 @@ void DashboardSettings::load(QSettings &settings)
     if (ServerConfig::resolveBindAddress(metricsBind, &address, &error))
         metricsAddress = metricsBind;
     settings.endGroup();
+
+    settings.beginGroup(QStringLiteral("control"));
+    controlEnabled = settings.value(QStringLiteral("enabled"), controlEnabled).toBool();
+    readNumber<quint16>(settings, QStringLiteral("port"), 0, 65535, &controlPort);
+    const QString controlBind =
+        settings.value(QStringLiteral("address"), controlAddress).toString();
+    if (ServerConfig::resolveBindAddress(controlBind, &address, &error))
+        controlAddress = controlBind;
+    controlTokenFile = settings.value(QStringLiteral("tokenFile"), controlTokenFile).toString();
+    settings.endGroup();
 }
 
 QList<QPair<QString, QVariant>> DashboardSettings::entries() const
@@ -136,6 +146,10 @@ QList<QPair<QString, QVariant>> DashboardSettings::entries() const
         {QStringLiteral("metrics/enabled"), metricsEnabled},
         {QStringLiteral("metrics/port"), metricsPort},
         {QStringLiteral("metrics/address"), metricsAddress},
+        {QStringLiteral("control/enabled"), controlEnabled},
+        {QStringLiteral("control/port"), controlPort},
+        {QStringLiteral("control/address"), controlAddress},
+        {QStringLiteral("control/tokenFile"), controlTokenFile},
     };
 }
 

@@ -25,6 +25,7 @@ struct DashboardSettings
     static constexpr int kDefaultRetainDisconnectedSeconds = 30;
     static constexpr int kDefaultEventLogRows = 10000;
     static constexpr quint16 kDefaultMetricsPort = 50001;
+    static constexpr quint16 kDefaultControlPort = 50002;
 
     DashboardSettings();
 
@@ -40,6 +41,12 @@ struct DashboardSettings
     bool metricsEnabled = false;
     quint16 metricsPort = kDefaultMetricsPort;            // 0: a free port each time it starts
     QString metricsAddress = QStringLiteral("127.0.0.1"); // the words of --bind
+
+    // The control API (ControlApi, /api/v1): off unless turned on in Preferences.
+    bool controlEnabled = false;
+    quint16 controlPort = kDefaultControlPort;            // 0: a free port each time it starts
+    QString controlAddress = QStringLiteral("127.0.0.1"); // the words of --bind
+    QString controlTokenFile; // as --control-token-file; empty: a token generated per run
 
     // The config Start hands the engine: the control bar's fields plus the preferences.
     ServerConfig engineConfig(const ServerConfig &fields) const;

@@ -11,6 +11,8 @@
 #include "faultsdialog.h"
 #include "hexview.h"
 #include "histogramwidget.h"
+#include "controlapi.h"
+#include "controlapicontroller.h"
 #include "metricsendpointcontroller.h"
 #include "metricsexporter.h"
 #include "notificationarea.h"
@@ -70,6 +72,9 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     m_metricsEndpoint = new MetricsEndpointController(server, this);
     m_metrics = m_metricsEndpoint->exporter();
     statusBar()->addPermanentWidget(m_metricsEndpoint->label());
+    // Listens only when Preferences (or --control-port) turn it on.
+    m_controlApi = new ControlApiController(server, this);
+    statusBar()->addPermanentWidget(m_controlApi->label());
 
     // The control bar is the window's toolbar.
     m_controlBar = new ControlBar(this);
@@ -343,6 +348,7 @@ void MainWindow::applyPreferences()
     m_inspector->setCaptureBytes(m_dashboardSettings.captureBytesPerClient,
                                  m_dashboardSettings.inspectedCaptureBytes);
     applyMetrics();
+    applyControlApi();
 }
 
 bool MainWindow::setMetricsOverride(const QString &address, quint16 port)
@@ -367,6 +373,29 @@ bool MainWindow::applyMetrics()
     return ok;
 }
 
+bool MainWindow::setControlOverride(const QString &address, quint16 port, const QString &token,
+                                    const QString &tokenFile)
+{
+    m_controlApi->setOverride(address, port, token, tokenFile);
+    return applyControlApi();
+}
+
+// The control API to match the settings; a failure to start (the token file, or the
+// address, port and OS reason) shows in the error banner until it starts or is turned off.
+bool MainWindow::applyControlApi()
+{
+    const bool ok = m_controlApi->apply(m_dashboardSettings);
+    if (!ok) {
+        showError(tr("Could not start the control API: %1").arg(m_controlApi->errorString()));
+        m_controlErrorShown = true;
+    } else if (m_controlErrorShown) {
+        m_notifications->hideError();
+        m_controlErrorShown = false;
+    }
+    updateExposureWarning();
+    return ok;
+}
+
 bool MainWindow::startServer()
 {
     if (m_server->isListening())
@@ -383,7 +412,8 @@ bool MainWindow::startServer()
         updateServerState();
         return false;
     }
-    if (!m_metricsErrorShown) // that one stays until the endpoint starts or is turned off
+    // Those stay until the endpoint or the API starts or is turned off.
+    if (!m_metricsErrorShown && !m_controlErrorShown)
         m_notifications->hideError();
     m_clients->setTlsServer(m_server->isTls());
     m_chart->clear();
@@ -402,6 +432,7 @@ void MainWindow::stopServer()
 void MainWindow::showError(const QString &text)
 {
     m_metricsErrorShown = false;
+    m_controlErrorShown = false;
     m_notifications->showError(text);
     statusBar()->showMessage(text, 10000);
 }
@@ -409,6 +440,16 @@ void MainWindow::showError(const QString &text)
 QLabel *MainWindow::metricsLabel() const
 {
     return m_metricsEndpoint->label();
+}
+
+ControlApi *MainWindow::controlApi() const
+{
+    return m_controlApi->api();
+}
+
+QLabel *MainWindow::controlApiLabel() const
+{
+    return m_controlApi->label();
 }
 
 QString MainWindow::errorText() const
@@ -452,6 +493,14 @@ void MainWindow::updateExposureWarning()
             tr("⚠ Metrics on %1: other machines that can reach this one can read them.")
                 .arg(TrafficEvent::endpoint(m_metrics->serverAddress(), m_metrics->serverPort()));
         text = text.isEmpty() ? metrics : text + QLatin1Char('\n') + metrics;
+    }
+    const ControlApi *control = m_controlApi->api();
+    if (control->isListening() && !ServerConfig::isLoopback(control->serverAddress())) {
+        const QString api =
+            tr("⚠ Control API on %1: other machines that can reach this one can reach it "
+               "(changes need its token).")
+                .arg(TrafficEvent::endpoint(control->serverAddress(), control->serverPort()));
+        text = text.isEmpty() ? api : text + QLatin1Char('\n') + api;
     }
     m_notifications->setExposureWarning(text);
 }
@@ -606,11 +655,14 @@ FaultsDialog *MainWindow::editFaults(quint64 clientId)
 
 void MainWindow::editPreferences()
 {
-    // The metrics fields say what serves now (--metrics-port included).
-    PreferencesDialog dialog(m_metricsEndpoint->effective(dashboardSettings()), this);
+    // The metrics and control fields say what serves now (--metrics-port and --control-port
+    // included).
+    PreferencesDialog dialog(
+        m_controlApi->effective(m_metricsEndpoint->effective(dashboardSettings())), this);
     if (dialog.exec() != QDialog::Accepted)
         return;
     m_metricsEndpoint->clearOverride(); // the dialog's choice from now on, and remembered
+    m_controlApi->clearOverride();
     m_dashboardSettings = dialog.settings();
     applyPreferences();
     saveSettings();

@@ -24,6 +24,8 @@ class ClientFilterProxy;
 class ClientInspector;
 class ClientsPane;
 class ClientTableModel;
+class ControlApi;
+class ControlApiController;
 class ControlBar;
 class EchoServer;
 class EventLogPanel;
@@ -71,6 +73,12 @@ public:
     // (--metrics-port); not saved unless Preferences are accepted. On failure the reason is
     // shown in the window (errorText()) and false returned.
     bool setMetricsOverride(const QString &address, quint16 port);
+    // Runs the control API at this address and port with this token for this run, whatever
+    // Preferences say (--control-port); not saved unless Preferences are accepted. On failure
+    // the reason (address, port and the OS's words) is shown in the window (errorText()) and
+    // false returned.
+    bool setControlOverride(const QString &address, quint16 port, const QString &token,
+                            const QString &tokenFile = QString());
     // Help > Handbook (F1): the installed handbook, else the project's online copy.
     static QUrl handbookUrl();
     QAction *copyAction() const { return m_copyAction; }
@@ -92,6 +100,10 @@ public:
     TrafficMonitor *monitor() const { return m_monitor; }
     MetricsExporter *metricsExporter() const { return m_metrics; }
     QLabel *metricsLabel() const;
+    ControlApi *controlApi() const;
+    // The status bar's control API label (its context menu copies the URL and the token).
+    QLabel *controlApiLabel() const;
+    ControlApiController *controlApiController() const { return m_controlApi; }
     // Opens the Preferences dialog (modal) and applies what it accepts.
     void editPreferences();
     // The start failure shown in the window, empty when there is none.
@@ -125,6 +137,7 @@ private:
     void updateExposureWarning();
     void applyPreferences();
     bool applyMetrics();
+    bool applyControlApi();
     void showAbout();
     void setDarkPalette(bool dark);
     void saveSettings();
@@ -161,6 +174,8 @@ private:
     ThroughputChart *m_chart;
     MetricsEndpointController *m_metricsEndpoint;
     bool m_metricsErrorShown = false; // the error banner shows the endpoint's failure
+    ControlApiController *m_controlApi;
+    bool m_controlErrorShown = false; // the error banner shows the control API's failure
 
     QAction *m_startStopAction = nullptr;
     QAction *m_disconnectAction = nullptr;

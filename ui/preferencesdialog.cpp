@@ -1,13 +1,17 @@
 #include "preferencesdialog.h"
 
+#include "controlapi.h"
 #include "palettes.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
+#include <QFileDialog>
 #include <QFormLayout>
+#include <QHBoxLayout>
 #include <QGroupBox>
 #include <QHostAddress>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QVBoxLayout>
@@ -23,6 +27,48 @@ QSpinBox *spinBox(int low, int high, const QString &suffix, const QString &toolT
     spin->setToolTip(toolTip);
     spin->setAccelerated(true);
     return spin;
+}
+
+// An address field in the words of the server's address, loopback first.
+QComboBox *addressBox(const QString &toolTip)
+{
+    auto *box = new QComboBox;
+    box->setEditable(true);
+    box->setInsertPolicy(QComboBox::NoInsert);
+    box->addItems({QStringLiteral("127.0.0.1"), QStringLiteral("::1"), QStringLiteral("any"),
+                   QStringLiteral("any4"), QStringLiteral("any6")});
+    box->setToolTip(toolTip);
+    return box;
+}
+
+// A note under an endpoint's fields: hidden while empty.
+QLabel *noteLabel()
+{
+    auto *note = new QLabel;
+    note->setWordWrap(true);
+    note->setTextFormat(Qt::PlainText);
+    return note;
+}
+
+// Empty if the address can be listened on, else why not; the warning for one beyond
+// loopback in *warning.
+QString checkAddress(const QString &text, const QString &beyondLoopback, QString *warning)
+{
+    QHostAddress address;
+    QString error;
+    if (!ServerConfig::resolveBindAddress(text, &address, &error))
+        return error;
+    if (!ServerConfig::isLoopback(address))
+        *warning = beyondLoopback;
+    return QString();
+}
+
+void showNote(QLabel *note, const QString &error, const QString &warning)
+{
+    const QString text = error.isEmpty() ? warning : error;
+    note->setText(text);
+    note->setVisible(!text.isEmpty());
+    Palettes::setTone(note, error.isEmpty() ? Palettes::Tone::Neutral : Palettes::Tone::Negative);
 }
 } // namespace
 
@@ -69,25 +115,59 @@ PreferencesDialog::PreferencesDialog(const DashboardSettings &settings, QWidget 
     m_metricsPort = spinBox(0, 65535, QString(), tr("The metrics port; 0 picks a free one"));
     m_metricsPort->setSpecialValueText(tr("any free port"));
     m_metricsPort->setAccelerated(false);
-    m_metricsAddress = new QComboBox;
-    m_metricsAddress->setEditable(true);
-    m_metricsAddress->setInsertPolicy(QComboBox::NoInsert);
-    m_metricsAddress->addItems({QStringLiteral("127.0.0.1"), QStringLiteral("::1"),
-                                QStringLiteral("any"), QStringLiteral("any4"),
-                                QStringLiteral("any6")});
-    m_metricsAddress->setToolTip(tr("The address to serve the metrics on, in the words of the "
-                                    "server's address: loopback (127.0.0.1, ::1) keeps them on "
-                                    "this machine"));
-    m_metricsNote = new QLabel;
-    m_metricsNote->setWordWrap(true);
-    m_metricsNote->setTextFormat(Qt::PlainText);
+    m_metricsAddress = addressBox(tr("The address to serve the metrics on, in the words of the "
+                                     "server's address: loopback (127.0.0.1, ::1) keeps them on "
+                                     "this machine"));
+    m_metricsNote = noteLabel();
     auto *metricsForm = new QFormLayout(m_metricsBox);
     metricsForm->addRow(tr("P&ort:"), m_metricsPort);
     metricsForm->addRow(tr("A&ddress:"), m_metricsAddress);
     metricsForm->addRow(m_metricsNote);
     connect(m_metricsAddress, &QComboBox::currentTextChanged, this,
-            &PreferencesDialog::checkMetricsAddress);
-    connect(m_metricsBox, &QGroupBox::toggled, this, &PreferencesDialog::checkMetricsAddress);
+            &PreferencesDialog::checkFields);
+    connect(m_metricsBox, &QGroupBox::toggled, this, &PreferencesDialog::checkFields);
+
+    // The control API (/api/v1) on a listener of its own: what --control-port runs.
+    m_controlBox = new QGroupBox(tr("Control &API (HTTP, for tests and scripts)"));
+    m_controlBox->setCheckable(true);
+    m_controlBox->setToolTip(tr("Let tests and scripts read the server and change its faults "
+                                "over HTTP at http://ADDRESS:PORT/api/v1; changes need the token "
+                                "(the handbook's Control API chapter)"));
+    m_controlPort = spinBox(0, 65535, QString(), tr("The control API's port; 0 picks a free one"));
+    m_controlPort->setSpecialValueText(tr("any free port"));
+    m_controlPort->setAccelerated(false);
+    m_controlAddress = addressBox(tr("The address the control API listens on, in the words of "
+                                     "the server's address: loopback (127.0.0.1, ::1) keeps it "
+                                     "on this machine"));
+    m_controlTokenFile = new QLineEdit;
+    m_controlTokenFile->setClearButtonEnabled(true);
+    m_controlTokenFile->setPlaceholderText(tr("none: a new token each run (Copy token)"));
+    m_controlTokenFile->setToolTip(
+        tr("A file whose first line is the token changes must present (readable by you only); "
+           "without one a random token is made each run: right-click the status bar's Control "
+           "API to copy it"));
+    auto *browse = new QPushButton(tr("&Browse…"));
+    connect(browse, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Control API token file"),
+                                                          m_controlTokenFile->text());
+        if (!path.isEmpty())
+            m_controlTokenFile->setText(path);
+    });
+    auto *tokenRow = new QHBoxLayout;
+    tokenRow->addWidget(m_controlTokenFile, 1);
+    tokenRow->addWidget(browse);
+    m_controlNote = noteLabel();
+    auto *controlForm = new QFormLayout(m_controlBox);
+    controlForm->addRow(tr("Po&rt:"), m_controlPort);
+    controlForm->addRow(tr("Addr&ess:"), m_controlAddress);
+    auto *tokenLabel = new QLabel(tr("&Token file:"));
+    tokenLabel->setBuddy(m_controlTokenFile);
+    controlForm->addRow(tokenLabel, tokenRow);
+    controlForm->addRow(m_controlNote);
+    connect(m_controlAddress, &QComboBox::currentTextChanged, this,
+            &PreferencesDialog::checkFields);
+    connect(m_controlTokenFile, &QLineEdit::textChanged, this, &PreferencesDialog::checkFields);
+    connect(m_controlBox, &QGroupBox::toggled, this, &PreferencesDialog::checkFields);
 
     auto *buttons = new QDialogButtonBox(
         QDialogButtonBox::Ok | QDialogButtonBox::Cancel | QDialogButtonBox::RestoreDefaults, this);
@@ -105,6 +185,7 @@ PreferencesDialog::PreferencesDialog(const DashboardSettings &settings, QWidget 
     layout->addLayout(form);
     layout->addWidget(note);
     layout->addWidget(m_metricsBox);
+    layout->addWidget(m_controlBox);
     layout->addWidget(buttons);
     showSettings(settings);
 }
@@ -119,29 +200,52 @@ void PreferencesDialog::showSettings(const DashboardSettings &settings)
     m_metricsBox->setChecked(settings.metricsEnabled);
     m_metricsPort->setValue(settings.metricsPort);
     m_metricsAddress->setCurrentText(settings.metricsAddress);
-    checkMetricsAddress();
+    m_controlBox->setChecked(settings.controlEnabled);
+    m_controlPort->setValue(settings.controlPort);
+    m_controlAddress->setCurrentText(settings.controlAddress);
+    m_controlTokenFile->setText(settings.controlTokenFile);
+    checkFields();
 }
 
-// An address the endpoint cannot use keeps OK disabled and says why; one beyond
-// loopback is allowed, with a warning.
-void PreferencesDialog::checkMetricsAddress()
+// An address an endpoint cannot use (or a token file the API cannot read) keeps OK
+// disabled and says why; an address beyond loopback is allowed, with a warning.
+void PreferencesDialog::checkFields()
 {
-    QHostAddress address;
-    QString error;
-    const bool valid =
-        ServerConfig::resolveBindAddress(m_metricsAddress->currentText(), &address, &error);
-    QString note;
-    if (!valid)
-        note = error;
-    else if (!ServerConfig::isLoopback(address))
-        note = tr("⚠ Not loopback: other machines that can reach this one can read the metrics "
-                  "(counters and the server's address, no client data).");
-    m_metricsNote->setText(note);
-    m_metricsNote->setVisible(!note.isEmpty());
-    Palettes::setTone(m_metricsNote, valid ? Palettes::Tone::Neutral : Palettes::Tone::Negative);
-    m_okButton->setEnabled(valid || !m_metricsBox->isChecked());
-    m_okButton->setToolTip(
-        valid || !m_metricsBox->isChecked() ? QString() : tr("The metrics address is not valid"));
+    QString metricsWarning;
+    const QString metricsError = checkAddress(
+        m_metricsAddress->currentText(),
+        tr("⚠ Not loopback: other machines that can reach this one can read the metrics "
+           "(counters and the server's address, no client data)."),
+        &metricsWarning);
+    showNote(m_metricsNote, metricsError, metricsWarning);
+
+    QString controlWarning;
+    QString controlError = checkAddress(
+        m_controlAddress->currentText(),
+        tr("⚠ Not loopback: other machines that can reach this one can reach the control API "
+           "(reading needs no token; changes need it)."),
+        &controlWarning);
+    const QString tokenFile = m_controlTokenFile->text().trimmed();
+    QString token;
+    if (controlError.isEmpty() && !tokenFile.isEmpty())
+        ControlApi::readTokenFile(tokenFile, &token, &controlError);
+    showNote(m_controlNote, controlError, controlWarning);
+
+    QString refused;
+    if (m_metricsBox->isChecked() && !metricsError.isEmpty())
+        refused = tr("The metrics address is not valid");
+    else if (m_controlBox->isChecked() && !controlError.isEmpty())
+        refused = tr("The control API's settings are not valid");
+    m_okButton->setEnabled(refused.isEmpty());
+    m_okButton->setToolTip(refused);
+    // A note that appeared (a wrapped sentence or two) gets the room it needs.
+    if (layout()) {
+        layout()->activate();
+        const int needed = layout()->hasHeightForWidth() ? layout()->totalHeightForWidth(width())
+                                                         : layout()->totalSizeHint().height();
+        if (needed > height())
+            resize(width(), needed);
+    }
 }
 
 DashboardSettings PreferencesDialog::settings() const
@@ -159,6 +263,12 @@ DashboardSettings PreferencesDialog::settings() const
     const QString metricsAddress = m_metricsAddress->currentText().trimmed();
     if (ServerConfig::resolveBindAddress(metricsAddress, &address, &error))
         result.metricsAddress = metricsAddress;
+    result.controlEnabled = m_controlBox->isChecked();
+    result.controlPort = quint16(m_controlPort->value());
+    const QString controlAddress = m_controlAddress->currentText().trimmed();
+    if (ServerConfig::resolveBindAddress(controlAddress, &address, &error))
+        result.controlAddress = controlAddress;
+    result.controlTokenFile = m_controlTokenFile->text().trimmed();
     return result;
 }
 

@@ -8,6 +8,7 @@ QT_BEGIN_NAMESPACE
 class QComboBox;
 class QGroupBox;
 class QLabel;
+class QLineEdit;
 class QPushButton;
 class QSpinBox;
 QT_END_NAMESPACE
@@ -15,8 +16,8 @@ QT_END_NAMESPACE
 namespace Echoscope {
 
 // The settings that are not in the control bar: how long gone clients stay in the
-// table, how many rows the log keeps, how much traffic is captured per client, and the
-// Prometheus metrics endpoint.
+// table, how many rows the log keeps, how much traffic is captured per client, the
+// Prometheus metrics endpoint and the control API.
 class PreferencesDialog : public QDialog
 {
     Q_OBJECT
@@ -31,10 +32,18 @@ public:
     QGroupBox *metricsBox() const { return m_metricsBox; }
     QSpinBox *metricsPortBox() const { return m_metricsPort; }
     QComboBox *metricsAddressBox() const { return m_metricsAddress; }
+    // The control API's fields, for tests.
+    QGroupBox *controlBox() const { return m_controlBox; }
+    QSpinBox *controlPortBox() const { return m_controlPort; }
+    QComboBox *controlAddressBox() const { return m_controlAddress; }
+    QLineEdit *controlTokenFileEdit() const { return m_controlTokenFile; }
+    QLabel *controlNote() const { return m_controlNote; }
 
 private:
     void showSettings(const DashboardSettings &settings);
-    void checkMetricsAddress();
+    // Says what is wrong with, or risky about, the endpoints' fields; OK only while the
+    // fields of an endpoint that is turned on are valid.
+    void checkFields();
 
     DashboardSettings m_settings;
     QSpinBox *m_retainSeconds;
@@ -46,6 +55,11 @@ private:
     QSpinBox *m_metricsPort;
     QComboBox *m_metricsAddress;
     QLabel *m_metricsNote;
+    QGroupBox *m_controlBox;
+    QSpinBox *m_controlPort;
+    QComboBox *m_controlAddress;
+    QLineEdit *m_controlTokenFile;
+    QLabel *m_controlNote;
     QPushButton *m_okButton;
 };
 
