@@ -47,6 +47,15 @@ void tst_CaptureBuffer::emptyUntilBytesArrive()
     QCOMPARE(capture.generation, 0u);
     buffer.append(Direction::Received, "x", 0, 5); // nothing
     QCOMPARE(buffer.generation(), 0u);
+    // The chunk headers' queue is made by the first byte, which it keeps.
+    buffer.append(Direction::Received, "y", 1, 6);
+    const CaptureSnapshot first = buffer.snapshot();
+    QCOMPARE(first.chunks.size(), 1);
+    QCOMPARE(first.chunks.first().bytes, QByteArray("y"));
+    QCOMPARE(first.chunks.first().streamOffset, 0);
+    QCOMPARE(first.chunks.first().timestampMs, 6);
+    QCOMPARE(first.heldBytes, 1);
+    QCOMPARE(first.receivedBytes, 1);
 }
 
 void tst_CaptureBuffer::keepsBothDirectionsInOrder()

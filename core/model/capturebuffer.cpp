@@ -176,7 +176,7 @@ void CaptureBuffer::setCapacity(qint64 capacityBytes)
         ++m_generation;
     }
     if (capacity == 0) { // give the memory back
-        m_chunks = {};
+        m_chunks.release();
         m_ring = {};
         m_head = 0;
     } else if (qint64(m_ring.size()) > capacity) {
@@ -210,7 +210,8 @@ CaptureSnapshot CaptureBuffer::snapshot() const
     CaptureSnapshot result;
     result.chunks.reserve(qsizetype(m_chunks.size()));
     qint64 position = m_head;
-    for (const ChunkHeader &header : m_chunks) {
+    for (size_t i = 0; i < m_chunks.size(); ++i) {
+        const ChunkHeader &header = m_chunks[i];
         CaptureChunk chunk;
         chunk.direction = header.direction;
         chunk.timestampMs = header.timestampMs;
@@ -245,11 +246,11 @@ CaptureSnapshot CaptureBuffer::snapshotSince(const CapturePosition &from) const
             qint64 start = m_keptTotal; // total offset of chunk `index`
             while (index > 0 && index - 1 >= lastSeen) {
                 --index;
-                start -= m_chunks[index].size;
+                start -= m_chunks[size_t(index)].size;
             }
             // index is now max(lastSeen, 0) and start its first byte's total offset.
             for (; index < qint64(m_chunks.size()); ++index) {
-                const ChunkHeader &header = m_chunks[index];
+                const ChunkHeader &header = m_chunks[size_t(index)];
                 const qint64 skip = index == lastSeen ? from.totalBytes - start : 0;
                 const qint64 size = header.size - skip;
                 if (index == lastSeen && size <= 0) { // nothing merged into it since
