@@ -428,6 +428,14 @@ void ControlHttpServer::clientFaults(Request &r, quint64 id, Method method)
     std::optional<FaultConfig> faults;
     if (method == Method::Put && !(faults = faultBody(r)))
         return;
+    if (faults) {
+        QString error;
+        const QString field = ControlJson::inapplicableField(*faults, stats->transport(), &error);
+        if (!field.isEmpty()) {
+            fail(r.responder, Status::BadRequest, error, field);
+            return;
+        }
+    }
     // Applied in the client's worker thread, answered once it is: a GET after the answer
     // shows them (what the client has now, which a later change may have replaced).
     change(

@@ -1,5 +1,7 @@
 #include "controljson.h"
 
+#include "ipprotocol.h"
+
 #include "capturebuffer.h"
 #include "clientstats.h"
 #include "echoserver.h"
@@ -220,6 +222,31 @@ QJsonObject faults(const FaultConfig &faults)
         {QStringLiteral("seed"), qint64(faults.seed)},
         {QStringLiteral("description"), faults.describe()},
     };
+}
+
+QString inapplicableField(const FaultConfig &given, IpProtocol transport, QString *error)
+{
+    const QJsonObject all = faults(given);
+    const QJsonObject kept = faults(given.forTransport(transport));
+    for (auto it = all.constBegin(); it != all.constEnd(); ++it) {
+        if (it.key() == QLatin1String("description") || kept.value(it.key()) == it.value())
+            continue;
+        const QString applies =
+            transport == IpProtocol::Udp
+                ? QStringLiteral("a UDP peer takes blackhole, udp_loss, udp_duplicate, "
+                                 "udp_reorder, udp_corrupt and seed")
+                : QStringLiteral("the udp_* rates are for UDP peers, close_code for "
+                                 "WebSocket clients");
+        const QString client = transport == IpProtocol::Udp ? QStringLiteral("a UDP peer")
+                               : transport == IpProtocol::WebSocket
+                                   ? QStringLiteral("a WebSocket client")
+                                   : QStringLiteral("a TCP client");
+        *error = QStringLiteral("%1 does not apply to %2: %3 (PUT /faults sets the faults for "
+                                "all clients, each taking those that apply to it)")
+                     .arg(it.key(), client, applies);
+        return it.key();
+    }
+    return QString();
 }
 
 namespace {

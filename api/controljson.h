@@ -11,6 +11,7 @@ class EchoServer;
 struct ClientSnapshot;
 struct FaultConfig;
 enum class ClientState;
+enum class IpProtocol;
 
 // The control API's JSON: what it answers and the one body it reads (a fault object).
 // Field names are snake_case with their unit (delay_ms, bandwidth_bytes_per_s); times are
@@ -27,6 +28,11 @@ QJsonObject faults(const FaultConfig &faults);
 // bounds, and rules between fields (the field named is the one without which the rest is
 // valid: jitter_ms above delay_ms, slice_gap_ms without slice_bytes).
 bool parseFaults(const QJsonObject &object, FaultConfig *faults, QString *error, QString *field);
+
+// The first field of `faults` that does not act on a client of `transport` (see
+// FaultConfig::forTransport), with a sentence naming it in *error ("slice_bytes does not
+// apply to a UDP peer: ..."); empty when all apply.
+QString inapplicableField(const FaultConfig &faults, IpProtocol transport, QString *error);
 
 // "connected", "paused", "draining", "closed", "handshaking", "stopped".
 QString stateKey(ClientState state);

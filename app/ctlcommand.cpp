@@ -2,6 +2,7 @@
 
 #include "controlapi.h"
 #include "numbertext.h"
+#include "savefile.h"
 #include "targetoptions.h"
 #include "textescape.h"
 
@@ -18,6 +19,7 @@
 #include <QUrlQuery>
 
 #include <cstdio>
+#include <unistd.h>
 #include <memory>
 
 namespace Echoscope {
@@ -57,7 +59,10 @@ const QList<Command> &commands()
          "/clients"},
         {"client", "ID", "one client: counters, histogram, faults, TLS, WebSocket", "GET",
          "/clients/%1", true},
-        {"capture", "ID", "a client's captured bytes (base64)", "GET", "/clients/%1/capture", true},
+        {"capture", "ID",
+         "a client's captured bytes (base64 in JSON; --format pcapng: a pcapng file), "
+         "--output to a file",
+         "GET", "/clients/%1/capture", true},
         {"kick", "ID", "disconnect a client (reason \"kicked\")", "DELETE", "/clients/%1", true},
         {"faults", "ID [JSON]",
          "a client's faults; with a fault object, set them (e.g. '{\"delay_ms\": 200}')", "GET",
@@ -93,8 +98,9 @@ int CtlCommand::run(const QStringList &arguments)
         QStringLiteral("Talk to the control API of an echoscope started with --control-port.\n"
                        "Prints the answer's JSON. Changes (kick, faults, clear-*) need the token: "
                        "--token-file, or the environment variable ECHOSCOPE_CONTROL_TOKEN.\n"
-                       "Exit status: 0 done, 1 refused by the API (the error is printed), 2 bad "
-                       "arguments, 3 the API cannot be reached or did not answer in time.\n\n") +
+                       "Exit status: 0 done, 1 refused by the API (the error is printed) or "
+                       "--output not written, 2 bad arguments, 3 the API cannot be reached or "
+                       "did not answer in time.\n\n") +
         commandsHelp());
     parser.addHelpOption();
     const TargetOptions target;
@@ -127,8 +133,18 @@ int CtlCommand::run(const QStringList &arguments)
         QStringLiteral("events: wait up to this long for an event (0-60000, default 0: "
                        "answer at once)."),
         QStringLiteral("ms"), QStringLiteral("0"));
-    parser.addOptions(
-        {target.host, target.port, tokenFile, timeout, peer, state, protocol, since, timeoutMs});
+    const QCommandLineOption format(
+        QStringLiteral("format"),
+        QStringLiteral("capture: json (the chunks in base64, the default) or pcapng (a file "
+                       "Wireshark opens)."),
+        QStringLiteral("format"), QStringLiteral("json"));
+    const QCommandLineOption output(
+        {QStringLiteral("o"), QStringLiteral("output")},
+        QStringLiteral("capture: write the answer to this file (whole or not at all) instead of "
+                       "the standard output."),
+        QStringLiteral("file"));
+    parser.addOptions({target.host, target.port, tokenFile, timeout, peer, state, protocol, since,
+                       timeoutMs, format, output});
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("See the list above."),
                                  QStringLiteral("COMMAND [ID] [JSON]"));
 
@@ -191,6 +207,22 @@ int CtlCommand::run(const QStringList &arguments)
     }
     if (!positional.isEmpty())
         return usage(QStringLiteral("unexpected argument \"%1\"").arg(positional.constFirst()));
+    const bool capture = name == QLatin1String("capture");
+    for (const QCommandLineOption *option : {&format, &output}) {
+        if (parser.isSet(*option) && !capture)
+            return usage(
+                QStringLiteral("--%1 is for capture only").arg(option->names().constLast()));
+    }
+    const QString formatName = parser.value(format);
+    const bool pcapng = formatName == QLatin1String("pcapng");
+    if (!pcapng && formatName != QLatin1String("json"))
+        return usage(QStringLiteral("--format \"%1\": expected json or pcapng").arg(formatName));
+    const QString outputPath = parser.value(output);
+    if (parser.isSet(output) && outputPath.isEmpty())
+        return usage(QStringLiteral("--output needs a file name"));
+    if (capture && pcapng && outputPath.isEmpty() && isatty(fileno(stdout)))
+        return usage(QStringLiteral("--format pcapng is a binary file: give --output FILE, or "
+                                    "send the standard output to a file or a pipe"));
 
     QUrl url;
     url.setScheme(QStringLiteral("http"));
@@ -205,6 +237,8 @@ int CtlCommand::run(const QStringList &arguments)
         }
     }
     qint64 pollMs = 0;
+    if (capture && pcapng)
+        query.addQueryItem(QStringLiteral("format"), formatName);
     if (name == QLatin1String("events")) {
         if (parser.isSet(since))
             query.addQueryItem(QStringLiteral("since"), parser.value(since));
@@ -245,9 +279,28 @@ int CtlCommand::run(const QStringList &arguments)
     }
     const QJsonDocument document = QJsonDocument::fromJson(answer);
     if (status >= 200 && status < 300) {
-        print(stdout, document.isNull()
-                          ? QString::fromUtf8(answer)
-                          : QString::fromUtf8(document.toJson(QJsonDocument::Indented)));
+        // A pcapng file as it came; JSON indented.
+        const QByteArray content =
+            pcapng || document.isNull() ? answer : document.toJson(QJsonDocument::Indented);
+        if (!outputPath.isEmpty()) {
+            const bool saved = saveFileAtomically(
+                outputPath,
+                [&content](QIODevice *device, QString *reason) {
+                    if (device->write(content) == content.size())
+                        return true;
+                    *reason = device->errorString();
+                    return false;
+                },
+                &error);
+            if (!saved) {
+                print(stderr,
+                      QStringLiteral("echoscope ctl: %1\n").arg(TextEscape::escapeText(error)));
+                return kExitRefused;
+            }
+            return kExitOk;
+        }
+        std::fwrite(content.constData(), 1, size_t(content.size()), stdout);
+        std::fflush(stdout);
         return kExitOk;
     }
     const QString message = document.object().value(QStringLiteral("error")).toString();

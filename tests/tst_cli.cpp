@@ -3,6 +3,7 @@
 
 #include "recording.h"
 #include "errortext.h"
+#include "tsharksupport.h"
 
 #include <QByteArrayList>
 #include <QDir>
@@ -1555,29 +1556,15 @@ void tst_Cli::recordsPcapng()
     QVERIFY(bytes.startsWith(QByteArray::fromHex("0a0d0d0a")));
     QVERIFY(bytes.indexOf(sent.mid(6)) > 0);
 
-    const QString tshark = QStandardPaths::findExecutable(QStringLiteral("tshark"));
+    const QString tshark = EchoTest::tsharkPath();
     if (tshark.isEmpty())
         QSKIP("tshark is not installed (Debian: apt-get install tshark): the stream is not "
               "followed");
-    QProcess follow;
-    follow.start(tshark, {QStringLiteral("-r"), path, QStringLiteral("-q"), QStringLiteral("-z"),
-                          QStringLiteral("follow,tcp,raw,0")});
-    QVERIFY(follow.waitForFinished(kTimeoutMs));
-    QCOMPARE(follow.exitCode(), 0);
-    QByteArray fromClient;
-    QByteArray fromServer;
-    bool inData = false;
-    for (const QByteArray &line : follow.readAllStandardOutput().split('\n')) {
-        if (line.startsWith("Node 1: "))
-            inData = true;
-        else if (line.startsWith("===="))
-            inData = false;
-        else if (inData && !line.isEmpty())
-            (line.startsWith('\t') ? fromServer : fromClient) +=
-                QByteArray::fromHex(line.trimmed());
-    }
-    QCOMPARE(fromClient, sent);
-    QCOMPARE(fromServer, sent);
+    bool ok = false;
+    const EchoTest::Followed followed = EchoTest::followTcp(tshark, path, &ok, kTimeoutMs);
+    QVERIFY(ok);
+    QCOMPARE(followed.fromClient, sent);
+    QCOMPARE(followed.fromServer, sent);
 #else
     QSKIP("POSIX shutdown and signals");
 #endif

@@ -10,6 +10,7 @@
 #include "echotestsupport.h"
 #include "serverconfig.h"
 #include "trafficevent.h"
+#include "tsharksupport.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -238,6 +239,7 @@ private slots:
     void defaultFaultsApplyToNewClientsAndClear();
     void newFaultFieldsRoundTrip();
     void udpPeerFaults();
+    void faultsThatDoNotApplyToTheTransport();
     void refusesBadFaultBodies_data();
     void refusesBadFaultBodies();
     void unknownClientsAndEndpoints();
@@ -257,6 +259,7 @@ private slots:
     void eventsPollTimesOutEmpty();
     void headlessPrintsTheControlLine();
     void ctlCommandDrivesTheApi();
+    void ctlCapturesPcapng();
     void curlDrivesTheApi();
 };
 
@@ -738,6 +741,93 @@ void tst_ControlApi::udpPeerFaults()
     QCOMPARE(faultTexts().at(1),
              QStringLiteral("faults: back to those for all clients (%1) (by the control API)")
                  .arg(FaultConfig().describe()));
+}
+
+// A client's own faults that cannot act on its transport are refused, naming the field;
+// the faults for all clients keep both kinds, and each client takes (and shows) those that
+// apply to it.
+void tst_ControlApi::faultsThatDoNotApplyToTheTransport()
+{
+    ServerConfig config = testConfig(2);
+    config.udpEcho = true;
+    config.udpPort = 0;
+    Fixture fixture;
+    QVERIFY(fixture.start(config));
+    TestClient client;
+    const quint64 tcpId = fixture.connect(&client);
+    QVERIFY(tcpId != 0);
+    QSignalSpy connected(fixture.server.get(), &EchoServer::clientConnected);
+    QUdpSocket peer;
+    QVERIFY(peer.bind(QHostAddress(QHostAddress::LocalHost), 0));
+    QCOMPARE(
+        peer.writeDatagram("one", QHostAddress(QHostAddress::LocalHost), fixture.server->udpPort()),
+        3);
+    QTRY_COMPARE_WITH_TIMEOUT(connected.size(), 1, kTimeoutMs);
+    const quint64 udpId = connected.at(0).at(0).value<quint64>();
+
+    struct Refusal
+    {
+        quint64 id;
+        QByteArray body;
+        QString field;
+        QString client;
+    };
+    const QList<Refusal> refusals = {
+        {udpId, R"({"slice_bytes": 16})", QStringLiteral("slice_bytes"),
+         QStringLiteral("a UDP peer")},
+        {udpId, R"({"udp_loss": 0.5, "delay_ms": 5})", QStringLiteral("delay_ms"),
+         QStringLiteral("a UDP peer")},
+        {udpId, R"({"stop_reading": true})", QStringLiteral("stop_reading"),
+         QStringLiteral("a UDP peer")},
+        {udpId, R"({"timeout_ms": 0})", QStringLiteral("timeout_ms"), QStringLiteral("a UDP peer")},
+        {tcpId, R"({"udp_loss": 0.5})", QStringLiteral("udp_loss"), QStringLiteral("a TCP client")},
+        {tcpId, R"({"close_after_bytes": 5, "close_code": 4000})", QStringLiteral("close_code"),
+         QStringLiteral("a TCP client")},
+    };
+    for (const Refusal &refusal : refusals) {
+        const Response response =
+            fixture.change("PUT", idPath(refusal.id, QStringLiteral("/faults")), refusal.body);
+        QCOMPARE(response.status, 400);
+        QCOMPARE(response.json.value(QStringLiteral("field")).toString(), refusal.field);
+        QVERIFY2(
+            response.json.value(QStringLiteral("error"))
+                .toString()
+                .startsWith(
+                    QStringLiteral("%1 does not apply to %2: ").arg(refusal.field, refusal.client)),
+            response.body.constData());
+    }
+    QVERIFY(fixture.server->clientStats(udpId)->faults().isEmpty()); // nothing changed
+    QVERIFY(fixture.server->clientStats(tcpId)->faults().isEmpty());
+    // What applies is taken, as before.
+    QCOMPARE(fixture
+                 .change("PUT", idPath(udpId, QStringLiteral("/faults")),
+                         R"({"blackhole": true, "udp_loss": 0.5, "seed": 3})")
+                 .status,
+             200);
+    QCOMPARE(fixture.change("DELETE", idPath(udpId, QStringLiteral("/faults"))).status, 200);
+
+    // For all clients: both kinds kept; each client shows only its own kind.
+    QCOMPARE(fixture
+                 .change("PUT", QStringLiteral("/faults"),
+                         R"({"delay_ms": 5, "slice_bytes": 16, "udp_loss": 0.25})")
+                 .status,
+             200);
+    const QJsonObject all =
+        fixture.get(QStringLiteral("/faults")).json.value(QStringLiteral("faults")).toObject();
+    QCOMPARE(all.value(QStringLiteral("delay_ms")).toInt(), 5);
+    QCOMPARE(all.value(QStringLiteral("udp_loss")).toDouble(), 0.25);
+    const auto faultsOf = [&](quint64 id) {
+        return fixture.get(idPath(id)).json.value(QStringLiteral("faults")).toObject();
+    };
+    QCOMPARE(faultsOf(udpId).value(QStringLiteral("udp_loss")).toDouble(), 0.25);
+    QCOMPARE(faultsOf(udpId).value(QStringLiteral("delay_ms")).toInt(), 0);
+    QCOMPARE(faultsOf(udpId).value(QStringLiteral("slice_bytes")).toInt(), 0);
+    QCOMPARE(fixture.server->clientStats(udpId)->faults().describe(),
+             QStringLiteral("UDP loss 25%"));
+    QCOMPARE(faultsOf(tcpId).value(QStringLiteral("delay_ms")).toInt(), 5);
+    QCOMPARE(faultsOf(tcpId).value(QStringLiteral("udp_loss")).toDouble(), 0.0);
+    QVERIFY(
+        !fixture.server->clientStats(tcpId)->faults().describe().contains(QStringLiteral("UDP")));
 }
 
 void tst_ControlApi::defaultFaultsApplyToNewClientsAndClear()
@@ -1464,6 +1554,79 @@ void tst_ControlApi::ctlCommandDrivesTheApi()
     const Run unreachable = ctl({QStringLiteral("server")});
     QCOMPARE(unreachable.exitCode, 3);
     QVERIFY2(unreachable.errorOutput.contains(port.toUtf8()), unreachable.errorOutput.constData());
+}
+
+// ctl capture ID --format pcapng --output FILE: the file tshark follows to the bytes the
+// client sent and got back; --format json (the default) to a file; refused arguments name
+// themselves.
+void tst_ControlApi::ctlCapturesPcapng()
+{
+    ServerConfig config = testConfig(2);
+    config.captureBytesPerClient = 64 * 1024;
+    Fixture fixture;
+    QVERIFY(fixture.start(config));
+    TestClient client;
+    const quint64 id = fixture.connect(&client);
+    QVERIFY(id != 0);
+    const QByteArray sent("hello\n\0\xff binary", 15);
+    client.socket.write(sent);
+    QTRY_COMPARE_WITH_TIMEOUT(client.received, sent, kTimeoutMs);
+    QTemporaryDir directory;
+    QVERIFY(directory.isValid());
+    const QString port = QString::number(fixture.api->serverPort());
+    const auto ctl = [&](const QStringList &arguments) {
+        return runProgram(QStringLiteral(ECHOSCOPE_BINARY),
+                          QStringList{QStringLiteral("ctl"), QStringLiteral("--port"), port} +
+                              arguments);
+    };
+
+    const QString pcapPath = directory.filePath(QStringLiteral("client.pcapng"));
+    const Run pcap =
+        ctl({QStringLiteral("capture"), QString::number(id), QStringLiteral("--format"),
+             QStringLiteral("pcapng"), QStringLiteral("-o"), pcapPath});
+    QVERIFY2(pcap.exitCode == 0, pcap.errorOutput.constData());
+    QVERIFY(pcap.output.isEmpty()); // all of it in the file
+    QFile file(pcapPath);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QVERIFY(file.readAll().startsWith(QByteArray::fromHex("0a0d0d0a"))); // a section header
+
+    const Run json =
+        ctl({QStringLiteral("capture"), QString::number(id), QStringLiteral("--output"),
+             directory.filePath(QStringLiteral("client.json"))});
+    QVERIFY2(json.exitCode == 0, json.errorOutput.constData());
+    QFile jsonFile(directory.filePath(QStringLiteral("client.json")));
+    QVERIFY(jsonFile.open(QIODevice::ReadOnly));
+    const QJsonObject capture = QJsonDocument::fromJson(jsonFile.readAll()).object();
+    QCOMPARE(quint64(capture.value(QStringLiteral("id")).toDouble()), id);
+
+    const Run badFormat = ctl({QStringLiteral("capture"), QString::number(id),
+                               QStringLiteral("--format"), QStringLiteral("pcap")});
+    QCOMPARE(badFormat.exitCode, 2);
+    QVERIFY2(badFormat.errorOutput.startsWith("echoscope ctl: --format ") &&
+                 badFormat.errorOutput.contains("pcap") &&
+                 badFormat.errorOutput.contains("expected json or pcapng"),
+             badFormat.errorOutput.constData());
+    const Run notCapture = ctl({QStringLiteral("server"), QStringLiteral("-o"), pcapPath});
+    QCOMPARE(notCapture.exitCode, 2);
+    QVERIFY2(notCapture.errorOutput.startsWith("echoscope ctl: --output is for capture only"),
+             notCapture.errorOutput.constData());
+    const Run unwritable =
+        ctl({QStringLiteral("capture"), QString::number(id), QStringLiteral("--format"),
+             QStringLiteral("pcapng"), QStringLiteral("-o"),
+             directory.filePath(QStringLiteral("no/such/dir/x.pcapng"))});
+    QCOMPARE(unwritable.exitCode, 1);
+    QVERIFY2(unwritable.errorOutput.contains("no/such/dir/x.pcapng"),
+             unwritable.errorOutput.constData());
+
+    const QString tshark = tsharkPath();
+    if (tshark.isEmpty())
+        QSKIP("tshark is not installed (Debian: apt-get install tshark): the file is not read "
+              "back");
+    bool ok = false;
+    const Followed followed = followTcp(tshark, pcapPath, &ok, kTimeoutMs);
+    QVERIFY(ok);
+    QCOMPARE(followed.fromClient, sent);
+    QCOMPARE(followed.fromServer, sent);
 }
 
 void tst_ControlApi::curlDrivesTheApi()

@@ -8,6 +8,7 @@
 #include "faultconfig.h"
 #include "faultinjector.h"
 #include "trafficevent.h"
+#include "translations.h"
 
 #include <QElapsedTimer>
 #include <QNetworkDatagram>
@@ -283,7 +284,9 @@ private slots:
 
     void udpFaults_data();
     void udpFaults();
+    void udpHeldDatagramDroppedIsLogged();
     void udpCorrupt();
+    void faultsForTransport();
     void udpSeedRepeatsDraws();
     void udpPeerFaultsOwnAndCleared();
 };
@@ -292,6 +295,9 @@ void tst_Faults::initTestCase()
 {
     qRegisterMetaType<TrafficEvent>();
     qRegisterMetaType<DisconnectInfo>();
+    // The engine's texts in English (with their plural forms) in every locale: some are
+    // compared below.
+    Translations::install(QCoreApplication::instance(), QLocale(QLocale::English));
 }
 
 void tst_Faults::parse_data()
@@ -1305,6 +1311,112 @@ void tst_Faults::udpFaults()
     QTRY_COMPARE_WITH_TIMEOUT((peer.collect(), peer.received.size()), expected.size() + 1,
                               kTimeoutMs);
     QCOMPARE(peer.received.constLast(), QByteArray("probe"));
+}
+
+// A datagram held back by the reorder fault when its peer is forgotten (kicked, or the
+// server stops) is never echoed: the log says it was dropped, before the disconnect.
+void tst_Faults::udpHeldDatagramDroppedIsLogged()
+{
+    Running running = startServer(udpConfig());
+    QVERIFY(running.port != 0);
+    EchoServer *server = running.server.get();
+    FaultConfig faults;
+    faults.udpReorder = 1.0;
+    QVERIFY(server->setDefaultFaults(faults));
+    QSignalSpy connected(server, &EchoServer::clientConnected);
+    QSignalSpy events(server, &EchoServer::eventOccurred);
+    UdpPeer kicked, kept;
+    QVERIFY(kicked.isBound() && kept.isBound());
+    QVERIFY(kicked.send("held", server->udpPort()));
+    QTRY_COMPARE_WITH_TIMEOUT(connected.size(), 1, kTimeoutMs);
+    QVERIFY(kept.send("held too", server->udpPort()));
+    QTRY_COMPARE_WITH_TIMEOUT(connected.size(), 2, kTimeoutMs);
+    const quint64 kickedId = connected.at(0).at(0).value<quint64>();
+    const quint64 keptId = connected.at(1).at(0).value<quint64>();
+    QTRY_VERIFY_WITH_TIMEOUT(server->clientStats(kickedId)->messagesIn() == 1 &&
+                                 server->clientStats(keptId)->messagesIn() == 1,
+                             kTimeoutMs);
+    const auto kickedStats = server->clientStats(kickedId);
+    const auto keptStats = server->clientStats(keptId);
+    QCOMPARE(kickedStats->messagesOut(), 0); // held
+
+    // The texts of `id`'s events, in order.
+    const auto textsOf = [&events](quint64 id) {
+        QStringList texts;
+        for (const QList<QVariant> &args : events) {
+            const auto event = args.at(0).value<TrafficEvent>();
+            if (event.clientId == id && (event.kind == TrafficEvent::Kind::FaultInjected ||
+                                         event.kind == TrafficEvent::Kind::Disconnected))
+                texts.append(event.kind == TrafficEvent::Kind::Disconnected
+                                 ? QStringLiteral("disconnected")
+                                 : event.text);
+        }
+        return texts;
+    };
+    QVERIFY(server->disconnectClient(kickedId));
+    QTRY_VERIFY_WITH_TIMEOUT(textsOf(kickedId).contains(QStringLiteral("disconnected")),
+                             kTimeoutMs);
+    QStringList texts = textsOf(kickedId);
+    texts.removeAll(QStringLiteral("UDP echoes: 1 reordered in the last second"));
+    QCOMPARE(texts, (QStringList{QStringLiteral("1 held datagram dropped: the peer was "
+                                                "forgotten (kicked)"),
+                                 QStringLiteral("disconnected")}));
+
+    server->stop();
+    texts = textsOf(keptId);
+    texts.removeAll(QStringLiteral("UDP echoes: 1 reordered in the last second"));
+    QCOMPARE(texts,
+             (QStringList{QStringLiteral("1 held datagram dropped: the peer was "
+                                         "forgotten (%1)")
+                              .arg(DisconnectInfo::reasonText(DisconnectReason::ServerStopped)),
+                          QStringLiteral("disconnected")}));
+    // Dropped, not sent late.
+    QCOMPARE(kickedStats->messagesOut(), 0);
+    QCOMPARE(keptStats->messagesOut(), 0);
+}
+
+// Each transport takes the faults that act on it (the ones UdpEchoService::echoWithFaults
+// and ClientSession apply), the others off.
+void tst_Faults::faultsForTransport()
+{
+    FaultConfig every;
+    every.delayMs = 10;
+    every.jitterMs = 5;
+    every.bandwidthBytesPerSecond = 1000;
+    every.sliceBytes = 16;
+    every.sliceGapMs = 2;
+    every.closeAfterBytes = 100;
+    every.resetAfterBytes = 200;
+    every.closeCode = 4000;
+    every.resetProbability = 0.5;
+    every.stopReading = true;
+    every.blackhole = true;
+    every.timeoutMs = 0;
+    every.slowCloseMs = 30;
+    every.toxicity = 0.5;
+    every.udpLoss = 0.1;
+    every.udpDuplicate = 0.2;
+    every.udpReorder = 0.3;
+    every.udpCorrupt = 0.4;
+    every.seed = 7;
+
+    FaultConfig udp;
+    udp.blackhole = true;
+    udp.udpLoss = 0.1;
+    udp.udpDuplicate = 0.2;
+    udp.udpReorder = 0.3;
+    udp.udpCorrupt = 0.4;
+    udp.seed = 7;
+    QCOMPARE(every.forTransport(IpProtocol::Udp), udp);
+
+    FaultConfig webSocket = every;
+    webSocket.udpLoss = webSocket.udpDuplicate = webSocket.udpReorder = webSocket.udpCorrupt = 0.0;
+    QCOMPARE(every.forTransport(IpProtocol::WebSocket), webSocket);
+    FaultConfig tcp = webSocket;
+    tcp.closeCode = FaultConfig::kDefaultCloseCode;
+    QCOMPARE(every.forTransport(IpProtocol::Tcp), tcp);
+    QVERIFY(!tcp.describe().contains(QStringLiteral("UDP")));
+    QCOMPARE(FaultConfig().forTransport(IpProtocol::Udp), FaultConfig());
 }
 
 // Corruption flips exactly one bit of the echo; its size stays.

@@ -9,6 +9,7 @@
 #include "echotestsupport.h"
 #include "pcapngwriter.h"
 #include "serverconfig.h"
+#include "tsharksupport.h"
 
 #include <QNetworkDatagram>
 #include <QProcess>
@@ -19,6 +20,7 @@
 #include <QUdpSocket>
 
 using namespace Echoscope;
+using namespace EchoTest;
 using EchoTest::kTimeoutMs;
 using Direction = CaptureChunk::Direction;
 
@@ -29,38 +31,6 @@ constexpr qint64 kT0 = 1718115753000; // 2024-06-11T14:22:33Z
 QByteArray hex(const char *text)
 {
     return QByteArray::fromHex(QByteArray(text).replace(' ', ""));
-}
-
-// What tshark's "follow,tcp,raw" printed: each side's bytes in order (node 0 is the
-// side of the first packet, the client; node 1's lines are indented by a tab).
-struct Followed
-{
-    QByteArray fromClient;
-    QByteArray fromServer;
-    QString node0;
-    QString node1;
-};
-
-Followed parseFollow(const QByteArray &output)
-{
-    Followed f;
-    bool inData = false;
-    for (const QByteArray &line : output.split('\n')) {
-        if (line.startsWith("Node 0: ")) {
-            f.node0 = QString::fromUtf8(line.mid(8)).trimmed();
-        } else if (line.startsWith("Node 1: ")) {
-            f.node1 = QString::fromUtf8(line.mid(8)).trimmed();
-            inData = true;
-        } else if (line.startsWith("====")) {
-            inData = false;
-        } else if (inData && !line.isEmpty()) {
-            if (line.startsWith('\t'))
-                f.fromServer += QByteArray::fromHex(line.trimmed());
-            else
-                f.fromClient += QByteArray::fromHex(line.trimmed());
-        }
-    }
-    return f;
 }
 
 } // namespace
@@ -107,26 +77,17 @@ private:
 void tst_Pcapng::initTestCase()
 {
     QVERIFY(m_dir.isValid());
-    m_tshark = QStandardPaths::findExecutable(QStringLiteral("tshark"));
+    m_tshark = tsharkPath();
 }
 
 QByteArray tst_Pcapng::tshark(const QStringList &arguments, bool *ok)
 {
-    QProcess process;
-    process.start(m_tshark, arguments);
-    *ok = process.waitForFinished(kTimeoutMs) && process.exitStatus() == QProcess::NormalExit &&
-          process.exitCode() == 0;
-    if (!*ok)
-        qWarning().noquote() << "tshark" << arguments.join(QLatin1Char(' '))
-                             << "failed:" << process.readAllStandardError();
-    return process.readAllStandardOutput();
+    return runTshark(m_tshark, arguments, ok, kTimeoutMs);
 }
 
 Followed tst_Pcapng::follow(const QString &path, bool *ok)
 {
-    return parseFollow(tshark({QStringLiteral("-r"), path, QStringLiteral("-q"),
-                               QStringLiteral("-z"), QStringLiteral("follow,tcp,raw,0")},
-                              ok));
+    return followTcp(m_tshark, path, ok, kTimeoutMs);
 }
 
 QByteArray tst_Pcapng::fields(const QString &path, const QStringList &options,

@@ -254,6 +254,13 @@
 <context>
     <name>Echoscope::UdpEchoService</name>
     <message numerus="yes">
+        <source>%n held datagram(s) dropped: the peer was forgotten (%1)</source>
+        <translation>
+            <numerusform>%n held datagram dropped: the peer was forgotten (%1)</numerusform>
+            <numerusform>%n held datagrams dropped: the peer was forgotten (%1)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>+%1 UDP datagram(s) refused in the last second: %2</source>
         <translation>
             <numerusform>+%1 UDP datagram refused in the last second: %2</numerusform>

@@ -367,10 +367,11 @@ bool ClientSession::checkFaultLimit()
     return false;
 }
 
-void ClientSession::setFaults(const FaultConfig &faults, FaultScope scope, const QString &source)
+void ClientSession::setFaults(const FaultConfig &given, FaultScope scope, const QString &source)
 {
     if (isFinished())
         return;
+    const FaultConfig faults = given.forTransport(m_stats->transport()); // no UDP rates
     if (!m_faults) {
         if (faults.isEmpty() && scope == FaultScope::AllClients)
             return; // none now, none before

@@ -289,9 +289,11 @@ void UdpEchoService::flushFaultSummaries()
     }
 }
 
-void UdpEchoService::applyFaults(Peer &peer, const FaultConfig &faults, bool own,
+void UdpEchoService::applyFaults(Peer &peer, const FaultConfig &given, bool own,
                                  const QString &source)
 {
+    // What a datagram's echo can take: the blackhole and the UDP rates (echoWithFaults).
+    const FaultConfig faults = given.forTransport(IpProtocol::Udp);
     const FaultConfig old = peer.faults;
     const bool wasOwn = peer.ownFaults;
     if (!peer.seeded || faults.seed != old.seed) {
@@ -475,6 +477,18 @@ void UdpEchoService::forget(PeerList::iterator peer, DisconnectReason reason, co
 {
     flushPeerSummary(*peer);
     flushFaultSummary(*peer);
+    if (peer->holding) {
+        // The datagram the reorder fault held back for after the next echo: there is none.
+        const int held = 1; // a peer holds at most one
+        TrafficEvent dropped = peerEvent(*peer, TrafficEvent::Kind::FaultInjected);
+        dropped.count = held;
+        dropped.bytes = peer->held.size();
+        dropped.text = tr("%n held datagram(s) dropped: the peer was forgotten (%1)", nullptr, held)
+                           .arg(DisconnectInfo::reasonText(reason));
+        peer->held.clear();
+        peer->holding = false;
+        m_postEvent(dropped);
+    }
     ClientStats &stats = *peer->stats;
     stats.setState(ClientState::Closed);
     TrafficEvent event = peerEvent(*peer, TrafficEvent::Kind::Disconnected);

@@ -58,6 +58,25 @@ bool FaultConfig::isEmpty() const
            timeoutMs < 0 && slowCloseMs == 0 && !hasUdpFaults();
 }
 
+FaultConfig FaultConfig::forTransport(IpProtocol transport) const
+{
+    FaultConfig kept;
+    if (transport == IpProtocol::Udp) {
+        kept.blackhole = blackhole;
+        kept.udpLoss = udpLoss;
+        kept.udpDuplicate = udpDuplicate;
+        kept.udpReorder = udpReorder;
+        kept.udpCorrupt = udpCorrupt;
+        kept.seed = seed;
+        return kept;
+    }
+    kept = *this;
+    kept.udpLoss = kept.udpDuplicate = kept.udpReorder = kept.udpCorrupt = 0.0;
+    if (transport != IpProtocol::WebSocket)
+        kept.closeCode = kDefaultCloseCode;
+    return kept;
+}
+
 bool FaultConfig::hasMessageFaults() const
 {
     return delayMs > 0 || bandwidthBytesPerSecond > 0 || sliceBytes > 0;

@@ -5,6 +5,8 @@
 #include <QStringView>
 #include <QtGlobal>
 
+#include "ipprotocol.h"
+
 namespace Echoscope {
 
 // The faults injected into one client's echo (or every client's), like toxiproxy's
@@ -68,6 +70,11 @@ struct FaultConfig
     quint32 seed = 0;
 
     bool isEmpty() const; // no fault at all (the seed and the toxicity alone are none)
+    // Only the faults that act on a client of this transport, the others off: a UDP peer
+    // (UdpEchoService) takes the blackhole, the udp* rates and the seed; a TCP or TLS
+    // client every other fault (the close code off); a WebSocket client those and its
+    // close code. A client applies, shows and logs only these.
+    FaultConfig forTransport(IpProtocol transport) const;
     // Any of the faults that act on a stream's echo (delay, bandwidth, slices).
     bool hasMessageFaults() const;
     // Any of the UDP rates.
