@@ -83,6 +83,7 @@
 #include <QFileDialog>
 #include <QClipboard>
 #include <QToolButton>
+#include <QGroupBox>
 #include <QUdpSocket>
 #include <QWebSocket>
 #include <QTabWidget>
@@ -218,6 +219,7 @@ private slots:
     void disconnectButtonKicksClient();
     void faultsDialogAppliesLive();
     void faultsDialogNewFaults();
+    void faultsDialogForAUdpPeer();
     void stopClosesEveryClient();
     void portInUseIsShownAndNothingChanges();
     void invalidSettingsAreRefusedInTheWidget();
@@ -251,6 +253,17 @@ private:
     QString settingsPath() const { return m_dir->filePath(QStringLiteral("echoscope.ini")); }
     std::unique_ptr<QTemporaryDir> m_dir;
 };
+
+// The titles of the dialog's group boxes that are shown, in the order they were made.
+static QStringList visibleGroups(QWidget *dialog)
+{
+    QStringList titles;
+    for (const QGroupBox *group : dialog->findChildren<QGroupBox *>()) {
+        if (group->isVisibleTo(dialog))
+            titles.append(group->title());
+    }
+    return titles;
+}
 
 void tst_Dashboard::initTestCase()
 {
@@ -352,8 +365,18 @@ void tst_Dashboard::faultsDialogNewFaults()
     faults.closeCode = 4000; // no field of its own: kept as it came
     faults.seed = 5;
     dialog->setFaults(faults);
-    QCOMPARE(dialog->faults(), faults);
+    // A TCP client's dialog gives what applies to it: not the UDP rates, not the WebSocket
+    // close code (and shows no UDP fields).
+    QCOMPARE(dialog->faults(), faults.forTransport(IpProtocol::Tcp));
     QVERIFY2(dialog->errorText().isEmpty(), qPrintable(dialog->errorText()));
+    QCOMPARE(visibleGroups(dialog),
+             (QStringList{QStringLiteral("Echo"), QStringLiteral("Connection")}));
+    // The dialog for all clients has every field.
+    FaultsDialog *all = d.window.editFaults(0);
+    all->setFaults(faults);
+    QCOMPARE(all->faults(), faults);
+    QCOMPARE(visibleGroups(all), (QStringList{QStringLiteral("Echo"), QStringLiteral("Connection"),
+                                              QStringLiteral("UDP peers")}));
     // Everything visible without scrolling or clipping: the dialog is at least its hint.
     dialog->adjustSize();
     QVERIFY(dialog->width() >= dialog->sizeHint().width());
@@ -362,9 +385,12 @@ void tst_Dashboard::faultsDialogNewFaults()
              qPrintable(QStringLiteral("%1x%2")
                             .arg(dialog->sizeHint().width())
                             .arg(dialog->sizeHint().height())));
-    if (const QByteArray dir = qgetenv("ECHOSCOPE_SCREENSHOT_DIR"); !dir.isEmpty())
-        QVERIFY(dialog->grab().save(QString::fromLocal8Bit(dir) +
-                                    QStringLiteral("/faults-dialog.png")));
+    if (const QByteArray dir = qgetenv("ECHOSCOPE_SCREENSHOT_DIR"); !dir.isEmpty()) {
+        all->adjustSize(); // every field
+        QVERIFY(
+            all->grab().save(QString::fromLocal8Bit(dir) + QStringLiteral("/faults-dialog.png")));
+    }
+    all->close();
 
     QTest::mouseClick(dialog->applyButton(), Qt::LeftButton);
     // A TCP client takes what applies to it: not the UDP rates, not the WebSocket close code.
@@ -382,6 +408,41 @@ void tst_Dashboard::faultsDialogNewFaults()
     // The spin box bounds the value itself; what it shows is valid.
     QVERIFY(dialog->faults().slowCloseMs <= FaultConfig::kMaxSlowCloseMs);
     QVERIFY(dialog->applyButton()->isEnabled());
+}
+
+// A UDP peer's Faults dialog shows what acts on a datagram's echo (the blackhole, the UDP
+// rates, the seed) and gives only those.
+void tst_Dashboard::faultsDialogForAUdpPeer()
+{
+    Dashboard d(settingsPath());
+    d.window.controlBar()->udpCheckBox()->setChecked(true);
+    d.window.controlBar()->udpPortSpin()->setValue(0);
+    QVERIFY(d.clickStart());
+    QSignalSpy connected(&d.server, &EchoServer::clientConnected);
+    QUdpSocket peer;
+    QVERIFY(peer.bind(QHostAddress::LocalHost, 0));
+    QCOMPARE(peer.writeDatagram("one", QHostAddress::LocalHost, d.server.udpPort()), 3);
+    QTRY_COMPARE_WITH_TIMEOUT(connected.size(), 1, kTimeoutMs);
+    const quint64 id = connected.at(0).at(0).value<quint64>();
+    FaultsDialog *dialog = d.window.editFaults(id);
+    QVERIFY(dialog->isVisible());
+    QCOMPARE(visibleGroups(dialog), QStringList{QStringLiteral("UDP peer")});
+    FaultConfig faults;
+    faults.delayMs = 100;
+    faults.sliceBytes = 16;
+    faults.blackhole = true;
+    faults.udpLoss = 0.5;
+    faults.seed = 3;
+    dialog->setFaults(faults);
+    FaultConfig udp;
+    udp.blackhole = true;
+    udp.udpLoss = 0.5;
+    udp.seed = 3;
+    QCOMPARE(dialog->faults(), udp);
+    QVERIFY(dialog->apply());
+    QTRY_COMPARE_WITH_TIMEOUT(d.server.clientStats(id)->faults(), udp, kTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(d.cell(id, ClientTableModel::FaultsColumn),
+                              udp.describe() + QLatin1Char('*'), kTimeoutMs);
 }
 
 void tst_Dashboard::startShowsListening()

@@ -148,6 +148,22 @@ FaultsDialog::FaultsDialog(EchoServer *server, quint64 clientId, QWidget *parent
     udpForm->addRow(tr("Re&order:"), m_udpReorder);
     udpForm->addRow(tr("Corru&pt:"), m_udpCorrupt);
 
+    // A client's dialog shows the faults that act on it: a UDP peer's the blackhole, the
+    // UDP rates and the seed; a stream client's all but the UDP rates.
+    if (clientId != 0) {
+        if (const auto stats = server->clientStats(clientId))
+            m_transport = stats->transport();
+    }
+    if (m_transport == IpProtocol::Udp) {
+        echo->hide();
+        connection->hide();
+        m_stopReading->hide();
+        udp->setTitle(tr("UDP peer"));
+        udpForm->insertRow(0, QString(), m_blackhole);
+    } else if (m_transport) {
+        udp->hide();
+    }
+
     auto *form = new QGridLayout;
     form->addWidget(echo, 0, 0);
     form->addWidget(udp, 1, 0);
@@ -237,7 +253,7 @@ FaultConfig FaultsDialog::faults() const
     faults.udpReorder = m_udpReorder->value() / 100.0;
     faults.udpCorrupt = m_udpCorrupt->value() / 100.0;
     faults.seed = quint32(m_seed->value());
-    return faults;
+    return m_transport ? faults.forTransport(*m_transport) : faults;
 }
 
 void FaultsDialog::setFaults(const FaultConfig &faults)

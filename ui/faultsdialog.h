@@ -4,6 +4,8 @@
 
 #include <QDialog>
 
+#include <optional>
+
 QT_BEGIN_NAMESPACE
 class QCheckBox;
 class QDoubleSpinBox;
@@ -64,6 +66,9 @@ private:
     QDoubleSpinBox *m_udpReorder;
     QDoubleSpinBox *m_udpCorrupt;
     quint16 m_closeCode = FaultConfig::kDefaultCloseCode; // kept as loaded: no field for it
+    // One client's dialog: its transport, whose faults alone it shows and gives
+    // (FaultConfig::forTransport); none for the faults for all clients, which hold both kinds.
+    std::optional<IpProtocol> m_transport;
     QSpinBox *m_seed;
     QLabel *m_summary;
     QLabel *m_error;
