@@ -32,6 +32,10 @@ public:
     // A new dispatcher for a thread not yet started, or nullptr (not enabled, or the
     // descriptors could not be made): then the thread keeps Qt's.
     static QAbstractEventDispatcher *create();
+    // Waits with epoll_wait() and millisecond timeouts instead of epoll_pwait2(): on kernels
+    // before 5.11 (found at the first wait), or asked for with
+    // ECHOSCOPE_WORKER_DISPATCHER=epoll_wait.
+    static bool waitsInMilliseconds();
 };
 
 } // namespace Echoscope

@@ -9,6 +9,8 @@
 #include <QTimerEvent>
 
 #include <algorithm>
+#include <atomic>
+#include <climits>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -48,6 +50,31 @@ bool turnedOffByEnvironment()
     return off;
 }
 
+// epoll_pwait2() (nanosecond timeouts) came with Linux 5.11 and glibc 2.35. On an older
+// kernel, or under a seccomp filter that does not know it (older container runtimes), it
+// fails with ENOSYS or EPERM: the dispatcher then waits with epoll_wait(), its timeout
+// rounded up to the millisecond so that no timer fires early, for the rest of the process.
+// ECHOSCOPE_WORKER_DISPATCHER=epoll_wait starts there (the tests run both ways).
+std::atomic<bool> g_millisecondWaits{qgetenv("ECHOSCOPE_WORKER_DISPATCHER") == "epoll_wait"};
+
+int waitForEvents(int epoll, epoll_event *events, int maxEvents, const timespec *timeout)
+{
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 35)
+    if (!g_millisecondWaits.load(std::memory_order_relaxed)) {
+        const int count = ::epoll_pwait2(epoll, events, maxEvents, timeout, nullptr);
+        if (count >= 0 || (errno != ENOSYS && errno != EPERM))
+            return count;
+        g_millisecondWaits.store(true, std::memory_order_relaxed);
+    }
+#endif
+    int milliseconds = -1;
+    if (timeout) {
+        const qint64 ns = qint64(timeout->tv_sec) * 1000000000 + timeout->tv_nsec;
+        milliseconds = int(std::min<qint64>((ns + 999999) / 1000000, INT_MAX));
+    }
+    return ::epoll_wait(epoll, events, maxEvents, milliseconds);
+}
+
 } // namespace
 
 class EpollDispatcher::WakeEntry final : public EpollEntry
@@ -84,6 +111,11 @@ public:
 bool WorkerDispatcher::isEnabled()
 {
     return !turnedOffByEnvironment();
+}
+
+bool WorkerDispatcher::waitsInMilliseconds()
+{
+    return g_millisecondWaits.load(std::memory_order_relaxed);
 }
 
 QAbstractEventDispatcher *WorkerDispatcher::create()
@@ -214,10 +246,10 @@ bool EpollDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
     }
 
     epoll_event events[kMaxEventsPerTurn];
-    int count = ::epoll_pwait2(m_epoll, events, kMaxEventsPerTurn, wait, nullptr);
+    int count = waitForEvents(m_epoll, events, kMaxEventsPerTurn, wait);
     if (count < 0) {
         if (errno != EINTR)
-            qErrnoWarning("epoll_pwait2");
+            qErrnoWarning("EpollDispatcher: waiting for events");
         count = 0;
     }
 

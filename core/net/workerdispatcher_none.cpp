@@ -10,6 +10,11 @@ bool WorkerDispatcher::isEnabled()
     return false;
 }
 
+bool WorkerDispatcher::waitsInMilliseconds()
+{
+    return false;
+}
+
 QAbstractEventDispatcher *WorkerDispatcher::create()
 {
     return nullptr;
