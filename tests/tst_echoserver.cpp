@@ -940,6 +940,31 @@ QMap<QString, qint64> threadWakeups()
     }
     return wakeups;
 }
+
+bool isWorkerThread(const QString &threadKey)
+{
+    // "TID name": the kernel keeps 15 characters of "echoscope-worker-N".
+    return threadKey.section(QLatin1Char(' '), 1).startsWith(QLatin1String("echoscope-worke"));
+}
+
+// Every worker thread is asleep (State S: waiting in epoll, nothing left to do). A worker
+// still finishing its last client's set-up when a count is taken would add the one switch
+// of going to sleep, which is not a wake-up.
+bool workersAsleep()
+{
+    const QDir tasks(QStringLiteral("/proc/self/task"));
+    for (const QString &tid : tasks.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        QFile status(tasks.filePath(tid + QStringLiteral("/status")));
+        if (!status.open(QIODevice::ReadOnly))
+            continue;
+        const QByteArray text = status.readAll();
+        if (!text.contains("Name:\techoscope-worke"))
+            continue;
+        if (!text.contains("State:\tS"))
+            return false;
+    }
+    return true;
+}
 #endif
 
 void tst_EchoServer::idleServerDoesNotWakeUp()
@@ -962,6 +987,8 @@ void tst_EchoServer::idleServerDoesNotWakeUp()
     // Every client was taken over by its worker and has its session: nothing is pending.
     QTRY_COMPARE_WITH_TIMEOUT(running.server->clientCount(), 100, kTimeoutMs);
 
+    QTRY_VERIFY_WITH_TIMEOUT(workersAsleep(), kTimeoutMs);
+
     const QMap<QString, qint64> before = threadWakeups();
     int wakeups = 0; // this thread's event loop, as Qt counts it
     auto *dispatcher = QAbstractEventDispatcher::instance();
@@ -975,8 +1002,9 @@ void tst_EchoServer::idleServerDoesNotWakeUp()
     disconnect(connection);
     const QMap<QString, qint64> after = threadWakeups();
 
-    // Each thread: at most kMaxWakeups in the second. This thread wakes once for the timer
-    // that ends the period; a worker has nothing to wake for.
+    // A worker has nothing to wake for: none in the second. This thread (and the others of
+    // the test program) at most kMaxWakeups: this one wakes once for the timer that ends
+    // the period.
     constexpr qint64 kMaxWakeups = 2;
     QStringList report;
     qint64 total = 0;
@@ -985,7 +1013,7 @@ void tst_EchoServer::idleServerDoesNotWakeUp()
         const qint64 n = it.value() - before.value(it.key(), 0);
         total += n;
         report << QStringLiteral("%1: %2").arg(it.key()).arg(n);
-        quiet = quiet && n <= kMaxWakeups;
+        quiet = quiet && n <= (isWorkerThread(it.key()) ? 0 : kMaxWakeups);
     }
     qInfo("1 s idle with 100 clients, %d worker threads: %lld wake-ups in %d threads (%s); "
           "%d event-loop wake-ups in this thread, %lld us CPU",
