@@ -117,6 +117,69 @@ QUrl apiUrl(const QUrl &base, const QString &path)
     return url;
 }
 
+// The token --control-port hands the window in these tests.
+const QString kOverrideToken = QStringLiteral("an-override-token-for-this-run");
+
+// The two endpoints the window runs beside it, as the tests that treat them alike see
+// them: the metrics endpoint (--metrics-port) and the control API (--control-port).
+struct Endpoint
+{
+    QString settingsGroup;
+    QString named;      // how the error banner names it
+    QString notServing; // its status bar label when it is on but not serving
+    // The command line's override for this run (the control API's with kOverrideToken).
+    bool (*setOverride)(MainWindow &window, const QString &address, quint16 port);
+    bool (*isListening)(const MainWindow &window);
+    QHostAddress (*address)(const MainWindow &window);
+    // A URL that answers a GET with 200 while it serves.
+    QUrl (*probe)(const MainWindow &window);
+    QGroupBox *(*box)(const PreferencesDialog *dialog);
+    QComboBox *(*addressBox)(const PreferencesDialog *dialog);
+};
+
+void addEndpointRows()
+{
+    QTest::addColumn<int>("endpoint");
+    QTest::newRow("metrics") << 0;
+    QTest::newRow("control API") << 1;
+}
+
+const Endpoint &endpoint(int index)
+{
+    static const Endpoint endpoints[] = {
+        {
+            QStringLiteral("metrics"),
+            QStringLiteral("metrics endpoint"),
+            QStringLiteral("Metrics: not serving"),
+            [](MainWindow &window, const QString &address, quint16 port) {
+                return window.setMetricsOverride(address, port);
+            },
+            [](const MainWindow &window) { return window.metricsExporter()->isListening(); },
+            [](const MainWindow &window) { return window.metricsExporter()->serverAddress(); },
+            [](const MainWindow &window) { return window.metricsExporter()->url(); },
+            [](const PreferencesDialog *dialog) { return dialog->metricsBox(); },
+            [](const PreferencesDialog *dialog) { return dialog->metricsAddressBox(); },
+        },
+        {
+            QStringLiteral("control"),
+            QStringLiteral("control API"),
+            QStringLiteral("Control API: not listening"),
+            [](MainWindow &window, const QString &address, quint16 port) {
+                return window.setControlOverride(address, port, kOverrideToken) &&
+                       window.controlApi()->token() == kOverrideToken;
+            },
+            [](const MainWindow &window) { return window.controlApi()->isListening(); },
+            [](const MainWindow &window) { return window.controlApi()->serverAddress(); },
+            [](const MainWindow &window) {
+                return apiUrl(window.controlApi()->url(), QStringLiteral("/server"));
+            },
+            [](const PreferencesDialog *dialog) { return dialog->controlBox(); },
+            [](const PreferencesDialog *dialog) { return dialog->controlAddressBox(); },
+        },
+    };
+    return endpoints[index];
+}
+
 } // namespace
 
 class tst_MetricsDashboard : public QObject
@@ -127,16 +190,18 @@ private slots:
     void init();
     void preferencesTurnTheEndpointOnAndOff();
     void invalidAddressKeepsOkDisabled();
+
+    // Each for the metrics endpoint and for the control API (rows).
+    void portInUseIsShownInTheBanner_data();
     void portInUseIsShownInTheBanner();
+    void commandLineOverrideIsNotSaved_data();
     void commandLineOverrideIsNotSaved();
-    void exposureWarningForMetricsBeyondLoopback();
+    void exposureWarningBeyondLoopback_data();
+    void exposureWarningBeyondLoopback();
 
     void preferencesTurnTheControlApiOnAndOff();
     void controlApiTokenFileFromPreferences();
     void unreadableTokenFileKeepsOkDisabled();
-    void controlPortInUseIsShownInTheBanner();
-    void controlOverrideIsNotSaved();
-    void exposureWarningForControlApiBeyondLoopback();
 
 private:
     QString settingsPath() const { return m_dir->filePath(QStringLiteral("echoscope.ini")); }
@@ -221,69 +286,6 @@ void tst_MetricsDashboard::invalidAddressKeepsOkDisabled()
     }));
     QVERIFY(!okEnabled);
     QVERIFY(!d.window.metricsExporter()->isListening());
-}
-
-void tst_MetricsDashboard::portInUseIsShownInTheBanner()
-{
-    QTcpServer occupier;
-    QVERIFY(occupier.listen(QHostAddress::LocalHost, 0));
-    Dashboard d(settingsPath());
-    QVERIFY(!d.window.setMetricsOverride(QStringLiteral("127.0.0.1"), occupier.serverPort()));
-    QVERIFY(!d.window.metricsExporter()->isListening());
-    const QString error = d.window.errorText();
-    QVERIFY2(error.contains(u"metrics"), qPrintable(error));
-    QVERIFY2(error.contains(QStringLiteral("127.0.0.1 port %1").arg(occupier.serverPort())),
-             qPrintable(error));
-    const QString inUse =
-        EchoTest::tcpPortInUseText(QHostAddress::LocalHost, occupier.serverPort());
-    QVERIFY(!inUse.isEmpty());
-    QVERIFY2(error.contains(inUse), qPrintable(error));
-    QCOMPARE(d.window.metricsLabel()->text(), QStringLiteral("Metrics: not serving"));
-    // Starting the echo server does not hide it: the endpoint is still not serving.
-    d.window.controlBar()->portSpin()->setValue(0);
-    QVERIFY(d.window.startServer());
-    QCOMPARE(d.window.errorText(), error);
-
-    // A free port clears the error.
-    QVERIFY(d.window.setMetricsOverride(QStringLiteral("127.0.0.1"), 0));
-    QVERIFY(d.window.errorText().isEmpty());
-    QVERIFY(d.window.metricsExporter()->isListening());
-}
-
-void tst_MetricsDashboard::commandLineOverrideIsNotSaved()
-{
-    {
-        Dashboard d(settingsPath());
-        QVERIFY(d.window.setMetricsOverride(QStringLiteral("::1"), 0));
-        QCOMPARE(d.window.metricsExporter()->serverAddress(),
-                 QHostAddress(QHostAddress::LocalHostIPv6));
-        int status = 0;
-        scrape(d.window.metricsExporter()->url(), &status);
-        QCOMPARE(status, 200);
-        // Preferences show what serves now.
-        QVERIFY(editPreferences(d.window, [](PreferencesDialog *dialog) {
-                    QVERIFY(dialog->metricsBox()->isChecked());
-                    QCOMPARE(dialog->metricsAddressBox()->currentText(), QStringLiteral("::1"));
-                    dialog->reject();
-                }) == false);
-        d.window.close();
-    }
-    QSettings saved(settingsPath(), QSettings::IniFormat);
-    QCOMPARE(saved.value(QStringLiteral("metrics/enabled")).toBool(), false);
-    Dashboard again(settingsPath());
-    QVERIFY(!again.window.metricsExporter()->isListening());
-}
-
-void tst_MetricsDashboard::exposureWarningForMetricsBeyondLoopback()
-{
-    Dashboard d(settingsPath());
-    QVERIFY(!d.window.isExposureWarningShown());
-    QVERIFY(d.window.setMetricsOverride(QStringLiteral("any4"), 0));
-    QVERIFY(d.window.isExposureWarningShown());
-    // The URL still names an address this machine can use.
-    QCOMPARE(d.window.metricsExporter()->url().host(), QStringLiteral("127.0.0.1"));
-    QVERIFY(d.window.setMetricsOverride(QStringLiteral("127.0.0.1"), 0));
-    QVERIFY(!d.window.isExposureWarningShown());
 }
 
 // Preferences turn the control API on: it listens on loopback, the status bar says where
@@ -418,67 +420,90 @@ void tst_MetricsDashboard::unreadableTokenFileKeepsOkDisabled()
     QVERIFY(!d.window.controlApi()->isListening());
 }
 
-void tst_MetricsDashboard::controlPortInUseIsShownInTheBanner()
+void tst_MetricsDashboard::portInUseIsShownInTheBanner_data()
 {
+    addEndpointRows();
+}
+
+// A port it cannot have: the banner names the endpoint, the address, the port and the
+// system's reason, and keeps saying so while the echo server starts; a free port clears it.
+void tst_MetricsDashboard::portInUseIsShownInTheBanner()
+{
+    QFETCH(int, endpoint);
+    const Endpoint &e = ::endpoint(endpoint);
     QTcpServer occupier;
     QVERIFY(occupier.listen(QHostAddress::LocalHost, 0));
     Dashboard d(settingsPath());
-    QVERIFY(!d.window.setControlOverride(QStringLiteral("127.0.0.1"), occupier.serverPort(),
-                                         ControlApi::generateToken()));
-    QVERIFY(!d.window.controlApi()->isListening());
+    QVERIFY(!e.setOverride(d.window, QStringLiteral("127.0.0.1"), occupier.serverPort()));
+    QVERIFY(!e.isListening(d.window));
     const QString error = d.window.errorText();
-    QVERIFY2(error.contains(u"control API"), qPrintable(error));
+    QVERIFY2(error.contains(e.named), qPrintable(error));
     QVERIFY2(error.contains(QStringLiteral("127.0.0.1 port %1").arg(occupier.serverPort())),
              qPrintable(error));
     const QString inUse =
         EchoTest::tcpPortInUseText(QHostAddress::LocalHost, occupier.serverPort());
     QVERIFY(!inUse.isEmpty());
     QVERIFY2(error.contains(inUse), qPrintable(error));
-    QCOMPARE(d.window.controlApiLabel()->text(), QStringLiteral("Control API: not listening"));
+    const QLabel *label = endpoint == 0 ? d.window.metricsLabel() : d.window.controlApiLabel();
+    QCOMPARE(label->text(), e.notServing);
+    // Starting the echo server does not hide it: the endpoint is still not serving.
+    d.window.controlBar()->portSpin()->setValue(0);
+    QVERIFY(d.window.startServer());
+    QCOMPARE(d.window.errorText(), error);
 
     // A free port clears the error.
-    QVERIFY(
-        d.window.setControlOverride(QStringLiteral("127.0.0.1"), 0, ControlApi::generateToken()));
+    QVERIFY(e.setOverride(d.window, QStringLiteral("127.0.0.1"), 0));
     QVERIFY(d.window.errorText().isEmpty());
-    QVERIFY(d.window.controlApi()->isListening());
+    QVERIFY(e.isListening(d.window));
 }
 
-// --control-port's override serves this run with its token, shows in Preferences, and is
-// not saved.
-void tst_MetricsDashboard::controlOverrideIsNotSaved()
+void tst_MetricsDashboard::commandLineOverrideIsNotSaved_data()
 {
-    const QString token = ControlApi::generateToken();
+    addEndpointRows();
+}
+
+// The command line's override serves this run, shows in Preferences, and is not saved.
+void tst_MetricsDashboard::commandLineOverrideIsNotSaved()
+{
+    QFETCH(int, endpoint);
+    const Endpoint &e = ::endpoint(endpoint);
     {
         Dashboard d(settingsPath());
-        QVERIFY(d.window.setControlOverride(QStringLiteral("::1"), 0, token));
-        ControlApi *api = d.window.controlApi();
-        QCOMPARE(api->serverAddress(), QHostAddress(QHostAddress::LocalHostIPv6));
-        QCOMPARE(api->token(), token);
+        QVERIFY(e.setOverride(d.window, QStringLiteral("::1"), 0));
+        QCOMPARE(e.address(d.window), QHostAddress(QHostAddress::LocalHostIPv6));
         int status = 0;
-        request(apiUrl(api->url(), QStringLiteral("/server")), &status);
+        request(e.probe(d.window), &status);
         QCOMPARE(status, 200);
-        QVERIFY(editPreferences(d.window, [](PreferencesDialog *dialog) {
-                    QVERIFY(dialog->controlBox()->isChecked());
-                    QCOMPARE(dialog->controlAddressBox()->currentText(), QStringLiteral("::1"));
+        // Preferences show what serves now.
+        QVERIFY(editPreferences(d.window, [&e](PreferencesDialog *dialog) {
+                    QVERIFY(e.box(dialog)->isChecked());
+                    QCOMPARE(e.addressBox(dialog)->currentText(), QStringLiteral("::1"));
                     dialog->reject();
                 }) == false);
         d.window.close();
     }
     QSettings saved(settingsPath(), QSettings::IniFormat);
-    QCOMPARE(saved.value(QStringLiteral("control/enabled")).toBool(), false);
+    QCOMPARE(saved.value(e.settingsGroup + QStringLiteral("/enabled")).toBool(), false);
     Dashboard again(settingsPath());
-    QVERIFY(!again.window.controlApi()->isListening());
+    QVERIFY(!e.isListening(again.window));
 }
 
-void tst_MetricsDashboard::exposureWarningForControlApiBeyondLoopback()
+void tst_MetricsDashboard::exposureWarningBeyondLoopback_data()
 {
+    addEndpointRows();
+}
+
+void tst_MetricsDashboard::exposureWarningBeyondLoopback()
+{
+    QFETCH(int, endpoint);
+    const Endpoint &e = ::endpoint(endpoint);
     Dashboard d(settingsPath());
     QVERIFY(!d.window.isExposureWarningShown());
-    QVERIFY(d.window.setControlOverride(QStringLiteral("any4"), 0, ControlApi::generateToken()));
+    QVERIFY(e.setOverride(d.window, QStringLiteral("any4"), 0));
     QVERIFY(d.window.isExposureWarningShown());
-    QCOMPARE(d.window.controlApi()->url().host(), QStringLiteral("127.0.0.1"));
-    QVERIFY(
-        d.window.setControlOverride(QStringLiteral("127.0.0.1"), 0, ControlApi::generateToken()));
+    // The URL still names an address this machine can use.
+    QCOMPARE(e.probe(d.window).host(), QStringLiteral("127.0.0.1"));
+    QVERIFY(e.setOverride(d.window, QStringLiteral("127.0.0.1"), 0));
     QVERIFY(!d.window.isExposureWarningShown());
 }
 

@@ -362,15 +362,27 @@ bool MainWindow::setMetricsOverride(const QString &address, quint16 port)
 bool MainWindow::applyMetrics()
 {
     const bool ok = m_metricsEndpoint->apply(m_dashboardSettings);
+    showListenerState(
+        ok,
+        ok ? QString()
+           : tr("Could not start the metrics endpoint: %1").arg(m_metrics->errorString()),
+        &m_metricsErrorShown);
+    return ok;
+}
+
+// A listener beside the window (the metrics endpoint, the control API) after it was
+// applied: its failure in the error banner (*shown: the banner shows it), until it starts
+// or is turned off; the exposure warning as it is now.
+void MainWindow::showListenerState(bool ok, const QString &failure, bool *shown)
+{
     if (!ok) {
-        showError(tr("Could not start the metrics endpoint: %1").arg(m_metrics->errorString()));
-        m_metricsErrorShown = true;
-    } else if (m_metricsErrorShown) {
+        showError(failure);
+        *shown = true;
+    } else if (*shown) {
         m_notifications->hideError();
-        m_metricsErrorShown = false;
+        *shown = false;
     }
     updateExposureWarning();
-    return ok;
 }
 
 bool MainWindow::setControlOverride(const QString &address, quint16 port, const QString &token,
@@ -385,14 +397,10 @@ bool MainWindow::setControlOverride(const QString &address, quint16 port, const 
 bool MainWindow::applyControlApi()
 {
     const bool ok = m_controlApi->apply(m_dashboardSettings);
-    if (!ok) {
-        showError(tr("Could not start the control API: %1").arg(m_controlApi->errorString()));
-        m_controlErrorShown = true;
-    } else if (m_controlErrorShown) {
-        m_notifications->hideError();
-        m_controlErrorShown = false;
-    }
-    updateExposureWarning();
+    showListenerState(
+        ok,
+        ok ? QString() : tr("Could not start the control API: %1").arg(m_controlApi->errorString()),
+        &m_controlErrorShown);
     return ok;
 }
 

@@ -138,6 +138,7 @@ private:
     void applyPreferences();
     bool applyMetrics();
     bool applyControlApi();
+    void showListenerState(bool ok, const QString &failure, bool *shown);
     void showAbout();
     void setDarkPalette(bool dark);
     void saveSettings();
