@@ -29,6 +29,7 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QStyle>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -202,6 +203,7 @@ private slots:
     void preferencesTurnTheControlApiOnAndOff();
     void controlApiTokenFileFromPreferences();
     void unreadableTokenFileKeepsOkDisabled();
+    void endpointFieldsLineUp();
 
 private:
     QString settingsPath() const { return m_dir->filePath(QStringLiteral("echoscope.ini")); }
@@ -505,6 +507,32 @@ void tst_MetricsDashboard::exposureWarningBeyondLoopback()
     QCOMPARE(e.probe(d.window).host(), QStringLiteral("127.0.0.1"));
     QVERIFY(e.setOverride(d.window, QStringLiteral("127.0.0.1"), 0));
     QVERIFY(!d.window.isExposureWarningShown());
+}
+
+// As a user sees the dialog: the two endpoints' fields start at the same x, and the token
+// field's placeholder is whole.
+void tst_MetricsDashboard::endpointFieldsLineUp()
+{
+    PreferencesDialog dialog{DashboardSettings()};
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    dialog.metricsBox()->setChecked(true);
+    dialog.controlBox()->setChecked(true);
+    const auto left = [&dialog](QWidget *field) { return field->mapTo(&dialog, QPoint()).x(); };
+    QCOMPARE(left(dialog.controlPortBox()), left(dialog.metricsPortBox()));
+    QCOMPARE(left(dialog.controlAddressBox()), left(dialog.metricsAddressBox()));
+    QCOMPARE(left(dialog.controlTokenFileEdit()), left(dialog.controlPortBox()));
+    QLineEdit *token = dialog.controlTokenFileEdit();
+    QVERIFY(!token->placeholderText().isEmpty());
+    // The text's room: the field less its frame and text margins (and the clear button's
+    // room, kept even while empty).
+    const int room =
+        token->width() - 2 * token->style()->pixelMetric(QStyle::PM_DefaultFrameWidth) -
+        token->textMargins().left() - token->textMargins().right() - 2 * 2 - token->height();
+    QVERIFY2(token->fontMetrics().horizontalAdvance(token->placeholderText()) <= room,
+             qPrintable(QStringLiteral("%1 px of text in %2 px")
+                            .arg(token->fontMetrics().horizontalAdvance(token->placeholderText()))
+                            .arg(room)));
 }
 
 QTEST_MAIN(tst_MetricsDashboard)

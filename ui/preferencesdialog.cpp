@@ -16,6 +16,8 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace Echoscope {
 
 namespace {
@@ -141,7 +143,7 @@ PreferencesDialog::PreferencesDialog(const DashboardSettings &settings, QWidget 
                                      "on this machine"));
     m_controlTokenFile = new QLineEdit;
     m_controlTokenFile->setClearButtonEnabled(true);
-    m_controlTokenFile->setPlaceholderText(tr("none: a new token each run (Copy token)"));
+    m_controlTokenFile->setPlaceholderText(tr("none: a new token each run"));
     m_controlTokenFile->setToolTip(
         tr("A file whose first line is the token changes must present (readable by you only); "
            "without one a random token is made each run: right-click the status bar's Control "
@@ -164,6 +166,20 @@ PreferencesDialog::PreferencesDialog(const DashboardSettings &settings, QWidget 
     tokenLabel->setBuddy(m_controlTokenFile);
     controlForm->addRow(tokenLabel, tokenRow);
     controlForm->addRow(m_controlNote);
+    // The two endpoints' fields line up: both label columns as wide as the wider one.
+    int labelWidth = 0;
+    QList<QWidget *> labels;
+    for (QFormLayout *endpointForm : {metricsForm, controlForm}) {
+        for (int row = 0; row < endpointForm->rowCount(); ++row) {
+            QLayoutItem *label = endpointForm->itemAt(row, QFormLayout::LabelRole);
+            if (label && label->widget()) {
+                labels << label->widget();
+                labelWidth = std::max(labelWidth, label->widget()->sizeHint().width());
+            }
+        }
+    }
+    for (QWidget *label : labels)
+        label->setMinimumWidth(labelWidth);
     connect(m_controlAddress, &QComboBox::currentTextChanged, this,
             &PreferencesDialog::checkFields);
     connect(m_controlTokenFile, &QLineEdit::textChanged, this, &PreferencesDialog::checkFields);
