@@ -1834,6 +1834,10 @@ void tst_Dashboard::udpEchoFromTheControlBar()
         QVERIFY2(d.window.inspector()->detailsText().contains(
                      QStringLiteral("127.0.0.1:%1 UDP").arg(peer.localPort())),
                  qPrintable(d.window.inspector()->detailsText()));
+        // No TLS on datagrams, and not "plain TCP" either.
+        QVERIFY2(d.window.inspector()->detailsText().contains(u"none (UDP datagrams)") &&
+                     !d.window.inspector()->detailsText().contains(u"TCP"),
+                 qPrintable(d.window.inspector()->detailsText()));
         HexView *hex = d.window.inspector()->hexView();
         QTRY_VERIFY_WITH_TIMEOUT(hex->lineCount() > 0 && hex->lineText(0).contains(u"received"),
                                  kTimeoutMs);

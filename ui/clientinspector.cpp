@@ -421,6 +421,8 @@ void ClientInspector::updateClient(const ClientView *view)
             m_detailValues[Tls]->setText(tr("%1, %2 (%3-bit); bytes and capture are plaintext")
                                              .arg(c.tlsProtocol, c.tlsCipher)
                                              .arg(c.tlsCipherBits));
+        else if (c.transport == IpProtocol::Udp)
+            m_detailValues[Tls]->setText(tr("none (UDP datagrams)"));
         else if (c.transport == IpProtocol::WebSocket && !webSocketSecure())
             m_detailValues[Tls]->setText(tr("none (ws://, plain TCP)"));
         else if (view->connected && c.state == ClientState::Handshaking)
