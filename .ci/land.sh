@@ -40,9 +40,16 @@ if ! cmake --build build --parallel 2 > "$logs/build.log" 2>&1; then
     tail -n 20 "$logs/build.log" >&2
     exit 1
 fi
-if ! (cd build && ctest --parallel 2 --output-on-failure > "$logs/ctest.log" 2>&1); then
+if ! (cd build && ctest --parallel 2 --output-on-failure --output-junit "$logs/ctest-junit.xml" \
+    --test-output-size-passed 50000000 > "$logs/ctest.log" 2>&1); then
     echo "land.sh: tests failed (see $logs/ctest.log):" >&2
     grep -E '\*\*\*|Failed|FAIL!' "$logs/ctest.log" | head -n 20 >&2
+    exit 1
+fi
+# As CI: a skip not in tests/expected-skips.txt fails the landing too.
+if ! tests/check-skips.sh "$logs/ctest-junit.xml" default > "$logs/skips.log" 2>&1; then
+    echo "land.sh: unexpected skips (see $logs/skips.log):" >&2
+    grep 'UNEXPECTED' "$logs/skips.log" | head -n 20 >&2
     exit 1
 fi
 if ! git -C "$main_checkout" merge --ff-only "$branch" > "$logs/merge.log" 2>&1; then
