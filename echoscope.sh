@@ -160,7 +160,17 @@ tsan)
         -DECHOSCOPE_SANITIZE=thread
     # Each test program is a target of its own name (checks of the sources, such as the
     # docs and i18n labels, are not, and are not among these labels).
-    mapfile -t targets < <(cd "$build_dir" && ctest -N -L "$labels" |
+    # The programs those tests run: a test named after its program, or after it plus a
+    # suffix (tst_socketpoller_workerdispatcher runs tst_socketpoller with another setting).
+    mapfile -t programs < <(cmake --build "$build_dir" --target help |
+        sed -n 's/^\.\.\. \(tst_[A-Za-z0-9_]*\).*/\1/p; s/^\(tst_[A-Za-z0-9_]*\): phony$/\1/p')
+    targets=()
+    while read -r name; do
+        while [ -n "$name" ] && ! printf '%s\n' "${programs[@]}" | grep -qx "$name"; do
+            [[ $name == *_* ]] && name=${name%_*} || name=
+        done
+        [ -z "$name" ] || printf '%s\n' "${targets[@]}" | grep -qx "$name" || targets+=("$name")
+    done < <(cd "$build_dir" && ctest -N -L "$labels" |
         sed -n 's/^ *Test *#[0-9]*: \(tst_[A-Za-z0-9_]*\)$/\1/p')
     [ ${#targets[@]} -gt 0 ] || { echo "echoscope.sh: no tests labelled $labels" >&2; exit 1; }
     cmake --build "$build_dir" --parallel "$jobs" --target "${targets[@]}"
@@ -178,7 +188,17 @@ portable)
     labels=${PORTABLE_LABELS:-unit|integration|adversarial}
     cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" -DBUILD_TESTING=ON \
         -DECHOSCOPE_PORTABLE_IO=ON
-    mapfile -t targets < <(cd "$build_dir" && ctest -N -L "$labels" |
+    # The programs those tests run: a test named after its program, or after it plus a
+    # suffix (tst_socketpoller_workerdispatcher runs tst_socketpoller with another setting).
+    mapfile -t programs < <(cmake --build "$build_dir" --target help |
+        sed -n 's/^\.\.\. \(tst_[A-Za-z0-9_]*\).*/\1/p; s/^\(tst_[A-Za-z0-9_]*\): phony$/\1/p')
+    targets=()
+    while read -r name; do
+        while [ -n "$name" ] && ! printf '%s\n' "${programs[@]}" | grep -qx "$name"; do
+            [[ $name == *_* ]] && name=${name%_*} || name=
+        done
+        [ -z "$name" ] || printf '%s\n' "${targets[@]}" | grep -qx "$name" || targets+=("$name")
+    done < <(cd "$build_dir" && ctest -N -L "$labels" |
         sed -n 's/^ *Test *#[0-9]*: \(tst_[A-Za-z0-9_]*\)$/\1/p')
     [ ${#targets[@]} -gt 0 ] || { echo "echoscope.sh: no tests labelled $labels" >&2; exit 1; }
     cmake --build "$build_dir" --parallel "$jobs" --target "${targets[@]}"
