@@ -278,6 +278,9 @@ bench-smoke)
     echo "== bench_echo: pingpong and oneshot 1 KiB × 10, 1 s each, against Echoscope (1 and 2 threads)"
     timeout 120 "$build_dir/benchmarks/bench_echo" --smoke --seconds 1 --only 1k-10 \
         --servers epoll,echoscope-t1,echoscope-t2 || status=1
+    echo "== bench_echo: pingpong 1 KiB × 100 beside 1,000 idle and alone, 1 s each, against the reference and Echoscope (1 thread)"
+    timeout 180 "$build_dir/benchmarks/bench_echo" --smoke --seconds 1 --only beside \
+        --hold-connections 1000 --servers epoll,echoscope-t1 || status=1
     echo "== bench_dashboard: stream, pingpong (1 s each) and churn (2 s), once each"
     QT_QPA_PLATFORM=offscreen timeout 120 "$build_dir/benchmarks/bench_dashboard" --smoke \
         --seconds 1 --churn-seconds 2 --repeats 1 2> >(grep -v 'OpenType support missing' >&2) ||

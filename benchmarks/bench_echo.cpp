@@ -30,6 +30,7 @@
 #include <QThread>
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -238,6 +239,14 @@ constexpr int kHoldSettleMaxMs = 3000;
 constexpr int kHoldIdleWindowMs = 5000;   // CPU and RSS measured over this window
 constexpr int kHoldOpenTimeoutMs = 30000; // all connections open by then, or a failure
 constexpr double kTargetRatio = 0.8;
+// Descriptors a server needs beside the held ones: its own (listener, epoll, event log,
+// libraries) and the 100 of a pingpong beside them.
+constexpr int kDescriptorReserve = 200;
+// Pingpong beside idle connections: the idle ones are opened and the server settled (as for
+// hold) before the pingpong starts; they are held this long after the pingpong's warm-up and
+// measured time, then each must still echo (the hold's probe).
+constexpr int kBesideHoldMarginSeconds = 5;
+constexpr double kTargetBesideRatio = 0.93; // issue 13: beside 10,000 idle ≥ 0.93 of alone
 constexpr qint64 kTargetHoldRssKiB = 100 * 1024;
 constexpr double kTargetHoldIdleCpuSeconds = 0.05;
 
@@ -250,6 +259,13 @@ struct Workload
     Mode mode;
     qint64 sizeBytes;
     int connections;
+    // Pingpong beside idle connections: this many are held idle on the server while the
+    // load runs, and every run is paired with a run of `aloneKey` (the same load without
+    // them) on the same server in the same repeat.
+    int idleConnections = 0;
+    QString aloneKey{};
+    bool companion = false; // the alone half of a pair: run only with its partner
+    bool optIn = false;     // not in the default run: only when --only names it
 };
 
 QString modeName(Mode mode)
@@ -292,6 +308,16 @@ std::vector<Workload> workloads(int holdConnections)
         add(Mode::Stream, 64 * 1024, connections);
     add(Mode::OneShot, 1024, 10);
     add(Mode::Hold, 16, holdConnections);
+    // Opt-in (--only beside): pingpong 1 KiB × 100 beside holdConnections idle connections,
+    // each run paired with the same pingpong alone on the same server.
+    const QString idleTitle = QLocale(QLocale::English).toString(holdConnections);
+    list.push_back({QStringLiteral("pingpong-1k-100-alone"),
+                    QStringLiteral("pingpong 1 KiB × 100, alone (paired)"), Mode::PingPong, 1024,
+                    100, 0, QString(), true, true});
+    list.push_back({QStringLiteral("pingpong-beside-idle"),
+                    QStringLiteral("pingpong 1 KiB × 100 beside %1 idle").arg(idleTitle),
+                    Mode::PingPong, 1024, 100, holdConnections,
+                    QStringLiteral("pingpong-1k-100-alone"), false, true});
     return list;
 }
 
@@ -531,6 +557,25 @@ private:
     int m_port = 0;
 };
 
+// A child process killed when it goes out of scope, if it is still running.
+class ChildGuard
+{
+public:
+    explicit ChildGuard(QProcess &process) : m_process(process) {}
+    ~ChildGuard()
+    {
+        if (m_process.state() != QProcess::NotRunning) {
+            m_process.kill();
+            m_process.waitForFinished(kServerStopTimeoutMs);
+        }
+    }
+    ChildGuard(const ChildGuard &) = delete;
+    ChildGuard &operator=(const ChildGuard &) = delete;
+
+private:
+    QProcess &m_process;
+};
+
 // One server under one workload.
 struct Run
 {
@@ -552,6 +597,14 @@ struct Run
     int descriptors = 0;
     double openSeconds = 0;    // from the bench's start to every connection open on the server
     double settledSeconds = 0; // from the bench's start to the idle window's start
+    // Beside idle connections only (-1: not counted).
+    int idleConnections = 0;         // the workload's idle connections
+    int idleOpenAtStart = -1;        // open on the server at the measured window's start
+    int idleOpenAfter = -1;          // open on the server once the pingpong had ended
+    qint64 idleHeld = -1;            // the holder's check at its end: still echoing
+    qint64 idleBytesSent = -1;       // everything the holder sent (its probes only, if idle)
+    double idleOpenSeconds = 0;      // from the holder's start to all open on the server
+    double idleSettleCpuSeconds = 0; // server CPU from all open to the pingpong's start
 
     bool ok() const { return completed && benchExitCode == 0; }
     QJsonObject toJson() const
@@ -576,6 +629,15 @@ struct Run
             object.insert(QStringLiteral("open_s"), openSeconds);
             object.insert(QStringLiteral("settled_s"), settledSeconds);
         }
+        if (idleConnections > 0) {
+            object.insert(QStringLiteral("idle_connections"), idleConnections);
+            object.insert(QStringLiteral("idle_open_at_start"), idleOpenAtStart);
+            object.insert(QStringLiteral("idle_open_after"), idleOpenAfter);
+            object.insert(QStringLiteral("idle_held"), idleHeld);
+            object.insert(QStringLiteral("idle_bytes_sent"), idleBytesSent);
+            object.insert(QStringLiteral("idle_open_s"), idleOpenSeconds);
+            object.insert(QStringLiteral("idle_settle_cpu_s"), idleSettleCpuSeconds);
+        }
         return object;
     }
 };
@@ -599,6 +661,151 @@ class Driver
 public:
     explicit Driver(const DriverOptions &options) : m_options(options) {}
 
+    // Beside idle connections: how long the holder holds them once all are open. It covers
+    // the server's settling, the pingpong's warm-up and measured time, and a margin.
+    int besideHoldSeconds() const
+    {
+        return int(std::ceil(kWarmupSeconds + m_options.seconds)) + kHoldSettleMaxMs / 1000 +
+               kBesideHoldMarginSeconds;
+    }
+
+    // Opens `idle` connections on the server with `echoscope bench --mode hold` (they send
+    // nothing until the hold's end) and waits until every one of them is open on the server
+    // (counted in /proc/PID/fd against *baseline, the count before) and the server has
+    // settled, as the hold workload does. On failure, says why in run.error.
+    bool holdIdle(ServerProcess &server, int idle, QProcess &holder, QElapsedTimer &clock,
+                  int *baseline, Run &run)
+    {
+        const qint64 pid = server.pid();
+        *baseline = countDescriptors(pid);
+        holder.setProgram(m_options.echoscope);
+        holder.setArguments(
+            {QStringLiteral("bench"), QStringLiteral("--host"), QStringLiteral("127.0.0.1"),
+             QStringLiteral("--port"), QString::number(server.port()), QStringLiteral("--mode"),
+             QStringLiteral("hold"), QStringLiteral("--connections"), QString::number(idle),
+             QStringLiteral("--size"), QStringLiteral("16"), QStringLiteral("--duration"),
+             QString::number(besideHoldSeconds()), QStringLiteral("--timeout"),
+             QStringLiteral("30"), QStringLiteral("--json"), QStringLiteral("--quiet")});
+        holder.setStandardErrorFile(m_options.workDir + QStringLiteral("/holder.stderr"),
+                                    QIODevice::Append);
+        holder.start();
+        clock.start();
+        if (!holder.waitForStarted(kServerStartTimeoutMs)) {
+            run.error = QStringLiteral("cannot start the idle holder (echoscope bench --mode "
+                                       "hold): %1")
+                            .arg(holder.errorString());
+            return false;
+        }
+        const auto holderGone = [&holder, &run] {
+            holder.waitForFinished(20); // also the polling interval
+            if (holder.state() != QProcess::NotRunning)
+                return false;
+            run.error = QStringLiteral("the idle holder exited before the pingpong (status %1)")
+                            .arg(holder.exitCode());
+            return true;
+        };
+        for (;;) {
+            if (holderGone())
+                return false;
+            if (!server.isRunning()) {
+                run.error = server.exitDescription();
+                return false;
+            }
+            const int open = countDescriptors(pid) - *baseline;
+            if (open >= idle)
+                break;
+            if (clock.elapsed() > kHoldOpenTimeoutMs) {
+                run.error = QStringLiteral("only %1 of %2 idle connections open on the server "
+                                           "after %3 s")
+                                .arg(open)
+                                .arg(idle)
+                                .arg(kHoldOpenTimeoutMs / 1000);
+                return false;
+            }
+        }
+        const qint64 allOpenMs = clock.elapsed();
+        run.idleOpenSeconds = double(allOpenMs) / 1000;
+        const ProcSample allOpen = sampleProcess(pid);
+        ProcSample settling = allOpen;
+        qint64 settlingMs = allOpenMs;
+        for (;;) {
+            if (holderGone())
+                return false;
+            const qint64 elapsed = clock.elapsed();
+            if (elapsed - settlingMs < kHoldSettledMs)
+                continue;
+            const ProcSample now = sampleProcess(pid);
+            if (now.cpuSeconds == settling.cpuSeconds || elapsed - allOpenMs >= kHoldSettleMaxMs) {
+                run.idleSettleCpuSeconds = now.cpuSeconds - allOpen.cpuSeconds;
+                return true;
+            }
+            settling = now;
+            settlingMs = elapsed;
+        }
+    }
+
+    // After the pingpong beside idle connections: counts the idle ones still open on the
+    // server, waits for the holder's end (each connection must still echo its probe, and
+    // it must have sent nothing else) and fails the run if any of that is not so.
+    void checkIdle(qint64 pid, int idle, int baseline, QProcess &holder,
+                   const QElapsedTimer &holderClock, Run &run)
+    {
+        // The pingpong's own connections leave the server; the idle ones stay.
+        QElapsedTimer leaving;
+        leaving.start();
+        int open = countDescriptors(pid) - baseline;
+        while (open > idle && leaving.elapsed() < 2000) {
+            QThread::msleep(20);
+            open = countDescriptors(pid) - baseline;
+        }
+        run.idleOpenAfter = open;
+        const qint64 limitMs = qint64(besideHoldSeconds() + 60) * 1000;
+        while (holder.state() != QProcess::NotRunning && holderClock.elapsed() < limitMs)
+            holder.waitForFinished(100);
+        QString problem;
+        if (holder.state() != QProcess::NotRunning) {
+            problem = QStringLiteral("the idle holder overran %1 s: killed").arg(limitMs / 1000);
+        } else {
+            const QList<QByteArray> lines = holder.readAllStandardOutput().trimmed().split('\n');
+            const QJsonObject result = QJsonDocument::fromJson(lines.constLast()).object();
+            run.idleHeld = result.value(QStringLiteral("held")).toInteger(-1);
+            run.idleBytesSent = result.value(QStringLiteral("bytes_sent")).toInteger(-1);
+            const qint64 probes = qint64(idle) * 16;
+            if (result.isEmpty())
+                problem = QStringLiteral("the idle holder printed no result (exit %1)")
+                              .arg(holder.exitCode());
+            else if (run.idleOpenAtStart < idle)
+                problem = QStringLiteral("only %1 of %2 idle connections open on the server at "
+                                         "the measured window's start")
+                              .arg(run.idleOpenAtStart)
+                              .arg(idle);
+            else if (run.idleOpenAfter < idle)
+                problem = QStringLiteral("only %1 of %2 idle connections open on the server "
+                                         "after the pingpong")
+                              .arg(run.idleOpenAfter)
+                              .arg(idle);
+            else if (run.idleHeld != idle)
+                problem = QStringLiteral("%1 of %2 idle connections still echoed at the hold's "
+                                         "end%3")
+                              .arg(run.idleHeld)
+                              .arg(idle)
+                              .arg(result.contains(QStringLiteral("first_error"))
+                                       ? QStringLiteral(": ") +
+                                             result.value(QStringLiteral("first_error")).toString()
+                                       : QString());
+            else if (run.idleBytesSent != probes)
+                problem = QStringLiteral("the idle connections were not idle: their holder sent "
+                                         "%1 bytes, its probes are %2")
+                              .arg(run.idleBytesSent)
+                              .arg(probes);
+        }
+        if (!problem.isEmpty()) {
+            run.completed = false;
+            if (run.error.isEmpty())
+                run.error = problem;
+        }
+    }
+
     Run runOne(const ServerSpec &spec, const Workload &workload, int repeat)
     {
         Run run;
@@ -615,6 +822,17 @@ public:
         if (!server.start(&run.error))
             return run;
         const qint64 pid = server.pid();
+
+        // Beside idle connections: they are all open and the server has settled before the
+        // load starts.
+        const int idle = workload.idleConnections;
+        run.idleConnections = idle;
+        QProcess holder;
+        const ChildGuard holderGuard(holder);
+        QElapsedTimer holderClock;
+        int idleBaseline = 0;
+        if (idle > 0 && !holdIdle(server, idle, holder, holderClock, &idleBaseline, run))
+            return run;
 
         QStringList arguments{QStringLiteral("bench"),
                               QStringLiteral("--host"),
@@ -668,8 +886,12 @@ public:
         while (!bench.waitForFinished(20)) {
             output += bench.readAllStandardOutput();
             const qint64 elapsed = clock.elapsed();
-            if (!hold && !measureStart && elapsed >= qint64(kWarmupSeconds * 1000))
+            if (!hold && !measureStart && elapsed >= qint64(kWarmupSeconds * 1000)) {
                 measureStart = sampleProcess(pid);
+                if (idle > 0)
+                    run.idleOpenAtStart =
+                        countDescriptors(pid) - idleBaseline - workload.connections;
+            }
             if (hold && !allOpenMs && elapsed >= kHoldFirstSampleMs) {
                 const int open = countDescriptors(pid) - descriptorsBefore;
                 if (open >= workload.connections) {
@@ -756,12 +978,30 @@ public:
                 run.error = QStringLiteral("the bench ended before the idle window did");
             }
         }
+        if (idle > 0 && run.completed)
+            checkIdle(pid, idle, idleBaseline, holder, holderClock, run);
         return run;
     }
 
     void runAll(const std::vector<ServerSpec> &servers, const std::vector<Workload> &list)
     {
+        const auto runAndPrint = [this](const ServerSpec &spec, const Workload &workload,
+                                        int repeat) {
+            std::fprintf(stderr, "%-24s %-14s run %d ... ", qPrintable(workload.key),
+                         qPrintable(spec.key), repeat + 1);
+            Run run = runOne(spec, workload, repeat);
+            std::fprintf(stderr, "%s%s\n", qPrintable(valueText(workload, run)),
+                         run.error.isEmpty() ? ""
+                                             : qPrintable(QStringLiteral(" [%1]").arg(run.error)));
+            m_runs.push_back(run);
+        };
         for (const Workload &workload : list) {
+            if (workload.companion)
+                continue; // run with its partner
+            const auto alone =
+                std::find_if(list.begin(), list.end(), [&workload](const Workload &other) {
+                    return !workload.aloneKey.isEmpty() && other.key == workload.aloneKey;
+                });
             for (int repeat = 0; repeat < m_options.repeats; ++repeat) {
                 // A configuration and its baseline run one after the other, each first in
                 // turn: what a run leaves behind (sockets in TIME_WAIT, warm caches) does not
@@ -773,14 +1013,14 @@ public:
                     if (!order[i]->baseline.isEmpty() && order[i]->baseline == order[i + 1]->key)
                         std::swap(order[i], order[i + 1]);
                 for (const ServerSpec *spec : order) { // interleaved: drift hits all alike
-                    std::fprintf(stderr, "%-24s %-14s run %d ... ", qPrintable(workload.key),
-                                 qPrintable(spec->key), repeat + 1);
-                    Run run = runOne(*spec, workload, repeat);
-                    std::fprintf(stderr, "%s%s\n", qPrintable(valueText(workload, run)),
-                                 run.error.isEmpty()
-                                     ? ""
-                                     : qPrintable(QStringLiteral(" [%1]").arg(run.error)));
-                    m_runs.push_back(run);
+                    if (alone == list.end()) {
+                        runAndPrint(*spec, workload, repeat);
+                        continue;
+                    }
+                    // A pair on the same server, one right after the other, each first in
+                    // turn: beside idle connections and alone.
+                    runAndPrint(*spec, repeat % 2 ? workload : *alone, repeat);
+                    runAndPrint(*spec, repeat % 2 ? *alone : workload, repeat);
                 }
             }
         }
@@ -854,6 +1094,28 @@ public:
                 const std::optional<double> baseValue = figure(other);
                 if (baseValue && *baseValue > 0)
                     ratios.push_back(*value / *baseValue);
+            }
+        }
+        return ratios;
+    }
+
+    // Per repeat, this server's figure beside idle connections divided by its figure alone in
+    // the same repeat (the two runs of a pair follow each other); the repeats where both have it.
+    std::vector<double> besideRatios(const QString &server, const Workload &beside,
+                                     const Figure &figure) const
+    {
+        std::vector<double> ratios;
+        for (const Run &run : m_runs) {
+            if (run.server != server || run.workload != beside.key)
+                continue;
+            const std::optional<double> value = figure(run);
+            for (const Run &other : m_runs) {
+                if (!value || other.server != server || other.workload != beside.aloneKey ||
+                    other.repeat != run.repeat)
+                    continue;
+                const std::optional<double> aloneValue = figure(other);
+                if (aloneValue && *aloneValue > 0)
+                    ratios.push_back(*value / *aloneValue);
             }
         }
         return ratios;
@@ -1133,6 +1395,70 @@ public:
                 out += holdAgainstBaseline(compared, *holdWorkload);
         }
 
+        // Pingpong beside idle connections, against the same pingpong alone.
+        std::vector<const Workload *> besides;
+        for (const Workload &workload : list)
+            if (workload.idleConnections > 0 &&
+                std::any_of(list.begin(), list.end(),
+                            [&workload](const Workload &w) { return w.key == workload.aloneKey; }))
+                besides.push_back(&workload);
+        for (const Workload *beside : besides) {
+            const QString idleCount = english.toString(beside->idleConnections);
+            out += QStringLiteral("\n### %1: against alone, same server, same repeat\n\n")
+                       .arg(beside->title);
+            row({QStringLiteral("server"), QStringLiteral("alone"), QStringLiteral("beside idle"),
+                 QStringLiteral("beside / alone (paired)"), QStringLiteral("CPU alone"),
+                 QStringLiteral("CPU beside"), QStringLiteral("CPU beside / alone (paired)"),
+                 QStringLiteral("idle open at start / after / echoing at end (fewest)"),
+                 QStringLiteral("idle holder sent (most)"),
+                 QStringLiteral("server CPU settling (most)")});
+            ruler(10);
+            for (const ServerSpec &spec : servers) {
+                const auto medianText = [this, &spec, &english](const QString &key,
+                                                                const Figure &figure,
+                                                                bool perSecond) {
+                    const std::vector<double> values = figures(spec.key, key, figure);
+                    if (values.empty())
+                        return QStringLiteral("–");
+                    const double value = median(values);
+                    return perSecond ? english.toString(qRound64(value)) + QStringLiteral(" req/s")
+                                     : QStringLiteral("%1 µs/req").arg(value, 0, 'f', 1);
+                };
+                int fewestStart = -1, fewestAfter = -1;
+                qint64 fewestHeld = -1, mostSent = -1;
+                double settleCpu = 0;
+                bool any = false;
+                for (const Run &run : m_runs) {
+                    if (run.server != spec.key || run.workload != beside->key)
+                        continue;
+                    fewestStart =
+                        any ? std::min(fewestStart, run.idleOpenAtStart) : run.idleOpenAtStart;
+                    fewestAfter =
+                        any ? std::min(fewestAfter, run.idleOpenAfter) : run.idleOpenAfter;
+                    fewestHeld = any ? std::min(fewestHeld, run.idleHeld) : run.idleHeld;
+                    mostSent = std::max(mostSent, run.idleBytesSent);
+                    settleCpu = std::max(settleCpu, run.idleSettleCpuSeconds);
+                    any = true;
+                }
+                if (!any)
+                    continue;
+                const auto count = [&english](qint64 value) {
+                    return value < 0 ? QStringLiteral("–") : english.toString(value);
+                };
+                row({spec.title, medianText(beside->aloneKey, throughputOf, true),
+                     medianText(beside->key, throughputOf, true),
+                     ratioText(besideRatios(spec.key, *beside, throughputOf)),
+                     medianText(beside->aloneKey, cpuPerUnitOf, false),
+                     medianText(beside->key, cpuPerUnitOf, false),
+                     ratioText(besideRatios(spec.key, *beside, cpuPerUnitOf)),
+                     QStringLiteral("%1 / %2 / %3 of %4")
+                         .arg(count(fewestStart), count(fewestAfter), count(fewestHeld), idleCount),
+                     mostSent < 0 ? QStringLiteral("–")
+                                  : QStringLiteral("%1 B").arg(english.toString(mostSent)),
+                     QStringLiteral("%1 s").arg(settleCpu, 0, 'f', 2)});
+            }
+        }
+
         // The issue's targets, for each Echoscope configuration.
         bool allMet = true;
         QString targets;
@@ -1154,6 +1480,17 @@ public:
                                .arg(spec.title, key)
                                .arg(r, 0, 'f', 2)
                                .arg(kTargetRatio, 0, 'f', 1)
+                               .arg(met ? QStringLiteral("met") : QStringLiteral("MISSED"));
+            }
+            for (const Workload *beside : besides) {
+                const std::vector<double> ratios = besideRatios(spec.key, *beside, throughputOf);
+                const double r = median(ratios);
+                const bool met = !ratios.empty() && r >= kTargetBesideRatio;
+                allMet = allMet && met;
+                targets += QStringLiteral("- %1, %2: %3× of alone (target ≥ %4×) %5\n")
+                               .arg(spec.title, beside->key)
+                               .arg(r, 0, 'f', 2)
+                               .arg(kTargetBesideRatio, 0, 'f', 2)
                                .arg(met ? QStringLiteral("met") : QStringLiteral("MISSED"));
             }
             if (holdWorkload != list.end()) {
@@ -1178,6 +1515,14 @@ public:
                                .arg(run->idleCpuSeconds, 0, 'f', 3)
                                .arg(idle ? QStringLiteral("met") : QStringLiteral("MISSED"));
             }
+        }
+        for (const Workload *beside : besides) { // what the machine itself loses
+            const std::vector<double> ratios = besideRatios(reference, *beside, throughputOf);
+            if (!ratios.empty())
+                targets += QStringLiteral("- epoll reference (no target: the machine's own "
+                                          "loss), %1: %2× of alone\n")
+                               .arg(beside->key)
+                               .arg(median(ratios), 0, 'f', 2);
         }
         if (!targets.isEmpty())
             out += QStringLiteral("\n### Targets\n\n") + targets;
@@ -1236,16 +1581,18 @@ private:
 // baselineEchoscope (may be empty): a second echoscope binary, run as baseline-t1 and
 // baseline-t2 with the same command lines, each listed right after its counterpart.
 std::vector<ServerSpec> availableServers(const QString &self, const QString &echoscope,
-                                         const QString &baselineEchoscope)
+                                         const QString &baselineEchoscope, int holdConnections)
 {
     const QString serversDir = QStringLiteral(ECHO_SERVERS_DIR);
     const QString python = QStandardPaths::findExecutable(QStringLiteral("python3"));
-    const auto echoscopeArguments = [](int threads) {
+    // Room for the held or idle connections and the pingpong's 100 beside them.
+    const int maxClients = std::max(20000, holdConnections + 1000);
+    const auto echoscopeArguments = [maxClients](int threads) {
         // Events are still formatted; they go to /dev/null rather than a terminal.
         return QStringList{QStringLiteral("--headless"), QStringLiteral("--port"),
                            QStringLiteral("0"),          QStringLiteral("--threads"),
                            QString::number(threads),     QStringLiteral("--max-clients"),
-                           QStringLiteral("20000"),      QStringLiteral("--log-file"),
+                           QString::number(maxClients),  QStringLiteral("--log-file"),
                            QProcess::nullDevice()};
     };
     std::vector<ServerSpec> list;
@@ -1361,7 +1708,9 @@ int drive(int argc, char **argv)
     const QCommandLineOption only(QStringLiteral("only"),
                                   QStringLiteral("Only workloads whose key contains this "
                                                  "(keys: pingpong-1k-100, stream-64k-10, "
-                                                 "oneshot-1k-10, hold-16-10000, ...)."),
+                                                 "oneshot-1k-10, hold-16-10000, ...; "
+                                                 "pingpong-beside-idle, not in the default "
+                                                 "run, with --only beside)."),
                                   QStringLiteral("substring"));
     const QCommandLineOption serversOption(
         QStringLiteral("servers"),
@@ -1373,7 +1722,8 @@ int drive(int argc, char **argv)
         QStringLiteral("list"), QStringLiteral("epoll,echoscope-t1,echoscope-t2,qt-naive"));
     const QCommandLineOption holdConnections(
         QStringLiteral("hold-connections"),
-        QStringLiteral("Connections held by the hold workload (default 10000)."),
+        QStringLiteral("Connections held by the hold workload, and idle beside the pingpong "
+                       "in pingpong-beside-idle (default 10000)."),
         QStringLiteral("n"), QStringLiteral("10000"));
     const QCommandLineOption json(QStringLiteral("json"),
                                   QStringLiteral("Also write every run's raw figures here."),
@@ -1423,8 +1773,9 @@ int drive(int argc, char **argv)
     QTemporaryDir workDir;
     options.workDir = workDir.path();
 
-    const std::vector<ServerSpec> available = availableServers(
-        QCoreApplication::applicationFilePath(), options.echoscope, options.baselineEchoscope);
+    const std::vector<ServerSpec> available =
+        availableServers(QCoreApplication::applicationFilePath(), options.echoscope,
+                         options.baselineEchoscope, options.holdConnections);
     std::vector<ServerSpec> servers;
     QStringList wanted = parser.value(serversOption).split(QLatin1Char(','));
     if (!options.baselineEchoscope.isEmpty() && !parser.isSet(serversOption))
@@ -1458,12 +1809,45 @@ int drive(int argc, char **argv)
                                      return missing;
                                  }),
                   servers.end());
+    // An opt-in workload runs only when --only names it: a substring of its key that no
+    // default workload's key contains (--only beside). A paired workload brings its partner.
+    const std::vector<Workload> all = workloads(options.holdConnections);
+    const bool onlyNamesDefault =
+        std::any_of(all.begin(), all.end(), [&options](const Workload &workload) {
+            return !workload.optIn && workload.key.contains(options.only);
+        });
     std::vector<Workload> list;
-    for (const Workload &workload : workloads(options.holdConnections))
-        if (options.only.isEmpty() || workload.key.contains(options.only))
-            list.push_back(workload);
+    for (const Workload &workload : all) {
+        if (workload.companion)
+            continue;
+        const bool selected = workload.optIn
+                                  ? !options.only.isEmpty() && !onlyNamesDefault &&
+                                        workload.key.contains(options.only)
+                                  : options.only.isEmpty() || workload.key.contains(options.only);
+        if (!selected)
+            continue;
+        for (const Workload &other : all)
+            if (!workload.aloneKey.isEmpty() && other.key == workload.aloneKey)
+                list.push_back(other);
+        list.push_back(workload);
+    }
     if (list.empty() || servers.empty()) {
         std::fprintf(stderr, "bench_echo: nothing to run\n");
+        return 2;
+    }
+    // Every server and the load generator take one descriptor per connection, and raise
+    // their open-file limit to the hard one: a hold beyond it can only fail, later.
+    rlimit files;
+    const bool holds = std::any_of(list.begin(), list.end(), [](const Workload &workload) {
+        return workload.mode == Mode::Hold || workload.idleConnections > 0;
+    });
+    if (holds && ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_max != RLIM_INFINITY &&
+        rlim_t(options.holdConnections) + kDescriptorReserve > files.rlim_max) {
+        std::fprintf(stderr,
+                     "bench_echo: --hold-connections %d: needs %d open files per process, "
+                     "the hard limit (ulimit -Hn) is %llu\n",
+                     options.holdConnections, options.holdConnections + kDescriptorReserve,
+                     static_cast<unsigned long long>(files.rlim_max));
         return 2;
     }
 
