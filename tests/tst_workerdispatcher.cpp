@@ -9,6 +9,7 @@
 #include <QTimer>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -76,6 +77,7 @@ private slots:
     void initTestCase();
     void isTheThreadsDispatcher();
     void postedEventsFromAnotherThread();
+    void eventsPostedToItselfNeedNoWakeUp();
     void preciseTimerNeverFiresEarly();
     void repeatingTimerKeepsItsInterval();
     void zeroTimerFiresEveryPassUntilStopped();
@@ -131,6 +133,42 @@ void tst_WorkerDispatcher::postedEventsFromAnotherThread()
     });
     int seen = 0;
     QTRY_VERIFY_WITH_TIMEOUT((worker.run([&] { seen = chained; }), seen == 2), kTimeoutMs);
+}
+
+// A thread that posts to itself is awake: the next pass sends the event without blocking,
+// and no eventfd write is needed (a worker's deleteLater() per connection used to cost a
+// write, a read and one more epoll_pwait2()). Another thread's post still writes.
+void tst_WorkerDispatcher::eventsPostedToItselfNeedNoWakeUp()
+{
+    DispatcherThread worker;
+    QAbstractEventDispatcher *dispatcher = worker.thread().eventDispatcher();
+    constexpr int kChain = 200;
+    std::atomic<int> handled{0};
+    std::atomic<qint64> writesDuringChain{-1};
+    quint64 writesAtStart = 0;
+    // Each handler posts the next one from the worker's own thread; nothing else posts to
+    // it until the last has run (the test thread only reads `handled`).
+    std::function<void()> step = [&] {
+        if (handled.fetch_add(1) + 1 == kChain) {
+            writesDuringChain.store(
+                qint64(WorkerDispatcher::wakeUpWrites(dispatcher) - writesAtStart));
+            return;
+        }
+        QMetaObject::invokeMethod(worker.context(), step, Qt::QueuedConnection);
+    };
+    worker.run([&] {
+        writesAtStart = WorkerDispatcher::wakeUpWrites(dispatcher);
+        QMetaObject::invokeMethod(worker.context(), step, Qt::QueuedConnection);
+    });
+    QTRY_COMPARE_WITH_TIMEOUT(handled.load(), kChain, kTimeoutMs);
+    QCOMPARE(writesDuringChain.load(), qint64(0));
+
+    const quint64 before = WorkerDispatcher::wakeUpWrites(dispatcher);
+    std::atomic<bool> ran{false};
+    QMetaObject::invokeMethod(
+        worker.context(), [&ran] { ran = true; }, Qt::QueuedConnection);
+    QTRY_VERIFY_WITH_TIMEOUT(ran.load(), kTimeoutMs);
+    QVERIFY(WorkerDispatcher::wakeUpWrites(dispatcher) > before);
 }
 
 void tst_WorkerDispatcher::preciseTimerNeverFiresEarly()

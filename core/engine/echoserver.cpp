@@ -27,6 +27,13 @@ qint64 nowMs()
     return Clock::wallMs(); // timestamps only; windows use Clock::monotonicMs()
 }
 
+bool isAnyAddress(const QHostAddress &address)
+{
+    return address == QHostAddress(QHostAddress::Any) ||
+           address == QHostAddress(QHostAddress::AnyIPv4) ||
+           address == QHostAddress(QHostAddress::AnyIPv6);
+}
+
 } // namespace
 
 // Carries a change's `done` (see EchoServer::disconnectClient) into a worker's thread and
@@ -371,9 +378,13 @@ void EchoServer::incomingConnection(qintptr descriptor, const QHostAddress &peer
         m_config.captureKeepsFirst ? CaptureBuffer::Policy::KeepFirst
                                    : CaptureBuffer::Policy::DropOldest);
     stats->setChangeFeed(m_changeFeed);
-    {
-        // The server's end, for a capture's packets (PcapngExport): getsockname() works on
-        // any socket.
+    // The server's end, for a capture's packets (PcapngExport): the address listened on
+    // when that is one address, so that a connection costs no getsockname(); which of the
+    // machine's addresses the client reached when listening on any.
+    const quint16 listeningPort = transport == IpProtocol::WebSocket ? m_webSocketPort : m_port;
+    if (!isAnyAddress(m_address) && listeningPort != 0) {
+        stats->setServerEndpoint(m_address, listeningPort);
+    } else {
         QHostAddress localAddress;
         quint16 localPort = 0;
         if (NativeUdpSocket::localAddress(descriptor, &localAddress, &localPort))

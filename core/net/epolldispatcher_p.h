@@ -6,6 +6,7 @@
 #include <QAbstractEventDispatcher>
 #include <QAtomicInt>
 
+#include <atomic>
 #include <set>
 #include <unordered_map>
 #include <utility>
@@ -50,6 +51,8 @@ public:
     // True while the entries of an epoll_pwait2() are being handled (a handler may run a
     // nested loop: then the outer turn is still on).
     bool inTurn() const { return m_turnDepth > 0; }
+    // See WorkerDispatcher::wakeUpWrites().
+    quint64 wakeUpWrites() const { return m_wakeUpWrites.load(std::memory_order_relaxed); }
 
     bool processEvents(QEventLoop::ProcessEventsFlags flags) override;
     void registerSocketNotifier(QSocketNotifier *notifier) override;
@@ -80,12 +83,18 @@ private:
     int activateSocketNotifiers();
     int activateTimers();
     void drainWakeUps();
-
     int m_epoll = -1;
     int m_wakeFd = -1;
     WakeEntry *m_wakeEntry = nullptr;
+    void writeWakeUp();
+
     QAtomicInt m_wakeUpPending;
     QAtomicInt m_interrupt;
+    // The thread that runs processEvents(), once it has: an event it posts to itself needs
+    // no eventfd write, only a wait that does not block (m_postedBySelf, its own).
+    std::atomic<Qt::HANDLE> m_ownerThread{nullptr};
+    bool m_postedBySelf = false;
+    std::atomic<quint64> m_wakeUpWrites{0};
     int m_turnDepth = 0;
     std::vector<EpollEntry *> m_retired;
 

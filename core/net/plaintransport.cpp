@@ -80,8 +80,11 @@ void PlainTransport::close(DisconnectReason reason)
     m_closed = true;
     // The watch goes before the descriptor does, so no one ever polls a closed one.
     stopWatching();
-    // The echo of a half-closed client is done, or a fault ends the stream in order: FIN.
-    if (reason == DisconnectReason::ClosedByPeer || reason == DisconnectReason::FaultClose)
+    // A fault ends the stream in order: FIN first, even if the client's bytes are left
+    // unread (close() alone would answer those with a reset). A half-closed client whose
+    // echo is done was read to its end, so close() sends the FIN after what is still
+    // queued, with no shutdown() call of its own.
+    if (reason == DisconnectReason::FaultClose)
         NativeSocket::shutdownWrite(m_descriptor);
     if (reason == DisconnectReason::FaultReset)
         NativeSocket::abort(m_descriptor); // SO_LINGER 0: the peer sees a reset

@@ -36,6 +36,10 @@ public:
     // before 5.11 (found at the first wait), or asked for with
     // ECHOSCOPE_WORKER_DISPATCHER=epoll_wait.
     static bool waitsInMilliseconds();
+    // How often `dispatcher` (one of these) has written its eventfd to wake its thread: an
+    // event posted by another thread does, one the thread posts to itself does not. 0 for
+    // any other dispatcher. For tests.
+    static quint64 wakeUpWrites(const QAbstractEventDispatcher *dispatcher);
 };
 
 } // namespace Echoscope

@@ -20,4 +20,9 @@ QAbstractEventDispatcher *WorkerDispatcher::create()
     return nullptr;
 }
 
+quint64 WorkerDispatcher::wakeUpWrites(const QAbstractEventDispatcher *)
+{
+    return 0;
+}
+
 } // namespace Echoscope
