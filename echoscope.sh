@@ -76,6 +76,27 @@ build() {
     cmake --build "$build_dir" --parallel "$jobs"
 }
 
+# Builds, in $build_dir (already configured), the programs that the tests labelled $1 run.
+# Each test program is a target of its own name (checks of the sources, such as the docs
+# and i18n labels, are not). A test is named after its program, or after it plus a suffix
+# (tst_socketpoller_workerdispatcher runs tst_socketpoller with another setting): its name
+# is reduced to the longest program name it starts with.
+build_test_programs() {
+    local labels=$1 name
+    local programs=() targets=()
+    mapfile -t programs < <(cmake --build "$build_dir" --target help |
+        sed -n 's/^\.\.\. \(tst_[A-Za-z0-9_]*\).*/\1/p; s/^\(tst_[A-Za-z0-9_]*\): phony$/\1/p')
+    while read -r name; do
+        while [ -n "$name" ] && ! printf '%s\n' "${programs[@]}" | grep -qx "$name"; do
+            [[ $name == *_* ]] && name=${name%_*} || name=
+        done
+        [ -z "$name" ] || printf '%s\n' "${targets[@]}" | grep -qx "$name" || targets+=("$name")
+    done < <(cd "$build_dir" && ctest -N -L "$labels" |
+        sed -n 's/^ *Test *#[0-9]*: \(tst_[A-Za-z0-9_]*\)$/\1/p')
+    [ ${#targets[@]} -gt 0 ] || { echo "echoscope.sh: no tests labelled $labels" >&2; exit 1; }
+    cmake --build "$build_dir" --parallel "$jobs" --target "${targets[@]}"
+}
+
 # The .deb: a Release build for /usr, without the tests, packed by CPack; sets $deb.
 build_package() {
     build_dir=${BUILD_DIR:-$here/build-package}
@@ -158,22 +179,7 @@ tsan)
     labels=${TSAN_LABELS:-unit|integration}
     cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" -DBUILD_TESTING=ON \
         -DECHOSCOPE_SANITIZE=thread
-    # Each test program is a target of its own name (checks of the sources, such as the
-    # docs and i18n labels, are not, and are not among these labels).
-    # The programs those tests run: a test named after its program, or after it plus a
-    # suffix (tst_socketpoller_workerdispatcher runs tst_socketpoller with another setting).
-    mapfile -t programs < <(cmake --build "$build_dir" --target help |
-        sed -n 's/^\.\.\. \(tst_[A-Za-z0-9_]*\).*/\1/p; s/^\(tst_[A-Za-z0-9_]*\): phony$/\1/p')
-    targets=()
-    while read -r name; do
-        while [ -n "$name" ] && ! printf '%s\n' "${programs[@]}" | grep -qx "$name"; do
-            [[ $name == *_* ]] && name=${name%_*} || name=
-        done
-        [ -z "$name" ] || printf '%s\n' "${targets[@]}" | grep -qx "$name" || targets+=("$name")
-    done < <(cd "$build_dir" && ctest -N -L "$labels" |
-        sed -n 's/^ *Test *#[0-9]*: \(tst_[A-Za-z0-9_]*\)$/\1/p')
-    [ ${#targets[@]} -gt 0 ] || { echo "echoscope.sh: no tests labelled $labels" >&2; exit 1; }
-    cmake --build "$build_dir" --parallel "$jobs" --target "${targets[@]}"
+    build_test_programs "$labels"
     tsan_options=suppressions=$here/tests/tsan.supp:second_deadlock_stack=1:history_size=4
     export TSAN_OPTIONS=${TSAN_OPTIONS:-$tsan_options}
     cd "$build_dir"
@@ -188,20 +194,7 @@ portable)
     labels=${PORTABLE_LABELS:-unit|integration|adversarial}
     cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" -DBUILD_TESTING=ON \
         -DECHOSCOPE_PORTABLE_IO=ON
-    # The programs those tests run: a test named after its program, or after it plus a
-    # suffix (tst_socketpoller_workerdispatcher runs tst_socketpoller with another setting).
-    mapfile -t programs < <(cmake --build "$build_dir" --target help |
-        sed -n 's/^\.\.\. \(tst_[A-Za-z0-9_]*\).*/\1/p; s/^\(tst_[A-Za-z0-9_]*\): phony$/\1/p')
-    targets=()
-    while read -r name; do
-        while [ -n "$name" ] && ! printf '%s\n' "${programs[@]}" | grep -qx "$name"; do
-            [[ $name == *_* ]] && name=${name%_*} || name=
-        done
-        [ -z "$name" ] || printf '%s\n' "${targets[@]}" | grep -qx "$name" || targets+=("$name")
-    done < <(cd "$build_dir" && ctest -N -L "$labels" |
-        sed -n 's/^ *Test *#[0-9]*: \(tst_[A-Za-z0-9_]*\)$/\1/p')
-    [ ${#targets[@]} -gt 0 ] || { echo "echoscope.sh: no tests labelled $labels" >&2; exit 1; }
-    cmake --build "$build_dir" --parallel "$jobs" --target "${targets[@]}"
+    build_test_programs "$labels"
     cd "$build_dir"
     exec ctest --output-on-failure --parallel "$jobs" -L "$labels" "$@"
     ;;
