@@ -190,6 +190,39 @@ QString idPath(quint64 id, const QString &tail = QString())
     return QStringLiteral("/clients/%1%2").arg(id).arg(tail);
 }
 
+// A server and its API with one connected client whose worker is held busy (WorkerHold):
+// changes sent meanwhile wait at that worker, and their answers with them.
+struct BusyWorkerFixture : Fixture
+{
+    TestClient client;
+    quint64 id = 0;
+    WorkerHold hold;
+    QNetworkAccessManager manager;
+
+    // Started, the client connected, and its worker held: false if any of that failed.
+    bool start()
+    {
+        if (!Fixture::start())
+            return false;
+        id = connect(&client);
+        return id != 0 && hold.hold(server.get(), &client);
+    }
+    // A change sent without waiting for its answer, once the API has it among its pending
+    // changes (null if it did not come there in time).
+    std::unique_ptr<QNetworkReply> queue(const QByteArray &verb, const QString &path,
+                                         const QByteArray &body = {})
+    {
+        const int before = api->pendingChanges();
+        auto reply = sendAsync(&manager, url(path), verb, body);
+        const bool pending =
+            QTest::qWaitFor([&] { return api->pendingChanges() == before + 1; }, kTimeoutMs);
+        if (!pending)
+            qWarning() << verb << path << "did not wait:" << api->pendingChanges()
+                       << "pending changes, finished:" << reply->isFinished();
+        return pending ? std::move(reply) : nullptr;
+    }
+};
+
 // An HTTP client written by hand on a socket of its own: what it sent, what it read.
 struct RawClient
 {
@@ -1228,24 +1261,20 @@ void tst_ControlApi::getRightAfterAChangeShowsIt()
 // reads are answered meanwhile); it comes once the worker made the change.
 void tst_ControlApi::changeWaitsForTheWorker()
 {
-    Fixture fixture;
+    BusyWorkerFixture fixture;
     QVERIFY(fixture.start());
-    TestClient client;
-    const quint64 id = fixture.connect(&client);
-    QVERIFY(id != 0);
-    WorkerHold hold;
-    QVERIFY(hold.hold(fixture.server.get(), &client));
-    QNetworkAccessManager manager;
-    const auto put = sendAsync(&manager, fixture.url(idPath(id, QStringLiteral("/faults"))), "PUT",
-                               R"({"delay_ms": 7})");
-    QTRY_COMPARE_WITH_TIMEOUT(fixture.api->pendingChanges(), 1, kTimeoutMs);
+    const quint64 id = fixture.id;
+    const auto put =
+        fixture.queue("PUT", idPath(id, QStringLiteral("/faults")), R"({"delay_ms": 7})");
+    QVERIFY(put);
+    QCOMPARE(fixture.api->pendingChanges(), 1);
     QVERIFY(!put->isFinished());
     // Not made yet, and the API answers reads meanwhile.
     const Response before = fixture.get(idPath(id, QStringLiteral("/faults")));
     QCOMPARE(before.status, 200);
     QCOMPARE(before.json.value(QStringLiteral("faults_own")).toBool(), false);
     QVERIFY(!put->isFinished());
-    hold.release();
+    fixture.hold.release();
     QTRY_VERIFY_WITH_TIMEOUT(put->isFinished(), kTimeoutMs);
     QCOMPARE(statusOf(*put), 200);
     QCOMPARE(fixture.server->clientStats(id)->faults().delayMs, 7);
@@ -1256,27 +1285,23 @@ void tst_ControlApi::changeWaitsForTheWorker()
 // change 404 (the client left before it), not a 200 for a change nobody made.
 void tst_ControlApi::changeToAClientThatLeavesMeanwhileIs404()
 {
-    Fixture fixture;
+    BusyWorkerFixture fixture;
     QVERIFY(fixture.start());
-    TestClient client;
-    const quint64 id = fixture.connect(&client);
-    QVERIFY(id != 0);
-    WorkerHold hold;
-    QVERIFY(hold.hold(fixture.server.get(), &client));
-    QNetworkAccessManager manager;
-    const auto kick = sendAsync(&manager, fixture.url(idPath(id)), "DELETE");
-    QTRY_COMPARE_WITH_TIMEOUT(fixture.api->pendingChanges(), 1, kTimeoutMs);
-    const auto put = sendAsync(&manager, fixture.url(idPath(id, QStringLiteral("/faults"))), "PUT",
-                               R"({"delay_ms": 7})");
-    QTRY_COMPARE_WITH_TIMEOUT(fixture.api->pendingChanges(), 2, kTimeoutMs);
-    hold.release();
+    const quint64 id = fixture.id;
+    const auto kick = fixture.queue("DELETE", idPath(id));
+    QVERIFY(kick);
+    const auto put =
+        fixture.queue("PUT", idPath(id, QStringLiteral("/faults")), R"({"delay_ms": 7})");
+    QVERIFY(put);
+    QCOMPARE(fixture.api->pendingChanges(), 2);
+    fixture.hold.release();
     QTRY_VERIFY_WITH_TIMEOUT(kick->isFinished() && put->isFinished(), kTimeoutMs);
     QCOMPARE(statusOf(*kick), 200);
     QCOMPARE(statusOf(*put), 404);
     const QJsonObject error = QJsonDocument::fromJson(put->readAll()).object();
     QCOMPARE(error.value(QStringLiteral("error")).toString(),
              QStringLiteral("client %1 disconnected before the change was made").arg(id));
-    QTRY_VERIFY_WITH_TIMEOUT(client.closed, kTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(fixture.client.closed, kTimeoutMs);
 }
 
 // Changes (to a client, to all clients, a kick) waiting at a busy worker when the server
@@ -1284,23 +1309,18 @@ void tst_ControlApi::changeToAClientThatLeavesMeanwhileIs404()
 // hangs, and the API goes on.
 void tst_ControlApi::changeRacingAStopIsAnswered()
 {
-    Fixture fixture;
+    BusyWorkerFixture fixture;
     QVERIFY(fixture.start());
-    TestClient client;
-    const quint64 id = fixture.connect(&client);
-    QVERIFY(id != 0);
-    WorkerHold hold;
-    QVERIFY(hold.hold(fixture.server.get(), &client));
-    QNetworkAccessManager manager;
-    const auto put = sendAsync(&manager, fixture.url(idPath(id, QStringLiteral("/faults"))), "PUT",
-                               R"({"delay_ms": 7})");
-    QTRY_COMPARE_WITH_TIMEOUT(fixture.api->pendingChanges(), 1, kTimeoutMs);
-    const auto all =
-        sendAsync(&manager, fixture.url(QStringLiteral("/faults")), "PUT", R"({"delay_ms": 3})");
-    QTRY_COMPARE_WITH_TIMEOUT(fixture.api->pendingChanges(), 2, kTimeoutMs);
-    const auto kick = sendAsync(&manager, fixture.url(idPath(id)), "DELETE");
-    QTRY_COMPARE_WITH_TIMEOUT(fixture.api->pendingChanges(), 3, kTimeoutMs);
-    hold.release();
+    const quint64 id = fixture.id;
+    const auto put =
+        fixture.queue("PUT", idPath(id, QStringLiteral("/faults")), R"({"delay_ms": 7})");
+    QVERIFY(put);
+    const auto all = fixture.queue("PUT", QStringLiteral("/faults"), R"({"delay_ms": 3})");
+    QVERIFY(all);
+    const auto kick = fixture.queue("DELETE", idPath(id));
+    QVERIFY(kick);
+    QCOMPARE(fixture.api->pendingChanges(), 3);
+    fixture.hold.release();
     fixture.server->stop(); // in this thread, before any answer could be written
     QTRY_VERIFY_WITH_TIMEOUT(put->isFinished() && all->isFinished() && kick->isFinished(),
                              kTimeoutMs);
