@@ -2,6 +2,7 @@
 
 #include "controlhttpserver.h"
 #include "echoserver.h"
+#include "textescape.h"
 #include "trafficevent.h"
 
 #include <QFile>
@@ -99,9 +100,10 @@ QString ControlApi::generateToken()
 bool ControlApi::readTokenFile(const QString &path, QString *token, QString *error)
 {
     QFile file(path);
+    const QString named = TextEscape::escapeText(path); // the message is shown as it is
     if (!file.open(QIODevice::ReadOnly)) {
         *error = QStringLiteral("cannot read the control token file \"%1\": %2")
-                     .arg(path, file.errorString());
+                     .arg(named, file.errorString());
         return false;
     }
 #ifdef Q_OS_UNIX
@@ -115,21 +117,21 @@ bool ControlApi::readTokenFile(const QString &path, QString *token, QString *err
                          ((int(permissions) >> 4) & 07) << 3 | (int(permissions) & 07);
         *error = QStringLiteral("the control token file \"%1\" has mode %2: others than its owner "
                                 "may read it; make it the owner's alone (chmod 600 \"%1\")")
-                     .arg(path, QStringLiteral("0%1").arg(mode, 3, 8, QLatin1Char('0')));
+                     .arg(named, QStringLiteral("0%1").arg(mode, 3, 8, QLatin1Char('0')));
         return false;
     }
 #endif
     const QByteArray line = file.readLine(4096).trimmed();
     if (line.isEmpty()) {
         *error = QStringLiteral("the control token file \"%1\" holds no token on its first line")
-                     .arg(path);
+                     .arg(named);
         return false;
     }
     const QString read = QString::fromUtf8(line);
     if (read.size() < kMinTokenLength) {
         *error = QStringLiteral("the token in the control token file \"%1\" is %2 characters "
                                 "long: at least %3 are needed")
-                     .arg(path)
+                     .arg(named)
                      .arg(read.size())
                      .arg(kMinTokenLength);
         return false;

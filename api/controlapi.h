@@ -88,9 +88,10 @@ public:
 
     // 32 random bytes from the system's generator, as 64 hex digits.
     static QString generateToken();
-    // The first line of the file, without surrounding white space; false, with a sentence
-    // naming the file in *error, if it cannot be read, holds no token or one shorter than
-    // kMinTokenLength, or (Unix) its group or others have any access to it (its mode named).
+    // The first line of the file, without surrounding white space; false, with a clause
+    // naming the file (escaped by TextEscape::escapeText, so the clause is shown as it is)
+    // in *error, if it cannot be read, holds no token or one shorter than kMinTokenLength,
+    // or (Unix) its group or others have any access to it (its mode named).
     static bool readTokenFile(const QString &path, QString *token, QString *error);
 
 private:

@@ -251,7 +251,7 @@ int CtlCommand::run(const QStringList &arguments)
     if (parser.isSet(tokenFile)) {
         QString fileToken;
         if (!ControlApi::readTokenFile(parser.value(tokenFile), &fileToken, &error)) {
-            print(stderr, QStringLiteral("echoscope ctl: %1\n").arg(TextEscape::escapeText(error)));
+            print(stderr, QStringLiteral("echoscope ctl: %1\n").arg(error)); // file name escaped
             return kExitUsage;
         }
         token = fileToken.toUtf8();

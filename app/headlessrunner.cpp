@@ -113,7 +113,7 @@ bool HeadlessRunner::start()
         if (!m_options.controlTokenFile.isEmpty() &&
             !ControlApi::readTokenFile(m_options.controlTokenFile, &token, &error)) {
             m_error = Error::TokenFailed;
-            m_errorString = TextEscape::escapeText(error);
+            m_errorString = error; // its file name escaped
             if (m_metrics)
                 m_metrics->stop();
             return false;

@@ -142,7 +142,7 @@ int runDashboard(const CommandLine &commandLine)
         QString error;
         if (!options.controlTokenFile.isEmpty() &&
             !ControlApi::readTokenFile(options.controlTokenFile, &token, &error)) {
-            print(stderr, QStringLiteral("echoscope: %1\n").arg(TextEscape::escapeText(error)));
+            print(stderr, QStringLiteral("echoscope: %1\n").arg(error)); // file name escaped
             return kExitUsage;
         }
         if (!window.setControlOverride(options.controlAddress, quint16(options.controlPort), token,

@@ -397,7 +397,9 @@ void tst_MetricsDashboard::controlApiTokenFileFromPreferences()
     QCOMPARE(saved.value(QStringLiteral("control/tokenFile")).toString(), path);
 }
 
-// A token file others can read is refused in the dialog, which names it: OK stays off.
+// A token file others can read is refused in the dialog, which names it in a sentence of
+// its own (the engine's clause, capitalised and ended): OK stays off. A bind address that
+// is not one is said the same way.
 void tst_MetricsDashboard::unreadableTokenFileKeepsOkDisabled()
 {
     const QString path = m_dir->filePath(QStringLiteral("open-token"));
@@ -415,8 +417,19 @@ void tst_MetricsDashboard::unreadableTokenFileKeepsOkDisabled()
         okEnabled =
             dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->isEnabled();
         QVERIFY(dialog->controlNote()->isVisible());
-        QVERIFY2(dialog->controlNote()->text().contains(path),
-                 qPrintable(dialog->controlNote()->text()));
+        const QString note = dialog->controlNote()->text();
+        QVERIFY2(note.startsWith(
+                     QStringLiteral("The control token file \"%1\" has mode 0604: ").arg(path)),
+                 qPrintable(note));
+        QVERIFY2(note.endsWith(QStringLiteral("(chmod 600 \"%1\").").arg(path)), qPrintable(note));
+        dialog->controlTokenFileEdit()->clear();
+        QVERIFY(dialog->controlNote()->isHidden());
+        dialog->controlAddressBox()->setEditText(QStringLiteral("nowhere"));
+        const QString address = dialog->controlNote()->text();
+        QVERIFY2(address.startsWith(QStringLiteral("Bind address \"nowhere\" is not an IP "
+                                                   "address; ")) &&
+                     address.endsWith(QLatin1Char('.')),
+                 qPrintable(address));
     }));
     QVERIFY(!okEnabled);
     QVERIFY(!d.window.controlApi()->isListening());
@@ -448,6 +461,15 @@ void tst_MetricsDashboard::portInUseIsShownInTheBanner()
     QVERIFY2(error.contains(inUse), qPrintable(error));
     const QLabel *label = endpoint == 0 ? d.window.metricsLabel() : d.window.controlApiLabel();
     QCOMPARE(label->text(), e.notServing);
+    // The banner composes the engine's clause into its sentence; the label's tooltip shows
+    // the clause on its own, as a sentence.
+    QVERIFY2(error.startsWith(QStringLiteral("Could not start the ") + e.named +
+                              QStringLiteral(": cannot listen for ")),
+             qPrintable(error));
+    const QString tip = label->toolTip();
+    QVERIFY2(tip.startsWith(QStringLiteral("Cannot listen for ")) && tip.contains(inUse) &&
+                 tip.endsWith(QLatin1Char('.')),
+             qPrintable(tip));
     // Starting the echo server does not hide it: the endpoint is still not serving.
     d.window.controlBar()->portSpin()->setValue(0);
     QVERIFY(d.window.startServer());

@@ -3,6 +3,7 @@
 #include "controlapi.h"
 #include "dashboardsettings.h"
 #include "trafficevent.h"
+#include "units.h"
 
 #include <QAction>
 #include <QApplication>
@@ -121,7 +122,7 @@ void ControlApiController::updateLabel(bool enabled)
         m_label->setVisible(true);
     } else if (enabled) {
         m_label->setText(tr("Control API: not listening"));
-        m_label->setToolTip(m_error);
+        m_label->setToolTip(Units::sentence(m_error));
         m_label->setVisible(true);
     } else {
         m_label->setVisible(false);

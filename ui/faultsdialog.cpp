@@ -1,6 +1,7 @@
 #include "faultsdialog.h"
 
 #include "palettes.h"
+#include "units.h"
 
 #include "clientstats.h"
 #include "echoserver.h"
@@ -299,7 +300,7 @@ void FaultsDialog::updateState()
                            m_sliceBytes->value() > 0);
     const FaultConfig config = faults();
     const QString invalid = config.validate();
-    m_error->setText(invalid);
+    m_error->setText(Units::sentence(invalid));
     m_error->setVisible(!invalid.isEmpty());
     m_apply->setEnabled(invalid.isEmpty());
     m_summary->setText(tr("Faults: %1").arg(config.describe()));
@@ -311,7 +312,7 @@ bool FaultsDialog::apply()
     QString error;
     const bool applied = m_clientId != 0 ? m_server->setClientFaults(m_clientId, config, &error)
                                          : m_server->setDefaultFaults(config, &error);
-    m_error->setText(error);
+    m_error->setText(Units::sentence(error));
     m_error->setVisible(!applied);
     return applied;
 }

@@ -2,6 +2,7 @@
 
 #include "dashboardsettings.h"
 #include "metricsexporter.h"
+#include "units.h"
 
 #include <QAction>
 #include <QApplication>
@@ -90,7 +91,7 @@ void MetricsEndpointController::updateLabel(bool enabled)
         m_label->setVisible(true);
     } else if (enabled) {
         m_label->setText(tr("Metrics: not serving"));
-        m_label->setToolTip(m_exporter->errorString());
+        m_label->setToolTip(Units::sentence(m_exporter->errorString()));
         m_label->setVisible(true);
     } else {
         m_label->setVisible(false);

@@ -2,6 +2,7 @@
 
 #include "controlapi.h"
 #include "palettes.h"
+#include "units.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -65,9 +66,10 @@ QString checkAddress(const QString &text, const QString &beyondLoopback, QString
     return QString();
 }
 
+// `error` is the engine's clause (the address's, the token file's), shown as a sentence.
 void showNote(QLabel *note, const QString &error, const QString &warning)
 {
-    const QString text = error.isEmpty() ? warning : error;
+    const QString text = error.isEmpty() ? warning : Units::sentence(error);
     note->setText(text);
     note->setVisible(!text.isEmpty());
     Palettes::setTone(note, error.isEmpty() ? Palettes::Tone::Neutral : Palettes::Tone::Negative);

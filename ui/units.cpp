@@ -99,4 +99,16 @@ QString timeOfDay(qint64 epochMs)
     return QDateTime::fromMSecsSinceEpoch(epochMs).toString(QStringLiteral("hh:mm:ss.zzz"));
 }
 
+QString sentence(const QString &clause)
+{
+    QString text = clause.trimmed();
+    if (text.isEmpty())
+        return text;
+    text[0] = text.at(0).toUpper();
+    if (!text.endsWith(QLatin1Char('.')) && !text.endsWith(QLatin1Char('!')) &&
+        !text.endsWith(QLatin1Char('?')))
+        text += QLatin1Char('.');
+    return text;
+}
+
 } // namespace Echoscope::Units

@@ -24,5 +24,11 @@ QString duration(qint64 ms);          // "12 s", "3 min 04 s", "1 h 02 min", "2 
 QString clock(qint64 ms);             // "00:12:34", "1 d 02:03:04"
 QString timeOfDay(qint64 epochMs);    // local "hh:mm:ss.zzz"
 
+// The engine's messages are clauses to be composed ("cannot read the control token file
+// …"; the banner says "Could not start the control API: cannot read …", the command line
+// "echoscope: cannot read …"). Where one is shown on its own (a note under a field, a
+// tooltip), this makes it a sentence: its first letter a capital, a full stop at its end.
+QString sentence(const QString &clause);
+
 } // namespace Units
 } // namespace Echoscope
