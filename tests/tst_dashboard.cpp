@@ -265,6 +265,25 @@ static QStringList visibleGroups(QWidget *dialog)
     return titles;
 }
 
+// The inspector's details whose value is wider than its place ("State: <text> needs 420
+// px, has 218"): empty when every value reads whole.
+static QStringList cutDetails(const ClientInspector *inspector)
+{
+    QStringList cut;
+    for (int i = 0; i < inspector->detailValueLabels().size(); ++i) {
+        const QLabel *value = inspector->detailValueLabels().at(i);
+        if (!value->isVisibleTo(inspector))
+            continue;
+        const int needed = value->fontMetrics().horizontalAdvance(value->text());
+        if (needed > value->contentsRect().width())
+            cut << QStringLiteral("%1 %2 needs %3 px, has %4")
+                       .arg(inspector->detailNameLabels().at(i)->text(), value->text())
+                       .arg(needed)
+                       .arg(value->contentsRect().width());
+    }
+    return cut;
+}
+
 void tst_Dashboard::initTestCase()
 {
     // The dashboard in English (with its English plural forms) in every locale, CI's German
@@ -1193,7 +1212,10 @@ void tst_Dashboard::defaultLayoutShowsTrafficAndColumns()
     QVERIFY(header->length() <= table->viewport()->width());
 
     // The inspector's title (the client, its address and port, the transport) is whole
-    // beside its buttons (it was cut off when Export became two buttons).
+    // beside its buttons (it was cut off when Export became two buttons), and so is each
+    // of its values, for a TCP client and a UDP peer (whose state and echo were cut off).
+    d.window.controlBar()->udpCheckBox()->setChecked(true);
+    d.window.controlBar()->udpPortSpin()->setValue(0);
     QVERIFY(d.clickStart());
     QTcpSocket client;
     const quint64 id = d.connectClient(client);
@@ -1207,6 +1229,24 @@ void tst_Dashboard::defaultLayoutShowsTrafficAndColumns()
                             .arg(title->text())
                             .arg(needed)
                             .arg(title->contentsRect().width())));
+    QVERIFY2(d.window.inspector()->detailsText().contains(u"connected"),
+             qPrintable(d.window.inspector()->detailsText()));
+    QVERIFY2(cutDetails(d.window.inspector()).isEmpty(),
+             qPrintable(cutDetails(d.window.inspector()).join(u'\n')));
+
+    QSignalSpy connected(&d.server, &EchoServer::clientConnected);
+    QUdpSocket peer;
+    QVERIFY(peer.bind(QHostAddress::LocalHost, 0));
+    QCOMPARE(peer.writeDatagram("one", QHostAddress::LocalHost, d.server.udpPort()), 3);
+    QTRY_COMPARE_WITH_TIMEOUT(connected.size(), 1, kTimeoutMs);
+    const quint64 udpId = connected.at(0).at(0).value<quint64>();
+    QTRY_VERIFY_WITH_TIMEOUT(d.rowOf(udpId) >= 0, kTimeoutMs);
+    d.select(udpId);
+    QTRY_VERIFY_WITH_TIMEOUT(d.window.inspector()->detailsText().contains(u"sending datagrams"),
+                             kTimeoutMs);
+    QCoreApplication::processEvents();
+    QVERIFY2(cutDetails(d.window.inspector()).isEmpty(),
+             qPrintable(cutDetails(d.window.inspector()).join(u'\n')));
 }
 
 // What a screen reader says of each control the keyboard reaches: a name and a
@@ -1841,10 +1881,29 @@ void tst_Dashboard::udpEchoFromTheControlBar()
         HexView *hex = d.window.inspector()->hexView();
         QTRY_VERIFY_WITH_TIMEOUT(hex->lineCount() > 0 && hex->lineText(0).contains(u"received"),
                                  kTimeoutMs);
+        // UDP queues no echo: the row says what was not echoed (here: nothing) instead.
+        QTRY_VERIFY_WITH_TIMEOUT(d.window.inspector()->detailsText().contains(
+                                     u"none (UDP queues no echo: it is sent at once or dropped)"),
+                                 kTimeoutMs);
+        QStringList names;
+        for (const QLabel *name : d.window.inspector()->detailNameLabels())
+            names << name->text();
+        QVERIFY2(names.contains(u"Not echoed:") && !names.contains(u"Unsent echo:"),
+                 qPrintable(names.join(u' ')));
         // A UDP peer's faults (blackhole, loss, duplication, reordering, corruption).
         QVERIFY(d.window.inspector()->faultsButton()->isEnabled());
         QVERIFY(d.window.inspector()->faultsButton()->toolTip().contains(u"UDP peer"));
         QVERIFY(d.window.inspector()->disconnectButton()->isEnabled());
+        if (const QString dir = qEnvironmentVariable("ECHOSCOPE_SCREENSHOT_DIR"); !dir.isEmpty()) {
+            // To look at: the window and the UDP peer's Faults dialog.
+            QCoreApplication::processEvents();
+            QVERIFY(d.window.grab().save(QDir(dir).filePath(QStringLiteral("udp-peer.png"))));
+            FaultsDialog *dialog = d.window.editFaults(id);
+            QVERIFY(dialog->isVisible());
+            QVERIFY(
+                dialog->grab().save(QDir(dir).filePath(QStringLiteral("faults-dialog-udp.png"))));
+            dialog->close();
+        }
 
         QTest::mouseClick(d.window.inspector()->disconnectButton(), Qt::LeftButton);
         QTRY_COMPARE_WITH_TIMEOUT(disconnected.count(), 1, kTimeoutMs);

@@ -144,8 +144,9 @@ ClientInspector::ClientInspector(QWidget *parent) : QWidget(parent)
                                         tr("Faults"),
                                         tr("TLS"),
                                         tr("WebSocket")};
-    // Two pairs a row where the values are short, one where they are long, so that the
-    // capture below keeps most of the height.
+    // Two pairs a row where the values are short, one where they are long (the state, the
+    // unsent echo: sentences for some clients), so that the capture below keeps most of the
+    // height and every value reads whole at the default window size.
     auto *form = new QGridLayout;
     form->setContentsMargins(0, 0, 0, 0);
     form->setVerticalSpacing(2);
@@ -170,9 +171,9 @@ ClientInspector::ClientInspector(QWidget *parent) : QWidget(parent)
         int row;
         int pair; // 0: left, 1: right, -1: the whole row
     } places[DetailCount] = {
-        {Peer, 0, 0},        {State, 0, 1},         {Connected, 1, 0},  {Rate, 1, 1},
-        {BytesInOut, 2, -1}, {MessagesInOut, 3, 0}, {Unsent, 3, 1},     {Sizes, 4, -1},
-        {Faults, 5, -1},     {Tls, 6, -1},          {WebSocket, 7, -1},
+        {Peer, 0, 0},          {Connected, 0, 1}, {State, 1, -1},     {BytesInOut, 2, -1},
+        {MessagesInOut, 3, 0}, {Rate, 3, 1},      {Unsent, 4, -1},    {Sizes, 5, -1},
+        {Faults, 6, -1},       {Tls, 7, -1},      {WebSocket, 8, -1},
     };
     for (const auto &place : places) {
         const int column = place.pair == 1 ? 2 : 0;
@@ -402,12 +403,25 @@ void ClientInspector::updateClient(const ClientView *view)
                                                       Units::bytes(c.minMessageBytes),
                                                       Units::bytes(c.messageBytesIn / c.messagesIn),
                                                       Units::bytes(c.maxMessageBytes)));
-        m_detailValues[Unsent]->setText(
-            c.transport == IpProtocol::Udp
-                ? tr("none: each echo is sent at once or dropped (%1 not echoed)")
-                      .arg(Units::bytes(c.bytesIn - c.bytesOut))
-                : tr("%1 now, %2 at most")
-                      .arg(Units::bytes(c.unsentBytes), Units::bytes(c.peakUnsentBytes)));
+        if (c.transport == IpProtocol::Udp) {
+            // Nothing waits to be sent: an echo goes at once or is dropped. What a peer sent
+            // and did not get back is what its row says instead: too large, dropped by the
+            // kernel, or taken by its faults (the blackhole, loss, one held to reorder).
+            m_detailLabels[Unsent]->setText(tr("Not echoed") + QLatin1Char(':'));
+            const qint64 missing = c.bytesIn - c.bytesOut;
+            m_detailValues[Unsent]->setText(
+                missing > 0 ? tr("%1 (UDP queues no echo: it is sent at once, dropped, or "
+                                 "taken by a fault)")
+                                  .arg(Units::bytes(missing))
+                : missing < 0 ? tr("none; %1 more echoed than received (duplicated by a fault)")
+                                    .arg(Units::bytes(-missing))
+                              : tr("none (UDP queues no echo: it is sent at once or dropped)"));
+        } else {
+            m_detailLabels[Unsent]->setText(tr("Unsent echo") + QLatin1Char(':'));
+            m_detailValues[Unsent]->setText(
+                tr("%1 now, %2 at most")
+                    .arg(Units::bytes(c.unsentBytes), Units::bytes(c.peakUnsentBytes)));
+        }
         m_detailValues[Rate]->setText(
             QStringLiteral("%1 / %2").arg(Units::bytesPerSecond(view->bytesInPerSecond),
                                           Units::bytesPerSecond(view->bytesOutPerSecond)));
@@ -456,6 +470,11 @@ void ClientInspector::updateClient(const ClientView *view)
             m_disconnect->setEnabled(false);
             m_faults->setEnabled(false);
         }
+    }
+    // A value wider than its place (a narrow window) is cut: its tooltip has it whole.
+    for (QLabel *value : std::as_const(m_detailValues)) {
+        const bool cut = value->fontMetrics().horizontalAdvance(value->text()) > value->width();
+        value->setToolTip(cut ? value->text() : QString());
     }
     refreshCapture(false);
     refreshWebSocket(false);

@@ -83,6 +83,9 @@ public:
     QString webSocketRequestText() const;
     // The details as shown, "Peer: 127.0.0.1:4000\n..." (for tests).
     QString detailsText() const;
+    // The details' names ("State:") and values, in the same order (for tests).
+    const QList<QLabel *> &detailNameLabels() const { return m_detailLabels; }
+    const QList<QLabel *> &detailValueLabels() const { return m_detailValues; }
     QString captureText() const;
     // A line under the title, e.g. why the client is not in the table; empty: none.
     void setNote(const QString &note);
