@@ -83,7 +83,9 @@
 #include <QFileDialog>
 #include <QClipboard>
 #include <QToolButton>
+#include <QAbstractButton>
 #include <QGroupBox>
+#include <QRegularExpression>
 #include <QUdpSocket>
 #include <QWebSocket>
 #include <QTabWidget>
@@ -284,6 +286,33 @@ static QStringList cutDetails(const ClientInspector *inspector)
     return cut;
 }
 
+// What the dialog shows of itself: its title, and the texts and tooltips of its widgets
+// that are shown.
+static QStringList shownTexts(QWidget *dialog)
+{
+    QStringList texts{dialog->windowTitle()};
+    for (QWidget *widget : dialog->findChildren<QWidget *>()) {
+        if (!widget->isVisibleTo(dialog))
+            continue;
+        texts << widget->toolTip();
+        if (const auto *label = qobject_cast<QLabel *>(widget))
+            texts << label->text();
+        else if (const auto *button = qobject_cast<QAbstractButton *>(widget))
+            texts << button->text();
+    }
+    texts.removeAll(QString());
+    return texts;
+}
+
+// The shown texts that speak of a connection: closing or resetting it, its timing faults.
+static QStringList connectionTexts(QWidget *dialog)
+{
+    static const QRegularExpression connection(
+        QStringLiteral("reset|connection|close or|\\bFIN\\b|\\bRST\\b|jitter|toxicity|TCP"),
+        QRegularExpression::CaseInsensitiveOption);
+    return shownTexts(dialog).filter(connection);
+}
+
 void tst_Dashboard::initTestCase()
 {
     // The dashboard in English (with its English plural forms) in every locale, CI's German
@@ -390,6 +419,7 @@ void tst_Dashboard::faultsDialogNewFaults()
     QVERIFY2(dialog->errorText().isEmpty(), qPrintable(dialog->errorText()));
     QCOMPARE(visibleGroups(dialog),
              (QStringList{QStringLiteral("Echo"), QStringLiteral("Connection")}));
+    QVERIFY(!connectionTexts(dialog).isEmpty()); // what a UDP peer's dialog must not say
     // The dialog for all clients has every field.
     FaultsDialog *all = d.window.editFaults(0);
     all->setFaults(faults);
@@ -446,6 +476,9 @@ void tst_Dashboard::faultsDialogForAUdpPeer()
     FaultsDialog *dialog = d.window.editFaults(id);
     QVERIFY(dialog->isVisible());
     QCOMPARE(visibleGroups(dialog), QStringList{QStringLiteral("UDP peer")});
+    // Its texts speak only of what acts on a UDP peer: no connection to close or reset.
+    QVERIFY2(connectionTexts(dialog).isEmpty(), qPrintable(connectionTexts(dialog).join(u'\n')));
+    QVERIFY(!shownTexts(dialog).filter(u"datagram").isEmpty());
     FaultConfig faults;
     faults.delayMs = 100;
     faults.sliceBytes = 16;

@@ -155,12 +155,21 @@ FaultsDialog::FaultsDialog(EchoServer *server, quint64 clientId, QWidget *parent
         if (const auto stats = server->clientStats(clientId))
             m_transport = stats->transport();
     }
-    if (m_transport == IpProtocol::Udp) {
+    const bool udpPeer = m_transport == IpProtocol::Udp;
+    if (udpPeer) {
+        // Its texts speak of datagrams and echoes only: no connection to close or reset.
         echo->hide();
         connection->hide();
         m_stopReading->hide();
         udp->setTitle(tr("UDP peer"));
         udpForm->insertRow(0, QString(), m_blackhole);
+        m_blackhole->setToolTip(tr("Read and discard each datagram the peer sends, echo none "
+                                   "(the peer stays tracked while it sends)"));
+        m_udpLoss->setToolTip(tr("The share of echoes not sent"));
+        m_udpDuplicate->setToolTip(tr("The share of echoes sent twice"));
+        m_udpReorder->setToolTip(tr("The share of echoes held and sent after the next one"));
+        m_udpCorrupt->setToolTip(tr("The share of echoes with one random bit flipped"));
+        m_seed->setToolTip(tr("Seed of the UDP rates' random draws, to repeat a run"));
     } else if (m_transport) {
         udp->hide();
     }
@@ -194,13 +203,18 @@ FaultsDialog::FaultsDialog(EchoServer *server, quint64 clientId, QWidget *parent
     if (clientId != 0) {
         QPushButton *follow =
             buttons->addButton(tr("Use faults for &all clients"), QDialogButtonBox::ResetRole);
-        follow->setToolTip(tr("Give this client the faults for all clients again"));
+        follow->setToolTip(m_transport == IpProtocol::Udp
+                               ? tr("Give this peer the faults for all clients again: those that "
+                                    "act on a UDP peer")
+                               : tr("Give this client the faults for all clients again"));
         connect(follow, &QPushButton::clicked, this, &FaultsDialog::followDefaults);
     }
 
     auto *layout = new QVBoxLayout(this);
     auto *intro = new QLabel(
-        clientId != 0
+        udpPeer ? tr("Injected into this UDP peer's echoes, live, until cleared. Every change is "
+                     "logged, and what the faults did is summed up once a second.")
+        : clientId != 0
             ? tr("Injected into this client's echo, live, until cleared. Every change and every "
                  "close or reset is logged.")
             : tr("Injected into the echo of every client without faults of its own, current and "
@@ -326,7 +340,10 @@ void FaultsDialog::clearFaults()
 void FaultsDialog::followDefaults()
 {
     if (!m_server->followDefaultFaults(m_clientId)) {
-        m_error->setText(tr("client %1 is not connected").arg(m_clientId));
+        m_error->setText(m_transport == IpProtocol::Udp
+                             ? tr("UDP peer %1 was forgotten (idle, kicked, or the server stopped)")
+                                   .arg(m_clientId)
+                             : tr("Client %1 is not connected").arg(m_clientId));
         m_error->setVisible(true);
         return;
     }
