@@ -142,6 +142,20 @@ struct Dashboard
         return shown ? id : 0;
     }
 
+    // Sends one datagram from `peer` (bound here) to the UDP echo and waits until the
+    // table shows the peer; returns its id (0: failed).
+    quint64 connectUdpPeer(QUdpSocket &peer)
+    {
+        QSignalSpy connected(&server, &EchoServer::clientConnected);
+        if (!peer.bind(QHostAddress::LocalHost, 0) ||
+            peer.writeDatagram("one", QHostAddress::LocalHost, server.udpPort()) != 3)
+            return 0;
+        if (!QTest::qWaitFor([&] { return connected.size() == 1; }, kTimeoutMs))
+            return 0;
+        const quint64 id = connected.at(0).at(0).value<quint64>();
+        return QTest::qWaitFor([&] { return rowOf(id) >= 0; }, kTimeoutMs) ? id : 0;
+    }
+
     // The proxy row showing this client, -1 if none.
     int rowOf(quint64 clientId) const
     {
@@ -467,12 +481,9 @@ void tst_Dashboard::faultsDialogForAUdpPeer()
     d.window.controlBar()->udpCheckBox()->setChecked(true);
     d.window.controlBar()->udpPortSpin()->setValue(0);
     QVERIFY(d.clickStart());
-    QSignalSpy connected(&d.server, &EchoServer::clientConnected);
     QUdpSocket peer;
-    QVERIFY(peer.bind(QHostAddress::LocalHost, 0));
-    QCOMPARE(peer.writeDatagram("one", QHostAddress::LocalHost, d.server.udpPort()), 3);
-    QTRY_COMPARE_WITH_TIMEOUT(connected.size(), 1, kTimeoutMs);
-    const quint64 id = connected.at(0).at(0).value<quint64>();
+    const quint64 id = d.connectUdpPeer(peer);
+    QVERIFY(id != 0);
     FaultsDialog *dialog = d.window.editFaults(id);
     QVERIFY(dialog->isVisible());
     QCOMPARE(visibleGroups(dialog), QStringList{QStringLiteral("UDP peer")});
@@ -1267,13 +1278,9 @@ void tst_Dashboard::defaultLayoutShowsTrafficAndColumns()
     QVERIFY2(cutDetails(d.window.inspector()).isEmpty(),
              qPrintable(cutDetails(d.window.inspector()).join(u'\n')));
 
-    QSignalSpy connected(&d.server, &EchoServer::clientConnected);
     QUdpSocket peer;
-    QVERIFY(peer.bind(QHostAddress::LocalHost, 0));
-    QCOMPARE(peer.writeDatagram("one", QHostAddress::LocalHost, d.server.udpPort()), 3);
-    QTRY_COMPARE_WITH_TIMEOUT(connected.size(), 1, kTimeoutMs);
-    const quint64 udpId = connected.at(0).at(0).value<quint64>();
-    QTRY_VERIFY_WITH_TIMEOUT(d.rowOf(udpId) >= 0, kTimeoutMs);
+    const quint64 udpId = d.connectUdpPeer(peer);
+    QVERIFY(udpId != 0);
     d.select(udpId);
     QTRY_VERIFY_WITH_TIMEOUT(d.window.inspector()->detailsText().contains(u"sending datagrams"),
                              kTimeoutMs);

@@ -119,10 +119,11 @@ FaultsDialog::FaultsDialog(EchoServer *server, quint64 clientId, QWidget *parent
                                "or a close fault) waits this long"));
     m_toxicity->setToolTip(tr("The share of messages the delay, bandwidth and slice faults "
                               "apply to; the others pass untouched"));
-    m_udpLoss->setToolTip(tr("UDP peers: echoes not sent"));
-    m_udpDuplicate->setToolTip(tr("UDP peers: echoes sent twice"));
-    m_udpReorder->setToolTip(tr("UDP peers: echoes held and sent after the next one"));
-    m_udpCorrupt->setToolTip(tr("UDP peers: echoes with one random bit flipped"));
+    // In the "UDP peers" (or "UDP peer") box: they act on UDP peers only.
+    m_udpLoss->setToolTip(tr("The share of echoes not sent"));
+    m_udpDuplicate->setToolTip(tr("The share of echoes sent twice"));
+    m_udpReorder->setToolTip(tr("The share of echoes held and sent after the next one"));
+    m_udpCorrupt->setToolTip(tr("The share of echoes with one random bit flipped"));
     m_seed->setToolTip(tr("Seed of the random draws (jitter, resets, toxicity, UDP rates), to "
                           "repeat a run"));
 
@@ -165,10 +166,6 @@ FaultsDialog::FaultsDialog(EchoServer *server, quint64 clientId, QWidget *parent
         udpForm->insertRow(0, QString(), m_blackhole);
         m_blackhole->setToolTip(tr("Read and discard each datagram the peer sends, echo none "
                                    "(the peer stays tracked while it sends)"));
-        m_udpLoss->setToolTip(tr("The share of echoes not sent"));
-        m_udpDuplicate->setToolTip(tr("The share of echoes sent twice"));
-        m_udpReorder->setToolTip(tr("The share of echoes held and sent after the next one"));
-        m_udpCorrupt->setToolTip(tr("The share of echoes with one random bit flipped"));
         m_seed->setToolTip(tr("Seed of the UDP rates' random draws, to repeat a run"));
     } else if (m_transport) {
         udp->hide();
