@@ -8,6 +8,8 @@
 #
 #   benchmarks/idle_clients.sh [BUILD_DIR] [N] [ROUNDS]     (defaults: build, 10000, 1)
 #
+# "idle open" counts the server's descriptors beyond those it had before the holder started
+# (/proc/PID/fd), at the time the script stopped waiting for them (N, or after 120 s fewer).
 # Needs N + 200 open files per process (the script raises its soft limit; the hard one
 # must allow it). Linux only. Needs bench_echo built (cmake --build build --target bench_echo).
 set -eu
@@ -48,13 +50,14 @@ measure() {
         ss -ltn | grep -q ":$port " && break
         sleep 0.1
     done
+    local baseline; baseline=$(ls "/proc/$server/fd" | wc -l)
     "$BIN" bench --mode hold --connections "$N" --duration 120 --port "$port" --quiet \
         >/dev/null 2>&1 &
     local holder=$!
-    local fds=0
+    local open=0
     for _ in $(seq 240); do
-        fds=$(ls "/proc/$server/fd" | wc -l)
-        [ "$fds" -ge "$N" ] && break
+        open=$(($(ls "/proc/$server/fd" | wc -l) - baseline))
+        [ "$open" -ge "$N" ] && break
         sleep 0.5
     done
     sleep 3 # the arrivals' own work (events, rows) ends
@@ -63,7 +66,7 @@ measure() {
     local after; after=$(cpu "$server")
     local seconds; seconds=$(echo "($after - $before) / $HZ" | bc -l)
     local mib; mib=$(rss "$server")
-    printf "%-10s %6d descriptors  CPU over 5 s: %5.2f s  RSS %4d MiB\n" "$label" "$fds" \
+    printf "%-10s %6d idle open  CPU over 5 s: %5.2f s  RSS %4d MiB\n" "$label" "$open" \
         "$seconds" "$mib"
     printf "%s %.2f %d\n" "$label" "$seconds" "$mib" >>"$WORK/figures"
     kill "$holder" "$server" 2>/dev/null || true
