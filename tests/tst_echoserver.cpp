@@ -22,12 +22,17 @@
 #include <QTest>
 #include <QTimer>
 
+#include <algorithm>
+#include <chrono>
+#include <future>
 #include <memory>
 #include <vector>
 
 #ifdef Q_OS_UNIX
 #include <sys/resource.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #endif
 
 using namespace Echoscope;
@@ -78,6 +83,8 @@ private slots:
     void manyConcurrentClients_data();
     void manyConcurrentClients();
     void maxClientsRefusesAtOnce();
+    void maxClientsHoldsAcrossWorkers();
+    void workersAcceptWhileThisThreadIsBusy();
     void idleTimeoutDisconnects();
     void kickDisconnectsOneClient();
     void captureKeepsNewestBytesBothWays_data();
@@ -657,6 +664,93 @@ void tst_EchoServer::maxClientsRefusesAtOnce()
     QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 3, kTimeoutMs);
     fourth.socket.write("in");
     QTRY_COMPARE_WITH_TIMEOUT(fourth.received, QByteArray("in"), kTimeoutMs);
+}
+
+// Every worker accepts on the listening socket; the limit is one count they share, so
+// clients arriving at once on two workers cannot pass it.
+void tst_EchoServer::maxClientsHoldsAcrossWorkers()
+{
+    constexpr int kMax = 10;
+    constexpr int kClients = 40;
+    ServerConfig config = testConfig(2);
+    config.maxClients = kMax;
+    auto running = startServer(config);
+    QSignalSpy connected(running.server.get(), &EchoServer::clientConnected);
+    QSignalSpy refused(running.server.get(), &EchoServer::clientRefused);
+
+    std::vector<std::unique_ptr<TestClient>> clients;
+    for (int i = 0; i < kClients; ++i) {
+        clients.push_back(std::make_unique<TestClient>());
+        QVERIFY(clients.back()->connectTo(QHostAddress::LocalHost, running.port));
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(connected.count() + refused.count(), kClients, kTimeoutMs);
+    QCOMPARE(connected.count(), kMax);
+    QCOMPARE(refused.count(), kClients - kMax);
+    QCOMPARE(running.server->clientCount(), kMax);
+    QCOMPARE(running.server->totals().clientsRefused, qint64(kClients - kMax));
+    // The refused ones were closed; the admitted ones are served.
+    int closed = 0;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (closed = int(std::count_if(clients.begin(), clients.end(),
+                                    [](const auto &client) { return client->closed; })),
+         closed == kClients - kMax),
+        kTimeoutMs);
+    for (const auto &client : clients) {
+        if (!client->closed)
+            client->socket.write("served");
+    }
+    for (const auto &client : clients) {
+        if (!client->closed)
+            QTRY_COMPARE_WITH_TIMEOUT(client->received, QByteArray("served"), kTimeoutMs);
+    }
+}
+
+// The workers accept where they serve: a client is accepted and echoed while the thread
+// that owns the server (the dashboard's) is busy and runs no event loop. Its Connected
+// event reaches this thread when it runs again.
+void tst_EchoServer::workersAcceptWhileThisThreadIsBusy()
+{
+#ifndef Q_OS_UNIX
+    QSKIP("a blocking POSIX client thread");
+#else
+    auto running = startServer(testConfig(2));
+    QSignalSpy connected(running.server.get(), &EchoServer::clientConnected);
+    const quint16 port = running.port;
+    // A blocking client in a thread of its own: connect, send, read the echo back.
+    auto echoed = std::async(std::launch::async, [port]() -> QByteArray {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0)
+            return QByteArray("socket() failed");
+        timeval timeout{kTimeoutMs / 1000, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(port);
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        QByteArray result;
+        if (::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0 &&
+            ::send(fd, "busy", 4, MSG_NOSIGNAL) == 4) {
+            char buffer[4];
+            qsizetype got = 0;
+            while (got < 4) {
+                const ssize_t n = ::recv(fd, buffer + got, size_t(4 - got), 0);
+                if (n <= 0)
+                    break; // EOF, or no echo within the receive timeout
+                got += n;
+            }
+            result = QByteArray(buffer, got);
+        }
+        ::close(fd);
+        return result;
+    });
+    // This thread blocks (no event loop) until the client is done, at most its timeout
+    // and a margin.
+    QCOMPARE(echoed.wait_for(std::chrono::milliseconds(2 * kTimeoutMs)), std::future_status::ready);
+    QCOMPARE(echoed.get(), QByteArray("busy"));
+    QCOMPARE(connected.count(), 0); // not yet: this thread ran nothing meanwhile
+    QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 1, kTimeoutMs);
+    QCOMPARE(running.server->totals().clientsTotal, qint64(1));
+#endif
 }
 
 void tst_EchoServer::idleTimeoutDisconnects()

@@ -1,9 +1,13 @@
 #include "workerdispatcher.h"
 
 #include <QAbstractEventDispatcher>
+#include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QSemaphore>
 #include <QSocketNotifier>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTest>
 #include <QThread>
 #include <QTimer>
@@ -14,6 +18,7 @@
 #include <vector>
 
 #ifdef Q_OS_LINUX
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #endif
@@ -85,6 +90,7 @@ private slots:
     void remainingTimeAndMovingTimersToAnotherThread();
     void socketNotifierActivated();
     void notifierUnregisteredInTheSameTurnIsNotActivated();
+    void exclusiveWakeUpNotifier();
     void quitsWhileIdle();
 };
 
@@ -398,10 +404,95 @@ void tst_WorkerDispatcher::notifierUnregisteredInTheSameTurnIsNotActivated()
     QCOMPARE(activations.load(), 1);
 }
 
+namespace {
+// The epoll events the calling process's epoll sets hold for `descriptor`, from
+// /proc/self/fdinfo ("tfd: <fd> events: <hex> ..."): one entry per set that holds it.
+QList<quint32> epollEventsOf(int descriptor)
+{
+    QList<quint32> found;
+    const QDir fds(QStringLiteral("/proc/self/fd"));
+    for (const QString &name : fds.entryList(QDir::NoDotAndDotDot | QDir::System)) {
+        char target[64] = {};
+        const ssize_t n = ::readlink(QFile::encodeName(fds.filePath(name)).constData(), target,
+                                     sizeof target - 1);
+        if (n <= 0 || !QByteArray(target, int(n)).contains("eventpoll"))
+            continue;
+        QFile info(QStringLiteral("/proc/self/fdinfo/") + name);
+        if (!info.open(QIODevice::ReadOnly))
+            continue;
+        for (const QByteArray &line : info.readAll().split('\n')) {
+            const QList<QByteArray> fields = line.simplified().split(' ');
+            if (fields.size() >= 4 && fields.at(0) == "tfd:" &&
+                fields.at(1).toInt() == descriptor && fields.at(2) == "events:")
+                found.append(fields.at(3).toUInt(nullptr, 16));
+        }
+    }
+    return found;
+}
+} // namespace
+
+// A listening socket every worker watches is in each worker's epoll set with
+// EPOLLEXCLUSIVE (one connection wakes one worker), asked for by the notifier's property;
+// still so after the notifier was disabled and enabled again (taken out and added back:
+// epoll cannot modify an exclusive entry), and it is still activated.
+void tst_WorkerDispatcher::exclusiveWakeUpNotifier()
+{
+    QTcpServer listener;
+    QVERIFY(listener.listen(QHostAddress::LocalHost, 0));
+    listener.pauseAccepting();
+    const int descriptor = int(listener.socketDescriptor());
+    DispatcherThread worker;
+    std::atomic<int> activations{0};
+    QSocketNotifier *notifier = nullptr;
+    worker.run([&] {
+        notifier = new QSocketNotifier(QSocketNotifier::Read, worker.context());
+        notifier->setProperty(WorkerDispatcher::kExclusiveWakeUp, true);
+        notifier->setSocket(descriptor);
+        QObject::connect(notifier, &QSocketNotifier::activated, notifier, [&activations, notifier] {
+            ++activations;
+            notifier->setEnabled(false); // the connection stays pending: level-triggered
+        });
+        notifier->setEnabled(true);
+    });
+    QList<quint32> events = epollEventsOf(descriptor);
+    QCOMPARE(events.size(), 1);
+    QVERIFY2(events.at(0) & EPOLLEXCLUSIVE, qPrintable(QString::number(events.at(0), 16)));
+    QVERIFY(events.at(0) & EPOLLIN);
+
+    QTcpSocket client;
+    client.connectToHost(QHostAddress::LocalHost, listener.serverPort());
+    QVERIFY(client.waitForConnected(kTimeoutMs));
+    QTRY_COMPARE_WITH_TIMEOUT(activations.load(), 1, kTimeoutMs);
+    QVERIFY(epollEventsOf(descriptor).isEmpty());                // disabled: out of the set
+    const int accepted = ::accept(descriptor, nullptr, nullptr); // nothing pending now
+    QVERIFY(accepted >= 0);
+    ::close(accepted);
+    worker.run([&] { notifier->setEnabled(true); });
+    events = epollEventsOf(descriptor);
+    QCOMPARE(events.size(), 1);
+    QVERIFY(events.at(0) & EPOLLEXCLUSIVE);
+    QTcpSocket second;
+    second.connectToHost(QHostAddress::LocalHost, listener.serverPort());
+    QVERIFY(second.waitForConnected(kTimeoutMs));
+    QTRY_COMPARE_WITH_TIMEOUT(activations.load(), 2, kTimeoutMs);
+
+    // Without the property: an ordinary entry.
+    worker.run([&] { delete notifier; });
+    QVERIFY(epollEventsOf(descriptor).isEmpty());
+    worker.run([&] {
+        notifier = new QSocketNotifier(descriptor, QSocketNotifier::Read, worker.context());
+    });
+    events = epollEventsOf(descriptor);
+    QCOMPARE(events.size(), 1);
+    QVERIFY(!(events.at(0) & EPOLLEXCLUSIVE));
+    worker.run([&] { delete notifier; });
+}
+
 #else
 
 void tst_WorkerDispatcher::socketNotifierActivated() {}
 void tst_WorkerDispatcher::notifierUnregisteredInTheSameTurnIsNotActivated() {}
+void tst_WorkerDispatcher::exclusiveWakeUpNotifier() {}
 
 #endif
 

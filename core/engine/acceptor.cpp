@@ -2,6 +2,7 @@
 
 #include "clock.h"
 #include "nativesocket.h"
+#include "workerdispatcher.h"
 
 #include <QSocketNotifier>
 #include <QTcpServer>
@@ -15,8 +16,36 @@ constexpr int kListenBacklog = 1024;
 constexpr int kMaxAcceptsPerWakeup = 64;
 } // namespace
 
-Acceptor::Acceptor(const std::atomic<int> *liveClients, QObject *parent)
-    : QObject(parent), m_liveClients(liveClients)
+QTcpServer *Acceptor::listen(const QHostAddress &address, quint16 port, QString *reason,
+                             QObject *parent)
+{
+    auto *listener = new QTcpServer(parent);
+    listener->setListenBacklogSize(kListenBacklog);
+    if (!listener->listen(address, port)) {
+        if (reason)
+            *reason = listener->errorString();
+        delete listener;
+        return nullptr;
+    }
+    listener->pauseAccepting(); // it only listens; see the class comment
+    return listener;
+}
+
+AcceptEpisode::~AcceptEpisode()
+{
+    closeSpare();
+}
+
+void AcceptEpisode::closeSpare()
+{
+    const std::lock_guard<std::mutex> locker(mutex);
+    NativeSocket::closeSpareDescriptor(spare);
+    spare = -1;
+}
+
+Acceptor::Acceptor(const std::atomic<int> *liveClients, std::shared_ptr<AcceptEpisode> episode,
+                   QObject *parent)
+    : QObject(parent), m_liveClients(liveClients), m_episode(std::move(episode))
 {
     m_retryTimer = new QTimer(this);
     m_retryTimer->setSingleShot(true);
@@ -32,51 +61,29 @@ Acceptor::~Acceptor()
     close();
 }
 
-bool Acceptor::listen(const QHostAddress &address, quint16 port, QString *reason)
+void Acceptor::startAccepting(qintptr listener)
 {
-    Q_ASSERT(!m_listener);
-    auto *listener = new QTcpServer(this);
-    listener->setListenBacklogSize(kListenBacklog);
-    if (!listener->listen(address, port)) {
-        if (reason)
-            *reason = listener->errorString();
-        delete listener;
-        return false;
-    }
-    listener->pauseAccepting(); // it only listens; see the class comment
+    Q_ASSERT(!m_notifier);
     m_listener = listener;
-    return true;
-}
-
-void Acceptor::startAccepting()
-{
-    Q_ASSERT(m_listener && !m_notifier);
-    m_notifier = new QSocketNotifier(m_listener->socketDescriptor(), QSocketNotifier::Read, this);
+    {
+        const std::lock_guard<std::mutex> locker(m_episode->mutex);
+        if (m_episode->spare < 0)
+            m_episode->spare = NativeSocket::openSpareDescriptor();
+    }
+    // The property is read when the notifier is registered, so it is set before.
+    m_notifier = new QSocketNotifier(QSocketNotifier::Read, this);
+    m_notifier->setProperty(WorkerDispatcher::kExclusiveWakeUp, true);
+    m_notifier->setSocket(listener);
     connect(m_notifier, &QSocketNotifier::activated, this, &Acceptor::acceptPending);
-    m_spareDescriptor = NativeSocket::openSpareDescriptor();
-    m_acceptErrorReported = false;
+    m_notifier->setEnabled(true);
 }
 
 void Acceptor::close()
 {
-    delete m_notifier; // stop accepting first; the notifier goes before its descriptor
+    delete m_notifier; // stop accepting first
     m_notifier = nullptr;
-    delete m_listener;
-    m_listener = nullptr;
+    m_listener = -1;
     m_retryTimer->stop();
-    NativeSocket::closeSpareDescriptor(m_spareDescriptor);
-    m_spareDescriptor = -1;
-    m_acceptErrorReported = false;
-}
-
-QHostAddress Acceptor::serverAddress() const
-{
-    return m_listener ? m_listener->serverAddress() : QHostAddress();
-}
-
-quint16 Acceptor::serverPort() const
-{
-    return m_listener ? m_listener->serverPort() : 0;
 }
 
 // Accepts what is pending, at most kMaxAcceptsPerWakeup; more pending makes the notifier
@@ -85,30 +92,54 @@ void Acceptor::acceptPending()
 {
     if (!m_notifier)
         return;
-    const qintptr listener = m_listener->socketDescriptor();
     for (int round = 0; round < kMaxAcceptsPerWakeup; ++round) {
+        std::unique_lock<std::mutex> lock(m_episode->mutex, std::defer_lock);
+        if (m_episode->reported.load(std::memory_order_acquire))
+            lock.lock(); // in an episode: one worker at a time
         qintptr descriptor = -1;
         QHostAddress peer;
         quint16 peerPort = 0;
         const NativeSocket::Result result =
-            NativeSocket::accept(listener, &descriptor, &peer, &peerPort);
+            NativeSocket::accept(m_listener, &descriptor, &peer, &peerPort);
         if (result == NativeSocket::Result::Done) {
-            if (!deliver(descriptor, peer, peerPort))
+            const std::optional<TrafficEvent> end =
+                lock.owns_lock() ? endEpisodeLocked() : std::nullopt;
+            if (lock.owns_lock())
+                lock.unlock();
+            if (!deliver(descriptor, peer, peerPort, end))
                 return; // closed by a receiver
             continue;
         }
         if (result == NativeSocket::Result::WouldBlock)
-            return;
+            return; // nothing left, or another worker took it
         if (result == NativeSocket::Result::Reset)
             continue; // gone before it was accepted: only that one
         const int error = NativeSocket::lastError();
-        reportAcceptError(error, NativeSocket::errorString());
-        if (!m_notifier)
-            return; // closed by a receiver of the error event
-        const bool shed = NativeSocket::isDescriptorLimit(error) && shedOneConnection(listener);
+        const QString errorText = NativeSocket::errorString();
+        if (!lock.owns_lock())
+            lock.lock();
+        const std::optional<TrafficEvent> start = startEpisodeLocked(error, errorText);
+        const Shed shed =
+            NativeSocket::isDescriptorLimit(error) ? shedOneConnectionLocked() : Shed();
+        const std::optional<TrafficEvent> end =
+            shed.delivered >= 0 ? endEpisodeLocked() : std::nullopt;
+        lock.unlock();
+
+        if (start)
+            emit eventOccurred(*start);
+        if (shed.delivered >= 0) {
+            if (!m_notifier) {
+                NativeSocket::close(shed.delivered);
+                return; // closed by a receiver
+            }
+            if (!deliver(shed.delivered, shed.peer, shed.peerPort, end))
+                return;
+        } else if (shed.refused && m_notifier) {
+            emit connectionShed(shed.peer, shed.peerPort, shed.reason);
+        }
         if (!m_notifier)
             return; // closed by a receiver
-        if (!shed) {
+        if (!shed.ok) {
             m_notifier->setEnabled(false);
             m_retryTimer->start();
             return;
@@ -117,55 +148,50 @@ void Acceptor::acceptPending()
 }
 
 // Out of descriptors: gives up the spare so that the oldest pending connection can be
-// accepted, and closes that at once as refused, then takes the spare back. Returns
-// false if that cannot be done (no spare, or it cannot be taken back).
-bool Acceptor::shedOneConnection(qintptr listener)
+// accepted, and closes that at once as refused, then takes the spare back. ok is false if
+// that cannot be done (no spare, or it cannot be taken back).
+Acceptor::Shed Acceptor::shedOneConnectionLocked()
 {
-    if (m_spareDescriptor < 0) {
-        m_spareDescriptor = NativeSocket::openSpareDescriptor();
-        if (m_spareDescriptor < 0)
-            return false;
+    Shed shed;
+    qintptr &spare = m_episode->spare;
+    if (spare < 0) {
+        spare = NativeSocket::openSpareDescriptor();
+        if (spare < 0)
+            return shed;
     }
-    NativeSocket::closeSpareDescriptor(m_spareDescriptor);
+    NativeSocket::closeSpareDescriptor(spare);
     qintptr descriptor = -1;
-    QHostAddress peer;
-    quint16 peerPort = 0;
     const NativeSocket::Result result =
-        NativeSocket::accept(listener, &descriptor, &peer, &peerPort);
-    m_spareDescriptor = NativeSocket::openSpareDescriptor();
-    if (result != NativeSocket::Result::Done)
-        return result != NativeSocket::Result::Error && m_spareDescriptor >= 0;
-    if (m_spareDescriptor >= 0) {
-        deliver(descriptor, peer, peerPort); // room for both: descriptors were freed
-        return true;
+        NativeSocket::accept(m_listener, &descriptor, &shed.peer, &shed.peerPort);
+    spare = NativeSocket::openSpareDescriptor();
+    if (result != NativeSocket::Result::Done) {
+        shed.ok = result != NativeSocket::Result::Error && spare >= 0;
+        return shed;
+    }
+    if (spare >= 0) { // room for both: descriptors were freed
+        shed.delivered = descriptor;
+        shed.ok = true;
+        return shed;
     }
     const qint64 limit = NativeSocket::openFileLimit();
-    const QString reason = limit > 0 ? tr("out of file descriptors (open-file limit %1)").arg(limit)
-                                     : tr("out of file descriptors");
-    ++m_refusedSinceAcceptError;
+    shed.reason = limit > 0 ? tr("out of file descriptors (open-file limit %1)").arg(limit)
+                            : tr("out of file descriptors");
+    shed.refused = true;
+    ++m_episode->refused;
     NativeSocket::close(descriptor); // frees the spare's slot again
-    emit connectionShed(peer, peerPort, reason);
-    if (!m_notifier)
-        return false; // closed by a receiver: no spare to take back
-    m_spareDescriptor = NativeSocket::openSpareDescriptor();
-    return m_spareDescriptor >= 0;
+    spare = NativeSocket::openSpareDescriptor();
+    shed.ok = spare >= 0;
+    return shed;
 }
 
-// Hands an accepted connection over, after the end of an accept-error episode if one was
-// reported. Returns false if a receiver closed the acceptor (a connection accepted after
-// that is closed here, not handed over).
-bool Acceptor::deliver(qintptr descriptor, const QHostAddress &peer, quint16 peerPort)
+// Hands an accepted connection over, after the end of an accept-error episode if one
+// ended. Returns false if a receiver closed the acceptor (a connection accepted after that
+// is closed here, not handed over).
+bool Acceptor::deliver(qintptr descriptor, const QHostAddress &peer, quint16 peerPort,
+                       const std::optional<TrafficEvent> &episodeEnd)
 {
-    if (m_acceptErrorReported) {
-        m_acceptErrorReported = false;
-        TrafficEvent event;
-        event.kind = TrafficEvent::Kind::Warning;
-        event.timestampMs = Clock::wallMs();
-        event.count = m_refusedSinceAcceptError;
-        event.text = tr("accepting connections again after %1 s (%2 refused meanwhile)")
-                         .arg(double(event.timestampMs - m_acceptErrorSinceMs) / 1000.0, 0, 'f', 1)
-                         .arg(m_refusedSinceAcceptError);
-        emit eventOccurred(event);
+    if (episodeEnd) {
+        emit eventOccurred(*episodeEnd);
         if (!m_notifier) {
             NativeSocket::close(descriptor);
             return false;
@@ -175,17 +201,42 @@ bool Acceptor::deliver(qintptr descriptor, const QHostAddress &peer, quint16 pee
     return m_notifier != nullptr;
 }
 
-void Acceptor::reportAcceptError(int error, const QString &errorText)
+// The episode ends when a connection was accepted and a descriptor is free beside it (a
+// probe, kept as the spare if that is missing): a connection that only got the slot
+// another worker's spare freed for a moment does not end it.
+std::optional<TrafficEvent> Acceptor::endEpisodeLocked()
 {
-    if (m_acceptErrorReported)
-        return;
-    m_acceptErrorReported = true;
-    m_acceptErrorSinceMs = Clock::wallMs();
-    m_refusedSinceAcceptError = 0;
-    const bool shedding = NativeSocket::isDescriptorLimit(error) && m_spareDescriptor >= 0;
+    if (!m_episode->reported.load(std::memory_order_relaxed))
+        return std::nullopt;
+    const qintptr probe = NativeSocket::openSpareDescriptor();
+    if (probe < 0)
+        return std::nullopt; // still at the limit
+    if (m_episode->spare < 0)
+        m_episode->spare = probe;
+    else
+        NativeSocket::closeSpareDescriptor(probe);
+    m_episode->reported.store(0, std::memory_order_relaxed);
+    TrafficEvent event;
+    event.kind = TrafficEvent::Kind::Warning;
+    event.timestampMs = Clock::wallMs();
+    event.count = m_episode->refused;
+    event.text = tr("accepting connections again after %1 s (%2 refused meanwhile)")
+                     .arg(double(event.timestampMs - m_episode->sinceMs) / 1000.0, 0, 'f', 1)
+                     .arg(m_episode->refused);
+    return event;
+}
+
+std::optional<TrafficEvent> Acceptor::startEpisodeLocked(int error, const QString &errorText)
+{
+    if (m_episode->reported.load(std::memory_order_relaxed))
+        return std::nullopt;
+    m_episode->reported.store(1, std::memory_order_release);
+    m_episode->sinceMs = Clock::wallMs();
+    m_episode->refused = 0;
+    const bool shedding = NativeSocket::isDescriptorLimit(error) && m_episode->spare >= 0;
     TrafficEvent event;
     event.kind = TrafficEvent::Kind::Error;
-    event.timestampMs = m_acceptErrorSinceMs;
+    event.timestampMs = m_episode->sinceMs;
     const int liveClients = m_liveClients->load(std::memory_order_relaxed);
     event.text = tr("cannot accept connections: %1 (open-file limit %2, %3 client(s) connected); "
                     "%4",
@@ -196,7 +247,7 @@ void Acceptor::reportAcceptError(int error, const QString &errorText)
                      .arg(shedding ? tr("new connections are refused at once until descriptors "
                                         "are free")
                                    : tr("retrying every %1 ms").arg(kAcceptRetryMs));
-    emit eventOccurred(event);
+    return event;
 }
 
 } // namespace Echoscope

@@ -12,6 +12,7 @@
 
 #include <QLoggingCategory>
 #include <QScopedValueRollback>
+#include <QTcpServer>
 #include <QThread>
 #include <QTimer>
 
@@ -82,30 +83,6 @@ EchoServer::EchoServer(QObject *parent) : QObject(parent)
     qRegisterMetaType<Echoscope::DisconnectInfo>();
     qRegisterMetaType<Echoscope::TrafficEvent>();
     qRegisterMetaType<Echoscope::EchoServer::Error>();
-    // The acceptor reports from inside its accept loop, in this thread; a receiver of what
-    // this emits may stop() the server there, and the loop returns when it finds itself
-    // closed.
-    // The TCP port's acceptor and the WebSocket port's: the same loop, the same refusals.
-    m_acceptor = new Acceptor(&m_liveClients, this);
-    m_webSocketAcceptor = new Acceptor(&m_liveClients, this);
-    for (Acceptor *acceptor : {m_acceptor, m_webSocketAcceptor}) {
-        const IpProtocol transport =
-            acceptor == m_acceptor ? IpProtocol::Tcp : IpProtocol::WebSocket;
-        connect(
-            acceptor, &Acceptor::connectionAccepted, this,
-            [this, transport](qintptr descriptor, const QHostAddress &peer, quint16 peerPort) {
-                incomingConnection(descriptor, peer, peerPort, transport);
-            },
-            Qt::DirectConnection);
-        connect(
-            acceptor, &Acceptor::connectionShed, this,
-            [this](const QHostAddress &peer, quint16 peerPort, const QString &reason) {
-                refuse(peer, peerPort, RefusalReason::OutOfDescriptors, reason, reason);
-            },
-            Qt::DirectConnection);
-        connect(acceptor, &Acceptor::eventOccurred, this, &EchoServer::handleEvent,
-                Qt::DirectConnection);
-    }
     m_events = new EventQueue([this](const TrafficEvent &event) { handleEvent(event); }, this);
     m_refusalSummaryTimer = new QTimer(this);
     m_refusalSummaryTimer->setSingleShot(true);
@@ -150,27 +127,36 @@ bool EchoServer::start(const ServerConfig &config)
         }
     }
 
-    if (QString reason; !m_acceptor->listen(address, config.port, &reason)) {
+    QString listenError;
+    m_listener = Acceptor::listen(address, config.port, &listenError, this);
+    if (!m_listener) {
         fail(Error::ListenFailed, tr("cannot listen on %1 port %2: %3")
                                       .arg(ServerConfig::describeAddress(address))
                                       .arg(config.port)
-                                      .arg(reason));
+                                      .arg(listenError));
         return false;
     }
+    const auto closeListeners = [this] {
+        delete m_listener;
+        m_listener = nullptr;
+        delete m_webSocketListener;
+        m_webSocketListener = nullptr;
+    };
     // The WebSocket and UDP ports bind before anything is committed, so that a failure
     // leaves nothing listening.
     if (config.webSocketEcho) {
 #ifdef ECHOSCOPE_WEBSOCKETS
-        if (QString reason; !m_webSocketAcceptor->listen(address, config.webSocketPort, &reason)) {
-            m_acceptor->close();
+        m_webSocketListener = Acceptor::listen(address, config.webSocketPort, &listenError, this);
+        if (!m_webSocketListener) {
+            closeListeners();
             fail(Error::ListenFailed, tr("cannot listen for WebSocket on %1 port %2: %3")
                                           .arg(ServerConfig::describeAddress(address))
                                           .arg(config.webSocketPort)
-                                          .arg(reason));
+                                          .arg(listenError));
             return false;
         }
 #else
-        m_acceptor->close();
+        closeListeners();
         fail(Error::InvalidConfig,
              tr("this Echoscope was built without Qt WebSockets: no WebSocket port"));
         return false;
@@ -181,8 +167,7 @@ bool EchoServer::start(const ServerConfig &config)
         QString reason;
         udpDescriptor = NativeUdpSocket::bind(address, config.udpPort, &reason);
         if (udpDescriptor < 0) {
-            m_acceptor->close();
-            m_webSocketAcceptor->close();
+            closeListeners();
             fail(Error::ListenFailed, tr("cannot listen for UDP on %1 port %2: %3")
                                           .arg(ServerConfig::describeAddress(address))
                                           .arg(config.udpPort)
@@ -190,17 +175,12 @@ bool EchoServer::start(const ServerConfig &config)
             return false;
         }
     }
-    m_acceptor->startAccepting();
-    m_webSocketPort = 0;
-    if (m_webSocketAcceptor->isListening()) {
-        m_webSocketAcceptor->startAccepting();
-        m_webSocketPort = m_webSocketAcceptor->serverPort();
-    }
+    m_webSocketPort = m_webSocketListener ? m_webSocketListener->serverPort() : 0;
 
     m_config = config;
     m_filter = NetworkFilter(config.allowNetworks, config.denyNetworks);
-    m_address = m_acceptor->serverAddress();
-    m_port = m_acceptor->serverPort();
+    m_address = m_listener->serverAddress();
+    m_port = m_listener->serverPort();
     m_error = Error::NoError;
     m_errorString.clear();
     m_refusalWindow.reset();
@@ -232,6 +212,7 @@ bool EchoServer::start(const ServerConfig &config)
     };
     // Returns once every worker runs its event loop, so "listening" is reported only then.
     m_workers.start(config.effectiveThreads(), config, post, &m_liveClients, prepare);
+    startAccepting(); // what a worker reads at accept is settled above
     if (udpDescriptor >= 0)
         startUdp(udpDescriptor, config);
 
@@ -252,7 +233,7 @@ bool EchoServer::start(const ServerConfig &config)
     if (m_webSocketPort != 0) {
         TrafficEvent webSocketEvent = event;
         webSocketEvent.transport = IpProtocol::WebSocket;
-        webSocketEvent.address = m_webSocketAcceptor->serverAddress();
+        webSocketEvent.address = m_webSocketListener->serverAddress();
         webSocketEvent.port = m_webSocketPort;
         QStringList webSocketNotes{
             QStringLiteral("%1://%2/")
@@ -295,14 +276,20 @@ void EchoServer::stop()
     if (m_state != State::Listening || m_stopping)
         return;
     const QScopedValueRollback<bool> stopping(m_stopping, true);
-    m_acceptor->close(); // stop accepting first
-    m_webSocketAcceptor->close();
-    m_webSocketPort = 0;
-
     stopUdp();
-    // Every client closed in its worker's thread, the threads joined, the workers gone
-    // (a worker of this thread later: it may be on the call stack).
+    // Every worker stops accepting, then closes its clients, in its own thread; the threads
+    // are joined and the workers gone (a worker of this thread later: it may be on the call
+    // stack). The listening sockets go after: no worker watches them any more.
     m_workers.stop(DisconnectReason::ServerStopped);
+    if (m_acceptEpisode) {
+        m_acceptEpisode->closeSpare();
+        m_acceptEpisode.reset();
+    }
+    delete m_listener;
+    m_listener = nullptr;
+    delete m_webSocketListener;
+    m_webSocketListener = nullptr;
+    m_webSocketPort = 0;
     if (m_udp) {
         m_udpTotals = m_udp->totals();
         delete m_udp; // done: shutdown() ran in its thread, which has finished
@@ -312,7 +299,7 @@ void EchoServer::stop()
     m_events->drain(); // every clientDisconnected() before stopped()
     flushRefusalSummary();
     m_clients.clear();
-    m_pendingUdpPeers.clear();
+    m_pendingClients.clear();
     m_udpClientsNow = 0;
     m_state = State::Stopped;
 
@@ -352,22 +339,67 @@ QString EchoServer::webSocketScheme() const
     return m_config.isTls() ? QStringLiteral("wss") : QStringLiteral("ws");
 }
 
-void EchoServer::incomingConnection(qintptr descriptor, const QHostAddress &peer, quint16 peerPort,
-                                    IpProtocol transport)
+// Each worker runs an Acceptor per listening socket, in its own thread, made here; the
+// episode of accept errors is the server's, shared by them all.
+void EchoServer::startAccepting()
+{
+    m_acceptEpisode = std::make_shared<AcceptEpisode>();
+    const std::shared_ptr<AcceptEpisode> &episode = m_acceptEpisode;
+    struct Port
+    {
+        QTcpServer *listener;
+        IpProtocol transport;
+    };
+    std::vector<Port> ports{{m_listener, IpProtocol::Tcp}};
+    if (m_webSocketListener)
+        ports.push_back({m_webSocketListener, IpProtocol::WebSocket});
+    m_workers.forEach([this, &episode, &ports](EchoWorker *worker) {
+        for (const Port &port : ports) {
+            auto *acceptor = new Acceptor(&m_liveClients, episode, worker);
+            const IpProtocol transport = port.transport;
+            connect(
+                acceptor, &Acceptor::connectionAccepted, worker,
+                [this, worker, transport](qintptr descriptor, const QHostAddress &peer,
+                                          quint16 peerPort) {
+                    acceptInWorker(worker, descriptor, peer, peerPort, transport);
+                },
+                Qt::DirectConnection);
+            connect(
+                acceptor, &Acceptor::connectionShed, worker,
+                [this](const QHostAddress &peer, quint16 peerPort, const QString &reason) {
+                    refuseLater(peer, peerPort, RefusalReason::OutOfDescriptors, reason, reason);
+                },
+                Qt::DirectConnection);
+            EventQueue *events = m_events;
+            connect(
+                acceptor, &Acceptor::eventOccurred, worker,
+                [events](const TrafficEvent &event) { events->post(event); }, Qt::DirectConnection);
+            worker->addAcceptor(acceptor, port.listener->socketDescriptor());
+        }
+    });
+}
+
+// In `worker`'s thread. What it reads of this object (the configuration, the filter, the
+// address and ports) is settled before the workers accept and stays until they have
+// stopped; the counts it changes are atomic.
+void EchoServer::acceptInWorker(EchoWorker *worker, qintptr descriptor, const QHostAddress &peer,
+                                quint16 peerPort, IpProtocol transport)
 {
     if (!m_filter.isEmpty()) {
         const QString reason = m_filter.refusalReason(peer);
         if (!reason.isEmpty()) {
             NativeSocket::close(descriptor);
-            refuse(peer, peerPort, m_filter.refusalKind(peer), reason,
-                   m_filter.refusalCategory(peer));
+            refuseLater(peer, peerPort, m_filter.refusalKind(peer), reason,
+                        m_filter.refusalCategory(peer));
             return;
         }
     }
-    if (m_liveClients.load(std::memory_order_relaxed) >= m_config.maxClients) {
+    // Counted before the check, so that workers accepting at once cannot pass the limit.
+    if (m_liveClients.fetch_add(1, std::memory_order_relaxed) >= m_config.maxClients) {
+        m_liveClients.fetch_sub(1, std::memory_order_relaxed);
         const QString reason = tr("max clients reached (%1 connected)").arg(m_config.maxClients);
         NativeSocket::close(descriptor);
-        refuse(peer, peerPort, RefusalReason::MaxClients, reason, reason);
+        refuseLater(peer, peerPort, RefusalReason::MaxClients, reason, reason);
         return;
     }
 
@@ -390,17 +422,8 @@ void EchoServer::incomingConnection(qintptr descriptor, const QHostAddress &peer
         if (NativeUdpSocket::localAddress(descriptor, &localAddress, &localPort))
             stats->setServerEndpoint(localAddress, localPort);
     }
-    EchoWorker *worker = m_workers.next();
-    m_clients.insert(id, ClientEntry{stats, worker});
-    const int live = m_liveClients.fetch_add(1, std::memory_order_relaxed) + 1;
-    ++m_retired.clientsTotal;
-    m_retired.clientsPeak = qMax(m_retired.clientsPeak, live + m_udpClientsNow);
 
-    // Direct when the worker shares this thread, queued to its thread otherwise.
-    QMetaObject::invokeMethod(
-        worker, [worker, descriptor, stats] { worker->addConnection(descriptor, stats); },
-        Qt::AutoConnection);
-
+    // The Connected event is queued before anything the session reports.
     TrafficEvent event;
     event.kind = TrafficEvent::Kind::Connected;
     event.timestampMs = now;
@@ -408,11 +431,18 @@ void EchoServer::incomingConnection(qintptr descriptor, const QHostAddress &peer
     event.transport = transport;
     event.address = peer;
     event.port = peerPort;
-    emit clientConnected(id, peer, peerPort);
-    emit eventOccurred(event);
+    postNewClient(ClientEntry{stats, worker}, std::move(event));
+    worker->addConnection(descriptor, stats);
 }
 
-// The connection is closed already (by the caller, or shed by the acceptor).
+void EchoServer::refuseLater(const QHostAddress &peer, quint16 peerPort, RefusalReason kind,
+                             const QString &reason, const QString &category)
+{
+    QMetaObject::invokeMethod(
+        this, [=] { refuse(peer, peerPort, kind, reason, category); }, Qt::QueuedConnection);
+}
+
+// The connection is closed already (by the worker that accepted it, or shed by its acceptor).
 void EchoServer::refuse(const QHostAddress &peer, quint16 peerPort, RefusalReason kind,
                         const QString &reason, const QString &category)
 {
@@ -662,6 +692,10 @@ void EchoServer::handleEvent(const TrafficEvent &event)
 {
     if (event.transport == IpProtocol::Udp && handleUdpEvent(event))
         return;
+    if (event.kind == TrafficEvent::Kind::Connected) {
+        registerNewClient(event);
+        return;
+    }
     if (event.kind != TrafficEvent::Kind::Disconnected) {
         emit eventOccurred(event);
         return;
@@ -688,7 +722,7 @@ void EchoServer::startUdp(qintptr descriptor, const ServerConfig &config)
     m_udpClientsNow = 0;
     auto allocateId = [this] { return ++m_nextClientId; };
     auto peerSeen = [this](std::shared_ptr<ClientStats> stats, TrafficEvent event) {
-        postUdpPeer(std::move(stats), std::move(event));
+        postNewClient(ClientEntry{std::move(stats), nullptr}, std::move(event));
     };
     EventQueue *events = m_events;
     auto post = [events](TrafficEvent event) { events->post(std::move(event)); };
@@ -735,34 +769,41 @@ UdpTotals EchoServer::udpTotals() const
     return m_udp ? m_udp->totals() : m_udpTotals;
 }
 
-// A new peer's counters travel with its Connected event, under the same lock, so the
-// event never arrives without them and never after the peer's later events.
-void EchoServer::postUdpPeer(std::shared_ptr<ClientStats> stats, TrafficEvent event)
+// A new client's counters travel with its Connected event, under the same lock, so the
+// event never arrives without them and never after the client's later events.
+void EchoServer::postNewClient(ClientEntry entry, TrafficEvent event)
 {
-    const quint64 id = stats->id();
+    const quint64 id = entry.stats->id();
     m_events->post(std::move(event),
-                   [this, id, &stats] { m_pendingUdpPeers.insert(id, std::move(stats)); });
+                   [this, id, &entry] { m_pendingClients.insert(id, std::move(entry)); });
+}
+
+// Any transport's Connected event: the client joins m_clients and the counts.
+void EchoServer::registerNewClient(const TrafficEvent &event)
+{
+    const ClientEntry entry =
+        m_events->withLock([this, &event] { return m_pendingClients.take(event.clientId); });
+    if (!entry.stats)
+        return;
+    if (!entry.worker) { // a UDP peer: counted here, not by a worker
+        entry.stats->setChangeFeed(m_changeFeed);
+        ++m_udpClientsNow;
+    }
+    m_clients.insert(event.clientId, entry);
+    ++m_retired.clientsTotal;
+    m_retired.clientsPeak = qMax(m_retired.clientsPeak,
+                                 m_liveClients.load(std::memory_order_relaxed) + m_udpClientsNow);
+    emit clientConnected(event.clientId, event.address, event.port);
+    emit eventOccurred(event);
 }
 
 // What differs for UDP events; returns true if the event was handled whole.
 bool EchoServer::handleUdpEvent(const TrafficEvent &event)
 {
     switch (event.kind) {
-    case TrafficEvent::Kind::Connected: {
-        const std::shared_ptr<ClientStats> stats =
-            m_events->withLock([this, &event] { return m_pendingUdpPeers.take(event.clientId); });
-        if (!stats)
-            return true;
-        stats->setChangeFeed(m_changeFeed);
-        m_clients.insert(event.clientId, ClientEntry{stats, nullptr});
-        ++m_udpClientsNow;
-        ++m_retired.clientsTotal;
-        m_retired.clientsPeak = qMax(
-            m_retired.clientsPeak, m_liveClients.load(std::memory_order_relaxed) + m_udpClientsNow);
-        emit clientConnected(event.clientId, event.address, event.port);
-        emit eventOccurred(event);
+    case TrafficEvent::Kind::Connected:
+        registerNewClient(event);
         return true;
-    }
     case TrafficEvent::Kind::Refused:
         // The service rate-limits its refusals itself; a summary stands for `count`.
         m_retired.clientsRefused += event.count > 0 ? event.count : 1;

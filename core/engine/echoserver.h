@@ -22,12 +22,13 @@
 #include <memory>
 
 QT_BEGIN_NAMESPACE
+class QTcpServer;
 class QTimer;
 QT_END_NAMESPACE
 
 namespace Echoscope {
 
-class Acceptor;
+struct AcceptEpisode;
 class ChangeCompletion;
 class EchoWorker;
 class EventQueue;
@@ -62,8 +63,11 @@ struct ServerTotals
     void addClient(const ClientSnapshot &client);
 };
 
-// The echo engine: listens, accepts, hands each connection to one worker thread for
-// its whole life, and reports what happens.
+// The echo engine: listens, and each worker thread accepts connections on the listening
+// sockets and serves them for their whole life; this thread holds the policy's counters
+// and reports what happens. A worker applies the refusals (max clients through one atomic
+// count, --allow/--deny through the filter fixed at start) where it accepts; the new
+// client's counters reach this thread with its Connected event, as a UDP peer's do.
 //
 // Under abuse it keeps serving the others and stays bounded: a refused connection
 // (max clients, --allow/--deny, out of descriptors) is closed at once and reported, at
@@ -205,8 +209,13 @@ private:
         EchoWorker *worker = nullptr; // nullptr: a UDP peer, served by m_udp
     };
 
-    void incomingConnection(qintptr descriptor, const QHostAddress &peer, quint16 peerPort,
-                            IpProtocol transport);
+    void startAccepting();
+    // In the worker's thread: the policy, then the session and its Connected event.
+    void acceptInWorker(EchoWorker *worker, qintptr descriptor, const QHostAddress &peer,
+                        quint16 peerPort, IpProtocol transport);
+    // Any thread: refuse() in this one.
+    void refuseLater(const QHostAddress &peer, quint16 peerPort, RefusalReason kind,
+                     const QString &reason, const QString &category);
     void refuse(const QHostAddress &peer, quint16 peerPort, RefusalReason kind,
                 const QString &reason, const QString &category);
     void flushRefusalSummary();
@@ -214,7 +223,9 @@ private:
     void fail(Error error, const QString &message);
     void startUdp(qintptr descriptor, const ServerConfig &config);
     void stopUdp();
-    void postUdpPeer(std::shared_ptr<ClientStats> stats, TrafficEvent event); // any thread
+    // Any thread: a new client's entry travels with its Connected event.
+    void postNewClient(ClientEntry entry, TrafficEvent event);
+    void registerNewClient(const TrafficEvent &event);
     bool handleUdpEvent(const TrafficEvent &event);
     EchoWorker *faultableWorker(quint64 clientId, QString *error, bool *udpPeer) const;
     std::shared_ptr<ChangeCompletion> completion(ChangeDone done,
@@ -227,10 +238,14 @@ private:
     QHostAddress m_address;
     quint16 m_port = 0;
 
-    // The three parts composed here: the listening socket and its accept loop, the events
-    // on their way from every thread to this one, and the worker threads.
-    Acceptor *m_acceptor = nullptr;
-    Acceptor *m_webSocketAcceptor = nullptr; // the WebSocket port's
+    // The three parts composed here: the listening sockets (each worker accepts on them
+    // with an Acceptor of its own), the events on their way from every thread to this
+    // one, and the worker threads.
+    QTcpServer *m_listener = nullptr;
+    QTcpServer *m_webSocketListener = nullptr; // the WebSocket port's
+    // The workers' acceptors' shared state; its spare descriptor is closed at stop(), not
+    // when the last acceptor goes (a worker of this thread is deleted later).
+    std::shared_ptr<AcceptEpisode> m_acceptEpisode;
     quint16 m_webSocketPort = 0;
     EventQueue *m_events = nullptr;
     WorkerPool m_workers{this};
@@ -259,9 +274,10 @@ private:
     UdpTotals m_udpTotals; // as of the last stop()
 
     bool m_stopping = false;
-    // New UDP peers' counters, by id, until their Connected event is handled; under
-    // m_events' lock (EventQueue::post() with an action, EventQueue::withLock()).
-    QHash<quint64, std::shared_ptr<ClientStats>> m_pendingUdpPeers;
+    // New clients (TCP, WebSocket, UDP peers), by id, until their Connected event is
+    // handled; under m_events' lock (EventQueue::post() with an action,
+    // EventQueue::withLock()).
+    QHash<quint64, ClientEntry> m_pendingClients;
 };
 
 } // namespace Echoscope

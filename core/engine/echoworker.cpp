@@ -1,5 +1,6 @@
 #include "echoworker.h"
 
+#include "acceptor.h"
 #include "clientsession.h"
 #include "clock.h"
 #include "plaintransport.h"
@@ -59,6 +60,19 @@ std::unique_ptr<Transport> EchoWorker::makeTransport(qintptr descriptor,
     if (m_tls)
         return std::make_unique<TlsTransport>(descriptor, m_tlsConfiguration, m_readBuffer.size());
     return std::make_unique<PlainTransport>(descriptor, m_poller.get());
+}
+
+void EchoWorker::addAcceptor(Acceptor *acceptor, qintptr listener)
+{
+    Q_ASSERT(acceptor->parent() == this);
+    m_acceptors.push_back(acceptor);
+    acceptor->startAccepting(listener);
+}
+
+void EchoWorker::stopAccepting()
+{
+    for (Acceptor *acceptor : m_acceptors)
+        acceptor->close(); // deleted with this worker: one may be on the call stack
 }
 
 void EchoWorker::addConnection(qintptr descriptor, const std::shared_ptr<ClientStats> &stats)

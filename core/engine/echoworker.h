@@ -14,9 +14,11 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <vector>
 
 namespace Echoscope {
 
+class Acceptor;
 class ClientSession;
 class SocketPoller;
 class Transport;
@@ -40,6 +42,10 @@ public:
     void setTlsConfiguration(const QSslConfiguration &configuration);
 
     // All of these run in the worker's thread.
+    // Takes `acceptor` (a child of this worker, in its thread) and starts it accepting on
+    // `listener`; stopAccepting() stops every acceptor, before the listeners close.
+    void addAcceptor(Acceptor *acceptor, qintptr listener);
+    void stopAccepting();
     void addConnection(qintptr descriptor, const std::shared_ptr<ClientStats> &stats);
     // detail: the disconnect's detail ("by the control API"); source: see EchoServer.
     // Each of these on one client returns false if it is not (or no longer) here.
@@ -76,6 +82,8 @@ private:
     // every session (the destructor deletes them first).
     std::unique_ptr<SocketPoller> m_poller;
     QHash<quint64, ClientSession *> m_sessions;
+    std::vector<Acceptor *> m_acceptors; // children
+
     FaultConfig m_defaultFaults;
 };
 

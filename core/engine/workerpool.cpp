@@ -52,17 +52,12 @@ void WorkerPool::start(int count, const ServerConfig &config, const EventCallbac
 
 void WorkerPool::stop(DisconnectReason reason)
 {
-    for (EchoWorker *worker : m_workers) {
-        if (worker->thread() == m_owner->thread()) {
-            worker->closeAll(reason);
-        } else {
-            // Waiting here is fine: this is stop, not the echo path, and the workers
-            // never wait for this thread.
-            QMetaObject::invokeMethod(
-                worker, [worker, reason] { worker->closeAll(reason); },
-                Qt::BlockingQueuedConnection);
-        }
-    }
+    // Waiting for each worker is fine: this is stop, not the echo path, and the workers
+    // never wait for this thread.
+    forEach([reason](EchoWorker *worker) {
+        worker->stopAccepting();
+        worker->closeAll(reason);
+    });
     for (QThread *thread : m_threads) {
         thread->quit();
         thread->wait();
@@ -79,11 +74,15 @@ void WorkerPool::stop(DisconnectReason reason)
     m_threads.clear();
 }
 
-EchoWorker *WorkerPool::next()
+void WorkerPool::forEach(const std::function<void(EchoWorker *worker)> &f)
 {
-    EchoWorker *worker = m_workers[m_nextWorker % m_workers.size()];
-    ++m_nextWorker;
-    return worker;
+    for (EchoWorker *worker : m_workers) {
+        if (worker->thread() == m_owner->thread())
+            f(worker);
+        else
+            QMetaObject::invokeMethod(
+                worker, [worker, &f] { f(worker); }, Qt::BlockingQueuedConnection);
+    }
 }
 
 void WorkerPool::setDefaultFaults(const FaultConfig &faults, const std::shared_ptr<void> &keepAlive)

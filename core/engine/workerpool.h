@@ -41,17 +41,17 @@ public:
     // its event loop.
     void start(int count, const ServerConfig &config, const EventCallback &postEvent,
                std::atomic<int> *liveClients, const Prepare &prepare);
-    // Closes every worker's sessions with `reason`, each in its worker's thread (so each
-    // posts its Disconnected event), joins the threads and deletes workers and threads.
-    // Leaves the pool empty.
+    // Every worker stops accepting and closes its sessions with `reason`, in its own
+    // thread (so each posts its Disconnected event); then the threads are joined and
+    // workers and threads deleted. Leaves the pool empty.
     void stop(DisconnectReason reason);
 
     int size() const { return int(m_workers.size()); }
     bool isEmpty() const { return m_workers.empty(); }
     // The first worker (the UDP service shares its thread); the pool must not be empty.
     EchoWorker *first() const { return m_workers.front(); }
-    // The next worker in turn, for a new connection; the pool must not be empty.
-    EchoWorker *next();
+    // Runs `f` on every worker in the worker's thread, and returns when it has.
+    void forEach(const std::function<void(EchoWorker *worker)> &f);
     // Every worker's faults for all clients, in its thread; `keepAlive` is held until every
     // worker has applied them (or been deleted with the call pending).
     void setDefaultFaults(const FaultConfig &faults,
@@ -61,8 +61,6 @@ private:
     QObject *const m_owner;
     std::vector<EchoWorker *> m_workers;
     std::vector<QThread *> m_threads;
-    // Never reset: the round robin goes on across stop() and start().
-    size_t m_nextWorker = 0;
 };
 
 } // namespace Echoscope

@@ -27,6 +27,12 @@ namespace Echoscope {
 class WorkerDispatcher
 {
 public:
+    // A QSocketNotifier's dynamic property: true on a Read notifier of a descriptor that
+    // several workers watch (a listening socket) makes this dispatcher add it with
+    // EPOLLEXCLUSIVE, so that one connection wakes one worker, not all. Set it before the
+    // notifier is first enabled; Qt's dispatcher ignores it (every worker wakes, one accepts).
+    static constexpr char kExclusiveWakeUp[] = "echoscopeExclusiveWakeUp";
+
     // Supported here and not turned off by ECHOSCOPE_WORKER_DISPATCHER=qt.
     static bool isEnabled();
     // A new dispatcher for a thread not yet started, or nullptr (not enabled, or the

@@ -7,6 +7,7 @@
 #include <QSocketNotifier>
 #include <QThread>
 #include <QTimerEvent>
+#include <QVariant>
 
 #include <algorithm>
 #include <atomic>
@@ -106,6 +107,9 @@ public:
     QSocketNotifier *write = nullptr;
     QSocketNotifier *exception = nullptr;
     bool inSet = false;
+    // Added with EPOLLEXCLUSIVE (WorkerDispatcher::kExclusiveWakeUp); such an entry is
+    // never modified in place (epoll refuses that), it is taken out and added again.
+    bool exclusive = false;
 };
 
 bool WorkerDispatcher::isEnabled()
@@ -341,6 +345,9 @@ void EpollDispatcher::registerSocketNotifier(QSocketNotifier *notifier)
         qWarning("%s: Multiple socket notifiers for same socket %d and type %s", Q_FUNC_INFO,
                  descriptor, typeName);
     *slot = notifier;
+    if (isNew)
+        entry->exclusive = notifier->type() == QSocketNotifier::Read &&
+                           notifier->property(WorkerDispatcher::kExclusiveWakeUp).toBool();
     updateNotifierEntry(entry, isNew);
 }
 
@@ -369,7 +376,14 @@ void EpollDispatcher::unregisterSocketNotifier(QSocketNotifier *notifier)
 
 void EpollDispatcher::updateNotifierEntry(NotifierEntry *entry, bool isNew)
 {
-    const quint32 mask = entry->mask();
+    quint32 mask = entry->mask();
+    if (entry->exclusive) {
+        mask |= EPOLLEXCLUSIVE;
+        if (!isNew && entry->inSet)
+            removeEntry(entry->descriptor);
+        entry->inSet = addEntry(entry->descriptor, mask, entry);
+        return;
+    }
     if (!isNew && entry->inSet) {
         if (modifyEntry(entry->descriptor, mask, entry) || errno != ENOENT)
             return;
