@@ -66,7 +66,7 @@ class Echoscope:
     def client_id(self, sock):
         """The id Echoscope gave this socket's connection (found by its own port)."""
         port = sock.getsockname()[1]
-        since = 0
+        since = 1  # the first event's number: sequence numbers start at 1
         while True:  # ends: each poll waits at most TIMEOUT for a new event
             clients = self.call("GET", f"/clients?peer=127.0.0.1:{port}")["clients"]
             if clients:
