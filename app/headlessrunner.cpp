@@ -8,6 +8,7 @@
 #include "textescape.h"
 #include "trafficevent.h"
 
+#include <QAbstractEventDispatcher>
 #include <QDateTime>
 #include <QFileInfo>
 #include <QJsonDocument>
@@ -42,6 +43,11 @@ HeadlessRunner::HeadlessRunner(const HeadlessOptions &options, QObject *parent)
     m_stderr.setDevice(&m_stderrFile);
     m_events = &m_stdout;
     connect(m_server, &EchoServer::eventOccurred, this, &HeadlessRunner::writeEvent);
+    if (QAbstractEventDispatcher *dispatcher = QAbstractEventDispatcher::instance(thread()))
+        connect(dispatcher, &QAbstractEventDispatcher::aboutToBlock, this,
+                &HeadlessRunner::flushEvents);
+    else
+        m_flushEachEvent = true; // no loop to wait for
     if (m_options.metricsPort >= 0)
         m_metrics = new MetricsExporter(m_server, this); // counts from now on
     if (m_options.controlPort >= 0)
@@ -148,6 +154,15 @@ bool HeadlessRunner::start()
 void HeadlessRunner::stop()
 {
     m_server->stop(); // writes each client's disconnect, then the summary
+    flushEvents();
+}
+
+void HeadlessRunner::flushEvents()
+{
+    if (!m_eventsUnflushed)
+        return;
+    m_eventsUnflushed = false;
+    m_events->flush();
 }
 
 void HeadlessRunner::writeLine(QTextStream &stream, const QString &line)
@@ -176,7 +191,10 @@ void HeadlessRunner::writeEvent(const TrafficEvent &event)
     const bool json = m_options.logFormat == HeadlessOptions::LogFormat::Json;
     const QString line = json ? formatJson(event) : formatText(event);
     if (event.kind != TrafficEvent::Kind::Listening) {
-        writeLine(*m_events, line);
+        *m_events << line << '\n';
+        m_eventsUnflushed = true; // see flushEvents()
+        if (m_flushEachEvent)
+            flushEvents();
         return;
     }
     // Scripts wait for this line on standard output, wherever the events go.

@@ -60,6 +60,7 @@ private:
     QString formatText(const TrafficEvent &event) const;
     QString formatJson(const TrafficEvent &event) const;
     static void writeLine(QTextStream &stream, const QString &line);
+    void flushEvents();
 
     HeadlessOptions m_options;
     EchoServer *m_server = nullptr;
@@ -73,6 +74,10 @@ private:
     QTextStream m_stderr;
     QTextStream *m_events = nullptr; // m_stdout, or a stream on m_logFile
     QTextStream m_logStream;
+    // Event lines written since the last flush: flushed when this thread is about to wait,
+    // so a burst of connections costs one write, not one per line.
+    bool m_eventsUnflushed = false;
+    bool m_flushEachEvent = false;
     bool m_controlLineWritten = false;
     qint64 m_openFileLimitBefore = -1;
     qint64 m_openFileLimit = -1;
