@@ -1,5 +1,6 @@
 #include "headlessrunner.h"
 
+#include "clock.h"
 #include "controlapi.h"
 #include "echoserver.h"
 #include "metricsexporter.h"
@@ -20,11 +21,6 @@
 namespace Echoscope {
 
 namespace {
-
-QString timestampText(qint64 msecsSinceEpoch)
-{
-    return QDateTime::fromMSecsSinceEpoch(msecsSinceEpoch).toString(QStringLiteral("hh:mm:ss.zzz"));
-}
 
 QString jsonLine(const QJsonObject &object)
 {
@@ -178,7 +174,7 @@ QString HeadlessRunner::formatText(const TrafficEvent &event) const
     // "listening for WebSocket on ADDRESS:PORT (ws://ADDRESS:PORT/)".
     if (event.kind == TrafficEvent::Kind::Listening)
         return event.toText();
-    return timestampText(event.timestampMs) + QLatin1Char(' ') + event.toText();
+    return Clock::timeOfDayText(event.timestampMs) + QLatin1Char(' ') + event.toText();
 }
 
 QString HeadlessRunner::formatJson(const TrafficEvent &event) const
@@ -208,7 +204,7 @@ void HeadlessRunner::writeEvent(const TrafficEvent &event)
     if (m_control && m_control->isListening() && !m_controlLineWritten)
         writeControlLine();         // then this one, once: it holds the token
     if (m_server->isTls() && !json) // JSON: in the listening object's "text"
-        writeLine(*m_events, timestampText(event.timestampMs) + QStringLiteral(" TLS: ") +
+        writeLine(*m_events, Clock::timeOfDayText(event.timestampMs) + QStringLiteral(" TLS: ") +
                                  TextEscape::escapeText(m_server->tlsSummary()));
     if (m_options.verbose)
         writeOpenFileLimit();
@@ -245,7 +241,7 @@ void HeadlessRunner::writeOpenFileLimit()
         object.insert(QStringLiteral("text"), text);
         writeLine(*m_events, jsonLine(object));
     } else {
-        writeLine(*m_events, timestampText(now) + QLatin1Char(' ') + text);
+        writeLine(*m_events, Clock::timeOfDayText(now) + QLatin1Char(' ') + text);
     }
 }
 

@@ -1,10 +1,16 @@
 // NumberText::dataSizeText(): the one way the engine writes a byte size (fault descriptions,
-// headless log lines, errors), QLocale::c().formattedDataSize() in IEC units.
+// headless log lines, errors), QLocale::c().formattedDataSize() in IEC units; and
+// Clock::timeOfDayText(), the one way a log line's time is written.
+#include "clock.h"
 #include "numbertext.h"
 
+#include <QDateTime>
 #include <QLocale>
 #include <QTest>
+#include <QScopeGuard>
 
+#include <cstring>
+#include <ctime>
 #include <limits>
 
 using namespace Echoscope;
@@ -18,6 +24,8 @@ private slots:
     void dataSizeText_data();
     void dataSizeText();
     void dataSizeTextIgnoresTheUserLocale();
+    void dataSizeTextWritesWholeValuesAsQtDoes();
+    void timeOfDayTextIsQtsLocalTime();
 };
 
 void tst_NumberText::dataSizeText_data()
@@ -49,6 +57,11 @@ void tst_NumberText::dataSizeText_data()
     QTest::newRow("1 GiB - 1") << qint64(1024 * 1024 * 1024 - 1) << QStringLiteral("1 GiB");
     QTest::newRow("largest") << std::numeric_limits<qint64>::max() << QStringLiteral("8.0 EiB");
     QTest::newRow("-1536") << qint64(-1536) << QStringLiteral("-1.5 KiB");
+    QTest::newRow("-1023") << qint64(-1023) << QStringLiteral("-1023 bytes");
+    QTest::newRow("-2048") << qint64(-2048) << QStringLiteral("-2 KiB");
+    QTest::newRow("1 TiB") << (qint64(1) << 40) << QStringLiteral("1 TiB");
+    QTest::newRow("3 PiB") << (qint64(3) << 50) << QStringLiteral("3 PiB");
+    QTest::newRow("1 EiB") << (qint64(1) << 60) << QStringLiteral("1 EiB");
 }
 
 void tst_NumberText::dataSizeText()
@@ -68,6 +81,57 @@ void tst_NumberText::dataSizeTextIgnoresTheUserLocale()
     QCOMPARE(NumberText::dataSizeText(1536), QStringLiteral("1.5 KiB"));
     QCOMPARE(NumberText::dataSizeText(1023), QStringLiteral("1023 bytes"));
     QCOMPARE(NumberText::dataSizeText(1000000000), QStringLiteral("953.7 MiB"));
+}
+
+// Whole values are written without formattedDataSize(); every one reads as it would.
+void tst_NumberText::dataSizeTextWritesWholeValuesAsQtDoes()
+{
+    const QLocale c = QLocale::c();
+    for (qint64 bytes = -1023; bytes < 1024; ++bytes) {
+        if (bytes == 1)
+            continue; // "1 byte", above
+        QCOMPARE(NumberText::dataSizeText(bytes),
+                 c.formattedDataSize(bytes, 0, QLocale::DataSizeIecFormat));
+    }
+    for (int power = 1; power <= 6; ++power) {
+        const qint64 unit = qint64(1) << (10 * power);
+        for (qint64 count :
+             {qint64(1), qint64(2), qint64(7), qint64(512), qint64(1023), qint64(-3)}) {
+            if (power == 6 && count > 7)
+                continue; // beyond qint64
+            const qint64 bytes = count * unit;
+            QCOMPARE(NumberText::dataSizeText(bytes),
+                     c.formattedDataSize(bytes, 0, QLocale::DataSizeIecFormat));
+        }
+    }
+}
+
+// The time of a log line is local "hh:mm:ss.zzz" as QDateTime writes it, in any millisecond
+// of a second, across seconds, before 1970 and after a change of time zone.
+void tst_NumberText::timeOfDayTextIsQtsLocalTime()
+{
+    const auto qtText = [](qint64 ms) {
+        return QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("hh:mm:ss.zzz"));
+    };
+    const qint64 base = QDateTime(QDate(2026, 3, 29), QTime(0, 59, 58)).toMSecsSinceEpoch();
+    for (qint64 ms = base; ms < base + 3000; ms += 7)
+        QCOMPARE(Clock::timeOfDayText(ms), qtText(ms));
+    for (qint64 ms : {qint64(0), qint64(-1), qint64(-999), qint64(-1000), qint64(-1001),
+                      qint64(-86400000 - 5), qint64(999), qint64(1000)}) {
+        QCOMPARE(Clock::timeOfDayText(ms), qtText(ms));
+    }
+    const QByteArray zone = qgetenv("TZ");
+    const auto restore = qScopeGuard([&zone] {
+        zone.isNull() ? qunsetenv("TZ") : qputenv("TZ", zone);
+        tzset();
+    });
+    for (const char *tz : {"UTC", "Asia/Kolkata", "America/St_Johns"}) {
+        qputenv("TZ", tz);
+        tzset();
+        // A new second of the same time: the zone is read again.
+        const qint64 ms = base + 10000 + 1000 * qint64(strlen(tz));
+        QCOMPARE(Clock::timeOfDayText(ms), qtText(ms));
+    }
 }
 
 QTEST_GUILESS_MAIN(tst_NumberText)

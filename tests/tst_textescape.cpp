@@ -100,6 +100,8 @@ private slots:
     void everyEventTextIsSafe_data();
     void everyEventTextIsSafe();
     void disconnectedEventText();
+    void clientLineText_data();
+    void clientLineText();
     void disconnectedEventJson_data();
     void disconnectedEventJson();
     void messageEventJson();
@@ -557,6 +559,70 @@ void tst_TextEscape::disconnectedEventText()
              QStringLiteral("client 42 ([::1]:6000) disconnected: message too large: a message of "
                             "2048 bytes or more exceeds the limit; in 100 bytes, out 60 bytes, 3 "
                             "messages in, 2 out, 1.500 s; 40 bytes not echoed"));
+}
+
+// The connect and disconnect lines of every transport and address family, word for word:
+// scripts match them, and they are built by appending, not by QString::arg().
+void tst_TextEscape::clientLineText_data()
+{
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<int>("transport");
+    QTest::addColumn<QHostAddress>("address");
+    QTest::addColumn<qint64>("durationMs");
+    QTest::addColumn<QString>("expected");
+
+    const auto tcp = int(IpProtocol::Tcp);
+    const auto udp = int(IpProtocol::Udp);
+    const auto ws = int(IpProtocol::WebSocket);
+    const auto connected = int(TrafficEvent::Kind::Connected);
+    const auto disconnected = int(TrafficEvent::Kind::Disconnected);
+    const QHostAddress v4(QStringLiteral("192.0.2.7"));
+    const QHostAddress v6(QStringLiteral("2001:db8::7"));
+    QTest::newRow("TCP connected, IPv4")
+        << connected << tcp << v4 << qint64(0) << "client 9 (192.0.2.7:40001) connected";
+    QTest::newRow("TCP connected, IPv6")
+        << connected << tcp << v6 << qint64(0) << "client 9 ([2001:db8::7]:40001) connected";
+    QTest::newRow("UDP seen") << connected << udp << v4 << qint64(0)
+                              << "client 9 (192.0.2.7:40001 UDP) seen: its first datagram arrived";
+    QTest::newRow("WebSocket connected") << connected << ws << v6 << qint64(0)
+                                         << "client 9 ([2001:db8::7]:40001 WebSocket) connected";
+    QTest::newRow("unknown address") << connected << tcp << QHostAddress() << qint64(0)
+                                     << "client 9 (unknown address) connected";
+    QTest::newRow("TCP disconnected, 12.005 s")
+        << disconnected << tcp << v4 << qint64(12005)
+        << "client 9 (192.0.2.7:40001) disconnected: closed by peer; in 1 KiB, out 1.5 KiB, 1 "
+           "messages in, 65536 out, 12.005 s";
+    QTest::newRow("UDP forgotten, 0 s")
+        << disconnected << udp << v6 << qint64(0)
+        << "client 9 ([2001:db8::7]:40001 UDP) forgotten: closed by peer; in 1 KiB, out 1.5 KiB, "
+           "1 messages in, 65536 out, 0.000 s";
+    QTest::newRow("disconnected after 61 min")
+        << disconnected << ws << v4 << qint64(3660042)
+        << "client 9 (192.0.2.7:40001 WebSocket) disconnected: closed by peer; in 1 KiB, out "
+           "1.5 KiB, 1 messages in, 65536 out, 3660.042 s";
+}
+
+void tst_TextEscape::clientLineText()
+{
+    QFETCH(int, kind);
+    QFETCH(int, transport);
+    QFETCH(QHostAddress, address);
+    QFETCH(qint64, durationMs);
+    QFETCH(QString, expected);
+
+    TrafficEvent event;
+    event.kind = TrafficEvent::Kind(kind);
+    event.transport = IpProtocol(transport);
+    event.clientId = 9;
+    event.address = address;
+    event.port = address.isNull() ? 0 : 40001;
+    event.disconnect.reason = DisconnectReason::ClosedByPeer;
+    event.disconnect.bytesIn = 1024;
+    event.disconnect.bytesOut = 1536;
+    event.disconnect.messagesIn = 1;
+    event.disconnect.messagesOut = 65536;
+    event.disconnect.durationMs = durationMs;
+    QCOMPARE(event.toText(), expected);
 }
 
 void tst_TextEscape::disconnectedEventJson_data()

@@ -1,5 +1,6 @@
 #include "eventlogmodel.h"
 
+#include "clock.h"
 #include "palettes.h"
 
 #include "eventlog.h"
@@ -122,8 +123,7 @@ QVariant EventLogModel::data(const QModelIndex &index, int role) const
     case Qt::DisplayRole:
         switch (Column(index.column())) {
         case TimeColumn:
-            return QDateTime::fromMSecsSinceEpoch(event.timestampMs)
-                .toString(QStringLiteral("hh:mm:ss.zzz"));
+            return Clock::timeOfDayText(event.timestampMs);
         case EventColumn:
             if (row.kind == AggregatedMessagesKind)
                 return tr("messages aggregated");

@@ -1,5 +1,6 @@
 #include "hexview.h"
 
+#include "clock.h"
 #include "palettes.h"
 #include "textescape.h"
 #include "units.h"
@@ -8,7 +9,6 @@
 #include <QActionGroup>
 #include <QClipboard>
 #include <QContextMenuEvent>
-#include <QDateTime>
 #include <QFontDatabase>
 #include <QFontMetricsF>
 #include <QGuiApplication>
@@ -632,8 +632,7 @@ int HexView::headerFixedColumns() const
 
 QString HexView::headerText(const CaptureChunk &chunk) const
 {
-    const QString time =
-        QDateTime::fromMSecsSinceEpoch(chunk.timestampMs).toString(QStringLiteral("hh:mm:ss.zzz"));
+    const QString time = Clock::timeOfDayText(chunk.timestampMs);
     const bool received = chunk.direction == CaptureChunk::Direction::Received;
     const QString size = Units::exactBytes(chunk.bytes.size());
     // The offset in hex, as the rows below it count.

@@ -1,9 +1,9 @@
 #include "units.h"
 
+#include "clock.h"
 #include "translations.h"
 
 #include <QCoreApplication>
-#include <QDateTime>
 #include <QLocale>
 
 #include <limits>
@@ -96,7 +96,7 @@ QString clock(qint64 ms)
 
 QString timeOfDay(qint64 epochMs)
 {
-    return QDateTime::fromMSecsSinceEpoch(epochMs).toString(QStringLiteral("hh:mm:ss.zzz"));
+    return Clock::timeOfDayText(epochMs);
 }
 
 QString sentence(const QString &clause)

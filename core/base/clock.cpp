@@ -3,6 +3,7 @@
 #include <QDateTime>
 
 #include <chrono>
+#include <limits>
 
 namespace Echoscope {
 
@@ -16,6 +17,31 @@ qint64 Clock::monotonicMs()
 qint64 Clock::wallMs()
 {
     return QDateTime::currentMSecsSinceEpoch();
+}
+
+QString Clock::timeOfDayText(qint64 epochMs)
+{
+    // Offsets from UTC change on whole seconds, so a second's "hh:mm:ss." holds for all of it.
+    struct Second
+    {
+        qint64 epochSecond = std::numeric_limits<qint64>::min();
+        QString text; // "hh:mm:ss."
+    };
+    thread_local Second last;
+    const qint64 second = epochMs >= 0 ? epochMs / 1000 : -((-epochMs + 999) / 1000);
+    const int millisecond = int(epochMs - second * 1000);
+    if (second != last.epochSecond) {
+        last.epochSecond = second;
+        last.text =
+            QDateTime::fromMSecsSinceEpoch(second * 1000).toString(QStringLiteral("hh:mm:ss."));
+    }
+    QString text;
+    text.reserve(last.text.size() + 3);
+    text += last.text;
+    text += QChar(u'0' + millisecond / 100);
+    text += QChar(u'0' + millisecond / 10 % 10);
+    text += QChar(u'0' + millisecond % 10);
+    return text;
 }
 
 } // namespace Echoscope

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QString>
 #include <QtGlobal>
 
 namespace Echoscope {
@@ -12,6 +13,10 @@ namespace Echoscope {
 namespace Clock {
 qint64 monotonicMs();
 qint64 wallMs();
+// A wallMs() time as local "hh:mm:ss.zzz", as the logs and the dashboard write it. The
+// time-zone conversion and the format run once per second of time a thread writes, not once
+// per line: a burst of connects and disconnects writes many lines in the same second.
+QString timeOfDayText(qint64 epochMs);
 } // namespace Clock
 
 } // namespace Echoscope

@@ -98,8 +98,10 @@ QString dataSizeText(qint64 bytes)
         return QStringLiteral("1 byte");
     const bool negative = bytes < 0;
     quint64 magnitude = negative ? 0 - quint64(bytes) : quint64(bytes);
+    // The whole values (most in the logs: "0 bytes", "1 KiB") are written here as
+    // formattedDataSize() writes them, without its floating point.
     if (magnitude < 1024)
-        return QLocale::c().formattedDataSize(bytes, 0, QLocale::DataSizeIecFormat);
+        return QString::number(bytes) + QLatin1String(" bytes");
     // The unit formattedDataSize() picks: the largest power of 1024 not above the value.
     quint64 unit = 1024;
     while (unit <= magnitude / 1024)
@@ -112,8 +114,15 @@ QString dataSizeText(qint64 bytes)
         magnitude = unit;
         bytes = negative ? -qint64(unit) : qint64(unit);
     }
-    const int decimals = magnitude % unit == 0 ? 0 : 1;
-    return QLocale::c().formattedDataSize(bytes, decimals, QLocale::DataSizeIecFormat);
+    if (magnitude % unit == 0) {
+        static const char *const kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+        int power = 0;
+        for (quint64 u = 1024; u < unit; u *= 1024)
+            ++power;
+        return QString::number(bytes / qint64(unit)) + QLatin1Char(' ') +
+               QLatin1String(kUnits[power]);
+    }
+    return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeIecFormat);
 }
 
 } // namespace Echoscope::NumberText

@@ -197,8 +197,6 @@ bool EchoServer::start(const ServerConfig &config)
                            .arg(double(config.tlsHandshakeTimeoutMs) / 1000.0, 0, 'g', 4);
     }
 
-    EventQueue *events = m_events;
-    auto post = [events](TrafficEvent event) { events->post(std::move(event)); };
     auto prepare = [this, &config, &tlsConfiguration](EchoWorker *worker) {
         if (config.isTls())
             worker->setTlsConfiguration(tlsConfiguration);
@@ -211,7 +209,7 @@ bool EchoServer::start(const ServerConfig &config)
         worker->setDefaultFaults(m_defaultFaults);
     };
     // Returns once every worker runs its event loop, so "listening" is reported only then.
-    m_workers.start(config.effectiveThreads(), config, post, &m_liveClients, prepare);
+    m_workers.start(config.effectiveThreads(), config, eventPoster(), &m_liveClients, prepare);
     startAccepting(); // what a worker reads at accept is settled above
     if (udpDescriptor >= 0)
         startUdp(udpDescriptor, config);
@@ -370,10 +368,8 @@ void EchoServer::startAccepting()
                     refuseLater(peer, peerPort, RefusalReason::OutOfDescriptors, reason, reason);
                 },
                 Qt::DirectConnection);
-            EventQueue *events = m_events;
-            connect(
-                acceptor, &Acceptor::eventOccurred, worker,
-                [events](const TrafficEvent &event) { events->post(event); }, Qt::DirectConnection);
+            connect(acceptor, &Acceptor::eventOccurred, worker, eventPoster(),
+                    Qt::DirectConnection);
             worker->addAcceptor(acceptor, port.listener->socketDescriptor());
         }
     });
@@ -724,9 +720,7 @@ void EchoServer::startUdp(qintptr descriptor, const ServerConfig &config)
     auto peerSeen = [this](std::shared_ptr<ClientStats> stats, TrafficEvent event) {
         postNewClient(ClientEntry{std::move(stats), nullptr}, std::move(event));
     };
-    EventQueue *events = m_events;
-    auto post = [events](TrafficEvent event) { events->post(std::move(event)); };
-    auto *udp = new UdpEchoService(descriptor, config, allocateId, peerSeen, post);
+    auto *udp = new UdpEchoService(descriptor, config, allocateId, peerSeen, eventPoster());
     connect(udp, &UdpEchoService::bytesReceived, this, &EchoServer::bytesReceived,
             Qt::DirectConnection);
     connect(udp, &UdpEchoService::bytesEchoed, this, &EchoServer::bytesEchoed,
@@ -769,6 +763,14 @@ UdpTotals EchoServer::udpTotals() const
     return m_udp ? m_udp->totals() : m_udpTotals;
 }
 
+// Posts an event from any thread. The queue outlives the workers and the UDP service that
+// hold the function: they stop before this object deletes it.
+std::function<void(TrafficEvent)> EchoServer::eventPoster() const
+{
+    EventQueue *events = m_events;
+    return [events](TrafficEvent event) { events->post(std::move(event)); };
+}
+
 // A new client's counters travel with its Connected event, under the same lock, so the
 // event never arrives without them and never after the client's later events.
 void EchoServer::postNewClient(ClientEntry entry, TrafficEvent event)
@@ -801,9 +803,6 @@ void EchoServer::registerNewClient(const TrafficEvent &event)
 bool EchoServer::handleUdpEvent(const TrafficEvent &event)
 {
     switch (event.kind) {
-    case TrafficEvent::Kind::Connected:
-        registerNewClient(event);
-        return true;
     case TrafficEvent::Kind::Refused:
         // The service rate-limits its refusals itself; a summary stands for `count`.
         m_retired.clientsRefused += event.count > 0 ? event.count : 1;

@@ -223,6 +223,7 @@ private:
     void fail(Error error, const QString &message);
     void startUdp(qintptr descriptor, const ServerConfig &config);
     void stopUdp();
+    std::function<void(TrafficEvent)> eventPoster() const;
     // Any thread: a new client's entry travels with its Connected event.
     void postNewClient(ClientEntry entry, TrafficEvent event);
     void registerNewClient(const TrafficEvent &event);

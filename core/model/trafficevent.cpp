@@ -9,6 +9,23 @@ namespace Echoscope {
 
 using NumberText::dataSizeText;
 
+namespace {
+// Milliseconds as seconds with three decimals, "12.345", as QString::number(ms / 1000.0,
+// 'f', 3) writes them, without the floating point.
+QString secondsText(qint64 ms)
+{
+    if (ms < 0)
+        return QString::number(double(ms) / 1000.0, 'f', 3);
+    const int fraction = int(ms % 1000);
+    QString text = QString::number(ms / 1000);
+    text += QLatin1Char('.');
+    text += QChar(u'0' + fraction / 100);
+    text += QChar(u'0' + fraction / 10 % 10);
+    text += QChar(u'0' + fraction % 10);
+    return text;
+}
+} // namespace
+
 QString TrafficEvent::kindName(Kind kind)
 {
     switch (kind) {
@@ -44,23 +61,47 @@ QString TrafficEvent::endpoint(const QHostAddress &address, quint16 port)
 {
     if (address.isNull() && port == 0)
         return QStringLiteral("unknown address"); // e.g. reset before it could be asked
-    QString host = address.toString();
-    if (address.protocol() == QAbstractSocket::IPv6Protocol)
-        host = QLatin1Char('[') + host + QLatin1Char(']');
-    else if (address == QHostAddress(QHostAddress::Any))
-        host = QStringLiteral("[::]");
-    return host + QLatin1Char(':') + QString::number(port);
+    QString text;
+    text.reserve(48);
+    switch (address.protocol()) {
+    case QAbstractSocket::IPv6Protocol:
+        text += QLatin1Char('[');
+        text += address.toString();
+        text += QLatin1Char(']');
+        break;
+    case QAbstractSocket::AnyIPProtocol: // QHostAddress::Any, both stacks
+        text += QLatin1String("[::]");
+        break;
+    default:
+        text += address.toString();
+        break;
+    }
+    text += QLatin1Char(':');
+    text += QString::number(port);
+    return text;
+}
+
+// Appended, not QString::arg(): the headless log writes a line per connect and disconnect,
+// and in a burst of short connections its formatting was a quarter of the server's CPU.
+QString TrafficEvent::clientText() const
+{
+    QString text;
+    text.reserve(96);
+    text += QLatin1String("client ");
+    text += QString::number(clientId);
+    text += QLatin1String(" (");
+    text += endpoint(address, port);
+    if (transport != IpProtocol::Tcp) {
+        text += QLatin1Char(' ');
+        text += ipProtocolName(transport);
+    }
+    text += QLatin1Char(')');
+    return text;
 }
 
 QString TrafficEvent::toText() const
 {
     const bool udp = transport == IpProtocol::Udp;
-    const QString who =
-        QStringLiteral("client %1 (%2%3)")
-            .arg(clientId)
-            .arg(endpoint(address, port), transport == IpProtocol::Tcp
-                                              ? QString()
-                                              : QLatin1Char(' ') + ipProtocolName(transport));
     switch (kind) {
     case Kind::Listening:
         // TCP keeps the exact "listening on ADDRESS:PORT" that scripts wait for.
@@ -73,46 +114,60 @@ QString TrafficEvent::toText() const
     case Kind::Stopped:
         return QStringLiteral("stopped: ") + TextEscape::escapeText(text);
     case Kind::Connected:
-        return who + (udp ? QStringLiteral(" seen: its first datagram arrived")
-                          : QStringLiteral(" connected"));
+        return clientText() + (udp ? QStringLiteral(" seen: its first datagram arrived")
+                                   : QStringLiteral(" connected"));
     case Kind::Refused:
         if (count > 0) // a summary of refusals not shown one by one
             return TextEscape::escapeText(text);
         return QStringLiteral("refused %1: %2")
             .arg(endpoint(address, port), TextEscape::escapeText(text));
     case Kind::Disconnected: {
-        QString line = who +
-                       (udp ? QStringLiteral(" forgotten: ") : QStringLiteral(" disconnected: ")) +
-                       TextEscape::escapeText(disconnect.describe());
-        line += QStringLiteral("; in %1, out %2, %3 messages in, %4 out, %5 s")
-                    .arg(dataSizeText(disconnect.bytesIn), dataSizeText(disconnect.bytesOut))
-                    .arg(disconnect.messagesIn)
-                    .arg(disconnect.messagesOut)
-                    .arg(double(disconnect.durationMs) / 1000.0, 0, 'f', 3);
-        if (disconnect.unechoedBytes() > 0)
-            line += QStringLiteral("; %1 not echoed").arg(dataSizeText(disconnect.unechoedBytes()));
+        QString line = clientText();
+        line.reserve(line.size() + 160);
+        line += udp ? QLatin1String(" forgotten: ") : QLatin1String(" disconnected: ");
+        line += TextEscape::escapeText(disconnect.describe());
+        line += QLatin1String("; in ");
+        line += dataSizeText(disconnect.bytesIn);
+        line += QLatin1String(", out ");
+        line += dataSizeText(disconnect.bytesOut);
+        line += QLatin1String(", ");
+        line += QString::number(disconnect.messagesIn);
+        line += QLatin1String(" messages in, ");
+        line += QString::number(disconnect.messagesOut);
+        line += QLatin1String(" out, ");
+        line += secondsText(disconnect.durationMs);
+        line += QLatin1String(" s");
+        if (disconnect.unechoedBytes() > 0) {
+            line += QLatin1String("; ");
+            line += dataSizeText(disconnect.unechoedBytes());
+            line += QLatin1String(" not echoed");
+        }
         return line;
     }
     case Kind::MessageEchoed:
-        return who + QStringLiteral(" message %1: \"%2\"")
-                         .arg(dataSizeText(bytes),
-                              TextEscape::escapeBytes(payload) +
-                                  (bytes > payload.size() ? QString(QChar(0x2026)) : QString()));
+        return clientText() +
+               QStringLiteral(" message %1: \"%2\"")
+                   .arg(dataSizeText(bytes),
+                        TextEscape::escapeBytes(payload) +
+                            (bytes > payload.size() ? QString(QChar(0x2026)) : QString()));
     case Kind::MessagesSummarised:
-        return who + QStringLiteral(" +%1 messages (%2) in the last second, not shown one by one")
-                         .arg(count)
-                         .arg(dataSizeText(bytes));
+        return clientText() +
+               QStringLiteral(" +%1 messages (%2) in the last second, not shown one by one")
+                   .arg(count)
+                   .arg(dataSizeText(bytes));
     case Kind::Error:
         return QStringLiteral("error: ") + TextEscape::escapeText(text);
     case Kind::Warning:
         return QStringLiteral("warning: ") + TextEscape::escapeText(text);
     case Kind::FaultInjected:
-        return (clientId != 0 ? who + QStringLiteral(" fault: ") : QStringLiteral("fault: ")) +
+        return (clientId != 0 ? clientText() + QStringLiteral(" fault: ")
+                              : QStringLiteral("fault: ")) +
                TextEscape::escapeText(text);
     case Kind::TlsEstablished:
-        return who + QStringLiteral(" TLS established: ") + TextEscape::escapeText(text);
+        return clientText() + QStringLiteral(" TLS established: ") + TextEscape::escapeText(text);
     case Kind::WebSocketEstablished:
-        return who + QStringLiteral(" WebSocket established: ") + TextEscape::escapeText(text);
+        return clientText() + QStringLiteral(" WebSocket established: ") +
+               TextEscape::escapeText(text);
     }
     return TextEscape::escapeText(text);
 }

@@ -61,6 +61,9 @@ struct TrafficEvent
     QJsonObject toJson() const;
     // "127.0.0.1:5000" or "[::1]:5000"; "unknown address" for a null address and port 0.
     static QString endpoint(const QHostAddress &address, quint16 port);
+
+private:
+    QString clientText() const; // "client 7 (127.0.0.1:5000)", " UDP" before ")" if not TCP
 };
 
 // An event held by more than one reader (the monitor's EventLog and the dashboard's log
