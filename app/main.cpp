@@ -13,7 +13,9 @@
 #include "trafficevent.h"
 #include "translations.h"
 #include "units.h"
+#include "workerdispatcher.h"
 
+#include <QAbstractEventDispatcher>
 #include <QApplication>
 #include <QCoreApplication>
 #include <QPixmap>
@@ -242,6 +244,14 @@ int main(int argc, char *argv[])
         hasArgument(argc, argv, {"-h", "--help", "-?", "--help-all", "-v", "--version"});
     if (headless || informational || lacksDisplay(argc, argv)) {
         preferPlainEventDispatcher(true);
+        // Headless, this thread registers every client and writes its lines, and with
+        // --threads 1 it serves them too: it waits in epoll as the workers do, and what it
+        // posts to itself needs no wake-up (workerdispatcher.h; Qt's dispatcher where that
+        // is not enabled).
+        if (headless) {
+            if (QAbstractEventDispatcher *dispatcher = WorkerDispatcher::create())
+                QCoreApplication::setEventDispatcher(dispatcher);
+        }
         QCoreApplication app(argc, argv);
         // The command line speaks English in every locale, for the scripts that read it; the
         // English translation gives its plural forms.

@@ -4,6 +4,7 @@
 #include "recording.h"
 #include "errortext.h"
 #include "tsharksupport.h"
+#include "workerdispatcher.h"
 
 #include <QByteArrayList>
 #include <QDir>
@@ -18,6 +19,7 @@
 #include <QProcess>
 #include <QWebSocket>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSslSocket>
@@ -35,6 +37,7 @@
 #ifdef Q_OS_UNIX
 #include <csignal>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #endif
 
 namespace {
@@ -107,6 +110,10 @@ public:
 #endif
     }
 
+    qint64 processId() const
+    {
+        return m_process.processId();
+    }
     bool isRunning() const
     {
         return m_process.state() != QProcess::NotRunning;
@@ -230,6 +237,8 @@ private slots:
     void echoes_data();
     void echoes();
     void echoesAtEndOfFile();
+    void mainThreadWaitsInEpoll_data();
+    void mainThreadWaitsInEpoll();
     void faultsLoggedAndApplied();
     void messageTooLargeWithSizeSuffix();
     void fractionalIdleTimeout();
@@ -643,6 +652,89 @@ void tst_Cli::echoes()
     static const QRegularExpression messageLine(QStringLiteral(" message \\d+ bytes?: "));
     QVERIFY(!messageLine.match(QString::fromUtf8(server->output())).hasMatch()); // --verbose only
     QVERIFY(server->errorOutput().isEmpty());
+}
+
+// What the process's main thread is blocked in: a system call number, or -1 while it runs
+// (or is stopped outside one); -2 if /proc does not tell.
+static long mainThreadSyscall(qint64 pid)
+{
+    QFile file(QStringLiteral("/proc/%1/task/%1/syscall").arg(pid));
+    if (!file.open(QIODevice::ReadOnly))
+        return -2;
+    const QByteArray text = file.readAll().trimmed();
+    if (text == "running")
+        return -1;
+    bool ok = false;
+    const long number = text.split(' ').value(0).toLong(&ok);
+    return ok ? number : -2;
+}
+
+void tst_Cli::mainThreadWaitsInEpoll_data()
+{
+    QTest::addColumn<QByteArray>("setting");
+    QTest::addColumn<bool>("epoll");
+    QTest::newRow("default") << QByteArray() << true;
+    QTest::newRow("ECHOSCOPE_WORKER_DISPATCHER=qt") << QByteArray("qt") << false;
+}
+
+// Headless, the main thread registers the clients and writes their lines, and with
+// --threads 1 serves them: it waits in epoll itself as the workers do (WorkerDispatcher),
+// not in Qt's ppoll() followed by the poller's epoll_wait(). Read from /proc while the
+// server is idle after an echo; ECHOSCOPE_WORKER_DISPATCHER=qt keeps Qt's dispatcher, which
+// the same reading tells apart.
+void tst_Cli::mainThreadWaitsInEpoll()
+{
+#if defined(Q_OS_LINUX) && defined(SYS_epoll_pwait) && defined(SYS_ppoll)
+    QFETCH(QByteArray, setting);
+    QFETCH(bool, epoll);
+    if (!Echoscope::WorkerDispatcher::isEnabled())
+        QSKIP("the worker dispatcher is not built here (portable I/O) or turned off");
+    const QByteArray before = qgetenv("ECHOSCOPE_WORKER_DISPATCHER");
+    const auto restore = qScopeGuard([&before] {
+        before.isNull() ? qunsetenv("ECHOSCOPE_WORKER_DISPATCHER")
+                        : qputenv("ECHOSCOPE_WORKER_DISPATCHER", before);
+    });
+    if (setting.isNull())
+        qunsetenv("ECHOSCOPE_WORKER_DISPATCHER");
+    else
+        qputenv("ECHOSCOPE_WORKER_DISPATCHER", setting);
+    ServerProcess *server = startServer(headless());
+    const quint16 port = server->waitForListening();
+    QVERIFY2(port != 0, server->output().constData());
+    QTcpSocket client;
+    QVERIFY(connectClient(client, port));
+    client.write("ping");
+    QCOMPARE(readEcho(client, 4), QByteArray("ping"));
+    QVERIFY(server->waitForOutput(" connected"));
+
+    const qint64 pid = server->processId();
+    if (mainThreadSyscall(pid) == -2)
+        QSKIP("/proc/PID/task/PID/syscall cannot be read here");
+    const QList<long> epollWaits = {
+#ifdef SYS_epoll_pwait2
+        SYS_epoll_pwait2,
+#endif
+#ifdef SYS_epoll_wait
+        SYS_epoll_wait,
+#endif
+        SYS_epoll_pwait};
+    const QList<long> qtWaits = {
+#ifdef SYS_poll
+        SYS_poll,
+#endif
+        SYS_ppoll};
+    long waitingIn = -1;
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            waitingIn = mainThreadSyscall(pid);
+            return epollWaits.contains(waitingIn) || qtWaits.contains(waitingIn);
+        },
+        kTimeoutMs));
+    QVERIFY2(epoll ? epollWaits.contains(waitingIn) : qtWaits.contains(waitingIn),
+             qPrintable(QStringLiteral("blocked in system call %1").arg(waitingIn)));
+#else
+    QSKIP("Linux only: the worker dispatcher and /proc");
+#endif
 }
 
 void tst_Cli::echoesAtEndOfFile()
