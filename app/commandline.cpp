@@ -258,8 +258,11 @@ CommandLine::CommandLine()
                      .arg(kMaxInt / 1000),
                  into(&config, &ServerConfig::idleTimeoutMs)),
          copies(&ServerConfig::idleTimeoutMs)},
-        {option("threads", QStringLiteral("Worker threads; 0 is one per core (default 0)."), "n"),
-         wholeNumber(0, kMaxInt, QStringLiteral("a whole number of threads, 0 for one per core"),
+        {option("threads",
+                QStringLiteral("Worker threads; 0 (the default) is one per core "
+                               "but one, at least 1 (the dashboard: one per core)."),
+                "n"),
+         wholeNumber(0, kMaxInt, QStringLiteral("a whole number of threads, 0 for the default"),
                      into(&config, &ServerConfig::threads)),
          copies(&ServerConfig::threads)},
         {option("allow",

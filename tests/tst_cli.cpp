@@ -2,6 +2,7 @@
 // framing mode, JSON lines, escaping, signals, exit codes and the log file.
 
 #include "recording.h"
+#include "serverconfig.h"
 #include "errortext.h"
 #include "tsharksupport.h"
 #include "workerdispatcher.h"
@@ -28,6 +29,7 @@
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 #include <QUdpSocket>
 
 #include <algorithm>
@@ -237,6 +239,7 @@ private slots:
     void echoes_data();
     void echoes();
     void echoesAtEndOfFile();
+    void defaultThreadsLeaveACore();
     void mainThreadWaitsInEpoll_data();
     void mainThreadWaitsInEpoll();
     void faultsLoggedAndApplied();
@@ -667,6 +670,36 @@ static long mainThreadSyscall(qint64 pid)
     bool ok = false;
     const long number = text.split(' ').value(0).toLong(&ok);
     return ok ? number : -2;
+}
+
+// Headless without --threads: one worker per core but one, at least 1, where 1 is the main
+// thread itself (no worker thread). Counted by the workers' thread names in /proc.
+void tst_Cli::defaultThreadsLeaveACore()
+{
+#ifdef Q_OS_LINUX
+    ServerProcess *server =
+        startServer({QStringLiteral("--headless"), QStringLiteral("--port"), QStringLiteral("0")});
+    const quint16 port = server->waitForListening();
+    QVERIFY2(port != 0, server->output().constData());
+    const QString tasks = QStringLiteral("/proc/%1/task").arg(server->processId());
+    int workerThreads = 0;
+    const QStringList ids = QDir(tasks).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    QVERIFY2(!ids.isEmpty(), qPrintable(tasks));
+    for (const QString &id : ids) {
+        QFile comm(tasks + QLatin1Char('/') + id + QStringLiteral("/comm"));
+        if (comm.open(QIODevice::ReadOnly) && comm.readAll().startsWith("echoscope-work"))
+            ++workerThreads;
+    }
+    const int cores = qMax(1, QThread::idealThreadCount());
+    const int expected = cores - 1 <= 1 ? 0 : cores - 1; // 1: the main thread serves
+    QCOMPARE(workerThreads, expected);
+    // The rule itself, as the dashboard does not follow it.
+    QCOMPARE(Echoscope::ServerConfig::headlessAutoThreads(), qMax(1, cores - 1));
+    Echoscope::ServerConfig dashboard;
+    QCOMPARE(dashboard.effectiveThreads(), cores);
+#else
+    QSKIP("Linux only: counts threads in /proc");
+#endif
 }
 
 void tst_Cli::mainThreadWaitsInEpoll_data()

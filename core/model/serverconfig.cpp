@@ -133,6 +133,11 @@ int ServerConfig::effectiveThreads() const
     return threads > 0 ? threads : qMax(1, QThread::idealThreadCount());
 }
 
+int ServerConfig::headlessAutoThreads()
+{
+    return qMax(1, QThread::idealThreadCount() - 1);
+}
+
 QString ServerConfig::describeAddress(const QHostAddress &address)
 {
     if (address == QHostAddress(QHostAddress::Any))

@@ -9,6 +9,8 @@ QT_END_NAMESPACE
 namespace Echoscope {
 
 // The event dispatcher of the engine's worker threads (Linux): it waits in epoll itself.
+// Headless, the main thread has it too (main.cpp): it registers the clients and writes their
+// lines, and with --threads 1 serves them. The dashboard's GUI thread keeps the platform's.
 //
 // Qt's dispatcher on Unix wakes a worker with ppoll() over its wake-up descriptor and the
 // SocketPoller's epoll descriptor, and the poller then calls epoll_wait() for the ready
@@ -20,7 +22,8 @@ namespace Echoscope {
 // epoll_pwait2() per wake-up serves them all; posted events are sent as Qt's dispatcher
 // sends them, at the start of every processEvents().
 //
-// create() gives one for QThread::setEventDispatcher(), or nullptr where it is not used:
+// create() gives one for QThread::setEventDispatcher() (or, before the application object
+// exists, QCoreApplication::setEventDispatcher()), or nullptr where it is not used:
 // other systems and the portable build (ECHOSCOPE_PORTABLE_IO) keep Qt's dispatcher, and
 // so does ECHOSCOPE_WORKER_DISPATCHER=qt in the environment (read once; for side-by-side
 // benchmarks). The backends are workerdispatcher_epoll.cpp and workerdispatcher_none.cpp.
