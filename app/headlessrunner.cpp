@@ -169,14 +169,24 @@ void HeadlessRunner::writeLine(QTextStream &stream, const QString &line)
     stream.flush();
 }
 
-QString HeadlessRunner::formatText(const TrafficEvent &event) const
+QString HeadlessRunner::formatText(const TrafficEvent &event)
+{
+    QString line;
+    line.reserve(160);
+    appendText(line, event);
+    return line;
+}
+
+void HeadlessRunner::appendText(QString &line, const TrafficEvent &event)
 {
     // The listening line is exactly "listening on ADDRESS:PORT", for scripts to match;
     // with UDP echo, "listening for UDP on ADDRESS:PORT" follows it, and with WebSocket echo
     // "listening for WebSocket on ADDRESS:PORT (ws://ADDRESS:PORT/)".
-    if (event.kind == TrafficEvent::Kind::Listening)
-        return event.toText();
-    return Clock::timeOfDayText(event.timestampMs) + QLatin1Char(' ') + event.toText();
+    if (event.kind != TrafficEvent::Kind::Listening) {
+        Clock::appendTimeOfDay(line, event.timestampMs);
+        line += QLatin1Char(' ');
+    }
+    event.appendText(line);
 }
 
 QString HeadlessRunner::formatJson(const TrafficEvent &event) const
@@ -187,14 +197,22 @@ QString HeadlessRunner::formatJson(const TrafficEvent &event) const
 void HeadlessRunner::writeEvent(const TrafficEvent &event)
 {
     const bool json = m_options.logFormat == HeadlessOptions::LogFormat::Json;
-    const QString line = json ? formatJson(event) : formatText(event);
     if (event.kind != TrafficEvent::Kind::Listening) {
-        *m_events << line << '\n';
+        // A burst of short connections writes two lines each: built in one buffer that
+        // keeps its capacity, not in temporaries.
+        m_line.resize(0);
+        if (json)
+            m_line += formatJson(event);
+        else
+            appendText(m_line, event);
+        m_line += QLatin1Char('\n');
+        *m_events << m_line;
         m_eventsUnflushed = true; // see flushEvents()
         if (m_flushEachEvent)
             flushEvents();
         return;
     }
+    const QString line = json ? formatJson(event) : formatText(event);
     // Scripts wait for this line on standard output, wherever the events go.
     writeLine(m_stdout, line);
     if (m_events != &m_stdout)

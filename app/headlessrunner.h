@@ -57,7 +57,8 @@ private:
     void writeMetricsLine();
     void writeControlLine();
     void writeWarning(const QString &text, qint64 timestampMs);
-    QString formatText(const TrafficEvent &event) const;
+    static QString formatText(const TrafficEvent &event);
+    static void appendText(QString &line, const TrafficEvent &event);
     QString formatJson(const TrafficEvent &event) const;
     static void writeLine(QTextStream &stream, const QString &line);
     void flushEvents();
@@ -74,6 +75,7 @@ private:
     QTextStream m_stderr;
     QTextStream *m_events = nullptr; // m_stdout, or a stream on m_logFile
     QTextStream m_logStream;
+    QString m_line; // writeEvent()'s buffer
     // Event lines written since the last flush: flushed when this thread is about to wait,
     // so a burst of connections costs one write, not one per line.
     bool m_eventsUnflushed = false;

@@ -26,6 +26,7 @@ private slots:
     void dataSizeTextIgnoresTheUserLocale();
     void dataSizeTextWritesWholeValuesAsQtDoes();
     void timeOfDayTextIsQtsLocalTime();
+    void appendersWriteAsQtDoes();
 };
 
 void tst_NumberText::dataSizeText_data()
@@ -132,6 +133,35 @@ void tst_NumberText::timeOfDayTextIsQtsLocalTime()
         const qint64 ms = base + 10000 + 1000 * qint64(strlen(tz));
         QCOMPARE(Clock::timeOfDayText(ms), qtText(ms));
     }
+}
+
+// The appenders add to what the text holds, and write what QString::number() and friends
+// write.
+void tst_NumberText::appendersWriteAsQtDoes()
+{
+    const QString before = QStringLiteral("x=");
+    for (qint64 value : {qint64(0), qint64(1), qint64(-1), qint64(9), qint64(10), qint64(99),
+                         qint64(100), qint64(65535), qint64(4294967296), qint64(-123456789),
+                         std::numeric_limits<qint64>::max(), std::numeric_limits<qint64>::min()}) {
+        QString text = before;
+        NumberText::appendNumber(text, value);
+        QCOMPARE(text, before + QString::number(value));
+    }
+    for (int value = 0; value < 1000; ++value) {
+        QString text = before;
+        NumberText::appendThreeDigits(text, value);
+        QCOMPARE(text, before + QStringLiteral("%1").arg(value, 3, 10, QLatin1Char('0')));
+    }
+    for (qint64 bytes :
+         {qint64(0), qint64(1), qint64(1023), qint64(1536), qint64(1048575), qint64(3) << 40}) {
+        QString text = before;
+        NumberText::appendDataSize(text, bytes);
+        QCOMPARE(text, before + NumberText::dataSizeText(bytes));
+    }
+    const qint64 ms = QDateTime(QDate(2026, 12, 7), QTime(4, 5, 6, 7)).toMSecsSinceEpoch();
+    QString text = before;
+    Clock::appendTimeOfDay(text, ms);
+    QCOMPARE(text, before + QStringLiteral("04:05:06.007"));
 }
 
 QTEST_GUILESS_MAIN(tst_NumberText)

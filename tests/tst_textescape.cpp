@@ -102,6 +102,9 @@ private slots:
     void disconnectedEventText();
     void clientLineText_data();
     void clientLineText();
+    void everyKindLineText();
+    void endpointText_data();
+    void endpointText();
     void disconnectedEventJson_data();
     void disconnectedEventJson();
     void messageEventJson();
@@ -623,6 +626,120 @@ void tst_TextEscape::clientLineText()
     event.disconnect.messagesOut = 65536;
     event.disconnect.durationMs = durationMs;
     QCOMPARE(event.toText(), expected);
+}
+
+// Every kind's line, word for word (Connected and Disconnected: above and below), and
+// appendText() appends it after what the line holds.
+void tst_TextEscape::everyKindLineText()
+{
+    const QHostAddress v4(QStringLiteral("192.0.2.7"));
+    const auto event = [&v4](TrafficEvent::Kind kind, const QString &text = QString()) {
+        TrafficEvent e;
+        e.kind = kind;
+        e.clientId = 9;
+        e.address = v4;
+        e.port = 40001;
+        e.text = text;
+        return e;
+    };
+    using Kind = TrafficEvent::Kind;
+    QList<QPair<TrafficEvent, QString>> cases;
+
+    TrafficEvent listening = event(Kind::Listening);
+    listening.address = QHostAddress(QHostAddress::LocalHost);
+    listening.port = 5000;
+    cases.append({listening, QStringLiteral("listening on 127.0.0.1:5000")});
+    listening.address = QHostAddress(QHostAddress::Any);
+    cases.append({listening, QStringLiteral("listening on [::]:5000")});
+    listening.address = QHostAddress(QHostAddress::LocalHostIPv6);
+    listening.transport = IpProtocol::Udp;
+    cases.append({listening, QStringLiteral("listening for UDP on [::1]:5000")});
+    listening.address = QHostAddress(QHostAddress::LocalHost);
+    listening.transport = IpProtocol::WebSocket;
+    cases.append({listening, QStringLiteral("listening for WebSocket on 127.0.0.1:5000")});
+    listening.text = QStringLiteral("ws://127.0.0.1:5000/");
+    cases.append(
+        {listening,
+         QStringLiteral("listening for WebSocket on 127.0.0.1:5000 (ws://127.0.0.1:5000/)")});
+
+    cases.append({event(Kind::Stopped, QStringLiteral("port closed\n")),
+                  QStringLiteral("stopped: port closed\\n")});
+    cases.append({event(Kind::Refused, QStringLiteral("too many clients")),
+                  QStringLiteral("refused 192.0.2.7:40001: too many clients")});
+    TrafficEvent refusals = event(Kind::Refused, QStringLiteral("3 more refused"));
+    refusals.count = 3;
+    cases.append({refusals, QStringLiteral("3 more refused")});
+
+    TrafficEvent message = event(Kind::MessageEchoed);
+    message.bytes = 5;
+    message.payload = QByteArray("hi\x1b");
+    cases.append(
+        {message, QStringLiteral("client 9 (192.0.2.7:40001) message 5 bytes: \"hi\\u{1b}") +
+                      QChar(0x2026) + QLatin1Char('"')});
+    message.bytes = 3;
+    cases.append(
+        {message, QStringLiteral("client 9 (192.0.2.7:40001) message 3 bytes: \"hi\\u{1b}\"")});
+    TrafficEvent summary = event(Kind::MessagesSummarised);
+    summary.count = 120;
+    summary.bytes = 120 * 1024;
+    cases.append({summary, QStringLiteral("client 9 (192.0.2.7:40001) +120 messages (120 KiB) in "
+                                          "the last second, not shown one by one")});
+
+    cases.append({event(Kind::Error, QStringLiteral("bind: in use")),
+                  QStringLiteral("error: bind: in use")});
+    cases.append(
+        {event(Kind::Warning, QStringLiteral("low limit")), QStringLiteral("warning: low limit")});
+    cases.append({event(Kind::FaultInjected, QStringLiteral("delay 5 ms")),
+                  QStringLiteral("client 9 (192.0.2.7:40001) fault: delay 5 ms")});
+    TrafficEvent allClients = event(Kind::FaultInjected, QStringLiteral("delay 5 ms"));
+    allClients.clientId = 0;
+    cases.append({allClients, QStringLiteral("fault: delay 5 ms")});
+    cases.append({event(Kind::TlsEstablished, QStringLiteral("TLSv1.3")),
+                  QStringLiteral("client 9 (192.0.2.7:40001) TLS established: TLSv1.3")});
+    TrafficEvent upgraded = event(Kind::WebSocketEstablished, QStringLiteral("/echo"));
+    upgraded.transport = IpProtocol::WebSocket;
+    cases.append({upgraded, QStringLiteral("client 9 (192.0.2.7:40001 WebSocket) WebSocket "
+                                           "established: /echo")});
+
+    for (const auto &[e, expected] : std::as_const(cases)) {
+        QCOMPARE(e.toText(), expected);
+        QString line = QStringLiteral("12:00:00.000 ");
+        e.appendText(line);
+        QCOMPARE(line, QStringLiteral("12:00:00.000 ") + expected);
+    }
+}
+
+// The endpoint text of an address is Qt's text for it: IPv4 is written without
+// QHostAddress::toString(), and must read the same.
+void tst_TextEscape::endpointText_data()
+{
+    QTest::addColumn<QHostAddress>("address");
+    QTest::addColumn<int>("port");
+    QTest::addColumn<QString>("expected");
+    for (const char *ip : {"0.0.0.0", "255.255.255.255", "127.0.0.1", "10.0.0.1", "192.0.2.7",
+                           "1.20.100.9", "100.10.1.0"}) {
+        QTest::newRow(ip) << QHostAddress(QLatin1String(ip)) << 65535
+                          << QLatin1String(ip) + QStringLiteral(":65535");
+    }
+    QTest::newRow("IPv4-mapped IPv6") << QHostAddress(QStringLiteral("::ffff:192.0.2.7")) << 1
+                                      << QStringLiteral("[::ffff:192.0.2.7]:1");
+    QTest::newRow("IPv6 scope") << QHostAddress(QStringLiteral("fe80::1%lo")) << 0
+                                << QStringLiteral("[fe80::1%lo]:0");
+    QTest::newRow("any, both stacks")
+        << QHostAddress(QHostAddress::Any) << 0 << QStringLiteral("[::]:0");
+    QTest::newRow("null, a port") << QHostAddress() << 7 << QStringLiteral(":7");
+    QTest::newRow("null, no port") << QHostAddress() << 0 << QStringLiteral("unknown address");
+}
+
+void tst_TextEscape::endpointText()
+{
+    QFETCH(QHostAddress, address);
+    QFETCH(int, port);
+    QFETCH(QString, expected);
+    QCOMPARE(TrafficEvent::endpoint(address, quint16(port)), expected);
+    QString text = QStringLiteral("at ");
+    TrafficEvent::appendEndpoint(text, address, quint16(port));
+    QCOMPARE(text, QStringLiteral("at ") + expected);
 }
 
 void tst_TextEscape::disconnectedEventJson_data()

@@ -1,5 +1,7 @@
 #include "clock.h"
 
+#include "numbertext.h"
+
 #include <QDateTime>
 
 #include <chrono>
@@ -21,6 +23,13 @@ qint64 Clock::wallMs()
 
 QString Clock::timeOfDayText(qint64 epochMs)
 {
+    QString text;
+    appendTimeOfDay(text, epochMs);
+    return text;
+}
+
+void Clock::appendTimeOfDay(QString &text, qint64 epochMs)
+{
     // Offsets from UTC change on whole seconds, so a second's "hh:mm:ss." holds for all of it.
     struct Second
     {
@@ -29,19 +38,13 @@ QString Clock::timeOfDayText(qint64 epochMs)
     };
     thread_local Second last;
     const qint64 second = epochMs >= 0 ? epochMs / 1000 : -((-epochMs + 999) / 1000);
-    const int millisecond = int(epochMs - second * 1000);
     if (second != last.epochSecond) {
         last.epochSecond = second;
         last.text =
             QDateTime::fromMSecsSinceEpoch(second * 1000).toString(QStringLiteral("hh:mm:ss."));
     }
-    QString text;
-    text.reserve(last.text.size() + 3);
     text += last.text;
-    text += QChar(u'0' + millisecond / 100);
-    text += QChar(u'0' + millisecond / 10 % 10);
-    text += QChar(u'0' + millisecond % 10);
-    return text;
+    NumberText::appendThreeDigits(text, int(epochMs - second * 1000));
 }
 
 } // namespace Echoscope

@@ -17,6 +17,7 @@ qint64 wallMs();
 // time-zone conversion and the format run once per second of time a thread writes, not once
 // per line: a burst of connects and disconnects writes many lines in the same second.
 QString timeOfDayText(qint64 epochMs);
+void appendTimeOfDay(QString &text, qint64 epochMs);
 } // namespace Clock
 
 } // namespace Echoscope

@@ -91,38 +91,76 @@ bool parseSeconds(QStringView text, qint64 maximumMs, qint64 *milliseconds)
     return true;
 }
 
+void appendNumber(QString &text, qint64 value)
+{
+    char digits[21]; // 19 digits of 2^63, a sign
+    char *end = digits + sizeof digits;
+    char *first = end;
+    quint64 magnitude = value < 0 ? 0 - quint64(value) : quint64(value);
+    do {
+        *--first = char('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude != 0);
+    if (value < 0)
+        *--first = '-';
+    text += QLatin1String(first, end);
+}
+
+void appendThreeDigits(QString &text, int value)
+{
+    Q_ASSERT(value >= 0 && value <= 999);
+    const char digits[3] = {char('0' + value / 100), char('0' + value / 10 % 10),
+                            char('0' + value % 10)};
+    text += QLatin1String(digits, 3);
+}
+
 QString dataSizeText(qint64 bytes)
 {
+    QString text;
+    appendDataSize(text, bytes);
+    return text;
+}
+
+void appendDataSize(QString &text, qint64 bytes)
+{
     // formattedDataSize() says "1 bytes": the one word it gets wrong.
-    if (bytes == 1)
-        return QStringLiteral("1 byte");
+    if (bytes == 1) {
+        text += QLatin1String("1 byte");
+        return;
+    }
     const bool negative = bytes < 0;
     quint64 magnitude = negative ? 0 - quint64(bytes) : quint64(bytes);
     // The whole values (most in the logs: "0 bytes", "1 KiB") are written here as
     // formattedDataSize() writes them, without its floating point.
-    if (magnitude < 1024)
-        return QString::number(bytes) + QLatin1String(" bytes");
+    if (magnitude < 1024) {
+        appendNumber(text, bytes);
+        text += QLatin1String(" bytes");
+        return;
+    }
     // The unit formattedDataSize() picks: the largest power of 1024 not above the value.
+    static const char *const kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
     quint64 unit = 1024;
-    while (unit <= magnitude / 1024)
+    int power = 0; // kUnits[power] names unit
+    while (unit <= magnitude / 1024) {
         unit *= 1024;
+        ++power;
+    }
     // It picks the unit by the exact value and then rounds: 1,048,575 would read
     // "1024.0 KiB". A value that rounds up to the next unit is written in it.
     if (double(magnitude) / double(unit) >= 1023.95 &&
         unit <= quint64(std::numeric_limits<qint64>::max()) / 1024) {
         unit *= 1024;
+        ++power;
         magnitude = unit;
         bytes = negative ? -qint64(unit) : qint64(unit);
     }
     if (magnitude % unit == 0) {
-        static const char *const kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-        int power = 0;
-        for (quint64 u = 1024; u < unit; u *= 1024)
-            ++power;
-        return QString::number(bytes / qint64(unit)) + QLatin1Char(' ') +
-               QLatin1String(kUnits[power]);
+        appendNumber(text, bytes / qint64(unit));
+        text += QLatin1Char(' ');
+        text += QLatin1String(kUnits[power]);
+        return;
     }
-    return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeIecFormat);
+    text += QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeIecFormat);
 }
 
 } // namespace Echoscope::NumberText

@@ -27,5 +27,12 @@ bool parseSeconds(QStringView text, qint64 maximumMs, qint64 *milliseconds);
 // and one otherwise ("1.5 KiB", "953.7 MiB"); a value that would round to 1024 of a unit is
 // written in the next one ("1 MiB", not "1024.0 KiB").
 QString dataSizeText(qint64 bytes);
+void appendDataSize(QString &text, qint64 bytes);
+
+// Appenders for lines written in a burst (the headless log): no temporary QString.
+// value in decimal ASCII, as QString::number(value) writes it.
+void appendNumber(QString &text, qint64 value);
+// value (0 to 999) as three digits, zero-padded: milliseconds after a decimal point.
+void appendThreeDigits(QString &text, int value);
 
 } // namespace Echoscope::NumberText

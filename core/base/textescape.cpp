@@ -176,7 +176,14 @@ int TextEscape::escapedToken(QByteArrayView bytes, qsizetype i, int *escapedLeng
 QString TextEscape::escapeText(QStringView text)
 {
     QString out;
-    out.reserve(text.size());
+    appendEscapedText(out, text);
+    return out;
+}
+
+void TextEscape::appendEscapedText(QString &out, QStringView text)
+{
+    if (out.isEmpty())
+        out.reserve(text.size()); // not when appending: reserve() would defeat the growth
     for (qsizetype i = 0; i < text.size(); ++i) {
         char32_t codePoint = text.at(i).unicode();
         if (QChar::isHighSurrogate(codePoint) && i + 1 < text.size() &&
@@ -186,7 +193,6 @@ QString TextEscape::escapeText(QStringView text)
         }
         appendCodePoint(&out, codePoint);
     }
-    return out;
 }
 
 QString TextEscape::hexDump(QByteArrayView bytes, qint64 firstOffset)

@@ -23,6 +23,7 @@ public:
     static int escapedToken(QByteArrayView bytes, qsizetype i, int *escapedLength);
     // The same for text that came from outside (peer names, file names).
     static QString escapeText(QStringView text);
+    static void appendEscapedText(QString &out, QStringView text); // the same, appended
     // The Wireshark layout: "0000  68 65 6c 6c 6f 0a 00 ff  ...  hello..", one line
     // per 16 bytes, offsets counted from firstOffset, lines joined with '\n'.
     static QString hexDump(QByteArrayView bytes, qint64 firstOffset = 0);

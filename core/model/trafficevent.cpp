@@ -7,22 +7,18 @@
 
 namespace Echoscope {
 
-using NumberText::dataSizeText;
-
 namespace {
 // Milliseconds as seconds with three decimals, "12.345", as QString::number(ms / 1000.0,
 // 'f', 3) writes them, without the floating point.
-QString secondsText(qint64 ms)
+void appendSeconds(QString &text, qint64 ms)
 {
-    if (ms < 0)
-        return QString::number(double(ms) / 1000.0, 'f', 3);
-    const int fraction = int(ms % 1000);
-    QString text = QString::number(ms / 1000);
+    if (ms < 0) {
+        text += QString::number(double(ms) / 1000.0, 'f', 3);
+        return;
+    }
+    NumberText::appendNumber(text, ms / 1000);
     text += QLatin1Char('.');
-    text += QChar(u'0' + fraction / 100);
-    text += QChar(u'0' + fraction / 10 % 10);
-    text += QChar(u'0' + fraction % 10);
-    return text;
+    NumberText::appendThreeDigits(text, int(ms % 1000));
 }
 } // namespace
 
@@ -59,11 +55,24 @@ QString TrafficEvent::kindName(Kind kind)
 
 QString TrafficEvent::endpoint(const QHostAddress &address, quint16 port)
 {
-    if (address.isNull() && port == 0)
-        return QStringLiteral("unknown address"); // e.g. reset before it could be asked
     QString text;
-    text.reserve(48);
+    appendEndpoint(text, address, port);
+    return text;
+}
+
+void TrafficEvent::appendEndpoint(QString &text, const QHostAddress &address, quint16 port)
+{
     switch (address.protocol()) {
+    case QAbstractSocket::IPv4Protocol: {
+        // Dotted decimal, as toString() writes it, without its temporary string.
+        const quint32 ip = address.toIPv4Address();
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            NumberText::appendNumber(text, (ip >> shift) & 0xff);
+            if (shift > 0)
+                text += QLatin1Char('.');
+        }
+        break;
+    }
     case QAbstractSocket::IPv6Protocol:
         text += QLatin1Char('[');
         text += address.toString();
@@ -73,103 +82,136 @@ QString TrafficEvent::endpoint(const QHostAddress &address, quint16 port)
         text += QLatin1String("[::]");
         break;
     default:
-        text += address.toString();
-        break;
+        if (port == 0) { // e.g. reset before it could be asked
+            text += QLatin1String("unknown address");
+            return;
+        }
+        break; // an empty address, as toString() writes it
     }
     text += QLatin1Char(':');
-    text += QString::number(port);
-    return text;
+    NumberText::appendNumber(text, port);
 }
 
-// Appended, not QString::arg(): the headless log writes a line per connect and disconnect,
-// and in a burst of short connections its formatting was a quarter of the server's CPU.
-QString TrafficEvent::clientText() const
+// Appended into one line, not QString::arg() and temporaries: the headless log writes a
+// line per connect and disconnect, and in a burst of short connections its formatting was
+// a quarter of the server's CPU.
+void TrafficEvent::appendClientText(QString &text) const
 {
-    QString text;
-    text.reserve(96);
     text += QLatin1String("client ");
-    text += QString::number(clientId);
+    NumberText::appendNumber(text, qint64(clientId));
     text += QLatin1String(" (");
-    text += endpoint(address, port);
+    appendEndpoint(text, address, port);
     if (transport != IpProtocol::Tcp) {
         text += QLatin1Char(' ');
         text += ipProtocolName(transport);
     }
     text += QLatin1Char(')');
-    return text;
 }
 
 QString TrafficEvent::toText() const
+{
+    QString line;
+    line.reserve(160);
+    appendText(line);
+    return line;
+}
+
+void TrafficEvent::appendText(QString &line) const
 {
     const bool udp = transport == IpProtocol::Udp;
     switch (kind) {
     case Kind::Listening:
         // TCP keeps the exact "listening on ADDRESS:PORT" that scripts wait for.
-        if (transport == IpProtocol::WebSocket) // the URL to paste, and any notes
-            return QStringLiteral("listening for WebSocket on ") + endpoint(address, port) +
-                   (text.isEmpty() ? QString()
-                                   : QStringLiteral(" (%1)").arg(TextEscape::escapeText(text)));
-        return (udp ? QStringLiteral("listening for UDP on ") : QStringLiteral("listening on ")) +
-               endpoint(address, port);
+        if (transport == IpProtocol::WebSocket) { // the URL to paste, and any notes
+            line += QLatin1String("listening for WebSocket on ");
+            appendEndpoint(line, address, port);
+            if (!text.isEmpty()) {
+                line += QLatin1String(" (");
+                TextEscape::appendEscapedText(line, text);
+                line += QLatin1Char(')');
+            }
+            return;
+        }
+        line += udp ? QLatin1String("listening for UDP on ") : QLatin1String("listening on ");
+        appendEndpoint(line, address, port);
+        return;
     case Kind::Stopped:
-        return QStringLiteral("stopped: ") + TextEscape::escapeText(text);
+        line += QLatin1String("stopped: ");
+        break;
     case Kind::Connected:
-        return clientText() + (udp ? QStringLiteral(" seen: its first datagram arrived")
-                                   : QStringLiteral(" connected"));
+        appendClientText(line);
+        line +=
+            udp ? QLatin1String(" seen: its first datagram arrived") : QLatin1String(" connected");
+        return;
     case Kind::Refused:
         if (count > 0) // a summary of refusals not shown one by one
-            return TextEscape::escapeText(text);
-        return QStringLiteral("refused %1: %2")
-            .arg(endpoint(address, port), TextEscape::escapeText(text));
-    case Kind::Disconnected: {
-        QString line = clientText();
-        line.reserve(line.size() + 160);
+            break;
+        line += QLatin1String("refused ");
+        appendEndpoint(line, address, port);
+        line += QLatin1String(": ");
+        break;
+    case Kind::Disconnected:
+        appendClientText(line);
         line += udp ? QLatin1String(" forgotten: ") : QLatin1String(" disconnected: ");
-        line += TextEscape::escapeText(disconnect.describe());
+        TextEscape::appendEscapedText(line, disconnect.describe());
         line += QLatin1String("; in ");
-        line += dataSizeText(disconnect.bytesIn);
+        NumberText::appendDataSize(line, disconnect.bytesIn);
         line += QLatin1String(", out ");
-        line += dataSizeText(disconnect.bytesOut);
+        NumberText::appendDataSize(line, disconnect.bytesOut);
         line += QLatin1String(", ");
-        line += QString::number(disconnect.messagesIn);
+        NumberText::appendNumber(line, disconnect.messagesIn);
         line += QLatin1String(" messages in, ");
-        line += QString::number(disconnect.messagesOut);
+        NumberText::appendNumber(line, disconnect.messagesOut);
         line += QLatin1String(" out, ");
-        line += secondsText(disconnect.durationMs);
+        appendSeconds(line, disconnect.durationMs);
         line += QLatin1String(" s");
         if (disconnect.unechoedBytes() > 0) {
             line += QLatin1String("; ");
-            line += dataSizeText(disconnect.unechoedBytes());
+            NumberText::appendDataSize(line, disconnect.unechoedBytes());
             line += QLatin1String(" not echoed");
         }
-        return line;
-    }
+        return;
     case Kind::MessageEchoed:
-        return clientText() +
-               QStringLiteral(" message %1: \"%2\"")
-                   .arg(dataSizeText(bytes),
-                        TextEscape::escapeBytes(payload) +
-                            (bytes > payload.size() ? QString(QChar(0x2026)) : QString()));
+        appendClientText(line);
+        line += QLatin1String(" message ");
+        NumberText::appendDataSize(line, bytes);
+        line += QLatin1String(": \"");
+        line += TextEscape::escapeBytes(payload);
+        if (bytes > payload.size())
+            line += QChar(0x2026);
+        line += QLatin1Char('"');
+        return;
     case Kind::MessagesSummarised:
-        return clientText() +
-               QStringLiteral(" +%1 messages (%2) in the last second, not shown one by one")
-                   .arg(count)
-                   .arg(dataSizeText(bytes));
+        appendClientText(line);
+        line += QLatin1String(" +");
+        NumberText::appendNumber(line, count);
+        line += QLatin1String(" messages (");
+        NumberText::appendDataSize(line, bytes);
+        line += QLatin1String(") in the last second, not shown one by one");
+        return;
     case Kind::Error:
-        return QStringLiteral("error: ") + TextEscape::escapeText(text);
+        line += QLatin1String("error: ");
+        break;
     case Kind::Warning:
-        return QStringLiteral("warning: ") + TextEscape::escapeText(text);
+        line += QLatin1String("warning: ");
+        break;
     case Kind::FaultInjected:
-        return (clientId != 0 ? clientText() + QStringLiteral(" fault: ")
-                              : QStringLiteral("fault: ")) +
-               TextEscape::escapeText(text);
+        if (clientId != 0) {
+            appendClientText(line);
+            line += QLatin1Char(' ');
+        }
+        line += QLatin1String("fault: ");
+        break;
     case Kind::TlsEstablished:
-        return clientText() + QStringLiteral(" TLS established: ") + TextEscape::escapeText(text);
+        appendClientText(line);
+        line += QLatin1String(" TLS established: ");
+        break;
     case Kind::WebSocketEstablished:
-        return clientText() + QStringLiteral(" WebSocket established: ") +
-               TextEscape::escapeText(text);
+        appendClientText(line);
+        line += QLatin1String(" WebSocket established: ");
+        break;
     }
-    return TextEscape::escapeText(text);
+    TextEscape::appendEscapedText(line, text); // the kinds that end with their text
 }
 
 QJsonObject TrafficEvent::toJson() const

@@ -57,13 +57,16 @@ struct TrafficEvent
     static QString kindName(Kind kind); // "listening", "connected", ...
     // One line for a terminal or a log file; client bytes are escaped.
     QString toText() const;
+    void appendText(QString &line) const; // the same, appended: no temporary QString
     // One JSON object with "event", "time" (ISO 8601) and the fields that apply.
     QJsonObject toJson() const;
     // "127.0.0.1:5000" or "[::1]:5000"; "unknown address" for a null address and port 0.
     static QString endpoint(const QHostAddress &address, quint16 port);
+    static void appendEndpoint(QString &text, const QHostAddress &address, quint16 port);
 
 private:
-    QString clientText() const; // "client 7 (127.0.0.1:5000)", " UDP" before ")" if not TCP
+    // "client 7 (127.0.0.1:5000)", " UDP" before ")" if not TCP
+    void appendClientText(QString &text) const;
 };
 
 // An event held by more than one reader (the monitor's EventLog and the dashboard's log
