@@ -25,12 +25,13 @@ qint64 nowMs()
 
 ClientSession::ClientSession(std::unique_ptr<Transport> transport,
                              std::shared_ptr<ClientStats> stats, const ServerConfig &config,
-                             QByteArray *readBuffer, QObject *parent)
+                             QByteArray *readBuffer, SessionOwner *owner, QObject *parent)
     : QObject(parent)
     , m_transport(std::move(transport))
     , m_stats(std::move(stats))
     , m_config(config)
     , m_readBuffer(readBuffer)
+    , m_owner(owner)
     , m_lastActivityMs(Clock::monotonicMs())
 {
     if (m_transport->preservesMessages()) {
@@ -133,7 +134,7 @@ void ClientSession::bytesRead(const char *data, qint64 bytes)
     }
     m_stats->capture()->append(CaptureChunk::Direction::Received, data, bytes, now, flags);
     touch();
-    emit bytesReceived(id(), bytes);
+    m_owner->sessionBytesReceived(id(), bytes);
 }
 
 void ClientSession::messageFramed(QByteArrayView wire, qint64 payloadBytes)
@@ -170,7 +171,7 @@ void ClientSession::messageFramed(QByteArrayView wire, qint64 payloadBytes)
         }
         if (written == wire.size()) {
             m_stats->addMessageOut();
-            emit messageEchoed(id(), payloadBytes);
+            m_owner->sessionMessageEchoed(id(), payloadBytes);
             return;
         }
     }
@@ -189,7 +190,7 @@ void ClientSession::echoWritten(const char *data, qint64 bytes)
     m_stats->addBytesOut(bytes, now);
     m_stats->capture()->append(CaptureChunk::Direction::Echoed, data, bytes, now);
     touch();
-    emit bytesEchoed(id(), bytes);
+    m_owner->sessionBytesEchoed(id(), bytes);
 }
 
 bool ClientSession::flushPending()
@@ -214,7 +215,7 @@ bool ClientSession::flushPending()
             const qint64 payloadBytes = m_queuedMessages.front().payloadBytes;
             m_queuedMessages.pop_front();
             m_stats->addMessageOut();
-            emit messageEchoed(id(), payloadBytes);
+            m_owner->sessionMessageEchoed(id(), payloadBytes);
             if (isFinished())
                 return false;
         }
@@ -378,7 +379,8 @@ void ClientSession::setFaults(const FaultConfig &given, FaultScope scope, const 
         m_faults = new FaultInjector(m_stats, this);
         connect(m_faults, &FaultInjector::wake, this, &ClientSession::writeReady);
         connect(m_faults, &FaultInjector::timedOut, this, &ClientSession::faultTimedOut);
-        connect(m_faults, &FaultInjector::eventOccurred, this, &ClientSession::eventOccurred);
+        connect(m_faults, &FaultInjector::eventOccurred, this,
+                [this](const TrafficEvent &event) { m_owner->sessionEvent(event); });
     }
     m_faults->setConfig(faults, scope, m_echoWritten, source);
     if (!checkFaultLimit())
@@ -497,7 +499,7 @@ void ClientSession::transportEstablished()
     for (const TrafficEvent &said : events) {
         TrafficEvent event = clientEvent(said.kind);
         event.text = said.text;
-        emit eventOccurred(event);
+        m_owner->sessionEvent(event);
     }
     enterState(State::Reading);
     reconsider(); // faults set during the handshake (stop reading) apply now
@@ -589,7 +591,7 @@ void ClientSession::sampleMessage(QByteArrayView wire, qint64 payloadBytes)
             qMin<qint64>(qMin<qint64>(payloadBytes, TrafficEvent::kPayloadPreviewBytes),
                          wire.size() - headerBytes);
         event.payload = QByteArray(wire.data() + headerBytes, qsizetype(previewBytes));
-        emit eventOccurred(event);
+        m_owner->sessionEvent(event);
         return;
     }
     ++m_suppressedMessages;
@@ -609,7 +611,7 @@ void ClientSession::flushMessageSummary()
     event.bytes = m_suppressedBytes;
     m_suppressedMessages = 0;
     m_suppressedBytes = 0;
-    emit eventOccurred(event);
+    m_owner->sessionEvent(event);
 }
 
 void ClientSession::finishSlowly(DisconnectReason reason, const QString &detail, const QString &why)
@@ -700,7 +702,7 @@ void ClientSession::finish(DisconnectReason reason, const QString &detail)
     m_pending = QByteArray();
     m_pendingStart = 0;
     m_queuedMessages.clear();
-    emit finished(id(), info);
+    m_owner->sessionFinished(this, info);
 }
 
 } // namespace Echoscope

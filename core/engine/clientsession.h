@@ -21,12 +21,34 @@ QT_END_NAMESPACE
 
 namespace Echoscope {
 
+class ClientSession;
 class TransportMessageFramer;
+
+// What a session tells the worker that owns it, in the session's thread. Calls, not
+// signals: a burst of short connections paid five QObject::connect() and their removal
+// for every session.
+class SessionOwner
+{
+public:
+    // For every read and every write.
+    virtual void sessionBytesReceived(quint64 clientId, qint64 bytes) = 0;
+    virtual void sessionBytesEchoed(quint64 clientId, qint64 bytes) = 0;
+    virtual void sessionMessageEchoed(quint64 clientId, qint64 payloadBytes) = 0;
+    // The handshake's events, faults, and sampled messages and their per-second summaries
+    // (only if messageEventsPerSecond > 0).
+    virtual void sessionEvent(const TrafficEvent &event) = 0;
+    // Exactly once; the descriptor is closed when it is called. The owner deletes the
+    // session later, never inside this call, which is on the session's call stack.
+    virtual void sessionFinished(ClientSession *session, const DisconnectInfo &info) = 0;
+
+protected:
+    ~SessionOwner() = default;
+};
 
 // One connection for its whole life, in one thread: reads what the client sends,
 // frames it, echoes each message, keeps the unsent echo bounded (it stops reading
 // above the high-water mark and resumes below the low-water mark), and ends with
-// exactly one finished() that says why.
+// exactly one SessionOwner::sessionFinished() that says why.
 //
 // Event-driven only: the Transport under it (the raw descriptor, or TLS on it) moves
 // bytes and reports four things -- readable, writable, peer closed, failed (plus
@@ -56,9 +78,11 @@ class ClientSession : public QObject, private MessageSink, private TransportHand
     Q_OBJECT
 
 public:
-    // readBuffer is scratch space shared by the sessions of one thread.
+    // readBuffer is scratch space shared by the sessions of one thread; owner hears what
+    // happens (it outlives the session).
     ClientSession(std::unique_ptr<Transport> transport, std::shared_ptr<ClientStats> stats,
-                  const ServerConfig &config, QByteArray *readBuffer, QObject *parent = nullptr);
+                  const ServerConfig &config, QByteArray *readBuffer, SessionOwner *owner,
+                  QObject *parent = nullptr);
     ~ClientSession() override;
 
     quint64 id() const { return m_stats->id(); }
@@ -68,23 +92,13 @@ public:
 
     // Starts reading. Call once, in the thread the session lives in.
     void start();
-    // Ends the connection now (kicked, server stopped); emits finished().
+    // Ends the connection now (kicked, server stopped); the owner hears sessionFinished().
     void close(DisconnectReason reason, const QString &detail = QString());
     // Injects these faults into the echo from now on (see FaultInjector); may end the
     // connection at once (close or reset after 0 bytes).
     // source: who sets them, for the fault event (see EchoServer::setClientFaults).
     void setFaults(const FaultConfig &faults, FaultScope scope, const QString &source = QString());
     FaultScope faultScope() const;
-
-signals:
-    // Emitted in the session's thread, for every read and every write.
-    void bytesReceived(quint64 clientId, qint64 bytes);
-    void bytesEchoed(quint64 clientId, qint64 bytes);
-    void messageEchoed(quint64 clientId, qint64 payloadBytes);
-    // Sampled messages and per-second summaries, only if messageEventsPerSecond > 0.
-    void eventOccurred(const Echoscope::TrafficEvent &event);
-    // Exactly once; the descriptor is closed when it is emitted.
-    void finished(quint64 clientId, const Echoscope::DisconnectInfo &info);
 
 public:
     enum class State { Handshaking, Reading, Paused, Stopped, Draining, Closed };
@@ -143,6 +157,7 @@ private:
     std::shared_ptr<ClientStats> m_stats;
     const ServerConfig m_config;
     QByteArray *m_readBuffer;
+    SessionOwner *m_owner;
     std::unique_ptr<Framer> m_framer;
     // The same framer when the transport carries messages (WebSocket), else nullptr.
     TransportMessageFramer *m_messageFramer = nullptr;

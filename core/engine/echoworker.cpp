@@ -78,16 +78,9 @@ void EchoWorker::stopAccepting()
 void EchoWorker::addConnection(qintptr descriptor, const std::shared_ptr<ClientStats> &stats)
 {
     std::unique_ptr<Transport> transport = makeTransport(descriptor, stats);
-    auto *session = new ClientSession(std::move(transport), stats, m_config, &m_readBuffer, this);
+    auto *session =
+        new ClientSession(std::move(transport), stats, m_config, &m_readBuffer, this, this);
     m_sessions.insert(session->id(), session);
-    connect(session, &ClientSession::bytesReceived, this, &EchoWorker::bytesReceived);
-    connect(session, &ClientSession::bytesEchoed, this, &EchoWorker::bytesEchoed);
-    connect(session, &ClientSession::messageEchoed, this, &EchoWorker::messageEchoed);
-    connect(session, &ClientSession::eventOccurred, this,
-            [this](const TrafficEvent &event) { m_postEvent(event); });
-    connect(
-        session, &ClientSession::finished, this,
-        [this, session](quint64, const DisconnectInfo &info) { sessionFinished(session, info); });
     session->start();
     if (!m_defaultFaults.isEmpty())
         session->setFaults(m_defaultFaults, FaultScope::AllClients);
@@ -144,6 +137,26 @@ void EchoWorker::closeAll(DisconnectReason reason)
     // call stack: then it goes with the worker (deleted later in this same thread).
     if (m_poller && !m_poller->isDispatching())
         m_poller.reset();
+}
+
+void EchoWorker::sessionBytesReceived(quint64 clientId, qint64 bytes)
+{
+    emit bytesReceived(clientId, bytes);
+}
+
+void EchoWorker::sessionBytesEchoed(quint64 clientId, qint64 bytes)
+{
+    emit bytesEchoed(clientId, bytes);
+}
+
+void EchoWorker::sessionMessageEchoed(quint64 clientId, qint64 payloadBytes)
+{
+    emit messageEchoed(clientId, payloadBytes);
+}
+
+void EchoWorker::sessionEvent(const TrafficEvent &event)
+{
+    m_postEvent(event);
 }
 
 void EchoWorker::sessionFinished(ClientSession *session, const DisconnectInfo &info)

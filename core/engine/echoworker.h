@@ -1,5 +1,6 @@
 #pragma once
 
+#include "clientsession.h"
 #include "clientstats.h"
 #include "disconnectinfo.h"
 #include "faultconfig.h"
@@ -19,14 +20,13 @@
 namespace Echoscope {
 
 class Acceptor;
-class ClientSession;
 class SocketPoller;
 class Transport;
 
 // The sessions of one thread. EchoServer hands it accepted descriptors; it runs
-// them, forwards their per-transfer signals (in this thread) and reports what
-// ends through the event callback, which is safe to call from any thread.
-class EchoWorker : public QObject
+// them, signals their transfers (in this thread) and reports what ends through the
+// event callback, which is safe to call from any thread.
+class EchoWorker : public QObject, private SessionOwner
 {
     Q_OBJECT
 
@@ -69,7 +69,11 @@ signals:
 private:
     std::unique_ptr<Transport> makeTransport(qintptr descriptor,
                                              const std::shared_ptr<ClientStats> &stats);
-    void sessionFinished(ClientSession *session, const DisconnectInfo &info);
+    void sessionBytesReceived(quint64 clientId, qint64 bytes) override;
+    void sessionBytesEchoed(quint64 clientId, qint64 bytes) override;
+    void sessionMessageEchoed(quint64 clientId, qint64 payloadBytes) override;
+    void sessionEvent(const TrafficEvent &event) override;
+    void sessionFinished(ClientSession *session, const DisconnectInfo &info) override;
 
     const ServerConfig m_config;
     EventCallback m_postEvent;
