@@ -71,6 +71,7 @@ private slots:
     void echoesPayload_data();
     void echoesPayload();
     void signalsForOneClient();
+    void transferSignalsConnectedLater();
     void clientIdsUniqueAcrossRestarts();
 
     void halfCloseInEveryMode_data();
@@ -350,6 +351,38 @@ void tst_EchoServer::echoesPayload()
         QCOMPARE(info.messagesIn, qint64(messages));
         QCOMPARE(info.messagesOut, qint64(messages));
     }
+}
+
+// The workers emit the per-transfer signals only once something connected to them: a
+// receiver connected while a client is already being served gets every byte from then on.
+// (One thread: QSignalSpy is not safe to read while another thread appends.)
+void tst_EchoServer::transferSignalsConnectedLater()
+{
+    ServerConfig config = testConfig(1);
+    config.framing.mode = FramingMode::Line;
+    auto running = startServer(config);
+    EchoServer *server = running.server.get();
+    TestClient client;
+    QVERIFY(client.connectTo(QHostAddress::LocalHost, running.port));
+    client.socket.write("before\n");
+    QTRY_COMPARE_WITH_TIMEOUT(client.received, QByteArray("before\n"), kTimeoutMs);
+
+    QSignalSpy received(server, &EchoServer::bytesReceived);
+    QSignalSpy echoed(server, &EchoServer::bytesEchoed);
+    QSignalSpy messages(server, &EchoServer::messageEchoed);
+    const QByteArray wire = "after\nand again\n";
+    client.socket.write(wire);
+    QTRY_COMPARE_WITH_TIMEOUT(client.received, "before\n" + wire, kTimeoutMs);
+    const auto sum = [](const QSignalSpy &spy) {
+        qint64 total = 0;
+        for (const auto &args : spy)
+            total += args.at(1).value<qint64>();
+        return total;
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(sum(echoed), qint64(wire.size()), kTimeoutMs);
+    QCOMPARE(sum(received), qint64(wire.size()));
+    QCOMPARE(messages.count(), 2);
+    QCOMPARE(sum(messages), qint64(5 + 9));
 }
 
 void tst_EchoServer::signalsForOneClient()

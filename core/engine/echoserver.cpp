@@ -11,6 +11,7 @@
 #include "translations.h"
 
 #include <QLoggingCategory>
+#include <QMetaMethod>
 #include <QScopedValueRollback>
 #include <QTcpServer>
 #include <QThread>
@@ -200,6 +201,7 @@ bool EchoServer::start(const ServerConfig &config)
     auto prepare = [this, &config, &tlsConfiguration](EchoWorker *worker) {
         if (config.isTls())
             worker->setTlsConfiguration(tlsConfiguration);
+        worker->setTransfersWatched(&m_transfersWatched);
         connect(worker, &EchoWorker::bytesReceived, this, &EchoServer::bytesReceived,
                 Qt::DirectConnection);
         connect(worker, &EchoWorker::bytesEchoed, this, &EchoServer::bytesEchoed,
@@ -819,6 +821,18 @@ bool EchoServer::handleUdpEvent(const TrafficEvent &event)
     default:
         return false;
     }
+}
+
+void EchoServer::connectNotify(const QMetaMethod &signal)
+{
+    // The workers emit the per-transfer signals from now on, for as long as the server
+    // lives: a disconnectNotify() cannot ask isSignalConnected() (Qt calls it under the
+    // lock that would take), and a few emissions to nobody after the last receiver left
+    // cost little; none is ever missed.
+    if (signal == QMetaMethod::fromSignal(&EchoServer::bytesReceived) ||
+        signal == QMetaMethod::fromSignal(&EchoServer::bytesEchoed) ||
+        signal == QMetaMethod::fromSignal(&EchoServer::messageEchoed))
+        m_transfersWatched.store(true, std::memory_order_release);
 }
 
 } // namespace Echoscope

@@ -141,17 +141,20 @@ void EchoWorker::closeAll(DisconnectReason reason)
 
 void EchoWorker::sessionBytesReceived(quint64 clientId, qint64 bytes)
 {
-    emit bytesReceived(clientId, bytes);
+    if (transfersWatched())
+        emit bytesReceived(clientId, bytes);
 }
 
 void EchoWorker::sessionBytesEchoed(quint64 clientId, qint64 bytes)
 {
-    emit bytesEchoed(clientId, bytes);
+    if (transfersWatched())
+        emit bytesEchoed(clientId, bytes);
 }
 
 void EchoWorker::sessionMessageEchoed(quint64 clientId, qint64 payloadBytes)
 {
-    emit messageEchoed(clientId, payloadBytes);
+    if (transfersWatched())
+        emit messageEchoed(clientId, payloadBytes);
 }
 
 void EchoWorker::sessionEvent(const TrafficEvent &event)

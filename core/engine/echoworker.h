@@ -40,6 +40,9 @@ public:
     // Makes every connection added from now on a TLS server one with this configuration.
     // Call before the worker starts (before it moves to its thread).
     void setTlsConfiguration(const QSslConfiguration &configuration);
+    // The three per-transfer signals are emitted only while *watched is true (unset: always).
+    // Call before the worker starts.
+    void setTransfersWatched(const std::atomic<bool> *watched) { m_transfersWatched = watched; }
 
     // All of these run in the worker's thread.
     // Takes `acceptor` (a child of this worker, in its thread) and starts it accepting on
@@ -67,6 +70,10 @@ signals:
     void messageEchoed(quint64 clientId, qint64 payloadBytes);
 
 private:
+    bool transfersWatched() const
+    {
+        return !m_transfersWatched || m_transfersWatched->load(std::memory_order_acquire);
+    }
     std::unique_ptr<Transport> makeTransport(qintptr descriptor,
                                              const std::shared_ptr<ClientStats> &stats);
     void sessionBytesReceived(quint64 clientId, qint64 bytes) override;
@@ -78,6 +85,7 @@ private:
     const ServerConfig m_config;
     EventCallback m_postEvent;
     std::atomic<int> *m_liveClients;
+    const std::atomic<bool> *m_transfersWatched = nullptr;
     QByteArray m_readBuffer;
     QSslConfiguration m_tlsConfiguration;
     bool m_tls = false;
