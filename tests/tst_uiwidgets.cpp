@@ -2,6 +2,8 @@
 #include "clientstats.h"
 #include "hexview.h"
 #include "palettes.h"
+#include "statuspanel.h"
+#include "trafficmonitor.h"
 #include "textescape.h"
 #include "histogramwidget.h"
 #include "throughputchart.h"
@@ -293,6 +295,7 @@ private slots:
     void chartRenders();
 
     void englishPluralForms();
+    void statusRateWritesTheUnitOnce();
 
     void screenshots();
 
@@ -1224,6 +1227,31 @@ void tst_UiWidgets::checkedButtonsStandOut()
     }
     QApplication::setPalette(original);
     delete style;
+}
+
+// The throughput tile says the unit once when both directions share it (the full pair
+// did not fit the tile in a 1280-pixel window), and both in full in its tooltip.
+void tst_UiWidgets::statusRateWritesTheUnitOnce()
+{
+    QCOMPARE(StatusPanel::inOutText(QStringLiteral("887.7 KiB/s"), QStringLiteral("887.7 KiB/s")),
+             QStringLiteral("887.7 / 887.7 KiB/s"));
+    QCOMPARE(StatusPanel::inOutText(QStringLiteral("0 bytes/s"), QStringLiteral("12 bytes/s")),
+             QStringLiteral("0 / 12 bytes/s"));
+    QCOMPARE(StatusPanel::inOutText(QStringLiteral("1.2 MiB/s"), QStringLiteral("900.0 KiB/s")),
+             QStringLiteral("1.2 MiB/s / 900.0 KiB/s"));
+    QCOMPARE(StatusPanel::inOutText(QStringLiteral("5"), QStringLiteral("5")),
+             QStringLiteral("5 / 5"));
+
+    StatusPanel panel;
+    TrafficSnapshot snapshot;
+    snapshot.listening = true;
+    snapshot.bytesInPerSecond = 909000;
+    snapshot.bytesOutPerSecond = 909000;
+    panel.setSnapshot(snapshot);
+    const QString in = Units::bytesPerSecond(909000);
+    QCOMPARE(panel.fieldText(StatusPanel::RateField), StatusPanel::inOutText(in, in));
+    QVERIFY(panel.fieldText(StatusPanel::RateField).size() < 2 * in.size() + 3);
+    QCOMPARE(panel.fieldToolTip(StatusPanel::RateField), in + " in, " + in + " out");
 }
 
 QTEST_MAIN(tst_UiWidgets)

@@ -99,9 +99,23 @@ void StatusPanel::setSnapshot(const TrafficSnapshot &snapshot)
     m_values[MessagesField]->setToolTip(
         tr("%1 in, %2 out since the start")
             .arg(Units::messages(totals.messagesIn), Units::count(totals.messagesOut)));
-    m_values[RateField]->setText(
-        QStringLiteral("%1 / %2").arg(Units::bytesPerSecond(snapshot.bytesInPerSecond),
-                                      Units::bytesPerSecond(snapshot.bytesOutPerSecond)));
+    const QString rateIn = Units::bytesPerSecond(snapshot.bytesInPerSecond);
+    const QString rateOut = Units::bytesPerSecond(snapshot.bytesOutPerSecond);
+    m_values[RateField]->setText(inOutText(rateIn, rateOut));
+    m_values[RateField]->setToolTip(tr("%1 in, %2 out").arg(rateIn, rateOut));
+}
+
+QString StatusPanel::inOutText(const QString &in, const QString &out)
+{
+    // "887.7 / 887.7 KiB/s", not "887.7 KiB/s / 887.7 KiB/s": the unit once when both
+    // sides share it, so that the tile holds it at the window's usual widths.
+    const qsizetype space = in.lastIndexOf(QLatin1Char(' '));
+    if (space > 0) {
+        const QStringView unit = QStringView(in).mid(space);
+        if (out.size() > unit.size() && out.endsWith(unit))
+            return in.left(space) + QStringLiteral(" / ") + out;
+    }
+    return in + QStringLiteral(" / ") + out;
 }
 
 QString StatusPanel::fieldText(Field field) const

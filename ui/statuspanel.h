@@ -33,6 +33,8 @@ public:
     // What a field shows now (for tests and the window's title).
     QString fieldText(Field field) const;
     QString fieldToolTip(Field field) const;
+    // "IN / OUT", the unit written once when both end with the same one.
+    static QString inOutText(const QString &in, const QString &out);
 
 private:
     QLabel *m_values[FieldCount];
