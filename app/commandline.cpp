@@ -260,7 +260,8 @@ CommandLine::CommandLine()
          copies(&ServerConfig::idleTimeoutMs)},
         {option("threads",
                 QStringLiteral("Worker threads; 0 (the default) is one per core "
-                               "but one, at least 1 (the dashboard: one per core)."),
+                               "but one, at least 1. Headless, 1 serves in the main thread; the "
+                               "dashboard always serves in threads of their own."),
                 "n"),
          wholeNumber(0, kMaxInt, QStringLiteral("a whole number of threads, 0 for the default"),
                      into(&config, &ServerConfig::threads)),

@@ -77,8 +77,6 @@ bool HeadlessRunner::start()
     }
 
     ServerConfig config = m_options.config;
-    if (config.threads == 0)
-        config.threads = ServerConfig::headlessAutoThreads();
     if (!m_options.recordDirectory.isEmpty()) {
         // Each client's capture keeps its first bytes, to be written when it disconnects.
         config.captureBytesPerClient = m_options.recordLimitBytes;

@@ -523,7 +523,7 @@ struct Options
 {
     int seconds = 10;
     int churnSeconds = 120;
-    int threads = 2;
+    int threads = 0; // the server's default (ServerConfig::effectiveThreads())
     int repeats = 2;
     QString scenario; // empty: all
     bool json = false;
@@ -1255,15 +1255,21 @@ int runBenchmarks(const Options &options)
     const bool throughputRuns =
         options.scenario.isEmpty() || options.scenario != QLatin1String(kChurn.name);
     if (!options.json) {
-        out << QStringLiteral("Echoscope dashboard benchmark: platform %1, %2 worker threads, "
+        ServerConfig threads;
+        threads.threads = options.threads;
+        out << QStringLiteral("Echoscope dashboard benchmark: platform %1, %2 worker threads%7, "
                               "%3 s per run, %4 runs of each (interleaved), median shown; "
                               "%5 cores, load average %6 at start\n\n")
                    .arg(QGuiApplication::platformName())
-                   .arg(options.threads)
+                   .arg(threads.effectiveThreads())
                    .arg(options.seconds)
                    .arg(options.repeats)
                    .arg(QThread::idealThreadCount())
-                   .arg(loadAverage());
+                   .arg(loadAverage())
+                   .arg(threads.effectiveThreads() == 1
+                            ? QStringLiteral(" (headless: the main thread; dashboard: a thread "
+                                             "of its own)")
+                            : QString());
         out.flush();
     }
     if (!options.json && throughputRuns) {
@@ -1329,9 +1335,11 @@ int main(int argc, char **argv)
         QStringLiteral("scenario"),
         QStringLiteral("Run only this scenario: stream, pingpong or churn."),
         QStringLiteral("name"));
-    const QCommandLineOption threadsOption(QStringLiteral("threads"),
-                                           QStringLiteral("Server worker threads (default 2)."),
-                                           QStringLiteral("N"), QStringLiteral("2"));
+    const QCommandLineOption threadsOption(
+        QStringLiteral("threads"),
+        QStringLiteral("Server worker threads (default 0: the server's own default, one per core "
+                       "but one)."),
+        QStringLiteral("N"), QStringLiteral("2"));
     const QCommandLineOption repeatsOption(
         QStringLiteral("repeats"),
         QStringLiteral("Headless/dashboard pairs per throughput scenario (default 2)."),

@@ -86,6 +86,7 @@
 #include <QAbstractButton>
 #include <QGroupBox>
 #include <QRegularExpression>
+#include <QThread>
 #include <QUdpSocket>
 #include <QWebSocket>
 #include <QTabWidget>
@@ -227,6 +228,7 @@ private slots:
 
     void startShowsListening();
     void clientRowAppearsAndCounts();
+    void guiThreadNeverServes();
     void valuesRefreshAtMostFourTimesASecond();
     void idleClientsCostNoCpu();
     void inspectorShowsHexOfSelectedClient();
@@ -572,6 +574,38 @@ void tst_Dashboard::clientRowAppearsAndCounts()
     QTRY_VERIFY_WITH_TIMEOUT(d.window.serverHistogram()->histogram().total() >= 1, kTimeoutMs);
     QVERIFY(d.window.statusPanel()->fieldText(StatusPanel::ClientsField).startsWith(u"1 / 1 / 1"));
     QVERIFY(d.window.throughputChart()->sampleCount() > 0);
+}
+
+// Even with one worker (Threads 1) the clients are served in a thread of their own: the
+// GUI thread only paints. bytesReceived is emitted in the thread that serves the client.
+// The default (auto) is one per core but one.
+void tst_Dashboard::guiThreadNeverServes()
+{
+    Dashboard d(settingsPath());
+    QCOMPARE(d.window.controlBar()->threadsSpin()->value(), 0);
+    QCOMPARE(d.window.controlBar()->threadsSpin()->text(),
+             QStringLiteral("auto (%1)").arg(qMax(1, QThread::idealThreadCount() - 1)));
+    d.window.controlBar()->threadsSpin()->setValue(1);
+    QVERIFY(d.clickStart());
+    QCOMPARE(d.server.workerCount(), 1);
+    QAtomicPointer<QThread> servedIn = nullptr; // the first read's
+    connect(
+        &d.server, &EchoServer::bytesReceived, &d.server,
+        [&](quint64, qint64) { servedIn.testAndSetOrdered(nullptr, QThread::currentThread()); },
+        Qt::DirectConnection);
+    QTcpSocket client;
+    QVERIFY(d.connectClient(client) != 0);
+    client.write("ping");
+    QByteArray echoed;
+    QTRY_COMPARE_WITH_TIMEOUT(echoed += client.readAll(), QByteArray("ping"), kTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(servedIn.loadAcquire() != nullptr, kTimeoutMs);
+    QVERIFY(servedIn.loadAcquire() != QThread::currentThread());
+    QCOMPARE(servedIn.loadAcquire()->objectName(), QStringLiteral("echoscope-worker-0"));
+
+    // Headless keeps the one worker in the main thread (no hand-off): the engine's default.
+    EchoServer headless;
+    QVERIFY(!headless.keepsThisThreadFree());
+    QVERIFY(d.server.keepsThisThreadFree());
 }
 
 void tst_Dashboard::valuesRefreshAtMostFourTimesASecond()

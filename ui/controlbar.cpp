@@ -19,7 +19,6 @@
 #include <QSpinBox>
 #include <QStackedWidget>
 #include <QStyle>
-#include <QThread>
 #include <QToolButton>
 
 namespace Echoscope {
@@ -155,9 +154,10 @@ ControlBar::ControlBar(QWidget *parent) : QWidget(parent)
     m_idleTimeoutSeconds->setToolTip(tr("Disconnect a client after this long without traffic"));
     m_threads = new QSpinBox(this);
     m_threads->setRange(0, 256);
-    m_threads->setSpecialValueText(tr("auto (%1)").arg(qMax(1, QThread::idealThreadCount())));
-    m_threads->setToolTip(tr("Worker threads: auto is one per core; 1 runs everything in the "
-                             "main thread"));
+    m_threads->setSpecialValueText(tr("auto (%1)").arg(ServerConfig().effectiveThreads()));
+    m_threads->setToolTip(tr("Worker threads that serve the clients, each with its own event "
+                             "loop: auto is one per core but one, leaving a core to this "
+                             "window and to your client"));
 
     // TLS: both files set make the listener speak TLS; both empty, plain TCP.
     m_tlsCertificate = new QLineEdit(this);

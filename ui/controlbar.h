@@ -53,6 +53,7 @@ public:
     QList<QWidget *> fieldsInTabOrder() const;
     QComboBox *bindAddressCombo() const { return m_bindAddress; }
     QSpinBox *portSpin() const { return m_port; }
+    QSpinBox *threadsSpin() const { return m_threads; }
     QComboBox *framingCombo() const { return m_framing; }
     QLineEdit *delimiterEdit() const { return m_delimiter; }
     QLineEdit *tlsCertificateEdit() const { return m_tlsCertificate; }

@@ -61,6 +61,8 @@ namespace {} // namespace
 MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     : QMainWindow(parent), m_server(server), m_settings(settings)
 {
+    // The GUI thread only paints: even a single worker serves in a thread of its own.
+    m_server->setKeepsThisThreadFree(true);
     setWindowTitle(tr("Echoscope"));
     QIcon icon;
     for (int size : {16, 32, 48, 64, 128, 256})

@@ -211,7 +211,10 @@ bool EchoServer::start(const ServerConfig &config)
         worker->setDefaultFaults(m_defaultFaults);
     };
     // Returns once every worker runs its event loop, so "listening" is reported only then.
-    m_workers.start(config.effectiveThreads(), config, eventPoster(), &m_liveClients, prepare);
+    m_workers.start(config.effectiveThreads(),
+                    m_keepsThisThreadFree ? WorkerPool::OneWorker::InItsOwnThread
+                                          : WorkerPool::OneWorker::InOwnersThread,
+                    config, eventPoster(), &m_liveClients, prepare);
     startAccepting(); // what a worker reads at accept is settled above
     if (udpDescriptor >= 0)
         startUdp(udpDescriptor, config);
@@ -711,8 +714,8 @@ void EchoServer::handleEvent(const TrafficEvent &event)
 
 namespace Echoscope {
 
-// In the first worker's thread (this one with threads == 1), so that datagrams never
-// wait for the UI.
+// In the first worker's thread (this one with threads == 1, unless it is kept free), so
+// that datagrams never wait for the UI.
 void EchoServer::startUdp(qintptr descriptor, const ServerConfig &config)
 {
     NativeUdpSocket::localAddress(descriptor, &m_udpAddress, &m_udpPort);

@@ -16,14 +16,15 @@ WorkerPool::~WorkerPool()
     stop(DisconnectReason::ServerStopped);
 }
 
-void WorkerPool::start(int count, const ServerConfig &config, const EventCallback &postEvent,
-                       std::atomic<int> *liveClients, const Prepare &prepare)
+void WorkerPool::start(int count, OneWorker oneWorker, const ServerConfig &config,
+                       const EventCallback &postEvent, std::atomic<int> *liveClients,
+                       const Prepare &prepare)
 {
     Q_ASSERT(m_workers.empty());
     for (int i = 0; i < count; ++i) {
         auto *worker = new EchoWorker(config, postEvent, liveClients);
         prepare(worker); // before it has a thread or a session
-        if (count > 1) {
+        if (count > 1 || oneWorker == OneWorker::InItsOwnThread) {
             auto *thread = new QThread(m_owner);
             thread->setObjectName(QStringLiteral("echoscope-worker-%1").arg(i));
             // Linux: a dispatcher that waits in the workers' epoll set itself (nullptr:

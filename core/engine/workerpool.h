@@ -22,7 +22,8 @@ namespace Echoscope {
 class EchoWorker;
 
 // The engine's workers: with more than one, each in a QThread of its own with its own
-// event loop; with one, in the owner's thread. Everything here is called in the owner's
+// event loop; with one, in the owner's thread, unless the pool is told to keep the
+// owner's thread free (the dashboard's GUI thread). Everything here is called in the owner's
 // thread. The threads, and a worker of the owner's thread, are children of the owner.
 class WorkerPool
 {
@@ -35,12 +36,16 @@ public:
     WorkerPool(const WorkerPool &) = delete;
     WorkerPool &operator=(const WorkerPool &) = delete;
 
+    // Where a single worker runs.
+    enum class OneWorker { InOwnersThread, InItsOwnThread };
+
     // Makes `count` workers of `config` that post their events through `postEvent` and
     // count their sessions in *liveClients. `prepare` runs on each in the owner's thread
     // before it moves to its own (TLS, signals, faults). Returns once every worker runs
     // its event loop.
-    void start(int count, const ServerConfig &config, const EventCallback &postEvent,
-               std::atomic<int> *liveClients, const Prepare &prepare);
+    void start(int count, OneWorker oneWorker, const ServerConfig &config,
+               const EventCallback &postEvent, std::atomic<int> *liveClients,
+               const Prepare &prepare);
     // Every worker stops accepting and closes its sessions with `reason`, in its own
     // thread (so each posts its Disconnected event); then the threads are joined and
     // workers and threads deleted. Leaves the pool empty.

@@ -130,12 +130,7 @@ bool ServerConfig::parseTlsVersion(const QString &text, TlsVersion *version)
 
 int ServerConfig::effectiveThreads() const
 {
-    return threads > 0 ? threads : qMax(1, QThread::idealThreadCount());
-}
-
-int ServerConfig::headlessAutoThreads()
-{
-    return qMax(1, QThread::idealThreadCount() - 1);
+    return threads > 0 ? threads : qMax(1, QThread::idealThreadCount() - 1);
 }
 
 QString ServerConfig::describeAddress(const QHostAddress &address)
