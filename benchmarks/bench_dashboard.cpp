@@ -1257,19 +1257,19 @@ int runBenchmarks(const Options &options)
     if (!options.json) {
         ServerConfig threads;
         threads.threads = options.threads;
-        out << QStringLiteral("Echoscope dashboard benchmark: platform %1, %2 worker threads%7, "
+        const QString workers =
+            threads.effectiveThreads() == 1
+                ? QStringLiteral("1 worker thread (headless: the main thread; dashboard: a "
+                                 "thread of its own)")
+                : QStringLiteral("%1 worker threads").arg(threads.effectiveThreads());
+        out << QStringLiteral("Echoscope dashboard benchmark: platform %1, %2, "
                               "%3 s per run, %4 runs of each (interleaved), median shown; "
                               "%5 cores, load average %6 at start\n\n")
-                   .arg(QGuiApplication::platformName())
-                   .arg(threads.effectiveThreads())
+                   .arg(QGuiApplication::platformName(), workers)
                    .arg(options.seconds)
                    .arg(options.repeats)
                    .arg(QThread::idealThreadCount())
-                   .arg(loadAverage())
-                   .arg(threads.effectiveThreads() == 1
-                            ? QStringLiteral(" (headless: the main thread; dashboard: a thread "
-                                             "of its own)")
-                            : QString());
+                   .arg(loadAverage());
         out.flush();
     }
     if (!options.json && throughputRuns) {
@@ -1339,7 +1339,7 @@ int main(int argc, char **argv)
         QStringLiteral("threads"),
         QStringLiteral("Server worker threads (default 0: the server's own default, one per core "
                        "but one)."),
-        QStringLiteral("N"), QStringLiteral("2"));
+        QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption repeatsOption(
         QStringLiteral("repeats"),
         QStringLiteral("Headless/dashboard pairs per throughput scenario (default 2)."),
