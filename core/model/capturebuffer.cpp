@@ -101,6 +101,17 @@ void CaptureBuffer::append(CaptureChunk::Direction direction, const char *data, 
     ++m_chunksMade;
 }
 
+void CaptureBuffer::ChunkQueue::grow()
+{
+    const size_t capacity = m_capacity == 0 ? 16 : 2 * m_capacity;
+    auto headers = std::make_unique<ChunkHeader[]>(capacity);
+    for (size_t i = 0; i < m_size; ++i)
+        headers[i] = (*this)[i];
+    m_headers = std::move(headers);
+    m_capacity = capacity;
+    m_head = 0;
+}
+
 qint64 CaptureBuffer::maxChunks(qint64 capacityBytes)
 {
     constexpr qint64 kMinChunks = 16;
