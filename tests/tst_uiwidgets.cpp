@@ -1230,7 +1230,8 @@ void tst_UiWidgets::checkedButtonsStandOut()
 }
 
 // The throughput tile says the unit once when both directions share it (the full pair
-// did not fit the tile in a 1280-pixel window), and both in full in its tooltip.
+// did not fit the tile in a 1280-pixel window), and both in full in its tooltip; the
+// bytes tile writes its pair the same way.
 void tst_UiWidgets::statusRateWritesTheUnitOnce()
 {
     QCOMPARE(StatusPanel::inOutText(QStringLiteral("887.7 KiB/s"), QStringLiteral("887.7 KiB/s")),
@@ -1252,6 +1253,17 @@ void tst_UiWidgets::statusRateWritesTheUnitOnce()
     QCOMPARE(panel.fieldText(StatusPanel::RateField), StatusPanel::inOutText(in, in));
     QVERIFY(panel.fieldText(StatusPanel::RateField).size() < 2 * in.size() + 3);
     QCOMPARE(panel.fieldToolTip(StatusPanel::RateField), in + " in, " + in + " out");
+
+    snapshot.totals.bytesIn = 116916224; // 111.5 MiB
+    snapshot.totals.bytesOut = 116916224;
+    panel.setSnapshot(snapshot);
+    const QString bytes = Units::bytes(116916224);
+    QVERIFY2(bytes.endsWith(QStringLiteral(" MiB")), qPrintable(bytes));
+    QCOMPARE(panel.fieldText(StatusPanel::BytesField), StatusPanel::inOutText(bytes, bytes));
+    QCOMPARE(panel.fieldText(StatusPanel::BytesField),
+             bytes.chopped(4) + QStringLiteral(" / ") + bytes);
+    QCOMPARE(panel.fieldToolTip(StatusPanel::BytesField),
+             Units::exactBytes(116916224) + " in, " + Units::exactBytes(116916224) + " out");
 }
 
 QTEST_MAIN(tst_UiWidgets)

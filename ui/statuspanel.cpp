@@ -89,7 +89,7 @@ void StatusPanel::setSnapshot(const TrafficSnapshot &snapshot)
                                              Units::count(totals.clientsPeak),
                                              Units::count(totals.clientsTotal)));
     m_values[BytesField]->setText(
-        QStringLiteral("%1 / %2").arg(Units::bytes(totals.bytesIn), Units::bytes(totals.bytesOut)));
+        inOutText(Units::bytes(totals.bytesIn), Units::bytes(totals.bytesOut)));
     m_values[BytesField]->setToolTip(
         tr("%1 in, %2 out")
             .arg(Units::exactBytes(totals.bytesIn), Units::exactBytes(totals.bytesOut)));
