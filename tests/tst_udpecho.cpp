@@ -99,6 +99,7 @@ private slots:
     void echoesByteExact();
     void dualStackAnyShowsIpv4PeersAsIpv4();
     void twoPeersAreTwoClients();
+    void transferSignalsConnectedLater();
     void countsHistogramAndCapture();
     void oversizedIsNotEchoed();
     void portUnreachableForgetsPeerAndSocketKeepsWorking_data();
@@ -283,6 +284,41 @@ void tst_UdpEcho::twoPeersAreTwoClients()
     QCOMPARE(seen.at(0).transport, IpProtocol::Udp);
     QVERIFY2(seen.at(0).toText().contains(QStringLiteral("UDP) seen")),
              qPrintable(seen.at(0).toText()));
+}
+
+// The per-datagram signals reach a receiver that connects while a peer is being served
+// (the service emits them only once something has connected), every datagram after it.
+// One thread: QSignalSpy records in the emitting thread.
+void tst_UdpEcho::transferSignalsConnectedLater()
+{
+    EchoServer server;
+    QVERIFY(server.start(udpConfig(1)));
+    const QHostAddress address(QHostAddress::LocalHost);
+    Peer peer;
+    QVERIFY(peer.isBound());
+    QVERIFY(peer.send("before", address, server.udpPort()));
+    QCOMPARE(peer.receive().data(), QByteArray("before"));
+
+    QSignalSpy received(&server, &EchoServer::bytesReceived);
+    QSignalSpy echoed(&server, &EchoServer::bytesEchoed);
+    QSignalSpy messages(&server, &EchoServer::messageEchoed);
+    const QList<QByteArray> datagrams = {"after", "and again", ""};
+    for (const QByteArray &datagram : datagrams) {
+        QVERIFY(peer.send(datagram, address, server.udpPort()));
+        QCOMPARE(peer.receive().data(), datagram);
+    }
+    const auto sum = [](const QSignalSpy &spy) {
+        qint64 total = 0;
+        for (const auto &args : spy)
+            total += args.at(1).value<qint64>();
+        return total;
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(messages.count(), int(datagrams.size()), kTimeoutMs);
+    QCOMPARE(received.count(), int(datagrams.size()));
+    QCOMPARE(echoed.count(), int(datagrams.size()));
+    QCOMPARE(sum(received), qint64(5 + 9));
+    QCOMPARE(sum(echoed), qint64(5 + 9));
+    QCOMPARE(sum(messages), qint64(5 + 9));
 }
 
 void tst_UdpEcho::countsHistogramAndCapture()

@@ -726,6 +726,7 @@ void EchoServer::startUdp(qintptr descriptor, const ServerConfig &config)
         postNewClient(ClientEntry{std::move(stats), nullptr}, std::move(event));
     };
     auto *udp = new UdpEchoService(descriptor, config, allocateId, peerSeen, eventPoster());
+    udp->setTransfersWatched(&m_transfersWatched);
     connect(udp, &UdpEchoService::bytesReceived, this, &EchoServer::bytesReceived,
             Qt::DirectConnection);
     connect(udp, &UdpEchoService::bytesEchoed, this, &EchoServer::bytesEchoed,

@@ -6,6 +6,7 @@
 #include "faultconfig.h"
 #include "serverconfig.h"
 #include "trafficevent.h"
+#include "transfergate.h"
 
 #include <QByteArray>
 #include <QHash>
@@ -42,7 +43,7 @@ public:
     void setTlsConfiguration(const QSslConfiguration &configuration);
     // The three per-transfer signals are emitted only while *watched is true (unset: always).
     // Call before the worker starts.
-    void setTransfersWatched(const std::atomic<bool> *watched) { m_transfersWatched = watched; }
+    void setTransfersWatched(const std::atomic<bool> *watched) { m_transfers.watch(watched); }
 
     // All of these run in the worker's thread.
     // Takes `acceptor` (a child of this worker, in its thread) and starts it accepting on
@@ -70,10 +71,7 @@ signals:
     void messageEchoed(quint64 clientId, qint64 payloadBytes);
 
 private:
-    bool transfersWatched() const
-    {
-        return !m_transfersWatched || m_transfersWatched->load(std::memory_order_acquire);
-    }
+    bool transfersWatched() const { return m_transfers.isOpen(); }
     std::unique_ptr<Transport> makeTransport(qintptr descriptor,
                                              const std::shared_ptr<ClientStats> &stats);
     void sessionBytesReceived(quint64 clientId, qint64 bytes) override;
@@ -85,7 +83,7 @@ private:
     const ServerConfig m_config;
     EventCallback m_postEvent;
     std::atomic<int> *m_liveClients;
-    const std::atomic<bool> *m_transfersWatched = nullptr;
+    TransferGate m_transfers;
     QByteArray m_readBuffer;
     QSslConfiguration m_tlsConfiguration;
     bool m_tls = false;

@@ -163,7 +163,8 @@ void UdpEchoService::handleDatagram(const char *data, qint64 bytes, bool truncat
     const qint64 kept = qMin(bytes, NativeUdpSocket::kMaxDatagramBytes);
     stats.addBytesIn(bytes, now);
     stats.capture()->append(CaptureChunk::Direction::Received, data, kept, now);
-    emit bytesReceived(stats.id(), bytes);
+    if (m_transfers.isOpen())
+        emit bytesReceived(stats.id(), bytes);
 
     if (truncated || bytes > m_config.maxMessageBytes) {
         bump(m_oversized);
@@ -399,8 +400,10 @@ void UdpEchoService::echo(PeerList::iterator peer, const char *data, qint64 byte
         stats.addBytesOut(bytes, now);
         stats.capture()->append(CaptureChunk::Direction::Echoed, data, bytes, now);
         stats.addMessageOut();
-        emit bytesEchoed(stats.id(), bytes);
-        emit messageEchoed(stats.id(), bytes);
+        if (m_transfers.isOpen()) {
+            emit bytesEchoed(stats.id(), bytes);
+            emit messageEchoed(stats.id(), bytes);
+        }
         return;
     }
     bump(m_echoesDropped);

@@ -8,6 +8,7 @@
 #include "networkfilter.h"
 #include "serverconfig.h"
 #include "trafficevent.h"
+#include "transfergate.h"
 
 #include <QByteArray>
 #include <QHash>
@@ -73,6 +74,9 @@ public:
     UdpEchoService(qintptr descriptor, const ServerConfig &config, IdAllocator allocateId,
                    PeerCallback peerSeen, EventCallback postEvent, QObject *parent = nullptr);
     ~UdpEchoService() override;
+    // The three per-datagram signals are emitted only while *watched is true (unset:
+    // always), as EchoWorker's. Call before the service moves to its thread.
+    void setTransfersWatched(const std::atomic<bool> *watched) { m_transfers.watch(watched); }
 
     // These run in the service's thread.
     void start();
@@ -191,6 +195,7 @@ private:
     QList<NativeUdpSocket::Key> m_unreachable;
     QList<quint64> m_pendingPeerSummaries;
     FaultConfig m_defaultFaults;
+    TransferGate m_transfers;
     QTimer *m_faultSummaryTimer = nullptr;
     QList<quint64> m_pendingFaultSummaries;
 
