@@ -125,7 +125,7 @@ public:
     // workers do, so this object's thread never serves a client. The dashboard sets it:
     // its GUI thread then only paints, and a busy client cannot delay a repaint (with 100
     // clients in pingpong the dashboard kept 90.0 % of headless's throughput serving in
-    // the GUI thread, 94.5 % with the worker in its own). False (the default): this
+    // the GUI thread, 93.1 % with the worker in its own). False (the default): this
     // thread serves, which saves a thread and the hops to it (headless). Taken at the
     // next start().
     void setKeepsThisThreadFree(bool keepFree) { m_keepsThisThreadFree = keepFree; }

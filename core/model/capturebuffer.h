@@ -143,8 +143,8 @@ private:
     // grown by doubling (from 16 headers, 512 bytes): nothing for an idle client. A full
     // ring pops one header and pushes one per chunk, which here is index arithmetic on
     // the cache lines the last append touched. (It was a std::deque, whose iterators and
-    // block map took more cache lines per append: bench_dashboard's serving thread spent
-    // 5 % of its time in the capture. A QList walks its whole buffer, a cache miss per
+    // block map take more cache lines per append: 53 against 49 ns per append in a
+    // micro-benchmark of 100 rings. A QList walks its whole buffer, a cache miss per
     // chunk.)
     class ChunkQueue
     {
