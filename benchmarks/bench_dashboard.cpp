@@ -531,6 +531,14 @@ struct Options
     bool smoke = false; // correctness only: the exit status ignores the performance targets
 };
 
+// The worker threads the server runs for these options (0: its own default).
+int workerThreads(const Options &options)
+{
+    ServerConfig config;
+    config.threads = options.threads;
+    return config.effectiveThreads();
+}
+
 struct LagStats
 {
     int samples = 0;
@@ -1034,7 +1042,7 @@ public:
     void printJson() const
     {
         QJsonObject root{{QStringLiteral("platform"), QGuiApplication::platformName()},
-                         {QStringLiteral("threads"), m_options.threads},
+                         {QStringLiteral("threads"), workerThreads(m_options)},
                          {QStringLiteral("seconds"), m_options.seconds},
                          {QStringLiteral("load_average_at_end"), loadAverage()},
                          {QStringLiteral("scenarios"), m_scenarios}};
@@ -1255,13 +1263,11 @@ int runBenchmarks(const Options &options)
     const bool throughputRuns =
         options.scenario.isEmpty() || options.scenario != QLatin1String(kChurn.name);
     if (!options.json) {
-        ServerConfig threads;
-        threads.threads = options.threads;
         const QString workers =
-            threads.effectiveThreads() == 1
+            workerThreads(options) == 1
                 ? QStringLiteral("1 worker thread (headless: the main thread; dashboard: a "
                                  "thread of its own)")
-                : QStringLiteral("%1 worker threads").arg(threads.effectiveThreads());
+                : QStringLiteral("%1 worker threads").arg(workerThreads(options));
         out << QStringLiteral("Echoscope dashboard benchmark: platform %1, %2, "
                               "%3 s per run, %4 runs of each (interleaved), median shown; "
                               "%5 cores, load average %6 at start\n\n")

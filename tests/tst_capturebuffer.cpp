@@ -32,6 +32,7 @@ private slots:
     void capacityZeroCountsOffsetsOnly();
     void shrinkingDropsOldest();
     void alternatingBytesKeepHeadersBounded();
+    void shrinkingGivesHeadersBack();
     void keepFirstStopsAtTheChunkLimit();
     void ringMatchesAModelThroughWrapsAndResizes_data();
     void ringMatchesAModelThroughWrapsAndResizes();
@@ -315,6 +316,37 @@ void tst_CaptureBuffer::alternatingBytesKeepHeadersBounded()
         QCOMPARE(snapshot.chunks.at(i).bytes, QByteArray(1, char('a' + n % 26)));
         QCOMPARE(snapshot.chunks.at(i).direction, n % 2 ? Direction::Echoed : Direction::Received);
     }
+}
+
+// A ring of many small chunks (the inspector's 1 MiB capture of a chatty client) shrunk
+// back to 16 KiB keeps at most the smaller ring's headers, the newest, and gives the
+// memory of the others back.
+void tst_CaptureBuffer::shrinkingGivesHeadersBack()
+{
+    CaptureBuffer buffer(1024 * 1024);
+    const int appends = 10000;
+    for (int i = 0; i < appends; ++i) {
+        const char byte = char('a' + i % 26);
+        buffer.append(i % 2 ? Direction::Echoed : Direction::Received, &byte, 1, 1000 + i);
+    }
+    QCOMPARE(buffer.snapshot().chunks.size(), appends);
+    QVERIFY(buffer.allocatedBytes() >= qint64(appends) * 32);
+
+    const qint64 small = 16 * 1024;
+    buffer.setCapacity(small);
+    const qint64 limit = CaptureBuffer::maxChunks(small);
+    const CaptureSnapshot snapshot = buffer.snapshot();
+    QCOMPARE(qint64(snapshot.chunks.size()), limit);
+    QCOMPARE(snapshot.heldBytes, limit);
+    QCOMPARE(snapshot.droppedBytes, qint64(appends) - limit);
+    QCOMPARE(snapshot.chunks.last().bytes, QByteArray(1, char('a' + (appends - 1) % 26)));
+    // The ring's bytes (at most the capacity) and an array for `limit` headers.
+    QVERIFY2(buffer.allocatedBytes() <= small + limit * 32,
+             qPrintable(QString::number(buffer.allocatedBytes())));
+    // And it keeps working at the new size.
+    buffer.append(Direction::Received, "z", 1, 20000);
+    QCOMPARE(buffer.snapshot().chunks.last().bytes, QByteArray("z"));
+    QCOMPARE(qint64(buffer.snapshot().chunks.size()), limit);
 }
 
 // A recording (KeepFirst) at its chunk limit is full: it keeps each stream from its start,

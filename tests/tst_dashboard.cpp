@@ -581,6 +581,9 @@ void tst_Dashboard::clientRowAppearsAndCounts()
 // The default (auto) is one per core but one.
 void tst_Dashboard::guiThreadNeverServes()
 {
+    // Before the window and its server: the worker may still call the slot below until
+    // the server stops.
+    QAtomicPointer<QThread> servedIn = nullptr; // the first read's
     Dashboard d(settingsPath());
     QCOMPARE(d.window.controlBar()->threadsSpin()->value(), 0);
     QCOMPARE(d.window.controlBar()->threadsSpin()->text(),
@@ -588,7 +591,6 @@ void tst_Dashboard::guiThreadNeverServes()
     d.window.controlBar()->threadsSpin()->setValue(1);
     QVERIFY(d.clickStart());
     QCOMPARE(d.server.workerCount(), 1);
-    QAtomicPointer<QThread> servedIn = nullptr; // the first read's
     connect(
         &d.server, &EchoServer::bytesReceived, &d.server,
         [&](quint64, qint64) { servedIn.testAndSetOrdered(nullptr, QThread::currentThread()); },

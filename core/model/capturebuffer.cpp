@@ -101,9 +101,17 @@ void CaptureBuffer::append(CaptureChunk::Direction direction, const char *data, 
     ++m_chunksMade;
 }
 
-void CaptureBuffer::ChunkQueue::grow()
+void CaptureBuffer::ChunkQueue::shrinkTo(size_t limit)
 {
-    const size_t capacity = m_capacity == 0 ? 16 : 2 * m_capacity;
+    size_t capacity = 16; // the smallest power of two for `limit` and the headers held
+    while (capacity < std::max(limit, m_size))
+        capacity *= 2;
+    if (capacity < m_capacity)
+        reallocate(capacity);
+}
+
+void CaptureBuffer::ChunkQueue::reallocate(size_t capacity)
+{
     auto headers = std::make_unique<ChunkHeader[]>(capacity);
     for (size_t i = 0; i < m_size; ++i)
         headers[i] = (*this)[i];
@@ -190,9 +198,29 @@ void CaptureBuffer::setCapacity(qint64 capacityBytes)
         m_chunks.release();
         m_ring = {};
         m_head = 0;
-    } else if (qint64(m_ring.size()) > capacity) {
-        resizeRing(capacity);
+        return;
     }
+    // At most maxChunks() headers, as append() keeps them (a ring of many small chunks
+    // shrunk to a few KiB), in an array no larger than that needs.
+    const qint64 limit = maxChunks(capacity);
+    if (qint64(m_chunks.size()) > limit) {
+        while (qint64(m_chunks.size()) > limit) {
+            if (m_chunks.front().size == 0)
+                m_chunks.pop_front();
+            else
+                dropOldest(m_chunks.front().size);
+        }
+        ++m_generation;
+    }
+    m_chunks.shrinkTo(size_t(limit));
+    if (qint64(m_ring.size()) > capacity)
+        resizeRing(capacity);
+}
+
+qint64 CaptureBuffer::allocatedBytes() const
+{
+    QMutexLocker locker(&m_mutex);
+    return qint64(m_ring.size()) + m_chunks.allocatedBytes();
 }
 
 void CaptureBuffer::markReceivedEnd(qint64 nowMs)

@@ -71,9 +71,10 @@ struct CapturePosition
 // client for the dashboard's inspector. The session's thread appends; any thread
 // copies it out. The ring takes no memory until bytes arrive, and never more than
 // capacity() plus its chunk headers, which are bounded too: at most maxChunks() (half
-// the capacity's worth of headers), so a client that alternates 1-byte writes and reads
-// cannot make the headers cost 32 times the bytes. A full ring, or one at its chunk
-// limit, drops its oldest bytes.
+// the capacity's worth of headers, in an array of at most twice that, as a power of two),
+// so a client that alternates 1-byte writes and reads cannot make the headers cost 32
+// times the bytes. A full ring, or one at its chunk limit, drops its oldest bytes.
+// Shrinking the capacity gives back what the smaller ring and its headers do not need.
 //
 // The bytes live in one circular byte array (grown by doubling up to the capacity,
 // then reused), beside a queue of small chunk headers, so an append is a copy into
@@ -117,6 +118,8 @@ public:
     // The most chunk headers held at once: capacity / (2 * header size), at least 16.
     static qint64 maxChunks(qint64 capacityBytes);
     Policy policy() const { return m_policy; }
+    // The memory the ring holds now: its bytes and its headers' array.
+    qint64 allocatedBytes() const;
     quint64 generation() const;
     CaptureSnapshot snapshot() const;
     // Only what was captured after `from` (a previous snapshot's end): the bytes merged
@@ -174,9 +177,13 @@ private:
             m_headers.reset();
             m_capacity = m_size = m_head = 0;
         }
+        // A smaller array when the one held is larger than `limit` headers need.
+        void shrinkTo(size_t limit);
+        qint64 allocatedBytes() const { return qint64(m_capacity * sizeof(ChunkHeader)); }
 
     private:
-        void grow();
+        void grow() { reallocate(m_capacity == 0 ? 16 : 2 * m_capacity); }
+        void reallocate(size_t capacity);
 
         std::unique_ptr<ChunkHeader[]> m_headers;
         size_t m_capacity = 0; // 0 or a power of two

@@ -28,7 +28,7 @@ QString ServerConfig::validate() const
     if (threads < 0 || threads > 256)
         return QCoreApplication::translate(
                    "Echoscope::ServerConfig",
-                   "threads must be between 0 (one per core) and 256 (got %1)")
+                   "threads must be between 0 (one per core but one) and 256 (got %1)")
             .arg(threads);
     if (lowWaterBytes < 0 || highWaterBytes < 1 || lowWaterBytes >= highWaterBytes)
         return QCoreApplication::translate(
