@@ -91,10 +91,7 @@ void CaptureBuffer::append(CaptureChunk::Direction direction, const char *data, 
             m_full.store(true, std::memory_order_release);
             return;
         }
-        if (m_chunks.front().size == 0)
-            m_chunks.pop_front(); // an empty message's chunk
-        else
-            dropOldest(m_chunks.front().size); // the oldest chunk goes, header and bytes
+        dropOldestChunk();
     }
     m_chunks.push_back(ChunkHeader{direction, flags, nowMs, streamOffset + skip, keep});
     m_keptTotal += keep;
@@ -143,6 +140,14 @@ void CaptureBuffer::dropOldest(qint64 bytes)
             bytes = 0;
         }
     }
+}
+
+void CaptureBuffer::dropOldestChunk()
+{
+    if (m_chunks.front().size == 0)
+        m_chunks.pop_front(); // an empty message's chunk holds no bytes
+    else
+        dropOldest(m_chunks.front().size); // header and bytes go together
 }
 
 void CaptureBuffer::reserveRing(qint64 bytes)
@@ -204,12 +209,8 @@ void CaptureBuffer::setCapacity(qint64 capacityBytes)
     // shrunk to a few KiB), in an array no larger than that needs.
     const qint64 limit = maxChunks(capacity);
     if (qint64(m_chunks.size()) > limit) {
-        while (qint64(m_chunks.size()) > limit) {
-            if (m_chunks.front().size == 0)
-                m_chunks.pop_front();
-            else
-                dropOldest(m_chunks.front().size);
-        }
+        while (qint64(m_chunks.size()) > limit)
+            dropOldestChunk();
         ++m_generation;
     }
     m_chunks.shrinkTo(size_t(limit));

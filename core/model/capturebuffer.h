@@ -193,6 +193,7 @@ private:
 
     // All with m_mutex held.
     void dropOldest(qint64 bytes);
+    void dropOldestChunk();         // the oldest chunk, header and bytes; m_chunks is not empty
     void reserveRing(qint64 bytes); // the ring can hold `bytes` (at most the capacity)
     void resizeRing(qint64 size);   // a new ring of `size` bytes with the held ones first
     void copyIntoRing(qint64 position, const char *data, qint64 size);
