@@ -27,10 +27,10 @@
 //
 // Behaviours (behaviours()): echo of several sizes in every framing, half-close after
 // sending, reset mid-message, close while paused by backpressure, close under the
-// stop-reading fault, idle timeout, kick, oversize message, slowloris, server stop, the
-// blackhole, timeout, slow close and toxicity faults, and the UDP rates (loss, duplicate,
-// reorder, corrupt). A behaviour that has no meaning on a transport is a skipped cell that
-// says why (notOnDatagrams, notOnStreams), never a missing one.
+// stop-reading fault, idle timeout, small writes not delayed (TCP_NODELAY), kick, oversize message,
+// slowloris, server stop, the blackhole, timeout, slow close and toxicity faults, and the UDP rates
+// (loss, duplicate, reorder, corrupt). A behaviour that has no meaning on a transport is a skipped
+// cell that says why (notOnDatagrams, notOnStreams), never a missing one.
 //
 // To add a transport: write one Client subclass (connectTo() returns once data can flow,
 // halfClose() does what the transport can) and add ONE entry to transports(). Every
@@ -66,6 +66,9 @@
 #include <vector>
 
 #ifdef Q_OS_UNIX
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #endif
@@ -128,6 +131,57 @@ bool shutdownWrite(qintptr descriptor)
 #endif
 }
 
+#ifdef Q_OS_UNIX
+// The port of a TCP socket's local (peer: its peer's) address; 0 if it is none.
+quint16 socketPort(int fd, bool peer)
+{
+    sockaddr_storage address = {};
+    socklen_t length = sizeof address;
+    auto *raw = reinterpret_cast<sockaddr *>(&address);
+    if ((peer ? ::getpeername(fd, raw, &length) : ::getsockname(fd, raw, &length)) != 0)
+        return 0;
+    if (address.ss_family == AF_INET)
+        return ntohs(reinterpret_cast<const sockaddr_in *>(&address)->sin_port);
+    if (address.ss_family == AF_INET6)
+        return ntohs(reinterpret_cast<const sockaddr_in6 *>(&address)->sin6_port);
+    return 0;
+}
+#endif
+
+// The server's end of a connection, found among this process's descriptors (the server
+// runs in it): bound to serverPort, its peer at clientPort. -1 if there is none.
+int serverSideDescriptor(quint16 serverPort, quint16 clientPort)
+{
+#ifdef Q_OS_UNIX
+    rlimit limit = {};
+    const rlim_t highest = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 ? limit.rlim_cur : 1024;
+    for (int fd = 0; rlim_t(fd) < highest && fd < (1 << 16); ++fd) {
+        if (socketPort(fd, false) == serverPort && socketPort(fd, true) == clientPort)
+            return fd;
+    }
+#else
+    Q_UNUSED(serverPort);
+    Q_UNUSED(clientPort);
+#endif
+    return -1;
+}
+
+// Whether TCP_NODELAY is on (Nagle's algorithm off) for the descriptor; nullopt if it
+// cannot be read.
+std::optional<bool> noDelay(int fd)
+{
+#ifdef Q_OS_UNIX
+    int value = 0;
+    socklen_t length = sizeof value;
+    if (::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &value, &length) != 0)
+        return std::nullopt;
+    return value != 0;
+#else
+    Q_UNUSED(fd);
+    return std::nullopt;
+#endif
+}
+
 // SO_LINGER {1, 0}: closing the descriptor sends a reset (RST), not a FIN.
 bool setResetOnClose(qintptr descriptor)
 {
@@ -184,6 +238,8 @@ public:
     // Bytes this client handed to the transport (the kernel; TLS: plaintext encrypted),
     // not counting what it still buffers (WebSocket: the payload of the frames handed over).
     virtual qint64 bytesSent() const = 0;
+    // The port this client's socket is bound to.
+    virtual quint16 localPort() const = 0;
     const QByteArray &received() const { return m_received; }
     // The connection ended for this client (the server closed or reset it, or it did).
     bool isClosed() const { return m_closed; }
@@ -217,6 +273,7 @@ public:
         m_socket->setReadBufferSize(kStoppedReadBufferBytes);
     }
     qint64 bytesSent() const override { return m_sent; }
+    quint16 localPort() const override { return m_socket->localPort(); }
     QString errorString() const override { return m_socket->errorString(); }
 
 protected:
@@ -437,6 +494,7 @@ public:
     bool reset() override { return false; }
     void stopReading() override {}
     qint64 bytesSent() const override { return m_sent; }
+    quint16 localPort() const override { return m_socket.localPort(); }
     QString errorString() const override { return m_socket.errorString(); }
 
     const QList<QByteArray> &datagrams() const { return m_datagrams; }
@@ -848,6 +906,30 @@ void idleTimeout(Cell &cell, Expectation *expected)
     expected->clientSeesClose = true;
 }
 
+// 7a. Small writes are not held back: the server's end of the connection has TCP_NODELAY
+// (Nagle's algorithm off) on every stream transport. With Nagle on, an echo written while the
+// previous one is unacknowledged waits for that ACK, up to the client's delayed-ACK timer (40 ms on
+// Linux), and a request-response client sees that as the server's latency. Checked after
+// one echo, when the server has certainly set its connection up.
+void smallWritesNotDelayed(Cell &cell, Expectation *expected)
+{
+    Client &client = *cell.client;
+    client.write("n");
+    QTRY_COMPARE_WITH_TIMEOUT(client.received(), QByteArray("n"), kTimeoutMs);
+    const quint16 serverPort =
+        cell.transport->port ? cell.transport->port(*cell.server()) : cell.running.port;
+    const int fd = serverSideDescriptor(serverPort, client.localPort());
+    QVERIFY2(fd >= 0, qPrintable(QStringLiteral("no descriptor of this process is the server's "
+                                                "end of 127.0.0.1:%1 -> port %2")
+                                     .arg(client.localPort())
+                                     .arg(serverPort)));
+    const std::optional<bool> on = noDelay(fd);
+    QVERIFY2(on.has_value(), "TCP_NODELAY of the server's end cannot be read");
+    QVERIFY2(*on, "the server's end of the connection has Nagle's algorithm on (no TCP_NODELAY)");
+    client.close();
+    expected->reason = cell.closedByClient();
+}
+
 // 7. The server disconnects the client on request, after one echo.
 void kick(Cell &cell, Expectation *expected)
 {
@@ -1197,6 +1279,15 @@ const std::vector<BehaviourSpec> &behaviours()
                 config->idleTimeoutMs = 300;
                 config->udpIdleTimeoutMs = 300;
             };
+        BehaviourSpec &noDelayRow = add(QStringLiteral("small writes not delayed"),
+                                        FramingMode::Stream, smallWritesNotDelayed);
+        noDelayRow.notOnDatagrams =
+            QStringLiteral("Nagle's algorithm is TCP's: a datagram goes out when it is sent");
+#ifndef Q_OS_UNIX
+        noDelayRow.notOnStreams = QStringLiteral(
+            "finding the server's end of a connection among this process's descriptors uses "
+            "POSIX getsockname() and getpeername()");
+#endif
         add(QStringLiteral("kick"), FramingMode::Stream, kick);
         add(QStringLiteral("oversize message"), FramingMode::Line, oversizeMessage).configure =
             [](ServerConfig *config) { config->maxMessageBytes = 1024; };
