@@ -282,7 +282,7 @@ void ClientSession::reconsider()
         // TLS: the peer's close ended the connection both ways; nothing can follow.
         const qint64 drained = drainInput();
         finishSlowly(DisconnectReason::ClosedByPeer, lostOnCloseDetail(drained),
-                     tr("after the client's close"));
+                     QT_TR_NOOP("after the client's close"));
         return;
     }
     if (m_state == State::Draining) {
@@ -291,7 +291,7 @@ void ClientSession::reconsider()
             const qint64 incomplete = m_framer->bufferedBytes();
             finishSlowly(DisconnectReason::ClosedByPeer,
                          incomplete > 0 ? incompleteDetail(incomplete) : QString(),
-                         tr("after the client's end and the last echo"));
+                         QT_TR_NOOP("after the client's end and the last echo"));
         }
         return;
     }
@@ -361,7 +361,8 @@ bool ClientSession::checkFaultLimit()
         return true;
     if (trigger == FaultInjector::Trigger::CloseAfter) {
         const QString detail = m_faults->trigger(trigger);
-        finishSlowly(DisconnectReason::FaultClose, detail, tr("after the close fault's limit"));
+        finishSlowly(DisconnectReason::FaultClose, detail,
+                     QT_TR_NOOP("after the close fault's limit"));
         return false; // closed, or closing once the slow close's wait is over
     }
     finish(DisconnectReason::FaultReset, m_faults->trigger(trigger));
@@ -459,7 +460,7 @@ void ClientSession::endOfInput()
         return;
     if (!m_transport->canWriteAfterPeerClose()) {
         finishSlowly(DisconnectReason::ClosedByPeer, lostOnCloseDetail(0),
-                     tr("after the client's close"));
+                     QT_TR_NOOP("after the client's close"));
         return;
     }
     setReadWanted(false);
@@ -614,7 +615,7 @@ void ClientSession::flushMessageSummary()
     m_owner->sessionEvent(event);
 }
 
-void ClientSession::finishSlowly(DisconnectReason reason, const QString &detail, const QString &why)
+void ClientSession::finishSlowly(DisconnectReason reason, const QString &detail, const char *why)
 {
     if (isFinished() || m_slowClosing)
         return;
@@ -628,7 +629,7 @@ void ClientSession::finishSlowly(DisconnectReason reason, const QString &detail,
     m_slowClosing = true;
     setReadWanted(false);
     setWriteWanted(false);
-    m_faults->slowCloseStarted(why);
+    m_faults->slowCloseStarted(tr(why));
     QTimer::singleShot(waitMs, Qt::PreciseTimer, this,
                        [this, reason, detail] { finish(reason, detail); });
 }

@@ -145,8 +145,9 @@ private:
     void touch();
     void finish(DisconnectReason reason, const QString &detail);
     // finish(), after the slow close fault's wait when it is set; `why` says for the log
-    // what the close follows ("after the client's end").
-    void finishSlowly(DisconnectReason reason, const QString &detail, const QString &why);
+    // what the close follows ("after the client's end"): a QT_TR_NOOP text, translated only
+    // when the fault is on rather than on every close.
+    void finishSlowly(DisconnectReason reason, const QString &detail, const char *why);
     void faultTimedOut();
     bool handleIoResult(int result, const char *operation);
     QString tooLargeDetail() const;
