@@ -8,11 +8,14 @@
 # Prints the bench result, the server's syscall counts per round trip, and perf's flat
 # profile (self time, by symbol and by library); perf.data stays in $OUT (default a
 # temporary directory) for `perf report -i`. Needs perf (Debian: apt-get install linux-perf).
+# PERF_FREQ sets perf's sampling rate (default 999 Hz; a short connection's work is spread
+# thin, so its profile wants more samples, e.g. PERF_FREQ=4999).
 set -eu
 build=$1 server=$2 mode=$3 connections=$4 size=$5 seconds=${6:-5}
 echoscope=$build/app/echoscope
 bench_echo=$build/benchmarks/bench_echo
 out=${OUT:-$(mktemp -d)}
+mkdir -p "$out"
 
 case $server in
     epoll) set -- "$bench_echo" --serve-epoll ;;
@@ -38,7 +41,7 @@ bench=$!
 sleep 1.5
 perf stat -e raw_syscalls:sys_enter,context-switches,task-clock -p "$pid" -o "$out/stat.txt" \
     -- sleep "$seconds"
-perf record -q -F 999 --call-graph dwarf,16384 -p "$pid" -o "$out/perf.data" -- sleep "$seconds" \
+perf record -q -F "${PERF_FREQ:-999}" --call-graph dwarf,16384 -p "$pid" -o "$out/perf.data" -- sleep "$seconds" \
     2> /dev/null
 wait $bench || true
 cat "$out/bench.txt"
