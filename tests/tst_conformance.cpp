@@ -27,10 +27,11 @@
 //
 // Behaviours (behaviours()): echo of several sizes in every framing, half-close after
 // sending, reset mid-message, close while paused by backpressure, close under the
-// stop-reading fault, idle timeout, small writes not delayed (TCP_NODELAY), kick, oversize message,
-// slowloris, server stop, the blackhole, timeout, slow close and toxicity faults, and the UDP rates
-// (loss, duplicate, reorder, corrupt). A behaviour that has no meaning on a transport is a skipped
-// cell that says why (notOnDatagrams, notOnStreams), never a missing one.
+// stop-reading fault, idle timeout, small writes not delayed (TCP_NODELAY), kick, oversize
+// message, slowloris, server stop, the blackhole, timeout, slow close and toxicity faults,
+// and the UDP rates (loss, duplicate, reorder, corrupt). A behaviour that has no meaning on
+// a transport is a skipped cell that says why (notOnDatagrams, notOnStreams), never a
+// missing one.
 //
 // To add a transport: write one Client subclass (connectTo() returns once data can flow,
 // halfClose() does what the transport can) and add ONE entry to transports(). Every
@@ -906,11 +907,11 @@ void idleTimeout(Cell &cell, Expectation *expected)
     expected->clientSeesClose = true;
 }
 
-// 7a. Small writes are not held back: the server's end of the connection has TCP_NODELAY
-// (Nagle's algorithm off) on every stream transport. With Nagle on, an echo written while the
-// previous one is unacknowledged waits for that ACK, up to the client's delayed-ACK timer (40 ms on
-// Linux), and a request-response client sees that as the server's latency. Checked after
-// one echo, when the server has certainly set its connection up.
+// 6a. Small writes are not held back: the server's end of the connection has TCP_NODELAY
+// (Nagle's algorithm off) on every stream transport. With Nagle on, an echo written while
+// the previous one is unacknowledged waits for that ACK, up to the client's delayed-ACK
+// timer (40 ms on Linux), and a request-response client sees that as the server's latency.
+// Checked after one echo, when the server has certainly set its connection up.
 void smallWritesNotDelayed(Cell &cell, Expectation *expected)
 {
     Client &client = *cell.client;
