@@ -524,6 +524,12 @@ struct Options
     int seconds = 10;
     int churnSeconds = 120;
     int threads = 0; // the server's default (ServerConfig::effectiveThreads())
+    // Every client's capture in both modes, as --capture-bytes and Preferences set it;
+    // -1: each mode's own default (headless nothing, the dashboard 16 KiB).
+    qint64 captureBytes = -1;
+    // Every client's message events per second in both modes, as the dashboard's default and
+    // headless --verbose (20) set it; -1: each mode's own (headless 0, the dashboard 20).
+    int messageEvents = -1;
     int repeats = 2;
     QString scenario; // empty: all
     bool json = false;
@@ -859,6 +865,10 @@ RunResult runScenario(const Scenario &scenario, bool withDashboard, int seconds,
     config.port = 0;
     config.threads = options.threads;
     config.framing.mode = scenario.framing;
+    if (options.captureBytes >= 0)
+        config.captureBytesPerClient = options.captureBytes;
+    if (options.messageEvents >= 0)
+        config.messageEventsPerSecond = options.messageEvents;
 
     if (withDashboard) {
         window = std::make_unique<MainWindow>(&server, &settings);
@@ -868,6 +878,10 @@ RunResult runScenario(const Scenario &scenario, bool withDashboard, int seconds,
         dashboard.config.port = 0;
         dashboard.config.threads = config.threads;
         dashboard.config.framing = config.framing;
+        if (options.captureBytes >= 0) // as Preferences sets it; the inspected client keeps its own
+            dashboard.captureBytesPerClient = options.captureBytes;
+        if (options.messageEvents >= 0)
+            dashboard.messageEventsPerSecond = options.messageEvents;
         window->setDashboardSettings(dashboard);
         window->resize(1280, 820);
         window->show();
@@ -1043,6 +1057,9 @@ public:
     {
         QJsonObject root{{QStringLiteral("platform"), QGuiApplication::platformName()},
                          {QStringLiteral("threads"), workerThreads(m_options)},
+                         // -1: each mode's default (headless 0, the dashboard 16 KiB)
+                         {QStringLiteral("capture_bytes"), m_options.captureBytes},
+                         {QStringLiteral("message_events_per_second"), m_options.messageEvents},
                          {QStringLiteral("seconds"), m_options.seconds},
                          {QStringLiteral("load_average_at_end"), loadAverage()},
                          {QStringLiteral("scenarios"), m_scenarios}};
@@ -1268,10 +1285,22 @@ int runBenchmarks(const Options &options)
                 ? QStringLiteral("1 worker thread (headless: the main thread; dashboard: a "
                                  "thread of its own)")
                 : QStringLiteral("%1 worker threads").arg(workerThreads(options));
-        out << QStringLiteral("Echoscope dashboard benchmark: platform %1, %2, "
-                              "%3 s per run, %4 runs of each (interleaved), median shown; "
-                              "%5 cores, load average %6 at start\n\n")
-                   .arg(QGuiApplication::platformName(), workers)
+        const QString capture =
+            options.captureBytes < 0
+                ? QStringLiteral("each mode's own capture (headless none, dashboard 16 KiB "
+                                 "per client)")
+                : QStringLiteral("a capture of %1 bytes per client in both modes")
+                      .arg(options.captureBytes);
+        const QString messages =
+            options.messageEvents < 0
+                ? QStringLiteral("each mode's own message events (headless none, dashboard 20 "
+                                 "per second per client)")
+                : QStringLiteral("%1 message events per second per client in both modes")
+                      .arg(options.messageEvents);
+        out << QStringLiteral("Echoscope dashboard benchmark: platform %1, %2, %3, %4, "
+                              "%5 s per run, %6 runs of each (interleaved), median shown; "
+                              "%7 cores, load average %8 at start\n\n")
+                   .arg(QGuiApplication::platformName(), workers, capture, messages)
                    .arg(options.seconds)
                    .arg(options.repeats)
                    .arg(QThread::idealThreadCount())
@@ -1346,6 +1375,17 @@ int main(int argc, char **argv)
         QStringLiteral("Server worker threads (default 0: the server's own default, one per core "
                        "but one)."),
         QStringLiteral("N"), QStringLiteral("0"));
+    const QCommandLineOption captureOption(
+        QStringLiteral("capture-bytes"),
+        QStringLiteral("Every client's capture, in both modes, as --capture-bytes and Preferences "
+                       "set it (default: each mode's own, headless 0 and the dashboard 16384; "
+                       "the inspected client keeps 1 MiB)."),
+        QStringLiteral("BYTES"));
+    const QCommandLineOption messageEventsOption(
+        QStringLiteral("message-events"),
+        QStringLiteral("Every client's message events per second, in both modes (default: each "
+                       "mode's own, headless 0 and the dashboard 20; headless --verbose is 20)."),
+        QStringLiteral("N"));
     const QCommandLineOption repeatsOption(
         QStringLiteral("repeats"),
         QStringLiteral("Headless/dashboard pairs per throughput scenario (default 2)."),
@@ -1360,7 +1400,8 @@ int main(int argc, char **argv)
         QStringLiteral("Correctness only (CI's smoke run): exit 0 when every run echoed every "
                        "byte unchanged without an error, whatever the figures."));
     parser.addOptions({secondsOption, churnSecondsOption, scenarioOption, threadsOption,
-                       repeatsOption, eventStatsOption, jsonOption, smokeOption});
+                       captureOption, messageEventsOption, repeatsOption, eventStatsOption,
+                       jsonOption, smokeOption});
     parser.process(app);
 
     Echoscope::Options options;
@@ -1380,6 +1421,19 @@ int main(int argc, char **argv)
     number(churnSecondsOption, 1, 24 * 3600, &options.churnSeconds);
     number(threadsOption, 0, 256, &options.threads);
     number(repeatsOption, 1, 100, &options.repeats);
+    if (parser.isSet(messageEventsOption))
+        number(messageEventsOption, 0, 1000000, &options.messageEvents);
+    if (parser.isSet(captureOption)) {
+        bool valid = false;
+        options.captureBytes = parser.value(captureOption).toLongLong(&valid);
+        if (!valid || options.captureBytes < 0 ||
+            options.captureBytes > Echoscope::ServerConfig::kMaxCaptureBytesPerClient) {
+            std::fprintf(
+                stderr, "bench_dashboard: --capture-bytes must be 0 to %lld\n",
+                static_cast<long long>(Echoscope::ServerConfig::kMaxCaptureBytesPerClient));
+            ok = false;
+        }
+    }
     options.scenario = parser.value(scenarioOption);
     options.json = parser.isSet(jsonOption);
     options.eventStats = parser.isSet(eventStatsOption);
