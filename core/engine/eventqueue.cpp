@@ -2,21 +2,31 @@
 
 #include "clock.h"
 
+#include <QTimer>
+
 #include <utility>
 
 namespace Echoscope {
 
 EventQueue::EventQueue(Handler handler, QObject *parent)
-    : QObject(parent), m_handler(std::move(handler))
-{}
+    : QObject(parent), m_handler(std::move(handler)), m_followUpTimer(new QTimer(this))
+{
+    m_followUpTimer->setSingleShot(true);
+    m_followUpTimer->setInterval(kFollowUpMs);
+    connect(m_followUpTimer, &QTimer::timeout, this, &EventQueue::followUp);
+}
+
+bool EventQueue::isSampled(const TrafficEvent &event)
+{
+    return event.kind == TrafficEvent::Kind::MessageEchoed ||
+           event.kind == TrafficEvent::Kind::MessagesSummarised ||
+           (event.kind == TrafficEvent::Kind::FaultInjected && event.count > 0);
+}
 
 void EventQueue::post(TrafficEvent event)
 {
     QMutexLocker locker(&m_mutex);
-    if (m_queue.size() >= kMaxQueuedEvents &&
-        (event.kind == TrafficEvent::Kind::MessageEchoed ||
-         event.kind == TrafficEvent::Kind::MessagesSummarised ||
-         (event.kind == TrafficEvent::Kind::FaultInjected && event.count > 0))) {
+    if (m_queue.size() >= kMaxQueuedEvents && isSampled(event)) {
         ++m_droppedEvents;
         return;
     }
@@ -25,8 +35,9 @@ void EventQueue::post(TrafficEvent event)
 
 void EventQueue::enqueueLocked(TrafficEvent event)
 {
+    const bool canWait = m_followUpArmed && isSampled(event);
     m_queue.append(std::move(event));
-    if (!m_drainScheduled) {
+    if (!m_drainScheduled && !canWait) {
         m_drainScheduled = true;
         QMetaObject::invokeMethod(this, &EventQueue::drain, Qt::QueuedConnection);
     }
@@ -37,14 +48,21 @@ void EventQueue::enqueueLocked(TrafficEvent event)
 void EventQueue::drain()
 {
     qint64 dropped = 0;
+    bool any = false;
     {
         QMutexLocker locker(&m_mutex);
+        any = !m_queue.isEmpty() || m_droppedEvents > 0;
         m_draining.append(std::move(m_queue));
         m_queue.clear();
         m_drainScheduled = false;
         dropped = m_droppedEvents;
         m_droppedEvents = 0;
+        if (any)
+            m_followUpArmed = true; // what is sampled meanwhile waits for the follow-up
     }
+    ++m_drains;
+    if (any)
+        m_followUpTimer->start();
     if (dropped > 0) {
         TrafficEvent warning;
         warning.kind = TrafficEvent::Kind::Warning;
@@ -57,6 +75,24 @@ void EventQueue::drain()
     }
     while (!m_draining.isEmpty())
         m_handler(m_draining.takeFirst());
+}
+
+bool EventQueue::hasFollowUp() const
+{
+    return m_followUpTimer->isActive();
+}
+
+// kFollowUpMs after a drain: takes what waited, or ends the follow-ups when nothing did.
+void EventQueue::followUp()
+{
+    {
+        QMutexLocker locker(&m_mutex);
+        if (m_queue.isEmpty() && m_droppedEvents == 0) {
+            m_followUpArmed = false; // the next event wakes this thread again
+            return;
+        }
+    }
+    drain();
 }
 
 } // namespace Echoscope

@@ -9,15 +9,24 @@
 
 #include <functional>
 
+QT_BEGIN_NAMESPACE
+class QTimer;
+QT_END_NAMESPACE
+
 namespace Echoscope {
 
 // The engine's events on their way from any thread (workers, the UDP service) to the
 // thread that owns the queue, where drain() hands them to the handler in order.
 //
 // post() is safe from any thread and schedules one drain per batch in the owner's
-// thread. Past kMaxQueuedEvents undelivered events, sampled-message events are dropped
-// and counted (connects and disconnects never are); the next drain reports the count as
-// one Warning event first.
+// thread. Sampled-message events (isSampled()) wait for the next batch: after each drain a
+// follow-up drain comes kFollowUpMs later, and until then posting one does not wake the
+// owner's thread (the log shows them at its own refresh rate anyway). So a busy server
+// wakes that thread for them at most 1000 / kFollowUpMs times a second, not once per
+// message sampled. Every other event (a connect, a disconnect, an error) schedules a drain
+// at once. Once a follow-up finds nothing, none follows: an idle queue has no timer. Past
+// kMaxQueuedEvents undelivered events, sampled-message events are dropped and counted (connects and
+// disconnects never are); the next drain reports the count as one Warning event first.
 //
 // drain() is re-entrant on purpose: a handler that ends up draining again (a receiver
 // that calls EchoServer::stop(), which drains) goes on with the same batch where the
@@ -32,6 +41,12 @@ public:
 
     // Past this many undelivered events, sampled-message events are dropped (and counted).
     static constexpr qsizetype kMaxQueuedEvents = 50000;
+    // How long sampled-message events may wait for the follow-up drain.
+    static constexpr int kFollowUpMs = 50;
+
+    // The events that may be dropped past kMaxQueuedEvents and may wait for the follow-up:
+    // the sampled messages, their summaries, and the per-message fault events.
+    static bool isSampled(const TrafficEvent &event);
 
     // `handler` runs in this object's thread, from drain() only.
     explicit EventQueue(Handler handler, QObject *parent = nullptr);
@@ -59,16 +74,24 @@ public:
 
     // This object's thread: hands every queued event to the handler, in order.
     void drain();
+    // Drains so far (each the owner's thread woken, or a nested drain); for tests.
+    quint64 drainCount() const { return m_drains; }
+    // A follow-up drain is due (false once one found nothing: an idle queue has no timer).
+    bool hasFollowUp() const;
 
 private:
     void enqueueLocked(TrafficEvent event); // under m_mutex
+    void followUp();
 
     const Handler m_handler;
     QMutex m_mutex;
     QList<TrafficEvent> m_queue;    // posted from any thread, under m_mutex
     QList<TrafficEvent> m_draining; // this thread's: being handled by drain()
     bool m_drainScheduled = false;  // under m_mutex
-    qint64 m_droppedEvents = 0;     // under m_mutex
+    bool m_followUpArmed = false;   // under m_mutex: m_followUpTimer runs
+    QTimer *m_followUpTimer = nullptr;
+    quint64 m_drains = 0;
+    qint64 m_droppedEvents = 0; // under m_mutex
 };
 
 } // namespace Echoscope

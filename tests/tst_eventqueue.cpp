@@ -1,0 +1,161 @@
+// EventQueue: the engine's events reach their handler in order, connects and disconnects
+// on the owner thread's next pass, sampled messages with the follow-up drain, and an idle
+// queue keeps no timer.
+//
+// The drain is a queued call to the queue object, so QCoreApplication::sendPostedEvents()
+// on it runs exactly what posting scheduled: "delivered on the next pass" and "not woken"
+// are counted (events handled, EventQueue::drainCount()), not timed.
+
+#include "eventqueue.h"
+
+#include <QCoreApplication>
+#include <QTest>
+
+#include <thread>
+#include <vector>
+
+using namespace Echoscope;
+
+namespace {
+
+constexpr int kTimeoutMs = 5000;
+
+TrafficEvent eventOf(TrafficEvent::Kind kind, quint64 clientId)
+{
+    TrafficEvent event;
+    event.kind = kind;
+    event.clientId = clientId;
+    return event;
+}
+
+} // namespace
+
+class tst_EventQueue : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+
+    void connectsAreDeliveredOnTheNextPass();
+    void sampledMessagesWaitForTheFollowUp();
+    void otherEventsDoNotWaitForTheFollowUp();
+    void followUpsEndWhenNothingWaits();
+    void orderIsKeptAcrossThreads();
+
+private:
+    // Runs what posting has scheduled for the queue (its drain), nothing else.
+    void runScheduled() { QCoreApplication::sendPostedEvents(m_queue.get()); }
+    // A drain has run and the follow-up window is open.
+    void openFollowUp();
+
+    std::unique_ptr<EventQueue> m_queue;
+    std::vector<TrafficEvent> m_handled;
+};
+
+void tst_EventQueue::init()
+{
+    m_handled.clear();
+    m_queue = std::make_unique<EventQueue>(
+        [this](const TrafficEvent &event) { m_handled.push_back(event); });
+}
+
+void tst_EventQueue::openFollowUp()
+{
+    m_queue->post(eventOf(TrafficEvent::Kind::Connected, 1));
+    runScheduled();
+    QCOMPARE(m_handled.size(), size_t(1));
+    QVERIFY(m_queue->hasFollowUp());
+}
+
+void tst_EventQueue::connectsAreDeliveredOnTheNextPass()
+{
+    QVERIFY(!m_queue->hasFollowUp()); // idle: no timer
+    m_queue->post(eventOf(TrafficEvent::Kind::Connected, 7));
+    QVERIFY(m_handled.empty()); // never from inside post()
+    runScheduled();
+    QCOMPARE(m_handled.size(), size_t(1));
+    QCOMPARE(m_handled.front().clientId, quint64(7));
+    QCOMPARE(m_queue->drainCount(), quint64(1));
+}
+
+// After a drain, a sampled message does not wake the owner's thread: the follow-up drain,
+// kFollowUpMs later, delivers it.
+void tst_EventQueue::sampledMessagesWaitForTheFollowUp()
+{
+    openFollowUp();
+    const quint64 drains = m_queue->drainCount();
+    for (TrafficEvent::Kind kind :
+         {TrafficEvent::Kind::MessageEchoed, TrafficEvent::Kind::MessagesSummarised}) {
+        m_queue->post(eventOf(kind, 1));
+    }
+    TrafficEvent fault = eventOf(TrafficEvent::Kind::FaultInjected, 1);
+    fault.count = 1; // a per-message fault event
+    m_queue->post(fault);
+    runScheduled();
+    QCOMPARE(m_handled.size(), size_t(1)); // nothing was scheduled
+    QCOMPARE(m_queue->drainCount(), drains);
+
+    QTRY_COMPARE_WITH_TIMEOUT(m_handled.size(), size_t(4), kTimeoutMs);
+    QCOMPARE(m_queue->drainCount(), drains + 1); // one drain took all three
+    QCOMPARE(m_handled[1].kind, TrafficEvent::Kind::MessageEchoed);
+    QCOMPARE(m_handled[2].kind, TrafficEvent::Kind::MessagesSummarised);
+    QCOMPARE(m_handled[3].kind, TrafficEvent::Kind::FaultInjected);
+}
+
+// A disconnect (or anything but a sampled message) is not held back by the follow-up, and
+// takes the sampled messages queued before it along, in order.
+void tst_EventQueue::otherEventsDoNotWaitForTheFollowUp()
+{
+    openFollowUp();
+    m_queue->post(eventOf(TrafficEvent::Kind::MessageEchoed, 1));
+    m_queue->post(eventOf(TrafficEvent::Kind::Disconnected, 1));
+    runScheduled();
+    QCOMPARE(m_handled.size(), size_t(3));
+    QCOMPARE(m_handled[1].kind, TrafficEvent::Kind::MessageEchoed);
+    QCOMPARE(m_handled[2].kind, TrafficEvent::Kind::Disconnected);
+}
+
+// A follow-up that finds nothing ends them: the queue is idle without a timer, and the next
+// sampled message is delivered on the next pass again.
+void tst_EventQueue::followUpsEndWhenNothingWaits()
+{
+    openFollowUp();
+    QTRY_VERIFY_WITH_TIMEOUT(!m_queue->hasFollowUp(), kTimeoutMs);
+    const quint64 drains = m_queue->drainCount();
+    m_queue->post(eventOf(TrafficEvent::Kind::MessageEchoed, 1));
+    runScheduled();
+    QCOMPARE(m_handled.size(), size_t(2));
+    QCOMPARE(m_queue->drainCount(), drains + 1);
+}
+
+// Events posted from other threads, sampled ones among them, all arrive, each thread's in
+// the order it posted them.
+void tst_EventQueue::orderIsKeptAcrossThreads()
+{
+    constexpr int kThreads = 2;
+    constexpr int kEventsEach = 2000;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([this, t] {
+            for (int i = 0; i < kEventsEach; ++i) {
+                TrafficEvent event = eventOf(i % 10 == 0 ? TrafficEvent::Kind::Connected
+                                                         : TrafficEvent::Kind::MessageEchoed,
+                                             quint64(t + 1));
+                event.count = i;
+                m_queue->post(event);
+            }
+        });
+    }
+    for (std::thread &thread : threads)
+        thread.join();
+    QTRY_COMPARE_WITH_TIMEOUT(m_handled.size(), size_t(kThreads * kEventsEach), kTimeoutMs);
+    std::vector<qint64> next(kThreads + 1, 0);
+    for (const TrafficEvent &event : m_handled) {
+        QCOMPARE(event.count, next[size_t(event.clientId)]);
+        ++next[size_t(event.clientId)];
+    }
+}
+
+QTEST_GUILESS_MAIN(tst_EventQueue)
+#include "tst_eventqueue.moc"
