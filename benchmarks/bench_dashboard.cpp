@@ -1377,14 +1377,15 @@ int main(int argc, char **argv)
         QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption captureOption(
         QStringLiteral("capture-bytes"),
-        QStringLiteral("Every client's capture, in both modes, as --capture-bytes and Preferences "
-                       "set it (default: each mode's own, headless 0 and the dashboard 16384; "
-                       "the inspected client keeps 1 MiB)."),
+        QStringLiteral("Every client's capture in bytes, in both modes, as --capture-bytes and "
+                       "Preferences set it (default: each mode's own, headless 0 and the "
+                       "dashboard 16384; the inspected client keeps 1 MiB)."),
         QStringLiteral("BYTES"));
     const QCommandLineOption messageEventsOption(
         QStringLiteral("message-events"),
-        QStringLiteral("Every client's message events per second, in both modes (default: each "
-                       "mode's own, headless 0 and the dashboard 20; headless --verbose is 20)."),
+        QStringLiteral("Every client's message events per second, 0 to 1000, in both modes "
+                       "(default: each mode's own, headless 0 and the dashboard 20; headless "
+                       "--verbose is 20)."),
         QStringLiteral("N"));
     const QCommandLineOption repeatsOption(
         QStringLiteral("repeats"),
@@ -1422,7 +1423,7 @@ int main(int argc, char **argv)
     number(threadsOption, 0, 256, &options.threads);
     number(repeatsOption, 1, 100, &options.repeats);
     if (parser.isSet(messageEventsOption))
-        number(messageEventsOption, 0, 1000000, &options.messageEvents);
+        number(messageEventsOption, 0, 1000, &options.messageEvents); // as Preferences allows
     if (parser.isSet(captureOption)) {
         bool valid = false;
         options.captureBytes = parser.value(captureOption).toLongLong(&valid);

@@ -43,6 +43,7 @@
 #include "disconnectinfo.h"
 #include "faultconfig.h"
 #include "nativesocket.h"
+#include "nativeudpsocket.h"
 #include "serverconfig.h"
 #include "tlscredentials.h"
 #include "websockettestclient.h"
@@ -67,7 +68,7 @@
 #include <vector>
 
 #ifdef Q_OS_UNIX
-#include <netinet/in.h>
+#include <netinet/in.h> // IPPROTO_TCP
 #include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -132,23 +133,6 @@ bool shutdownWrite(qintptr descriptor)
 #endif
 }
 
-#ifdef Q_OS_UNIX
-// The port of a TCP socket's local (peer: its peer's) address; 0 if it is none.
-quint16 socketPort(int fd, bool peer)
-{
-    sockaddr_storage address = {};
-    socklen_t length = sizeof address;
-    auto *raw = reinterpret_cast<sockaddr *>(&address);
-    if ((peer ? ::getpeername(fd, raw, &length) : ::getsockname(fd, raw, &length)) != 0)
-        return 0;
-    if (address.ss_family == AF_INET)
-        return ntohs(reinterpret_cast<const sockaddr_in *>(&address)->sin_port);
-    if (address.ss_family == AF_INET6)
-        return ntohs(reinterpret_cast<const sockaddr_in6 *>(&address)->sin6_port);
-    return 0;
-}
-#endif
-
 // The server's end of a connection, found among this process's descriptors (the server
 // runs in it): bound to serverPort, its peer at clientPort. -1 if there is none.
 int serverSideDescriptor(quint16 serverPort, quint16 clientPort)
@@ -157,7 +141,11 @@ int serverSideDescriptor(quint16 serverPort, quint16 clientPort)
     rlimit limit = {};
     const rlim_t highest = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 ? limit.rlim_cur : 1024;
     for (int fd = 0; rlim_t(fd) < highest && fd < (1 << 16); ++fd) {
-        if (socketPort(fd, false) == serverPort && socketPort(fd, true) == clientPort)
+        QHostAddress address;
+        quint16 local = 0;
+        quint16 peer = 0;
+        if (NativeUdpSocket::localAddress(fd, &address, &local) && local == serverPort &&
+            NativeSocket::peerAddress(fd, &address, &peer) && peer == clientPort)
             return fd;
     }
 #else
@@ -666,6 +654,8 @@ struct Cell
     int descriptorsWithServer = -1; // after start, before the client connected
 
     EchoServer *server() const { return running.server.get(); }
+    // The port the client connects to (the transport's own, such as WebSocket's, or TCP's).
+    quint16 port() const { return transport->port ? transport->port(*server()) : running.port; }
     // The client's id, waiting for the server to know it (a UDP peer: from its first
     // datagram on); 0 if it never does.
     quint64 clientId()
@@ -917,8 +907,7 @@ void smallWritesNotDelayed(Cell &cell, Expectation *expected)
     Client &client = *cell.client;
     client.write("n");
     QTRY_COMPARE_WITH_TIMEOUT(client.received(), QByteArray("n"), kTimeoutMs);
-    const quint16 serverPort =
-        cell.transport->port ? cell.transport->port(*cell.server()) : cell.running.port;
+    const quint16 serverPort = cell.port();
     const int fd = serverSideDescriptor(serverPort, client.localPort());
     QVERIFY2(fd >= 0, qPrintable(QStringLiteral("no descriptor of this process is the server's "
                                                 "end of 127.0.0.1:%1 -> port %2")
@@ -1573,9 +1562,7 @@ void tst_Conformance::matrix()
 
     cell.client = cell.transport->makeClient(m_credentials);
     cell.client->setMessageLimit(config.maxMessageBytes);
-    const quint16 port =
-        cell.transport->port ? cell.transport->port(*cell.server()) : cell.running.port;
-    QVERIFY2(cell.client->connectTo(port), qPrintable(cell.client->errorString()));
+    QVERIFY2(cell.client->connectTo(cell.port()), qPrintable(cell.client->errorString()));
     cell.connected = &connected;
     // A connection is known at once; a datagram peer from its first datagram, which the
     // behaviour sends (cell.clientId() waits for it then).

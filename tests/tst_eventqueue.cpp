@@ -1,6 +1,6 @@
 // EventQueue: the engine's events reach their handler in order, connects and disconnects
-// on the owner thread's next pass, sampled messages with the follow-up drain, and an idle
-// queue keeps no timer.
+// on the owner thread's next pass, sampled messages with the follow-up drain while they
+// flow, and a queue without them keeps no timer.
 //
 // The drain is a queued call to the queue object, so QCoreApplication::sendPostedEvents()
 // on it runs exactly what posting scheduled: "delivered on the next pass" and "not woken"
@@ -11,6 +11,7 @@
 #include <QCoreApplication>
 #include <QTest>
 
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -41,13 +42,14 @@ private slots:
     void sampledMessagesWaitForTheFollowUp();
     void otherEventsDoNotWaitForTheFollowUp();
     void followUpsEndWhenNothingWaits();
+    void manyWaitingAreDrainedWithoutTheFollowUp();
     void orderIsKeptAcrossThreads();
 
 private:
     // Runs what posting has scheduled for the queue (its drain), nothing else.
     void runScheduled() { QCoreApplication::sendPostedEvents(m_queue.get()); }
-    // A drain has run and the follow-up window is open.
-    void openFollowUp();
+    // A sampled message drained: the follow-up window is open. False if it did not open.
+    bool openFollowUp();
 
     std::unique_ptr<EventQueue> m_queue;
     std::vector<TrafficEvent> m_handled;
@@ -60,12 +62,12 @@ void tst_EventQueue::init()
         [this](const TrafficEvent &event) { m_handled.push_back(event); });
 }
 
-void tst_EventQueue::openFollowUp()
+bool tst_EventQueue::openFollowUp()
 {
-    m_queue->post(eventOf(TrafficEvent::Kind::Connected, 1));
+    const size_t handled = m_handled.size();
+    m_queue->post(eventOf(TrafficEvent::Kind::MessageEchoed, 1)); // none waits: at once
     runScheduled();
-    QCOMPARE(m_handled.size(), size_t(1));
-    QVERIFY(m_queue->hasFollowUp());
+    return m_handled.size() == handled + 1 && m_queue->hasFollowUp();
 }
 
 void tst_EventQueue::connectsAreDeliveredOnTheNextPass()
@@ -77,13 +79,14 @@ void tst_EventQueue::connectsAreDeliveredOnTheNextPass()
     QCOMPARE(m_handled.size(), size_t(1));
     QCOMPARE(m_handled.front().clientId, quint64(7));
     QCOMPARE(m_queue->drainCount(), quint64(1));
+    QVERIFY(!m_queue->hasFollowUp()); // no sampled message: no follow-up, no timer
 }
 
 // After a drain, a sampled message does not wake the owner's thread: the follow-up drain,
 // kFollowUpMs later, delivers it.
 void tst_EventQueue::sampledMessagesWaitForTheFollowUp()
 {
-    openFollowUp();
+    QVERIFY(openFollowUp());
     const quint64 drains = m_queue->drainCount();
     for (TrafficEvent::Kind kind :
          {TrafficEvent::Kind::MessageEchoed, TrafficEvent::Kind::MessagesSummarised}) {
@@ -107,7 +110,7 @@ void tst_EventQueue::sampledMessagesWaitForTheFollowUp()
 // takes the sampled messages queued before it along, in order.
 void tst_EventQueue::otherEventsDoNotWaitForTheFollowUp()
 {
-    openFollowUp();
+    QVERIFY(openFollowUp());
     m_queue->post(eventOf(TrafficEvent::Kind::MessageEchoed, 1));
     m_queue->post(eventOf(TrafficEvent::Kind::Disconnected, 1));
     runScheduled();
@@ -120,7 +123,7 @@ void tst_EventQueue::otherEventsDoNotWaitForTheFollowUp()
 // sampled message is delivered on the next pass again.
 void tst_EventQueue::followUpsEndWhenNothingWaits()
 {
-    openFollowUp();
+    QVERIFY(openFollowUp());
     QTRY_VERIFY_WITH_TIMEOUT(!m_queue->hasFollowUp(), kTimeoutMs);
     const quint64 drains = m_queue->drainCount();
     m_queue->post(eventOf(TrafficEvent::Kind::MessageEchoed, 1));
@@ -129,27 +132,55 @@ void tst_EventQueue::followUpsEndWhenNothingWaits()
     QCOMPARE(m_queue->drainCount(), drains + 1);
 }
 
-// Events posted from other threads, sampled ones among them, all arrive, each thread's in
-// the order it posted them.
+// Half of kMaxQueuedEvents sampled messages waiting: the next one does not wait for the
+// follow-up (so the cap drops only what a reader that falls behind cannot take).
+void tst_EventQueue::manyWaitingAreDrainedWithoutTheFollowUp()
+{
+    QVERIFY(openFollowUp());
+    const quint64 drains = m_queue->drainCount();
+    constexpr qsizetype kHalf = EventQueue::kMaxQueuedEvents / 2;
+    for (qsizetype i = 0; i < kHalf; ++i)
+        m_queue->post(eventOf(TrafficEvent::Kind::MessageEchoed, 1));
+    runScheduled();
+    QCOMPARE(m_queue->drainCount(), drains); // all waited
+    m_queue->post(eventOf(TrafficEvent::Kind::MessageEchoed, 1));
+    runScheduled();
+    QCOMPARE(m_queue->drainCount(), drains + 1);
+    QCOMPARE(m_handled.size(), size_t(1 + kHalf + 1));
+}
+
+// Events posted from other threads, in bursts while the owner's thread drains and the
+// follow-ups come and go, sampled ones among them, all arrive, each thread's in the order
+// it posted them.
 void tst_EventQueue::orderIsKeptAcrossThreads()
 {
     constexpr int kThreads = 2;
-    constexpr int kEventsEach = 2000;
+    constexpr int kBursts = 20;
+    constexpr int kEventsEach = 100 * kBursts;
+    QVERIFY(openFollowUp());
+    const size_t before = m_handled.size();
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back([this, t] {
             for (int i = 0; i < kEventsEach; ++i) {
-                TrafficEvent event = eventOf(i % 10 == 0 ? TrafficEvent::Kind::Connected
+                TrafficEvent event = eventOf(i % 50 == 0 ? TrafficEvent::Kind::Connected
                                                          : TrafficEvent::Kind::MessageEchoed,
                                              quint64(t + 1));
                 event.count = i;
                 m_queue->post(event);
+                // A gap between bursts, so that drains and follow-ups fall among them (the
+                // checks do not depend on where they fall).
+                if ((i + 1) % (kEventsEach / kBursts) == 0)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(2));
             }
         });
     }
+    // The owner's thread drains (and its follow-ups run) while the threads post.
+    QTRY_COMPARE_WITH_TIMEOUT(m_handled.size(), before + size_t(kThreads * kEventsEach),
+                              kTimeoutMs);
     for (std::thread &thread : threads)
         thread.join();
-    QTRY_COMPARE_WITH_TIMEOUT(m_handled.size(), size_t(kThreads * kEventsEach), kTimeoutMs);
+    m_handled.erase(m_handled.begin(), m_handled.begin() + qsizetype(before));
     std::vector<qint64> next(kThreads + 1, 0);
     for (const TrafficEvent &event : m_handled) {
         QCOMPARE(event.count, next[size_t(event.clientId)]);

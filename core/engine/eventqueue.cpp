@@ -2,6 +2,7 @@
 
 #include "clock.h"
 
+#include <QThread>
 #include <QTimer>
 
 #include <utility>
@@ -35,7 +36,9 @@ void EventQueue::post(TrafficEvent event)
 
 void EventQueue::enqueueLocked(TrafficEvent event)
 {
-    const bool canWait = m_followUpArmed && isSampled(event);
+    const bool sampled = isSampled(event);
+    const bool canWait = sampled && m_followUpArmed && m_queue.size() < kMaxQueuedEvents / 2;
+    m_sampledQueued += sampled ? 1 : 0;
     m_queue.append(std::move(event));
     if (!m_drainScheduled && !canWait) {
         m_drainScheduled = true;
@@ -47,21 +50,23 @@ void EventQueue::enqueueLocked(TrafficEvent event)
 // (m_draining) and goes on where the outer one was.
 void EventQueue::drain()
 {
+    Q_ASSERT(QThread::currentThread() == thread()); // the follow-up timer is this thread's
     qint64 dropped = 0;
-    bool any = false;
+    bool sampled = false;
     {
         QMutexLocker locker(&m_mutex);
-        any = !m_queue.isEmpty() || m_droppedEvents > 0;
+        sampled = m_sampledQueued > 0 || m_droppedEvents > 0;
         m_draining.append(std::move(m_queue));
         m_queue.clear();
+        m_sampledQueued = 0;
         m_drainScheduled = false;
         dropped = m_droppedEvents;
         m_droppedEvents = 0;
-        if (any)
-            m_followUpArmed = true; // what is sampled meanwhile waits for the follow-up
+        // Sampled messages are flowing: what is sampled next waits for the follow-up.
+        m_followUpArmed = sampled;
     }
     ++m_drains;
-    if (any)
+    if (sampled)
         m_followUpTimer->start();
     if (dropped > 0) {
         TrafficEvent warning;
@@ -82,7 +87,8 @@ bool EventQueue::hasFollowUp() const
     return m_followUpTimer->isActive();
 }
 
-// kFollowUpMs after a drain: takes what waited, or ends the follow-ups when nothing did.
+// kFollowUpMs after a drain that handled sampled messages: takes what waited since, or
+// ends the follow-ups when nothing did.
 void EventQueue::followUp()
 {
     {

@@ -19,14 +19,19 @@ namespace Echoscope {
 // thread that owns the queue, where drain() hands them to the handler in order.
 //
 // post() is safe from any thread and schedules one drain per batch in the owner's
-// thread. Sampled-message events (isSampled()) wait for the next batch: after each drain a
-// follow-up drain comes kFollowUpMs later, and until then posting one does not wake the
-// owner's thread (the log shows them at its own refresh rate anyway). So a busy server
-// wakes that thread for them at most 1000 / kFollowUpMs times a second, not once per
-// message sampled. Every other event (a connect, a disconnect, an error) schedules a drain
-// at once. Once a follow-up finds nothing, none follows: an idle queue has no timer. Past
-// kMaxQueuedEvents undelivered events, sampled-message events are dropped and counted (connects and
-// disconnects never are); the next drain reports the count as one Warning event first.
+// thread. Sampled-message events (isSampled()) are batched further: a drain that handled
+// some arms a follow-up drain kFollowUpMs later, and until then posting one does not wake
+// the owner's thread. So a busy server wakes that thread for its sampled messages at most
+// 1000 / kFollowUpMs times a second, not once per message sampled, and they reach the
+// handler up to kFollowUpMs later (the dashboard's log repaints less often anyway; headless
+// --verbose lines and the control API's event stream see the delay). Every other event (a
+// connect, a disconnect, an error) schedules a drain at once and takes what waits along, in
+// order; so does a sampled one once half of kMaxQueuedEvents wait. A follow-up that finds
+// nothing ends them: a queue with no sampled messages has no timer.
+//
+// Past kMaxQueuedEvents undelivered events, sampled-message events are dropped and counted
+// (connects and disconnects never are); the next drain reports the count as one Warning
+// event first.
 //
 // drain() is re-entrant on purpose: a handler that ends up draining again (a receiver
 // that calls EchoServer::stop(), which drains) goes on with the same batch where the
@@ -48,7 +53,7 @@ public:
     // the sampled messages, their summaries, and the per-message fault events.
     static bool isSampled(const TrafficEvent &event);
 
-    // `handler` runs in this object's thread, from drain() only.
+    // `handler` runs in this object's thread, from drain() only; drain() is called there too.
     explicit EventQueue(Handler handler, QObject *parent = nullptr);
 
     // Any thread.
@@ -76,7 +81,7 @@ public:
     void drain();
     // Drains so far (each the owner's thread woken, or a nested drain); for tests.
     quint64 drainCount() const { return m_drains; }
-    // A follow-up drain is due (false once one found nothing: an idle queue has no timer).
+    // A follow-up drain is due (only after a drain that handled sampled messages).
     bool hasFollowUp() const;
 
 private:
@@ -88,7 +93,10 @@ private:
     QList<TrafficEvent> m_queue;    // posted from any thread, under m_mutex
     QList<TrafficEvent> m_draining; // this thread's: being handled by drain()
     bool m_drainScheduled = false;  // under m_mutex
-    bool m_followUpArmed = false;   // under m_mutex: m_followUpTimer runs
+    // Under m_mutex: the last drain handled sampled messages, and its follow-up has not
+    // yet found the queue empty; sampled messages posted meanwhile wait for it.
+    bool m_followUpArmed = false;
+    qsizetype m_sampledQueued = 0; // under m_mutex: sampled events in m_queue
     QTimer *m_followUpTimer = nullptr;
     quint64 m_drains = 0;
     qint64 m_droppedEvents = 0; // under m_mutex
