@@ -525,7 +525,7 @@ struct Options
     int churnSeconds = 120;
     int threads = 0; // the server's default (ServerConfig::effectiveThreads())
     // Every client's capture in both modes, as --capture-bytes and Preferences set it;
-    // -1: each mode's own default (headless nothing, the dashboard 16 KiB).
+    // -1: each mode's own default (headless nothing, the dashboard's DashboardSettings).
     qint64 captureBytes = -1;
     // Every client's message events per second in both modes, as the dashboard's default and
     // headless --verbose (20) set it; -1: each mode's own (headless 0, the dashboard 20).
@@ -1057,7 +1057,7 @@ public:
     {
         QJsonObject root{{QStringLiteral("platform"), QGuiApplication::platformName()},
                          {QStringLiteral("threads"), workerThreads(m_options)},
-                         // -1: each mode's default (headless 0, the dashboard 16 KiB)
+                         // -1: each mode's default (headless 0, the dashboard's DashboardSettings)
                          {QStringLiteral("capture_bytes"), m_options.captureBytes},
                          {QStringLiteral("message_events_per_second"), m_options.messageEvents},
                          {QStringLiteral("seconds"), m_options.seconds},
@@ -1287,14 +1287,16 @@ int runBenchmarks(const Options &options)
                 : QStringLiteral("%1 worker threads").arg(workerThreads(options));
         const QString capture =
             options.captureBytes < 0
-                ? QStringLiteral("each mode's own capture (headless none, dashboard 16 KiB "
+                ? QStringLiteral("each mode's own capture (headless none, dashboard %1 KiB "
                                  "per client)")
+                      .arg(DashboardSettings::kDefaultCaptureBytesPerClient / 1024)
                 : QStringLiteral("a capture of %1 bytes per client in both modes")
                       .arg(options.captureBytes);
         const QString messages =
             options.messageEvents < 0
-                ? QStringLiteral("each mode's own message events (headless none, dashboard 20 "
+                ? QStringLiteral("each mode's own message events (headless none, dashboard %1 "
                                  "per second per client)")
+                      .arg(DashboardSettings::kDefaultMessageEventsPerSecond)
                 : QStringLiteral("%1 message events per second per client in both modes")
                       .arg(options.messageEvents);
         out << QStringLiteral("Echoscope dashboard benchmark: platform %1, %2, %3, %4, "
@@ -1379,13 +1381,15 @@ int main(int argc, char **argv)
         QStringLiteral("capture-bytes"),
         QStringLiteral("Every client's capture in bytes, in both modes, as --capture-bytes and "
                        "Preferences set it (default: each mode's own, headless 0 and the "
-                       "dashboard 16384; the inspected client keeps 1 MiB)."),
+                       "dashboard %1; the inspected client keeps %2 KiB).")
+            .arg(Echoscope::DashboardSettings::kDefaultCaptureBytesPerClient)
+            .arg(Echoscope::DashboardSettings::kDefaultInspectedCaptureBytes / 1024),
         QStringLiteral("BYTES"));
     const QCommandLineOption messageEventsOption(
         QStringLiteral("message-events"),
         QStringLiteral("Every client's message events per second, 0 to 1000, in both modes "
-                       "(default: each mode's own, headless 0 and the dashboard 20; headless "
-                       "--verbose is 20)."),
+                       "(default: each mode's own, headless 0 and the dashboard %1).")
+            .arg(Echoscope::DashboardSettings::kDefaultMessageEventsPerSecond),
         QStringLiteral("N"));
     const QCommandLineOption repeatsOption(
         QStringLiteral("repeats"),

@@ -62,6 +62,7 @@
 #include <QTest>
 #include <QUdpSocket>
 
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -91,23 +92,34 @@ constexpr qint64 kStoppedReadBufferBytes = 16 * 1024;
 
 // --- Platform helpers: the only platform calls of this test. -------------------------------
 
-// Open descriptors of this process; -1 where that cannot be known (no /proc).
-int countOpenDescriptors()
+// This process's open descriptors, from /proc; nullopt where they cannot be listed.
+std::optional<std::vector<int>> openDescriptors()
 {
 #ifdef Q_OS_LINUX
     DIR *directory = ::opendir("/proc/self/fd");
     if (!directory)
-        return -1;
-    int count = 0;
+        return std::nullopt;
+    const int own = ::dirfd(directory);
+    std::vector<int> descriptors;
     while (const dirent *entry = ::readdir(directory)) {
-        if (entry->d_name[0] != '.')
-            ++count;
+        if (entry->d_name[0] == '.')
+            continue;
+        const int fd = std::atoi(entry->d_name);
+        if (fd != own)
+            descriptors.push_back(fd);
     }
     ::closedir(directory);
-    return count - 1; // the directory's own descriptor
+    return descriptors;
 #else
-    return -1;
+    return std::nullopt;
 #endif
+}
+
+// Open descriptors of this process; -1 where that cannot be known (no /proc).
+int countOpenDescriptors()
+{
+    const std::optional<std::vector<int>> descriptors = openDescriptors();
+    return descriptors ? int(descriptors->size()) : -1;
 }
 
 // CPU time of the whole process (every thread), in ms; -1 where unknown.
@@ -138,14 +150,25 @@ bool shutdownWrite(qintptr descriptor)
 int serverSideDescriptor(quint16 serverPort, quint16 clientPort)
 {
 #ifdef Q_OS_UNIX
-    rlimit limit = {};
-    const rlim_t highest = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 ? limit.rlim_cur : 1024;
-    for (int fd = 0; rlim_t(fd) < highest && fd < (1 << 16); ++fd) {
+    const auto matches = [serverPort, clientPort](int fd) {
         QHostAddress address;
         quint16 local = 0;
         quint16 peer = 0;
-        if (NativeUdpSocket::localAddress(fd, &address, &local) && local == serverPort &&
-            NativeSocket::peerAddress(fd, &address, &peer) && peer == clientPort)
+        return NativeUdpSocket::localAddress(fd, &address, &local) && local == serverPort &&
+               NativeSocket::peerAddress(fd, &address, &peer) && peer == clientPort;
+    };
+    if (const std::optional<std::vector<int>> descriptors = openDescriptors()) {
+        for (const int fd : *descriptors) {
+            if (matches(fd))
+                return fd;
+        }
+        return -1;
+    }
+    // No list of open descriptors: try every number up to the open-file limit.
+    rlimit limit = {};
+    const rlim_t highest = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 ? limit.rlim_cur : 1024;
+    for (int fd = 0; rlim_t(fd) < highest && fd < (1 << 16); ++fd) {
+        if (matches(fd))
             return fd;
     }
 #else

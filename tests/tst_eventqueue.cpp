@@ -9,9 +9,10 @@
 #include "eventqueue.h"
 
 #include <QCoreApplication>
+#include <QDeadlineTimer>
 #include <QTest>
 
-#include <chrono>
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -53,13 +54,17 @@ private:
 
     std::unique_ptr<EventQueue> m_queue;
     std::vector<TrafficEvent> m_handled;
+    std::atomic<size_t> m_handledCount{0}; // m_handled's size, for the posting threads
 };
 
 void tst_EventQueue::init()
 {
     m_handled.clear();
-    m_queue = std::make_unique<EventQueue>(
-        [this](const TrafficEvent &event) { m_handled.push_back(event); });
+    m_handledCount = 0;
+    m_queue = std::make_unique<EventQueue>([this](const TrafficEvent &event) {
+        m_handled.push_back(event);
+        ++m_handledCount;
+    });
 }
 
 bool tst_EventQueue::openFollowUp()
@@ -162,16 +167,22 @@ void tst_EventQueue::orderIsKeptAcrossThreads()
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back([this, t] {
+            size_t handledAtBurst = m_handledCount.load();
             for (int i = 0; i < kEventsEach; ++i) {
                 TrafficEvent event = eventOf(i % 50 == 0 ? TrafficEvent::Kind::Connected
                                                          : TrafficEvent::Kind::MessageEchoed,
                                              quint64(t + 1));
                 event.count = i;
                 m_queue->post(event);
-                // A gap between bursts, so that drains and follow-ups fall among them (the
-                // checks do not depend on where they fall).
-                if ((i + 1) % (kEventsEach / kBursts) == 0)
-                    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                // Between bursts, wait for the owner's thread to handle some of them, so
+                // that drains and follow-ups fall among the bursts (the checks do not
+                // depend on where they fall). Each burst has connects, which wake it.
+                if ((i + 1) % (kEventsEach / kBursts) == 0) {
+                    const QDeadlineTimer deadline(kTimeoutMs);
+                    while (m_handledCount.load() <= handledAtBurst && !deadline.hasExpired())
+                        std::this_thread::yield();
+                    handledAtBurst = m_handledCount.load();
+                }
             }
         });
     }

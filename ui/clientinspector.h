@@ -1,5 +1,7 @@
 #pragma once
 
+#include "dashboardsettings.h"
+
 #include <QWidget>
 
 #include <memory>
@@ -36,8 +38,6 @@ class ClientInspector : public QWidget
     Q_OBJECT
 
 public:
-    static constexpr qint64 kDefaultInspectedCaptureBytes = 1024 * 1024;
-
     explicit ClientInspector(QWidget *parent = nullptr);
     ~ClientInspector() override;
 
@@ -109,7 +109,7 @@ private:
     // Bytes this client's ring dropped before a refresh showed them (the view restarted).
     qint64 m_captureUnshownBytes = 0;
     qint64 m_perClientCaptureBytes = 0;
-    qint64 m_inspectedCaptureBytes = kDefaultInspectedCaptureBytes;
+    qint64 m_inspectedCaptureBytes = DashboardSettings::kDefaultInspectedCaptureBytes;
     bool m_connected = false;
     const EchoServer *m_server = nullptr;
     const TrafficMonitor *m_monitor = nullptr;
