@@ -527,8 +527,9 @@ struct Options
     // Every client's capture in both modes, as --capture-bytes and Preferences set it;
     // -1: each mode's own default (headless nothing, the dashboard's DashboardSettings).
     qint64 captureBytes = -1;
-    // Every client's message events per second in both modes, as the dashboard's default and
-    // headless --verbose (20) set it; -1: each mode's own (headless 0, the dashboard 20).
+    // Every client's message events per second in both modes, as Preferences' message rows
+    // and headless --verbose set it; -1: each mode's own (headless 0, the dashboard's
+    // DashboardSettings).
     int messageEvents = -1;
     int repeats = 2;
     QString scenario; // empty: all

@@ -252,6 +252,7 @@ private slots:
     void controlBarTabOrderFollowsTheLayout();
     void paintedViewsHaveAccessibleSummaries();
     void logIsBoundedAndAggregatesFlood();
+    void logShowsPreferencesMessageRows();
     void logExportWritesShownRows();
     void shortcutTogglesServer();
     void menuMnemonicsAreDistinct();
@@ -1485,6 +1486,57 @@ void tst_Dashboard::logIsBoundedAndAggregatesFlood()
                        .contains(QStringLiteral("127.0.0.1:%1").arg(client.localPort()));
     }
     QVERIFY(said);
+}
+
+// Preferences' "message rows" is what the log shows one by one per client each second:
+// the engine samples that many and the log folds none of them (it used to fold all but
+// its own 5, whatever Preferences said); the rest arrive as the engine's summary.
+void tst_Dashboard::logShowsPreferencesMessageRows()
+{
+    constexpr int kRows = 7; // neither the log's own default nor the dashboard's
+    constexpr int kMessages = 50;
+    static_assert(kRows != EventLogModel::kDefaultMessageRowsPerClientPerSecond &&
+                  kRows != DashboardSettings::kDefaultMessageEventsPerSecond);
+    Dashboard d(settingsPath());
+    DashboardSettings settings = d.window.dashboardSettings();
+    settings.messageEventsPerSecond = kRows;
+    settings.config.framing.mode = FramingMode::Line;
+    d.window.setDashboardSettings(settings);
+    QVERIFY(d.clickStart());
+    EventLogModel *log = d.window.eventLog()->model();
+    QCOMPARE(log->messageRowsPerClientPerSecond(), kRows);
+
+    // One write: the server reads and echoes all of it within the sampling window.
+    QTcpSocket client;
+    client.connectToHost(QHostAddress::LocalHost, d.server.serverPort());
+    QVERIFY(client.waitForConnected(kTimeoutMs));
+    QByteArray messages;
+    for (int i = 0; i < kMessages; ++i)
+        messages += "m" + QByteArray::number(i) + '\n';
+    client.write(messages);
+    qint64 echoed = 0;
+    QTRY_VERIFY_WITH_TIMEOUT((echoed += client.readAll().size()) == messages.size(), kTimeoutMs);
+
+    qint64 folded = 0;
+    int messageRows = 0;
+    const auto count = [&] {
+        folded = 0;
+        messageRows = 0;
+        for (int row = 0; row < log->rowCount(); ++row) {
+            const int kind = log->rowKind(row);
+            if (kind == EventLogModel::AggregatedMessagesKind)
+                folded += log->aggregatedCount(row);
+            else if (kind == int(TrafficEvent::Kind::MessageEchoed))
+                ++messageRows;
+        }
+        return folded + messageRows == kMessages;
+    };
+    // The summary comes when the engine's one-second window ends.
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        count(), qPrintable(QStringLiteral("%1 rows, %2 folded").arg(messageRows).arg(folded)),
+        kTimeoutMs);
+    QCOMPARE(messageRows, kRows);
+    QCOMPARE(folded, qint64(kMessages - kRows));
 }
 
 void tst_Dashboard::logExportWritesShownRows()

@@ -19,7 +19,10 @@ namespace Echoscope {
 // only valid values from the file and keeps the defaults for the rest.
 struct DashboardSettings
 {
-    static constexpr int kDefaultMessageEventsPerSecond = 20;
+    // Preferences' "message rows": messages the engine reports one by one per client each
+    // second, each a row of the echo log. 5 is what the log showed when it folded past its
+    // own 5 whatever this said (it was 20); sampling more than is shown was only work.
+    static constexpr int kDefaultMessageEventsPerSecond = 5;
     static constexpr qint64 kDefaultCaptureBytesPerClient = 16 * 1024;
     static constexpr qint64 kDefaultInspectedCaptureBytes = 1024 * 1024;
     static constexpr int kDefaultRetainDisconnectedSeconds = 30;

@@ -7,6 +7,7 @@
 #include "clienttablemodel.h"
 #include "controlbar.h"
 #include "echoserver.h"
+#include "eventlogmodel.h"
 #include "eventlogpanel.h"
 #include "faultsdialog.h"
 #include "hexview.h"
@@ -347,6 +348,10 @@ void MainWindow::applyPreferences()
     m_monitor->setRetainDisconnectedMs(m_dashboardSettings.retainDisconnectedSeconds * 1000);
     m_monitor->setEventLogCapacity(qMax(m_dashboardSettings.eventLogRows, 1000));
     m_eventLog->setCapacity(m_dashboardSettings.eventLogRows);
+    // Preferences' "message rows": the engine samples that many messages per client each
+    // second, and the log shows each of them; the rest come as the engine's summaries.
+    m_eventLog->model()->setMessageRowsPerClientPerSecond(
+        m_dashboardSettings.messageEventsPerSecond);
     m_inspector->setCaptureBytes(m_dashboardSettings.captureBytesPerClient,
                                  m_dashboardSettings.inspectedCaptureBytes);
     applyMetrics();
