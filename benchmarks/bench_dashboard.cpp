@@ -1382,9 +1382,9 @@ int main(int argc, char **argv)
         QStringLiteral("capture-bytes"),
         QStringLiteral("Every client's capture in bytes, in both modes, as --capture-bytes and "
                        "Preferences set it (default: each mode's own, headless 0 and the "
-                       "dashboard %1; the inspected client keeps %2 KiB).")
+                       "dashboard %1; the inspected client keeps %2 MiB).")
             .arg(Echoscope::DashboardSettings::kDefaultCaptureBytesPerClient)
-            .arg(Echoscope::DashboardSettings::kDefaultInspectedCaptureBytes / 1024),
+            .arg(Echoscope::DashboardSettings::kDefaultInspectedCaptureBytes / (1024 * 1024)),
         QStringLiteral("BYTES"));
     const QCommandLineOption messageEventsOption(
         QStringLiteral("message-events"),

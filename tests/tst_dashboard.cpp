@@ -243,6 +243,7 @@ private slots:
     void invalidSettingsAreRefusedInTheWidget();
     void exposureWarningBeyondLoopback();
     void settingsAreRemembered();
+    void savedMessageRowsKeepWhatTheLogShowed();
     void runOnlySettingsAreNotRemembered();
     void viewStateIsRemembered();
     void colouredTextReadsInBothPalettes();
@@ -1113,6 +1114,35 @@ void tst_Dashboard::settingsAreRemembered()
     QCOMPARE(config.framing.delimiter, QByteArray("\r\n"));
 }
 
+// A value saved under the old key was shown as at most 5 rows (the log's own cap then):
+// it is read as what the user saw; the new key is read as it is, and saving drops the old.
+void tst_Dashboard::savedMessageRowsKeepWhatTheLogShowed()
+{
+    const auto loaded = [this](const QString &key, int value) {
+        QSettings settings(settingsPath(), QSettings::IniFormat);
+        settings.clear();
+        settings.setValue(key, value);
+        DashboardSettings result;
+        result.load(settings);
+        return result.messageEventsPerSecond;
+    };
+    const QString oldKey = QStringLiteral("preferences/messageEventsPerSecond");
+    const QString newKey = QStringLiteral("preferences/messageRows");
+    QCOMPARE(loaded(oldKey, 20), DashboardSettings::kLogRowsBeforeMessageRows);
+    QCOMPARE(loaded(oldKey, 3), 3);
+    QCOMPARE(loaded(oldKey, 0), 0);
+    QCOMPARE(loaded(newKey, 20), 20);
+
+    QSettings settings(settingsPath(), QSettings::IniFormat);
+    settings.clear();
+    settings.setValue(oldKey, 20);
+    DashboardSettings kept;
+    kept.load(settings);
+    kept.save(settings);
+    QVERIFY(!settings.contains(oldKey));
+    QCOMPARE(settings.value(newKey).toInt(), DashboardSettings::kLogRowsBeforeMessageRows);
+}
+
 // Settings given for one run (the command line's) are shown but not remembered; a setting
 // the user then changes in the window is.
 void tst_Dashboard::runOnlySettingsAreNotRemembered()
@@ -1471,7 +1501,6 @@ void tst_Dashboard::logIsBoundedAndAggregatesFlood()
     };
     QTRY_VERIFY_WITH_TIMEOUT(count(), kTimeoutMs);
     QVERIFY(log->rowCount() <= log->capacity());
-    QVERIFY2(messageRows < messages / 10, qPrintable(QString::number(messageRows)));
     // An aggregate row says how many, from whom.
     bool said = false;
     for (int row = 0; row < log->rowCount() && !said; ++row) {

@@ -9,10 +9,11 @@
 #include "eventqueue.h"
 
 #include <QCoreApplication>
-#include <QDeadlineTimer>
 #include <QTest>
 
-#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -54,7 +55,10 @@ private:
 
     std::unique_ptr<EventQueue> m_queue;
     std::vector<TrafficEvent> m_handled;
-    std::atomic<size_t> m_handledCount{0}; // m_handled's size, for the posting threads
+    // m_handled's size for the posting threads, under m_handledMutex.
+    std::mutex m_handledMutex;
+    std::condition_variable m_handledChanged;
+    size_t m_handledCount = 0;
 };
 
 void tst_EventQueue::init()
@@ -63,7 +67,11 @@ void tst_EventQueue::init()
     m_handledCount = 0;
     m_queue = std::make_unique<EventQueue>([this](const TrafficEvent &event) {
         m_handled.push_back(event);
-        ++m_handledCount;
+        {
+            const std::lock_guard<std::mutex> lock(m_handledMutex);
+            ++m_handledCount;
+        }
+        m_handledChanged.notify_all();
     });
 }
 
@@ -164,10 +172,15 @@ void tst_EventQueue::orderIsKeptAcrossThreads()
     constexpr int kEventsEach = 100 * kBursts;
     QVERIFY(openFollowUp());
     const size_t before = m_handled.size();
+    const size_t expected = before + size_t(kThreads * kEventsEach);
+    // One bound for all the threads' waits together, shorter than the owner's.
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(kTimeoutMs / 2);
+    bool stop = false; // under m_handledMutex: the owner has stopped waiting
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) {
-        threads.emplace_back([this, t] {
-            size_t handledAtBurst = m_handledCount.load();
+        threads.emplace_back([this, t, before, deadline, &stop] {
+            size_t handledAtBurst = before; // m_handledCount as the threads start
             for (int i = 0; i < kEventsEach; ++i) {
                 TrafficEvent event = eventOf(i % 50 == 0 ? TrafficEvent::Kind::Connected
                                                          : TrafficEvent::Kind::MessageEchoed,
@@ -178,19 +191,25 @@ void tst_EventQueue::orderIsKeptAcrossThreads()
                 // that drains and follow-ups fall among the bursts (the checks do not
                 // depend on where they fall). Each burst has connects, which wake it.
                 if ((i + 1) % (kEventsEach / kBursts) == 0) {
-                    const QDeadlineTimer deadline(kTimeoutMs);
-                    while (m_handledCount.load() <= handledAtBurst && !deadline.hasExpired())
-                        std::this_thread::yield();
-                    handledAtBurst = m_handledCount.load();
+                    std::unique_lock<std::mutex> lock(m_handledMutex);
+                    m_handledChanged.wait_until(
+                        lock, deadline, [&] { return stop || m_handledCount > handledAtBurst; });
+                    handledAtBurst = m_handledCount;
                 }
             }
         });
     }
     // The owner's thread drains (and its follow-ups run) while the threads post.
-    QTRY_COMPARE_WITH_TIMEOUT(m_handled.size(), before + size_t(kThreads * kEventsEach),
-                              kTimeoutMs);
+    const bool all = QTest::qWaitFor([&] { return m_handled.size() == expected; }, kTimeoutMs);
+    {
+        const std::lock_guard<std::mutex> lock(m_handledMutex);
+        stop = true;
+    }
+    m_handledChanged.notify_all();
     for (std::thread &thread : threads)
-        thread.join();
+        thread.join(); // before any check can return
+    QVERIFY(all);
+    QCOMPARE(m_handled.size(), expected);
     m_handled.erase(m_handled.begin(), m_handled.begin() + qsizetype(before));
     std::vector<qint64> next(kThreads + 1, 0);
     for (const TrafficEvent &event : m_handled) {

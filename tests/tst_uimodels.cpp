@@ -248,6 +248,7 @@ private slots:
     void logEscapesClientBytes();
     void logIsBoundedUnderFlood();
     void logAggregatesMessageFlood();
+    void logWindowsFollowTheEngines();
     void logFoldsManyClientsPastBudget();
     void logNeverFoldsConnections();
     void logFoldsRefusalFlood();
@@ -1108,7 +1109,7 @@ void tst_UiModels::logAggregatesMessageFlood()
     for (int chunk = 0; chunk < 10; ++chunk) {
         QList<TrafficEvent> events;
         for (int i = chunk * 500; i < (chunk + 1) * 500; ++i)
-            events.append(makeMessage(7, kT0 + i / 5, 10));
+            events.append(makeMessage(7, kT0 + i / 6, 10));
         if (chunk == 0) {
             for (int i = 0; i < 3; ++i)
                 events.append(makeMessage(8, kT0 + i, 10));
@@ -1154,6 +1155,32 @@ void tst_UiModels::logAggregatesMessageFlood()
     QCOMPARE(model.aggregatedCount(second), qint64(100 - k + 1000));
     QCOMPARE(model.eventAt(second).bytes, qint64(100 - k) * 10 + 10000);
     QCOMPARE(model.eventAt(second).timestampMs, kT0 + 1000 + k);
+}
+
+// The engine's windows run on the monotonic clock, its stamps on the wall clock, each
+// rounded to whole ms: its next second's samples may be stamped 999 ms after the last
+// window began, and a wall clock set back stamps them before it. Either way they are the
+// next second's rows, not folded into the last one's.
+void tst_UiModels::logWindowsFollowTheEngines()
+{
+    EventLogModel model;
+    const int k = model.messageRowsPerClientPerSecond();
+    const auto window = [&](qint64 at) {
+        QList<TrafficEvent> events;
+        for (int i = 0; i < k; ++i)
+            events.append(makeMessage(7, at, 10));
+        model.appendEvents(events);
+    };
+    window(kT0);
+    window(kT0 + EventLogModel::kWindowMs - 1);
+    QCOMPARE(countRows(model, int(TrafficEvent::Kind::MessageEchoed), 7), 2 * k);
+    window(kT0 - 5000); // the wall clock set back
+    QCOMPARE(countRows(model, int(TrafficEvent::Kind::MessageEchoed), 7), 3 * k);
+    QCOMPARE(countRows(model, EventLogModel::AggregatedMessagesKind), 0);
+    // Within a window, past k they fold.
+    window(kT0 - 5000 + 1);
+    QCOMPARE(countRows(model, int(TrafficEvent::Kind::MessageEchoed), 7), 3 * k);
+    QCOMPARE(countRows(model, EventLogModel::AggregatedMessagesKind), 1);
 }
 
 void tst_UiModels::logFoldsManyClientsPastBudget()

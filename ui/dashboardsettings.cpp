@@ -16,6 +16,12 @@ void readNumber(const QSettings &settings, const QString &key, T low, T high, T 
         *value = T(number);
 }
 
+// Keys an older version wrote that a newer one has replaced.
+void removeRetiredKeys(QSettings &settings)
+{
+    settings.remove(QStringLiteral("preferences/messageEventsPerSecond")); // now messageRows
+}
+
 } // namespace
 
 DashboardSettings::DashboardSettings()
@@ -87,8 +93,16 @@ void DashboardSettings::load(QSettings &settings)
     readNumber(settings, QStringLiteral("retainDisconnectedSeconds"), 0, 24 * 3600,
                &retainDisconnectedSeconds);
     readNumber(settings, QStringLiteral("eventLogRows"), 100, 1000000, &eventLogRows);
-    readNumber(settings, QStringLiteral("messageEventsPerSecond"), 0, 1000,
-               &messageEventsPerSecond);
+    if (settings.contains(QStringLiteral("messageRows"))) {
+        readNumber(settings, QStringLiteral("messageRows"), 0, 1000, &messageEventsPerSecond);
+    } else {
+        // Before the log followed this setting it showed at most 5 rows per client per
+        // second whatever was saved here (20 by default); keep what the user saw.
+        int saved = -1;
+        readNumber(settings, QStringLiteral("messageEventsPerSecond"), 0, 1000, &saved);
+        if (saved >= 0)
+            messageEventsPerSecond = qMin(saved, kLogRowsBeforeMessageRows);
+    }
     readNumber<qint64>(settings, QStringLiteral("captureBytesPerClient"), 0,
                        ServerConfig::kMaxCaptureBytesPerClient, &captureBytesPerClient);
     readNumber<qint64>(settings, QStringLiteral("inspectedCaptureBytes"), 0,
@@ -140,7 +154,7 @@ QList<QPair<QString, QVariant>> DashboardSettings::entries() const
         {QStringLiteral("server/webSocketPort"), config.webSocketPort},
         {QStringLiteral("preferences/retainDisconnectedSeconds"), retainDisconnectedSeconds},
         {QStringLiteral("preferences/eventLogRows"), eventLogRows},
-        {QStringLiteral("preferences/messageEventsPerSecond"), messageEventsPerSecond},
+        {QStringLiteral("preferences/messageRows"), messageEventsPerSecond},
         {QStringLiteral("preferences/captureBytesPerClient"), captureBytesPerClient},
         {QStringLiteral("preferences/inspectedCaptureBytes"), inspectedCaptureBytes},
         {QStringLiteral("metrics/enabled"), metricsEnabled},
@@ -157,6 +171,7 @@ void DashboardSettings::save(QSettings &settings) const
 {
     for (const auto &[key, value] : entries())
         settings.setValue(key, value);
+    removeRetiredKeys(settings);
 }
 
 void DashboardSettings::save(QSettings &settings, const DashboardSettings &remembered,
@@ -171,6 +186,7 @@ void DashboardSettings::save(QSettings &settings, const DashboardSettings &remem
         settings.setValue(shown.at(i).first,
                           isRunOnly && unchanged ? before.at(i).second : shown.at(i).second);
     }
+    removeRetiredKeys(settings);
 }
 
 } // namespace Echoscope

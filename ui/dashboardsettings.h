@@ -23,6 +23,9 @@ struct DashboardSettings
     // second, each a row of the echo log. 5 is what the log showed when it folded past its
     // own 5 whatever this said (it was 20); sampling more than is shown was only work.
     static constexpr int kDefaultMessageEventsPerSecond = 5;
+    // The most message rows per client per second the log showed before it followed the
+    // setting: a value saved then (under its old key) is read as at most this.
+    static constexpr int kLogRowsBeforeMessageRows = 5;
     static constexpr qint64 kDefaultCaptureBytesPerClient = 16 * 1024;
     static constexpr qint64 kDefaultInspectedCaptureBytes = 1024 * 1024;
     static constexpr int kDefaultRetainDisconnectedSeconds = 30;

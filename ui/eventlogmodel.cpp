@@ -316,9 +316,14 @@ void EventLogModel::appendEvents(const QList<SharedTrafficEvent> &events, qint64
             const bool echoed = event.kind == TrafficEvent::Kind::MessageEchoed;
             auto it = m_messageWindows.find(event.clientId);
             // A summary reports the window that just ended, so it may come up to a
-            // window late.
-            const qint64 reach = echoed ? kWindowMs : 2 * kWindowMs;
-            if (it == m_messageWindows.end() || event.timestampMs - it->startMs >= reach)
+            // window late. The engine times its windows on the monotonic clock and stamps
+            // events with the wall clock, each rounded to whole ms: its next window may
+            // start 999 ms after the last by these stamps, so 1 ms less is a new window
+            // here too. A stamp before the window's start (the wall clock was set back)
+            // starts a new one.
+            const qint64 reach = echoed ? kWindowMs - 1 : 2 * kWindowMs;
+            if (it == m_messageWindows.end() || event.timestampMs - it->startMs >= reach ||
+                event.timestampMs < it->startMs)
                 it = m_messageWindows.insert(event.clientId, Window{event.timestampMs, 0, -1});
             Window &window = *it;
             if (echoed && window.shownRows < m_messageRowsPerClientPerSecond &&

@@ -88,7 +88,8 @@ PreferencesDialog::PreferencesDialog(const DashboardSettings &settings, QWidget 
     m_messageEvents = spinBox(0, 1000, tr(" per client per second"),
                               tr("Messages logged one by one per client each second; beyond "
                                  "this they are counted in one summary row. 0 logs no "
-                                 "messages, only connections and errors"));
+                                 "messages, only connections and errors (a higher number shows "
+                                 "in full from the server's next start)"));
     m_captureKiB = spinBox(0, int(ServerConfig::kMaxCaptureBytesPerClient / 1024), tr(" KiB"),
                            tr("The newest bytes each way kept for every client, so a client "
                               "can be inspected after the fact (applies from the next start)"));
