@@ -215,6 +215,39 @@ void whenShown(std::function<void(QWidget *)> handle, bool *handled)
     timer->start(10);
 }
 
+// Writes `count` lines in one write and reads their echo back; false if it does not come.
+bool echoLines(QTcpSocket &client, int count)
+{
+    QByteArray lines;
+    for (int i = 0; i < count; ++i)
+        lines += "message " + QByteArray::number(i) + '\n';
+    client.write(lines);
+    qint64 echoed = 0;
+    return QTest::qWaitFor([&] { return (echoed += client.readAll().size()) == lines.size(); },
+                           kTimeoutMs);
+}
+
+// The echo log's message rows: those shown one by one, and the messages folded into
+// aggregate rows.
+struct MessageRows
+{
+    int shown = 0;
+    qint64 folded = 0;
+
+    static MessageRows of(const EventLogModel &log)
+    {
+        MessageRows result;
+        for (int row = 0; row < log.rowCount(); ++row) {
+            const int kind = log.rowKind(row);
+            if (kind == EventLogModel::AggregatedMessagesKind)
+                result.folded += log.aggregatedCount(row);
+            else if (kind == int(TrafficEvent::Kind::MessageEchoed))
+                ++result.shown;
+        }
+        return result;
+    }
+};
+
 } // namespace
 
 class tst_Dashboard : public QObject
@@ -1473,33 +1506,13 @@ void tst_Dashboard::logIsBoundedAndAggregatesFlood()
     client.connectToHost(QHostAddress::LocalHost, d.server.serverPort());
     QVERIFY(client.waitForConnected(kTimeoutMs));
     const int messages = 5000;
-    QByteArray flood;
-    for (int i = 0; i < messages; ++i)
-        flood += "message " + QByteArray::number(i) + '\n';
-    client.write(flood);
-    qint64 echoed = 0;
-    QTRY_VERIFY_WITH_TIMEOUT((echoed += client.readAll().size()) == flood.size(), kTimeoutMs);
+    QVERIFY(echoLines(client, messages));
     const quint64 id = onlyClient(d.server);
     QTRY_COMPARE_WITH_TIMEOUT(d.server.clientStats(id)->messagesOut(), qint64(messages),
                               kTimeoutMs);
 
-    // Everything the engine reported reaches the view, folded: the model stays within
-    // its bound, and the folded counts plus the rows shown account for every message.
-    qint64 folded = 0;
-    int messageRows = 0;
-    const auto count = [&] {
-        folded = 0;
-        messageRows = 0;
-        for (int row = 0; row < log->rowCount(); ++row) {
-            const int kind = log->rowKind(row);
-            if (kind == EventLogModel::AggregatedMessagesKind)
-                folded += log->aggregatedCount(row);
-            else if (kind == int(TrafficEvent::Kind::MessageEchoed))
-                ++messageRows;
-        }
-        return folded > 0;
-    };
-    QTRY_VERIFY_WITH_TIMEOUT(count(), kTimeoutMs);
+    // The flood reaches the view folded, and the model stays within its bound.
+    QTRY_VERIFY_WITH_TIMEOUT(MessageRows::of(*log).folded > 0, kTimeoutMs);
     QVERIFY(log->rowCount() <= log->capacity());
     // An aggregate row says how many, from whom.
     bool said = false;
@@ -1539,33 +1552,16 @@ void tst_Dashboard::logShowsPreferencesMessageRows()
     QTcpSocket client;
     client.connectToHost(QHostAddress::LocalHost, d.server.serverPort());
     QVERIFY(client.waitForConnected(kTimeoutMs));
-    QByteArray messages;
-    for (int i = 0; i < kMessages; ++i)
-        messages += "m" + QByteArray::number(i) + '\n';
-    client.write(messages);
-    qint64 echoed = 0;
-    QTRY_VERIFY_WITH_TIMEOUT((echoed += client.readAll().size()) == messages.size(), kTimeoutMs);
+    QVERIFY(echoLines(client, kMessages));
 
-    qint64 folded = 0;
-    int messageRows = 0;
-    const auto count = [&] {
-        folded = 0;
-        messageRows = 0;
-        for (int row = 0; row < log->rowCount(); ++row) {
-            const int kind = log->rowKind(row);
-            if (kind == EventLogModel::AggregatedMessagesKind)
-                folded += log->aggregatedCount(row);
-            else if (kind == int(TrafficEvent::Kind::MessageEchoed))
-                ++messageRows;
-        }
-        return folded + messageRows == kMessages;
-    };
+    MessageRows rows;
     // The summary comes when the engine's one-second window ends.
     QTRY_VERIFY2_WITH_TIMEOUT(
-        count(), qPrintable(QStringLiteral("%1 rows, %2 folded").arg(messageRows).arg(folded)),
+        (rows = MessageRows::of(*log)).shown + rows.folded == kMessages,
+        qPrintable(QStringLiteral("%1 rows, %2 folded").arg(rows.shown).arg(rows.folded)),
         kTimeoutMs);
-    QCOMPARE(messageRows, kRows);
-    QCOMPARE(folded, qint64(kMessages - kRows));
+    QCOMPARE(rows.shown, kRows);
+    QCOMPARE(rows.folded, qint64(kMessages - kRows));
 }
 
 void tst_Dashboard::logExportWritesShownRows()
