@@ -4,6 +4,7 @@
 // collects its echo, and the thread-count rows. Header-only, for tests.
 
 #include "echoserver.h"
+#include "measuring.h"
 #include "serverconfig.h"
 
 #include <QByteArray>

@@ -52,17 +52,6 @@ using namespace EchoTest;
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAddressSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kAddressSanitizer = true;
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
 // A fresh client's round trip while the server is under abuse must end within this. It is
 // not a speed figure (ctest runs two programs at once on 2 cores, and CI may be loaded):
 // it is one period of the slowloris trickle, so a server held up by its slow or non-reading

@@ -234,11 +234,7 @@ private:
 
 // How late a held echo may be beyond its delay: a timer on a loaded 2-core machine fires tens
 // of milliseconds late, an instrumented build runs several times slower.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr int kDelaySlackMs = 1500;
-#else
-constexpr int kDelaySlackMs = 500;
-#endif
+constexpr int kDelaySlackMs = kAddressSanitizer ? 1500 : 500;
 
 class tst_Faults : public QObject
 {

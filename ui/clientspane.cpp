@@ -218,6 +218,17 @@ void ClientsPane::updateShownCount()
     m_count->setText(tr("%Ln shown", nullptr, m_proxy->rowCount()));
 }
 
+void ClientsPane::refreshDurations()
+{
+    const QHeaderView *header = m_table->horizontalHeader();
+    constexpr int column = ClientTableModel::DurationColumn;
+    if (header->isSectionHidden(column))
+        return;
+    QWidget *viewport = m_table->viewport();
+    viewport->update(header->sectionViewportPosition(column), 0, header->sectionSize(column),
+                     viewport->height());
+}
+
 void ClientsPane::showColumnsMenu(const QPoint &position)
 {
     QHeaderView *header = m_table->horizontalHeader();

@@ -49,6 +49,11 @@ public:
     void setTlsServer(bool tls);
     // "N shown", after the model or the filter changed.
     void updateShownCount();
+    // Paints the durations of the rows in sight again: they move with the clock, not with
+    // the rows' values (a row whose values change is painted again by the model's
+    // dataChanged). Only their column: an idle table of thousands of clients repaints one
+    // column of the rows in sight, not every cell.
+    void refreshDurations();
 
 signals:
     // The current row's client changed (0: none), by the user's choice: not when a row

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "eventlogmodel.h"
 #include "serverconfig.h"
 
 #include <QList>
@@ -20,16 +21,18 @@ namespace Echoscope {
 struct DashboardSettings
 {
     // Preferences' "message rows": messages the engine reports one by one per client each
-    // second, each a row of the echo log. 5 is what the log showed when it folded past its
-    // own 5 whatever this said (it was 20); sampling more than is shown was only work.
-    static constexpr int kDefaultMessageEventsPerSecond = 5;
+    // second, each a row of the echo log: the log's own default (5), which is what it showed
+    // when it folded past its own 5 whatever this said (it was 20); sampling more than is
+    // shown was only work.
+    static constexpr int kDefaultMessageEventsPerSecond =
+        EventLogModel::kDefaultMessageRowsPerClientPerSecond;
     // The most message rows per client per second the log showed before it followed the
     // setting: a value saved then (under its old key) is read as at most this.
     static constexpr int kLogRowsBeforeMessageRows = 5;
     static constexpr qint64 kDefaultCaptureBytesPerClient = 16 * 1024;
     static constexpr qint64 kDefaultInspectedCaptureBytes = 1024 * 1024;
     static constexpr int kDefaultRetainDisconnectedSeconds = 30;
-    static constexpr int kDefaultEventLogRows = 10000;
+    static constexpr int kDefaultEventLogRows = EventLogModel::kDefaultCapacity;
     static constexpr quint16 kDefaultMetricsPort = 50001;
     static constexpr quint16 kDefaultControlPort = 50002;
 

@@ -133,8 +133,7 @@ MainWindow::MainWindow(EchoServer *server, QSettings *settings, QWidget *parent)
     connect(m_cadence, &RefreshCadence::snapshotArrived, m_clientModel,
             &ClientTableModel::applySnapshot);
     connect(m_cadence, &RefreshCadence::valuesDue, this, &MainWindow::refreshValues);
-    connect(m_cadence, &RefreshCadence::valuesSampled, m_clientTable->viewport(),
-            qOverload<>(&QWidget::update)); // the durations of the rows in sight
+    connect(m_cadence, &RefreshCadence::valuesSampled, m_clients, &ClientsPane::refreshDurations);
     createActions();
     createMenus();
     statusBar()->showMessage(tr("Ready"), 3000);

@@ -38,7 +38,7 @@ void EventQueue::enqueueLocked(TrafficEvent event)
 {
     const bool sampled = isSampled(event);
     const bool canWait = sampled && m_followUpArmed && m_queue.size() < kMaxQueuedEvents / 2;
-    m_sampledQueued += sampled ? 1 : 0;
+    m_sampledQueued = m_sampledQueued || sampled;
     m_queue.append(std::move(event));
     if (!m_drainScheduled && !canWait) {
         m_drainScheduled = true;
@@ -55,10 +55,10 @@ void EventQueue::drain()
     bool sampled = false;
     {
         QMutexLocker locker(&m_mutex);
-        sampled = m_sampledQueued > 0 || m_droppedEvents > 0;
+        sampled = m_sampledQueued || m_droppedEvents > 0;
         m_draining.append(std::move(m_queue));
         m_queue.clear();
-        m_sampledQueued = 0;
+        m_sampledQueued = false;
         m_drainScheduled = false;
         dropped = m_droppedEvents;
         m_droppedEvents = 0;

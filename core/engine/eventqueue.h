@@ -96,7 +96,7 @@ private:
     // Under m_mutex: the last drain handled sampled messages, and its follow-up has not
     // yet found the queue empty; sampled messages posted meanwhile wait for it.
     bool m_followUpArmed = false;
-    qsizetype m_sampledQueued = 0; // under m_mutex: sampled events in m_queue
+    bool m_sampledQueued = false; // under m_mutex: m_queue holds a sampled event
     QTimer *m_followUpTimer = nullptr;
     quint64 m_drains = 0;
     qint64 m_droppedEvents = 0; // under m_mutex
