@@ -32,7 +32,7 @@ constexpr bool kAddressSanitizer = false;
 inline void runEventLoopFor(int ms)
 {
     QEventLoop loop;
-    QTimer::singleShot(ms, &loop, &QEventLoop::quit);
+    QTimer::singleShot(ms, Qt::PreciseTimer, &loop, &QEventLoop::quit); // not ±5 %
     loop.exec();
 }
 

@@ -792,10 +792,12 @@ void tst_Dashboard::idleClientsCostNoCpu()
     qInfo("%d idle clients: %lld ms of CPU in 3 s, %llu views built", kClients, used,
           qulonglong(monitor->viewsBuilt() - builtBefore));
     QCOMPARE(monitor->viewsBuilt(), builtBefore);
-    // 3 % of a core at most (twice that under AddressSanitizer); measured 24-39 ms, 30-56
-    // under AddressSanitizer: the idle refresh once a second (the uptime, the chart's new
-    // sample; the durations' column is hidden by default).
-    constexpr qint64 kMaxUsedMs = kAddressSanitizer ? 180 : 90;
+    // 3 % of a core at most (4 % under AddressSanitizer); measured 20-61 ms, 19-62 under
+    // AddressSanitizer: the idle refresh once a second (the uptime, the chart's new sample;
+    // the durations' column is hidden by default). A table that paints every cell in sight
+    // again each second is idleTableRepaintsOnlyDurations' to catch: it costs too little
+    // here to fail this bound reliably.
+    constexpr qint64 kMaxUsedMs = kAddressSanitizer ? 120 : 90;
     QVERIFY2(
         used <= kMaxUsedMs,
         qPrintable(QStringLiteral("%1 ms of CPU in 3 s (at most %2)").arg(used).arg(kMaxUsedMs)));
@@ -837,8 +839,11 @@ void tst_Dashboard::idleTableRepaintsOnlyDurations()
                             .arg(tablePaints->painted.boundingRect().width() *
                                  tablePaints->painted.boundingRect().height())));
 
-    // Shown: each second's new duration is painted, in its column only.
+    // Shown: each second's new duration is painted, in its column only. (Showing the column
+    // paints it and what is right of it first.)
     table->setColumnHidden(ClientTableModel::DurationColumn, false);
+    tablePaints->painted = QRegion();
+    QTRY_VERIFY_WITH_TIMEOUT(!tablePaints->painted.isEmpty(), kTimeoutMs);
     const QModelIndex duration =
         d.window.clientProxy()->index(d.rowOf(id), ClientTableModel::DurationColumn);
     const QRect column(header->sectionViewportPosition(ClientTableModel::DurationColumn), 0,
