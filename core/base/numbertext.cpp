@@ -93,17 +93,25 @@ bool parseSeconds(QStringView text, qint64 maximumMs, qint64 *milliseconds)
 
 void appendNumber(QString &text, qint64 value)
 {
-    char digits[21]; // 19 digits of 2^63, a sign
-    char *end = digits + sizeof digits;
-    char *first = end;
-    quint64 magnitude = value < 0 ? 0 - quint64(value) : quint64(value);
-    do {
-        *--first = char('0' + magnitude % 10);
-        magnitude /= 10;
-    } while (magnitude != 0);
+    char digits[21]; // a sign, 19 digits of 2^63
+    char *end = digits;
     if (value < 0)
-        *--first = '-';
-    text += QLatin1String(first, end);
+        *end++ = '-';
+    end = writeDigits(end, value < 0 ? 0 - quint64(value) : quint64(value));
+    text += QLatin1String(digits, end);
+}
+
+char *writeDigits(char *out, quint64 value)
+{
+    char reversed[20]; // 2^64 has 20 digits
+    int count = 0;
+    do {
+        reversed[count++] = char('0' + value % 10);
+        value /= 10;
+    } while (value != 0);
+    while (count > 0)
+        *out++ = reversed[--count];
+    return out;
 }
 
 void appendThreeDigits(QString &text, int value)

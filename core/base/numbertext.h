@@ -32,6 +32,9 @@ void appendDataSize(QString &text, qint64 bytes);
 // Appenders for lines written in a burst (the headless log): no temporary QString.
 // value in decimal ASCII, as QString::number(value) writes it.
 void appendNumber(QString &text, qint64 value);
+// The same digits written at `out` (room for 20 is enough), for a line's ASCII pieces
+// gathered in one buffer; returns the end of what it wrote.
+char *writeDigits(char *out, quint64 value);
 // value (0 to 999) as three digits, zero-padded: milliseconds after a decimal point.
 void appendThreeDigits(QString &text, int value);
 

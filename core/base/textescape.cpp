@@ -14,6 +14,13 @@ void appendHexByte(QString *out, uchar byte)
     out->append(QLatin1Char(kHexDigits[byte & 0xf]));
 }
 
+// Printable ASCII but the two written as C escapes: shown as it is, so a run of it is
+// appended at once (most of a log line's text, and of many clients' bytes).
+bool isPlainAscii(char32_t codePoint)
+{
+    return codePoint >= 0x20 && codePoint < 0x7f && codePoint != '\\' && codePoint != '"';
+}
+
 bool isShownAsIs(char32_t codePoint)
 {
     if (codePoint < 0x80)
@@ -184,7 +191,15 @@ void TextEscape::appendEscapedText(QString &out, QStringView text)
 {
     if (out.isEmpty())
         out.reserve(text.size()); // not when appending: reserve() would defeat the growth
-    for (qsizetype i = 0; i < text.size(); ++i) {
+    for (qsizetype i = 0; i < text.size();) {
+        qsizetype plainEnd = i;
+        while (plainEnd < text.size() && isPlainAscii(text.at(plainEnd).unicode()))
+            ++plainEnd;
+        if (plainEnd > i) {
+            out.append(text.sliced(i, plainEnd - i));
+            i = plainEnd;
+            continue;
+        }
         char32_t codePoint = text.at(i).unicode();
         if (QChar::isHighSurrogate(codePoint) && i + 1 < text.size() &&
             text.at(i + 1).isLowSurrogate()) {
@@ -192,6 +207,7 @@ void TextEscape::appendEscapedText(QString &out, QStringView text)
             ++i;
         }
         appendCodePoint(&out, codePoint);
+        ++i;
     }
 }
 

@@ -5,9 +5,24 @@
 
 #include <QDateTime>
 
+#include <algorithm>
+
 namespace Echoscope {
 
 namespace {
+// "255.255.255.255:65535": dotted decimal, as QHostAddress::toString() writes it, and the
+// port, written at `out` for one append of a line's ASCII pieces instead of nine (each
+// a call, a capacity check and a conversion); returns the end.
+constexpr int kIPv4EndpointBytes = 21;
+char *writeIPv4Endpoint(char *out, quint32 ip, quint16 port)
+{
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        out = NumberText::writeDigits(out, (ip >> shift) & 0xff);
+        *out++ = shift > 0 ? '.' : ':';
+    }
+    return NumberText::writeDigits(out, port);
+}
+
 // Milliseconds as seconds with three decimals, "12.345", as QString::number(ms / 1000.0,
 // 'f', 3) writes them, without the floating point.
 void appendSeconds(QString &text, qint64 ms)
@@ -64,14 +79,9 @@ void TrafficEvent::appendEndpoint(QString &text, const QHostAddress &address, qu
 {
     switch (address.protocol()) {
     case QAbstractSocket::IPv4Protocol: {
-        // Dotted decimal, as toString() writes it, without its temporary string.
-        const quint32 ip = address.toIPv4Address();
-        for (int shift = 24; shift >= 0; shift -= 8) {
-            NumberText::appendNumber(text, (ip >> shift) & 0xff);
-            if (shift > 0)
-                text += QLatin1Char('.');
-        }
-        break;
+        char buffer[kIPv4EndpointBytes];
+        text += QLatin1String(buffer, writeIPv4Endpoint(buffer, address.toIPv4Address(), port));
+        return;
     }
     case QAbstractSocket::IPv6Protocol:
         text += QLatin1Char('[');
@@ -97,10 +107,20 @@ void TrafficEvent::appendEndpoint(QString &text, const QHostAddress &address, qu
 // a quarter of the server's CPU.
 void TrafficEvent::appendClientText(QString &text) const
 {
-    text += QLatin1String("client ");
-    NumberText::appendNumber(text, qint64(clientId));
-    text += QLatin1String(" (");
-    appendEndpoint(text, address, port);
+    // "client 7 (127.0.0.1:5000" gathered in one buffer, as appendEndpoint() does.
+    static constexpr char kClient[] = "client ";
+    char buffer[sizeof kClient + 20 + 2 + kIPv4EndpointBytes];
+    char *end = std::copy(kClient, kClient + sizeof kClient - 1, buffer);
+    end = NumberText::writeDigits(end, clientId);
+    *end++ = ' ';
+    *end++ = '(';
+    if (address.protocol() == QAbstractSocket::IPv4Protocol) {
+        end = writeIPv4Endpoint(end, address.toIPv4Address(), port);
+        text += QLatin1String(buffer, end);
+    } else {
+        text += QLatin1String(buffer, end);
+        appendEndpoint(text, address, port);
+    }
     if (transport != IpProtocol::Tcp) {
         text += QLatin1Char(' ');
         text += ipProtocolName(transport);
