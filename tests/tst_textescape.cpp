@@ -133,7 +133,8 @@ void tst_TextEscape::escapeBytes_data()
         << QByteArray("\"a b\" \\ x\x01y\xffz caf\xc3\xa9 \x1b[0m end") << -1
         << QStringLiteral("\\\"a b\\\" \\\\ x\\u{1}y\\xffz caf") + QChar(0xe9) +
                QStringLiteral(" \\u{1b}[0m end");
-    QTest::newRow("run cut by maxBytes") << QByteArray("abcdef\n") << 4 << QStringLiteral("abcd") + QChar(0x2026);
+    QTest::newRow("run cut by maxBytes")
+        << QByteArray("abcdef\n") << 4 << QStringLiteral("abcd") + QChar(0x2026);
 
     // Terminal escape sequences: the ESC (and BEL, CSI) must never get through.
     QTest::newRow("clear screen") << QByteArray("\x1b[2J") << -1 << QStringLiteral("\\u{1b}[2J");
@@ -337,11 +338,10 @@ void tst_TextEscape::escapeText_data()
     QTest::newRow("escape sequence") << QStringLiteral("\x1b[2J") << QStringLiteral("\\u{1b}[2J");
     QTest::newRow("c escapes") << QStringLiteral("a\nb\tc\r\\\"")
                                << QStringLiteral("a\\nb\\tc\\r\\\\\\\"");
-    QTest::newRow("runs between escapes")
-        << QStringLiteral("\"a b\" \\ x\x01y caf") + QChar(0xe9) + QChar(0x202e) +
-               QStringLiteral("z end")
-        << QStringLiteral("\\\"a b\\\" \\\\ x\\u{1}y caf") + QChar(0xe9) +
-               QStringLiteral("\\u{202e}z end");
+    QTest::newRow("runs between escapes") << QStringLiteral("\"a b\" \\ x\x01y caf") + QChar(0xe9) +
+                                                 QChar(0x202e) + QStringLiteral("z end")
+                                          << QStringLiteral("\\\"a b\\\" \\\\ x\\u{1}y caf") +
+                                                 QChar(0xe9) + QStringLiteral("\\u{202e}z end");
     QTest::newRow("nul") << QString(QChar(0)) << QStringLiteral("\\0");
     QTest::newRow("del") << QString(QChar(0x7f)) << QStringLiteral("\\u{7f}");
     QTest::newRow("c1 csi") << QString(QChar(0x9b)) << QStringLiteral("\\u{9b}");
