@@ -32,12 +32,12 @@ QString jsonLine(const QJsonObject &object)
 HeadlessRunner::HeadlessRunner(const HeadlessOptions &options, QObject *parent)
     : QObject(parent), m_options(options), m_server(new EchoServer(this))
 {
-    // QIODevice::Text: "\r\n" line ends where the platform wants them.
-    m_stdoutFile.open(stdout, QIODevice::WriteOnly | QIODevice::Text);
-    m_stderrFile.open(stderr, QIODevice::WriteOnly | QIODevice::Text);
-    m_stdout.setDevice(&m_stdoutFile);
-    m_stderr.setDevice(&m_stderrFile);
-    m_events = &m_stdout;
+    // QIODevice::Text: "\r\n" line ends where the platform wants them. Unbuffered: the
+    // LineWriters hold the lines, and hand them over only to be written.
+    constexpr QIODevice::OpenMode kWrite =
+        QIODevice::WriteOnly | QIODevice::Text | QIODevice::Unbuffered;
+    m_stdoutFile.open(stdout, kWrite);
+    m_stderrFile.open(stderr, kWrite);
     connect(m_server, &EchoServer::eventOccurred, this, &HeadlessRunner::writeEvent);
     if (QAbstractEventDispatcher *dispatcher = QAbstractEventDispatcher::instance(thread()))
         connect(dispatcher, &QAbstractEventDispatcher::aboutToBlock, this,
@@ -62,9 +62,8 @@ bool HeadlessRunner::start()
         // Append to a file; a device or a pipe (/dev/null, a FIFO) cannot seek to its end.
         const QFileInfo target(m_options.logFilePath);
         const QIODevice::OpenMode mode =
-            target.exists() && !target.isFile()
-                ? QIODevice::WriteOnly | QIODevice::Text
-                : QIODevice::WriteOnly | QIODevice::Append | QIODevice::Text;
+            QIODevice::WriteOnly | QIODevice::Text | QIODevice::Unbuffered |
+            (target.exists() && !target.isFile() ? QIODevice::NotOpen : QIODevice::Append);
         if (!m_logFile.open(mode)) {
             m_error = Error::LogFileFailed;
             m_errorString = QStringLiteral("cannot open log file \"%1\": %2")
@@ -72,8 +71,7 @@ bool HeadlessRunner::start()
                                      TextEscape::escapeText(m_logFile.errorString()));
             return false;
         }
-        m_logStream.setDevice(&m_logFile);
-        m_events = &m_logStream;
+        m_events = &m_logWriter;
     }
 
     ServerConfig config = m_options.config;
@@ -155,16 +153,7 @@ void HeadlessRunner::stop()
 
 void HeadlessRunner::flushEvents()
 {
-    if (!m_eventsUnflushed)
-        return;
-    m_eventsUnflushed = false;
     m_events->flush();
-}
-
-void HeadlessRunner::writeLine(QTextStream &stream, const QString &line)
-{
-    stream << line << '\n';
-    stream.flush();
 }
 
 QString HeadlessRunner::formatText(const TrafficEvent &event)
@@ -203,18 +192,16 @@ void HeadlessRunner::writeEvent(const TrafficEvent &event)
             m_line += formatJson(event);
         else
             appendText(m_line, event);
-        m_line += QLatin1Char('\n');
-        *m_events << m_line;
-        m_eventsUnflushed = true; // see flushEvents()
+        m_events->append(m_line);
         if (m_flushEachEvent)
             flushEvents();
         return;
     }
     const QString line = json ? formatJson(event) : formatText(event);
     // Scripts wait for this line on standard output, wherever the events go.
-    writeLine(m_stdout, line);
+    m_stdout.writeLine(line);
     if (m_events != &m_stdout)
-        writeLine(*m_events, line);
+        m_events->writeLine(line);
     if (event.transport != IpProtocol::Tcp)
         return; // "listening for UDP/WebSocket on ..." follows the TCP line, which said the rest
     if (m_metrics && m_metrics->isListening())
@@ -222,8 +209,8 @@ void HeadlessRunner::writeEvent(const TrafficEvent &event)
     if (m_control && m_control->isListening() && !m_controlLineWritten)
         writeControlLine();         // then this one, once: it holds the token
     if (m_server->isTls() && !json) // JSON: in the listening object's "text"
-        writeLine(*m_events, Clock::timeOfDayText(event.timestampMs) + QStringLiteral(" TLS: ") +
-                                 TextEscape::escapeText(m_server->tlsSummary()));
+        m_events->writeLine(Clock::timeOfDayText(event.timestampMs) + QStringLiteral(" TLS: ") +
+                            TextEscape::escapeText(m_server->tlsSummary()));
     if (m_options.verbose)
         writeOpenFileLimit();
     if (!ServerConfig::isLoopback(event.address))
@@ -257,9 +244,9 @@ void HeadlessRunner::writeOpenFileLimit()
         if (m_openFileLimitBefore >= 0 && m_openFileLimitBefore != m_openFileLimit)
             object.insert(QStringLiteral("previous_limit"), m_openFileLimitBefore);
         object.insert(QStringLiteral("text"), text);
-        writeLine(*m_events, jsonLine(object));
+        m_events->writeLine(jsonLine(object));
     } else {
-        writeLine(*m_events, Clock::timeOfDayText(now) + QLatin1Char(' ') + text);
+        m_events->writeLine(Clock::timeOfDayText(now) + QLatin1Char(' ') + text);
     }
 }
 
@@ -289,9 +276,9 @@ void HeadlessRunner::writeMetricsLine()
     } else {
         line = QStringLiteral("metrics at %1").arg(url);
     }
-    writeLine(m_stdout, line);
+    m_stdout.writeLine(line);
     if (m_events != &m_stdout)
-        writeLine(*m_events, line);
+        m_events->writeLine(line);
     if (!ServerConfig::isLoopback(m_metrics->serverAddress()))
         writeWarning(
             QStringLiteral("metrics endpoint %1 is not a loopback address: other "
@@ -327,9 +314,9 @@ void HeadlessRunner::writeControlLine()
                          : QStringLiteral("control API at %1 token from %2")
                                .arg(url, TextEscape::escapeText(m_options.controlTokenFile));
     }
-    writeLine(m_stdout, line);
+    m_stdout.writeLine(line);
     if (m_events != &m_stdout && !generated) // the token itself only where it was asked for
-        writeLine(*m_events, line);
+        m_events->writeLine(line);
     if (!ServerConfig::isLoopback(m_control->serverAddress()))
         writeWarning(
             QStringLiteral("control API %1 is not a loopback address: other machines "
@@ -345,9 +332,9 @@ void HeadlessRunner::writeWarning(const QString &text, qint64 timestampMs)
     warning.timestampMs = timestampMs;
     warning.text = text;
     const bool json = m_options.logFormat == HeadlessOptions::LogFormat::Json;
-    writeLine(*m_events, json ? formatJson(warning) : formatText(warning));
+    m_events->writeLine(json ? formatJson(warning) : formatText(warning));
     if (m_events != &m_stdout) // the log file may not be read for a while: tell the user now
-        writeLine(m_stderr, QStringLiteral("echoscope: ") + warning.toText());
+        m_stderr.writeLine(QStringLiteral("echoscope: ") + warning.toText());
 }
 
 } // namespace Echoscope

@@ -1,11 +1,11 @@
 #pragma once
 
 #include "headlessoptions.h"
+#include "linewriter.h"
 
 #include <QFile>
 #include <QObject>
 #include <QString>
-#include <QTextStream>
 
 namespace Echoscope {
 
@@ -60,7 +60,6 @@ private:
     static QString formatText(const TrafficEvent &event);
     static void appendText(QString &line, const TrafficEvent &event);
     QString formatJson(const TrafficEvent &event) const;
-    static void writeLine(QTextStream &stream, const QString &line);
     void flushEvents();
 
     HeadlessOptions m_options;
@@ -71,14 +70,14 @@ private:
     QFile m_stdoutFile;
     QFile m_stderrFile;
     QFile m_logFile;
-    QTextStream m_stdout;
-    QTextStream m_stderr;
-    QTextStream *m_events = nullptr; // m_stdout, or a stream on m_logFile
-    QTextStream m_logStream;
+    // After the files: flushed into them when destroyed.
+    LineWriter m_stdout{&m_stdoutFile};
+    LineWriter m_stderr{&m_stderrFile};
+    LineWriter m_logWriter{&m_logFile};
+    // m_stdout or m_logWriter. Event lines wait in it until this thread is about to wait, so
+    // a burst of connections costs one write, not one per line.
+    LineWriter *m_events = &m_stdout;
     QString m_line; // writeEvent()'s buffer
-    // Event lines written since the last flush: flushed when this thread is about to wait,
-    // so a burst of connections costs one write, not one per line.
-    bool m_eventsUnflushed = false;
     bool m_flushEachEvent = false;
     bool m_controlLineWritten = false;
     qint64 m_openFileLimitBefore = -1;
