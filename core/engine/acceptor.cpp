@@ -1,6 +1,7 @@
 #include "acceptor.h"
 
 #include "clock.h"
+#include "hostaddress.h"
 #include "nativesocket.h"
 #include "workerdispatcher.h"
 
@@ -97,7 +98,7 @@ void Acceptor::acceptPending()
         if (m_episode->reported.load(std::memory_order_acquire))
             lock.lock(); // in an episode: one worker at a time
         qintptr descriptor = -1;
-        QHostAddress peer;
+        QHostAddress peer = nullHostAddress(); // allocates only for a connection accepted
         quint16 peerPort = 0;
         const NativeSocket::Result result =
             NativeSocket::accept(m_listener, &descriptor, &peer, &peerPort);

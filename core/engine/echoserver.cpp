@@ -181,6 +181,7 @@ bool EchoServer::start(const ServerConfig &config)
     m_config = config;
     m_filter = NetworkFilter(config.allowNetworks, config.denyNetworks);
     m_address = m_listener->serverAddress();
+    m_addressIsAny = isAnyAddress(m_address);
     m_port = m_listener->serverPort();
     m_error = Error::NoError;
     m_errorString.clear();
@@ -415,7 +416,7 @@ void EchoServer::acceptInWorker(EchoWorker *worker, qintptr descriptor, const QH
     // when that is one address, so that a connection costs no getsockname(); which of the
     // machine's addresses the client reached when listening on any.
     const quint16 listeningPort = transport == IpProtocol::WebSocket ? m_webSocketPort : m_port;
-    if (!isAnyAddress(m_address) && listeningPort != 0) {
+    if (!m_addressIsAny && listeningPort != 0) {
         stats->setServerEndpoint(m_address, listeningPort);
     } else {
         QHostAddress localAddress;

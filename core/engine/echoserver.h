@@ -252,6 +252,8 @@ private:
     Error m_error = Error::NoError;
     QString m_errorString;
     QHostAddress m_address;
+    // m_address is an any address (0.0.0.0, ::): set with it, read by every accept.
+    bool m_addressIsAny = false;
     quint16 m_port = 0;
 
     // The three parts composed here: the listening sockets (each worker accepts on them

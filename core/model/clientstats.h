@@ -4,6 +4,7 @@
 #include "changefeed.h"
 #include "disconnectinfo.h"
 #include "faultconfig.h"
+#include "hostaddress.h"
 #include "ipprotocol.h"
 #include "websocketlog.h"
 
@@ -48,7 +49,7 @@ struct ClientSnapshot
 {
     quint64 id = 0;
     IpProtocol transport = IpProtocol::Tcp;
-    QHostAddress peerAddress;
+    QHostAddress peerAddress = nullHostAddress();
     quint16 peerPort = 0;
     qint64 connectedAtMs = 0;  // ms since the epoch
     qint64 lastActivityMs = 0; // ms since the epoch: last byte in or out
@@ -177,7 +178,7 @@ private:
     const QHostAddress m_peerAddress;
     const quint16 m_peerPort;
     const qint64 m_connectedAtMs;
-    QHostAddress m_serverAddress; // written once before the stats are shared
+    QHostAddress m_serverAddress = nullHostAddress(); // written once before the stats are shared
     quint16 m_serverPort = 0;
     const std::unique_ptr<CaptureBuffer> m_capture;
     const std::unique_ptr<WebSocketLog> m_webSocket;

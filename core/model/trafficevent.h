@@ -1,6 +1,7 @@
 #pragma once
 
 #include "disconnectinfo.h"
+#include "hostaddress.h"
 #include "ipprotocol.h"
 #include "refusalreason.h"
 
@@ -45,7 +46,7 @@ struct TrafficEvent
     // Udp: the UDP listener (Listening) or a UDP peer and its datagrams; JSON says
     // "transport": "udp", TCP events carry no such field.
     IpProtocol transport = IpProtocol::Tcp;
-    QHostAddress address; // Listening: bound address; else the peer
+    QHostAddress address = nullHostAddress(); // Listening: bound address; else the peer
     quint16 port = 0;
     qint64 bytes = 0;
     qint64 count = 0;

@@ -1,5 +1,6 @@
 #include "nativesocket.h"
 
+#include "hostaddress.h"
 #include "nativesocket_p.h"
 
 namespace Echoscope {
@@ -8,7 +9,7 @@ namespace Echoscope {
 
 void NativeSocket::fromSockaddr(const sockaddr *address, QHostAddress *host, quint16 *port)
 {
-    *host = QHostAddress();
+    *host = nullHostAddress(); // nothing of an address it held before (a scope id) is kept
     *port = 0;
     if (address->sa_family == AF_INET)
         *port = ntohs(reinterpret_cast<const sockaddr_in *>(address)->sin_port);
@@ -16,7 +17,7 @@ void NativeSocket::fromSockaddr(const sockaddr *address, QHostAddress *host, qui
         *port = ntohs(reinterpret_cast<const sockaddr_in6 *>(address)->sin6_port);
     else
         return;
-    host->setAddress(address);
+    host->setAddress(address); // its one allocation, made when it stops sharing the null's
     bool isV4 = false;
     const quint32 v4 = host->toIPv4Address(&isV4);
     if (isV4 && host->protocol() == QAbstractSocket::IPv6Protocol)
