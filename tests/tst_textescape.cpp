@@ -1,11 +1,15 @@
 #include "disconnectinfo.h"
 #include "textescape.h"
 #include "trafficevent.h"
+#include "translations.h"
 
 #include <QHostAddress>
 #include <QJsonObject>
+#include <QScopeGuard>
 #include <QStringList>
 #include <QTest>
+#include <QThread>
+#include <QTranslator>
 
 using namespace Echoscope;
 
@@ -100,6 +104,7 @@ private slots:
     void everyEventTextIsSafe_data();
     void everyEventTextIsSafe();
     void disconnectedEventText();
+    void reasonTextFollowsTheTranslators();
     void clientLineText_data();
     void clientLineText();
     void everyKindLineText();
@@ -573,6 +578,51 @@ void tst_TextEscape::disconnectedEventText()
              QStringLiteral("client 42 ([::1]:6000) disconnected: message too large: a message of "
                             "2048 bytes or more exceeds the limit; in 100 bytes, out 60 bytes, 3 "
                             "messages in, 2 out, 1.500 s; 40 bytes not echoed"));
+}
+
+// reasonText() keeps what it translated, in each thread, until a translator comes or goes.
+void tst_TextEscape::reasonTextFollowsTheTranslators()
+{
+    class Translator : public QTranslator
+    {
+    public:
+        bool isEmpty() const override { return false; }
+        QString translate(const char *context, const char *sourceText, const char *, int) const override
+        {
+            if (qstrcmp(context, "DisconnectReason") == 0 &&
+                qstrcmp(sourceText, "closed by peer") == 0)
+                return QStringLiteral("vom Gegen\u00FCber geschlossen");
+            return QString();
+        }
+    };
+    const QString english = QStringLiteral("closed by peer");
+    const QString translated = QStringLiteral("vom Gegen\u00FCber geschlossen");
+    const auto inAnotherThread = [](DisconnectReason reason) {
+        QString text;
+        std::unique_ptr<QThread> thread(
+            QThread::create([&text, reason] { text = DisconnectInfo::reasonText(reason); }));
+        thread->start();
+        return thread->wait(QDeadlineTimer(30000)) ? text : QStringLiteral("(no answer)");
+    };
+
+    QCOMPARE(DisconnectInfo::reasonText(DisconnectReason::ClosedByPeer), english); // cached now
+    QCOMPARE(inAnotherThread(DisconnectReason::ClosedByPeer), english);
+    Translator translator;
+    QVERIFY(Translations::installTranslator(&translator));
+    auto removeAtEnd = qScopeGuard([&translator] { Translations::removeTranslator(&translator); });
+    QCOMPARE(DisconnectInfo::reasonText(DisconnectReason::ClosedByPeer), translated);
+    QCOMPARE(DisconnectInfo::reasonText(DisconnectReason::ClosedByPeer), translated); // cached
+    QCOMPARE(DisconnectInfo::reasonText(DisconnectReason::ResetByPeer),
+             QStringLiteral("reset by peer")); // not translated: the source text
+    QCOMPARE(inAnotherThread(DisconnectReason::ClosedByPeer), translated);
+    DisconnectInfo info;
+    info.reason = DisconnectReason::ClosedByPeer;
+    info.detail = QStringLiteral("detail");
+    QCOMPARE(info.describe(), translated + QStringLiteral(": detail"));
+    QVERIFY(Translations::removeTranslator(&translator));
+    removeAtEnd.dismiss();
+    QCOMPARE(DisconnectInfo::reasonText(DisconnectReason::ClosedByPeer), english);
+    QCOMPARE(info.describe(), english + QStringLiteral(": detail"));
 }
 
 // The connect and disconnect lines of every transport and address family, word for word:

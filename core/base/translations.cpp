@@ -4,6 +4,7 @@
 #include <QLibraryInfo>
 #include <QTranslator>
 
+#include <atomic>
 #include <cstdlib>
 #include <limits>
 
@@ -11,6 +12,7 @@ namespace Echoscope::Translations {
 
 namespace {
 const QString kResourceDir = QStringLiteral(":/i18n");
+std::atomic<quint64> g_generation{1};
 
 // Loads one translation and installs it on app; null when there is none for locale.
 QTranslator *installOne(QCoreApplication *app, const QLocale &locale, const QString &name,
@@ -18,7 +20,7 @@ QTranslator *installOne(QCoreApplication *app, const QLocale &locale, const QStr
 {
     auto *translator = new QTranslator(app);
     if (!translator->load(locale, name, QStringLiteral("_"), directory) ||
-        !QCoreApplication::installTranslator(translator)) {
+        !installTranslator(translator)) {
         delete translator;
         return nullptr;
     }
@@ -37,7 +39,7 @@ QStringList install(QCoreApplication *app, const QLocale &locale)
     auto *own = new QTranslator(app);
     if (own->load(locale, QStringLiteral("echoscope"), QStringLiteral("_"), kResourceDir) &&
         (!english || own->filePath() != english->filePath()) &&
-        QCoreApplication::installTranslator(own))
+        installTranslator(own))
         loaded << own->filePath();
     else
         delete own;
@@ -45,6 +47,25 @@ QStringList install(QCoreApplication *app, const QLocale &locale)
                                            QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
         loaded << qt->filePath();
     return loaded;
+}
+
+bool installTranslator(QTranslator *translator)
+{
+    const bool installed = QCoreApplication::installTranslator(translator);
+    g_generation.fetch_add(1, std::memory_order_acq_rel);
+    return installed;
+}
+
+bool removeTranslator(QTranslator *translator)
+{
+    const bool removed = QCoreApplication::removeTranslator(translator);
+    g_generation.fetch_add(1, std::memory_order_acq_rel);
+    return removed;
+}
+
+quint64 generation()
+{
+    return g_generation.load(std::memory_order_acquire);
 }
 
 int pluralCount(qint64 count)

@@ -4,6 +4,7 @@
 #include <QStringList>
 
 class QCoreApplication;
+class QTranslator;
 
 namespace Echoscope {
 
@@ -19,6 +20,19 @@ namespace Translations {
 //   buttons, context menus), if that is installed (Debian: qt6-translations-l10n).
 // Returns the files loaded, in the order installed (the last one is searched first).
 QStringList install(QCoreApplication *app, const QLocale &locale = QLocale());
+
+// QCoreApplication::installTranslator() and removeTranslator(), and the caches of translated
+// texts (generation()) told to translate again. Echoscope installs and removes translators
+// through these only (install() too). A translator deleted while installed removes itself
+// without telling the caches: remove it here first.
+bool installTranslator(QTranslator *translator);
+bool removeTranslator(QTranslator *translator);
+
+// Changes each time a translator was installed or removed (above): a text translated under
+// one generation is translated again under the next. For caches of texts translated on a
+// hot path (a disconnect's reason, once per connection), where QCoreApplication::translate()
+// would search every translator each time. Any thread.
+quint64 generation();
 
 // tr()'s n (an int) for a 64-bit count: the count itself when it fits, else a number with
 // the same last six digits, which every plural rule Qt knows puts in the same form (they

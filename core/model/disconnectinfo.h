@@ -23,7 +23,7 @@ enum class DisconnectReason {
     WebSocketHandshakeFailed,
     // WebSocket: the client broke the protocol (unmasked frame, invalid UTF-8 in a text
     // message, a bad opcode or close code); closed with the status code in the detail.
-    ProtocolError,
+    ProtocolError, // the last (DisconnectInfo::reasonText()'s cache has one text for each)
 };
 
 // What became of a connection: why it ended and what it moved. Every byte the
