@@ -587,7 +587,8 @@ void tst_TextEscape::reasonTextFollowsTheTranslators()
     {
     public:
         bool isEmpty() const override { return false; }
-        QString translate(const char *context, const char *sourceText, const char *, int) const override
+        QString translate(const char *context, const char *sourceText, const char *,
+                          int) const override
         {
             if (qstrcmp(context, "DisconnectReason") == 0 &&
                 qstrcmp(sourceText, "closed by peer") == 0)

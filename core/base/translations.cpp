@@ -38,8 +38,7 @@ QStringList install(QCoreApplication *app, const QLocale &locale)
     // Installed after the English one, so searched before it.
     auto *own = new QTranslator(app);
     if (own->load(locale, QStringLiteral("echoscope"), QStringLiteral("_"), kResourceDir) &&
-        (!english || own->filePath() != english->filePath()) &&
-        installTranslator(own))
+        (!english || own->filePath() != english->filePath()) && installTranslator(own))
         loaded << own->filePath();
     else
         delete own;
