@@ -2,7 +2,7 @@
 // on the owner thread's next pass, sampled messages with the follow-up drain while they
 // flow, and a queue without them keeps no timer.
 //
-// The drain is a queued call to the queue object, so QCoreApplication::sendPostedEvents()
+// The drain is an event posted to the queue object, so QCoreApplication::sendPostedEvents()
 // on it runs exactly what posting scheduled: "delivered on the next pass" and "not woken"
 // are counted (events handled, EventQueue::drainCount()), not timed.
 

@@ -2,12 +2,25 @@
 
 #include "clock.h"
 
+#include <QCoreApplication>
+#include <QEvent>
 #include <QThread>
 #include <QTimer>
 
 #include <utility>
 
 namespace Echoscope {
+
+namespace {
+// The event a scheduled drain is: a plain QEvent posted to the queue, not a queued call
+// (whose slot object and QMetaCallEvent cost two allocations and an indirect call per
+// drain, and a short connection has two drains).
+QEvent::Type drainEventType()
+{
+    static const auto type = QEvent::Type(QEvent::registerEventType());
+    return type;
+}
+} // namespace
 
 EventQueue::EventQueue(Handler handler, QObject *parent)
     : QObject(parent), m_handler(std::move(handler)), m_followUpTimer(new QTimer(this))
@@ -42,8 +55,16 @@ void EventQueue::enqueueLocked(TrafficEvent event)
     m_queue.append(std::move(event));
     if (!m_drainScheduled && !canWait) {
         m_drainScheduled = true;
-        QMetaObject::invokeMethod(this, &EventQueue::drain, Qt::QueuedConnection);
+        QCoreApplication::postEvent(this, new QEvent(drainEventType()));
     }
+}
+
+bool EventQueue::event(QEvent *event)
+{
+    if (event->type() != drainEventType())
+        return QObject::event(event);
+    drain();
+    return true;
 }
 
 // Re-entrant: a nested drain appends what was posted since to the batch being handled

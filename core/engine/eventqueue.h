@@ -84,6 +84,9 @@ public:
     // A follow-up drain is due (only after a drain that handled sampled messages).
     bool hasFollowUp() const;
 
+protected:
+    bool event(QEvent *event) override; // the scheduled drain
+
 private:
     void enqueueLocked(TrafficEvent event); // under m_mutex
     void followUp();
