@@ -169,11 +169,12 @@ void HeadlessRunner::appendText(QString &line, const TrafficEvent &event)
     // The listening line is exactly "listening on ADDRESS:PORT", for scripts to match;
     // with UDP echo, "listening for UDP on ADDRESS:PORT" follows it, and with WebSocket echo
     // "listening for WebSocket on ADDRESS:PORT (ws://ADDRESS:PORT/)".
+    NumberText::AsciiRun run(line); // the time and the event's ASCII, appended at once
     if (event.kind != TrafficEvent::Kind::Listening) {
-        Clock::appendTimeOfDay(line, event.timestampMs);
-        line += QLatin1Char(' ');
+        Clock::appendTimeOfDay(run, event.timestampMs);
+        run << ' ';
     }
-    event.appendText(line);
+    event.appendText(run);
 }
 
 QString HeadlessRunner::formatJson(const TrafficEvent &event) const

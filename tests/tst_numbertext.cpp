@@ -27,6 +27,8 @@ private slots:
     void dataSizeTextWritesWholeValuesAsQtDoes();
     void timeOfDayTextIsQtsLocalTime();
     void appendersWriteAsQtDoes();
+    void digitsAsQtWritesThem();
+    void asciiRunKeepsOrderPastItsBuffer();
 };
 
 void tst_NumberText::dataSizeText_data()
@@ -162,6 +164,55 @@ void tst_NumberText::appendersWriteAsQtDoes()
     QString text = before;
     Clock::appendTimeOfDay(text, ms);
     QCOMPARE(text, before + QStringLiteral("04:05:06.007"));
+}
+
+// writeDigits() writes two digits a step: every length, every pair at every position.
+void tst_NumberText::digitsAsQtWritesThem()
+{
+    char buffer[24];
+    const auto written = [&buffer](quint64 value) {
+        return QString::fromLatin1(buffer, NumberText::writeDigits(buffer, value) - buffer);
+    };
+    for (quint64 value = 0; value < 100000; ++value)
+        QCOMPARE(written(value), QString::number(value));
+    quint64 power = 1;
+    for (int digits = 1; digits <= 19; ++digits, power *= 10) {
+        for (quint64 value : {power - 1, power, power + 1, power * 9 + power / 2})
+            QCOMPARE(written(value), QString::number(value));
+    }
+    for (quint64 value : {std::numeric_limits<quint64>::max(), quint64(10000000000000000000ULL),
+                          quint64(9999999999999999999ULL)})
+        QCOMPARE(written(value), QString::number(value));
+}
+
+// An AsciiRun appends what it gathered before anything written to target(), and when its
+// buffer is full; pieces longer than the buffer go straight through.
+void tst_NumberText::asciiRunKeepsOrderPastItsBuffer()
+{
+    QString text = QStringLiteral(">");
+    QString expected = text;
+    {
+        NumberText::AsciiRun run(text);
+        for (int i = 0; i < 200; ++i) {
+            run << QLatin1String("piece ");
+            run.number(i);
+            run << ';';
+            expected += QStringLiteral("piece %1;").arg(i);
+            if (i % 37 == 0) {
+                run.target() += QStringLiteral("\u00E9");
+                expected += QStringLiteral("\u00E9");
+            }
+        }
+        const QByteArray longPiece(500, 'z');
+        run << QLatin1String(longPiece);
+        expected += QString::fromLatin1(longPiece);
+        run.dataSize(1536);
+        expected += NumberText::dataSizeText(1536);
+        run.threeDigits(7);
+        expected += QStringLiteral("007");
+        QVERIFY(text.size() < expected.size()); // the last pieces wait in the run
+    }
+    QCOMPARE(text, expected); // and are appended when it goes
 }
 
 QTEST_GUILESS_MAIN(tst_NumberText)

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "numbertext.h"
+
 #include <QString>
 #include <QtGlobal>
 
@@ -18,6 +20,7 @@ qint64 wallMs();
 // per line: a burst of connects and disconnects writes many lines in the same second.
 QString timeOfDayText(qint64 epochMs);
 void appendTimeOfDay(QString &text, qint64 epochMs);
+void appendTimeOfDay(NumberText::AsciiRun &run, qint64 epochMs);
 } // namespace Clock
 
 } // namespace Echoscope

@@ -5,8 +5,6 @@
 
 #include <QDateTime>
 
-#include <algorithm>
-
 namespace Echoscope {
 
 namespace {
@@ -25,15 +23,40 @@ char *writeIPv4Endpoint(char *out, quint32 ip, quint16 port)
 
 // Milliseconds as seconds with three decimals, "12.345", as QString::number(ms / 1000.0,
 // 'f', 3) writes them, without the floating point.
-void appendSeconds(QString &text, qint64 ms)
+void appendSeconds(NumberText::AsciiRun &run, qint64 ms)
 {
     if (ms < 0) {
-        text += QString::number(double(ms) / 1000.0, 'f', 3);
+        run.target() += QString::number(double(ms) / 1000.0, 'f', 3);
         return;
     }
-    NumberText::appendNumber(text, ms / 1000);
-    text += QLatin1Char('.');
-    NumberText::appendThreeDigits(text, int(ms % 1000));
+    run.number(ms / 1000);
+    run << '.';
+    run.threeDigits(int(ms % 1000));
+}
+
+void appendEndpointTo(NumberText::AsciiRun &run, const QHostAddress &address, quint16 port)
+{
+    switch (address.protocol()) {
+    case QAbstractSocket::IPv4Protocol:
+        run.done(writeIPv4Endpoint(run.reserve(kIPv4EndpointBytes), address.toIPv4Address(), port));
+        return;
+    case QAbstractSocket::IPv6Protocol:
+        run << '[';
+        run.target() += address.toString();
+        run << ']';
+        break;
+    case QAbstractSocket::AnyIPProtocol: // QHostAddress::Any, both stacks
+        run << QLatin1String("[::]");
+        break;
+    default:
+        if (port == 0) { // e.g. reset before it could be asked
+            run << QLatin1String("unknown address");
+            return;
+        }
+        break; // an empty address, as toString() writes it
+    }
+    run << ':';
+    run.number(port);
 }
 } // namespace
 
@@ -77,55 +100,24 @@ QString TrafficEvent::endpoint(const QHostAddress &address, quint16 port)
 
 void TrafficEvent::appendEndpoint(QString &text, const QHostAddress &address, quint16 port)
 {
-    switch (address.protocol()) {
-    case QAbstractSocket::IPv4Protocol: {
-        char buffer[kIPv4EndpointBytes];
-        text += QLatin1String(buffer, writeIPv4Endpoint(buffer, address.toIPv4Address(), port));
-        return;
-    }
-    case QAbstractSocket::IPv6Protocol:
-        text += QLatin1Char('[');
-        text += address.toString();
-        text += QLatin1Char(']');
-        break;
-    case QAbstractSocket::AnyIPProtocol: // QHostAddress::Any, both stacks
-        text += QLatin1String("[::]");
-        break;
-    default:
-        if (port == 0) { // e.g. reset before it could be asked
-            text += QLatin1String("unknown address");
-            return;
-        }
-        break; // an empty address, as toString() writes it
-    }
-    text += QLatin1Char(':');
-    NumberText::appendNumber(text, port);
+    NumberText::AsciiRun run(text);
+    appendEndpointTo(run, address, port);
 }
 
-// Appended into one line, not QString::arg() and temporaries: the headless log writes a
-// line per connect and disconnect, and in a burst of short connections its formatting was
-// a quarter of the server's CPU.
-void TrafficEvent::appendClientText(QString &text) const
+// Gathered into one line's ASCII run, not QString::arg() and temporaries: the headless log
+// writes a line per connect and disconnect, and in a burst of short connections its
+// formatting was a quarter of the server's CPU.
+void TrafficEvent::appendClientText(NumberText::AsciiRun &run) const
 {
-    // "client 7 (127.0.0.1:5000" gathered in one buffer, as appendEndpoint() does.
-    static constexpr char kClient[] = "client ";
-    char buffer[sizeof kClient + 20 + 2 + kIPv4EndpointBytes];
-    char *end = std::copy(kClient, kClient + sizeof kClient - 1, buffer);
-    end = NumberText::writeDigits(end, clientId);
-    *end++ = ' ';
-    *end++ = '(';
-    if (address.protocol() == QAbstractSocket::IPv4Protocol) {
-        end = writeIPv4Endpoint(end, address.toIPv4Address(), port);
-        text += QLatin1String(buffer, end);
-    } else {
-        text += QLatin1String(buffer, end);
-        appendEndpoint(text, address, port);
-    }
+    run << QLatin1String("client ");
+    run.done(NumberText::writeDigits(run.reserve(20), clientId));
+    run << QLatin1String(" (");
+    appendEndpointTo(run, address, port);
     if (transport != IpProtocol::Tcp) {
-        text += QLatin1Char(' ');
-        text += ipProtocolName(transport);
+        run << ' ';
+        run.target() += ipProtocolName(transport);
     }
-    text += QLatin1Char(')');
+    run << ')';
 }
 
 QString TrafficEvent::toText() const
@@ -138,100 +130,108 @@ QString TrafficEvent::toText() const
 
 void TrafficEvent::appendText(QString &line) const
 {
+    NumberText::AsciiRun run(line);
+    appendText(run);
+}
+
+void TrafficEvent::appendText(NumberText::AsciiRun &run) const
+{
     const bool udp = transport == IpProtocol::Udp;
     switch (kind) {
     case Kind::Listening:
         // TCP keeps the exact "listening on ADDRESS:PORT" that scripts wait for.
         if (transport == IpProtocol::WebSocket) { // the URL to paste, and any notes
-            line += QLatin1String("listening for WebSocket on ");
-            appendEndpoint(line, address, port);
+            run << QLatin1String("listening for WebSocket on ");
+            appendEndpointTo(run, address, port);
             if (!text.isEmpty()) {
-                line += QLatin1String(" (");
-                TextEscape::appendEscapedText(line, text);
-                line += QLatin1Char(')');
+                run << QLatin1String(" (");
+                TextEscape::appendEscapedText(run.target(), text);
+                run << ')';
             }
             return;
         }
-        line += udp ? QLatin1String("listening for UDP on ") : QLatin1String("listening on ");
-        appendEndpoint(line, address, port);
+        run << (udp ? QLatin1String("listening for UDP on ") : QLatin1String("listening on "));
+        appendEndpointTo(run, address, port);
         return;
     case Kind::Stopped:
-        line += QLatin1String("stopped: ");
+        run << QLatin1String("stopped: ");
         break;
     case Kind::Connected:
-        appendClientText(line);
-        line +=
-            udp ? QLatin1String(" seen: its first datagram arrived") : QLatin1String(" connected");
+        appendClientText(run);
+        run << (udp ? QLatin1String(" seen: its first datagram arrived")
+                    : QLatin1String(" connected"));
         return;
     case Kind::Refused:
         if (count > 0) // a summary of refusals not shown one by one
             break;
-        line += QLatin1String("refused ");
-        appendEndpoint(line, address, port);
-        line += QLatin1String(": ");
+        run << QLatin1String("refused ");
+        appendEndpointTo(run, address, port);
+        run << QLatin1String(": ");
         break;
     case Kind::Disconnected:
-        appendClientText(line);
-        line += udp ? QLatin1String(" forgotten: ") : QLatin1String(" disconnected: ");
-        TextEscape::appendEscapedText(line, disconnect.describe());
-        line += QLatin1String("; in ");
-        NumberText::appendDataSize(line, disconnect.bytesIn);
-        line += QLatin1String(", out ");
-        NumberText::appendDataSize(line, disconnect.bytesOut);
-        line += QLatin1String(", ");
-        NumberText::appendNumber(line, disconnect.messagesIn);
-        line += QLatin1String(" messages in, ");
-        NumberText::appendNumber(line, disconnect.messagesOut);
-        line += QLatin1String(" out, ");
-        appendSeconds(line, disconnect.durationMs);
-        line += QLatin1String(" s");
+        appendClientText(run);
+        run << (udp ? QLatin1String(" forgotten: ") : QLatin1String(" disconnected: "));
+        TextEscape::appendEscapedText(run.target(), disconnect.describe());
+        run << QLatin1String("; in ");
+        run.dataSize(disconnect.bytesIn);
+        run << QLatin1String(", out ");
+        run.dataSize(disconnect.bytesOut);
+        run << QLatin1String(", ");
+        run.number(disconnect.messagesIn);
+        run << QLatin1String(" messages in, ");
+        run.number(disconnect.messagesOut);
+        run << QLatin1String(" out, ");
+        appendSeconds(run, disconnect.durationMs);
+        run << QLatin1String(" s");
         if (disconnect.unechoedBytes() > 0) {
-            line += QLatin1String("; ");
-            NumberText::appendDataSize(line, disconnect.unechoedBytes());
-            line += QLatin1String(" not echoed");
+            run << QLatin1String("; ");
+            run.dataSize(disconnect.unechoedBytes());
+            run << QLatin1String(" not echoed");
         }
         return;
-    case Kind::MessageEchoed:
-        appendClientText(line);
-        line += QLatin1String(" message ");
-        NumberText::appendDataSize(line, bytes);
-        line += QLatin1String(": \"");
-        line += TextEscape::escapeBytes(payload);
+    case Kind::MessageEchoed: {
+        appendClientText(run);
+        run << QLatin1String(" message ");
+        run.dataSize(bytes);
+        run << QLatin1String(": \"");
+        QString &target = run.target();
+        target += TextEscape::escapeBytes(payload);
         if (bytes > payload.size())
-            line += QChar(0x2026);
-        line += QLatin1Char('"');
+            target += QChar(0x2026);
+        run << '"';
         return;
+    }
     case Kind::MessagesSummarised:
-        appendClientText(line);
-        line += QLatin1String(" +");
-        NumberText::appendNumber(line, count);
-        line += QLatin1String(" messages (");
-        NumberText::appendDataSize(line, bytes);
-        line += QLatin1String(") in the last second, not shown one by one");
+        appendClientText(run);
+        run << QLatin1String(" +");
+        run.number(count);
+        run << QLatin1String(" messages (");
+        run.dataSize(bytes);
+        run << QLatin1String(") in the last second, not shown one by one");
         return;
     case Kind::Error:
-        line += QLatin1String("error: ");
+        run << QLatin1String("error: ");
         break;
     case Kind::Warning:
-        line += QLatin1String("warning: ");
+        run << QLatin1String("warning: ");
         break;
     case Kind::FaultInjected:
         if (clientId != 0) {
-            appendClientText(line);
-            line += QLatin1Char(' ');
+            appendClientText(run);
+            run << ' ';
         }
-        line += QLatin1String("fault: ");
+        run << QLatin1String("fault: ");
         break;
     case Kind::TlsEstablished:
-        appendClientText(line);
-        line += QLatin1String(" TLS established: ");
+        appendClientText(run);
+        run << QLatin1String(" TLS established: ");
         break;
     case Kind::WebSocketEstablished:
-        appendClientText(line);
-        line += QLatin1String(" WebSocket established: ");
+        appendClientText(run);
+        run << QLatin1String(" WebSocket established: ");
         break;
     }
-    TextEscape::appendEscapedText(line, text); // the kinds that end with their text
+    TextEscape::appendEscapedText(run.target(), text); // the kinds that end with their text
 }
 
 QJsonObject TrafficEvent::toJson() const

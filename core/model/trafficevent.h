@@ -2,6 +2,7 @@
 
 #include "disconnectinfo.h"
 #include "hostaddress.h"
+#include "numbertext.h"
 #include "ipprotocol.h"
 #include "refusalreason.h"
 
@@ -59,6 +60,7 @@ struct TrafficEvent
     // One line for a terminal or a log file; client bytes are escaped.
     QString toText() const;
     void appendText(QString &line) const; // the same, appended: no temporary QString
+    void appendText(NumberText::AsciiRun &run) const; // the same, after what run gathered
     // One JSON object with "event", "time" (ISO 8601) and the fields that apply.
     QJsonObject toJson() const;
     // "127.0.0.1:5000" or "[::1]:5000"; "unknown address" for a null address and port 0.
@@ -67,7 +69,7 @@ struct TrafficEvent
 
 private:
     // "client 7 (127.0.0.1:5000)", " UDP" before ")" if not TCP
-    void appendClientText(QString &text) const;
+    void appendClientText(NumberText::AsciiRun &run) const;
 };
 
 // An event held by more than one reader (the monitor's EventLog and the dashboard's log
