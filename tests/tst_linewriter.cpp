@@ -18,6 +18,7 @@ private slots:
     void linesWaitForFlush();
     void encodesUtf8_data();
     void encodesUtf8();
+    void unpairedSurrogateStaysInItsLine();
     void writeLineWritesWhatWaitedFirst();
     void setDeviceFlushesToTheOldDevice();
     void unwritableDeviceDropsTheLines();
@@ -53,6 +54,18 @@ void tst_LineWriter::encodesUtf8_data()
     QTest::newRow("BMP") << QStringLiteral("\u20AC \u65E5\u672C");
     QTest::newRow("surrogate pair") << QString::fromUtf8("\xF0\x9D\x84\x9E clef");
     QTest::newRow("long") << QString(5000, QChar(0x4E2D)); // 3 bytes each
+}
+
+// An unpaired surrogate ends its own line as U+FFFD: nothing of it waits for the next.
+void tst_LineWriter::unpairedSurrogateStaysInItsLine()
+{
+    QBuffer buffer;
+    buffer.open(QIODevice::WriteOnly);
+    LineWriter writer(&buffer);
+    writer.append(QStringLiteral("end ") + QChar(0xD834));
+    writer.append(QChar(0xDD1E) + QStringLiteral(" start"));
+    QVERIFY(writer.flush());
+    QCOMPARE(buffer.data(), QByteArray("end \xEF\xBF\xBD\n\xEF\xBF\xBD start\n"));
 }
 
 void tst_LineWriter::encodesUtf8()

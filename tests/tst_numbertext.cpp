@@ -203,6 +203,7 @@ void tst_NumberText::asciiRunKeepsOrderPastItsBuffer()
                 expected += QStringLiteral("\u00E9");
             }
         }
+        run << QLatin1String() << QLatin1String(""); // nothing, and nothing read
         const QByteArray longPiece(500, 'z');
         run << QLatin1String(longPiece);
         expected += QString::fromLatin1(longPiece);

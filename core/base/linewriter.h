@@ -45,7 +45,9 @@ private:
     static constexpr qsizetype kKeptCapacity = 64 * 1024;
 
     QIODevice *m_device = nullptr;
-    QStringEncoder m_encoder{QStringEncoder::Utf8};
+    // Stateless: a line is encoded whole; an unpaired surrogate at its end (the log escapes
+    // them, but not every line is the log's) becomes U+FFFD there, not a byte of the next.
+    QStringEncoder m_encoder{QStringEncoder::Utf8, QStringEncoder::Flag::Stateless};
     QByteArray m_pending;
 };
 

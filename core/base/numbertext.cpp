@@ -144,6 +144,8 @@ void appendDataSize(QString &text, qint64 bytes)
 
 AsciiRun &AsciiRun::operator<<(QLatin1String piece)
 {
+    if (piece.isEmpty())
+        return *this; // QLatin1String() has no data to copy from
     if (piece.size() > kCapacity - m_used) {
         flush();
         if (piece.size() > kCapacity) {
