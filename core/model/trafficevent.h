@@ -59,8 +59,10 @@ struct TrafficEvent
     static QString kindName(Kind kind); // "listening", "connected", ...
     // One line for a terminal or a log file; client bytes are escaped.
     QString toText() const;
-    void appendText(QString &line) const; // the same, appended: no temporary QString
-    void appendText(NumberText::AsciiRun &run) const; // the same, after what run gathered
+    // The same, appended: no temporary QString.
+    void appendText(QString &line) const;
+    // The same, after what run has gathered.
+    void appendText(NumberText::AsciiRun &run) const;
     // One JSON object with "event", "time" (ISO 8601) and the fields that apply.
     QJsonObject toJson() const;
     // "127.0.0.1:5000" or "[::1]:5000"; "unknown address" for a null address and port 0.
